@@ -1,0 +1,52 @@
+#include "checks/bpf_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/capability.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace cnm {
+
+const BpfAccess& bpf_access() {
+  static const BpfAccess access = [] {
+    BpfAccess a;
+    const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "cnm_probe", 4, 4, 1, nullptr);
+    if (fd >= 0) {
+      ::close(fd);
+      a.usable = true;
+      return a;
+    }
+    a.error = errno;
+    a.detail = std::strerror(errno);
+    return a;
+  }();
+  return access;
+}
+
+bool bpf_prog_type_supported(int prog_type) {
+  return libbpf_probe_bpf_prog_type(static_cast<bpf_prog_type>(prog_type), nullptr) == 1;
+}
+
+bool bpf_map_type_supported(int map_type) {
+  return libbpf_probe_bpf_map_type(static_cast<bpf_map_type>(map_type), nullptr) == 1;
+}
+
+bool bpf_helper_supported(int prog_type, int helper) {
+  return libbpf_probe_bpf_helper(static_cast<bpf_prog_type>(prog_type),
+                                 static_cast<bpf_func_id>(helper), nullptr) == 1;
+}
+
+bool has_capability(int cap) {
+  cap_t caps = cap_get_proc();
+  if (!caps) return false;
+  cap_flag_value_t v = CAP_CLEAR;
+  // cap_get_flag fails for capability numbers this libcap does not know: reported as absent.
+  const bool ok = cap_get_flag(caps, static_cast<cap_value_t>(cap), CAP_EFFECTIVE, &v) == 0;
+  cap_free(caps);
+  return ok && v == CAP_SET;
+}
+
+}  // namespace cnm

@@ -1,0 +1,78 @@
+// mounts.debugfs, mounts.tracefs, mounts.bpffs, mounts.cgroup2: the pseudo file systems the
+// probe uses. None is fatal on its own (the probe can mount tracefs itself, and libbpf attaches
+// tracepoints through perf), so each is a warning with the mount command that fixes it.
+#include "checks/check.h"
+#include "checks/mounts.h"
+
+namespace cnm {
+namespace {
+
+std::optional<Mount> find(const std::vector<Mount>& ms, const std::string& type,
+                          std::initializer_list<const char*> dirs) {
+  std::optional<Mount> found;
+  for (const auto& m : ms) {
+    if (m.type != type) continue;
+    if (dirs.size() == 0) return m;
+    for (const char* d : dirs)
+      if (m.dir == d) found = m;
+  }
+  return found;
+}
+
+template <typename Decide>
+CheckResult with_mounts(const HostFacts& f, Decide decide) {
+  const auto ms = read_mounts(f.fs);
+  if (!ms) return skip("this root has no mount table (proc/self/mounts)");
+  return decide(*ms);
+}
+
+CheckResult debugfs(const HostFacts& f) {
+  return with_mounts(f, [](const std::vector<Mount>& ms) {
+    if (find(ms, "debugfs", {"/sys/kernel/debug"}))
+      return pass("debugfs mounted at /sys/kernel/debug");
+    return warn("debugfs is not mounted at /sys/kernel/debug: agents that attach kprobes "
+                "through debugfs cannot",
+                "mount -t debugfs none /sys/kernel/debug  (and in /etc/fstab: "
+                "debugfs /sys/kernel/debug debugfs defaults 0 0)");
+  });
+}
+
+CheckResult tracefs(const HostFacts& f) {
+  return with_mounts(f, [](const std::vector<Mount>& ms) {
+    if (auto m = find(ms, "tracefs", {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}))
+      return pass("tracefs mounted at " + m->dir);
+    return warn("tracefs is not mounted: tracepoints cannot be attached by name until it is",
+                "mount -t tracefs nodev /sys/kernel/tracing  (and in /etc/fstab: "
+                "tracefs /sys/kernel/tracing tracefs defaults 0 0)");
+  });
+}
+
+CheckResult bpffs(const HostFacts& f) {
+  return with_mounts(f, [](const std::vector<Mount>& ms) {
+    if (auto m = find(ms, "bpf", {})) return pass("bpf filesystem mounted at " + m->dir);
+    return warn("the bpf filesystem is not mounted: maps cannot be pinned across probe restarts",
+                "mount -t bpf bpf /sys/fs/bpf");
+  });
+}
+
+CheckResult cgroup2(const HostFacts& f) {
+  return with_mounts(f, [](const std::vector<Mount>& ms) {
+    if (auto m = find(ms, "cgroup2", {}))
+      return pass("cgroup v2 mounted at " + m->dir +
+                  (m->dir == "/sys/fs/cgroup" ? "" : " (hybrid hierarchy)"));
+    return warn("no cgroup v2 hierarchy: container ids come from cgroup v1 paths only",
+                "mount -t cgroup2 none /sys/fs/cgroup/unified, or boot with "
+                "systemd.unified_cgroup_hierarchy=1");
+  });
+}
+
+}  // namespace
+
+void add_mount_checks(std::vector<CheckDef>& out) {
+  out.push_back({"mounts.debugfs", debugfs});
+  out.push_back({"mounts.tracefs", tracefs});
+  out.push_back({"mounts.bpffs", bpffs});
+  out.push_back({"mounts.cgroup2", cgroup2});
+}
+
+}  // namespace cnm

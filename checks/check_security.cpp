@@ -1,0 +1,92 @@
+// kernel.lockdown, security.selinux, security.apparmor: the kernel's own restrictions on what
+// an eBPF probe may do.
+#include "checks/check.h"
+#include "selinux/status.h"
+
+namespace cnm {
+namespace {
+
+CheckResult lockdown(const HostFacts& f) {
+  if (!f.fs.describes("/sys/kernel")) return skip("this root does not describe /sys/kernel");
+  const auto t = f.fs.read("/sys/kernel/security/lockdown", 256);
+  if (!t) return pass("kernel lockdown is not active (no /sys/kernel/security/lockdown)");
+  // "none [integrity] confidentiality": the bracketed word is in force.
+  const auto& s = t->text;
+  const auto a = s.find('['), b = s.find(']');
+  const std::string mode = (a != std::string::npos && b > a) ? s.substr(a + 1, b - a - 1) : "";
+  if (mode == "none" || mode.empty())
+    return pass("kernel lockdown: none");
+  if (mode == "integrity")
+    return pass("kernel lockdown: integrity (reading kernel memory from eBPF is still allowed)");
+  if (mode == "confidentiality")
+    return fail("kernel lockdown is 'confidentiality': eBPF programs may not read kernel "
+                "memory, so the probe cannot run",
+                "boot with lockdown=integrity (or none): edit the kernel command line, or "
+                "disable Secure Boot's lockdown enforcement");
+  return warn("unknown kernel lockdown mode '" + mode + "'", "cat /sys/kernel/security/lockdown");
+}
+
+CheckResult selinux_check(const HostFacts& f) {
+  if (!f.fs.describes("/sys") && !f.fs.describes("/etc/selinux"))
+    return skip("this root describes neither /sys nor /etc/selinux");
+  const auto s = selinux::read_status(f.layout);
+  const std::string module = f.layout.selinux_module;
+  if (s.mode == "disabled") {
+    if (s.config_mode == "enforcing" || s.config_mode == "permissive")
+      return warn("SELinux is off in the running kernel but configured '" + s.config_mode +
+                      "' for the next boot; our module is " +
+                      (s.module_installed ? "installed" : "not installed"),
+                  s.module_installed ? "nothing to do before reboot"
+                                     : "cnmctl selinux install  (installs " + module +
+                                           " for the next boot)");
+    return pass("SELinux is disabled");
+  }
+  if (s.mode == "permissive")
+    return pass("SELinux is permissive: denials are logged, not enforced");
+  if (!s.module_installed)
+    return warn("SELinux is enforcing and the " + module +
+                    " module is not loaded: the probe's bpf() calls will be denied",
+                "cnmctl selinux install");
+  if (s.binary_labeled.has_value() && !*s.binary_labeled)
+    return warn("SELinux is enforcing and " + module + " is loaded, but " +
+                    f.layout.probe_binary + " is labelled " + s.binary_context + ", not " +
+                    f.layout.selinux_type,
+                "cnmctl selinux install  (adds the fcontext rule and relabels)");
+  return pass("SELinux is enforcing; " + module + " is loaded" +
+              (s.module_version.empty() ? "" : " (version " + s.module_version + ")"));
+}
+
+CheckResult apparmor(const HostFacts& f) {
+  if (!f.fs.describes("/sys")) return skip("this root does not describe /sys");
+  const auto enabled = f.fs.read("/sys/module/apparmor/parameters/enabled", 16);
+  if (!enabled || first_line(enabled->text) != "Y") return pass("AppArmor is not enabled");
+  const auto profiles = f.fs.read("/sys/kernel/security/apparmor/profiles", 1024 * 1024);
+  if (profiles) {
+    // Lines are "NAME (MODE)".
+    std::size_t pos = 0;
+    const std::string& t = profiles->text;
+    while (pos < t.size()) {
+      auto nl = t.find('\n', pos);
+      if (nl == std::string::npos) nl = t.size();
+      const std::string line = t.substr(pos, nl - pos);
+      pos = nl + 1;
+      if (line.find("system-probe") != std::string::npos &&
+          line.find("(enforce)") != std::string::npos)
+        return warn("AppArmor enforces a profile on the probe: " + line,
+                    "allow bpf and perf_event in that profile, or set it to complain mode: "
+                    "aa-complain <profile>; on Kubernetes < 1.30 annotate "
+                    "container.apparmor.security.beta.kubernetes.io/system-probe: unconfined");
+    }
+  }
+  return pass("AppArmor is enabled; no profile confines the probe");
+}
+
+}  // namespace
+
+void add_security_checks(std::vector<CheckDef>& out) {
+  out.push_back({"kernel.lockdown", lockdown});
+  out.push_back({"security.selinux", selinux_check});
+  out.push_back({"security.apparmor", apparmor});
+}
+
+}  // namespace cnm

@@ -1,0 +1,60 @@
+// What every check needs to know about the host, gathered once per preflight: the kernel
+// release, the distribution, the architecture, the agent version, whether this is a container.
+// Overrides from the command line win over what the host says.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checks/distro.h"
+#include "checks/kernel_release.h"
+#include "common/host_fs.h"
+#include "common/layout.h"
+#include "common/version.h"
+
+namespace cnm {
+
+struct PreflightOptions {
+  Layout layout;  // layout.root is the host root (--root)
+  std::optional<std::string> kernel_release;
+  std::optional<std::string> cilium_version;
+  std::optional<std::string> agent_version;
+  std::optional<std::filesystem::path> bpf_object_dir;  // probe objects to verify
+};
+
+struct ContainerFacts {
+  bool in_container = false;
+  std::string runtime;                // "docker", "kubernetes", "podman", "lxc", ...
+  std::vector<std::string> evidence;  // what made us say so (or what we discounted)
+};
+
+struct HostFacts {
+  HostFs fs;
+  Layout layout;
+  PreflightOptions options;
+
+  std::string kernel_release;  // raw text, "" when unknown
+  std::string kernel_source;   // "--kernel-release", "uname", "proc/sys/kernel/osrelease"
+  std::optional<KernelRelease> kernel;
+  std::string kernel_error;  // why kernel is empty
+
+  Distro distro;
+  SupportVerdict support;
+  std::string arch;
+
+  std::optional<Version> agent_version;
+  std::string agent_version_source;
+  std::string agent_version_error;  // an unreadable version given or found
+
+  ContainerFacts container;
+};
+
+HostFacts gather_facts(const PreflightOptions& options);
+
+// Detection helpers, exposed for tests.
+ContainerFacts detect_container(const HostFs& fs);
+std::optional<Version> agent_version_from_dpkg_status(std::string_view status);
+
+}  // namespace cnm

@@ -1,0 +1,53 @@
+#include "checks/preflight.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace cnm {
+
+bool PreflightReport::any(Status s) const {
+  return std::any_of(checks.begin(), checks.end(),
+                     [s](const CheckResult& c) { return c.status == s; });
+}
+
+PreflightReport run_preflight(const PreflightOptions& options) {
+  const HostFacts facts = gather_facts(options);
+  PreflightReport r;
+  r.kernel_release = facts.kernel_release;
+  r.distro_id = facts.distro.id;
+  r.distro_version = facts.distro.version_id;
+  r.arch = facts.arch;
+  r.in_container = facts.container.in_container;
+  for (const auto& def : check_catalog()) {
+    const auto start = std::chrono::steady_clock::now();
+    CheckResult res = def.run(facts);
+    res.id = def.id;
+    spdlog::debug("{} {} in {} us: {}", def.id, to_string(res.status),
+                  std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count(),
+                  res.message);
+    r.checks.push_back(std::move(res));
+  }
+  r.supported = !r.any(Status::Fail);
+  r.features.network_monitoring = r.supported;
+  r.features.dns_resolution = r.supported;
+  r.features.tcp_failed_connections = r.supported;
+  for (const auto& c : r.checks) {
+    for (const auto& [name, on] : c.features) {
+      if (name == "dns_resolution") r.features.dns_resolution &= on;
+      if (name == "tcp_failed_connections") r.features.tcp_failed_connections &= on;
+      if (name == "cilium_compatible") r.features.cilium_compatible = on;
+    }
+  }
+  return r;
+}
+
+int exit_code(const PreflightReport& r, bool strict) {
+  if (!r.supported) return 1;
+  return strict && r.any(Status::Warn) ? 1 : 0;
+}
+
+}  // namespace cnm

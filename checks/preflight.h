@@ -1,0 +1,47 @@
+// The preflight: gather the host's facts once, run every check in the catalog, and derive the
+// verdict and the features from the results. Any `fail` makes the host unsupported; the checks
+// themselves decide what is fatal (kernel, distribution, and live findings that make the probe
+// impossible), everything else is a warning with its remedy.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "checks/check.h"
+
+namespace cnm {
+
+inline constexpr int kPreflightSchemaVersion = 1;
+
+struct Features {
+  bool network_monitoring = false;
+  bool dns_resolution = false;
+  bool tcp_failed_connections = false;
+  std::optional<bool> cilium_compatible;  // nullopt when there is no Cilium
+};
+
+struct PreflightReport {
+  std::string kernel_release;
+  std::string distro_id;
+  std::string distro_version;
+  std::string arch;
+  bool in_container = false;
+  bool supported = false;
+  Features features;
+  std::vector<CheckResult> checks;  // catalog order
+
+  bool any(Status s) const;
+};
+
+PreflightReport run_preflight(const PreflightOptions& options);
+
+nlohmann::json to_json(const PreflightReport& r);
+// A short table, failures first, each warn/fail followed by its remedy.
+std::string to_text(const PreflightReport& r, bool color);
+// 0 supported (1 with strict when any warning), 1 unsupported.
+int exit_code(const PreflightReport& r, bool strict);
+
+}  // namespace cnm

@@ -1,0 +1,61 @@
+#include "checks/preflight_cli.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "checks/preflight.h"
+
+namespace cnm {
+namespace {
+
+struct PreflightArgs {
+  bool json = false;
+  bool strict = false;
+  std::string root;
+  std::string kernel_release, cilium_version, agent_version, bpf_objects;
+};
+
+int run(const PreflightArgs& a, const CliContext& ctx) {
+  PreflightOptions o;
+  o.layout = ctx.layout(a.root);
+  if (!a.kernel_release.empty()) o.kernel_release = a.kernel_release;
+  if (!a.cilium_version.empty()) o.cilium_version = a.cilium_version;
+  if (!a.agent_version.empty()) o.agent_version = a.agent_version;
+  if (!a.bpf_objects.empty()) o.bpf_object_dir = a.bpf_objects;
+  const auto report = run_preflight(o);
+  if (a.json) {
+    // Host files may hold any bytes; replace invalid UTF-8 rather than fail to print.
+    std::cout << to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+  } else {
+    const bool color = ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+    std::cout << to_text(report, color);
+  }
+  std::cout.flush();
+  return exit_code(report, a.strict);
+}
+
+}  // namespace
+
+void add_preflight_command(CLI::App& app, CliContext& ctx) {
+  auto args = std::make_shared<PreflightArgs>();
+  auto* cmd = app.add_subcommand(
+      "preflight", "Check whether eBPF network monitoring will work on this host, and how to fix "
+                   "what stops it. Exit 0: supported, 1: unsupported (or any warning with "
+                   "--strict), 2: usage or internal error.");
+  cmd->add_flag("--json", args->json, "Print one JSON object (schema: checks/preflight.schema.json)");
+  cmd->add_flag("--strict", args->strict, "Exit 1 when any check warns");
+  cmd->add_option("--root", args->root,
+                  "Read host files below DIR (a folder describing a host); live-only checks skip")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--kernel-release", args->kernel_release, "Judge this kernel release instead");
+  cmd->add_option("--cilium-version", args->cilium_version, "Cilium version on this host");
+  cmd->add_option("--agent-version", args->agent_version, "Datadog Agent version on this host");
+  cmd->add_option("--bpf-objects", args->bpf_objects,
+                  "Verify the probe's BPF objects in DIR (default: the layout's bpf_object_dir)");
+  cmd->callback([args, &ctx] { ctx.exit_code = run(*args, ctx); });
+}
+
+}  // namespace cnm

@@ -1,0 +1,27 @@
+// What SELinux looks like on a host, as far as the probe is concerned: the kernel's mode, the
+// configured policy, whether our module is in the policy store (and its version), and whether
+// the probe binary carries our type. Read from files only, so it works under --root and costs
+// no policy load; the preflight's security.selinux check uses it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/layout.h"
+
+namespace cnm::selinux {
+
+struct Status {
+  std::string mode;         // "enforcing", "permissive", "disabled" (not in the kernel)
+  std::string config_mode;  // SELINUX= in /etc/selinux/config, "" when absent
+  std::string policy_type;  // SELINUXTYPE=, e.g. "default", "targeted"
+  bool store_present = false;
+  bool module_installed = false;
+  std::string module_version;  // "" when unknown
+  std::optional<bool> binary_labeled;  // nullopt when the binary is missing or unlabelable
+  std::string binary_context;          // security.selinux xattr of the probe binary
+};
+
+Status read_status(const Layout& layout);
+
+}  // namespace cnm::selinux

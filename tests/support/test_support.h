@@ -1,0 +1,44 @@
+// Shared by every test: temporary folders, file writing, running a command and capturing its
+// output and exit code. Tests drive cnmctl as a real process where its CLI is the contract.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cnm::test {
+
+// A fresh folder under $TMPDIR, removed with everything in it when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& rel) const { return path_ / rel; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Writes content, creating parent folders.
+void write_file(const std::filesystem::path& p, const std::string& content);
+std::string read_file(const std::filesystem::path& p);
+
+struct RunResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs argv (no shell) and waits for it.
+RunResult run(const std::vector<std::string>& argv);
+// Runs a shell command line with /bin/sh -c.
+RunResult sh(const std::string& command);
+
+// The built cnmctl binary and the source tree.
+std::string cnmctl();
+std::filesystem::path source_dir();
+
+}  // namespace cnm::test
