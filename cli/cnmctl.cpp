@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "checks/preflight_cli.h"
+#include "installer/installer_cli.h"
 #include "common/cli_context.h"
 #include "common/logging.h"
 
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&ctx] { cnm::setup_logging(ctx.verbosity); });
 
   cnm::add_preflight_command(app, ctx);
+  cnm::add_installer_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

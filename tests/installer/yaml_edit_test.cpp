@@ -13,7 +13,7 @@ namespace {
 const std::vector<std::string> kNet = {"network_config", "enabled"};
 
 std::string example() {
-  return test::read_file(test::source_dir() / "installer/system-probe.yaml.example");
+  return test::read_file(test::source_dir() / "installer/dist/system-probe.yaml.example");
 }
 
 TEST(YamlEdit, ExampleConfigChangesOnlyTheEnabledLine) {
