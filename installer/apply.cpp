@@ -31,6 +31,13 @@ std::string join(const std::vector<std::string>& argv) {
   return out;
 }
 
+// Removes a folder cnmkit created, only if it is still an empty folder.
+bool remove_empty_dir(const std::filesystem::path& p) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(std::filesystem::symlink_status(p, ec))) return false;
+  return std::filesystem::remove(p, ec);
+}
+
 bool is_state_path(const Layout& l, const std::string& dir) {
   const auto s = std::filesystem::path(l.state_dir).lexically_normal();
   const auto d = std::filesystem::path(dir).lexically_normal();
@@ -148,10 +155,8 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
       else
         std::filesystem::remove(target, ec);
     }
-    for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it) {
-      std::error_code ec;
-      std::filesystem::remove(layout.at(*it), ec);
-    }
+    for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it)
+      remove_empty_dir(layout.at(*it));
     if (ran_services) {
       for (const auto& s : plan.rollback_services) {
         std::string out;
@@ -161,10 +166,7 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
     if (fresh) {
       const auto dirs = st.dirs();
       st.remove_all();
-      for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-        std::error_code ec;
-        std::filesystem::remove(layout.at(*it), ec);
-      }
+      for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) remove_empty_dir(layout.at(*it));
     } else {
       st.truncate(files0, dirs0);
       st.end();
@@ -203,11 +205,10 @@ UninstallResult uninstall(const Layout& layout, const StepHook& hook) {
   }
   const auto dirs = st.dirs();
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
-    if (!is_state_path(layout, *it) && std::filesystem::remove(layout.at(*it), ec))
-      r.removed.push_back(*it);
+    if (!is_state_path(layout, *it) && remove_empty_dir(layout.at(*it))) r.removed.push_back(*it);
   st.remove_all();
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
-    if (is_state_path(layout, *it)) std::filesystem::remove(layout.at(*it), ec);
+    if (is_state_path(layout, *it)) remove_empty_dir(layout.at(*it));
   r.changed = true;
   return r;
 }

@@ -13,7 +13,9 @@ namespace cnm {
 std::optional<std::string> read_whole(const std::filesystem::path& p, mode_t* mode) {
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
   if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
+    // ENOTDIR: a parent is not a folder, so the file is absent; creating it will fail in
+    // the apply step, which then rolls back.
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw std::system_error(errno, std::generic_category(), "cannot open " + p.string());
   }
   struct stat st {};

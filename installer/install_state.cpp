@@ -104,7 +104,13 @@ std::vector<std::string> InstallState::record_missing_dirs(const std::string& ho
   std::filesystem::path p = std::filesystem::path(host_dir).lexically_normal();
   while (p.has_relative_path()) {
     std::error_code ec;
-    if (std::filesystem::is_directory(layout_.at(p.string()), ec)) break;
+    const auto st = std::filesystem::symlink_status(layout_.at(p.string()), ec);
+    if (std::filesystem::is_directory(st)) break;
+    if (std::filesystem::is_symlink(st) &&
+        std::filesystem::is_directory(layout_.at(p.string()), ec))
+      break;
+    if (std::filesystem::exists(st))
+      throw std::runtime_error(layout_.at(p.string()).string() + " exists and is not a folder");
     missing.insert(missing.begin(), p.string());
     p = p.parent_path();
   }
