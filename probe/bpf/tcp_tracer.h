@@ -1,0 +1,52 @@
+// Structs shared by the kernel side (tcp_tracer.bpf.c) and the daemon (tracer.cpp).
+// Plain fixed-width fields only, so both compilers lay them out the same way.
+#pragma once
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CNM_TASK_COMM_LEN 16
+
+enum cnm_direction {
+  CNM_DIR_LOCAL = 0,  // first seen after the handshake: who opened it is unknown
+  CNM_DIR_OUTGOING = 1,
+  CNM_DIR_INCOMING = 2,
+};
+
+// One TCP connection as seen by one socket, keyed by the socket's kernel address while open.
+struct cnm_conn {
+  __u8 saddr[16];  // IPv4 in the first 4 bytes
+  __u8 daddr[16];
+  __u16 sport;  // host byte order
+  __u16 dport;
+  __u8 family;  // 4 or 6
+  __u8 direction;
+  __u8 closed;
+  __u8 pad0;
+  __u32 pid;
+  __u32 netns;
+  __u32 pad;
+  __u64 cgroup_id;
+  __u64 sk;        // kernel address, with start_ns the connection's identity
+  __u64 start_ns;  // bpf_ktime_get_ns() when first seen
+  __u64 end_ns;
+  __u64 bytes_sent;
+  __u64 bytes_received;
+  __u64 packets_sent;
+  __u64 packets_received;
+  __u32 retransmits;
+  __u32 rtt_us;
+  __u32 rttvar_us;
+  __u32 pad2;
+  char comm[CNM_TASK_COMM_LEN];
+};
+
+// Indexes into the per-CPU drop counter array.
+enum cnm_counter {
+  CNM_CNT_CONN_MAP_FULL = 0,
+  CNM_CNT_RINGBUF_FULL = 1,
+  CNM_CNT_OPENED = 2,
+  CNM_CNT_CLOSED = 3,
+  CNM_CNT_MAX = 4,
+};

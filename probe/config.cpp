@@ -1,0 +1,133 @@
+#include "probe/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace cnm::probe {
+namespace {
+
+std::string where(const std::string& name, const YAML::Mark& m) {
+  return name + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+template <typename T>
+T scalar(const YAML::Node& v, const std::string& name, const std::string& key) {
+  if (!v.IsScalar())
+    throw std::runtime_error(where(name, v.Mark()) + ": " + key + " must be a scalar");
+  try {
+    return v.as<T>();
+  } catch (const YAML::Exception&) {
+    throw std::runtime_error(where(name, v.Mark()) + ": bad value '" + v.Scalar() + "' for " + key);
+  }
+}
+
+std::uint32_t limit(const YAML::Node& v, const std::string& name, const std::string& key) {
+  const auto n = scalar<std::int64_t>(v, name, key);
+  if (n < 1 || n > (1 << 24))
+    throw std::runtime_error(where(name, v.Mark()) + ": " + key + " must be in 1..16777216");
+  return static_cast<std::uint32_t>(n);
+}
+
+using Setter = std::function<void(const YAML::Node&, const std::string&)>;
+
+// Applies known keys of one mapping section; unknown ones become warnings.
+void apply(const YAML::Node& section, const std::string& prefix,
+           const std::map<std::string, Setter>& known, const std::string& name, ProbeConfig& c) {
+  if (!section.IsMap())
+    throw std::runtime_error(where(name, section.Mark()) + ": " + prefix + " must be a mapping");
+  for (const auto& kv : section) {
+    const auto key = kv.first.as<std::string>();
+    auto it = known.find(key);
+    if (it == known.end()) {
+      c.warnings.push_back(where(name, kv.first.Mark()) + ": unknown key '" + prefix + key + "'");
+      continue;
+    }
+    it->second(kv.second, prefix + key);
+  }
+}
+
+}  // namespace
+
+ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
+                         const Layout& layout) {
+  ProbeConfig c;
+  c.socket_path = layout.at(layout.probe_socket).string();
+  c.auth_token_path = layout.at(layout.auth_token_file).string();
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw std::runtime_error(where(name, e.mark) + ": " + e.msg);
+  }
+  if (doc.IsNull()) return c;
+  if (!doc.IsMap())
+    throw std::runtime_error(where(name, doc.Mark()) + ": top level must be a mapping");
+
+  const std::map<std::string, Setter> limits = {
+      {"max_tracked_connections",
+       [&](const YAML::Node& v, const std::string& k) {
+         c.max_tracked_connections = limit(v, name, k);
+       }},
+      {"max_closed_connections_buffered",
+       [&](const YAML::Node& v, const std::string& k) {
+         c.max_closed_connections_buffered = limit(v, name, k);
+       }},
+      {"disable_ipv6", [&](const YAML::Node& v,
+                           const std::string& k) { c.disable_ipv6 = scalar<bool>(v, name, k); }},
+  };
+  auto network = limits;
+  network["enabled"] = [&](const YAML::Node& v, const std::string& k) {
+    c.network_enabled = scalar<bool>(v, name, k);
+  };
+  auto sysprobe = limits;
+  sysprobe["sysprobe_socket"] = [&](const YAML::Node& v, const std::string& k) {
+    c.socket_path = scalar<std::string>(v, name, k);
+  };
+  // Keys of system_probe_config the Agent has and this daemon does not need: no warning.
+  for (const char* k : {"enabled", "log_level", "log_file", "debug_port"})
+    sysprobe.emplace(k, [](const YAML::Node&, const std::string&) {});
+
+  const std::map<std::string, Setter> top = {
+      {"auth_token_file_path",
+       [&](const YAML::Node& v, const std::string& k) {
+         c.auth_token_path = scalar<std::string>(v, name, k);
+       }},
+      {"network_config",
+       [&](const YAML::Node& v, const std::string&) {
+         apply(v, "network_config.", network, name, c);
+       }},
+      {"system_probe_config",
+       [&](const YAML::Node& v, const std::string&) {
+         apply(v, "system_probe_config.", sysprobe, name, c);
+       }},
+  };
+  apply(doc, "", top, name, c);
+  if (c.socket_path.empty() || c.socket_path.front() != '/')
+    throw std::runtime_error(name +
+                             ": system_probe_config.sysprobe_socket must be an absolute path");
+  if (c.socket_path.size() >= 108)
+    throw std::runtime_error(
+        name + ": system_probe_config.sysprobe_socket is longer than a unix socket path may be");
+  return c;
+}
+
+ProbeConfig load_config(const std::filesystem::path& file, const Layout& layout) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    if (std::filesystem::exists(file)) throw std::runtime_error(file.string() + ": cannot read");
+    auto c = parse_config("", file.string(), layout);
+    c.warnings.push_back(file.string() + ": not found, using defaults");
+    return c;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), file.string(), layout);
+}
+
+}  // namespace cnm::probe

@@ -1,0 +1,31 @@
+// The daemon's settings, read from system-probe.yaml (see probe/README.md for every key).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/layout.h"
+
+namespace cnm::probe {
+
+struct ProbeConfig {
+  bool network_enabled = true;
+  std::string socket_path;      // defaults to the layout's probe_socket
+  std::string auth_token_path;  // defaults to the layout's auth_token_file
+  std::uint32_t max_tracked_connections = 65536;
+  std::uint32_t max_closed_connections_buffered = 65536;
+  bool disable_ipv6 = false;
+  std::vector<std::string> warnings;  // unknown keys, with line:column
+};
+
+// Parses YAML text. Throws std::runtime_error "NAME:LINE:COL: what" on malformed input or a
+// value of the wrong type; unknown keys only add warnings.
+ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
+                         const Layout& layout);
+
+// Reads the file; a missing file gives the defaults (with a warning), like the Agent.
+ProbeConfig load_config(const std::filesystem::path& file, const Layout& layout);
+
+}  // namespace cnm::probe

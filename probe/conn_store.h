@@ -1,0 +1,60 @@
+// What the daemon remembers between client calls: a bounded buffer of closed connections and,
+// per client, the counters it was last given (so each call returns deltas and each closed
+// connection once). Pure logic, no kernel: unit-tested under ASan.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "probe/connection.h"
+
+namespace cnm::probe {
+
+struct StoreStats {
+  std::uint64_t closed_received = 0;
+  std::uint64_t closed_buffer_evicted = 0;  // dropped before every client read them
+  std::uint64_t clients_evicted = 0;
+  std::uint64_t clients = 0;
+  std::uint64_t closed_buffered = 0;
+};
+
+class ConnStore {
+ public:
+  using Clock = std::chrono::steady_clock;
+  ConnStore(std::size_t max_closed, std::size_t max_clients = 128,
+            Clock::duration client_idle = std::chrono::minutes(10));
+
+  // A connection closed (from the kernel's ring buffer). Oldest is evicted when full.
+  void add_closed(Connection c);
+
+  // Everything client `client_id` has not seen: the open connections given (deltas since its
+  // last call) and the closed ones buffered since its last call (reported once).
+  std::vector<Connection> take(const std::string& client_id,
+                               const std::vector<Connection>& open_now,
+                               Clock::time_point now = Clock::now());
+
+  StoreStats stats() const;
+
+ private:
+  struct Client {
+    std::uint64_t last_seq = 0;  // highest closed sequence number given
+    Clock::time_point last_call;
+    std::unordered_map<ConnId, Counters> last;  // counters last given, per open connection
+  };
+  void expire_clients(Clock::time_point now);
+
+  const std::size_t max_closed_, max_clients_;
+  const Clock::duration client_idle_;
+  mutable std::mutex mu_;
+  std::deque<std::pair<std::uint64_t, Connection>> closed_;  // (sequence, connection)
+  std::uint64_t next_seq_ = 1;
+  std::unordered_map<std::string, Client> clients_;
+  StoreStats stats_;
+};
+
+}  // namespace cnm::probe

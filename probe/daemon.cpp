@@ -1,0 +1,169 @@
+#include "probe/daemon.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "probe/auth_token.h"
+#include "probe/config.h"
+#include "probe/conn_json.h"
+#include "probe/conn_store.h"
+#include "probe/http_server.h"
+#include "probe/metrics.h"
+#include "probe/tracer.h"
+
+namespace cnm::probe {
+namespace {
+
+// All state the routes read; one per daemon run.
+struct Service {
+  ProbeConfig config;
+  ConnStore store;
+  std::unique_ptr<Tracer> tracer;
+  std::atomic<std::uint64_t> requests{0};
+
+  explicit Service(ProbeConfig c)
+      : config(std::move(c)), store(config.max_closed_connections_buffered) {}
+
+  StatMap stats() {
+    StatMap s;
+    if (tracer) {
+      s = tracer->stats();
+      s["conn_map_entries_current"] = tracer->open_connections().size();
+    } else {
+      s["programs_attached"] = 0;
+    }
+    const auto st = store.stats();
+    s["closed_received"] = st.closed_received;
+    s["closed_buffer_evicted"] = st.closed_buffer_evicted;
+    s["closed_buffered"] = st.closed_buffered;
+    s["closed_buffer_max"] = config.max_closed_connections_buffered;
+    s["clients_evicted"] = st.clients_evicted;
+    s["clients"] = st.clients;
+    s["api_requests"] = requests.load();
+    return s;
+  }
+
+  HttpReply health() {
+    ++requests;
+    const std::size_t attached = tracer ? tracer->hooks().size() : 0;
+    nlohmann::json body = {{"status", attached > 0 ? "ok" : "not_attached"},
+                           {"version", CNM_VERSION},
+                           {"programs_attached", attached},
+                           {"hooks", tracer ? tracer->hooks() : std::vector<std::string>{}}};
+    return {attached > 0 ? 200 : 503, body.dump()};
+  }
+
+  HttpReply connections(const std::string& client_id) {
+    ++requests;
+    std::vector<Connection> open;
+    if (tracer) {
+      tracer->poll_closed(0);  // closes that happened before this call are reported now
+      open = tracer->open_connections();
+    }
+    auto conns = store.take(client_id, open);
+    return {200, connections_reply(conns, stats())
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  }
+
+  HttpReply debug_stats() {
+    ++requests;
+    nlohmann::json body = stats();
+    body["hooks"] = tracer ? tracer->hooks() : std::vector<std::string>{};
+    body["config"] = {{"max_tracked_connections", config.max_tracked_connections},
+                      {"max_closed_connections_buffered", config.max_closed_connections_buffered},
+                      {"disable_ipv6", config.disable_ipv6},
+                      {"network_enabled", config.network_enabled}};
+    return {200, body.dump()};
+  }
+
+  HttpReply metrics() {
+    ++requests;
+    return {200, prometheus_text(stats()), "text/plain; version=0.0.4"};
+  }
+};
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& o) {
+  std::optional<ProbeConfig> config;
+  try {
+    config = load_config(o.config_file, o.layout);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  }
+  for (const auto& w : config->warnings) spdlog::warn("{}", w);
+
+  // Signals are taken synchronously by the main thread; every other thread blocks them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::string token;
+  try {
+    token = load_or_create_token(config->auth_token_path);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+
+  Service svc(*config);
+  if (config->network_enabled) {
+    try {
+      svc.tracer = std::make_unique<Tracer>(
+          TracerOptions{config->max_tracked_connections, config->max_closed_connections_buffered,
+                        config->disable_ipv6},
+          [&svc](Connection c) { svc.store.add_closed(std::move(c)); });
+    } catch (const std::exception& e) {
+      spdlog::error("cannot start the TCP tracer: {}", e.what());
+      return 1;
+    }
+  } else {
+    spdlog::warn("network_config.enabled is false: no BPF program is loaded");
+  }
+
+  std::atomic<bool> stopping{false};
+  std::thread poller([&] {
+    while (!stopping.load()) {
+      if (svc.tracer)
+        svc.tracer->poll_closed(100);
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  int rc = 0;
+  try {
+    ApiServer api(
+        config->socket_path, token, o.layout.group,
+        {[&] { return svc.health(); }, [&](const std::string& id) { return svc.connections(id); },
+         [&] { return svc.debug_stats(); }, [&] { return svc.metrics(); }});
+    sd_notify(0, "READY=1\nSTATUS=serving");
+    spdlog::info("cnm-probe ready");
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("signal {}: stopping", sig);
+    sd_notify(0, "STOPPING=1");
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    rc = 1;
+  }
+  stopping = true;
+  poller.join();
+  svc.tracer.reset();  // detaches every program and link
+  spdlog::info("BPF programs detached");
+  return rc;
+}
+
+}  // namespace cnm::probe

@@ -1,0 +1,213 @@
+#include "probe/tracer.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "probe/container_id.h"
+#include "tcp_tracer.skel.h"
+
+extern "C" {
+#include "probe/bpf/tcp_tracer.h"
+}
+
+namespace cnm::probe {
+namespace {
+
+std::string addr_text(const __u8* a, int family) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, sizeof buf);
+  return buf;
+}
+
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::string container_of(std::uint32_t pid, std::unordered_map<std::uint32_t, std::string>& cache) {
+  if (pid == 0) return {};
+  auto it = cache.find(pid);
+  if (it != cache.end()) return it->second;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return cache[pid] = container_id_from_cgroup(ss.str());
+}
+
+Connection to_connection(const cnm_conn& k, std::uint64_t now_ns,
+                         std::unordered_map<std::uint32_t, std::string>& cache) {
+  Connection c;
+  c.id = {k.sk, k.start_ns};
+  c.family = k.family;
+  c.laddr = addr_text(k.saddr, k.family);
+  c.raddr = addr_text(k.daddr, k.family);
+  c.lport = k.sport;
+  c.rport = k.dport;
+  c.direction = k.direction == CNM_DIR_OUTGOING   ? Direction::kOutgoing
+                : k.direction == CNM_DIR_INCOMING ? Direction::kIncoming
+                                                  : Direction::kLocal;
+  c.pid = k.pid;
+  c.comm.assign(k.comm, strnlen(k.comm, sizeof k.comm));
+  c.netns = k.netns;
+  c.container_id = container_of(k.pid, cache);
+  c.counters = {k.bytes_sent, k.bytes_received, k.packets_sent, k.packets_received, k.retransmits};
+  c.rtt_us = k.rtt_us;
+  c.rttvar_us = k.rttvar_us;
+  c.closed = k.closed != 0;
+  const std::uint64_t end = k.closed ? k.end_ns : now_ns;
+  c.duration_ms = end > k.start_ns ? (end - k.start_ns) / 1000000ULL : 0;
+  return c;
+}
+
+// Raw tracepoints need no tracefs and no kprobes; a kernel has one when its BTF has the
+// tracepoint's btf_trace_NAME typedef.
+bool has_raw_tracepoint(const btf* vmlinux, const char* name) {
+  const std::string t = std::string("btf_trace_") + name;
+  return vmlinux && btf__find_by_name_kind(vmlinux, t.c_str(), BTF_KIND_TYPEDEF) > 0;
+}
+
+std::uint32_t ringbuf_bytes(std::uint32_t closed_entries) {
+  // The daemon drains the ring continuously into its own buffer, so the ring only absorbs
+  // bursts: up to 16384 closes between two polls.
+  const std::uint64_t want =
+      static_cast<std::uint64_t>(std::min<std::uint32_t>(closed_entries, 16384)) *
+      (sizeof(cnm_conn) + 8);
+  std::uint32_t size = 4096;
+  while (size < want) size <<= 1;
+  return size;
+}
+
+}  // namespace
+
+Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
+    : on_closed_(std::move(on_closed)), max_tracked_(o.max_tracked_connections) {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (libbpf_get_error(vmlinux)) vmlinux = nullptr;
+  const bool state = has_raw_tracepoint(vmlinux, "inet_sock_set_state");
+  const bool send = has_raw_tracepoint(vmlinux, "sock_send_length");
+  const bool recv = has_raw_tracepoint(vmlinux, "sock_recv_length");
+  const bool retrans = has_raw_tracepoint(vmlinux, "tcp_retransmit_skb");
+  btf__free(vmlinux);
+  if (!state)
+    throw std::runtime_error(
+        "this kernel has no inet_sock_set_state raw tracepoint (needs BTF and Linux >= 4.16)");
+
+  skel_ = tcp_tracer__open();
+  if (!skel_)
+    throw std::runtime_error(std::string("cannot open BPF skeleton: ") + std::strerror(errno));
+  auto fail = [this](const std::string& what, int err) {
+    tcp_tracer__destroy(skel_);
+    skel_ = nullptr;
+    throw std::runtime_error(what + ": " + std::strerror(err < 0 ? -err : err));
+  };
+  skel_->rodata->disable_ipv6 = o.disable_ipv6;
+  skel_->rodata->app_bytes_hooks = send && recv;
+  bpf_program__set_autoload(skel_->progs.sock_send_length, send && recv);
+  bpf_program__set_autoload(skel_->progs.sock_recv_length, send && recv);
+  bpf_program__set_autoload(skel_->progs.tcp_retransmit_skb, retrans);
+  if (int err = bpf_map__set_max_entries(skel_->maps.conns, o.max_tracked_connections))
+    fail("cannot size the connection map", err);
+  if (int err = bpf_map__set_max_entries(skel_->maps.closed,
+                                         ringbuf_bytes(o.max_closed_connections_buffered)))
+    fail("cannot size the ring buffer", err);
+  if (int err = tcp_tracer__load(skel_)) fail("cannot load BPF programs", err);
+  if (int err = tcp_tracer__attach(skel_)) fail("cannot attach BPF programs", err);
+
+  hooks_.push_back("raw_tp/inet_sock_set_state");
+  if (send && recv) {
+    hooks_.push_back("raw_tp/sock_send_length");
+    hooks_.push_back("raw_tp/sock_recv_length");
+  } else {
+    spdlog::warn(
+        "no sock_send_length/sock_recv_length tracepoints: bytes come from tcp_sock at close");
+  }
+  if (retrans) hooks_.push_back("raw_tp/tcp_retransmit_skb");
+  for (const auto& h : hooks_) spdlog::info("hook chosen: {}", h);
+
+  rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.closed), &Tracer::on_ringbuf, this, nullptr);
+  if (!rb_) fail("cannot open the closed-connection ring buffer", errno);
+}
+
+Tracer::~Tracer() {
+  ring_buffer__free(rb_);
+  tcp_tracer__destroy(skel_);  // detaches every link and unloads every program
+}
+
+int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
+  auto* self = static_cast<Tracer*>(ctx);
+  if (size < sizeof(cnm_conn)) return 0;
+  cnm_conn k;
+  std::memcpy(&k, data, sizeof k);
+  std::unordered_map<std::uint32_t, std::string> cache;
+  self->on_closed_(to_connection(k, monotonic_ns(), cache));
+  return 0;
+}
+
+void Tracer::poll_closed(int timeout_ms) {
+  std::lock_guard lock(rb_mu_);
+  const int n = ring_buffer__poll(rb_, timeout_ms);
+  if (n < 0 && n != -EINTR) spdlog::warn("ring buffer poll: {}", std::strerror(-n));
+}
+
+std::vector<Connection> Tracer::open_connections() const {
+  std::vector<Connection> out;
+  const int fd = bpf_map__fd(skel_->maps.conns);
+  const std::uint64_t now = monotonic_ns();
+  std::unordered_map<std::uint32_t, std::string> cache;
+  // Batched reads: a few syscalls for the whole map rather than two per entry.
+  constexpr std::uint32_t kChunk = 4096;
+  std::vector<__u64> keys(kChunk);
+  std::vector<cnm_conn> vals(kChunk);
+  __u64 in_batch = 0, out_batch = 0;
+  bool first = true;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  for (;;) {
+    std::uint32_t count = kChunk;
+    const int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
+                                         vals.data(), &count, &opts);
+    const int e = errno;
+    for (std::uint32_t i = 0; i < count; ++i) out.push_back(to_connection(vals[i], now, cache));
+    if (err != 0) {
+      if (e != ENOENT) spdlog::warn("reading the connection map: {}", std::strerror(e));
+      break;
+    }
+    in_batch = out_batch;
+    first = false;
+  }
+  return out;
+}
+
+StatMap Tracer::stats() const {
+  StatMap s;
+  const int fd = bpf_map__fd(skel_->maps.counters);
+  const int ncpu = libbpf_num_possible_cpus();
+  std::vector<__u64> per_cpu(static_cast<std::size_t>(ncpu > 0 ? ncpu : 1));
+  auto sum = [&](__u32 idx) {
+    std::uint64_t total = 0;
+    if (bpf_map_lookup_elem(fd, &idx, per_cpu.data()) == 0)
+      for (auto v : per_cpu) total += v;
+    return total;
+  };
+  s["conn_map_full"] = sum(CNM_CNT_CONN_MAP_FULL);
+  s["closed_ringbuf_full"] = sum(CNM_CNT_RINGBUF_FULL);
+  s["tcp_opened"] = sum(CNM_CNT_OPENED);
+  s["tcp_closed"] = sum(CNM_CNT_CLOSED);
+  s["conn_map_max"] = max_tracked_;
+  s["programs_attached"] = hooks_.size();
+  return s;
+}
+
+}  // namespace cnm::probe

@@ -1,0 +1,59 @@
+// Kernel glue for TCP: probes which raw tracepoints this kernel has, loads and attaches the
+// tcp_tracer BPF skeleton sized from the config, and reads open connections (map), closed
+// ones (ring buffer) and the kernel-side counters. Destroying it detaches everything.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "probe/conn_json.h"
+#include "probe/connection.h"
+
+struct tcp_tracer;
+struct ring_buffer;
+
+namespace cnm::probe {
+
+struct TracerOptions {
+  std::uint32_t max_tracked_connections = 65536;
+  std::uint32_t max_closed_connections_buffered = 65536;
+  bool disable_ipv6 = false;
+};
+
+class Tracer {
+ public:
+  using ClosedSink = std::function<void(Connection)>;
+  // Throws std::runtime_error naming the hook or step that failed.
+  Tracer(const TracerOptions& o, ClosedSink on_closed);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  // "raw_tp/NAME" for each attached program.
+  const std::vector<std::string>& hooks() const { return hooks_; }
+
+  // Waits up to timeout_ms for closed connections and hands each to the sink. Safe to call
+  // from several threads (the ring buffer is consumed by one at a time).
+  void poll_closed(int timeout_ms);
+
+  // A snapshot of the open-connection map.
+  std::vector<Connection> open_connections() const;
+
+  // Kernel-side counters (drops, opened/closed totals) and map occupancy.
+  StatMap stats() const;
+
+ private:
+  tcp_tracer* skel_ = nullptr;
+  ring_buffer* rb_ = nullptr;
+  ClosedSink on_closed_;
+  std::mutex rb_mu_;
+  std::vector<std::string> hooks_;
+  std::uint32_t max_tracked_ = 0;
+  static int on_ringbuf(void* ctx, void* data, std::size_t size);
+};
+
+}  // namespace cnm::probe

@@ -1,0 +1,47 @@
+// The bearer token: created 0600 and random when absent, read back trimmed, compared exactly.
+#include "probe/auth_token.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "tests/support/test_support.h"
+
+namespace cnm::probe {
+namespace {
+
+TEST(AuthToken, CreatedWhenAbsentWithMode0600AndRandom) {
+  test::TempDir dir;
+  const auto a = load_or_create_token(dir / "sub/auth_token");
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "sub/auth_token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Read back, not regenerated.
+  EXPECT_EQ(load_or_create_token(dir / "sub/auth_token"), a);
+  test::TempDir other;
+  EXPECT_NE(load_or_create_token(other / "auth_token"), a);
+}
+
+TEST(AuthToken, ExistingTokenIsTrimmedAndEmptyIsAnError) {
+  test::TempDir dir;
+  test::write_file(dir / "t", "  s3cret-token\n");
+  EXPECT_EQ(load_or_create_token(dir / "t"), "s3cret-token");
+  test::write_file(dir / "empty", " \n");
+  EXPECT_THROW(load_or_create_token(dir / "empty"), std::runtime_error);
+  EXPECT_EQ(test::read_file(dir / "empty"), " \n");  // nothing lost
+}
+
+TEST(AuthToken, BearerMatching) {
+  EXPECT_TRUE(bearer_matches("Bearer abc", "abc"));
+  EXPECT_FALSE(bearer_matches("Bearer abd", "abc"));
+  EXPECT_FALSE(bearer_matches("Bearer abcd", "abc"));
+  EXPECT_FALSE(bearer_matches("Bearer ab", "abc"));
+  EXPECT_FALSE(bearer_matches("bearer abc", "abc"));
+  EXPECT_FALSE(bearer_matches("abc", "abc"));
+  EXPECT_FALSE(bearer_matches("", "abc"));
+  EXPECT_FALSE(bearer_matches("Bearer ", ""));
+}
+
+}  // namespace
+}  // namespace cnm::probe

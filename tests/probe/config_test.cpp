@@ -1,0 +1,100 @@
+// system-probe.yaml parsing: defaults from the layout, every key, warnings, line:column errors.
+#include "probe/config.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.h"
+
+namespace cnm::probe {
+namespace {
+
+const Layout kLayout = default_layout("/srv/host");
+
+TEST(ProbeConfig, EmptyFileGivesLayoutDefaults) {
+  const auto c = parse_config("", "sp.yaml", kLayout);
+  EXPECT_TRUE(c.network_enabled);
+  EXPECT_EQ(c.socket_path, "/srv/host/opt/datadog-agent/run/sysprobe.sock");
+  EXPECT_EQ(c.auth_token_path, "/srv/host/etc/datadog-agent/auth_token");
+  EXPECT_EQ(c.max_tracked_connections, 65536u);
+  EXPECT_EQ(c.max_closed_connections_buffered, 65536u);
+  EXPECT_FALSE(c.disable_ipv6);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(ProbeConfig, ReadsEveryKey) {
+  const auto c = parse_config(R"(auth_token_file_path: /run/tok
+system_probe_config:
+  sysprobe_socket: /run/sp.sock
+  log_level: debug
+network_config:
+  enabled: false
+  max_tracked_connections: 1000
+  max_closed_connections_buffered: 200
+  disable_ipv6: true
+)",
+                              "sp.yaml", kLayout);
+  EXPECT_FALSE(c.network_enabled);
+  EXPECT_EQ(c.socket_path, "/run/sp.sock");
+  EXPECT_EQ(c.auth_token_path, "/run/tok");
+  EXPECT_EQ(c.max_tracked_connections, 1000u);
+  EXPECT_EQ(c.max_closed_connections_buffered, 200u);
+  EXPECT_TRUE(c.disable_ipv6);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(ProbeConfig, LimitsAlsoUnderSystemProbeConfig) {
+  const auto c =
+      parse_config("system_probe_config:\n  max_tracked_connections: 42\n", "f", kLayout);
+  EXPECT_EQ(c.max_tracked_connections, 42u);
+}
+
+TEST(ProbeConfig, UnknownKeysWarnWithPosition) {
+  const auto c = parse_config("network_config:\n  enabled: true\n  colour: blue\nextra: 1\n",
+                              "sp.yaml", kLayout);
+  ASSERT_EQ(c.warnings.size(), 2u);
+  EXPECT_EQ(c.warnings[0], "sp.yaml:3:3: unknown key 'network_config.colour'");
+  EXPECT_EQ(c.warnings[1], "sp.yaml:4:1: unknown key 'extra'");
+}
+
+TEST(ProbeConfig, MalformedYamlNamesLineAndColumn) {
+  try {
+    parse_config("network_config:\n  enabled: [true\n", "sp.yaml", kLayout);
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(std::string(e.what()).starts_with("sp.yaml:3:1:")) << e.what();
+  }
+}
+
+TEST(ProbeConfig, WrongTypesAndRangesFailWithPosition) {
+  EXPECT_THROW(
+      {
+        try {
+          parse_config("network_config:\n  max_tracked_connections: lots\n", "sp.yaml", kLayout);
+        } catch (const std::runtime_error& e) {
+          EXPECT_STREQ(e.what(),
+                       "sp.yaml:2:28: bad value 'lots' for network_config.max_tracked_connections");
+          throw;
+        }
+      },
+      std::runtime_error);
+  EXPECT_THROW(parse_config("network_config:\n  max_tracked_connections: 0\n", "f", kLayout),
+               std::runtime_error);
+  EXPECT_THROW(parse_config("network_config:\n  enabled: maybe\n", "f", kLayout),
+               std::runtime_error);
+  EXPECT_THROW(parse_config("network_config: 3\n", "f", kLayout), std::runtime_error);
+  EXPECT_THROW(parse_config("- a\n- b\n", "f", kLayout), std::runtime_error);
+  EXPECT_THROW(
+      parse_config("system_probe_config:\n  sysprobe_socket: relative.sock\n", "f", kLayout),
+      std::runtime_error);
+}
+
+TEST(ProbeConfig, MissingFileGivesDefaultsWithWarning) {
+  test::TempDir dir;
+  const auto c = load_config(dir / "absent.yaml", kLayout);
+  EXPECT_EQ(c.max_tracked_connections, 65536u);
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("not found"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cnm::probe

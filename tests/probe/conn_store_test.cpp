@@ -1,0 +1,110 @@
+// Per-client deltas, closed connections reported once, bounded buffers and their counters.
+#include "probe/conn_store.h"
+
+#include <gtest/gtest.h>
+
+namespace cnm::probe {
+namespace {
+
+Connection conn(std::uint64_t sk, std::uint64_t sent, std::uint64_t received, bool closed = false) {
+  Connection c;
+  c.id = {sk, 1000 + sk};
+  c.counters.bytes_sent = sent;
+  c.counters.bytes_received = received;
+  c.counters.packets_sent = sent / 10;
+  c.closed = closed;
+  return c;
+}
+
+const Connection* find(const std::vector<Connection>& v, std::uint64_t sk) {
+  for (const auto& c : v)
+    if (c.id.sk == sk) return &c;
+  return nullptr;
+}
+
+TEST(ConnStore, OpenConnectionsGiveDeltasPerClient) {
+  ConnStore s(10);
+  auto r = s.take("a", {conn(1, 100, 50)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].counters.bytes_sent, 100u);
+  r = s.take("a", {conn(1, 130, 50)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].counters.bytes_sent, 30u);
+  EXPECT_EQ(r[0].counters.bytes_received, 0u);
+  EXPECT_EQ(r[0].counters.packets_sent, 3u);
+  // Another client has its own view: totals on its first call.
+  r = s.take("b", {conn(1, 130, 50)});
+  EXPECT_EQ(r[0].counters.bytes_sent, 130u);
+}
+
+TEST(ConnStore, ClosedReportedOnceWithRemainingDelta) {
+  ConnStore s(10);
+  s.take("a", {conn(1, 100, 50)});
+  s.add_closed(conn(1, 160, 70, true));
+  auto r = s.take("a", {});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].closed);
+  EXPECT_EQ(r[0].counters.bytes_sent, 60u);
+  EXPECT_EQ(r[0].counters.bytes_received, 20u);
+  EXPECT_TRUE(s.take("a", {}).empty());
+}
+
+TEST(ConnStore, ClosedAndStillInSnapshotIsReportedOnlyAsClosed) {
+  ConnStore s(10);
+  s.add_closed(conn(7, 10, 10, true));
+  auto r = s.take("a", {conn(7, 10, 10), conn(8, 1, 1)});
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_NE(find(r, 7), nullptr);
+  EXPECT_TRUE(find(r, 7)->closed);
+}
+
+TEST(ConnStore, EachClientGetsEachClosedOnceAndBufferEmptiesWhenAllRead) {
+  ConnStore s(10);
+  s.take("a", {});
+  s.take("b", {});
+  s.add_closed(conn(1, 1, 1, true));
+  EXPECT_EQ(s.take("a", {}).size(), 1u);
+  EXPECT_EQ(s.stats().closed_buffered, 1u);  // b has not read it yet
+  EXPECT_EQ(s.take("b", {}).size(), 1u);
+  EXPECT_EQ(s.stats().closed_buffered, 0u);
+  EXPECT_TRUE(s.take("a", {}).empty());
+}
+
+TEST(ConnStore, FullBufferEvictsOldestAndCounts) {
+  ConnStore s(3);
+  for (std::uint64_t i = 1; i <= 5; ++i) s.add_closed(conn(i, i, i, true));
+  const auto st = s.stats();
+  EXPECT_EQ(st.closed_buffer_evicted, 2u);
+  EXPECT_EQ(st.closed_received, 5u);
+  const auto r = s.take("a", {});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(find(r, 1), nullptr);
+  EXPECT_EQ(find(r, 2), nullptr);
+  EXPECT_NE(find(r, 5), nullptr);
+}
+
+TEST(ConnStore, ClientsAreBoundedAndExpire) {
+  using namespace std::chrono_literals;
+  ConnStore s(10, 2, 60s);
+  const auto t0 = ConnStore::Clock::time_point{} + 1h;
+  s.take("a", {}, t0);
+  s.take("b", {}, t0 + 1s);
+  s.take("c", {}, t0 + 2s);  // evicts a (least recently used)
+  EXPECT_EQ(s.stats().clients_evicted, 1u);
+  EXPECT_EQ(s.stats().clients, 2u);
+  // a comes back as a new client: it sees open totals again.
+  auto r = s.take("a", {conn(1, 5, 5)}, t0 + 3s);
+  EXPECT_EQ(r[0].counters.bytes_sent, 5u);
+  s.take("x", {}, t0 + 10min);  // everyone else idle for more than 60 s
+  EXPECT_EQ(s.stats().clients, 1u);
+}
+
+TEST(ConnStore, CountersNeverGoNegative) {
+  Counters now{5, 5, 5, 5, 5}, before{9, 1, 9, 1, 9};
+  const auto d = now.minus(before);
+  EXPECT_EQ(d.bytes_sent, 0u);
+  EXPECT_EQ(d.bytes_received, 4u);
+}
+
+}  // namespace
+}  // namespace cnm::probe

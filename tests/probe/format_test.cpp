@@ -1,0 +1,86 @@
+// Output formats: the connections JSON against the published schema (validated by python3
+// jsonschema, the same tool scripts use), Prometheus text, container ids from cgroup paths.
+#include <gtest/gtest.h>
+
+#include "probe/conn_json.h"
+#include "probe/container_id.h"
+#include "probe/metrics.h"
+#include "tests/support/test_support.h"
+
+namespace cnm::probe {
+namespace {
+
+std::string validate_cmd(const std::filesystem::path& doc) {
+  return "/usr/bin/python3 -c 'import json,sys,jsonschema; "
+         "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
+         (test::source_dir() / "probe/connections.schema.json").string() + " " + doc.string();
+}
+
+StatMap all_stats() {
+  return {{"conn_map_full", 1},   {"closed_ringbuf_full", 0},      {"closed_buffer_evicted", 2},
+          {"clients_evicted", 0}, {"conn_map_entries_current", 3}, {"conn_map_max", 10},
+          {"closed_buffered", 0}, {"closed_buffer_max", 10}};
+}
+
+TEST(ConnectionsJson, MatchesTheSchema) {
+  Connection c;
+  c.family = 6;
+  c.laddr = "::1";
+  c.raddr = "fe80::1";
+  c.lport = 443;
+  c.rport = 51000;
+  c.direction = Direction::kIncoming;
+  c.pid = 42;
+  c.comm = "nginx";
+  c.netns = 4026531840u;
+  c.container_id = std::string(64, 'a');
+  c.counters = {1, 2, 3, 4, 5};
+  c.closed = true;
+  Connection v4;
+  v4.laddr = "10.0.0.1";
+  v4.raddr = "10.0.0.2";
+  const auto j = connections_reply({c, v4}, all_stats());
+  EXPECT_EQ(j["connections"][0]["direction"], "incoming");
+  EXPECT_EQ(j["connections"][0]["retransmits"], 5);
+  EXPECT_EQ(j["connections"][1]["direction"], "local");
+  test::TempDir dir;
+  test::write_file(dir / "ok.json", j.dump());
+  const auto ok = test::sh(validate_cmd(dir / "ok.json"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+
+  // The schema is strict enough to catch a broken reply.
+  auto bad = j;
+  bad["connections"][0].erase("bytes_sent");
+  test::write_file(dir / "bad.json", bad.dump());
+  EXPECT_NE(test::sh(validate_cmd(dir / "bad.json")).exit_code, 0);
+  auto no_drop = j;
+  no_drop["stats"].erase("conn_map_full");
+  test::write_file(dir / "bad2.json", no_drop.dump());
+  EXPECT_NE(test::sh(validate_cmd(dir / "bad2.json")).exit_code, 0);
+}
+
+TEST(Metrics, PrometheusTextCountersAndGauges) {
+  const auto text = prometheus_text({{"conn_map_full", 7}, {"conn_map_entries_current", 3}});
+  EXPECT_NE(
+      text.find("# TYPE cnm_probe_conn_map_full_total counter\ncnm_probe_conn_map_full_total 7\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE cnm_probe_conn_map_entries_current "
+                      "gauge\ncnm_probe_conn_map_entries_current 3\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ContainerId, FromCgroupPaths) {
+  const std::string id = "4b2d1f0c6e5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c";
+  EXPECT_EQ(container_id_from_cgroup("0::/system.slice/docker-" + id + ".scope\n"), id);
+  EXPECT_EQ(container_id_from_cgroup("12:pids:/docker/" + id + "\n0::/\n"), id);
+  EXPECT_EQ(
+      container_id_from_cgroup("0::/kubepods/besteffort/pod1/cri-containerd-" + id + ".scope"), id);
+  EXPECT_EQ(container_id_from_cgroup("0::/user.slice/user-0.slice/session-1.scope\n"), "");
+  EXPECT_EQ(container_id_from_cgroup("0::/x/" + id + "0\n"), "");  // 65 digits: not an id
+  EXPECT_EQ(container_id_from_cgroup(""), "");
+}
+
+}  // namespace
+}  // namespace cnm::probe

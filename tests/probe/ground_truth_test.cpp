@@ -1,0 +1,142 @@
+// Ground truth: 1000 TCP connections over loopback (IPv4 and IPv6) and 1000 over a veth pair
+// between two namespaces made here, each with a distinct, known byte count each way. Every
+// connection must be reported by both its sockets, with exactly the bytes this test moved,
+// the right direction, pid, comm and network namespace.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+#include <tuple>
+
+#include "tests/probe/net_env.h"
+#include "tests/probe/probe_daemon.h"
+
+namespace cnm::test {
+namespace {
+
+using Key = std::tuple<std::string, int, std::string, int>;  // laddr, lport, raddr, rport
+
+std::string self_comm() {
+  auto c = read_file("/proc/self/comm");
+  while (!c.empty() && c.back() == '\n') c.pop_back();
+  return c;
+}
+
+// Every exchange must appear twice (client and server socket), closed, with exact numbers.
+void expect_reported(const ProbeDaemon& d, const std::vector<Exchange>& xs,
+                     std::uint32_t client_netns, std::uint32_t server_netns,
+                     const std::string& client_id) {
+  std::map<Key, const Exchange*> want_client, want_server;
+  for (const auto& x : xs) {
+    want_client[{x.client_addr, x.client_port, x.server_addr, x.server_port}] = &x;
+    want_server[{x.server_addr, x.server_port, x.client_addr, x.client_port}] = &x;
+  }
+  std::map<Key, nlohmann::json> seen;
+  auto count_mine = [&](const nlohmann::json& all) {
+    for (const auto& c : all) {
+      Key k{c["laddr"], c["lport"], c["raddr"], c["rport"]};
+      if (want_client.contains(k) || want_server.contains(k)) seen[k] = c;
+    }
+    return seen.size() == 2 * xs.size();
+  };
+  gather_connections(d, client_id, count_mine);
+  ASSERT_EQ(seen.size(), 2 * xs.size())
+      << "missing connections; first expected " << xs.front().client_addr << ":"
+      << xs.front().client_port << " -> " << xs.front().server_addr << ":" << xs.front().server_port
+      << "; daemon log:\n"
+      << d.log() << "\nstats: " << d.get("/debug/stats").body;
+
+  const auto pid = static_cast<int>(::getpid());
+  const auto comm = self_comm();
+  int bad = 0;
+  for (const auto& [k, c] : seen) {
+    const bool is_client = want_client.contains(k);
+    const Exchange& x = *(is_client ? want_client.at(k) : want_server.at(k));
+    const auto sent = is_client ? x.c2s : x.s2c;
+    const auto received = is_client ? x.s2c : x.c2s;
+    const bool ok = c["bytes_sent"] == sent && c["bytes_received"] == received &&
+                    c["direction"] == (is_client ? "outgoing" : "incoming") && c["pid"] == pid &&
+                    c["comm"] == comm && c["netns"] == (is_client ? client_netns : server_netns) &&
+                    c["closed"] == true && c["type"] == "tcp" && c["family"] == x.family;
+    if (!ok && bad++ < 5)
+      ADD_FAILURE() << (is_client ? "client " : "server ") << c.dump() << " expected sent=" << sent
+                    << " received=" << received << " pid=" << pid << " comm=" << comm;
+  }
+  EXPECT_EQ(bad, 0) << "connections with wrong numbers";
+}
+
+ExchangeSpec make_spec(int family, const std::string& server_addr, int count) {
+  ExchangeSpec s;
+  s.family = family;
+  s.server_addr = server_addr;
+  s.count = count;
+  return s;
+}
+
+TEST(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
+  ProbeDaemon d;
+  const auto ns = netns_inode("");
+  auto v4 = make_spec(4, "127.0.0.1", 700);
+  v4.c2s = [](int i) { return 1000 + 13 * i; };
+  v4.s2c = [](int i) { return 500 + 7 * i; };
+  const auto xs4 = run_exchanges(v4);
+  auto v6 = make_spec(6, "::1", 300);
+  v6.c2s = [](int i) { return 3 + 11 * i; };
+  v6.s2c = [](int i) { return 20000 + 17 * i; };
+  const auto xs6 = run_exchanges(v6);
+  auto all = xs4;
+  all.insert(all.end(), xs6.begin(), xs6.end());
+  expect_reported(d, all, ns, ns, "gt-loopback");
+  const auto stats = d.get_json("/debug/stats");
+  EXPECT_EQ(stats["conn_map_full"], 0);
+  EXPECT_EQ(stats["closed_ringbuf_full"], 0);
+}
+
+TEST(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
+  NetnsPair net("cnmgt");
+  ProbeDaemon d;
+  auto spec = make_spec(4, net.addr_b, 1000);
+  spec.client_ns = net.a;
+  spec.server_ns = net.b;
+  spec.c2s = [](int i) { return 1 + 29 * i; };
+  spec.s2c = [](int i) { return 4096 + 3 * i; };
+  const auto xs = run_exchanges(spec);
+  ASSERT_EQ(xs.front().client_addr, net.addr_a);
+  expect_reported(d, xs, net.inode_a, net.inode_b, "gt-veth");
+}
+
+TEST(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesTheSchema) {
+  ProbeDaemon d;
+  auto spec = make_spec(4, "127.0.0.1", 20);
+  spec.keep_open = true;
+  spec.c2s = [](int i) { return 100 + i; };
+  spec.s2c = [](int i) { return 200 + i; };
+  auto xs = run_exchanges(spec);
+  const auto first = d.get_json("/network_tracer/connections?client_id=open");
+  EXPECT_EQ(schema_errors(first), "");
+  int found = 0;
+  for (const auto& c : first["connections"]) {
+    for (const auto& x : xs) {
+      if (c["lport"] == x.client_port && c["rport"] == x.server_port) {
+        ++found;
+        EXPECT_EQ(c["closed"], false);
+        EXPECT_EQ(c["bytes_sent"], x.c2s);
+        EXPECT_EQ(c["bytes_received"], x.s2c);
+      }
+    }
+  }
+  EXPECT_EQ(found, 20);
+  // Second call: no new bytes on those sockets, so their deltas are zero.
+  const auto second = d.get_json("/network_tracer/connections?client_id=open");
+  for (const auto& c : second["connections"])
+    for (const auto& x : xs)
+      if (c["lport"] == x.client_port && c["rport"] == x.server_port) {
+        EXPECT_EQ(c["bytes_sent"], 0);
+      }
+  close_all(xs);
+  const auto after = gather_connections(d, "open", [](const nlohmann::json&) { return true; });
+  EXPECT_EQ(schema_errors({{"connections", after}, {"stats", first["stats"]}}), "");
+}
+
+}  // namespace
+}  // namespace cnm::test

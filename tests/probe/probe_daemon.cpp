@@ -1,0 +1,134 @@
+#include "tests/probe/probe_daemon.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace cnm::test {
+
+std::string cnm_probe_path() { return CNM_PROBE_PATH; }
+
+ProbeDaemon::ProbeDaemon(const std::string& extra_yaml, const std::string& layout_yaml,
+                         const std::vector<std::string>& extra_env) {
+  socket_ = (dir_ / "run/sysprobe.sock").string();
+  write_file(dir_ / "system-probe.yaml",
+             "auth_token_file_path: " + (dir_ / "auth_token").string() +
+                 "\nsystem_probe_config:\n  sysprobe_socket: " + socket_ + "\n" + extra_yaml);
+  std::vector<std::string> argv = {cnm_probe_path(), "--config",
+                                   (dir_ / "system-probe.yaml").string(), "-v"};
+  if (!layout_yaml.empty()) {
+    write_file(dir_ / "layout.yaml", layout_yaml);
+    argv.push_back("--layout");
+    argv.push_back((dir_ / "layout.yaml").string());
+  }
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (const auto& e : extra_env) env.push_back(e);
+  std::vector<char*> args, envp;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  const auto log_path = (dir_ / "probe.log").string();
+  posix_spawn_file_actions_addopen(&fa, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  const int rc = ::posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot start " + cnm_probe_path());
+
+  // Ready when the token exists and /health answers 200 (the installer's contract).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("cnm-probe exited during start-up:\n" + log());
+    }
+    if (token_.empty() && std::filesystem::exists(dir_ / "auth_token")) {
+      token_ = read_file(dir_ / "auth_token");
+      while (!token_.empty() && (token_.back() == '\n' || token_.back() == ' ')) token_.pop_back();
+    }
+    if (!token_.empty() && get("/health").status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop();
+  throw std::runtime_error("cnm-probe did not answer /health within 20 s:\n" + log());
+}
+
+ProbeDaemon::~ProbeDaemon() { stop(); }
+
+int ProbeDaemon::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+HttpResult ProbeDaemon::get_with(const std::string& path, const std::string& authorization) const {
+  httplib::Client cli(socket_);
+  cli.set_address_family(AF_UNIX);
+  cli.set_read_timeout(30, 0);
+  httplib::Headers headers;
+  if (!authorization.empty()) headers.emplace("Authorization", authorization);
+  auto res = cli.Get(path.c_str(), headers);
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
+nlohmann::json ProbeDaemon::get_json(const std::string& path) const {
+  const auto r = get(path);
+  if (r.status != 200)
+    throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(r.status));
+  return nlohmann::json::parse(r.body);
+}
+
+nlohmann::json gather_connections(const ProbeDaemon& d, const std::string& client,
+                                  const std::function<bool(const nlohmann::json&)>& done,
+                                  int timeout_s) {
+  auto all = nlohmann::json::array();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  for (;;) {
+    const auto reply = d.get_json("/network_tracer/connections?client_id=" + client);
+    for (const auto& c : reply["connections"]) all.push_back(c);
+    if (done(all) || std::chrono::steady_clock::now() > deadline) return all;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+std::string schema_errors(const nlohmann::json& doc) {
+  TempDir dir;
+  write_file(dir / "doc.json", doc.dump());
+  const auto r =
+      sh("/usr/bin/python3 -c 'import json,sys,jsonschema; "
+         "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
+         (source_dir() / "probe/connections.schema.json").string() + " " +
+         (dir / "doc.json").string());
+  return r.exit_code == 0 ? "" : r.err + r.out;
+}
+
+long ProbeDaemon::rss_kib() const {
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+}  // namespace cnm::test

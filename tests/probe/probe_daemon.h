@@ -1,0 +1,64 @@
+// Runs the real cnm-probe binary for a test: its own config, token and socket in a temp
+// folder; waits until /health answers 200; SIGTERM on destruction. Requests go over the unix
+// socket with cpp-httplib, as the agent's would.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_support.h"
+
+namespace cnm::test {
+
+struct HttpResult {
+  int status = -1;  // -1: no answer
+  std::string body;
+};
+
+class ProbeDaemon {
+ public:
+  // extra_yaml is appended to the generated config (keys under network_config: etc.).
+  // layout_yaml, when given, is written to a file and passed with --layout.
+  explicit ProbeDaemon(const std::string& extra_yaml = "", const std::string& layout_yaml = "",
+                       const std::vector<std::string>& extra_env = {});
+  ~ProbeDaemon();
+  ProbeDaemon(const ProbeDaemon&) = delete;
+  ProbeDaemon& operator=(const ProbeDaemon&) = delete;
+
+  HttpResult get(const std::string& path) const { return get_with(path, "Bearer " + token_); }
+  HttpResult get_with(const std::string& path, const std::string& authorization) const;
+  nlohmann::json get_json(const std::string& path) const;
+
+  // SIGTERM and wait; returns the exit code (-1 when killed by a signal).
+  int stop();
+  pid_t pid() const { return pid_; }
+  long rss_kib() const;  // VmRSS of the daemon
+  std::string log() const { return read_file(dir_ / "probe.log"); }
+  const std::string& socket_path() const { return socket_; }
+  const std::string& token() const { return token_; }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;
+  std::string socket_, token_;
+  pid_t pid_ = -1;
+};
+
+// Calls /network_tracer/connections?client_id=CLIENT repeatedly, appending every connection
+// returned, until done(all so far) or the timeout; returns what was gathered.
+nlohmann::json gather_connections(const ProbeDaemon& d, const std::string& client,
+                                  const std::function<bool(const nlohmann::json&)>& done,
+                                  int timeout_s = 20);
+
+// Validates a JSON document against probe/connections.schema.json with python3-jsonschema;
+// returns the validator's message, empty when valid.
+std::string schema_errors(const nlohmann::json& doc);
+
+// The built cnm-probe binary.
+std::string cnm_probe_path();
+
+}  // namespace cnm::test
