@@ -11,6 +11,7 @@
 #include "installer/installer_cli.h"
 #include "common/cli_context.h"
 #include "common/logging.h"
+#include "selinux/selinux_cli.h"
 
 int main(int argc, char** argv) {
   cnm::CliContext ctx;
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
 
   cnm::add_preflight_command(app, ctx);
   cnm::add_installer_commands(app, ctx);
+  cnm::add_selinux_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
