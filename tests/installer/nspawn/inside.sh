@@ -1,0 +1,22 @@
+#!/bin/sh
+# Runs inside the booted container as a oneshot unit: install the cnmkit package (cnmctl, the
+# probe, its BPF object, the release archive), run the installer with the real systemd, record what happened in /results, then power off.
+exec >/results/log.txt 2>&1
+set -x
+unit=datadog-agent-sysprobe.service
+dpkg -i /tmp/cnmkit.deb; echo $? >/results/dpkg.rc
+# The Datadog Agent would create its group; there is no agent in this container.
+groupadd --system dd-agent
+ls -l /opt/datadog-agent/embedded/bin/ >/results/package-files.txt
+# The package carries the probe; cnmctl adds the unit, the config and starts it.
+cnmctl install --json >/results/install.json; echo $? >/results/install.rc
+systemctl is-enabled $unit >/results/enabled.txt
+systemctl is-active $unit >/results/active.txt
+cnmctl install --json >/results/install2.json; echo $? >/results/install2.rc
+cnmctl status --json >/results/status.json; echo $? >/results/status.rc
+journalctl -u $unit --no-pager >/results/probe-journal.txt
+cnmctl uninstall --json >/results/uninstall.json; echo $? >/results/uninstall.rc
+systemctl is-active $unit >/results/after-uninstall-active.txt
+ls /etc/systemd/system/$unit >/results/after-uninstall-unit.txt 2>&1
+touch /results/finished
+systemctl poweroff --no-block
