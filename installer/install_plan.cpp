@@ -34,6 +34,7 @@ std::string render_template(std::string_view tmpl, const Layout& layout) {
   replace_all(s, "{{probe_service}}", layout.probe_service);
   replace_all(s, "{{agent_service}}", layout.agent_service);
   replace_all(s, "{{run_dir}}", layout.run_dir);
+  replace_all(s, "{{config_dir}}", layout.config_dir);
   return s;
 }
 

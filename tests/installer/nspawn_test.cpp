@@ -48,7 +48,7 @@ TEST(NspawnSystemdHost, PackageInstallEnablesStartsAndVerifiesTheProbe) {
   for (const auto& e : std::filesystem::directory_iterator(pkg))
     if (e.path().extension() == ".deb") deb = e.path();
   ASSERT_FALSE(deb.empty()) << cp.out;
-  std::filesystem::copy_file(deb, root / "tmp/cnmkit.deb");
+  std::filesystem::copy_file(deb, root / "var/tmp/cnmkit.deb");
   std::filesystem::copy_file(here / "inside.sh", root / "usr/local/sbin/cnmkit-test",
                              std::filesystem::copy_options::overwrite_existing);
   test::write_file(root / "etc/systemd/system/cnmkit-test.service",

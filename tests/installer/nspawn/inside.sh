@@ -4,7 +4,7 @@
 exec >/results/log.txt 2>&1
 set -x
 unit=datadog-agent-sysprobe.service
-dpkg -i /tmp/cnmkit.deb; echo $? >/results/dpkg.rc
+dpkg -i /var/tmp/cnmkit.deb; echo $? >/results/dpkg.rc
 # The Datadog Agent would create its group; there is no agent in this container.
 groupadd --system dd-agent
 ls -l /opt/datadog-agent/embedded/bin/ >/results/package-files.txt
