@@ -71,6 +71,18 @@ TEST(NspawnSystemdHost, PackageInstallEnablesStartsAndVerifiesTheProbe) {
       << boot.out.substr(0, 4000) << boot.err << log;
 
   EXPECT_EQ(trimmed(test::read_file(results / "dpkg.rc")), "0") << log;
+  // The refused config rolled back: exit 1, nothing left, nothing enabled.
+  EXPECT_EQ(trimmed(test::read_file(results / "bad.rc")), "1")
+      << test::read_file(results / "bad.json");
+  const auto bad = nlohmann::json::parse(test::read_file(results / "bad.json"), nullptr, false);
+  ASSERT_TRUE(bad.is_object()) << log;
+  EXPECT_TRUE(bad.value("rolled_back", false)) << bad.dump(2);
+  const auto after_bad = test::read_file(results / "after-bad.txt");
+  EXPECT_NE(after_bad.find("datadog-agent-sysprobe.service': No such file"), std::string::npos)
+      << after_bad;
+  EXPECT_NE(after_bad.find("system-probe.yaml': No such file"), std::string::npos) << after_bad;
+  EXPECT_EQ(test::read_file(results / "after-bad-enabled.txt").find("enabled"), std::string::npos);
+
   EXPECT_EQ(trimmed(test::read_file(results / "install.rc")), "0")
       << test::read_file(results / "install.json") << log
       << test::read_file(results / "probe-journal.txt");

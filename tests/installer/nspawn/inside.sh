@@ -8,6 +8,12 @@ dpkg -i /var/tmp/cnmkit.deb; echo $? >/results/dpkg.rc
 # The Datadog Agent would create its group; there is no agent in this container.
 groupadd --system dd-agent
 ls -l /opt/datadog-agent/embedded/bin/ >/results/package-files.txt
+# A config the probe refuses: the start fails, the health check never passes, and the run
+# must roll back to the host as it was (no unit, no config, service not enabled).
+cnmctl install --set network_config.max_tracked_connections=lots --health-timeout 5 --json \
+  >/results/bad.json; echo $? >/results/bad.rc
+ls /etc/systemd/system/$unit /etc/datadog-agent/system-probe.yaml >/results/after-bad.txt 2>&1
+systemctl is-enabled $unit >/results/after-bad-enabled.txt 2>&1
 # The package carries the probe; cnmctl adds the unit, the config and starts it.
 cnmctl install --json >/results/install.json; echo $? >/results/install.rc
 systemctl is-enabled $unit >/results/enabled.txt
