@@ -23,7 +23,7 @@ const std::string kUserConfig =
 
 std::string me() { return std::to_string(::getuid()) + ":" + std::to_string(::getgid()); }
 
-class Root : public ::testing::Test {
+class InstallerRoot : public ::testing::Test {
  protected:
   void SetUp() override {
     test::write_file(root() / "etc/group",
@@ -48,7 +48,7 @@ class Root : public ::testing::Test {
   test::TempDir dir_;
 };
 
-TEST_F(Root, ConfigEnableCreatesFromExampleWithOneLineChanged) {
+TEST_F(InstallerRoot, ConfigEnableCreatesFromExampleWithOneLineChanged) {
   const auto example =
       test::read_file(test::source_dir() / "installer/dist/system-probe.yaml.example");
   test::write_file(root() / "etc/datadog-agent/system-probe.yaml.example", example);
@@ -64,7 +64,7 @@ TEST_F(Root, ConfigEnableCreatesFromExampleWithOneLineChanged) {
   EXPECT_EQ(st.st_gid, ::getgid());
 }
 
-TEST_F(Root, ConfigEnableDefaultOwnerIsRootAndAgentGroup) {
+TEST_F(InstallerRoot, ConfigEnableDefaultOwnerIsRootAndAgentGroup) {
   const auto r = ctl({"config", "enable"});
   if (::geteuid() == 0) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -78,7 +78,7 @@ TEST_F(Root, ConfigEnableDefaultOwnerIsRootAndAgentGroup) {
   }
 }
 
-TEST_F(Root, ConfigEnableWithoutAgentGroupWritesNothing) {
+TEST_F(InstallerRoot, ConfigEnableWithoutAgentGroupWritesNothing) {
   test::write_file(root() / "etc/group", "root:x:0:\n");
   const auto before = test::snapshot(dir_.path());
   const auto r = ctl({"config", "enable"});
@@ -87,7 +87,7 @@ TEST_F(Root, ConfigEnableWithoutAgentGroupWritesNothing) {
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
 }
 
-TEST_F(Root, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
+TEST_F(InstallerRoot, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
   test::write_file(config(), kUserConfig);
   std::filesystem::permissions(config(), std::filesystem::perms(0600));
   const auto before = test::snapshot(dir_.path());
@@ -123,7 +123,7 @@ TEST_F(Root, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
 }
 
-TEST_F(Root, ConfigEnableOldAgentUsesSystemProbeConfig) {
+TEST_F(InstallerRoot, ConfigEnableOldAgentUsesSystemProbeConfig) {
   test::write_file(config(), "system_probe_config:\n  enabled: false\n");
   ASSERT_EQ(ctl({"config", "enable", "--agent-version", "7.23.0"}).exit_code, 0);
   EXPECT_EQ(test::read_file(config()), "system_probe_config:\n  enabled: true\n");
@@ -132,7 +132,7 @@ TEST_F(Root, ConfigEnableOldAgentUsesSystemProbeConfig) {
             "system_probe_config:\n  enabled: true\nnetwork_config:\n  enabled: true\n");
 }
 
-TEST_F(Root, MalformedConfigRefusedWithPositionAndUntouched) {
+TEST_F(InstallerRoot, MalformedConfigRefusedWithPositionAndUntouched) {
   test::write_file(config(), "network_config:\n  enabled: false\n  bad: [1, 2\n");
   const auto before = test::snapshot(dir_.path());
   for (const auto& cmd : {std::vector<std::string>{"config", "enable"}, install_args()}) {
@@ -150,7 +150,7 @@ TEST_F(Root, MalformedConfigRefusedWithPositionAndUntouched) {
   EXPECT_EQ(test::read_file(config()), dup);
 }
 
-TEST_F(Root, UsageErrorsExit2) {
+TEST_F(InstallerRoot, UsageErrorsExit2) {
   EXPECT_EQ(ctl({"config", "enable", "--set", "novalue"}).exit_code, 2);
   EXPECT_EQ(ctl({"install", "--service-manager", "upstart"}).exit_code, 2);
   EXPECT_EQ(ctl({"install", "--sha256", "abc"}).exit_code, 2);
@@ -160,7 +160,7 @@ TEST_F(Root, UsageErrorsExit2) {
             2);
 }
 
-TEST_F(Root, SecondInstallChangesNothingAndTouchesNoFile) {
+TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
   const auto first = ctl(install_args());
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const auto j1 = nlohmann::json::parse(first.out);
@@ -186,7 +186,7 @@ TEST_F(Root, SecondInstallChangesNothingAndTouchesNoFile) {
   EXPECT_GE(js["files"].size(), 4u);
 }
 
-TEST_F(Root, FailedStepRollsBackToThePreviousTree) {
+TEST_F(InstallerRoot, FailedStepRollsBackToThePreviousTree) {
   test::write_file(config(), kUserConfig);
   test::write_file(root() / "etc/init.d", "a file where the init folder should be\n");
   const auto before = test::snapshot(dir_.path());
@@ -199,7 +199,7 @@ TEST_F(Root, FailedStepRollsBackToThePreviousTree) {
 
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
 // the tree an uninterrupted run gives, and uninstall gives back the original tree.
-TEST_F(Root, KilledAtEveryStepConverges) {
+TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
   test::write_file(config(), kUserConfig);
   const auto original = test::snapshot(root());
   ASSERT_EQ(ctl(install_args()).exit_code, 0);

@@ -1,7 +1,9 @@
 // A real systemd host: a debootstrapped Debian 12 root (cached under /var/cache/cnmkit) boots
 // in systemd-nspawn with the capabilities eBPF needs; inside it the cnmkit Debian package is
 // installed and `cnmctl install` must leave the probe's unit enabled and active, with the real
-// cnm-probe answering /health; a second run changes nothing; uninstall stops and removes it.
+// cnm-probe answering /health; a second run changes nothing; uninstall stops and removes it;
+// a refused config rolls back; with an agent (a stand-in unit: the Datadog Agent is not in
+// Debian) the installer restarts the agent, which starts the probe.
 // Needs root (nspawn, overlay mounts, BPF): without it the test fails, it never skips.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -112,6 +114,22 @@ TEST(NspawnSystemdHost, PackageInstallEnablesStartsAndVerifiesTheProbe) {
   EXPECT_NE(trimmed(test::read_file(results / "after-uninstall-active.txt")), "active");
   EXPECT_NE(test::read_file(results / "after-uninstall-unit.txt").find("No such file"),
             std::string::npos);
+
+  // Agent 7.50 present: the installer restarts the agent (new invocation) and leaves starting
+  // the probe to it, without enabling the probe itself; the probe still answers.
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-install.rc")), "0")
+      << test::read_file(results / "agent-install.json");
+  const auto before = trimmed(test::read_file(results / "agent-before.txt"));
+  EXPECT_FALSE(before.empty());
+  EXPECT_NE(before, trimmed(test::read_file(results / "agent-after.txt")));
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-probe-active.txt")), "active");
+  EXPECT_NE(trimmed(test::read_file(results / "agent-probe-enabled.txt")), "enabled");
+  const auto agent_status =
+      nlohmann::json::parse(test::read_file(results / "agent-status.json"), nullptr, false);
+  ASSERT_TRUE(agent_status.is_object());
+  EXPECT_TRUE(agent_status.contains("health") && agent_status["health"].value("ok", false))
+      << agent_status.dump(2);
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-uninstall.rc")), "0");
 }
 
 }  // namespace

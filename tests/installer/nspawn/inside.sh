@@ -24,5 +24,23 @@ journalctl -u $unit --no-pager >/results/probe-journal.txt
 cnmctl uninstall --json >/results/uninstall.json; echo $? >/results/uninstall.rc
 systemctl is-active $unit >/results/after-uninstall-active.txt
 ls /etc/systemd/system/$unit >/results/after-uninstall-unit.txt 2>&1
+# With an agent (7.18+ starts the system-probe itself). The Datadog Agent is not packaged in
+# Debian, so a stand-in unit plays its part the way the real one does: it Wants= the probe.
+cat >/etc/systemd/system/datadog-agent.service <<'UNIT'
+[Unit]
+Description=stand-in for the Datadog Agent (the real one is not in Debian)
+Wants=datadog-agent-sysprobe.service
+[Service]
+ExecStart=/bin/sleep infinity
+UNIT
+systemctl daemon-reload
+systemctl start datadog-agent.service
+systemctl show -p InvocationID --value datadog-agent.service >/results/agent-before.txt
+cnmctl install --agent-version 7.50.0 --json >/results/agent-install.json; echo $? >/results/agent-install.rc
+systemctl show -p InvocationID --value datadog-agent.service >/results/agent-after.txt
+systemctl is-active $unit >/results/agent-probe-active.txt
+systemctl is-enabled $unit >/results/agent-probe-enabled.txt 2>&1
+cnmctl status --json >/results/agent-status.json
+cnmctl uninstall --json >/results/agent-uninstall.json; echo $? >/results/agent-uninstall.rc
 touch /results/finished
 systemctl poweroff --no-block
