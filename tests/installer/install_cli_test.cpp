@@ -160,6 +160,24 @@ TEST_F(InstallerRoot, UsageErrorsExit2) {
             2);
 }
 
+TEST_F(InstallerRoot, InstallDryRunPrintsPlanAndDiffsAndChangesNothing) {
+  test::write_file(config(), kUserConfig);
+  const auto before = test::snapshot(dir_.path());
+  const auto r = ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none",
+                      "--owner", me(), "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("update /etc/datadog-agent/system-probe.yaml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+  enabled: true  # off for now"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("create /etc/systemd/system/datadog-agent-sysprobe.service"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("+++ b/etc/systemd/system/datadog-agent-sysprobe.service"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("dry run: nothing changed"), std::string::npos);
+  const auto after = test::snapshot(dir_.path());
+  EXPECT_EQ(test::tree_diff(before, after), "");
+  for (const auto& [p, n] : before) EXPECT_EQ(after.at(p).mtime_ns, n.mtime_ns) << p;
+}
+
 TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
   const auto first = ctl(install_args());
   ASSERT_EQ(first.exit_code, 0) << first.err;
