@@ -40,7 +40,7 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
       text = std::string(assets::kExampleConfig);
       from = "the built-in example";
     }
-    a.reason = "create from " + (req.example ? from : from);
+    a.reason = "create from " + from;
   }
   std::vector<std::pair<std::string, std::string>> sets = {{enable_key(req.agent_version), "true"}};
   sets.insert(sets.end(), req.sets.begin(), req.sets.end());
@@ -49,7 +49,7 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
     try {
       text = yaml_set(text, split_key_path(key), value);
     } catch (const YamlEditError& e) {
-      throw std::runtime_error(from + ":" + e.what() + " (setting " + key +
+      throw std::runtime_error(from + (e.line() > 0 ? ":" : ": ") + e.what() + " (setting " + key +
                                "); nothing was changed");
     }
     keys += (keys.empty() ? "" : ", ") + key + "=" + value;

@@ -60,8 +60,7 @@ void InstallState::save() const {
 }
 
 void InstallState::begin(const std::string& what) {
-  const auto missing = record_missing_dirs(layout_.state_dir);
-  (void)missing;
+  record_missing_dirs(layout_.state_dir);
   atomic_write(journal_file(layout_), nlohmann::json({{"run", what}}).dump() + "\n", 0600);
 }
 

@@ -15,7 +15,6 @@ namespace cnm {
 struct ServiceStep {
   std::vector<std::string> argv;
   std::string reason;
-  bool always = false;  // run even when no file changed (e.g. start a stopped service)
 };
 
 struct Plan {

@@ -84,51 +84,46 @@ void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const Ser
   }
   if (m == ServiceManager::Systemd) {
     if (files_change) {
-      plan.services.push_back({{"systemctl", "daemon-reload"}, "load the new unit", false});
-      plan.rollback_services.push_back({{"systemctl", "daemon-reload"}, "", false});
+      plan.services.push_back({{"systemctl", "daemon-reload"}, "load the new unit"});
+      plan.rollback_services.push_back({{"systemctl", "daemon-reload"}, ""});
     }
     if (probe_start_needed) {
       if (!now.enabled) {
-        plan.services.push_back(
-            {{"systemctl", "enable", unit(probe)}, "start the probe at boot", false});
-        plan.rollback_services.push_back({{"systemctl", "disable", unit(probe)}, "", false});
+        plan.services.push_back({{"systemctl", "enable", unit(probe)}, "start the probe at boot"});
+        plan.rollback_services.push_back({{"systemctl", "disable", unit(probe)}, ""});
       }
       if (!now.active) {
         plan.services.push_back(
-            {{"systemctl", "start", unit(probe)}, "the agent does not start it", false});
-        plan.rollback_services.push_back({{"systemctl", "stop", unit(probe)}, "", false});
+            {{"systemctl", "start", unit(probe)}, "the agent does not start it"});
+        plan.rollback_services.push_back({{"systemctl", "stop", unit(probe)}, ""});
       } else if (files_change) {
-        plan.services.push_back(
-            {{"systemctl", "restart", unit(probe)}, "pick up the new files", false});
-        plan.rollback_services.push_back({{"systemctl", "restart", unit(probe)}, "", false});
+        plan.services.push_back({{"systemctl", "restart", unit(probe)}, "pick up the new files"});
+        plan.rollback_services.push_back({{"systemctl", "restart", unit(probe)}, ""});
       }
     }
     if (now.agent_present && files_change) {
       plan.services.push_back(
-          {{"systemctl", "restart", unit(agent)}, "the agent reads system-probe.yaml", false});
-      plan.rollback_services.push_back({{"systemctl", "restart", unit(agent)}, "", false});
+          {{"systemctl", "restart", unit(agent)}, "the agent reads system-probe.yaml"});
+      plan.rollback_services.push_back({{"systemctl", "restart", unit(agent)}, ""});
     }
   } else {
     if (probe_start_needed) {
       if (!now.enabled) {
-        plan.services.push_back({{"update-rc.d", probe, "defaults"},
-                                 "start the probe at boot, before the agent",
-                                 false});
-        plan.rollback_services.push_back({{"update-rc.d", "-f", probe, "remove"}, "", false});
+        plan.services.push_back(
+            {{"update-rc.d", probe, "defaults"}, "start the probe at boot, before the agent"});
+        plan.rollback_services.push_back({{"update-rc.d", "-f", probe, "remove"}, ""});
       }
       if (!now.active) {
-        plan.services.push_back(
-            {{"service", probe, "start"}, "the agent does not start it", false});
-        plan.rollback_services.push_back({{"service", probe, "stop"}, "", false});
+        plan.services.push_back({{"service", probe, "start"}, "the agent does not start it"});
+        plan.rollback_services.push_back({{"service", probe, "stop"}, ""});
       } else if (files_change) {
-        plan.services.push_back({{"service", probe, "restart"}, "pick up the new files", false});
-        plan.rollback_services.push_back({{"service", probe, "restart"}, "", false});
+        plan.services.push_back({{"service", probe, "restart"}, "pick up the new files"});
+        plan.rollback_services.push_back({{"service", probe, "restart"}, ""});
       }
     }
     if (now.agent_present && files_change) {
-      plan.services.push_back(
-          {{"service", agent, "restart"}, "the agent reads system-probe.yaml", false});
-      plan.rollback_services.push_back({{"service", agent, "restart"}, "", false});
+      plan.services.push_back({{"service", agent, "restart"}, "the agent reads system-probe.yaml"});
+      plan.rollback_services.push_back({{"service", agent, "restart"}, ""});
     }
   }
   plan.health_check = probe_start_needed || now.agent_present;
@@ -139,13 +134,11 @@ std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layo
   std::vector<ServiceStep> out;
   const std::string probe = layout.probe_service;
   if (m == ServiceManager::Systemd && now.unit_known) {
-    if (now.active) out.push_back({{"systemctl", "stop", unit(probe)}, "stop the probe", false});
-    if (now.enabled)
-      out.push_back({{"systemctl", "disable", unit(probe)}, "no start at boot", false});
+    if (now.active) out.push_back({{"systemctl", "stop", unit(probe)}, "stop the probe"});
+    if (now.enabled) out.push_back({{"systemctl", "disable", unit(probe)}, "no start at boot"});
   } else if (m == ServiceManager::Sysv && now.unit_known) {
-    if (now.active) out.push_back({{"service", probe, "stop"}, "stop the probe", false});
-    if (now.enabled)
-      out.push_back({{"update-rc.d", "-f", probe, "remove"}, "no start at boot", false});
+    if (now.active) out.push_back({{"service", probe, "stop"}, "stop the probe"});
+    if (now.enabled) out.push_back({{"update-rc.d", "-f", probe, "remove"}, "no start at boot"});
   }
   return out;
 }
