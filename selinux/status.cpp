@@ -39,7 +39,8 @@ Status read_status(const Layout& layout) {
   const ssize_t n = ::getxattr(bin.c_str(), "security.selinux", ctx, sizeof ctx - 1);
   if (n > 0) {
     s.binary_context.assign(ctx, static_cast<std::size_t>(n));
-    while (!s.binary_context.empty() && s.binary_context.back() == '\0') s.binary_context.pop_back();
+    while (!s.binary_context.empty() && s.binary_context.back() == '\0')
+      s.binary_context.pop_back();
     s.binary_labeled = s.binary_context.find(":" + layout.selinux_type + ":") != std::string::npos;
   }
   return s;

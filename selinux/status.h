@@ -17,7 +17,7 @@ struct Status {
   std::string policy_type;  // SELINUXTYPE=, e.g. "default", "targeted"
   bool store_present = false;
   bool module_installed = false;
-  std::string module_version;  // "" when unknown
+  std::string module_version;          // "" when unknown
   std::optional<bool> binary_labeled;  // nullopt when the binary is missing or unlabelable
   std::string binary_context;          // security.selinux xattr of the probe binary
 };
