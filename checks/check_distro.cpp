@@ -41,11 +41,15 @@ CheckResult distro_supported(const HostFacts& f) {
           "make sure the host runs " + v.family + " " + v.minimum +
               " or later (VERSION_ID in /etc/os-release)");
     }
-    case Support::Unlisted:
-      return warn(describe(f) +
-                      " is not on the supported list; the kernel checks decide "
-                      "whether the probe can run",
+    case Support::Unlisted: {
+      std::string like;
+      for (const auto& l : f.distro.id_like) like += (like.empty() ? " (like " : ", ") + l;
+      if (!like.empty()) like += ")";
+      return warn(describe(f) + like +
+                      " is not on the supported list; the kernel checks decide whether the "
+                      "probe can run",
                   std::string("prefer a supported distribution: ") + kSupportedList);
+    }
     case Support::Unknown:
       break;
   }
