@@ -28,15 +28,14 @@ double commit_timed(SemanageStore& store) {
 
 // After a commit (or when it was not needed): say what the change means on this host.
 void add_host_notes(const Layout& l, ChangeReport& r) {
-  if (!l.is_live()) {
+  if (!l.is_live())
     r.notes.push_back("alternate root " + l.root.string() +
                       ": the policy was built there and not loaded into the running kernel");
-    return;
-  }
   if (read_status(l).mode == "disabled")
     r.notes.push_back(
-        "SELinux is disabled in the running kernel: the change is in the policy "
-        "store and takes effect at the next boot with SELinux enabled");
+        "SELinux is disabled in the kernel (no /sys/fs/selinux/enforce): the "
+        "change is in the policy store and takes effect at the next boot with "
+        "SELinux enabled");
 }
 
 void record_relabels(const std::vector<RelabelResult>& rs, ChangeReport& r) {

@@ -34,8 +34,10 @@ void print_text(const selinux::ChangeReport& r, bool dry_run) {
   if (dry_run)
     std::cout << (r.changed ? "would change the policy store\n" : "nothing to change\n");
   else if (!r.changed)
-    std::cout << r.action << ": nothing changed (" << r.module
-              << (r.version.empty() ? "" : " " + r.version) << " is already in place)\n";
+    std::cout << r.action << ": nothing changed ("
+              << (r.action == "install" ? r.module + " " + r.version + " is already in place"
+                                        : r.module + " is not installed")
+              << ")\n";
   else
     std::cout << r.action << ": done" << (r.committed ? " (policy store committed)" : "") << "\n";
 }
