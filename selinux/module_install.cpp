@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "common/atomic_file.h"
 #include "selinux/fcontext_rules.h"
@@ -36,6 +37,20 @@ void add_host_notes(const Layout& l, ChangeReport& r) {
         "SELinux is disabled in the kernel (no /sys/fs/selinux/enforce): the "
         "change is in the policy store and takes effect at the next boot with "
         "SELinux enabled");
+}
+
+// Relabelling runs after the commit: if it fails the store is already changed, so say that
+// rather than let the caller report an unchanged store. Running the command again finishes it.
+std::vector<RelabelResult> relabel_after(const Layout& l, const std::string& policy_type,
+                                         const std::vector<FcontextRule>& rules,
+                                         const ChangeReport& r) {
+  try {
+    return relabel(l, policy_type, rules);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(e.what()) + " (the policy store " +
+                             (r.committed ? "was changed" : "is unchanged") +
+                             "; run `cnmctl selinux " + r.action + "` again to finish)");
+  }
 }
 
 void record_relabels(const std::vector<RelabelResult>& rs, ChangeReport& r) {
@@ -110,7 +125,7 @@ ChangeReport install(const ChangeOptions& o) {
   const auto marker = l.at(version_marker(store.policy_type(), m.name));
   const auto st = read_status(l);
   if (st.module_version != m.version) atomic_write(marker, m.version + "\n", 0644);
-  record_relabels(relabel(l, store.policy_type(), rules), r);
+  record_relabels(relabel_after(l, store.policy_type(), rules, r), r);
   add_host_notes(l, r);
   return r;
 }
@@ -152,7 +167,7 @@ ChangeReport remove(const ChangeOptions& o) {
     r.committed = true;
   }
   // Back to what the distribution's policy says for these paths.
-  record_relabels(relabel(l, store.policy_type(), rules), r);
+  record_relabels(relabel_after(l, store.policy_type(), rules, r), r);
   add_host_notes(l, r);
   return r;
 }

@@ -80,7 +80,11 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
   policy_type_ = st.policy_type;
   path_ = layout.at("/var/lib/selinux/" + policy_type_);
   std::error_code ec;
-  if (!std::filesystem::is_directory(path_ / "active", ec))
+  const bool present = std::filesystem::is_directory(path_ / "active", ec);
+  if (ec == std::errc::permission_denied)
+    throw StoreError("no permission to read the policy store at " + path_.string() +
+                     ": run as root");
+  if (!present)
     throw StoreError("no SELinux policy store at " + path_.string() +
                      ": install a policy, e.g. the Debian package selinux-policy-default");
   // Process-wide: every path libsemanage uses (semanage.conf, store, final policy) moves

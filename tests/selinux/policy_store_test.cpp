@@ -236,5 +236,23 @@ TEST_F(SelinuxPolicyStore, DryRunSaysWhatWouldChangeAndChangesNothing) {
   EXPECT_EQ(label(kBinary), "");
 }
 
+TEST_F(SelinuxPolicyStore, WithoutPrivilegesIsAClearErrorAndTheStoreIsUnchanged) {
+  // Let an unprivileged user reach the root (mkdtemp made it 0700); the store itself stays
+  // as the package made it (0700, root's).
+  std::filesystem::permissions(
+      root.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                       std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                       std::filesystem::perms::others_exec);
+  const auto before = snapshot();
+  for (const char* action : {"install", "remove"}) {
+    const auto r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", cnmctl(),
+                        "selinux", action, "--root", root.path().string()});
+    EXPECT_EQ(r.exit_code, 1) << action << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("no permission"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("run as root"), std::string::npos) << r.err;
+  }
+  EXPECT_TRUE(snapshot() == before);
+}
+
 }  // namespace
 }  // namespace cnm::test
