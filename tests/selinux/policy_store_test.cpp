@@ -252,6 +252,13 @@ TEST_F(SelinuxPolicyStore, WithoutPrivilegesIsAClearErrorAndTheStoreIsUnchanged)
     EXPECT_NE(r.err.find("run as root"), std::string::npos) << r.err;
   }
   EXPECT_TRUE(snapshot() == before);
+  // status still works, and tells "not readable" from "absent".
+  const auto r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", cnmctl(),
+                      "selinux", "status", "--json", "--root", root.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = json_of(r);
+  EXPECT_EQ(j["store_present"], true);
+  EXPECT_EQ(j["store_readable"], false);
 }
 
 }  // namespace
