@@ -111,6 +111,7 @@ ChangeReport install(const ChangeOptions& o) {
   r.changed = !module_same || !rules_to_set.empty();
   if (o.dry_run) {
     r.notes.push_back("dry run: nothing was changed");
+    add_host_notes(l, r);
     return r;
   }
   if (r.changed) {
@@ -156,6 +157,7 @@ ChangeReport remove(const ChangeOptions& o) {
   r.changed = installed.has_value() || !present.empty();
   if (o.dry_run) {
     r.notes.push_back("dry run: nothing was changed");
+    add_host_notes(l, r);
     return r;
   }
   if (r.changed) {

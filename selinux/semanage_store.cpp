@@ -126,13 +126,17 @@ bool SemanageStore::mls() const { return semanage_mls_enabled(sh_) == 1; }
 std::optional<std::string> SemanageStore::module_data(const std::string& name) const {
   ModuleKey key(sh_, name);
   semanage_module_info_t* info = nullptr;
-  if (semanage_module_get_module_info(sh_, key.key, &info) < 0) {
+  const int found = semanage_module_get_module_info(sh_, key.key, &info);
+  // libsemanage 3.4 leaves an allocated info behind even when the module is not found.
+  if (info) {
+    semanage_module_info_destroy(sh_, info);
+    std::free(info);
+    info = nullptr;
+  }
+  if (found < 0) {
     messages_.clear();  // "not found" is an answer, not an error
     return std::nullopt;
   }
-  semanage_module_info_destroy(sh_, info);
-  std::free(info);
-  info = nullptr;
   void* data = nullptr;
   std::size_t size = 0;
   if (semanage_module_extract(sh_, key.key, 0, &data, &size, &info) < 0)
