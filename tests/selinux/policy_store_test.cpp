@@ -81,8 +81,14 @@ class SelinuxPolicyStore : public ::testing::Test {
     return out;
   }
 
+  // The store's file_contexts.local and the copy the commit installs next to the policy: both
+  // must say the same.
   std::string fcontexts_local() {
-    return read_file(root / "etc/selinux/default/contexts/files/file_contexts.local");
+    const auto store = read_file(root / "var/lib/selinux/default/active/file_contexts.local");
+    const auto installed =
+        read_file(root / "etc/selinux/default/contexts/files/file_contexts.local");
+    EXPECT_EQ(store, installed);
+    return store;
   }
   std::string label(const std::string& host_path) {
     char buf[256] = {};
