@@ -65,6 +65,16 @@ void record_relabels(const std::vector<RelabelResult>& rs, ChangeReport& r) {
   }
 }
 
+// The version of a module found in the store; someone else may have installed a CIL module
+// under our name, which has none.
+std::string installed_version(const std::string& data) {
+  try {
+    return read_module_package(data, "installed").version;
+  } catch (const PolicyError&) {
+    return "(not a .pp module)";
+  }
+}
+
 }  // namespace
 
 std::string version_marker(const std::string& policy_type, const std::string& module) {
@@ -97,8 +107,8 @@ ChangeReport install(const ChangeOptions& o) {
     r.steps.push_back("module " + m.name + " " + m.version + " already installed");
   } else {
     if (installed) {
-      const auto old = read_module_package(*installed, "installed");
-      r.steps.push_back("replace module " + m.name + " " + old.version + " with " + m.version);
+      r.steps.push_back("replace module " + m.name + " " + installed_version(*installed) +
+                        " with " + m.version);
     } else {
       r.steps.push_back("install module " + m.name + " " + m.version + " (from " + m.source + ")");
     }
@@ -139,7 +149,7 @@ ChangeReport remove(const ChangeOptions& o) {
   SemanageStore store(l, !o.dry_run);
   const auto installed = store.module_data(l.selinux_module);
   if (installed) {
-    r.version = read_module_package(*installed, "installed").version;
+    r.version = installed_version(*installed);
     r.steps.push_back("remove module " + l.selinux_module + " " + r.version);
   } else {
     r.steps.push_back("module " + l.selinux_module + " is not installed");
