@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "common/atomic_file.h"
 #include "selinux/fcontext_rules.h"
@@ -28,15 +29,28 @@ double commit_timed(SemanageStore& store) {
 
 // After a commit (or when it was not needed): say what the change means on this host.
 void add_host_notes(const Layout& l, ChangeReport& r) {
-  if (!l.is_live()) {
+  if (!l.is_live())
     r.notes.push_back("alternate root " + l.root.string() +
                       ": the policy was built there and not loaded into the running kernel");
-    return;
-  }
   if (read_status(l).mode == "disabled")
     r.notes.push_back(
-        "SELinux is disabled in the running kernel: the change is in the policy "
-        "store and takes effect at the next boot with SELinux enabled");
+        "SELinux is disabled in the kernel (no /sys/fs/selinux/enforce): the "
+        "change is in the policy store and takes effect at the next boot with "
+        "SELinux enabled");
+}
+
+// Relabelling runs after the commit: if it fails the store is already changed, so say that
+// rather than let the caller report an unchanged store. Running the command again finishes it.
+std::vector<RelabelResult> relabel_after(const Layout& l, const std::string& policy_type,
+                                         const std::vector<FcontextRule>& rules,
+                                         const ChangeReport& r) {
+  try {
+    return relabel(l, policy_type, rules);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(e.what()) + " (the policy store " +
+                             (r.committed ? "was changed" : "is unchanged") +
+                             "; run `cnmctl selinux " + r.action + "` again to finish)");
+  }
 }
 
 void record_relabels(const std::vector<RelabelResult>& rs, ChangeReport& r) {
@@ -48,6 +62,16 @@ void record_relabels(const std::vector<RelabelResult>& rs, ChangeReport& r) {
     } else {
       r.steps.push_back(x.host_path + " already labelled " + x.after);
     }
+  }
+}
+
+// The version of a module found in the store; someone else may have installed a CIL module
+// under our name, which has none.
+std::string installed_version(const std::string& data) {
+  try {
+    return read_module_package(data, "installed").version;
+  } catch (const PolicyError&) {
+    return "(not a .pp module)";
   }
 }
 
@@ -83,8 +107,8 @@ ChangeReport install(const ChangeOptions& o) {
     r.steps.push_back("module " + m.name + " " + m.version + " already installed");
   } else {
     if (installed) {
-      const auto old = read_module_package(*installed, "installed");
-      r.steps.push_back("replace module " + m.name + " " + old.version + " with " + m.version);
+      r.steps.push_back("replace module " + m.name + " " + installed_version(*installed) +
+                        " with " + m.version);
     } else {
       r.steps.push_back("install module " + m.name + " " + m.version + " (from " + m.source + ")");
     }
@@ -97,6 +121,7 @@ ChangeReport install(const ChangeOptions& o) {
   r.changed = !module_same || !rules_to_set.empty();
   if (o.dry_run) {
     r.notes.push_back("dry run: nothing was changed");
+    add_host_notes(l, r);
     return r;
   }
   if (r.changed) {
@@ -111,7 +136,7 @@ ChangeReport install(const ChangeOptions& o) {
   const auto marker = l.at(version_marker(store.policy_type(), m.name));
   const auto st = read_status(l);
   if (st.module_version != m.version) atomic_write(marker, m.version + "\n", 0644);
-  record_relabels(relabel(l, store.policy_type(), rules), r);
+  record_relabels(relabel_after(l, store.policy_type(), rules, r), r);
   add_host_notes(l, r);
   return r;
 }
@@ -124,7 +149,7 @@ ChangeReport remove(const ChangeOptions& o) {
   SemanageStore store(l, !o.dry_run);
   const auto installed = store.module_data(l.selinux_module);
   if (installed) {
-    r.version = read_module_package(*installed, "installed").version;
+    r.version = installed_version(*installed);
     r.steps.push_back("remove module " + l.selinux_module + " " + r.version);
   } else {
     r.steps.push_back("module " + l.selinux_module + " is not installed");
@@ -142,6 +167,7 @@ ChangeReport remove(const ChangeOptions& o) {
   r.changed = installed.has_value() || !present.empty();
   if (o.dry_run) {
     r.notes.push_back("dry run: nothing was changed");
+    add_host_notes(l, r);
     return r;
   }
   if (r.changed) {
@@ -153,7 +179,7 @@ ChangeReport remove(const ChangeOptions& o) {
     r.committed = true;
   }
   // Back to what the distribution's policy says for these paths.
-  record_relabels(relabel(l, store.policy_type(), rules), r);
+  record_relabels(relabel_after(l, store.policy_type(), rules, r), r);
   add_host_notes(l, r);
   return r;
 }

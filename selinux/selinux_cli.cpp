@@ -34,8 +34,10 @@ void print_text(const selinux::ChangeReport& r, bool dry_run) {
   if (dry_run)
     std::cout << (r.changed ? "would change the policy store\n" : "nothing to change\n");
   else if (!r.changed)
-    std::cout << r.action << ": nothing changed (" << r.module
-              << (r.version.empty() ? "" : " " + r.version) << " is already in place)\n";
+    std::cout << r.action << ": nothing changed ("
+              << (r.action == "install" ? r.module + " " + r.version + " is already in place"
+                                        : r.module + " is not installed")
+              << ")\n";
   else
     std::cout << r.action << ": done" << (r.committed ? " (policy store committed)" : "") << "\n";
 }
@@ -72,6 +74,7 @@ int run_status(const SelinuxArgs& a, const CliContext& ctx) {
                 {"config_mode", s.config_mode},
                 {"policy_type", s.policy_type},
                 {"store_present", s.store_present},
+                {"store_readable", s.store_readable},
                 {"module", l.selinux_module},
                 {"module_installed", s.module_installed},
                 {"module_version", s.module_version},
@@ -83,12 +86,14 @@ int run_status(const SelinuxArgs& a, const CliContext& ctx) {
   }
   std::cout << "SELinux mode:   " << s.mode
             << (s.config_mode.empty() ? "" : " (configured: " + s.config_mode + ")") << "\n"
-            << "policy store:   " << (s.store_present ? s.policy_type : std::string("none")) << "\n"
+            << "policy store:   " << (s.store_present ? s.policy_type : std::string("none"))
+            << (s.store_readable ? "" : " (not readable by this user: run as root)") << "\n"
             << "module:         " << l.selinux_module << " "
-            << (s.module_installed ? "installed" + (s.module_version.empty()
-                                                        ? std::string()
-                                                        : " (version " + s.module_version + ")")
-                                   : std::string("not installed"))
+            << (!s.store_readable    ? std::string("unknown (the store is not readable)")
+                : s.module_installed ? "installed" + (s.module_version.empty()
+                                                          ? std::string()
+                                                          : " (version " + s.module_version + ")")
+                                     : std::string("not installed"))
             << (s.module_installed && s.mode == "disabled" ? ", not loaded (SELinux is off)" : "")
             << "\n"
             << "binary:         " << l.probe_binary << " "

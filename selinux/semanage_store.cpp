@@ -80,7 +80,11 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
   policy_type_ = st.policy_type;
   path_ = layout.at("/var/lib/selinux/" + policy_type_);
   std::error_code ec;
-  if (!std::filesystem::is_directory(path_ / "active", ec))
+  const bool present = std::filesystem::is_directory(path_ / "active", ec);
+  if (ec == std::errc::permission_denied)
+    throw StoreError("no permission to read the policy store at " + path_.string() +
+                     ": run as root");
+  if (!present)
     throw StoreError("no SELinux policy store at " + path_.string() +
                      ": install a policy, e.g. the Debian package selinux-policy-default");
   // Process-wide: every path libsemanage uses (semanage.conf, store, final policy) moves
@@ -122,13 +126,17 @@ bool SemanageStore::mls() const { return semanage_mls_enabled(sh_) == 1; }
 std::optional<std::string> SemanageStore::module_data(const std::string& name) const {
   ModuleKey key(sh_, name);
   semanage_module_info_t* info = nullptr;
-  if (semanage_module_get_module_info(sh_, key.key, &info) < 0) {
+  const int found = semanage_module_get_module_info(sh_, key.key, &info);
+  // libsemanage 3.4 leaves an allocated info behind even when the module is not found.
+  if (info) {
+    semanage_module_info_destroy(sh_, info);
+    std::free(info);
+    info = nullptr;
+  }
+  if (found < 0) {
     messages_.clear();  // "not found" is an answer, not an error
     return std::nullopt;
   }
-  semanage_module_info_destroy(sh_, info);
-  std::free(info);
-  info = nullptr;
   void* data = nullptr;
   std::size_t size = 0;
   if (semanage_module_extract(sh_, key.key, 0, &data, &size, &info) < 0)
