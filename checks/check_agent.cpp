@@ -15,21 +15,21 @@ CheckResult agent_version(const HostFacts& f) {
   const std::string is = "agent " + v.str() + " (from " + f.agent_version_source + ")";
   std::vector<std::string> notes, remedies;
   CheckResult r;
-  if (v < V("6.14")) {
+  const auto gates = agent_gates(v);
+  if (gates.needs_live_process_collection) {
     notes.push_back("older than 6.14: live process collection must be enabled for CNM");
     remedies.push_back("set process_config.enabled: \"true\" in datadog.yaml, or upgrade");
   }
-  const bool manual_start = v.at(0) <= 6 ? v < V("6.18") : v < V("7.18");
-  if (manual_start) {
+  if (gates.probe_needs_explicit_start) {
     notes.push_back("older than 6.18/7.18: the system-probe service is not started by the agent");
     remedies.push_back(
         "cnmctl install starts it; by hand: systemctl enable --now datadog-agent-sysprobe");
   }
-  if (v < V("7.24.1"))
+  if (gates.uses_system_probe_config)
     notes.push_back(
-        "older than 7.24.1: the config section is system_probe_config, not "
+        "older than 6.24.1/7.24.1: the config section is system_probe_config, not "
         "network_config (cnmctl config enable writes the right one)");
-  if (v < V("7.59")) {
+  if (gates.under_reports_failed_tcp) {
     notes.push_back("older than 7.59: failed TCP connections are under-reported");
     remedies.push_back("upgrade the agent to 7.59+ for complete failed-connection data");
     r.features["tcp_failed_connections"] = false;

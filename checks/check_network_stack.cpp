@@ -82,7 +82,7 @@ CheckResult istio(const HostFacts& f) {
   const auto ev = istio_evidence(f);
   if (ev.empty()) return pass("Istio not detected");
   const std::string found = "Istio detected (" + ev.front() + ")";
-  if (f.agent_version && *f.agent_version < V("7.24.1"))
+  if (f.agent_version && !agent_gates(*f.agent_version).istio_supported)
     return warn(found + " but the agent is " + f.agent_version->str() +
                     ": CNM over Istio needs agent 7.24.1+",
                 "upgrade the Datadog Agent to 7.24.1 or later; Istio itself must be 1.6.4+");

@@ -4,7 +4,6 @@
 #include <sys/utsname.h>
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 namespace cnm {
 namespace {
@@ -49,37 +48,6 @@ void detect_arch(HostFacts& f) {
   if (f.arch.empty()) f.arch = "unknown";
 }
 
-void detect_agent_version(HostFacts& f) {
-  auto take = [&](const std::string& text, const std::string& source) {
-    if (auto v = Version::parse(text)) {
-      f.agent_version = v;
-      f.agent_version_source = source;
-      return true;
-    }
-    f.agent_version_error = source + " gives an unreadable agent version '" + text + "'";
-    return false;
-  };
-  if (f.options.agent_version) {
-    take(*f.options.agent_version, "--agent-version");
-    return;
-  }
-  if (const auto st = f.fs.read("/var/lib/dpkg/status", 64 * 1024 * 1024)) {
-    if (auto v = agent_version_from_dpkg_status(st->text)) {
-      f.agent_version = v;
-      f.agent_version_source = "dpkg status of datadog-agent";
-      return;
-    }
-  }
-  if (const auto t = f.fs.read(f.layout.agent_version_manifest, 1024 * 1024)) {
-    const auto j = nlohmann::json::parse(t->text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("build_version") && j["build_version"].is_string()) {
-      take(j["build_version"].get<std::string>(), f.layout.agent_version_manifest);
-      return;
-    }
-    f.agent_version_error = f.layout.agent_version_manifest + " has no build_version";
-  }
-}
-
 std::string root_fstype(const HostFs& fs) {
   std::string type;
   FILE* m = ::setmntent(fs.path("/proc/self/mounts").c_str(), "r");
@@ -95,32 +63,6 @@ std::string root_fstype(const HostFs& fs) {
 }
 
 }  // namespace
-
-std::optional<Version> agent_version_from_dpkg_status(std::string_view status) {
-  // Debian control format: paragraphs of "Field: value" separated by blank lines.
-  bool is_agent = false, installed = false;
-  std::string version;
-  std::size_t pos = 0;
-  while (pos <= status.size()) {
-    auto nl = status.find('\n', pos);
-    if (nl == std::string_view::npos) nl = status.size();
-    const std::string_view line = status.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (trim(line).empty()) {
-      if (is_agent && installed) return Version::parse(version);
-      is_agent = installed = false;
-      version.clear();
-      if (nl == status.size()) break;
-      continue;
-    }
-    if (line.rfind("Package:", 0) == 0) is_agent = trim(line.substr(8)) == "datadog-agent";
-    if (line.rfind("Status:", 0) == 0) installed = trim(line.substr(7)) == "install ok installed";
-    if (line.rfind("Version:", 0) == 0) version = std::string(trim(line.substr(8)));
-    if (nl == status.size()) break;
-  }
-  if (is_agent && installed) return Version::parse(version);
-  return std::nullopt;
-}
 
 ContainerFacts detect_container(const HostFs& fs) {
   ContainerFacts c;
@@ -180,7 +122,10 @@ HostFacts gather_facts(const PreflightOptions& options) {
   detect_arch(f);
   f.distro = detect_distro(f.fs);
   f.support = evaluate_distro(f.distro);
-  detect_agent_version(f);
+  auto agent = detect_agent_version(f.fs, f.layout, options.agent_version);
+  f.agent_version = agent.version;
+  f.agent_version_source = agent.source;
+  f.agent_version_error = agent.error;
   f.container = detect_container(f.fs);
   return f;
 }

@@ -10,6 +10,7 @@
 
 #include "checks/distro.h"
 #include "checks/kernel_release.h"
+#include "common/agent.h"
 #include "common/host_fs.h"
 #include "common/layout.h"
 #include "common/version.h"
@@ -55,6 +56,5 @@ HostFacts gather_facts(const PreflightOptions& options);
 
 // Detection helpers, exposed for tests.
 ContainerFacts detect_container(const HostFs& fs);
-std::optional<Version> agent_version_from_dpkg_status(std::string_view status);
 
 }  // namespace cnm

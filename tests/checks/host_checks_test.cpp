@@ -173,6 +173,21 @@ TEST(HostChecks, AgentVersionGatesFromDpkgManifestAndFlag) {
   EXPECT_EQ(status_of(m.run(), "agent.version"), "warn");
 }
 
+TEST(HostChecks, SixXAgentsUseTheLockstepGates) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  PreflightOptions o;
+  o.agent_version = "6.30.0";
+  const auto c = test::find_check(h.run(o), "agent.version");
+  EXPECT_EQ(c.message.find("system_probe_config"), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("under-reported"), std::string::npos) << c.message;
+  h.file("/var/lib/dpkg/status",
+         "Package: datadog-agent\nStatus: hold ok installed\nVersion: 1:6.20.0-1\n");
+  const auto held = test::find_check(h.run(), "agent.version");
+  EXPECT_NE(held.message.find("6.20.0"), std::string::npos) << held.message;
+  EXPECT_NE(held.message.find("system_probe_config"), std::string::npos) << held.message;
+}
+
 TEST(HostChecks, IstioNeedsAgent7241) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64").file("/usr/local/bin/istioctl", "");

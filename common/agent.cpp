@@ -1,0 +1,84 @@
+#include "common/agent.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cnm {
+namespace {
+
+bool older_than(const Version& v, std::uint32_t minor, std::uint32_t patch) {
+  const std::uint32_t major = v.at(0) <= 6 ? 6 : 7;
+  return v < Version{{major, minor, patch}, ""};
+}
+
+}  // namespace
+
+AgentGates agent_gates(const Version& v) {
+  AgentGates g{};
+  g.needs_live_process_collection = older_than(v, 14, 0);
+  g.probe_needs_explicit_start = older_than(v, 18, 0);
+  g.uses_system_probe_config = older_than(v, 24, 1);
+  g.under_reports_failed_tcp = v < Version{{7, 59}, ""};
+  g.istio_supported = !older_than(v, 24, 1);
+  return g;
+}
+
+std::optional<Version> agent_version_from_dpkg_status(std::string_view status) {
+  // Debian control format: paragraphs of "Field: value" separated by blank lines. Status is
+  // "WANT ok STATE"; the package is there when STATE is "installed" (held or not).
+  bool is_agent = false, installed = false;
+  std::string version;
+  std::size_t pos = 0;
+  while (pos <= status.size()) {
+    auto nl = status.find('\n', pos);
+    if (nl == std::string_view::npos) nl = status.size();
+    std::string_view line = status.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (trim(line).empty()) {
+      if (is_agent && installed) return Version::parse(version);
+      is_agent = installed = false;
+      version.clear();
+      if (nl == status.size()) break;
+      continue;
+    }
+    if (line.rfind("Package:", 0) == 0) is_agent = trim(line.substr(8)) == "datadog-agent";
+    if (line.rfind("Status:", 0) == 0) {
+      const auto st = trim(line.substr(7));
+      installed = st.size() > 13 && st.substr(st.size() - 13) == " ok installed";
+    }
+    if (line.rfind("Version:", 0) == 0) version = std::string(trim(line.substr(8)));
+    if (nl == status.size()) break;
+  }
+  if (is_agent && installed) return Version::parse(version);
+  return std::nullopt;
+}
+
+AgentVersion detect_agent_version(const HostFs& fs, const Layout& layout,
+                                  const std::optional<std::string>& given) {
+  AgentVersion a;
+  auto take = [&](const std::string& text, const std::string& source) {
+    a.source = source;
+    if ((a.version = Version::parse(text))) return;
+    a.error = source + " gives an unreadable agent version '" + text + "'";
+  };
+  if (given) {
+    take(*given, "--agent-version");
+    return a;
+  }
+  if (const auto st = fs.read("/var/lib/dpkg/status", 64 * 1024 * 1024)) {
+    if ((a.version = agent_version_from_dpkg_status(st->text))) {
+      a.source = "dpkg status of datadog-agent";
+      return a;
+    }
+  }
+  if (const auto t = fs.read(layout.agent_version_manifest, 1024 * 1024)) {
+    const auto j = nlohmann::json::parse(t->text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("build_version") && j["build_version"].is_string())
+      take(j["build_version"].get<std::string>(), layout.agent_version_manifest);
+    else
+      a.error = layout.agent_version_manifest + " has no build_version";
+  }
+  return a;
+}
+
+}  // namespace cnm

@@ -1,0 +1,61 @@
+#include "common/agent.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.h"
+
+namespace cnm {
+namespace {
+
+TEST(AgentGates, SevenXGatesApplyInLockstepOnTheSixLine) {
+  EXPECT_TRUE(agent_gates(V("6.13.0")).needs_live_process_collection);
+  EXPECT_TRUE(agent_gates(V("7.13.0")).needs_live_process_collection);
+  EXPECT_FALSE(agent_gates(V("6.14.0")).needs_live_process_collection);
+  EXPECT_TRUE(agent_gates(V("6.17.9")).probe_needs_explicit_start);
+  EXPECT_FALSE(agent_gates(V("6.18.0")).probe_needs_explicit_start);
+  EXPECT_TRUE(agent_gates(V("7.17.0")).probe_needs_explicit_start);
+  EXPECT_FALSE(agent_gates(V("7.18.0")).probe_needs_explicit_start);
+  // 6.30 came after 6.24.1: network_config, like 7.30.
+  EXPECT_FALSE(agent_gates(V("6.30.0")).uses_system_probe_config);
+  EXPECT_TRUE(agent_gates(V("6.24.0")).uses_system_probe_config);
+  EXPECT_TRUE(agent_gates(V("7.24.0")).uses_system_probe_config);
+  EXPECT_FALSE(agent_gates(V("7.24.1")).uses_system_probe_config);
+  EXPECT_TRUE(agent_gates(V("7.58.2")).under_reports_failed_tcp);
+  EXPECT_FALSE(agent_gates(V("7.59.0")).under_reports_failed_tcp);
+  EXPECT_TRUE(agent_gates(V("6.53.0")).under_reports_failed_tcp);
+  EXPECT_TRUE(agent_gates(V("6.24.1")).istio_supported);
+  EXPECT_FALSE(agent_gates(V("7.24.0")).istio_supported);
+}
+
+TEST(AgentVersion, DpkgStatusCountsHeldPackagesAndIgnoresRemovedOnes) {
+  EXPECT_EQ(agent_version_from_dpkg_status("Package: datadog-agent\nStatus: hold ok installed\n"
+                                           "Version: 1:7.50.3-1\n")
+                ->str(),
+            "7.50.3");
+  EXPECT_FALSE(agent_version_from_dpkg_status(
+      "Package: datadog-agent\nStatus: deinstall ok config-files\nVersion: 1:7.50.3-1\n\n"));
+  EXPECT_EQ(agent_version_from_dpkg_status("Package: datadog-agent\r\nStatus: install ok "
+                                           "installed\r\nVersion: 7.1.0\r\n\r\n")
+                ->str(),
+            "7.1.0");
+  EXPECT_FALSE(agent_version_from_dpkg_status("Package: other\nStatus: install ok installed\n"));
+}
+
+TEST(AgentVersion, FlagWinsThenDpkgThenManifest) {
+  test::TempDir d;
+  const auto layout = default_layout(d.path());
+  const HostFs fs(d.path());
+  EXPECT_FALSE(detect_agent_version(fs, layout, std::nullopt).version);
+  test::write_file(d / "opt/datadog-agent/version-manifest.json", R"({"build_version":"7.40.0"})");
+  EXPECT_EQ(detect_agent_version(fs, layout, std::nullopt).version->str(), "7.40.0");
+  test::write_file(d / "var/lib/dpkg/status",
+                   "Package: datadog-agent\nStatus: install ok installed\nVersion: 1:7.45.0-1\n");
+  EXPECT_EQ(detect_agent_version(fs, layout, std::nullopt).version->str(), "7.45.0");
+  EXPECT_EQ(detect_agent_version(fs, layout, std::string("6.30.1")).version->str(), "6.30.1");
+  const auto bad = detect_agent_version(fs, layout, std::string("latest"));
+  EXPECT_FALSE(bad.version);
+  EXPECT_NE(bad.error.find("latest"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cnm
