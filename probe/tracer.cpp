@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
 
@@ -157,9 +158,15 @@ int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
 }
 
 void Tracer::poll_closed(int timeout_ms) {
+  // Wait without the lock (API handlers drain too), then consume under it: libbpf's ring
+  // buffer consumer is not meant for two threads at once.
+  if (timeout_ms > 0) {
+    pollfd p{ring_buffer__epoll_fd(rb_), POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return;
+  }
   std::lock_guard lock(rb_mu_);
-  const int n = ring_buffer__poll(rb_, timeout_ms);
-  if (n < 0 && n != -EINTR) spdlog::warn("ring buffer poll: {}", std::strerror(-n));
+  const int n = ring_buffer__consume(rb_);
+  if (n < 0 && n != -EINTR) spdlog::warn("ring buffer: {}", std::strerror(-n));
 }
 
 std::vector<Connection> Tracer::open_connections() const {
