@@ -38,18 +38,7 @@ std::uint64_t monotonic_ns() {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-std::string container_of(std::uint32_t pid, std::unordered_map<std::uint32_t, std::string>& cache) {
-  if (pid == 0) return {};
-  auto it = cache.find(pid);
-  if (it != cache.end()) return it->second;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return cache[pid] = container_id_from_cgroup(ss.str());
-}
-
-Connection to_connection(const cnm_conn& k, std::uint64_t now_ns,
-                         std::unordered_map<std::uint32_t, std::string>& cache) {
+Connection to_connection(const cnm_conn& k, std::uint64_t now_ns) {
   Connection c;
   c.id = {k.sk, k.start_ns};
   c.family = k.family;
@@ -63,7 +52,6 @@ Connection to_connection(const cnm_conn& k, std::uint64_t now_ns,
   c.pid = k.pid;
   c.comm.assign(k.comm, strnlen(k.comm, sizeof k.comm));
   c.netns = k.netns;
-  c.container_id = container_of(k.pid, cache);
   c.counters = {k.bytes_sent, k.bytes_received, k.packets_sent, k.packets_received, k.retransmits};
   c.rtt_us = k.rtt_us;
   c.rttvar_us = k.rttvar_us;
@@ -152,9 +140,25 @@ int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
   if (size < sizeof(cnm_conn)) return 0;
   cnm_conn k;
   std::memcpy(&k, data, sizeof k);
-  std::unordered_map<std::uint32_t, std::string> cache;
-  self->on_closed_(to_connection(k, monotonic_ns(), cache));
+  Connection c = to_connection(k, monotonic_ns());
+  c.container_id = self->container_id(k.pid);
+  self->on_closed_(std::move(c));
   return 0;
+}
+
+std::string Tracer::container_id(std::uint32_t pid) const {
+  if (pid == 0) return {};
+  std::lock_guard lock(cid_mu_);
+  const auto now = monotonic_ns();
+  if (now - cid_cache_born_ns_ > 10'000'000'000ULL || cid_cache_.size() > 8192) {
+    cid_cache_.clear();
+    cid_cache_born_ns_ = now;
+  }
+  if (auto it = cid_cache_.find(pid); it != cid_cache_.end()) return it->second;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return cid_cache_[pid] = container_id_from_cgroup(ss.str());
 }
 
 void Tracer::poll_closed(int timeout_ms) {
@@ -173,9 +177,8 @@ std::vector<Connection> Tracer::open_connections() const {
   std::vector<Connection> out;
   const int fd = bpf_map__fd(skel_->maps.conns);
   const std::uint64_t now = monotonic_ns();
-  std::unordered_map<std::uint32_t, std::string> cache;
   // Batched reads: a few syscalls for the whole map rather than two per entry.
-  constexpr std::uint32_t kChunk = 4096;
+  constexpr std::uint32_t kChunk = 1024;
   std::vector<__u64> keys(kChunk);
   std::vector<cnm_conn> vals(kChunk);
   __u64 in_batch = 0, out_batch = 0;
@@ -186,7 +189,10 @@ std::vector<Connection> Tracer::open_connections() const {
     const int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
                                          vals.data(), &count, &opts);
     const int e = errno;
-    for (std::uint32_t i = 0; i < count; ++i) out.push_back(to_connection(vals[i], now, cache));
+    for (std::uint32_t i = 0; i < count; ++i) {
+      out.push_back(to_connection(vals[i], now));
+      out.back().container_id = container_id(vals[i].pid);
+    }
     if (err != 0) {
       if (e != ENOENT) spdlog::warn("reading the connection map: {}", std::strerror(e));
       break;
