@@ -183,7 +183,8 @@ std::vector<Connection> Tracer::open_connections() const {
   std::vector<cnm_conn> vals(kChunk);
   __u64 in_batch = 0, out_batch = 0;
   bool first = true;
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  bpf_map_batch_opts opts{};  // LIBBPF_OPTS is a C macro (statement expression)
+  opts.sz = sizeof opts;
   for (;;) {
     std::uint32_t count = kChunk;
     const int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
