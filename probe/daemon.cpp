@@ -163,7 +163,7 @@ int run_daemon(const DaemonOptions& o) {
   std::thread poller([&] {
     while (!stopping.load()) {
       if (svc.tracer)
-        svc.tracer->poll_closed(100);
+        svc.tracer->poll_closed(50);
       else
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

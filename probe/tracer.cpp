@@ -4,7 +4,6 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
 
@@ -13,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 #include "probe/container_id.h"
@@ -162,12 +162,10 @@ std::string Tracer::container_id(std::uint32_t pid) const {
 }
 
 void Tracer::poll_closed(int timeout_ms) {
-  // Wait without the lock (API handlers drain too), then consume under it: libbpf's ring
-  // buffer consumer is not meant for two threads at once.
-  if (timeout_ms > 0) {
-    pollfd p{ring_buffer__epoll_fd(rb_), POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) <= 0) return;
-  }
+  // The kernel side writes without wakeups (a wakeup per closed connection costs more than
+  // the record), so wait the whole period, then drain in one batch. API handlers drain too;
+  // libbpf's consumer is not meant for two threads at once, hence the lock.
+  if (timeout_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
   std::lock_guard lock(rb_mu_);
   const int n = ring_buffer__consume(rb_);
   if (n < 0 && n != -EINTR) spdlog::warn("ring buffer: {}", std::strerror(-n));

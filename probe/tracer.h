@@ -37,8 +37,8 @@ class Tracer {
   // "raw_tp/NAME" for each attached program.
   const std::vector<std::string>& hooks() const { return hooks_; }
 
-  // Waits up to timeout_ms for closed connections and hands each to the sink. Safe to call
-  // from several threads (the ring buffer is consumed by one at a time).
+  // Waits timeout_ms, then hands every closed connection buffered in the kernel to the sink. Safe
+  // to call from several threads (the ring buffer is consumed by one at a time).
   void poll_closed(int timeout_ms);
 
   // A snapshot of the open-connection map.
