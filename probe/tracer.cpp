@@ -31,6 +31,11 @@ std::string addr_text(const __u8* a, int family) {
   return buf;
 }
 
+bool is_v4_mapped(const __u8* a) {
+  static constexpr __u8 kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(a, kPrefix, sizeof kPrefix) == 0;
+}
+
 std::uint64_t monotonic_ns() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -44,6 +49,12 @@ Connection to_connection(const cnm_conn& k, std::uint64_t now_ns) {
   c.family = k.family;
   c.laddr = addr_text(k.saddr, k.family);
   c.raddr = addr_text(k.daddr, k.family);
+  // A dual-stack socket talking IPv4 (::ffff:a.b.c.d at both ends) is an IPv4 connection.
+  if (k.family == 6 && is_v4_mapped(k.saddr) && is_v4_mapped(k.daddr)) {
+    c.family = 4;
+    c.laddr = addr_text(k.saddr + 12, 4);
+    c.raddr = addr_text(k.daddr + 12, 4);
+  }
   c.lport = k.sport;
   c.rport = k.dport;
   c.direction = k.direction == CNM_DIR_OUTGOING   ? Direction::kOutgoing
