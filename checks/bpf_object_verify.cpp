@@ -1,6 +1,7 @@
 #include "checks/bpf_object_verify.h"
 
 #include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <memory>
@@ -23,11 +24,20 @@ ObjectPtr open_object(const std::filesystem::path& path, std::string& error) {
   return ObjectPtr(obj);
 }
 
-std::string last_line(const char* log) {
+// The verifier ends its log with statistics ("processed N insns ..."); the reason for a
+// refusal is the last line before them.
+std::string reason_line(const char* log) {
   std::string_view s(log);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
-  const auto nl = s.rfind('\n');
-  return std::string(nl == std::string_view::npos ? s : s.substr(nl + 1));
+  while (!s.empty()) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+    const auto nl = s.rfind('\n');
+    const auto line = nl == std::string_view::npos ? s : s.substr(nl + 1);
+    if (!line.starts_with("processed ") && !line.starts_with("verification time") &&
+        !line.starts_with("stack depth"))
+      return std::string(line);
+    s = nl == std::string_view::npos ? std::string_view() : s.substr(0, nl);
+  }
+  return {};
 }
 
 // Loads only program `only` (by index) of a fresh copy of the object.
@@ -58,7 +68,8 @@ ProgramVerdict load_one(const std::filesystem::path& path, std::size_t only) {
   v.loaded = err == 0;
   if (!v.loaded) {
     v.error = std::strerror(-err);
-    const auto line = last_line(log);
+    spdlog::debug("verifier log for {}:{}:\n{}", v.object, v.program, log);
+    const auto line = reason_line(log);
     if (!line.empty()) v.error += ": " + line;
   }
   return v;
@@ -77,8 +88,11 @@ std::vector<ProgramVerdict> verify_bpf_object(const std::filesystem::path& path)
   std::vector<ProgramVerdict> all;
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, obj.get()) {
-    all.push_back({path.filename().string(), bpf_program__name(prog),
-                   bpf_program__section_name(prog), false, {}});
+    all.push_back({path.filename().string(),
+                   bpf_program__name(prog),
+                   bpf_program__section_name(prog),
+                   false,
+                   {}});
   }
   if (bpf_object__load(obj.get()) == 0) {
     for (auto& v : all) v.loaded = true;

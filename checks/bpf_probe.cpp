@@ -5,10 +5,35 @@
 #include <sys/capability.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 
 namespace cnm {
+
+namespace {
+
+// libbpf prints to stderr by default; its messages are debug detail for us (-vv).
+__attribute__((format(printf, 2, 0))) int libbpf_to_spdlog(libbpf_print_level level,
+                                                           const char* fmt, va_list args) {
+  (void)level;
+  if (!spdlog::should_log(spdlog::level::debug)) return 0;
+  char buf[4096];
+  const int n = std::vsnprintf(buf, sizeof buf, fmt, args);
+  std::string_view line(
+      buf, n > 0 ? std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1) : 0);
+  while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  spdlog::debug("libbpf: {}", line);
+  return n;
+}
+
+}  // namespace
+
+void route_libbpf_logs() { libbpf_set_print(libbpf_to_spdlog); }
 
 const BpfAccess& bpf_access() {
   static const BpfAccess access = [] {

@@ -9,9 +9,12 @@ namespace cnm {
 
 struct BpfAccess {
   bool usable = false;
-  int error = 0;        // errno of the refused bpf() call
-  std::string detail;   // human explanation when refused
+  int error = 0;       // errno of the refused bpf() call
+  std::string detail;  // human explanation when refused
 };
+
+// Sends libbpf's own messages to the debug log instead of stderr.
+void route_libbpf_logs();
 
 // Can this process call bpf() at all (creates and closes a one-entry array map)?
 const BpfAccess& bpf_access();

@@ -4,10 +4,14 @@ namespace cnm {
 
 const char* to_string(Status s) {
   switch (s) {
-    case Status::Pass: return "pass";
-    case Status::Warn: return "warn";
-    case Status::Fail: return "fail";
-    case Status::Skip: return "skip";
+    case Status::Pass:
+      return "pass";
+    case Status::Warn:
+      return "warn";
+    case Status::Fail:
+      return "fail";
+    case Status::Skip:
+      return "skip";
   }
   return "skip";
 }

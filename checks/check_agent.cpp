@@ -22,11 +22,13 @@ CheckResult agent_version(const HostFacts& f) {
   const bool manual_start = v.at(0) <= 6 ? v < V("6.18") : v < V("7.18");
   if (manual_start) {
     notes.push_back("older than 6.18/7.18: the system-probe service is not started by the agent");
-    remedies.push_back("cnmctl install starts it; by hand: systemctl enable --now datadog-agent-sysprobe");
+    remedies.push_back(
+        "cnmctl install starts it; by hand: systemctl enable --now datadog-agent-sysprobe");
   }
   if (v < V("7.24.1"))
-    notes.push_back("older than 7.24.1: the config section is system_probe_config, not "
-                    "network_config (cnmctl config enable writes the right one)");
+    notes.push_back(
+        "older than 7.24.1: the config section is system_probe_config, not "
+        "network_config (cnmctl config enable writes the right one)");
   if (v < V("7.59")) {
     notes.push_back("older than 7.59: failed TCP connections are under-reported");
     remedies.push_back("upgrade the agent to 7.59+ for complete failed-connection data");

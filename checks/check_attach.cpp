@@ -42,20 +42,20 @@ CheckResult ebpf_btf(const HostFacts& f) {
   if (f.fs.exists("/sys/kernel/btf/vmlinux"))
     return pass("kernel BTF at /sys/kernel/btf/vmlinux: CO-RE objects relocate on this kernel");
   const std::string rel = kernel_rel(f);
-  for (const std::string& dir : {"/lib/modules/" + rel + "/build/include",
-                                "/usr/src/kernels/" + rel + "/include",
-                                "/usr/src/linux-headers-" + rel + "/include"}) {
+  for (const std::string& dir :
+       {"/lib/modules/" + rel + "/build/include", "/usr/src/kernels/" + rel + "/include",
+        "/usr/src/linux-headers-" + rel + "/include"}) {
     if (f.fs.is_dir(dir)) {
       return warn("no kernel BTF (/sys/kernel/btf/vmlinux); kernel headers found at " + dir +
                       ": only runtime-compiled or prebuilt objects can run, not CO-RE",
-                  "use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or ship a BTF file for " +
-                      rel + " (BTFHub) with the probe");
+                  "use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or ship a BTF file for " + rel +
+                      " (BTFHub) with the probe");
     }
   }
-  return warn("no kernel BTF and no kernel headers for " + rel +
-                  ": CO-RE objects cannot be relocated",
-              "install headers (apt-get install linux-headers-" + rel + " / yum install kernel-devel-" +
-                  rel + ") or use a kernel with CONFIG_DEBUG_INFO_BTF=y");
+  return warn(
+      "no kernel BTF and no kernel headers for " + rel + ": CO-RE objects cannot be relocated",
+      "install headers (apt-get install linux-headers-" + rel + " / yum install kernel-devel-" +
+          rel + ") or use a kernel with CONFIG_DEBUG_INFO_BTF=y");
 }
 
 CheckResult ebpf_tracepoints(const HostFacts& f) {
@@ -83,11 +83,15 @@ CheckResult ebpf_tracepoints(const HostFacts& f) {
   }
   const auto kprobes = kprobes_available(f);
   if (kprobes.value_or(false))
-    return warn("sock/inet_sock_set_state is missing (kernel < 4.16): the probe uses kprobes "
-                "instead" + from,
-                "upgrade to a 4.16+ kernel to use tracepoints");
-  const auto r = "neither sock/inet_sock_set_state nor kprobes are available: the probe has "
-                 "nothing to attach to" + from;
+    return warn(
+        "sock/inet_sock_set_state is missing (kernel < 4.16): the probe uses kprobes "
+        "instead" +
+            from,
+        "upgrade to a 4.16+ kernel to use tracepoints");
+  const auto r =
+      "neither sock/inet_sock_set_state nor kprobes are available: the probe has "
+      "nothing to attach to" +
+      from;
   const auto remedy = "boot a kernel with CONFIG_KPROBES=y or 4.16+ tracepoints";
   return f.fs.is_live() ? fail(r, remedy) : warn(r, remedy);
 }
@@ -96,10 +100,11 @@ CheckResult ebpf_kprobes(const HostFacts& f) {
   const auto k = kprobes_available(f);
   if (!k) return skip("this root does not describe /sys/bus");
   if (*k) return pass("kprobes available (kprobe PMU registered)");
-  return warn("kprobes are not available (no kprobe PMU: CONFIG_KPROBES unset); kprobe hooks "
-              "are off, the probe relies on tracepoints",
-              "nothing to do if ebpf.tracepoints passes; for kprobe fallbacks boot a kernel "
-              "with CONFIG_KPROBES=y");
+  return warn(
+      "kprobes are not available (no kprobe PMU: CONFIG_KPROBES unset); kprobe hooks "
+      "are off, the probe relies on tracepoints",
+      "nothing to do if ebpf.tracepoints passes; for kprobe fallbacks boot a kernel "
+      "with CONFIG_KPROBES=y");
 }
 
 CheckResult ebpf_fentry(const HostFacts& f) {
@@ -107,10 +112,11 @@ CheckResult ebpf_fentry(const HostFacts& f) {
   if (!bpf_access().usable) return skip("bpf() is not usable here, see ebpf.syscall");
   if (bpf_prog_type_supported(BPF_PROG_TYPE_TRACING))
     return pass("fentry/fexit (tracing programs) load on this kernel");
-  return warn("fentry/fexit (BPF_PROG_TYPE_TRACING) programs are refused by this kernel; "
-              "the probe uses tracepoints and kprobes instead",
-              "nothing to do if ebpf.tracepoints passes; fentry needs 5.5+ with BTF and "
-              "CONFIG_DEBUG_INFO_BTF=y");
+  return warn(
+      "fentry/fexit (BPF_PROG_TYPE_TRACING) programs are refused by this kernel; "
+      "the probe uses tracepoints and kprobes instead",
+      "nothing to do if ebpf.tracepoints passes; fentry needs 5.5+ with BTF and "
+      "CONFIG_DEBUG_INFO_BTF=y");
 }
 
 }  // namespace

@@ -24,8 +24,8 @@ CheckResult distro_supported(const HostFacts& f) {
       return pass(describe(f) + " is supported (" + v.family +
                   (v.minimum.empty() ? "" : " " + v.minimum + "+") + ")");
     case Support::Rolling:
-      return pass(describe(f) + " is a rolling release of a supported distribution (" +
-                  v.family + ")");
+      return pass(describe(f) + " is a rolling release of a supported distribution (" + v.family +
+                  ")");
     case Support::BelowMinimum:
       return fail(describe(f) + " is below the supported minimum " + v.family + " " + v.minimum,
                   "upgrade to " + v.family + " " + v.minimum + " or later");
@@ -36,23 +36,30 @@ CheckResult distro_supported(const HostFacts& f) {
           *build >= 957)
         return pass(describe(f) + ": minor release not stated, kernel build " +
                     std::to_string(*build) + " means 7.6 or later");
-      return warn(describe(f) + ": cannot tell the version, the minimum is " + v.family + " " +
-                      v.minimum,
-                  "make sure the host runs " + v.family + " " + v.minimum +
-                      " or later (VERSION_ID in /etc/os-release)");
+      return warn(
+          describe(f) + ": cannot tell the version, the minimum is " + v.family + " " + v.minimum,
+          "make sure the host runs " + v.family + " " + v.minimum +
+              " or later (VERSION_ID in /etc/os-release)");
     }
-    case Support::Unlisted:
-      return warn(describe(f) + " is not on the supported list; the kernel checks decide "
-                                "whether the probe can run",
+    case Support::Unlisted: {
+      std::string like;
+      for (const auto& l : f.distro.id_like) like += (like.empty() ? " (like " : ", ") + l;
+      if (!like.empty()) like += ")";
+      return warn(describe(f) + like +
+                      " is not on the supported list; the kernel checks decide whether the "
+                      "probe can run",
                   std::string("prefer a supported distribution: ") + kSupportedList);
+    }
     case Support::Unknown:
       break;
   }
-  std::string why = "cannot identify the distribution: no usable /etc/os-release, "
-                    "/usr/lib/os-release or release file";
+  std::string why =
+      "cannot identify the distribution: no usable /etc/os-release, "
+      "/usr/lib/os-release or release file";
   for (const auto& n : f.distro.notes) why += "; " + n;
-  return warn(why, "restore /etc/os-release (package base-files, or your distribution's "
-                   "*-release package)");
+  return warn(why,
+              "restore /etc/os-release (package base-files, or your distribution's "
+              "*-release package)");
 }
 
 CheckResult distro_dns(const HostFacts& f) {

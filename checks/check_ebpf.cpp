@@ -19,9 +19,7 @@ std::optional<CheckResult> needs_bpf(const HostFacts& f) {
   return std::nullopt;
 }
 
-bool privileged_for_bpf() {
-  return has_capability(CAP_SYS_ADMIN) || has_capability(CAP_BPF);
-}
+bool privileged_for_bpf() { return has_capability(CAP_SYS_ADMIN) || has_capability(CAP_BPF); }
 
 CheckResult ebpf_syscall(const HostFacts& f) {
   if (!f.fs.is_live()) return skip(kLiveOnly);
@@ -35,12 +33,13 @@ CheckResult ebpf_syscall(const HostFacts& f) {
                     "): this preflight runs without CAP_BPF/CAP_SYS_ADMIN, so eBPF could not "
                     "be probed",
                 "run the preflight as root: sudo cnmctl preflight");
-  return fail("bpf() refused even with privileges: " + a.detail +
-                  " (a seccomp filter, an LSM, or kernel.unprivileged_bpf_disabled with "
-                  "user namespaces)",
-              "allow the bpf syscall for the probe: check `sysctl kernel.unprivileged_bpf_disabled`, "
-              "the container's seccomp profile (docker: --security-opt seccomp=unconfined) and "
-              "audit logs");
+  return fail(
+      "bpf() refused even with privileges: " + a.detail +
+          " (a seccomp filter, an LSM, or kernel.unprivileged_bpf_disabled with "
+          "user namespaces)",
+      "allow the bpf syscall for the probe: check `sysctl kernel.unprivileged_bpf_disabled`, "
+      "the container's seccomp profile (docker: --security-opt seccomp=unconfined) and "
+      "audit logs");
 }
 
 struct Named {
@@ -56,8 +55,7 @@ CheckResult probe_list(const char* what, const std::vector<Named>& items, Probe 
                        const std::string& remedy) {
   std::string have, missing_required, missing_optional;
   for (const auto& it : items) {
-    std::string& bucket =
-        probe(it.id) ? have : (it.required ? missing_required : missing_optional);
+    std::string& bucket = probe(it.id) ? have : (it.required ? missing_required : missing_optional);
     bucket += (bucket.empty() ? "" : ", ") + std::string(it.name);
   }
   if (!missing_required.empty())

@@ -30,10 +30,11 @@ CheckResult debugfs(const HostFacts& f) {
   return with_mounts(f, [](const std::vector<Mount>& ms) {
     if (find(ms, "debugfs", {"/sys/kernel/debug"}))
       return pass("debugfs mounted at /sys/kernel/debug");
-    return warn("debugfs is not mounted at /sys/kernel/debug: agents that attach kprobes "
-                "through debugfs cannot",
-                "mount -t debugfs none /sys/kernel/debug  (and in /etc/fstab: "
-                "debugfs /sys/kernel/debug debugfs defaults 0 0)");
+    return warn(
+        "debugfs is not mounted at /sys/kernel/debug: agents that attach kprobes "
+        "through debugfs cannot",
+        "mount -t debugfs none /sys/kernel/debug  (and in /etc/fstab: "
+        "debugfs /sys/kernel/debug debugfs defaults 0 0)");
   });
 }
 

@@ -13,7 +13,8 @@ std::vector<std::string> cilium_evidence(const HostFacts& f) {
   for (const char* d : {"/sys/fs/bpf/tc/globals", "/sys/fs/bpf/cilium"}) {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(f.fs.path(d), ec)) {
-      if (e.path().filename().string().rfind("cilium_", 0) == 0 || std::string(d).ends_with("cilium")) {
+      if (e.path().filename().string().rfind("cilium_", 0) == 0 ||
+          std::string(d).ends_with("cilium")) {
         ev.push_back(std::string("pinned maps under ") + d);
         break;
       }
@@ -51,8 +52,9 @@ CheckResult cilium(const HostFacts& f) {
                 "--client | awk '{print $2; exit}')\"");
   }
   const auto v = Version::parse(*f.options.cilium_version);
-  if (!v) return warn("cannot read Cilium version '" + *f.options.cilium_version + "'",
-                      "pass it as X.Y or X.Y.Z, e.g. --cilium-version 1.14.2");
+  if (!v)
+    return warn("cannot read Cilium version '" + *f.options.cilium_version + "'",
+                "pass it as X.Y or X.Y.Z, e.g. --cilium-version 1.14.2");
   const bool version_ok = *v >= V("1.6");
   if (version_ok && kernel_ok) {
     r = pass(found + " on kernel " + f.kernel->raw + " is compatible");
@@ -84,8 +86,9 @@ CheckResult istio(const HostFacts& f) {
     return warn(found + " but the agent is " + f.agent_version->str() +
                     ": CNM over Istio needs agent 7.24.1+",
                 "upgrade the Datadog Agent to 7.24.1 or later; Istio itself must be 1.6.4+");
-  return warn(found + ": CNM supports Istio 1.6.4+ with agent 7.24.1+; the Istio version "
-                      "cannot be read from the host",
+  return warn(found +
+                  ": CNM supports Istio 1.6.4+ with agent 7.24.1+; the Istio version "
+                  "cannot be read from the host",
               "confirm with `istioctl version` that Istio is 1.6.4 or later");
 }
 

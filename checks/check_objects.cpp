@@ -14,7 +14,8 @@ std::vector<std::filesystem::path> object_files(const std::filesystem::path& dir
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
     const auto name = e.path().filename().string();
-    if (e.is_regular_file(ec) && name.size() > 6 && name.ends_with(".bpf.o")) files.push_back(e.path());
+    if (e.is_regular_file(ec) && name.size() > 6 && name.ends_with(".bpf.o"))
+      files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
   return files;

@@ -37,22 +37,25 @@ CheckResult capabilities(const HostFacts& f) {
   if (!f.fs.is_live()) return skip(kLiveOnly);
   // The seed's container example grants these; CAP_BPF + CAP_PERFMON (5.8+) replace SYS_ADMIN
   // for loading tracing programs.
-  const Cap common[] = {{CAP_SYS_RESOURCE, "SYS_RESOURCE"}, {CAP_SYS_PTRACE, "SYS_PTRACE"},
-                        {CAP_NET_ADMIN, "NET_ADMIN"},       {CAP_NET_BROADCAST, "NET_BROADCAST"},
-                        {CAP_NET_RAW, "NET_RAW"},           {CAP_IPC_LOCK, "IPC_LOCK"},
+  const Cap common[] = {{CAP_SYS_RESOURCE, "SYS_RESOURCE"},
+                        {CAP_SYS_PTRACE, "SYS_PTRACE"},
+                        {CAP_NET_ADMIN, "NET_ADMIN"},
+                        {CAP_NET_BROADCAST, "NET_BROADCAST"},
+                        {CAP_NET_RAW, "NET_RAW"},
+                        {CAP_IPC_LOCK, "IPC_LOCK"},
                         {CAP_CHOWN, "CHOWN"}};
   std::string missing;
   for (const auto& c : common)
     if (!has_capability(c.id)) missing += (missing.empty() ? "" : ", ") + std::string(c.name);
-  const bool fine_grained = f.kernel && f.kernel->at_least(5, 8, 0) &&
-                            has_capability(CAP_BPF) && has_capability(CAP_PERFMON);
+  const bool fine_grained = f.kernel && f.kernel->at_least(5, 8, 0) && has_capability(CAP_BPF) &&
+                            has_capability(CAP_PERFMON);
   const bool bpf_ok = has_capability(CAP_SYS_ADMIN) || fine_grained;
   if (!bpf_ok)
     missing = "SYS_ADMIN (or BPF+PERFMON on 5.8+)" + (missing.empty() ? "" : ", " + missing);
   if (missing.empty())
-    return pass(std::string("this process holds the capabilities the probe needs") +
-                (fine_grained && !has_capability(CAP_SYS_ADMIN) ? " (via CAP_BPF+CAP_PERFMON)"
-                                                                : ""));
+    return pass(
+        std::string("this process holds the capabilities the probe needs") +
+        (fine_grained && !has_capability(CAP_SYS_ADMIN) ? " (via CAP_BPF+CAP_PERFMON)" : ""));
   return warn("this process lacks capabilities the probe needs: " + missing,
               "run the probe as root, or grant them (docker: --cap-add " + missing +
                   "; systemd: AmbientCapabilities=)");

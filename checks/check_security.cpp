@@ -14,15 +14,15 @@ CheckResult lockdown(const HostFacts& f) {
   const auto& s = t->text;
   const auto a = s.find('['), b = s.find(']');
   const std::string mode = (a != std::string::npos && b > a) ? s.substr(a + 1, b - a - 1) : "";
-  if (mode == "none" || mode.empty())
-    return pass("kernel lockdown: none");
+  if (mode == "none" || mode.empty()) return pass("kernel lockdown: none");
   if (mode == "integrity")
     return pass("kernel lockdown: integrity (reading kernel memory from eBPF is still allowed)");
   if (mode == "confidentiality")
-    return fail("kernel lockdown is 'confidentiality': eBPF programs may not read kernel "
-                "memory, so the probe cannot run",
-                "boot with lockdown=integrity (or none): edit the kernel command line, or "
-                "disable Secure Boot's lockdown enforcement");
+    return fail(
+        "kernel lockdown is 'confidentiality': eBPF programs may not read kernel "
+        "memory, so the probe cannot run",
+        "boot with lockdown=integrity (or none): edit the kernel command line, or "
+        "disable Secure Boot's lockdown enforcement");
   return warn("unknown kernel lockdown mode '" + mode + "'", "cat /sys/kernel/security/lockdown");
 }
 
@@ -36,9 +36,9 @@ CheckResult selinux_check(const HostFacts& f) {
       return warn("SELinux is off in the running kernel but configured '" + s.config_mode +
                       "' for the next boot; our module is " +
                       (s.module_installed ? "installed" : "not installed"),
-                  s.module_installed ? "nothing to do before reboot"
-                                     : "cnmctl selinux install  (installs " + module +
-                                           " for the next boot)");
+                  s.module_installed
+                      ? "nothing to do before reboot"
+                      : "cnmctl selinux install  (installs " + module + " for the next boot)");
     return pass("SELinux is disabled");
   }
   if (s.mode == "permissive")
@@ -48,9 +48,8 @@ CheckResult selinux_check(const HostFacts& f) {
                     " module is not loaded: the probe's bpf() calls will be denied",
                 "cnmctl selinux install");
   if (s.binary_labeled.has_value() && !*s.binary_labeled)
-    return warn("SELinux is enforcing and " + module + " is loaded, but " +
-                    f.layout.probe_binary + " is labelled " + s.binary_context + ", not " +
-                    f.layout.selinux_type,
+    return warn("SELinux is enforcing and " + module + " is loaded, but " + f.layout.probe_binary +
+                    " is labelled " + s.binary_context + ", not " + f.layout.selinux_type,
                 "cnmctl selinux install  (adds the fcontext rule and relabels)");
   return pass("SELinux is enforcing; " + module + " is loaded" +
               (s.module_version.empty() ? "" : " (version " + s.module_version + ")"));

@@ -63,7 +63,8 @@ Distro detect_distro(const HostFs& fs) {
     if (!t) continue;
     const auto kv = parse_os_release(t->text);
     d.source = f;
-    if (t->truncated) d.notes.push_back(std::string(f) + " is larger than 64 KiB; read its start only");
+    if (t->truncated)
+      d.notes.push_back(std::string(f) + " is larger than 64 KiB; read its start only");
     if (kv.malformed_lines > 0)
       d.notes.push_back(std::string(f) + ": ignored " + std::to_string(kv.malformed_lines) +
                         " malformed line(s)");
@@ -120,9 +121,9 @@ SupportVerdict evaluate_distro(const Distro& d) {
   };
   // The seed's table. SUSE is listed as "SUSE 15+": SLES, SLED and openSUSE Leap 15.
   static const Rule rules[] = {
-      {"ubuntu", "Ubuntu", "16.04"},  {"debian", "Debian", "9"},
-      {"fedora", "Fedora", "26"},     {"sles", "SUSE", "15"},
-      {"sled", "SUSE", "15"},         {"opensuse-leap", "SUSE", "15"},
+      {"ubuntu", "Ubuntu", "16.04"},    {"debian", "Debian", "9"},
+      {"fedora", "Fedora", "26"},       {"sles", "SUSE", "15"},
+      {"sled", "SUSE", "15"},           {"opensuse-leap", "SUSE", "15"},
       {"centos", "CentOS/RHEL", "7.6"}, {"rhel", "CentOS/RHEL", "7.6"},
   };
   SupportVerdict v{Support::Unknown, {}, {}, false};
@@ -133,10 +134,11 @@ SupportVerdict evaluate_distro(const Distro& d) {
     // Amazon Linux 2 says VERSION_ID="2"; the older Amazon Linux AMI uses YYYY.MM.
     // Later Amazon Linux releases (2022, 2023) are not in the seed's table.
     if (!ver) return {Support::VersionUnknown, "Amazon Linux", "2016.03", false};
-    if (ver->at(0) == 2 && ver->parts.size() == 1) return {Support::Supported, "Amazon Linux 2", "", false};
+    if (ver->at(0) == 2 && ver->parts.size() == 1)
+      return {Support::Supported, "Amazon Linux 2", "", false};
     if (ver->at(0) >= 2010 && ver->at(0) <= 2018 && ver->parts.size() >= 2) {
-      return {*ver >= V("2016.03") ? Support::Supported : Support::BelowMinimum,
-              "Amazon Linux AMI", "2016.03", false};
+      return {*ver >= V("2016.03") ? Support::Supported : Support::BelowMinimum, "Amazon Linux AMI",
+              "2016.03", false};
     }
     return {Support::Unlisted, "Amazon Linux " + d.version_id, "", false};
   }

@@ -14,22 +14,22 @@
 namespace cnm {
 
 struct Distro {
-  std::string id;          // lower-case os-release ID ("ubuntu", "rhel", "amzn"); "" if unknown
+  std::string id;  // lower-case os-release ID ("ubuntu", "rhel", "amzn"); "" if unknown
   std::vector<std::string> id_like;
-  std::string version_id;  // as written ("16.04", "7.6.1810", "2"); may be ""
-  std::string name;        // PRETTY_NAME or NAME, for messages
-  std::string source;      // the file it came from
+  std::string version_id;          // as written ("16.04", "7.6.1810", "2"); may be ""
+  std::string name;                // PRETTY_NAME or NAME, for messages
+  std::string source;              // the file it came from
   std::vector<std::string> notes;  // parse problems worth telling the operator
 };
 
 Distro detect_distro(const HostFs& fs);
 
 enum class Support {
-  Supported,     // listed, at or above its minimum
-  Rolling,       // listed, rolling release without a version (Debian sid, Tumbleweed)
-  BelowMinimum,  // listed, below its minimum: the probe is not supported
-  Unlisted,      // not in the seed's table (a warning, not a verdict)
-  Unknown,       // nothing identifies the distribution
+  Supported,       // listed, at or above its minimum
+  Rolling,         // listed, rolling release without a version (Debian sid, Tumbleweed)
+  BelowMinimum,    // listed, below its minimum: the probe is not supported
+  Unlisted,        // not in the seed's table (a warning, not a verdict)
+  Unknown,         // nothing identifies the distribution
   VersionUnknown,  // listed but its version cannot be read
 };
 

@@ -24,8 +24,8 @@ void detect_kernel(HostFacts& f) {
     f.kernel_source = "proc/sys/kernel/osrelease";
   }
   if (f.kernel_source.empty()) {
-    f.kernel_error = "no kernel release: proc/sys/kernel/osrelease is missing under " +
-                     f.fs.root().string();
+    f.kernel_error =
+        "no kernel release: proc/sys/kernel/osrelease is missing under " + f.fs.root().string();
     return;
   }
   f.kernel = KernelRelease::parse(f.kernel_release, &f.kernel_error);

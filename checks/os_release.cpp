@@ -80,8 +80,8 @@ KeyValueFile parse_os_release(std::string_view text) {
     std::size_t k = 0;
     while (k < line.size() && key_char(line[k], k == 0)) ++k;
     std::string value;
-    if (k == 0 || k >= line.size() || line[k] != '=' ||
-        line.find('\0') != std::string_view::npos || !parse_value(line.substr(k + 1), value)) {
+    if (k == 0 || k >= line.size() || line[k] != '=' || line.find('\0') != std::string_view::npos ||
+        !parse_value(line.substr(k + 1), value)) {
       ++out.malformed_lines;
     } else {
       out.values[std::string(line.substr(0, k))] = std::move(value);

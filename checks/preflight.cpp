@@ -1,5 +1,7 @@
 #include "checks/preflight.h"
 
+#include "checks/bpf_probe.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@ bool PreflightReport::any(Status s) const {
 }
 
 PreflightReport run_preflight(const PreflightOptions& options) {
+  route_libbpf_logs();
   const HostFacts facts = gather_facts(options);
   PreflightReport r;
   r.kernel_release = facts.kernel_release;

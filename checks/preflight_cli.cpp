@@ -42,10 +42,12 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
 void add_preflight_command(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<PreflightArgs>();
   auto* cmd = app.add_subcommand(
-      "preflight", "Check whether eBPF network monitoring will work on this host, and how to fix "
-                   "what stops it. Exit 0: supported, 1: unsupported (or any warning with "
-                   "--strict), 2: usage or internal error.");
-  cmd->add_flag("--json", args->json, "Print one JSON object (schema: checks/preflight.schema.json)");
+      "preflight",
+      "Check whether eBPF network monitoring will work on this host, and how to fix "
+      "what stops it. Exit 0: supported, 1: unsupported (or any warning with "
+      "--strict), 2: usage or internal error.");
+  cmd->add_flag("--json", args->json,
+                "Print one JSON object (schema: checks/preflight.schema.json)");
   cmd->add_flag("--strict", args->strict, "Exit 1 when any check warns");
   cmd->add_option("--root", args->root,
                   "Read host files below DIR (a folder describing a host); live-only checks skip")

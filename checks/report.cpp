@@ -13,10 +13,14 @@ nlohmann::json str_or_null(const std::string& s) {
 
 int severity(Status s) {
   switch (s) {
-    case Status::Fail: return 0;
-    case Status::Warn: return 1;
-    case Status::Pass: return 2;
-    case Status::Skip: return 3;
+    case Status::Fail:
+      return 0;
+    case Status::Warn:
+      return 1;
+    case Status::Pass:
+      return 2;
+    case Status::Skip:
+      return 3;
   }
   return 3;
 }
@@ -80,8 +84,8 @@ std::string to_text(const PreflightReport& r, bool color) {
   }
   auto on_off = [](bool b) { return b ? "on" : "off"; };
   out += "\nfeatures: network_monitoring " + std::string(on_off(r.features.network_monitoring)) +
-         ", dns_resolution " + on_off(r.features.dns_resolution) +
-         ", tcp_failed_connections " + on_off(r.features.tcp_failed_connections);
+         ", dns_resolution " + on_off(r.features.dns_resolution) + ", tcp_failed_connections " +
+         on_off(r.features.tcp_failed_connections);
   if (r.features.cilium_compatible)
     out += std::string(", cilium_compatible ") + (*r.features.cilium_compatible ? "yes" : "no");
   out += "\nverdict: ";

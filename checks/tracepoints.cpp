@@ -1,19 +1,23 @@
 #include "checks/tracepoints.h"
 
+#include <fcntl.h>
 #include <linux/btf.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 
 namespace cnm {
 
-std::string btf_string_section(std::string_view blob) {
+std::string_view btf_string_section(std::string_view blob) {
   btf_header h{};
   if (blob.size() < sizeof h) return {};
   std::memcpy(&h, blob.data(), sizeof h);
   if (h.magic != BTF_MAGIC || h.hdr_len < sizeof h) return {};
   const std::uint64_t start = std::uint64_t{h.hdr_len} + h.str_off;
   if (start + h.str_len > blob.size()) return {};
-  return std::string(blob.substr(start, h.str_len));
+  return blob.substr(start, h.str_len);
 }
 
 TracepointIndex::TracepointIndex(const HostFs& fs) : fs_(fs) {
@@ -25,20 +29,55 @@ TracepointIndex::TracepointIndex(const HostFs& fs) : fs_(fs) {
     }
   }
   // vmlinux BTF is a few MB; we only need its string table, no type parsing.
-  if (const auto blob = fs.read("/sys/kernel/btf/vmlinux", 64 * 1024 * 1024)) {
-    btf_strings_ = btf_string_section(blob->text);
-    if (!btf_strings_.empty()) source_ = "vmlinux BTF (tracefs not mounted)";
+  const auto path = fs.path("/sys/kernel/btf/vmlinux");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd >= 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* m =
+          ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (m != MAP_FAILED) {
+        map_ = m;
+        map_len_ = static_cast<std::size_t>(st.st_size);
+      }
+    }
+    ::close(fd);
   }
+  std::string_view blob;
+  if (map_) {
+    blob = std::string_view(static_cast<const char*>(map_), map_len_);
+  } else if (auto t = fs.read("/sys/kernel/btf/vmlinux", 64 * 1024 * 1024)) {
+    owned_ = std::move(t->text);
+    blob = owned_;
+  }
+  btf_strings_ = btf_string_section(blob);
+  if (!btf_strings_.empty()) source_ = "vmlinux BTF (tracefs not mounted)";
+}
+
+TracepointIndex::~TracepointIndex() {
+  if (map_) ::munmap(map_, map_len_);
 }
 
 std::optional<bool> TracepointIndex::has(std::string_view category, std::string_view name) const {
   if (!events_dir_.empty())
     return fs_.exists(events_dir_ + "/" + std::string(category) + "/" + std::string(name));
   if (!btf_strings_.empty()) {
+    // Names in the string table are NUL-terminated; match "btf_trace_NAME\0" preceded by a
+    // NUL. memmem (two-way search) rather than std::string::find, which would stop at every
+    // NUL of the 100k names when the needle starts with one.
     std::string needle = "btf_trace_" + std::string(name);
-    needle.insert(needle.begin(), '\0');
     needle.push_back('\0');
-    return btf_strings_.find(needle) != std::string::npos;
+    const char* hay = btf_strings_.data();
+    std::size_t off = 0;
+    while (off < btf_strings_.size()) {
+      const void* hit =
+          ::memmem(hay + off, btf_strings_.size() - off, needle.data(), needle.size());
+      if (!hit) return false;
+      const auto at = static_cast<std::size_t>(static_cast<const char*>(hit) - hay);
+      if (at == 0 || hay[at - 1] == '\0') return true;
+      off = at + 1;
+    }
+    return false;
   }
   return std::nullopt;
 }

@@ -14,6 +14,9 @@ namespace cnm {
 class TracepointIndex {
  public:
   explicit TracepointIndex(const HostFs& fs);
+  ~TracepointIndex();
+  TracepointIndex(const TracepointIndex&) = delete;
+  TracepointIndex& operator=(const TracepointIndex&) = delete;
 
   // nullopt when neither source is available (cannot tell).
   std::optional<bool> has(std::string_view category, std::string_view name) const;
@@ -21,13 +24,18 @@ class TracepointIndex {
 
  private:
   const HostFs& fs_;
-  std::string events_dir_;   // host path of tracefs events/, "" if none
-  std::string btf_strings_;  // BTF string section, "" if none
+  std::string events_dir_;  // host path of tracefs events/, "" if none
+  // vmlinux BTF: mapped when the kernel allows it (5.5 MB read 4 KiB per syscall costs
+  // ~60 ms of CPU; the mapping costs ~1 ms), else read into owned_.
+  void* map_ = nullptr;
+  std::size_t map_len_ = 0;
+  std::string owned_;
+  std::string_view btf_strings_;  // BTF string section, empty if none
   std::string source_;
 };
 
 // Reads the string section of a raw BTF blob (struct btf_header from linux/btf.h);
 // empty on a malformed blob.
-std::string btf_string_section(std::string_view blob);
+std::string_view btf_string_section(std::string_view blob);
 
 }  // namespace cnm

@@ -8,8 +8,10 @@
 #include <iostream>
 
 #include "checks/preflight_cli.h"
+#include "installer/installer_cli.h"
 #include "common/cli_context.h"
 #include "common/logging.h"
+#include "selinux/selinux_cli.h"
 
 int main(int argc, char** argv) {
   cnm::CliContext ctx;
@@ -25,6 +27,8 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&ctx] { cnm::setup_logging(ctx.verbosity); });
 
   cnm::add_preflight_command(app, ctx);
+  cnm::add_installer_commands(app, ctx);
+  cnm::add_selinux_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

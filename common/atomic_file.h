@@ -2,10 +2,10 @@
 // folder, fsync it, rename it over the target, fsync the folder.
 #pragma once
 
+#include <sys/types.h>
 #include <filesystem>
 #include <optional>
 #include <string_view>
-#include <sys/types.h>
 
 namespace cnm {
 

@@ -22,7 +22,8 @@ struct CliContext {
 
   // The layout for a subcommand's --root, with the operator's overrides applied.
   Layout layout(const std::string& root) const {
-    const std::filesystem::path r = root.empty() ? std::filesystem::path("/") : std::filesystem::path(root);
+    const std::filesystem::path r =
+        root.empty() ? std::filesystem::path("/") : std::filesystem::path(root);
     return layout_file.empty() ? default_layout(r) : load_layout(layout_file, r);
   }
 };

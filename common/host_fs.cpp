@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+
 namespace cnm {
 
 HostFs::HostFs(std::filesystem::path root)
-    : root_(root.empty() ? std::filesystem::path("/") : std::move(root)),
-      live_(root_ == "/") {}
+    : root_(root.empty() ? std::filesystem::path("/") : std::move(root)), live_(root_ == "/") {}
 
 std::filesystem::path HostFs::path(std::string_view host_path) const {
   while (!host_path.empty() && host_path.front() == '/') host_path.remove_prefix(1);
@@ -26,10 +28,13 @@ std::optional<FileText> HostFs::read(std::string_view host_path, std::size_t max
     return std::nullopt;
   }
   FileText out;
-  out.text.resize(max_bytes + 1);
+  // Grow as data arrives: proc/sys files report size 0, and a large limit must not cost a
+  // large allocation for a small file. One byte past the limit tells truncation apart.
+  const std::size_t want = max_bytes + 1;
+  std::size_t chunk = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 4096;
   std::size_t got = 0;
-  // proc/sys files report size 0, so read until EOF or the limit rather than trusting st_size.
-  while (got < out.text.size()) {
+  while (got < want) {
+    if (out.text.size() < std::min(want, got + chunk)) out.text.resize(std::min(want, got + chunk));
     const ssize_t n = ::read(fd, out.text.data() + got, out.text.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -38,6 +43,7 @@ std::optional<FileText> HostFs::read(std::string_view host_path, std::size_t max
     }
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
+    if (got == out.text.size()) chunk = std::max<std::size_t>(chunk, 64 * 1024);
   }
   ::close(fd);
   out.truncated = got > max_bytes;

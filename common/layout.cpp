@@ -48,16 +48,16 @@ Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem
   } catch (const YAML::Exception& e) {
     throw std::runtime_error("layout file " + yaml_file.string() + ": " + e.what());
   }
-  if (!doc.IsMap()) throw std::runtime_error("layout file " + yaml_file.string() + ": not a mapping");
+  if (!doc.IsMap())
+    throw std::runtime_error("layout file " + yaml_file.string() + ": not a mapping");
   for (const auto& kv : doc) {
     const auto key = kv.first.as<std::string>();
     auto it = fields.find(key);
     if (it == fields.end() || !kv.second.IsScalar()) {
       const auto mark = kv.first.Mark();
-      throw std::runtime_error("layout file " + yaml_file.string() + ":" +
-                               std::to_string(mark.line + 1) + ":" +
-                               std::to_string(mark.column + 1) + ": unknown or non-scalar key '" +
-                               key + "'");
+      throw std::runtime_error(
+          "layout file " + yaml_file.string() + ":" + std::to_string(mark.line + 1) + ":" +
+          std::to_string(mark.column + 1) + ": unknown or non-scalar key '" + key + "'");
     }
     *it->second = kv.second.as<std::string>();
   }

@@ -22,6 +22,13 @@ Status read_status(const Layout& layout) {
   if (!s.policy_type.empty()) {
     const std::string store = "/var/lib/selinux/" + s.policy_type + "/active/modules";
     s.store_present = fs.is_dir(store);
+    // The store is root's (0700): tell "absent" from "not readable by this user".
+    std::error_code perm_ec;
+    (void)std::filesystem::status(fs.path(store), perm_ec);
+    if (perm_ec == std::errc::permission_denied) {
+      s.store_present = true;
+      s.store_readable = false;
+    }
     // Modules live under a priority folder (400 for local modules, 100 for the base policy).
     std::error_code ec;
     for (const auto& prio : std::filesystem::directory_iterator(fs.path(store), ec)) {
@@ -39,7 +46,8 @@ Status read_status(const Layout& layout) {
   const ssize_t n = ::getxattr(bin.c_str(), "security.selinux", ctx, sizeof ctx - 1);
   if (n > 0) {
     s.binary_context.assign(ctx, static_cast<std::size_t>(n));
-    while (!s.binary_context.empty() && s.binary_context.back() == '\0') s.binary_context.pop_back();
+    while (!s.binary_context.empty() && s.binary_context.back() == '\0')
+      s.binary_context.pop_back();
     s.binary_labeled = s.binary_context.find(":" + layout.selinux_type + ":") != std::string::npos;
   }
   return s;

@@ -16,8 +16,10 @@ struct Status {
   std::string config_mode;  // SELINUX= in /etc/selinux/config, "" when absent
   std::string policy_type;  // SELINUXTYPE=, e.g. "default", "targeted"
   bool store_present = false;
+  bool store_readable = true;  // false when the store exists but this user may not read it
+                               // (module_installed is then unknown, reported false)
   bool module_installed = false;
-  std::string module_version;  // "" when unknown
+  std::string module_version;          // "" when unknown
   std::optional<bool> binary_labeled;  // nullopt when the binary is missing or unlabelable
   std::string binary_context;          // security.selinux xattr of the probe binary
 };

@@ -9,7 +9,8 @@ namespace {
 
 TEST(Layout, MapsHostPathsUnderRoot) {
   const auto live = default_layout();
-  EXPECT_EQ(live.at("/etc/datadog-agent/system-probe.yaml"), "/etc/datadog-agent/system-probe.yaml");
+  EXPECT_EQ(live.at("/etc/datadog-agent/system-probe.yaml"),
+            "/etc/datadog-agent/system-probe.yaml");
   const auto l = default_layout("/tmp/r");
   EXPECT_EQ(l.at(l.config_file), "/tmp/r/etc/datadog-agent/system-probe.yaml");
   EXPECT_EQ(l.at("relative/x"), "/tmp/r/relative/x");

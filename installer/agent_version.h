@@ -1,0 +1,29 @@
+// The Datadog Agent version decides the config key and whether the probe service must be
+// started by hand (seed: 7.24.1 renamed the section; 6.18/7.18 start the probe themselves).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/layout.h"
+#include "common/version.h"
+
+namespace cnm {
+
+struct AgentInfo {
+  std::optional<Version> version;
+  std::string source;  // "--agent-version", "dpkg status", the manifest path, or "" (none found)
+};
+
+// --agent-version if given (throws std::invalid_argument when unreadable), else the host's
+// dpkg status, else the agent's version manifest.
+AgentInfo detect_agent(const Layout& layout, const std::string& given);
+
+// "network_config.enabled", or "system_probe_config.enabled" for agents before 7.24.1
+// (6.24.1 on the 6.x line). Unknown agent: the current key.
+std::string enable_key(const std::optional<Version>& agent);
+
+// Agents before 6.18 / 7.18 do not start the system-probe service themselves.
+bool probe_needs_explicit_start(const std::optional<Version>& agent);
+
+}  // namespace cnm

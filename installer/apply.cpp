@@ -1,0 +1,216 @@
+#include "installer/apply.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <stdexcept>
+#include <system_error>
+
+#include "common/atomic_file.h"
+#include "installer/install_state.h"
+
+extern char** environ;
+
+namespace cnm {
+namespace {
+
+std::optional<FileOwner> owner_of(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+  return FileOwner{st.st_uid, st.st_gid};
+}
+
+std::string join(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+// Removes a folder cnmkit created, only if it is still an empty folder.
+bool remove_empty_dir(const std::filesystem::path& p) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(std::filesystem::symlink_status(p, ec))) return false;
+  return std::filesystem::remove(p, ec);
+}
+
+bool is_state_path(const Layout& l, const std::string& dir) {
+  const auto s = std::filesystem::path(l.state_dir).lexically_normal();
+  const auto d = std::filesystem::path(dir).lexically_normal();
+  // dir is state_dir or one of its ancestors
+  auto rel = s.lexically_relative(d);
+  return !rel.empty() && rel.native().rfind("..", 0) != 0;
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& argv, std::string* output) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(fds[1]);
+  std::string out;
+  if (rc == 0) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      if (out.size() < 64 * 1024) out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fds[0]);
+  if (output) *output = out;
+  if (rc != 0) {
+    if (output) *output = "cannot run " + argv[0];
+    return 127;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+StepHook kill_hook_from_env() {
+  const char* v = std::getenv("CNMKIT_KILL_AFTER_STEP");
+  if (!v || !*v) return [](int) {};
+  const int n = std::atoi(v);
+  return [n](int step) {
+    if (step == n) ::raise(SIGKILL);
+  };
+}
+
+ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunner& run,
+                       const HealthCheck& health, const StepHook& hook) {
+  ApplyResult r;
+  InstallState st(layout);
+  r.resumed = st.journal_present();
+  if (!plan.changes()) {
+    if (r.resumed) st.end();  // an interrupted run that had done everything but say so
+    return r;
+  }
+  const bool fresh = !st.installed();
+  int step = 0;
+  auto boundary = [&] { hook(++step); };
+
+  st.begin("install");
+  boundary();
+  const std::size_t files0 = fresh ? 0 : st.files().size();
+  const std::size_t dirs0 = fresh ? 0 : st.dirs().size();
+  std::vector<const FileAction*> written;
+  std::vector<std::string> made_dirs;
+  bool ran_services = false;
+  try {
+    for (const auto& f : plan.files) {
+      if (!f.changes()) continue;
+      if (st.record_file(f.host_path)) boundary();
+      const auto dirs =
+          st.record_missing_dirs(std::filesystem::path(f.host_path).parent_path().string());
+      for (const auto& d : dirs) {
+        std::filesystem::create_directory(layout.at(d));
+        made_dirs.push_back(d);
+      }
+      if (!dirs.empty()) boundary();
+      const auto target = layout.at(f.host_path);
+      // An existing file keeps its owner; a new one gets the planned owner.
+      atomic_write(target, f.after, f.mode, f.before ? owner_of(target) : f.owner);
+      written.push_back(&f);
+      boundary();
+    }
+    for (const auto& s : plan.services) {
+      ran_services = true;
+      std::string out;
+      const int rc = run(s.argv, &out);
+      if (rc != 0)
+        throw std::runtime_error("`" + join(s.argv) + "` failed (exit " + std::to_string(rc) +
+                                 "): " + out);
+      boundary();
+    }
+    if (plan.health_check) {
+      const auto why = health();
+      if (!why.empty()) throw std::runtime_error("the probe is not healthy: " + why);
+    }
+  } catch (const std::exception& e) {
+    // Put back what this run changed, newest first, then forget its records.
+    r.error = e.what();
+    for (auto it = written.rbegin(); it != written.rend(); ++it) {
+      const auto target = layout.at((*it)->host_path);
+      std::error_code ec;
+      if ((*it)->before)
+        atomic_write(target, *(*it)->before, (*it)->before_mode, owner_of(target));
+      else
+        std::filesystem::remove(target, ec);
+    }
+    for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it)
+      remove_empty_dir(layout.at(*it));
+    if (ran_services) {
+      for (const auto& s : plan.rollback_services) {
+        std::string out;
+        run(s.argv, &out);  // best effort: the files are already back
+      }
+    }
+    if (fresh) {
+      const auto dirs = st.dirs();
+      st.remove_all();
+      for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) remove_empty_dir(layout.at(*it));
+    } else {
+      st.truncate(files0, dirs0);
+      st.end();
+    }
+    r.rolled_back = true;
+    return r;
+  }
+  st.end();
+  r.changed = true;
+  return r;
+}
+
+UninstallResult uninstall(const Layout& layout, const StepHook& hook) {
+  UninstallResult r;
+  std::error_code ec;
+  if (!std::filesystem::exists(layout.at(layout.state_dir), ec)) return r;
+  InstallState st(layout);
+  int step = 0;
+  const auto& files = st.files();
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    const auto target = layout.at(it->path);
+    if (it->existed) {
+      const auto original = read_whole(st.backup_path(it->path));
+      if (!original)
+        throw std::runtime_error("backup of " + it->path + " is missing under " +
+                                 layout.at(layout.state_dir).string() +
+                                 "; nothing restored for it");
+      const bool as_root = ::geteuid() == 0;
+      atomic_write(target, *original, it->mode,
+                   as_root ? std::optional<FileOwner>(FileOwner{it->uid, it->gid}) : std::nullopt);
+      r.restored.push_back(it->path);
+    } else if (std::filesystem::remove(target, ec)) {
+      r.removed.push_back(it->path);
+    }
+    hook(++step);
+  }
+  const auto dirs = st.dirs();
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
+    if (!is_state_path(layout, *it) && remove_empty_dir(layout.at(*it))) r.removed.push_back(*it);
+  st.remove_all();
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
+    if (is_state_path(layout, *it)) remove_empty_dir(layout.at(*it));
+  r.changed = true;
+  return r;
+}
+
+}  // namespace cnm

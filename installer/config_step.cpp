@@ -1,0 +1,62 @@
+#include "installer/config_step.h"
+
+#include <stdexcept>
+
+#include "installer/agent_version.h"
+#include "installer/host_accounts.h"
+#include "installer/installer_assets.h"
+#include "installer/yaml_edit.h"
+
+namespace cnm {
+
+std::pair<std::string, std::string> parse_set(const std::string& kv) {
+  const auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
+    throw std::invalid_argument(
+        "--set wants KEY=VALUE (e.g. network_config.enable_tcp_failed_connections=true), got '" +
+        kv + "'");
+  const auto key = kv.substr(0, eq);
+  split_key_path(key);  // validates
+  return {key, kv.substr(eq + 1)};
+}
+
+FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
+  FileAction a = current_file(layout, layout.config_file);
+  std::string text, from = layout.at(layout.config_file).string();
+  if (a.before) {
+    text = *a.before;
+    a.mode = a.before_mode;  // the operator's mode stays
+    a.reason = "edit";
+  } else {
+    a.mode = 0640;
+    a.owner = req.owner ? *req.owner : config_owner(layout);
+    if (req.example) {
+      text = *req.example;
+      from = "the release's example";
+    } else if (auto host_example = read_whole(layout.at(layout.config_example))) {
+      text = *host_example;
+      from = layout.at(layout.config_example).string();
+    } else {
+      text = std::string(assets::kExampleConfig);
+      from = "the built-in example";
+    }
+    a.reason = "create from " + from;
+  }
+  std::vector<std::pair<std::string, std::string>> sets = {{enable_key(req.agent_version), "true"}};
+  sets.insert(sets.end(), req.sets.begin(), req.sets.end());
+  std::string keys;
+  for (const auto& [key, value] : sets) {
+    try {
+      text = yaml_set(text, split_key_path(key), value);
+    } catch (const YamlEditError& e) {
+      throw std::runtime_error(from + (e.line() > 0 ? ":" : ": ") + e.what() + " (setting " + key +
+                               "); nothing was changed");
+    }
+    keys += (keys.empty() ? "" : ", ") + key + "=" + value;
+  }
+  a.after = std::move(text);
+  a.reason += ", set " + keys;
+  return a;
+}
+
+}  // namespace cnm

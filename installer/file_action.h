@@ -1,0 +1,35 @@
+// One file the installer wants on the host: what is there now and what should be. Plans are
+// lists of these, computed before anything is touched, so --dry-run and the real run agree.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "common/atomic_file.h"
+#include "common/layout.h"
+
+namespace cnm {
+
+struct FileAction {
+  std::string host_path;              // absolute path on the host, e.g. /etc/datadog-agent/x
+  std::optional<std::string> before;  // current content; nullopt when absent
+  mode_t before_mode = 0;             // current permission bits (when present)
+  std::string after;                  // wanted content
+  mode_t mode = 0644;                 // wanted permission bits
+  std::optional<FileOwner> owner;     // wanted owner when the file is created
+  std::string reason;                 // why, for the plan
+
+  bool changes() const { return !before || *before != after || before_mode != mode; }
+  const char* verb() const { return !before ? "create" : changes() ? "update" : "keep"; }
+};
+
+// Reads the current state of host_path under layout into a FileAction with `after` empty.
+// Throws std::runtime_error when the path exists but is not a regular file or is unreadable.
+FileAction current_file(const Layout& layout, const std::string& host_path);
+
+// Reads a whole regular file; nullopt when absent. Throws when present but unreadable.
+std::optional<std::string> read_whole(const std::filesystem::path& p, mode_t* mode = nullptr);
+
+}  // namespace cnm

@@ -1,0 +1,54 @@
+#include "installer/health.h"
+
+#include <sys/socket.h>
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/host_fs.h"
+#include "installer/file_action.h"
+
+namespace cnm {
+
+Health probe_health(const Layout& layout) {
+  Health h;
+  std::optional<std::string> token;
+  try {
+    token = read_whole(layout.at(layout.auth_token_file));
+  } catch (const std::exception& e) {
+    h.body = e.what();
+    return h;
+  }
+  if (!token) {
+    h.body = "no auth token at " + layout.at(layout.auth_token_file).string();
+    return h;
+  }
+  httplib::Client cli(layout.at(layout.probe_socket).string());
+  cli.set_address_family(AF_UNIX);
+  cli.set_connection_timeout(2, 0);
+  cli.set_read_timeout(5, 0);
+  const auto res = cli.Get("/health", {{"Authorization", "Bearer " + std::string(trim(*token))}});
+  if (!res) {
+    h.body = "no answer on " + layout.at(layout.probe_socket).string() + ": " +
+             httplib::to_string(res.error());
+    return h;
+  }
+  h.http_status = res->status;
+  h.body = res->body.substr(0, 4096);
+  const auto j = nlohmann::json::parse(res->body, nullptr, false);
+  h.ok = res->status == 200 && j.is_object() && j.value("status", "") == "ok";
+  return h;
+}
+
+Health wait_for_health(const Layout& layout, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    auto h = probe_health(layout);
+    if (h.ok || std::chrono::steady_clock::now() >= deadline) return h;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace cnm

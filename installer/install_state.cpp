@@ -1,0 +1,146 @@
+#include "installer/install_state.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <system_error>
+
+#include "common/atomic_file.h"
+#include "installer/file_action.h"
+
+namespace cnm {
+namespace {
+
+std::filesystem::path state_file(const Layout& l) { return l.at(l.state_dir) / "state.json"; }
+std::filesystem::path journal_file(const Layout& l) { return l.at(l.state_dir) / "journal.json"; }
+
+}  // namespace
+
+InstallState::InstallState(const Layout& layout) : layout_(layout) {
+  const auto text = read_whole(state_file(layout_));
+  if (!text) return;
+  const auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || !j.contains("files") || !j.contains("dirs"))
+    throw std::runtime_error(state_file(layout_).string() +
+                             " is damaged; fix or remove it by hand");
+  for (const auto& f : j["files"]) {
+    FileRecord r;
+    r.path = f.at("path").get<std::string>();
+    r.existed = f.at("existed").get<bool>();
+    r.mode = f.at("mode").get<mode_t>();
+    r.uid = f.at("uid").get<uid_t>();
+    r.gid = f.at("gid").get<gid_t>();
+    files_.push_back(r);
+  }
+  for (const auto& d : j["dirs"]) dirs_.push_back(d.get<std::string>());
+}
+
+bool InstallState::journal_present() const {
+  std::error_code ec;
+  return std::filesystem::exists(journal_file(layout_), ec);
+}
+
+const FileRecord* InstallState::find(const std::string& host_path) const {
+  for (const auto& f : files_)
+    if (f.path == host_path) return &f;
+  return nullptr;
+}
+
+void InstallState::save() const {
+  nlohmann::json j = {{"files", nlohmann::json::array()}, {"dirs", dirs_}};
+  for (const auto& f : files_)
+    j["files"].push_back({{"path", f.path},
+                          {"existed", f.existed},
+                          {"mode", f.mode},
+                          {"uid", f.uid},
+                          {"gid", f.gid}});
+  atomic_write(state_file(layout_), j.dump(2) + "\n", 0600);
+}
+
+void InstallState::begin(const std::string& what) {
+  record_missing_dirs(layout_.state_dir);
+  atomic_write(journal_file(layout_), nlohmann::json({{"run", what}}).dump() + "\n", 0600);
+}
+
+void InstallState::end() {
+  std::error_code ec;
+  std::filesystem::remove(journal_file(layout_), ec);
+}
+
+std::filesystem::path InstallState::backup_path(const std::string& host_path) const {
+  std::string rel = host_path;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  return layout_.at(layout_.state_dir) / "backup" / rel;
+}
+
+bool InstallState::record_file(const std::string& host_path) {
+  if (find(host_path)) return false;
+  FileRecord r;
+  r.path = host_path;
+  const auto target = layout_.at(host_path);
+  mode_t mode = 0;
+  if (const auto original = read_whole(target, &mode)) {
+    struct stat st {};
+    if (::stat(target.c_str(), &st) != 0)
+      throw std::system_error(errno, std::generic_category(), "cannot stat " + target.string());
+    r.existed = true;
+    r.mode = mode;
+    r.uid = st.st_uid;
+    r.gid = st.st_gid;
+    const auto b = backup_path(host_path);
+    std::filesystem::create_directories(b.parent_path());
+    atomic_write(b, *original, 0600);
+  }
+  files_.push_back(r);
+  save();
+  return true;
+}
+
+std::vector<std::string> InstallState::record_missing_dirs(const std::string& host_dir) {
+  std::vector<std::string> missing;
+  std::filesystem::path p = std::filesystem::path(host_dir).lexically_normal();
+  while (p.has_relative_path()) {
+    std::error_code ec;
+    const auto st = std::filesystem::symlink_status(layout_.at(p.string()), ec);
+    if (std::filesystem::is_directory(st)) break;
+    if (std::filesystem::is_symlink(st) &&
+        std::filesystem::is_directory(layout_.at(p.string()), ec))
+      break;
+    if (std::filesystem::exists(st))
+      throw std::runtime_error(layout_.at(p.string()).string() + " exists and is not a folder");
+    missing.insert(missing.begin(), p.string());
+    p = p.parent_path();
+  }
+  if (missing.empty()) return missing;
+  const bool state_dir_exists = std::filesystem::is_directory(layout_.at(layout_.state_dir));
+  for (const auto& d : missing) dirs_.push_back(d);
+  if (state_dir_exists) {
+    save();
+  } else {
+    // The state folder itself: make it first, then the record can be saved inside it.
+    for (const auto& d : missing) std::filesystem::create_directory(layout_.at(d));
+    save();
+  }
+  return missing;
+}
+
+void InstallState::truncate(std::size_t files, std::size_t dirs) {
+  for (std::size_t i = files; i < files_.size(); ++i) {
+    std::error_code ec;
+    std::filesystem::remove(backup_path(files_[i].path), ec);
+  }
+  if (files < files_.size()) files_.resize(files);
+  if (dirs < dirs_.size()) dirs_.resize(dirs);
+  save();
+}
+
+void InstallState::remove_all() {
+  std::error_code ec;
+  std::filesystem::remove_all(layout_.at(layout_.state_dir), ec);
+  if (ec) throw std::system_error(ec, "cannot remove " + layout_.at(layout_.state_dir).string());
+  files_.clear();
+}
+
+}  // namespace cnm

@@ -1,0 +1,63 @@
+// What cnmkit changed on a host, kept under the layout's state_dir so any later run can finish
+// or undo it:
+//   state.json   every file cnmkit wrote (with whether it existed before and its old mode and
+//                owner) and every folder it created. An entry is saved BEFORE the change it
+//                describes, and never replaced, so the backup is always the pre-cnmkit file.
+//   backup/...   the original content of each file cnmkit replaced (mirrors host paths).
+//   journal.json present while a run is in progress; a run that finds it resumes (the plan is
+//                recomputed from the host, so re-applying converges) and says so.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/layout.h"
+
+namespace cnm {
+
+struct FileRecord {
+  std::string path;  // host path
+  bool existed = false;
+  mode_t mode = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+class InstallState {
+ public:
+  explicit InstallState(const Layout& layout);
+
+  bool installed() const { return !files_.empty() || !dirs_.empty(); }
+  bool journal_present() const;
+  const std::vector<FileRecord>& files() const { return files_; }
+  const std::vector<std::string>& dirs() const { return dirs_; }
+  const FileRecord* find(const std::string& host_path) const;
+
+  // Creates state_dir (recording the folders it had to make) and writes the journal.
+  void begin(const std::string& what);
+  void end();  // removes the journal
+
+  // Before cnmkit first writes host_path: back up the original (if any) and record it.
+  // Returns false when already recorded (an earlier run or an interrupted one did it).
+  bool record_file(const std::string& host_path);
+  // Before cnmkit creates a folder (and its missing parents): record them. Returns the
+  // folders to create, outermost first.
+  std::vector<std::string> record_missing_dirs(const std::string& host_dir);
+  // Drops records added after `files`/`dirs` entries (rollback of a failed run).
+  void truncate(std::size_t files, std::size_t dirs);
+
+  std::filesystem::path backup_path(const std::string& host_path) const;
+  // Removes state_dir and the folders recorded for it (after an uninstall).
+  void remove_all();
+
+ private:
+  void save() const;
+  Layout layout_;
+  std::vector<FileRecord> files_;
+  std::vector<std::string> dirs_;
+};
+
+}  // namespace cnm

@@ -1,0 +1,40 @@
+// The release archive (.tar.gz built by the `cnm_release` target): the probe daemon, its BPF
+// objects, the SELinux module, the service unit and init script templates, the example config
+// and MANIFEST.sha256 (sha256sum format). Reading it is all-or-nothing: every entry is checked
+// and hashed in memory before the installer writes a single byte, and anything unexpected
+// (.., absolute paths, links of any kind, devices, FIFOs, oversize or truncated data, a file
+// missing from or differing from the manifest) refuses the whole archive.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace cnm {
+
+struct ArchiveLimits {
+  std::size_t max_entry_bytes = 256u << 20;  // per file
+  std::size_t max_total_bytes = 512u << 20;  // whole archive, uncompressed
+  std::size_t max_entries = 4096;
+};
+
+class ArchiveError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Release {
+  std::map<std::string, std::string> files;  // archive path ("bin/system-probe") -> content
+};
+
+inline constexpr const char* kManifestName = "MANIFEST.sha256";
+
+// Throws ArchiveError with the offending entry's name. expected_sha256: hex of the archive file.
+Release read_release(const std::filesystem::path& archive,
+                     const std::optional<std::string>& expected_sha256,
+                     const ArchiveLimits& limits = {});
+
+}  // namespace cnm

@@ -1,0 +1,146 @@
+#include "installer/service_manager.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace cnm {
+namespace {
+
+bool on_path(const char* tool) {
+  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"})
+    if (::access((std::string(dir) + tool).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+std::string unit(const std::string& service) { return service + ".service"; }
+
+}  // namespace
+
+ServiceManager parse_service_manager(const std::string& s) {
+  if (s == "auto") return ServiceManager::Auto;
+  if (s == "systemd") return ServiceManager::Systemd;
+  if (s == "sysv") return ServiceManager::Sysv;
+  if (s == "none") return ServiceManager::None;
+  throw std::invalid_argument("--service-manager: auto, systemd, sysv or none, not '" + s + "'");
+}
+
+const char* to_string(ServiceManager m) {
+  switch (m) {
+    case ServiceManager::Auto:
+      return "auto";
+    case ServiceManager::Systemd:
+      return "systemd";
+    case ServiceManager::Sysv:
+      return "sysv";
+    case ServiceManager::None:
+      return "none";
+  }
+  return "none";
+}
+
+ServiceManager resolve(ServiceManager m, const Layout& layout) {
+  if (m != ServiceManager::Auto) return m;
+  if (!layout.is_live()) return ServiceManager::None;
+  std::error_code ec;
+  // sd_booted()'s test: systemd is PID 1 when /run/systemd/system exists.
+  if (std::filesystem::is_directory("/run/systemd/system", ec) && on_path("systemctl"))
+    return ServiceManager::Systemd;
+  if (on_path("service")) return ServiceManager::Sysv;
+  return ServiceManager::None;
+}
+
+ServiceState query_services(ServiceManager m, const Layout& layout, const CommandRunner& run) {
+  ServiceState s;
+  std::string out;
+  if (m == ServiceManager::Systemd) {
+    s.unit_known = run({"systemctl", "cat", unit(layout.probe_service)}, &out) == 0;
+    s.enabled = run({"systemctl", "is-enabled", "--quiet", unit(layout.probe_service)}, &out) == 0;
+    s.active = run({"systemctl", "is-active", "--quiet", unit(layout.probe_service)}, &out) == 0;
+    s.agent_present = run({"systemctl", "cat", unit(layout.agent_service)}, &out) == 0;
+  } else if (m == ServiceManager::Sysv) {
+    const auto script = layout.at(layout.sysv_init_dir) / layout.probe_service;
+    std::error_code ec;
+    s.unit_known = std::filesystem::exists(script, ec);
+    // Boot enablement is an S link in the default runlevels (what update-rc.d makes).
+    for (const auto& e : std::filesystem::directory_iterator(layout.at("/etc/rc2.d"), ec))
+      if (e.path().filename().string().find(layout.probe_service) != std::string::npos &&
+          e.path().filename().string().front() == 'S')
+        s.enabled = true;
+    s.active = s.unit_known && run({"service", layout.probe_service, "status"}, &out) == 0;
+    s.agent_present =
+        std::filesystem::exists(layout.at(layout.sysv_init_dir) / layout.agent_service, ec);
+  }
+  return s;
+}
+
+void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const ServiceState& now,
+                   bool probe_start_needed, bool files_change) {
+  const std::string probe = layout.probe_service, agent = layout.agent_service;
+  if (m == ServiceManager::None) {
+    plan.notes.push_back("service manager none: files only, nothing started");
+    return;
+  }
+  if (m == ServiceManager::Systemd) {
+    if (files_change) {
+      plan.services.push_back({{"systemctl", "daemon-reload"}, "load the new unit"});
+      plan.rollback_services.push_back({{"systemctl", "daemon-reload"}, ""});
+    }
+    if (probe_start_needed) {
+      if (!now.enabled) {
+        plan.services.push_back({{"systemctl", "enable", unit(probe)}, "start the probe at boot"});
+        plan.rollback_services.push_back({{"systemctl", "disable", unit(probe)}, ""});
+      }
+      if (!now.active) {
+        plan.services.push_back(
+            {{"systemctl", "start", unit(probe)}, "the agent does not start it"});
+        plan.rollback_services.push_back({{"systemctl", "stop", unit(probe)}, ""});
+      } else if (files_change) {
+        plan.services.push_back({{"systemctl", "restart", unit(probe)}, "pick up the new files"});
+        plan.rollback_services.push_back({{"systemctl", "restart", unit(probe)}, ""});
+      }
+    }
+    if (now.agent_present && files_change) {
+      plan.services.push_back(
+          {{"systemctl", "restart", unit(agent)}, "the agent reads system-probe.yaml"});
+      plan.rollback_services.push_back({{"systemctl", "restart", unit(agent)}, ""});
+    }
+  } else {
+    if (probe_start_needed) {
+      if (!now.enabled) {
+        plan.services.push_back(
+            {{"update-rc.d", probe, "defaults"}, "start the probe at boot, before the agent"});
+        plan.rollback_services.push_back({{"update-rc.d", "-f", probe, "remove"}, ""});
+      }
+      if (!now.active) {
+        plan.services.push_back({{"service", probe, "start"}, "the agent does not start it"});
+        plan.rollback_services.push_back({{"service", probe, "stop"}, ""});
+      } else if (files_change) {
+        plan.services.push_back({{"service", probe, "restart"}, "pick up the new files"});
+        plan.rollback_services.push_back({{"service", probe, "restart"}, ""});
+      }
+    }
+    if (now.agent_present && files_change) {
+      plan.services.push_back({{"service", agent, "restart"}, "the agent reads system-probe.yaml"});
+      plan.rollback_services.push_back({{"service", agent, "restart"}, ""});
+    }
+  }
+  plan.health_check = probe_start_needed || now.agent_present;
+}
+
+std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layout,
+                                            const ServiceState& now) {
+  std::vector<ServiceStep> out;
+  const std::string probe = layout.probe_service;
+  if (m == ServiceManager::Systemd && now.unit_known) {
+    if (now.active) out.push_back({{"systemctl", "stop", unit(probe)}, "stop the probe"});
+    if (now.enabled) out.push_back({{"systemctl", "disable", unit(probe)}, "no start at boot"});
+  } else if (m == ServiceManager::Sysv && now.unit_known) {
+    if (now.active) out.push_back({{"service", probe, "stop"}, "stop the probe"});
+    if (now.enabled) out.push_back({{"update-rc.d", "-f", probe, "remove"}, "no start at boot"});
+  }
+  return out;
+}
+
+}  // namespace cnm

@@ -1,0 +1,39 @@
+// Which service manager drives the probe, and the commands for it. `none` installs files
+// only (image builds, tests under --root); `auto` picks systemd when it is running, else the
+// SysV `service` command, else none; a non-live --root always means none under auto.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/layout.h"
+#include "installer/apply.h"
+#include "installer/plan.h"
+
+namespace cnm {
+
+enum class ServiceManager { Auto, Systemd, Sysv, None };
+
+ServiceManager parse_service_manager(const std::string& s);  // throws std::invalid_argument
+const char* to_string(ServiceManager m);
+ServiceManager resolve(ServiceManager m, const Layout& layout);
+
+struct ServiceState {
+  bool unit_known = false;  // the manager knows the probe's service at all
+  bool enabled = false;
+  bool active = false;
+  bool agent_present = false;
+};
+
+ServiceState query_services(ServiceManager m, const Layout& layout, const CommandRunner& run);
+
+// Adds service steps to plan: reload, enable/start (or restart when files changed) the probe
+// when the agent does not start it, restart the agent when present, and the undo steps.
+void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const ServiceState& now,
+                   bool probe_start_needed, bool files_change);
+
+// Steps that stop and disable the probe service before uninstall removes its files.
+std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layout,
+                                            const ServiceState& now);
+
+}  // namespace cnm

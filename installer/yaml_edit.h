@@ -1,0 +1,44 @@
+// Sets one scalar in a YAML file without rewriting it. yaml-cpp drops comments and reformats
+// (platform-facts), so we only use it to locate nodes (line/column marks) and to verify: the
+// value is spliced into the original text, the result is parsed again and must equal the
+// original document with exactly that key changed. Everything else survives byte-for-byte.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cnm {
+
+// A refusal, with the 1-based position in the input it is about (0 when not about a place).
+class YamlEditError : public std::runtime_error {
+ public:
+  YamlEditError(const std::string& what, int line, int column)
+      : std::runtime_error(
+            line > 0 ? std::to_string(line) + ":" + std::to_string(column) + ": " + what : what),
+        line_(line),
+        column_(column) {}
+  int line() const { return line_; }
+  int column() const { return column_; }
+
+ private:
+  int line_;
+  int column_;
+};
+
+// Splits "network_config.enabled" into its keys; throws YamlEditError on empty parts.
+std::vector<std::string> split_key_path(std::string_view dotted);
+
+// Returns text with the mapping key at `path` set to the plain scalar `value` (YAML text such
+// as "true" or "8080"), creating missing parent mappings. Returns text unchanged when the key
+// already holds exactly that text. Throws YamlEditError (nothing produced) on malformed YAML,
+// duplicate keys, a parent that is not a mapping, aliases, multi-line values, or any edit
+// whose re-parse differs from the intended document.
+std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
+                     std::string_view value);
+
+// Throws YamlEditError if text is not one well-formed YAML document with unique mapping keys.
+void yaml_validate(std::string_view text);
+
+}  // namespace cnm

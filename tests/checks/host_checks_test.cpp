@@ -1,0 +1,258 @@
+// The checks beyond kernel and distribution, each on a host folder built for the case.
+#include <gtest/gtest.h>
+#include <linux/btf.h>
+
+#include <cstring>
+
+#include "checks/host_facts.h"
+#include "checks/tracepoints.h"
+#include "tests/checks/host_builder.h"
+
+namespace cnm {
+namespace {
+
+using test::HostBuilder;
+using test::status_of;
+
+TEST(HostChecks, TenMegabyteOsReleaseIsReadInPartAndNamed) {
+  HostBuilder h;
+  std::string big = "ID=ubuntu\nVERSION_ID=\"20.04\"\n" + std::string(10 * 1024 * 1024, 'A');
+  h.file("/etc/os-release", big).kernel("5.4.0-150-generic");
+  const auto r = h.run();
+  EXPECT_TRUE(r.supported);
+  EXPECT_EQ(r.distro_id, "ubuntu");
+  EXPECT_NE(test::find_check(r, "distro.supported").message.find("larger than 64 KiB"),
+            std::string::npos);
+}
+
+TEST(HostChecks, UsrLibOsReleaseLsbReleaseAndDebianVersionAreFallbacks) {
+  HostBuilder a;
+  a.file("/usr/lib/os-release", "ID=fedora\nVERSION_ID=38\n").kernel("6.5.6-300.fc39.x86_64");
+  EXPECT_EQ(a.run().distro_id, "fedora");
+  HostBuilder b;
+  b.file("/etc/lsb-release", "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=16.04\n")
+      .kernel("4.4.0-1-generic");
+  const auto rb = b.run();
+  EXPECT_EQ(rb.distro_id, "ubuntu");
+  EXPECT_EQ(status_of(rb, "distro.supported"), "pass");
+  HostBuilder c;
+  c.file("/etc/debian_version", "8.11\n").kernel("3.16.0-6-amd64");
+  const auto rc = c.run();
+  EXPECT_EQ(rc.distro_version, "8.11");
+  EXPECT_EQ(status_of(rc, "distro.supported"), "fail");
+}
+
+TEST(HostChecks, LockdownConfidentialityMakesTheHostUnsupported) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/sys/kernel/security/lockdown", "none integrity [confidentiality]\n");
+  const auto r = h.run();
+  EXPECT_EQ(status_of(r, "kernel.lockdown"), "fail");
+  EXPECT_FALSE(r.supported);
+  HostBuilder i;
+  i.debian()
+      .kernel("6.1.0-13-amd64")
+      .file("/sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+  EXPECT_EQ(status_of(i.run(), "kernel.lockdown"), "pass");
+}
+
+TEST(HostChecks, MountsAreReadFromTheMountTableWithEscapes) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/proc/self/mounts",
+         "sysfs /sys sysfs rw 0 0\n"
+         "debugfs /sys/kernel/debug debugfs rw 0 0\n"
+         "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n"
+         "weird /mnt/with\\040space tmpfs rw 0 0\n");
+  const auto r = h.run();
+  EXPECT_EQ(status_of(r, "mounts.debugfs"), "pass");
+  EXPECT_EQ(status_of(r, "mounts.tracefs"), "warn");
+  EXPECT_EQ(status_of(r, "mounts.bpffs"), "warn");
+  EXPECT_EQ(status_of(r, "mounts.cgroup2"), "pass");
+  EXPECT_TRUE(r.supported);  // missing mounts cost features, not the verdict
+  HostBuilder none;
+  none.debian().kernel("6.1.0-13-amd64");
+  EXPECT_EQ(status_of(none.run(), "mounts.debugfs"), "skip");
+}
+
+TEST(HostChecks, SelinuxEnforcingWithoutOurModuleWarnsWithTheInstallCommand) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/sys/fs/selinux/enforce", "1");
+  h.file("/etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=targeted\n");
+  h.file("/var/lib/selinux/targeted/active/modules/100/base/cil", "x");
+  auto r = h.run();
+  const auto c = test::find_check(r, "security.selinux");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn");
+  EXPECT_NE(c.remedy.find("cnmctl selinux install"), std::string::npos);
+  h.file("/var/lib/selinux/targeted/active/modules/400/system_probe_policy/cil", "x");
+  EXPECT_EQ(status_of(h.run(), "security.selinux"), "pass");
+}
+
+TEST(HostChecks, AppArmorProfileOnTheProbeWarns) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/sys/module/apparmor/parameters/enabled", "Y\n");
+  h.file("/sys/kernel/security/apparmor/profiles", "docker-default (enforce)\n");
+  EXPECT_EQ(status_of(h.run(), "security.apparmor"), "pass");
+  h.file("/sys/kernel/security/apparmor/profiles",
+         "docker-default (enforce)\n/opt/datadog-agent/embedded/bin/system-probe (enforce)\n");
+  EXPECT_EQ(status_of(h.run(), "security.apparmor"), "warn");
+}
+
+TEST(HostChecks, ContainerWithoutHostMountsWarnsWithDockerFlags) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/proc/self/cgroup", "0::/kubepods/burstable/pod1/abc\n");
+  const auto r = h.run();
+  EXPECT_TRUE(r.in_container);
+  const auto c = test::find_check(r, "container.host_access");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn");
+  EXPECT_NE(c.remedy.find("/host/proc"), std::string::npos);
+  EXPECT_NE(c.remedy.find("--pid host"), std::string::npos);
+
+  HostBuilder ok;
+  ok.debian().kernel("6.1.0-13-amd64").file("/run/.containerenv", "");
+  ok.file("/host/proc/1/comm", "systemd\n")
+      .file("/sys/fs/cgroup/x", "")
+      .file("/sys/kernel/debug/x", "");
+  ok.file("/proc/2/status", "Name:\tkthreadd\nPPid:\t0\n");
+  EXPECT_EQ(status_of(ok.run(), "container.host_access"), "pass");
+}
+
+TEST(HostChecks, DockerenvAloneOnABlockDeviceRootIsNotAContainer) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64").file("/.dockerenv", "");
+  h.file("/proc/self/mounts", "/dev/vda / ext4 rw 0 0\n");
+  EXPECT_FALSE(h.run().in_container);
+  h.file("/proc/self/mounts", "overlay / overlay rw 0 0\n");
+  EXPECT_TRUE(h.run().in_container);
+}
+
+TEST(HostChecks, AgentVersionGatesFromDpkgManifestAndFlag) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/var/lib/dpkg/status",
+         "Package: bash\nStatus: install ok installed\nVersion: 5.2-2\n\n"
+         "Package: datadog-agent\nStatus: install ok installed\nVersion: 1:7.20.2-1\n\n");
+  auto r = h.run();
+  const auto c = test::find_check(r, "agent.version");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn");
+  EXPECT_NE(c.message.find("7.20.2"), std::string::npos);
+  EXPECT_NE(c.message.find("system_probe_config"), std::string::npos);
+  EXPECT_FALSE(r.features.tcp_failed_connections);
+  EXPECT_TRUE(r.supported);
+
+  PreflightOptions o;
+  o.agent_version = "7.60.0";
+  r = h.run(o);  // the flag wins over dpkg
+  EXPECT_EQ(status_of(r, "agent.version"), "pass");
+  EXPECT_TRUE(r.features.tcp_failed_connections);
+
+  o.agent_version = "6.17.0";
+  r = h.run(o);
+  EXPECT_NE(test::find_check(r, "agent.version").message.find("not started by the agent"),
+            std::string::npos);
+  o.agent_version = "6.13.0";
+  EXPECT_NE(test::find_check(h.run(o), "agent.version").message.find("live process"),
+            std::string::npos);
+  o.agent_version = "7.17.9";
+  EXPECT_NE(test::find_check(h.run(o), "agent.version").message.find("not started by the agent"),
+            std::string::npos);
+  o.agent_version = "7.18.0";
+  EXPECT_EQ(test::find_check(h.run(o), "agent.version").message.find("not started by the agent"),
+            std::string::npos);
+  o.agent_version = "not-a-version";
+  EXPECT_EQ(status_of(h.run(o), "agent.version"), "warn");
+
+  HostBuilder m;
+  m.debian().kernel("6.1.0-13-amd64");
+  m.file("/opt/datadog-agent/version-manifest.json", R"({"build_version": "7.59.0-1"})");
+  EXPECT_EQ(status_of(m.run(), "agent.version"), "pass");
+  m.file("/opt/datadog-agent/version-manifest.json", "{broken");
+  EXPECT_EQ(status_of(m.run(), "agent.version"), "warn");
+}
+
+TEST(HostChecks, IstioNeedsAgent7241) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64").file("/usr/local/bin/istioctl", "");
+  PreflightOptions o;
+  o.agent_version = "7.23.0";
+  const auto c = test::find_check(h.run(o), "istio.compatible");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn");
+  EXPECT_NE(c.message.find("7.24.1"), std::string::npos);
+}
+
+std::string fake_btf(const std::vector<std::string>& names) {
+  std::string strings(1, '\0');
+  for (const auto& n : names) strings += n + '\0';
+  btf_header h{};
+  h.magic = BTF_MAGIC;
+  h.version = 1;
+  h.hdr_len = sizeof h;
+  h.str_off = 0;
+  h.str_len = static_cast<__u32>(strings.size());
+  std::string blob(sizeof h, '\0');
+  std::memcpy(blob.data(), &h, sizeof h);
+  return blob + strings;
+}
+
+TEST(HostChecks, TracepointsFromTracefsOrFromBtfAndKprobesFromThePmu) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/sys/kernel/btf/vmlinux", fake_btf({"btf_trace_inet_sock_set_state", "tcp_sock"}));
+  auto r = h.run();
+  const auto& tp = test::find_check(r, "ebpf.tracepoints");
+  EXPECT_EQ(std::string(to_string(tp.status)), "warn");  // only the core one is present
+  EXPECT_NE(tp.message.find("vmlinux BTF"), std::string::npos);
+  EXPECT_NE(tp.message.find("tcp/tcp_retransmit_skb (retransmits)"), std::string::npos);
+  EXPECT_EQ(status_of(r, "ebpf.btf"), "pass");
+
+  // tracefs wins when mounted; a missing core tracepoint and no kprobes is a warning under
+  // --root (only the live host can prove the probe impossible).
+  HostBuilder t;
+  t.debian().kernel("4.14.0-1-amd64");
+  t.file("/sys/kernel/tracing/events/tcp/tcp_retransmit_skb/id", "1\n");
+  t.file("/sys/bus/event_source/devices/software/type", "1\n");
+  r = t.run();
+  EXPECT_NE(test::find_check(r, "ebpf.tracepoints").message.find("nothing to attach"),
+            std::string::npos);
+  EXPECT_EQ(status_of(r, "ebpf.kprobes"), "warn");
+  t.file("/sys/bus/event_source/devices/kprobe/type", "6\n");
+  r = t.run();
+  EXPECT_EQ(status_of(r, "ebpf.kprobes"), "pass");
+  EXPECT_NE(test::find_check(r, "ebpf.tracepoints").message.find("uses kprobes"),
+            std::string::npos);
+}
+
+TEST(HostChecks, BtfMissingFindsHeadersOrSaysHowToGetThem) {
+  HostBuilder h;
+  h.debian().kernel("5.4.0-150-generic").file("/sys/kernel/notes", "");
+  auto c = test::find_check(h.run(), "ebpf.btf");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn");
+  EXPECT_NE(c.remedy.find("linux-headers-5.4.0-150-generic"), std::string::npos);
+  h.file("/usr/src/linux-headers-5.4.0-150-generic/include/linux/bpf.h", "");
+  c = test::find_check(h.run(), "ebpf.btf");
+  EXPECT_NE(c.message.find("headers found"), std::string::npos);
+}
+
+TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
+  EXPECT_EQ(btf_string_section(""), "");
+  EXPECT_EQ(btf_string_section(std::string(100, 'x')), "");
+  auto blob = fake_btf({"a"});
+  blob.resize(blob.size() - 1);  // string section runs past the end
+  EXPECT_EQ(btf_string_section(blob), "");
+}
+
+TEST(HostChecks, LiveOnlyChecksSkipUnderRoot) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  const auto r = h.run();
+  for (const char* id :
+       {"ebpf.syscall", "ebpf.program_types", "ebpf.map_types", "ebpf.helpers", "ebpf.fentry",
+        "ebpf.probe_objects", "limits.memlock", "privileges.capabilities"})
+    EXPECT_EQ(status_of(r, id), "skip") << id;
+}
+
+}  // namespace
+}  // namespace cnm

@@ -1,0 +1,33 @@
+// libFuzzer target for every parser that reads host-controlled text: kernel releases,
+// os-release/lsb-release, legacy release lines, versions, dpkg status and BTF headers.
+// Each must return (a value or a rejection) without crashing, hanging or reading out of bounds.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "checks/distro.h"
+#include "checks/host_facts.h"
+#include "checks/kernel_release.h"
+#include "checks/os_release.h"
+#include "checks/tracepoints.h"
+#include "common/version.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::string why;
+  if (const auto k = cnm::KernelRelease::parse(text, &why)) {
+    (void)k->build();
+    (void)k->el_tag();
+    (void)k->numeric();
+  }
+  const auto kv = cnm::parse_os_release(text);
+  cnm::Distro d;
+  d.id = kv.get("ID");
+  d.version_id = kv.get("VERSION_ID");
+  (void)cnm::evaluate_distro(d);
+  (void)cnm::parse_release_line(text);
+  if (const auto v = cnm::Version::parse(text)) (void)v->str();
+  (void)cnm::agent_version_from_dpkg_status(text);
+  (void)cnm::btf_string_section(text);
+  return 0;
+}

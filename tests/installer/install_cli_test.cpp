@@ -1,0 +1,261 @@
+// `cnmctl config enable`, `install`, `uninstall`, `status` against temp roots with
+// --service-manager none: plans, dry runs, idempotence (mtimes), kill -9 at every step
+// boundary, rollback, and byte-for-byte uninstall.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/installer/tree_snapshot.h"
+#include "tests/support/test_support.h"
+
+namespace cnm {
+namespace {
+
+const std::string kUserConfig =
+    "# Managed by hand. Do not lose this comment.\n"
+    "network_config:   # use system_probe_config for old agents\n"
+    "  ## @param enabled\n"
+    "  enabled: false  # off for now\n"
+    "  max_tracked_connections: 1000\n"
+    "\n"
+    "logs: {level: debug}\n";
+
+std::string me() { return std::to_string(::getuid()) + ":" + std::to_string(::getgid()); }
+
+class InstallerRoot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_file(root() / "etc/group",
+                     "root:x:0:\ndd-agent:x:" + std::to_string(::getgid()) + ":\n");
+    test::write_file(root() / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+    test::write_file(root() / "etc/hostname", "host\n");
+  }
+  std::filesystem::path root() const { return dir_.path() / "root"; }
+  std::filesystem::path config() const { return root() / "etc/datadog-agent/system-probe.yaml"; }
+  test::RunResult ctl(std::vector<std::string> args, const std::string& kill_after = "") {
+    std::vector<std::string> argv;
+    if (!kill_after.empty()) argv = {"env", "CNMKIT_KILL_AFTER_STEP=" + kill_after};
+    argv.push_back(test::cnmctl());
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--root", root().string()});
+    return test::run(argv);
+  }
+  std::vector<std::string> install_args() {
+    return {"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none", "--owner",
+            me(),      "--json"};
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(InstallerRoot, ConfigEnableCreatesFromExampleWithOneLineChanged) {
+  const auto example =
+      test::read_file(test::source_dir() / "installer/dist/system-probe.yaml.example");
+  test::write_file(root() / "etc/datadog-agent/system-probe.yaml.example", example);
+  const auto r = ctl({"config", "enable", "--owner", me()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string expected = example;
+  expected.replace(expected.find("  enabled: false\n", expected.find("\nnetwork_config:")), 17,
+                   "  enabled: true\n");
+  EXPECT_EQ(test::read_file(config()), expected);
+  struct stat st {};
+  ASSERT_EQ(::stat(config().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_gid, ::getgid());
+}
+
+TEST_F(InstallerRoot, ConfigEnableDefaultOwnerIsRootAndAgentGroup) {
+  const auto r = ctl({"config", "enable"});
+  if (::geteuid() == 0) {
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    struct stat st {};
+    ASSERT_EQ(::stat(config().c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_gid, ::getgid());  // dd-agent's gid in this root's /etc/group
+  } else {
+    EXPECT_EQ(r.exit_code, 1);  // cannot chown to root: refused, nothing half-done
+    EXPECT_FALSE(std::filesystem::exists(config()));
+  }
+}
+
+TEST_F(InstallerRoot, ConfigEnableWithoutAgentGroupWritesNothing) {
+  test::write_file(root() / "etc/group", "root:x:0:\n");
+  const auto before = test::snapshot(dir_.path());
+  const auto r = ctl({"config", "enable"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("group 'dd-agent' does not exist"), std::string::npos) << r.err;
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+}
+
+TEST_F(InstallerRoot, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
+  test::write_file(config(), kUserConfig);
+  std::filesystem::permissions(config(), std::filesystem::perms(0600));
+  const auto before = test::snapshot(dir_.path());
+  const auto dry =
+      ctl({"config", "enable", "--dry-run", "--set", "network_config.dns_monitoring=true"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("-  enabled: false  # off for now\n+  enabled: true  # off for now\n"),
+            std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("+  dns_monitoring: true\n"), std::string::npos) << dry.out;
+  const auto after_dry = test::snapshot(dir_.path());
+  EXPECT_EQ(test::tree_diff(before, after_dry), "");
+  for (const auto& [p, n] : before) EXPECT_EQ(after_dry.at(p).mtime_ns, n.mtime_ns) << p;
+
+  const auto r = ctl({"config", "enable", "--set", "network_config.dns_monitoring=true", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["changed"].get<bool>());
+  EXPECT_EQ(test::read_file(config()),
+            "# Managed by hand. Do not lose this comment.\n"
+            "network_config:   # use system_probe_config for old agents\n"
+            "  dns_monitoring: true\n"
+            "  ## @param enabled\n"
+            "  enabled: true  # off for now\n"
+            "  max_tracked_connections: 1000\n"
+            "\n"
+            "logs: {level: debug}\n");
+  EXPECT_EQ(std::filesystem::status(config()).permissions(), std::filesystem::perms(0600));
+  // The original is backed up and comes back byte-for-byte on uninstall.
+  EXPECT_EQ(test::read_file(root() / "var/lib/cnmkit/backup/etc/datadog-agent/system-probe.yaml"),
+            kUserConfig);
+  const auto u = ctl({"uninstall"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+}
+
+TEST_F(InstallerRoot, ConfigEnableOldAgentUsesSystemProbeConfig) {
+  test::write_file(config(), "system_probe_config:\n  enabled: false\n");
+  ASSERT_EQ(ctl({"config", "enable", "--agent-version", "7.23.0"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(config()), "system_probe_config:\n  enabled: true\n");
+  ASSERT_EQ(ctl({"config", "enable", "--agent-version", "6.30.0"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(config()),
+            "system_probe_config:\n  enabled: true\nnetwork_config:\n  enabled: true\n");
+}
+
+TEST_F(InstallerRoot, MalformedConfigRefusedWithPositionAndUntouched) {
+  test::write_file(config(), "network_config:\n  enabled: false\n  bad: [1, 2\n");
+  const auto before = test::snapshot(dir_.path());
+  for (const auto& cmd : {std::vector<std::string>{"config", "enable"}, install_args()}) {
+    const auto r = ctl(cmd);
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.err.find("system-probe.yaml:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("malformed YAML"), std::string::npos) << r.err;
+    EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+  }
+  const auto dup = "network_config:\n  enabled: false\nnetwork_config:\n  enabled: true\n";
+  test::write_file(config(), dup);
+  const auto r = ctl({"config", "enable"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(":3:1: duplicate key"), std::string::npos) << r.err;
+  EXPECT_EQ(test::read_file(config()), dup);
+}
+
+TEST_F(InstallerRoot, UsageErrorsExit2) {
+  EXPECT_EQ(ctl({"config", "enable", "--set", "novalue"}).exit_code, 2);
+  EXPECT_EQ(ctl({"install", "--service-manager", "upstart"}).exit_code, 2);
+  EXPECT_EQ(ctl({"install", "--sha256", "abc"}).exit_code, 2);
+  EXPECT_EQ(ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--sha256", "abc",
+                 "--service-manager", "none"})
+                .exit_code,
+            2);
+}
+
+TEST_F(InstallerRoot, InstallDryRunPrintsPlanAndDiffsAndChangesNothing) {
+  test::write_file(config(), kUserConfig);
+  const auto before = test::snapshot(dir_.path());
+  const auto r = ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none",
+                      "--owner", me(), "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("update /etc/datadog-agent/system-probe.yaml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+  enabled: true  # off for now"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("create /etc/systemd/system/datadog-agent-sysprobe.service"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("+++ b/etc/systemd/system/datadog-agent-sysprobe.service"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("dry run: nothing changed"), std::string::npos);
+  const auto after = test::snapshot(dir_.path());
+  EXPECT_EQ(test::tree_diff(before, after), "");
+  for (const auto& [p, n] : before) EXPECT_EQ(after.at(p).mtime_ns, n.mtime_ns) << p;
+}
+
+TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
+  const auto first = ctl(install_args());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto j1 = nlohmann::json::parse(first.out);
+  EXPECT_TRUE(j1["changed"].get<bool>());
+  EXPECT_EQ(
+      test::read_file(root() / "etc/systemd/system/datadog-agent-sysprobe.service").find("{{"),
+      std::string::npos);
+  const auto before = test::snapshot(dir_.path());
+  const auto second = ctl(install_args());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const auto j2 = nlohmann::json::parse(second.out);
+  EXPECT_FALSE(j2["changed"].get<bool>());
+  for (const auto& a : j2["actions"]) EXPECT_FALSE(a["changed"].get<bool>()) << a.dump();
+  const auto after = test::snapshot(dir_.path());
+  EXPECT_EQ(test::tree_diff(before, after), "");
+  for (const auto& [p, n] : before) EXPECT_EQ(after.at(p).mtime_ns, n.mtime_ns) << p;
+
+  const auto st = ctl({"status", "--json"});
+  ASSERT_EQ(st.exit_code, 0);
+  const auto js = nlohmann::json::parse(st.out);
+  EXPECT_TRUE(js["installed"].get<bool>());
+  EXPECT_FALSE(js["interrupted_run"].get<bool>());
+  EXPECT_GE(js["files"].size(), 4u);
+}
+
+TEST_F(InstallerRoot, FailedStepRollsBackToThePreviousTree) {
+  test::write_file(config(), kUserConfig);
+  test::write_file(root() / "etc/init.d", "a file where the init folder should be\n");
+  const auto before = test::snapshot(dir_.path());
+  const auto r = ctl(install_args());
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["rolled_back"].get<bool>());
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+}
+
+// kill -9 after every step boundary of install (then of uninstall): the next run converges to
+// the tree an uninterrupted run gives, and uninstall gives back the original tree.
+TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
+  test::write_file(config(), kUserConfig);
+  const auto original = test::snapshot(root());
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto reference = test::snapshot(root());
+  ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  ASSERT_EQ(test::tree_diff(original, test::snapshot(root())), "");
+
+  int killed = 0;
+  for (int step = 1; step < 100; ++step) {
+    const auto r = ctl(install_args(), std::to_string(step));
+    if (r.exit_code == 0) break;  // the run has fewer steps: every boundary was covered
+    ASSERT_EQ(r.exit_code, -1) << "step " << step << ": " << r.err;
+    ++killed;
+    const auto again = ctl(install_args());
+    ASSERT_EQ(again.exit_code, 0) << "step " << step << ": " << again.err;
+    EXPECT_EQ(test::tree_diff(reference, test::snapshot(root())), "")
+        << "after a kill at step " << step;
+    const auto u = ctl({"uninstall"});
+    ASSERT_EQ(u.exit_code, 0) << u.err;
+    EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "")
+        << "uninstall after a kill at step " << step;
+  }
+  EXPECT_GE(killed, 8);  // begin + (record, folders, write) per file
+
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  int ukilled = 0;
+  for (int step = 1; step < 100; ++step) {
+    const auto r = ctl({"uninstall"}, std::to_string(step));
+    if (r.exit_code == 0) break;
+    ASSERT_EQ(r.exit_code, -1);
+    ++ukilled;
+    ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+    EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "")
+        << "uninstall killed at step " << step;
+    ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  }
+  EXPECT_GE(ukilled, 4);
+}
+
+}  // namespace
+}  // namespace cnm

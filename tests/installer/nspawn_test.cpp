@@ -1,0 +1,136 @@
+// A real systemd host: a debootstrapped Debian 12 root (cached under /var/cache/cnmkit) boots
+// in systemd-nspawn with the capabilities eBPF needs; inside it the cnmkit Debian package is
+// installed and `cnmctl install` must leave the probe's unit enabled and active, with the real
+// cnm-probe answering /health; a second run changes nothing; uninstall stops and removes it;
+// a refused config rolls back; with an agent (a stand-in unit: the Datadog Agent is not in
+// Debian) the installer restarts the agent, which starts the probe.
+// Needs root (nspawn, overlay mounts, BPF): without it the test fails, it never skips.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+namespace cnm {
+namespace {
+
+std::string trimmed(const std::string& s) {
+  const auto e = s.find_last_not_of(" \n\r\t");
+  return e == std::string::npos ? "" : s.substr(0, e + 1);
+}
+
+TEST(NspawnSystemdHost, PackageInstallEnablesStartsAndVerifiesTheProbe) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test boots a container and loads eBPF: run it as root";
+  const auto here = test::source_dir() / "tests/installer/nspawn";
+  const auto cache = test::run({"bash", (here / "make_root.sh").string()});
+  ASSERT_EQ(cache.exit_code, 0) << "cannot build the Debian root: " << cache.err;
+  const std::string lower = trimmed(cache.out);
+
+  test::TempDir d;
+  const auto upper = d / "upper", work = d / "work", root = d / "root", results = d / "results",
+             pkg = d / "pkg";
+  for (const auto& p : {upper, work, root, results, pkg}) std::filesystem::create_directories(p);
+  // A throwaway overlay over the cached root: every run boots a pristine host.
+  const std::string opts =
+      "lowerdir=" + lower + ",upperdir=" + upper.string() + ",workdir=" + work.string();
+  ASSERT_EQ(::mount("overlay", root.c_str(), "overlay", 0, opts.c_str()), 0)
+      << std::strerror(errno);
+  struct Unmount {
+    std::filesystem::path p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{root};
+
+  const auto cp =
+      test::run({"cpack", "--config", std::string(CNM_BINARY_DIR) + "/CPackConfig.cmake", "-B",
+                 pkg.string()});
+  ASSERT_EQ(cp.exit_code, 0) << cp.out << cp.err;
+  std::filesystem::path deb;
+  for (const auto& e : std::filesystem::directory_iterator(pkg))
+    if (e.path().extension() == ".deb") deb = e.path();
+  ASSERT_FALSE(deb.empty()) << cp.out;
+  std::filesystem::copy_file(deb, root / "var/tmp/cnmkit.deb");
+  std::filesystem::copy_file(here / "inside.sh", root / "usr/local/sbin/cnmkit-test",
+                             std::filesystem::copy_options::overwrite_existing);
+  test::write_file(root / "etc/systemd/system/cnmkit-test.service",
+                   "[Unit]\nDescription=cnmkit installer test\nAfter=dbus.service\n"
+                   "[Service]\nType=oneshot\nExecStart=/usr/local/sbin/cnmkit-test\n"
+                   "[Install]\nWantedBy=multi-user.target\n");
+  std::filesystem::create_directories(root / "etc/systemd/system/multi-user.target.wants");
+  std::filesystem::create_symlink(
+      "/etc/systemd/system/cnmkit-test.service",
+      root / "etc/systemd/system/multi-user.target.wants/cnmkit-test.service");
+
+  const auto boot =
+      test::run({"timeout", "300", "systemd-nspawn", "--register=no", "--keep-unit", "-q",
+                 "--console=pipe", "-D", root.string(), "--bind=" + results.string() + ":/results",
+                 "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN,CAP_NET_ADMIN,CAP_SYS_RESOURCE",
+                 "--system-call-filter=bpf perf_event_open", "-b"});
+  const auto log = test::read_file(results / "log.txt");
+  ASSERT_TRUE(std::filesystem::exists(results / "finished"))
+      << "container exit " << boot.exit_code << "\n"
+      << boot.out.substr(0, 4000) << boot.err << log;
+
+  EXPECT_EQ(trimmed(test::read_file(results / "dpkg.rc")), "0") << log;
+  // The refused config rolled back: exit 1, nothing left, nothing enabled.
+  EXPECT_EQ(trimmed(test::read_file(results / "bad.rc")), "1")
+      << test::read_file(results / "bad.json");
+  const auto bad = nlohmann::json::parse(test::read_file(results / "bad.json"), nullptr, false);
+  ASSERT_TRUE(bad.is_object()) << log;
+  EXPECT_TRUE(bad.value("rolled_back", false)) << bad.dump(2);
+  const auto after_bad = test::read_file(results / "after-bad.txt");
+  EXPECT_NE(after_bad.find("datadog-agent-sysprobe.service': No such file"), std::string::npos)
+      << after_bad;
+  EXPECT_NE(after_bad.find("system-probe.yaml': No such file"), std::string::npos) << after_bad;
+  EXPECT_EQ(test::read_file(results / "after-bad-enabled.txt").find("enabled"), std::string::npos);
+
+  EXPECT_EQ(trimmed(test::read_file(results / "install.rc")), "0")
+      << test::read_file(results / "install.json") << log
+      << test::read_file(results / "probe-journal.txt");
+  const auto first =
+      nlohmann::json::parse(test::read_file(results / "install.json"), nullptr, false);
+  ASSERT_TRUE(first.is_object()) << log;
+  EXPECT_TRUE(first.value("changed", false));
+  EXPECT_EQ(first.value("service_manager", ""), "systemd");  // auto-detected
+  EXPECT_EQ(trimmed(test::read_file(results / "enabled.txt")), "enabled");
+  EXPECT_EQ(trimmed(test::read_file(results / "active.txt")), "active");
+
+  EXPECT_EQ(trimmed(test::read_file(results / "install2.rc")), "0");
+  const auto second =
+      nlohmann::json::parse(test::read_file(results / "install2.json"), nullptr, false);
+  ASSERT_TRUE(second.is_object());
+  EXPECT_FALSE(second.value("changed", true)) << second.dump(2);
+
+  const auto status =
+      nlohmann::json::parse(test::read_file(results / "status.json"), nullptr, false);
+  ASSERT_TRUE(status.is_object()) << log;
+  ASSERT_TRUE(status.contains("health")) << status.dump(2);
+  EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2);
+  EXPECT_EQ(status["health"].value("http_status", 0), 200);
+  EXPECT_TRUE(status["service"].value("active", false));
+
+  EXPECT_EQ(trimmed(test::read_file(results / "uninstall.rc")), "0");
+  EXPECT_NE(trimmed(test::read_file(results / "after-uninstall-active.txt")), "active");
+  EXPECT_NE(test::read_file(results / "after-uninstall-unit.txt").find("No such file"),
+            std::string::npos);
+
+  // Agent 7.50 present: the installer restarts the agent (new invocation) and leaves starting
+  // the probe to it, without enabling the probe itself; the probe still answers.
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-install.rc")), "0")
+      << test::read_file(results / "agent-install.json");
+  const auto before = trimmed(test::read_file(results / "agent-before.txt"));
+  EXPECT_FALSE(before.empty());
+  EXPECT_NE(before, trimmed(test::read_file(results / "agent-after.txt")));
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-probe-active.txt")), "active");
+  EXPECT_NE(trimmed(test::read_file(results / "agent-probe-enabled.txt")), "enabled");
+  const auto agent_status =
+      nlohmann::json::parse(test::read_file(results / "agent-status.json"), nullptr, false);
+  ASSERT_TRUE(agent_status.is_object());
+  EXPECT_TRUE(agent_status.contains("health") && agent_status["health"].value("ok", false))
+      << agent_status.dump(2);
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-uninstall.rc")), "0");
+}
+
+}  // namespace
+}  // namespace cnm

@@ -1,0 +1,175 @@
+// yaml_set on real, hostile-looking files: only the intended bytes change, and anything the
+// editor cannot handle safely is refused with a position and no output.
+#include "installer/yaml_edit.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "tests/support/test_support.h"
+
+namespace cnm {
+namespace {
+
+const std::vector<std::string> kNet = {"network_config", "enabled"};
+
+std::string example() {
+  return test::read_file(test::source_dir() / "installer/dist/system-probe.yaml.example");
+}
+
+TEST(YamlEdit, ExampleConfigChangesOnlyTheEnabledLine) {
+  const auto before = example();
+  ASSERT_NE(before.find("  enabled: false\n"), std::string::npos);
+  const auto after = yaml_set(before, kNet, "true");
+  std::string expected = before;
+  const auto at = expected.find("network_config:");
+  expected.replace(expected.find("  enabled: false\n", at), 17, "  enabled: true\n");
+  EXPECT_EQ(after, expected);
+  EXPECT_EQ(YAML::Load(after)["network_config"]["enabled"].as<bool>(), true);
+}
+
+TEST(YamlEdit, OldAgentKeyInsertedUnderCommentedSection) {
+  const auto before = example();
+  const auto after = yaml_set(before, {"system_probe_config", "enabled"}, "true");
+  std::string expected = before;
+  const std::string key = "\nsystem_probe_config:\n";
+  expected.insert(expected.find(key) + key.size(), "  enabled: true\n");
+  EXPECT_EQ(after, expected);
+}
+
+TEST(YamlEdit, SecondSetIsANoOp) {
+  const auto once = yaml_set(example(), kNet, "true");
+  EXPECT_EQ(yaml_set(once, kNet, "true"), once);
+}
+
+TEST(YamlEdit, MissingSectionAppendedAtTheEnd) {
+  const std::string before = "# my agent\napi_key: abc # secret\nlogs: {a: 1}\n";
+  EXPECT_EQ(yaml_set(before, kNet, "true"), before + "network_config:\n  enabled: true\n");
+}
+
+TEST(YamlEdit, EmptyFile) {
+  EXPECT_EQ(yaml_set("", kNet, "true"), "network_config:\n  enabled: true\n");
+}
+
+TEST(YamlEdit, NoTrailingNewline) {
+  EXPECT_EQ(yaml_set("a: 1", kNet, "true"), "a: 1\nnetwork_config:\n  enabled: true\n");
+  EXPECT_EQ(yaml_set("network_config:\n  enabled: false", kNet, "true"),
+            "network_config:\n  enabled: true");
+}
+
+TEST(YamlEdit, CrlfKeptAndUsedForNewLines) {
+  const std::string before = "a: 1\r\nnetwork_config:\r\n  # c\r\n  x: 2\r\n";
+  EXPECT_EQ(yaml_set(before, kNet, "true"),
+            "a: 1\r\nnetwork_config:\r\n  enabled: true\r\n  # c\r\n  x: 2\r\n");
+  EXPECT_EQ(yaml_set("network_config:\r\n  enabled: false  # off\r\n", kNet, "true"),
+            "network_config:\r\n  enabled: true  # off\r\n");
+}
+
+TEST(YamlEdit, TrailingCommentAndQuotesKept) {
+  EXPECT_EQ(yaml_set("network_config:\n  enabled: \"no\"   # why\n", kNet, "true"),
+            "network_config:\n  enabled: true   # why\n");
+  EXPECT_EQ(yaml_set("network_config:\n  enabled: 'it''s'\n", kNet, "true"),
+            "network_config:\n  enabled: true\n");
+}
+
+TEST(YamlEdit, FlowStyleEditedInPlace) {
+  EXPECT_EQ(yaml_set("network_config: {enabled: false, x: 1} # c\n", kNet, "true"),
+            "network_config: {enabled: true, x: 1} # c\n");
+  EXPECT_EQ(yaml_set("network_config: {x: 1}\n", kNet, "true"),
+            "network_config: {x: 1, enabled: true}\n");
+  EXPECT_EQ(yaml_set("network_config: {}\n", kNet, "true"), "network_config: {enabled: true}\n");
+}
+
+TEST(YamlEdit, AnchorKeptAliasRefused) {
+  EXPECT_EQ(yaml_set("network_config:\n  enabled: &e false\nother: 1\n", kNet, "true"),
+            "network_config:\n  enabled: &e true\nother: 1\n");
+  try {
+    yaml_set("base: &b false\nnetwork_config:\n  enabled: *b\n", kNet, "true");
+    FAIL() << "alias edited";
+  } catch (const YamlEditError& e) {
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_NE(std::string(e.what()).find("alias"), std::string::npos);
+  }
+}
+
+TEST(YamlEdit, MergeKeyDocumentKeepsOtherLines) {
+  const std::string before =
+      "defaults: &d\n  log_level: info\nnetwork_config:\n  <<: *d\n  enabled: false\n";
+  EXPECT_EQ(yaml_set(before, kNet, "true"),
+            "defaults: &d\n  log_level: info\nnetwork_config:\n  <<: *d\n  enabled: true\n");
+}
+
+TEST(YamlEdit, TabsInCommentsAndValuesKept) {
+  const std::string before = "network_config:\n  enabled:\tfalse\t# tab\n\t# tab comment\n";
+  EXPECT_EQ(yaml_set(before, kNet, "true"),
+            "network_config:\n  enabled:\ttrue\t# tab\n\t# tab comment\n");
+}
+
+TEST(YamlEdit, DuplicateKeysRefusedWithPosition) {
+  try {
+    yaml_set("network_config:\n  enabled: false\nnetwork_config:\n  enabled: true\n", kNet, "true");
+    FAIL() << "duplicate accepted";
+  } catch (const YamlEditError& e) {
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.column(), 1);
+    EXPECT_NE(std::string(e.what()).find("duplicate"), std::string::npos);
+  }
+}
+
+TEST(YamlEdit, MalformedRefusedWithLineAndColumn) {
+  try {
+    yaml_set("a: 1\nnetwork_config:\n  enabled: [true\n", kNet, "true");
+    FAIL() << "malformed accepted";
+  } catch (const YamlEditError& e) {
+    EXPECT_GE(e.line(), 3);
+    EXPECT_GT(e.column(), 0);
+    EXPECT_NE(std::string(e.what()).find("malformed"), std::string::npos);
+  }
+}
+
+TEST(YamlEdit, TabIndentationRefused) {
+  EXPECT_THROW(yaml_set("network_config:\n\tenabled: false\n", kNet, "true"), YamlEditError);
+}
+
+TEST(YamlEdit, NonUtf8BytesSurvive) {
+  const std::string before =
+      "# caf\xe9 \xff\xfe\nname: \"x\xe9\"\nnetwork_config:\n  enabled: false\n";
+  EXPECT_EQ(yaml_set(before, kNet, "true"),
+            "# caf\xe9 \xff\xfe\nname: \"x\xe9\"\nnetwork_config:\n  enabled: true\n");
+  // Invalid bytes earlier on the same line must not shift the splice.
+  EXPECT_EQ(yaml_set("network_config: {a: \xe9\xe9, enabled: false}\n", kNet, "true"),
+            "network_config: {a: \xe9\xe9, enabled: true}\n");
+}
+
+TEST(YamlEdit, WrongShapesRefused) {
+  EXPECT_THROW(yaml_set("network_config: true\n", kNet, "true"), YamlEditError);
+  EXPECT_THROW(yaml_set("network_config:\n  - enabled\n", kNet, "true"), YamlEditError);
+  EXPECT_THROW(yaml_set("network_config:\n  enabled: |\n    x\n", kNet, "true"), YamlEditError);
+  EXPECT_THROW(yaml_set("- a\n- b\n", kNet, "true"), YamlEditError);
+  EXPECT_THROW(yaml_set("a: 1\n---\nb: 2\n", kNet, "true"), YamlEditError);
+  EXPECT_THROW(yaml_set("a: 1\n", kNet, "x: y"), YamlEditError);
+  EXPECT_THROW(yaml_set("a: 1\n", kNet, "true # c"), YamlEditError);
+}
+
+TEST(YamlEdit, NullValuesFilled) {
+  EXPECT_EQ(yaml_set("network_config:\n  enabled:\n", kNet, "true"),
+            "network_config:\n  enabled: true\n");
+  EXPECT_EQ(yaml_set("network_config:\n  enabled: ~\n", kNet, "true"),
+            "network_config:\n  enabled: true\n");
+  EXPECT_EQ(yaml_set("network_config: # soon\nx: 1\n", kNet, "true"),
+            "network_config: # soon\n  enabled: true\nx: 1\n");
+}
+
+TEST(YamlEdit, DeeperPathsCreated) {
+  EXPECT_EQ(yaml_set("network_config:\n  enabled: true\n", {"network_config", "dns", "on"}, "1"),
+            "network_config:\n  dns:\n    on: 1\n  enabled: true\n");
+}
+
+TEST(YamlEdit, KeyPaths) {
+  EXPECT_EQ(split_key_path("a.b_c.d-e"), (std::vector<std::string>{"a", "b_c", "d-e"}));
+  EXPECT_THROW(split_key_path("a..b"), YamlEditError);
+  EXPECT_THROW(split_key_path(""), YamlEditError);
+  EXPECT_THROW(split_key_path("a.b:c"), YamlEditError);
+}
+
+}  // namespace
+}  // namespace cnm
