@@ -37,4 +37,18 @@ nlohmann::json connections_reply(const std::vector<Connection>& conns, const Sta
   return {{"connections", std::move(arr)}, {"stats", stats}};
 }
 
+std::string connections_reply_text(const std::vector<Connection>& conns, const StatMap& stats) {
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;  // comm may hold any bytes
+  std::string out = R"({"connections":[)";
+  out.reserve(conns.size() * 420 + 1024);
+  for (std::size_t i = 0; i < conns.size(); ++i) {
+    if (i) out += ',';
+    out += connection_to_json(conns[i]).dump(-1, ' ', false, kReplace);
+  }
+  out += R"(],"stats":)";
+  out += nlohmann::json(stats).dump();
+  out += '}';
+  return out;
+}
+
 }  // namespace cnm::probe

@@ -1,5 +1,6 @@
 #include "probe/daemon.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
@@ -22,6 +23,17 @@
 
 namespace cnm::probe {
 namespace {
+
+// Gives freed heap back to the kernel, at most once a second: after a large reply the
+// daemon's RSS returns to its baseline instead of staying at its peak.
+void release_free_memory() {
+  static std::atomic<std::int64_t> last{0};
+  const auto now =
+      std::chrono::steady_clock::now().time_since_epoch() / std::chrono::milliseconds(1);
+  auto prev = last.load();
+  if (now - prev < 1000 || !last.compare_exchange_strong(prev, now)) return;
+  ::malloc_trim(0);
+}
 
 // All state the routes read; one per daemon run.
 struct Service {
@@ -49,6 +61,9 @@ struct Service {
     s["clients_evicted"] = st.clients_evicted;
     s["clients"] = st.clients;
     s["api_requests"] = requests.load();
+    const auto mi = ::mallinfo2();
+    s["heap_in_use_bytes_current"] = mi.uordblks;
+    s["heap_free_bytes_current"] = mi.fordblks;
     return s;
   }
 
@@ -70,8 +85,11 @@ struct Service {
       open = tracer->open_connections();
     }
     auto conns = store.take(client_id, open);
-    return {200, connections_reply(conns, stats())
-                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    open = {};
+    auto body = connections_reply_text(conns, stats());
+    conns = {};
+    release_free_memory();
+    return {200, std::move(body)};
   }
 
   HttpReply debug_stats() {
@@ -94,6 +112,14 @@ struct Service {
 }  // namespace
 
 int run_daemon(const DaemonOptions& o) {
+  // The API's worker threads would each get a malloc arena that keeps its peak; two arenas
+  // bound the daemon's memory (requests are short, contention is low).
+  ::mallopt(M_ARENA_MAX, 2);
+  // Fixed thresholds (setting them turns off glibc's dynamic ones, which grow to 32 MiB after
+  // the first large reply): large buffers are mmapped and unmapped when freed, and free heap
+  // above 1 MiB goes back to the kernel.
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  ::mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
   std::optional<ProbeConfig> config;
   try {
     config = load_config(o.config_file, o.layout);
@@ -137,7 +163,7 @@ int run_daemon(const DaemonOptions& o) {
   std::thread poller([&] {
     while (!stopping.load()) {
       if (svc.tracer)
-        svc.tracer->poll_closed(100);
+        svc.tracer->poll_closed(50);
       else
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

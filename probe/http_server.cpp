@@ -21,6 +21,7 @@ namespace {
 // Enough workers that 50 keep-alive clients are served at once; requests are tiny.
 constexpr std::size_t kWorkers = 64;
 constexpr std::size_t kMaxBody = 4096;  // no route takes a body
+constexpr int kBacklog = 1024;
 
 bool socket_is_live(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -89,10 +90,16 @@ ApiServer::ApiServer(const std::string& socket_path, std::string token,
   });
 
   // Created 0660 from the start (umask), so no moment exists where others could connect.
+  // cpp-httplib 0.11 listens with a backlog of 5, which refuses bursts of clients on a unix
+  // socket (EAGAIN); keep the listening fd and widen the backlog once bound.
+  int listen_fd = -1;
+  s.set_socket_options([&listen_fd](socket_t fd) { listen_fd = fd; });
   const mode_t old_mask = ::umask(0117);
   const bool bound = s.bind_to_port(path_.c_str(), 80);
   ::umask(old_mask);
   if (!bound) throw std::runtime_error(path_ + ": cannot bind the unix socket");
+  if (listen_fd < 0 || ::listen(listen_fd, kBacklog) != 0)
+    throw std::runtime_error(path_ + ": cannot widen the listen backlog");
   if (::chmod(path_.c_str(), 0660) != 0)
     throw std::runtime_error(path_ + ": chmod: " + std::strerror(errno));
   if (const struct group* g = ::getgrnam(group_name.c_str())) {

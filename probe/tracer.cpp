@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 #include "probe/container_id.h"
@@ -30,6 +31,11 @@ std::string addr_text(const __u8* a, int family) {
   return buf;
 }
 
+bool is_v4_mapped(const __u8* a) {
+  static constexpr __u8 kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(a, kPrefix, sizeof kPrefix) == 0;
+}
+
 std::uint64_t monotonic_ns() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -37,23 +43,18 @@ std::uint64_t monotonic_ns() {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-std::string container_of(std::uint32_t pid, std::unordered_map<std::uint32_t, std::string>& cache) {
-  if (pid == 0) return {};
-  auto it = cache.find(pid);
-  if (it != cache.end()) return it->second;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return cache[pid] = container_id_from_cgroup(ss.str());
-}
-
-Connection to_connection(const cnm_conn& k, std::uint64_t now_ns,
-                         std::unordered_map<std::uint32_t, std::string>& cache) {
+Connection to_connection(const cnm_conn& k, std::uint64_t now_ns) {
   Connection c;
   c.id = {k.sk, k.start_ns};
   c.family = k.family;
   c.laddr = addr_text(k.saddr, k.family);
   c.raddr = addr_text(k.daddr, k.family);
+  // A dual-stack socket talking IPv4 (::ffff:a.b.c.d at both ends) is an IPv4 connection.
+  if (k.family == 6 && is_v4_mapped(k.saddr) && is_v4_mapped(k.daddr)) {
+    c.family = 4;
+    c.laddr = addr_text(k.saddr + 12, 4);
+    c.raddr = addr_text(k.daddr + 12, 4);
+  }
   c.lport = k.sport;
   c.rport = k.dport;
   c.direction = k.direction == CNM_DIR_OUTGOING   ? Direction::kOutgoing
@@ -62,7 +63,6 @@ Connection to_connection(const cnm_conn& k, std::uint64_t now_ns,
   c.pid = k.pid;
   c.comm.assign(k.comm, strnlen(k.comm, sizeof k.comm));
   c.netns = k.netns;
-  c.container_id = container_of(k.pid, cache);
   c.counters = {k.bytes_sent, k.bytes_received, k.packets_sent, k.packets_received, k.retransmits};
   c.rtt_us = k.rtt_us;
   c.rttvar_us = k.rttvar_us;
@@ -151,35 +151,58 @@ int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
   if (size < sizeof(cnm_conn)) return 0;
   cnm_conn k;
   std::memcpy(&k, data, sizeof k);
-  std::unordered_map<std::uint32_t, std::string> cache;
-  self->on_closed_(to_connection(k, monotonic_ns(), cache));
+  Connection c = to_connection(k, monotonic_ns());
+  c.container_id = self->container_id(k.pid);
+  self->on_closed_(std::move(c));
   return 0;
 }
 
+std::string Tracer::container_id(std::uint32_t pid) const {
+  if (pid == 0) return {};
+  std::lock_guard lock(cid_mu_);
+  const auto now = monotonic_ns();
+  if (now - cid_cache_born_ns_ > 10'000'000'000ULL || cid_cache_.size() > 8192) {
+    cid_cache_.clear();
+    cid_cache_born_ns_ = now;
+  }
+  if (auto it = cid_cache_.find(pid); it != cid_cache_.end()) return it->second;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return cid_cache_[pid] = container_id_from_cgroup(ss.str());
+}
+
 void Tracer::poll_closed(int timeout_ms) {
+  // The kernel side writes without wakeups (a wakeup per closed connection costs more than
+  // the record), so wait the whole period, then drain in one batch. API handlers drain too;
+  // libbpf's consumer is not meant for two threads at once, hence the lock.
+  if (timeout_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
   std::lock_guard lock(rb_mu_);
-  const int n = ring_buffer__poll(rb_, timeout_ms);
-  if (n < 0 && n != -EINTR) spdlog::warn("ring buffer poll: {}", std::strerror(-n));
+  const int n = ring_buffer__consume(rb_);
+  if (n < 0 && n != -EINTR) spdlog::warn("ring buffer: {}", std::strerror(-n));
 }
 
 std::vector<Connection> Tracer::open_connections() const {
   std::vector<Connection> out;
   const int fd = bpf_map__fd(skel_->maps.conns);
   const std::uint64_t now = monotonic_ns();
-  std::unordered_map<std::uint32_t, std::string> cache;
   // Batched reads: a few syscalls for the whole map rather than two per entry.
-  constexpr std::uint32_t kChunk = 4096;
+  constexpr std::uint32_t kChunk = 1024;
   std::vector<__u64> keys(kChunk);
   std::vector<cnm_conn> vals(kChunk);
   __u64 in_batch = 0, out_batch = 0;
   bool first = true;
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  bpf_map_batch_opts opts{};  // LIBBPF_OPTS is a C macro (statement expression)
+  opts.sz = sizeof opts;
   for (;;) {
     std::uint32_t count = kChunk;
     const int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
                                          vals.data(), &count, &opts);
     const int e = errno;
-    for (std::uint32_t i = 0; i < count; ++i) out.push_back(to_connection(vals[i], now, cache));
+    for (std::uint32_t i = 0; i < count; ++i) {
+      out.push_back(to_connection(vals[i], now));
+      out.back().container_id = container_id(vals[i].pid);
+    }
     if (err != 0) {
       if (e != ENOENT) spdlog::warn("reading the connection map: {}", std::strerror(e));
       break;

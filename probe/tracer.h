@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "probe/conn_json.h"
@@ -36,8 +37,8 @@ class Tracer {
   // "raw_tp/NAME" for each attached program.
   const std::vector<std::string>& hooks() const { return hooks_; }
 
-  // Waits up to timeout_ms for closed connections and hands each to the sink. Safe to call
-  // from several threads (the ring buffer is consumed by one at a time).
+  // Waits timeout_ms, then hands every closed connection buffered in the kernel to the sink. Safe
+  // to call from several threads (the ring buffer is consumed by one at a time).
   void poll_closed(int timeout_ms);
 
   // A snapshot of the open-connection map.
@@ -54,6 +55,11 @@ class Tracer {
   std::vector<std::string> hooks_;
   std::uint32_t max_tracked_ = 0;
   static int on_ringbuf(void* ctx, void* data, std::size_t size);
+  // pid -> container id: read from /proc once per pid, forgotten every 10 s (pids are reused).
+  std::string container_id(std::uint32_t pid) const;
+  mutable std::mutex cid_mu_;
+  mutable std::unordered_map<std::uint32_t, std::string> cid_cache_;
+  mutable std::uint64_t cid_cache_born_ns_ = 0;
 };
 
 }  // namespace cnm::probe

@@ -136,7 +136,9 @@ static __always_inline void on_close(const struct sock* sk) {
   c->closed = 1;
   c->end_ns = bpf_ktime_get_ns();
   count(CNM_CNT_CLOSED);
-  if (bpf_ringbuf_output(&closed, c, sizeof(*c), 0) != 0) count(CNM_CNT_RINGBUF_FULL);
+  // No wakeup per record: the daemon drains the ring on a timer, in batches.
+  if (bpf_ringbuf_output(&closed, c, sizeof(*c), BPF_RB_NO_WAKEUP) != 0)
+    count(CNM_CNT_RINGBUF_FULL);
   bpf_map_delete_elem(&conns, &key);
 }
 

@@ -92,6 +92,21 @@ TEST(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
   EXPECT_EQ(stats["closed_ringbuf_full"], 0);
 }
 
+TEST(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
+  ProbeDaemon d;
+  // An AF_INET6 listener on ::ffff:127.0.0.1 and AF_INET6 clients: both ends are v4-mapped.
+  auto spec = make_spec(6, "::ffff:127.0.0.1", 20);
+  spec.c2s = [](int i) { return 10 + i; };
+  spec.s2c = [](int i) { return 30 + i; };
+  auto xs = run_exchanges(spec);
+  for (auto& x : xs) {
+    ASSERT_EQ(x.client_addr, "::ffff:127.0.0.1");
+    x.client_addr = x.server_addr = "127.0.0.1";
+    x.family = 4;
+  }
+  expect_reported(d, xs, netns_inode(""), netns_inode(""), "dual");
+}
+
 TEST(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
   NetnsPair net("cnmgt");
   ProbeDaemon d;

@@ -1,0 +1,176 @@
+// The HTTP API over the unix socket: authentication, bad requests, 50 concurrent clients,
+// the socket's mode and group, readiness over sd_notify.
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "tests/probe/probe_daemon.h"
+
+namespace cnm::test {
+namespace {
+
+// Sends raw bytes on the daemon's socket and returns everything it answers.
+std::string raw_request(const std::string& socket_path, const std::string& bytes) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close early on an oversized request
+    off += static_cast<std::size_t>(n);
+  }
+  // Read the status line and headers (the server keeps the connection open for keep-alive).
+  const timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while (out.find("\r\n\r\n") == std::string::npos && (n = ::read(fd, buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+const char* kRoutes[] = {"/health", "/debug/stats", "/metrics",
+                         "/network_tracer/connections?client_id=x"};
+
+TEST(ProbeApi, NoTokenOrWrongTokenGets401AndNothingElse) {
+  ProbeDaemon d;
+  for (const char* route : kRoutes) {
+    for (const std::string& auth : {std::string(), std::string("Bearer wrong"),
+                                    "Bearer " + d.token() + "x", "Basic " + d.token(), d.token()}) {
+      const auto r = d.get_with(route, auth);
+      EXPECT_EQ(r.status, 401) << route << " with '" << auth << "'";
+      EXPECT_EQ(r.body, "") << route;
+    }
+    EXPECT_EQ(d.get(route).status, 200) << route;
+  }
+  // Unknown routes are not revealed without a token either.
+  EXPECT_EQ(d.get_with("/nope", "").status, 401);
+  EXPECT_EQ(d.get("/nope").status, 404);
+}
+
+TEST(ProbeApi, HealthContractForTheInstaller) {
+  ProbeDaemon d;
+  const auto h = d.get("/health");
+  ASSERT_EQ(h.status, 200);
+  EXPECT_LT(h.body.size(), 1024u);
+  const auto j = nlohmann::json::parse(h.body);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_GE(j["programs_attached"], 1);
+  EXPECT_EQ(j["hooks"][0], "raw_tp/inet_sock_set_state");
+  EXPECT_EQ(j["version"], CNM_VERSION);
+}
+
+TEST(ProbeApi, HealthIs503WhenNetworkMonitoringIsDisabled) {
+  // ProbeDaemon waits for 200, so drive this one by hand through the same files.
+  TempDir dir;
+  const auto sock = (dir / "s.sock").string();
+  write_file(dir / "c.yaml", "auth_token_file_path: " + (dir / "tok").string() +
+                                 "\nsystem_probe_config:\n" + "  sysprobe_socket: " + sock +
+                                 "\nnetwork_config:\n  enabled: false\n");
+  const auto cmd = cnm_probe_path() + " --config " + (dir / "c.yaml").string() + " 2>" +
+                   (dir / "log").string() + " & pid=$!; for i in $(seq 100); do [ -S " + sock +
+                   " ] && break; sleep 0.05; done; " +
+                   "curl -s -o /dev/null -w '%{http_code}' --unix-socket " + sock +
+                   " -H \"Authorization: Bearer $(cat " + (dir / "tok").string() +
+                   ")\" http://x/health; " + "kill -TERM $pid; wait $pid; echo \" rc=$?\"";
+  const auto r = sh(cmd);
+  EXPECT_EQ(r.out, "503 rc=0\n") << r.err << read_file(dir / "log");
+}
+
+TEST(ProbeApi, MalformedAndOversizedRequestsAreRefusedAndServingGoesOn) {
+  ProbeDaemon d;
+  const auto auth = "Authorization: Bearer " + d.token() + "\r\n";
+  EXPECT_NE(raw_request(d.socket_path(), "GARBAGE\r\n\r\n").find("HTTP/1.1 400"),
+            std::string::npos);
+  EXPECT_NE(raw_request(d.socket_path(), "GET /health HTTP/9.9\r\n" + auth + "\r\n").find(" 400 "),
+            std::string::npos);
+  // A header far over the limit.
+  const auto big_header =
+      raw_request(d.socket_path(), "GET /health HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'a') +
+                                       "\r\n" + auth + "\r\n");
+  EXPECT_TRUE(big_header.empty() || big_header.find(" 200 ") == std::string::npos)
+      << big_header.substr(0, 80);
+  // A huge URI.
+  const auto big_uri = raw_request(
+      d.socket_path(), "GET /health?" + std::string(20000, 'q') + " HTTP/1.1\r\n" + auth + "\r\n");
+  EXPECT_NE(big_uri.find(" 414 "), std::string::npos) << big_uri.substr(0, 80);
+  // A body over the limit.
+  const auto big_body =
+      raw_request(d.socket_path(), "POST /health HTTP/1.1\r\n" + auth +
+                                       "Content-Length: 100000\r\n\r\n" + std::string(100000, 'b'));
+  EXPECT_NE(big_body.find(" 413 "), std::string::npos) << big_body.substr(0, 80);
+  // Missing client_id.
+  EXPECT_EQ(d.get("/network_tracer/connections").status, 400);
+  EXPECT_EQ(d.get("/health").status, 200);
+}
+
+TEST(ProbeApi, FiftyConcurrentClientsAreAllServed) {
+  ProbeDaemon d;
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 50; ++i) {
+    clients.emplace_back([&, i] {
+      for (int j = 0; j < 20; ++j) {
+        const auto path =
+            j % 2 ? "/health" : "/network_tracer/connections?client_id=c" + std::to_string(i);
+        (d.get(path).status == 200 ? ok : bad)++;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 1000);
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(d.get_json("/debug/stats")["clients"], 50);
+}
+
+TEST(ProbeApi, SocketIsMode0660AndInTheLayoutsGroup) {
+  // The layout's group (dd-agent by default) decides; "daemon" exists on every Debian host.
+  const group* g = ::getgrnam("daemon");
+  ASSERT_NE(g, nullptr);
+  const gid_t gid = g->gr_gid;
+  ProbeDaemon d("", "group: daemon\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(d.socket_path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_gid, gid);
+  struct stat tok {};
+  ASSERT_EQ(::stat((d.dir() / "auth_token").c_str(), &tok), 0);
+  EXPECT_EQ(tok.st_mode & 0777, 0600u);
+}
+
+TEST(ProbeApi, NotifiesSystemdWhenReady) {
+  TempDir dir;
+  const auto path = (dir / "notify").string();
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  {
+    ProbeDaemon d("", "", {"NOTIFY_SOCKET=" + path});
+    char buf[512] = {};
+    const ssize_t n = ::recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+    ASSERT_GT(n, 0);
+    EXPECT_NE(std::string(buf).find("READY=1"), std::string::npos) << buf;
+  }
+  ::close(fd);
+}
+
+}  // namespace
+}  // namespace cnm::test
