@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 kind=${1:-release}
 shift || true
 export CCACHE_DIR=${CCACHE_DIR:-/var/cache/cnmkit/ccache}
+# Paths relative to the checkout, so a fresh clone elsewhere (CI) hits the same cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=1
 mkdir -p "$CCACHE_DIR"
 common=(-G Ninja -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 case "$kind" in

@@ -95,16 +95,25 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
   if (!sh_)
     throw StoreError("cannot create a libsemanage handle (is " +
                      layout.at("/etc/selinux/semanage.conf").string() + " readable?)");
-  semanage_msg_set_callback(sh_, collect_message, &messages_);
-  // Never load a policy built from a copied store into the running kernel.
-  if (!layout.is_live()) semanage_set_reload(sh_, 0);
-  semanage_set_create_store(sh_, 0);
-  if (!semanage_is_managed(sh_)) fail("the policy store at " + path_.string() + " is not managed");
-  const int access = semanage_access_check(sh_);
-  if (access < (for_write ? SEMANAGE_CAN_WRITE : SEMANAGE_CAN_READ))
-    throw StoreError(std::string("no permission to ") + (for_write ? "change" : "read") +
-                     " the policy store at " + path_.string() + ": run as root");
-  if (semanage_connect(sh_) < 0) fail("cannot connect to the policy store at " + path_.string());
+  // A constructor that throws runs no destructor: release the handle on the way out.
+  try {
+    semanage_msg_set_callback(sh_, collect_message, &messages_);
+    // Never load a policy built from a copied store into the running kernel.
+    if (!layout.is_live()) semanage_set_reload(sh_, 0);
+    semanage_set_create_store(sh_, 0);
+    if (!semanage_is_managed(sh_))
+      fail("the policy store at " + path_.string() + " is not managed");
+    const int access = semanage_access_check(sh_);
+    if (access < (for_write ? SEMANAGE_CAN_WRITE : SEMANAGE_CAN_READ))
+      throw StoreError(std::string("no permission to ") + (for_write ? "change" : "read") +
+                       " the policy store at " + path_.string() + ": run as root");
+    if (semanage_connect(sh_) < 0) fail("cannot connect to the policy store at " + path_.string());
+  } catch (...) {
+    if (semanage_is_connected(sh_)) semanage_disconnect(sh_);
+    semanage_handle_destroy(sh_);
+    sh_ = nullptr;
+    throw;
+  }
 }
 
 SemanageStore::~SemanageStore() {
