@@ -1,43 +1,72 @@
-// cnmctl: one binary for the whole rollout. Each part registers its own subcommands; this file
-// only sets up global options, logging and the exit code contract (0 ok, 1 not fit/failed,
-// 2 usage or internal error).
-#include <spdlog/spdlog.h>
+// cnmctl: one command for the whole rollout. The preflight runs in this binary, which links only
+// what it needs: it is the hot path (milliseconds, on every host, every run). The installer and
+// SELinux subcommands pull in libarchive, OpenSSL, cpp-httplib and libsemanage (25 more shared
+// libraries, ~20 ms of dynamic loading), so they live in sibling binaries that cnmctl execs,
+// git-style: `cnmctl install ...` runs `cnmctl-installer install ...` with the same arguments.
+#include <unistd.h>
 
-#include <CLI/CLI.hpp>
-#include <exception>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <map>
+#include <string>
 
 #include "checks/preflight_cli.h"
-#include "installer/installer_cli.h"
-#include "common/cli_context.h"
-#include "common/logging.h"
-#include "selinux/selinux_cli.h"
+#include "cli/cnmctl_app.h"
+
+namespace {
+
+struct Delegated {
+  const char* binary;
+  const char* help;
+};
+
+const std::map<std::string, Delegated>& delegated() {
+  static const std::map<std::string, Delegated> m = {
+      {"install",
+       {"cnmctl-installer", "Install or update the probe: config, files, service, health"}},
+      {"uninstall", {"cnmctl-installer", "Remove what cnmctl install put on the host"}},
+      {"status", {"cnmctl-installer", "What cnmkit installed, and whether the probe runs"}},
+      {"config", {"cnmctl-installer", "Edit system-probe.yaml (config enable)"}},
+      {"selinux", {"cnmctl-selinux", "The probe's SELinux policy module: install|remove|status"}},
+  };
+  return m;
+}
+
+// The subcommand is the first argument that is neither a global option nor its value.
+std::string subcommand(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--layout") {
+      ++i;
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') continue;
+    return a;
+  }
+  return {};
+}
+
+[[noreturn]] void exec_part(const char* binary, char** argv) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto path =
+      (ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path()) / binary;
+  ::execv(path.c_str(), argv);
+  std::cerr << "cnmctl: cannot run " << path.string() << ": " << std::strerror(errno)
+            << " (it is installed next to cnmctl)\n";
+  std::exit(cnm::kExitUsage);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  cnm::CliContext ctx;
-  CLI::App app{"cnmkit: get Linux hosts ready for eBPF network monitoring", "cnmctl"};
-  app.set_version_flag("--version", std::string("cnmctl ") + CNM_VERSION);
-  app.require_subcommand(1);
-  app.fallthrough();
-  app.add_flag("-v,--verbose", ctx.verbosity, "More logging on stderr (-v info, -vv debug)");
-  app.add_option("--layout", ctx.layout_file,
-                 "YAML file overriding default paths, user and service names")
-      ->envname("CNMKIT_LAYOUT")
-      ->check(CLI::ExistingFile);
-  app.parse_complete_callback([&ctx] { cnm::setup_logging(ctx.verbosity); });
-
-  cnm::add_preflight_command(app, ctx);
-  cnm::add_installer_commands(app, ctx);
-  cnm::add_selinux_commands(app, ctx);
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : cnm::kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "cnmctl: " << e.what() << "\n";
-    return cnm::kExitUsage;
-  }
-  return ctx.exit_code;
+  if (const auto it = delegated().find(subcommand(argc, argv)); it != delegated().end())
+    exec_part(it->second.binary, argv);
+  return cnm::run_cnmctl(argc, argv,
+                         {cnm::add_preflight_command, [](CLI::App& app, cnm::CliContext&) {
+                            // Listed in --help; never parsed here (exec'd above).
+                            for (const auto& [name, part] : delegated())
+                              app.add_subcommand(name, part.help)->allow_extras();
+                          }});
 }

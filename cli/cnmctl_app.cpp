@@ -1,0 +1,35 @@
+#include "cli/cnmctl_app.h"
+
+#include <exception>
+#include <iostream>
+
+#include "common/logging.h"
+
+namespace cnm {
+
+int run_cnmctl(int argc, char** argv, const std::vector<CommandRegistrar>& parts) {
+  CliContext ctx;
+  CLI::App app{"cnmkit: get Linux hosts ready for eBPF network monitoring", "cnmctl"};
+  app.set_version_flag("--version", std::string("cnmctl ") + CNM_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_flag("-v,--verbose", ctx.verbosity, "More logging on stderr (-v info, -vv debug)");
+  app.add_option("--layout", ctx.layout_file,
+                 "YAML file overriding default paths, user and service names")
+      ->envname("CNMKIT_LAYOUT")
+      ->check(CLI::ExistingFile);
+  app.parse_complete_callback([&ctx] { setup_logging(ctx.verbosity); });
+  for (const auto& add : parts) add(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "cnmctl: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  return ctx.exit_code;
+}
+
+}  // namespace cnm
