@@ -18,6 +18,11 @@ std::filesystem::path journal_file(const Layout& l) { return l.at(l.state_dir) /
 
 }  // namespace
 
+bool journal_exists(const Layout& layout) {
+  std::error_code ec;
+  return std::filesystem::exists(journal_file(layout), ec);
+}
+
 InstallState::InstallState(const Layout& layout) : layout_(layout) {
   const auto text = read_whole(state_file(layout_));
   if (!text) return;
@@ -37,10 +42,7 @@ InstallState::InstallState(const Layout& layout) : layout_(layout) {
   for (const auto& d : j["dirs"]) dirs_.push_back(d.get<std::string>());
 }
 
-bool InstallState::journal_present() const {
-  std::error_code ec;
-  return std::filesystem::exists(journal_file(layout_), ec);
-}
+bool InstallState::journal_present() const { return journal_exists(layout_); }
 
 const FileRecord* InstallState::find(const std::string& host_path) const {
   for (const auto& f : files_)

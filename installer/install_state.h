@@ -26,6 +26,9 @@ struct FileRecord {
   gid_t gid = 0;
 };
 
+// True while a run is unfinished (its journal exists): services it planned may not have run.
+bool journal_exists(const Layout& layout);
+
 class InstallState {
  public:
   explicit InstallState(const Layout& layout);

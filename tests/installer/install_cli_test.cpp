@@ -2,10 +2,16 @@
 // --service-manager none: plans, dry runs, idempotence (mtimes), kill -9 at every step
 // boundary, rollback, and byte-for-byte uninstall.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
 
 #include <nlohmann/json.hpp>
 
+#include "installer/apply.h"
+#include "installer/install_plan.h"
 #include "tests/installer/tree_snapshot.h"
 #include "tests/support/test_support.h"
 
@@ -255,6 +261,60 @@ TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
     ASSERT_EQ(ctl(install_args()).exit_code, 0);
   }
   EXPECT_GE(ukilled, 4);
+}
+
+// Run 1 writes system-probe.yaml and is SIGKILLed before its daemon-reload and agent restart;
+// run 2 finds nothing to write but must still run them. systemd is not PID 1 on this machine,
+// so systemctl is answered by a recording runner (an agent unit present, the probe active);
+// the plan, the journal, the files and the apply are the real ones.
+TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
+  test::write_file(config(), kUserConfig);
+  const Layout layout = default_layout(root());
+  InstallRequest req;
+  req.manager = ServiceManager::Systemd;
+  req.agent.version = Version::parse("7.50.0");
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  std::vector<std::string> ran;
+  const CommandRunner systemctl = [&](const std::vector<std::string>& argv, std::string*) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    ran.push_back(cmd);
+    return 0;
+  };
+  const auto config_written = [&] {
+    return test::read_file(config()).find("enabled: true") != std::string::npos;
+  };
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const auto plan = plan_install(layout, req, systemctl);
+    apply_plan(layout, plan, systemctl, [] { return std::string(); },
+               [&](int) {
+                 if (config_written()) ::raise(SIGKILL);  // right after the config write
+               });
+    ::_exit(3);  // not reached: the hook kills before any service step
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  ASSERT_TRUE(config_written());
+
+  ran.clear();
+  const auto plan = plan_install(layout, req, systemctl);
+  ASSERT_TRUE(plan.changes());
+  ran.clear();
+  const auto r = apply_plan(layout, plan, systemctl, [] { return std::string(); }, [](int) {});
+  EXPECT_TRUE(r.resumed);
+  EXPECT_TRUE(r.changed);
+  EXPECT_EQ(r.error, "");
+  const auto has = [&](const std::string& c) {
+    return std::find(ran.begin(), ran.end(), c) != ran.end();
+  };
+  EXPECT_TRUE(has("systemctl daemon-reload"));
+  EXPECT_TRUE(has("systemctl restart " + layout.agent_service + ".service"));
+
+  // Done now: a third run has nothing to do.
+  EXPECT_FALSE(plan_install(layout, req, systemctl).changes());
 }
 
 }  // namespace
