@@ -41,7 +41,8 @@ ConfigRequest config_request(const Args& a, const Layout& layout) {
 
 int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager m) {
   if (a.json) {
-    nlohmann::json j = {{"changed", r.changed},
+    // A dry run reports whether applying the plan would change anything (check mode).
+    nlohmann::json j = {{"changed", a.dry_run ? plan.changes() : r.changed},
                         {"dry_run", a.dry_run},
                         {"resumed", r.resumed},
                         {"rolled_back", r.rolled_back},

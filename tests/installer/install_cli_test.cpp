@@ -184,6 +184,23 @@ TEST_F(InstallerRoot, InstallDryRunPrintsPlanAndDiffsAndChangesNothing) {
   for (const auto& [p, n] : before) EXPECT_EQ(after.at(p).mtime_ns, n.mtime_ns) << p;
 }
 
+// Check mode of configuration management: --dry-run --json says whether a run would change.
+TEST_F(InstallerRoot, DryRunJsonReportsWhetherThePlanChanges) {
+  auto dry = install_args();
+  dry.push_back("--dry-run");
+  const auto before = test::snapshot(dir_.path());
+  const auto r1 = ctl(dry);
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  const auto j1 = nlohmann::json::parse(r1.out);
+  EXPECT_TRUE(j1["dry_run"].get<bool>());
+  EXPECT_TRUE(j1["changed"].get<bool>()) << r1.out;
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto r2 = ctl(dry);
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_FALSE(nlohmann::json::parse(r2.out)["changed"].get<bool>()) << r2.out;
+}
+
 TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
   const auto first = ctl(install_args());
   ASSERT_EQ(first.exit_code, 0) << first.err;
