@@ -103,7 +103,7 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
     if (r.resumed) st.end();  // an interrupted run that had done everything but say so
     return r;
   }
-  const bool fresh = !st.installed();
+  const bool fresh = st.files().empty();
   int step = 0;
   auto boundary = [&] { hook(++step); };
 

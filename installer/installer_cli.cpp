@@ -69,7 +69,9 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   const Layout layout = ctx.layout(a.root);
   ServiceManager m = ServiceManager::None;
   Plan plan;
+  std::optional<RunLock> lock;  // held from planning to the end of the apply
   try {
+    if (!a.dry_run) lock.emplace(layout, lock_wait_from_env());
     InstallRequest req;
     req.agent = detect_agent(layout, a.agent_version);
     req.config = config_request(a, layout);
@@ -113,6 +115,10 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
   const Layout layout = ctx.layout(a.root);
   try {
     const auto m = resolve(parse_service_manager(a.manager), layout);
+    std::error_code ec;
+    std::optional<RunLock> lock;
+    if (std::filesystem::exists(layout.at(layout.state_dir), ec))
+      lock.emplace(layout, lock_wait_from_env());
     nlohmann::json actions = nlohmann::json::array();
     for (const auto& s : uninstall_services(m, layout, query_services(m, layout, run_command))) {
       std::string out;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <csignal>
 
 #include <nlohmann/json.hpp>
@@ -236,6 +237,71 @@ TEST_F(InstallerRoot, FailedStepRollsBackToThePreviousTree) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["rolled_back"].get<bool>());
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+}
+
+// Two real cnmctl installs started together: the second waits for the first's lock, so the
+// tree is exactly what one install gives, the state lists each file once, and uninstall gives
+// back the original tree.
+TEST_F(InstallerRoot, ConcurrentInstallsSerialiseOnTheLock) {
+  test::write_file(config(), kUserConfig);
+  const auto original = test::snapshot(root());
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto reference = test::snapshot(root());
+  ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  ASSERT_EQ(test::tree_diff(original, test::snapshot(root())), "");
+
+  std::string cmd;
+  for (const auto& a : install_args()) cmd += " '" + a + "'";
+  cmd += " --root '" + root().string() + "'";
+  const auto out = dir_.path() / "out";
+  const auto r = test::run(
+      {"sh", "-c",
+       "\"$0\"" + cmd + " >'" + out.string() + "1' 2>&1 & p=$!; \"$0\"" + cmd + " >'" +
+           out.string() + "2' 2>&1; r2=$?; wait $p; echo $? $r2",
+       test::cnmctl()});
+  EXPECT_EQ(r.out, "0 0\n") << test::read_file(out.string() + "1")
+                            << test::read_file(out.string() + "2");
+  // One of them did the work, the other found nothing left to do.
+  const auto j1 = nlohmann::json::parse(test::read_file(out.string() + "1"));
+  const auto j2 = nlohmann::json::parse(test::read_file(out.string() + "2"));
+  EXPECT_NE(j1["changed"].get<bool>(), j2["changed"].get<bool>());
+  EXPECT_EQ(test::tree_diff(reference, test::snapshot(root())), "");
+  const auto state =
+      nlohmann::json::parse(test::read_file(root() / "var/lib/cnmkit/state.json"));
+  std::set<std::string> paths;
+  for (const auto& f : state["files"]) EXPECT_TRUE(paths.insert(f["path"]).second) << f;
+  ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "");
+}
+
+// A run that cannot get the lock within $CNMKIT_LOCK_TIMEOUT fails with exit 1, names the
+// lock and changes nothing. The holder is util-linux flock(1), a separate process.
+TEST_F(InstallerRoot, RunBlockedByAHeldLockFailsClearly) {
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto lock = root() / "var/lib/cnmkit/lock";
+  ASSERT_TRUE(std::filesystem::exists(lock));
+  const auto before = test::snapshot(dir_.path());
+  const auto ready = dir_.path() / "ready";
+  auto args = install_args();
+  args.insert(args.end(), {"--set", "network_config.dns_monitoring=true", "--root",
+                           root().string()});
+  std::string cmd = "CNMKIT_LOCK_TIMEOUT=1 \"$0\"";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  const auto r = test::run(
+      {"sh", "-c",
+       "flock '" + lock.string() + "' sh -c 'touch \"" + ready.string() +
+           "\"; sleep 3' & p=$!; while [ ! -e '" + ready.string() +
+           "' ]; do sleep 0.05; done; " + cmd + "; rc=$?; wait $p; exit $rc",
+       test::cnmctl()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("another cnmctl run holds " + lock.string()), std::string::npos) << r.err;
+  std::filesystem::remove(ready);
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+  // Once the holder is gone the same run goes through.
+  EXPECT_EQ(ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none",
+                 "--owner", me(), "--set", "network_config.dns_monitoring=true"})
+                .exit_code,
+            0);
 }
 
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
