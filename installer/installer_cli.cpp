@@ -50,6 +50,7 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
                         {"notes", plan.notes},
                         {"actions", plan_json(plan)}};
     if (!r.error.empty()) j["error"] = r.error;
+    if (!r.rollback_errors.empty()) j["rollback_errors"] = r.rollback_errors;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << plan_text(plan, a.dry_run);

@@ -304,6 +304,58 @@ TEST_F(InstallerRoot, RunBlockedByAHeldLockFailsClearly) {
             0);
 }
 
+// The probe never gets healthy (the injected failure) after every service step ran: the undo
+// steps run newest first while the new files are still in place, one of them fails and the
+// rest of the cleanup still happens; the reload runs once the old unit is back; the error
+// names the failed undo step. (systemctl answered by a recording runner: systemd is not PID 1
+// here.)
+TEST_F(InstallerRoot, RollbackUndoesServicesFirstInReverseAndFinishesDespiteErrors) {
+  test::write_file(config(), kUserConfig);
+  const auto before = test::snapshot(dir_.path());
+  const Layout layout = default_layout(root());
+  InstallRequest req;
+  req.manager = ServiceManager::Systemd;
+  req.agent.version = Version::parse("7.10.0");  // needs the probe started by cnmkit
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  const std::string probe = layout.probe_service + ".service";
+  const std::string agent = layout.agent_service + ".service";
+  std::vector<std::string> ran;
+  std::vector<bool> config_was_new;  // per command: the new config still in place?
+  const CommandRunner systemctl = [&](const std::vector<std::string>& argv, std::string* out) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    ran.push_back(cmd);
+    config_was_new.push_back(test::read_file(config()) != kUserConfig);
+    if (argv.size() > 1 && argv[1] == "cat") return argv[2] == agent ? 0 : 1;
+    if (argv.size() > 1 && (argv[1] == "is-enabled" || argv[1] == "is-active")) return 1;
+    if (cmd == "systemctl disable " + probe) {
+      *out = "injected";
+      return 1;
+    }
+    return 0;
+  };
+  const auto plan = plan_install(layout, req, systemctl);
+  ran.clear();
+  config_was_new.clear();
+  const auto r = apply_plan(layout, plan, systemctl, [] { return std::string("not healthy"); },
+                            [](int) {});
+  EXPECT_TRUE(r.rolled_back);
+  const std::vector<std::string> expected = {
+      "systemctl daemon-reload",         "systemctl enable " + probe,
+      "systemctl start " + probe,        "systemctl restart " + agent,
+      "systemctl restart " + agent,      "systemctl stop " + probe,
+      "systemctl disable " + probe,      "systemctl daemon-reload"};
+  EXPECT_EQ(ran, expected);
+  ASSERT_EQ(config_was_new.size(), expected.size());
+  for (std::size_t i = 0; i < 7; ++i) EXPECT_TRUE(config_was_new[i]) << ran[i];
+  EXPECT_FALSE(config_was_new[7]) << "the reload runs after the files are restored";
+  ASSERT_EQ(r.rollback_errors.size(), 1u);
+  EXPECT_NE(r.rollback_errors[0].find("systemctl disable " + probe), std::string::npos);
+  EXPECT_NE(r.error.find("not healthy"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("rollback: `systemctl disable"), std::string::npos) << r.error;
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+}
+
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
 // the tree an uninterrupted run gives, and uninstall gives back the original tree.
 TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
