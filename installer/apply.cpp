@@ -188,7 +188,7 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
       const auto dirs =
           st.record_missing_dirs(std::filesystem::path(f.host_path).parent_path().string());
       for (const auto& d : dirs) {
-        std::filesystem::create_directory(layout.at(d));
+        make_dir_0755(layout.at(d));
         made_dirs.push_back(d);
       }
       if (!dirs.empty()) boundary();

@@ -23,6 +23,13 @@ std::filesystem::path journal_file(const Layout& l) { return l.at(l.state_dir) /
 
 }  // namespace
 
+void make_dir_0755(const std::filesystem::path& p) {
+  std::filesystem::create_directory(p);
+  // mkdir's mode is masked by the caller's umask: set it explicitly.
+  std::filesystem::permissions(p, std::filesystem::perms(0755),
+                               std::filesystem::perm_options::replace);
+}
+
 RunLock::RunLock(const Layout& layout, std::chrono::milliseconds wait) : layout_(layout) {
   const auto path = layout.at(layout.state_dir) / "lock";
   const auto deadline = std::chrono::steady_clock::now() + wait;
@@ -164,7 +171,7 @@ bool InstallState::record_file(const std::string& host_path) {
     r.uid = st.st_uid;
     r.gid = st.st_gid;
     const auto b = backup_path(host_path);
-    std::filesystem::create_directories(b.parent_path());
+    std::filesystem::create_directories(b.parent_path());  // inside state_dir: 0700 is fine
     atomic_write(b, *original, 0600);
   }
   files_.push_back(r);
@@ -194,7 +201,7 @@ std::vector<std::string> InstallState::record_missing_dirs(const std::string& ho
     save();
   } else {
     // The state folder itself: make it first, then the record can be saved inside it.
-    for (const auto& d : missing) std::filesystem::create_directory(layout_.at(d));
+    for (const auto& d : missing) make_dir_0755(layout_.at(d));
     save();
   }
   return missing;

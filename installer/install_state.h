@@ -27,6 +27,9 @@ struct FileRecord {
   gid_t gid = 0;
 };
 
+// Creates a folder (if missing) with mode 0755 whatever the umask.
+void make_dir_0755(const std::filesystem::path& p);
+
 // True while a run is unfinished (its journal exists): services it planned may not have run.
 bool journal_exists(const Layout& layout);
 

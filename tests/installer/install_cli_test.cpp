@@ -356,6 +356,26 @@ TEST_F(InstallerRoot, RollbackUndoesServicesFirstInReverseAndFinishesDespiteErro
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
 }
 
+// Folders the installer creates are 0755 even when the caller's umask is 077 (the service
+// manager and the dd-agent user must traverse them).
+TEST_F(InstallerRoot, CreatedFoldersAre0755UnderUmask077) {
+  std::string cmd = "umask 077; exec \"$0\"";
+  for (const auto& a : install_args()) cmd += " '" + a + "'";
+  cmd += " --root '" + root().string() + "'";
+  const auto r = test::run({"sh", "-c", cmd, test::cnmctl()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto state = nlohmann::json::parse(test::read_file(root() / "var/lib/cnmkit/state.json"));
+  ASSERT_GE(state["dirs"].size(), 5u);
+  for (const auto& d : state["dirs"]) {
+    struct stat st {};
+    ASSERT_EQ(::stat((root() / d.get<std::string>().substr(1)).c_str(), &st), 0) << d;
+    EXPECT_EQ(st.st_mode & 07777, 0755u) << d;
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat((root() / "etc/systemd/system").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+}
+
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
 // the tree an uninterrupted run gives, and uninstall gives back the original tree.
 TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
