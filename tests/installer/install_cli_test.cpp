@@ -376,6 +376,27 @@ TEST_F(InstallerRoot, CreatedFoldersAre0755UnderUmask077) {
   EXPECT_EQ(st.st_mode & 07777, 0755u);
 }
 
+// A symlinked system-probe.yaml (pointing out of the root) is refused with the link and its
+// target named; nothing is written, the link's target is untouched.
+TEST_F(InstallerRoot, SymlinkedConfigRefusedNamingTheLinkAndTarget) {
+  const auto outside = dir_.path() / "outside.yaml";
+  test::write_file(outside, kUserConfig);
+  std::filesystem::create_directories(config().parent_path());
+  std::filesystem::create_symlink(outside, config());
+  const auto before = test::snapshot(dir_.path());
+  for (const auto& args : {install_args(), std::vector<std::string>{"config", "enable", "--owner",
+                                                                    me()}}) {
+    const auto r = ctl(args);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find(config().string() + " is a symbolic link to '" + outside.string() + "'"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("Too many levels"), std::string::npos) << r.err;
+    EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+  }
+  EXPECT_EQ(test::read_file(outside), kUserConfig);
+}
+
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
 // the tree an uninterrupted run gives, and uninstall gives back the original tree.
 TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
