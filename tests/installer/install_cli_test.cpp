@@ -397,6 +397,59 @@ TEST_F(InstallerRoot, SymlinkedConfigRefusedNamingTheLinkAndTarget) {
   EXPECT_EQ(test::read_file(outside), kUserConfig);
 }
 
+// SysV boot enablement: chkconfig where the host has it (RHEL, Amazon Linux AMI), update-rc.d
+// otherwise, each checked in its own rc folders. What runs here: the detection, the plans and
+// the rc-folder checks on real trees. What cannot: chkconfig itself (not packaged for Debian
+// 12), so the RHEL root carries an executable file at usr/sbin/chkconfig, which is all the
+// detection looks at; and `service`/update-rc.d act on the live host, not on --root, so the
+// commands are only planned (the runner answers `service ... status` as not running).
+TEST_F(InstallerRoot, SysvUsesChkconfigWhereItExistsElseUpdateRcD) {
+  const CommandRunner not_running = [](const std::vector<std::string>&, std::string*) {
+    return 3;
+  };
+  const auto plan_for = [&](const Layout& layout) {
+    Plan plan;
+    plan_services(plan, ServiceManager::Sysv, layout,
+                  query_services(ServiceManager::Sysv, layout, not_running), true, true);
+    return plan;
+  };
+  const Layout layout = default_layout(root());
+  const std::string probe = layout.probe_service;
+  test::write_file(root() / "etc/init.d" / probe, "#!/bin/sh\n");
+
+  // Debian: update-rc.d, enabled = an S link in /etc/rc2.d.
+  ASSERT_EQ(sysv_enabler(layout), SysvEnabler::UpdateRcD);
+  auto plan = plan_for(layout);
+  ASSERT_FALSE(plan.services.empty());
+  EXPECT_EQ(plan.services[0].argv, (std::vector<std::string>{"update-rc.d", probe, "defaults"}));
+  EXPECT_EQ(plan.rollback_services[0].argv,
+            (std::vector<std::string>{"update-rc.d", "-f", probe, "remove"}));
+  std::filesystem::create_directories(root() / "etc/rc2.d");
+  std::filesystem::create_symlink("../init.d/" + probe, root() / "etc/rc2.d" / ("S01" + probe));
+  EXPECT_TRUE(query_services(ServiceManager::Sysv, layout, not_running).enabled);
+  EXPECT_EQ(plan_for(layout).services[0].argv,
+            (std::vector<std::string>{"service", probe, "start"}));
+
+  // RHEL / Amazon Linux AMI: chkconfig, enabled = an S link in /etc/rc.d/rc3.d (the Debian
+  // rc2.d link does not count there).
+  test::write_file(root() / "usr/sbin/chkconfig", "#!/bin/sh\nexit 0\n");
+  std::filesystem::permissions(root() / "usr/sbin/chkconfig", std::filesystem::perms(0755));
+  ASSERT_EQ(sysv_enabler(layout), SysvEnabler::Chkconfig);
+  EXPECT_FALSE(query_services(ServiceManager::Sysv, layout, not_running).enabled);
+  plan = plan_for(layout);
+  EXPECT_EQ(plan.services[0].argv, (std::vector<std::string>{"chkconfig", "--add", probe}));
+  EXPECT_EQ(plan.rollback_services[0].argv,
+            (std::vector<std::string>{"chkconfig", "--del", probe}));
+  std::filesystem::create_directories(root() / "etc/rc.d/rc3.d");
+  std::filesystem::create_symlink("../init.d/" + probe,
+                                  root() / "etc/rc.d/rc3.d" / ("S95" + probe));
+  const auto now = query_services(ServiceManager::Sysv, layout, not_running);
+  EXPECT_TRUE(now.enabled);
+  const auto un = uninstall_services(ServiceManager::Sysv, layout, now);
+  ASSERT_EQ(un.size(), 1u);
+  EXPECT_EQ(un[0].argv, (std::vector<std::string>{"chkconfig", "--del", probe}));
+}
+
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
 // the tree an uninterrupted run gives, and uninstall gives back the original tree.
 TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
