@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <stdexcept>
@@ -44,6 +45,72 @@ bool is_state_path(const Layout& l, const std::string& dir) {
   // dir is state_dir or one of its ancestors
   auto rel = s.lexically_relative(d);
   return !rel.empty() && rel.native().rfind("..", 0) != 0;
+}
+
+bool is_daemon_reload(const ServiceStep& s) {
+  return s.argv == std::vector<std::string>{"systemctl", "daemon-reload"};
+}
+
+// Undoes a failed run: the service steps it started, newest first, while the files they use are
+// still there (stop the probe before its binary goes); then the files and folders, newest
+// first; then the records. Every step is tried on its own and the cleanup always finishes;
+// the steps that failed are returned. A unit reload runs last, once the old unit is back.
+std::vector<std::string> roll_back(const Layout& layout, const Plan& plan,
+                                   std::size_t services_started,
+                                   const std::vector<const FileAction*>& written,
+                                   const std::vector<std::string>& made_dirs, InstallState& st,
+                                   bool fresh, std::size_t files0, std::size_t dirs0,
+                                   const CommandRunner& run) {
+  std::vector<std::string> errors;
+  const auto attempt = [&](const std::string& what, const std::function<void()>& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      errors.push_back(what + ": " + e.what());
+    }
+  };
+  const auto undo_service = [&](const ServiceStep& s) {
+    attempt("`" + join(s.argv) + "`", [&] {
+      std::string out;
+      const int rc = run(s.argv, &out);
+      if (rc != 0) throw std::runtime_error("exit " + std::to_string(rc) + ": " + out);
+    });
+  };
+  const std::size_t n = std::min(services_started, plan.rollback_services.size());
+  bool reload = false;
+  for (std::size_t i = n; i-- > 0;) {
+    if (is_daemon_reload(plan.rollback_services[i]))
+      reload = true;
+    else
+      undo_service(plan.rollback_services[i]);
+  }
+  for (auto it = written.rbegin(); it != written.rend(); ++it) {
+    const FileAction& f = **it;
+    attempt("restore " + f.host_path, [&] {
+      const auto target = layout.at(f.host_path);
+      if (f.before) {
+        atomic_write(target, *f.before, f.before_mode, owner_of(target));
+      } else {
+        std::error_code ec;
+        std::filesystem::remove(target, ec);
+        if (ec) throw std::system_error(ec, "cannot remove " + target.string());
+      }
+    });
+  }
+  for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it)
+    remove_empty_dir(layout.at(*it));
+  if (reload) undo_service(ServiceStep{{"systemctl", "daemon-reload"}, ""});
+  attempt("state records", [&] {
+    if (fresh) {
+      const auto dirs = st.dirs();
+      st.remove_all();
+      for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) remove_empty_dir(layout.at(*it));
+    } else {
+      st.truncate(files0, dirs0);
+      st.end();
+    }
+  });
+  return errors;
 }
 
 }  // namespace
@@ -103,7 +170,7 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
     if (r.resumed) st.end();  // an interrupted run that had done everything but say so
     return r;
   }
-  const bool fresh = !st.installed();
+  const bool fresh = st.files().empty();
   int step = 0;
   auto boundary = [&] { hook(++step); };
 
@@ -113,7 +180,7 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
   const std::size_t dirs0 = fresh ? 0 : st.dirs().size();
   std::vector<const FileAction*> written;
   std::vector<std::string> made_dirs;
-  bool ran_services = false;
+  std::size_t services_started = 0;
   try {
     for (const auto& f : plan.files) {
       if (!f.changes()) continue;
@@ -121,7 +188,7 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
       const auto dirs =
           st.record_missing_dirs(std::filesystem::path(f.host_path).parent_path().string());
       for (const auto& d : dirs) {
-        std::filesystem::create_directory(layout.at(d));
+        make_dir_0755(layout.at(d));
         made_dirs.push_back(d);
       }
       if (!dirs.empty()) boundary();
@@ -132,7 +199,7 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
       boundary();
     }
     for (const auto& s : plan.services) {
-      ran_services = true;
+      ++services_started;  // a failing step may have half-happened: it is undone too
       std::string out;
       const int rc = run(s.argv, &out);
       if (rc != 0)
@@ -145,32 +212,10 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
       if (!why.empty()) throw std::runtime_error("the probe is not healthy: " + why);
     }
   } catch (const std::exception& e) {
-    // Put back what this run changed, newest first, then forget its records.
     r.error = e.what();
-    for (auto it = written.rbegin(); it != written.rend(); ++it) {
-      const auto target = layout.at((*it)->host_path);
-      std::error_code ec;
-      if ((*it)->before)
-        atomic_write(target, *(*it)->before, (*it)->before_mode, owner_of(target));
-      else
-        std::filesystem::remove(target, ec);
-    }
-    for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it)
-      remove_empty_dir(layout.at(*it));
-    if (ran_services) {
-      for (const auto& s : plan.rollback_services) {
-        std::string out;
-        run(s.argv, &out);  // best effort: the files are already back
-      }
-    }
-    if (fresh) {
-      const auto dirs = st.dirs();
-      st.remove_all();
-      for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) remove_empty_dir(layout.at(*it));
-    } else {
-      st.truncate(files0, dirs0);
-      st.end();
-    }
+    r.rollback_errors = roll_back(layout, plan, services_started, written, made_dirs, st, fresh,
+                                  files0, dirs0, run);
+    for (const auto& err : r.rollback_errors) r.error += "; rollback: " + err;
     r.rolled_back = true;
     return r;
   }

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/layout.h"
 #include "installer/plan.h"
@@ -17,7 +18,8 @@ struct ApplyResult {
   bool changed = false;
   bool resumed = false;  // a journal from an interrupted run was found
   bool rolled_back = false;
-  std::string error;  // why the run failed (then rolled back)
+  std::string error;  // why the run failed (then rolled back), with any rollback errors
+  std::vector<std::string> rollback_errors;  // rollback steps that failed (the rest still ran)
 };
 
 // Runs a service command; returns its exit code. Injected so plans stay testable.

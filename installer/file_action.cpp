@@ -16,6 +16,16 @@ std::optional<std::string> read_whole(const std::filesystem::path& p, mode_t* mo
     // ENOTDIR: a parent is not a folder, so the file is absent; creating it will fail in
     // the apply step, which then rolls back.
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    if (errno == ELOOP) {
+      // O_NOFOLLOW: the file itself is a symlink. Following it could leave --root (or the
+      // host's config folder); say what it is instead of "too many levels of symbolic links".
+      std::error_code ec;
+      const auto target = std::filesystem::read_symlink(p, ec);
+      throw std::runtime_error(p.string() + " is a symbolic link to '" +
+                               (ec ? std::string("?") : target.string()) +
+                               "'; cnmkit does not follow links: replace it with the file "
+                               "itself (e.g. cp --remove-destination) and run again");
+    }
     throw std::system_error(errno, std::generic_category(), "cannot open " + p.string());
   }
   struct stat st {};

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "installer/install_state.h"
 #include "installer/installer_assets.h"
 
 namespace cnm {
@@ -92,6 +93,12 @@ Plan plan_install(const Layout& layout, const InstallRequest& req, const Command
 
   bool files_change = false;
   for (const auto& f : plan.files) files_change |= f.changes();
+  // An unfinished run (killed after writing files, before its reload/restarts) left files
+  // that no service has picked up: plan the service steps as if the files changed now.
+  if (!files_change && journal_exists(layout)) {
+    files_change = true;
+    plan.notes.push_back("an interrupted run left its service steps undone: running them now");
+  }
   const auto state = query_services(req.manager, layout, run);
   plan_services(plan, req.manager, layout, state, probe_needs_explicit_start(req.agent.version),
                 files_change);

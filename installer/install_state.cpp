@@ -1,9 +1,14 @@
 #include "installer/install_state.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <stdexcept>
 #include <system_error>
 
@@ -17,6 +22,85 @@ std::filesystem::path state_file(const Layout& l) { return l.at(l.state_dir) / "
 std::filesystem::path journal_file(const Layout& l) { return l.at(l.state_dir) / "journal.json"; }
 
 }  // namespace
+
+void make_dir_0755(const std::filesystem::path& p) {
+  std::filesystem::create_directory(p);
+  // mkdir's mode is masked by the caller's umask: set it explicitly.
+  std::filesystem::permissions(p, std::filesystem::perms(0755),
+                               std::filesystem::perm_options::replace);
+}
+
+RunLock::RunLock(const Layout& layout, std::chrono::milliseconds wait) : layout_(layout) {
+  const auto path = layout.at(layout.state_dir) / "lock";
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    if (!std::filesystem::is_directory(layout.at(layout.state_dir))) {
+      InstallState st(layout);
+      st.record_missing_dirs(layout.state_dir);  // creates it when the state folder is new
+      created_ = true;
+    }
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0) {
+      // An uninstall that held the lock removed the state folder: start over.
+      if (errno == ENOENT && std::chrono::steady_clock::now() < deadline) continue;
+      throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
+    }
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        const int e = errno;
+        ::close(fd_);
+        throw std::system_error(e, std::generic_category(), "cannot lock " + path.string());
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ::close(fd_);
+        fd_ = -1;
+        throw std::runtime_error("another cnmctl run holds " + path.string() + "; waited " +
+                                 std::to_string(wait.count() / 1000) +
+                                 " s for it; nothing was changed");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    // The holder may have been an uninstall that removed the file we locked: only the lock
+    // on the file that is still at the path counts.
+    struct stat held {}, now {};
+    if (::fstat(fd_, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev)
+      return;
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+RunLock::~RunLock() {
+  if (fd_ < 0) return;
+  if (created_) {
+    // A run that failed before writing anything (or had nothing to do) leaves no state behind.
+    // Done while the lock is held; a waiter then sees the lock file gone and starts over.
+    try {
+      InstallState st(layout_);
+      if (st.files().empty() && !st.journal_present()) {
+        const auto dirs = st.dirs();
+        st.remove_all();
+        for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
+          ::rmdir(layout_.at(*it).c_str());  // only if still empty
+      }
+    } catch (const std::exception&) {
+      // best effort: a leftover empty state folder is harmless
+    }
+  }
+  ::close(fd_);  // releases the flock
+}
+
+std::chrono::milliseconds lock_wait_from_env() {
+  const char* v = std::getenv("CNMKIT_LOCK_TIMEOUT");
+  const double s = v && *v ? std::atof(v) : 120.0;
+  return std::chrono::milliseconds(static_cast<long>(s * 1000));
+}
+
+bool journal_exists(const Layout& layout) {
+  std::error_code ec;
+  return std::filesystem::exists(journal_file(layout), ec);
+}
 
 InstallState::InstallState(const Layout& layout) : layout_(layout) {
   const auto text = read_whole(state_file(layout_));
@@ -37,10 +121,7 @@ InstallState::InstallState(const Layout& layout) : layout_(layout) {
   for (const auto& d : j["dirs"]) dirs_.push_back(d.get<std::string>());
 }
 
-bool InstallState::journal_present() const {
-  std::error_code ec;
-  return std::filesystem::exists(journal_file(layout_), ec);
-}
+bool InstallState::journal_present() const { return journal_exists(layout_); }
 
 const FileRecord* InstallState::find(const std::string& host_path) const {
   for (const auto& f : files_)
@@ -90,7 +171,7 @@ bool InstallState::record_file(const std::string& host_path) {
     r.uid = st.st_uid;
     r.gid = st.st_gid;
     const auto b = backup_path(host_path);
-    std::filesystem::create_directories(b.parent_path());
+    std::filesystem::create_directories(b.parent_path());  // inside state_dir: 0700 is fine
     atomic_write(b, *original, 0600);
   }
   files_.push_back(r);
@@ -120,7 +201,7 @@ std::vector<std::string> InstallState::record_missing_dirs(const std::string& ho
     save();
   } else {
     // The state folder itself: make it first, then the record can be saved inside it.
-    for (const auto& d : missing) std::filesystem::create_directory(layout_.at(d));
+    for (const auto& d : missing) make_dir_0755(layout_.at(d));
     save();
   }
   return missing;

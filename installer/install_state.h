@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,31 @@ struct FileRecord {
   uid_t uid = 0;
   gid_t gid = 0;
 };
+
+// Creates a folder (if missing) with mode 0755 whatever the umask.
+void make_dir_0755(const std::filesystem::path& p);
+
+// True while a run is unfinished (its journal exists): services it planned may not have run.
+bool journal_exists(const Layout& layout);
+
+// An exclusive flock on <state_dir>/lock, held for a whole run (plan + apply, or uninstall) so
+// two runs never interleave. Creates state_dir (recorded, so uninstall removes it). Waits up to
+// `wait` for a run holding it, then throws std::runtime_error naming the lock.
+class RunLock {
+ public:
+  RunLock(const Layout& layout, std::chrono::milliseconds wait);
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  Layout layout_;
+  bool created_ = false;  // this run made state_dir: drop it again if the run records nothing
+  int fd_ = -1;
+};
+
+// How long a run waits for the lock: $CNMKIT_LOCK_TIMEOUT seconds, default 120.
+std::chrono::milliseconds lock_wait_from_env();
 
 class InstallState {
  public:

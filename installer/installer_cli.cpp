@@ -41,7 +41,8 @@ ConfigRequest config_request(const Args& a, const Layout& layout) {
 
 int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager m) {
   if (a.json) {
-    nlohmann::json j = {{"changed", r.changed},
+    // A dry run reports whether applying the plan would change anything (check mode).
+    nlohmann::json j = {{"changed", a.dry_run ? plan.changes() : r.changed},
                         {"dry_run", a.dry_run},
                         {"resumed", r.resumed},
                         {"rolled_back", r.rolled_back},
@@ -49,6 +50,7 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
                         {"notes", plan.notes},
                         {"actions", plan_json(plan)}};
     if (!r.error.empty()) j["error"] = r.error;
+    if (!r.rollback_errors.empty()) j["rollback_errors"] = r.rollback_errors;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << plan_text(plan, a.dry_run);
@@ -68,7 +70,9 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   const Layout layout = ctx.layout(a.root);
   ServiceManager m = ServiceManager::None;
   Plan plan;
+  std::optional<RunLock> lock;  // held from planning to the end of the apply
   try {
+    if (!a.dry_run) lock.emplace(layout, lock_wait_from_env());
     InstallRequest req;
     req.agent = detect_agent(layout, a.agent_version);
     req.config = config_request(a, layout);
@@ -112,6 +116,10 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
   const Layout layout = ctx.layout(a.root);
   try {
     const auto m = resolve(parse_service_manager(a.manager), layout);
+    std::error_code ec;
+    std::optional<RunLock> lock;
+    if (std::filesystem::exists(layout.at(layout.state_dir), ec))
+      lock.emplace(layout, lock_wait_from_env());
     nlohmann::json actions = nlohmann::json::array();
     for (const auto& s : uninstall_services(m, layout, query_services(m, layout, run_command))) {
       std::string out;

@@ -40,6 +40,15 @@ std::string checked_name(const char* raw) {
   return name;
 }
 
+// "." or "./" (what `tar -C dir .` writes first): the archive's own top folder.
+bool is_top_dir(const char* raw) {
+  if (!raw) return false;
+  std::string name = raw;
+  while (name.size() > 1 && name.back() == '/') name.pop_back();
+  while (name.size() > 2 && name.compare(0, 2, "./") == 0) name.erase(0, 2);
+  return name == ".";
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -53,6 +62,7 @@ std::map<std::string, std::string> parse_manifest(const std::string& text) {
   int n = 0;
   while (std::getline(ss, line)) {
     ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF manifest
     if (line.empty()) continue;
     if (line.size() < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*'))
       refuse(std::string(kManifestName) + " line " + std::to_string(n) + " is not 'SHA256  PATH'");
@@ -101,6 +111,9 @@ Release read_release(const std::filesystem::path& file,
       refuse(std::string("corrupt or truncated: ") + archive_error_string(a.get()));
     if (++entries > limits.max_entries)
       refuse("more than " + std::to_string(limits.max_entries) + " entries");
+    if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) &&
+        is_top_dir(archive_entry_pathname(e)))
+      continue;
     const std::string name = checked_name(archive_entry_pathname(e));
     if (archive_entry_hardlink(e)) refuse("hard link '" + name + "'");
     const auto type = archive_entry_filetype(e);

@@ -16,7 +16,44 @@ bool on_path(const char* tool) {
 
 std::string unit(const std::string& service) { return service + ".service"; }
 
+// True when the enabled-at-boot S link of the probe is in one of the host's rc folders.
+bool has_start_link(const Layout& layout, const std::vector<std::string>& rc_dirs) {
+  for (const auto& dir : rc_dirs) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(layout.at(dir), ec)) {
+      const auto name = e.path().filename().string();
+      if (name.front() == 'S' && name.find(layout.probe_service) != std::string::npos)
+        return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+SysvEnabler sysv_enabler(const Layout& layout) {
+  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"})
+    if (::access(layout.at(std::string(dir) + "chkconfig").c_str(), X_OK) == 0)
+      return SysvEnabler::Chkconfig;
+  return SysvEnabler::UpdateRcD;
+}
+
+std::vector<std::string> sysv_rc_dirs(SysvEnabler e) {
+  // RHEL / Amazon Linux AMI keep the runlevel links in /etc/rc.d/rcN.d (/etc/rcN.d links
+  // there); Debian's default runlevel is 2.
+  if (e == SysvEnabler::Chkconfig) return {"/etc/rc.d/rc3.d", "/etc/rc3.d"};
+  return {"/etc/rc2.d"};
+}
+
+std::vector<std::string> sysv_enable_argv(SysvEnabler e, const std::string& service) {
+  if (e == SysvEnabler::Chkconfig) return {"chkconfig", "--add", service};
+  return {"update-rc.d", service, "defaults"};
+}
+
+std::vector<std::string> sysv_disable_argv(SysvEnabler e, const std::string& service) {
+  if (e == SysvEnabler::Chkconfig) return {"chkconfig", "--del", service};
+  return {"update-rc.d", "-f", service, "remove"};
+}
 
 ServiceManager parse_service_manager(const std::string& s) {
   if (s == "auto") return ServiceManager::Auto;
@@ -63,11 +100,8 @@ ServiceState query_services(ServiceManager m, const Layout& layout, const Comman
     const auto script = layout.at(layout.sysv_init_dir) / layout.probe_service;
     std::error_code ec;
     s.unit_known = std::filesystem::exists(script, ec);
-    // Boot enablement is an S link in the default runlevels (what update-rc.d makes).
-    for (const auto& e : std::filesystem::directory_iterator(layout.at("/etc/rc2.d"), ec))
-      if (e.path().filename().string().find(layout.probe_service) != std::string::npos &&
-          e.path().filename().string().front() == 'S')
-        s.enabled = true;
+    // Boot enablement is an S link in the default runlevel (what update-rc.d / chkconfig make).
+    s.enabled = has_start_link(layout, sysv_rc_dirs(sysv_enabler(layout)));
     s.active = s.unit_known && run({"service", layout.probe_service, "status"}, &out) == 0;
     s.agent_present =
         std::filesystem::exists(layout.at(layout.sysv_init_dir) / layout.agent_service, ec);
@@ -109,9 +143,10 @@ void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const Ser
   } else {
     if (probe_start_needed) {
       if (!now.enabled) {
+        const auto e = sysv_enabler(layout);
         plan.services.push_back(
-            {{"update-rc.d", probe, "defaults"}, "start the probe at boot, before the agent"});
-        plan.rollback_services.push_back({{"update-rc.d", "-f", probe, "remove"}, ""});
+            {sysv_enable_argv(e, probe), "start the probe at boot, before the agent"});
+        plan.rollback_services.push_back({sysv_disable_argv(e, probe), ""});
       }
       if (!now.active) {
         plan.services.push_back({{"service", probe, "start"}, "the agent does not start it"});
@@ -138,7 +173,8 @@ std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layo
     if (now.enabled) out.push_back({{"systemctl", "disable", unit(probe)}, "no start at boot"});
   } else if (m == ServiceManager::Sysv && now.unit_known) {
     if (now.active) out.push_back({{"service", probe, "stop"}, "stop the probe"});
-    if (now.enabled) out.push_back({{"update-rc.d", "-f", probe, "remove"}, "no start at boot"});
+    if (now.enabled)
+      out.push_back({sysv_disable_argv(sysv_enabler(layout), probe), "no start at boot"});
   }
   return out;
 }

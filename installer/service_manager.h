@@ -14,6 +14,14 @@ namespace cnm {
 
 enum class ServiceManager { Auto, Systemd, Sysv, None };
 
+// How a SysV host enables a service at boot: chkconfig where it exists (RHEL, CentOS, Amazon
+// Linux AMI), else Debian's update-rc.d. Looked up below the layout's root.
+enum class SysvEnabler { UpdateRcD, Chkconfig };
+SysvEnabler sysv_enabler(const Layout& layout);
+std::vector<std::string> sysv_rc_dirs(SysvEnabler e);  // where its S links go
+std::vector<std::string> sysv_enable_argv(SysvEnabler e, const std::string& service);
+std::vector<std::string> sysv_disable_argv(SysvEnabler e, const std::string& service);
+
 ServiceManager parse_service_manager(const std::string& s);  // throws std::invalid_argument
 const char* to_string(ServiceManager m);
 ServiceManager resolve(ServiceManager m, const Layout& layout);

@@ -52,6 +52,35 @@ TEST(ReleaseArchive, GoodTestArchiveRoundTrips) {
   EXPECT_EQ(rel.files.at("bin/system-probe"), kBinary.content);
 }
 
+// `tar -C dir .` (GNU tar, the real one) starts with a "./" entry and names every file
+// "./x"; a manifest written on Windows has CRLF lines. Both are accepted.
+TEST(ReleaseArchive, TarOfDotWithCrlfManifestAccepted) {
+  test::TempDir d;
+  const auto tree = d / "tree";
+  test::write_file(tree / kExample.name, kExample.content);
+  test::write_file(tree / kBinary.name, kBinary.content);
+  test::write_file(tree / std::string(kManifestName),
+                   sha256_hex(kExample.content) + "  " + kExample.name + "\r\n" +
+                       sha256_hex(kBinary.content) + "  ./" + kBinary.name + "\r\n");
+  const auto file = d / "dot.tar.gz";
+  const auto tar = test::run({"tar", "-C", tree.string(), "-czf", file.string(), "."});
+  ASSERT_EQ(tar.exit_code, 0) << tar.err;
+  const auto list = test::run({"tar", "-tzf", file.string()});
+  ASSERT_EQ(list.out.rfind("./\n", 0), 0u) << list.out;  // the entry that used to be refused
+  const auto rel = read_release(file, std::nullopt);
+  EXPECT_EQ(rel.files.size(), 2u);
+  EXPECT_EQ(rel.files.at("bin/system-probe"), kBinary.content);
+  EXPECT_EQ(rel.files.at("config/system-probe.yaml.example"), kExample.content);
+}
+
+// The "." allowance is for the top folder only: a "." that is not a folder, or dots inside a
+// path, are still refused.
+TEST(ReleaseArchive, DotEntriesOtherThanTheTopFolderRefused) {
+  expect_refused({kExample, {".", "x"}}, "'.'");
+  expect_refused({kExample, {"./ebpf/./x.bpf.o", "x"}}, "'.'");
+  expect_refused({{"./", "", AE_IFDIR}, kExample, {"./../escape", "x"}}, "'..'");
+}
+
 TEST(ReleaseArchive, TraversalRefused) {
   expect_refused({kExample, {"../escape", "x"}}, "'..'");
   expect_refused({kExample, {"ebpf/../../escape", "x"}}, "'..'");

@@ -2,10 +2,17 @@
 // --service-manager none: plans, dry runs, idempotence (mtimes), kill -9 at every step
 // boundary, rollback, and byte-for-byte uninstall.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <set>
+#include <csignal>
 
 #include <nlohmann/json.hpp>
 
+#include "installer/apply.h"
+#include "installer/install_plan.h"
 #include "tests/installer/tree_snapshot.h"
 #include "tests/support/test_support.h"
 
@@ -178,6 +185,23 @@ TEST_F(InstallerRoot, InstallDryRunPrintsPlanAndDiffsAndChangesNothing) {
   for (const auto& [p, n] : before) EXPECT_EQ(after.at(p).mtime_ns, n.mtime_ns) << p;
 }
 
+// Check mode of configuration management: --dry-run --json says whether a run would change.
+TEST_F(InstallerRoot, DryRunJsonReportsWhetherThePlanChanges) {
+  auto dry = install_args();
+  dry.push_back("--dry-run");
+  const auto before = test::snapshot(dir_.path());
+  const auto r1 = ctl(dry);
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  const auto j1 = nlohmann::json::parse(r1.out);
+  EXPECT_TRUE(j1["dry_run"].get<bool>());
+  EXPECT_TRUE(j1["changed"].get<bool>()) << r1.out;
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto r2 = ctl(dry);
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_FALSE(nlohmann::json::parse(r2.out)["changed"].get<bool>()) << r2.out;
+}
+
 TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
   const auto first = ctl(install_args());
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -213,6 +237,217 @@ TEST_F(InstallerRoot, FailedStepRollsBackToThePreviousTree) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["rolled_back"].get<bool>());
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+}
+
+// Two real cnmctl installs started together: the second waits for the first's lock, so the
+// tree is exactly what one install gives, the state lists each file once, and uninstall gives
+// back the original tree.
+TEST_F(InstallerRoot, ConcurrentInstallsSerialiseOnTheLock) {
+  test::write_file(config(), kUserConfig);
+  const auto original = test::snapshot(root());
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto reference = test::snapshot(root());
+  ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  ASSERT_EQ(test::tree_diff(original, test::snapshot(root())), "");
+
+  std::string cmd;
+  for (const auto& a : install_args()) cmd += " '" + a + "'";
+  cmd += " --root '" + root().string() + "'";
+  const auto out = dir_.path() / "out";
+  const auto r = test::run(
+      {"sh", "-c",
+       "\"$0\"" + cmd + " >'" + out.string() + "1' 2>&1 & p=$!; \"$0\"" + cmd + " >'" +
+           out.string() + "2' 2>&1; r2=$?; wait $p; echo $? $r2",
+       test::cnmctl()});
+  EXPECT_EQ(r.out, "0 0\n") << test::read_file(out.string() + "1")
+                            << test::read_file(out.string() + "2");
+  // One of them did the work, the other found nothing left to do.
+  const auto j1 = nlohmann::json::parse(test::read_file(out.string() + "1"));
+  const auto j2 = nlohmann::json::parse(test::read_file(out.string() + "2"));
+  EXPECT_NE(j1["changed"].get<bool>(), j2["changed"].get<bool>());
+  EXPECT_EQ(test::tree_diff(reference, test::snapshot(root())), "");
+  const auto state =
+      nlohmann::json::parse(test::read_file(root() / "var/lib/cnmkit/state.json"));
+  std::set<std::string> paths;
+  for (const auto& f : state["files"]) EXPECT_TRUE(paths.insert(f["path"]).second) << f;
+  ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "");
+}
+
+// A run that cannot get the lock within $CNMKIT_LOCK_TIMEOUT fails with exit 1, names the
+// lock and changes nothing. The holder is util-linux flock(1), a separate process.
+TEST_F(InstallerRoot, RunBlockedByAHeldLockFailsClearly) {
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto lock = root() / "var/lib/cnmkit/lock";
+  ASSERT_TRUE(std::filesystem::exists(lock));
+  const auto before = test::snapshot(dir_.path());
+  const auto ready = dir_.path() / "ready";
+  auto args = install_args();
+  args.insert(args.end(), {"--set", "network_config.dns_monitoring=true", "--root",
+                           root().string()});
+  std::string cmd = "CNMKIT_LOCK_TIMEOUT=1 \"$0\"";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  const auto r = test::run(
+      {"sh", "-c",
+       "flock '" + lock.string() + "' sh -c 'touch \"" + ready.string() +
+           "\"; sleep 3' & p=$!; while [ ! -e '" + ready.string() +
+           "' ]; do sleep 0.05; done; " + cmd + "; rc=$?; wait $p; exit $rc",
+       test::cnmctl()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("another cnmctl run holds " + lock.string()), std::string::npos) << r.err;
+  std::filesystem::remove(ready);
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+  // Once the holder is gone the same run goes through.
+  EXPECT_EQ(ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none",
+                 "--owner", me(), "--set", "network_config.dns_monitoring=true"})
+                .exit_code,
+            0);
+}
+
+// The probe never gets healthy (the injected failure) after every service step ran: the undo
+// steps run newest first while the new files are still in place, one of them fails and the
+// rest of the cleanup still happens; the reload runs once the old unit is back; the error
+// names the failed undo step. (systemctl answered by a recording runner: systemd is not PID 1
+// here.)
+TEST_F(InstallerRoot, RollbackUndoesServicesFirstInReverseAndFinishesDespiteErrors) {
+  test::write_file(config(), kUserConfig);
+  const auto before = test::snapshot(dir_.path());
+  const Layout layout = default_layout(root());
+  InstallRequest req;
+  req.manager = ServiceManager::Systemd;
+  req.agent.version = Version::parse("7.10.0");  // needs the probe started by cnmkit
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  const std::string probe = layout.probe_service + ".service";
+  const std::string agent = layout.agent_service + ".service";
+  std::vector<std::string> ran;
+  std::vector<bool> config_was_new;  // per command: the new config still in place?
+  const CommandRunner systemctl = [&](const std::vector<std::string>& argv, std::string* out) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    ran.push_back(cmd);
+    config_was_new.push_back(test::read_file(config()) != kUserConfig);
+    if (argv.size() > 1 && argv[1] == "cat") return argv[2] == agent ? 0 : 1;
+    if (argv.size() > 1 && (argv[1] == "is-enabled" || argv[1] == "is-active")) return 1;
+    if (cmd == "systemctl disable " + probe) {
+      *out = "injected";
+      return 1;
+    }
+    return 0;
+  };
+  const auto plan = plan_install(layout, req, systemctl);
+  ran.clear();
+  config_was_new.clear();
+  const auto r = apply_plan(layout, plan, systemctl, [] { return std::string("not healthy"); },
+                            [](int) {});
+  EXPECT_TRUE(r.rolled_back);
+  const std::vector<std::string> expected = {
+      "systemctl daemon-reload",         "systemctl enable " + probe,
+      "systemctl start " + probe,        "systemctl restart " + agent,
+      "systemctl restart " + agent,      "systemctl stop " + probe,
+      "systemctl disable " + probe,      "systemctl daemon-reload"};
+  EXPECT_EQ(ran, expected);
+  ASSERT_EQ(config_was_new.size(), expected.size());
+  for (std::size_t i = 0; i < 7; ++i) EXPECT_TRUE(config_was_new[i]) << ran[i];
+  EXPECT_FALSE(config_was_new[7]) << "the reload runs after the files are restored";
+  ASSERT_EQ(r.rollback_errors.size(), 1u);
+  EXPECT_NE(r.rollback_errors[0].find("systemctl disable " + probe), std::string::npos);
+  EXPECT_NE(r.error.find("not healthy"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("rollback: `systemctl disable"), std::string::npos) << r.error;
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+}
+
+// Folders the installer creates are 0755 even when the caller's umask is 077 (the service
+// manager and the dd-agent user must traverse them).
+TEST_F(InstallerRoot, CreatedFoldersAre0755UnderUmask077) {
+  std::string cmd = "umask 077; exec \"$0\"";
+  for (const auto& a : install_args()) cmd += " '" + a + "'";
+  cmd += " --root '" + root().string() + "'";
+  const auto r = test::run({"sh", "-c", cmd, test::cnmctl()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto state = nlohmann::json::parse(test::read_file(root() / "var/lib/cnmkit/state.json"));
+  ASSERT_GE(state["dirs"].size(), 5u);
+  for (const auto& d : state["dirs"]) {
+    struct stat st {};
+    ASSERT_EQ(::stat((root() / d.get<std::string>().substr(1)).c_str(), &st), 0) << d;
+    EXPECT_EQ(st.st_mode & 07777, 0755u) << d;
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat((root() / "etc/systemd/system").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+}
+
+// A symlinked system-probe.yaml (pointing out of the root) is refused with the link and its
+// target named; nothing is written, the link's target is untouched.
+TEST_F(InstallerRoot, SymlinkedConfigRefusedNamingTheLinkAndTarget) {
+  const auto outside = dir_.path() / "outside.yaml";
+  test::write_file(outside, kUserConfig);
+  std::filesystem::create_directories(config().parent_path());
+  std::filesystem::create_symlink(outside, config());
+  const auto before = test::snapshot(dir_.path());
+  for (const auto& args : {install_args(), std::vector<std::string>{"config", "enable", "--owner",
+                                                                    me()}}) {
+    const auto r = ctl(args);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find(config().string() + " is a symbolic link to '" + outside.string() + "'"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("Too many levels"), std::string::npos) << r.err;
+    EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+  }
+  EXPECT_EQ(test::read_file(outside), kUserConfig);
+}
+
+// SysV boot enablement: chkconfig where the host has it (RHEL, Amazon Linux AMI), update-rc.d
+// otherwise, each checked in its own rc folders. What runs here: the detection, the plans and
+// the rc-folder checks on real trees. What cannot: chkconfig itself (not packaged for Debian
+// 12), so the RHEL root carries an executable file at usr/sbin/chkconfig, which is all the
+// detection looks at; and `service`/update-rc.d act on the live host, not on --root, so the
+// commands are only planned (the runner answers `service ... status` as not running).
+TEST_F(InstallerRoot, SysvUsesChkconfigWhereItExistsElseUpdateRcD) {
+  const CommandRunner not_running = [](const std::vector<std::string>&, std::string*) {
+    return 3;
+  };
+  const auto plan_for = [&](const Layout& layout) {
+    Plan plan;
+    plan_services(plan, ServiceManager::Sysv, layout,
+                  query_services(ServiceManager::Sysv, layout, not_running), true, true);
+    return plan;
+  };
+  const Layout layout = default_layout(root());
+  const std::string probe = layout.probe_service;
+  test::write_file(root() / "etc/init.d" / probe, "#!/bin/sh\n");
+
+  // Debian: update-rc.d, enabled = an S link in /etc/rc2.d.
+  ASSERT_EQ(sysv_enabler(layout), SysvEnabler::UpdateRcD);
+  auto plan = plan_for(layout);
+  ASSERT_FALSE(plan.services.empty());
+  EXPECT_EQ(plan.services[0].argv, (std::vector<std::string>{"update-rc.d", probe, "defaults"}));
+  EXPECT_EQ(plan.rollback_services[0].argv,
+            (std::vector<std::string>{"update-rc.d", "-f", probe, "remove"}));
+  std::filesystem::create_directories(root() / "etc/rc2.d");
+  std::filesystem::create_symlink("../init.d/" + probe, root() / "etc/rc2.d" / ("S01" + probe));
+  EXPECT_TRUE(query_services(ServiceManager::Sysv, layout, not_running).enabled);
+  EXPECT_EQ(plan_for(layout).services[0].argv,
+            (std::vector<std::string>{"service", probe, "start"}));
+
+  // RHEL / Amazon Linux AMI: chkconfig, enabled = an S link in /etc/rc.d/rc3.d (the Debian
+  // rc2.d link does not count there).
+  test::write_file(root() / "usr/sbin/chkconfig", "#!/bin/sh\nexit 0\n");
+  std::filesystem::permissions(root() / "usr/sbin/chkconfig", std::filesystem::perms(0755));
+  ASSERT_EQ(sysv_enabler(layout), SysvEnabler::Chkconfig);
+  EXPECT_FALSE(query_services(ServiceManager::Sysv, layout, not_running).enabled);
+  plan = plan_for(layout);
+  EXPECT_EQ(plan.services[0].argv, (std::vector<std::string>{"chkconfig", "--add", probe}));
+  EXPECT_EQ(plan.rollback_services[0].argv,
+            (std::vector<std::string>{"chkconfig", "--del", probe}));
+  std::filesystem::create_directories(root() / "etc/rc.d/rc3.d");
+  std::filesystem::create_symlink("../init.d/" + probe,
+                                  root() / "etc/rc.d/rc3.d" / ("S95" + probe));
+  const auto now = query_services(ServiceManager::Sysv, layout, not_running);
+  EXPECT_TRUE(now.enabled);
+  const auto un = uninstall_services(ServiceManager::Sysv, layout, now);
+  ASSERT_EQ(un.size(), 1u);
+  EXPECT_EQ(un[0].argv, (std::vector<std::string>{"chkconfig", "--del", probe}));
 }
 
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
@@ -255,6 +490,60 @@ TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
     ASSERT_EQ(ctl(install_args()).exit_code, 0);
   }
   EXPECT_GE(ukilled, 4);
+}
+
+// Run 1 writes system-probe.yaml and is SIGKILLed before its daemon-reload and agent restart;
+// run 2 finds nothing to write but must still run them. systemd is not PID 1 on this machine,
+// so systemctl is answered by a recording runner (an agent unit present, the probe active);
+// the plan, the journal, the files and the apply are the real ones.
+TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
+  test::write_file(config(), kUserConfig);
+  const Layout layout = default_layout(root());
+  InstallRequest req;
+  req.manager = ServiceManager::Systemd;
+  req.agent.version = Version::parse("7.50.0");
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  std::vector<std::string> ran;
+  const CommandRunner systemctl = [&](const std::vector<std::string>& argv, std::string*) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    ran.push_back(cmd);
+    return 0;
+  };
+  const auto config_written = [&] {
+    return test::read_file(config()).find("enabled: true") != std::string::npos;
+  };
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const auto plan = plan_install(layout, req, systemctl);
+    apply_plan(layout, plan, systemctl, [] { return std::string(); },
+               [&](int) {
+                 if (config_written()) ::raise(SIGKILL);  // right after the config write
+               });
+    ::_exit(3);  // not reached: the hook kills before any service step
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  ASSERT_TRUE(config_written());
+
+  ran.clear();
+  const auto plan = plan_install(layout, req, systemctl);
+  ASSERT_TRUE(plan.changes());
+  ran.clear();
+  const auto r = apply_plan(layout, plan, systemctl, [] { return std::string(); }, [](int) {});
+  EXPECT_TRUE(r.resumed);
+  EXPECT_TRUE(r.changed);
+  EXPECT_EQ(r.error, "");
+  const auto has = [&](const std::string& c) {
+    return std::find(ran.begin(), ran.end(), c) != ran.end();
+  };
+  EXPECT_TRUE(has("systemctl daemon-reload"));
+  EXPECT_TRUE(has("systemctl restart " + layout.agent_service + ".service"));
+
+  // Done now: a third run has nothing to do.
+  EXPECT_FALSE(plan_install(layout, req, systemctl).changes());
 }
 
 }  // namespace
