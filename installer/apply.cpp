@@ -1,5 +1,7 @@
 #include "installer/apply.h"
 
+#include "common/process.h"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -116,40 +118,9 @@ std::vector<std::string> roll_back(const Layout& layout, const Plan& plan,
 }  // namespace
 
 int run_command(const std::vector<std::string>& argv, std::string* output) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(fds[1]);
-  std::string out;
-  if (rc == 0) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) != 0) {
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;
-      if (out.size() < 64 * 1024) out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fds[0]);
-  if (output) *output = out;
-  if (rc != 0) {
-    if (output) *output = "cannot run " + argv[0];
-    return 127;
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  const auto r = run_process(argv, 64 * 1024);
+  if (output) *output = r.spawn_error ? "cannot run " + argv[0] : r.output;
+  return r.spawn_error ? 127 : r.exit_code;
 }
 
 StepHook kill_hook_from_env() {
