@@ -65,7 +65,11 @@ AgentVersion detect_agent_version(const HostFs& fs, const Layout& layout,
     take(*given, "--agent-version");
     return a;
   }
-  if (const auto st = fs.read("/var/lib/dpkg/status", 64 * 1024 * 1024)) {
+  // dpkg keeps PACKAGE.list for every unpacked package: without it there is no agent to find,
+  // and the status database (often megabytes) need not be read at all.
+  const bool dpkg_has_agent = fs.exists("/var/lib/dpkg/info/datadog-agent.list");
+  if (const auto st =
+          dpkg_has_agent ? fs.read("/var/lib/dpkg/status", 64 * 1024 * 1024) : std::nullopt) {
     if ((a.version = agent_version_from_dpkg_status(st->text))) {
       a.source = "dpkg status of datadog-agent";
       return a;

@@ -99,8 +99,7 @@ std::vector<std::string> roll_back(const Layout& layout, const Plan& plan,
       }
     });
   }
-  for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it)
-    remove_empty_dir(layout.at(*it));
+  for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it) remove_empty_dir(layout.at(*it));
   if (reload) undo_service(ServiceStep{{"systemctl", "daemon-reload"}, ""});
   attempt("state records", [&] {
     if (fresh) {

@@ -132,6 +132,7 @@ TEST(HostChecks, DockerenvAloneOnABlockDeviceRootIsNotAContainer) {
 TEST(HostChecks, AgentVersionGatesFromDpkgManifestAndFlag) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64");
+  h.file("/var/lib/dpkg/info/datadog-agent.list", "/.\n");
   h.file("/var/lib/dpkg/status",
          "Package: bash\nStatus: install ok installed\nVersion: 5.2-2\n\n"
          "Package: datadog-agent\nStatus: install ok installed\nVersion: 1:7.20.2-1\n\n");
@@ -181,6 +182,7 @@ TEST(HostChecks, SixXAgentsUseTheLockstepGates) {
   const auto c = test::find_check(h.run(o), "agent.version");
   EXPECT_EQ(c.message.find("system_probe_config"), std::string::npos) << c.message;
   EXPECT_NE(c.message.find("under-reported"), std::string::npos) << c.message;
+  h.file("/var/lib/dpkg/info/datadog-agent.list", "/.\n");
   h.file("/var/lib/dpkg/status",
          "Package: datadog-agent\nStatus: hold ok installed\nVersion: 1:6.20.0-1\n");
   const auto held = test::find_check(h.run(), "agent.version");

@@ -48,6 +48,7 @@ TEST(AgentVersion, FlagWinsThenDpkgThenManifest) {
   EXPECT_FALSE(detect_agent_version(fs, layout, std::nullopt).version);
   test::write_file(d / "opt/datadog-agent/version-manifest.json", R"({"build_version":"7.40.0"})");
   EXPECT_EQ(detect_agent_version(fs, layout, std::nullopt).version->str(), "7.40.0");
+  test::write_file(d / "var/lib/dpkg/info/datadog-agent.list", "/.\n");
   test::write_file(d / "var/lib/dpkg/status",
                    "Package: datadog-agent\nStatus: install ok installed\nVersion: 1:7.45.0-1\n");
   EXPECT_EQ(detect_agent_version(fs, layout, std::nullopt).version->str(), "7.45.0");
