@@ -62,20 +62,17 @@ CheckResult apparmor(const HostFacts& f) {
   const auto profiles = f.fs.read("/sys/kernel/security/apparmor/profiles", 1024 * 1024);
   if (profiles) {
     // Lines are "NAME (MODE)".
-    std::size_t pos = 0;
-    const std::string& t = profiles->text;
-    while (pos < t.size()) {
-      auto nl = t.find('\n', pos);
-      if (nl == std::string::npos) nl = t.size();
-      const std::string line = t.substr(pos, nl - pos);
-      pos = nl + 1;
-      if (line.find("system-probe") != std::string::npos &&
-          line.find("(enforce)") != std::string::npos)
-        return warn("AppArmor enforces a profile on the probe: " + line,
-                    "allow bpf and perf_event in that profile, or set it to complain mode: "
-                    "aa-complain <profile>; on Kubernetes < 1.30 annotate "
-                    "container.apparmor.security.beta.kubernetes.io/system-probe: unconfined");
-    }
+    std::string confined;
+    for_each_line(profiles->text, [&](std::string_view line) {
+      if (confined.empty() && line.find("system-probe") != std::string_view::npos &&
+          line.find("(enforce)") != std::string_view::npos)
+        confined = std::string(line);
+    });
+    if (!confined.empty())
+      return warn("AppArmor enforces a profile on the probe: " + confined,
+                  "allow bpf and perf_event in that profile, or set it to complain mode: "
+                  "aa-complain <profile>; on Kubernetes < 1.30 annotate "
+                  "container.apparmor.security.beta.kubernetes.io/system-probe: unconfined");
   }
   return pass("AppArmor is enabled; no profile confines the probe");
 }

@@ -1,9 +1,8 @@
 #include "checks/host_facts.h"
 
-#include <mntent.h>
-#include <sys/utsname.h>
+#include "checks/mounts.h"
 
-#include <cstdio>
+#include <sys/utsname.h>
 
 namespace cnm {
 namespace {
@@ -48,17 +47,12 @@ void detect_arch(HostFacts& f) {
   if (f.arch.empty()) f.arch = "unknown";
 }
 
+// The last mount on "/" is the one in effect.
 std::string root_fstype(const HostFs& fs) {
   std::string type;
-  FILE* m = ::setmntent(fs.path("/proc/self/mounts").c_str(), "r");
-  if (!m) return type;
-  struct mntent ent {};
-  char buf[4096];
-  // The last mount on "/" is the one in effect.
-  while (::getmntent_r(m, &ent, buf, sizeof buf)) {
-    if (std::string_view(ent.mnt_dir) == "/") type = ent.mnt_type;
-  }
-  ::endmntent(m);
+  if (const auto ms = read_mounts(fs))
+    for (const auto& m : *ms)
+      if (m.dir == "/") type = m.type;
   return type;
 }
 

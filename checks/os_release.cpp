@@ -64,18 +64,9 @@ std::string KeyValueFile::get(const std::string& key) const {
 
 KeyValueFile parse_os_release(std::string_view text) {
   KeyValueFile out;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    auto nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  for_each_line(text, [&](std::string_view line) {
     line = trim(line);
-    if (line.empty() || line.front() == '#') {
-      if (nl == text.size()) break;
-      continue;
-    }
+    if (line.empty() || line.front() == '#') return;
     if (line.substr(0, 7) == "export ") line = trim(line.substr(7));
     std::size_t k = 0;
     while (k < line.size() && key_char(line[k], k == 0)) ++k;
@@ -86,8 +77,7 @@ KeyValueFile parse_os_release(std::string_view text) {
     } else {
       out.values[std::string(line.substr(0, k))] = std::move(value);
     }
-    if (nl == text.size()) break;
-  }
+  });
   return out;
 }
 

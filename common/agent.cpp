@@ -25,21 +25,18 @@ AgentGates agent_gates(const Version& v) {
 std::optional<Version> agent_version_from_dpkg_status(std::string_view status) {
   // Debian control format: paragraphs of "Field: value" separated by blank lines. Status is
   // "WANT ok STATE"; the package is there when STATE is "installed" (held or not).
-  bool is_agent = false, installed = false;
-  std::string version;
-  std::size_t pos = 0;
-  while (pos <= status.size()) {
-    auto nl = status.find('\n', pos);
-    if (nl == std::string_view::npos) nl = status.size();
-    std::string_view line = status.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  bool is_agent = false, installed = false, found = false;
+  std::string version, found_version;
+  for_each_line(status, [&](std::string_view line) {
+    if (found) return;
     if (trim(line).empty()) {
-      if (is_agent && installed) return Version::parse(version);
+      if (is_agent && installed) {
+        found = true;
+        found_version = version;
+      }
       is_agent = installed = false;
       version.clear();
-      if (nl == status.size()) break;
-      continue;
+      return;
     }
     if (line.rfind("Package:", 0) == 0) is_agent = trim(line.substr(8)) == "datadog-agent";
     if (line.rfind("Status:", 0) == 0) {
@@ -47,8 +44,8 @@ std::optional<Version> agent_version_from_dpkg_status(std::string_view status) {
       installed = st.size() > 13 && st.substr(st.size() - 13) == " ok installed";
     }
     if (line.rfind("Version:", 0) == 0) version = std::string(trim(line.substr(8)));
-    if (nl == status.size()) break;
-  }
+  });
+  if (found) return Version::parse(found_version);
   if (is_agent && installed) return Version::parse(version);
   return std::nullopt;
 }

@@ -39,6 +39,23 @@ class HostFs {
   bool live_;
 };
 
+// Calls fn(line) for every line of text, without its '\n' or a trailing '\r'. A final line
+// without '\n' counts; empty text is one empty line.
+template <typename Fn>
+void for_each_line(std::string_view text, Fn&& fn) {
+  std::size_t pos = 0;
+  for (;;) {
+    auto nl = text.find('\n', pos);
+    const bool last = nl == std::string_view::npos;
+    if (last) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    fn(line);
+    if (last) return;
+    pos = nl + 1;
+  }
+}
+
 // First line of s without trailing whitespace.
 std::string first_line(std::string_view s);
 std::string_view trim(std::string_view s);

@@ -255,7 +255,8 @@ TEST(HostChecks, BtfMissingFindsHeadersOrSaysHowToGetThem) {
 
 TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
   EXPECT_EQ(btf_string_section(""), "");
-  EXPECT_EQ(btf_string_section(std::string(100, 'x')), "");
+  const std::string junk(100, 'x');
+  EXPECT_EQ(btf_string_section(junk), "");
   auto blob = fake_btf({"a"});
   blob.resize(blob.size() - 1);  // string section runs past the end
   EXPECT_EQ(btf_string_section(blob), "");
