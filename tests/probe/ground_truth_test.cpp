@@ -3,18 +3,22 @@
 // connection must be reported by both its sockets, with exactly the bytes this test moved,
 // the right direction, pid, comm and network namespace.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "tests/probe/net_env.h"
 #include "tests/probe/probe_daemon.h"
+#include "tests/probe/tcp_segments.h"
 
 namespace cnm::test {
 namespace {
 
-using Key = std::tuple<std::string, int, std::string, int>;  // laddr, lport, raddr, rport
+using Key = ConnKey;  // laddr, lport, raddr, rport
 
 std::string self_comm() {
   auto c = read_file("/proc/self/comm");
@@ -32,11 +36,11 @@ void expect_reported(const ProbeDaemon& d, const std::vector<Exchange>& xs,
     want_server[{x.server_addr, x.server_port, x.client_addr, x.client_port}] = &x;
   }
   std::map<Key, nlohmann::json> seen;
+  // Done when every socket's record is its closed one (until then more deltas may come).
   auto count_mine = [&](const nlohmann::json& all) {
-    for (const auto& c : all) {
-      Key k{c["laddr"], c["lport"], c["raddr"], c["rport"]};
-      if (want_client.contains(k) || want_server.contains(k)) seen[k] = c;
-    }
+    seen.clear();
+    for (const auto& [k, c] : totals_by_tuple(all))
+      if ((want_client.contains(k) || want_server.contains(k)) && c["closed"] == true) seen[k] = c;
     return seen.size() == 2 * xs.size();
   };
   gather_connections(d, client_id, count_mine);
@@ -118,6 +122,78 @@ TEST(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
   const auto xs = run_exchanges(spec);
   ASSERT_EQ(xs.front().client_addr, net.addr_a);
   expect_reported(d, xs, net.inode_a, net.inode_b, "gt-veth");
+}
+
+// Packets and RTT come from the kernel's own tcp_sock counters, the ones tcp_info shows. An
+// abortive close (SO_LINGER 0) moves the client socket to CLOSE before its RST goes out and
+// before the counters are reset, so what the probe reads at close is exactly what tcp_info
+// said just before; the server's socket then receives that RST, its one more segment in.
+TEST(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
+  ProbeDaemon d;
+  auto spec = make_spec(4, "127.0.0.1", 50);
+  spec.keep_open = true;
+  spec.c2s = [](int i) { return 1 + 4099 * i; };  // 1 byte to ~200 KB: a spread of segments
+  spec.s2c = [](int i) { return 7 + 2011 * i; };
+  auto xs = run_exchanges(spec);
+  // Every byte acknowledged at both ends: nothing is in flight while tcp_info is read.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto settled = [&] {
+    for (const auto& x : xs)
+      if (get_tcp_info(x.client_fd).tcpi_unacked || get_tcp_info(x.server_fd).tcpi_unacked)
+        return false;
+    return true;
+  };
+  while (!settled() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(settled());
+  std::map<std::uint16_t, tcp_info> client_info, server_info;  // by client port
+  std::map<std::uint16_t, TcpSegments> client_segs, server_segs;
+  for (auto& x : xs) {
+    client_info[x.client_port] = get_tcp_info(x.client_fd);
+    server_info[x.client_port] = get_tcp_info(x.server_fd);
+    client_segs[x.client_port] = get_tcp_segments(x.client_fd);
+    server_segs[x.client_port] = get_tcp_segments(x.server_fd);
+    const linger lg{1, 0};
+    ASSERT_EQ(::setsockopt(x.client_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+  }
+  close_all(xs);
+
+  std::map<std::uint16_t, nlohmann::json> client_side, server_side;
+  gather_connections(d, "pkts", [&](const nlohmann::json& all) {
+    const auto totals = totals_by_tuple(all);
+    for (const auto& x : xs) {
+      const auto c = totals.find({x.client_addr, x.client_port, x.server_addr, x.server_port});
+      if (c != totals.end() && c->second["closed"] == true) client_side[x.client_port] = c->second;
+      const auto s = totals.find({x.server_addr, x.server_port, x.client_addr, x.client_port});
+      if (s != totals.end() && s->second["closed"] == true) server_side[x.client_port] = s->second;
+    }
+    return client_side.size() == xs.size() && server_side.size() == xs.size();
+  });
+  ASSERT_EQ(client_side.size(), xs.size()) << d.get("/debug/stats").body;
+  ASSERT_EQ(server_side.size(), xs.size()) << d.get("/debug/stats").body;
+  std::uint64_t segments = 0;
+  for (const auto& x : xs) {
+    const auto& ci = client_info[x.client_port];
+    const auto& si = server_info[x.client_port];
+    const auto& cs = client_segs[x.client_port];
+    const auto& ss = server_segs[x.client_port];
+    const auto& c = client_side[x.client_port];
+    const auto& s = server_side[x.client_port];
+    SCOPED_TRACE("client port " + std::to_string(x.client_port));
+    EXPECT_EQ(c["packets_sent"], cs.out) << c.dump();
+    EXPECT_EQ(c["packets_received"], cs.in) << c.dump();
+    EXPECT_EQ(c["rtt_us"], ci.tcpi_rtt) << c.dump();
+    EXPECT_EQ(c["rttvar_us"], ci.tcpi_rttvar) << c.dump();
+    EXPECT_EQ(c["retransmits"], ci.tcpi_total_retrans) << c.dump();
+    EXPECT_EQ(s["packets_sent"], ss.out) << s.dump();
+    EXPECT_EQ(s["packets_received"], ss.in + 1) << "the RST " << s.dump();
+    EXPECT_EQ(s["rtt_us"], si.tcpi_rtt) << s.dump();
+    EXPECT_EQ(s["rttvar_us"], si.tcpi_rttvar) << s.dump();
+    EXPECT_GT(c["rtt_us"].get<std::uint32_t>(), 0u);
+    segments += cs.out;
+  }
+  EXPECT_GT(segments, 2 * xs.size())
+      << "the exchanges moved almost nothing: the test proves little";
 }
 
 TEST(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesTheSchema) {

@@ -112,6 +112,22 @@ nlohmann::json gather_connections(const ProbeDaemon& d, const std::string& clien
   }
 }
 
+std::map<ConnKey, nlohmann::json> totals_by_tuple(const nlohmann::json& records) {
+  static constexpr const char* kCounters[] = {"bytes_sent", "bytes_received", "packets_sent",
+                                              "packets_received", "retransmits"};
+  std::map<ConnKey, nlohmann::json> out;
+  for (const auto& r : records) {
+    ConnKey k{r["laddr"], r["lport"], r["raddr"], r["rport"]};
+    auto [it, fresh] = out.try_emplace(k, r);
+    if (fresh) continue;
+    nlohmann::json merged = r;
+    for (const char* c : kCounters)
+      merged[c] = it->second[c].get<std::uint64_t>() + r[c].get<std::uint64_t>();
+    it->second = std::move(merged);
+  }
+  return out;
+}
+
 std::string schema_errors(const nlohmann::json& doc) {
   TempDir dir;
   write_file(dir / "doc.json", doc.dump());

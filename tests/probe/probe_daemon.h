@@ -6,8 +6,10 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/support/test_support.h"
@@ -53,6 +55,12 @@ class ProbeDaemon {
 nlohmann::json gather_connections(const ProbeDaemon& d, const std::string& client,
                                   const std::function<bool(const nlohmann::json&)>& done,
                                   int timeout_s = 20);
+
+// What a client makes of the replies, per connection (laddr, lport, raddr, rport): counters
+// summed over its records (open connections come as deltas since the client's last call, so a
+// connection first seen open and then closed comes twice), other fields from the newest one.
+using ConnKey = std::tuple<std::string, int, std::string, int>;
+std::map<ConnKey, nlohmann::json> totals_by_tuple(const nlohmann::json& records);
 
 // Validates a JSON document against probe/connections.schema.json with python3-jsonschema;
 // returns the validator's message, empty when valid.

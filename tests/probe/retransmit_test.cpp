@@ -60,15 +60,13 @@ TEST(ProbeRetransmits, EqualTheKernelsTcpInfoTotals) {
 
   std::map<std::uint16_t, nlohmann::json> client_side, server_side;
   gather_connections(d, "rt", [&](const nlohmann::json& all) {
-    for (const auto& c : all) {
-      for (const auto& x : xs) {
-        if (c["laddr"] == x.client_addr && c["lport"] == x.client_port &&
-            c["rport"] == x.server_port)
-          client_side[x.client_port] = c;
-        if (c["laddr"] == x.server_addr && c["rport"] == x.client_port &&
-            c["lport"] == x.server_port)
-          server_side[x.client_port] = c;
-      }
+    // Totals, and only once closed: a socket still closing is reported open first.
+    const auto totals = totals_by_tuple(all);
+    for (const auto& x : xs) {
+      const auto c = totals.find({x.client_addr, x.client_port, x.server_addr, x.server_port});
+      if (c != totals.end() && c->second["closed"] == true) client_side[x.client_port] = c->second;
+      const auto s = totals.find({x.server_addr, x.server_port, x.client_addr, x.client_port});
+      if (s != totals.end() && s->second["closed"] == true) server_side[x.client_port] = s->second;
     }
     return client_side.size() == xs.size() && server_side.size() == xs.size();
   });
