@@ -26,7 +26,7 @@ struct cnm_conn {
   __u8 pad0;
   __u32 pid;
   __u32 netns;
-  __u32 pad;
+  __u32 refreshed;  // (bpf_ktime_get_ns() >> 20) when tcp_sock counters were last read
   __u64 cgroup_id;
   __u64 sk;        // kernel address, with start_ns the connection's identity
   __u64 start_ns;  // bpf_ktime_get_ns() when first seen
