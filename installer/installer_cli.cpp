@@ -131,16 +131,26 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
       std::string out;
       run_command({"systemctl", "daemon-reload"}, &out);
     }
+    nlohmann::json saved = nlohmann::json::array();
+    for (const auto& s : r.saved) {
+      actions.push_back(
+          {{"type", "file"}, {"path", s.path}, {"action", "save"}, {"saved_as", s.saved_as}});
+      saved.push_back({{"path", s.path}, {"saved_as", s.saved_as}});
+    }
     for (const auto& p : r.restored)
       actions.push_back({{"type", "file"}, {"path", p}, {"action", "restore"}});
     for (const auto& p : r.removed)
       actions.push_back({{"type", "file"}, {"path", p}, {"action", "remove"}});
     if (a.json) {
-      std::cout << nlohmann::json(
-                       {{"changed", r.changed || actions.size() > 0}, {"actions", actions}})
-                       .dump(2)
+      std::cout << nlohmann::json({{"changed", r.changed || actions.size() > 0},
+                                   {"actions", actions},
+                                   {"saved", saved}})
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
+      for (const auto& s : r.saved)
+        std::cout << "save " << s.path << " as " << s.saved_as
+                  << " (edited after cnmkit wrote it)\n";
       for (const auto& p : r.restored) std::cout << "restore " << p << "\n";
       for (const auto& p : r.removed) std::cout << "remove " << p << "\n";
       std::cout << (r.changed ? "uninstalled\n" : "nothing installed by cnmkit\n");
