@@ -762,5 +762,22 @@ TEST_F(InstallerRoot, RolledBackRunRestoresTheRecordsOfWhatCnmkitWrote) {
   EXPECT_EQ(test::read_file(config()), kUserConfig);
 }
 
+// Uninstall's last step restarts the agent where one exists (the real runs are in the
+// nspawn and SysV host tests); without an agent, or with manager none, nothing is restarted.
+TEST_F(InstallerRoot, UninstallRestartsTheAgentOnlyWhenOneExists) {
+  const Layout layout = default_layout(root());
+  ServiceState with_agent;
+  with_agent.agent_present = true;
+  const auto sd = agent_restart_after_uninstall(ServiceManager::Systemd, layout, with_agent);
+  ASSERT_EQ(sd.size(), 1u);
+  EXPECT_EQ(sd[0].argv,
+            (std::vector<std::string>{"systemctl", "restart", "datadog-agent.service"}));
+  const auto sv = agent_restart_after_uninstall(ServiceManager::Sysv, layout, with_agent);
+  ASSERT_EQ(sv.size(), 1u);
+  EXPECT_EQ(sv[0].argv, (std::vector<std::string>{"service", "datadog-agent", "restart"}));
+  EXPECT_TRUE(agent_restart_after_uninstall(ServiceManager::None, layout, with_agent).empty());
+  EXPECT_TRUE(agent_restart_after_uninstall(ServiceManager::Sysv, layout, ServiceState{}).empty());
+}
+
 }  // namespace
 }  // namespace cnm

@@ -4,7 +4,8 @@
 // with --service-manager auto must pick sysv and drive the real `service`, update-rc.d,
 // start-stop-daemon and /lib/lsb/init-functions; the real cnm-probe loads its eBPF programs and
 // answers /health; a second run changes nothing; uninstall stops the daemon and removes its
-// links and init script. A stand-in agent init script must be restarted by install.
+// links and init script, then restarts the agent. A stand-in agent init script (counting its
+// starts) shows each restart: by install, by a rollback, by uninstall, none by a no-op rerun.
 // Needs root (overlay mount, namespaces, BPF): without it the test fails, it never skips.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -162,6 +163,17 @@ TEST(SysvHost, PackageInstallStartsTheProbeWithServiceAndUpdateRcD) {
   EXPECT_EQ(trimmed(test::read_file(results / "uninstall.rc")), "0")
       << test::read_file(results / "uninstall.json");
   EXPECT_EQ(trimmed(test::read_file(results / "after-uninstall-pid.txt")), "gone") << log;
+  // ... then restarted the agent (after the files went), which runs again.
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-starts-3.txt")), "5") << log;
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-after-uninstall.rc")), "0") << log;
+  const auto un = json_file(results / "uninstall.json");
+  ASSERT_TRUE(un.is_object()) << log;
+  ASSERT_FALSE(un["actions"].empty()) << un.dump(2);
+  const auto& last = un["actions"].back();
+  EXPECT_EQ(last.value("command", nlohmann::json()),
+            nlohmann::json({"service", "datadog-agent", "restart"}))
+      << un.dump(2);
+  EXPECT_EQ(last.value("exit", -1), 0) << un.dump(2);
   const auto rc_after = test::read_file(results / "after-uninstall-rc.txt");
   EXPECT_EQ(rc_after.find("datadog-agent-sysprobe"), std::string::npos) << rc_after;
   EXPECT_NE(rc_after.find("rc2.d"), std::string::npos) << rc_after;  // the listing ran

@@ -52,6 +52,8 @@ cnmctl install --json >/results/install2.json; echo $? >/results/install2.rc
 cat /var/lib/standin-agent-starts >/results/agent-starts-2.txt
 pid=$(cat $pidfile)
 cnmctl uninstall --json >/results/uninstall.json; echo $? >/results/uninstall.rc
+cat /var/lib/standin-agent-starts >/results/agent-starts-3.txt
+service datadog-agent status; echo $? >/results/agent-after-uninstall.rc
 # Gone, not a zombie: PID 1 (enter.sh) reaps it.
 if [ -n "$pid" ] && [ -e /proc/$pid ]; then cat /proc/$pid/status; echo alive; else echo gone; fi \
   >/results/after-uninstall-pid.txt
