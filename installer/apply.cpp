@@ -16,6 +16,7 @@
 
 #include "common/atomic_file.h"
 #include "installer/install_state.h"
+#include "installer/sha256.h"
 
 extern char** environ;
 
@@ -53,6 +54,51 @@ bool is_daemon_reload(const ServiceStep& s) {
   return s.argv == std::vector<std::string>{"systemctl", "daemon-reload"};
 }
 
+// Whether the content cnmkit is about to write over `f.before` carries someone else's edit.
+// Only an in-place edit (the config) carries anything: a whole new file keeps nothing of the
+// old one. Content that is what cnmkit last wrote, or still the original, is no edit. A record
+// without a hash (state from before hashes were recorded) cannot tell an edit from cnmkit's
+// own change: it assumes an edit.
+bool carries_edit(const InstallState& st, const FileRecord& rec, const FileAction& f) {
+  if (!f.edits_in_place || !f.before) return false;
+  if (rec.carries_edit) return true;
+  if (rec.sha256 && sha256_hex(*f.before) == *rec.sha256) return false;
+  if (rec.existed) {
+    const auto original = read_whole(st.backup_path(rec.path));
+    if (original && *original == *f.before) return false;
+  }
+  return true;
+}
+
+// Whether uninstall would lose `current` by restoring `original` (nullopt: removing the file).
+bool holds_foreign_content(const FileRecord& rec, const std::string& current,
+                           const std::optional<std::string>& original) {
+  if (original && current == *original) return false;  // restoring changes nothing
+  if (!rec.sha256) return true;                        // unknown what cnmkit wrote: keep a copy
+  return rec.carries_edit || sha256_hex(current) != *rec.sha256;
+}
+
+// Copies `content` to <host_path>.cnmkit-save, or .cnmkit-save.N when that name holds
+// something else (an earlier save is never replaced); a name already holding exactly this
+// content (an interrupted uninstall) is reused. Returns the host path used.
+std::string save_copy(const Layout& layout, const std::string& host_path,
+                      const std::string& content, mode_t mode, std::optional<FileOwner> owner) {
+  for (int i = 0;; ++i) {
+    const std::string name =
+        host_path + ".cnmkit-save" + (i == 0 ? std::string() : "." + std::to_string(i));
+    std::optional<std::string> there;
+    try {
+      there = read_whole(layout.at(name));
+    } catch (const std::exception&) {
+      continue;  // not a regular file: try the next name
+    }
+    if (there && *there == content) return name;
+    if (there) continue;
+    atomic_write(layout.at(name), content, mode, owner);
+    return name;
+  }
+}
+
 // Undoes a failed run: the service steps it started, newest first, while the files they use are
 // still there (stop the probe before its binary goes); then the files and folders, newest
 // first; then the records. Every step is tried on its own and the cleanup always finishes;
@@ -62,6 +108,7 @@ std::vector<std::string> roll_back(const Layout& layout, const Plan& plan,
                                    const std::vector<const FileAction*>& written,
                                    const std::vector<std::string>& made_dirs, InstallState& st,
                                    bool fresh, std::size_t files0, std::size_t dirs0,
+                                   const std::vector<FileRecord>& records0,
                                    const CommandRunner& run) {
   std::vector<std::string> errors;
   const auto attempt = [&](const std::string& what, const std::function<void()>& fn) {
@@ -107,6 +154,11 @@ std::vector<std::string> roll_back(const Layout& layout, const Plan& plan,
       st.remove_all();
       for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) remove_empty_dir(layout.at(*it));
     } else {
+      // Files restored to their content before the run: so are the records of what cnmkit
+      // wrote there (records added by this run go with truncate).
+      for (const FileAction* f : written)
+        for (const auto& old : records0)
+          if (old.path == f->host_path) st.set_written(old.path, old.sha256, old.carries_edit);
       st.truncate(files0, dirs0);
       st.end();
     }
@@ -136,6 +188,13 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
   ApplyResult r;
   InstallState st(layout);
   r.resumed = st.journal_present();
+  // A record from before hashes were recorded, of a file cnmkit replaces whole and that holds
+  // exactly what this plan wants: that content is cnmkit's, record its hash.
+  for (const auto& f : plan.files) {
+    if (f.changes() || f.edits_in_place) continue;
+    const FileRecord* rec = st.find(f.host_path);
+    if (rec && !rec->sha256) st.set_written(f.host_path, sha256_hex(f.after), false);
+  }
   if (!plan.changes()) {
     if (r.resumed) st.end();  // an interrupted run that had done everything but say so
     return r;
@@ -148,13 +207,20 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
   boundary();
   const std::size_t files0 = fresh ? 0 : st.files().size();
   const std::size_t dirs0 = fresh ? 0 : st.dirs().size();
+  const std::vector<FileRecord> records0 = st.files();
   std::vector<const FileAction*> written;
   std::vector<std::string> made_dirs;
   std::size_t services_started = 0;
   try {
     for (const auto& f : plan.files) {
       if (!f.changes()) continue;
-      if (st.record_file(f.host_path)) boundary();
+      // What cnmkit writes is recorded before the write: a run killed in between leaves a
+      // file that differs from its record, which uninstall then keeps a copy of (safe side).
+      const auto sha = sha256_hex(f.after);
+      if (st.record_file(f.host_path, sha))
+        boundary();
+      else
+        st.set_written(f.host_path, sha, carries_edit(st, *st.find(f.host_path), f));
       const auto dirs =
           st.record_missing_dirs(std::filesystem::path(f.host_path).parent_path().string());
       for (const auto& d : dirs) {
@@ -184,7 +250,7 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
   } catch (const std::exception& e) {
     r.error = e.what();
     r.rollback_errors = roll_back(layout, plan, services_started, written, made_dirs, st, fresh,
-                                  files0, dirs0, run);
+                                  files0, dirs0, records0, run);
     for (const auto& err : r.rollback_errors) r.error += "; rollback: " + err;
     r.rolled_back = true;
     return r;
@@ -201,15 +267,30 @@ UninstallResult uninstall(const Layout& layout, const StepHook& hook) {
   InstallState st(layout);
   int step = 0;
   const auto& files = st.files();
+  const bool as_root = ::geteuid() == 0;
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     const auto target = layout.at(it->path);
+    std::optional<std::string> original;
     if (it->existed) {
-      const auto original = read_whole(st.backup_path(it->path));
+      original = read_whole(st.backup_path(it->path));
       if (!original)
         throw std::runtime_error("backup of " + it->path + " is missing under " +
                                  layout.at(layout.state_dir).string() +
                                  "; nothing restored for it");
-      const bool as_root = ::geteuid() == 0;
+    }
+    // An operator's edit since cnmkit wrote the file is copied aside before it goes.
+    mode_t mode = 0;
+    std::optional<std::string> current;
+    try {
+      current = read_whole(target, &mode);
+    } catch (const std::exception&) {
+      // not a regular file (or unreadable): nothing to copy; restored or removed as before
+    }
+    if (current && holds_foreign_content(*it, *current, original))
+      r.saved.push_back(
+          {it->path, save_copy(layout, it->path, *current, mode,
+                               as_root ? owner_of(target) : std::optional<FileOwner>())});
+    if (original) {
       atomic_write(target, *original, it->mode,
                    as_root ? std::optional<FileOwner>(FileOwner{it->uid, it->gid}) : std::nullopt);
       r.restored.push_back(it->path);

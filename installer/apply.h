@@ -34,11 +34,18 @@ using HealthCheck = std::function<std::string()>;
 ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunner& run,
                        const HealthCheck& health, const StepHook& hook);
 
+struct SavedFile {
+  std::string path, saved_as;  // host paths
+};
 struct UninstallResult {
   bool changed = false;
   std::vector<std::string> restored, removed;
+  std::vector<SavedFile> saved;  // edited after cnmkit wrote them: kept before restore/remove
 };
 // Restores every backed-up file, removes every file and folder cnmkit created, then its state.
+// A file whose content is not what cnmkit last wrote (an operator edited it after install) is
+// first copied to <path>.cnmkit-save (or .cnmkit-save.N when that name holds something else),
+// same mode and owner, so no edit is lost.
 UninstallResult uninstall(const Layout& layout, const StepHook& hook);
 
 // The hook honouring $CNMKIT_KILL_AFTER_STEP=N (SIGKILL after step N); a no-op when unset.

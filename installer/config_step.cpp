@@ -27,6 +27,7 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
     text = *a.before;
     a.mode = a.before_mode;  // the operator's mode stays
     a.reason = "edit";
+    a.edits_in_place = true;
   } else {
     a.mode = 0640;
     a.owner = req.owner ? *req.owner : config_owner(layout);

@@ -20,6 +20,9 @@ struct FileAction {
   mode_t mode = 0644;                 // wanted permission bits
   std::optional<FileOwner> owner;     // wanted owner when the file is created
   std::string reason;                 // why, for the plan
+  // `after` is `before` with some lines changed (the config), not a whole new file: an
+  // operator's edit in `before` is carried into what cnmkit writes.
+  bool edits_in_place = false;
 
   bool changes() const { return !before || *before != after || before_mode != mode; }
   const char* verb() const { return !before ? "create" : changes() ? "update" : "keep"; }

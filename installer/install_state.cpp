@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include "common/atomic_file.h"
 #include "installer/file_action.h"
@@ -62,7 +62,8 @@ RunLock::RunLock(const Layout& layout, std::chrono::milliseconds wait) : layout_
     }
     // The holder may have been an uninstall that removed the file we locked: only the lock
     // on the file that is still at the path counts.
-    struct stat held {}, now {};
+    struct stat held {
+    }, now{};
     if (::fstat(fd_, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
         held.st_dev == now.st_dev)
       return;
@@ -116,6 +117,9 @@ InstallState::InstallState(const Layout& layout) : layout_(layout) {
     r.mode = f.at("mode").get<mode_t>();
     r.uid = f.at("uid").get<uid_t>();
     r.gid = f.at("gid").get<gid_t>();
+    // Absent in a state.json written before hashes were recorded: unknown.
+    if (f.contains("sha256") && f["sha256"].is_string()) r.sha256 = f["sha256"].get<std::string>();
+    r.carries_edit = f.value("carries_edit", false);
     files_.push_back(r);
   }
   for (const auto& d : j["dirs"]) dirs_.push_back(d.get<std::string>());
@@ -131,12 +135,12 @@ const FileRecord* InstallState::find(const std::string& host_path) const {
 
 void InstallState::save() const {
   nlohmann::json j = {{"files", nlohmann::json::array()}, {"dirs", dirs_}};
-  for (const auto& f : files_)
-    j["files"].push_back({{"path", f.path},
-                          {"existed", f.existed},
-                          {"mode", f.mode},
-                          {"uid", f.uid},
-                          {"gid", f.gid}});
+  for (const auto& f : files_) {
+    nlohmann::json e = {{"path", f.path}, {"existed", f.existed}, {"mode", f.mode},
+                        {"uid", f.uid},   {"gid", f.gid},         {"carries_edit", f.carries_edit}};
+    if (f.sha256) e["sha256"] = *f.sha256;
+    j["files"].push_back(std::move(e));
+  }
   atomic_write(state_file(layout_), j.dump(2) + "\n", 0600);
 }
 
@@ -156,10 +160,11 @@ std::filesystem::path InstallState::backup_path(const std::string& host_path) co
   return layout_.at(layout_.state_dir) / "backup" / rel;
 }
 
-bool InstallState::record_file(const std::string& host_path) {
+bool InstallState::record_file(const std::string& host_path, const std::string& sha256) {
   if (find(host_path)) return false;
   FileRecord r;
   r.path = host_path;
+  r.sha256 = sha256;
   const auto target = layout_.at(host_path);
   mode_t mode = 0;
   if (const auto original = read_whole(target, &mode)) {
@@ -177,6 +182,18 @@ bool InstallState::record_file(const std::string& host_path) {
   files_.push_back(r);
   save();
   return true;
+}
+
+void InstallState::set_written(const std::string& host_path, std::optional<std::string> sha256,
+                               bool carries_edit) {
+  for (auto& f : files_) {
+    if (f.path != host_path) continue;
+    if (f.sha256 == sha256 && f.carries_edit == carries_edit) return;
+    f.sha256 = std::move(sha256);
+    f.carries_edit = carries_edit;
+    save();
+    return;
+  }
 }
 
 std::vector<std::string> InstallState::record_missing_dirs(const std::string& host_dir) {

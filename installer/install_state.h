@@ -1,8 +1,9 @@
 // What cnmkit changed on a host, kept under the layout's state_dir so any later run can finish
 // or undo it:
-//   state.json   every file cnmkit wrote (with whether it existed before and its old mode and
-//                owner) and every folder it created. An entry is saved BEFORE the change it
-//                describes, and never replaced, so the backup is always the pre-cnmkit file.
+//   state.json   every file cnmkit wrote (with whether it existed before, its old mode and
+//                owner, and the sha256 of what cnmkit last wrote there) and every folder it
+//                created. An entry is saved BEFORE the change it describes, and never
+//                replaced, so the backup is always the pre-cnmkit file.
 //   backup/...   the original content of each file cnmkit replaced (mirrors host paths).
 //   journal.json present while a run is in progress; a run that finds it resumes (the plan is
 //                recomputed from the host, so re-applying converges) and says so.
@@ -25,6 +26,12 @@ struct FileRecord {
   mode_t mode = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  // sha256 of the content cnmkit last wrote (recorded just before the write). nullopt in a
+  // state.json from before hashes were recorded: what cnmkit wrote is then unknown.
+  std::optional<std::string> sha256;
+  // An operator's edit was found in the file when cnmkit next edited it in place (the config):
+  // the content is no longer all cnmkit's, even when it matches sha256.
+  bool carries_edit = false;
 };
 
 // Creates a folder (if missing) with mode 0755 whatever the umask.
@@ -66,9 +73,14 @@ class InstallState {
   void begin(const std::string& what);
   void end();  // removes the journal
 
-  // Before cnmkit first writes host_path: back up the original (if any) and record it.
-  // Returns false when already recorded (an earlier run or an interrupted one did it).
-  bool record_file(const std::string& host_path);
+  // Before cnmkit first writes host_path: back up the original (if any) and record it, with
+  // the sha256 of what it is about to write. Returns false when already recorded (an earlier
+  // run or an interrupted one did it).
+  bool record_file(const std::string& host_path, const std::string& sha256);
+  // Before cnmkit rewrites a recorded file: what it is about to write (or, in a rollback, the
+  // values the record had before the run).
+  void set_written(const std::string& host_path, std::optional<std::string> sha256,
+                   bool carries_edit);
   // Before cnmkit creates a folder (and its missing parents): record them. Returns the
   // folders to create, outermost first.
   std::vector<std::string> record_missing_dirs(const std::string& host_dir);

@@ -32,6 +32,12 @@ int fail(const Args& a, const std::string& what, int code) {
   return code;
 }
 
+std::string join_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
 ConfigRequest config_request(const Args& a, const Layout& layout) {
   ConfigRequest c;
   for (const auto& s : a.sets) c.sets.push_back(parse_set(s));
@@ -121,28 +127,54 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
     if (std::filesystem::exists(layout.at(layout.state_dir), ec))
       lock.emplace(layout, lock_wait_from_env());
     nlohmann::json actions = nlohmann::json::array();
-    for (const auto& s : uninstall_services(m, layout, query_services(m, layout, run_command))) {
+    std::vector<std::string> failed;  // service steps that did not exit 0 (reported, not fatal)
+    const auto run_step = [&](const ServiceStep& s) {
       std::string out;
       const int rc = run_command(s.argv, &out);
-      actions.push_back({{"type", "service"}, {"command", s.argv}, {"exit", rc}});
-    }
+      actions.push_back(
+          {{"type", "service"}, {"command", s.argv}, {"exit", rc}, {"reason", s.reason}});
+      if (rc != 0) {
+        failed.push_back("`" + join_words(s.argv) + "` exit " + std::to_string(rc) + ": " + out);
+      }
+    };
+    const auto now = query_services(m, layout, run_command);
+    const auto stops = uninstall_services(m, layout, now);
+    for (const auto& s : stops) run_step(s);
     const auto r = uninstall(layout, kill_hook_from_env());
-    if (r.changed && m == ServiceManager::Systemd) {
-      std::string out;
-      run_command({"systemctl", "daemon-reload"}, &out);
+    std::vector<ServiceStep> after;
+    if (r.changed && m == ServiceManager::Systemd)
+      after.push_back({{"systemctl", "daemon-reload"}, "forget the removed unit"});
+    // Only when this run changed something: an agent on a host cnmkit never touched stays up.
+    if (r.changed || !stops.empty())
+      for (auto& s : agent_restart_after_uninstall(m, layout, now)) after.push_back(std::move(s));
+    nlohmann::json saved = nlohmann::json::array();
+    for (const auto& s : r.saved) {
+      actions.push_back(
+          {{"type", "file"}, {"path", s.path}, {"action", "save"}, {"saved_as", s.saved_as}});
+      saved.push_back({{"path", s.path}, {"saved_as", s.saved_as}});
     }
     for (const auto& p : r.restored)
       actions.push_back({{"type", "file"}, {"path", p}, {"action", "restore"}});
     for (const auto& p : r.removed)
       actions.push_back({{"type", "file"}, {"path", p}, {"action", "remove"}});
+    for (const auto& s : after) run_step(s);  // files restored first: the agent reads them
+    for (const auto& f : failed) std::cerr << "cnmctl: uninstall: " << f << "\n";
     if (a.json) {
-      std::cout << nlohmann::json(
-                       {{"changed", r.changed || actions.size() > 0}, {"actions", actions}})
-                       .dump(2)
+      std::cout << nlohmann::json({{"changed", r.changed || actions.size() > 0},
+                                   {"actions", actions},
+                                   {"saved", saved}})
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
+      for (const auto& s : r.saved)
+        std::cout << "save " << s.path << " as " << s.saved_as
+                  << " (edited after cnmkit wrote it)\n";
       for (const auto& p : r.restored) std::cout << "restore " << p << "\n";
       for (const auto& p : r.removed) std::cout << "remove " << p << "\n";
+      for (const auto& step : actions)
+        if (step["type"] == "service")
+          std::cout << "run " << join_words(step["command"].get<std::vector<std::string>>())
+                    << " (exit " << step["exit"].get<int>() << ")\n";
       std::cout << (r.changed ? "uninstalled\n" : "nothing installed by cnmkit\n");
     }
     return kExitOk;

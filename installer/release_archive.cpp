@@ -2,7 +2,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -14,6 +19,9 @@ namespace {
 
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
+};
+struct WriteFree {
+  void operator()(archive* a) const { archive_write_free(a); }
 };
 
 [[noreturn]] void refuse(const std::string& why) {
@@ -76,6 +84,140 @@ std::map<std::string, std::string> parse_manifest(const std::string& text) {
   return out;
 }
 
+// A fresh private folder (mkdtemp under $TMPDIR, 0700) that the archive is extracted into,
+// removed with everything in it when the object dies, whatever happened. Never under --root.
+class Staging {
+ public:
+  Staging() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/cnmkit-release-XXXXXX";
+    if (!::mkdtemp(tmpl.data()))
+      throw ArchiveError("archive refused: cannot create a staging folder " + tmpl + ": " +
+                         std::strerror(errno) + " (set TMPDIR); nothing was installed");
+    path_ = tmpl;  // mkdtemp makes it 0700
+  }
+  ~Staging() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// libarchive's disk writer resolves entry names against the working folder (the secure flags
+// refuse absolute names), so extraction runs inside the staging folder; the caller's working
+// folder comes back when this dies. cnmctl is single-threaded while it reads the release.
+class InFolder {
+ public:
+  explicit InFolder(const std::filesystem::path& dir) {
+    saved_ = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (saved_ < 0 || ::chdir(dir.c_str()) != 0) {
+      const int e = errno;
+      if (saved_ >= 0) ::close(saved_);
+      throw ArchiveError("archive refused: cannot enter the staging folder " + dir.string() + ": " +
+                         std::strerror(e) + "; nothing was installed");
+    }
+  }
+  ~InFolder() {
+    // When the previous folder is gone, "/" at least exists.
+    [[maybe_unused]] const int rc = ::fchdir(saved_) == 0 ? 0 : ::chdir("/");
+    ::close(saved_);
+  }
+  InFolder(const InFolder&) = delete;
+  InFolder& operator=(const InFolder&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
+std::string read_staged(const std::filesystem::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) refuse("cannot read the extracted " + p.string() + ": " + std::strerror(errno));
+  std::string out;
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      refuse("cannot read the extracted " + p.string() + ": " + std::strerror(e));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// Reads every entry, applies the policy (names, types, sizes, counts) and extracts the regular
+// files that pass into `stage` with libarchive's disk writer and its secure flags. Returns the
+// extracted names.
+std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
+                              const ArchiveLimits& limits) {
+  std::unique_ptr<archive, WriteFree> out(archive_write_disk_new());
+  // Refuse "..", absolute names and writing through a symlink; never replace a file; no owner,
+  // permission or time restore (the installer sets modes; the folder is private).
+  if (archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                                    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+                                                    ARCHIVE_EXTRACT_NO_OVERWRITE) != ARCHIVE_OK)
+    refuse(std::string("libarchive disk writer: ") + archive_error_string(out.get()));
+  const InFolder cd(stage);
+
+  std::set<std::string> names;
+  std::size_t total = 0, entries = 0;
+  archive_entry* e = nullptr;
+  while (true) {
+    const int r = archive_read_next_header(in, &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK) refuse(std::string("corrupt or truncated: ") + archive_error_string(in));
+    if (++entries > limits.max_entries)
+      refuse("more than " + std::to_string(limits.max_entries) + " entries");
+    if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) &&
+        is_top_dir(archive_entry_pathname(e)))
+      continue;
+    const std::string name = checked_name(archive_entry_pathname(e));
+    if (archive_entry_hardlink(e)) refuse("hard link '" + name + "'");
+    const auto type = archive_entry_filetype(e);
+    if (type == AE_IFDIR) continue;  // the writer makes the folders files need
+    if (type == AE_IFLNK)
+      refuse("symbolic link '" + name + "' -> '" + archive_entry_symlink(e) + "'");
+    if (type != AE_IFREG) refuse("'" + name + "' is a device, FIFO or socket");
+    if (archive_entry_size_is_set(e) &&
+        archive_entry_size(e) > static_cast<la_int64_t>(limits.max_entry_bytes))
+      refuse("'" + name + "' is larger than " + std::to_string(limits.max_entry_bytes) + " bytes");
+    if (!names.insert(name).second) refuse("'" + name + "' appears twice");
+
+    archive_entry_set_pathname(e, name.c_str());  // "./x" -> "x", as checked
+    archive_entry_set_perm(e, 0600);
+    if (archive_write_header(out.get(), e) != ARCHIVE_OK)
+      refuse("'" + name + "': " + archive_error_string(out.get()));
+    std::size_t size = 0;
+    char buf[1 << 16];
+    while (true) {
+      const la_ssize_t n = archive_read_data(in, buf, sizeof buf);
+      if (n < 0) refuse("'" + name + "' is truncated or corrupt: " + archive_error_string(in));
+      if (n == 0) break;
+      size += static_cast<std::size_t>(n);
+      total += static_cast<std::size_t>(n);
+      if (size > limits.max_entry_bytes) refuse("'" + name + "' is larger than the per-file limit");
+      if (total > limits.max_total_bytes) refuse("archive content is larger than the limit");
+      if (archive_write_data(out.get(), buf, static_cast<std::size_t>(n)) != n)
+        refuse("'" + name + "': cannot extract: " + archive_error_string(out.get()));
+    }
+    if (archive_write_finish_entry(out.get()) != ARCHIVE_OK)
+      refuse("'" + name + "': cannot extract: " + archive_error_string(out.get()));
+  }
+  if (archive_write_close(out.get()) != ARCHIVE_OK)
+    refuse(std::string("cannot finish extracting: ") + archive_error_string(out.get()));
+  return names;
+}
+
 }  // namespace
 
 Release read_release(const std::filesystem::path& file,
@@ -101,58 +243,25 @@ Release read_release(const std::filesystem::path& file,
   if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK)
     refuse(file.string() + ": " + archive_error_string(a.get()));
 
-  Release rel;
-  std::size_t total = 0, entries = 0;
-  archive_entry* e = nullptr;
-  while (true) {
-    const int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK)
-      refuse(std::string("corrupt or truncated: ") + archive_error_string(a.get()));
-    if (++entries > limits.max_entries)
-      refuse("more than " + std::to_string(limits.max_entries) + " entries");
-    if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) &&
-        is_top_dir(archive_entry_pathname(e)))
-      continue;
-    const std::string name = checked_name(archive_entry_pathname(e));
-    if (archive_entry_hardlink(e)) refuse("hard link '" + name + "'");
-    const auto type = archive_entry_filetype(e);
-    if (type == AE_IFDIR) continue;
-    if (type == AE_IFLNK)
-      refuse("symbolic link '" + name + "' -> '" + archive_entry_symlink(e) + "'");
-    if (type != AE_IFREG) refuse("'" + name + "' is a device, FIFO or socket");
-    if (archive_entry_size_is_set(e) &&
-        archive_entry_size(e) > static_cast<la_int64_t>(limits.max_entry_bytes))
-      refuse("'" + name + "' is larger than " + std::to_string(limits.max_entry_bytes) + " bytes");
-    std::string data;
-    char buf[1 << 16];
-    while (true) {
-      const la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
-      if (n < 0) refuse("'" + name + "' is truncated or corrupt: " + archive_error_string(a.get()));
-      if (n == 0) break;
-      data.append(buf, static_cast<std::size_t>(n));
-      total += static_cast<std::size_t>(n);
-      if (data.size() > limits.max_entry_bytes)
-        refuse("'" + name + "' is larger than the per-file limit");
-      if (total > limits.max_total_bytes) refuse("archive content is larger than the limit");
-    }
-    if (!rel.files.emplace(name, std::move(data)).second) refuse("'" + name + "' appears twice");
-  }
+  const Staging stage;
+  const auto names = extract(a.get(), stage.path(), limits);
 
-  const auto m = rel.files.find(kManifestName);
-  if (m == rel.files.end()) refuse(std::string("no ") + kManifestName);
-  const auto manifest = parse_manifest(m->second);
-  for (const auto& [name, content] : rel.files) {
+  // The staged files, verified against the manifest, are what the plan installs.
+  if (!names.count(kManifestName)) refuse(std::string("no ") + kManifestName);
+  const auto manifest = parse_manifest(read_staged(stage.path() / kManifestName));
+  Release rel;
+  for (const auto& name : names) {
     if (name == kManifestName) continue;
     const auto it = manifest.find(name);
     if (it == manifest.end()) refuse("'" + name + "' is not in " + kManifestName);
+    auto content = read_staged(stage.path() / name);
     if (sha256_hex(content) != it->second)
       refuse("'" + name + "' does not match its sha256 in " + kManifestName);
+    rel.files.emplace(name, std::move(content));
   }
   for (const auto& [name, hex] : manifest)
-    if (!rel.files.count(name))
+    if (!names.count(name))
       refuse(std::string(kManifestName) + " lists '" + name + "' but the archive lacks it");
-  rel.files.erase(kManifestName);
   return rel;
 }
 

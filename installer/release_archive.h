@@ -1,9 +1,11 @@
 // The release archive (.tar.gz built by the `cnm_release` target): the probe daemon, its BPF
 // objects, the SELinux module, the service unit and init script templates, the example config
-// and MANIFEST.sha256 (sha256sum format). Reading it is all-or-nothing: every entry is checked
-// and hashed in memory before the installer writes a single byte, and anything unexpected
-// (.., absolute paths, links of any kind, devices, FIFOs, oversize or truncated data, a file
-// missing from or differing from the manifest) refuses the whole archive.
+// and MANIFEST.sha256 (sha256sum format). Reading it is all-or-nothing: every entry is checked,
+// extracted by libarchive's disk writer with its secure flags into a private staging folder
+// under $TMPDIR (never under --root; removed when the read ends) and hashed before the
+// installer writes a single byte, and anything unexpected (.., absolute paths, links of any
+// kind, devices, FIFOs, oversize or truncated data, a file missing from or differing from the
+// manifest) refuses the whole archive.
 #pragma once
 
 #include <cstddef>

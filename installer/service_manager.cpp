@@ -22,8 +22,7 @@ bool has_start_link(const Layout& layout, const std::vector<std::string>& rc_dir
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(layout.at(dir), ec)) {
       const auto name = e.path().filename().string();
-      if (name.front() == 'S' && name.find(layout.probe_service) != std::string::npos)
-        return true;
+      if (name.front() == 'S' && name.find(layout.probe_service) != std::string::npos) return true;
     }
   }
   return false;
@@ -177,6 +176,16 @@ std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layo
       out.push_back({sysv_disable_argv(sysv_enabler(layout), probe), "no start at boot"});
   }
   return out;
+}
+
+std::vector<ServiceStep> agent_restart_after_uninstall(ServiceManager m, const Layout& layout,
+                                                       const ServiceState& now) {
+  if (!now.agent_present) return {};
+  const std::string why = "the agent re-reads the restored system-probe.yaml";
+  if (m == ServiceManager::Systemd)
+    return {{{"systemctl", "restart", unit(layout.agent_service)}, why}};
+  if (m == ServiceManager::Sysv) return {{{"service", layout.agent_service, "restart"}, why}};
+  return {};
 }
 
 }  // namespace cnm

@@ -44,4 +44,9 @@ void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const Ser
 std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layout,
                                             const ServiceState& now);
 
+// After uninstall stopped the probe and restored the files: restart the agent, when there is
+// one, so it re-reads the restored system-probe.yaml. Empty without an agent (or manager).
+std::vector<ServiceStep> agent_restart_after_uninstall(ServiceManager m, const Layout& layout,
+                                                       const ServiceState& now);
+
 }  // namespace cnm

@@ -2,7 +2,9 @@
 // as a whole, by the library and through `cnmctl install`, with nothing written anywhere.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include "installer/release_archive.h"
 #include "installer/sha256.h"
@@ -192,6 +194,92 @@ TEST(ReleaseArchiveCli, HostileArchivesChangeNothing) {
       test::run({test::cnmctl(), "install", "--root", root.string(), "--archive",
                  CNM_RELEASE_ARCHIVE, "--sha256", sha256_hex("x"), "--service-manager", "none"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(d.path())), "");
+}
+
+// Sets $TMPDIR for one scope (the release is staged there), then puts the old value back.
+struct ScopedTmpdir {
+  explicit ScopedTmpdir(const std::filesystem::path& p) {
+    if (const char* v = std::getenv("TMPDIR")) old = v;
+    ::setenv("TMPDIR", p.c_str(), 1);
+  }
+  ~ScopedTmpdir() {
+    if (old)
+      ::setenv("TMPDIR", old->c_str(), 1);
+    else
+      ::unsetenv("TMPDIR");
+  }
+  std::optional<std::string> old;
+};
+
+bool is_empty_dir(const std::filesystem::path& p) {
+  return std::filesystem::is_directory(p) && std::filesystem::is_empty(p);
+}
+
+// Entries are extracted by libarchive's disk writer into a private folder under $TMPDIR,
+// which is gone after an accepted archive and after one refused early (a name) or late (a
+// checksum, found only once the files are staged); the working folder is unchanged.
+TEST(ReleaseArchive, StagingFolderUnderTmpdirIsRemovedWhateverHappens) {
+  test::TempDir d;
+  const auto tmp = d / "tmp";
+  std::filesystem::create_directories(tmp);
+  const ScopedTmpdir scoped(tmp);
+  const auto cwd = std::filesystem::current_path();
+
+  const auto good = d / "good.tar.gz";
+  test::write_archive(good, {kExample, kBinary, {"ebpf/t.bpf.o", "obj"}});
+  EXPECT_EQ(read_release(good, std::nullopt).files.size(), 3u);
+  EXPECT_TRUE(is_empty_dir(tmp));
+  EXPECT_EQ(std::filesystem::current_path(), cwd);
+
+  // A manifest that lies about one file: found after both files are staged.
+  const auto late = d / "late.tar.gz";
+  test::write_archive(
+      late,
+      {kExample,
+       kBinary,
+       {std::string(kManifestName), sha256_hex("not it") + "  " + kExample.name + "\n" +
+                                        sha256_hex(kBinary.content) + "  " + kBinary.name + "\n"}},
+      false);
+  EXPECT_THROW(read_release(late, std::nullopt), ArchiveError);
+  EXPECT_TRUE(is_empty_dir(tmp));
+  EXPECT_EQ(std::filesystem::current_path(), cwd);
+
+  const auto early = d / "early.tar.gz";
+  test::write_archive(early, {kExample, {"ebpf/../../x", "x"}});
+  EXPECT_THROW(read_release(early, std::nullopt), ArchiveError);
+  EXPECT_TRUE(is_empty_dir(tmp));
+  EXPECT_EQ(std::filesystem::current_path(), cwd);
+  EXPECT_FALSE(std::filesystem::exists(d.path().parent_path() / "x"));
+}
+
+// No usable $TMPDIR: nothing can be staged, so the archive is refused, clearly.
+TEST(ReleaseArchive, UnusableTmpdirRefusedClearly) {
+  test::TempDir d;
+  const ScopedTmpdir scoped(d / "no-such-folder");
+  try {
+    read_release(CNM_RELEASE_ARCHIVE, std::nullopt);
+    ADD_FAILURE() << "read without a staging folder";
+  } catch (const ArchiveError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create a staging folder"), std::string::npos)
+        << e.what();
+  }
+}
+
+// `cnmctl install --dry-run --archive`: stages and verifies the release, writes nothing under
+// --root and leaves nothing in $TMPDIR.
+TEST(ReleaseArchiveCli, DryRunWithAnArchiveLeavesNothingBehind) {
+  test::TempDir d;
+  const auto root = d / "root", tmp = d / "tmp";
+  std::filesystem::create_directories(root);
+  std::filesystem::create_directories(tmp);
+  const auto before = test::snapshot(d.path());
+  const auto r = test::run({"env", "TMPDIR=" + tmp.string(), test::cnmctl(), "install", "--root",
+                            root.string(), "--archive", CNM_RELEASE_ARCHIVE, "--service-manager",
+                            "none", "--owner", "0:0", "--dry-run", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The example config comes from the archive (every tree's archive has it).
+  EXPECT_NE(r.out.find("/etc/datadog-agent/system-probe.yaml.example"), std::string::npos) << r.out;
   EXPECT_EQ(test::tree_diff(before, test::snapshot(d.path())), "");
 }
 

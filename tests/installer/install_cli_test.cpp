@@ -6,13 +6,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <csignal>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "installer/apply.h"
 #include "installer/install_plan.h"
+#include "installer/sha256.h"
 #include "tests/installer/tree_snapshot.h"
 #include "tests/support/test_support.h"
 
@@ -254,11 +255,10 @@ TEST_F(InstallerRoot, ConcurrentInstallsSerialiseOnTheLock) {
   for (const auto& a : install_args()) cmd += " '" + a + "'";
   cmd += " --root '" + root().string() + "'";
   const auto out = dir_.path() / "out";
-  const auto r = test::run(
-      {"sh", "-c",
-       "\"$0\"" + cmd + " >'" + out.string() + "1' 2>&1 & p=$!; \"$0\"" + cmd + " >'" +
-           out.string() + "2' 2>&1; r2=$?; wait $p; echo $? $r2",
-       test::cnmctl()});
+  const auto r = test::run({"sh", "-c",
+                            "\"$0\"" + cmd + " >'" + out.string() + "1' 2>&1 & p=$!; \"$0\"" + cmd +
+                                " >'" + out.string() + "2' 2>&1; r2=$?; wait $p; echo $? $r2",
+                            test::cnmctl()});
   EXPECT_EQ(r.out, "0 0\n") << test::read_file(out.string() + "1")
                             << test::read_file(out.string() + "2");
   // One of them did the work, the other found nothing left to do.
@@ -266,8 +266,7 @@ TEST_F(InstallerRoot, ConcurrentInstallsSerialiseOnTheLock) {
   const auto j2 = nlohmann::json::parse(test::read_file(out.string() + "2"));
   EXPECT_NE(j1["changed"].get<bool>(), j2["changed"].get<bool>());
   EXPECT_EQ(test::tree_diff(reference, test::snapshot(root())), "");
-  const auto state =
-      nlohmann::json::parse(test::read_file(root() / "var/lib/cnmkit/state.json"));
+  const auto state = nlohmann::json::parse(test::read_file(root() / "var/lib/cnmkit/state.json"));
   std::set<std::string> paths;
   for (const auto& f : state["files"]) EXPECT_TRUE(paths.insert(f["path"]).second) << f;
   ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
@@ -283,16 +282,15 @@ TEST_F(InstallerRoot, RunBlockedByAHeldLockFailsClearly) {
   const auto before = test::snapshot(dir_.path());
   const auto ready = dir_.path() / "ready";
   auto args = install_args();
-  args.insert(args.end(), {"--set", "network_config.dns_monitoring=true", "--root",
-                           root().string()});
+  args.insert(args.end(),
+              {"--set", "network_config.dns_monitoring=true", "--root", root().string()});
   std::string cmd = "CNMKIT_LOCK_TIMEOUT=1 \"$0\"";
   for (const auto& a : args) cmd += " '" + a + "'";
-  const auto r = test::run(
-      {"sh", "-c",
-       "flock '" + lock.string() + "' sh -c 'touch \"" + ready.string() +
-           "\"; sleep 3' & p=$!; while [ ! -e '" + ready.string() +
-           "' ]; do sleep 0.05; done; " + cmd + "; rc=$?; wait $p; exit $rc",
-       test::cnmctl()});
+  const auto r = test::run({"sh", "-c",
+                            "flock '" + lock.string() + "' sh -c 'touch \"" + ready.string() +
+                                "\"; sleep 3' & p=$!; while [ ! -e '" + ready.string() +
+                                "' ]; do sleep 0.05; done; " + cmd + "; rc=$?; wait $p; exit $rc",
+                            test::cnmctl()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("another cnmctl run holds " + lock.string()), std::string::npos) << r.err;
   std::filesystem::remove(ready);
@@ -337,14 +335,13 @@ TEST_F(InstallerRoot, RollbackUndoesServicesFirstInReverseAndFinishesDespiteErro
   const auto plan = plan_install(layout, req, systemctl);
   ran.clear();
   config_was_new.clear();
-  const auto r = apply_plan(layout, plan, systemctl, [] { return std::string("not healthy"); },
-                            [](int) {});
+  const auto r = apply_plan(
+      layout, plan, systemctl, [] { return std::string("not healthy"); }, [](int) {});
   EXPECT_TRUE(r.rolled_back);
   const std::vector<std::string> expected = {
-      "systemctl daemon-reload",         "systemctl enable " + probe,
-      "systemctl start " + probe,        "systemctl restart " + agent,
-      "systemctl restart " + agent,      "systemctl stop " + probe,
-      "systemctl disable " + probe,      "systemctl daemon-reload"};
+      "systemctl daemon-reload",    "systemctl enable " + probe,  "systemctl start " + probe,
+      "systemctl restart " + agent, "systemctl restart " + agent, "systemctl stop " + probe,
+      "systemctl disable " + probe, "systemctl daemon-reload"};
   EXPECT_EQ(ran, expected);
   ASSERT_EQ(config_was_new.size(), expected.size());
   for (std::size_t i = 0; i < 7; ++i) EXPECT_TRUE(config_was_new[i]) << ran[i];
@@ -384,8 +381,8 @@ TEST_F(InstallerRoot, SymlinkedConfigRefusedNamingTheLinkAndTarget) {
   std::filesystem::create_directories(config().parent_path());
   std::filesystem::create_symlink(outside, config());
   const auto before = test::snapshot(dir_.path());
-  for (const auto& args : {install_args(), std::vector<std::string>{"config", "enable", "--owner",
-                                                                    me()}}) {
+  for (const auto& args :
+       {install_args(), std::vector<std::string>{"config", "enable", "--owner", me()}}) {
     const auto r = ctl(args);
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_NE(r.err.find(config().string() + " is a symbolic link to '" + outside.string() + "'"),
@@ -404,9 +401,7 @@ TEST_F(InstallerRoot, SymlinkedConfigRefusedNamingTheLinkAndTarget) {
 // detection looks at; and `service`/update-rc.d act on the live host, not on --root, so the
 // commands are only planned (the runner answers `service ... status` as not running).
 TEST_F(InstallerRoot, SysvUsesChkconfigWhereItExistsElseUpdateRcD) {
-  const CommandRunner not_running = [](const std::vector<std::string>&, std::string*) {
-    return 3;
-  };
+  const CommandRunner not_running = [](const std::vector<std::string>&, std::string*) { return 3; };
   const auto plan_for = [&](const Layout& layout) {
     Plan plan;
     plan_services(plan, ServiceManager::Sysv, layout,
@@ -517,10 +512,11 @@ TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     const auto plan = plan_install(layout, req, systemctl);
-    apply_plan(layout, plan, systemctl, [] { return std::string(); },
-               [&](int) {
-                 if (config_written()) ::raise(SIGKILL);  // right after the config write
-               });
+    apply_plan(
+        layout, plan, systemctl, [] { return std::string(); },
+        [&](int) {
+          if (config_written()) ::raise(SIGKILL);  // right after the config write
+        });
     ::_exit(3);  // not reached: the hook kills before any service step
   }
   int status = 0;
@@ -532,7 +528,8 @@ TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
   const auto plan = plan_install(layout, req, systemctl);
   ASSERT_TRUE(plan.changes());
   ran.clear();
-  const auto r = apply_plan(layout, plan, systemctl, [] { return std::string(); }, [](int) {});
+  const auto r = apply_plan(
+      layout, plan, systemctl, [] { return std::string(); }, [](int) {});
   EXPECT_TRUE(r.resumed);
   EXPECT_TRUE(r.changed);
   EXPECT_EQ(r.error, "");
@@ -544,6 +541,242 @@ TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
 
   // Done now: a third run has nothing to do.
   EXPECT_FALSE(plan_install(layout, req, systemctl).changes());
+}
+
+// Every <name>.cnmkit-save* below root, relative to it, sorted.
+std::vector<std::string> saves_below(const std::filesystem::path& root) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    if (e.path().filename().string().find(".cnmkit-save") != std::string::npos)
+      out.push_back(std::filesystem::relative(e.path(), root).string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+nlohmann::json state_json(const std::filesystem::path& root) {
+  return nlohmann::json::parse(test::read_file(root / "var/lib/cnmkit/state.json"));
+}
+
+// The operator edits system-probe.yaml after install: uninstall keeps the edit as
+// .cnmkit-save (same mode and owner) and restores the original; a later save never replaces
+// an earlier one.
+TEST_F(InstallerRoot, UninstallKeepsAnEditMadeAfterInstallAsCnmkitSave) {
+  test::write_file(config(), kUserConfig);
+  std::filesystem::permissions(config(), std::filesystem::perms(0600));
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  // state.json holds the hash of what cnmkit wrote.
+  const auto written = test::read_file(config());
+  bool found = false;
+  const auto state = state_json(root());
+  for (const auto& f : state["files"])
+    if (f["path"] == "/etc/datadog-agent/system-probe.yaml") {
+      found = true;
+      EXPECT_EQ(f.value("sha256", ""), sha256_hex(written));
+    }
+  EXPECT_TRUE(found);
+
+  const std::string edited = written + "# raised by the operator after install\nextra: 1\n";
+  test::write_file(config(), edited);
+  std::filesystem::permissions(config(), std::filesystem::perms(0600));
+  const auto u = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  const auto j = nlohmann::json::parse(u.out);
+  ASSERT_EQ(j["saved"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["saved"][0]["path"], "/etc/datadog-agent/system-probe.yaml");
+  EXPECT_EQ(j["saved"][0]["saved_as"], "/etc/datadog-agent/system-probe.yaml.cnmkit-save");
+  bool save_action = false;
+  for (const auto& a : j["actions"]) save_action |= a.value("action", "") == "save";
+  EXPECT_TRUE(save_action) << j.dump(2);
+
+  const auto save = root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save";
+  EXPECT_EQ(test::read_file(save), edited);
+  EXPECT_EQ(test::read_file(config()), kUserConfig);
+  struct stat sc {
+  }, ss{};
+  ASSERT_EQ(::stat(config().c_str(), &sc), 0);
+  ASSERT_EQ(::stat(save.c_str(), &ss), 0);
+  EXPECT_EQ(ss.st_mode & 07777, 0600u);
+  EXPECT_EQ(ss.st_uid, sc.st_uid);
+  EXPECT_EQ(ss.st_gid, sc.st_gid);
+  EXPECT_EQ(saves_below(root()),
+            std::vector<std::string>{"etc/datadog-agent/system-probe.yaml.cnmkit-save"});
+
+  // Again, text output: the first save stays, the new edit goes next to it.
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const std::string edited2 = test::read_file(config()) + "second: edit\n";
+  test::write_file(config(), edited2);
+  const auto u2 = ctl({"uninstall"});
+  ASSERT_EQ(u2.exit_code, 0) << u2.err;
+  EXPECT_NE(u2.out.find("save /etc/datadog-agent/system-probe.yaml as "
+                        "/etc/datadog-agent/system-probe.yaml.cnmkit-save.1"),
+            std::string::npos)
+      << u2.out;
+  EXPECT_EQ(test::read_file(save), edited);
+  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save.1"), edited2);
+  EXPECT_EQ(test::read_file(config()), kUserConfig);
+}
+
+TEST_F(InstallerRoot, UninstallOfAnUneditedInstallSavesNothing) {
+  test::write_file(config(), kUserConfig);
+  const auto original = test::snapshot(root());
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto u = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_TRUE(nlohmann::json::parse(u.out)["saved"].empty()) << u.out;
+  EXPECT_EQ(saves_below(root()), std::vector<std::string>{});
+  EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "");
+}
+
+// A config cnmkit created (none before) and the operator then edited: removed, edit kept.
+TEST_F(InstallerRoot, EditedConfigThatCnmkitCreatedIsSavedBeforeRemoval) {
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const std::string edited = test::read_file(config()) + "network_config_extra: true\n";
+  test::write_file(config(), edited);
+  const auto u = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_FALSE(std::filesystem::exists(config()));
+  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save"), edited);
+  EXPECT_EQ(std::filesystem::status(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save")
+                .permissions(),
+            std::filesystem::perms(0640));
+  EXPECT_EQ(saves_below(root()),
+            std::vector<std::string>{"etc/datadog-agent/system-probe.yaml.cnmkit-save"});
+}
+
+// The operator edits the config and the unit; the next install edits the config in place
+// (the operator's comment stays in it) and replaces the unit whole. Uninstall must still keep
+// the config: its content matches what cnmkit wrote, but carries the operator's edit. The
+// unit holds only cnmkit's content again: nothing to keep.
+TEST_F(InstallerRoot, EditCarriedIntoAReinstallIsStillSaved) {
+  test::write_file(config(), kUserConfig);
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  std::string cfg = test::read_file(config());
+  cfg.replace(cfg.find("  enabled: true"), 15,
+              "  enabled: false # operator: off during the freeze");
+  test::write_file(config(), cfg);
+  const auto unit = root() / "etc/systemd/system/datadog-agent-sysprobe.service";
+  test::write_file(unit, test::read_file(unit) + "# local tweak\n");
+  const auto again = ctl(install_args());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const auto reinstalled = test::read_file(config());
+  ASSERT_NE(reinstalled.find("  enabled: true # operator: off during the freeze"),
+            std::string::npos)
+      << reinstalled;
+  EXPECT_EQ(test::read_file(unit).find("# local tweak"), std::string::npos);
+
+  const auto u = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save"),
+            reinstalled);
+  EXPECT_EQ(test::read_file(config()), kUserConfig);
+  EXPECT_EQ(saves_below(root()),
+            std::vector<std::string>{"etc/datadog-agent/system-probe.yaml.cnmkit-save"});
+}
+
+// state.json from before hashes were recorded: it loads; what cnmkit wrote is unknown, so
+// uninstall keeps a copy of every file it would change or remove. An install run first
+// records the hashes of the files it replaces whole and finds as planned (the config, edited
+// in place, stays unknown: a copy of it is kept).
+TEST_F(InstallerRoot, OldStateWithoutHashesLoadsAndKeepsWhatItCannotVouchFor) {
+  const auto strip_hashes = [&] {
+    auto j = state_json(root());
+    for (auto& f : j["files"]) {
+      f.erase("sha256");
+      f.erase("carries_edit");
+    }
+    test::write_file(root() / "var/lib/cnmkit/state.json", j.dump(2));
+  };
+  test::write_file(config(), kUserConfig);
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto installed_config = test::read_file(config());
+  strip_hashes();
+  const auto st = ctl({"status", "--json"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_TRUE(nlohmann::json::parse(st.out)["installed"].get<bool>());
+
+  // Uninstall straight away: every file is kept aside, every original still comes back.
+  const auto recorded = state_json(root())["files"].size();
+  const auto u = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  const auto saved = nlohmann::json::parse(u.out)["saved"];
+  EXPECT_EQ(saved.size(), recorded);
+  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save"),
+            installed_config);
+  EXPECT_EQ(test::read_file(config()), kUserConfig);
+  // A file cnmkit created from the archive (the release's example config): kept, removed.
+  const auto example = root() / "etc/datadog-agent/system-probe.yaml.example";
+  EXPECT_TRUE(std::filesystem::exists(example.string() + ".cnmkit-save"));
+  EXPECT_FALSE(std::filesystem::exists(example));
+
+  // Install, drop the hashes, install again (no change: hashes recorded), uninstall: only the
+  // config, which cnmkit cannot tell from an edit, is kept.
+  for (const auto& name : saves_below(root())) std::filesystem::remove(root() / name);
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  strip_hashes();
+  const auto again = ctl(install_args());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_FALSE(nlohmann::json::parse(again.out)["changed"].get<bool>());
+  const auto state = state_json(root());
+  for (const auto& f : state["files"])
+    EXPECT_EQ(f.contains("sha256"), f["path"] != "/etc/datadog-agent/system-probe.yaml")
+        << f.dump();
+  const auto u2 = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u2.exit_code, 0) << u2.err;
+  EXPECT_EQ(saves_below(root()),
+            std::vector<std::string>{"etc/datadog-agent/system-probe.yaml.cnmkit-save"});
+  EXPECT_EQ(test::read_file(config()), kUserConfig);
+}
+
+// A later run that fails and rolls back puts the files back as they were, and with them the
+// records of what cnmkit wrote: an operator's edit made before that run is still kept aside
+// at uninstall, and state.json is byte-for-byte what it was.
+TEST_F(InstallerRoot, RolledBackRunRestoresTheRecordsOfWhatCnmkitWrote) {
+  test::write_file(config(), kUserConfig);
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const std::string edited = test::read_file(config()) + "# operator\n";
+  test::write_file(config(), edited);
+  const auto state_before = test::read_file(root() / "var/lib/cnmkit/state.json");
+
+  const Layout layout = default_layout(root());
+  InstallRequest req;
+  req.manager = ServiceManager::Systemd;
+  req.agent.version = Version::parse("7.10.0");
+  req.config.sets.push_back({"network_config.dns_monitoring", "true"});
+  const CommandRunner systemctl = [](const std::vector<std::string>& argv, std::string*) {
+    return argv.size() > 1 &&
+                   (argv[1] == "is-enabled" || argv[1] == "is-active" || argv[1] == "cat")
+               ? 1
+               : 0;
+  };
+  const auto plan = plan_install(layout, req, systemctl);
+  const auto r = apply_plan(
+      layout, plan, systemctl, [] { return std::string("not healthy"); }, [](int) {});
+  ASSERT_TRUE(r.rolled_back);
+  EXPECT_TRUE(r.rollback_errors.empty());
+  EXPECT_EQ(test::read_file(config()), edited);
+  EXPECT_EQ(test::read_file(root() / "var/lib/cnmkit/state.json"), state_before);
+
+  const auto u = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save"), edited);
+  EXPECT_EQ(test::read_file(config()), kUserConfig);
+}
+
+// Uninstall's last step restarts the agent where one exists (the real runs are in the
+// nspawn and SysV host tests); without an agent, or with manager none, nothing is restarted.
+TEST_F(InstallerRoot, UninstallRestartsTheAgentOnlyWhenOneExists) {
+  const Layout layout = default_layout(root());
+  ServiceState with_agent;
+  with_agent.agent_present = true;
+  const auto sd = agent_restart_after_uninstall(ServiceManager::Systemd, layout, with_agent);
+  ASSERT_EQ(sd.size(), 1u);
+  EXPECT_EQ(sd[0].argv,
+            (std::vector<std::string>{"systemctl", "restart", "datadog-agent.service"}));
+  const auto sv = agent_restart_after_uninstall(ServiceManager::Sysv, layout, with_agent);
+  ASSERT_EQ(sv.size(), 1u);
+  EXPECT_EQ(sv[0].argv, (std::vector<std::string>{"service", "datadog-agent", "restart"}));
+  EXPECT_TRUE(agent_restart_after_uninstall(ServiceManager::None, layout, with_agent).empty());
+  EXPECT_TRUE(agent_restart_after_uninstall(ServiceManager::Sysv, layout, ServiceState{}).empty());
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // installed and `cnmctl install` must leave the probe's unit enabled and active, with the real
 // cnm-probe answering /health; a second run changes nothing; uninstall stops and removes it;
 // a refused config rolls back; with an agent (a stand-in unit: the Datadog Agent is not in
-// Debian) the installer restarts the agent, which starts the probe.
+// Debian) the installer restarts the agent, which starts the probe, and uninstall restarts it
+// again once the config is restored.
 // Needs root (nspawn, overlay mounts, BPF): without it the test fails, it never skips.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -129,7 +130,14 @@ TEST(NspawnSystemdHost, PackageInstallEnablesStartsAndVerifiesTheProbe) {
   ASSERT_TRUE(agent_status.is_object());
   EXPECT_TRUE(agent_status.contains("health") && agent_status["health"].value("ok", false))
       << agent_status.dump(2);
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-uninstall.rc")), "0");
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-uninstall.rc")), "0")
+      << test::read_file(results / "agent-uninstall.json");
+  // Uninstall restarted the agent (a new invocation) so it re-reads the restored config.
+  const auto before_uninstall = trimmed(test::read_file(results / "agent-before-uninstall.txt"));
+  EXPECT_FALSE(before_uninstall.empty());
+  EXPECT_NE(before_uninstall, trimmed(test::read_file(results / "agent-after-uninstall.txt")))
+      << test::read_file(results / "agent-uninstall.json");
+  EXPECT_EQ(trimmed(test::read_file(results / "agent-active-after-uninstall.txt")), "active");
 }
 
 }  // namespace

@@ -41,6 +41,9 @@ systemctl show -p InvocationID --value datadog-agent.service >/results/agent-aft
 systemctl is-active $unit >/results/agent-probe-active.txt
 systemctl is-enabled $unit >/results/agent-probe-enabled.txt 2>&1
 cnmctl status --json >/results/agent-status.json
+systemctl show -p InvocationID --value datadog-agent.service >/results/agent-before-uninstall.txt
 cnmctl uninstall --json >/results/agent-uninstall.json; echo $? >/results/agent-uninstall.rc
+systemctl show -p InvocationID --value datadog-agent.service >/results/agent-after-uninstall.txt
+systemctl is-active datadog-agent.service >/results/agent-active-after-uninstall.txt
 touch /results/finished
 systemctl poweroff --no-block
