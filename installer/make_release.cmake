@@ -1,4 +1,5 @@
-# cmake -DOUT=archive.tar.gz -DSTAGE=dir -DFILES="src=dest|src=dest" [-DBPF_DIR=dir] -P make_release.cmake
+# cmake -DOUT=archive.tar.gz -DSTAGE=dir -DFILES="src=dest|src=dest" [-DBPF_DIR=dir] [-DSTRIP=strip]
+#       -P make_release.cmake
 # Stages the release files, writes MANIFEST.sha256 (sha256sum format, sorted) and packs a
 # reproducible .tar.gz (fixed mtime, sorted names) with cmake's own tar (libarchive inside).
 file(REMOVE_RECURSE ${STAGE})
@@ -12,6 +13,14 @@ foreach(pair IN LISTS pairs)
   get_filename_component(dir ${STAGE}/${dest} DIRECTORY)
   file(MAKE_DIRECTORY ${dir})
   file(COPY_FILE ${src} ${STAGE}/${dest})
+  # Programs ship without debug info (the probe: 17 MB -> ~2 MB; every install reads, hashes
+  # and compares it). BPF objects are never stripped: their BTF is what CO-RE relocates with.
+  if(STRIP AND dest MATCHES "^bin/")
+    execute_process(COMMAND ${STRIP} --strip-debug ${STAGE}/${dest} RESULT_VARIABLE src_rc)
+    if(NOT src_rc EQUAL 0)
+      message(FATAL_ERROR "stripping ${dest} failed")
+    endif()
+  endif()
   list(APPEND names ${dest})
 endforeach()
 if(BPF_DIR)
