@@ -85,6 +85,9 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   network["enabled"] = [&](const YAML::Node& v, const std::string& k) {
     c.network_enabled = scalar<bool>(v, name, k);
   };
+  network["per_call_hooks"] = [&](const YAML::Node& v, const std::string& k) {
+    c.per_call_hooks = scalar<bool>(v, name, k);
+  };
   auto sysprobe = limits;
   sysprobe["sysprobe_socket"] = [&](const YAML::Node& v, const std::string& k) {
     c.socket_path = scalar<std::string>(v, name, k);

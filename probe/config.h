@@ -17,6 +17,9 @@ struct ProbeConfig {
   std::uint32_t max_tracked_connections = 65536;
   std::uint32_t max_closed_connections_buffered = 65536;
   bool disable_ipv6 = false;
+  // Attach sock_send_length/sock_recv_length (Linux 6.4+): bytes counted per call and an
+  // accepted socket's pid known from its first I/O, at a cost on every send and receive.
+  bool per_call_hooks = false;
   std::vector<std::string> warnings;  // unknown keys, with line:column
 };
 

@@ -113,10 +113,16 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
     skel_ = nullptr;
     throw std::runtime_error(what + ": " + std::strerror(err < 0 ? -err : err));
   };
+  const bool per_call = o.per_call_hooks && send && recv;
+  if (o.per_call_hooks && !per_call)
+    spdlog::warn(
+        "per_call_hooks: this kernel has no sock_send_length/sock_recv_length tracepoints "
+        "(Linux 6.4+); bytes come from tcp_sock counters");
   skel_->rodata->disable_ipv6 = o.disable_ipv6;
-  skel_->rodata->app_bytes_hooks = send && recv;
-  bpf_program__set_autoload(skel_->progs.sock_send_length, send && recv);
-  bpf_program__set_autoload(skel_->progs.sock_recv_length, send && recv);
+  skel_->rodata->app_bytes_hooks = per_call;
+  bpf_program__set_autoload(skel_->progs.sock_send_length, per_call);
+  bpf_program__set_autoload(skel_->progs.sock_recv_length, per_call);
+  bpf_program__set_autoattach(skel_->progs.refresh_open, false);  // run on demand, never attached
   bpf_program__set_autoload(skel_->progs.tcp_retransmit_skb, retrans);
   if (int err = bpf_map__set_max_entries(skel_->maps.conns, o.max_tracked_connections))
     fail("cannot size the connection map", err);
@@ -127,12 +133,11 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   if (int err = tcp_tracer__attach(skel_)) fail("cannot attach BPF programs", err);
 
   hooks_.push_back("raw_tp/inet_sock_set_state");
-  if (send && recv) {
+  if (per_call) {
     hooks_.push_back("raw_tp/sock_send_length");
     hooks_.push_back("raw_tp/sock_recv_length");
   } else {
-    spdlog::warn(
-        "no sock_send_length/sock_recv_length tracepoints: bytes come from tcp_sock at close");
+    spdlog::info("bytes from tcp_sock counters (nothing runs per send or receive)");
   }
   if (retrans) hooks_.push_back("raw_tp/tcp_retransmit_skb");
   for (const auto& h : hooks_) spdlog::info("hook chosen: {}", h);
@@ -182,7 +187,26 @@ void Tracer::poll_closed(int timeout_ms) {
   if (n < 0 && n != -EINTR) spdlog::warn("ring buffer: {}", std::strerror(-n));
 }
 
-std::vector<Connection> Tracer::open_connections() const {
+void Tracer::refresh_open() const {
+  // A chunk bounds how long one run walks the map with preemption off (~1 ms here).
+  constexpr __u64 kChunk = 2048;
+  const int fd = bpf_program__fd(skel_->progs.refresh_open);
+  for (__u64 skip = 0;; skip += kChunk) {
+    __u64 args[2] = {skip, kChunk};
+    bpf_test_run_opts opts{};  // LIBBPF_OPTS is a C macro (statement expression)
+    opts.sz = sizeof opts;
+    opts.ctx_in = args;
+    opts.ctx_size_in = sizeof args;
+    if (const int err = bpf_prog_test_run_opts(fd, &opts); err != 0) {
+      spdlog::warn("refreshing open connections: {}", std::strerror(errno));
+      return;
+    }
+    if (opts.retval < kChunk) return;
+  }
+}
+
+std::vector<Connection> Tracer::open_connections(bool refresh) const {
+  if (refresh) refresh_open();
   std::vector<Connection> out;
   const int fd = bpf_map__fd(skel_->maps.conns);
   const std::uint64_t now = monotonic_ns();

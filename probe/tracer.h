@@ -23,6 +23,7 @@ struct TracerOptions {
   std::uint32_t max_tracked_connections = 65536;
   std::uint32_t max_closed_connections_buffered = 65536;
   bool disable_ipv6 = false;
+  bool per_call_hooks = false;  // see ProbeConfig::per_call_hooks
 };
 
 class Tracer {
@@ -41,8 +42,9 @@ class Tracer {
   // to call from several threads (the ring buffer is consumed by one at a time).
   void poll_closed(int timeout_ms);
 
-  // A snapshot of the open-connection map.
-  std::vector<Connection> open_connections() const;
+  // A snapshot of the open-connection map; with refresh, every entry's kernel counters are
+  // read first (refresh_open), so they are those of this moment.
+  std::vector<Connection> open_connections(bool refresh = true) const;
 
   // Kernel-side counters (drops, opened/closed totals) and map occupancy.
   StatMap stats() const;
@@ -55,6 +57,8 @@ class Tracer {
   std::vector<std::string> hooks_;
   std::uint32_t max_tracked_ = 0;
   static int on_ringbuf(void* ctx, void* data, std::size_t size);
+  // Runs refresh_open over the whole map, a chunk at a time.
+  void refresh_open() const;
   // pid -> container id: read from /proc once per pid, forgotten every 10 s (pids are reused).
   std::string container_id(std::uint32_t pid) const;
   mutable std::mutex cid_mu_;

@@ -1,7 +1,10 @@
 // Kernel side of the TCP tracer. Raw tracepoints only (no kprobes on the target kernels, no
-// tracefs needed): inet_sock_set_state opens and closes entries, sock_send/recv_length add the
-// application's exact bytes, tcp_retransmit_skb counts retransmits. At close the kernel's own
-// tcp_sock counters are read (as bcc's tcplife does) and the entry goes to a ring buffer.
+// tracefs needed): inet_sock_set_state opens and closes entries, tcp_retransmit_skb counts
+// retransmits. Counters are the kernel's own tcp_sock ones (as bcc's tcplife reads them), read
+// at close, where the entry goes to a ring buffer, and for open connections by refresh_open,
+// which the daemon runs (BPF_PROG_TEST_RUN) before it reads the map. Nothing runs per send or
+// receive unless the daemon opts into sock_send/recv_length (per_call_hooks), which count the
+// application's bytes call by call and learn an accepted socket's pid at its first I/O.
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -17,18 +20,14 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
 #define TCP_CLOSE 7
-// Open connections' tcp_sock counters (packets, RTT, retransmit total) are read again on the
-// I/O path at most this often, in units of 2^20 ns (~1.05 ms): ~1 s. Reading them costs six
-// probe reads, which on every send and receive was most of the probe's keep-alive overhead.
-// Bytes stay exact on every call, retransmits are counted by their own hook, and every
-// counter is read exactly at close.
-#define REFRESH_UNITS 954
+#define TCP_LAST_ACK 9
 
 // Set by the daemon before load.
 const volatile bool disable_ipv6 = false;
-// True when the send/recv hooks are attached: bytes then always come from them (exact
-// application bytes), never from tcp_sock, even for a connection that moved no data.
+// True when the send/recv hooks are attached: bytes then always come from them (the
+// application's calls), never from tcp_sock, even for a connection that moved no data.
 const volatile bool app_bytes_hooks = false;
 
 // Sized by the daemon (max_tracked_connections) before load.
@@ -100,7 +99,26 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   return true;
 }
 
-// The kernel's own counters, exact at close.
+// Where the handshake left the byte counters: bytes_acked already counts the SYN on the
+// connecting side; what is counted from here on is the connection's data (and its FINs).
+static __always_inline void set_byte_bases(struct cnm_conn* c, const struct sock* sk) {
+  const struct tcp_sock* tp = (const struct tcp_sock*)sk;
+  c->acked_base = BPF_CORE_READ(tp, bytes_acked);
+  c->received_base = BPF_CORE_READ(tp, bytes_received);
+  c->flags |= CNM_FLAG_HANDSHAKEN;
+}
+
+// tcp_fin() sets SOCK_DONE when a FIN arrives (nothing else does before the socket closes).
+static __always_inline bool fin_received(const struct sock* sk) {
+  const unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+  return flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE));
+}
+
+// The kernel's own counters. Without the per-call hooks, bytes are derived from them exactly:
+//   sent     = data acknowledged since the handshake + data still queued (write_seq - snd_una)
+//              - 1 once a FIN was queued (a FIN takes a sequence number, acked or queued);
+//   received = data received in order since the handshake - 1 once a FIN arrived.
+// The 32-bit difference is bounded by the send queue; the totals are the kernel's 64-bit ones.
 static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct sock* sk) {
   const struct tcp_sock* tp = (const struct tcp_sock*)sk;
   c->packets_sent = BPF_CORE_READ(tp, segs_out);
@@ -108,10 +126,15 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
   c->retransmits = BPF_CORE_READ(tp, total_retrans);
   c->rtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
   c->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
-  if (!app_bytes_hooks) {
-    c->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
-    c->bytes_received = BPF_CORE_READ(tp, bytes_received);
-  }
+  // A connection that never completed its handshake moved no data (its SYN is not data).
+  if (app_bytes_hooks || !(c->flags & CNM_FLAG_HANDSHAKEN)) return;
+  const __u32 queued = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+  __u64 sent = BPF_CORE_READ(tp, bytes_acked) - c->acked_base + queued;
+  if ((c->flags & CNM_FLAG_FIN_SENT) && sent > 0) sent -= 1;
+  __u64 received = BPF_CORE_READ(tp, bytes_received) - c->received_base;
+  if (received > 0 && fin_received(sk)) received -= 1;
+  c->bytes_sent = sent;
+  c->bytes_received = received;
 }
 
 static __always_inline void on_open(const struct sock* sk, __u8 direction) {
@@ -122,6 +145,7 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction) {
   if (!fill_tuple(c, sk)) return;
   c->direction = direction;
   c->sk = (__u64)sk;
+  if (direction == CNM_DIR_INCOMING) set_byte_bases(c, sk);
   c->start_ns = bpf_ktime_get_ns();
   set_task(c);
   __u64 key = (__u64)sk;
@@ -158,10 +182,22 @@ int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newst
     // socket, the source address): read the tuple again now that it is final.
     __u64 key = (__u64)sk;
     struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
-    if (c) fill_tuple(c, sk);
+    if (c) {
+      fill_tuple(c, sk);
+      set_byte_bases(c, sk);
+    }
   } else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
     // Runs in softirq: pid and comm come later, from the accepting process's first call.
     on_open(sk, CNM_DIR_INCOMING);
+  } else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
+    // close() or shutdown() by the process that holds the socket: its FIN is queued next, and
+    // an accepted socket whose process never sent or received through a hook gets its pid.
+    __u64 key = (__u64)sk;
+    struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
+    if (c) {
+      c->flags |= CNM_FLAG_FIN_SENT;
+      if (c->pid == 0) set_task(c);
+    }
   } else if (newstate == TCP_CLOSE) {
     on_close(sk);
   }
@@ -179,13 +215,6 @@ static __always_inline void on_io(struct sock* sk, int ret, int flags, bool sent
     __sync_fetch_and_add(&c->bytes_sent, (__u64)ret);
   else
     __sync_fetch_and_add(&c->bytes_received, (__u64)ret);
-  // Keep open connections' kernel counters fresh for clients that poll them, rate-limited.
-  // The u32 difference is wrap-safe.
-  const __u32 now = (__u32)(bpf_ktime_get_ns() >> 20);
-  if (now - c->refreshed >= REFRESH_UNITS) {
-    c->refreshed = now;
-    read_tcp_counters(c, sk);
-  }
 }
 
 SEC("raw_tp/sock_send_length")
@@ -206,6 +235,32 @@ int BPF_PROG(tcp_retransmit_skb, const struct sock* sk) {
   struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
   if (c) __sync_fetch_and_add(&c->retransmits, 1);
   return 0;
+}
+
+// refresh_open: reads the tcp_sock counters of open connections into their entries. Never
+// attached: the daemon runs it with BPF_PROG_TEST_RUN before reading the map, in chunks
+// (ctx[0] entries to skip, ctx[1] to refresh) so no single run walks a full map with
+// preemption off. Returns how many it refreshed; the daemon stops when that is below the chunk.
+// An entry whose socket is closing meanwhile is read harmlessly (probe reads) and superseded by
+// its closed record.
+struct refresh_ctx {
+  __u64 skip, budget, seen, done;
+};
+
+static long refresh_one(struct bpf_map* map, __u64* key, struct cnm_conn* c,
+                        struct refresh_ctx* r) {
+  if (r->seen++ < r->skip) return 0;
+  if (r->done >= r->budget) return 1;  // stop
+  read_tcp_counters(c, (const struct sock*)*key);
+  r->done++;
+  return 0;
+}
+
+SEC("raw_tp")
+int refresh_open(__u64* ctx) {
+  struct refresh_ctx r = {.skip = ctx[0], .budget = ctx[1]};
+  bpf_for_each_map_elem(&conns, refresh_one, &r, 0);
+  return (int)r.done;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -14,6 +14,10 @@ enum cnm_direction {
   CNM_DIR_INCOMING = 2,
 };
 
+// cnm_conn.flags
+#define CNM_FLAG_FIN_SENT 1    // the socket queued its FIN (entered FIN_WAIT1 or LAST_ACK)
+#define CNM_FLAG_HANDSHAKEN 2  // reached ESTABLISHED: the byte bases are set
+
 // One TCP connection as seen by one socket, keyed by the socket's kernel address while open.
 struct cnm_conn {
   __u8 saddr[16];  // IPv4 in the first 4 bytes
@@ -23,10 +27,10 @@ struct cnm_conn {
   __u8 family;  // 4 or 6
   __u8 direction;
   __u8 closed;
-  __u8 pad0;
+  __u8 flags;  // CNM_FLAG_*
   __u32 pid;
   __u32 netns;
-  __u32 refreshed;  // (bpf_ktime_get_ns() >> 20) when tcp_sock counters were last read
+  __u32 pad;
   __u64 cgroup_id;
   __u64 sk;        // kernel address, with start_ns the connection's identity
   __u64 start_ns;  // bpf_ktime_get_ns() when first seen
@@ -35,6 +39,8 @@ struct cnm_conn {
   __u64 bytes_received;
   __u64 packets_sent;
   __u64 packets_received;
+  __u64 acked_base;     // tcp_sock bytes_acked when the handshake completed (SYN counted)
+  __u64 received_base;  // tcp_sock bytes_received then
   __u32 retransmits;
   __u32 rtt_us;
   __u32 rttvar_us;

@@ -69,6 +69,15 @@ void expect_reported(const ProbeDaemon& d, const std::vector<Exchange>& xs,
   EXPECT_EQ(bad, 0) << "connections with wrong numbers";
 }
 
+// Every test runs with both ways of counting bytes: the kernel's tcp_sock counters (default,
+// nothing per send or receive) and the per-call hooks (network_config.per_call_hooks).
+class ProbeGroundTruth : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(ByteCounting, ProbeGroundTruth,
+                         ::testing::Values("", "network_config:\n  per_call_hooks: true\n"),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           return std::string(p.param.empty() ? "KernelCounters" : "PerCallHooks");
+                         });
+
 ExchangeSpec make_spec(int family, const std::string& server_addr, int count) {
   ExchangeSpec s;
   s.family = family;
@@ -77,8 +86,8 @@ ExchangeSpec make_spec(int family, const std::string& server_addr, int count) {
   return s;
 }
 
-TEST(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
-  ProbeDaemon d;
+TEST_P(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
+  ProbeDaemon d(GetParam());
   const auto ns = netns_inode("");
   auto v4 = make_spec(4, "127.0.0.1", 700);
   v4.c2s = [](int i) { return 1000 + 13 * i; };
@@ -96,8 +105,8 @@ TEST(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
   EXPECT_EQ(stats["closed_ringbuf_full"], 0);
 }
 
-TEST(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
-  ProbeDaemon d;
+TEST_P(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
+  ProbeDaemon d(GetParam());
   // An AF_INET6 listener on ::ffff:127.0.0.1 and AF_INET6 clients: both ends are v4-mapped.
   auto spec = make_spec(6, "::ffff:127.0.0.1", 20);
   spec.c2s = [](int i) { return 10 + i; };
@@ -111,9 +120,9 @@ TEST(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
   expect_reported(d, xs, netns_inode(""), netns_inode(""), "dual");
 }
 
-TEST(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
+TEST_P(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
   NetnsPair net("cnmgt");
-  ProbeDaemon d;
+  ProbeDaemon d(GetParam());
   auto spec = make_spec(4, net.addr_b, 1000);
   spec.client_ns = net.a;
   spec.server_ns = net.b;
@@ -128,8 +137,8 @@ TEST(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
 // abortive close (SO_LINGER 0) moves the client socket to CLOSE before its RST goes out and
 // before the counters are reset, so what the probe reads at close is exactly what tcp_info
 // said just before; the server's socket then receives that RST, its one more segment in.
-TEST(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
-  ProbeDaemon d;
+TEST_P(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
+  ProbeDaemon d(GetParam());
   auto spec = make_spec(4, "127.0.0.1", 50);
   spec.keep_open = true;
   spec.c2s = [](int i) { return 1 + 4099 * i; };  // 1 byte to ~200 KB: a spread of segments
@@ -190,14 +199,19 @@ TEST(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
     EXPECT_EQ(s["rtt_us"], si.tcpi_rtt) << s.dump();
     EXPECT_EQ(s["rttvar_us"], si.tcpi_rttvar) << s.dump();
     EXPECT_GT(c["rtt_us"].get<std::uint32_t>(), 0u);
+    // Bytes through an abortive close: no FIN either way, the client's RST ends both sockets.
+    EXPECT_EQ(c["bytes_sent"], x.c2s) << c.dump();
+    EXPECT_EQ(c["bytes_received"], x.s2c) << c.dump();
+    EXPECT_EQ(s["bytes_sent"], x.s2c) << s.dump();
+    EXPECT_EQ(s["bytes_received"], x.c2s) << s.dump();
     segments += cs.out;
   }
   EXPECT_GT(segments, 2 * xs.size())
       << "the exchanges moved almost nothing: the test proves little";
 }
 
-TEST(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesTheSchema) {
-  ProbeDaemon d;
+TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesTheSchema) {
+  ProbeDaemon d(GetParam());
   auto spec = make_spec(4, "127.0.0.1", 20);
   spec.keep_open = true;
   spec.c2s = [](int i) { return 100 + i; };

@@ -1,4 +1,5 @@
-// Start and stop: a bad config fails with line and column, SIGTERM detaches every program,
+// Start and stop: a bad config fails with line and column, SIGTERM detaches every program (in
+// both byte-counting modes),
 // and `cnmctl preflight --bpf-objects` loads the daemon's objects without attaching them.
 #include <bpf/bpf.h>
 #include <dirent.h>
@@ -40,29 +41,55 @@ TEST(ProbeLifecycle, MalformedConfigFailsWithLineAndColumnAndExit2) {
   EXPECT_NE(r2.err.find("range.yaml:2:28"), std::string::npos) << r2.err;
 }
 
-TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
-  ProbeDaemon d;
-  const auto ids = prog_ids_of(d.pid());
-  ASSERT_EQ(ids.size(), 4u) << "expected the four raw tracepoint programs";
+// Names of the programs a process holds.
+std::set<std::string> prog_names(const std::set<unsigned>& ids) {
+  std::set<std::string> names;
   for (unsigned id : ids) {
     const int fd = bpf_prog_get_fd_by_id(id);
-    ASSERT_GE(fd, 0) << "program " << id << " should be loaded while the daemon runs";
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) names.insert(info.name);
     ::close(fd);
   }
-  EXPECT_EQ(d.stop(), 0);
-  // The kernel frees a program after its last reference goes, asynchronously (RCU): allow 5 s.
-  std::set<unsigned> left = ids;
-  for (int i = 0; i < 100 && !left.empty(); ++i) {
-    std::erase_if(left, [](unsigned id) {
-      const int fd = bpf_prog_get_fd_by_id(id);
-      if (fd >= 0) ::close(fd);
-      return fd < 0;
-    });
-    if (!left.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return names;
+}
+
+// Both ways of counting bytes: by default nothing runs per send or receive (the kernel's
+// counters, refreshed on demand by refresh_open); per_call_hooks adds the send/recv programs.
+// Kernel program names stop at 15 characters.
+TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
+  const struct {
+    std::string yaml;
+    std::set<std::string> programs;
+    std::size_t hooks;
+  } modes[] = {
+      {"", {"inet_sock_set_s", "tcp_retransmit_", "refresh_open"}, 2},
+      {"network_config:\n  per_call_hooks: true\n",
+       {"inet_sock_set_s", "tcp_retransmit_", "refresh_open", "sock_send_lengt", "sock_recv_lengt"},
+       4},
+  };
+  for (const auto& m : modes) {
+    SCOPED_TRACE(m.yaml.empty() ? "default" : m.yaml);
+    ProbeDaemon d(m.yaml);
+    const auto ids = prog_ids_of(d.pid());
+    EXPECT_EQ(prog_names(ids), m.programs);
+    EXPECT_EQ(d.get_json("/health")["hooks"].size(), m.hooks);
+    EXPECT_EQ(d.stop(), 0);
+    // The kernel frees a program after its last reference goes, asynchronously (RCU): 5 s.
+    std::set<unsigned> left = ids;
+    for (int i = 0; i < 100 && !left.empty(); ++i) {
+      std::erase_if(left, [](unsigned id) {
+        const int fd = bpf_prog_get_fd_by_id(id);
+        if (fd >= 0) ::close(fd);
+        return fd < 0;
+      });
+      if (!left.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(left.empty()) << left.size() << " program(s) still loaded 5 s after SIGTERM";
+    EXPECT_NE(d.log().find("BPF programs detached"), std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(d.socket_path()));
   }
-  EXPECT_TRUE(left.empty()) << left.size() << " program(s) still loaded 5 s after SIGTERM";
-  EXPECT_NE(d.log().find("BPF programs detached"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(d.socket_path()));
 }
 
 TEST(ProbeLifecycle, PreflightLoadsTheDaemonsObjectsWithoutAttaching) {
@@ -76,8 +103,8 @@ TEST(ProbeLifecycle, PreflightLoadsTheDaemonsObjectsWithoutAttaching) {
     found = true;
     EXPECT_EQ(c["status"], "pass") << c.dump();
     const std::string msg = c.dump();
-    for (const char* prog :
-         {"inet_sock_set_state", "sock_send_length", "sock_recv_length", "tcp_retransmit_skb"})
+    for (const char* prog : {"inet_sock_set_state", "sock_send_length", "sock_recv_length",
+                             "tcp_retransmit_skb", "refresh_open"})
       EXPECT_NE(msg.find(std::string("tcp_tracer.bpf.o:") + prog), std::string::npos) << msg;
   }
   EXPECT_TRUE(found) << r.out.substr(0, 400);
