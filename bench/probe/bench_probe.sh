@@ -2,13 +2,21 @@
 # Benchmarks of cnm-probe (on demand, never in CI), each a ratio against a baseline run in the
 # same invocation:
 #   1. nginx + wrk over loopback, keep-alive and one connection per request, without and with
-#      the probe (targets: <= 1% and <= 5% fewer requests/s);
+#      the probe (targets: <= 1% and <= 5% fewer requests/s); keep-alive also with the opt-in
+#      per-call hooks (network_config.per_call_hooks), to show what they cost;
 #   2. the daemon's CPU per 10k new connections/s (from the one-per-request run);
-#   3. memory at 65536 tracked connections: RSS plus BPF map memory (target < 64 MiB).
-# Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS]   (root; installs nginx-light and wrk)
+#   3. memory at 65536 tracked connections: RSS plus BPF map memory (target < 64 MiB), and how
+#      long a connections call takes there (it refreshes every entry's kernel counters);
+#   4. the cost of each BPF program per call (kernel.bpf_stats_enabled, in a separate pass:
+#      the statistics themselves cost a little per call).
+# nginx runs on CPU 1 and wrk on CPU 0 (when there are two), so the rounds compete less with
+# each other and the ratio is steadier; the probe's programs run on whichever CPU does the I/O.
+# Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS]   (root; installs nginx-light
+# and wrk)
 set -euo pipefail
 build=${1:?usage: $0 BUILD_DIR [SECONDS]}
 secs=${2:-10}
+rounds=${3:-5}
 probe="$build/probe/cnm-probe"
 [ "$(id -u)" -eq 0 ] || { echo "run as root (loads eBPF)" >&2; exit 2; }
 [ -x "$probe" ] || { echo "no $probe: build first" >&2; exit 2; }
@@ -41,7 +49,9 @@ http {
   server { listen 127.0.0.1:$port reuseport backlog=4096; root $work/html; }
 }
 NGINX
-nginx -c "$work/nginx.conf" -p "$work" & nginx_pid=$!
+pin_server=(); pin_client=()
+if [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 1); pin_client=(taskset -c 0); fi
+"${pin_server[@]}" nginx -c "$work/nginx.conf" -p "$work" & nginx_pid=$!
 sleep 0.5
 
 cat > "$work/sp.yaml" <<YAML
@@ -49,36 +59,88 @@ auth_token_file_path: $work/token
 system_probe_config:
   sysprobe_socket: $work/sp.sock
 YAML
-start_probe() {
-  "$probe" --config "$work/sp.yaml" -q 2>"$work/probe.log" & probe_pid=$!
+cp "$work/sp.yaml" "$work/sp-per-call.yaml"
+printf 'network_config:\n  per_call_hooks: true\n' >>"$work/sp-per-call.yaml"
+start_probe() {  # [CONFIG]
+  "$probe" --config "${1:-$work/sp.yaml}" -q 2>"$work/probe.log" & probe_pid=$!
   for _ in $(seq 100); do [ -S "$work/sp.sock" ] && return; sleep 0.1; done
   echo "cnm-probe did not start: $(cat "$work/probe.log")" >&2; exit 1
 }
 stop_probe() { kill "$probe_pid"; wait "$probe_pid" || true; probe_pid=""; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-rps() {  # wrk requests/s; arguments: extra wrk options
-  wrk -t 1 -c 32 -d "${secs}s" "$@" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}'
+oncpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }  # precise CPU time of one task
+worker_pid=$(pgrep -P "$nginx_pid" | head -1)
+# One wrk run; prints "REQUESTS_PER_S CPU_US_PER_REQUEST". The CPU is nginx's worker plus wrk
+# (user + system time, where the probe's BPF programs run, inside their syscalls): unlike
+# requests/s it barely moves when something else on the machine takes a core for a while.
+load() {
+  local w0 w1 out
+  w0=$(oncpu_ns "$worker_pid")
+  out=$("${pin_client[@]}" python3 - "$secs" "$port" "$@" <<'PY'
+import re, resource, subprocess, sys
+secs, port, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+out = subprocess.run(["wrk", "-t", "1", "-c", "32", "-d", secs + "s", *extra,
+                      "http://127.0.0.1:%s/" % port], capture_output=True, text=True).stdout
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+reqs = int(re.search(r"(\d+) requests in", out).group(1))
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(rps, reqs, ru.ru_utime + ru.ru_stime)
+PY
+)
+  w1=$(oncpu_ns "$worker_pid")
+  awk -v o="$out" -v w0="$w0" -v w1="$w1" 'BEGIN { split(o, f, " ");
+    printf "%.2f %.3f\n", f[1], ((w1 - w0) / 1e9 + f[3]) * 1e6 / f[2] }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b / a }'; }
-
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-echo "== 1. nginx + wrk over loopback: 3 alternating rounds of ${secs}s, medians (ratio = with probe / without)"
-ka_b=(); cl_b=(); ka_p=(); cl_p=(); cpu_s=0; cpu_t=0
-for round in 1 2 3; do
-  ka_b+=("$(rps)"); cl_b+=("$(rps -H "Connection: close")")
-  start_probe
-  ka_p+=("$(rps)")
-  t0=$(cpu_ticks "$probe_pid"); s0=$(date +%s.%N)
-  cl_p+=("$(rps -H "Connection: close")")
-  t1=$(cpu_ticks "$probe_pid"); s1=$(date +%s.%N)
-  cpu_t=$((cpu_t + t1 - t0)); cpu_s=$(awk -v a="$cpu_s" -v b="$s0" -v c="$s1" 'BEGIN {print a + c - b}')
-  stop_probe
-  echo "round $round: keep-alive ${ka_b[-1]} / ${ka_p[-1]}, one per request ${cl_b[-1]} / ${cl_p[-1]} req/s"
+
+echo "== 1. nginx + wrk over loopback: $rounds rounds of ${secs}s per variant, medians"
+echo "   (req/s ratio = with probe / without; CPU ratio = CPU per request without / with)"
+# Two phases, so every run follows a run of its own kind (a one-per-request run leaves tens of
+# thousands of TIME_WAIT sockets that slow whatever runs next), and the order of the variants
+# flips every round, so drift on a shared machine falls on each of them alike.
+declare -A ka cl
+run_variant() {  # VARIANT LOAD-ARGS...: none, probe (default config) or hooks (per-call hooks)
+  local v=$1; shift
+  case "$v" in
+    probe) start_probe ;;
+    hooks) start_probe "$work/sp-per-call.yaml" ;;
+  esac
+  local t0 s0 r t1 s1
+  [ "$v" = none ] || { t0=$(cpu_ticks "$probe_pid"); s0=$(date +%s.%N); }
+  r=$(load "$@")
+  if [ "$v" != none ]; then
+    t1=$(cpu_ticks "$probe_pid"); s1=$(date +%s.%N)
+    # The daemon's CPU during one-per-request load (to a file: this runs in a subshell).
+    if [ $# -gt 0 ] && [ "$v" = probe ]; then echo "$((t1 - t0)) $s0 $s1" >>"$work/daemon-cpu"; fi
+    stop_probe
+  fi
+  echo "$r"
+}
+for round in $(seq "$rounds"); do
+  order=(none probe hooks); [ $((round % 2)) -eq 0 ] && order=(hooks probe none)
+  line="round $round keep-alive (req/s CPU-us/request):"
+  for v in "${order[@]}"; do r=$(run_variant "$v"); ka[$v]+="$r;"; line+=" $v $r,"; done
+  echo "$line"
 done
-ka_base=$(printf '%s\n' "${ka_b[@]}" | median); ka_probe=$(printf '%s\n' "${ka_p[@]}" | median)
-cl_base=$(printf '%s\n' "${cl_b[@]}" | median); cl_probe=$(printf '%s\n' "${cl_p[@]}" | median)
-echo "keep-alive:        $ka_base -> $ka_probe req/s   ratio $(ratio "$ka_base" "$ka_probe")   (target >= 0.99)"
-echo "one per request:   $cl_base -> $cl_probe req/s   ratio $(ratio "$cl_base" "$cl_probe")   (target >= 0.95)"
+for round in $(seq "$rounds"); do
+  order=(none probe); [ $((round % 2)) -eq 0 ] && order=(probe none)
+  line="round $round one per request (req/s CPU-us/request):"
+  for v in "${order[@]}"; do r=$(run_variant "$v" -H "Connection: close"); cl[$v]+="$r;"; line+=" $v $r,"; done
+  echo "$line"
+done
+med() { echo "$2" | tr ';' '\n' | grep . | awk -v c="$1" '{print $c}' | median; }  # COLUMN LIST
+report() {  # NAME BASE-LIST PROBE-LIST TARGET
+  local b p cb cp
+  b=$(med 1 "$2"); p=$(med 1 "$3"); cb=$(med 2 "$2"); cp=$(med 2 "$3")
+  echo "$1: $b -> $p req/s ratio $(ratio "$b" "$p"); $cb -> $cp CPU us/request ratio $(ratio "$cp" "$cb")   $4"
+}
+report "keep-alive                         " "${ka[none]}" "${ka[probe]}" "(target >= 0.99)"
+report "keep-alive, per-call hooks (opt-in)" "${ka[none]}" "${ka[hooks]}" ""
+report "one per request                    " "${cl[none]}" "${cl[probe]}" "(target >= 0.95)"
+cl_probe=$(med 1 "${cl[probe]}")
+cpu_t=$(awk '{t += $1} END {print t}' "$work/daemon-cpu")
+cpu_s=$(awk '{s += $3 - $2} END {print s}' "$work/daemon-cpu")
 
 echo "== 2. daemon CPU per 10k new connections/s (during the one-per-request runs)"
 hz=$(getconf CLK_TCK)
@@ -108,7 +170,36 @@ memlock=$(cat /proc/"$probe_pid"/fdinfo/* 2>/dev/null | awk '/^memlock:/ {s += $
 stats=$(curl -s --unix-socket "$work/sp.sock" -H "Authorization: Bearer $(cat "$work/token")" http://x/debug/stats)
 entries=$(echo "$stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["conn_map_entries_current"])')
 full=$(echo "$stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["conn_map_full"])')
+call_s=$(curl -s -o /dev/null -w '%{time_total}' --unix-socket "$work/sp.sock" \
+  -H "Authorization: Bearer $(cat "$work/token")" "http://x/network_tracer/connections?client_id=bench")
 wait "${holders[@]}" || true
 awk -v b="$base_rss" -v r="$rss" -v m="$memlock" -v e="$entries" -v f="$full" 'BEGIN {
   printf "tracked %d (not tracked, map full: %d); RSS %d KiB (idle %d KiB) + BPF maps %d KiB = %.1f MiB (target < 64 MiB), ratio to target %.2f\n",
   e, f, r, b, m, (r + m) / 1024, (r + m) / 1024 / 64 }'
+echo "a connections call with $entries open connections (each refreshed from the kernel): ${call_s} s"
+stop_probe
+
+echo "== 4. cost of each BPF program per call (kernel.bpf_stats_enabled, keep-alive, ${secs}s), default and per-call hooks"
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+for cfg in "$work/sp.yaml" "$work/sp-per-call.yaml"; do
+  echo "-- $(basename "$cfg" .yaml)"
+  start_probe "$cfg"
+  # Keep-alive only, so calls per request are those of the keep-alive case; the request count
+  # comes from wrk (requests/s x seconds).
+  reqs=$(load | awk -v s="$secs" '{printf "%d", $1 * s}')
+  # The daemon's own programs: the prog ids behind its file descriptors.
+  ids=$(cat /proc/"$probe_pid"/fdinfo/* 2>/dev/null | awk '/^prog_id:/ {print $2}' | sort -u | tr '\n' ' ')
+  bpftool prog show -j | python3 -c '
+import json, sys
+ids = {int(i) for i in sys.argv[2].split()}
+reqs = float(sys.argv[1])
+for p in json.load(sys.stdin):
+    if p["id"] not in ids:
+        continue
+    n, t = p.get("run_cnt", 0), p.get("run_time_ns", 0)
+    print("%-16s %10d calls %6.2f per request %7.1f ns/call" % (p["name"], n, n / reqs, t / n if n else 0))
+' "$reqs" "$ids"
+  stop_probe
+done
+sysctl -qw kernel.bpf_stats_enabled="$stats_was"

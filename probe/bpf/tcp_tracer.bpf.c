@@ -74,20 +74,27 @@ static __always_inline void set_task(struct cnm_conn* c) {
   c->cgroup_id = bpf_get_current_cgroup_id();
 }
 
+// sk_protocol was a bitfield before Linux 5.6: read it the way that works for both. IPPROTO_TCP
+// alone decides (a TCP socket is a stream socket).
 static __always_inline bool is_tcp(const struct sock* sk) {
-  return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP &&
-         BPF_CORE_READ(sk, sk_type) == 1 /* SOCK_STREAM */;
+  return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
+}
+
+// 4 or 6 for the families tracked (IPv6 unless disabled), else 0.
+static __always_inline __u8 tracked_family(const struct sock* sk) {
+  const __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  if (family == AF_INET) return 4;
+  if (family == AF_INET6 && !disable_ipv6) return 6;
+  return 0;
 }
 
 // Reads the tuple and netns; false for families we do not track.
 static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk) {
-  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-  if (family == AF_INET) {
-    c->family = 4;
+  c->family = tracked_family(sk);
+  if (c->family == 4) {
     bpf_core_read(c->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
     bpf_core_read(c->daddr, 4, &sk->__sk_common.skc_daddr);
-  } else if (family == AF_INET6 && !disable_ipv6) {
-    c->family = 6;
+  } else if (c->family == 6) {
     bpf_core_read(c->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
     bpf_core_read(c->daddr, 16, &sk->__sk_common.skc_v6_daddr);
   } else {
@@ -137,15 +144,22 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
   c->bytes_received = received;
 }
 
+// An outgoing socket is recorded at SYN_SENT, in the connecting process (pid, comm, cgroup),
+// before its source port exists: its tuple is read at ESTABLISHED (or at close if it never
+// got there). An incoming one is recorded at ESTABLISHED with its final tuple.
 static __always_inline void on_open(const struct sock* sk, __u8 direction) {
   __u32 zero = 0;
   struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &zero);
   if (!c) return;
   __builtin_memset(c, 0, sizeof(*c));
-  if (!fill_tuple(c, sk)) return;
+  if (direction == CNM_DIR_INCOMING) {
+    if (!fill_tuple(c, sk)) return;
+    set_byte_bases(c, sk);
+  } else if (!(c->family = tracked_family(sk))) {
+    return;
+  }
   c->direction = direction;
   c->sk = (__u64)sk;
-  if (direction == CNM_DIR_INCOMING) set_byte_bases(c, sk);
   c->start_ns = bpf_ktime_get_ns();
   set_task(c);
   __u64 key = (__u64)sk;
@@ -156,10 +170,8 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction) {
   }
 }
 
-static __always_inline void on_close(const struct sock* sk) {
+static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c) {
   __u64 key = (__u64)sk;
-  struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
-  if (!c) return;
   if (c->pid == 0) set_task(c);
   if (c->sport == 0) fill_tuple(c, sk);  // closed before the handshake finished
   read_tcp_counters(c, sk);
@@ -172,34 +184,39 @@ static __always_inline void on_close(const struct sock* sk) {
   bpf_map_delete_elem(&conns, &key);
 }
 
+// Every connection passes here about ten times, so states are compared before anything is read:
+// only the two opening transitions look at the socket, every later one is of a socket already
+// in the map (the lookup says so) or of no interest.
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newstate) {
-  if (!is_tcp(sk)) return 0;
   if (newstate == TCP_SYN_SENT && oldstate == TCP_CLOSE) {
-    on_open(sk, CNM_DIR_OUTGOING);
-  } else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
-    // connect() moves to SYN_SENT before it picks the source port (and, for an unbound
-    // socket, the source address): read the tuple again now that it is final.
-    __u64 key = (__u64)sk;
-    struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
-    if (c) {
-      fill_tuple(c, sk);
-      set_byte_bases(c, sk);
-    }
-  } else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
-    // Runs in softirq: pid and comm come later, from the accepting process's first call.
-    on_open(sk, CNM_DIR_INCOMING);
-  } else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
-    // close() or shutdown() by the process that holds the socket: its FIN is queued next, and
-    // an accepted socket whose process never sent or received through a hook gets its pid.
-    __u64 key = (__u64)sk;
-    struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
-    if (c) {
-      c->flags |= CNM_FLAG_FIN_SENT;
-      if (c->pid == 0) set_task(c);
-    }
+    if (is_tcp(sk)) on_open(sk, CNM_DIR_OUTGOING);
+    return 0;
+  }
+  if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
+    // Runs in softirq: pid and comm come later, from the accepting process (its close, or its
+    // first call with the per-call hooks).
+    if (is_tcp(sk)) on_open(sk, CNM_DIR_INCOMING);
+    return 0;
+  }
+  if (newstate != TCP_ESTABLISHED && newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
+      newstate != TCP_CLOSE)
+    return 0;
+  __u64 key = (__u64)sk;
+  struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
+  if (!c) return 0;
+  if (newstate == TCP_ESTABLISHED) {
+    // From SYN_SENT: connect() picked the source port (and, for an unbound socket, the source
+    // address) after the SYN_SENT transition; the tuple is final now.
+    fill_tuple(c, sk);
+    set_byte_bases(c, sk);
   } else if (newstate == TCP_CLOSE) {
-    on_close(sk);
+    on_close(sk, c);
+  } else {
+    // FIN_WAIT1 or LAST_ACK: close() or shutdown() by the process that holds the socket; its
+    // FIN is queued next, and an accepted socket gets its pid if it has none yet.
+    c->flags |= CNM_FLAG_FIN_SENT;
+    if (c->pid == 0) set_task(c);
   }
   return 0;
 }
