@@ -225,6 +225,21 @@ TEST(HostChecks, TracepointsFromTracefsOrFromBtfAndKprobesFromThePmu) {
   EXPECT_NE(tp.message.find("tcp/tcp_retransmit_skb (retransmits)"), std::string::npos);
   EXPECT_EQ(status_of(r, "ebpf.btf"), "pass");
 
+  // The per-call hooks' tracepoints (Linux 6.4+) are optional: without them, all else present
+  // passes and says what is not there.
+  HostBuilder o;
+  o.debian().kernel("5.15.0-1-amd64");
+  o.file(
+      "/sys/kernel/btf/vmlinux",
+      fake_btf({"btf_trace_inet_sock_set_state", "btf_trace_tcp_retransmit_skb",
+                "btf_trace_tcp_probe", "btf_trace_tcp_receive_reset", "btf_trace_tcp_send_reset"}));
+  r = o.run();
+  const auto& otp = test::find_check(r, "ebpf.tracepoints");
+  EXPECT_EQ(std::string(to_string(otp.status)), "pass") << otp.message;
+  EXPECT_NE(otp.message.find("optional, not on this kernel: sock/sock_send_length"),
+            std::string::npos)
+      << otp.message;
+
   // tracefs wins when mounted; a missing core tracepoint and no kprobes is a warning under
   // --root (only the live host can prove the probe impossible).
   HostBuilder t;
