@@ -7,51 +7,25 @@
 // again once the config is restored.
 // Needs root (nspawn, overlay mounts, BPF): without it the test fails, it never skips.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/test_support.h"
+#include "tests/installer/debian_root.h"
 
 namespace cnm {
 namespace {
 
-std::string trimmed(const std::string& s) {
-  const auto e = s.find_last_not_of(" \n\r\t");
-  return e == std::string::npos ? "" : s.substr(0, e + 1);
-}
+using test::json_file;
+using test::trimmed;
 
 TEST(NspawnSystemdHost, PackageInstallEnablesStartsAndVerifiesTheProbe) {
   ASSERT_EQ(::geteuid(), 0u) << "this test boots a container and loads eBPF: run it as root";
   const auto here = test::source_dir() / "tests/installer/nspawn";
-  const auto cache = test::run({"bash", (here / "make_root.sh").string()});
-  ASSERT_EQ(cache.exit_code, 0) << "cannot build the Debian root: " << cache.err;
-  const std::string lower = trimmed(cache.out);
-
-  test::TempDir d;
-  const auto upper = d / "upper", work = d / "work", root = d / "root", results = d / "results",
-             pkg = d / "pkg";
-  for (const auto& p : {upper, work, root, results, pkg}) std::filesystem::create_directories(p);
-  // A throwaway overlay over the cached root: every run boots a pristine host.
-  const std::string opts =
-      "lowerdir=" + lower + ",upperdir=" + upper.string() + ",workdir=" + work.string();
-  ASSERT_EQ(::mount("overlay", root.c_str(), "overlay", 0, opts.c_str()), 0)
-      << std::strerror(errno);
-  struct Unmount {
-    std::filesystem::path p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } unmount{root};
-
-  const auto cp =
-      test::run({"cpack", "--config", std::string(CNM_BINARY_DIR) + "/CPackConfig.cmake", "-B",
-                 pkg.string()});
-  ASSERT_EQ(cp.exit_code, 0) << cp.out << cp.err;
-  std::filesystem::path deb;
-  for (const auto& e : std::filesystem::directory_iterator(pkg))
-    if (e.path().extension() == ".deb") deb = e.path();
-  ASSERT_FALSE(deb.empty()) << cp.out;
-  std::filesystem::copy_file(deb, root / "var/tmp/cnmkit.deb");
+  const test::DebianRootOverlay host;
+  ASSERT_EQ(host.error(), "");
+  const auto& root = host.root();
+  const auto& results = host.results();
   std::filesystem::copy_file(here / "inside.sh", root / "usr/local/sbin/cnmkit-test",
                              std::filesystem::copy_options::overwrite_existing);
   test::write_file(root / "etc/systemd/system/cnmkit-test.service",

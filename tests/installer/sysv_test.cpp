@@ -18,15 +18,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tests/support/test_support.h"
+#include "tests/installer/debian_root.h"
 
 namespace cnm {
 namespace {
 
-std::string trimmed(const std::string& s) {
-  const auto e = s.find_last_not_of(" \n\r\t");
-  return e == std::string::npos ? "" : s.substr(0, e + 1);
-}
+using test::json_file;
+using test::trimmed;
 
 // Pids of the processes whose root directory is `root` (chrooted there).
 std::vector<pid_t> rooted_at(const std::filesystem::path& root) {
@@ -59,42 +57,15 @@ struct KillRooted {
   }
 };
 
-nlohmann::json json_file(const std::filesystem::path& p) {
-  return nlohmann::json::parse(test::read_file(p), nullptr, false);
-}
-
 TEST(SysvHost, PackageInstallStartsTheProbeWithServiceAndUpdateRcD) {
   ASSERT_EQ(::geteuid(), 0u) << "this test mounts an overlay, enters namespaces and loads eBPF: "
                                 "run it as root";
   const auto here = test::source_dir() / "tests/installer";
-  const auto cache = test::run({"bash", (here / "nspawn/make_root.sh").string()});
-  ASSERT_EQ(cache.exit_code, 0) << "cannot build the Debian root: " << cache.err;
-  const std::string lower = trimmed(cache.out);
-
-  test::TempDir d;
-  const auto upper = d / "upper", work = d / "work", root = d / "root", results = d / "results",
-             pkg = d / "pkg";
-  for (const auto& p : {upper, work, root, results, pkg}) std::filesystem::create_directories(p);
-  // A throwaway overlay over the cached root: every run starts from a pristine host.
-  const std::string opts =
-      "lowerdir=" + lower + ",upperdir=" + upper.string() + ",workdir=" + work.string();
-  ASSERT_EQ(::mount("overlay", root.c_str(), "overlay", 0, opts.c_str()), 0)
-      << std::strerror(errno);
-  struct Unmount {
-    std::filesystem::path p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } unmount{root};
+  const test::DebianRootOverlay host;
+  ASSERT_EQ(host.error(), "");
+  const auto& root = host.root();
+  const auto& results = host.results();
   const KillRooted killer{root};  // destroyed first: nothing runs in the root when it unmounts
-
-  const auto cp =
-      test::run({"cpack", "--config", std::string(CNM_BINARY_DIR) + "/CPackConfig.cmake", "-B",
-                 pkg.string()});
-  ASSERT_EQ(cp.exit_code, 0) << cp.out << cp.err;
-  std::filesystem::path deb;
-  for (const auto& e : std::filesystem::directory_iterator(pkg))
-    if (e.path().extension() == ".deb") deb = e.path();
-  ASSERT_FALSE(deb.empty()) << cp.out;
-  std::filesystem::copy_file(deb, root / "var/tmp/cnmkit.deb");
   std::filesystem::copy_file(here / "sysv/inside.sh", root / "usr/local/sbin/cnmkit-sysv-test",
                              std::filesystem::copy_options::overwrite_existing);
 

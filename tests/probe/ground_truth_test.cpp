@@ -167,17 +167,7 @@ TEST_P(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
   }
   close_all(xs);
 
-  std::map<std::uint16_t, nlohmann::json> client_side, server_side;
-  gather_connections(d, "pkts", [&](const nlohmann::json& all) {
-    const auto totals = totals_by_tuple(all);
-    for (const auto& x : xs) {
-      const auto c = totals.find({x.client_addr, x.client_port, x.server_addr, x.server_port});
-      if (c != totals.end() && c->second["closed"] == true) client_side[x.client_port] = c->second;
-      const auto s = totals.find({x.server_addr, x.server_port, x.client_addr, x.client_port});
-      if (s != totals.end() && s->second["closed"] == true) server_side[x.client_port] = s->second;
-    }
-    return client_side.size() == xs.size() && server_side.size() == xs.size();
-  });
+  auto [client_side, server_side] = gather_closed_ends(d, "pkts", xs);
   ASSERT_EQ(client_side.size(), xs.size()) << d.get("/debug/stats").body;
   ASSERT_EQ(server_side.size(), xs.size()) << d.get("/debug/stats").body;
   std::uint64_t segments = 0;

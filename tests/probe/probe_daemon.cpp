@@ -128,6 +128,23 @@ std::map<ConnKey, nlohmann::json> totals_by_tuple(const nlohmann::json& records)
   return out;
 }
 
+ClosedEnds gather_closed_ends(const ProbeDaemon& d, const std::string& client,
+                              const std::vector<Exchange>& xs) {
+  ClosedEnds ends;
+  gather_connections(d, client, [&](const nlohmann::json& all) {
+    // Totals, and only once closed: a socket still closing is reported open first.
+    const auto totals = totals_by_tuple(all);
+    for (const auto& x : xs) {
+      const auto c = totals.find({x.client_addr, x.client_port, x.server_addr, x.server_port});
+      if (c != totals.end() && c->second["closed"] == true) ends.client[x.client_port] = c->second;
+      const auto s = totals.find({x.server_addr, x.server_port, x.client_addr, x.client_port});
+      if (s != totals.end() && s->second["closed"] == true) ends.server[x.client_port] = s->second;
+    }
+    return ends.client.size() == xs.size() && ends.server.size() == xs.size();
+  });
+  return ends;
+}
+
 std::string schema_errors(const nlohmann::json& doc) {
   TempDir dir;
   write_file(dir / "doc.json", doc.dump());

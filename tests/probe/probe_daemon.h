@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/probe/net_env.h"
 #include "tests/support/test_support.h"
 
 namespace cnm::test {
@@ -61,6 +62,13 @@ nlohmann::json gather_connections(const ProbeDaemon& d, const std::string& clien
 // connection first seen open and then closed comes twice), other fields from the newest one.
 using ConnKey = std::tuple<std::string, int, std::string, int>;
 std::map<ConnKey, nlohmann::json> totals_by_tuple(const nlohmann::json& records);
+
+// Both sockets of every exchange, by client port, once each is reported closed (totals).
+struct ClosedEnds {
+  std::map<std::uint16_t, nlohmann::json> client, server;
+};
+ClosedEnds gather_closed_ends(const ProbeDaemon& d, const std::string& client,
+                              const std::vector<Exchange>& xs);
 
 // Validates a JSON document against probe/connections.schema.json with python3-jsonschema;
 // returns the validator's message, empty when valid.

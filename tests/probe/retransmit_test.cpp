@@ -58,18 +58,7 @@ TEST(ProbeRetransmits, EqualTheKernelsTcpInfoTotals) {
   ASSERT_GT(total, 0u) << "the drop rule caused no retransmit: the test proves nothing";
   close_all(xs);
 
-  std::map<std::uint16_t, nlohmann::json> client_side, server_side;
-  gather_connections(d, "rt", [&](const nlohmann::json& all) {
-    // Totals, and only once closed: a socket still closing is reported open first.
-    const auto totals = totals_by_tuple(all);
-    for (const auto& x : xs) {
-      const auto c = totals.find({x.client_addr, x.client_port, x.server_addr, x.server_port});
-      if (c != totals.end() && c->second["closed"] == true) client_side[x.client_port] = c->second;
-      const auto s = totals.find({x.server_addr, x.server_port, x.client_addr, x.client_port});
-      if (s != totals.end() && s->second["closed"] == true) server_side[x.client_port] = s->second;
-    }
-    return client_side.size() == xs.size() && server_side.size() == xs.size();
-  });
+  auto [client_side, server_side] = gather_closed_ends(d, "rt", xs);
   // On a miss, say which connections and what the daemon counted, to tell a lost event from a
   // counted drop (seen once in ~10 runs: one client side missing).
   std::string missing;

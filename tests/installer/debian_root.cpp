@@ -1,0 +1,50 @@
+#include "tests/installer/debian_root.h"
+
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace cnm::test {
+
+DebianRootOverlay::DebianRootOverlay() : root_(dir_ / "root"), results_(dir_ / "results") {
+  const auto cache = run({"bash", (source_dir() / "tests/installer/nspawn/make_root.sh").string()});
+  if (cache.exit_code != 0) {
+    error_ = "cannot build the Debian root: " + cache.err;
+    return;
+  }
+  const auto upper = dir_ / "upper", work = dir_ / "work", pkg = dir_ / "pkg";
+  for (const auto& p : {upper, work, root_, results_, pkg}) std::filesystem::create_directories(p);
+  const std::string opts = "lowerdir=" + trimmed(cache.out) + ",upperdir=" + upper.string() +
+                           ",workdir=" + work.string();
+  if (::mount("overlay", root_.c_str(), "overlay", 0, opts.c_str()) != 0) {
+    error_ = std::string("overlay mount: ") + std::strerror(errno);
+    return;
+  }
+  mounted_ = true;
+  const auto cp = run({"cpack", "--config", std::string(CNM_BINARY_DIR) + "/CPackConfig.cmake",
+                       "-B", pkg.string()});
+  std::filesystem::path deb;
+  for (const auto& e : std::filesystem::directory_iterator(pkg))
+    if (e.path().extension() == ".deb") deb = e.path();
+  if (cp.exit_code != 0 || deb.empty()) {
+    error_ = "cpack: " + cp.out + cp.err;
+    return;
+  }
+  std::filesystem::copy_file(deb, root_ / "var/tmp/cnmkit.deb");
+}
+
+DebianRootOverlay::~DebianRootOverlay() {
+  if (mounted_) ::umount2(root_.c_str(), MNT_DETACH);
+}
+
+std::string trimmed(const std::string& s) {
+  const auto e = s.find_last_not_of(" \n\r\t");
+  return e == std::string::npos ? "" : s.substr(0, e + 1);
+}
+
+nlohmann::json json_file(const std::filesystem::path& p) {
+  return nlohmann::json::parse(read_file(p), nullptr, false);
+}
+
+}  // namespace cnm::test
