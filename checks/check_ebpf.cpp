@@ -102,7 +102,9 @@ CheckResult ebpf_helpers(const HostFacts& f) {
                        {BPF_FUNC_perf_event_output, "perf_event_output", true},
                        {BPF_FUNC_probe_read_kernel, "probe_read_kernel", false},
                        {BPF_FUNC_get_current_cgroup_id, "get_current_cgroup_id", false},
-                       {BPF_FUNC_ringbuf_output, "ringbuf_output", false}},
+                       {BPF_FUNC_ringbuf_output, "ringbuf_output", false},
+                       // refresh_open: open connections' live counters (Linux 5.13+)
+                       {BPF_FUNC_for_each_map_elem, "for_each_map_elem", false}},
                       helper, "upgrade the kernel (4.4.0 or newer)");
   if (r.status == Status::Pass && !helper(BPF_FUNC_get_current_cgroup_id))
     r.message += " (container tagging by cgroup id needs get_current_cgroup_id, 4.18+)";

@@ -122,6 +122,15 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   skel_->rodata->app_bytes_hooks = per_call;
   bpf_program__set_autoload(skel_->progs.sock_send_length, per_call);
   bpf_program__set_autoload(skel_->progs.sock_recv_length, per_call);
+  // refresh_open needs bpf_for_each_map_elem (Linux 5.13+). Without it, open connections keep
+  // the counters of their last I/O hook call (per-call hooks) or of nothing until they close.
+  can_refresh_ = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_for_each_map_elem,
+                                         nullptr) == 1;
+  if (!can_refresh_)
+    spdlog::warn(
+        "this kernel has no bpf_for_each_map_elem (Linux 5.13+): open connections are reported "
+        "with the counters they had when first seen, exact ones once they close");
+  bpf_program__set_autoload(skel_->progs.refresh_open, can_refresh_);
   bpf_program__set_autoattach(skel_->progs.refresh_open, false);  // run on demand, never attached
   bpf_program__set_autoload(skel_->progs.tcp_retransmit_skb, retrans);
   if (int err = bpf_map__set_max_entries(skel_->maps.conns, o.max_tracked_connections))
@@ -188,6 +197,7 @@ void Tracer::poll_closed(int timeout_ms) {
 }
 
 void Tracer::refresh_open() const {
+  if (!can_refresh_) return;
   // A chunk bounds how long one run walks the map with preemption off (~1 ms here).
   constexpr __u64 kChunk = 2048;
   const int fd = bpf_program__fd(skel_->progs.refresh_open);

@@ -56,6 +56,7 @@ class Tracer {
   std::mutex rb_mu_;
   std::vector<std::string> hooks_;
   std::uint32_t max_tracked_ = 0;
+  bool can_refresh_ = false;  // the kernel runs refresh_open (bpf_for_each_map_elem)
   static int on_ringbuf(void* ctx, void* data, std::size_t size);
   // Runs refresh_open over the whole map, a chunk at a time.
   void refresh_open() const;
