@@ -264,6 +264,19 @@ StatMap Tracer::stats() const {
   s["tcp_closed"] = sum(CNM_CNT_CLOSED);
   s["conn_map_max"] = max_tracked_;
   s["programs_attached"] = hooks_.size();
+  // Runs the kernel skipped: a program is not re-entered on the same CPU (a softirq state change
+  // landing while the program runs in process context), so that event is lost; the kernel
+  // counts it per program (Linux 5.12+; 0 before).
+  std::uint64_t skipped = 0;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    const int pfd = bpf_program__fd(prog);
+    if (pfd < 0) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(pfd, &info, &len) == 0) skipped += info.recursion_misses;
+  }
+  s["hook_runs_skipped"] = skipped;
   return s;
 }
 

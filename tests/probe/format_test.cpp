@@ -19,7 +19,7 @@ std::string validate_cmd(const std::filesystem::path& doc) {
 StatMap all_stats() {
   return {{"conn_map_full", 1},   {"closed_ringbuf_full", 0},      {"closed_buffer_evicted", 2},
           {"clients_evicted", 0}, {"conn_map_entries_current", 3}, {"conn_map_max", 10},
-          {"closed_buffered", 0}, {"closed_buffer_max", 10}};
+          {"closed_buffered", 0}, {"closed_buffer_max", 10},       {"hook_runs_skipped", 0}};
 }
 
 TEST(ConnectionsJson, MatchesTheSchema) {

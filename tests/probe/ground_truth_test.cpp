@@ -103,6 +103,9 @@ TEST_P(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
   const auto stats = d.get_json("/debug/stats");
   EXPECT_EQ(stats["conn_map_full"], 0);
   EXPECT_EQ(stats["closed_ringbuf_full"], 0);
+  // Runs the kernel skipped (a program is not re-entered on a CPU) are counted, not silent.
+  EXPECT_TRUE(stats.contains("hook_runs_skipped") && stats["hook_runs_skipped"].is_number())
+      << stats.dump();
 }
 
 TEST_P(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
