@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "installer/file_action.h"
 #include "installer/sha256.h"
 
 namespace cnm {
@@ -134,24 +135,16 @@ class InFolder {
   int saved_ = -1;
 };
 
+// A staged file's content (read_whole: regular files only, links never followed).
 std::string read_staged(const std::filesystem::path& p) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) refuse("cannot read the extracted " + p.string() + ": " + std::strerror(errno));
-  std::string out;
-  char buf[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      refuse("cannot read the extracted " + p.string() + ": " + std::strerror(e));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
+  std::optional<std::string> content;
+  try {
+    content = read_whole(p);
+  } catch (const std::exception& e) {
+    refuse("cannot read the extracted " + p.string() + ": " + e.what());
   }
-  ::close(fd);
-  return out;
+  if (!content) refuse("the extracted " + p.string() + " is missing");
+  return std::move(*content);
 }
 
 // Reads every entry, applies the policy (names, types, sizes, counts) and extracts the regular
