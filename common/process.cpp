@@ -53,4 +53,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::size_t max_
   return r;
 }
 
+std::string command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
 }  // namespace cnm

@@ -18,4 +18,7 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           std::size_t max_output = 1024 * 1024);
 
+// argv as one line, for messages ("systemctl restart x"); no quoting, it is never run.
+std::string command_line(const std::vector<std::string>& argv);
+
 }  // namespace cnm

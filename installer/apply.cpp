@@ -29,12 +29,6 @@ std::optional<FileOwner> owner_of(const std::filesystem::path& p) {
   return FileOwner{st.st_uid, st.st_gid};
 }
 
-std::string join(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 // Removes a folder cnmkit created, only if it is still an empty folder.
 bool remove_empty_dir(const std::filesystem::path& p) {
   std::error_code ec;
@@ -119,7 +113,7 @@ std::vector<std::string> roll_back(const Layout& layout, const Plan& plan,
     }
   };
   const auto undo_service = [&](const ServiceStep& s) {
-    attempt("`" + join(s.argv) + "`", [&] {
+    attempt("`" + command_line(s.argv) + "`", [&] {
       std::string out;
       const int rc = run(s.argv, &out);
       if (rc != 0) throw std::runtime_error("exit " + std::to_string(rc) + ": " + out);
@@ -239,8 +233,8 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
       std::string out;
       const int rc = run(s.argv, &out);
       if (rc != 0)
-        throw std::runtime_error("`" + join(s.argv) + "` failed (exit " + std::to_string(rc) +
-                                 "): " + out);
+        throw std::runtime_error("`" + command_line(s.argv) + "` failed (exit " +
+                                 std::to_string(rc) + "): " + out);
       boundary();
     }
     if (plan.health_check) {

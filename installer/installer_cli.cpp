@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/process.h"
 #include "installer/apply.h"
 #include "installer/health.h"
 #include "installer/host_accounts.h"
@@ -30,12 +31,6 @@ int fail(const Args& a, const std::string& what, int code) {
   }
   std::cerr << "cnmctl: " << what << "\n";
   return code;
-}
-
-std::string join_words(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
 }
 
 ConfigRequest config_request(const Args& a, const Layout& layout) {
@@ -134,7 +129,7 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
       actions.push_back(
           {{"type", "service"}, {"command", s.argv}, {"exit", rc}, {"reason", s.reason}});
       if (rc != 0) {
-        failed.push_back("`" + join_words(s.argv) + "` exit " + std::to_string(rc) + ": " + out);
+        failed.push_back("`" + command_line(s.argv) + "` exit " + std::to_string(rc) + ": " + out);
       }
     };
     const auto now = query_services(m, layout, run_command);
@@ -173,7 +168,7 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
       for (const auto& p : r.removed) std::cout << "remove " << p << "\n";
       for (const auto& step : actions)
         if (step["type"] == "service")
-          std::cout << "run " << join_words(step["command"].get<std::vector<std::string>>())
+          std::cout << "run " << command_line(step["command"].get<std::vector<std::string>>())
                     << " (exit " << step["exit"].get<int>() << ")\n";
       std::cout << (r.changed ? "uninstalled\n" : "nothing installed by cnmkit\n");
     }

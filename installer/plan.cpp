@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "common/process.h"
 #include "installer/apply.h"
 
 namespace cnm {
@@ -97,9 +98,7 @@ std::string plan_text(const Plan& plan, bool with_diffs) {
     }
   }
   for (const auto& s : plan.services) {
-    std::string cmd;
-    for (const auto& a : s.argv) cmd += (cmd.empty() ? "" : " ") + a;
-    out += "run " + cmd + ": " + s.reason + "\n";
+    out += "run " + command_line(s.argv) + ": " + s.reason + "\n";
   }
   if (plan.health_check) out += "check the probe's /health answers\n";
   if (!plan.changes()) out += "nothing to change\n";

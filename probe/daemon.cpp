@@ -49,7 +49,6 @@ struct Service {
     StatMap s;
     if (tracer) {
       s = tracer->stats();
-      s["conn_map_entries_current"] = tracer->open_connections(false).size();
     } else {
       s["programs_attached"] = 0;
     }

@@ -215,8 +215,8 @@ void Tracer::refresh_open() const {
   }
 }
 
-std::vector<Connection> Tracer::open_connections(bool refresh) const {
-  if (refresh) refresh_open();
+std::vector<Connection> Tracer::open_connections() const {
+  refresh_open();
   std::vector<Connection> out;
   const int fd = bpf_map__fd(skel_->maps.conns);
   const std::uint64_t now = monotonic_ns();
@@ -260,8 +260,13 @@ StatMap Tracer::stats() const {
   };
   s["conn_map_full"] = sum(CNM_CNT_CONN_MAP_FULL);
   s["closed_ringbuf_full"] = sum(CNM_CNT_RINGBUF_FULL);
-  s["tcp_opened"] = sum(CNM_CNT_OPENED);
-  s["tcp_closed"] = sum(CNM_CNT_CLOSED);
+  const auto opened = sum(CNM_CNT_OPENED), closed = sum(CNM_CNT_CLOSED);
+  s["tcp_opened"] = opened;
+  s["tcp_closed"] = closed;
+  // Every entry put in the map is counted opened and leaves it only when counted closed, so
+  // the entries are the difference: no map walk per stats call (each connections reply has
+  // stats, and a full map holds 65536 entries).
+  s["conn_map_entries_current"] = opened > closed ? opened - closed : 0;
   s["conn_map_max"] = max_tracked_;
   s["programs_attached"] = hooks_.size();
   // Runs the kernel skipped: a program is not re-entered on the same CPU (a softirq state change

@@ -42,9 +42,9 @@ class Tracer {
   // to call from several threads (the ring buffer is consumed by one at a time).
   void poll_closed(int timeout_ms);
 
-  // A snapshot of the open-connection map; with refresh, every entry's kernel counters are
-  // read first (refresh_open), so they are those of this moment.
-  std::vector<Connection> open_connections(bool refresh = true) const;
+  // A snapshot of the open-connection map, every entry's kernel counters read first
+  // (refresh_open), so they are those of this moment.
+  std::vector<Connection> open_connections() const;
 
   // Kernel-side counters (drops, opened/closed totals) and map occupancy.
   StatMap stats() const;

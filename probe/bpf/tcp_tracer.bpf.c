@@ -113,7 +113,8 @@ static __always_inline bool is_tcp(const struct sock* sk) {
   return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
 }
 
-// 4 or 6 for the families tracked (IPv6 unless disabled), else 0.
+// 4 or 6 for the families tracked (IPv6 unless disabled), else 0. For an outgoing socket at
+// SYN_SENT, whose tuple is read later.
 static __always_inline __u8 tracked_family(const struct sock* sk) {
   const __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
   if (family == AF_INET) return 4;
@@ -121,36 +122,25 @@ static __always_inline __u8 tracked_family(const struct sock* sk) {
   return 0;
 }
 
-// Reads the tuple and netns; false for families we do not track. One bulk read of the front
-// of sock_common (addresses, ports, family, netns pointer), one for the netns inode.
+// Reads the tuple and netns; false for families we do not track (or an unreadable socket).
+// One bulk read of the front of sock_common (addresses, ports, family, netns pointer), one for
+// the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
 static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk) {
   const struct sock_common* skc = &sk->__sk_common;
-  const __u32 lo = MIN2(MIN2(MIN2(FOFF(SC, skc_daddr), FOFF(SC, skc_rcv_saddr)),
-                             MIN2(FOFF(SC, skc_dport), FOFF(SC, skc_num))),
-                        MIN2(MIN2(FOFF(SC, skc_family), FOFF(SC, skc_net)),
-                             MIN2(FOFF(SC, skc_v6_daddr), FOFF(SC, skc_v6_rcv_saddr)))) &
-                   ~7U;
-  const __u32 hi = MAX2(MAX2(MAX2(FEND(SC, skc_daddr), FEND(SC, skc_rcv_saddr)),
-                             MAX2(FEND(SC, skc_dport), FEND(SC, skc_num))),
-                        MAX2(MAX2(FEND(SC, skc_family), FEND(SC, skc_net)),
-                             MAX2(FEND(SC, skc_v6_daddr), FEND(SC, skc_v6_rcv_saddr))));
+  __u32 lo = ~0U, hi = 0;
+#define SKC_SPAN(f) (lo = MIN2(lo, FOFF(SC, f)), hi = MAX2(hi, FEND(SC, f)))
+  SKC_SPAN(skc_daddr);
+  SKC_SPAN(skc_rcv_saddr);
+  SKC_SPAN(skc_dport);
+  SKC_SPAN(skc_num);
+  SKC_SPAN(skc_family);
+  SKC_SPAN(skc_net);
+  SKC_SPAN(skc_v6_daddr);
+  SKC_SPAN(skc_v6_rcv_saddr);
+#undef SKC_SPAN
+  lo &= ~7U;
   const __u8* b = bulk_read(skc, lo, hi);
-  if (!b) {  // fields spread wider than the buffer: one read each
-    c->family = tracked_family(sk);
-    if (c->family == 4) {
-      bpf_core_read(c->saddr, 4, &skc->skc_rcv_saddr);
-      bpf_core_read(c->daddr, 4, &skc->skc_daddr);
-    } else if (c->family == 6) {
-      bpf_core_read(c->saddr, 16, &skc->skc_v6_rcv_saddr);
-      bpf_core_read(c->daddr, 16, &skc->skc_v6_daddr);
-    } else {
-      return false;
-    }
-    c->sport = BPF_CORE_READ(skc, skc_num);
-    c->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-    c->netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
-    return true;
-  }
+  if (!b) return false;
   const __u16 family = PICK(__u16, b, lo, SC, skc_family);
   if (family == AF_INET) {
     c->family = 4;
@@ -170,46 +160,32 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   return true;
 }
 
-// The tcp_sock counters the probe reports, in one bulk read where the layout allows.
+// The tcp_sock counters the probe reports, listed once: the struct, the bulk region and the
+// reads all come from this list. The region fits the buffer on the kernels seen (668 bytes on
+// 6.18); a layout that spreads them wider is read one field at a time.
+// clang-format off
+#define TCP_FIELDS(X)                                                                 \
+  X(__u64, bytes_acked) X(__u64, bytes_received) X(__u32, segs_out) X(__u32, segs_in) \
+  X(__u32, total_retrans) X(__u32, srtt_us) X(__u32, mdev_us) X(__u32, write_seq)     \
+  X(__u32, snd_una)
+// clang-format on
+
 struct tcp_fields {
-  __u64 bytes_acked, bytes_received;
-  __u32 segs_out, segs_in, total_retrans, srtt_us, mdev_us, write_seq, snd_una;
+#define DECLARE(T, f) T f;
+  TCP_FIELDS(DECLARE)
+#undef DECLARE
 };
 
 static __always_inline void read_tcp_fields(const struct tcp_sock* tp, struct tcp_fields* t) {
-  const __u32 lo = MIN2(MIN2(MIN2(MIN2(FOFF(TS, bytes_acked), FOFF(TS, bytes_received)),
-                                  MIN2(FOFF(TS, segs_out), FOFF(TS, segs_in))),
-                             MIN2(MIN2(FOFF(TS, total_retrans), FOFF(TS, srtt_us)),
-                                  MIN2(FOFF(TS, mdev_us), FOFF(TS, write_seq)))),
-                        FOFF(TS, snd_una)) &
-                   ~7U;
-  const __u32 hi = MAX2(MAX2(MAX2(MAX2(FEND(TS, bytes_acked), FEND(TS, bytes_received)),
-                                  MAX2(FEND(TS, segs_out), FEND(TS, segs_in))),
-                             MAX2(MAX2(FEND(TS, total_retrans), FEND(TS, srtt_us)),
-                                  MAX2(FEND(TS, mdev_us), FEND(TS, write_seq)))),
-                        FEND(TS, snd_una));
+  __u32 lo = ~0U, hi = 0;
+#define SPAN(T, f) lo = MIN2(lo, FOFF(TS, f)), hi = MAX2(hi, FEND(TS, f));
+  TCP_FIELDS(SPAN)
+#undef SPAN
+  lo &= ~7U;
   const __u8* b = bulk_read(tp, lo, hi);
-  if (!b) {  // fields spread wider than the buffer: one read each
-    t->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-    t->bytes_received = BPF_CORE_READ(tp, bytes_received);
-    t->segs_out = BPF_CORE_READ(tp, segs_out);
-    t->segs_in = BPF_CORE_READ(tp, segs_in);
-    t->total_retrans = BPF_CORE_READ(tp, total_retrans);
-    t->srtt_us = BPF_CORE_READ(tp, srtt_us);
-    t->mdev_us = BPF_CORE_READ(tp, mdev_us);
-    t->write_seq = BPF_CORE_READ(tp, write_seq);
-    t->snd_una = BPF_CORE_READ(tp, snd_una);
-    return;
-  }
-  t->bytes_acked = PICK(__u64, b, lo, TS, bytes_acked);
-  t->bytes_received = PICK(__u64, b, lo, TS, bytes_received);
-  t->segs_out = PICK(__u32, b, lo, TS, segs_out);
-  t->segs_in = PICK(__u32, b, lo, TS, segs_in);
-  t->total_retrans = PICK(__u32, b, lo, TS, total_retrans);
-  t->srtt_us = PICK(__u32, b, lo, TS, srtt_us);
-  t->mdev_us = PICK(__u32, b, lo, TS, mdev_us);
-  t->write_seq = PICK(__u32, b, lo, TS, write_seq);
-  t->snd_una = PICK(__u32, b, lo, TS, snd_una);
+#define GET(T, f) t->f = b ? PICK(T, b, lo, TS, f) : BPF_CORE_READ(tp, f);
+  TCP_FIELDS(GET)
+#undef GET
 }
 
 // Where the handshake left the byte counters: bytes_acked already counts the SYN on the

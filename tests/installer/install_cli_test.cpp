@@ -2,8 +2,10 @@
 // --service-manager none: plans, dry runs, idempotence (mtimes), kill -9 at every step
 // boundary, rollback, and byte-for-byte uninstall.
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
+#include "common/process.h"
 
 #include <algorithm>
 #include <csignal>
@@ -320,13 +322,11 @@ TEST_F(InstallerRoot, RollbackUndoesServicesFirstInReverseAndFinishesDespiteErro
   std::vector<std::string> ran;
   std::vector<bool> config_was_new;  // per command: the new config still in place?
   const CommandRunner systemctl = [&](const std::vector<std::string>& argv, std::string* out) {
-    std::string cmd;
-    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    ran.push_back(cmd);
+    ran.push_back(command_line(argv));
     config_was_new.push_back(test::read_file(config()) != kUserConfig);
     if (argv.size() > 1 && argv[1] == "cat") return argv[2] == agent ? 0 : 1;
     if (argv.size() > 1 && (argv[1] == "is-enabled" || argv[1] == "is-active")) return 1;
-    if (cmd == "systemctl disable " + probe) {
+    if (ran.back() == "systemctl disable " + probe) {
       *out = "injected";
       return 1;
     }
@@ -500,9 +500,7 @@ TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
   req.config.owner = FileOwner{::getuid(), ::getgid()};
   std::vector<std::string> ran;
   const CommandRunner systemctl = [&](const std::vector<std::string>& argv, std::string*) {
-    std::string cmd;
-    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    ran.push_back(cmd);
+    ran.push_back(command_line(argv));
     return 0;
   };
   const auto config_written = [&] {
