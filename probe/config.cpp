@@ -88,6 +88,12 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   network["per_call_hooks"] = [&](const YAML::Node& v, const std::string& k) {
     c.per_call_hooks = scalar<bool>(v, name, k);
   };
+  network["state_hook"] = [&](const YAML::Node& v, const std::string& k) {
+    c.state_hook = scalar<std::string>(v, name, k);
+    if (c.state_hook != "auto" && c.state_hook != "tp_btf" && c.state_hook != "raw_tp")
+      throw std::runtime_error(where(name, v.Mark()) + ": " + k +
+                               " must be auto, tp_btf or raw_tp, not \"" + c.state_hook + "\"");
+  };
   auto sysprobe = limits;
   sysprobe["sysprobe_socket"] = [&](const YAML::Node& v, const std::string& k) {
     c.socket_path = scalar<std::string>(v, name, k);

@@ -20,6 +20,9 @@ struct ProbeConfig {
   // Attach sock_send_length/sock_recv_length (Linux 6.4+): bytes counted per call and an
   // accepted socket's pid known from its first I/O, at a cost on every send and receive.
   bool per_call_hooks = false;
+  // How inet_sock_set_state is attached: "auto" (tp_btf where the kernel takes it, else
+  // raw_tp), or one of them forced ("tp_btf" fails to start where the kernel refuses it).
+  std::string state_hook = "auto";
   std::vector<std::string> warnings;  // unknown keys, with line:column
 };
 

@@ -99,6 +99,7 @@ struct Service {
                       {"max_closed_connections_buffered", config.max_closed_connections_buffered},
                       {"disable_ipv6", config.disable_ipv6},
                       {"per_call_hooks", config.per_call_hooks},
+                      {"state_hook", config.state_hook},
                       {"network_enabled", config.network_enabled}};
     return {200, body.dump()};
   }
@@ -149,7 +150,7 @@ int run_daemon(const DaemonOptions& o) {
     try {
       svc.tracer = std::make_unique<Tracer>(
           TracerOptions{config->max_tracked_connections, config->max_closed_connections_buffered,
-                        config->disable_ipv6, config->per_call_hooks},
+                        config->disable_ipv6, config->per_call_hooks, config->state_hook},
           [&svc](Connection c) { svc.store.add_closed(std::move(c)); });
     } catch (const std::exception& e) {
       spdlog::error("cannot start the TCP tracer: {}", e.what());

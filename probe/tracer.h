@@ -1,4 +1,4 @@
-// Kernel glue for TCP: probes which raw tracepoints this kernel has, loads and attaches the
+// Kernel glue for TCP: probes which tracepoints this kernel has, loads and attaches the
 // tcp_tracer BPF skeleton sized from the config, and reads open connections (map), closed
 // ones (ring buffer) and the kernel-side counters. Destroying it detaches everything.
 #pragma once
@@ -23,7 +23,8 @@ struct TracerOptions {
   std::uint32_t max_tracked_connections = 65536;
   std::uint32_t max_closed_connections_buffered = 65536;
   bool disable_ipv6 = false;
-  bool per_call_hooks = false;  // see ProbeConfig::per_call_hooks
+  bool per_call_hooks = false;      // see ProbeConfig::per_call_hooks
+  std::string state_hook = "auto";  // see ProbeConfig::state_hook
 };
 
 class Tracer {
@@ -35,7 +36,7 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  // "raw_tp/NAME" for each attached program.
+  // "tp_btf/NAME" or "raw_tp/NAME" for each attached program.
   const std::vector<std::string>& hooks() const { return hooks_; }
 
   // Waits timeout_ms, then hands every closed connection buffered in the kernel to the sink. Safe
@@ -50,6 +51,12 @@ class Tracer {
   StatMap stats() const;
 
  private:
+  struct HookSet {  // what this kernel offers, and what the config asks for
+    bool state = false, send = false, recv = false, retrans = false, per_call = false;
+  };
+  // Opens, sizes, loads and attaches the skeleton with inet_sock_set_state as tp_btf or as
+  // raw_tp; throws (skeleton freed) on any failure.
+  void load(const TracerOptions& o, const HookSet& h, bool btf_state);
   tcp_tracer* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   ClosedSink on_closed_;

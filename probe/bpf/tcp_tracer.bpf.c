@@ -1,10 +1,13 @@
-// Kernel side of the TCP tracer. Raw tracepoints only (no kprobes on the target kernels, no
-// tracefs needed): inet_sock_set_state opens and closes entries, tcp_retransmit_skb counts
-// retransmits. Counters are the kernel's own tcp_sock ones (as bcc's tcplife reads them), read
-// at close, where the entry goes to a ring buffer, and for open connections by refresh_open,
-// which the daemon runs (BPF_PROG_TEST_RUN) before it reads the map. Nothing runs per send or
-// receive unless the daemon opts into sock_send/recv_length (per_call_hooks), which count the
-// application's bytes call by call and learn an accepted socket's pid at its first I/O.
+// Kernel side of the TCP tracer. Tracepoints only (no kprobes on the target kernels, no tracefs
+// needed): inet_sock_set_state opens and closes entries, tcp_retransmit_skb counts retransmits.
+// inet_sock_set_state comes two ways, and the daemon loads one: tp_btf (BTF-typed arguments, so
+// the socket is read with plain loads; Linux 5.9+) and raw_tp (every read a probe-read helper
+// call; Linux 4.17+), the fallback when the first does not load. Counters are the kernel's own
+// tcp_sock ones (as bcc's tcplife reads them), read at close, where the entry goes to a ring
+// buffer, and for open connections by refresh_open, which the daemon runs (BPF_PROG_TEST_RUN)
+// before it reads the map. Nothing runs per send or receive unless the daemon opts into
+// sock_send/recv_length (per_call_hooks), which count the application's bytes call by call and
+// learn an accepted socket's pid at its first I/O.
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -82,6 +85,11 @@ struct {
 #define SC struct sock_common
 #define TS struct tcp_sock
 
+// A field of a kernel object: a plain load in a tp_btf program (the verifier knows the type and
+// guards the load), a probe read in a raw_tp one. `direct` is a constant in every caller, so
+// each program keeps only its own way.
+#define RD(direct, p, f) ((direct) ? (p)->f : BPF_CORE_READ(p, f))
+
 // Copies [lo, hi) of the object at p into the CPU's buffer; NULL when it does not fit.
 static __always_inline const __u8* bulk_read(const void* p, __u32 lo, __u32 hi) {
   __u32 zero = 0;
@@ -97,7 +105,10 @@ static __always_inline void count(__u32 which) {
   if (v) *v += 1;
 }
 
-// Fills pid, comm and cgroup when running in a process (not softirq) context.
+// Fills pid, comm and cgroup from the current task. Called only on transitions made by the
+// process that owns the socket (connect, close, shutdown, its sends and receives): in softirq,
+// where handshakes and resets of accepted sockets are processed, the current task is whichever
+// process the packet interrupted (over loopback, the connecting client).
 static __always_inline void set_task(struct cnm_conn* c) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 pid = pid_tgid >> 32;
@@ -109,23 +120,55 @@ static __always_inline void set_task(struct cnm_conn* c) {
 
 // sk_protocol was a bitfield before Linux 5.6: read it the way that works for both. IPPROTO_TCP
 // alone decides (a TCP socket is a stream socket).
-static __always_inline bool is_tcp(const struct sock* sk) {
+static __always_inline bool is_tcp(const struct sock* sk, bool direct) {
+  if (direct) return BPF_CORE_READ_BITFIELD(sk, sk_protocol) == IPPROTO_TCP;
   return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
 }
 
 // 4 or 6 for the families tracked (IPv6 unless disabled), else 0. For an outgoing socket at
 // SYN_SENT, whose tuple is read later.
-static __always_inline __u8 tracked_family(const struct sock* sk) {
-  const __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+static __always_inline __u8 tracked_family(const struct sock* sk, bool direct) {
+  const __u16 family = RD(direct, sk, __sk_common.skc_family);
   if (family == AF_INET) return 4;
   if (family == AF_INET6 && !disable_ipv6) return 6;
   return 0;
 }
 
+// Sets the tuple from the family, addresses and ports in hand; false for untracked families.
+static __always_inline bool set_tuple(struct cnm_conn* c, __u16 family, const void* saddr4,
+                                      const void* daddr4, const void* saddr6, const void* daddr6,
+                                      __u16 sport, __u16 dport_be) {
+  if (family == AF_INET) {
+    c->family = 4;
+    __builtin_memcpy(c->saddr, saddr4, 4);
+    __builtin_memcpy(c->daddr, daddr4, 4);
+  } else if (family == AF_INET6 && !disable_ipv6) {
+    c->family = 6;
+    __builtin_memcpy(c->saddr, saddr6, 16);
+    __builtin_memcpy(c->daddr, daddr6, 16);
+  } else {
+    return false;
+  }
+  c->sport = sport;
+  c->dport = bpf_ntohs(dport_be);
+  return true;
+}
+
+// tp_btf: the tuple and netns with plain loads.
+static __always_inline bool fill_tuple_direct(struct cnm_conn* c, const struct sock* sk) {
+  const struct sock_common* skc = &sk->__sk_common;
+  if (!set_tuple(c, skc->skc_family, &skc->skc_rcv_saddr, &skc->skc_daddr, &skc->skc_v6_rcv_saddr,
+                 &skc->skc_v6_daddr, skc->skc_num, skc->skc_dport))
+    return false;
+  c->netns = skc->skc_net.net->ns.inum;
+  return true;
+}
+
 // Reads the tuple and netns; false for families we do not track (or an unreadable socket).
-// One bulk read of the front of sock_common (addresses, ports, family, netns pointer), one for
-// the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
-static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk) {
+// raw_tp: one bulk read of the front of sock_common (addresses, ports, family, netns pointer),
+// one for the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
+static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk, bool direct) {
+  if (direct) return fill_tuple_direct(c, sk);
   const struct sock_common* skc = &sk->__sk_common;
   __u32 lo = ~0U, hi = 0;
 #define SKC_SPAN(f) (lo = MIN2(lo, FOFF(SC, f)), hi = MAX2(hi, FEND(SC, f)))
@@ -141,20 +184,12 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   lo &= ~7U;
   const __u8* b = bulk_read(skc, lo, hi);
   if (!b) return false;
-  const __u16 family = PICK(__u16, b, lo, SC, skc_family);
-  if (family == AF_INET) {
-    c->family = 4;
-    __builtin_memcpy(c->saddr, b + FOFF(SC, skc_rcv_saddr) - lo, 4);
-    __builtin_memcpy(c->daddr, b + FOFF(SC, skc_daddr) - lo, 4);
-  } else if (family == AF_INET6 && !disable_ipv6) {
-    c->family = 6;
-    __builtin_memcpy(c->saddr, b + FOFF(SC, skc_v6_rcv_saddr) - lo, 16);
-    __builtin_memcpy(c->daddr, b + FOFF(SC, skc_v6_daddr) - lo, 16);
-  } else {
+#define AT(f) (b + FOFF(SC, f) - lo)
+  if (!set_tuple(c, PICK(__u16, b, lo, SC, skc_family), AT(skc_rcv_saddr), AT(skc_daddr),
+                 AT(skc_v6_rcv_saddr), AT(skc_v6_daddr), PICK(__u16, b, lo, SC, skc_num),
+                 PICK(__u16, b, lo, SC, skc_dport)))
     return false;
-  }
-  c->sport = PICK(__u16, b, lo, SC, skc_num);
-  c->dport = bpf_ntohs(PICK(__u16, b, lo, SC, skc_dport));
+#undef AT
   const struct net* net = PICK(struct net*, b, lo, SC, skc_net);
   c->netns = BPF_CORE_READ(net, ns.inum);
   return true;
@@ -176,7 +211,19 @@ struct tcp_fields {
 #undef DECLARE
 };
 
-static __always_inline void read_tcp_fields(const struct tcp_sock* tp, struct tcp_fields* t) {
+// False when the socket is not a full TCP socket (never for the sockets traced here).
+static __always_inline bool read_tcp_fields(const struct sock* sk, struct tcp_fields* t,
+                                            bool direct) {
+  if (direct) {
+    // bpf_skc_to_tcp_sock hands back the socket typed as tcp_sock: plain loads again.
+    const struct tcp_sock* tp = bpf_skc_to_tcp_sock((void*)sk);
+    if (!tp) return false;
+#define GET(T, f) t->f = tp->f;
+    TCP_FIELDS(GET)
+#undef GET
+    return true;
+  }
+  const struct tcp_sock* tp = (const struct tcp_sock*)sk;
   __u32 lo = ~0U, hi = 0;
 #define SPAN(T, f) lo = MIN2(lo, FOFF(TS, f)), hi = MAX2(hi, FEND(TS, f));
   TCP_FIELDS(SPAN)
@@ -186,21 +233,22 @@ static __always_inline void read_tcp_fields(const struct tcp_sock* tp, struct tc
 #define GET(T, f) t->f = b ? PICK(T, b, lo, TS, f) : BPF_CORE_READ(tp, f);
   TCP_FIELDS(GET)
 #undef GET
+  return true;
 }
 
 // Where the handshake left the byte counters: bytes_acked already counts the SYN on the
 // connecting side; what is counted from here on is the connection's data (and its FINs).
-static __always_inline void set_byte_bases(struct cnm_conn* c, const struct sock* sk) {
+static __always_inline void set_byte_bases(struct cnm_conn* c, const struct sock* sk, bool direct) {
   struct tcp_fields t;
-  read_tcp_fields((const struct tcp_sock*)sk, &t);
+  if (!read_tcp_fields(sk, &t, direct)) return;
   c->acked_base = t.bytes_acked;
   c->received_base = t.bytes_received;
   c->flags |= CNM_FLAG_HANDSHAKEN;
 }
 
 // tcp_fin() sets SOCK_DONE when a FIN arrives (nothing else does before the socket closes).
-static __always_inline bool fin_received(const struct sock* sk) {
-  const unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+static __always_inline bool fin_received(const struct sock* sk, bool direct) {
+  const unsigned long flags = RD(direct, sk, __sk_common.skc_flags);
   return flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE));
 }
 
@@ -209,9 +257,10 @@ static __always_inline bool fin_received(const struct sock* sk) {
 //              - 1 once a FIN was queued (a FIN takes a sequence number, acked or queued);
 //   received = data received in order since the handshake - 1 once a FIN arrived.
 // The 32-bit difference is bounded by the send queue; the totals are the kernel's 64-bit ones.
-static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct sock* sk) {
+static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct sock* sk,
+                                              bool direct) {
   struct tcp_fields t;
-  read_tcp_fields((const struct tcp_sock*)sk, &t);
+  if (!read_tcp_fields(sk, &t, direct)) return;
   c->packets_sent = t.segs_out;
   c->packets_received = t.segs_in;
   c->retransmits = t.total_retrans;
@@ -223,29 +272,32 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
   __u64 sent = t.bytes_acked - c->acked_base + queued;
   if ((c->flags & CNM_FLAG_FIN_SENT) && sent > 0) sent -= 1;
   __u64 received = t.bytes_received - c->received_base;
-  if (received > 0 && fin_received(sk)) received -= 1;
+  if (received > 0 && fin_received(sk, direct)) received -= 1;
   c->bytes_sent = sent;
   c->bytes_received = received;
 }
 
 // An outgoing socket is recorded at SYN_SENT, in the connecting process (pid, comm, cgroup),
 // before its source port exists: its tuple is read at ESTABLISHED (or at close if it never
-// got there). An incoming one is recorded at ESTABLISHED with its final tuple.
-static __always_inline void on_open(const struct sock* sk, __u8 direction) {
+// got there). An incoming one is recorded at ESTABLISHED with its final tuple, in softirq: its
+// process is learnt later, when that process closes or shuts it down (or at its first send or
+// receive with the per-call hooks).
+static __always_inline void on_open(const struct sock* sk, __u8 direction, bool direct) {
   __u32 zero = 0;
   struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &zero);
   if (!c) return;
   __builtin_memset(c, 0, sizeof(*c));
   if (direction == CNM_DIR_INCOMING) {
-    if (!fill_tuple(c, sk)) return;
-    set_byte_bases(c, sk);
-  } else if (!(c->family = tracked_family(sk))) {
+    if (!fill_tuple(c, sk, direct)) return;
+    set_byte_bases(c, sk, direct);
+  } else if (!(c->family = tracked_family(sk, direct))) {
     return;
+  } else {
+    set_task(c);
   }
   c->direction = direction;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  set_task(c);
   __u64 key = (__u64)sk;
   if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
     count(CNM_CNT_OPENED);
@@ -254,11 +306,13 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction) {
   }
 }
 
-static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c) {
+// CLOSE comes in process context (close() with unread data, SO_LINGER 0) or in softirq (the
+// last ACK, a reset): the task is not taken here; an accepted socket reset before its process
+// closed it keeps pid 0 (unknown).
+static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, bool direct) {
   __u64 key = (__u64)sk;
-  if (c->pid == 0) set_task(c);
-  if (c->sport == 0) fill_tuple(c, sk);  // closed before the handshake finished
-  read_tcp_counters(c, sk);
+  if (c->sport == 0) fill_tuple(c, sk, direct);  // closed before the handshake finished
+  read_tcp_counters(c, sk, direct);
   c->closed = 1;
   c->end_ns = bpf_ktime_get_ns();
   count(CNM_CNT_CLOSED);
@@ -271,16 +325,14 @@ static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c) 
 // Every connection passes here about ten times, so states are compared before anything is read:
 // only the two opening transitions look at the socket, every later one is of a socket already
 // in the map (the lookup says so) or of no interest.
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newstate) {
+static __always_inline int on_state(const struct sock* sk, int oldstate, int newstate,
+                                    bool direct) {
   if (newstate == TCP_SYN_SENT && oldstate == TCP_CLOSE) {
-    if (is_tcp(sk)) on_open(sk, CNM_DIR_OUTGOING);
+    if (is_tcp(sk, direct)) on_open(sk, CNM_DIR_OUTGOING, direct);
     return 0;
   }
   if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
-    // Runs in softirq: pid and comm come later, from the accepting process (its close, or its
-    // first call with the per-call hooks).
-    if (is_tcp(sk)) on_open(sk, CNM_DIR_INCOMING);
+    if (is_tcp(sk, direct)) on_open(sk, CNM_DIR_INCOMING, direct);
     return 0;
   }
   if (newstate != TCP_ESTABLISHED && newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
@@ -292,17 +344,28 @@ int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newst
   if (newstate == TCP_ESTABLISHED) {
     // From SYN_SENT: connect() picked the source port (and, for an unbound socket, the source
     // address) after the SYN_SENT transition; the tuple is final now.
-    fill_tuple(c, sk);
-    set_byte_bases(c, sk);
+    fill_tuple(c, sk, direct);
+    set_byte_bases(c, sk, direct);
   } else if (newstate == TCP_CLOSE) {
-    on_close(sk, c);
+    on_close(sk, c, direct);
   } else {
-    // FIN_WAIT1 or LAST_ACK: close() or shutdown() by the process that holds the socket; its
-    // FIN is queued next, and an accepted socket gets its pid if it has none yet.
+    // FIN_WAIT1 or LAST_ACK: only close() or shutdown() by the process that holds the socket
+    // enters these (tcp_close_state); its FIN is queued next, and an accepted socket gets its
+    // pid if it has none yet.
     c->flags |= CNM_FLAG_FIN_SENT;
     if (c->pid == 0) set_task(c);
   }
   return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state_btf, const struct sock* sk, int oldstate, int newstate) {
+  return on_state(sk, oldstate, newstate, true);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newstate) {
+  return on_state(sk, oldstate, newstate, false);
 }
 
 static __always_inline void on_io(struct sock* sk, int ret, int flags, bool sent) {
@@ -352,7 +415,7 @@ static long refresh_one(struct bpf_map* map, __u64* key, struct cnm_conn* c,
                         struct refresh_ctx* r) {
   if (r->seen++ < r->skip) return 0;
   if (r->done >= r->budget) return 1;  // stop
-  read_tcp_counters(c, (const struct sock*)*key);
+  read_tcp_counters(c, (const struct sock*)*key, false);
   r->done++;
   return 0;
 }

@@ -71,8 +71,19 @@ TEST(ProbeApi, HealthContractForTheInstaller) {
   const auto j = nlohmann::json::parse(h.body);
   EXPECT_EQ(j["status"], "ok");
   EXPECT_GE(j["programs_attached"], 1);
-  EXPECT_EQ(j["hooks"][0], "raw_tp/inet_sock_set_state");
+  // This kernel takes the BTF-typed tracepoint, which the daemon prefers.
+  EXPECT_EQ(j["hooks"][0], "tp_btf/inet_sock_set_state");
   EXPECT_EQ(j["version"], CNM_VERSION);
+}
+
+TEST(ProbeApi, StateHookSettingPicksTheTracepointKind) {
+  ProbeDaemon raw("network_config:\n  state_hook: raw_tp\n");
+  EXPECT_EQ(raw.get_json("/health")["hooks"][0], "raw_tp/inet_sock_set_state");
+  EXPECT_EQ(raw.get_json("/debug/stats")["config"]["state_hook"], "raw_tp");
+  ProbeDaemon btf("network_config:\n  state_hook: tp_btf\n");
+  EXPECT_EQ(btf.get_json("/health")["hooks"][0], "tp_btf/inet_sock_set_state");
+  EXPECT_NE(btf.log().find("hook chosen: tp_btf/inet_sock_set_state"), std::string::npos)
+      << btf.log();
 }
 
 TEST(ProbeApi, HealthIs503WhenNetworkMonitoringIsDisabled) {

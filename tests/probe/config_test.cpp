@@ -18,6 +18,8 @@ TEST(ProbeConfig, EmptyFileGivesLayoutDefaults) {
   EXPECT_EQ(c.max_tracked_connections, 65536u);
   EXPECT_EQ(c.max_closed_connections_buffered, 65536u);
   EXPECT_FALSE(c.disable_ipv6);
+  EXPECT_FALSE(c.per_call_hooks);
+  EXPECT_EQ(c.state_hook, "auto");
   EXPECT_TRUE(c.warnings.empty());
 }
 
@@ -31,6 +33,8 @@ network_config:
   max_tracked_connections: 1000
   max_closed_connections_buffered: 200
   disable_ipv6: true
+  per_call_hooks: true
+  state_hook: raw_tp
 )",
                               "sp.yaml", kLayout);
   EXPECT_FALSE(c.network_enabled);
@@ -39,6 +43,8 @@ network_config:
   EXPECT_EQ(c.max_tracked_connections, 1000u);
   EXPECT_EQ(c.max_closed_connections_buffered, 200u);
   EXPECT_TRUE(c.disable_ipv6);
+  EXPECT_TRUE(c.per_call_hooks);
+  EXPECT_EQ(c.state_hook, "raw_tp");
   EXPECT_TRUE(c.warnings.empty());
 }
 
@@ -82,6 +88,14 @@ TEST(ProbeConfig, WrongTypesAndRangesFailWithPosition) {
   EXPECT_THROW(parse_config("network_config:\n  enabled: maybe\n", "f", kLayout),
                std::runtime_error);
   EXPECT_THROW(parse_config("network_config: 3\n", "f", kLayout), std::runtime_error);
+  try {
+    parse_config("network_config:\n  state_hook: kprobe\n", "sp.yaml", kLayout);
+    ADD_FAILURE() << "state_hook: kprobe accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "sp.yaml:2:15: network_config.state_hook must be auto, tp_btf or raw_tp, not "
+                 "\"kprobe\"");
+  }
   EXPECT_THROW(parse_config("- a\n- b\n", "f", kLayout), std::runtime_error);
   EXPECT_THROW(
       parse_config("system_probe_config:\n  sysprobe_socket: relative.sock\n", "f", kLayout),

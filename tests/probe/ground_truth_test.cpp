@@ -69,14 +69,14 @@ void expect_reported(const ProbeDaemon& d, const std::vector<Exchange>& xs,
   EXPECT_EQ(bad, 0) << "connections with wrong numbers";
 }
 
-// Every test runs with both ways of counting bytes: the kernel's tcp_sock counters (default,
-// nothing per send or receive) and the per-call hooks (network_config.per_call_hooks).
-class ProbeGroundTruth : public ::testing::TestWithParam<std::string> {};
-INSTANTIATE_TEST_SUITE_P(ByteCounting, ProbeGroundTruth,
-                         ::testing::Values("", "network_config:\n  per_call_hooks: true\n"),
-                         [](const ::testing::TestParamInfo<std::string>& p) {
-                           return std::string(p.param.empty() ? "KernelCounters" : "PerCallHooks");
-                         });
+// Every test runs in each of the daemon's modes (kProbeModes): the kernel's tcp_sock counters
+// read through tp_btf or raw_tp (nothing per send or receive), and the per-call hooks.
+class ProbeGroundTruth : public ::testing::TestWithParam<ProbeMode> {
+ protected:
+  static std::string mode_yaml() { return GetParam().yaml; }
+};
+INSTANTIATE_TEST_SUITE_P(Modes, ProbeGroundTruth, ::testing::ValuesIn(kProbeModes),
+                         [](const auto& p) { return probe_mode_name(p.param); });
 
 ExchangeSpec make_spec(int family, const std::string& server_addr, int count) {
   ExchangeSpec s;
@@ -87,7 +87,7 @@ ExchangeSpec make_spec(int family, const std::string& server_addr, int count) {
 }
 
 TEST_P(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
-  ProbeDaemon d(GetParam());
+  ProbeDaemon d(mode_yaml());
   const auto ns = netns_inode("");
   auto v4 = make_spec(4, "127.0.0.1", 700);
   v4.c2s = [](int i) { return 1000 + 13 * i; };
@@ -109,7 +109,7 @@ TEST_P(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
 }
 
 TEST_P(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
-  ProbeDaemon d(GetParam());
+  ProbeDaemon d(mode_yaml());
   // An AF_INET6 listener on ::ffff:127.0.0.1 and AF_INET6 clients: both ends are v4-mapped.
   auto spec = make_spec(6, "::ffff:127.0.0.1", 20);
   spec.c2s = [](int i) { return 10 + i; };
@@ -125,7 +125,7 @@ TEST_P(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
 
 TEST_P(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
   NetnsPair net("cnmgt");
-  ProbeDaemon d(GetParam());
+  ProbeDaemon d(mode_yaml());
   auto spec = make_spec(4, net.addr_b, 1000);
   spec.client_ns = net.a;
   spec.server_ns = net.b;
@@ -141,7 +141,7 @@ TEST_P(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
 // before the counters are reset, so what the probe reads at close is exactly what tcp_info
 // said just before; the server's socket then receives that RST, its one more segment in.
 TEST_P(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
-  ProbeDaemon d(GetParam());
+  ProbeDaemon d(mode_yaml());
   auto spec = make_spec(4, "127.0.0.1", 50);
   spec.keep_open = true;
   spec.c2s = [](int i) { return 1 + 4099 * i; };  // 1 byte to ~200 KB: a spread of segments
@@ -204,7 +204,7 @@ TEST_P(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
 }
 
 TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesTheSchema) {
-  ProbeDaemon d(GetParam());
+  ProbeDaemon d(mode_yaml());
   auto spec = make_spec(4, "127.0.0.1", 20);
   spec.keep_open = true;
   spec.c2s = [](int i) { return 100 + i; };

@@ -55,8 +55,9 @@ std::set<std::string> prog_names(const std::set<unsigned>& ids) {
   return names;
 }
 
-// Both ways of counting bytes: by default nothing runs per send or receive (the kernel's
-// counters, refreshed on demand by refresh_open); per_call_hooks adds the send/recv programs.
+// Each mode loads its own programs: by default nothing runs per send or receive (the kernel's
+// counters, refreshed on demand by refresh_open) and inet_sock_set_state is the tp_btf program;
+// state_hook: raw_tp loads the raw one instead; per_call_hooks adds the send/recv programs.
 // Kernel program names stop at 15 characters.
 TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
   const struct {
@@ -64,9 +65,12 @@ TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
     std::set<std::string> programs;
     std::size_t hooks;
   } modes[] = {
-      {"", {"inet_sock_set_s", "tcp_retransmit_", "refresh_open"}, 2},
+      {"", {"set_state_btf", "tcp_retransmit_", "refresh_open"}, 2},
+      {"network_config:\n  state_hook: raw_tp\n",
+       {"inet_sock_set_s", "tcp_retransmit_", "refresh_open"},
+       2},
       {"network_config:\n  per_call_hooks: true\n",
-       {"inet_sock_set_s", "tcp_retransmit_", "refresh_open", "sock_send_lengt", "sock_recv_lengt"},
+       {"set_state_btf", "tcp_retransmit_", "refresh_open", "sock_send_lengt", "sock_recv_lengt"},
        4},
   };
   for (const auto& m : modes) {
@@ -103,8 +107,8 @@ TEST(ProbeLifecycle, PreflightLoadsTheDaemonsObjectsWithoutAttaching) {
     found = true;
     EXPECT_EQ(c["status"], "pass") << c.dump();
     const std::string msg = c.dump();
-    for (const char* prog : {"inet_sock_set_state", "sock_send_length", "sock_recv_length",
-                             "tcp_retransmit_skb", "refresh_open"})
+    for (const char* prog : {"set_state_btf", "inet_sock_set_state", "sock_send_length",
+                             "sock_recv_length", "tcp_retransmit_skb", "refresh_open"})
       EXPECT_NE(msg.find(std::string("tcp_tracer.bpf.o:") + prog), std::string::npos) << msg;
   }
   EXPECT_TRUE(found) << r.out.substr(0, 400);

@@ -51,6 +51,22 @@ class ProbeDaemon {
   pid_t pid_ = -1;
 };
 
+// The daemon's ways of observing TCP; every test of exact numbers runs under each: the kernel's
+// counters through the BTF-typed tracepoint (the default on this kernel), the same through the
+// raw tracepoint (the fallback for kernels that refuse tp_btf), and the opt-in per-call hooks.
+struct ProbeMode {
+  const char* name;
+  const char* yaml;  // appended to the daemon's config
+  bool per_call;
+};
+inline constexpr ProbeMode kProbeModes[] = {
+    {"KernelCountersBtf", "", false},
+    {"KernelCountersRawTp", "network_config:\n  state_hook: raw_tp\n", false},
+    {"PerCallHooks", "network_config:\n  per_call_hooks: true\n", true},
+};
+inline std::string probe_mode_name(const ProbeMode& m) { return m.name; }
+inline void PrintTo(const ProbeMode& m, std::ostream* os) { *os << m.name; }  // in test names
+
 // Calls /network_tracer/connections?client_id=CLIENT repeatedly, appending every connection
 // returned, until done(all so far) or the timeout; returns what was gathered.
 nlohmann::json gather_connections(const ProbeDaemon& d, const std::string& client,
