@@ -49,7 +49,7 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
                         {"rolled_back", r.rolled_back},
                         {"service_manager", to_string(m)},
                         {"notes", plan.notes},
-                        {"actions", plan_json(plan)}};
+                        {"actions", plan_json(plan, a.dry_run)}};
     if (!r.error.empty()) j["error"] = r.error;
     if (!r.rollback_errors.empty()) j["rollback_errors"] = r.rollback_errors;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

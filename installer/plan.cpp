@@ -64,7 +64,15 @@ bool Plan::changes() const {
   return !services.empty();
 }
 
-nlohmann::json plan_json(const Plan& plan) {
+// What changes in one file: a unified diff for text, the mode change, or the new size.
+std::string file_change_text(const FileAction& f) {
+  if (f.before && *f.before == f.after)
+    return "  mode " + mode_str(f.before_mode) + " -> " + mode_str(f.mode) + "\n";
+  if (is_text(f.after) && (!f.before || is_text(*f.before))) return unified_diff(f);
+  return "  binary file, " + std::to_string(f.after.size()) + " bytes\n";
+}
+
+nlohmann::json plan_json(const Plan& plan, bool with_diffs) {
   auto actions = nlohmann::json::array();
   for (const auto& f : plan.files) {
     actions.push_back({{"type", "file"},
@@ -73,6 +81,7 @@ nlohmann::json plan_json(const Plan& plan) {
                        {"changed", f.changes()},
                        {"mode", mode_str(f.mode)},
                        {"reason", f.reason}});
+    if (with_diffs && f.changes()) actions.back()["diff"] = file_change_text(f);
   }
   for (const auto& s : plan.services) {
     actions.push_back(
@@ -88,14 +97,7 @@ std::string plan_text(const Plan& plan, bool with_diffs) {
   for (const auto& f : plan.files) {
     out += std::string(f.verb()) + " " + f.host_path + " (" + mode_str(f.mode) + "): " + f.reason +
            "\n";
-    if (!with_diffs || !f.changes()) continue;
-    if (f.before && *f.before == f.after) {
-      out += "  mode " + mode_str(f.before_mode) + " -> " + mode_str(f.mode) + "\n";
-    } else if (is_text(f.after) && (!f.before || is_text(*f.before))) {
-      out += unified_diff(f);
-    } else {
-      out += "  binary file, " + std::to_string(f.after.size()) + " bytes\n";
-    }
+    if (with_diffs && f.changes()) out += file_change_text(f);
   }
   for (const auto& s : plan.services) {
     out += "run " + command_line(s.argv) + ": " + s.reason + "\n";

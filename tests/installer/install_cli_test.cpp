@@ -198,11 +198,30 @@ TEST_F(InstallerRoot, DryRunJsonReportsWhetherThePlanChanges) {
   const auto j1 = nlohmann::json::parse(r1.out);
   EXPECT_TRUE(j1["dry_run"].get<bool>());
   EXPECT_TRUE(j1["changed"].get<bool>()) << r1.out;
+  // Each changing file carries what diff mode shows: the config as a unified diff that sets
+  // network_config.enabled, binaries by size.
+  bool config_diff = false, binary_note = false;
+  for (const auto& a : j1["actions"]) {
+    if (a["type"] != "file") continue;
+    ASSERT_TRUE(a.contains("diff")) << a.dump();
+    const std::string d = a["diff"];
+    if (a["path"].get<std::string>().ends_with("system-probe.yaml"))
+      config_diff = d.find("+++ b/etc/datadog-agent/system-probe.yaml") != std::string::npos &&
+                    d.find("enabled: true") != std::string::npos;
+    if (d.find("binary file, ") != std::string::npos) binary_note = true;
+  }
+  EXPECT_TRUE(config_diff) << r1.out;
+  EXPECT_TRUE(binary_note) << r1.out;
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
   ASSERT_EQ(ctl(install_args()).exit_code, 0);
   const auto r2 = ctl(dry);
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
-  EXPECT_FALSE(nlohmann::json::parse(r2.out)["changed"].get<bool>()) << r2.out;
+  const auto j2 = nlohmann::json::parse(r2.out);
+  EXPECT_FALSE(j2["changed"].get<bool>()) << r2.out;
+  for (const auto& a : j2["actions"]) EXPECT_FALSE(a.contains("diff")) << a.dump();
+  // A real run's JSON carries no diffs.
+  const auto j3 = nlohmann::json::parse(ctl(install_args()).out);
+  for (const auto& a : j3["actions"]) EXPECT_FALSE(a.contains("diff")) << a.dump();
 }
 
 TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {

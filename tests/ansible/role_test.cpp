@@ -1,0 +1,254 @@
+// The Ansible role, run for real: ansible-playbook (Debian's ansible-core) against localhost with
+// connection local, the role driving the built cnmctl on a scratch host tree (cnmkit_root), so
+// nothing outside the test's folder changes. Results come from the json stdout callback:
+// changed per task, the handler's run, the module's diff, the recap.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/installer/tree_snapshot.h"
+#include "tests/support/test_support.h"
+
+namespace cnm::test {
+namespace {
+
+constexpr const char* kInstallTask = "Install or remove the probe with cnmctl";
+constexpr const char* kHandler = "Verify the cnmkit install";
+
+struct PlayResult {
+  int exit_code = -1;
+  nlohmann::json doc;  // the json callback's report
+  std::string err;
+
+  // Per task name (role prefix dropped), that task's result for localhost; handlers included.
+  std::map<std::string, nlohmann::json> tasks() const {
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& play : doc["plays"])
+      for (const auto& t : play["tasks"]) {
+        std::string name = t["task"]["name"];
+        if (auto p = name.find(" : "); p != std::string::npos) name = name.substr(p + 3);
+        if (t["hosts"].contains("localhost")) out[name] = t["hosts"]["localhost"];
+      }
+    return out;
+  }
+  int changed() const { return doc["stats"]["localhost"]["changed"]; }
+  int failures() const { return doc["stats"]["localhost"]["failures"]; }
+};
+
+class AnsibleRole : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // A host tree with the accounts cnmctl resolves (root, and the agent's group dd-agent).
+    write_file(root() / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+    write_file(root() / "etc/group", "root:x:0:\ndd-agent:x:998:\n");
+    write_file(dir_ / "play.yml",
+               "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
+               "  roles:\n    - role: cnmkit\n");
+    vars_ = {{"cnmkit_cnmctl", cnmctl()},
+             {"cnmkit_root", root().string()},
+             {"cnmkit_archive", CNM_RELEASE_ARCHIVE},
+             {"cnmkit_service_manager", "none"},
+             {"cnmkit_owner", "root:dd-agent"}};
+  }
+
+  std::filesystem::path root() const { return dir_ / "root"; }
+  std::filesystem::path config() const { return root() / "etc/datadog-agent/system-probe.yaml"; }
+
+  PlayResult play(const std::vector<std::string>& flags = {},
+                  const nlohmann::json& extra = nlohmann::json::object(),
+                  const std::string& playbook = "play.yml") {
+    nlohmann::json vars = vars_;
+    if (extra.is_object()) vars.update(extra);
+    write_file(dir_ / "vars.json", vars.dump());
+    std::string cmd =
+        "cd " + dir_.path().string() +
+        " && ANSIBLE_ROLES_PATH=" + (source_dir() / "ansible/roles").string() +
+        " ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0"
+        " ANSIBLE_LOCAL_TEMP=" +
+        (dir_ / "ansible-tmp").string() + " HOME=" + dir_.path().string() +
+        " ansible-playbook -i localhost, " + playbook + " -e @vars.json";
+    for (const auto& f : flags) cmd += " " + f;
+    const auto r = sh(cmd);
+    PlayResult p;
+    p.exit_code = r.exit_code;
+    p.err = r.err;
+    try {
+      p.doc = nlohmann::json::parse(r.out);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "ansible-playbook did not print JSON: " << e.what() << "\n"
+                    << r.out.substr(0, 2000) << "\n"
+                    << r.err;
+    }
+    return p;
+  }
+
+  // The scratch tree minus Ansible's own temp folder.
+  Tree host_tree() const { return snapshot(root()); }
+
+  TempDir dir_;
+  nlohmann::json vars_;
+};
+
+TEST_F(AnsibleRole, InstallsThenASecondRunChangesNothingAndRunsNoHandler) {
+  const auto first = play();
+  ASSERT_EQ(first.exit_code, 0) << first.doc.dump(1).substr(0, 4000) << first.err;
+  auto t1 = first.tasks();
+  EXPECT_TRUE(t1.at(kInstallTask)["changed"].get<bool>()) << t1.at(kInstallTask).dump();
+  ASSERT_TRUE(t1.contains(kHandler)) << "the handler did not run after a change";
+  EXPECT_FALSE(t1.at(kHandler).value("failed", false)) << t1.at(kHandler).dump();
+  EXPECT_FALSE(t1.at(kHandler).value("skipped", false)) << t1.at(kHandler).dump();
+  EXPECT_NE(read_file(config()).find("\n  enabled: true\n"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat(config().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_gid, 998u) << "group dd-agent of the host tree";
+  EXPECT_TRUE(std::filesystem::exists(root() / "opt/datadog-agent/embedded/bin/system-probe"));
+
+  const auto before = host_tree();
+  const auto second = play();
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.changed(), 0) << second.doc["stats"].dump();
+  auto t2 = second.tasks();
+  EXPECT_FALSE(t2.at(kInstallTask)["changed"].get<bool>());
+  EXPECT_FALSE(t2.contains(kHandler)) << "handler ran without a change";
+  const auto after = host_tree();
+  EXPECT_EQ(tree_diff(before, after), "");
+  for (const auto& [p, n] : before) EXPECT_EQ(after.at(p).mtime_ns, n.mtime_ns) << p;
+}
+
+// The handler re-reads the host after the play's tasks: a later task that deletes a file cnmkit
+// installed makes the run fail at its end, with cnmctl status's report in the output.
+TEST_F(AnsibleRole, HandlerFailsWhenALaterTaskBrokeTheInstall) {
+  write_file(dir_ / "break.yml",
+             "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
+             "  roles:\n    - role: cnmkit\n"
+             "  tasks:\n    - name: Someone else's task removes the probe binary\n"
+             "      ansible.builtin.file:\n"
+             "        path: \"{{ cnmkit_root }}/opt/datadog-agent/embedded/bin/system-probe\"\n"
+             "        state: absent\n");
+  const auto r = play({}, nlohmann::json::object(), "break.yml");
+  EXPECT_NE(r.exit_code, 0);
+  const auto t = r.tasks();
+  ASSERT_TRUE(t.contains(kHandler)) << r.doc.dump().substr(0, 3000);
+  EXPECT_TRUE(t.at(kHandler).value("failed", false)) << t.at(kHandler).dump();
+  EXPECT_NE(t.at(kHandler)["stdout"].get<std::string>().find("\"present\": false"),
+            std::string::npos);
+}
+
+TEST_F(AnsibleRole, CheckModeChangesNothingAndTellsWhetherARunWould) {
+  const auto before = host_tree();
+  const auto check = play({"--check"});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_TRUE(check.tasks().at(kInstallTask)["changed"].get<bool>());
+  EXPECT_EQ(tree_diff(before, host_tree()), "");
+  ASSERT_EQ(play().exit_code, 0);
+  const auto again = play({"--check"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.changed(), 0) << again.doc["stats"].dump();
+}
+
+// Diff mode shows the in-place edit of the operator's file: only `enabled` changes, their
+// comments and other keys stay (in the diff's context and in the file afterwards).
+TEST_F(AnsibleRole, DiffModeShowsTheConfigEditAndTheRunKeepsTheOperatorsComments) {
+  const std::string mine =
+      "# owned by the network team, ticket NET-1234\n"
+      "network_config:\n"
+      "  enabled: false  # turned on by cnmkit\n"
+      "  max_tracked_connections: 20000\n"
+      "custom_key: keep-me\n";
+  write_file(config(), mine);
+  ::chmod(config().c_str(), 0640);
+  const auto check = play({"--check", "--diff"});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  const auto r = check.tasks().at(kInstallTask);
+  ASSERT_TRUE(r.contains("diff") && !r["diff"].is_null()) << r.dump();
+  const std::string diff = r["diff"].dump();
+  EXPECT_NE(diff.find("-  enabled: false  # turned on by cnmkit"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("+  enabled: true  # turned on by cnmkit"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("binary file"), std::string::npos) << "the probe binary is listed " << diff;
+  EXPECT_EQ(read_file(config()), mine) << "check mode wrote the file";
+
+  ASSERT_EQ(play({"--diff"}).exit_code, 0);
+  std::string expected = mine;
+  expected.replace(expected.find("enabled: false"), 14, "enabled: true");
+  EXPECT_EQ(read_file(config()), expected);
+}
+
+TEST_F(AnsibleRole, SettingsBecomeYamlValuesInTheConfig) {
+  const auto r = play({}, {{"cnmkit_settings",
+                            {{"network_config.max_tracked_connections", 100000},
+                             {"network_config.disable_ipv6", true}}}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto text = read_file(config());
+  EXPECT_NE(text.find("max_tracked_connections: 100000"), std::string::npos) << text;
+  EXPECT_NE(text.find("disable_ipv6: true"), std::string::npos) << text;
+  EXPECT_EQ(text.find("True"), std::string::npos) << "Python's spelling leaked: " << text;
+}
+
+// The preflight judges a CentOS 7.5 host tree (kernel 3.10 without the 7.6 backports): the play
+// stops before the install, naming the failing check and its fix, and the host is untouched.
+TEST_F(AnsibleRole, UnsupportedHostStopsThePlayWithTheFixAndInstallsNothing) {
+  const auto before = host_tree();
+  const auto r = play(
+      {}, {{"cnmkit_preflight_root", (source_dir() / "tests/checks/hosts/centos-7.5").string()}});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.failures(), 1);
+  const auto t = r.tasks();
+  const auto& stop = t.at("Stop where the probe cannot run, with the fix for each check");
+  const std::string msg = stop["msg"];
+  EXPECT_NE(msg.find("unsupported"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[fail] kernel.version"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("FIX:"), std::string::npos) << msg;
+  EXPECT_FALSE(t.contains(kInstallTask));
+  EXPECT_EQ(tree_diff(before, host_tree()), "");
+}
+
+TEST_F(AnsibleRole, MalformedConfigFailsWithCnmctlsPositionAndLosesNothing) {
+  const std::string broken = "network_config:\n  enabled: [true\n";
+  write_file(config(), broken);
+  const auto before = host_tree();
+  const auto r = play();
+  EXPECT_NE(r.exit_code, 0);
+  const auto res = r.tasks().at(kInstallTask);
+  EXPECT_TRUE(res.value("failed", false)) << res.dump();
+  const std::string msg = res["msg"];
+  EXPECT_NE(msg.find("system-probe.yaml:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("malformed YAML"), std::string::npos) << msg;
+  EXPECT_EQ(read_file(config()), broken);
+  EXPECT_EQ(tree_diff(before, host_tree()), "");
+}
+
+TEST_F(AnsibleRole, AbsentRestoresTheHostAndIsIdempotentAndCheckable) {
+  const auto pristine = host_tree();
+  ASSERT_EQ(play().exit_code, 0);
+  const auto installed = host_tree();
+  const auto check = play({"--check"}, {{"cnmkit_state", "absent"}});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_TRUE(check.tasks().at(kInstallTask)["changed"].get<bool>());
+  EXPECT_EQ(tree_diff(installed, host_tree()), "") << "check mode removed something";
+
+  const auto gone = play({}, {{"cnmkit_state", "absent"}});
+  ASSERT_EQ(gone.exit_code, 0) << gone.err;
+  EXPECT_TRUE(gone.tasks().at(kInstallTask)["changed"].get<bool>());
+  EXPECT_TRUE(gone.tasks()
+                  .at("Run cnmctl preflight (read-only, so also in check mode)")
+                  .value("skipped", false))
+      << "no preflight before a removal";
+  // Back to the tree before the install, except cnmkit's own state folder.
+  EXPECT_EQ(tree_diff(pristine, snapshot(root(), "var/lib/cnmkit")), "");
+  const auto again = play({}, {{"cnmkit_state", "absent"}});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.changed(), 0) << again.doc["stats"].dump();
+}
+
+TEST(AnsibleLint, TheRolePassesTheProductionProfile) {
+  const auto r =
+      sh("cd " + (source_dir() / "ansible").string() +
+         " && HOME=$(mktemp -d) ansible-lint --offline --nocolor roles/cnmkit playbooks 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("Passed with production profile"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace cnm::test
