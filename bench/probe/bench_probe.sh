@@ -3,12 +3,15 @@
 # same invocation:
 #   1. nginx + wrk over loopback, keep-alive and one connection per request, without and with
 #      the probe (targets: <= 1% and <= 5% fewer requests/s); keep-alive also with the opt-in
-#      per-call hooks (network_config.per_call_hooks), to show what they cost;
+#      per-call hooks (network_config.per_call_hooks), one-per-request also with the raw_tp
+#      fallback (state_hook: raw_tp), to show what they cost; each ratio is the median of the
+#      rounds' own ratios (both runs of a round see the same neighbours on a shared VM);
+#      one-per-request also runs "again" without the probe: that A/A ratio is the noise floor;
 #   2. the daemon's CPU per 10k new connections/s (from the one-per-request run);
 #   3. memory at 65536 tracked connections: RSS plus BPF map memory (target < 64 MiB), and how
 #      long a connections call takes there (it refreshes every entry's kernel counters);
-#   4. the cost of each BPF program per call (kernel.bpf_stats_enabled, in a separate pass:
-#      the statistics themselves cost a little per call).
+#   4. the cost of each BPF program per call and per request or connection
+#      (kernel.bpf_stats_enabled, in a separate pass: the statistics cost a little per call).
 # nginx runs on CPU 1 and wrk on CPU 0 (when there are two), so the rounds compete less with
 # each other and the ratio is steadier; the probe's programs run on whichever CPU does the I/O.
 # Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS]   (root; installs nginx-light
@@ -61,6 +64,8 @@ system_probe_config:
 YAML
 cp "$work/sp.yaml" "$work/sp-per-call.yaml"
 printf 'network_config:\n  per_call_hooks: true\n' >>"$work/sp-per-call.yaml"
+cp "$work/sp.yaml" "$work/sp-raw-tp.yaml"
+printf 'network_config:\n  state_hook: raw_tp\n' >>"$work/sp-raw-tp.yaml"
 start_probe() {  # [CONFIG]
   "$probe" --config "${1:-$work/sp.yaml}" -q 2>"$work/probe.log" & probe_pid=$!
   for _ in $(seq 100); do [ -S "$work/sp.sock" ] && return; sleep 0.1; done
@@ -100,16 +105,20 @@ echo "   (req/s ratio = with probe / without; CPU ratio = CPU per request withou
 # thousands of TIME_WAIT sockets that slow whatever runs next), and the order of the variants
 # flips every round, so drift on a shared machine falls on each of them alike.
 declare -A ka cl
-run_variant() {  # VARIANT LOAD-ARGS...: none, probe (default config) or hooks (per-call hooks)
+# VARIANT LOAD-ARGS...: none, probe (default config: tp_btf), raw (the raw_tp fallback), hooks
+# (per-call hooks) or again (no probe either: none against again is this machine's noise floor).
+run_variant() {
   local v=$1; shift
   case "$v" in
     probe) start_probe ;;
+    raw) start_probe "$work/sp-raw-tp.yaml" ;;
     hooks) start_probe "$work/sp-per-call.yaml" ;;
   esac
   local t0 s0 r t1 s1
-  [ "$v" = none ] || { t0=$(cpu_ticks "$probe_pid"); s0=$(date +%s.%N); }
+  local probed=true; case "$v" in none | again) probed=false ;; esac
+  $probed && { t0=$(cpu_ticks "$probe_pid"); s0=$(date +%s.%N); }
   r=$(load "$@")
-  if [ "$v" != none ]; then
+  if $probed; then
     t1=$(cpu_ticks "$probe_pid"); s1=$(date +%s.%N)
     # The daemon's CPU during one-per-request load (to a file: this runs in a subshell).
     if [ $# -gt 0 ] && [ "$v" = probe ]; then echo "$((t1 - t0)) $s0 $s1" >>"$work/daemon-cpu"; fi
@@ -124,20 +133,29 @@ for round in $(seq "$rounds"); do
   echo "$line"
 done
 for round in $(seq "$rounds"); do
-  order=(none probe); [ $((round % 2)) -eq 0 ] && order=(probe none)
+  order=(none probe raw again); [ $((round % 2)) -eq 0 ] && order=(again raw probe none)
   line="round $round one per request (req/s CPU-us/request):"
   for v in "${order[@]}"; do r=$(run_variant "$v" -H "Connection: close"); cl[$v]+="$r;"; line+=" $v $r,"; done
   echo "$line"
 done
 med() { echo "$2" | tr ';' '\n' | grep . | awk -v c="$1" '{print $c}' | median; }  # COLUMN LIST
+# Median over rounds of each round's own ratio: the two runs of a round are seconds apart, so a
+# neighbour's burst on this shared VM moves both (a ratio of the two medians mixes rounds).
+paired() {  # COLUMN BASE-LIST PROBE-LIST INVERT
+  paste -d' ' <(echo "$2" | tr ';' '\n' | grep .) <(echo "$3" | tr ';' '\n' | grep .) |
+    awk -v c="$1" -v inv="$4" '{n = split($0, f, " "); h = n / 2;
+      printf "%.4f\n", inv ? f[c] / f[h + c] : f[h + c] / f[c]}' | median
+}
 report() {  # NAME BASE-LIST PROBE-LIST TARGET
   local b p cb cp
   b=$(med 1 "$2"); p=$(med 1 "$3"); cb=$(med 2 "$2"); cp=$(med 2 "$3")
-  echo "$1: $b -> $p req/s ratio $(ratio "$b" "$p"); $cb -> $cp CPU us/request ratio $(ratio "$cp" "$cb")   $4"
+  echo "$1: $b -> $p req/s, paired ratio $(paired 1 "$2" "$3" 0) (of medians $(ratio "$b" "$p")); $cb -> $cp CPU us/request, paired ratio $(paired 2 "$2" "$3" 1)   $4"
 }
 report "keep-alive                         " "${ka[none]}" "${ka[probe]}" "(target >= 0.99)"
 report "keep-alive, per-call hooks (opt-in)" "${ka[none]}" "${ka[hooks]}" ""
 report "one per request                    " "${cl[none]}" "${cl[probe]}" "(target >= 0.95)"
+report "one per request, raw_tp fallback   " "${cl[none]}" "${cl[raw]}" ""
+report "one per request, no probe either   " "${cl[none]}" "${cl[again]}" "(A/A: the noise floor)"
 cl_probe=$(med 1 "${cl[probe]}")
 cpu_t=$(awk '{t += $1} END {print t}' "$work/daemon-cpu")
 cpu_s=$(awk '{s += $3 - $2} END {print s}' "$work/daemon-cpu")
@@ -179,15 +197,17 @@ awk -v b="$base_rss" -v r="$rss" -v m="$memlock" -v e="$entries" -v f="$full" 'B
 echo "a connections call with $entries open connections (each refreshed from the kernel): ${call_s} s"
 stop_probe
 
-echo "== 4. cost of each BPF program per call (kernel.bpf_stats_enabled, keep-alive, ${secs}s), default and per-call hooks"
+echo "== 4. cost of each BPF program per call (kernel.bpf_stats_enabled, ${secs}s): keep-alive with the"
+echo "   default and per-call hooks, one per request (per connection) with tp_btf and raw_tp"
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-for cfg in "$work/sp.yaml" "$work/sp-per-call.yaml"; do
-  echo "-- $(basename "$cfg" .yaml)"
-  start_probe "$cfg"
-  # Keep-alive only, so calls per request are those of the keep-alive case; the request count
-  # comes from wrk (requests/s x seconds).
-  reqs=$(load | awk -v s="$secs" '{printf "%d", $1 * s}')
+for pass in "sp keep-alive" "sp-per-call keep-alive" "sp one-per-request" "sp-raw-tp one-per-request"; do
+  read -r cfg kind <<<"$pass"
+  echo "-- $cfg, $kind"
+  start_probe "$work/$cfg.yaml"
+  # The request count comes from wrk (requests/s x seconds).
+  if [ "$kind" = keep-alive ]; then reqs=$(load | awk -v s="$secs" '{printf "%d", $1 * s}')
+  else reqs=$(load -H "Connection: close" | awk -v s="$secs" '{printf "%d", $1 * s}'); fi
   # The daemon's own programs: the prog ids behind its file descriptors.
   ids=$(cat /proc/"$probe_pid"/fdinfo/* 2>/dev/null | awk '/^prog_id:/ {print $2}' | sort -u | tr '\n' ' ')
   bpftool prog show -j | python3 -c '
@@ -198,7 +218,7 @@ for p in json.load(sys.stdin):
     if p["id"] not in ids:
         continue
     n, t = p.get("run_cnt", 0), p.get("run_time_ns", 0)
-    print("%-16s %10d calls %6.2f per request %7.1f ns/call" % (p["name"], n, n / reqs, t / n if n else 0))
+    print("%-16s %10d calls %6.2f per request %7.1f ns/call %7.1f ns/request" % (p["name"], n, n / reqs, t / n if n else 0, t / reqs))
 ' "$reqs" "$ids"
   stop_probe
 done
