@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "probe/container_id.h"
+#include "probe/tcp_failure.h"
 #include "tcp_tracer.skel.h"
 
 extern "C" {
@@ -72,6 +73,7 @@ Connection to_connection(const cnm_conn& k, std::uint64_t now_ns) {
   c.rtt_us = k.rtt_us;
   c.rttvar_us = k.rttvar_us;
   c.closed = k.closed != 0;
+  if (c.closed) c.tcp_failures = tcp_failures_from_errno(k.sk_err);
   const std::uint64_t end = k.closed ? k.end_ns : now_ns;
   c.duration_ms = end > k.start_ns ? (end - k.start_ns) / 1000000ULL : 0;
   return c;

@@ -164,11 +164,29 @@ static __always_inline bool fill_tuple_direct(struct cnm_conn* c, const struct s
   return true;
 }
 
+// tcp_set_state() releases the local port (skc_num = 0) before the CLOSE tracepoint fires, so a
+// socket that closes before we read its tuple (a refused or timed-out connect) has lost it
+// there; inet_sock keeps the port it was bound to (inet_sport) until the socket is reused.
+static __always_inline void sport_from_inet_sock(struct cnm_conn* c, const struct sock* sk,
+                                                 bool direct) {
+  if (c->sport) return;
+  if (direct) {
+    const struct tcp_sock* tp = bpf_skc_to_tcp_sock((void*)sk);
+    if (tp) c->sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+  } else {
+    c->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock*)sk, inet_sport));
+  }
+}
+
 // Reads the tuple and netns; false for families we do not track (or an unreadable socket).
 // raw_tp: one bulk read of the front of sock_common (addresses, ports, family, netns pointer),
 // one for the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
 static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk, bool direct) {
-  if (direct) return fill_tuple_direct(c, sk);
+  if (direct) {
+    if (!fill_tuple_direct(c, sk)) return false;
+    sport_from_inet_sock(c, sk, direct);
+    return true;
+  }
   const struct sock_common* skc = &sk->__sk_common;
   __u32 lo = ~0U, hi = 0;
 #define SKC_SPAN(f) (lo = MIN2(lo, FOFF(SC, f)), hi = MAX2(hi, FEND(SC, f)))
@@ -192,6 +210,7 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
 #undef AT
   const struct net* net = PICK(struct net*, b, lo, SC, skc_net);
   c->netns = BPF_CORE_READ(net, ns.inum);
+  sport_from_inet_sock(c, sk, direct);
   return true;
 }
 
@@ -313,6 +332,10 @@ static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, 
   __u64 key = (__u64)sk;
   if (c->sport == 0) fill_tuple(c, sk, direct);  // closed before the handshake finished
   read_tcp_counters(c, sk, direct);
+  // tcp_reset() and tcp_write_err() set sk_err right before tcp_done() moves the socket here
+  // (ECONNREFUSED in SYN_SENT, ECONNRESET/EPIPE later, ETIMEDOUT); a close by the process
+  // leaves it 0. The daemon names the failure.
+  c->sk_err = (__u32)RD(direct, sk, sk_err);
   c->closed = 1;
   c->end_ns = bpf_ktime_get_ns();
   count(CNM_CNT_CLOSED);

@@ -30,7 +30,7 @@ struct cnm_conn {
   __u8 flags;  // CNM_FLAG_*
   __u32 pid;
   __u32 netns;
-  __u32 pad;
+  __u32 sk_err;  // the socket's error at close: why the kernel ended it (0: the process did)
   __u64 cgroup_id;
   __u64 sk;        // kernel address, with start_ns the connection's identity
   __u64 start_ns;  // bpf_ktime_get_ns() when first seen

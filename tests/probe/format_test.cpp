@@ -5,6 +5,7 @@
 #include "probe/conn_json.h"
 #include "probe/container_id.h"
 #include "probe/metrics.h"
+#include "probe/tcp_failure.h"
 #include "tests/support/test_support.h"
 
 namespace cnm::probe {
@@ -69,6 +70,22 @@ TEST(Metrics, PrometheusTextCountersAndGauges) {
                       "gauge\ncnm_probe_conn_map_entries_current 3\n"),
             std::string::npos)
       << text;
+}
+
+TEST(TcpFailureCause, FromTheSocketErrorAtClose) {
+  auto is = [](unsigned err, int reset, int refused, int timeout) {
+    const auto f = tcp_failures_from_errno(err);
+    return f.reset == static_cast<std::uint64_t>(reset) &&
+           f.refused == static_cast<std::uint64_t>(refused) &&
+           f.timeout == static_cast<std::uint64_t>(timeout);
+  };
+  EXPECT_TRUE(is(0, 0, 0, 0)) << "closed by its process";
+  EXPECT_TRUE(is(ECONNREFUSED, 0, 1, 0));
+  EXPECT_TRUE(is(ECONNRESET, 1, 0, 0));
+  EXPECT_TRUE(is(EPIPE, 1, 0, 0)) << "reset after the peer's FIN (CLOSE_WAIT)";
+  EXPECT_TRUE(is(ETIMEDOUT, 0, 0, 1));
+  EXPECT_TRUE(is(EHOSTUNREACH, 0, 0, 0)) << "none of the schema's three causes";
+  EXPECT_TRUE(is(12345, 0, 0, 0));
 }
 
 TEST(ContainerId, FromCgroupPaths) {

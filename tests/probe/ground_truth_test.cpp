@@ -58,10 +58,12 @@ void expect_reported(const ProbeDaemon& d, const std::vector<Exchange>& xs,
     const Exchange& x = *(is_client ? want_client.at(k) : want_server.at(k));
     const auto sent = is_client ? x.c2s : x.s2c;
     const auto received = is_client ? x.s2c : x.c2s;
-    const bool ok = c["bytes_sent"] == sent && c["bytes_received"] == received &&
-                    c["direction"] == (is_client ? "outgoing" : "incoming") && c["pid"] == pid &&
-                    c["comm"] == comm && c["netns"] == (is_client ? client_netns : server_netns) &&
-                    c["closed"] == true && c["type"] == "tcp" && c["family"] == x.family;
+    const bool ok =
+        c["bytes_sent"] == sent && c["bytes_received"] == received &&
+        c["direction"] == (is_client ? "outgoing" : "incoming") && c["pid"] == pid &&
+        c["comm"] == comm && c["netns"] == (is_client ? client_netns : server_netns) &&
+        c["closed"] == true && c["type"] == "tcp" && c["family"] == x.family &&
+        c["tcp_failures"] == nlohmann::json{{"reset", 0}, {"refused", 0}, {"timeout", 0}};
     if (!ok && bad++ < 5)
       ADD_FAILURE() << (is_client ? "client " : "server ") << c.dump() << " expected sent=" << sent
                     << " received=" << received << " pid=" << pid << " comm=" << comm;
@@ -197,6 +199,9 @@ TEST_P(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
     EXPECT_EQ(c["bytes_received"], x.s2c) << c.dump();
     EXPECT_EQ(s["bytes_sent"], x.s2c) << s.dump();
     EXPECT_EQ(s["bytes_received"], x.c2s) << s.dump();
+    // The client chose to abort (no failure of its own); the server was reset.
+    EXPECT_EQ(c["tcp_failures"]["reset"], 0) << c.dump();
+    EXPECT_EQ(s["tcp_failures"]["reset"], 1) << s.dump();
     segments += cs.out;
   }
   EXPECT_GT(segments, 2 * xs.size())

@@ -1,0 +1,183 @@
+// TCP failure causes, each provoked for real: a refused connect (no listener on a loopback
+// port), a reset (the server aborts with SO_LINGER 0 while the client waits), a connect timeout
+// (nftables drops every SYN inside a namespace the test made, TCP_SYNCNT 1). The socket that
+// suffered the failure reports it; the one that caused it (its own process closed it) reports
+// none.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "tests/probe/net_env.h"
+#include "tests/probe/probe_daemon.h"
+
+namespace cnm::test {
+namespace {
+
+sockaddr_in v4(const std::string& addr, std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, addr.c_str(), &a.sin_addr);
+  return a;
+}
+
+// A client socket bound to a free port first: a connect that fails releases the port, so the
+// test learns it before connecting, as the probe must (from the socket, not from getsockname).
+int bound_client(std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  auto any = v4("0.0.0.0", 0);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0) return -1;
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+std::uint16_t port_of(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
+// Closed records of this test's sockets, by local port, once all of them came.
+std::map<int, nlohmann::json> closed_by_lport(const ProbeDaemon& d, const std::string& client,
+                                              const std::set<int>& lports) {
+  std::map<int, nlohmann::json> out;
+  gather_connections(d, client, [&](const nlohmann::json& all) {
+    for (const auto& c : all)
+      if (c["closed"] == true && lports.contains(c["lport"].get<int>())) out[c["lport"]] = c;
+    return out.size() == lports.size();
+  });
+  return out;
+}
+
+nlohmann::json failures(int reset, int refused, int timeout) {
+  return {{"reset", reset}, {"refused", refused}, {"timeout", timeout}};
+}
+
+class TcpFailures : public ::testing::TestWithParam<ProbeMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, TcpFailures, ::testing::ValuesIn(kProbeModes),
+                         [](const auto& p) { return probe_mode_name(p.param); });
+
+TEST_P(TcpFailures, ConnectToAPortWithoutListenerIsRefused) {
+  ProbeDaemon d(GetParam().yaml);
+  // A port nobody listens on: bound, then released.
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  auto a = v4("127.0.0.1", 0);
+  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const auto port = port_of(probe);
+  ::close(probe);
+  std::set<int> lports;
+  for (int i = 0; i < 20; ++i) {
+    std::uint16_t mine = 0;
+    const int fd = bound_client(mine);
+    ASSERT_GE(fd, 0);
+    auto to = v4("127.0.0.1", port);
+    ASSERT_NE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    ASSERT_EQ(errno, ECONNREFUSED);
+    lports.insert(mine);
+    ::close(fd);
+  }
+  const auto got = closed_by_lport(d, "refused", lports);
+  ASSERT_EQ(got.size(), lports.size()) << d.get("/debug/stats").body;
+  for (const auto& [lport, c] : got) {
+    EXPECT_EQ(c["tcp_failures"], failures(0, 1, 0)) << c.dump();
+    EXPECT_EQ(c["direction"], "outgoing");
+    EXPECT_EQ(c["rport"], port);
+    EXPECT_EQ(c["bytes_sent"], 0);
+  }
+}
+
+TEST_P(TcpFailures, ServerAbortResetsTheClientAndIsNoFailureOfTheServer) {
+  ProbeDaemon d(GetParam().yaml);
+  const int l = ::socket(AF_INET, SOCK_STREAM, 0);
+  auto a = v4("127.0.0.1", 0);
+  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(l, 64), 0);
+  const auto port = port_of(l);
+  std::set<int> client_ports;
+  for (int i = 0; i < 20; ++i) {
+    const int c = ::socket(AF_INET, SOCK_STREAM, 0);
+    auto to = v4("127.0.0.1", port);
+    ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    const int s = ::accept(l, nullptr, nullptr);
+    ASSERT_GE(s, 0);
+    ASSERT_EQ(::write(c, "ping", 4), 4);
+    char buf[8];
+    ASSERT_EQ(::read(s, buf, 4), 4);
+    const linger lg{1, 0};
+    ::setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    ::close(s);  // RST
+    EXPECT_LT(::read(c, buf, sizeof buf), 0);
+    EXPECT_EQ(errno, ECONNRESET);
+    client_ports.insert(port_of(c));
+    ::close(c);
+  }
+  ::close(l);
+  // Both ends: the clients by their ports, the servers by the listener's port and those peers.
+  std::vector<nlohmann::json> clients, servers;
+  gather_connections(d, "reset", [&](const nlohmann::json& all) {
+    clients.clear();
+    servers.clear();
+    for (const auto& c : all) {
+      if (c["closed"] != true) continue;
+      if (client_ports.contains(c["lport"].get<int>())) clients.push_back(c);
+      if (c["lport"] == port && client_ports.contains(c["rport"].get<int>())) servers.push_back(c);
+    }
+    return clients.size() == client_ports.size() && servers.size() == client_ports.size();
+  });
+  ASSERT_EQ(clients.size(), client_ports.size()) << d.get("/debug/stats").body;
+  ASSERT_EQ(servers.size(), client_ports.size()) << d.get("/debug/stats").body;
+  for (const auto& c : clients) EXPECT_EQ(c["tcp_failures"], failures(1, 0, 0)) << c.dump();
+  // The servers aborted on purpose: their own close, no failure.
+  for (const auto& c : servers) EXPECT_EQ(c["tcp_failures"], failures(0, 0, 0)) << c.dump();
+}
+
+TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
+  NetnsPair net("cnmto");
+  ProbeDaemon d(GetParam().yaml);
+  const auto r = sh("ip netns exec " + net.b +
+                    " nft -f - <<'EOF'\ntable inet cnmto {\n chain in {\n  type filter hook input "
+                    "priority 0;\n  tcp flags syn drop\n }\n}\nEOF");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Five connects at once, each giving up after one SYN retry (about 3 s).
+  constexpr int kConnects = 5;
+  std::vector<int> ports(kConnects, 0), errs(kConnects, 0);
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kConnects; ++i)
+    ts.emplace_back([&, i] {
+      in_netns(net.a, [&] {
+        std::uint16_t mine = 0;
+        const int fd = bound_client(mine);
+        const int syncnt = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof syncnt);
+        auto to = v4(net.addr_b, 9);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) errs[i] = errno;
+        ports[i] = mine;
+        ::close(fd);
+      });
+    });
+  for (auto& t : ts) t.join();
+  std::set<int> lports;
+  for (int i = 0; i < kConnects; ++i) {
+    EXPECT_EQ(errs[i], ETIMEDOUT);
+    lports.insert(ports[i]);
+  }
+  const auto got = closed_by_lport(d, "timeout", lports);
+  ASSERT_EQ(got.size(), lports.size()) << d.get("/debug/stats").body;
+  for (const auto& [lport, c] : got) {
+    EXPECT_EQ(c["tcp_failures"], failures(0, 0, 1)) << c.dump();
+    EXPECT_EQ(c["netns"], net.inode_a);
+    EXPECT_EQ(c["raddr"], net.addr_b);
+  }
+}
+
+}  // namespace
+}  // namespace cnm::test
