@@ -197,24 +197,31 @@ int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
   cnm_conn k;
   std::memcpy(&k, data, sizeof k);
   Connection c = to_connection(k, k.end_ns);  // closed: its duration ends at end_ns
-  c.container_id = self->container_id(k.pid);
+  c.container_id = self->container_id(k.pid, k.cgroup_id);
   self->on_closed_(std::move(c));
   return 0;
 }
 
-std::string Tracer::container_id(std::uint32_t pid) const {
-  if (pid == 0) return {};
+std::string Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id) const {
   std::lock_guard lock(cid_mu_);
   const auto now = monotonic_ns();
   if (now - cid_cache_born_ns_ > 10'000'000'000ULL || cid_cache_.size() > 8192) {
     cid_cache_.clear();
     cid_cache_born_ns_ = now;
   }
-  if (auto it = cid_cache_.find(pid); it != cid_cache_.end()) return it->second;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return cid_cache_[pid] = container_id_from_cgroup(ss.str());
+  if (pid != 0) {
+    if (auto it = cid_cache_.find(pid); it != cid_cache_.end()) return it->second;
+    // /proc names every hierarchy (a cgroup v1 host puts container ids only there).
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+    if (in) {
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      return cid_cache_[pid] = container_id_from_cgroup(ss.str());
+    }
+  }
+  // The process is gone (or unknown): the cgroup v2 it ran in, recorded by the kernel side.
+  if (const auto path = cgroups_.path_of(cgroup_id)) return container_id_from_cgroup(*path);
+  return {};
 }
 
 void Tracer::poll_closed(int timeout_ms) {
@@ -266,7 +273,7 @@ std::vector<Connection> Tracer::open_connections() const {
     const int e = errno;
     for (std::uint32_t i = 0; i < count; ++i) {
       out.push_back(to_connection(vals[i], now));
-      out.back().container_id = container_id(vals[i].pid);
+      out.back().container_id = container_id(vals[i].pid, vals[i].cgroup_id);
     }
     if (err != 0) {
       if (e != ENOENT) spdlog::warn("reading the connection map: {}", std::strerror(e));

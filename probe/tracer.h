@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "probe/cgroup_paths.h"
 #include "probe/conn_json.h"
 #include "probe/connection.h"
 
@@ -67,11 +68,13 @@ class Tracer {
   static int on_ringbuf(void* ctx, void* data, std::size_t size);
   // Runs refresh_open over the whole map, a chunk at a time.
   void refresh_open() const;
-  // pid -> container id: read from /proc once per pid, forgotten every 10 s (pids are reused).
-  std::string container_id(std::uint32_t pid) const;
+  // pid -> container id: read from /proc once per pid, forgotten every 10 s (pids are reused);
+  // for a process already gone, from the path of the cgroup v2 the kernel side recorded.
+  std::string container_id(std::uint32_t pid, std::uint64_t cgroup_id) const;
   mutable std::mutex cid_mu_;
   mutable std::unordered_map<std::uint32_t, std::string> cid_cache_;
   mutable std::uint64_t cid_cache_born_ns_ = 0;
+  mutable CgroupPaths cgroups_{CgroupPaths::find_cgroup2_mount()};
 };
 
 }  // namespace cnm::probe

@@ -109,7 +109,18 @@ static __always_inline void count(__u32 which) {
 // process that owns the socket (connect, close, shutdown, its sends and receives): in softirq,
 // where handshakes and resets of accepted sockets are processed, the current task is whichever
 // process the packet interrupted (over loopback, the connecting client).
-static __always_inline void set_task(struct cnm_conn* c) {
+static __always_inline void set_task(struct cnm_conn* c, bool direct) {
+  if (direct) {
+    // One helper call for the task, then plain loads: what bpf_get_current_comm and
+    // bpf_get_current_cgroup_id read (task_dfl_cgroup(current)->kn->id), without two more calls.
+    const struct task_struct* t = bpf_get_current_task_btf();
+    const __u32 pid = t->tgid;
+    if (pid == 0) return;
+    c->pid = pid;
+    __builtin_memcpy(c->comm, t->comm, sizeof(c->comm));
+    c->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+    return;
+  }
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 pid = pid_tgid >> 32;
   if (pid == 0) return;
@@ -312,7 +323,7 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
   } else if (!(c->family = tracked_family(sk, direct))) {
     return;
   } else {
-    set_task(c);
+    set_task(c, direct);
   }
   c->direction = direction;
   c->sk = (__u64)sk;
@@ -376,7 +387,7 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
     // enters these (tcp_close_state); its FIN is queued next, and an accepted socket gets its
     // pid if it has none yet.
     c->flags |= CNM_FLAG_FIN_SENT;
-    if (c->pid == 0) set_task(c);
+    if (c->pid == 0) set_task(c, direct);
   }
   return 0;
 }
@@ -397,7 +408,7 @@ static __always_inline void on_io(struct sock* sk, int ret, int flags, bool sent
   __u64 key = (__u64)sk;
   struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
   if (!c) return;
-  if (c->pid == 0) set_task(c);
+  if (c->pid == 0) set_task(c, false);
   if (sent)
     __sync_fetch_and_add(&c->bytes_sent, (__u64)ret);
   else

@@ -1,0 +1,37 @@
+// cgroup v2 id -> the cgroup's path, so a connection whose process has already exited (its
+// /proc/PID/cgroup is gone by the time the daemon reads the record) still gets its container
+// id from the cgroup id the kernel side recorded. On 64-bit kernels the id
+// (bpf_get_current_cgroup_id, the kernfs node id) is the inode number of the cgroup's
+// directory, so a walk of the cgroup2 mount maps ids to paths. A miss walks again, at most once
+// a second (new containers' cgroups appear); paths once seen are kept (a container's cgroup may
+// be gone when its last connection is read), up to kMaxPaths.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace cnm::probe {
+
+class CgroupPaths {
+ public:
+  static constexpr std::size_t kMaxPaths = 65536;
+  // mount: where cgroup2 is mounted; empty: no cgroup2 (every lookup misses).
+  explicit CgroupPaths(std::filesystem::path mount) : mount_(std::move(mount)) {}
+  // The cgroup2 mount from /proc/self/mounts (the first one), or empty.
+  static std::filesystem::path find_cgroup2_mount();
+  // "/system.slice/docker-<id>.scope" for the root's children, "/" for the root itself.
+  std::optional<std::string> path_of(std::uint64_t id);
+
+ private:
+  void walk();
+  std::filesystem::path mount_;
+  std::unordered_map<std::uint64_t, std::string> paths_;
+  std::chrono::steady_clock::time_point last_walk_{};
+  bool walked_ = false;
+};
+
+}  // namespace cnm::probe
