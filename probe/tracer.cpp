@@ -7,6 +7,7 @@
 #include <fmt/compile.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -130,14 +131,28 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   // of what it does with probe reads); where the kernel refuses it (before 5.9, or without BTF
   // for the tracepoint), the raw one does the same job.
   bool btf_state = o.state_hook != "raw_tp";
+  bool snapshot = btf_state;
   try {
-    load(o, h, btf_state);
+    try {
+      load(o, h, btf_state, snapshot);
+    } catch (const std::exception& e) {
+      if (!snapshot) throw;
+      // The iterator needs Linux 5.9+ like tp_btf, but a kernel may take one and not the other.
+      spdlog::warn("iter/tcp refused ({}): connections open before the start are not reported",
+                   e.what());
+      snapshot = false;
+      load(o, h, btf_state, snapshot);
+    }
   } catch (const std::exception& e) {
     if (!btf_state || o.state_hook == "tp_btf") throw;
     spdlog::warn("tp_btf/inet_sock_set_state refused ({}); falling back to raw_tp", e.what());
     btf_state = false;
-    load(o, h, btf_state);
+    load(o, h, btf_state, false);
   }
+  if (!snapshot)
+    spdlog::warn(
+        "no TCP socket iterator with the raw_tp hook: connections open before the start are "
+        "reported from their first close or shutdown only");
 
   hooks_.push_back(btf_state ? "tp_btf/inet_sock_set_state" : "raw_tp/inet_sock_set_state");
   if (h.per_call) {
@@ -148,6 +163,9 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   }
   if (h.retrans) hooks_.push_back("raw_tp/tcp_retransmit_skb");
   for (const auto& hook : hooks_) spdlog::info("hook chosen: {}", hook);
+  // After the tracepoints are attached: a connection opened from now on is theirs, one already
+  // open is the iterator's (whichever inserts first wins, the other finds the entry).
+  if (snapshot) run_snapshot();
 
   rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.closed), &Tracer::on_ringbuf, this, nullptr);
   if (!rb_) {
@@ -159,7 +177,25 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   }
 }
 
-void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state) {
+void Tracer::run_snapshot() {
+  bpf_link* link = bpf_program__attach_iter(skel_->progs.snapshot, nullptr);
+  if (!link) {
+    spdlog::warn("cannot start the TCP socket iterator: {}", std::strerror(errno));
+    return;
+  }
+  const int fd = bpf_iter_create(bpf_link__fd(link));
+  if (fd >= 0) {
+    char buf[512];
+    while (::read(fd, buf, sizeof buf) > 0) {  // the program writes nothing: reading drives it
+    }
+    ::close(fd);
+  } else {
+    spdlog::warn("cannot run the TCP socket iterator: {}", std::strerror(errno));
+  }
+  bpf_link__destroy(link);
+}
+
+void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state, bool snapshot) {
   skel_ = tcp_tracer__open();
   if (!skel_)
     throw std::runtime_error(std::string("cannot open BPF skeleton: ") + std::strerror(errno));
@@ -172,6 +208,8 @@ void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state) {
   skel_->rodata->app_bytes_hooks = h.per_call;
   bpf_program__set_autoload(skel_->progs.set_state_btf, btf_state);
   bpf_program__set_autoload(skel_->progs.inet_sock_set_state, !btf_state);
+  bpf_program__set_autoload(skel_->progs.snapshot, snapshot);
+  bpf_program__set_autoattach(skel_->progs.snapshot, false);  // run once, by run_snapshot()
   bpf_program__set_autoload(skel_->progs.sock_send_length, h.per_call);
   bpf_program__set_autoload(skel_->progs.sock_recv_length, h.per_call);
   bpf_program__set_autoload(skel_->progs.refresh_open, can_refresh_);
@@ -301,6 +339,7 @@ StatMap Tracer::stats() const {
   const auto opened = sum(CNM_CNT_OPENED), closed = sum(CNM_CNT_CLOSED);
   s["tcp_opened"] = opened;
   s["tcp_closed"] = closed;
+  s["tcp_open_at_start"] = sum(CNM_CNT_SNAPSHOT);
   // Every entry put in the map is counted opened and leaves it only when counted closed, so
   // the entries are the difference: no map walk per stats call (each connections reply has
   // stats, and a full map holds 65536 entries).

@@ -56,8 +56,10 @@ class Tracer {
     bool state = false, send = false, recv = false, retrans = false, per_call = false;
   };
   // Opens, sizes, loads and attaches the skeleton with inet_sock_set_state as tp_btf or as
-  // raw_tp; throws (skeleton freed) on any failure.
-  void load(const TracerOptions& o, const HookSet& h, bool btf_state);
+  // raw_tp, with or without the snapshot iterator; throws (skeleton freed) on any failure.
+  void load(const TracerOptions& o, const HookSet& h, bool btf_state, bool snapshot);
+  // Runs the snapshot iterator once: connections open before the start enter the map.
+  void run_snapshot();
   tcp_tracer* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   ClosedSink on_closed_;

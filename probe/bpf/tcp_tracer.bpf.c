@@ -25,6 +25,7 @@
 #define TCP_SYN_RECV 3
 #define TCP_FIN_WAIT1 4
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
 #define TCP_LAST_ACK 9
 
 // Set by the daemon before load.
@@ -400,6 +401,44 @@ int BPF_PROG(set_state_btf, const struct sock* sk, int oldstate, int newstate) {
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newstate) {
   return on_state(sk, oldstate, newstate, false);
+}
+
+// snapshot: connections already open when the daemon started, read once by a TCP socket
+// iterator (Linux 5.9+, loaded with the tp_btf programs) right after the tracepoints are
+// attached. The kernel runs this with the socket locked and skips unhashed ones, so a socket
+// cannot close between this run and its entry: its CLOSE finds the entry. Who opened it is
+// unknown (direction local); counters start at this moment (the bases include what was already
+// sent, queued and received, and a FIN already received); pid comes with its close or shutdown.
+SEC("iter/tcp")
+int snapshot(struct bpf_iter__tcp* ctx) {
+  const struct sock_common* skc = ctx->sk_common;
+  if (!skc) return 0;
+  const int state = skc->skc_state;
+  if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT) return 0;
+  const struct tcp_sock* tp = bpf_skc_to_tcp_sock((void*)skc);
+  if (!tp) return 0;
+  const struct sock* sk = (const struct sock*)tp;
+  __u32 zero = 0;
+  struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &zero);
+  if (!c) return 0;
+  __builtin_memset(c, 0, sizeof(*c));
+  if (!fill_tuple(c, sk, true)) return 0;
+  struct tcp_fields t;
+  if (!read_tcp_fields(sk, &t, true)) return 0;
+  c->acked_base = t.bytes_acked + (__u32)(t.write_seq - t.snd_una);
+  c->received_base = t.bytes_received - (fin_received(sk, true) ? 1 : 0);
+  c->flags = CNM_FLAG_HANDSHAKEN;
+  c->direction = CNM_DIR_LOCAL;
+  c->sk = (__u64)sk;
+  c->start_ns = bpf_ktime_get_ns();
+  __u64 key = (__u64)sk;
+  if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
+    count(CNM_CNT_OPENED);
+    count(CNM_CNT_SNAPSHOT);
+  } else if (!bpf_map_lookup_elem(&conns, &key)) {
+    count(CNM_CNT_CONN_MAP_FULL);
+  }
+  return 0;
 }
 
 static __always_inline void on_io(struct sock* sk, int ret, int flags, bool sent) {

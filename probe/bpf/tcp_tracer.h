@@ -54,5 +54,6 @@ enum cnm_counter {
   CNM_CNT_RINGBUF_FULL = 1,
   CNM_CNT_OPENED = 2,
   CNM_CNT_CLOSED = 3,
-  CNM_CNT_MAX = 4,
+  CNM_CNT_SNAPSHOT = 4,  // already open at start, found by the snapshot iterator
+  CNM_CNT_MAX = 5,
 };

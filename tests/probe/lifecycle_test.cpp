@@ -57,7 +57,8 @@ std::set<std::string> prog_names(const std::set<unsigned>& ids) {
 
 // Each mode loads its own programs: by default nothing runs per send or receive (the kernel's
 // counters, refreshed on demand by refresh_open) and inet_sock_set_state is the tp_btf program;
-// state_hook: raw_tp loads the raw one instead; per_call_hooks adds the send/recv programs.
+// with the snapshot iterator (run once at start); state_hook: raw_tp loads the raw one instead,
+// without an iterator; per_call_hooks adds the send/recv programs.
 // Kernel program names stop at 15 characters.
 TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
   const struct {
@@ -65,12 +66,13 @@ TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
     std::set<std::string> programs;
     std::size_t hooks;
   } modes[] = {
-      {"", {"set_state_btf", "tcp_retransmit_", "refresh_open"}, 2},
+      {"", {"set_state_btf", "tcp_retransmit_", "refresh_open", "snapshot"}, 2},
       {"network_config:\n  state_hook: raw_tp\n",
        {"inet_sock_set_s", "tcp_retransmit_", "refresh_open"},
        2},
       {"network_config:\n  per_call_hooks: true\n",
-       {"set_state_btf", "tcp_retransmit_", "refresh_open", "sock_send_lengt", "sock_recv_lengt"},
+       {"set_state_btf", "tcp_retransmit_", "refresh_open", "snapshot", "sock_send_lengt",
+        "sock_recv_lengt"},
        4},
   };
   for (const auto& m : modes) {
@@ -107,7 +109,7 @@ TEST(ProbeLifecycle, PreflightLoadsTheDaemonsObjectsWithoutAttaching) {
     found = true;
     EXPECT_EQ(c["status"], "pass") << c.dump();
     const std::string msg = c.dump();
-    for (const char* prog : {"set_state_btf", "inet_sock_set_state", "sock_send_length",
+    for (const char* prog : {"set_state_btf", "inet_sock_set_state", "snapshot", "sock_send_length",
                              "sock_recv_length", "tcp_retransmit_skb", "refresh_open"})
       EXPECT_NE(msg.find(std::string("tcp_tracer.bpf.o:") + prog), std::string::npos) << msg;
   }

@@ -65,6 +65,14 @@ std::string local_addr(int fd) {
   return buf;
 }
 
+int make_socket(int family) {
+  const int fd = ::socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) sys_fail("socket");
+  return fd;
+}
+
+}  // namespace
+
 void write_n(int fd, std::uint64_t n) {
   static const std::string chunk(65536, 'x');
   while (n > 0) {
@@ -86,14 +94,6 @@ void read_n(int fd, std::uint64_t n) {
     n -= static_cast<std::uint64_t>(r);
   }
 }
-
-int make_socket(int family) {
-  const int fd = ::socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) sys_fail("socket");
-  return fd;
-}
-
-}  // namespace
 
 std::uint32_t netns_inode(const std::string& name) {
   struct stat st {};

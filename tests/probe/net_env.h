@@ -65,6 +65,10 @@ struct ExchangeSpec {
 // exactly that, writes s2c(i), the client reads exactly that. Throws on any short transfer.
 std::vector<Exchange> run_exchanges(const ExchangeSpec& spec);
 
+// Writes / reads exactly n bytes (throws on a short transfer).
+void write_n(int fd, std::uint64_t n);
+void read_n(int fd, std::uint64_t n);
+
 // Closes the kept-open sockets.
 void close_all(std::vector<Exchange>& xs);
 
