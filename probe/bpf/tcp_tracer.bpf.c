@@ -308,6 +308,18 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
   c->bytes_received = received;
 }
 
+// Puts a new entry in the map (keyed by its socket); false when it was there already (the
+// other path saw it first) or the map is full, which is counted.
+static __always_inline bool track(const struct cnm_conn* c) {
+  __u64 key = c->sk;
+  if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
+    count(CNM_CNT_OPENED);
+    return true;
+  }
+  if (!bpf_map_lookup_elem(&conns, &key)) count(CNM_CNT_CONN_MAP_FULL);
+  return false;
+}
+
 // An outgoing socket is recorded at SYN_SENT, in the connecting process (pid, comm, cgroup),
 // before its source port exists: its tuple is read at ESTABLISHED (or at close if it never
 // got there). An incoming one is recorded at ESTABLISHED with its final tuple, in softirq: its
@@ -329,12 +341,7 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
   c->direction = direction;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  __u64 key = (__u64)sk;
-  if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
-    count(CNM_CNT_OPENED);
-  } else if (!bpf_map_lookup_elem(&conns, &key)) {
-    count(CNM_CNT_CONN_MAP_FULL);
-  }
+  track(c);
 }
 
 // CLOSE comes in process context (close() with unread data, SO_LINGER 0) or in softirq (the
@@ -431,13 +438,7 @@ int snapshot(struct bpf_iter__tcp* ctx) {
   c->direction = CNM_DIR_LOCAL;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  __u64 key = (__u64)sk;
-  if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
-    count(CNM_CNT_OPENED);
-    count(CNM_CNT_SNAPSHOT);
-  } else if (!bpf_map_lookup_elem(&conns, &key)) {
-    count(CNM_CNT_CONN_MAP_FULL);
-  }
+  if (track(c)) count(CNM_CNT_SNAPSHOT);
   return 0;
 }
 

@@ -41,14 +41,10 @@ TEST_P(ContainerTags, ExitedProcessKeepsItsContainerIdFromItsCgroup) {
   } cleanup{parent, cg};
 
   ProbeDaemon d(GetParam().yaml);
-  const int l = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&a), len), 0);
-  ASSERT_EQ(::listen(l, 8), 0);
-  ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
+  std::uint16_t port = 0;
+  const int l = loopback_listener(port);
+  ASSERT_GE(l, 0);
+  auto a = ipv4("127.0.0.1", port);
   const std::string procs = (cg / "cgroup.procs").string();
 
   const pid_t child = ::fork();

@@ -20,12 +20,6 @@ namespace {
 
 using Key = ConnKey;  // laddr, lport, raddr, rport
 
-std::string self_comm() {
-  auto c = read_file("/proc/self/comm");
-  while (!c.empty() && c.back() == '\n') c.pop_back();
-  return c;
-}
-
 // Every exchange must appear twice (client and server socket), closed, with exact numbers.
 void expect_reported(const ProbeDaemon& d, const std::vector<Exchange>& xs,
                      std::uint32_t client_netns, std::uint32_t server_netns,

@@ -73,6 +73,36 @@ int make_socket(int family) {
 
 }  // namespace
 
+sockaddr_in ipv4(const std::string& addr, std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, addr.c_str(), &a.sin_addr);
+  return a;
+}
+
+std::uint16_t local_port_of(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
+int loopback_listener(std::uint16_t& port) {
+  const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto a = ipv4("127.0.0.1", 0);
+  if (l < 0 || ::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 128) != 0)
+    return -1;
+  port = local_port_of(l);
+  return l;
+}
+
+std::string self_comm() {
+  auto c = read_file("/proc/self/comm");
+  while (!c.empty() && c.back() == '\n') c.pop_back();
+  return c;
+}
+
 void write_n(int fd, std::uint64_t n) {
   static const std::string chunk(65536, 'x');
   while (n > 0) {

@@ -65,6 +65,14 @@ struct ExchangeSpec {
 // exactly that, writes s2c(i), the client reads exactly that. Throws on any short transfer.
 std::vector<Exchange> run_exchanges(const ExchangeSpec& spec);
 
+// IPv4 socket address; the local port of a socket (0 once a failed connect released it).
+sockaddr_in ipv4(const std::string& addr, std::uint16_t port);
+std::uint16_t local_port_of(int fd);
+// A TCP listener on 127.0.0.1 with a free port (backlog 128); -1 on failure.
+int loopback_listener(std::uint16_t& port);
+// The test process's own name (/proc/self/comm), as the probe reports it.
+std::string self_comm();
+
 // Writes / reads exactly n bytes (throws on a short transfer).
 void write_n(int fd, std::uint64_t n);
 void read_n(int fd, std::uint64_t n);

@@ -55,15 +55,9 @@ struct Served {
 // closes it.
 Served exchange_with_child_server(bool abort) {
   Served s;
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), len), 0);
-  EXPECT_EQ(::listen(listener, 128), 0);
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-  s.server_port = ntohs(a.sin_port);
+  const int listener = loopback_listener(s.server_port);
+  EXPECT_GE(listener, 0);
+  auto a = ipv4("127.0.0.1", s.server_port);
   s.server_pid = ::fork();
   if (s.server_pid == 0) serve(listener, kConnections);
   ::close(listener);
@@ -74,10 +68,7 @@ Served exchange_with_child_server(bool abort) {
       ADD_FAILURE() << "connect: " << std::strerror(errno);
       break;
     }
-    sockaddr_in mine{};
-    socklen_t ml = sizeof mine;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &ml);
-    s.client_ports.push_back(ntohs(mine.sin_port));
+    s.client_ports.push_back(local_port_of(fd));
     EXPECT_EQ(::write(fd, buf.data(), kBytes), static_cast<ssize_t>(kBytes));
     std::size_t got = 0;
     while (got < kBytes) {
@@ -109,12 +100,6 @@ ClosedEnds both_ends(const ProbeDaemon& d, const std::string& client, const Serv
     xs.push_back(x);
   }
   return gather_closed_ends(d, client, xs);
-}
-
-std::string self_comm() {
-  auto c = read_file("/proc/self/comm");
-  while (!c.empty() && c.back() == '\n') c.pop_back();
-  return c;
 }
 
 class ProcessTags : public ::testing::TestWithParam<ProbeMode> {};

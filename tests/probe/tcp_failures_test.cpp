@@ -18,32 +18,14 @@
 namespace cnm::test {
 namespace {
 
-sockaddr_in v4(const std::string& addr, std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  ::inet_pton(AF_INET, addr.c_str(), &a.sin_addr);
-  return a;
-}
-
 // A client socket bound to a free port first: a connect that fails releases the port, so the
 // test learns it before connecting, as the probe must (from the socket, not from getsockname).
 int bound_client(std::uint16_t& port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  auto any = v4("0.0.0.0", 0);
+  auto any = ipv4("0.0.0.0", 0);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0) return -1;
-  sockaddr_in a{};
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
+  port = local_port_of(fd);
   return fd;
-}
-
-std::uint16_t port_of(int fd) {
-  sockaddr_in a{};
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
 }
 
 // Closed records of this test's sockets, by local port, once all of them came.
@@ -70,16 +52,16 @@ TEST_P(TcpFailures, ConnectToAPortWithoutListenerIsRefused) {
   ProbeDaemon d(GetParam().yaml);
   // A port nobody listens on: bound, then released.
   const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  auto a = v4("127.0.0.1", 0);
+  auto a = ipv4("127.0.0.1", 0);
   ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  const auto port = port_of(probe);
+  const auto port = local_port_of(probe);
   ::close(probe);
   std::set<int> lports;
   for (int i = 0; i < 20; ++i) {
     std::uint16_t mine = 0;
     const int fd = bound_client(mine);
     ASSERT_GE(fd, 0);
-    auto to = v4("127.0.0.1", port);
+    auto to = ipv4("127.0.0.1", port);
     ASSERT_NE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
     ASSERT_EQ(errno, ECONNREFUSED);
     lports.insert(mine);
@@ -97,15 +79,13 @@ TEST_P(TcpFailures, ConnectToAPortWithoutListenerIsRefused) {
 
 TEST_P(TcpFailures, ServerAbortResetsTheClientAndIsNoFailureOfTheServer) {
   ProbeDaemon d(GetParam().yaml);
-  const int l = ::socket(AF_INET, SOCK_STREAM, 0);
-  auto a = v4("127.0.0.1", 0);
-  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(l, 64), 0);
-  const auto port = port_of(l);
+  std::uint16_t port = 0;
+  const int l = loopback_listener(port);
+  ASSERT_GE(l, 0);
   std::set<int> client_ports;
   for (int i = 0; i < 20; ++i) {
     const int c = ::socket(AF_INET, SOCK_STREAM, 0);
-    auto to = v4("127.0.0.1", port);
+    auto to = ipv4("127.0.0.1", port);
     ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
     const int s = ::accept(l, nullptr, nullptr);
     ASSERT_GE(s, 0);
@@ -117,7 +97,7 @@ TEST_P(TcpFailures, ServerAbortResetsTheClientAndIsNoFailureOfTheServer) {
     ::close(s);  // RST
     EXPECT_LT(::read(c, buf, sizeof buf), 0);
     EXPECT_EQ(errno, ECONNRESET);
-    client_ports.insert(port_of(c));
+    client_ports.insert(local_port_of(c));
     ::close(c);
   }
   ::close(l);
@@ -158,7 +138,7 @@ TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
         const int fd = bound_client(mine);
         const int syncnt = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof syncnt);
-        auto to = v4(net.addr_b, 9);
+        auto to = ipv4(net.addr_b, 9);
         if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) errs[i] = errno;
         ports[i] = mine;
         ::close(fd);
