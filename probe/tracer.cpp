@@ -4,14 +4,20 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <fmt/compile.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -177,22 +183,64 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   }
 }
 
+namespace {
+
+// One run of the iterator in the calling thread's network namespace (the kernel walks the
+// sockets of the netns that creates the iterator fd). False when it could not run.
+bool iterate_here(int link_fd) {
+  const int fd = bpf_iter_create(link_fd);
+  if (fd < 0) return false;
+  char buf[512];
+  ssize_t r;
+  while ((r = ::read(fd, buf, sizeof buf)) > 0) {  // the program writes nothing: reading drives it
+  }
+  ::close(fd);
+  return r == 0;
+}
+
+// Every network namespace some process is in (containers have their own), and those only
+// pinned by a file (`ip netns add` ones in /run/netns), by inode, with a path to open.
+std::map<ino_t, std::string> network_namespaces() {
+  std::map<ino_t, std::string> out;
+  auto add = [&](const std::filesystem::path& ns) {
+    struct stat st {};
+    if (::stat(ns.c_str(), &st) == 0) out.emplace(st.st_ino, ns.string());
+  };
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const auto name = e.path().filename().string();
+    if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])))
+      add(e.path() / "ns/net");
+  }
+  for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec)) add(e.path());
+  return out;
+}
+
+}  // namespace
+
 void Tracer::run_snapshot() {
   bpf_link* link = bpf_program__attach_iter(skel_->progs.snapshot, nullptr);
   if (!link) {
     spdlog::warn("cannot start the TCP socket iterator: {}", std::strerror(errno));
     return;
   }
-  const int fd = bpf_iter_create(bpf_link__fd(link));
-  if (fd >= 0) {
-    char buf[512];
-    while (::read(fd, buf, sizeof buf) > 0) {  // the program writes nothing: reading drives it
-    }
-    ::close(fd);
-  } else {
-    spdlog::warn("cannot run the TCP socket iterator: {}", std::strerror(errno));
+  const int link_fd = bpf_link__fd(link);
+  // Each namespace from a thread of its own that joins it (setns changes only that thread), so
+  // the daemon's own threads stay in theirs.
+  int done = 0, failed = 0;
+  for (const auto& [ino, path] : network_namespaces()) {
+    bool ok = false;
+    std::thread t([&, p = path] {
+      const int ns = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0) return;  // the process is gone
+      ok = ::setns(ns, CLONE_NEWNET) == 0 && iterate_here(link_fd);
+      ::close(ns);
+    });
+    t.join();
+    ok ? ++done : ++failed;
   }
   bpf_link__destroy(link);
+  spdlog::info("connections open at start: {} network namespace(s) walked, {} not", done, failed);
 }
 
 void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state, bool snapshot) {

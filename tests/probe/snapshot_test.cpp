@@ -66,5 +66,38 @@ TEST_P(Snapshot, ConnectionsOpenBeforeTheStartAreReportedWithCountersFromThen) {
   }
 }
 
+// A container's connections live in its own network namespace; the iterator walks only the
+// namespace it is started in, so the daemon starts one per namespace.
+TEST_P(Snapshot, ConnectionsInAnotherNetworkNamespaceAreFoundToo) {
+  Netns ns("cnmsnap");
+  ExchangeSpec spec;
+  spec.client_ns = spec.server_ns = ns.name;
+  spec.family = 4;
+  spec.server_addr = "127.0.0.1";
+  spec.count = 10;
+  spec.keep_open = true;
+  auto xs = run_exchanges(spec);
+  ProbeDaemon d(GetParam().yaml);
+  if (std::string(GetParam().name) == "KernelCountersRawTp") {  // no iterator in this mode
+    EXPECT_EQ(d.get_json("/debug/stats")["tcp_open_at_start"], 0);
+    close_all(xs);
+    return;
+  }
+  EXPECT_GE(d.get_json("/debug/stats")["tcp_open_at_start"].get<int>(), 2 * spec.count);
+  for (auto& x : xs) {
+    write_n(x.client_fd, 77);
+    read_n(x.server_fd, 77);
+  }
+  close_all(xs);
+  auto [client, server] = gather_closed_ends(d, "snapshot-ns", xs);
+  ASSERT_EQ(client.size(), xs.size()) << d.log();
+  ASSERT_EQ(server.size(), xs.size()) << d.log();
+  for (const auto& x : xs) {
+    EXPECT_EQ(client[x.client_port]["netns"], ns.inode);
+    EXPECT_EQ(client[x.client_port]["bytes_sent"], 77);
+    EXPECT_EQ(server[x.client_port]["bytes_received"], 77);
+  }
+}
+
 }  // namespace
 }  // namespace cnm::test
