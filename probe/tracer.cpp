@@ -388,6 +388,7 @@ StatMap Tracer::stats() const {
   s["tcp_opened"] = opened;
   s["tcp_closed"] = closed;
   s["tcp_open_at_start"] = sum(CNM_CNT_SNAPSHOT);
+  s["conn_map_stale_replaced"] = sum(CNM_CNT_STALE_REPLACED);
   // Every entry put in the map is counted opened and leaves it only when counted closed, so
   // the entries are the difference: no map walk per stats call (each connections reply has
   // stats, and a full map holds 65536 entries).

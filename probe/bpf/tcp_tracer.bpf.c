@@ -308,16 +308,27 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
   c->bytes_received = received;
 }
 
-// Puts a new entry in the map (keyed by its socket); false when it was there already (the
-// other path saw it first) or the map is full, which is counted.
-static __always_inline bool track(const struct cnm_conn* c) {
+// Puts a new entry in the map (keyed by its socket); false when it was there already or the map
+// is full, which is counted. A socket that is opening (replace_stale) cannot have an entry of
+// its own yet: one there is of an earlier socket at the same address whose close was lost (the
+// kernel skips a run that would nest in a running one, counted as hook_runs_skipped), so it is
+// replaced, and counted closed and stale, rather than merged into the new connection. The
+// snapshot keeps an entry that is there (the tracepoint saw the socket first).
+static __always_inline bool track(const struct cnm_conn* c, bool replace_stale) {
   __u64 key = c->sk;
   if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
     count(CNM_CNT_OPENED);
     return true;
   }
-  if (!bpf_map_lookup_elem(&conns, &key)) count(CNM_CNT_CONN_MAP_FULL);
-  return false;
+  if (!bpf_map_lookup_elem(&conns, &key)) {
+    count(CNM_CNT_CONN_MAP_FULL);
+    return false;
+  }
+  if (!replace_stale || bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) return false;
+  count(CNM_CNT_STALE_REPLACED);
+  count(CNM_CNT_CLOSED);
+  count(CNM_CNT_OPENED);
+  return true;
 }
 
 // An outgoing socket is recorded at SYN_SENT, in the connecting process (pid, comm, cgroup),
@@ -341,14 +352,17 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
   c->direction = direction;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  track(c);
+  track(c, true);
 }
 
-// CLOSE comes in process context (close() with unread data, SO_LINGER 0) or in softirq (the
-// last ACK, a reset): the task is not taken here; an accepted socket reset before its process
-// closed it keeps pid 0 (unknown).
+// CLOSE comes in process context (close() with unread data, SO_LINGER 0, and packets the
+// socket's owner processes from its backlog) or in softirq (the last ACK, a reset). The owner
+// holds the socket lock (sk_lock.owned) exactly in the first case, and softirq never runs on an
+// owned socket (it queues to the backlog instead), so the task is taken only then; an accepted
+// socket reset by its peer while its process was not in a socket call keeps pid 0 (unknown).
 static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, bool direct) {
   __u64 key = (__u64)sk;
+  if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
   if (c->sport == 0) fill_tuple(c, sk, direct);  // closed before the handshake finished
   read_tcp_counters(c, sk, direct);
   // tcp_reset() and tcp_write_err() set sk_err right before tcp_done() moves the socket here
@@ -438,7 +452,7 @@ int snapshot(struct bpf_iter__tcp* ctx) {
   c->direction = CNM_DIR_LOCAL;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  if (track(c)) count(CNM_CNT_SNAPSHOT);
+  if (track(c, false)) count(CNM_CNT_SNAPSHOT);
   return 0;
 }
 

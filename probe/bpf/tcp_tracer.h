@@ -54,6 +54,7 @@ enum cnm_counter {
   CNM_CNT_RINGBUF_FULL = 1,
   CNM_CNT_OPENED = 2,
   CNM_CNT_CLOSED = 3,
-  CNM_CNT_SNAPSHOT = 4,  // already open at start, found by the snapshot iterator
-  CNM_CNT_MAX = 5,
+  CNM_CNT_SNAPSHOT = 4,        // already open at start, found by the snapshot iterator
+  CNM_CNT_STALE_REPLACED = 5,  // entries of sockets whose close was lost, replaced at reuse
+  CNM_CNT_MAX = 6,
 };

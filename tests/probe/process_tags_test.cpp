@@ -24,7 +24,7 @@ constexpr std::size_t kBytes = 3000;
 
 // The child: accepts `n` connections one at a time; reads kBytes, writes kBytes back, reads
 // until the client is gone, closes. Only system calls (the parent has threads).
-[[noreturn]] void serve(int listener, int n) {
+[[noreturn]] void serve(int listener, int n, bool server_aborts) {
   ::prctl(PR_SET_NAME, kServerComm);
   static char buf[kBytes];
   for (int i = 0; i < n; ++i) {
@@ -37,7 +37,13 @@ constexpr std::size_t kBytes = 3000;
       got += static_cast<std::size_t>(r);
     }
     if (::write(fd, buf, kBytes) != static_cast<ssize_t>(kBytes)) ::_exit(4);
-    while (::read(fd, buf, sizeof buf) > 0) {
+    if (server_aborts) {
+      // Straight to CLOSE from close() (no FIN_WAIT1): the process that owns the socket.
+      const linger lg{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    } else {
+      while (::read(fd, buf, sizeof buf) > 0) {
+      }
     }
     ::close(fd);
   }
@@ -53,13 +59,13 @@ struct Served {
 // Runs kConnections exchanges against a forked server; `abort` closes each client with
 // SO_LINGER 0, so the server's socket is ended by the RST, in softirq, before its process
 // closes it.
-Served exchange_with_child_server(bool abort) {
+Served exchange_with_child_server(bool abort, bool server_aborts = false) {
   Served s;
   const int listener = loopback_listener(s.server_port);
   EXPECT_GE(listener, 0);
   auto a = ipv4("127.0.0.1", s.server_port);
   s.server_pid = ::fork();
-  if (s.server_pid == 0) serve(listener, kConnections);
+  if (s.server_pid == 0) serve(listener, kConnections, server_aborts);
   ::close(listener);
   std::vector<char> buf(kBytes, 'x');
   for (int i = 0; i < kConnections; ++i) {
@@ -127,9 +133,9 @@ TEST_P(ProcessTags, ServerSocketsCarryTheServerProcessAndClientSocketsTheClient)
   }
 }
 
-// A server socket reset by its peer before its process touched it again: without per-call
-// hooks nothing in that process's context saw the socket, so its pid is unknown (0), never the
-// client's; with them, its reads and writes name the server.
+// A server socket reset by its peer: never tagged with the peer. With the per-call hooks its
+// reads and writes name the server; without them the reset names it only when the server held
+// the socket (the kernel then processes the RST in the server's own call), else pid 0.
 TEST_P(ProcessTags, ServerSocketResetByThePeerIsNeverTaggedWithThePeer) {
   ProbeDaemon d(GetParam().yaml);
   const Served s = exchange_with_child_server(/*abort=*/true);
@@ -141,8 +147,29 @@ TEST_P(ProcessTags, ServerSocketResetByThePeerIsNeverTaggedWithThePeer) {
   for (auto port : s.client_ports) {
     SCOPED_TRACE("client port " + std::to_string(port));
     EXPECT_EQ(client[port]["pid"], self) << client[port].dump();
-    EXPECT_EQ(server[port]["pid"], per_call ? s.server_pid : 0) << server[port].dump();
-    EXPECT_EQ(server[port]["comm"], per_call ? kServerComm : "") << server[port].dump();
+    const int pid = server[port]["pid"];
+    EXPECT_NE(pid, self) << server[port].dump();
+    if (per_call) {
+      EXPECT_EQ(pid, s.server_pid) << server[port].dump();
+    }
+    EXPECT_TRUE(pid == 0 || pid == s.server_pid) << server[port].dump();
+    EXPECT_EQ(server[port]["comm"], pid ? kServerComm : "") << server[port].dump();
+  }
+}
+
+// A server that aborts (SO_LINGER 0) goes from ESTABLISHED straight to CLOSE inside its own
+// close(): the probe sees the socket locked by its owner and names the server.
+TEST_P(ProcessTags, ServerThatAbortsIsTaggedWithTheServer) {
+  ProbeDaemon d(GetParam().yaml);
+  const Served s = exchange_with_child_server(/*abort=*/false, /*server_aborts=*/true);
+  ASSERT_EQ(s.client_ports.size(), static_cast<std::size_t>(kConnections));
+  auto [client, server] = both_ends(d, "tags-abort", s);
+  ASSERT_EQ(server.size(), s.client_ports.size()) << d.get("/debug/stats").body;
+  for (auto port : s.client_ports) {
+    SCOPED_TRACE("client port " + std::to_string(port));
+    EXPECT_EQ(server[port]["pid"], s.server_pid) << server[port].dump();
+    EXPECT_EQ(server[port]["comm"], kServerComm) << server[port].dump();
+    EXPECT_EQ(client[port]["tcp_failures"]["reset"], 1) << client[port].dump();
   }
 }
 
