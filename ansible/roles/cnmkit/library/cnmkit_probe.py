@@ -24,6 +24,11 @@ options:
   root: {type: path, default: /, description: host tree to act on (--root)}
   layout: {type: path, description: YAML file overriding the default paths (--layout)}
   archive: {type: path, description: release archive on the host (--archive)}
+  archive_pending:
+    type: bool
+    default: false
+    description: check mode only; the archive is about to be replaced by another (a copy that
+      check mode did not make), so a real run would change the host
   sha256: {type: str, description: expected sha256 of the archive}
   agent_version: {type: str, description: agent version when it cannot be detected}
   service_manager: {type: str, choices: [auto, systemd, sysv, none], default: auto}
@@ -92,10 +97,11 @@ def present(module, p):
     for key, value in sorted(p["settings"].items()):
         argv += ["--set", "%s=%s" % (key, yaml_scalar(value))]
 
-    if module.check_mode and p["archive"] and not os.path.exists(p["archive"]):
+    if module.check_mode and p["archive"] and (p["archive_pending"]
+                                               or not os.path.exists(p["archive"])):
         # The copy task before this one did not run for real (check mode): a real run would
-        # install from it, so it would change.
-        module.exit_json(changed=True, msg="the release archive is not on the host yet",
+        # install from the new archive, so it would change.
+        module.exit_json(changed=True, msg="a new release archive is not on the host yet",
                          actions=[], notes=[])
     plan = run_json(module, argv + ["--dry-run"]) if (module.check_mode or module._diff) else None
     if module.check_mode:
@@ -137,6 +143,7 @@ def main():
             root=dict(type="path", default="/"),
             layout=dict(type="path"),
             archive=dict(type="path"),
+            archive_pending=dict(type="bool", default=False),
             sha256=dict(type="str"),
             agent_version=dict(type="str"),
             service_manager=dict(type="str", choices=["auto", "systemd", "sysv", "none"],
