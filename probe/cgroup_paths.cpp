@@ -1,9 +1,11 @@
 #include "probe/cgroup_paths.h"
 
+#include <dirent.h>
 #include <mntent.h>
 #include <sys/stat.h>
 
 #include <cstring>
+#include <functional>
 
 namespace cnm::probe {
 
@@ -21,35 +23,55 @@ std::filesystem::path CgroupPaths::find_cgroup2_mount() {
   return found;
 }
 
+namespace {
+
+// Depth-first over the folders below dir (readdir's d_type, so control files cost nothing); a
+// folder that vanishes or cannot be read mid-walk is skipped, the rest still walked.
+void walk_folders(const std::string& dir, const std::string& rel, std::size_t& budget,
+                  const std::function<void(const std::string&, const std::string&)>& visit) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+    if (budget == 0) break;
+    --budget;
+    const std::string path = dir + "/" + e->d_name;
+    const std::string child = (rel == "/" ? "" : rel) + "/" + e->d_name;
+    visit(path, child);
+    walk_folders(path, child, budget, visit);
+  }
+  ::closedir(d);
+}
+
+}  // namespace
+
 void CgroupPaths::walk() {
   last_walk_ = std::chrono::steady_clock::now();
   walked_ = true;
   if (mount_.empty()) return;
   if (paths_.size() > kMaxPaths) paths_.clear();
-  auto add = [&](const std::filesystem::path& dir, const std::string& rel) {
+  auto add = [&](const std::string& dir, const std::string& rel) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) paths_[static_cast<std::uint64_t>(st.st_ino)] = rel;
   };
-  add(mount_, "/");
-  std::error_code ec;
-  std::filesystem::recursive_directory_iterator it(
-      mount_, std::filesystem::directory_options::skip_permission_denied, ec);
-  // Only folders are cgroups; a bounded walk even on a host with a runaway number of them.
-  std::size_t seen = 0;
-  for (const std::filesystem::recursive_directory_iterator end; !ec && it != end;
-       it.increment(ec)) {
-    if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
-    if (++seen > kMaxPaths) break;
-    add(it->path(), "/" + std::filesystem::relative(it->path(), mount_, ec).string());
-  }
+  add(mount_.string(), "/");
+  std::size_t budget = kMaxPaths;  // a bounded walk even on a host with a runaway number of them
+  walk_folders(mount_.string(), "/", budget, add);
 }
 
 std::optional<std::string> CgroupPaths::path_of(std::uint64_t id) {
   if (id == 0) return std::nullopt;
   if (auto it = paths_.find(id); it != paths_.end()) return it->second;
-  if (!walked_ || std::chrono::steady_clock::now() - last_walk_ >= std::chrono::seconds(1)) {
+  // An id that missed after a walk (a cgroup removed before any walk saw it, or one outside
+  // this mount) does not walk again for a minute: misses would otherwise walk every second.
+  const auto now = std::chrono::steady_clock::now();
+  if (auto m = misses_.find(id); m != misses_.end() && now - m->second < std::chrono::minutes(1))
+    return std::nullopt;
+  if (!walked_ || now - last_walk_ >= std::chrono::seconds(1)) {
     walk();
     if (auto it = paths_.find(id); it != paths_.end()) return it->second;
+    if (misses_.size() > kMaxPaths) misses_.clear();
+    misses_[id] = now;
   }
   return std::nullopt;
 }

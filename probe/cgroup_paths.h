@@ -4,7 +4,9 @@
 // (bpf_get_current_cgroup_id, the kernfs node id) is the inode number of the cgroup's
 // directory, so a walk of the cgroup2 mount maps ids to paths. A miss walks again, at most once
 // a second (new containers' cgroups appear); paths once seen are kept (a container's cgroup may
-// be gone when its last connection is read), up to kMaxPaths.
+// be gone when its last connection is read), up to kMaxPaths; an id that still misses after a
+// walk waits a minute before it may walk again. Before Linux 5.5 the id carried a generation in
+// its upper half and never equals an inode: there only /proc names containers.
 #pragma once
 
 #include <chrono>
@@ -30,6 +32,7 @@ class CgroupPaths {
   void walk();
   std::filesystem::path mount_;
   std::unordered_map<std::uint64_t, std::string> paths_;
+  std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> misses_;
   std::chrono::steady_clock::time_point last_walk_{};
   bool walked_ = false;
 };
