@@ -136,29 +136,34 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   // The BTF-typed tracepoint reads the socket with plain loads (a connection costs about half
   // of what it does with probe reads); where the kernel refuses it (before 5.9, or without BTF
   // for the tracepoint), the raw one does the same job.
-  bool btf_state = o.state_hook != "raw_tp";
-  bool snapshot = btf_state;
-  try {
-    try {
-      load(o, h, btf_state, snapshot);
-    } catch (const std::exception& e) {
-      if (!snapshot) throw;
-      // The iterator needs Linux 5.9+ like tp_btf, but a kernel may take one and not the other.
-      spdlog::warn("iter/tcp refused ({}): connections open before the start are not reported",
-                   e.what());
-      snapshot = false;
-      load(o, h, btf_state, snapshot);
+  // Best first: tp_btf with the snapshot iterator, tp_btf alone (a kernel may take one and not
+  // the other), then raw_tp; state_hook narrows the list.
+  struct Attempt {
+    bool btf, snapshot;
+    std::string name() const {
+      return btf ? (snapshot ? "tp_btf with iter/tcp" : "tp_btf") : "raw_tp";
     }
-  } catch (const std::exception& e) {
-    if (!btf_state || o.state_hook == "tp_btf") throw;
-    spdlog::warn("tp_btf/inet_sock_set_state refused ({}); falling back to raw_tp", e.what());
-    btf_state = false;
-    load(o, h, btf_state, false);
+  };
+  std::vector<Attempt> attempts;
+  if (o.state_hook != "raw_tp") attempts.insert(attempts.end(), {{true, true}, {true, false}});
+  if (o.state_hook != "tp_btf") attempts.push_back({false, false});
+  bool btf_state = false, snapshot = false;
+  for (std::size_t i = 0;; ++i) {
+    try {
+      load(o, h, attempts[i].btf, attempts[i].snapshot);
+      btf_state = attempts[i].btf;
+      snapshot = attempts[i].snapshot;
+      break;
+    } catch (const std::exception& e) {
+      if (i + 1 == attempts.size()) throw;
+      spdlog::warn("{} refused ({}); trying {}", attempts[i].name(), e.what(),
+                   attempts[i + 1].name());
+    }
   }
   if (!snapshot)
     spdlog::warn(
-        "no TCP socket iterator with the raw_tp hook: connections open before the start are "
-        "reported from their first close or shutdown only");
+        "no TCP socket iterator (it needs what tp_btf needs, Linux 5.9+): connections open "
+        "before the start are not reported");
 
   hooks_.push_back(btf_state ? "tp_btf/inet_sock_set_state" : "raw_tp/inet_sock_set_state");
   if (h.per_call) {

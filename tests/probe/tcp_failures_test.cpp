@@ -28,13 +28,17 @@ int bound_client(std::uint16_t& port) {
   return fd;
 }
 
-// Closed records of this test's sockets, by local port, once all of them came.
+// Closed records of this test's client sockets (these local ports, to raddr:rport: the probe
+// sees the whole host), by local port, once all of them came.
 std::map<int, nlohmann::json> closed_by_lport(const ProbeDaemon& d, const std::string& client,
-                                              const std::set<int>& lports) {
+                                              const std::set<int>& lports, const std::string& raddr,
+                                              int rport) {
   std::map<int, nlohmann::json> out;
   gather_connections(d, client, [&](const nlohmann::json& all) {
     for (const auto& c : all)
-      if (c["closed"] == true && lports.contains(c["lport"].get<int>())) out[c["lport"]] = c;
+      if (c["closed"] == true && lports.contains(c["lport"].get<int>()) && c["raddr"] == raddr &&
+          c["rport"] == rport)
+        out[c["lport"]] = c;
     return out.size() == lports.size();
   });
   return out;
@@ -67,7 +71,7 @@ TEST_P(TcpFailures, ConnectToAPortWithoutListenerIsRefused) {
     lports.insert(mine);
     ::close(fd);
   }
-  const auto got = closed_by_lport(d, "refused", lports);
+  const auto got = closed_by_lport(d, "refused", lports, "127.0.0.1", port);
   ASSERT_EQ(got.size(), lports.size()) << d.get("/debug/stats").body;
   for (const auto& [lport, c] : got) {
     EXPECT_EQ(c["tcp_failures"], failures(0, 1, 0)) << c.dump();
@@ -150,7 +154,7 @@ TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
     EXPECT_EQ(errs[i], ETIMEDOUT);
     lports.insert(ports[i]);
   }
-  const auto got = closed_by_lport(d, "timeout", lports);
+  const auto got = closed_by_lport(d, "timeout", lports, net.addr_b, 9);
   ASSERT_EQ(got.size(), lports.size()) << d.get("/debug/stats").body;
   for (const auto& [lport, c] : got) {
     EXPECT_EQ(c["tcp_failures"], failures(0, 0, 1)) << c.dump();
