@@ -10,7 +10,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+
 #include <unistd.h>
+#include <csignal>
 
 #include <filesystem>
 
@@ -32,9 +34,16 @@ TEST_P(ContainerTags, ExitedProcessKeepsItsContainerIdFromItsCgroup) {
   const auto parent = mount / ("cnmtest-" + std::to_string(::getpid()));
   const auto cg = parent / (std::string("docker-") + kId + ".scope");
   std::filesystem::create_directories(cg);
+  // The cgroups go even when an assertion stops the test early (a live child keeps its cgroup
+  // busy, so it is killed and reaped first).
   struct Cleanup {
     std::filesystem::path a, b;
+    pid_t child = -1;
     ~Cleanup() {
+      if (child > 0 && ::waitpid(child, nullptr, WNOHANG) == 0) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, nullptr, 0);
+      }
       ::rmdir(b.c_str());
       ::rmdir(a.c_str());
     }
@@ -58,6 +67,7 @@ TEST_P(ContainerTags, ExitedProcessKeepsItsContainerIdFromItsCgroup) {
     ::close(c);
     ::_exit(0);
   }
+  cleanup.child = child;
   const int s = ::accept(l, nullptr, nullptr);
   ASSERT_GE(s, 0);
   sockaddr_in peer{};
