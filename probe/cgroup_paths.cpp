@@ -25,10 +25,11 @@ std::filesystem::path CgroupPaths::find_cgroup2_mount() {
 
 namespace {
 
-// Depth-first over the folders below dir (readdir's d_type, so control files cost nothing); a
-// folder that vanishes or cannot be read mid-walk is skipped, the rest still walked.
+// Depth-first over the folders below dir with readdir's d_type and d_ino (no stat per entry,
+// control files cost nothing); a folder that vanishes or cannot be read mid-walk is skipped,
+// the rest still walked.
 void walk_folders(const std::string& dir, const std::string& rel, std::size_t& budget,
-                  const std::function<void(const std::string&, const std::string&)>& visit) {
+                  const std::function<void(std::uint64_t, const std::string&)>& visit) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return;
   while (const dirent* e = ::readdir(d)) {
@@ -37,7 +38,7 @@ void walk_folders(const std::string& dir, const std::string& rel, std::size_t& b
     --budget;
     const std::string path = dir + "/" + e->d_name;
     const std::string child = (rel == "/" ? "" : rel) + "/" + e->d_name;
-    visit(path, child);
+    visit(e->d_ino, child);
     walk_folders(path, child, budget, visit);
   }
   ::closedir(d);
@@ -50,11 +51,9 @@ void CgroupPaths::walk() {
   walked_ = true;
   if (mount_.empty()) return;
   if (paths_.size() > kMaxPaths) paths_.clear();
-  auto add = [&](const std::string& dir, const std::string& rel) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) paths_[static_cast<std::uint64_t>(st.st_ino)] = rel;
-  };
-  add(mount_.string(), "/");
+  auto add = [&](std::uint64_t ino, const std::string& rel) { paths_[ino] = rel; };
+  struct stat st {};
+  if (::stat(mount_.c_str(), &st) == 0) add(st.st_ino, "/");
   std::size_t budget = kMaxPaths;  // a bounded walk even on a host with a runaway number of them
   walk_folders(mount_.string(), "/", budget, add);
 }

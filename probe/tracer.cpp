@@ -230,20 +230,18 @@ void Tracer::run_snapshot() {
     return;
   }
   const int link_fd = bpf_link__fd(link);
-  // Each namespace from a thread of its own that joins it (setns changes only that thread), so
-  // the daemon's own threads stay in theirs.
+  // Each namespace from a thread that joins it (setns changes only that thread), so the
+  // daemon's own threads stay in theirs.
   int done = 0, failed = 0;
-  for (const auto& [ino, path] : network_namespaces()) {
-    bool ok = false;
-    std::thread t([&, p = path] {
-      const int ns = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-      if (ns < 0) return;  // the process is gone
-      ok = ::setns(ns, CLONE_NEWNET) == 0 && iterate_here(link_fd);
-      ::close(ns);
-    });
-    t.join();
-    ok ? ++done : ++failed;
-  }
+  std::thread walker([&] {  // one thread moves from namespace to namespace, then ends
+    for (const auto& [ino, path] : network_namespaces()) {
+      const int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      const bool ok = ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0 && iterate_here(link_fd);
+      if (ns >= 0) ::close(ns);
+      ok ? ++done : ++failed;  // a process gone meanwhile counts as not walked
+    }
+  });
+  walker.join();
   bpf_link__destroy(link);
   spdlog::info("connections open at start: {} network namespace(s) walked, {} not", done, failed);
 }

@@ -83,7 +83,7 @@ class AnsibleRole : public ::testing::Test {
     return p;
   }
 
-  // The scratch tree minus Ansible's own temp folder.
+  // The scratch host tree (Ansible's temp folder is beside it, not in it).
   Tree host_tree() const { return snapshot(root()); }
 
   TempDir dir_;
