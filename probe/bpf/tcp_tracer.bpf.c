@@ -267,14 +267,14 @@ static __always_inline bool read_tcp_fields(const struct sock* sk, struct tcp_fi
   return true;
 }
 
-// Where the handshake left the byte counters: bytes_acked already counts the SYN on the
-// connecting side; what is counted from here on is the connection's data (and its FINs).
-static __always_inline void set_byte_bases(struct cnm_conn* c, const struct sock* sk, bool direct) {
-  struct tcp_fields t;
-  if (!read_tcp_fields(sk, &t, direct)) return;
-  c->acked_base = t.bytes_acked;
-  c->received_base = t.bytes_received;
-  c->flags |= CNM_FLAG_HANDSHAKEN;
+// Where the handshake leaves the byte counters, known without reading the socket: tcp_ack()
+// counts the SYN in bytes_acked on the connecting side (1), an accepted socket starts past its
+// SYN-ACK (tcp_create_openreq_child sets snd_una = isn + 1: 0), and neither SYN is counted in
+// bytes_received (data in a Fast Open SYN is). Constants rather than a read at ESTABLISHED: a
+// run the kernel skips (one nesting in a running one) cannot leave a connection without them.
+static __always_inline void set_byte_bases(struct cnm_conn* c, __u8 direction) {
+  c->acked_base = direction == CNM_DIR_OUTGOING ? 1 : 0;
+  c->received_base = 0;
 }
 
 // tcp_fin() sets SOCK_DONE when a FIN arrives (nothing else does before the socket closes).
@@ -297,8 +297,9 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
   c->retransmits = t.total_retrans;
   c->rtt_us = t.srtt_us >> 3;
   c->rttvar_us = t.mdev_us >> 2;
-  // A connection that never completed its handshake moved no data (its SYN is not data).
-  if (app_bytes_hooks || !(c->flags & CNM_FLAG_HANDSHAKEN)) return;
+  // A connection that never completed its handshake moved no data (its SYN is not data). Its
+  // ESTABLISHED run may have been skipped: an acknowledged SYN says the handshake completed.
+  if (app_bytes_hooks || (!(c->flags & CNM_FLAG_HANDSHAKEN) && t.bytes_acked == 0)) return;
   const __u32 queued = t.write_seq - t.snd_una;
   __u64 sent = t.bytes_acked - c->acked_base + queued;
   if ((c->flags & CNM_FLAG_FIN_SENT) && sent > 0) sent -= 1;
@@ -343,12 +344,13 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
   __builtin_memset(c, 0, sizeof(*c));
   if (direction == CNM_DIR_INCOMING) {
     if (!fill_tuple(c, sk, direct)) return;
-    set_byte_bases(c, sk, direct);
+    c->flags |= CNM_FLAG_HANDSHAKEN;
   } else if (!(c->family = tracked_family(sk, direct))) {
     return;
   } else {
     set_task(c, direct);
   }
+  set_byte_bases(c, direction);
   c->direction = direction;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
@@ -401,7 +403,7 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
     // From SYN_SENT: connect() picked the source port (and, for an unbound socket, the source
     // address) after the SYN_SENT transition; the tuple is final now.
     fill_tuple(c, sk, direct);
-    set_byte_bases(c, sk, direct);
+    c->flags |= CNM_FLAG_HANDSHAKEN;
   } else if (newstate == TCP_CLOSE) {
     on_close(sk, c, direct);
   } else {

@@ -39,7 +39,7 @@ struct cnm_conn {
   __u64 bytes_received;
   __u64 packets_sent;
   __u64 packets_received;
-  __u64 acked_base;     // tcp_sock bytes_acked when the handshake completed (SYN counted)
+  __u64 acked_base;     // tcp_sock bytes_acked that is not data (the SYN), or at the snapshot
   __u64 received_base;  // tcp_sock bytes_received then
   __u32 retransmits;
   __u32 rtt_us;
