@@ -24,16 +24,30 @@
 namespace cnm::probe {
 namespace {
 
-// Gives freed heap back to the kernel, at most once a second: after a large reply the
-// daemon's RSS returns to its baseline instead of staying at its peak.
-void release_free_memory() {
-  static std::atomic<std::int64_t> last{0};
-  const auto now =
-      std::chrono::steady_clock::now().time_since_epoch() / std::chrono::milliseconds(1);
-  auto prev = last.load();
-  if (now - prev < 1000 || !last.compare_exchange_strong(prev, now)) return;
-  ::malloc_trim(0);
-}
+// Gives freed heap back to the kernel after a reply, at most once a second: RSS returns to its
+// baseline instead of staying at its peak. A reply inside that second leaves the trim pending;
+// the poller's loop (every 50 ms) does it once the second has passed, so a burst of calls that
+// then stops is trimmed too.
+class FreeMemoryReleaser {
+ public:
+  void after_reply() {
+    pending_ = true;
+    maybe_release();
+  }
+  void maybe_release() {
+    if (!pending_.load()) return;
+    const auto now =
+        std::chrono::steady_clock::now().time_since_epoch() / std::chrono::milliseconds(1);
+    auto prev = last_.load();
+    if (now - prev < 1000 || !last_.compare_exchange_strong(prev, now)) return;
+    pending_ = false;
+    ::malloc_trim(0);
+  }
+
+ private:
+  std::atomic<bool> pending_{false};
+  std::atomic<std::int64_t> last_{0};
+};
 
 // All state the routes read; one per daemon run.
 struct Service {
@@ -41,6 +55,7 @@ struct Service {
   ConnStore store;
   std::unique_ptr<Tracer> tracer;
   std::atomic<std::uint64_t> requests{0};
+  FreeMemoryReleaser releaser;
 
   explicit Service(ProbeConfig c)
       : config(std::move(c)), store(config.max_closed_connections_buffered) {}
@@ -87,7 +102,7 @@ struct Service {
     open = {};
     auto body = connections_reply_text(conns, stats());
     conns = {};
-    release_free_memory();
+    releaser.after_reply();
     return {200, std::move(body)};
   }
 
@@ -167,6 +182,7 @@ int run_daemon(const DaemonOptions& o) {
         svc.tracer->poll_closed(50);
       else
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      svc.releaser.maybe_release();
     }
   });
 
