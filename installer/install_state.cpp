@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -30,15 +31,36 @@ void make_dir_0755(const std::filesystem::path& p) {
                                std::filesystem::perm_options::replace);
 }
 
+// The state folder and its missing parents, made with one mkdir each (outermost first); returns
+// the ones this process made. Two runs racing here each get only their own: EEXIST means the
+// other made it. Nothing is recorded yet (state.json may only be written under the lock).
+std::vector<std::string> make_state_dirs(const Layout& layout) {
+  std::vector<std::string> chain;
+  for (auto p = std::filesystem::path(layout.state_dir).lexically_normal(); p.has_relative_path();
+       p = p.parent_path())
+    chain.insert(chain.begin(), p.string());
+  std::vector<std::string> made;
+  for (const auto& d : chain) {
+    const auto target = layout.at(d);
+    if (::mkdir(target.c_str(), 0755) == 0) {
+      ::chmod(target.c_str(), 0755);  // mkdir's mode is masked by the umask
+      made.push_back(d);
+    } else if (errno != EEXIST) {
+      throw std::system_error(errno, std::generic_category(), "cannot create " + target.string());
+    } else if (!std::filesystem::is_directory(target)) {
+      throw std::runtime_error(target.string() + " exists and is not a folder");
+    }
+  }
+  return made;
+}
+
 RunLock::RunLock(const Layout& layout, std::chrono::milliseconds wait) : layout_(layout) {
   const auto path = layout.at(layout.state_dir) / "lock";
   const auto deadline = std::chrono::steady_clock::now() + wait;
+  std::vector<std::string> made;
   while (true) {
-    if (!std::filesystem::is_directory(layout.at(layout.state_dir))) {
-      InstallState st(layout);
-      st.record_missing_dirs(layout.state_dir);  // creates it when the state folder is new
-      created_ = true;
-    }
+    if (!std::filesystem::is_directory(layout.at(layout.state_dir)))
+      for (auto& d : make_state_dirs(layout)) made.push_back(std::move(d));
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd_ < 0) {
       // An uninstall that held the lock removed the state folder: start over.
@@ -66,9 +88,15 @@ RunLock::RunLock(const Layout& layout, std::chrono::milliseconds wait) : layout_
     }, now{};
     if (::fstat(fd_, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
         held.st_dev == now.st_dev)
-      return;
+      break;
     ::close(fd_);
     fd_ = -1;
+  }
+  // Under the lock: the folders this run made are recorded (so uninstall removes them).
+  if (!made.empty()) {
+    InstallState st(layout_);
+    st.record_state_dirs(made);
+    created_ = true;
   }
 }
 
@@ -222,6 +250,22 @@ std::vector<std::string> InstallState::record_missing_dirs(const std::string& ho
     save();
   }
   return missing;
+}
+
+void InstallState::record_state_dirs(const std::vector<std::string>& made) {
+  std::vector<std::string> chain;
+  for (auto p = std::filesystem::path(layout_.state_dir).lexically_normal(); p.has_relative_path();
+       p = p.parent_path())
+    chain.insert(chain.begin(), p.string());
+  auto in = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  std::vector<std::string> front;
+  for (const auto& c : chain)
+    if (in(made, c) || in(dirs_, c)) front.push_back(c);
+  std::erase_if(dirs_, [&](const std::string& d) { return in(chain, d); });
+  dirs_.insert(dirs_.begin(), front.begin(), front.end());
+  save();
 }
 
 void InstallState::truncate(std::size_t files, std::size_t dirs) {

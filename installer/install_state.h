@@ -41,8 +41,8 @@ void make_dir_0755(const std::filesystem::path& p);
 bool journal_exists(const Layout& layout);
 
 // An exclusive flock on <state_dir>/lock, held for a whole run (plan + apply, or uninstall) so
-// two runs never interleave. Creates state_dir (recorded, so uninstall removes it). Waits up to
-// `wait` for a run holding it, then throws std::runtime_error naming the lock.
+// two runs never interleave. Creates state_dir (recorded under the lock, so uninstall removes it).
+// Waits up to `wait` for a run holding it, then throws std::runtime_error naming the lock.
 class RunLock {
  public:
   RunLock(const Layout& layout, std::chrono::milliseconds wait);
@@ -84,6 +84,9 @@ class InstallState {
   // Before cnmkit creates a folder (and its missing parents): record them. Returns the
   // folders to create, outermost first.
   std::vector<std::string> record_missing_dirs(const std::string& host_dir);
+  // Records the folders of state_dir's path that a run made (before it held the lock), first
+  // in the list, outermost first, whichever run made which: racing runs leave the same record.
+  void record_state_dirs(const std::vector<std::string>& made);
   // Drops records added after `files`/`dirs` entries (rollback of a failed run).
   void truncate(std::size_t files, std::size_t dirs);
 

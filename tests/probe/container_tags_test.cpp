@@ -87,7 +87,7 @@ TEST_P(ContainerTags, ExitedProcessKeepsItsContainerIdFromItsCgroup) {
   nlohmann::json mine;
   gather_connections(d, "containers", [&](const nlohmann::json& all) {
     for (const auto& c : all)
-      if (c["closed"] == true && c["lport"] == child_port) mine = c;
+      if (c["closed"] == true && c["lport"] == child_port && c["rport"] == port) mine = c;
     return !mine.is_null();
   });
   ASSERT_FALSE(mine.is_null()) << d.get("/debug/stats").body;

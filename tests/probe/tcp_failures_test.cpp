@@ -105,14 +105,15 @@ TEST_P(TcpFailures, ServerAbortResetsTheClientAndIsNoFailureOfTheServer) {
     ::close(c);
   }
   ::close(l);
-  // Both ends: the clients by their ports, the servers by the listener's port and those peers.
+  // Both ends by the whole tuple (the host's other loopback connections use ephemeral ports
+  // too): the clients by their ports and the listener's, the servers the other way round.
   std::vector<nlohmann::json> clients, servers;
   gather_connections(d, "reset", [&](const nlohmann::json& all) {
     clients.clear();
     servers.clear();
     for (const auto& c : all) {
       if (c["closed"] != true) continue;
-      if (client_ports.contains(c["lport"].get<int>())) clients.push_back(c);
+      if (c["rport"] == port && client_ports.contains(c["lport"].get<int>())) clients.push_back(c);
       if (c["lport"] == port && client_ports.contains(c["rport"].get<int>())) servers.push_back(c);
     }
     return clients.size() == client_ports.size() && servers.size() == client_ports.size();
