@@ -94,6 +94,28 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
       throw std::runtime_error(where(name, v.Mark()) + ": " + k +
                                " must be auto, tp_btf or raw_tp, not \"" + c.state_hook + "\"");
   };
+  network["dns_monitoring"] = [&](const YAML::Node& v, const std::string& k) {
+    c.dns_monitoring = scalar<bool>(v, name, k);
+  };
+  network["dns_ports"] = [&](const YAML::Node& v, const std::string& k) {
+    if (!v.IsSequence() || v.size() < 1 || v.size() > 8)
+      throw std::runtime_error(where(name, v.Mark()) + ": " + k +
+                               " must be a list of 1 to 8 UDP ports");
+    c.dns_ports.clear();
+    for (const auto& e : v) {
+      const auto port = scalar<std::int64_t>(e, name, k);
+      if (port < 1 || port > 65535)
+        throw std::runtime_error(where(name, e.Mark()) + ": " + k + ": " + std::to_string(port) +
+                                 " is not a port (1..65535)");
+      c.dns_ports.push_back(static_cast<std::uint16_t>(port));
+    }
+  };
+  network["dns_timeout_ms"] = [&](const YAML::Node& v, const std::string& k) {
+    c.dns_timeout_ms = limit(v, name, k);
+  };
+  network["max_dns_stats"] = [&](const YAML::Node& v, const std::string& k) {
+    c.max_dns_stats = limit(v, name, k);
+  };
   auto sysprobe = limits;
   sysprobe["sysprobe_socket"] = [&](const YAML::Node& v, const std::string& k) {
     c.socket_path = scalar<std::string>(v, name, k);

@@ -23,6 +23,13 @@ struct ProbeConfig {
   // How inet_sock_set_state is attached: "auto" (tp_btf where the kernel takes it, else
   // raw_tp), or one of them forced ("tp_btf" fails to start where the kernel refuses it).
   std::string state_hook = "auto";
+  // DNS monitoring (opt-in): a packet socket with a socket filter for these UDP ports; a query
+  // unanswered after dns_timeout_ms is a timeout; max_dns_stats bounds the (server, domain,
+  // type) table, and as many queries may wait for their answer at once.
+  bool dns_monitoring = false;
+  std::vector<std::uint16_t> dns_ports = {53};
+  std::uint32_t dns_timeout_ms = 5000;
+  std::uint32_t max_dns_stats = 10000;
   std::vector<std::string> warnings;  // unknown keys, with line:column
 };
 

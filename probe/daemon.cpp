@@ -1,5 +1,6 @@
 #include "probe/daemon.h"
 
+#include <fmt/ranges.h>
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -13,10 +14,14 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fmt/ranges.h>
 #include "probe/auth_token.h"
 #include "probe/config.h"
 #include "probe/conn_json.h"
 #include "probe/conn_store.h"
+
+#include "probe/dns_json.h"
+#include "probe/dns_monitor.h"
 #include "probe/http_server.h"
 #include "probe/metrics.h"
 #include "probe/tracer.h"
@@ -54,6 +59,8 @@ struct Service {
   ProbeConfig config;
   ConnStore store;
   std::unique_ptr<Tracer> tracer;
+  std::unique_ptr<DnsStats> dns;
+  std::unique_ptr<DnsMonitor> dns_monitor;  // declared after dns: stops before it goes
   std::atomic<std::uint64_t> requests{0};
   FreeMemoryReleaser releaser;
 
@@ -75,6 +82,10 @@ struct Service {
     s["clients_evicted"] = st.clients_evicted;
     s["clients"] = st.clients;
     s["api_requests"] = requests.load();
+    if (dns) {
+      const auto d = dns_reply_json(true, dns.get())["stats"];
+      for (const auto& [k, v] : d.items()) s[k] = v.get<std::uint64_t>();
+    }
     const auto mi = ::mallinfo2();
     s["heap_in_use_bytes_current"] = mi.uordblks;
     s["heap_free_bytes_current"] = mi.fordblks;
@@ -104,6 +115,11 @@ struct Service {
     conns = {};
     releaser.after_reply();
     return {200, std::move(body)};
+  }
+
+  HttpReply dns_stats() {
+    ++requests;
+    return {200, dns_reply_json(dns != nullptr, dns.get()).dump()};
   }
 
   HttpReply debug_stats() {
@@ -171,6 +187,17 @@ int run_daemon(const DaemonOptions& o) {
       spdlog::error("cannot start the TCP tracer: {}", e.what());
       return 1;
     }
+    if (config->dns_monitoring) {
+      try {
+        svc.dns = std::make_unique<DnsStats>(config->max_dns_stats, config->max_dns_stats,
+                                             std::uint64_t{config->dns_timeout_ms} * 1000000);
+        svc.dns_monitor = std::make_unique<DnsMonitor>(config->dns_ports, *svc.dns);
+        spdlog::info("DNS monitoring on UDP port(s) {}", fmt::join(config->dns_ports, ", "));
+      } catch (const std::exception& e) {
+        spdlog::error("cannot start DNS monitoring: {}", e.what());
+        return 1;
+      }
+    }
   } else {
     spdlog::warn("network_config.enabled is false: no BPF program is loaded");
   }
@@ -191,7 +218,8 @@ int run_daemon(const DaemonOptions& o) {
     ApiServer api(
         config->socket_path, token, o.layout.group,
         {[&] { return svc.health(); }, [&](const std::string& id) { return svc.connections(id); },
-         [&] { return svc.debug_stats(); }, [&] { return svc.metrics(); }});
+         [&] { return svc.debug_stats(); }, [&] { return svc.metrics(); },
+         [&] { return svc.dns_stats(); }});
     sd_notify(0, "READY=1\nSTATUS=serving");
     spdlog::info("cnm-probe ready");
     int sig = 0;

@@ -79,6 +79,8 @@ ApiServer::ApiServer(const std::string& socket_path, std::string token,
   });
   s.Get("/metrics",
         [this](const httplib::Request&, httplib::Response& res) { reply(res, routes_.metrics()); });
+  s.Get("/network_tracer/dns",
+        [this](const httplib::Request&, httplib::Response& res) { reply(res, routes_.dns()); });
   s.Get("/network_tracer/connections", [this](const httplib::Request& req, httplib::Response& res) {
     const auto id = req.get_param_value("client_id");
     if (id.empty() || id.size() > 256) {

@@ -24,6 +24,7 @@ struct ApiRoutes {
   std::function<HttpReply(const std::string& client_id)> connections;
   std::function<HttpReply()> debug_stats;
   std::function<HttpReply()> metrics;
+  std::function<HttpReply()> dns;
 };
 
 class ApiServer {

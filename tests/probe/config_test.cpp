@@ -20,6 +20,9 @@ TEST(ProbeConfig, EmptyFileGivesLayoutDefaults) {
   EXPECT_FALSE(c.disable_ipv6);
   EXPECT_FALSE(c.per_call_hooks);
   EXPECT_EQ(c.state_hook, "auto");
+  EXPECT_FALSE(c.dns_monitoring);
+  EXPECT_EQ(c.dns_ports, std::vector<std::uint16_t>{53});
+  EXPECT_EQ(c.dns_timeout_ms, 5000u);
   EXPECT_TRUE(c.warnings.empty());
 }
 
@@ -35,6 +38,10 @@ network_config:
   disable_ipv6: true
   per_call_hooks: true
   state_hook: raw_tp
+  dns_monitoring: true
+  dns_ports: [53, 5353]
+  dns_timeout_ms: 800
+  max_dns_stats: 50
 )",
                               "sp.yaml", kLayout);
   EXPECT_FALSE(c.network_enabled);
@@ -45,6 +52,10 @@ network_config:
   EXPECT_TRUE(c.disable_ipv6);
   EXPECT_TRUE(c.per_call_hooks);
   EXPECT_EQ(c.state_hook, "raw_tp");
+  EXPECT_TRUE(c.dns_monitoring);
+  EXPECT_EQ(c.dns_ports, (std::vector<std::uint16_t>{53, 5353}));
+  EXPECT_EQ(c.dns_timeout_ms, 800u);
+  EXPECT_EQ(c.max_dns_stats, 50u);
   EXPECT_TRUE(c.warnings.empty());
 }
 
@@ -96,6 +107,19 @@ TEST(ProbeConfig, WrongTypesAndRangesFailWithPosition) {
                  "sp.yaml:2:15: network_config.state_hook must be auto, tp_btf or raw_tp, not "
                  "\"kprobe\"");
   }
+  try {
+    parse_config("network_config:\n  dns_ports: [53, 70000]\n", "sp.yaml", kLayout);
+    ADD_FAILURE() << "port 70000 accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "sp.yaml:2:19: network_config.dns_ports: 70000 is not a port (1..65535)");
+  }
+  EXPECT_THROW(parse_config("network_config:\n  dns_ports: 53\n", "f", kLayout),
+               std::runtime_error);
+  EXPECT_THROW(parse_config("network_config:\n  dns_ports: []\n", "f", kLayout),
+               std::runtime_error);
+  EXPECT_THROW(parse_config("network_config:\n  dns_ports: [1,2,3,4,5,6,7,8,9]\n", "f", kLayout),
+               std::runtime_error);
   EXPECT_THROW(parse_config("- a\n- b\n", "f", kLayout), std::runtime_error);
   EXPECT_THROW(
       parse_config("system_probe_config:\n  sysprobe_socket: relative.sock\n", "f", kLayout),

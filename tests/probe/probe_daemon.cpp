@@ -145,14 +145,13 @@ ClosedEnds gather_closed_ends(const ProbeDaemon& d, const std::string& client,
   return ends;
 }
 
-std::string schema_errors(const nlohmann::json& doc) {
+std::string schema_errors(const nlohmann::json& doc, const std::string& schema) {
   TempDir dir;
   write_file(dir / "doc.json", doc.dump());
   const auto r =
       sh("/usr/bin/python3 -c 'import json,sys,jsonschema; "
          "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
-         (source_dir() / "probe/connections.schema.json").string() + " " +
-         (dir / "doc.json").string());
+         (source_dir() / "probe" / schema).string() + " " + (dir / "doc.json").string());
   return r.exit_code == 0 ? "" : r.err + r.out;
 }
 

@@ -88,7 +88,8 @@ ClosedEnds gather_closed_ends(const ProbeDaemon& d, const std::string& client,
 
 // Validates a JSON document against probe/connections.schema.json with python3-jsonschema;
 // returns the validator's message, empty when valid.
-std::string schema_errors(const nlohmann::json& doc);
+std::string schema_errors(const nlohmann::json& doc,
+                          const std::string& schema = "connections.schema.json");
 
 // The built cnm-probe binary.
 std::string cnm_probe_path();

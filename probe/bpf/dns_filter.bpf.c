@@ -1,0 +1,47 @@
+// dns_filter: a socket filter for the daemon's packet socket (AF_PACKET, SOCK_DGRAM, so a
+// packet starts at its IP header in both directions). It keeps only UDP datagrams to or from
+// a DNS port (IPv4 unfragmented or a first fragment-free datagram, IPv6 without extension
+// headers) and drops everything else in the kernel, before the packet is queued to the socket.
+#include "vmlinux.h"
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "dns_filter.h"
+
+// Set by the daemon before load (network_config.dns_ports); 0 ends the list.
+const volatile __u16 dns_ports[CNM_DNS_MAX_PORTS] = {53};
+
+static __always_inline bool is_dns_port(__u16 port) {
+  for (int i = 0; i < CNM_DNS_MAX_PORTS; i++) {
+    if (dns_ports[i] == 0) return false;
+    if (dns_ports[i] == port) return true;
+  }
+  return false;
+}
+
+SEC("socket")
+int dns_filter(struct __sk_buff* skb) {
+  __u8 first = 0;
+  if (bpf_skb_load_bytes(skb, 0, &first, 1)) return 0;
+  __u32 l4 = 0;
+  __u8 proto = 0;
+  if (first >> 4 == 4) {
+    __u16 frag = 0;
+    if (bpf_skb_load_bytes(skb, 9, &proto, 1) || bpf_skb_load_bytes(skb, 6, &frag, 2)) return 0;
+    if (bpf_ntohs(frag) & 0x3fff) return 0;  // a fragment: no whole UDP header to read
+    l4 = (first & 0x0f) * 4;
+  } else if (first >> 4 == 6) {
+    if (bpf_skb_load_bytes(skb, 6, &proto, 1)) return 0;
+    l4 = 40;
+  } else {
+    return 0;
+  }
+  if (proto != 17 /* UDP */ || l4 < 20) return 0;
+  __u16 ports[2] = {};
+  if (bpf_skb_load_bytes(skb, l4, ports, sizeof ports)) return 0;
+  if (!is_dns_port(bpf_ntohs(ports[0])) && !is_dns_port(bpf_ntohs(ports[1]))) return 0;
+  return skb->len;  // the whole datagram
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

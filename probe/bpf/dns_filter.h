@@ -1,0 +1,4 @@
+// Shared by dns_filter.bpf.c and the daemon: how many DNS ports the filter can be given.
+#pragma once
+
+#define CNM_DNS_MAX_PORTS 8

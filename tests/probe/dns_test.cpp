@@ -1,0 +1,229 @@
+// DNS monitoring against real traffic: a UDP DNS responder of the test's own on loopback
+// (IPv4 and IPv6) answers each query after a set delay with the rcode its query id asks for,
+// or not at all; queries are built by libresolv (res_mkquery) and sent from real sockets.
+// The daemon's packet socket sees them; /network_tracer/dns must count each query once, with
+// its rcode, a latency of at least the delay, and timeouts for the unanswered.
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <resolv.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "tests/probe/probe_daemon.h"
+
+namespace cnm::test {
+namespace {
+
+// The query id picks the answer: 1xxx NOERROR, 2xxx NXDOMAIN, 3xxx SERVFAIL, 4xxx none.
+constexpr int kDelayMs = 30;
+
+class Responder {
+ public:
+  explicit Responder(int family) : family_(family) {
+    fd_ = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_storage a{};
+    socklen_t len = 0;
+    if (family == AF_INET) {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&a);
+      v4->sin_family = AF_INET;
+      v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      len = sizeof *v4;
+    } else {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&a);
+      v6->sin6_family = AF_INET6;
+      v6->sin6_addr = in6addr_loopback;
+      len = sizeof *v6;
+    }
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0) throw std::runtime_error("bind");
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&a)->sin_port
+                                    : reinterpret_cast<sockaddr_in6*>(&a)->sin6_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~Responder() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::uint16_t port() const { return port_; }
+  int family() const { return family_; }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      std::uint8_t m[512];
+      sockaddr_storage from{};
+      socklen_t fl = sizeof from;
+      const ssize_t n = ::recvfrom(fd_, m, sizeof m, 0, reinterpret_cast<sockaddr*>(&from), &fl);
+      if (n < 12) continue;
+      const int kind = (m[0] << 8 | m[1]) / 1000;
+      if (kind == 4) continue;
+      std::this_thread::sleep_for(std::chrono::milliseconds(kDelayMs));
+      m[2] |= 0x80;  // QR: a response to the same question
+      m[3] = static_cast<std::uint8_t>(kind == 2 ? ns_r_nxdomain : kind == 3 ? ns_r_servfail : 0);
+      ::sendto(fd_, m, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), fl);
+    }
+  }
+  int family_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Sends one query for NAME from a fresh socket and waits up to 300 ms for an answer.
+bool ask(const Responder& r, const char* name, int type, std::uint16_t id) {
+  std::uint8_t q[512];
+  const int n = res_mkquery(ns_o_query, name, ns_c_in, type, nullptr, 0, nullptr, q, sizeof q);
+  if (n <= 0) return false;
+  q[0] = static_cast<std::uint8_t>(id >> 8);
+  q[1] = static_cast<std::uint8_t>(id);
+  const int fd = ::socket(r.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage a{};
+  socklen_t len = 0;
+  if (r.family() == AF_INET) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a);
+    v4->sin_family = AF_INET;
+    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    v4->sin_port = htons(r.port());
+    len = sizeof *v4;
+  } else {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_addr = in6addr_loopback;
+    v6->sin6_port = htons(r.port());
+    len = sizeof *v6;
+  }
+  ::sendto(fd, q, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&a), len);
+  pollfd p{fd, POLLIN, 0};
+  std::uint8_t reply[512];
+  const bool answered = ::poll(&p, 1, 300) == 1 && ::recv(fd, reply, sizeof reply, 0) > 0;
+  ::close(fd);
+  return answered;
+}
+
+nlohmann::json entry(const nlohmann::json& reply, const std::string& server, int port,
+                     const std::string& domain, const std::string& type) {
+  for (const auto& e : reply["dns"])
+    if (e["server"] == server && e["server_port"] == port && e["domain"] == domain &&
+        e["query_type"] == type)
+      return e;
+  return nullptr;
+}
+
+std::string dns_config(std::initializer_list<std::uint16_t> ports) {
+  std::string list;
+  for (auto p : ports) list += (list.empty() ? "" : ", ") + std::to_string(p);
+  return "network_config:\n  dns_monitoring: true\n  dns_timeout_ms: 500\n  dns_ports: [" + list +
+         "]\n";
+}
+
+TEST(DnsMonitoring, CountsEachQueryOnceWithItsRcodeLatencyAndTimeouts) {
+  Responder v4(AF_INET), v6(AF_INET6);
+  ProbeDaemon d(dns_config({v4.port(), v6.port()}));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(ask(v4, "ok.cnm.test", ns_t_a, 1000 + i));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ask(v4, "NX.cnm.test", ns_t_a, 2000 + i));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(ask(v4, "fail.cnm.test", ns_t_aaaa, 3000 + i));
+  for (int i = 0; i < 2; ++i) ASSERT_FALSE(ask(v4, "drop.cnm.test", ns_t_a, 4000 + i));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ask(v6, "ok6.cnm.test", ns_t_aaaa, 1000 + i));
+
+  // The unanswered ones time out 500 ms after they were sent; the monitor expires every 200 ms.
+  nlohmann::json reply;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    reply = d.get_json("/network_tracer/dns");
+    const auto drop = entry(reply, "127.0.0.1", v4.port(), "drop.cnm.test", "A");
+    if (!drop.is_null() && drop["timeouts"] == 2) break;
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(reply["enabled"], true);
+
+  const auto ok = entry(reply, "127.0.0.1", v4.port(), "ok.cnm.test", "A");
+  ASSERT_FALSE(ok.is_null()) << reply.dump(1);
+  EXPECT_EQ(ok["queries"], 10) << ok.dump();
+  EXPECT_EQ(ok["responses"]["noerror"], 10) << ok.dump();
+  EXPECT_EQ(ok["timeouts"], 0) << ok.dump();
+  EXPECT_EQ(ok["latency_us"]["count"], 10) << ok.dump();
+  EXPECT_GE(ok["latency_us"]["sum"].get<long>(), 10L * kDelayMs * 1000) << ok.dump();
+  EXPECT_GE(ok["latency_us"]["max"].get<long>(), kDelayMs * 1000L) << ok.dump();
+  EXPECT_LT(ok["latency_us"]["max"].get<long>(), 300000L) << ok.dump();
+
+  const auto nx = entry(reply, "127.0.0.1", v4.port(), "nx.cnm.test", "A");  // lower-cased
+  ASSERT_FALSE(nx.is_null()) << reply.dump(1);
+  EXPECT_EQ(nx["queries"], 5);
+  EXPECT_EQ(nx["responses"]["nxdomain"], 5) << nx.dump();
+  EXPECT_EQ(nx["responses"]["noerror"], 0) << nx.dump();
+
+  const auto fail = entry(reply, "127.0.0.1", v4.port(), "fail.cnm.test", "AAAA");
+  ASSERT_FALSE(fail.is_null()) << reply.dump(1);
+  EXPECT_EQ(fail["responses"]["servfail"], 3) << fail.dump();
+
+  const auto drop = entry(reply, "127.0.0.1", v4.port(), "drop.cnm.test", "A");
+  ASSERT_FALSE(drop.is_null()) << reply.dump(1);
+  EXPECT_EQ(drop["queries"], 2);
+  EXPECT_EQ(drop["timeouts"], 2) << drop.dump();
+  EXPECT_EQ(drop["latency_us"]["count"], 0) << drop.dump();
+
+  const auto ok6 = entry(reply, "::1", v6.port(), "ok6.cnm.test", "AAAA");
+  ASSERT_FALSE(ok6.is_null()) << reply.dump(1);
+  EXPECT_EQ(ok6["queries"], 4);
+  EXPECT_EQ(ok6["responses"]["noerror"], 4) << ok6.dump();
+
+  // Loopback shows every packet twice; each was counted once, and nothing went unmatched.
+  EXPECT_EQ(reply["stats"]["dns_responses_unmatched"], 0) << reply["stats"].dump();
+  EXPECT_EQ(reply["stats"]["dns_packets"], 2 * (10 + 5 + 3 + 4) + 2) << reply["stats"].dump();
+  EXPECT_EQ(reply["stats"]["dns_pending_current"], 0);
+  EXPECT_EQ(schema_errors(reply, "dns.schema.json"), "");
+  // The same counters are in /debug/stats and /metrics.
+  EXPECT_EQ(d.get_json("/debug/stats")["dns_packets"], reply["stats"]["dns_packets"]);
+  EXPECT_NE(d.get("/metrics").body.find("dns_packets"), std::string::npos);
+}
+
+TEST(DnsMonitoring, OnlyTheConfiguredPortsAreSeenAndGarbageIsCountedNotParsed) {
+  Responder dns(AF_INET), other(AF_INET);
+  ProbeDaemon d(dns_config({dns.port()}));
+  ASSERT_TRUE(ask(other, "elsewhere.cnm.test", ns_t_a, 1000));  // not a DNS port: filtered
+  // Not a DNS message, to the DNS port.
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  auto to = sockaddr_in{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(dns.port());
+  ::sendto(fd, "hello", 5, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  ::close(fd);
+  ASSERT_TRUE(ask(dns, "seen.cnm.test", ns_t_a, 1001));
+  nlohmann::json reply;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reply = d.get_json("/network_tracer/dns");
+  } while (entry(reply, "127.0.0.1", dns.port(), "seen.cnm.test", "A").is_null() &&
+           std::chrono::steady_clock::now() < deadline);
+  ASSERT_FALSE(entry(reply, "127.0.0.1", dns.port(), "seen.cnm.test", "A").is_null())
+      << reply.dump(1);
+  EXPECT_TRUE(entry(reply, "127.0.0.1", other.port(), "elsewhere.cnm.test", "A").is_null())
+      << reply.dump(1);
+  EXPECT_EQ(reply["dns"].size(), 1u) << reply.dump(1);
+  EXPECT_EQ(reply["stats"]["dns_unparsable"], 1) << reply["stats"].dump();
+}
+
+TEST(DnsMonitoring, OffByDefaultAndTheRouteSaysSo) {
+  ProbeDaemon d;
+  const auto reply = d.get_json("/network_tracer/dns");
+  EXPECT_EQ(reply["enabled"], false);
+  EXPECT_TRUE(reply["dns"].empty());
+  EXPECT_EQ(schema_errors(reply, "dns.schema.json"), "");
+  EXPECT_EQ(d.get_with("/network_tracer/dns", "").status, 401);
+}
+
+}  // namespace
+}  // namespace cnm::test
