@@ -82,9 +82,15 @@ struct Service {
     s["clients_evicted"] = st.clients_evicted;
     s["clients"] = st.clients;
     s["api_requests"] = requests.load();
-    if (dns) {
-      const auto d = dns_reply_json(true, dns.get())["stats"];
-      for (const auto& [k, v] : d.items()) s[k] = v.get<std::uint64_t>();
+    if (dns) {  // the table's own counters only (not the whole table)
+      const auto d = dns->stats();
+      s["dns_packets"] = d.packets;
+      s["dns_unparsable"] = d.unparsable;
+      s["dns_responses_unmatched"] = d.responses_unmatched;
+      s["dns_pending_dropped"] = d.pending_dropped;
+      s["dns_stats_dropped"] = d.keys_dropped;
+      s["dns_pending_current"] = d.pending;
+      s["dns_stats_current"] = d.keys;
     }
     const auto mi = ::mallinfo2();
     s["heap_in_use_bytes_current"] = mi.uordblks;
@@ -119,7 +125,9 @@ struct Service {
 
   HttpReply dns_stats() {
     ++requests;
-    return {200, dns_reply_json(dns != nullptr, dns.get()).dump()};
+    auto body = dns_reply_json(dns != nullptr, dns.get()).dump();
+    releaser.after_reply();
+    return {200, std::move(body)};
   }
 
   HttpReply debug_stats() {
@@ -200,6 +208,8 @@ int run_daemon(const DaemonOptions& o) {
     }
   } else {
     spdlog::warn("network_config.enabled is false: no BPF program is loaded");
+    if (config->dns_monitoring)
+      spdlog::warn("network_config.dns_monitoring is ignored: network_config.enabled is false");
   }
 
   std::atomic<bool> stopping{false};

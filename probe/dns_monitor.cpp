@@ -88,7 +88,8 @@ void DnsMonitor::run() {
       spdlog::error("DNS monitoring stops: poll: {}", std::strerror(errno));
       return;
     }
-    for (;;) {
+    // At most 1024 datagrams per round, so expiry and the stop flag are seen under any load.
+    for (int budget = 1024; budget > 0; --budget) {
       sockaddr_ll from{};
       iovec iov{buf, sizeof buf};
       msghdr m{};

@@ -321,8 +321,22 @@ static __always_inline bool track(const struct cnm_conn* c, bool replace_stale) 
     count(CNM_CNT_OPENED);
     return true;
   }
-  if (!bpf_map_lookup_elem(&conns, &key)) {
+  struct cnm_conn* old = bpf_map_lookup_elem(&conns, &key);
+  if (!old) {
     count(CNM_CNT_CONN_MAP_FULL);
+    return false;
+  }
+  // Simultaneous open (and connect to itself): a connecting socket goes SYN_SENT -> SYN_RECV
+  // -> ESTABLISHED, so "accepted" here is the entry's own handshake completing, not a new
+  // connection; its SYN is acknowledged (base 1, kept).
+  if (c->direction == CNM_DIR_INCOMING && old->direction == CNM_DIR_OUTGOING &&
+      !(old->flags & CNM_FLAG_HANDSHAKEN)) {
+    __builtin_memcpy(old->saddr, c->saddr, sizeof old->saddr);  // the final tuple, as read now
+    __builtin_memcpy(old->daddr, c->daddr, sizeof old->daddr);
+    old->sport = c->sport;
+    old->dport = c->dport;
+    old->netns = c->netns;
+    old->flags |= CNM_FLAG_HANDSHAKEN;
     return false;
   }
   if (!replace_stale || bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) return false;

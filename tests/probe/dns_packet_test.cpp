@@ -108,6 +108,13 @@ TEST(DnsPacket, EveryTruncationIsRefusedOrParsedWithoutReadingPastTheEnd) {
     EXPECT_FALSE(parse_dns_datagram(cut.data(), cut.size())) << n << " bytes";
   }
   EXPECT_TRUE(parse_dns_datagram(d.data(), d.size()));
+  // The DNS message itself cut short, inside consistent IP and UDP lengths: libresolv sees it.
+  const auto q = dns_query("a.b.c.example", ns_t_a, 1);
+  for (std::size_t n = 0; n < q.size(); ++n) {
+    const auto cut = udp4("127.0.0.1", "127.0.0.1", 1000, 53,
+                          std::vector<std::uint8_t>(q.begin(), q.begin() + static_cast<long>(n)));
+    EXPECT_FALSE(parse_dns_datagram(cut.data(), cut.size())) << n << " bytes of DNS";
+  }
 }
 
 TEST(DnsPacket, LyingLengthsFragmentsAndOtherProtocolsAreRefused) {

@@ -214,6 +214,10 @@ TEST(DnsMonitoring, OnlyTheConfiguredPortsAreSeenAndGarbageIsCountedNotParsed) {
       << reply.dump(1);
   EXPECT_EQ(reply["dns"].size(), 1u) << reply.dump(1);
   EXPECT_EQ(reply["stats"]["dns_unparsable"], 1) << reply["stats"].dump();
+  // The query to the other port and its answer never reached the daemon's socket: only the
+  // garbage datagram and this query and answer did.
+  EXPECT_EQ(reply["stats"]["dns_packets"], 2) << reply["stats"].dump();
+  EXPECT_EQ(reply["stats"]["dns_responses_unmatched"], 0) << reply["stats"].dump();
 }
 
 TEST(DnsMonitoring, OffByDefaultAndTheRouteSaysSo) {

@@ -237,3 +237,36 @@ TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesT
 
 }  // namespace
 }  // namespace cnm::test
+
+namespace cnm::test {
+namespace {
+
+// A socket that connects to its own address goes SYN_SENT -> SYN_RECV -> ESTABLISHED (a
+// simultaneous open): it is one outgoing connection with its own bytes, not an accepted one
+// replacing it (which once counted its acknowledged SYN as a byte sent).
+TEST_P(ProbeGroundTruth, SimultaneousOpenIsOneConnectionWithExactBytes) {
+  ProbeDaemon d(mode_yaml());
+  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto self = ipv4("127.0.0.1", 0);
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&self), sizeof self), 0);
+  const std::uint16_t port = local_port_of(s);
+  self = ipv4("127.0.0.1", port);
+  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&self), sizeof self), 0);
+  write_n(s, 777);
+  read_n(s, 777);
+  ::close(s);
+  nlohmann::json mine;
+  gather_connections(d, "self", [&](const nlohmann::json& all) {
+    for (const auto& c : all)
+      if (c["closed"] == true && c["lport"] == port && c["rport"] == port) mine = c;
+    return !mine.is_null();
+  });
+  ASSERT_FALSE(mine.is_null()) << d.get("/debug/stats").body;
+  EXPECT_EQ(mine["direction"], "outgoing") << mine.dump();
+  EXPECT_EQ(mine["bytes_sent"], 777) << mine.dump();
+  EXPECT_EQ(mine["bytes_received"], 777) << mine.dump();
+  EXPECT_EQ(mine["pid"], ::getpid()) << mine.dump();
+}
+
+}  // namespace
+}  // namespace cnm::test
