@@ -2,7 +2,7 @@
 // probe uses. None is fatal on its own (the probe can mount tracefs itself, and libbpf attaches
 // tracepoints through perf), so each is a warning with the mount command that fixes it.
 #include "checks/check.h"
-#include "checks/mounts.h"
+#include "common/mounts.h"
 
 namespace cnm {
 namespace {

@@ -1,6 +1,6 @@
 #include "checks/host_facts.h"
 
-#include "checks/mounts.h"
+#include "common/mounts.h"
 
 #include <sys/utsname.h>
 

@@ -1,26 +1,20 @@
 #include "probe/cgroup_paths.h"
 
 #include <dirent.h>
-#include <mntent.h>
 #include <sys/stat.h>
 
-#include <cstring>
 #include <functional>
+
+#include "common/host_fs.h"
+#include "common/mounts.h"
 
 namespace cnm::probe {
 
 std::filesystem::path CgroupPaths::find_cgroup2_mount() {
-  FILE* f = ::setmntent("/proc/self/mounts", "re");
-  if (!f) return {};
-  std::filesystem::path found;
-  while (const mntent* m = ::getmntent(f)) {
-    if (std::strcmp(m->mnt_type, "cgroup2") == 0) {
-      found = m->mnt_dir;
-      break;
-    }
-  }
-  ::endmntent(f);
-  return found;
+  if (const auto ms = read_mounts(HostFs("/")))
+    for (const auto& m : *ms)
+      if (m.type == "cgroup2") return m.dir;
+  return {};
 }
 
 namespace {

@@ -1,4 +1,4 @@
-#include "checks/mounts.h"
+#include "common/mounts.h"
 
 #include <mntent.h>
 
