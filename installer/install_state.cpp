@@ -31,16 +31,23 @@ void make_dir_0755(const std::filesystem::path& p) {
                                std::filesystem::perm_options::replace);
 }
 
-// The state folder and its missing parents, made with one mkdir each (outermost first); returns
-// the ones this process made. Two runs racing here each get only their own: EEXIST means the
-// other made it. Nothing is recorded yet (state.json may only be written under the lock).
-std::vector<std::string> make_state_dirs(const Layout& layout) {
+namespace {
+
+// state_dir and each folder above it, outermost first ("var", "var/lib", "var/lib/cnmkit").
+std::vector<std::string> state_dir_chain(const Layout& layout) {
   std::vector<std::string> chain;
   for (auto p = std::filesystem::path(layout.state_dir).lexically_normal(); p.has_relative_path();
        p = p.parent_path())
     chain.insert(chain.begin(), p.string());
+  return chain;
+}
+
+// The state folder and its missing parents, made with one mkdir each (outermost first); returns
+// the ones this process made. Two runs racing here each get only their own: EEXIST means the
+// other made it. Nothing is recorded yet (state.json may only be written under the lock).
+std::vector<std::string> make_state_dirs(const Layout& layout) {
   std::vector<std::string> made;
-  for (const auto& d : chain) {
+  for (const auto& d : state_dir_chain(layout)) {
     const auto target = layout.at(d);
     if (::mkdir(target.c_str(), 0755) == 0) {
       ::chmod(target.c_str(), 0755);  // mkdir's mode is masked by the umask
@@ -53,6 +60,8 @@ std::vector<std::string> make_state_dirs(const Layout& layout) {
   }
   return made;
 }
+
+}  // namespace
 
 RunLock::RunLock(const Layout& layout, std::chrono::milliseconds wait) : layout_(layout) {
   const auto path = layout.at(layout.state_dir) / "lock";
@@ -253,10 +262,7 @@ std::vector<std::string> InstallState::record_missing_dirs(const std::string& ho
 }
 
 void InstallState::record_state_dirs(const std::vector<std::string>& made) {
-  std::vector<std::string> chain;
-  for (auto p = std::filesystem::path(layout_.state_dir).lexically_normal(); p.has_relative_path();
-       p = p.parent_path())
-    chain.insert(chain.begin(), p.string());
+  const auto chain = state_dir_chain(layout_);
   auto in = [](const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
   };

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "probe/bpf/dns_filter.h"  // how many ports the socket filter takes
+
 namespace cnm::probe {
 namespace {
 
@@ -98,9 +100,9 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
     c.dns_monitoring = scalar<bool>(v, name, k);
   };
   network["dns_ports"] = [&](const YAML::Node& v, const std::string& k) {
-    if (!v.IsSequence() || v.size() < 1 || v.size() > 8)
-      throw std::runtime_error(where(name, v.Mark()) + ": " + k +
-                               " must be a list of 1 to 8 UDP ports");
+    if (!v.IsSequence() || v.size() < 1 || v.size() > CNM_DNS_MAX_PORTS)
+      throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be a list of 1 to " +
+                               std::to_string(CNM_DNS_MAX_PORTS) + " UDP ports");
     c.dns_ports.clear();
     for (const auto& e : v) {
       const auto port = scalar<std::int64_t>(e, name, k);

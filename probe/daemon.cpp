@@ -14,12 +14,10 @@
 #include <stdexcept>
 #include <thread>
 
-#include <fmt/ranges.h>
 #include "probe/auth_token.h"
 #include "probe/config.h"
 #include "probe/conn_json.h"
 #include "probe/conn_store.h"
-
 #include "probe/dns_json.h"
 #include "probe/dns_monitor.h"
 #include "probe/http_server.h"
@@ -82,16 +80,7 @@ struct Service {
     s["clients_evicted"] = st.clients_evicted;
     s["clients"] = st.clients;
     s["api_requests"] = requests.load();
-    if (dns) {  // the table's own counters only (not the whole table)
-      const auto d = dns->stats();
-      s["dns_packets"] = d.packets;
-      s["dns_unparsable"] = d.unparsable;
-      s["dns_responses_unmatched"] = d.responses_unmatched;
-      s["dns_pending_dropped"] = d.pending_dropped;
-      s["dns_stats_dropped"] = d.keys_dropped;
-      s["dns_pending_current"] = d.pending;
-      s["dns_stats_current"] = d.keys;
-    }
+    if (dns) s.merge(dns_stat_map(dns->stats()));  // the table's counters, not the table
     const auto mi = ::mallinfo2();
     s["heap_in_use_bytes_current"] = mi.uordblks;
     s["heap_free_bytes_current"] = mi.fordblks;
@@ -125,7 +114,7 @@ struct Service {
 
   HttpReply dns_stats() {
     ++requests;
-    auto body = dns_reply_json(dns != nullptr, dns.get()).dump();
+    auto body = dns_reply_json(dns.get()).dump();
     releaser.after_reply();
     return {200, std::move(body)};
   }

@@ -2,8 +2,18 @@
 
 namespace cnm::probe {
 
-nlohmann::json dns_reply_json(bool enabled, const DnsStats* stats) {
-  nlohmann::json out = {{"enabled", enabled}, {"dns", nlohmann::json::array()}};
+StatMap dns_stat_map(const DnsTableStats& s) {
+  return {{"dns_packets", s.packets},
+          {"dns_unparsable", s.unparsable},
+          {"dns_responses_unmatched", s.responses_unmatched},
+          {"dns_pending_dropped", s.pending_dropped},
+          {"dns_stats_dropped", s.keys_dropped},
+          {"dns_pending_current", s.pending},
+          {"dns_stats_current", s.keys}};
+}
+
+nlohmann::json dns_reply_json(const DnsStats* stats) {
+  nlohmann::json out = {{"enabled", stats != nullptr}, {"dns", nlohmann::json::array()}};
   if (!stats) return out;
   for (const auto& [k, c] : stats->snapshot()) {
     out["dns"].push_back(
@@ -21,14 +31,7 @@ nlohmann::json dns_reply_json(bool enabled, const DnsStats* stats) {
          {"latency_us",
           {{"count", c.latency_count}, {"sum", c.latency_sum_us}, {"max", c.latency_max_us}}}});
   }
-  const auto s = stats->stats();
-  out["stats"] = {{"dns_packets", s.packets},
-                  {"dns_unparsable", s.unparsable},
-                  {"dns_responses_unmatched", s.responses_unmatched},
-                  {"dns_pending_dropped", s.pending_dropped},
-                  {"dns_stats_dropped", s.keys_dropped},
-                  {"dns_pending_current", s.pending},
-                  {"dns_stats_current", s.keys}};
+  out["stats"] = dns_stat_map(stats->stats());
   return out;
 }
 

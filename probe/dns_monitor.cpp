@@ -23,11 +23,15 @@
 namespace cnm::probe {
 namespace {
 
+std::uint64_t to_ns(const timespec& t) {
+  return static_cast<std::uint64_t>(t.tv_sec) * 1000000000ULL +
+         static_cast<std::uint64_t>(t.tv_nsec);
+}
+
 std::uint64_t realtime_ns() {
   timespec t{};
   ::clock_gettime(CLOCK_REALTIME, &t);
-  return static_cast<std::uint64_t>(t.tv_sec) * 1000000000ULL +
-         static_cast<std::uint64_t>(t.tv_nsec);
+  return to_ns(t);
 }
 
 std::runtime_error sys_error(const std::string& what) {
@@ -40,33 +44,11 @@ DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats)
     : ports_(std::move(ports)), stats_(stats) {
   if (ports_.empty() || ports_.size() > CNM_DNS_MAX_PORTS)
     throw std::runtime_error("dns_ports: 1 to " + std::to_string(CNM_DNS_MAX_PORTS) + " ports");
-  skel_ = dns_filter__open();
-  if (!skel_) throw sys_error("cannot open the dns_filter BPF object");
-  for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
-    skel_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
-  if (int err = dns_filter__load(skel_)) {
-    dns_filter__destroy(skel_);
-    throw std::runtime_error("cannot load the dns_filter socket filter: " +
-                             std::string(std::strerror(-err)));
-  }
-  // Protocol 0 receives nothing until bind: the filter is in place before the first packet.
-  fd_ = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
-    dns_filter__destroy(skel_);
-    throw sys_error("cannot open a packet socket for DNS monitoring");
-  }
-  const int prog = bpf_program__fd(skel_->progs.dns_filter);
-  const int one = 1;
-  sockaddr_ll sll{};
-  sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ALL);
-  if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof prog) != 0 ||
-      ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0 ||
-      ::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
-    const auto e = sys_error("cannot set up the DNS packet socket");
-    ::close(fd_);
-    dns_filter__destroy(skel_);
-    throw e;
+  try {
+    open_socket();
+  } catch (...) {
+    release();
+    throw;
   }
   thread_ = std::thread([this] { run(); });
 }
@@ -74,8 +56,36 @@ DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats)
 DnsMonitor::~DnsMonitor() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  release();
+}
+
+void DnsMonitor::release() {
   if (fd_ >= 0) ::close(fd_);
-  dns_filter__destroy(skel_);
+  fd_ = -1;
+  dns_filter__destroy(skel_);  // null-safe
+  skel_ = nullptr;
+}
+
+void DnsMonitor::open_socket() {
+  skel_ = dns_filter__open();
+  if (!skel_) throw sys_error("cannot open the dns_filter BPF object");
+  for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
+    skel_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
+  if (int err = dns_filter__load(skel_))
+    throw std::runtime_error("cannot load the dns_filter socket filter: " +
+                             std::string(std::strerror(-err)));
+  // Protocol 0 receives nothing until bind: the filter is in place before the first packet.
+  fd_ = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw sys_error("cannot open a packet socket for DNS monitoring");
+  const int prog = bpf_program__fd(skel_->progs.dns_filter);
+  const int one = 1;
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof prog) != 0 ||
+      ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0 ||
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0)
+    throw sys_error("cannot set up the DNS packet socket");
 }
 
 void DnsMonitor::run() {
@@ -108,8 +118,7 @@ void DnsMonitor::run() {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
           timespec t{};
           std::memcpy(&t, CMSG_DATA(c), sizeof t);
-          ts = static_cast<std::uint64_t>(t.tv_sec) * 1000000000ULL +
-               static_cast<std::uint64_t>(t.tv_nsec);
+          ts = to_ns(t);
         }
       if (ts == 0) ts = realtime_ns();
       const auto p = parse_dns_datagram(buf, static_cast<std::size_t>(len));

@@ -26,6 +26,8 @@ class DnsMonitor {
   DnsMonitor& operator=(const DnsMonitor&) = delete;
 
  private:
+  void open_socket();  // the filter loaded and attached, the socket bound; throws
+  void release();      // closes the socket and frees the filter (each may be absent)
   void run();
   std::vector<std::uint16_t> ports_;
   DnsStats& stats_;
