@@ -18,6 +18,8 @@ struct Args {
   std::string root, archive, sha256, agent_version, manager = "auto", owner;
   std::vector<std::string> sets;
   bool dry_run = false, json = false;
+  bool diff = false;  // also show each changing file's diff when applying (a dry run always does)
+  bool with_diffs() const { return dry_run || diff; }
   double health_timeout = 30;
 };
 
@@ -49,12 +51,12 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
                         {"rolled_back", r.rolled_back},
                         {"service_manager", to_string(m)},
                         {"notes", plan.notes},
-                        {"actions", plan_json(plan, a.dry_run)}};
+                        {"actions", plan_json(plan, a.with_diffs())}};
     if (!r.error.empty()) j["error"] = r.error;
     if (!r.rollback_errors.empty()) j["rollback_errors"] = r.rollback_errors;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    std::cout << plan_text(plan, a.dry_run);
+    std::cout << plan_text(plan, a.with_diffs());
     if (r.resumed) std::cout << "resumed an interrupted run\n";
     if (a.dry_run)
       std::cout << "dry run: nothing changed\n";
@@ -258,6 +260,8 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
   install->add_option("--health-timeout", a->health_timeout,
                       "Seconds to wait for the probe's /health");
   install->add_flag("--dry-run", a->dry_run, "Print the plan and diffs; change nothing");
+  install->add_flag("--diff", a->diff,
+                    "Also print each changing file's diff (as a dry run does) while applying");
   install->add_flag("--json", a->json, "One JSON object: changed, actions");
   install->callback([a, &ctx] { ctx.exit_code = run_install(*a, ctx, false); });
 

@@ -27,8 +27,8 @@ struct Plan {
   bool changes() const;
 };
 
-// Lists every action with whether it changes anything; the --json shape. With diffs (dry runs),
-// each changing file also has "diff": what plan_text shows for it (Ansible's diff mode).
+// Lists every action with whether it changes anything; the --json shape. With diffs (dry runs,
+// --diff), each changing file also has "diff": what plan_text shows for it (Ansible's diff mode).
 nlohmann::json plan_json(const Plan& plan, bool with_diffs = false);
 // Human-readable plan; with diffs, a unified diff of every text file that changes.
 std::string plan_text(const Plan& plan, bool with_diffs);

@@ -224,6 +224,27 @@ TEST_F(InstallerRoot, DryRunJsonReportsWhetherThePlanChanges) {
   for (const auto& a : j3["actions"]) EXPECT_FALSE(a.contains("diff")) << a.dump();
 }
 
+// Diff mode of configuration management without a separate dry run: --diff puts the same
+// per-file diffs in the report of the run that makes the change.
+TEST_F(InstallerRoot, DiffFlagReportsTheDiffsOfTheRunItself) {
+  auto args = install_args();
+  args.push_back("--diff");
+  const auto r = ctl(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["changed"].get<bool>()) << r.out;
+  EXPECT_FALSE(j["dry_run"].get<bool>());
+  bool config_diff = false;
+  for (const auto& a : j["actions"]) {
+    if (a["type"] != "file") continue;
+    ASSERT_TRUE(a.contains("diff")) << a.dump();
+    if (a["path"].get<std::string>().ends_with("system-probe.yaml"))
+      config_diff = a["diff"].get<std::string>().find("enabled: true") != std::string::npos;
+  }
+  EXPECT_TRUE(config_diff) << r.out;
+  EXPECT_NE(test::read_file(config()).find("enabled: true"), std::string::npos) << "not applied";
+}
+
 TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
   const auto first = ctl(install_args());
   ASSERT_EQ(first.exit_code, 0) << first.err;

@@ -17,7 +17,7 @@ description:
     and other keys kept), release archive unpacked, probe service installed and started, agent
     restarted, probe health checked. C(state=absent) runs C(cnmctl uninstall --json).
   - Check mode runs C(cnmctl install --dry-run --json) and reports whether a run would change
-    anything; diff mode shows each changing file's unified diff.
+    anything; diff mode shows each changing file's unified diff (C(--diff) on the real run).
 options:
   state: {type: str, choices: [present, absent], default: present}
   cnmctl: {type: path, default: /usr/bin/cnmctl, description: the cnmctl binary}
@@ -103,19 +103,18 @@ def present(module, p):
         # install from the new archive, so it would change.
         module.exit_json(changed=True, msg="a new release archive is not on the host yet",
                          actions=[], notes=[])
-    plan = run_json(module, argv + ["--dry-run"]) if (module.check_mode or module._diff) else None
     if module.check_mode:
+        plan = run_json(module, argv + ["--dry-run"])
         module.exit_json(changed=bool(plan["changed"]), diff=diff_of(plan),
                          actions=plan.get("actions", []), notes=plan.get("notes", []),
                          service_manager=plan.get("service_manager"))
-    if plan is not None and not plan["changed"]:
-        plan = None  # nothing to show
-    doc = run_json(module, argv)
+    # Diff mode: the run itself reports each changing file's diff (one cnmctl run, no dry run).
+    doc = run_json(module, argv + (["--diff"] if module._diff else []))
     result = dict(changed=bool(doc["changed"]), actions=doc.get("actions", []),
                   notes=doc.get("notes", []), service_manager=doc.get("service_manager"),
                   resumed=doc.get("resumed", False))
-    if plan is not None and doc["changed"]:
-        result["diff"] = diff_of(plan)
+    if module._diff and doc["changed"]:
+        result["diff"] = diff_of(doc)
     module.exit_json(**result)
 
 
