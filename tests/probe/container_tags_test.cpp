@@ -84,13 +84,9 @@ TEST_P(ContainerTags, ExitedProcessKeepsItsContainerIdFromItsCgroup) {
   ::close(l);
 
   const int child_port = ntohs(peer.sin_port);
-  nlohmann::json mine;
-  gather_connections(d, "containers", [&](const nlohmann::json& all) {
-    for (const auto& c : all)
-      if (c["closed"] == true && c["lport"] == child_port && c["rport"] == port) mine = c;
-    return !mine.is_null();
-  });
-  ASSERT_FALSE(mine.is_null()) << d.get("/debug/stats").body;
+  const auto got = closed_by_lport(d, "containers", {child_port}, "127.0.0.1", port);
+  ASSERT_EQ(got.size(), 1u) << d.get("/debug/stats").body;
+  const auto& mine = got.begin()->second;
   EXPECT_EQ(mine["pid"], child) << mine.dump();
   EXPECT_EQ(mine["container_id"], kId) << mine.dump();
   EXPECT_EQ(mine["bytes_sent"], 5) << mine.dump();

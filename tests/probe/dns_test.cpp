@@ -24,23 +24,29 @@ namespace {
 // The query id picks the answer: 1xxx NOERROR, 2xxx NXDOMAIN, 3xxx SERVFAIL, 4xxx none.
 constexpr int kDelayMs = 30;
 
+// The loopback address of this family (127.0.0.1 or ::1) with this port; returns its length.
+socklen_t loopback(int family, std::uint16_t port, sockaddr_storage& a) {
+  a = {};
+  if (family == AF_INET) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a);
+    v4->sin_family = AF_INET;
+    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    v4->sin_port = htons(port);
+    return sizeof *v4;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a);
+  v6->sin6_family = AF_INET6;
+  v6->sin6_addr = in6addr_loopback;
+  v6->sin6_port = htons(port);
+  return sizeof *v6;
+}
+
 class Responder {
  public:
   explicit Responder(int family) : family_(family) {
     fd_ = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_storage a{};
-    socklen_t len = 0;
-    if (family == AF_INET) {
-      auto* v4 = reinterpret_cast<sockaddr_in*>(&a);
-      v4->sin_family = AF_INET;
-      v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      len = sizeof *v4;
-    } else {
-      auto* v6 = reinterpret_cast<sockaddr_in6*>(&a);
-      v6->sin6_family = AF_INET6;
-      v6->sin6_addr = in6addr_loopback;
-      len = sizeof *v6;
-    }
+    sockaddr_storage a;
+    socklen_t len = loopback(family, 0, a);
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0) throw std::runtime_error("bind");
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&a)->sin_port
@@ -88,21 +94,8 @@ bool ask(const Responder& r, const char* name, int type, std::uint16_t id) {
   q[0] = static_cast<std::uint8_t>(id >> 8);
   q[1] = static_cast<std::uint8_t>(id);
   const int fd = ::socket(r.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_storage a{};
-  socklen_t len = 0;
-  if (r.family() == AF_INET) {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&a);
-    v4->sin_family = AF_INET;
-    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    v4->sin_port = htons(r.port());
-    len = sizeof *v4;
-  } else {
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a);
-    v6->sin6_family = AF_INET6;
-    v6->sin6_addr = in6addr_loopback;
-    v6->sin6_port = htons(r.port());
-    len = sizeof *v6;
-  }
+  sockaddr_storage a;
+  const socklen_t len = loopback(r.family(), r.port(), a);
   ::sendto(fd, q, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&a), len);
   pollfd p{fd, POLLIN, 0};
   std::uint8_t reply[512];
@@ -194,11 +187,9 @@ TEST(DnsMonitoring, OnlyTheConfiguredPortsAreSeenAndGarbageIsCountedNotParsed) {
   ASSERT_TRUE(ask(other, "elsewhere.cnm.test", ns_t_a, 1000));  // not a DNS port: filtered
   // Not a DNS message, to the DNS port.
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  auto to = sockaddr_in{};
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  to.sin_port = htons(dns.port());
-  ::sendto(fd, "hello", 5, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  sockaddr_storage to;
+  const socklen_t to_len = loopback(AF_INET, dns.port(), to);
+  ::sendto(fd, "hello", 5, 0, reinterpret_cast<sockaddr*>(&to), to_len);
   ::close(fd);
   ASSERT_TRUE(ask(dns, "seen.cnm.test", ns_t_a, 1001));
   nlohmann::json reply;

@@ -235,12 +235,6 @@ TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesT
   EXPECT_EQ(schema_errors({{"connections", after}, {"stats", first["stats"]}}), "");
 }
 
-}  // namespace
-}  // namespace cnm::test
-
-namespace cnm::test {
-namespace {
-
 // A socket that connects to its own address goes SYN_SENT -> SYN_RECV -> ESTABLISHED (a
 // simultaneous open): it is one outgoing connection with its own bytes, not an accepted one
 // replacing it (which once counted its acknowledged SYN as a byte sent).
@@ -255,13 +249,9 @@ TEST_P(ProbeGroundTruth, SimultaneousOpenIsOneConnectionWithExactBytes) {
   write_n(s, 777);
   read_n(s, 777);
   ::close(s);
-  nlohmann::json mine;
-  gather_connections(d, "self", [&](const nlohmann::json& all) {
-    for (const auto& c : all)
-      if (c["closed"] == true && c["lport"] == port && c["rport"] == port) mine = c;
-    return !mine.is_null();
-  });
-  ASSERT_FALSE(mine.is_null()) << d.get("/debug/stats").body;
+  const auto got = closed_by_lport(d, "self", {port}, "127.0.0.1", port);
+  ASSERT_EQ(got.size(), 1u) << d.get("/debug/stats").body;
+  const auto& mine = got.begin()->second;
   EXPECT_EQ(mine["direction"], "outgoing") << mine.dump();
   EXPECT_EQ(mine["bytes_sent"], 777) << mine.dump();
   EXPECT_EQ(mine["bytes_received"], 777) << mine.dump();

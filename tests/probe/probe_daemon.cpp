@@ -145,6 +145,34 @@ ClosedEnds gather_closed_ends(const ProbeDaemon& d, const std::string& client,
   return ends;
 }
 
+ClosedEnds gather_loopback_closed_ends(const ProbeDaemon& d, const std::string& client,
+                                       std::uint16_t server_port,
+                                       const std::vector<std::uint16_t>& client_ports) {
+  std::vector<Exchange> xs;
+  for (auto port : client_ports) {
+    Exchange x;
+    x.client_addr = x.server_addr = "127.0.0.1";
+    x.client_port = port;
+    x.server_port = server_port;
+    xs.push_back(x);
+  }
+  return gather_closed_ends(d, client, xs);
+}
+
+std::map<int, nlohmann::json> closed_by_lport(const ProbeDaemon& d, const std::string& client,
+                                              const std::set<int>& lports, const std::string& raddr,
+                                              int rport) {
+  std::map<int, nlohmann::json> out;
+  gather_connections(d, client, [&](const nlohmann::json& all) {
+    for (const auto& c : all)
+      if (c["closed"] == true && lports.contains(c["lport"].get<int>()) && c["raddr"] == raddr &&
+          c["rport"] == rport)
+        out[c["lport"]] = c;
+    return out.size() == lports.size();
+  });
+  return out;
+}
+
 std::string schema_errors(const nlohmann::json& doc, const std::string& schema) {
   TempDir dir;
   write_file(dir / "doc.json", doc.dump());

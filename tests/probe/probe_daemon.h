@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -58,11 +59,12 @@ struct ProbeMode {
   const char* name;
   const char* yaml;  // appended to the daemon's config
   bool per_call;
+  bool snapshot;  // finds connections open before the start (the iterator comes with tp_btf)
 };
 inline constexpr ProbeMode kProbeModes[] = {
-    {"KernelCountersBtf", "", false},
-    {"KernelCountersRawTp", "network_config:\n  state_hook: raw_tp\n", false},
-    {"PerCallHooks", "network_config:\n  per_call_hooks: true\n", true},
+    {"KernelCountersBtf", "", false, true},
+    {"KernelCountersRawTp", "network_config:\n  state_hook: raw_tp\n", false, false},
+    {"PerCallHooks", "network_config:\n  per_call_hooks: true\n", true, true},
 };
 inline std::string probe_mode_name(const ProbeMode& m) { return m.name; }
 inline void PrintTo(const ProbeMode& m, std::ostream* os) { *os << m.name; }  // in test names
@@ -85,9 +87,19 @@ struct ClosedEnds {
 };
 ClosedEnds gather_closed_ends(const ProbeDaemon& d, const std::string& client,
                               const std::vector<Exchange>& xs);
+// The same for connections from 127.0.0.1:<each client port> to 127.0.0.1:server_port.
+ClosedEnds gather_loopback_closed_ends(const ProbeDaemon& d, const std::string& client,
+                                       std::uint16_t server_port,
+                                       const std::vector<std::uint16_t>& client_ports);
 
-// Validates a JSON document against probe/connections.schema.json with python3-jsonschema;
-// returns the validator's message, empty when valid.
+// Closed records of the sockets with these local ports talking to raddr:rport (the probe sees
+// the whole host, so the whole tuple is matched), by local port, once all of them came.
+std::map<int, nlohmann::json> closed_by_lport(const ProbeDaemon& d, const std::string& client,
+                                              const std::set<int>& lports, const std::string& raddr,
+                                              int rport);
+
+// Validates a JSON document against a schema in probe/ (the connections reply's by default) with
+// python3-jsonschema; returns the validator's message, empty when valid.
 std::string schema_errors(const nlohmann::json& doc,
                           const std::string& schema = "connections.schema.json");
 

@@ -67,7 +67,6 @@ Served exchange_with_child_server(bool abort, bool server_aborts = false) {
   s.server_pid = ::fork();
   if (s.server_pid == 0) serve(listener, kConnections, server_aborts);
   ::close(listener);
-  std::vector<char> buf(kBytes, 'x');
   for (int i = 0; i < kConnections; ++i) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
@@ -75,14 +74,8 @@ Served exchange_with_child_server(bool abort, bool server_aborts = false) {
       break;
     }
     s.client_ports.push_back(local_port_of(fd));
-    EXPECT_EQ(::write(fd, buf.data(), kBytes), static_cast<ssize_t>(kBytes));
-    std::size_t got = 0;
-    while (got < kBytes) {
-      const ssize_t r = ::read(fd, buf.data(), kBytes - got);
-      if (r <= 0) break;
-      got += static_cast<std::size_t>(r);
-    }
-    EXPECT_EQ(got, kBytes);
+    write_n(fd, kBytes);  // throws on a short transfer
+    read_n(fd, kBytes);
     if (abort) {
       const linger lg{1, 0};
       ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -97,15 +90,7 @@ Served exchange_with_child_server(bool abort, bool server_aborts = false) {
 
 // Both ends of every exchange, closed, by client port.
 ClosedEnds both_ends(const ProbeDaemon& d, const std::string& client, const Served& s) {
-  std::vector<Exchange> xs;
-  for (auto port : s.client_ports) {
-    Exchange x;
-    x.client_addr = x.server_addr = "127.0.0.1";
-    x.client_port = port;
-    x.server_port = s.server_port;
-    xs.push_back(x);
-  }
-  return gather_closed_ends(d, client, xs);
+  return gather_loopback_closed_ends(d, client, s.server_port, s.client_ports);
 }
 
 class ProcessTags : public ::testing::TestWithParam<ProbeMode> {};

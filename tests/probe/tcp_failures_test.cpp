@@ -28,22 +28,6 @@ int bound_client(std::uint16_t& port) {
   return fd;
 }
 
-// Closed records of this test's client sockets (these local ports, to raddr:rport: the probe
-// sees the whole host), by local port, once all of them came.
-std::map<int, nlohmann::json> closed_by_lport(const ProbeDaemon& d, const std::string& client,
-                                              const std::set<int>& lports, const std::string& raddr,
-                                              int rport) {
-  std::map<int, nlohmann::json> out;
-  gather_connections(d, client, [&](const nlohmann::json& all) {
-    for (const auto& c : all)
-      if (c["closed"] == true && lports.contains(c["lport"].get<int>()) && c["raddr"] == raddr &&
-          c["rport"] == rport)
-        out[c["lport"]] = c;
-    return out.size() == lports.size();
-  });
-  return out;
-}
-
 nlohmann::json failures(int reset, int refused, int timeout) {
   return {{"reset", reset}, {"refused", refused}, {"timeout", timeout}};
 }
@@ -105,24 +89,15 @@ TEST_P(TcpFailures, ServerAbortResetsTheClientAndIsNoFailureOfTheServer) {
     ::close(c);
   }
   ::close(l);
-  // Both ends by the whole tuple (the host's other loopback connections use ephemeral ports
-  // too): the clients by their ports and the listener's, the servers the other way round.
-  std::vector<nlohmann::json> clients, servers;
-  gather_connections(d, "reset", [&](const nlohmann::json& all) {
-    clients.clear();
-    servers.clear();
-    for (const auto& c : all) {
-      if (c["closed"] != true) continue;
-      if (c["rport"] == port && client_ports.contains(c["lport"].get<int>())) clients.push_back(c);
-      if (c["lport"] == port && client_ports.contains(c["rport"].get<int>())) servers.push_back(c);
-    }
-    return clients.size() == client_ports.size() && servers.size() == client_ports.size();
-  });
+  // Both ends, matched by the whole tuple (the host's other loopback connections use
+  // ephemeral ports too).
+  auto [clients, servers] = gather_loopback_closed_ends(
+      d, "reset", port, std::vector<std::uint16_t>(client_ports.begin(), client_ports.end()));
   ASSERT_EQ(clients.size(), client_ports.size()) << d.get("/debug/stats").body;
   ASSERT_EQ(servers.size(), client_ports.size()) << d.get("/debug/stats").body;
-  for (const auto& c : clients) EXPECT_EQ(c["tcp_failures"], failures(1, 0, 0)) << c.dump();
+  for (const auto& [p, c] : clients) EXPECT_EQ(c["tcp_failures"], failures(1, 0, 0)) << c.dump();
   // The servers aborted on purpose: their own close, no failure.
-  for (const auto& c : servers) EXPECT_EQ(c["tcp_failures"], failures(0, 0, 0)) << c.dump();
+  for (const auto& [p, c] : servers) EXPECT_EQ(c["tcp_failures"], failures(0, 0, 0)) << c.dump();
 }
 
 TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
