@@ -37,36 +37,41 @@ void put16(std::vector<std::uint8_t>& b, std::size_t at, std::size_t v) {
   b[at + 1] = static_cast<std::uint8_t>(v);
 }
 
+// An IPv4 (family 4) or IPv6 datagram: the IP header, then the UDP header and payload.
+std::vector<std::uint8_t> udp(int family, const char* src, const char* dst, std::uint16_t sport,
+                              std::uint16_t dport, const std::vector<std::uint8_t>& payload) {
+  const std::size_t ip = family == 4 ? 20 : 40, udp_len = 8 + payload.size();
+  std::vector<std::uint8_t> b(ip + udp_len);
+  if (family == 4) {
+    b[0] = 0x45;
+    put16(b, 2, b.size());  // total length
+    b[8] = 64;              // TTL
+    b[9] = 17;              // UDP
+    inet_pton(AF_INET, src, &b[12]);
+    inet_pton(AF_INET, dst, &b[16]);
+  } else {
+    b[0] = 0x60;
+    put16(b, 4, udp_len);  // payload length
+    b[6] = 17;             // next header: UDP
+    b[7] = 64;             // hop limit
+    inet_pton(AF_INET6, src, &b[8]);
+    inet_pton(AF_INET6, dst, &b[24]);
+  }
+  put16(b, ip, sport);
+  put16(b, ip + 2, dport);
+  put16(b, ip + 4, udp_len);
+  std::copy(payload.begin(), payload.end(), b.begin() + static_cast<long>(ip + 8));
+  return b;
+}
+
 std::vector<std::uint8_t> udp4(const char* src, const char* dst, std::uint16_t sport,
                                std::uint16_t dport, const std::vector<std::uint8_t>& payload) {
-  std::vector<std::uint8_t> b(28 + payload.size());
-  b[0] = 0x45;
-  put16(b, 2, b.size());
-  b[8] = 64;
-  b[9] = 17;
-  inet_pton(AF_INET, src, &b[12]);
-  inet_pton(AF_INET, dst, &b[16]);
-  put16(b, 20, sport);
-  put16(b, 22, dport);
-  put16(b, 24, 8 + payload.size());
-  std::copy(payload.begin(), payload.end(), b.begin() + 28);
-  return b;
+  return udp(4, src, dst, sport, dport, payload);
 }
 
 std::vector<std::uint8_t> udp6(const char* src, const char* dst, std::uint16_t sport,
                                std::uint16_t dport, const std::vector<std::uint8_t>& payload) {
-  std::vector<std::uint8_t> b(48 + payload.size());
-  b[0] = 0x60;
-  put16(b, 4, 8 + payload.size());
-  b[6] = 17;
-  b[7] = 64;
-  inet_pton(AF_INET6, src, &b[8]);
-  inet_pton(AF_INET6, dst, &b[24]);
-  put16(b, 40, sport);
-  put16(b, 42, dport);
-  put16(b, 44, 8 + payload.size());
-  std::copy(payload.begin(), payload.end(), b.begin() + 48);
-  return b;
+  return udp(6, src, dst, sport, dport, payload);
 }
 
 TEST(DnsPacket, QueryInIpv4) {
