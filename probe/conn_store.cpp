@@ -29,14 +29,16 @@ ConnStore::ConnStore(std::size_t max_closed, std::size_t max_clients, Clock::dur
       max_clients_(std::max<std::size_t>(max_clients, 1)),
       client_idle_(client_idle) {}
 
-void ConnStore::add_closed(Connection c) {
+void ConnStore::add_closed(std::vector<Connection>&& closed) {
   std::lock_guard lock(mu_);
-  ++stats_.closed_received;
-  if (closed_.size() >= max_closed_) {
-    closed_.pop_front();
-    ++stats_.closed_buffer_evicted;
+  for (Connection& c : closed) {
+    ++stats_.closed_received;
+    if (closed_.size() >= max_closed_) {
+      closed_.pop_front();
+      ++stats_.closed_buffer_evicted;
+    }
+    closed_.emplace_back(next_seq_++, std::move(c));
   }
-  closed_.emplace_back(next_seq_++, std::move(c));
 }
 
 void ConnStore::expire_clients(Clock::time_point now) {

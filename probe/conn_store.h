@@ -29,8 +29,9 @@ class ConnStore {
   ConnStore(std::size_t max_closed, std::size_t max_clients = 128,
             Clock::duration client_idle = std::chrono::minutes(10));
 
-  // A connection closed (from the kernel's ring buffer). Oldest is evicted when full.
-  void add_closed(Connection c);
+  // Connections closed (a batch from the kernel's ring buffer), in the order they closed. The
+  // oldest are evicted when full.
+  void add_closed(std::vector<Connection>&& closed);
 
   // Everything client `client_id` has not seen: the open connections given (deltas since its
   // last call) and the closed ones buffered since its last call (reported once).

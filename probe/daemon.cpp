@@ -179,7 +179,7 @@ int run_daemon(const DaemonOptions& o) {
       svc.tracer = std::make_unique<Tracer>(
           TracerOptions{config->max_tracked_connections, config->max_closed_connections_buffered,
                         config->disable_ipv6, config->per_call_hooks, config->state_hook},
-          [&svc](Connection c) { svc.store.add_closed(std::move(c)); });
+          [&svc](std::vector<Connection>&& closed) { svc.store.add_closed(std::move(closed)); });
     } catch (const std::exception& e) {
       spdlog::error("cannot start the TCP tracer: {}", e.what());
       return 1;

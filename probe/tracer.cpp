@@ -285,15 +285,15 @@ int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
   if (size < sizeof(cnm_conn)) return 0;
   cnm_conn k;
   std::memcpy(&k, data, sizeof k);
-  Connection c = to_connection(k, k.end_ns);  // closed: its duration ends at end_ns
-  c.container_id = self->container_id(k.pid, k.cgroup_id);
-  self->on_closed_(std::move(c));
+  // Closed: its duration ends at end_ns.
+  Connection& c = self->closed_batch_.emplace_back(to_connection(k, k.end_ns));
+  c.container_id = self->container_id(k.pid, k.cgroup_id, self->batch_now_ns_);
   return 0;
 }
 
-std::string Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id) const {
+std::string Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id,
+                                 std::uint64_t now) const {
   std::lock_guard lock(cid_mu_);
-  const auto now = monotonic_ns();
   if (now - cid_cache_born_ns_ > 10'000'000'000ULL || cid_cache_.size() > 8192) {
     cid_cache_.clear();
     cid_cache_born_ns_ = now;
@@ -319,8 +319,13 @@ void Tracer::poll_closed(int timeout_ms) {
   // libbpf's consumer is not meant for two threads at once, hence the lock.
   if (timeout_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
   std::lock_guard lock(rb_mu_);
+  batch_now_ns_ = monotonic_ns();
   const int n = ring_buffer__consume(rb_);
   if (n < 0 && n != -EINTR) spdlog::warn("ring buffer: {}", std::strerror(-n));
+  if (!closed_batch_.empty()) {
+    on_closed_(std::move(closed_batch_));
+    closed_batch_.clear();  // a moved-from vector is valid but unspecified
+  }
 }
 
 void Tracer::refresh_open() const {
@@ -362,7 +367,7 @@ std::vector<Connection> Tracer::open_connections() const {
     const int e = errno;
     for (std::uint32_t i = 0; i < count; ++i) {
       out.push_back(to_connection(vals[i], now));
-      out.back().container_id = container_id(vals[i].pid, vals[i].cgroup_id);
+      out.back().container_id = container_id(vals[i].pid, vals[i].cgroup_id, now);
     }
     if (err != 0) {
       if (e != ENOENT) spdlog::warn("reading the connection map: {}", std::strerror(e));

@@ -40,7 +40,7 @@ TEST(ConnStore, OpenConnectionsGiveDeltasPerClient) {
 TEST(ConnStore, ClosedReportedOnceWithRemainingDelta) {
   ConnStore s(10);
   s.take("a", {conn(1, 100, 50)});
-  s.add_closed(conn(1, 160, 70, true));
+  s.add_closed({conn(1, 160, 70, true)});
   auto r = s.take("a", {});
   ASSERT_EQ(r.size(), 1u);
   EXPECT_TRUE(r[0].closed);
@@ -51,7 +51,7 @@ TEST(ConnStore, ClosedReportedOnceWithRemainingDelta) {
 
 TEST(ConnStore, ClosedAndStillInSnapshotIsReportedOnlyAsClosed) {
   ConnStore s(10);
-  s.add_closed(conn(7, 10, 10, true));
+  s.add_closed({conn(7, 10, 10, true)});
   auto r = s.take("a", {conn(7, 10, 10), conn(8, 1, 1)});
   ASSERT_EQ(r.size(), 2u);
   ASSERT_NE(find(r, 7), nullptr);
@@ -62,7 +62,7 @@ TEST(ConnStore, EachClientGetsEachClosedOnceAndBufferEmptiesWhenAllRead) {
   ConnStore s(10);
   s.take("a", {});
   s.take("b", {});
-  s.add_closed(conn(1, 1, 1, true));
+  s.add_closed({conn(1, 1, 1, true)});
   EXPECT_EQ(s.take("a", {}).size(), 1u);
   EXPECT_EQ(s.stats().closed_buffered, 1u);  // b has not read it yet
   EXPECT_EQ(s.take("b", {}).size(), 1u);
@@ -72,7 +72,7 @@ TEST(ConnStore, EachClientGetsEachClosedOnceAndBufferEmptiesWhenAllRead) {
 
 TEST(ConnStore, FullBufferEvictsOldestAndCounts) {
   ConnStore s(3);
-  for (std::uint64_t i = 1; i <= 5; ++i) s.add_closed(conn(i, i, i, true));
+  for (std::uint64_t i = 1; i <= 5; ++i) s.add_closed({conn(i, i, i, true)});
   const auto st = s.stats();
   EXPECT_EQ(st.closed_buffer_evicted, 2u);
   EXPECT_EQ(st.closed_received, 5u);
@@ -81,6 +81,19 @@ TEST(ConnStore, FullBufferEvictsOldestAndCounts) {
   EXPECT_EQ(find(r, 1), nullptr);
   EXPECT_EQ(find(r, 2), nullptr);
   EXPECT_NE(find(r, 5), nullptr);
+}
+
+TEST(ConnStore, OneBatchLargerThanTheBufferKeepsItsNewestInOrder) {
+  ConnStore s(3);
+  s.add_closed({conn(1, 1, 1, true), conn(2, 2, 2, true), conn(3, 3, 3, true), conn(4, 4, 4, true),
+                conn(5, 5, 5, true)});
+  EXPECT_EQ(s.stats().closed_buffer_evicted, 2u);
+  EXPECT_EQ(s.stats().closed_received, 5u);
+  const auto r = s.take("a", {});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].id.sk, 3u);
+  EXPECT_EQ(r[1].id.sk, 4u);
+  EXPECT_EQ(r[2].id.sk, 5u);
 }
 
 TEST(ConnStore, ClientsAreBoundedAndExpire) {
