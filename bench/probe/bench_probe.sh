@@ -4,9 +4,11 @@
 #   1. nginx + wrk over loopback, keep-alive and one connection per request, without and with
 #      the probe (targets: <= 1% and <= 5% fewer requests/s); keep-alive also with the opt-in
 #      per-call hooks (network_config.per_call_hooks), one-per-request also with the raw_tp
-#      fallback (state_hook: raw_tp), to show what they cost; each ratio is the median of the
-#      rounds' own ratios (both runs of a round see the same neighbours on a shared VM);
-#      one-per-request also runs "again" without the probe: that A/A ratio is the noise floor;
+#      fallback (state_hook: raw_tp), to show what they cost; one-per-request also runs "again"
+#      without the probe: that A/A ratio shows what the method reads when nothing differs.
+#      Many short windows, every variant once per round, the order reversed every other round;
+#      ratios.py turns them into ratios robust to a noisy VM (the mean of each variant's least
+#      disturbed quarter of windows, with a 95% interval, and the median of the rounds' ratios);
 #   2. the daemon's CPU per 10k new connections/s (from the one-per-request run);
 #   3. memory at 65536 tracked connections: RSS plus BPF map memory (target < 64 MiB), and how
 #      long a connections call takes there (it refreshes every entry's kernel counters);
@@ -15,11 +17,11 @@
 # nginx runs on CPU 1 and wrk on CPU 0 (when there are two), so the rounds compete less with
 # each other and the ratio is steadier; the probe's programs run on whichever CPU does the I/O.
 # Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS]   (root; installs nginx-light
-# and wrk)
+# and wrk; defaults: 2-second windows, 20 rounds, about 8 minutes in all)
 set -euo pipefail
-build=${1:?usage: $0 BUILD_DIR [SECONDS]}
-secs=${2:-10}
-rounds=${3:-5}
+build=${1:?usage: $0 BUILD_DIR [SECONDS] [ROUNDS]}
+secs=${2:-2}  # whole seconds: wrk takes no fractions
+rounds=${3:-20}
 probe="$build/probe/cnm-probe"
 [ "$(id -u)" -eq 0 ] || { echo "run as root (loads eBPF)" >&2; exit 2; }
 [ -x "$probe" ] || { echo "no $probe: build first" >&2; exit 2; }
@@ -72,7 +74,8 @@ start_probe() {  # [CONFIG]
   echo "cnm-probe did not start: $(cat "$work/probe.log")" >&2; exit 1
 }
 stop_probe() { kill "$probe_pid"; wait "$probe_pid" || true; probe_pid=""; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# CPU time of a process, all its threads, in ns (scheduler accounting: no tick rounding).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%d", s}'; }
 oncpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }  # precise CPU time of one task
 worker_pid=$(pgrep -P "$nginx_pid" | head -1)
 # One wrk run; prints "REQUESTS_PER_S CPU_US_PER_REQUEST". The CPU is nginx's worker plus wrk
@@ -96,17 +99,16 @@ PY
   awk -v o="$out" -v w0="$w0" -v w1="$w1" 'BEGIN { split(o, f, " ");
     printf "%.2f %.3f\n", f[1], ((w1 - w0) / 1e9 + f[3]) * 1e6 / f[2] }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b / a }'; }
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+here=$(cd "$(dirname "$0")" && pwd)
+windows="$work/windows"  # PHASE-VARIANT ROUND REQ/S CPU-US/REQUEST, one line per window
 
-echo "== 1. nginx + wrk over loopback: $rounds rounds of ${secs}s per variant, medians"
+echo "== 1. nginx + wrk over loopback: $rounds rounds of ${secs}s windows per variant"
 echo "   (req/s ratio = with probe / without; CPU ratio = CPU per request without / with)"
 # Two phases, so every run follows a run of its own kind (a one-per-request run leaves tens of
-# thousands of TIME_WAIT sockets that slow whatever runs next), and the order of the variants
-# flips every round, so drift on a shared machine falls on each of them alike.
-declare -A ka cl
+# thousands of TIME_WAIT sockets that slow whatever runs next), each after one unmeasured
+# window, and the order of the variants flips every round, so drift falls on each alike.
 # VARIANT LOAD-ARGS...: none, probe (default config: tp_btf), raw (the raw_tp fallback), hooks
-# (per-call hooks) or again (no probe either: none against again is this machine's noise floor).
+# (per-call hooks) or again (no probe either).
 run_variant() {
   local v=$1; shift
   case "$v" in
@@ -116,54 +118,49 @@ run_variant() {
   esac
   local t0 s0 r t1 s1
   local probed=true; case "$v" in none | again) probed=false ;; esac
-  $probed && { t0=$(cpu_ticks "$probe_pid"); s0=$(date +%s.%N); }
+  $probed && { t0=$(cpu_ns "$probe_pid"); s0=$(date +%s.%N); }
   r=$(load "$@")
   if $probed; then
-    t1=$(cpu_ticks "$probe_pid"); s1=$(date +%s.%N)
+    t1=$(cpu_ns "$probe_pid"); s1=$(date +%s.%N)
     # The daemon's CPU during one-per-request load (to a file: this runs in a subshell).
     if [ $# -gt 0 ] && [ "$v" = probe ]; then echo "$((t1 - t0)) $s0 $s1" >>"$work/daemon-cpu"; fi
     stop_probe
   fi
   echo "$r"
 }
-for round in $(seq "$rounds"); do
-  order=(none probe hooks); [ $((round % 2)) -eq 0 ] && order=(hooks probe none)
-  line="round $round keep-alive (req/s CPU-us/request):"
-  for v in "${order[@]}"; do r=$(run_variant "$v"); ka[$v]+="$r;"; line+=" $v $r,"; done
-  echo "$line"
-done
-for round in $(seq "$rounds"); do
-  order=(none probe raw again); [ $((round % 2)) -eq 0 ] && order=(again raw probe none)
-  line="round $round one per request (req/s CPU-us/request):"
-  for v in "${order[@]}"; do r=$(run_variant "$v" -H "Connection: close"); cl[$v]+="$r;"; line+=" $v $r,"; done
-  echo "$line"
-done
-med() { echo "$2" | tr ';' '\n' | grep . | awk -v c="$1" '{print $c}' | median; }  # COLUMN LIST
-# Median over rounds of each round's own ratio: the two runs of a round are seconds apart, so a
-# neighbour's burst on this shared VM moves both (a ratio of the two medians mixes rounds).
-paired() {  # COLUMN BASE-LIST PROBE-LIST INVERT
-  paste -d' ' <(echo "$2" | tr ';' '\n' | grep .) <(echo "$3" | tr ';' '\n' | grep .) |
-    awk -v c="$1" -v inv="$4" '{n = split($0, f, " "); h = n / 2;
-      printf "%.4f\n", inv ? f[c] / f[h + c] : f[h + c] / f[c]}' | median
+phase() {  # NAME "VARIANTS..." LOAD-ARGS...
+  local name=$1; local -a variants
+  read -ra variants <<<"$2"; shift 2
+  load "$@" >/dev/null  # warm-up
+  for round in $(seq "$rounds"); do
+    local order=("${variants[@]}") line="round $round $name (req/s CPU-us/request):"
+    if [ $((round % 2)) -eq 0 ]; then
+      order=(); for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[i]}"); done
+    fi
+    for v in "${order[@]}"; do
+      r=$(run_variant "$v" "$@"); echo "$name-$v $round $r" >>"$windows"; line+=" $v $r,"
+    done
+    echo "$line"
+  done
 }
-report() {  # NAME BASE-LIST PROBE-LIST TARGET
-  local b p cb cp
-  b=$(med 1 "$2"); p=$(med 1 "$3"); cb=$(med 2 "$2"); cp=$(med 2 "$3")
-  echo "$1: $b -> $p req/s, paired ratio $(paired 1 "$2" "$3" 0) (of medians $(ratio "$b" "$p")); $cb -> $cp CPU us/request, paired ratio $(paired 2 "$2" "$3" 1)   $4"
+phase keep-alive "none probe hooks"
+phase one-per-request "none probe raw again" -H "Connection: close"
+report() {  # LABEL PHASE VARIANT TARGET
+  echo "$1: $(python3 "$here/ratios.py" "$windows" "$2-none" "$2-$3")   $4"
 }
-report "keep-alive                         " "${ka[none]}" "${ka[probe]}" "(target >= 0.99)"
-report "keep-alive, per-call hooks (opt-in)" "${ka[none]}" "${ka[hooks]}" ""
-report "one per request                    " "${cl[none]}" "${cl[probe]}" "(target >= 0.95)"
-report "one per request, raw_tp fallback   " "${cl[none]}" "${cl[raw]}" ""
-report "one per request, no probe either   " "${cl[none]}" "${cl[again]}" "(A/A: the noise floor)"
-cl_probe=$(med 1 "${cl[probe]}")
+report "keep-alive                         " keep-alive probe "(target >= 0.99)"
+report "keep-alive, per-call hooks (opt-in)" keep-alive hooks ""
+report "one per request                    " one-per-request probe "(target >= 0.95)"
+report "one per request, raw_tp fallback   " one-per-request raw ""
+report "one per request, no probe either   " one-per-request again "(A/A: reads 1 when nothing differs)"
+cl_probe=$(awk '$1 == "one-per-request-probe" {print $3}' "$windows" | sort -n |
+  awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')  # the median window's req/s
 cpu_t=$(awk '{t += $1} END {print t}' "$work/daemon-cpu")
 cpu_s=$(awk '{s += $3 - $2} END {print s}' "$work/daemon-cpu")
 
 echo "== 2. daemon CPU per 10k new connections/s (during the one-per-request runs)"
-hz=$(getconf CLK_TCK)
-awk -v t="$cpu_t" -v hz="$hz" -v s="$cpu_s" -v r="$cl_probe" 'BEGIN {
-  cpu = t / hz / s; printf "daemon CPU %.2f%% of one core at %.0f new connections/s = %.2f%% per 10k/s\n",
+awk -v t="$cpu_t" -v s="$cpu_s" -v r="$cl_probe" 'BEGIN {
+  cpu = t / 1e9 / s; printf "daemon CPU %.2f%% of one core at %.0f new connections/s = %.2f%% per 10k/s\n",
   100 * cpu, r, 100 * cpu * 10000 / r }'
 
 echo "== 3. memory at 65536 tracked connections (4 holders x 8192 connections, both ends)"

@@ -161,15 +161,20 @@ ClosedEnds gather_loopback_closed_ends(const ProbeDaemon& d, const std::string& 
 
 std::map<int, nlohmann::json> closed_by_lport(const ProbeDaemon& d, const std::string& client,
                                               const std::set<int>& lports, const std::string& raddr,
-                                              int rport) {
+                                              int rport, nlohmann::json* seen) {
   std::map<int, nlohmann::json> out;
-  gather_connections(d, client, [&](const nlohmann::json& all) {
-    for (const auto& c : all)
+  const auto all = gather_connections(d, client, [&](const nlohmann::json& so_far) {
+    for (const auto& c : so_far)
       if (c["closed"] == true && lports.contains(c["lport"].get<int>()) && c["raddr"] == raddr &&
           c["rport"] == rport)
         out[c["lport"]] = c;
     return out.size() == lports.size();
   });
+  if (seen) {
+    *seen = nlohmann::json::array();
+    for (const auto& c : all)
+      if (c["raddr"] == raddr && c["rport"] == rport) seen->push_back(c);
+  }
   return out;
 }
 

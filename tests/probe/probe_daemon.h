@@ -93,10 +93,11 @@ ClosedEnds gather_loopback_closed_ends(const ProbeDaemon& d, const std::string& 
                                        const std::vector<std::uint16_t>& client_ports);
 
 // Closed records of the sockets with these local ports talking to raddr:rport (the probe sees
-// the whole host, so the whole tuple is matched), by local port, once all of them came.
+// the whole host, so the whole tuple is matched), by local port, once all of them came. seen, when
+// given, receives every record of raddr:rport gathered on the way (for a failure's message).
 std::map<int, nlohmann::json> closed_by_lport(const ProbeDaemon& d, const std::string& client,
                                               const std::set<int>& lports, const std::string& raddr,
-                                              int rport);
+                                              int rport, nlohmann::json* seen = nullptr);
 
 // Validates a JSON document against a schema in probe/ (the connections reply's by default) with
 // python3-jsonschema; returns the validator's message, empty when valid.
