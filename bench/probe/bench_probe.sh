@@ -7,8 +7,8 @@
 #      fallback (state_hook: raw_tp), to show what they cost; one-per-request also runs "again"
 #      without the probe: that A/A ratio shows what the method reads when nothing differs.
 #      Many short windows, every variant once per round, the order reversed every other round;
-#      ratios.py turns them into ratios robust to a noisy VM (the mean of each variant's least
-#      disturbed quarter of windows, with a 95% interval, and the median of the rounds' ratios);
+#      ratios.py gives the median of the rounds' ratios with a 95% interval (bootstrap), and the
+#      windows are kept in BUILD_DIR/bench_probe_windows.txt to be read again;
 #   2. the daemon's CPU per 10k new connections/s (from the one-per-request run);
 #   3. memory at 65536 tracked connections: RSS plus BPF map memory (target < 64 MiB), and how
 #      long a connections call takes there (it refreshes every entry's kernel counters);
@@ -153,6 +153,7 @@ report "keep-alive, per-call hooks (opt-in)" keep-alive hooks ""
 report "one per request                    " one-per-request probe "(target >= 0.95)"
 report "one per request, raw_tp fallback   " one-per-request raw ""
 report "one per request, no probe either   " one-per-request again "(A/A: reads 1 when nothing differs)"
+cp "$windows" "$build/bench_probe_windows.txt"
 cl_probe=$(awk '$1 == "one-per-request-probe" {print $3}' "$windows" | sort -n |
   awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')  # the median window's req/s
 cpu_t=$(awk '{t += $1} END {print t}' "$work/daemon-cpu")
