@@ -82,6 +82,12 @@ void DnsMonitor::open_socket() {
   sockaddr_ll sll{};
   sll.sll_family = AF_PACKET;
   sll.sll_protocol = htons(ETH_P_ALL);
+  // A large buffer rides out a burst while the thread is busy (the kernel doubles the value);
+  // SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN, SO_RCVBUF is capped by it.
+  // Whatever still overflows is counted (PACKET_STATISTICS), not lost silently.
+  const int rcvbuf = 4 << 20;
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof prog) != 0 ||
       ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0 ||
       ::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0)
@@ -129,6 +135,11 @@ void DnsMonitor::run() {
       const bool to_dns_port = std::find(ports_.begin(), ports_.end(), p->dport) != ports_.end();
       stats_.on_packet(*p, to_dns_port, ts);
     }
+    // Reading the kernel's counters resets them: each read is what was dropped since the last.
+    tpacket_stats ps{};
+    socklen_t ps_len = sizeof ps;
+    if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &ps, &ps_len) == 0 && ps.tp_drops > 0)
+      stats_.on_socket_drops(ps.tp_drops);
     stats_.expire(realtime_ns());
   }
 }

@@ -73,6 +73,11 @@ void DnsStats::on_unparsable() {
   ++stats_.unparsable;
 }
 
+void DnsStats::on_socket_drops(std::uint64_t n) {
+  std::lock_guard lock(mu_);
+  stats_.socket_dropped += n;
+}
+
 void DnsStats::expire(std::uint64_t now_ns) {
   std::lock_guard lock(mu_);
   for (auto it = pending_.begin(); it != pending_.end();) {

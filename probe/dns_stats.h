@@ -37,8 +37,9 @@ struct DnsTableStats {
   std::uint64_t responses_unmatched = 0;  // a response with no query waiting for it
   std::uint64_t pending_dropped = 0;      // queries not followed: the pending table was full
   std::uint64_t keys_dropped = 0;         // messages not counted: the counter table was full
-  std::uint64_t pending = 0;              // queries waiting now
-  std::uint64_t keys = 0;                 // entries in the counter table now
+  std::uint64_t socket_dropped = 0;  // datagrams the kernel dropped: the socket's buffer was full
+  std::uint64_t pending = 0;         // queries waiting now
+  std::uint64_t keys = 0;            // entries in the counter table now
 };
 
 class DnsStats {
@@ -51,6 +52,8 @@ class DnsStats {
   // its id) counts once, timed from the first.
   void on_packet(const DnsPacket& p, bool to_dns_port, std::uint64_t now_ns);
   void on_unparsable();
+  // Datagrams the kernel dropped before the monitor read them (PACKET_STATISTICS).
+  void on_socket_drops(std::uint64_t n);
   // Queries older than the timeout become timeouts.
   void expire(std::uint64_t now_ns);
 

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <resolv.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -209,6 +210,50 @@ TEST(DnsMonitoring, OnlyTheConfiguredPortsAreSeenAndGarbageIsCountedNotParsed) {
   // garbage datagram and this query and answer did.
   EXPECT_EQ(reply["stats"]["dns_packets"], 2) << reply["stats"].dump();
   EXPECT_EQ(reply["stats"]["dns_responses_unmatched"], 0) << reply["stats"].dump();
+}
+
+TEST(DnsMonitoring, DatagramsTheKernelDropsWhileTheDaemonCannotReadAreCounted) {
+  // A DNS port whose "server" never reads: only the daemon's packet socket matters here.
+  const int sink = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage to;
+  socklen_t to_len = loopback(AF_INET, 0, to);
+  ASSERT_EQ(::bind(sink, reinterpret_cast<sockaddr*>(&to), to_len), 0);
+  ::getsockname(sink, reinterpret_cast<sockaddr*>(&to), &to_len);
+  const auto port = ntohs(reinterpret_cast<sockaddr_in*>(&to)->sin_port);
+  ProbeDaemon d(dns_config({port}));
+  // Stopped, the daemon reads nothing: its socket's buffer (8 MiB, a few thousand datagrams)
+  // fills and the kernel drops the rest.
+  constexpr int kQueries = 30000;
+  std::uint8_t q[512];
+  const int n =
+      res_mkquery(ns_o_query, "burst.cnm.test", ns_c_in, ns_t_a, nullptr, 0, nullptr, q, sizeof q);
+  ASSERT_GT(n, 0);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::kill(d.pid(), SIGSTOP), 0);
+  for (int i = 0; i < kQueries; ++i) {
+    q[0] = static_cast<std::uint8_t>(i >> 8);
+    q[1] = static_cast<std::uint8_t>(i);
+    ::sendto(fd, q, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&to), to_len);
+  }
+  ASSERT_EQ(::kill(d.pid(), SIGCONT), 0);
+  ::close(fd);
+  ::close(sink);
+  // Each query is either read (dns_packets) or dropped; loopback queues every datagram twice
+  // (leaving and arriving) and a drop may be of either copy, so seen + dropped >= sent.
+  nlohmann::json st;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    st = d.get_json("/debug/stats");
+  } while (st["dns_packets"].get<std::uint64_t>() + st["dns_socket_dropped"].get<std::uint64_t>() <
+               kQueries &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_GT(st["dns_socket_dropped"].get<std::uint64_t>(), 0u) << st.dump();
+  EXPECT_LT(st["dns_packets"].get<std::uint64_t>(), std::uint64_t{kQueries}) << st.dump();
+  EXPECT_GE(st["dns_packets"].get<std::uint64_t>() + st["dns_socket_dropped"].get<std::uint64_t>(),
+            std::uint64_t{kQueries})
+      << st.dump();
+  EXPECT_EQ(st["dns_unparsable"], 0) << st.dump();
 }
 
 TEST(DnsMonitoring, OffByDefaultAndTheRouteSaysSo) {
