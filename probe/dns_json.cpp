@@ -7,7 +7,7 @@ StatMap dns_stat_map(const DnsTableStats& s) {
           {"dns_unparsable", s.unparsable},
           {"dns_responses_unmatched", s.responses_unmatched},
           {"dns_pending_dropped", s.pending_dropped},
-          {"dns_stats_dropped", s.keys_dropped},
+          {"dns_stats_evicted", s.keys_evicted},
           {"dns_socket_dropped", s.socket_dropped},
           {"dns_pending_current", s.pending},
           {"dns_stats_current", s.keys}};

@@ -11,14 +11,19 @@ DnsStats::DnsStats(std::size_t max_keys, std::size_t max_pending, std::uint64_t 
       max_pending_(std::max<std::size_t>(max_pending, 1)),
       timeout_ns_(timeout_ns) {}
 
-DnsCounters* DnsStats::counters(const DnsKey& k) {
-  auto it = table_.find(k);
-  if (it != table_.end()) return &it->second;
-  if (table_.size() >= max_keys_) {
-    ++stats_.keys_dropped;
-    return nullptr;
+DnsCounters& DnsStats::counters(const DnsKey& k) {
+  if (auto it = table_.find(k); it != table_.end()) {
+    recent_.splice(recent_.begin(), recent_, it->second);
+    return it->second->second;
   }
-  return &table_.emplace(k, DnsCounters{}).first->second;
+  if (table_.size() >= max_keys_) {
+    table_.erase(recent_.back().first);
+    recent_.pop_back();
+    ++stats_.keys_evicted;
+  }
+  recent_.emplace_front(k, DnsCounters{});
+  table_.emplace(k, recent_.begin());
+  return recent_.front().second;
 }
 
 void DnsStats::on_packet(const DnsPacket& p, bool to_dns_port, std::uint64_t now_ns) {
@@ -32,9 +37,7 @@ void DnsStats::on_packet(const DnsPacket& p, bool to_dns_port, std::uint64_t now
       ++stats_.pending_dropped;
       return;
     }
-    DnsCounters* c = counters(k);
-    if (!c) return;
-    ++c->queries;
+    ++counters(k).queries;
     pending_.emplace(f, Waiting{now_ns, std::move(k)});
     return;
   }
@@ -45,26 +48,24 @@ void DnsStats::on_packet(const DnsPacket& p, bool to_dns_port, std::uint64_t now
     ++stats_.responses_unmatched;
     return;
   }
-  DnsCounters* c = counters(it->second.key);
-  if (c) {
-    switch (p.rcode) {
-      case ns_r_noerror:
-        ++c->noerror;
-        break;
-      case ns_r_nxdomain:
-        ++c->nxdomain;
-        break;
-      case ns_r_servfail:
-        ++c->servfail;
-        break;
-      default:
-        ++c->other_rcode;
-    }
-    const std::uint64_t us = now_ns > it->second.sent_ns ? (now_ns - it->second.sent_ns) / 1000 : 0;
-    ++c->latency_count;
-    c->latency_sum_us += us;
-    c->latency_max_us = std::max(c->latency_max_us, us);
+  DnsCounters& c = counters(it->second.key);
+  switch (p.rcode) {
+    case ns_r_noerror:
+      ++c.noerror;
+      break;
+    case ns_r_nxdomain:
+      ++c.nxdomain;
+      break;
+    case ns_r_servfail:
+      ++c.servfail;
+      break;
+    default:
+      ++c.other_rcode;
   }
+  const std::uint64_t us = now_ns > it->second.sent_ns ? (now_ns - it->second.sent_ns) / 1000 : 0;
+  ++c.latency_count;
+  c.latency_sum_us += us;
+  c.latency_max_us = std::max(c.latency_max_us, us);
   pending_.erase(it);
 }
 
@@ -85,14 +86,17 @@ void DnsStats::expire(std::uint64_t now_ns) {
       ++it;
       continue;
     }
-    if (DnsCounters* c = counters(it->second.key)) ++c->timeouts;
+    ++counters(it->second.key).timeouts;
     it = pending_.erase(it);
   }
 }
 
 std::vector<std::pair<DnsKey, DnsCounters>> DnsStats::snapshot() const {
   std::lock_guard lock(mu_);
-  return {table_.begin(), table_.end()};
+  std::vector<std::pair<DnsKey, DnsCounters>> out;  // by key (the map's order), not by recency
+  out.reserve(table_.size());
+  for (const auto& [key, entry] : table_) out.push_back(*entry);
+  return out;
 }
 
 DnsTableStats DnsStats::stats() const {

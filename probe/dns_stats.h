@@ -1,10 +1,12 @@
 // DNS monitoring's bookkeeping: queries waiting for their response, and counters per
 // (server, domain, query type): queries, responses by rcode, timeouts, latency. Fed with the
-// packets the DNS monitor sees, queried by the API. Both tables are bounded; what does not fit
-// is counted. Pure logic: unit-tested under ASan.
+// packets the DNS monitor sees, queried by the API. Both tables are bounded: a query that finds
+// the pending table full is not followed, a new key in a full counter table takes the place of
+// the least recently updated one; both are counted. Pure logic: unit-tested under ASan.
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -36,7 +38,7 @@ struct DnsTableStats {
   std::uint64_t unparsable = 0;           // datagrams on a DNS port that are no DNS message
   std::uint64_t responses_unmatched = 0;  // a response with no query waiting for it
   std::uint64_t pending_dropped = 0;      // queries not followed: the pending table was full
-  std::uint64_t keys_dropped = 0;         // messages not counted: the counter table was full
+  std::uint64_t keys_evicted = 0;    // least recently updated keys let go for new ones (table full)
   std::uint64_t socket_dropped = 0;  // datagrams the kernel dropped: the socket's buffer was full
   std::uint64_t pending = 0;         // queries waiting now
   std::uint64_t keys = 0;            // entries in the counter table now
@@ -71,13 +73,18 @@ class DnsStats {
     std::uint64_t sent_ns;
     DnsKey key;
   };
-  DnsCounters* counters(const DnsKey& k);
+  // The key's counters, made most recent; a new key when the table is full takes the place of
+  // the least recently updated one (counted), so the table follows what is asked now and a
+  // burst of random names cannot shut later ones out.
+  DnsCounters& counters(const DnsKey& k);
 
   const std::size_t max_keys_, max_pending_;
   const std::uint64_t timeout_ns_;
   mutable std::mutex mu_;
   std::map<Flow, Waiting> pending_;
-  std::map<DnsKey, DnsCounters> table_;
+  using Entry = std::pair<DnsKey, DnsCounters>;
+  std::list<Entry> recent_;  // most recently updated first
+  std::map<DnsKey, std::list<Entry>::iterator> table_;
   DnsTableStats stats_;
 };
 

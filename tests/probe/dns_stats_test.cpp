@@ -97,18 +97,50 @@ TEST(DnsStats, UnansweredQueriesBecomeTimeoutsAfterTheTimeout) {
   EXPECT_EQ(s.stats().responses_unmatched, 1u);
 }
 
-TEST(DnsStats, BothTablesAreBoundedAndWhatDoesNotFitIsCounted) {
-  DnsStats s(2, 3, 1000 * kMs);
-  s.on_packet(query("a.example", 1), true, 0);
-  s.on_packet(query("b.example", 2), true, 0);
-  s.on_packet(query("c.example", 3), true, 0);  // a third key: not kept
+TEST(DnsStats, AFullCounterTableLetsItsLeastRecentlyUpdatedKeyGo) {
+  DnsStats s(2, 10, 1000 * kMs);
+  const auto a = query("a.example", 1), b = query("b.example", 2);
+  s.on_packet(a, true, 0);
+  s.on_packet(b, true, 0);
+  s.on_packet(answer(a, ns_r_noerror), false, 5 * kMs);  // a is now the more recent
+  s.on_packet(query("c.example", 3), true, 6 * kMs);     // takes b's place
+  const auto snap = s.snapshot();
+  ASSERT_EQ(snap.size(), 2u);
+  EXPECT_EQ(snap[0].first.domain, "a.example");  // by key, whatever the recency
+  EXPECT_EQ(snap[1].first.domain, "c.example");
+  EXPECT_EQ(snap[0].second.queries, 1u);  // a kept its counters
+  EXPECT_EQ(snap[0].second.noerror, 1u);
+  EXPECT_EQ(snap[1].second.queries, 1u);
   EXPECT_EQ(s.stats().keys, 2u);
-  EXPECT_EQ(s.stats().keys_dropped, 1u);
-  s.on_packet(query("a.example", 4), true, 0);
-  s.on_packet(query("a.example", 5), true, 0);
-  s.on_packet(query("a.example", 6), true, 0);  // a fourth in flight: not followed
+  EXPECT_EQ(s.stats().keys_evicted, 1u);
+}
+
+TEST(DnsStats, ABurstOfNewNamesCannotShutOutLaterOnes) {
+  DnsStats s(100, 100000, 1000 * kMs);
+  for (std::uint16_t i = 0; i < 5000; ++i)
+    s.on_packet(query("r" + std::to_string(i) + ".example", i), true, 0);
+  const auto later = query("later.example", 60000);
+  s.on_packet(later, true, kMs);
+  s.on_packet(answer(later, ns_r_nxdomain), false, 3 * kMs);
+  bool found = false;
+  for (const auto& [k, c] : s.snapshot())
+    if (k.domain == "later.example") {
+      found = true;
+      EXPECT_EQ(c.queries, 1u);
+      EXPECT_EQ(c.nxdomain, 1u);
+      EXPECT_EQ(c.latency_max_us, 2000u);
+    }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(s.stats().keys, 100u);
+  EXPECT_EQ(s.stats().keys_evicted, 5001u - 100u);
+}
+
+TEST(DnsStats, QueriesFindingThePendingTableFullAreNotFollowedAndCounted) {
+  DnsStats s(10, 3, 1000 * kMs);
+  for (std::uint16_t id = 1; id <= 4; ++id) s.on_packet(query("a.example", id), true, 0);
   EXPECT_EQ(s.stats().pending, 3u);
-  EXPECT_GE(s.stats().pending_dropped, 1u);
+  EXPECT_EQ(s.stats().pending_dropped, 1u);
+  EXPECT_EQ(only(s).queries, 3u);  // the fourth was not followed, so not counted either
 }
 
 }  // namespace
