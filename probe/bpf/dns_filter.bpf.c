@@ -20,18 +20,23 @@ static __always_inline bool is_dns_port(__u16 port) {
   return false;
 }
 
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+
 SEC("socket")
 int dns_filter(struct __sk_buff* skb) {
   __u8 first = 0;
   if (bpf_skb_load_bytes(skb, 0, &first, 1)) return 0;
   __u32 l4 = 0;
   __u8 proto = 0;
-  if (first >> 4 == 4) {
+  // The link layer's protocol decides what the bytes are: a frame of another protocol whose
+  // payload happens to start like an IP header is not IP.
+  if (first >> 4 == 4 && skb->protocol == bpf_htons(ETH_P_IP)) {
     __u16 frag = 0;
     if (bpf_skb_load_bytes(skb, 9, &proto, 1) || bpf_skb_load_bytes(skb, 6, &frag, 2)) return 0;
     if (bpf_ntohs(frag) & 0x3fff) return 0;  // a fragment: no whole UDP header to read
     l4 = (first & 0x0f) * 4;
-  } else if (first >> 4 == 6) {
+  } else if (first >> 4 == 6 && skb->protocol == bpf_htons(ETH_P_IPV6)) {
     if (bpf_skb_load_bytes(skb, 6, &proto, 1)) return 0;
     l4 = 40;
   } else {

@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <gtest/gtest.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <resolv.h>
@@ -15,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "tests/probe/probe_daemon.h"
@@ -210,6 +213,58 @@ TEST(DnsMonitoring, OnlyTheConfiguredPortsAreSeenAndGarbageIsCountedNotParsed) {
   // garbage datagram and this query and answer did.
   EXPECT_EQ(reply["stats"]["dns_packets"], 2) << reply["stats"].dump();
   EXPECT_EQ(reply["stats"]["dns_responses_unmatched"], 0) << reply["stats"].dump();
+}
+
+TEST(DnsMonitoring, AFrameOfAnotherProtocolThatLooksLikeADnsQueryIsNotOne) {
+  Responder dns(AF_INET);
+  ProbeDaemon d(dns_config({dns.port()}));
+  // A well-formed IPv4/UDP/DNS query to the DNS port, sent on loopback as the payload of a
+  // frame of the local experimental ethertype 0x88B5: no host stack reads it as IP.
+  std::uint8_t frame[512] = {};
+  std::uint8_t* udp = frame + 20;
+  const int n = res_mkquery(ns_o_query, "not-ip.cnm.test", ns_c_in, ns_t_a, nullptr, 0, nullptr,
+                            udp + 8, sizeof frame - 28);
+  ASSERT_GT(n, 0);
+  const std::uint16_t total = static_cast<std::uint16_t>(28 + n);
+  frame[0] = 0x45;
+  frame[2] = static_cast<std::uint8_t>(total >> 8);
+  frame[3] = static_cast<std::uint8_t>(total);
+  frame[8] = 64;
+  frame[9] = IPPROTO_UDP;
+  const std::uint8_t lo[4] = {127, 0, 0, 1};
+  std::memcpy(frame + 12, lo, 4);
+  std::memcpy(frame + 16, lo, 4);
+  udp[0] = 40000 >> 8;
+  udp[1] = 40000 & 0xff;
+  udp[2] = static_cast<std::uint8_t>(dns.port() >> 8);
+  udp[3] = static_cast<std::uint8_t>(dns.port());
+  udp[4] = static_cast<std::uint8_t>((8 + n) >> 8);
+  udp[5] = static_cast<std::uint8_t>(8 + n);
+  const int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(0x88B5);
+  to.sll_ifindex = static_cast<int>(::if_nametoindex("lo"));
+  to.sll_halen = 6;  // loopback's all-zero address
+  ASSERT_EQ(::sendto(fd, frame, total, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), total)
+      << std::strerror(errno);
+  ::close(fd);
+  // And a real query after it: once that is counted, the frame had its chance to be.
+  ASSERT_TRUE(ask(dns, "real.cnm.test", ns_t_a, 1002));
+  nlohmann::json reply;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reply = d.get_json("/network_tracer/dns");
+  } while (entry(reply, "127.0.0.1", dns.port(), "real.cnm.test", "A").is_null() &&
+           std::chrono::steady_clock::now() < deadline);
+  ASSERT_FALSE(entry(reply, "127.0.0.1", dns.port(), "real.cnm.test", "A").is_null())
+      << reply.dump(1);
+  EXPECT_TRUE(entry(reply, "127.0.0.1", dns.port(), "not-ip.cnm.test", "A").is_null())
+      << reply.dump(1);
+  EXPECT_EQ(reply["stats"]["dns_packets"], 2) << reply["stats"].dump();  // the real query, answer
+  EXPECT_EQ(reply["stats"]["dns_unparsable"], 0) << reply["stats"].dump();
 }
 
 TEST(DnsMonitoring, DatagramsTheKernelDropsWhileTheDaemonCannotReadAreCounted) {
