@@ -28,9 +28,9 @@ std::uint64_t to_ns(const timespec& t) {
          static_cast<std::uint64_t>(t.tv_nsec);
 }
 
-std::uint64_t realtime_ns() {
+std::uint64_t clock_ns(clockid_t clock) {
   timespec t{};
-  ::clock_gettime(CLOCK_REALTIME, &t);
+  ::clock_gettime(clock, &t);
   return to_ns(t);
 }
 
@@ -104,6 +104,10 @@ void DnsMonitor::run() {
       spdlog::error("DNS monitoring stops: poll: {}", std::strerror(errno));
       return;
     }
+    // The kernel stamps packets with CLOCK_REALTIME; the tables run on CLOCK_MONOTONIC, so a
+    // step of the wall clock neither expires every query at once nor skews a latency: each
+    // stamp is moved to the monotonic clock by the two clocks' distance, read once a round.
+    const std::uint64_t real_minus_mono = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
     // At most 1024 datagrams per round, so expiry and the stop flag are seen under any load.
     for (int budget = 1024; budget > 0; --budget) {
       sockaddr_ll from{};
@@ -126,7 +130,7 @@ void DnsMonitor::run() {
           std::memcpy(&t, CMSG_DATA(c), sizeof t);
           ts = to_ns(t);
         }
-      if (ts == 0) ts = realtime_ns();
+      ts = ts > real_minus_mono ? ts - real_minus_mono : clock_ns(CLOCK_MONOTONIC);
       const auto p = parse_dns_datagram(buf, static_cast<std::size_t>(len));
       if (!p) {
         stats_.on_unparsable();
@@ -140,7 +144,7 @@ void DnsMonitor::run() {
     socklen_t ps_len = sizeof ps;
     if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &ps, &ps_len) == 0 && ps.tp_drops > 0)
       stats_.on_socket_drops(ps.tp_drops);
-    stats_.expire(realtime_ns());
+    stats_.expire(clock_ns(CLOCK_MONOTONIC));
   }
 }
 
