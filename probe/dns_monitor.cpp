@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
-#include <linux/if_arp.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <poll.h>
@@ -121,8 +120,6 @@ void DnsMonitor::run() {
       m.msg_controllen = sizeof control;
       const ssize_t len = ::recvmsg(fd_, &m, MSG_DONTWAIT);
       if (len < 0) break;  // EAGAIN: drained
-      // Loopback shows each packet twice (as it leaves and as it arrives): keep the arrival.
-      if (from.sll_pkttype == PACKET_OUTGOING && from.sll_hatype == ARPHRD_LOOPBACK) continue;
       std::uint64_t ts = 0;
       for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
@@ -130,7 +127,10 @@ void DnsMonitor::run() {
           std::memcpy(&t, CMSG_DATA(c), sizeof t);
           ts = to_ns(t);
         }
-      ts = ts > real_minus_mono ? ts - real_minus_mono : clock_ns(CLOCK_MONOTONIC);
+      // Modular arithmetic: right even on a host whose wall clock is behind its uptime. Never
+      // later than now (a stamp from before a backward step would wait in the future).
+      const std::uint64_t mono_now = clock_ns(CLOCK_MONOTONIC);
+      ts = ts != 0 ? std::min(ts - real_minus_mono, mono_now) : mono_now;
       const auto p = parse_dns_datagram(buf, static_cast<std::size_t>(len));
       if (!p) {
         stats_.on_unparsable();

@@ -11,11 +11,15 @@ DnsStats::DnsStats(std::size_t max_keys, std::size_t max_pending, std::uint64_t 
       max_pending_(std::max<std::size_t>(max_pending, 1)),
       timeout_ns_(timeout_ns) {}
 
+DnsCounters* DnsStats::existing_counters(const DnsKey& k) {
+  const auto it = table_.find(k);
+  if (it == table_.end()) return nullptr;
+  recent_.splice(recent_.begin(), recent_, it->second);
+  return &it->second->second;
+}
+
 DnsCounters& DnsStats::counters(const DnsKey& k) {
-  if (auto it = table_.find(k); it != table_.end()) {
-    recent_.splice(recent_.begin(), recent_, it->second);
-    return it->second->second;
-  }
+  if (DnsCounters* c = existing_counters(k)) return *c;
   if (table_.size() >= max_keys_) {
     table_.erase(recent_.back().first);
     recent_.pop_back();
@@ -48,24 +52,25 @@ void DnsStats::on_packet(const DnsPacket& p, bool to_dns_port, std::uint64_t now
     ++stats_.responses_unmatched;
     return;
   }
-  DnsCounters& c = counters(it->second.key);
-  switch (p.rcode) {
-    case ns_r_noerror:
-      ++c.noerror;
-      break;
-    case ns_r_nxdomain:
-      ++c.nxdomain;
-      break;
-    case ns_r_servfail:
-      ++c.servfail;
-      break;
-    default:
-      ++c.other_rcode;
+  if (DnsCounters* c = existing_counters(it->second.key)) {
+    switch (p.rcode) {
+      case ns_r_noerror:
+        ++c->noerror;
+        break;
+      case ns_r_nxdomain:
+        ++c->nxdomain;
+        break;
+      case ns_r_servfail:
+        ++c->servfail;
+        break;
+      default:
+        ++c->other_rcode;
+    }
+    const std::uint64_t us = now_ns > it->second.sent_ns ? (now_ns - it->second.sent_ns) / 1000 : 0;
+    ++c->latency_count;
+    c->latency_sum_us += us;
+    c->latency_max_us = std::max(c->latency_max_us, us);
   }
-  const std::uint64_t us = now_ns > it->second.sent_ns ? (now_ns - it->second.sent_ns) / 1000 : 0;
-  ++c.latency_count;
-  c.latency_sum_us += us;
-  c.latency_max_us = std::max(c.latency_max_us, us);
   pending_.erase(it);
 }
 
@@ -86,7 +91,7 @@ void DnsStats::expire(std::uint64_t now_ns) {
       ++it;
       continue;
     }
-    ++counters(it->second.key).timeouts;
+    if (DnsCounters* c = existing_counters(it->second.key)) ++c->timeouts;
     it = pending_.erase(it);
   }
 }

@@ -77,6 +77,10 @@ class DnsStats {
   // the least recently updated one (counted), so the table follows what is asked now and a
   // burst of random names cannot shut later ones out.
   DnsCounters& counters(const DnsKey& k);
+  // The key's counters when it is still in the table (made most recent), else null: an answer
+  // or a timeout of a key let go is not brought back (it would push out a current key, and a
+  // burst's timeouts would flush the table a timeout after the burst).
+  DnsCounters* existing_counters(const DnsKey& k);
 
   const std::size_t max_keys_, max_pending_;
   const std::uint64_t timeout_ns_;

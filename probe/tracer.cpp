@@ -294,7 +294,9 @@ int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
 std::string Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id,
                                  std::uint64_t now) const {
   std::lock_guard lock(cid_mu_);
-  if (now - cid_cache_born_ns_ > 10'000'000'000ULL || cid_cache_.size() > 8192) {
+  // now may be a little older than the cache (read by the caller before this lock): compare,
+  // do not subtract.
+  if (now > cid_cache_born_ns_ + 10'000'000'000ULL || cid_cache_.size() > 8192) {
     cid_cache_.clear();
     cid_cache_born_ns_ = now;
   }

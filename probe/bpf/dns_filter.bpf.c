@@ -23,8 +23,14 @@ static __always_inline bool is_dns_port(__u16 port) {
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 
+#define LOOPBACK_IFINDEX 1  // the kernel's, in every network namespace
+#define PACKET_OUTGOING 4
+
 SEC("socket")
 int dns_filter(struct __sk_buff* skb) {
+  // Loopback shows each packet twice, as it leaves and as it arrives: keep the arrival (half
+  // the socket's buffer, and a drop is one datagram lost, not one of its copies).
+  if (skb->pkt_type == PACKET_OUTGOING && skb->ifindex == LOOPBACK_IFINDEX) return 0;
   __u8 first = 0;
   if (bpf_skb_load_bytes(skb, 0, &first, 1)) return 0;
   __u32 l4 = 0;

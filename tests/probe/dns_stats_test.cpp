@@ -133,6 +133,23 @@ TEST(DnsStats, ABurstOfNewNamesCannotShutOutLaterOnes) {
   EXPECT_TRUE(found);
   EXPECT_EQ(s.stats().keys, 100u);
   EXPECT_EQ(s.stats().keys_evicted, 5001u - 100u);
+  // The burst's queries time out: keys already let go stay gone, later.example stays.
+  s.on_packet(query("later.example", 60001), true, 2 * kMs);
+  s.expire(1500 * kMs);
+  EXPECT_EQ(s.stats().pending, 0u);
+  EXPECT_EQ(s.stats().keys_evicted, 5001u - 100u);
+  std::uint64_t timeouts = 0;
+  found = false;
+  for (const auto& [k, c] : s.snapshot()) {
+    timeouts += c.timeouts;
+    if (k.domain == "later.example") {
+      found = true;
+      EXPECT_EQ(c.queries, 2u);
+      EXPECT_EQ(c.timeouts, 1u);
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(timeouts, 99u + 1u);  // the 99 burst keys still kept, and later.example's second
 }
 
 TEST(DnsStats, QueriesFindingThePendingTableFullAreNotFollowedAndCounted) {
