@@ -74,11 +74,14 @@ TEST_F(LivePreflight, ProgramMapAndHelperProbesAgreeWithBpftool) {
   EXPECT_EQ(map_msg.find("missing: ringbuf") == std::string::npos, ringbuf) << map_msg;
 }
 
+// A tracefs of the namespace's own, whether or not the host has one mounted there already (the
+// private propagation keeps the umount from reaching the host).
+const std::string kFreshTracefs =
+    "{ umount /sys/kernel/tracing 2>/dev/null; mount -t tracefs nodev /sys/kernel/tracing; }";
+
 TEST_F(LivePreflight, TracefsMountedInAPrivateNamespaceIsSeenAndUsed) {
-  const auto r =
-      test::run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
-                 "mount -t tracefs nodev /sys/kernel/tracing && exec \"$0\" preflight --json",
-                 test::cnmctl()});
+  const auto r = test::run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                            kFreshTracefs + " && exec \"$0\" preflight --json", test::cnmctl()});
   ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
   const auto j = json::parse(r.out);
   EXPECT_EQ(check(j, "mounts.tracefs")["status"], "pass");
@@ -86,10 +89,10 @@ TEST_F(LivePreflight, TracefsMountedInAPrivateNamespaceIsSeenAndUsed) {
   EXPECT_NE(tp["message"].get<std::string>().find("tracefs at /sys/kernel/tracing"),
             std::string::npos);
   // Each tracepoint the preflight says is missing is really absent from tracefs, and vice versa.
-  const auto ls = test::run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
-                             "mount -t tracefs nodev /sys/kernel/tracing && "
-                             "ls -d /sys/kernel/tracing/events/sock/inet_sock_set_state "
-                             "/sys/kernel/tracing/events/tcp/tcp_retransmit_skb"});
+  const auto ls =
+      test::run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                 kFreshTracefs + " && ls -d /sys/kernel/tracing/events/sock/inet_sock_set_state "
+                                 "/sys/kernel/tracing/events/tcp/tcp_retransmit_skb"});
   EXPECT_EQ(ls.exit_code == 0,
             tp["status"] == "pass" || tp["message"].get<std::string>().find(
                                           "sock/inet_sock_set_state") != std::string::npos);
