@@ -34,6 +34,8 @@ work=$(mktemp -d /tmp/cnm-bench-XXXXXX)
 nginx_pid=""; probe_pid=""
 cleanup() {
   [ -n "$probe_pid" ] && kill "$probe_pid" 2>/dev/null && wait "$probe_pid" 2>/dev/null || true
+  # A window runs in a subshell, so its daemon's pid is not known here: find it by its config.
+  pkill -f -- "--config $work/" 2>/dev/null || true
   [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -142,18 +144,20 @@ phase() {  # NAME "VARIANTS..." LOAD-ARGS...
     done
     echo "$line"
   done
+  cp "$windows" "$build/bench_probe_windows.txt"  # kept even if a later step fails
 }
 phase keep-alive "none probe hooks"
 phase one-per-request "none probe raw again" -H "Connection: close"
 report() {  # LABEL PHASE VARIANT TARGET
-  echo "$1: $(python3 "$here/ratios.py" "$windows" "$2-none" "$2-$3")   $4"
+  local r
+  r=$(python3 "$here/ratios.py" "$windows" "$2-none" "$2-$3")  # a failure stops the script
+  echo "$1: $r   $4"
 }
 report "keep-alive                         " keep-alive probe "(target >= 0.99)"
 report "keep-alive, per-call hooks (opt-in)" keep-alive hooks ""
 report "one per request                    " one-per-request probe "(target >= 0.95)"
 report "one per request, raw_tp fallback   " one-per-request raw ""
 report "one per request, no probe either   " one-per-request again "(A/A: reads 1 when nothing differs)"
-cp "$windows" "$build/bench_probe_windows.txt"
 cl_probe=$(awk '$1 == "one-per-request-probe" {print $3}' "$windows" | sort -n |
   awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')  # the median window's req/s
 cpu_t=$(awk '{t += $1} END {print t}' "$work/daemon-cpu")
