@@ -117,9 +117,19 @@ nlohmann::json entry(const nlohmann::json& reply, const std::string& server, int
   return nullptr;
 }
 
-// The entry has its query's NOERROR answer counted (so both messages were read).
-bool has_noerror_answer(const nlohmann::json& e) {
-  return !e.is_null() && e["responses"]["noerror"] == 1;
+// /network_tracer/dns once the IPv4 loopback entry of DOMAIN (type A) on PORT has its query's
+// NOERROR answer counted (so both messages were read), or after 5 s.
+nlohmann::json dns_reply_once_answered(const ProbeDaemon& d, std::uint16_t port,
+                                       const std::string& domain) {
+  nlohmann::json reply;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reply = d.get_json("/network_tracer/dns");
+    const auto e = entry(reply, "127.0.0.1", port, domain, "A");
+    if (!e.is_null() && e["responses"]["noerror"] == 1) break;
+  } while (std::chrono::steady_clock::now() < deadline);
+  return reply;
 }
 
 std::string dns_config(std::initializer_list<std::uint16_t> ports) {
@@ -201,13 +211,7 @@ TEST(DnsMonitoring, OnlyTheConfiguredPortsAreSeenAndGarbageIsCountedNotParsed) {
   ::sendto(fd, "hello", 5, 0, reinterpret_cast<sockaddr*>(&to), to_len);
   ::close(fd);
   ASSERT_TRUE(ask(dns, "seen.cnm.test", ns_t_a, 1001));
-  nlohmann::json reply;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  do {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    reply = d.get_json("/network_tracer/dns");
-  } while (!has_noerror_answer(entry(reply, "127.0.0.1", dns.port(), "seen.cnm.test", "A")) &&
-           std::chrono::steady_clock::now() < deadline);
+  const auto reply = dns_reply_once_answered(d, dns.port(), "seen.cnm.test");
   ASSERT_FALSE(entry(reply, "127.0.0.1", dns.port(), "seen.cnm.test", "A").is_null())
       << reply.dump(1);
   EXPECT_TRUE(entry(reply, "127.0.0.1", other.port(), "elsewhere.cnm.test", "A").is_null())
@@ -257,13 +261,7 @@ TEST(DnsMonitoring, AFrameOfAnotherProtocolThatLooksLikeADnsQueryIsNotOne) {
   ::close(fd);
   // And a real query after it: once that is counted, the frame had its chance to be.
   ASSERT_TRUE(ask(dns, "real.cnm.test", ns_t_a, 1002));
-  nlohmann::json reply;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  do {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    reply = d.get_json("/network_tracer/dns");
-  } while (!has_noerror_answer(entry(reply, "127.0.0.1", dns.port(), "real.cnm.test", "A")) &&
-           std::chrono::steady_clock::now() < deadline);
+  const auto reply = dns_reply_once_answered(d, dns.port(), "real.cnm.test");
   ASSERT_FALSE(entry(reply, "127.0.0.1", dns.port(), "real.cnm.test", "A").is_null())
       << reply.dump(1);
   EXPECT_TRUE(entry(reply, "127.0.0.1", dns.port(), "not-ip.cnm.test", "A").is_null())
