@@ -4,7 +4,9 @@
 #   1. nginx + wrk over loopback, keep-alive and one connection per request, without and with
 #      the probe (targets: <= 1% and <= 5% fewer requests/s); keep-alive also with the opt-in
 #      per-call hooks (network_config.per_call_hooks), one-per-request also with the raw_tp
-#      fallback (state_hook: raw_tp), to show what they cost; one-per-request also runs "again"
+#      fallback (state_hook: raw_tp), and both with the opt-in DNS monitoring
+#      (network_config.dns_monitoring: its packet tap sees every packet), to show what they
+#      cost; one-per-request also runs "again"
 #      without the probe: that A/A ratio shows what the method reads when nothing differs.
 #      Many short windows, every variant once per round, the order reversed every other round;
 #      ratios.py gives the median of the rounds' ratios with a 95% interval (bootstrap), and the
@@ -17,7 +19,7 @@
 # nginx runs on CPU 1 and wrk on CPU 0 (when there are two), so the rounds compete less with
 # each other and the ratio is steadier; the probe's programs run on whichever CPU does the I/O.
 # Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS]   (root; installs nginx-light
-# and wrk; defaults: 2-second windows, 20 rounds, about 8 minutes in all)
+# and wrk; defaults: 2-second windows, 20 rounds, about 10 minutes in all)
 set -euo pipefail
 build=${1:?usage: $0 BUILD_DIR [SECONDS] [ROUNDS]}
 secs=${2:-2}  # whole seconds: wrk takes no fractions
@@ -70,6 +72,8 @@ cp "$work/sp.yaml" "$work/sp-per-call.yaml"
 printf 'network_config:\n  per_call_hooks: true\n' >>"$work/sp-per-call.yaml"
 cp "$work/sp.yaml" "$work/sp-raw-tp.yaml"
 printf 'network_config:\n  state_hook: raw_tp\n' >>"$work/sp-raw-tp.yaml"
+cp "$work/sp.yaml" "$work/sp-dns.yaml"
+printf 'network_config:\n  dns_monitoring: true\n' >>"$work/sp-dns.yaml"
 start_probe() {  # [CONFIG]
   "$probe" --config "${1:-$work/sp.yaml}" -q 2>"$work/probe.log" & probe_pid=$!
   for _ in $(seq 100); do [ -S "$work/sp.sock" ] && return; sleep 0.1; done
@@ -110,13 +114,14 @@ echo "   (req/s ratio = with probe / without; CPU ratio = CPU per request withou
 # thousands of TIME_WAIT sockets that slow whatever runs next), each after one unmeasured
 # window, and the order of the variants flips every round, so drift falls on each alike.
 # VARIANT LOAD-ARGS...: none, probe (default config: tp_btf), raw (the raw_tp fallback), hooks
-# (per-call hooks) or again (no probe either).
+# (per-call hooks), dns (DNS monitoring on) or again (no probe either).
 run_variant() {
   local v=$1; shift
   case "$v" in
     probe) start_probe ;;
     raw) start_probe "$work/sp-raw-tp.yaml" ;;
     hooks) start_probe "$work/sp-per-call.yaml" ;;
+    dns) start_probe "$work/sp-dns.yaml" ;;
   esac
   local t0 s0 r t1 s1
   local probed=true; case "$v" in none | again) probed=false ;; esac
@@ -146,8 +151,8 @@ phase() {  # NAME "VARIANTS..." LOAD-ARGS...
   done
   cp "$windows" "$build/bench_probe_windows.txt"  # kept even if a later step fails
 }
-phase keep-alive "none probe hooks"
-phase one-per-request "none probe raw again" -H "Connection: close"
+phase keep-alive "none probe hooks dns"
+phase one-per-request "none probe raw dns again" -H "Connection: close"
 report() {  # LABEL PHASE VARIANT TARGET
   local r
   r=$(python3 "$here/ratios.py" "$windows" "$2-none" "$2-$3")  # a failure stops the script
@@ -155,8 +160,10 @@ report() {  # LABEL PHASE VARIANT TARGET
 }
 report "keep-alive                         " keep-alive probe "(target >= 0.99)"
 report "keep-alive, per-call hooks (opt-in)" keep-alive hooks ""
+report "keep-alive, DNS monitoring (opt-in)" keep-alive dns ""
 report "one per request                    " one-per-request probe "(target >= 0.95)"
 report "one per request, raw_tp fallback   " one-per-request raw ""
+report "one per request, DNS monitoring    " one-per-request dns ""
 report "one per request, no probe either   " one-per-request again "(A/A: reads 1 when nothing differs)"
 cl_probe=$(awk '$1 == "one-per-request-probe" {print $3}' "$windows" | sort -n |
   awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')  # the median window's req/s
