@@ -8,17 +8,13 @@
 #include <cctype>
 #include <cstring>
 
+#include "probe/ip_text.h"
+
 namespace cnm::probe {
 namespace {
 
 std::uint16_t be16(const std::uint8_t* p) {
   return static_cast<std::uint16_t>(static_cast<unsigned>(p[0]) << 8 | p[1]);
-}
-
-std::string addr_text(int af, const std::uint8_t* a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  ::inet_ntop(af, a, buf, sizeof buf);
-  return buf;
 }
 
 }  // namespace
@@ -34,15 +30,15 @@ std::optional<DnsPacket> parse_dns_datagram(const std::uint8_t* data, std::size_
     if (be16(data + 6) & 0x3fff) return std::nullopt;  // fragment
     ip_end = std::min<std::size_t>(len, be16(data + 2));
     p.family = 4;
-    p.src = addr_text(AF_INET, data + 12);
-    p.dst = addr_text(AF_INET, data + 16);
+    p.src = ip_text(data + 12, 4);
+    p.dst = ip_text(data + 16, 4);
     l4 = ihl;
   } else if (data[0] >> 4 == 6) {
     if (len < 40 || data[6] != IPPROTO_UDP) return std::nullopt;  // no extension headers
     ip_end = std::min<std::size_t>(len, 40 + static_cast<std::size_t>(be16(data + 4)));
     p.family = 6;
-    p.src = addr_text(AF_INET6, data + 8);
-    p.dst = addr_text(AF_INET6, data + 24);
+    p.src = ip_text(data + 8, 6);
+    p.dst = ip_text(data + 24, 6);
     l4 = 40;
   } else {
     return std::nullopt;

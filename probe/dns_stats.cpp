@@ -35,7 +35,7 @@ void DnsStats::on_packet(const DnsPacket& p, bool to_dns_port, std::uint64_t now
   ++stats_.packets;
   if (!p.response && to_dns_port) {
     Flow f{p.src, p.dst, p.sport, p.dport, p.id};
-    if (pending_.count(f)) return;  // seen already (loopback, a second interface, a retry)
+    if (pending_.count(f)) return;  // seen already (a second interface, a retry)
     DnsKey k{p.dst, p.dport, p.qname, p.qtype};
     if (pending_.size() >= max_pending_) {
       ++stats_.pending_dropped;

@@ -50,8 +50,8 @@ class DnsStats {
 
   // A DNS message seen at time now_ns (any clock, the same for every call). A query is one
   // whose destination port is a DNS port (the filter passed only those and their answers).
-  // The same query seen again while it waits (loopback shows each packet twice, a retry reuses
-  // its id) counts once, timed from the first.
+  // The same query seen again while it waits (on a second interface, a retry reusing its id)
+  // counts once, timed from the first.
   void on_packet(const DnsPacket& p, bool to_dns_port, std::uint64_t now_ns);
   void on_unparsable();
   // Datagrams the kernel dropped before the monitor read them (PACKET_STATISTICS).

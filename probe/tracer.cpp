@@ -5,7 +5,6 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <fmt/compile.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 #include <unordered_map>
 
 #include "probe/container_id.h"
+#include "probe/ip_text.h"
 #include "probe/tcp_failure.h"
 #include "tcp_tracer.skel.h"
 
@@ -33,16 +33,6 @@ extern "C" {
 
 namespace cnm::probe {
 namespace {
-
-std::string addr_text(const __u8* a, int family) {
-  // glibc's inet_ntop formats IPv4 with sprintf: a third of the daemon's time per closed
-  // connection went there. IPv6 (with its :: rules) stays with inet_ntop.
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (family == 4)
-    return {buf, fmt::format_to(buf, FMT_COMPILE("{}.{}.{}.{}"), a[0], a[1], a[2], a[3])};
-  ::inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, sizeof buf);
-  return buf;
-}
 
 bool is_v4_mapped(const __u8* a) {
   static constexpr __u8 kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -60,13 +50,13 @@ Connection to_connection(const cnm_conn& k, std::uint64_t now_ns) {
   Connection c;
   c.id = {k.sk, k.start_ns};
   c.family = k.family;
-  c.laddr = addr_text(k.saddr, k.family);
-  c.raddr = addr_text(k.daddr, k.family);
+  c.laddr = ip_text(k.saddr, k.family);
+  c.raddr = ip_text(k.daddr, k.family);
   // A dual-stack socket talking IPv4 (::ffff:a.b.c.d at both ends) is an IPv4 connection.
   if (k.family == 6 && is_v4_mapped(k.saddr) && is_v4_mapped(k.daddr)) {
     c.family = 4;
-    c.laddr = addr_text(k.saddr + 12, 4);
-    c.raddr = addr_text(k.daddr + 12, 4);
+    c.laddr = ip_text(k.saddr + 12, 4);
+    c.raddr = ip_text(k.daddr + 12, 4);
   }
   c.lport = k.sport;
   c.rport = k.dport;
