@@ -190,7 +190,7 @@ TEST(DnsMonitoring, CountsEachQueryOnceWithItsRcodeLatencyAndTimeouts) {
   EXPECT_EQ(ok6["queries"], 4);
   EXPECT_EQ(ok6["responses"]["noerror"], 4) << ok6.dump();
 
-  // Loopback shows every packet twice; each was counted once, and nothing went unmatched.
+  // Each message counted once (the filter drops loopback's leaving copy), none unmatched.
   EXPECT_EQ(reply["stats"]["dns_responses_unmatched"], 0) << reply["stats"].dump();
   EXPECT_EQ(reply["stats"]["dns_packets"], 2 * (10 + 5 + 3 + 4) + 2) << reply["stats"].dump();
   EXPECT_EQ(reply["stats"]["dns_pending_current"], 0);
