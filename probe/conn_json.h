@@ -14,11 +14,9 @@ namespace cnm::probe {
 // Counter name -> value; every drop counter of the daemon appears here (see README).
 using StatMap = std::map<std::string, std::uint64_t>;
 
-nlohmann::json connection_to_json(const Connection& c);
-nlohmann::json connections_reply(const std::vector<Connection>& conns, const StatMap& stats);
-
-// The same reply as text, built one connection at a time: a tree of 65536 connections would
-// cost the daemon about 100 MB for a moment, the text a few MB.
+// The reply as text, written one connection at a time: no JSON tree (a tree of 65536
+// connections would cost the daemon about 100 MB for a moment, and its construction most of the
+// reply's CPU). Strings other than plain printable ASCII are escaped, invalid UTF-8 replaced.
 std::string connections_reply_text(const std::vector<Connection>& conns, const StatMap& stats);
 
 }  // namespace cnm::probe

@@ -30,14 +30,34 @@ ConnStore::ConnStore(std::size_t max_closed, std::size_t max_clients, Clock::dur
       client_idle_(client_idle) {}
 
 void ConnStore::add_closed(std::vector<Connection>&& closed) {
+  if (closed.empty()) return;
   std::lock_guard lock(mu_);
-  for (Connection& c : closed) {
-    ++stats_.closed_received;
-    if (closed_.size() >= max_closed_) {
-      closed_.pop_front();
-      ++stats_.closed_buffer_evicted;
-    }
-    closed_.emplace_back(next_seq_++, std::move(c));
+  stats_.closed_received += closed.size();
+  if (closed.size() > max_closed_) {  // keep the newest: the batch is in closing order
+    const std::size_t excess = closed.size() - max_closed_;
+    closed.erase(closed.begin(), closed.begin() + static_cast<std::ptrdiff_t>(excess));
+    next_seq_ += excess;
+    stats_.closed_buffer_evicted += excess;
+  }
+  closed_count_ += closed.size();
+  const std::uint64_t first = next_seq_;
+  next_seq_ += closed.size();
+  closed_.push_back({first, 0, std::move(closed)});
+  if (closed_count_ > max_closed_) {
+    const std::size_t excess = closed_count_ - max_closed_;
+    stats_.closed_buffer_evicted += excess;
+    drop_front(excess);
+  }
+}
+
+void ConnStore::drop_front(std::size_t n) {
+  while (n > 0 && !closed_.empty()) {
+    Batch& f = closed_.front();
+    const std::size_t d = std::min(n, f.conns.size() - f.begin);
+    f.begin += d;
+    closed_count_ -= d;
+    n -= d;
+    if (f.begin == f.conns.size()) closed_.pop_front();
   }
 }
 
@@ -66,14 +86,18 @@ std::vector<Connection> ConnStore::take(const std::string& client_id,
 
   std::vector<Connection> out;
   std::unordered_set<ConnId> closed_ids;
-  for (const auto& [seq, c] : closed_) {
-    if (seq <= cl.last_seq) continue;
-    Connection d = c;
-    if (auto l = cl.last.find(c.id); l != cl.last.end()) d.counters = c.counters.minus(l->second);
-    closed_ids.insert(c.id);
-    out.push_back(std::move(d));
+  for (const Batch& b : closed_) {
+    if (b.last_seq() <= cl.last_seq) continue;
+    for (std::size_t i = b.begin; i < b.conns.size(); ++i) {
+      if (b.first_seq + i <= cl.last_seq) continue;
+      const Connection& c = b.conns[i];
+      Connection d = c;
+      if (auto l = cl.last.find(c.id); l != cl.last.end()) d.counters = c.counters.minus(l->second);
+      closed_ids.insert(c.id);
+      out.push_back(std::move(d));
+    }
   }
-  if (!closed_.empty()) cl.last_seq = std::max(cl.last_seq, closed_.back().first);
+  if (!closed_.empty()) cl.last_seq = std::max(cl.last_seq, closed_.back().last_seq());
 
   // Only connections still open are remembered: the map never outgrows the open set.
   std::unordered_map<ConnId, Counters> last;
@@ -90,7 +114,12 @@ std::vector<Connection> ConnStore::take(const std::string& client_id,
   // Closed connections every client has read are let go, so memory returns to its baseline.
   std::uint64_t min_seen = cl.last_seq;
   for (const auto& [id, other] : clients_) min_seen = std::min(min_seen, other.last_seq);
-  while (!closed_.empty() && closed_.front().first <= min_seen) closed_.pop_front();
+  std::size_t read_by_all = 0;
+  for (const Batch& b : closed_) {
+    if (b.first_seq + b.begin > min_seen) break;
+    read_by_all += std::min<std::uint64_t>(b.last_seq(), min_seen) - (b.first_seq + b.begin) + 1;
+  }
+  drop_front(read_by_all);
   if (closed_.empty()) closed_.shrink_to_fit();
   return out;
 }
@@ -99,7 +128,7 @@ StoreStats ConnStore::stats() const {
   std::lock_guard lock(mu_);
   StoreStats s = stats_;
   s.clients = clients_.size();
-  s.closed_buffered = closed_.size();
+  s.closed_buffered = closed_count_;
   return s;
 }
 

@@ -47,12 +47,24 @@ class ConnStore {
     Clock::time_point last_call;
     std::unordered_map<ConnId, Counters> last;  // counters last given, per open connection
   };
+  // One ring-buffer poll's connections, kept as the vector they came in: one allocation per
+  // batch instead of a deque node per connection (a Connection is too large for libstdc++'s
+  // deque to hold more than one per node). conns[i] has sequence number first_seq + i; those
+  // before `begin` were evicted or read by every client.
+  struct Batch {
+    std::uint64_t first_seq = 0;
+    std::size_t begin = 0;
+    std::vector<Connection> conns;
+    std::uint64_t last_seq() const { return first_seq + conns.size() - 1; }
+  };
   void expire_clients(Clock::time_point now);
+  void drop_front(std::size_t n);  // the n oldest buffered connections
 
   const std::size_t max_closed_, max_clients_;
   const Clock::duration client_idle_;
   mutable std::mutex mu_;
-  std::deque<std::pair<std::uint64_t, Connection>> closed_;  // (sequence, connection)
+  std::deque<Batch> closed_;      // oldest first; no batch is empty past its begin
+  std::size_t closed_count_ = 0;  // connections buffered: past each batch's begin
   std::uint64_t next_seq_ = 1;
   std::unordered_map<std::string, Client> clients_;
   StoreStats stats_;

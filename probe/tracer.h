@@ -73,6 +73,7 @@ class Tracer {
   std::vector<Connection> closed_batch_;  // filled by on_ringbuf, under rb_mu_
   std::uint64_t batch_now_ns_ = 0;        // when the batch being filled was started
   static int on_ringbuf(void* ctx, void* data, std::size_t size);
+  void hand_over_closed();  // closed_batch_ to the sink, under rb_mu_
   // Runs refresh_open over the whole map, a chunk at a time.
   void refresh_open() const;
   // pid -> container id: read from /proc once per pid, forgotten every 10 s (pids are reused);

@@ -96,6 +96,39 @@ TEST(ConnStore, OneBatchLargerThanTheBufferKeepsItsNewestInOrder) {
   EXPECT_EQ(r[2].id.sk, 5u);
 }
 
+// The store keeps each batch whole; eviction and reads by every client cut batches part way.
+TEST(ConnStore, BatchesCutPartWayByEvictionAndByReadsKeepEachConnectionOnce) {
+  auto batch = [](std::uint64_t from, std::uint64_t to) {
+    std::vector<Connection> v;
+    for (std::uint64_t i = from; i <= to; ++i) v.push_back(conn(i, i, i, true));
+    return v;
+  };
+  auto sks = [](const std::vector<Connection>& v) {
+    std::vector<std::uint64_t> out;
+    for (const auto& c : v) out.push_back(c.id.sk);
+    return out;
+  };
+  ConnStore s(5);
+  s.take("a", {});
+  s.take("b", {});
+  s.add_closed(batch(1, 3));
+  s.add_closed(batch(4, 6));  // 6 > 5: connection 1 evicted, the first batch cut after it
+  EXPECT_EQ(s.stats().closed_buffer_evicted, 1u);
+  EXPECT_EQ(s.stats().closed_buffered, 5u);
+  EXPECT_EQ(sks(s.take("a", {})), (std::vector<std::uint64_t>{2, 3, 4, 5, 6}));
+  s.add_closed(batch(7, 8));  // b has read nothing: 2 and 3 evicted
+  EXPECT_EQ(s.stats().closed_buffer_evicted, 3u);
+  EXPECT_EQ(sks(s.take("b", {})), (std::vector<std::uint64_t>{4, 5, 6, 7, 8}));
+  // Both have read up to 6, b up to 8: 7 and 8 stay for a, cutting the last batch nowhere.
+  EXPECT_EQ(s.stats().closed_buffered, 2u);
+  s.add_closed(batch(9, 9));
+  EXPECT_EQ(sks(s.take("a", {})), (std::vector<std::uint64_t>{7, 8, 9}));
+  EXPECT_EQ(s.stats().closed_buffered, 1u);  // 9, for b
+  EXPECT_EQ(sks(s.take("b", {})), (std::vector<std::uint64_t>{9}));
+  EXPECT_EQ(s.stats().closed_buffered, 0u);
+  EXPECT_EQ(s.stats().closed_received, 9u);
+}
+
 TEST(ConnStore, ClientsAreBoundedAndExpire) {
   using namespace std::chrono_literals;
   ConnStore s(10, 2, 60s);

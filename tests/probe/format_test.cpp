@@ -40,10 +40,17 @@ TEST(ConnectionsJson, MatchesTheSchema) {
   Connection v4;
   v4.laddr = "10.0.0.1";
   v4.raddr = "10.0.0.2";
-  const auto j = connections_reply({c, v4}, all_stats());
+  const auto j = nlohmann::json::parse(connections_reply_text({c, v4}, all_stats()));
   EXPECT_EQ(j["connections"][0]["direction"], "incoming");
+  EXPECT_EQ(j["connections"][0]["laddr"], "::1");
+  EXPECT_EQ(j["connections"][0]["container_id"], std::string(64, 'a'));
+  EXPECT_EQ(j["connections"][0]["bytes_sent"], 1);
+  EXPECT_EQ(j["connections"][0]["packets_received"], 4);
   EXPECT_EQ(j["connections"][0]["retransmits"], 5);
+  EXPECT_EQ(j["connections"][0]["closed"], true);
   EXPECT_EQ(j["connections"][1]["direction"], "local");
+  EXPECT_EQ(j["connections"][1]["closed"], false);
+  EXPECT_EQ(j["stats"]["closed_buffer_evicted"], 2);
   test::TempDir dir;
   test::write_file(dir / "ok.json", j.dump());
   const auto ok = test::sh(validate_cmd(dir / "ok.json"));
@@ -58,6 +65,36 @@ TEST(ConnectionsJson, MatchesTheSchema) {
   no_drop["stats"].erase("conn_map_full");
   test::write_file(dir / "bad2.json", no_drop.dump());
   EXPECT_NE(test::sh(validate_cmd(dir / "bad2.json")).exit_code, 0);
+}
+
+// The reply is written by hand around nlohmann's string escaping: whatever a field holds, the
+// text parses and gives the field back (invalid UTF-8 replaced), and counters keep all 64 bits.
+TEST(ConnectionsJson, AnyCommAndTheLargestCountersMakeValidJson) {
+  const std::string hostile[] = {"a\"b\\c",
+                                 std::string("tab\tnl\n\x01\x7f", 10),
+                                 "caf\xc3\xa9",
+                                 "\xff\xfe",
+                                 std::string(15, '"'),
+                                 ""};
+  for (const auto& comm : hostile) {
+    Connection c;
+    c.comm = comm;
+    c.container_id = comm;
+    c.counters.bytes_sent = ~std::uint64_t{0};
+    c.duration_ms = ~std::uint64_t{0};
+    const std::string text = connections_reply_text({c}, all_stats());
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(text)) << text;
+    const auto& got = j["connections"][0];
+    const bool valid_utf8 = comm != "\xff\xfe";
+    // Each invalid byte becomes U+FFFD.
+    const std::string want = valid_utf8 ? comm : "\xef\xbf\xbd\xef\xbf\xbd";
+    EXPECT_EQ(got["comm"], want);
+    EXPECT_EQ(got["container_id"], got["comm"]);
+    EXPECT_EQ(got["bytes_sent"].get<std::uint64_t>(), ~std::uint64_t{0});
+    EXPECT_EQ(got["duration_ms"].get<std::uint64_t>(), ~std::uint64_t{0});
+  }
+  EXPECT_EQ(nlohmann::json::parse(connections_reply_text({}, {}))["connections"].size(), 0u);
 }
 
 TEST(Metrics, PrometheusTextCountersAndGauges) {
