@@ -67,16 +67,36 @@ void put_connection(std::string& out, const Connection& c) {
 
 }  // namespace
 
-std::string connections_reply_text(const std::vector<Connection>& conns, const StatMap& stats) {
-  std::string out = R"({"connections":[)";
-  out.reserve(conns.size() * 420 + 1024);
-  for (std::size_t i = 0; i < conns.size(); ++i) {
-    if (i) out += ',';
-    put_connection(out, conns[i]);
+ConnectionsReply::ConnectionsReply(std::vector<Connection> conns, StatMap stats)
+    : conns_(std::move(conns)), stats_(std::move(stats)) {}
+
+bool ConnectionsReply::next(std::string& out) {
+  if (done_) return false;
+  if (!started_) {
+    out += R"({"connections":[)";
+    started_ = true;
   }
-  out += R"(],"stats":)";
-  out += nlohmann::json(stats).dump();
-  out += '}';
+  const std::size_t end = std::min(conns_.size(), next_ + kPerPiece);
+  for (; next_ < end; ++next_) {
+    if (next_) out += ',';
+    put_connection(out, conns_[next_]);
+  }
+  if (next_ == conns_.size()) {
+    out += R"(],"stats":)";
+    out += nlohmann::json(stats_).dump();
+    out += '}';
+    done_ = true;
+    conns_ = {};  // its memory goes now, not when the server lets the reply go
+  }
+  return true;
+}
+
+std::string connections_reply_text(std::vector<Connection> conns, const StatMap& stats) {
+  std::string out;
+  out.reserve(conns.size() * 420 + 1024);
+  ConnectionsReply reply(std::move(conns), stats);
+  while (reply.next(out)) {
+  }
   return out;
 }
 

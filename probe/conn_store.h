@@ -34,9 +34,9 @@ class ConnStore {
   void add_closed(std::vector<Connection>&& closed);
 
   // Everything client `client_id` has not seen: the open connections given (deltas since its
-  // last call) and the closed ones buffered since its last call (reported once).
-  std::vector<Connection> take(const std::string& client_id,
-                               const std::vector<Connection>& open_now,
+  // last call), then the closed ones buffered since its last call (reported once). The reply is
+  // open_now itself, changed in place (give it room for the closed ones: stats().closed_buffered).
+  std::vector<Connection> take(const std::string& client_id, std::vector<Connection> open_now,
                                Clock::time_point now = Clock::now());
 
   StoreStats stats() const;
@@ -45,7 +45,15 @@ class ConnStore {
   struct Client {
     std::uint64_t last_seq = 0;  // highest closed sequence number given
     Clock::time_point last_call;
-    std::unordered_map<ConnId, Counters> last;  // counters last given, per open connection
+    // Counters last given, per open connection, and the call that last saw it open (entries
+    // are updated in place and the ones of connections gone are erased: no second map of
+    // every open connection per call).
+    struct Last {
+      Counters counters;
+      std::uint64_t call = 0;
+    };
+    std::unordered_map<ConnId, Last> last;
+    std::uint64_t calls = 0;
   };
   // One ring-buffer poll's connections, kept as the vector they came in: one allocation per
   // batch instead of a deque node per connection (a Connection is too large for libstdc++'s

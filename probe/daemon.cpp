@@ -102,14 +102,17 @@ struct Service {
     std::vector<Connection> open;
     if (tracer) {
       tracer->poll_closed(0);  // closes that happened before this call are reported now
-      open = tracer->open_connections();
+      open = tracer->open_connections(store.stats().closed_buffered);
     }
-    auto conns = store.take(client_id, open);
-    open = {};
-    auto body = connections_reply_text(conns, stats());
-    conns = {};
-    releaser.after_reply();
-    return {200, std::move(body)};
+    auto reply =
+        std::make_shared<ConnectionsReply>(store.take(client_id, std::move(open)), stats());
+    HttpReply r;
+    r.stream = [this, reply](std::string& piece) {
+      if (reply->next(piece)) return true;
+      releaser.after_reply();  // the connections were let go by the last piece
+      return false;
+    };
+    return r;
   }
 
   HttpReply dns_stats() {

@@ -36,7 +36,20 @@ bool socket_is_live(const std::string& path) {
 
 void reply(httplib::Response& res, const HttpReply& r) {
   res.status = r.status;
-  res.set_content(r.body, r.content_type.c_str());
+  if (!r.stream) {
+    res.set_content(r.body, r.content_type.c_str());
+    return;
+  }
+  res.set_chunked_content_provider(
+      r.content_type,
+      [stream = r.stream, piece = std::string()](std::size_t, httplib::DataSink& sink) mutable {
+        piece.clear();
+        if (!stream(piece)) {
+          sink.done();
+          return true;
+        }
+        return sink.write(piece.data(), piece.size());  // false: the client went away
+      });
 }
 
 }  // namespace

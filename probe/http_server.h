@@ -17,6 +17,9 @@ struct HttpReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // When set, the body is sent chunked instead: each call appends the next piece to its
+  // argument, until one returns false (so a large reply is never held whole).
+  std::function<bool(std::string&)> stream = nullptr;
 };
 
 struct ApiRoutes {
