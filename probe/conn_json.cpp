@@ -1,5 +1,7 @@
 #include "probe/conn_json.h"
 
+#include "probe/ip_text.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -39,11 +41,11 @@ void put_number(std::string& out, std::string_view key, Integer v) {
 // keys) made the reply cost ~10 µs of CPU per connection, most of the daemon's work at 10k
 // connections/s once a client reads them.
 void put_connection(std::string& out, const Connection& c) {
-  put_string(out, R"({"type":)", c.type);
-  put_number(out, R"(,"family":)", c.family);
-  put_string(out, R"(,"laddr":)", c.laddr);
+  put_string(out, R"({"type":)", protocol_name(c.type));
+  put_number(out, R"(,"family":)", unsigned{c.family});
+  put_string(out, R"(,"laddr":)", ip_text(c.laddr.data(), c.family));
   put_number(out, R"(,"lport":)", c.lport);
-  put_string(out, R"(,"raddr":)", c.raddr);
+  put_string(out, R"(,"raddr":)", ip_text(c.raddr.data(), c.family));
   put_number(out, R"(,"rport":)", c.rport);
   put_string(out, R"(,"direction":)", direction_name(c.direction));
   put_number(out, R"(,"pid":)", c.pid);

@@ -17,6 +17,8 @@ const char* direction_name(Direction d) {
   return "local";
 }
 
+const char* protocol_name(Protocol p) { return p == Protocol::kUdp ? "udp" : "tcp"; }
+
 Counters Counters::minus(const Counters& e) const {
   auto sub = [](std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; };
   return {sub(bytes_sent, e.bytes_sent), sub(bytes_received, e.bytes_received),

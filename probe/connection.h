@@ -2,13 +2,21 @@
 // (UDP, TCP failure causes, the no-eBPF fallback) fills the same record from other sources.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
 namespace cnm::probe {
 
-enum class Direction { kLocal, kOutgoing, kIncoming };
+enum class Direction : std::uint8_t { kLocal, kOutgoing, kIncoming };
 const char* direction_name(Direction d);
+enum class Protocol : std::uint8_t { kTcp, kUdp };
+const char* protocol_name(Protocol p);  // "tcp", "udp"
+
+// An address in network order: the first 4 bytes for family 4, all 16 for family 6. Kept as
+// bytes (text only when a reply is written): the daemon holds up to two buffers of 65536
+// connections, and most closed ones on a busy host are evicted before any client reads them.
+using IpBytes = std::array<std::uint8_t, 16>;
 
 // Counters that clients receive as deltas since their previous call.
 struct Counters {
@@ -33,9 +41,9 @@ struct ConnId {
 
 struct Connection {
   ConnId id;
-  std::string type = "tcp";
-  int family = 4;
-  std::string laddr, raddr;
+  Protocol type = Protocol::kTcp;
+  std::uint8_t family = 4;
+  IpBytes laddr{}, raddr{};
   std::uint16_t lport = 0, rport = 0;
   Direction direction = Direction::kLocal;
   std::uint32_t pid = 0;

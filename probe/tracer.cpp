@@ -23,7 +23,6 @@
 #include <unordered_map>
 
 #include "probe/container_id.h"
-#include "probe/ip_text.h"
 #include "probe/tcp_failure.h"
 #include "tcp_tracer.skel.h"
 
@@ -46,17 +45,22 @@ std::uint64_t monotonic_ns() {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+static_assert(sizeof(cnm_conn::saddr) == sizeof(IpBytes) &&
+              sizeof(cnm_conn::daddr) == sizeof(IpBytes));
+
 Connection to_connection(const cnm_conn& k, std::uint64_t now_ns) {
   Connection c;
   c.id = {k.sk, k.start_ns};
   c.family = k.family;
-  c.laddr = ip_text(k.saddr, k.family);
-  c.raddr = ip_text(k.daddr, k.family);
+  std::memcpy(c.laddr.data(), k.saddr, c.laddr.size());
+  std::memcpy(c.raddr.data(), k.daddr, c.raddr.size());
   // A dual-stack socket talking IPv4 (::ffff:a.b.c.d at both ends) is an IPv4 connection.
   if (k.family == 6 && is_v4_mapped(k.saddr) && is_v4_mapped(k.daddr)) {
     c.family = 4;
-    c.laddr = ip_text(k.saddr + 12, 4);
-    c.raddr = ip_text(k.daddr + 12, 4);
+    c.laddr = {};
+    c.raddr = {};
+    std::memcpy(c.laddr.data(), k.saddr + 12, 4);
+    std::memcpy(c.raddr.data(), k.daddr + 12, 4);
   }
   c.lport = k.sport;
   c.rport = k.dport;

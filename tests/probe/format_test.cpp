@@ -1,6 +1,9 @@
 // Output formats: the connections JSON against the published schema (validated by python3
 // jsonschema, the same tool scripts use), Prometheus text, container ids from cgroup paths.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <cstring>
 
 #include "probe/conn_json.h"
 #include "probe/container_id.h"
@@ -17,6 +20,13 @@ std::string validate_cmd(const std::filesystem::path& doc) {
          (test::source_dir() / "probe/connections.schema.json").string() + " " + doc.string();
 }
 
+IpBytes ip(const char* text) {
+  IpBytes b{};
+  const int af = std::strchr(text, ':') ? AF_INET6 : AF_INET;
+  EXPECT_EQ(::inet_pton(af, text, b.data()), 1) << text;
+  return b;
+}
+
 StatMap all_stats() {
   return {{"conn_map_full", 1},   {"closed_ringbuf_full", 0},      {"closed_buffer_evicted", 2},
           {"clients_evicted", 0}, {"conn_map_entries_current", 3}, {"conn_map_max", 10},
@@ -26,8 +36,8 @@ StatMap all_stats() {
 TEST(ConnectionsJson, MatchesTheSchema) {
   Connection c;
   c.family = 6;
-  c.laddr = "::1";
-  c.raddr = "fe80::1";
+  c.laddr = ip("::1");
+  c.raddr = ip("fe80::1");
   c.lport = 443;
   c.rport = 51000;
   c.direction = Direction::kIncoming;
@@ -38,8 +48,8 @@ TEST(ConnectionsJson, MatchesTheSchema) {
   c.counters = {1, 2, 3, 4, 5};
   c.closed = true;
   Connection v4;
-  v4.laddr = "10.0.0.1";
-  v4.raddr = "10.0.0.2";
+  v4.laddr = ip("10.0.0.1");
+  v4.raddr = ip("10.0.0.2");
   const auto j = nlohmann::json::parse(connections_reply_text({c, v4}, all_stats()));
   EXPECT_EQ(j["connections"][0]["direction"], "incoming");
   EXPECT_EQ(j["connections"][0]["laddr"], "::1");
@@ -48,7 +58,12 @@ TEST(ConnectionsJson, MatchesTheSchema) {
   EXPECT_EQ(j["connections"][0]["packets_received"], 4);
   EXPECT_EQ(j["connections"][0]["retransmits"], 5);
   EXPECT_EQ(j["connections"][0]["closed"], true);
+  EXPECT_EQ(j["connections"][0]["raddr"], "fe80::1");
+  EXPECT_EQ(j["connections"][0]["family"], 6);
   EXPECT_EQ(j["connections"][1]["direction"], "local");
+  EXPECT_EQ(j["connections"][1]["laddr"], "10.0.0.1");
+  EXPECT_EQ(j["connections"][1]["raddr"], "10.0.0.2");
+  EXPECT_EQ(j["connections"][1]["type"], "tcp");
   EXPECT_EQ(j["connections"][1]["closed"], false);
   EXPECT_EQ(j["stats"]["closed_buffer_evicted"], 2);
   test::TempDir dir;
