@@ -132,7 +132,10 @@ run_variant() {
   if $probed; then
     t1=$(cpu_ns "$probe_pid"); s1=$(date +%s.%N)
     # The daemon's CPU during one-per-request load (to a file: this runs in a subshell).
-    if [ $# -gt 0 ] && [ "$v" = probe ]; then echo "$((t1 - t0)) $s0 $s1" >>"$work/daemon-cpu"; fi
+    if [ "$v" = probe ]; then
+      if [ $# -gt 0 ]; then echo "$((t1 - t0)) $s0 $s1" >>"$work/daemon-cpu"
+      else echo "$((t1 - t0)) $s0 $s1" >>"$work/daemon-cpu-keep-alive"; fi
+    fi
     stop_probe
   fi
   echo "$r"
@@ -176,6 +179,11 @@ echo "== 2. daemon CPU per 10k new connections/s (during the one-per-request run
 awk -v t="$cpu_t" -v s="$cpu_s" -v r="$cl_probe" 'BEGIN {
   cpu = t / 1e9 / s; printf "daemon CPU %.2f%% of one core at %.0f new connections/s = %.2f%% per 10k/s\n",
   100 * cpu, r, 100 * cpu * 10000 / r }'
+# Keep-alive opens no connection, so no program runs per request (section 4): what the probe
+# takes there is its daemon's CPU, measured directly, as a share of the machine's.
+awk -v n="$(nproc)" '{t += $1; s += $3 - $2} END {
+  printf "keep-alive (no new connections): daemon CPU %.3f%% of one core, %.4f%% of the machine\n",
+  100 * t / 1e9 / s, 100 * t / 1e9 / s / n }' "$work/daemon-cpu-keep-alive"
 
 # The daemon's CPU when a client reads every connection: one call a second, so no closed
 # connection is evicted unread (the agent reads every 30 s, and at these rates its buffer of
@@ -241,8 +249,13 @@ echo "== 4. cost of each BPF program per call (kernel.bpf_stats_enabled, ${secs}
 echo "   default and per-call hooks, one per request (per connection) with tp_btf and raw_tp"
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-for pass in "sp keep-alive" "sp-per-call keep-alive" "sp one-per-request" "sp-raw-tp one-per-request"; do
-  read -r cfg kind <<<"$pass"
+for pass in "sp keep-alive probe" "sp-per-call keep-alive hooks" "sp one-per-request probe" \
+  "sp-raw-tp one-per-request raw"; do
+  read -r cfg kind variant <<<"$pass"
+  # The CPU per request of this variant's median window in section 1, to put the programs' time
+  # against (the snapshot runs once at start, so it is left out of the total).
+  cpu_req=$(awk -v v="$kind-$variant" '$1 == v {print $4}' "$windows" | sort -n |
+    awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
   echo "-- $cfg, $kind"
   start_probe "$work/$cfg.yaml"
   # The request count comes from wrk (requests/s x seconds).
@@ -253,13 +266,18 @@ for pass in "sp keep-alive" "sp-per-call keep-alive" "sp one-per-request" "sp-ra
   bpftool prog show -j | python3 -c '
 import json, sys
 ids = {int(i) for i in sys.argv[2].split()}
-reqs = float(sys.argv[1])
+reqs, cpu_us = float(sys.argv[1]), float(sys.argv[3])
+total = 0
 for p in json.load(sys.stdin):
     if p["id"] not in ids:
         continue
     n, t = p.get("run_cnt", 0), p.get("run_time_ns", 0)
+    if p["name"] != "snapshot":
+        total += t / reqs
     print("%-16s %10d calls %6.2f per request %7.1f ns/call %7.1f ns/request" % (p["name"], n, n / reqs, t / n if n else 0, t / reqs))
-' "$reqs" "$ids"
+print("per request, all programs but the snapshot: %.1f ns = %.2f%% of the %.1f us of CPU per request"
+      " (the statistics included)" % (total, total / 10 / cpu_us, cpu_us))
+' "$reqs" "$ids" "$cpu_req"
   stop_probe
 done
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
