@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "probe/conn_store.h"
 #include "probe/connection.h"
 
 namespace cnm::probe {
@@ -20,14 +21,14 @@ using StatMap = std::map<std::string, std::uint64_t>;
 // connections). Strings other than plain printable ASCII are escaped, invalid UTF-8 replaced.
 class ConnectionsReply {
  public:
-  ConnectionsReply(std::vector<Connection> conns, StatMap stats);
+  ConnectionsReply(Taken conns, StatMap stats);
   // Appends the next piece (up to kPerPiece connections) to out; false, appending nothing, once
   // the whole reply was given (the connections are let go then).
   bool next(std::string& out);
   static constexpr std::size_t kPerPiece = 256;
 
  private:
-  std::vector<Connection> conns_;
+  Taken conns_;
   StatMap stats_;
   std::size_t next_ = 0;
   bool started_ = false, done_ = false;

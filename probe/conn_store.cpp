@@ -44,7 +44,7 @@ void ConnStore::add_closed(std::vector<Connection>&& closed) {
   closed_count_ += closed.size();
   const std::uint64_t first = next_seq_;
   next_seq_ += closed.size();
-  closed_.push_back({first, 0, std::move(closed)});
+  closed_.push_back({first, 0, std::make_shared<const std::vector<Connection>>(std::move(closed))});
   if (closed_count_ > max_closed_) {
     const std::size_t excess = closed_count_ - max_closed_;
     stats_.closed_buffer_evicted += excess;
@@ -55,11 +55,11 @@ void ConnStore::add_closed(std::vector<Connection>&& closed) {
 void ConnStore::drop_front(std::size_t n) {
   while (n > 0 && !closed_.empty()) {
     Batch& f = closed_.front();
-    const std::size_t d = std::min(n, f.conns.size() - f.begin);
+    const std::size_t d = std::min(n, f.size() - f.begin);
     f.begin += d;
     closed_count_ -= d;
     n -= d;
-    if (f.begin == f.conns.size()) closed_.pop_front();
+    if (f.begin == f.size()) closed_.pop_front();  // a reply being sent may still hold it
   }
 }
 
@@ -67,8 +67,8 @@ void ConnStore::expire_clients(Clock::time_point now) {
   std::erase_if(clients_, [&](const auto& kv) { return now - kv.second.last_call > client_idle_; });
 }
 
-std::vector<Connection> ConnStore::take(const std::string& client_id,
-                                        std::vector<Connection> open_now, Clock::time_point now) {
+Taken ConnStore::take_shared(const std::string& client_id, std::vector<Connection> open_now,
+                             Clock::time_point now) {
   std::lock_guard lock(mu_);
   expire_clients(now);
   auto it = clients_.find(client_id);
@@ -85,38 +85,39 @@ std::vector<Connection> ConnStore::take(const std::string& client_id,
   Client& cl = it->second;
   cl.last_call = now;
 
+  Taken t;
+  t.open = std::move(open_now);
   // The closed connections this client has not seen.
-  std::vector<const Connection*> closed_new;
   for (const Batch& b : closed_) {
     if (b.last_seq() <= cl.last_seq) continue;
-    for (std::size_t i = b.begin; i < b.conns.size(); ++i)
-      if (b.first_seq + i > cl.last_seq) closed_new.push_back(&b.conns[i]);
+    const std::size_t seen =
+        cl.last_seq >= b.first_seq ? static_cast<std::size_t>(cl.last_seq - b.first_seq + 1) : 0;
+    t.closed.push_back({b.conns, std::max(b.begin, seen), b.size()});
   }
   if (!closed_.empty()) cl.last_seq = std::max(cl.last_seq, closed_.back().last_seq());
 
-  // The reply is built in open_now itself (at 65536 open connections a second vector is ~19 MB
-  // more for the call): a connection closed since the snapshot is given once, as closed.
-  if (!closed_new.empty() && !open_now.empty()) {
+  // A connection closed since the snapshot is given once, as closed.
+  if (!t.closed.empty() && !t.open.empty()) {
     std::unordered_set<ConnId> closed_ids;
-    for (const Connection* c : closed_new) closed_ids.insert(c->id);
-    std::erase_if(open_now, [&](const Connection& c) { return closed_ids.contains(c.id); });
+    for (const auto& s : t.closed)
+      for (std::size_t i = s.from; i < s.to; ++i) closed_ids.insert((*s.conns)[i].id);
+    std::erase_if(t.open, [&](const Connection& c) { return closed_ids.contains(c.id); });
   }
   // Only connections still open are remembered: the map never outgrows the open set.
   const std::uint64_t call = ++cl.calls;
-  for (Connection& c : open_now) {
+  for (Connection& c : t.open) {
     auto [l, fresh] = cl.last.try_emplace(c.id);
     const Counters total = c.counters;
     if (!fresh) c.counters = total.minus(l->second.counters);
     l->second = {total, call};
   }
-  // A closed connection is not in open_now (above), so its entry still holds what this client
-  // was given of it while it was open.
-  open_now.reserve(open_now.size() + closed_new.size());
-  for (const Connection* c : closed_new) {
-    Connection& d = open_now.emplace_back(*c);
-    if (auto l = cl.last.find(c->id); l != cl.last.end())
-      d.counters = c->counters.minus(l->second.counters);
-  }
+  // A closed connection is not in t.open (above), so its entry still holds what this client was
+  // given of it while it was open.
+  for (const auto& s : t.closed)
+    for (std::size_t i = s.from; i < s.to; ++i) {
+      const ConnId& id = (*s.conns)[i].id;
+      if (auto l = cl.last.find(id); l != cl.last.end()) t.given.emplace(id, l->second.counters);
+    }
   std::erase_if(cl.last, [call](const auto& kv) { return kv.second.call != call; });
 
   // Closed connections every client has read are let go, so memory returns to its baseline.
@@ -129,7 +130,25 @@ std::vector<Connection> ConnStore::take(const std::string& client_id,
   }
   drop_front(read_by_all);
   if (closed_.empty()) closed_.shrink_to_fit();
-  return open_now;
+  return t;
+}
+
+std::vector<Connection> ConnStore::take(const std::string& client_id,
+                                        std::vector<Connection> open_now, Clock::time_point now) {
+  const Taken t = take_shared(client_id, std::move(open_now), now);
+  std::vector<Connection> out;
+  out.reserve(t.size());
+  t.visit(0, t.size(), [&out](const Connection& c, const Counters& counters) {
+    out.push_back(c);
+    out.back().counters = counters;
+  });
+  return out;
+}
+
+std::size_t Taken::size() const {
+  std::size_t n = open.size();
+  for (const auto& s : closed) n += s.to - s.from;
+  return n;
 }
 
 StoreStats ConnStore::stats() const {

@@ -102,10 +102,10 @@ struct Service {
     std::vector<Connection> open;
     if (tracer) {
       tracer->poll_closed(0);  // closes that happened before this call are reported now
-      open = tracer->open_connections(store.stats().closed_buffered);
+      open = tracer->open_connections();
     }
     auto reply =
-        std::make_shared<ConnectionsReply>(store.take(client_id, std::move(open)), stats());
+        std::make_shared<ConnectionsReply>(store.take_shared(client_id, std::move(open)), stats());
     HttpReply r;
     r.stream = [this, reply](std::string& piece) {
       if (reply->next(piece)) return true;

@@ -355,15 +355,15 @@ void Tracer::refresh_open() const {
   }
 }
 
-std::vector<Connection> Tracer::open_connections(std::size_t extra_capacity) const {
+std::vector<Connection> Tracer::open_connections() const {
   refresh_open();
   std::vector<Connection> out;
   // Sized from the counters (the entries are opened - closed, see stats()) with a little room
   // for connections opened meanwhile: at 65536 entries a vector left to double would hold up to
-  // twice the ~19 MB it needs for a moment.
+  // twice the ~14 MB it needs for a moment.
   const std::uint64_t opened = counter(CNM_CNT_OPENED), closed = counter(CNM_CNT_CLOSED);
   const std::size_t entries = opened > closed ? opened - closed : 0;
-  out.reserve(std::min<std::size_t>(entries + entries / 16 + 16, max_tracked_) + extra_capacity);
+  out.reserve(std::min<std::size_t>(entries + entries / 16 + 16, max_tracked_));
   const int fd = bpf_map__fd(skel_->maps.conns);
   const std::uint64_t now = monotonic_ns();
   // Batched reads: a few syscalls for the whole map rather than two per entry.

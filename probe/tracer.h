@@ -48,9 +48,8 @@ class Tracer {
   void poll_closed(int timeout_ms);
 
   // A snapshot of the open-connection map, every entry's kernel counters read first
-  // (refresh_open), so they are those of this moment. The vector has room for extra_capacity
-  // more (the caller's closed connections, so that adding them moves nothing).
-  std::vector<Connection> open_connections(std::size_t extra_capacity = 0) const;
+  // (refresh_open), so they are those of this moment.
+  std::vector<Connection> open_connections() const;
 
   // Kernel-side counters (drops, opened/closed totals) and map occupancy.
   StatMap stats() const;

@@ -112,6 +112,50 @@ TEST(ConnectionsJson, AnyCommAndTheLargestCountersMakeValidJson) {
   EXPECT_EQ(nlohmann::json::parse(connections_reply_text({}, {}))["connections"].size(), 0u);
 }
 
+// The daemon's reply: open connections then closed ones from several of the store's batches,
+// written 256 a piece; each once, in order, with the deltas this client is due.
+TEST(ConnectionsJson, ReplyInPiecesGivesEachConnectionOnceWithItsDelta) {
+  auto conn = [](std::uint64_t sk, std::uint64_t sent, bool closed) {
+    Connection c;
+    c.id = {sk, sk};
+    c.counters.bytes_sent = sent;
+    c.closed = closed;
+    return c;
+  };
+  ConnStore store(1000);
+  std::vector<Connection> open;
+  for (std::uint64_t sk = 1; sk <= 300; ++sk) open.push_back(conn(sk, 10, false));
+  store.take("a", open);                       // a has seen 1..300 open with 10 bytes each
+  for (std::uint64_t first : {1, 201, 401}) {  // 1..200 close (sent 15), then 401..600 (new)
+    std::vector<Connection> batch;
+    for (std::uint64_t sk = first; sk < first + 200; ++sk)
+      if (sk <= 200 || sk > 400) batch.push_back(conn(sk, 15, true));
+    store.add_closed(std::move(batch));
+  }
+  open.clear();
+  for (std::uint64_t sk = 201; sk <= 300; ++sk) open.push_back(conn(sk, 12, false));
+  ConnectionsReply reply(store.take_shared("a", std::move(open)), {});
+  std::string text;
+  int pieces = 0;
+  while (reply.next(text)) ++pieces;
+  EXPECT_EQ(pieces, 2);  // 100 open + 400 closed, 256 a piece
+  const auto j = nlohmann::json::parse(text)["connections"];
+  ASSERT_EQ(j.size(), 500u);
+  for (std::size_t i = 0; i < 100; ++i) {  // still open: 2 more bytes each
+    EXPECT_EQ(j[i]["closed"], false);
+    EXPECT_EQ(j[i]["bytes_sent"], 2);
+  }
+  for (std::size_t i = 100; i < 300; ++i) {  // closed after a saw them open: 5 more
+    EXPECT_EQ(j[i]["closed"], true);
+    EXPECT_EQ(j[i]["bytes_sent"], 5);
+  }
+  for (std::size_t i = 300; i < 500; ++i) {  // never seen open: all 15
+    EXPECT_EQ(j[i]["closed"], true);
+    EXPECT_EQ(j[i]["bytes_sent"], 15);
+  }
+  EXPECT_TRUE(nlohmann::json::parse(connections_reply_text({}, {}))["connections"].empty());
+}
+
 TEST(Metrics, PrometheusTextCountersAndGauges) {
   const auto text = prometheus_text({{"conn_map_full", 7}, {"conn_map_entries_current", 3}});
   EXPECT_NE(
