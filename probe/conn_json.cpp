@@ -49,9 +49,9 @@ void put_connection(std::string& out, const Connection& c, const Counters& count
   put_number(out, R"(,"rport":)", c.rport);
   put_string(out, R"(,"direction":)", direction_name(c.direction));
   put_number(out, R"(,"pid":)", c.pid);
-  put_string(out, R"(,"comm":)", c.comm);
+  put_string(out, R"(,"comm":)", c.comm.view());
   put_number(out, R"(,"netns":)", c.netns);
-  put_string(out, R"(,"container_id":)", c.container_id);
+  put_string(out, R"(,"container_id":)", c.container_id ? *c.container_id : std::string_view());
   put_number(out, R"(,"bytes_sent":)", counters.bytes_sent);
   put_number(out, R"(,"bytes_received":)", counters.bytes_received);
   put_number(out, R"(,"packets_sent":)", counters.packets_sent);

@@ -1,7 +1,6 @@
 #include "probe/conn_store.h"
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace cnm::probe {
 
@@ -97,11 +96,19 @@ Taken ConnStore::take_shared(const std::string& client_id, std::vector<Connectio
   if (!closed_.empty()) cl.last_seq = std::max(cl.last_seq, closed_.back().last_seq());
 
   // A connection closed since the snapshot is given once, as closed.
+  // (A sorted vector of ids: 1 MiB at 65536, where a hash set's nodes took 3.)
   if (!t.closed.empty() && !t.open.empty()) {
-    std::unordered_set<ConnId> closed_ids;
+    auto before = [](const ConnId& a, const ConnId& b) {
+      return a.sk != b.sk ? a.sk < b.sk : a.start_ns < b.start_ns;
+    };
+    std::vector<ConnId> closed_ids;
+    closed_ids.reserve(t.size() - t.open.size());
     for (const auto& s : t.closed)
-      for (std::size_t i = s.from; i < s.to; ++i) closed_ids.insert((*s.conns)[i].id);
-    std::erase_if(t.open, [&](const Connection& c) { return closed_ids.contains(c.id); });
+      for (std::size_t i = s.from; i < s.to; ++i) closed_ids.push_back((*s.conns)[i].id);
+    std::sort(closed_ids.begin(), closed_ids.end(), before);
+    std::erase_if(t.open, [&](const Connection& c) {
+      return std::binary_search(closed_ids.begin(), closed_ids.end(), c.id, before);
+    });
   }
   // Only connections still open are remembered: the map never outgrows the open set.
   const std::uint64_t call = ++cl.calls;

@@ -2,9 +2,13 @@
 // (UDP, TCP failure causes, the no-eBPF fallback) fills the same record from other sources.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
+#include <string_view>
 
 namespace cnm::probe {
 
@@ -29,7 +33,26 @@ struct Counters {
 };
 
 struct TcpFailures {
-  std::uint64_t reset = 0, refused = 0, timeout = 0;
+  std::uint32_t reset = 0, refused = 0, timeout = 0;
+};
+
+// A process name as the kernel keeps it (TASK_COMM_LEN: up to 16 bytes, no NUL inside), inline:
+// half a std::string's size and no allocation.
+class Comm {
+ public:
+  Comm() = default;
+  // Implicit: a comm is a short string (longer ones are cut at 16 bytes).
+  Comm(std::string_view s) { assign(s); }
+  Comm(const std::string& s) { assign(s); }
+  Comm(const char* s) { assign(s); }
+  void assign(std::string_view s) {
+    std::memset(b_, 0, sizeof b_);
+    std::memcpy(b_, s.data(), std::min(s.size(), sizeof b_));
+  }
+  std::string_view view() const { return {b_, ::strnlen(b_, sizeof b_)}; }
+
+ private:
+  char b_[16] = {};
 };
 
 // Identity: the kernel socket address plus when it was first seen (addresses are reused).
@@ -39,21 +62,25 @@ struct ConnId {
   friend bool operator==(const ConnId&, const ConnId&) = default;
 };
 
+// Fields ordered so that none needs padding: the daemon holds up to 65536 of these in its closed
+// buffer and as many in a reply's open connections (168 bytes each).
 struct Connection {
   ConnId id;
   Protocol type = Protocol::kTcp;
   std::uint8_t family = 4;
-  IpBytes laddr{}, raddr{};
-  std::uint16_t lport = 0, rport = 0;
   Direction direction = Direction::kLocal;
+  bool closed = false;
+  std::uint16_t lport = 0, rport = 0;
+  IpBytes laddr{}, raddr{};
   std::uint32_t pid = 0;
-  std::string comm;
   std::uint32_t netns = 0;
-  std::string container_id;
+  Comm comm;
+  // Shared by every connection of the same container (null: none), so a host full of containers
+  // does not allocate a 64-character string per connection.
+  std::shared_ptr<const std::string> container_id;
   Counters counters;
   std::uint32_t rtt_us = 0, rttvar_us = 0;
   TcpFailures tcp_failures;
-  bool closed = false;
   std::uint64_t duration_ms = 0;
 };
 

@@ -68,7 +68,7 @@ Connection to_connection(const cnm_conn& k, std::uint64_t now_ns) {
                 : k.direction == CNM_DIR_INCOMING ? Direction::kIncoming
                                                   : Direction::kLocal;
   c.pid = k.pid;
-  c.comm.assign(k.comm, strnlen(k.comm, sizeof k.comm));
+  c.comm.assign({k.comm, strnlen(k.comm, sizeof k.comm)});
   c.netns = k.netns;
   c.counters = {k.bytes_sent, k.bytes_received, k.packets_sent, k.packets_received, k.retransmits};
   c.rtt_us = k.rtt_us;
@@ -300,13 +300,19 @@ void Tracer::hand_over_closed() {
   closed_batch_.reserve(kClosedBatchMax);
 }
 
-std::string Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id,
-                                 std::uint64_t now) const {
+std::shared_ptr<const std::string> Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id,
+                                                        std::uint64_t now) const {
+  // One string per container, shared by its connections; none (null) outside containers.
+  auto shared = [](std::string id) {
+    return id.empty() ? nullptr : std::make_shared<const std::string>(std::move(id));
+  };
   std::lock_guard lock(cid_mu_);
   // now may be a little older than the cache (read by the caller before this lock): compare,
   // do not subtract.
-  if (now > cid_cache_born_ns_ + 10'000'000'000ULL || cid_cache_.size() > 8192) {
+  if (now > cid_cache_born_ns_ + 10'000'000'000ULL || cid_cache_.size() > 8192 ||
+      cgid_cache_.size() > 8192) {
     cid_cache_.clear();
+    cgid_cache_.clear();
     cid_cache_born_ns_ = now;
   }
   if (pid != 0) {
@@ -316,12 +322,14 @@ std::string Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id,
     if (in) {
       std::ostringstream ss;
       ss << in.rdbuf();
-      return cid_cache_[pid] = container_id_from_cgroup(ss.str());
+      return cid_cache_[pid] = shared(container_id_from_cgroup(ss.str()));
     }
   }
   // The process is gone (or unknown): the cgroup v2 it ran in, recorded by the kernel side.
-  if (const auto path = cgroups_.path_of(cgroup_id)) return container_id_from_cgroup(*path);
-  return {};
+  if (auto it = cgid_cache_.find(cgroup_id); it != cgid_cache_.end()) return it->second;
+  if (const auto path = cgroups_.path_of(cgroup_id))
+    return cgid_cache_[cgroup_id] = shared(container_id_from_cgroup(*path));
+  return nullptr;
 }
 
 void Tracer::poll_closed(int timeout_ms) {

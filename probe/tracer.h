@@ -80,9 +80,12 @@ class Tracer {
   // pid -> container id: read from /proc once per pid, forgotten every 10 s (pids are reused);
   // for a process already gone, from the path of the cgroup v2 the kernel side recorded. now_ns:
   // the caller's monotonic clock reading, taken once for a whole batch.
-  std::string container_id(std::uint32_t pid, std::uint64_t cgroup_id, std::uint64_t now_ns) const;
+  std::shared_ptr<const std::string> container_id(std::uint32_t pid, std::uint64_t cgroup_id,
+                                                  std::uint64_t now_ns) const;
   mutable std::mutex cid_mu_;
-  mutable std::unordered_map<std::uint32_t, std::string> cid_cache_;
+  mutable std::unordered_map<std::uint32_t, std::shared_ptr<const std::string>> cid_cache_;
+  // For processes gone: by the cgroup v2 id the kernel side recorded (same lifetime).
+  mutable std::unordered_map<std::uint64_t, std::shared_ptr<const std::string>> cgid_cache_;
   mutable std::uint64_t cid_cache_born_ns_ = 0;
   mutable CgroupPaths cgroups_{CgroupPaths::find_cgroup2_mount()};
 };

@@ -44,7 +44,7 @@ TEST(ConnectionsJson, MatchesTheSchema) {
   c.pid = 42;
   c.comm = "nginx";
   c.netns = 4026531840u;
-  c.container_id = std::string(64, 'a');
+  c.container_id = std::make_shared<const std::string>(64, 'a');
   c.counters = {1, 2, 3, 4, 5};
   c.closed = true;
   Connection v4;
@@ -90,11 +90,12 @@ TEST(ConnectionsJson, AnyCommAndTheLargestCountersMakeValidJson) {
                                  "caf\xc3\xa9",
                                  "\xff\xfe",
                                  std::string(15, '"'),
+                                 std::string(16, 'x'),  // TASK_COMM_LEN, no NUL left
                                  ""};
   for (const auto& comm : hostile) {
     Connection c;
     c.comm = comm;
-    c.container_id = comm;
+    c.container_id = std::make_shared<const std::string>(comm);
     c.counters.bytes_sent = ~std::uint64_t{0};
     c.duration_ms = ~std::uint64_t{0};
     const std::string text = connections_reply_text({c}, all_stats());
@@ -104,8 +105,9 @@ TEST(ConnectionsJson, AnyCommAndTheLargestCountersMakeValidJson) {
     const bool valid_utf8 = comm != "\xff\xfe";
     // Each invalid byte becomes U+FFFD.
     const std::string want = valid_utf8 ? comm : "\xef\xbf\xbd\xef\xbf\xbd";
-    EXPECT_EQ(got["comm"], want);
-    EXPECT_EQ(got["container_id"], got["comm"]);
+    EXPECT_EQ(got["container_id"], want);
+    // A comm is the kernel's: up to 16 bytes, ending at the first NUL.
+    EXPECT_EQ(got["comm"], want.substr(0, std::min<std::size_t>(want.find('\0'), 16)));
     EXPECT_EQ(got["bytes_sent"].get<std::uint64_t>(), ~std::uint64_t{0});
     EXPECT_EQ(got["duration_ms"].get<std::uint64_t>(), ~std::uint64_t{0});
   }
