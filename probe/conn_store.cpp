@@ -40,10 +40,17 @@ void ConnStore::add_closed(std::vector<Connection>&& closed) {
     next_seq_ += excess;
     stats_.closed_buffer_evicted += excess;
   }
+  // The buffer is bounded by its count of connections: a batch must not hold room for more
+  // than it carries (at 20 closes a second a poll brings one, and a vector reserved for 256 would
+  // make 65536 buffered connections 2.6 GiB).
+  if (closed.capacity() > closed.size() + closed.size() / 8) closed.shrink_to_fit();
   closed_count_ += closed.size();
   const std::uint64_t first = next_seq_;
   next_seq_ += closed.size();
-  closed_.push_back({first, 0, std::make_shared<const std::vector<Connection>>(std::move(closed))});
+  const std::size_t bytes = closed.capacity() * sizeof(Connection);
+  closed_bytes_ += bytes;
+  closed_.push_back(
+      {first, 0, std::make_shared<const std::vector<Connection>>(std::move(closed)), bytes});
   if (closed_count_ > max_closed_) {
     const std::size_t excess = closed_count_ - max_closed_;
     stats_.closed_buffer_evicted += excess;
@@ -58,7 +65,10 @@ void ConnStore::drop_front(std::size_t n) {
     f.begin += d;
     closed_count_ -= d;
     n -= d;
-    if (f.begin == f.size()) closed_.pop_front();  // a reply being sent may still hold it
+    if (f.begin == f.size()) {
+      closed_bytes_ -= f.bytes;
+      closed_.pop_front();  // a reply being sent may still hold it
+    }
   }
 }
 
@@ -163,6 +173,7 @@ StoreStats ConnStore::stats() const {
   StoreStats s = stats_;
   s.clients = clients_.size();
   s.closed_buffered = closed_count_;
+  s.closed_buffer_bytes = closed_bytes_;
   return s;
 }
 

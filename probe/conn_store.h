@@ -22,6 +22,7 @@ struct StoreStats {
   std::uint64_t clients_evicted = 0;
   std::uint64_t clients = 0;
   std::uint64_t closed_buffered = 0;
+  std::uint64_t closed_buffer_bytes = 0;  // what the buffered batches hold (their capacity)
 };
 
 // One client's share of a call: the open connections, their counters already the deltas this
@@ -107,6 +108,7 @@ class ConnStore {
     std::uint64_t first_seq = 0;
     std::size_t begin = 0;
     std::shared_ptr<const std::vector<Connection>> conns;
+    std::size_t bytes = 0;  // conns' capacity
     std::size_t size() const { return conns->size(); }
     std::uint64_t last_seq() const { return first_seq + size() - 1; }
   };
@@ -118,6 +120,7 @@ class ConnStore {
   mutable std::mutex mu_;
   std::deque<Batch> closed_;      // oldest first; no batch is empty past its begin
   std::size_t closed_count_ = 0;  // connections buffered: past each batch's begin
+  std::size_t closed_bytes_ = 0;  // the batches' bytes
   std::uint64_t next_seq_ = 1;
   std::unordered_map<std::string, Client> clients_;
   StoreStats stats_;

@@ -62,8 +62,8 @@ struct ConnId {
   friend bool operator==(const ConnId&, const ConnId&) = default;
 };
 
-// Fields ordered so that none needs padding: the daemon holds up to 65536 of these in its closed
-// buffer and as many in a reply's open connections (168 bytes each).
+// Fields ordered so that only 4 bytes are padding: the daemon holds up to 65536 of these in its
+// closed buffer and as many in a reply's open connections (168 bytes each).
 struct Connection {
   ConnId id;
   Protocol type = Protocol::kTcp;

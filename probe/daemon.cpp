@@ -76,6 +76,7 @@ struct Service {
     s["closed_received"] = st.closed_received;
     s["closed_buffer_evicted"] = st.closed_buffer_evicted;
     s["closed_buffered"] = st.closed_buffered;
+    s["closed_buffer_bytes_current"] = st.closed_buffer_bytes;
     s["closed_buffer_max"] = config.max_closed_connections_buffered;
     s["clients_evicted"] = st.clients_evicted;
     s["clients"] = st.clients;
@@ -104,14 +105,16 @@ struct Service {
       tracer->poll_closed(0);  // closes that happened before this call are reported now
       open = tracer->open_connections();
     }
-    auto reply =
-        std::make_shared<ConnectionsReply>(store.take_shared(client_id, std::move(open)), stats());
+    // Freed heap is given back once the reply is gone: sent whole, or cut short by a client
+    // that went away (the server then drops it without asking for the last piece).
+    std::shared_ptr<ConnectionsReply> reply(
+        new ConnectionsReply(store.take_shared(client_id, std::move(open)), stats()),
+        [this](ConnectionsReply* done) {
+          delete done;
+          releaser.after_reply();
+        });
     HttpReply r;
-    r.stream = [this, reply](std::string& piece) {
-      if (reply->next(piece)) return true;
-      releaser.after_reply();  // the connections were let go by the last piece
-      return false;
-    };
+    r.stream = [reply](std::string& piece) { return reply->next(piece); };
     return r;
   }
 

@@ -295,9 +295,11 @@ int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
 }
 
 void Tracer::hand_over_closed() {
-  on_closed_(std::move(closed_batch_));  // the store keeps the vector itself
-  closed_batch_.clear();                 // a moved-from vector is valid but unspecified
-  closed_batch_.reserve(kClosedBatchMax);
+  // The store keeps what it is given, so it gets a vector of exactly this batch's size; ours
+  // keeps its room for the next.
+  on_closed_(std::vector<Connection>(std::make_move_iterator(closed_batch_.begin()),
+                                     std::make_move_iterator(closed_batch_.end())));
+  closed_batch_.clear();
 }
 
 std::shared_ptr<const std::string> Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id,

@@ -11,6 +11,9 @@
 #include <cstring>
 #include <thread>
 
+#include <chrono>
+
+#include "tests/probe/net_env.h"
 #include "tests/probe/probe_daemon.h"
 
 namespace cnm::test {
@@ -147,6 +150,39 @@ TEST(ProbeApi, FiftyConcurrentClientsAreAllServed) {
   EXPECT_EQ(ok.load(), 1000);
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(d.get_json("/debug/stats")["clients"], 50);
+}
+
+// The connections reply is streamed: a client that hangs up after the headers, its reply
+// (~2000 connections, eight pieces) not read, leaves the daemon serving, and another client
+// still gets every connection.
+TEST(ProbeApi, AClientThatHangsUpMidReplyLeavesServingIntact) {
+  ProbeDaemon d;
+  ASSERT_EQ(d.get("/network_tracer/connections?client_id=full").status, 200);  // known first
+  ExchangeSpec spec;
+  spec.server_addr = "127.0.0.1";
+  spec.count = 1000;
+  spec.c2s = [](int) { return 1; };
+  spec.s2c = [](int) { return 1; };
+  const auto xs = run_exchanges(spec);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (d.get_json("/debug/stats")["closed_received"] < 2000 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+  const std::string auth = "Authorization: Bearer " + d.token() + "\r\n";
+  const auto head =
+      raw_request(d.socket_path(),
+                  "GET /network_tracer/connections?client_id=gone HTTP/1.1\r\n" + auth + "\r\n");
+  EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
+
+  EXPECT_EQ(d.get("/health").status, 200);
+  const auto all = d.get_json("/network_tracer/connections?client_id=full");
+  int ours = 0;
+  for (const auto& c : all["connections"])
+    if (c["closed"] == true && (c["lport"] == xs[0].server_port || c["rport"] == xs[0].server_port))
+      ++ours;
+  EXPECT_EQ(ours, 2000);  // both ends of each
 }
 
 TEST(ProbeApi, SocketIsMode0660AndInTheLayoutsGroup) {

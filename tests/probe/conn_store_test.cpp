@@ -129,6 +129,23 @@ TEST(ConnStore, BatchesCutPartWayByEvictionAndByReadsKeepEachConnectionOnce) {
   EXPECT_EQ(s.stats().closed_received, 9u);
 }
 
+// The buffer is bounded by a count of connections, so a batch must hold no more room than it
+// carries: at a few closes a second each poll brings one, in a vector the drain reserved for 256.
+TEST(ConnStore, SmallBatchesHoldOnlyTheRoomTheyNeed) {
+  ConnStore s(100000);
+  for (std::uint64_t i = 1; i <= 1000; ++i) {
+    std::vector<Connection> one;
+    one.reserve(256);
+    one.push_back(conn(i, i, i, true));
+    s.add_closed(std::move(one));
+  }
+  EXPECT_EQ(s.stats().closed_buffered, 1000u);
+  EXPECT_LE(s.stats().closed_buffer_bytes, 1000 * 2 * sizeof(Connection));
+  EXPECT_GE(s.stats().closed_buffer_bytes, 1000 * sizeof(Connection));
+  EXPECT_EQ(s.take("a", {}).size(), 1000u);
+  EXPECT_EQ(s.stats().closed_buffer_bytes, 0u);  // read by every client: let go
+}
+
 TEST(ConnStore, ClientsAreBoundedAndExpire) {
   using namespace std::chrono_literals;
   ConnStore s(10, 2, 60s);

@@ -114,46 +114,51 @@ TEST(ConnectionsJson, AnyCommAndTheLargestCountersMakeValidJson) {
   EXPECT_EQ(nlohmann::json::parse(connections_reply_text({}, {}))["connections"].size(), 0u);
 }
 
-// The daemon's reply: open connections then closed ones from several of the store's batches,
-// written 256 a piece; each once, in order, with the deltas this client is due.
+// The daemon's reply: open connections, then closed ones from several of the store's batches
+// in closing order, written 256 a piece; each once, with the deltas this client is due.
 TEST(ConnectionsJson, ReplyInPiecesGivesEachConnectionOnceWithItsDelta) {
   auto conn = [](std::uint64_t sk, std::uint64_t sent, bool closed) {
     Connection c;
     c.id = {sk, sk};
+    c.lport = static_cast<std::uint16_t>(sk);  // the reply's way to tell them apart
     c.counters.bytes_sent = sent;
     c.closed = closed;
     return c;
   };
+  auto closed_batch = [&](std::uint64_t from, std::uint64_t to, std::uint64_t sent) {
+    std::vector<Connection> v;
+    for (std::uint64_t sk = from; sk <= to; ++sk) v.push_back(conn(sk, sent, true));
+    return v;
+  };
   ConnStore store(1000);
   std::vector<Connection> open;
   for (std::uint64_t sk = 1; sk <= 300; ++sk) open.push_back(conn(sk, 10, false));
-  store.take("a", open);                       // a has seen 1..300 open with 10 bytes each
-  for (std::uint64_t first : {1, 201, 401}) {  // 1..200 close (sent 15), then 401..600 (new)
-    std::vector<Connection> batch;
-    for (std::uint64_t sk = first; sk < first + 200; ++sk)
-      if (sk <= 200 || sk > 400) batch.push_back(conn(sk, 15, true));
-    store.add_closed(std::move(batch));
-  }
+  store.take("a", open);  // a has seen 1..300 open, 10 bytes each
+  // Closed since: 1..200 (15 bytes in all), then 401..456 and 457..600 never seen open.
+  store.add_closed(closed_batch(1, 200, 15));
+  store.add_closed(closed_batch(401, 456, 20));
+  store.add_closed(closed_batch(457, 600, 20));
+  // The snapshot still lists 151..300: 151..200 closed after it was read, given once, closed.
   open.clear();
-  for (std::uint64_t sk = 201; sk <= 300; ++sk) open.push_back(conn(sk, 12, false));
+  for (std::uint64_t sk = 151; sk <= 300; ++sk) open.push_back(conn(sk, 12, false));
   ConnectionsReply reply(store.take_shared("a", std::move(open)), {});
   std::string text;
   int pieces = 0;
   while (reply.next(text)) ++pieces;
-  EXPECT_EQ(pieces, 2);  // 100 open + 400 closed, 256 a piece
+  EXPECT_EQ(pieces, 2);  // 100 open + 400 closed, 256 a piece: the second starts in a batch
   const auto j = nlohmann::json::parse(text)["connections"];
   ASSERT_EQ(j.size(), 500u);
-  for (std::size_t i = 0; i < 100; ++i) {  // still open: 2 more bytes each
-    EXPECT_EQ(j[i]["closed"], false);
-    EXPECT_EQ(j[i]["bytes_sent"], 2);
-  }
-  for (std::size_t i = 100; i < 300; ++i) {  // closed after a saw them open: 5 more
-    EXPECT_EQ(j[i]["closed"], true);
-    EXPECT_EQ(j[i]["bytes_sent"], 5);
-  }
-  for (std::size_t i = 300; i < 500; ++i) {  // never seen open: all 15
-    EXPECT_EQ(j[i]["closed"], true);
-    EXPECT_EQ(j[i]["bytes_sent"], 15);
+  std::vector<std::uint64_t> want_order;
+  for (std::uint64_t sk = 201; sk <= 300; ++sk) want_order.push_back(sk);
+  for (std::uint64_t sk = 1; sk <= 200; ++sk) want_order.push_back(sk);
+  for (std::uint64_t sk = 401; sk <= 600; ++sk) want_order.push_back(sk);
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::uint64_t sk = want_order[i];
+    ASSERT_EQ(j[i]["lport"], sk) << "position " << i;
+    const bool closed = sk <= 200 || sk > 400;
+    EXPECT_EQ(j[i]["closed"], closed) << i;
+    const std::uint64_t want = sk > 400 ? 20 : sk <= 200 ? 5 : 2;  // never seen, seen, open
+    EXPECT_EQ(j[i]["bytes_sent"], want) << "position " << i << " connection " << sk;
   }
   EXPECT_TRUE(nlohmann::json::parse(connections_reply_text({}, {}))["connections"].empty());
 }
