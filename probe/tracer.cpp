@@ -368,11 +368,9 @@ void Tracer::refresh_open() const {
 std::vector<Connection> Tracer::open_connections() const {
   refresh_open();
   std::vector<Connection> out;
-  // Sized from the counters (the entries are opened - closed, see stats()) with a little room
-  // for connections opened meanwhile: at 65536 entries a vector left to double would hold up to
-  // twice the ~14 MB it needs for a moment.
-  const std::uint64_t opened = counter(CNM_CNT_OPENED), closed = counter(CNM_CNT_CLOSED);
-  const std::size_t entries = opened > closed ? opened - closed : 0;
+  // Sized from the counters with a little room for connections opened meanwhile: at 65536
+  // entries a vector left to double would hold up to twice the ~11 MB it needs for a moment.
+  const std::size_t entries = map_entries();
   out.reserve(std::min<std::size_t>(entries + entries / 16 + 16, max_tracked_));
   const int fd = bpf_map__fd(skel_->maps.conns);
   const std::uint64_t now = monotonic_ns();
@@ -403,6 +401,14 @@ std::vector<Connection> Tracer::open_connections() const {
   return out;
 }
 
+std::uint64_t Tracer::map_entries() const {
+  // Every entry put in the map is counted opened and leaves it only when counted closed, so
+  // the entries are the difference: no map walk (each connections reply has stats, and a full
+  // map holds 65536 entries).
+  const std::uint64_t opened = counter(CNM_CNT_OPENED), closed = counter(CNM_CNT_CLOSED);
+  return opened > closed ? opened - closed : 0;
+}
+
 std::uint64_t Tracer::counter(std::uint32_t which) const {
   const int ncpu = libbpf_num_possible_cpus();
   std::vector<__u64> per_cpu(static_cast<std::size_t>(ncpu > 0 ? ncpu : 1));
@@ -414,18 +420,13 @@ std::uint64_t Tracer::counter(std::uint32_t which) const {
 
 StatMap Tracer::stats() const {
   StatMap s;
-  auto sum = [this](__u32 which) { return counter(which); };
-  s["conn_map_full"] = sum(CNM_CNT_CONN_MAP_FULL);
-  s["closed_ringbuf_full"] = sum(CNM_CNT_RINGBUF_FULL);
-  const auto opened = sum(CNM_CNT_OPENED), closed = sum(CNM_CNT_CLOSED);
-  s["tcp_opened"] = opened;
-  s["tcp_closed"] = closed;
-  s["tcp_open_at_start"] = sum(CNM_CNT_SNAPSHOT);
-  s["conn_map_stale_replaced"] = sum(CNM_CNT_STALE_REPLACED);
-  // Every entry put in the map is counted opened and leaves it only when counted closed, so
-  // the entries are the difference: no map walk per stats call (each connections reply has
-  // stats, and a full map holds 65536 entries).
-  s["conn_map_entries_current"] = opened > closed ? opened - closed : 0;
+  s["conn_map_full"] = counter(CNM_CNT_CONN_MAP_FULL);
+  s["closed_ringbuf_full"] = counter(CNM_CNT_RINGBUF_FULL);
+  s["tcp_opened"] = counter(CNM_CNT_OPENED);
+  s["tcp_closed"] = counter(CNM_CNT_CLOSED);
+  s["tcp_open_at_start"] = counter(CNM_CNT_SNAPSHOT);
+  s["conn_map_stale_replaced"] = counter(CNM_CNT_STALE_REPLACED);
+  s["conn_map_entries_current"] = map_entries();
   s["conn_map_max"] = max_tracked_;
   s["programs_attached"] = hooks_.size();
   // Runs the kernel skipped: a program is not re-entered on the same CPU (a softirq state change

@@ -56,6 +56,7 @@ class Tracer {
 
  private:
   std::uint64_t counter(std::uint32_t which) const;  // a kernel-side counter, summed over the CPUs
+  std::uint64_t map_entries() const;                 // entries in the open-connection map
   struct HookSet {  // what this kernel offers, and what the config asks for
     bool state = false, send = false, recv = false, retrans = false, per_call = false;
   };
