@@ -62,14 +62,21 @@ void ConnStore::drop_front(std::size_t n) {
   while (n > 0 && !closed_.empty()) {
     Batch& f = closed_.front();
     const std::size_t d = std::min(n, f.size() - f.begin);
-    f.begin += d;
-    closed_count_ -= d;
-    n -= d;
-    if (f.begin == f.size()) {
-      closed_bytes_ -= f.bytes;
-      closed_.pop_front();  // a reply being sent may still hold it
+    if (d == f.size() - f.begin) {
+      pop_front_batch();
+    } else {
+      f.begin += d;
+      closed_count_ -= d;
     }
+    n -= d;
   }
+}
+
+void ConnStore::pop_front_batch() {
+  const Batch& f = closed_.front();
+  closed_count_ -= f.size() - f.begin;
+  closed_bytes_ -= f.bytes;
+  closed_.pop_front();  // a reply being sent may still hold its connections
 }
 
 void ConnStore::expire_clients(Clock::time_point now) {
@@ -105,19 +112,21 @@ Taken ConnStore::take_shared(const std::string& client_id, std::vector<Connectio
   }
   if (!closed_.empty()) cl.last_seq = std::max(cl.last_seq, closed_.back().last_seq());
 
-  // A connection closed since the snapshot is given once, as closed.
-  // (A sorted vector of ids: 1 MiB at 65536, where a hash set's nodes took 3.)
-  if (!t.closed.empty() && !t.open.empty()) {
-    auto before = [](const ConnId& a, const ConnId& b) {
-      return a.sk != b.sk ? a.sk < b.sk : a.start_ns < b.start_ns;
-    };
-    std::vector<ConnId> closed_ids;
-    closed_ids.reserve(t.size() - t.open.size());
-    for (const auto& s : t.closed)
-      for (std::size_t i = s.from; i < s.to; ++i) closed_ids.push_back((*s.conns)[i].id);
-    std::sort(closed_ids.begin(), closed_ids.end(), before);
+  // One pass over the closed ones: what this client was given of those it saw open (their
+  // entries are still there, below), and their ids, so that a connection closed since the
+  // snapshot is given once, as closed (a sorted vector: 1 MiB at 65536, a hash set took 3).
+  std::vector<ConnId> closed_ids;
+  if (!t.open.empty()) closed_ids.reserve(t.size() - t.open.size());
+  for (const auto& s : t.closed)
+    for (std::size_t i = s.from; i < s.to; ++i) {
+      const ConnId& id = (*s.conns)[i].id;
+      if (auto l = cl.last.find(id); l != cl.last.end()) t.given.emplace(id, l->second.counters);
+      if (!t.open.empty()) closed_ids.push_back(id);
+    }
+  if (!closed_ids.empty()) {
+    std::sort(closed_ids.begin(), closed_ids.end());
     std::erase_if(t.open, [&](const Connection& c) {
-      return std::binary_search(closed_ids.begin(), closed_ids.end(), c.id, before);
+      return std::binary_search(closed_ids.begin(), closed_ids.end(), c.id);
     });
   }
   // Only connections still open are remembered: the map never outgrows the open set.
@@ -128,24 +137,13 @@ Taken ConnStore::take_shared(const std::string& client_id, std::vector<Connectio
     if (!fresh) c.counters = total.minus(l->second.counters);
     l->second = {total, call};
   }
-  // A closed connection is not in t.open (above), so its entry still holds what this client was
-  // given of it while it was open.
-  for (const auto& s : t.closed)
-    for (std::size_t i = s.from; i < s.to; ++i) {
-      const ConnId& id = (*s.conns)[i].id;
-      if (auto l = cl.last.find(id); l != cl.last.end()) t.given.emplace(id, l->second.counters);
-    }
   std::erase_if(cl.last, [call](const auto& kv) { return kv.second.call != call; });
 
   // Closed connections every client has read are let go, so memory returns to its baseline.
   std::uint64_t min_seen = cl.last_seq;
   for (const auto& [id, other] : clients_) min_seen = std::min(min_seen, other.last_seq);
-  std::size_t read_by_all = 0;
-  for (const Batch& b : closed_) {
-    if (b.first_seq + b.begin > min_seen) break;
-    read_by_all += std::min<std::uint64_t>(b.last_seq(), min_seen) - (b.first_seq + b.begin) + 1;
-  }
-  drop_front(read_by_all);
+  // (A client's last_seq is always the end of a batch, so whole batches go.)
+  while (!closed_.empty() && closed_.front().last_seq() <= min_seen) pop_front_batch();
   if (closed_.empty()) closed_.shrink_to_fit();
   return t;
 }

@@ -114,6 +114,7 @@ class ConnStore {
   };
   void expire_clients(Clock::time_point now);
   void drop_front(std::size_t n);  // the n oldest buffered connections
+  void pop_front_batch();          // the oldest batch, whatever is left of it
 
   const std::size_t max_closed_, max_clients_;
   const Clock::duration client_idle_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -59,7 +60,7 @@ class Comm {
 struct ConnId {
   std::uint64_t sk = 0;
   std::uint64_t start_ns = 0;
-  friend bool operator==(const ConnId&, const ConnId&) = default;
+  friend auto operator<=>(const ConnId&, const ConnId&) = default;
 };
 
 // Fields ordered so that only 4 bytes are padding: the daemon holds up to 65536 of these in its

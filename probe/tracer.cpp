@@ -87,7 +87,7 @@ bool has_raw_tracepoint(const btf* vmlinux, const char* name) {
   return vmlinux && btf__find_by_name_kind(vmlinux, t.c_str(), BTF_KIND_TYPEDEF) > 0;
 }
 
-// Closed connections go to the store in vectors of at most this many (~75 KiB): below the
+// Closed connections go to the store in vectors of at most this many (~42 KiB): below the
 // daemon's mmap threshold (128 KiB), so each comes from the heap and reuses freed memory; a
 // whole poll's vector (a few hundred KiB at 10k connections/s) was mapped and unmapped each
 // time, and its page faults cost more than the connections it carried.
@@ -295,11 +295,9 @@ int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
 }
 
 void Tracer::hand_over_closed() {
-  // The store keeps what it is given, so it gets a vector of exactly this batch's size; ours
-  // keeps its room for the next.
-  on_closed_(std::vector<Connection>(std::make_move_iterator(closed_batch_.begin()),
-                                     std::make_move_iterator(closed_batch_.end())));
-  closed_batch_.clear();
+  on_closed_(std::move(closed_batch_));  // the store trims a vector that has room to spare
+  closed_batch_ = {};                    // a moved-from vector is valid but unspecified
+  closed_batch_.reserve(kClosedBatchMax);
 }
 
 std::shared_ptr<const std::string> Tracer::container_id(std::uint32_t pid, std::uint64_t cgroup_id,
