@@ -105,7 +105,32 @@ std::uint32_t ringbuf_bytes(std::uint32_t closed_entries) {
   return size;
 }
 
+// Whether the kernel's verifier takes BPF compare-and-swap (Linux 5.12+), which taking a slot
+// needs: a two-instruction socket filter that uses it, loaded and closed.
+bool kernel_has_bpf_cmpxchg() {
+  const bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},          // r0 = 0
+      {BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -8, 0},          // *(u64 *)(r10 - 8) = 0
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1},          // r1 = 1
+      {BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_10, BPF_REG_1, -8,  // r0 = cmpxchg(r10 - 8,
+       BPF_CMPXCHG},                                              //   r0, r1)
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},          // r0 = 0
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", insns,
+                               sizeof insns / sizeof insns[0], nullptr);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
 }  // namespace
+
+std::uint32_t connection_slots(std::uint32_t max_tracked) {
+  std::uint32_t slots = 0;
+  for (std::uint32_t n = 16; n <= max_tracked / 8 && n <= kMaxConnectionSlots; n <<= 1) slots = n;
+  return slots;
+}
 
 Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
     : on_closed_(std::move(on_closed)), max_tracked_(o.max_tracked_connections) {
@@ -134,6 +159,10 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
     spdlog::warn(
         "this kernel has no bpf_for_each_map_elem (Linux 5.13+): open connections are reported "
         "with the counters they had when first seen, exact ones once they close");
+
+  slots_ = kernel_has_bpf_cmpxchg() ? connection_slots(max_tracked_) : 0;
+  if (slots_ == 0 && max_tracked_ / 8 >= 16)
+    spdlog::info("no BPF compare-and-swap (Linux 5.12+): open connections all go to the map");
 
   // The BTF-typed tracepoint reads the socket with plain loads (a connection costs about half
   // of what it does with probe reads); where the kernel refuses it (before 5.9, or without BTF
@@ -268,7 +297,11 @@ void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state, bool
   bpf_program__set_autoload(skel_->progs.refresh_open, can_refresh_);
   bpf_program__set_autoattach(skel_->progs.refresh_open, false);  // run on demand, never attached
   bpf_program__set_autoload(skel_->progs.tcp_retransmit_skb, h.retrans);
-  if (int err = bpf_map__set_max_entries(skel_->maps.conns, o.max_tracked_connections))
+  // Slots and map hold max_tracked_connections together (an array needs one entry).
+  skel_->rodata->slot_bits = static_cast<__u32>(slots_ ? __builtin_ctz(slots_) : 0);
+  if (int err = bpf_map__set_max_entries(skel_->maps.slots, slots_ ? slots_ : 1))
+    fail("cannot size the connection slots", err);
+  if (int err = bpf_map__set_max_entries(skel_->maps.conns, o.max_tracked_connections - slots_))
     fail("cannot size the connection map", err);
   if (int err = bpf_map__set_max_entries(skel_->maps.closed,
                                          ringbuf_bytes(o.max_closed_connections_buffered)))
@@ -370,13 +403,29 @@ std::vector<Connection> Tracer::open_connections() const {
   // entries a vector left to double would hold up to twice the ~11 MB it needs for a moment.
   const std::size_t entries = map_entries();
   out.reserve(std::min<std::size_t>(entries + entries / 16 + 16, max_tracked_));
-  const int fd = bpf_map__fd(skel_->maps.conns);
   const std::uint64_t now = monotonic_ns();
+  auto add = [&](const cnm_conn& k) {
+    out.push_back(to_connection(k, now));
+    out.back().container_id = container_id(k.pid, k.cgroup_id, now);
+  };
+  // The slots change while they are read: a free one has sk 0, one being filled or freed has
+  // start_ns 0 (the kernel side writes start_ns last and clears it first).
+  if (slots_ != 0)
+    read_batches<__u32>(bpf_map__fd(skel_->maps.slots), "the connection slots",
+                        [&](const cnm_conn& k) {
+                          if (k.sk != 0 && k.start_ns != 0) add(k);
+                        });
+  read_batches<__u64>(bpf_map__fd(skel_->maps.conns), "the connection map", add);
+  return out;
+}
+
+template <typename Key, typename F>
+void Tracer::read_batches(int fd, const char* what, F&& each) {
   // Batched reads: a few syscalls for the whole map rather than two per entry.
   constexpr std::uint32_t kChunk = 1024;
-  std::vector<__u64> keys(kChunk);
+  std::vector<Key> keys(kChunk);
   std::vector<cnm_conn> vals(kChunk);
-  __u64 in_batch = 0, out_batch = 0;
+  Key in_batch = 0, out_batch = 0;
   bool first = true;
   bpf_map_batch_opts opts{};  // LIBBPF_OPTS is a C macro (statement expression)
   opts.sz = sizeof opts;
@@ -385,18 +434,14 @@ std::vector<Connection> Tracer::open_connections() const {
     const int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
                                          vals.data(), &count, &opts);
     const int e = errno;
-    for (std::uint32_t i = 0; i < count; ++i) {
-      out.push_back(to_connection(vals[i], now));
-      out.back().container_id = container_id(vals[i].pid, vals[i].cgroup_id, now);
-    }
+    for (std::uint32_t i = 0; i < count; ++i) each(vals[i]);
     if (err != 0) {
-      if (e != ENOENT) spdlog::warn("reading the connection map: {}", std::strerror(e));
+      if (e != ENOENT) spdlog::warn("reading {}: {}", what, std::strerror(e));
       break;
     }
     in_batch = out_batch;
     first = false;
   }
-  return out;
 }
 
 std::uint64_t Tracer::map_entries() const {
@@ -426,6 +471,7 @@ StatMap Tracer::stats() const {
   s["conn_map_stale_replaced"] = counter(CNM_CNT_STALE_REPLACED);
   s["conn_map_entries_current"] = map_entries();
   s["conn_map_max"] = max_tracked_;
+  s["conn_map_slots"] = slots_;
   s["programs_attached"] = hooks_.size();
   // Runs the kernel skipped: a program is not re-entered on the same CPU (a softirq state change
   // landing while the program runs in process context), so that event is lost; the kernel

@@ -28,6 +28,12 @@ struct TracerOptions {
   std::string state_hook = "auto";  // see ProbeConfig::state_hook
 };
 
+// Open connections kept in the kernel side's slot array, of max_tracked (the rest go to its
+// hash map): a power of two, at most an eighth of max_tracked and kMaxConnectionSlots; 0 below
+// 128 (too few to matter).
+inline constexpr std::uint32_t kMaxConnectionSlots = 8192;
+std::uint32_t connection_slots(std::uint32_t max_tracked);
+
 class Tracer {
  public:
   // Receives the connections closed since the last poll, in one batch per poll (one lock of the
@@ -56,7 +62,10 @@ class Tracer {
 
  private:
   std::uint64_t counter(std::uint32_t which) const;  // a kernel-side counter, summed over the CPUs
-  std::uint64_t map_entries() const;                 // entries in the open-connection map
+  std::uint64_t map_entries() const;                 // open connections tracked (slots + map)
+  // Calls each(entry) for every entry of a BPF array or hash map, read in batches.
+  template <typename Key, typename F>
+  static void read_batches(int fd, const char* what, F&& each);
   struct HookSet {  // what this kernel offers, and what the config asks for
     bool state = false, send = false, recv = false, retrans = false, per_call = false;
   };
@@ -71,7 +80,8 @@ class Tracer {
   std::mutex rb_mu_;
   std::vector<std::string> hooks_;
   std::uint32_t max_tracked_ = 0;
-  bool can_refresh_ = false;              // the kernel runs refresh_open (bpf_for_each_map_elem)
+  std::uint32_t slots_ = 0;   // of max_tracked_, in the slot array (the rest in the map)
+  bool can_refresh_ = false;  // the kernel runs refresh_open (bpf_for_each_map_elem)
   std::vector<Connection> closed_batch_;  // filled by on_ringbuf, under rb_mu_
   std::uint64_t batch_now_ns_ = 0;        // when the batch being filled was started
   static int on_ringbuf(void* ctx, void* data, std::size_t size);

@@ -34,13 +34,33 @@ const volatile bool disable_ipv6 = false;
 // application's calls), never from tcp_sock, even for a connection that moved no data.
 const volatile bool app_bytes_hooks = false;
 
-// Sized by the daemon (max_tracked_connections) before load.
+// Open connections live in two places. First `slots`, an array indexed by a hash of the
+// socket's address: finding, adding and removing an entry there is a few inline loads and one
+// compare-and-swap. A hash map update takes a bucket lock and about ten kernel function calls,
+// and on CPUs that need return-stack mitigations every call and return is costly: adding and
+// removing the two entries of a loopback connection were half of the probe's cost per
+// connection. A socket whose slot is taken goes to `conns`, the hash map. The daemon sizes
+// both so that together they hold max_tracked_connections: slots are at most an eighth of it,
+// so once the map is nearly full every slot is taken (none sits empty while the map refuses).
+// slot_bits 0 (no slots) on kernels without BPF compare-and-swap (before Linux 5.12).
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct cnm_conn);
+} slots SEC(".maps");
+const volatile __u32 slot_bits = 0;  // log2 of the slots
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 65536);
   __type(key, __u64);
   __type(value, struct cnm_conn);
 } conns SEC(".maps");
+
+// Entries in `conns`, so that a socket not in its slot is looked up there only when the map
+// holds any (a lookup is a function call). Written only with atomic adds.
+__u64 map_used = 0;
 
 // Closed connections, sized by the daemon (max_closed_connections_buffered).
 struct {
@@ -104,6 +124,65 @@ static __always_inline const __u8* bulk_read(const void* p, __u32 lo, __u32 hi) 
 static __always_inline void count(__u32 which) {
   __u64* v = bpf_map_lookup_elem(&counters, &which);
   if (v) *v += 1;
+}
+
+// A kernel object's address as a number. In a tp_btf program a socket pointer is typed, and
+// the verifier allows no arithmetic on it (the slot hash multiplies it); read back from map
+// memory it is a plain number.
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} addr_scratch SEC(".maps");
+
+static __always_inline __u64 addr_of(const void* p) {
+  __u32 zero = 0;
+  volatile __u64* a = bpf_map_lookup_elem(&addr_scratch, &zero);
+  if (!a) return 0;
+  *a = (__u64)p;
+  return *a;
+}
+
+// The slot a socket may hold (multiplicative hashing: its top bits), or NULL without slots.
+static __always_inline struct cnm_conn* slot_of(__u64 sk) {
+  if (slot_bits == 0) return 0;
+  __u32 i = (__u32)((sk * 0x9E3779B97F4A7C15ULL) >> (64 - slot_bits));
+  return bpf_map_lookup_elem(&slots, &i);
+}
+
+// A socket's entry, in its slot or in the map. Transitions of one socket are serialized by its
+// lock, so an entry found here is that socket's until its own close releases it.
+static __always_inline struct cnm_conn* find(__u64 sk) {
+  struct cnm_conn* s = slot_of(sk);
+  if (s && s->sk == sk) return s;
+  if (slot_bits != 0 && map_used == 0) return 0;
+  return bpf_map_lookup_elem(&conns, &sk);
+}
+
+// Takes the socket's slot if it is free and fills it from c. start_ns goes in last, with a
+// fully ordered atomic add: the daemon reads the slots while they change and skips an entry
+// whose start_ns is 0 (being filled or freed).
+static __always_inline bool claim_slot(struct cnm_conn* c) {
+  struct cnm_conn* s = slot_of(c->sk);
+  if (!s || __sync_val_compare_and_swap(&s->sk, 0, c->sk) != 0) return false;
+  const __u64 start = c->start_ns;
+  c->start_ns = 0;
+  c->flags |= CNM_FLAG_IN_SLOT;
+  __builtin_memcpy(s, c, sizeof(*s));
+  __sync_fetch_and_add(&s->start_ns, start);
+  return true;
+}
+
+// Frees a closed connection's entry: its slot (start_ns cleared first, as in claim_slot), or
+// its map entry.
+static __always_inline void release(struct cnm_conn* c, __u64 sk) {
+  if (c->flags & CNM_FLAG_IN_SLOT) {
+    __sync_fetch_and_and(&c->start_ns, 0);
+    c->sk = 0;
+    return;
+  }
+  if (bpf_map_delete_elem(&conns, &sk) == 0) __sync_fetch_and_add(&map_used, -1);
 }
 
 // Fills pid, comm and cgroup from the current task. Called only on transitions made by the
@@ -309,20 +388,25 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
   c->bytes_received = received;
 }
 
-// Puts a new entry in the map (keyed by its socket); false when it was there already or the map
-// is full, which is counted. A socket that is opening (replace_stale) cannot have an entry of
-// its own yet: one there is of an earlier socket at the same address whose close was lost (the
-// kernel skips a run that would nest in a running one, counted as hook_runs_skipped), so it is
+// Puts a new entry in its slot or the map; false when it was there already or both are full,
+// which is counted. A socket that is opening (replace_stale) cannot have an entry of its own
+// yet: one there is of an earlier socket at the same address whose close was lost (the kernel
+// skips a run that would nest in a running one, counted as hook_runs_skipped), so it is
 // replaced, and counted closed and stale, rather than merged into the new connection. The
 // snapshot keeps an entry that is there (the tracepoint saw the socket first).
-static __always_inline bool track(const struct cnm_conn* c, bool replace_stale) {
+static __always_inline bool track(struct cnm_conn* c, bool replace_stale) {
   __u64 key = c->sk;
-  if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
-    count(CNM_CNT_OPENED);
-    return true;
-  }
-  struct cnm_conn* old = bpf_map_lookup_elem(&conns, &key);
+  struct cnm_conn* old = find(key);
   if (!old) {
+    if (claim_slot(c)) {
+      count(CNM_CNT_OPENED);
+      return true;
+    }
+    if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
+      __sync_fetch_and_add(&map_used, 1);
+      count(CNM_CNT_OPENED);
+      return true;
+    }
     count(CNM_CNT_CONN_MAP_FULL);
     return false;
   }
@@ -339,7 +423,18 @@ static __always_inline bool track(const struct cnm_conn* c, bool replace_stale) 
     old->flags |= CNM_FLAG_HANDSHAKEN;
     return false;
   }
-  if (!replace_stale || bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) return false;
+  if (!replace_stale) return false;
+  if (old->flags & CNM_FLAG_IN_SLOT) {
+    // In place, published like a new slot entry.
+    const __u64 start = c->start_ns;
+    __sync_fetch_and_and(&old->start_ns, 0);
+    c->start_ns = 0;
+    c->flags |= CNM_FLAG_IN_SLOT;
+    __builtin_memcpy(old, c, sizeof(*old));
+    __sync_fetch_and_add(&old->start_ns, start);
+  } else if (bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) {
+    return false;
+  }
   count(CNM_CNT_STALE_REPLACED);
   count(CNM_CNT_CLOSED);
   count(CNM_CNT_OPENED);
@@ -377,7 +472,7 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
 // owned socket (it queues to the backlog instead), so the task is taken only then; an accepted
 // socket reset by its peer while its process was not in a socket call keeps pid 0 (unknown).
 static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, bool direct) {
-  __u64 key = (__u64)sk;
+  const __u64 key = c->sk;
   if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
   if (c->sport == 0) fill_tuple(c, sk, direct);  // closed before the handshake finished
   read_tcp_counters(c, sk, direct);
@@ -391,7 +486,7 @@ static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, 
   // No wakeup per record: the daemon drains the ring on a timer, in batches.
   if (bpf_ringbuf_output(&closed, c, sizeof(*c), BPF_RB_NO_WAKEUP) != 0)
     count(CNM_CNT_RINGBUF_FULL);
-  bpf_map_delete_elem(&conns, &key);
+  release(c, key);
 }
 
 // Every connection passes here about ten times, so states are compared before anything is read:
@@ -410,8 +505,7 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
   if (newstate != TCP_ESTABLISHED && newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
       newstate != TCP_CLOSE)
     return 0;
-  __u64 key = (__u64)sk;
-  struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
+  struct cnm_conn* c = find(addr_of(sk));
   if (!c) return 0;
   if (newstate == TCP_ESTABLISHED) {
     // From SYN_SENT: connect() picked the source port (and, for an unbound socket, the source
@@ -475,8 +569,7 @@ int snapshot(struct bpf_iter__tcp* ctx) {
 static __always_inline void on_io(struct sock* sk, int ret, int flags, bool sent) {
   if (ret <= 0) return;
   if (!sent && (flags & MSG_PEEK)) return;
-  __u64 key = (__u64)sk;
-  struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
+  struct cnm_conn* c = find((__u64)sk);
   if (!c) return;
   if (c->pid == 0) set_task(c, false);
   if (sent)
@@ -499,34 +592,45 @@ int BPF_PROG(sock_recv_length, struct sock* sk, int ret, int flags) {
 
 SEC("raw_tp/tcp_retransmit_skb")
 int BPF_PROG(tcp_retransmit_skb, const struct sock* sk) {
-  __u64 key = (__u64)sk;
-  struct cnm_conn* c = bpf_map_lookup_elem(&conns, &key);
+  struct cnm_conn* c = find((__u64)sk);
   if (c) __sync_fetch_and_add(&c->retransmits, 1);
   return 0;
 }
 
-// refresh_open: reads the tcp_sock counters of open connections into their entries. Never
-// attached: the daemon runs it with BPF_PROG_TEST_RUN before reading the map, in chunks
-// (ctx[0] entries to skip, ctx[1] to refresh) so no single run walks a full map with
-// preemption off. Returns how many it refreshed; the daemon stops when that is below the chunk.
-// An entry whose socket is closing meanwhile is read harmlessly (probe reads) and superseded by
-// its closed record.
+// refresh_open: reads the tcp_sock counters of open connections into their entries, the slots'
+// then the map's. Never attached: the daemon runs it with BPF_PROG_TEST_RUN before reading
+// them, in chunks (ctx[0] entries to skip, ctx[1] to refresh) so no single run walks a full map
+// with preemption off. Returns how many it refreshed; the daemon stops when that is below the
+// chunk. An entry whose socket is closing meanwhile is read harmlessly (probe reads) and
+// superseded by its closed record.
 struct refresh_ctx {
   __u64 skip, budget, seen, done;
 };
 
-static long refresh_one(struct bpf_map* map, __u64* key, struct cnm_conn* c,
-                        struct refresh_ctx* r) {
+static __always_inline long refresh_entry(struct cnm_conn* c, __u64 sk, struct refresh_ctx* r) {
   if (r->seen++ < r->skip) return 0;
   if (r->done >= r->budget) return 1;  // stop
-  read_tcp_counters(c, (const struct sock*)*key, false);
+  read_tcp_counters(c, (const struct sock*)sk, false);
   r->done++;
   return 0;
+}
+
+static long refresh_slot(struct bpf_map* map, __u32* key, struct cnm_conn* c,
+                         struct refresh_ctx* r) {
+  const __u64 sk = c->sk;
+  if (sk == 0 || c->start_ns == 0) return 0;  // free, or being filled
+  return refresh_entry(c, sk, r);
+}
+
+static long refresh_one(struct bpf_map* map, __u64* key, struct cnm_conn* c,
+                        struct refresh_ctx* r) {
+  return refresh_entry(c, *key, r);
 }
 
 SEC("raw_tp")
 int refresh_open(__u64* ctx) {
   struct refresh_ctx r = {.skip = ctx[0], .budget = ctx[1]};
+  if (slot_bits != 0) bpf_for_each_map_elem(&slots, refresh_slot, &r, 0);
   bpf_for_each_map_elem(&conns, refresh_one, &r, 0);
   return (int)r.done;
 }

@@ -17,8 +17,10 @@ enum cnm_direction {
 // cnm_conn.flags
 #define CNM_FLAG_FIN_SENT 1    // the socket queued its FIN (entered FIN_WAIT1 or LAST_ACK)
 #define CNM_FLAG_HANDSHAKEN 2  // reached ESTABLISHED: the byte bases are set
+#define CNM_FLAG_IN_SLOT 4     // the entry is in the slot array, not in the map
 
-// One TCP connection as seen by one socket, keyed by the socket's kernel address while open.
+// One TCP connection as seen by one socket, found by the socket's kernel address while open
+// (in its slot or keyed by it in the map).
 struct cnm_conn {
   __u8 saddr[16];  // IPv4 in the first 4 bytes
   __u8 daddr[16];

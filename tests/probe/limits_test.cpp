@@ -1,15 +1,21 @@
 // Bounded memory: with max_tracked_connections 1000 and 5000 connections (10000 sockets) open,
-// the map stays at its size, every socket not tracked is counted as a drop, memory stays
-// bounded and the daemon keeps serving.
+// the slots and the map stay at their size, every socket not tracked is counted as a drop,
+// memory stays bounded and the daemon keeps serving. And the two places for open connections
+// work together: connections beyond the slots go to the map, each reported once, exactly.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "tests/probe/net_env.h"
 #include "tests/probe/probe_daemon.h"
+
+extern "C" {
+#include "probe/bpf/tcp_tracer.h"
+}
 
 namespace cnm::test {
 namespace {
@@ -28,49 +34,76 @@ constexpr long kRssLimitKib = 64 * 1024;
 constexpr long kRssLimitKib = 64 * 1024;
 #endif
 
-// max_entries of the daemon's BPF hash maps (map_type 1), from its fds' fdinfo.
-std::vector<long> hash_map_sizes(pid_t pid) {
-  std::vector<long> sizes;
+// The daemon's two places for open connections: the slot array (an array map whose values are
+// connection records) and the hash map, by size or by entries in use.
+struct ConnTables {
+  long slots = -1, map = -1;
+};
+
+struct MapInfo {
+  long type = -1, max = -1, value_size = -1, id = -1;
+};
+
+std::vector<MapInfo> daemon_maps(pid_t pid) {
+  std::vector<MapInfo> maps;
   for (const auto& e :
        std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo")) {
     std::ifstream in(e.path());
     std::string line;
-    long type = -1, max = -1;
+    MapInfo m;
     while (std::getline(in, line)) {
-      if (line.rfind("map_type:", 0) == 0) type = std::stol(line.substr(9));
-      if (line.rfind("max_entries:", 0) == 0) max = std::stol(line.substr(12));
+      if (line.rfind("map_type:", 0) == 0) m.type = std::stol(line.substr(9));
+      if (line.rfind("max_entries:", 0) == 0) m.max = std::stol(line.substr(12));
+      if (line.rfind("value_size:", 0) == 0) m.value_size = std::stol(line.substr(11));
+      if (line.rfind("map_id:", 0) == 0) m.id = std::stol(line.substr(7));
     }
-    if (type == 1) sizes.push_back(max);
+    if (m.type >= 0) maps.push_back(m);
   }
-  return sizes;
+  return maps;
 }
 
-// Entries actually in the daemon's connection map (the hash map among its fds), counted key by
-// key: the truth the daemon's conn_map_entries_current (derived from its counters) must match.
-long hash_map_entries(pid_t pid) {
-  for (const auto& e :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo")) {
-    std::ifstream in(e.path());
-    std::string line;
-    long type = -1, id = -1;
-    while (std::getline(in, line)) {
-      if (line.rfind("map_type:", 0) == 0) type = std::stol(line.substr(9));
-      if (line.rfind("map_id:", 0) == 0) id = std::stol(line.substr(7));
-    }
-    if (type != 1 || id < 0) continue;
-    const int fd = bpf_map_get_fd_by_id(static_cast<__u32>(id));
-    if (fd < 0) return -1;
+constexpr long kHashMap = 1, kArrayMap = 2;
+bool is_slot_array(const MapInfo& m) {
+  return m.type == kArrayMap && m.value_size == static_cast<long>(sizeof(cnm_conn));
+}
+
+ConnTables conn_table_sizes(pid_t pid) {
+  ConnTables t;
+  for (const auto& m : daemon_maps(pid)) {
+    if (m.type == kHashMap) t.map = m.max;
+    if (is_slot_array(m)) t.slots = m.max;
+  }
+  return t;
+}
+
+// Entries in use, read key by key (map keys; slots holding a socket, published or not): the
+// truth the daemon's conn_map_entries_current (derived from its counters) must match.
+ConnTables conn_table_used(pid_t pid) {
+  ConnTables t;
+  for (const auto& m : daemon_maps(pid)) {
+    if (m.type != kHashMap && !is_slot_array(m)) continue;
+    const int fd = bpf_map_get_fd_by_id(static_cast<__u32>(m.id));
+    if (fd < 0) return {};
     long n = 0;
-    __u64 key = 0, next = 0;
-    for (const __u64* k = nullptr; bpf_map_get_next_key(fd, k, &next) == 0; k = &key) {
-      key = next;
-      ++n;
+    if (m.type == kHashMap) {
+      __u64 key = 0, next = 0;
+      for (const __u64* k = nullptr; bpf_map_get_next_key(fd, k, &next) == 0; k = &key) {
+        key = next;
+        ++n;
+      }
+      t.map = n;
+    } else {
+      cnm_conn v{};
+      for (__u32 i = 0; i < static_cast<__u32>(m.max); ++i)
+        if (bpf_map_lookup_elem(fd, &i, &v) == 0 && v.sk != 0) ++n;
+      t.slots = n;
     }
     ::close(fd);
-    return n;
   }
-  return -1;
+  return t;
 }
+
+long tracked(const ConnTables& t) { return std::max(t.slots, 0L) + std::max(t.map, 0L); }
 
 TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
   // 10000 sockets plus the test's own fds: raise the soft limit to the hard one.
@@ -82,7 +115,10 @@ TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
   ProbeDaemon d(
       "network_config:\n  max_tracked_connections: 1000\n  max_closed_connections_buffered: "
       "2000\n");
-  EXPECT_EQ(hash_map_sizes(d.pid()), std::vector<long>{1000});
+  // An eighth of 1000, as a power of two, in slots; the map holds the rest.
+  const auto sizes = conn_table_sizes(d.pid());
+  EXPECT_EQ(sizes.slots, 64);
+  EXPECT_EQ(sizes.map, 1000 - 64);
   const auto before = d.get_json("/debug/stats");
 
   ExchangeSpec spec;
@@ -97,7 +133,7 @@ TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
   const auto during = d.get_json("/debug/stats");
   EXPECT_LE(during["conn_map_entries_current"], 1000);
   // Nothing closes meanwhile, so the reported count is the map's own.
-  EXPECT_EQ(during["conn_map_entries_current"].get<long>(), hash_map_entries(d.pid()));
+  EXPECT_EQ(during["conn_map_entries_current"].get<long>(), tracked(conn_table_used(d.pid())));
   EXPECT_EQ(during["conn_map_max"], 1000);
   // 10000 sockets, at most 1000 slots: at least 9000 were not tracked, and each is counted.
   EXPECT_GE(during["conn_map_full"].get<long>() - before["conn_map_full"].get<long>(), 9000)
@@ -119,7 +155,7 @@ TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
   });
   const auto after = d.get_json("/debug/stats")["conn_map_entries_current"].get<long>();
   EXPECT_LT(after, 100);
-  EXPECT_EQ(after, hash_map_entries(d.pid()));
+  EXPECT_EQ(after, tracked(conn_table_used(d.pid())));
   spec.count = 10;
   spec.keep_open = false;
   const auto again = run_exchanges(spec);
@@ -133,6 +169,89 @@ TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
     return found == 10;
   });
   EXPECT_EQ(found, 10);
+}
+
+// 300 connections kept open (600 sockets) with max_tracked_connections 1000: more than the 64
+// slots hold, so most go to the map. Each is reported open in one reply, and again closed after,
+// once, with its exact bytes each way; nothing is dropped and both places empty again.
+TEST(ProbeLimits, ConnectionsBeyondTheSlotsGoToTheMapEachOnceWithExactBytes) {
+  ProbeDaemon d("network_config:\n  max_tracked_connections: 1000\n");
+  const auto before = d.get_json("/debug/stats");
+  ExchangeSpec spec;
+  spec.family = 4;
+  spec.server_addr = "127.0.0.1";
+  spec.count = 300;
+  spec.keep_open = true;
+  spec.c2s = [](int i) { return 1000 + i; };
+  spec.s2c = [](int i) { return 5000 + 7 * i; };
+  auto xs = run_exchanges(spec);
+
+  const auto used = conn_table_used(d.pid());
+  EXPECT_GT(used.slots, 0);
+  EXPECT_GE(used.map, 600 - 64);
+  EXPECT_EQ(d.get_json("/debug/stats")["conn_map_entries_current"].get<long>(), tracked(used));
+
+  // Open: both sockets of every exchange, each once, with what it sent and received so far.
+  const auto reply = d.get_json("/network_tracer/connections?client_id=slots");
+  std::map<std::pair<int, int>, std::vector<nlohmann::json>> open;  // (lport, rport)
+  for (const auto& c : reply["connections"])
+    if (!c["closed"].get<bool>() && c["laddr"] == "127.0.0.1" && c["raddr"] == "127.0.0.1")
+      open[{c["lport"].get<int>(), c["rport"].get<int>()}].push_back(c);
+  for (const auto& x : xs) {
+    const auto& cl = open[{x.client_port, x.server_port}];
+    const auto& sv = open[{x.server_port, x.client_port}];
+    ASSERT_EQ(cl.size(), 1u) << "client port " << x.client_port;
+    ASSERT_EQ(sv.size(), 1u) << "server side of client port " << x.client_port;
+    EXPECT_EQ(cl[0]["bytes_sent"], x.c2s);
+    EXPECT_EQ(cl[0]["bytes_received"], x.s2c);
+    EXPECT_EQ(sv[0]["bytes_sent"], x.s2c);
+    EXPECT_EQ(sv[0]["bytes_received"], x.c2s);
+  }
+
+  // Closed, to a client that never called: each end once, whole (a second record would double
+  // its bytes).
+  close_all(xs);
+  const auto ends = gather_closed_ends(d, "slots-closed", xs);
+  ASSERT_EQ(ends.client.size(), xs.size());
+  ASSERT_EQ(ends.server.size(), xs.size());
+  for (const auto& x : xs) {
+    const auto& cl = ends.client.at(x.client_port);
+    const auto& sv = ends.server.at(x.client_port);
+    EXPECT_EQ(cl["bytes_sent"], x.c2s) << x.client_port;
+    EXPECT_EQ(cl["bytes_received"], x.s2c) << x.client_port;
+    EXPECT_EQ(sv["bytes_sent"], x.s2c) << x.client_port;
+    EXPECT_EQ(sv["bytes_received"], x.c2s) << x.client_port;
+  }
+  const auto after = d.get_json("/debug/stats");
+  EXPECT_EQ(after["conn_map_full"], before["conn_map_full"]);
+  EXPECT_EQ(after["conn_map_entries_current"].get<long>(), tracked(conn_table_used(d.pid())));
+  EXPECT_LT(after["conn_map_entries_current"].get<long>(), 64) << after.dump();
+}
+
+// Below 128 tracked connections there are no slots (as on kernels without BPF compare-and-swap,
+// before Linux 5.12, where the same path runs): every connection goes to the map.
+TEST(ProbeLimits, WithoutSlotsEveryConnectionGoesToTheMap) {
+  ProbeDaemon d("network_config:\n  max_tracked_connections: 100\n");
+  EXPECT_EQ(d.get_json("/debug/stats")["conn_map_slots"], 0);
+  EXPECT_EQ(conn_table_sizes(d.pid()).map, 100);
+  ExchangeSpec spec;
+  spec.family = 4;
+  spec.server_addr = "127.0.0.1";
+  spec.count = 20;
+  spec.keep_open = true;
+  spec.c2s = [](int i) { return 100 + i; };
+  spec.s2c = [](int i) { return 300 + i; };
+  auto xs = run_exchanges(spec);
+  const auto used = conn_table_used(d.pid());
+  EXPECT_EQ(used.slots, 0);
+  EXPECT_GE(used.map, 40);
+  close_all(xs);
+  const auto ends = gather_closed_ends(d, "no-slots", xs);
+  ASSERT_EQ(ends.client.size(), xs.size());
+  for (const auto& x : xs) {
+    EXPECT_EQ(ends.client.at(x.client_port)["bytes_sent"], x.c2s);
+    EXPECT_EQ(ends.server.at(x.client_port)["bytes_sent"], x.s2c);
+  }
 }
 
 }  // namespace
