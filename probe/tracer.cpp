@@ -106,7 +106,7 @@ std::uint32_t ringbuf_bytes(std::uint32_t closed_entries) {
 }
 
 // Whether the kernel's verifier takes BPF compare-and-swap (Linux 5.12+), which taking a slot
-// needs: a two-instruction socket filter that uses it, loaded and closed.
+// needs: a six-instruction socket filter that uses it, loaded and closed.
 bool kernel_has_bpf_cmpxchg() {
   const bpf_insn insns[] = {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},          // r0 = 0
@@ -169,18 +169,30 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   // for the tracepoint), the raw one does the same job.
   // Best first: tp_btf with the snapshot iterator, tp_btf alone (a kernel may take one and not
   // the other), then raw_tp; state_hook narrows the list.
+  // Each with connection slots first (where the kernel has BPF compare-and-swap), then
+  // without: the map alone.
   struct Attempt {
-    bool btf, snapshot;
+    bool btf, snapshot, slots;
     std::string name() const {
-      return btf ? (snapshot ? "tp_btf with iter/tcp" : "tp_btf") : "raw_tp";
+      return std::string(btf ? (snapshot ? "tp_btf with iter/tcp" : "tp_btf") : "raw_tp") +
+             (slots ? " with connection slots" : "");
     }
   };
   std::vector<Attempt> attempts;
-  if (o.state_hook != "raw_tp") attempts.insert(attempts.end(), {{true, true}, {true, false}});
-  if (o.state_hook != "tp_btf") attempts.push_back({false, false});
+  auto add = [&](bool btf, bool snap) {
+    if (slots_ != 0) attempts.push_back({btf, snap, true});
+    attempts.push_back({btf, snap, false});
+  };
+  if (o.state_hook != "raw_tp") {
+    add(true, true);
+    add(true, false);
+  }
+  if (o.state_hook != "tp_btf") add(false, false);
   bool btf_state = false, snapshot = false;
+  const std::uint32_t slots_wanted = slots_;
   for (std::size_t i = 0;; ++i) {
     try {
+      slots_ = attempts[i].slots ? slots_wanted : 0;
       load(o, h, attempts[i].btf, attempts[i].snapshot);
       btf_state = attempts[i].btf;
       snapshot = attempts[i].snapshot;
@@ -255,7 +267,8 @@ std::map<ino_t, std::string> network_namespaces() {
 }  // namespace
 
 void Tracer::run_snapshot() {
-  bpf_link* link = bpf_program__attach_iter(skel_->progs.snapshot, nullptr);
+  bpf_link* link = bpf_program__attach_iter(
+      slots_ != 0 ? skel_->progs.snapshot_slots : skel_->progs.snapshot, nullptr);
   if (!link) {
     spdlog::warn("cannot start the TCP socket iterator: {}", std::strerror(errno));
     return;
@@ -288,10 +301,16 @@ void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state, bool
   };
   skel_->rodata->disable_ipv6 = o.disable_ipv6;
   skel_->rodata->app_bytes_hooks = h.per_call;
-  bpf_program__set_autoload(skel_->progs.set_state_btf, btf_state);
-  bpf_program__set_autoload(skel_->progs.inet_sock_set_state, !btf_state);
-  bpf_program__set_autoload(skel_->progs.snapshot, snapshot);
+  // One build of the programs that take and free slots (see tcp_tracer.bpf.c): with or without.
+  const bool slots = slots_ != 0;
+  bpf_program__set_autoload(skel_->progs.set_state_btf, btf_state && !slots);
+  bpf_program__set_autoload(skel_->progs.set_state_btf_slots, btf_state && slots);
+  bpf_program__set_autoload(skel_->progs.inet_sock_set_state, !btf_state && !slots);
+  bpf_program__set_autoload(skel_->progs.inet_sock_set_state_slots, !btf_state && slots);
+  bpf_program__set_autoload(skel_->progs.snapshot, snapshot && !slots);
+  bpf_program__set_autoload(skel_->progs.snapshot_slots, snapshot && slots);
   bpf_program__set_autoattach(skel_->progs.snapshot, false);  // run once, by run_snapshot()
+  bpf_program__set_autoattach(skel_->progs.snapshot_slots, false);
   bpf_program__set_autoload(skel_->progs.sock_send_length, h.per_call);
   bpf_program__set_autoload(skel_->progs.sock_recv_length, h.per_call);
   bpf_program__set_autoload(skel_->progs.refresh_open, can_refresh_);

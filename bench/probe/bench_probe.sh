@@ -17,15 +17,21 @@
 #      and at its peak while a client's calls are served, and how long a connections call takes
 #      there (it refreshes every entry's kernel counters);
 #   4. the cost of each BPF program per call and per request or connection
-#      (kernel.bpf_stats_enabled, in a separate pass: the statistics cost a little per call).
+#      (kernel.bpf_stats_enabled, in a separate pass: the statistics cost a little per call);
+#   5. the kernel side alone under one continuous one-per-request load: kernel_toggle attaches
+#      and detaches the daemon's state program in alternating 0.5-s phases and compares the
+#      connections accepted (a pair of phases is a second apart, not the few seconds between two
+#      windows of section 1, and no daemon start or stop falls in them).
 # nginx runs on CPU 1 and wrk on CPU 0 (when there are two), so the rounds compete less with
 # each other and the ratio is steadier; the probe's programs run on whichever CPU does the I/O.
-# Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS]   (root; installs nginx-light
-# and wrk; defaults: 2-second windows, 20 rounds, about 10 minutes in all)
+# Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS] [PAIRS]   (root; installs
+# nginx-light and wrk; defaults: 2-second windows, 20 rounds, 300 pairs in section 5, about 16
+# minutes in all)
 set -euo pipefail
 build=${1:?usage: $0 BUILD_DIR [SECONDS] [ROUNDS]}
 secs=${2:-2}  # whole seconds: wrk takes no fractions
 rounds=${3:-20}
+pairs=${4:-300}
 probe="$build/probe/cnm-probe"
 [ "$(id -u)" -eq 0 ] || { echo "run as root (loads eBPF)" >&2; exit 2; }
 [ -x "$probe" ] || { echo "no $probe: build first" >&2; exit 2; }
@@ -295,3 +301,15 @@ print("per request, all programs but the snapshot: %.1f ns = %.2f%% of the %.1f 
   stop_probe
 done
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+
+echo "== 5. the kernel side alone: the state program attached / detached in turns, $pairs pairs of"
+echo "   0.5-s phases under one wrk run (one connection per request); accepted connections per phase"
+toggle="$build/bench/probe/kernel_toggle"
+[ -x "$toggle" ] || { echo "no $toggle: build it first" >&2; exit 2; }
+"${pin_client[@]}" wrk -t 1 -c 32 -d "$((pairs * 12 / 10 + 10))s" -H "Connection: close" \
+  "http://127.0.0.1:$port/" >/dev/null & wrk_pid=$!
+sleep 2
+"$toggle" 500 "$pairs" >"$work/toggle.txt"
+kill "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
+cp "$work/toggle.txt" "$build/bench_probe_toggle.txt"
+tail -1 "$work/toggle.txt"

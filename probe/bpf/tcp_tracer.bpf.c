@@ -155,30 +155,39 @@ static __always_inline struct cnm_conn* slot_of(__u64 sk) {
 // lock, so an entry found here is that socket's until its own close releases it.
 static __always_inline struct cnm_conn* find(__u64 sk) {
   struct cnm_conn* s = slot_of(sk);
-  if (s && s->sk == sk) return s;
+  if (s && sk != 0 && s->sk == sk) return s;
   if (slot_bits != 0 && map_used == 0) return 0;
   return bpf_map_lookup_elem(&conns, &sk);
 }
 
-// Takes the socket's slot if it is free and fills it from c. start_ns goes in last, with a
-// fully ordered atomic add: the daemon reads the slots while they change and skips an entry
-// whose start_ns is 0 (being filled or freed).
-static __always_inline bool claim_slot(struct cnm_conn* c) {
-  struct cnm_conn* s = slot_of(c->sk);
-  if (!s || __sync_val_compare_and_swap(&s->sk, 0, c->sk) != 0) return false;
+// The slot code uses BPF atomics of Linux 5.12 (compare-and-swap, exchange), which an older
+// kernel refuses anywhere in a program, even where slot_bits 0 makes it dead: it checks every
+// instruction before it follows any branch. So the programs that take and free slots come in
+// two builds from one source, `slots` a constant in each, and the daemon loads one set.
+
+// Fills the slot s from c, start_ns last: the daemon reads the slots while they change and
+// skips an entry whose start_ns is 0 (being filled or freed). Exchanges are fully ordered.
+static __always_inline void fill_slot(struct cnm_conn* s, struct cnm_conn* c) {
   const __u64 start = c->start_ns;
+  __sync_lock_test_and_set(&s->start_ns, 0);
   c->start_ns = 0;
   c->flags |= CNM_FLAG_IN_SLOT;
   __builtin_memcpy(s, c, sizeof(*s));
-  __sync_fetch_and_add(&s->start_ns, start);
+  __sync_lock_test_and_set(&s->start_ns, start);
+}
+
+// Takes the socket's slot if it is free (sk 0) and fills it from c.
+static __always_inline bool claim_slot(struct cnm_conn* c) {
+  struct cnm_conn* s = slot_of(c->sk);
+  if (!s || c->sk == 0 || __sync_val_compare_and_swap(&s->sk, 0, c->sk) != 0) return false;
+  fill_slot(s, c);
   return true;
 }
 
-// Frees a closed connection's entry: its slot (start_ns cleared first, as in claim_slot), or
-// its map entry.
-static __always_inline void release(struct cnm_conn* c, __u64 sk) {
-  if (c->flags & CNM_FLAG_IN_SLOT) {
-    __sync_fetch_and_and(&c->start_ns, 0);
+// Frees a closed connection's entry: its slot (start_ns cleared first), or its map entry.
+static __always_inline void release(struct cnm_conn* c, __u64 sk, bool slots) {
+  if (slots && (c->flags & CNM_FLAG_IN_SLOT)) {
+    __sync_lock_test_and_set(&c->start_ns, 0);
     c->sk = 0;
     return;
   }
@@ -367,25 +376,30 @@ static __always_inline bool fin_received(const struct sock* sk, bool direct) {
 //              - 1 once a FIN was queued (a FIN takes a sequence number, acked or queued);
 //   received = data received in order since the handshake - 1 once a FIN arrived.
 // The 32-bit difference is bounded by the send queue; the totals are the kernel's 64-bit ones.
+static __always_inline void apply_tcp_counters(struct cnm_conn* c, const struct tcp_fields* t,
+                                               bool fin_in) {
+  c->packets_sent = t->segs_out;
+  c->packets_received = t->segs_in;
+  c->retransmits = t->total_retrans;
+  c->rtt_us = t->srtt_us >> 3;
+  c->rttvar_us = t->mdev_us >> 2;
+  // A connection that never completed its handshake moved no data (its SYN is not data). Its
+  // ESTABLISHED run may have been skipped: an acknowledged SYN says the handshake completed.
+  if (app_bytes_hooks || (!(c->flags & CNM_FLAG_HANDSHAKEN) && t->bytes_acked == 0)) return;
+  const __u32 queued = t->write_seq - t->snd_una;
+  __u64 sent = t->bytes_acked - c->acked_base + queued;
+  if ((c->flags & CNM_FLAG_FIN_SENT) && sent > 0) sent -= 1;
+  __u64 received = t->bytes_received - c->received_base;
+  if (received > 0 && fin_in) received -= 1;
+  c->bytes_sent = sent;
+  c->bytes_received = received;
+}
+
 static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct sock* sk,
                                               bool direct) {
   struct tcp_fields t;
   if (!read_tcp_fields(sk, &t, direct)) return;
-  c->packets_sent = t.segs_out;
-  c->packets_received = t.segs_in;
-  c->retransmits = t.total_retrans;
-  c->rtt_us = t.srtt_us >> 3;
-  c->rttvar_us = t.mdev_us >> 2;
-  // A connection that never completed its handshake moved no data (its SYN is not data). Its
-  // ESTABLISHED run may have been skipped: an acknowledged SYN says the handshake completed.
-  if (app_bytes_hooks || (!(c->flags & CNM_FLAG_HANDSHAKEN) && t.bytes_acked == 0)) return;
-  const __u32 queued = t.write_seq - t.snd_una;
-  __u64 sent = t.bytes_acked - c->acked_base + queued;
-  if ((c->flags & CNM_FLAG_FIN_SENT) && sent > 0) sent -= 1;
-  __u64 received = t.bytes_received - c->received_base;
-  if (received > 0 && fin_received(sk, direct)) received -= 1;
-  c->bytes_sent = sent;
-  c->bytes_received = received;
+  apply_tcp_counters(c, &t, fin_received(sk, direct));
 }
 
 // Puts a new entry in its slot or the map; false when it was there already or both are full,
@@ -394,11 +408,11 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
 // skips a run that would nest in a running one, counted as hook_runs_skipped), so it is
 // replaced, and counted closed and stale, rather than merged into the new connection. The
 // snapshot keeps an entry that is there (the tracepoint saw the socket first).
-static __always_inline bool track(struct cnm_conn* c, bool replace_stale) {
+static __always_inline bool track(struct cnm_conn* c, bool replace_stale, bool slots) {
   __u64 key = c->sk;
   struct cnm_conn* old = find(key);
   if (!old) {
-    if (claim_slot(c)) {
+    if (slots && claim_slot(c)) {
       count(CNM_CNT_OPENED);
       return true;
     }
@@ -424,14 +438,8 @@ static __always_inline bool track(struct cnm_conn* c, bool replace_stale) {
     return false;
   }
   if (!replace_stale) return false;
-  if (old->flags & CNM_FLAG_IN_SLOT) {
-    // In place, published like a new slot entry.
-    const __u64 start = c->start_ns;
-    __sync_fetch_and_and(&old->start_ns, 0);
-    c->start_ns = 0;
-    c->flags |= CNM_FLAG_IN_SLOT;
-    __builtin_memcpy(old, c, sizeof(*old));
-    __sync_fetch_and_add(&old->start_ns, start);
+  if (slots && (old->flags & CNM_FLAG_IN_SLOT)) {
+    fill_slot(old, c);  // in place, published like a new slot entry
   } else if (bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) {
     return false;
   }
@@ -446,7 +454,8 @@ static __always_inline bool track(struct cnm_conn* c, bool replace_stale) {
 // got there). An incoming one is recorded at ESTABLISHED with its final tuple, in softirq: its
 // process is learnt later, when that process closes or shuts it down (or at its first send or
 // receive with the per-call hooks).
-static __always_inline void on_open(const struct sock* sk, __u8 direction, bool direct) {
+static __always_inline void on_open(const struct sock* sk, __u8 direction, bool direct,
+                                    bool slots) {
   __u32 zero = 0;
   struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &zero);
   if (!c) return;
@@ -463,7 +472,7 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
   c->direction = direction;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  track(c, true);
+  track(c, true, slots);
 }
 
 // CLOSE comes in process context (close() with unread data, SO_LINGER 0, and packets the
@@ -471,7 +480,8 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
 // holds the socket lock (sk_lock.owned) exactly in the first case, and softirq never runs on an
 // owned socket (it queues to the backlog instead), so the task is taken only then; an accepted
 // socket reset by its peer while its process was not in a socket call keeps pid 0 (unknown).
-static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, bool direct) {
+static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, bool direct,
+                                     bool slots) {
   const __u64 key = c->sk;
   if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
   if (c->sport == 0) fill_tuple(c, sk, direct);  // closed before the handshake finished
@@ -486,20 +496,20 @@ static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, 
   // No wakeup per record: the daemon drains the ring on a timer, in batches.
   if (bpf_ringbuf_output(&closed, c, sizeof(*c), BPF_RB_NO_WAKEUP) != 0)
     count(CNM_CNT_RINGBUF_FULL);
-  release(c, key);
+  release(c, key, slots);
 }
 
 // Every connection passes here about ten times, so states are compared before anything is read:
 // only the two opening transitions look at the socket, every later one is of a socket already
 // in the map (the lookup says so) or of no interest.
-static __always_inline int on_state(const struct sock* sk, int oldstate, int newstate,
-                                    bool direct) {
+static __always_inline int on_state(const struct sock* sk, int oldstate, int newstate, bool direct,
+                                    bool slots) {
   if (newstate == TCP_SYN_SENT && oldstate == TCP_CLOSE) {
-    if (is_tcp(sk, direct)) on_open(sk, CNM_DIR_OUTGOING, direct);
+    if (is_tcp(sk, direct)) on_open(sk, CNM_DIR_OUTGOING, direct, slots);
     return 0;
   }
   if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
-    if (is_tcp(sk, direct)) on_open(sk, CNM_DIR_INCOMING, direct);
+    if (is_tcp(sk, direct)) on_open(sk, CNM_DIR_INCOMING, direct, slots);
     return 0;
   }
   if (newstate != TCP_ESTABLISHED && newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
@@ -513,7 +523,7 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
     fill_tuple(c, sk, direct);
     c->flags |= CNM_FLAG_HANDSHAKEN;
   } else if (newstate == TCP_CLOSE) {
-    on_close(sk, c, direct);
+    on_close(sk, c, direct, slots);
   } else {
     // FIN_WAIT1 or LAST_ACK: only close() or shutdown() by the process that holds the socket
     // enters these (tcp_close_state); its FIN is queued next, and an accepted socket gets its
@@ -526,12 +536,22 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state_btf, const struct sock* sk, int oldstate, int newstate) {
-  return on_state(sk, oldstate, newstate, true);
+  return on_state(sk, oldstate, newstate, true, false);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state_btf_slots, const struct sock* sk, int oldstate, int newstate) {
+  return on_state(sk, oldstate, newstate, true, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newstate) {
-  return on_state(sk, oldstate, newstate, false);
+  return on_state(sk, oldstate, newstate, false, false);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state_slots, const struct sock* sk, int oldstate, int newstate) {
+  return on_state(sk, oldstate, newstate, false, true);
 }
 
 // snapshot: connections already open when the daemon started, read once by a TCP socket
@@ -540,8 +560,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newst
 // cannot close between this run and its entry: its CLOSE finds the entry. Who opened it is
 // unknown (direction local); counters start at this moment (the bases include what was already
 // sent, queued and received, and a FIN already received); pid comes with its close or shutdown.
-SEC("iter/tcp")
-int snapshot(struct bpf_iter__tcp* ctx) {
+static __always_inline int take_snapshot(struct bpf_iter__tcp* ctx, bool slots) {
   const struct sock_common* skc = ctx->sk_common;
   if (!skc) return 0;
   const int state = skc->skc_state;
@@ -562,9 +581,15 @@ int snapshot(struct bpf_iter__tcp* ctx) {
   c->direction = CNM_DIR_LOCAL;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  if (track(c, false)) count(CNM_CNT_SNAPSHOT);
+  if (track(c, false, slots)) count(CNM_CNT_SNAPSHOT);
   return 0;
 }
+
+SEC("iter/tcp")
+int snapshot(struct bpf_iter__tcp* ctx) { return take_snapshot(ctx, false); }
+
+SEC("iter/tcp")
+int snapshot_slots(struct bpf_iter__tcp* ctx) { return take_snapshot(ctx, true); }
 
 static __always_inline void on_io(struct sock* sk, int ret, int flags, bool sent) {
   if (ret <= 0) return;
@@ -615,11 +640,21 @@ static __always_inline long refresh_entry(struct cnm_conn* c, __u64 sk, struct r
   return 0;
 }
 
+// A slot can be freed and taken by another socket while its socket is read (probe reads take
+// a while): the counters go in only if the slot still holds the same connection.
 static long refresh_slot(struct bpf_map* map, __u32* key, struct cnm_conn* c,
                          struct refresh_ctx* r) {
-  const __u64 sk = c->sk;
-  if (sk == 0 || c->start_ns == 0) return 0;  // free, or being filled
-  return refresh_entry(c, sk, r);
+  const __u64 sk = c->sk, start = c->start_ns;
+  if (sk == 0 || start == 0) return 0;  // free, or being filled
+  if (r->seen++ < r->skip) return 0;
+  if (r->done >= r->budget) return 1;  // stop
+  struct tcp_fields t;
+  if (read_tcp_fields((const struct sock*)sk, &t, false)) {
+    const bool fin_in = fin_received((const struct sock*)sk, false);
+    if (c->sk == sk && c->start_ns == start) apply_tcp_counters(c, &t, fin_in);
+  }
+  r->done++;
+  return 0;
 }
 
 static long refresh_one(struct bpf_map* map, __u64* key, struct cnm_conn* c,

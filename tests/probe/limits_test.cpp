@@ -228,8 +228,8 @@ TEST(ProbeLimits, ConnectionsBeyondTheSlotsGoToTheMapEachOnceWithExactBytes) {
   EXPECT_LT(after["conn_map_entries_current"].get<long>(), 64) << after.dump();
 }
 
-// Below 128 tracked connections there are no slots (as on kernels without BPF compare-and-swap,
-// before Linux 5.12, where the same path runs): every connection goes to the map.
+// Below 128 tracked connections there are no slots: the daemon loads the programs' build
+// without them (the one kernels before Linux 5.12 load) and every connection goes to the map.
 TEST(ProbeLimits, WithoutSlotsEveryConnectionGoesToTheMap) {
   ProbeDaemon d("network_config:\n  max_tracked_connections: 100\n");
   EXPECT_EQ(d.get_json("/debug/stats")["conn_map_slots"], 0);
