@@ -36,10 +36,10 @@ const volatile bool app_bytes_hooks = false;
 
 // Open connections live in two places. First `slots`, an array indexed by a hash of the
 // socket's address: finding, adding and removing an entry there is a few inline loads and one
-// compare-and-swap. A hash map update takes a bucket lock and about ten kernel function calls,
-// and on CPUs that need return-stack mitigations every call and return is costly: adding and
-// removing the two entries of a loopback connection were half of the probe's cost per
-// connection. A socket whose slot is taken goes to `conns`, the hash map. The daemon sizes
+// compare-and-swap. A hash map insert or delete takes a bucket lock and several kernel function
+// calls, and on CPUs that need return-stack mitigations every call and return is costly: with
+// slots the state program's time per loopback connection fell by ~40% on the CI machine
+// (bpf_stats). A socket whose slot is taken goes to `conns`, the hash map. The daemon sizes
 // both so that together they hold max_tracked_connections: slots are at most an eighth of it,
 // so once the map is nearly full every slot is taken (none sits empty while the map refuses).
 // slot_bits 0 (no slots) on kernels without BPF compare-and-swap (before Linux 5.12).
