@@ -556,8 +556,8 @@ int BPF_PROG(inet_sock_set_state_slots, const struct sock* sk, int oldstate, int
 
 // snapshot: connections already open when the daemon started, read once by a TCP socket
 // iterator (Linux 5.9+, loaded with the tp_btf programs) right after the tracepoints are
-// attached. The kernel runs this with the socket locked and skips unhashed ones, so a socket
-// cannot close between this run and its entry: its CLOSE finds the entry. Who opened it is
+// attached. The kernel (5.15+) runs this with the socket locked and skips unhashed ones, so a
+// socket cannot close between this run and its entry: its CLOSE finds the entry. Who opened it is
 // unknown (direction local); counters start at this moment (the bases include what was already
 // sent, queued and received, and a FIN already received); pid comes with its close or shutdown.
 static __always_inline int take_snapshot(struct bpf_iter__tcp* ctx, bool slots) {

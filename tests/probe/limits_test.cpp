@@ -105,6 +105,19 @@ ConnTables conn_table_used(pid_t pid) {
 
 long tracked(const ConnTables& t) { return std::max(t.slots, 0L) + std::max(t.map, 0L); }
 
+// `count` loopback IPv4 connections, kept open, moving c2s(i) and s2c(i) bytes each way.
+std::vector<Exchange> open_loopback(int count, std::function<std::uint64_t(int)> c2s,
+                                    std::function<std::uint64_t(int)> s2c) {
+  ExchangeSpec spec;
+  spec.family = 4;
+  spec.server_addr = "127.0.0.1";
+  spec.count = count;
+  spec.keep_open = true;
+  spec.c2s = std::move(c2s);
+  spec.s2c = std::move(s2c);
+  return run_exchanges(spec);
+}
+
 TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
   // 10000 sockets plus the test's own fds: raise the soft limit to the hard one.
   rlimit rl{};
@@ -121,14 +134,8 @@ TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
   EXPECT_EQ(sizes.map, 1000 - 64);
   const auto before = d.get_json("/debug/stats");
 
-  ExchangeSpec spec;
-  spec.family = 4;
-  spec.server_addr = "127.0.0.1";
-  spec.count = 5000;
-  spec.keep_open = true;
-  spec.c2s = [](int) { return 10; };
-  spec.s2c = [](int) { return 10; };
-  auto xs = run_exchanges(spec);
+  auto xs = open_loopback(
+      5000, [](int) { return 10; }, [](int) { return 10; });
 
   const auto during = d.get_json("/debug/stats");
   EXPECT_LE(during["conn_map_entries_current"], 1000);
@@ -156,8 +163,12 @@ TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
   const auto after = d.get_json("/debug/stats")["conn_map_entries_current"].get<long>();
   EXPECT_LT(after, 100);
   EXPECT_EQ(after, tracked(conn_table_used(d.pid())));
+  ExchangeSpec spec;  // 10 more, closed at once
+  spec.family = 4;
+  spec.server_addr = "127.0.0.1";
   spec.count = 10;
-  spec.keep_open = false;
+  spec.c2s = [](int) { return 10; };
+  spec.s2c = [](int) { return 10; };
   const auto again = run_exchanges(spec);
   int found = 0;
   gather_connections(d, "limits", [&](const nlohmann::json& all) {
@@ -177,14 +188,8 @@ TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
 TEST(ProbeLimits, ConnectionsBeyondTheSlotsGoToTheMapEachOnceWithExactBytes) {
   ProbeDaemon d("network_config:\n  max_tracked_connections: 1000\n");
   const auto before = d.get_json("/debug/stats");
-  ExchangeSpec spec;
-  spec.family = 4;
-  spec.server_addr = "127.0.0.1";
-  spec.count = 300;
-  spec.keep_open = true;
-  spec.c2s = [](int i) { return 1000 + i; };
-  spec.s2c = [](int i) { return 5000 + 7 * i; };
-  auto xs = run_exchanges(spec);
+  auto xs = open_loopback(
+      300, [](int i) { return 1000 + i; }, [](int i) { return 5000 + 7 * i; });
 
   const auto used = conn_table_used(d.pid());
   EXPECT_GT(used.slots, 0);
@@ -234,14 +239,8 @@ TEST(ProbeLimits, WithoutSlotsEveryConnectionGoesToTheMap) {
   ProbeDaemon d("network_config:\n  max_tracked_connections: 100\n");
   EXPECT_EQ(d.get_json("/debug/stats")["conn_map_slots"], 0);
   EXPECT_EQ(conn_table_sizes(d.pid()).map, 100);
-  ExchangeSpec spec;
-  spec.family = 4;
-  spec.server_addr = "127.0.0.1";
-  spec.count = 20;
-  spec.keep_open = true;
-  spec.c2s = [](int i) { return 100 + i; };
-  spec.s2c = [](int i) { return 300 + i; };
-  auto xs = run_exchanges(spec);
+  auto xs = open_loopback(
+      20, [](int i) { return 100 + i; }, [](int i) { return 300 + i; });
   const auto used = conn_table_used(d.pid());
   EXPECT_EQ(used.slots, 0);
   EXPECT_GE(used.map, 40);
