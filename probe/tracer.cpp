@@ -160,10 +160,6 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
         "this kernel has no bpf_for_each_map_elem (Linux 5.13+): open connections are reported "
         "with the counters they had when first seen, exact ones once they close");
 
-  slots_ = kernel_has_bpf_cmpxchg() ? connection_slots(max_tracked_) : 0;
-  if (slots_ == 0 && max_tracked_ / 8 >= 16)
-    spdlog::info("no BPF compare-and-swap (Linux 5.12+): open connections all go to the map");
-
   // The BTF-typed tracepoint reads the socket with plain loads (a connection costs about half
   // of what it does with probe reads); where the kernel refuses it (before 5.9, or without BTF
   // for the tracepoint), the raw one does the same job.
@@ -172,16 +168,20 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   // Each with connection slots first (where the kernel has BPF compare-and-swap), then
   // without: the map alone.
   struct Attempt {
-    bool btf, snapshot, slots;
+    bool btf, snapshot;
+    std::uint32_t slots;
     std::string name() const {
       return std::string(btf ? (snapshot ? "tp_btf with iter/tcp" : "tp_btf") : "raw_tp") +
              (slots ? " with connection slots" : "");
     }
   };
   std::vector<Attempt> attempts;
+  const std::uint32_t slots = kernel_has_bpf_cmpxchg() ? connection_slots(max_tracked_) : 0;
+  if (slots == 0 && max_tracked_ / 8 >= 16)
+    spdlog::info("no BPF compare-and-swap (Linux 5.12+): open connections all go to the map");
   auto add = [&](bool btf, bool snap) {
-    if (slots_ != 0) attempts.push_back({btf, snap, true});
-    attempts.push_back({btf, snap, false});
+    if (slots != 0) attempts.push_back({btf, snap, slots});
+    attempts.push_back({btf, snap, 0});
   };
   if (o.state_hook != "raw_tp") {
     add(true, true);
@@ -189,11 +189,9 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   }
   if (o.state_hook != "tp_btf") add(false, false);
   bool btf_state = false, snapshot = false;
-  const std::uint32_t slots_wanted = slots_;
   for (std::size_t i = 0;; ++i) {
     try {
-      slots_ = attempts[i].slots ? slots_wanted : 0;
-      load(o, h, attempts[i].btf, attempts[i].snapshot);
+      load(o, h, attempts[i].btf, attempts[i].snapshot, attempts[i].slots);
       btf_state = attempts[i].btf;
       snapshot = attempts[i].snapshot;
       break;
@@ -290,7 +288,9 @@ void Tracer::run_snapshot() {
   spdlog::info("connections open at start: {} network namespace(s) walked, {} not", done, failed);
 }
 
-void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state, bool snapshot) {
+void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state, bool snapshot,
+                  std::uint32_t slot_count) {
+  slots_ = slot_count;
   skel_ = tcp_tracer__open();
   if (!skel_)
     throw std::runtime_error(std::string("cannot open BPF skeleton: ") + std::strerror(errno));

@@ -70,8 +70,10 @@ class Tracer {
     bool state = false, send = false, recv = false, retrans = false, per_call = false;
   };
   // Opens, sizes, loads and attaches the skeleton with inet_sock_set_state as tp_btf or as
-  // raw_tp, with or without the snapshot iterator; throws (skeleton freed) on any failure.
-  void load(const TracerOptions& o, const HookSet& h, bool btf_state, bool snapshot);
+  // raw_tp, with or without the snapshot iterator, with slot_count connection slots (0: the
+  // build without slots); throws (skeleton freed) on any failure.
+  void load(const TracerOptions& o, const HookSet& h, bool btf_state, bool snapshot,
+            std::uint32_t slot_count);
   // Runs the snapshot iterator once: connections open before the start enter the map.
   void run_snapshot();
   tcp_tracer* skel_ = nullptr;

@@ -501,7 +501,7 @@ static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, 
 
 // Every connection passes here about ten times, so states are compared before anything is read:
 // only the two opening transitions look at the socket, every later one is of a socket already
-// in the map (the lookup says so) or of no interest.
+// tracked (find says so) or of no interest.
 static __always_inline int on_state(const struct sock* sk, int oldstate, int newstate, bool direct,
                                     bool slots) {
   if (newstate == TCP_SYN_SENT && oldstate == TCP_CLOSE) {
@@ -627,25 +627,16 @@ int BPF_PROG(tcp_retransmit_skb, const struct sock* sk) {
 // them, in chunks (ctx[0] entries to skip, ctx[1] to refresh) so no single run walks a full map
 // with preemption off. Returns how many it refreshed; the daemon stops when that is below the
 // chunk. An entry whose socket is closing meanwhile is read harmlessly (probe reads) and
-// superseded by its closed record.
+// superseded by its closed record. A slot, or a map entry (the map reuses freed entries at
+// once), can be freed and taken by another socket while its socket is read: the counters go in
+// only if the entry still holds the same connection.
 struct refresh_ctx {
   __u64 skip, budget, seen, done;
 };
 
-static __always_inline long refresh_entry(struct cnm_conn* c, __u64 sk, struct refresh_ctx* r) {
-  if (r->seen++ < r->skip) return 0;
-  if (r->done >= r->budget) return 1;  // stop
-  read_tcp_counters(c, (const struct sock*)sk, false);
-  r->done++;
-  return 0;
-}
-
-// A slot can be freed and taken by another socket while its socket is read (probe reads take
-// a while): the counters go in only if the slot still holds the same connection.
-static long refresh_slot(struct bpf_map* map, __u32* key, struct cnm_conn* c,
-                         struct refresh_ctx* r) {
+static __always_inline long refresh_entry(struct cnm_conn* c, struct refresh_ctx* r) {
   const __u64 sk = c->sk, start = c->start_ns;
-  if (sk == 0 || start == 0) return 0;  // free, or being filled
+  if (sk == 0 || start == 0) return 0;  // a free slot, or one being filled
   if (r->seen++ < r->skip) return 0;
   if (r->done >= r->budget) return 1;  // stop
   struct tcp_fields t;
@@ -657,9 +648,14 @@ static long refresh_slot(struct bpf_map* map, __u32* key, struct cnm_conn* c,
   return 0;
 }
 
+static long refresh_slot(struct bpf_map* map, __u32* key, struct cnm_conn* c,
+                         struct refresh_ctx* r) {
+  return refresh_entry(c, r);
+}
+
 static long refresh_one(struct bpf_map* map, __u64* key, struct cnm_conn* c,
                         struct refresh_ctx* r) {
-  return refresh_entry(c, *key, r);
+  return refresh_entry(c, r);
 }
 
 SEC("raw_tp")
