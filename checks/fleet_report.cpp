@@ -155,7 +155,7 @@ int attention(const json& group) {
 }  // namespace
 
 FleetReport FleetReport::from_documents(const std::vector<std::pair<std::string, json>>& reports,
-                                        const std::vector<HostFailure>& failed) {
+                                        const std::vector<HostFailure>& failed, bool strict) {
   FleetReport r;
   std::set<std::string> seen;
   auto add_name = [&seen](const std::string& host, const std::string& where) {
@@ -168,7 +168,11 @@ FleetReport FleetReport::from_documents(const std::vector<std::pair<std::string,
     if (const auto error = preflight_schema().first_error(doc))
       throw FleetInputError(where +
                             ": not a preflight report (checks/preflight.schema.json): " + *error);
-    r.hosts_.push_back({host, doc["verdict"].get<std::string>(), "", doc});
+    std::string state = doc["verdict"];
+    if (strict && std::any_of(doc["checks"].begin(), doc["checks"].end(),
+                              [](const json& c) { return c["status"] == "warn"; }))
+      state = "unsupported";
+    r.hosts_.push_back({host, state, "", doc});
   }
   for (const auto& f : failed) {
     add_name(f.host, "--failed " + f.host);
@@ -181,10 +185,10 @@ FleetReport FleetReport::from_documents(const std::vector<std::pair<std::string,
 }
 
 FleetReport FleetReport::from_files(const std::vector<std::filesystem::path>& files,
-                                    const std::vector<HostFailure>& failed) {
+                                    const std::vector<HostFailure>& failed, bool strict) {
   std::vector<std::pair<std::string, json>> docs;
   for (const auto& f : files) docs.emplace_back(f.string(), read_report(f));
-  return from_documents(docs, failed);
+  return from_documents(docs, failed, strict);
 }
 
 json FleetReport::to_json() const {

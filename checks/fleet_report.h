@@ -37,13 +37,14 @@ class FleetReport {
   // Reads each file (the host's name is the file name without ".json"), checks it against
   // checks/preflight.schema.json and adds the failures. Throws FleetInputError naming the first
   // bad file, or a host given twice; nothing is kept from a partial read.
+  // strict: a host where any check warns counts as unsupported (preflight --strict).
   static FleetReport from_files(const std::vector<std::filesystem::path>& files,
-                                const std::vector<HostFailure>& failed);
+                                const std::vector<HostFailure>& failed, bool strict = false);
   // The same from already parsed reports: (file name, document), the host being the file name
   // without ".json"; checked like files.
   static FleetReport from_documents(
       const std::vector<std::pair<std::string, nlohmann::json>>& reports,
-      const std::vector<HostFailure>& failed);
+      const std::vector<HostFailure>& failed, bool strict = false);
 
   const std::vector<FleetHost>& hosts() const { return hosts_; }  // sorted by name
 

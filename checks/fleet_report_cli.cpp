@@ -18,6 +18,7 @@ struct FleetArgs {
   std::vector<std::string> failed;  // HOST=REASON
   std::string format = "markdown";
   std::string output_dir;
+  bool strict = false;
 };
 
 std::vector<HostFailure> parse_failed(const std::vector<std::string>& given) {
@@ -68,7 +69,7 @@ int run(const FleetArgs& a) {
     if (a.files.empty() && a.failed.empty())
       throw FleetInputError("no hosts: give preflight reports (HOST.json) or --failed HOST=REASON");
     std::vector<std::filesystem::path> files(a.files.begin(), a.files.end());
-    const auto report = FleetReport::from_files(files, parse_failed(a.failed));
+    const auto report = FleetReport::from_files(files, parse_failed(a.failed), a.strict);
     if (a.output_dir.empty())
       std::cout << render(report, a.format);
     else
@@ -97,6 +98,8 @@ void add_fleet_command(CLI::App& app, CliContext& ctx) {
                   "HOST=REASON: a host whose preflight did not run (listed, never rolled out)");
   cmd->add_option("--format", args->format, "Printed format")
       ->check(CLI::IsMember({"json", "markdown", "csv"}));
+  cmd->add_flag("--strict", args->strict,
+                "A host where any check warns is unsupported (as preflight --strict judges it)");
   cmd->add_option("--output-dir", args->output_dir,
                   "Write fleet-report.json, .md and .csv here instead of printing one");
   cmd->callback([args, &ctx] { ctx.exit_code = run(*args); });

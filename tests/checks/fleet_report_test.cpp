@@ -162,6 +162,14 @@ TEST(FleetReport, SameDistributionAndKernelButOneHostFailsIsMixed) {
   EXPECT_EQ(r["groups"][0]["checks"][0]["hosts"], json({"y"}));
 }
 
+TEST(FleetReport, StrictLeavesOutHostsWithWarnings) {
+  const json c76 = preflight_of("centos-7.6");  // supported, DNS resolution warns
+  EXPECT_EQ(report_of({{"h.json", c76}}).to_json()["left_out"], json::array());
+  const auto strict = FleetReport::from_documents({{"h.json", c76}}, {}, true).to_json();
+  EXPECT_EQ(strict["left_out"], json({"h"}));
+  EXPECT_EQ(strict["groups"][0]["verdict"], "unsupported");
+}
+
 TEST(FleetReport, TakesTheRungAsANameOrAnObjectWhenTheSchemaHasIt) {
   // The rung is not in this schema yet (issue 17 adds it): a report carrying it must then be
   // refused by the schema check, and read once the schema declares it. Checked here on the
