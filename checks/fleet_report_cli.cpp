@@ -95,7 +95,10 @@ void add_fleet_command(CLI::App& app, CliContext& ctx) {
       "not a preflight report (named on stderr; nothing written).");
   cmd->add_option("files", args->files, "Preflight reports, HOST.json each");
   cmd->add_option("--failed", args->failed,
-                  "HOST=REASON: a host whose preflight did not run (listed, never rolled out)");
+                  "HOST=REASON: a host whose preflight did not run (listed, never rolled out)")
+      ->expected(1)  // one value each time: the files may follow it
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--format", args->format, "Printed format")
       ->check(CLI::IsMember({"json", "markdown", "csv"}));
   cmd->add_flag("--strict", args->strict,

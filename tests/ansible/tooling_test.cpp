@@ -73,8 +73,8 @@ TEST(ValidateModules, BothModulesPass) {
 }
 
 TEST(Options, EveryCopyMatchesTheSource) {
-  const auto r = run({"/usr/bin/python3", (source_dir() / "ansible/sync_options.py").string(),
-                      "--check"});
+  const auto r =
+      run({"/usr/bin/python3", (source_dir() / "ansible/sync_options.py").string(), "--check"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
@@ -83,8 +83,7 @@ TEST(Options, EveryCopyMatchesTheSource) {
 TEST(Options, ADriftedCopyIsReportedWithItsFile) {
   const TempDir tree;
   for (const char* rel : {"CMakeLists.txt", "ansible", "chef"})
-    std::filesystem::copy(source_dir() / rel, tree / rel,
-                          std::filesystem::copy_options::recursive);
+    std::filesystem::copy(source_dir() / rel, tree / rel, std::filesystem::copy_options::recursive);
   const auto defaults = tree / "ansible/roles/cnmkit/defaults/main.yml";
   auto text = read_file(defaults);
   const auto at = text.find("cnmkit_health_timeout: 30\n");

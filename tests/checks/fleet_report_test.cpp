@@ -272,6 +272,11 @@ TEST(FleetReportCli, WritesThreeFormatsAndLeavesThemAloneWhenNothingChanged) {
   struct stat after {};
   ASSERT_EQ(::stat((c.out() / "fleet-report.md").c_str(), &after), 0);
   EXPECT_EQ(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+  // --failed takes one value: a file after it is still a file.
+  r = run({test::cnmctl(), "fleet", "report", "--format", "csv", "--failed", "x=down", files[0]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\r\nweb-1,supported,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\r\nx,failed,no,"), std::string::npos) << r.out;
   // One printed format: the same JSON as the file.
   r = run({test::cnmctl(), "fleet", "report", "--format", "json", files[0], files[1], files[2],
            files[3]});
