@@ -87,8 +87,9 @@ std::filesystem::path FleetHost::write_enter_script(const std::filesystem::path&
 }
 
 FleetHost::~FleetHost() {
-  // Killing PID 1 of the host's namespace kills every process in it (the probe included); its
-  // mounts go with the namespace.
+  // SIGKILL to PID 1 of the host's namespace, sent from this (ancestor) namespace, kills it and
+  // with it every process in the namespace (the probe included); its mounts go with it. (unshare's
+  // --kill-child does not: the kernel shields a namespace's init from its parent-death signal.)
   if (holder_pid_ > 0) ::kill(holder_pid_, SIGKILL);
   if (unshare_pid_ > 0) ::waitpid(unshare_pid_, nullptr, 0);
   if (mounted_) ::umount2(root_.c_str(), MNT_DETACH);
