@@ -235,13 +235,14 @@ class Fleet : public ::testing::Test {
 };
 
 // Every host's changes (its overlay's upper folder), less what is not the role's: Ansible's own
-// transport (its remote temp folder, files it puts in /tmp and removes) and apt's binary caches
+// transport (its remote temp folder ~/.ansible, which copies /root up, files it puts in /tmp and
+// removes) and apt's binary caches
 // (python-apt rebuilds them when it opens a cache older than dpkg's database).
 Tree changes_of(const FleetHost& h) {
   Tree t = snapshot(h.upper());
   std::erase_if(t, [](const auto& e) {
     const auto& p = e.first;
-    return p == "tmp" || p.starts_with("root/.ansible") || p == "var/cache/apt" ||
+    return p == "tmp" || p == "root" || p.starts_with("root/.ansible") || p == "var/cache/apt" ||
            (p.starts_with("var/cache/apt/") && p.ends_with(".bin"));
   });
   return t;
@@ -258,6 +259,21 @@ TEST_F(Fleet, RollsOutToFitHostsLeavesOutTheUnfitOneAndReportsEveryHost) {
   const bool bullseye_fit = deb_installs_on(host("bullseye"));
   std::cout << "[ INFO     ] the .deb " << (bullseye_fit ? "installs" : "does not install")
             << " on Debian 11 (dpkg-checkbuilddeps against its package database)\n";
+
+  // ---- Check mode on the fresh fleet: nothing changes; each host says cnmkit comes first.
+  std::map<std::string, Tree> fresh;
+  for (const auto* h : kHosts) fresh[h] = changes_of(host(h));
+  const auto dry = play({"--check", "--diff"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err << dry.failed_tasks();
+  for (const auto* h : kHosts) {
+    EXPECT_EQ(tree_diff(fresh[h], changes_of(host(h))), "") << h << " changed in check mode";
+    EXPECT_EQ(dry.results(h, "Say what a real run would do first").size(), 1u) << h;
+  }
+  const auto dry_report = json::parse(read_file(report_dir() / "fleet-report.json"));
+  for (const auto* h : kHosts)
+    EXPECT_NE(row_of(dry_report, h).value("reason", "").find("check mode: cnmkit"),
+              std::string::npos)
+        << h;
 
   // ---- First run: package, preflight and report on all three; the rollout on the fit ones.
   const auto first = play();
@@ -332,8 +348,7 @@ TEST_F(Fleet, RollsOutToFitHostsLeavesOutTheUnfitOneAndReportsEveryHost) {
   for (const auto* h : kHosts) before[h] = changes_of(host(h));
   const auto second = play();
   EXPECT_EQ(second.exit_code, first.exit_code) << second.err;
-  for (const auto* h : kHosts)
-    EXPECT_EQ(second.stat(h, "changed"), 0) << h;
+  for (const auto* h : kHosts) EXPECT_EQ(second.stat(h, "changed"), 0) << h;
   for (const auto* h : kHosts) EXPECT_EQ(tree_diff(before[h], changes_of(host(h))), "") << h;
   // The rollout changed the hosts (bookworm's SELinux module is in now): the report says so.
   EXPECT_NE(read_file(report_dir() / "hosts/bookworm.json"), "");

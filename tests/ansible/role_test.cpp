@@ -279,6 +279,35 @@ TEST_F(AnsibleRole, AbsentRestoresTheHostAndIsIdempotentAndCheckable) {
   EXPECT_EQ(again.changed(), 0) << again.doc["stats"].dump();
 }
 
+// Where SELinux is configured, the role installs cnmkit's module through cnmctl selinux install:
+// check and diff mode list its steps and change nothing, a real run commits, a rerun does not.
+// The host tree holds a copy of this machine's policy store (selinux-policy-default).
+TEST_F(AnsibleRole, SelinuxModuleInCheckDiffAndRealRuns) {
+  const auto cp =
+      sh("mkdir -p " + (root() / "var/lib").string() + " && cp -a /etc/selinux " +
+         (root() / "etc").string() + " && cp -a /var/lib/selinux " + (root() / "var/lib").string());
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  write_file(root() / "etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=default\n");
+  const char* task = "Install cnmkit's SELinux module and label the probe";
+  const auto store = [this] { return snapshot(root() / "var/lib/selinux"); };
+  const auto before = store();
+  const auto check = play({"--check", "--diff"});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  const auto r = check.tasks().at(task);
+  EXPECT_TRUE(r["changed"].get<bool>()) << r.dump();
+  EXPECT_NE(r["diff"].dump().find("system_probe_policy"), std::string::npos) << r.dump();
+  EXPECT_EQ(tree_diff(before, store()), "") << "check mode touched the policy store";
+
+  const auto real = play();
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  EXPECT_TRUE(real.tasks().at(task)["changed"].get<bool>());
+  EXPECT_NE(tree_diff(before, store()), "") << "the module went in";
+  const auto again = play();
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_FALSE(again.tasks().at(task)["changed"].get<bool>());
+  EXPECT_EQ(again.changed(), 0) << again.doc["stats"].dump();
+}
+
 TEST(AnsibleLint, TheRolePassesTheProductionProfile) {
   const TempDir home;  // ansible-lint's cache, removed afterwards
   const auto r =
