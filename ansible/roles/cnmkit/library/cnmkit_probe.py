@@ -42,9 +42,9 @@ options:
     description: YAML file overriding cnmkit's default paths, user and service names (--layout).
     type: path
   archive:
-    description: The release archive on the host that cnmctl installs (the package ships it).
+    description: 'A release archive (.tar.gz) or release folder on the host that cnmctl installs; empty:
+      the payload the cnmkit package installed (/usr/lib/cnmkit).'
     type: path
-    default: /usr/lib/cnmkit/cnmkit-release.tar.gz
   archive_sha256:
     description: Expected sha256 (hex) of the release archive; cnmctl refuses another.
     type: str
@@ -83,11 +83,14 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Install the probe from the release archive the package ships
+- name: Install the probe from the payload the cnmkit package installed
   cnmkit_probe:
-    archive: /usr/lib/cnmkit/cnmkit-release.tar.gz
     settings:
       network_config.max_tracked_connections: 100000
+
+- name: Install from a release archive copied to the host instead
+  cnmkit_probe:
+    archive: /var/cache/cnmkit/cnmkit-0.1.0-x86_64.tar.gz
 
 - name: Remove it again, restoring what was there
   cnmkit_probe:
@@ -225,7 +228,7 @@ ARGUMENT_SPEC = dict(
     cnmctl=dict(type="path", default="/usr/bin/cnmctl"),
     root=dict(type="path", default="/"),
     layout=dict(type="path"),
-    archive=dict(type="path", default="/usr/lib/cnmkit/cnmkit-release.tar.gz"),
+    archive=dict(type="path"),
     archive_sha256=dict(type="str"),
     archive_pending=dict(type="bool", default=False),
     agent_version=dict(type="str"),

@@ -48,8 +48,9 @@ default['cnmkit']['unsupported'] = 'skip'
 default['cnmkit']['selinux'] = 'auto'
 # A modified policy (.te) on the host to compile and install instead of the packaged one.
 default['cnmkit']['selinux_policy'] = nil
-# The release archive on the host that cnmctl installs (the package ships it).
-default['cnmkit']['archive'] = '/usr/lib/cnmkit/cnmkit-release.tar.gz'
+# A release archive (.tar.gz) or release folder on the host that cnmctl installs; empty: the payload the
+# cnmkit package installed (/usr/lib/cnmkit).
+default['cnmkit']['archive'] = nil
 # Expected sha256 (hex) of the release archive; cnmctl refuses another.
 default['cnmkit']['archive_sha256'] = nil
 # The agent's version where the host cannot tell (an agent before 7.24.1 gets system_probe_config).

@@ -46,7 +46,7 @@ module Cnmkit
                            opts.service_manager, '--health-timeout', opts.health_timeout.to_s]
       { '--archive' => opts.archive, '--sha256' => opts.archive_sha256,
         '--agent-version' => opts.agent_version, '--owner' => opts.owner }.each do |flag, v|
-        argv += [flag, v] if v
+        argv += [flag, v] if v && !v.to_s.empty?
       end
       opts.settings.sort_by { |k, _| k.to_s }.each { |k, v| argv += ['--set', "#{k}=#{yaml_scalar(v)}"] }
       dry_run ? argv + ['--dry-run'] : argv

@@ -22,7 +22,7 @@ module Cnmkit
       preflight: true,
       preflight_strict: false,
       preflight_root: nil,
-      archive: '/usr/lib/cnmkit/cnmkit-release.tar.gz',
+      archive: nil,
       archive_sha256: nil,
       agent_version: nil,
       service_manager: 'auto',

@@ -29,8 +29,8 @@ property :preflight_root, String,
          description: 'Judge the host tree below this folder instead of the live host (fixtures, ' \
                       'images).'
 property :archive, String,
-         default: '/usr/lib/cnmkit/cnmkit-release.tar.gz',
-         description: 'The release archive on the host that cnmctl installs (the package ships it).'
+         description: 'A release archive (.tar.gz) or release folder on the host that cnmctl ' \
+                      'installs; empty: the payload the cnmkit package installed (/usr/lib/cnmkit).'
 property :archive_sha256, String,
          description: 'Expected sha256 (hex) of the release archive; cnmctl refuses another.'
 property :agent_version, String,
