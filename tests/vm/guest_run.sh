@@ -21,6 +21,9 @@ if [ $$ -eq 1 ]; then
   mount -t cgroup2 cgroup2 /sys/fs/cgroup
   ip link set lo up
   hostname cnmvm
+  # The open-file limits systemd gives every process (the kernel's own hard limit is 4096).
+  ulimit -Hn 524288
+  ulimit -Sn 1024
 fi
 cd "$out"
 echo "cnmvm: kernel $(uname -r), running out/cmd.sh" >/dev/console
