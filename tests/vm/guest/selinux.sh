@@ -37,7 +37,7 @@ if [ "$mode" = Permissive ]; then
 else
   expect "SELinux is enforcing" test "$mode" = Enforcing
 fi
-echo "this script runs in $(cat /proc/self/attr/current)"
+echo "this script runs in $(tr -d '\0' </proc/self/attr/current)"
 policy_state >"$out/policy-before.txt"
 
 dpkg -i "$out"/cnmkit*.deb >"$out/dpkg.log" 2>&1
@@ -66,7 +66,7 @@ service=$(json "$out/status.json" service name)
 expect "cnmctl status knows the probe's service ($service)" test -n "$service"
 pid=$(systemctl show -p MainPID --value "$service")
 expect "the service $service runs (pid $pid)" test "${pid:-0}" -gt 0
-proc_ctx=$(cat "/proc/$pid/attr/current" 2>/dev/null | tr -d '\0')
+proc_ctx=$(tr -d '\0' <"/proc/$pid/attr/current" 2>/dev/null)
 echo "probe pid $pid: $(readlink "/proc/$pid/exe") in $proc_ctx"
 expect "the probe runs in the binary's domain $domain (NoNewPrivileges needs nnp_transition)" \
   test "$(echo "$proc_ctx" | cut -d: -f3)" = "$domain"
@@ -80,22 +80,23 @@ expect "the probe listens on a unix socket" test -S "$sock"
 useradd --system --no-create-home --gid "$group" cnmvm-client
 # The token the probe created at its start (wherever the layout puts it).
 token=$(find /etc /opt /var/lib -name auth_token -newer "$out/cmd.sh" -exec cat {} \; 2>/dev/null | head -1)
-client() {  # PATH: GET over the socket as the client (not root, no capabilities)
+client() {  # PATH: GET over the socket as the client (not root, no capabilities); prints the
+  # body, then the HTTP status on a line of its own (the client cannot write to the out folder)
   setpriv --reuid=cnmvm-client --regid="$group" --init-groups --inh-caps=-all --bounding-set=-all \
-    curl -s -o "$out/client-body" -w '%{http_code}' --unix-socket "$sock" \
-    -H "Authorization: Bearer $token" "http://probe$1"
+    curl -s -w '\n%{http_code}' --unix-socket "$sock" -H "Authorization: Bearer $token" "http://probe$1"
 }
-expect "a client in group $group gets /health 200" test "$(client /health)" = 200
+expect "a client in group $group gets /health 200" test "$(client /health | tail -1)" = 200
 python3 -m http.server 18080 --bind 127.0.0.1 --directory /usr/share/doc >/dev/null 2>&1 &
 server=$!
-sleep 2
-curl -s -o /dev/null http://127.0.0.1:18080/
-sleep 1
+for _ in $(seq 60); do  # python starts slowly under emulation
+  curl -s -o /dev/null http://127.0.0.1:18080/ && break
+  sleep 0.5
+done
 kill $server
 found=
 for _ in $(seq 20); do
-  client "/network_tracer/connections?client_id=vm" >/dev/null
-  grep -q '"rport": *18080' "$out/client-body" && found=1 && break
+  client "/network_tracer/connections?client_id=vm" >"$out/connections.txt"
+  grep -q '"rport": *18080' "$out/connections.txt" && found=1 && break
   sleep 1
 done
 expect "the probe's programs are attached: a loopback connection is reported" test -n "$found"
