@@ -8,7 +8,8 @@
 # Cache: $CNMKIT_CACHE/vm/kernels/NAME-VERSION-HASH, VERSION the package's, HASH that of the
 # scripts that build it. The suites' package lists are fetched once (cold) and reused offline
 # afterwards, so a warm start touches no network; CNMKIT_VM_REFRESH=1 fetches them again (a
-# newer kernel build then gets a new folder). Built in a temp folder and renamed, under a lock.
+# newer kernel build then gets a new folder and the old one goes). Built in a temp folder and
+# renamed, under a lock.
 # Usage: fetch_kernel.sh NAME   (NAME: first column of kernels.conf, e.g. 6.1)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -82,5 +83,9 @@ if [ ! -f "$dir/vmlinuz" ]; then
   echo "$release" >"$tmp/out/release"
   echo "$pkg $ver" >"$tmp/out/package"
   mv "$tmp/out" "$dir"
+  # Older builds of this kernel go (a running VM keeps its open files until it stops).
+  for old in "$vm_cache/kernels/$name"-*; do
+    [ "$old" = "$dir" ] || rm -rf "$old"
+  done
 fi
 echo "$dir"

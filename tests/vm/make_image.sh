@@ -7,7 +7,8 @@
 #
 # Cache: $CNMKIT_CACHE/vm/images/bookworm-HASH/root.ext4, HASH that of this script (the package
 # list is in it); manifest.txt beside it lists the package versions it got. Built in a temp
-# folder and renamed, under a lock. Usage: make_image.sh
+# folder and renamed, under a lock; a new build removes the images of older scripts.
+# Usage: make_image.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -30,7 +31,7 @@ pkgs=(
   # what the tests drive or read
   bpftool iproute2 nftables procps util-linux curl python3 python3-jsonschema cmake
   # SELinux: Debian's reference policy and its tools
-  selinux-policy-default policycoreutils semodule-utils selinux-utils
+  selinux-policy-default policycoreutils semodule-utils selinux-utils checkpolicy
 )
 vm_log "building the root image $dir (mmdebstrap, about a minute)"
 tmp=$(mktemp -d "$vm_cache/images/.build.XXXXXX")
@@ -52,7 +53,11 @@ setfiles -r "$tmp/root" "$tmp/root/etc/selinux/default/contexts/files/file_conte
 size_mb=$(($(du -sm "$tmp/root" | cut -f1) + 1024))
 mkdir -p "$tmp/out"
 mv "$tmp/manifest.txt" "$tmp/out/"
-mkfs.ext4 -q -L cnmvm -d "$tmp/root" "$tmp/out/root.ext4" "${size_mb}M"
+mkfs.ext4 -q -L cnmvm -d "$tmp/root" "$tmp/out/root.ext4" "${size_mb}M" >&2
 mv "$tmp/out" "$dir"
 vm_log "root image: $(du -sh --apparent-size "$dir/root.ext4" | cut -f1)"
+# Images of older scripts go (a VM still running on one keeps its open file until it stops).
+for old in "$vm_cache"/images/bookworm-*; do
+  [ "$old" = "$dir" ] || rm -rf "$old"
+done
 echo "$dir/root.ext4"
