@@ -25,7 +25,7 @@ if [ $$ -eq 1 ]; then
   ulimit -Hn 524288
   ulimit -Sn 1024
 fi
-cd "$out"
+cd "$out" || exit 1
 echo "cnmvm: kernel $(uname -r), running out/cmd.sh" >/dev/console
 set -o pipefail
 bash "$out/cmd.sh" 2>&1 | tee "$out/output.log" >/dev/console

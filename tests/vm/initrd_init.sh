@@ -19,7 +19,7 @@ while read -r m; do
   insmod "/lib/modules/$m" || fail "cannot load module $m"
 done </modules.order
 
-mode=script src= selinux=
+mode=script src='' selinux=''
 for w in $(cat /proc/cmdline); do
   case "$w" in
     cnmvm.mode=*) mode=${w#*=} ;;
@@ -34,7 +34,7 @@ mount -t ext4 /dev/vda /newroot || fail "cannot mount the root image /dev/vda"
 
 # Under SELinux every 9p file gets one label (the mount's context=): modules for kmod, the
 # source and build tree as usr_t (read and executed by tests), the out folder as tmp_t.
-ctx_modules= ctx_src= ctx_out=
+ctx_modules='' ctx_src='' ctx_out=''
 if [ -n "$selinux" ]; then
   chroot /newroot /sbin/load_policy -i || fail "load_policy failed"
   ctx_modules=,context=system_u:object_r:modules_object_t:s0

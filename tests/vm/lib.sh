@@ -1,5 +1,6 @@
+# shellcheck shell=bash disable=SC2034  # sourced: vm_here is used by the scripts that source it
 # Shared by the tests/vm scripts (sourced): the cache folder, a content hash of the files a
-# build depends on, and a locked, atomic "build once" helper.
+# build depends on, and a progress message on stderr.
 vm_cache=${CNMKIT_CACHE:-/var/cache/cnmkit}/vm
 vm_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$vm_cache"
