@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/process.h"
+#include "common/root_dir.h"
 #include "installer/apply.h"
 #include "installer/health.h"
 #include "installer/host_accounts.h"
@@ -119,10 +120,8 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
   const Layout layout = ctx.layout(a.root);
   try {
     const auto m = resolve(parse_service_manager(a.manager), layout);
-    std::error_code ec;
     std::optional<RunLock> lock;
-    if (std::filesystem::exists(layout.at(layout.state_dir), ec))
-      lock.emplace(layout, lock_wait_from_env());
+    if (RootDir(layout.root).exists(layout.state_dir)) lock.emplace(layout, lock_wait_from_env());
     nlohmann::json actions = nlohmann::json::array();
     std::vector<std::string> failed;  // service steps that did not exit 0 (reported, not fatal)
     const auto run_step = [&](const ServiceStep& s) {
@@ -189,9 +188,8 @@ int run_status(const Args& a, const CliContext& ctx) {
     const InstallState st(layout);
     nlohmann::json files = nlohmann::json::array();
     for (const auto& f : st.files()) {
-      std::error_code ec;
       files.push_back({{"path", f.path},
-                       {"present", std::filesystem::exists(layout.at(f.path), ec)},
+                       {"present", st.root().exists(f.path)},
                        {"replaced_original", f.existed}});
     }
     const auto s = query_services(m, layout, run_command);
@@ -204,8 +202,7 @@ int run_status(const Args& a, const CliContext& ctx) {
                       {"known", s.unit_known},
                       {"enabled", s.enabled},
                       {"active", s.active}};
-    std::error_code ec;
-    if (std::filesystem::exists(layout.at(layout.probe_socket), ec)) {
+    if (st.root().exists(layout.probe_socket)) {
       const auto h = probe_health(layout);
       j["health"] = {{"ok", h.ok}, {"http_status", h.http_status}, {"body", h.body}};
     }
