@@ -21,6 +21,14 @@ constexpr std::string_view kTempChars =
   throw std::system_error(errno, std::generic_category(), what + " " + p);
 }
 
+std::string temp_name(const std::string& name);
+
+}  // namespace
+
+std::string temp_name_for(const std::string& target) { return temp_name(target); }
+
+namespace {
+
 std::string temp_name(const std::string& name) {
   unsigned char rnd[kTempSuffix];
   if (::getrandom(rnd, sizeof rnd, 0) != static_cast<ssize_t>(sizeof rnd))

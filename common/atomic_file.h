@@ -30,6 +30,9 @@ void atomic_write(const std::filesystem::path& target, std::string_view content,
 void atomic_write_at(int dirfd, const std::string& name, std::string_view content, mode_t mode,
                      std::optional<FileOwner> owner, const std::string& display);
 
+// A fresh temp name for `target` (".TARGET.cnmkit-XXXXXX", random), for a temp folder too.
+std::string temp_name_for(const std::string& target);
+
 // The target a temp file name of atomic_write's is for (".TARGET.cnmkit-XXXXXX" -> TARGET),
 // nullopt for any other name: a run killed mid-write leaves one, which the next run removes.
 std::optional<std::string_view> temp_file_target(std::string_view name);

@@ -1,6 +1,7 @@
 #include "installer/install_state.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,26 +38,66 @@ std::vector<std::string> state_dir_chain(const Layout& layout) {
   return chain;
 }
 
-// The state folder and its missing parents, made with one mkdir each (outermost first); returns
-// the ones this process made. Two runs racing here each get only their own: EEXIST means the
-// other made it. Nothing is recorded yet (state.json may only be written under the lock).
+// The state folder and its missing parents, made all at once: built inside a temp folder
+// (".NAME.cnmkit-XXXXXX" next to the first missing one, flocked while it is built) with a
+// state.json that already records them, then renamed into place. A run killed before the
+// rename leaves only the temp folder (the next run removes it); after it, the record is there.
+// Returns the folders this process made; a racing run that renamed first made them instead.
 std::vector<std::string> make_state_dirs(const Layout& layout, const RootDir& root) {
-  std::vector<std::string> made;
-  for (const auto& d : state_dir_chain(layout)) {
-    const auto e = root.parent(d);
-    if (!e.dir)
-      throw std::system_error(errno, std::generic_category(),
-                              "cannot open the folder of " + root.display(d).string());
-    if (::mkdirat(e.dir.get(), e.name.c_str(), 0755) == 0) {
-      ::fchmodat(e.dir.get(), e.name.c_str(), 0755, 0);  // mkdir's mode is masked by the umask
-      made.push_back(d);
-    } else if (errno != EEXIST) {
-      throw std::system_error(errno, std::generic_category(),
-                              "cannot create " + root.display(d).string());
-    } else if (!root.is_dir(d)) {
-      throw std::runtime_error(root.display(d).string() + " exists and is not a folder");
-    }
+  const auto chain = state_dir_chain(layout);
+  std::size_t first = 0;
+  while (first < chain.size() && root.is_dir(chain[first])) ++first;
+  if (first == chain.size()) return {};
+  struct stat st {};
+  if (root.stat(chain[first], st, false))
+    throw std::runtime_error(root.display(chain[first]).string() + " exists and is not a folder");
+  const std::string parent = first == 0 ? "/" : chain[first - 1];
+  const std::string name = std::filesystem::path(chain[first]).filename().string();
+  const UniqueFd pfd = root.open(parent, O_RDONLY | O_DIRECTORY);
+  const auto fail = [&](const std::string& what) {
+    throw std::system_error(errno, std::generic_category(),
+                            what + " " + root.display(chain[first]).string());
+  };
+  if (!pfd) fail("cannot open the folder of");
+  for (const auto& entry : root.list(parent)) {
+    if (temp_file_target(entry) != std::string_view(name)) continue;
+    const UniqueFd old(
+        ::openat(pfd.get(), entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (old && ::flock(old.get(), LOCK_EX | LOCK_NB) == 0) remove_tree_at(pfd.get(), entry);
   }
+  const std::string tmp = temp_name_for(name);
+  if (::mkdirat(pfd.get(), tmp.c_str(), 0755) != 0) fail("cannot create a folder next to");
+  const UniqueFd held(
+      ::openat(pfd.get(), tmp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!held || ::flock(held.get(), LOCK_EX) != 0) fail("cannot hold a folder next to");
+  std::vector<std::string> made(chain.begin() + static_cast<long>(first), chain.end());
+  try {
+    ::fchmod(held.get(), 0755);  // mkdir's mode is masked by the umask
+    UniqueFd inner(::dup(held.get()));
+    for (std::size_t i = 1; i < made.size(); ++i) {
+      const auto part = std::filesystem::path(made[i]).filename().string();
+      if (::mkdirat(inner.get(), part.c_str(), 0755) != 0) fail("cannot create");
+      ::fchmodat(inner.get(), part.c_str(), 0755, 0);
+      inner.reset(::openat(inner.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+      if (!inner) fail("cannot open");
+    }
+    const nlohmann::json j = {{"files", nlohmann::json::array()}, {"dirs", made}};
+    atomic_write_at(inner.get(), "state.json", j.dump(2) + "\n", 0600, std::nullopt,
+                    root.display(state_file(layout)).string());
+  } catch (...) {
+    remove_tree_at(pfd.get(), tmp);
+    throw;
+  }
+  // RENAME_NOREPLACE (Linux 3.15+) never replaces a folder another run just made, even an
+  // empty one; before 3.15 renameat refuses a non-empty one, which a made chain always is.
+  int rc = ::renameat2(pfd.get(), tmp.c_str(), pfd.get(), name.c_str(), RENAME_NOREPLACE);
+  if (rc != 0 && (errno == EINVAL || errno == ENOSYS))
+    rc = ::renameat(pfd.get(), tmp.c_str(), pfd.get(), name.c_str());
+  if (rc != 0) {
+    remove_tree_at(pfd.get(), tmp);  // another run made them first
+    return {};
+  }
+  ::fsync(pfd.get());
   return made;
 }
 
