@@ -208,6 +208,41 @@ std::vector<std::string> RootDir::list(std::string_view host_dir) const {
   return out;
 }
 
+bool RootDir::resolves_alike(std::string_view host_path) const {
+  if (live_) return true;
+  struct stat in_root {
+  }, on_host{};
+  const bool a = stat(host_path, in_root, true);
+  const bool b = ::stat(display(host_path).c_str(), &on_host) == 0;
+  if (a != b) return false;
+  return !a || (in_root.st_dev == on_host.st_dev && in_root.st_ino == on_host.st_ino);
+}
+
+std::string RootDir::first_escape(std::string_view host_path) const {
+  if (live_) return {};
+  // The parents, outermost first, then the path itself.
+  const std::string path(relative(host_path));
+  for (std::size_t slash = path.find('/'); slash != std::string::npos;
+       slash = path.find('/', slash + 1))
+    if (!resolves_alike(path.substr(0, slash))) return "/" + path.substr(0, slash);
+  if (!resolves_alike(path)) return "/" + path;
+  // Below it: every link checked, folders entered (never through a link).
+  std::vector<std::string> todo{path};
+  std::size_t seen = 0;
+  while (!todo.empty() && ++seen < 1000000) {
+    const std::string dir = std::move(todo.back());
+    todo.pop_back();
+    for (const auto& name : list(dir)) {
+      const std::string p = dir + "/" + name;
+      struct stat st {};
+      if (!stat(p, st, false)) continue;
+      if (S_ISLNK(st.st_mode) && !resolves_alike(p)) return "/" + p;
+      if (S_ISDIR(st.st_mode)) todo.push_back(p);
+    }
+  }
+  return {};
+}
+
 bool remove_tree_at(int dirfd, const std::string& name) {
   if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return true;
   if (errno != EISDIR && errno != EPERM) return false;

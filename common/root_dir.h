@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,14 @@ class RootDir {
 
   // The names in a folder (no "." or ".."); empty when it cannot be read.
   std::vector<std::string> list(std::string_view host_dir) const;
+
+  // For libraries that take a path and resolve it themselves (libsemanage, libselinux): whether
+  // the host's resolution of display(host_path) finds what the resolution inside the root
+  // finds (or neither finds anything). False when a link on the way leads somewhere else.
+  bool resolves_alike(std::string_view host_path) const;
+  // The first path, from host_path's parents down through everything below it (links are
+  // checked, never followed), that does not resolve alike; empty when every one does.
+  std::string first_escape(std::string_view host_path) const;
 
   // Tests: force the portable walk even where openat2 exists (also $CNMKIT_NO_OPENAT2=1).
   static void force_portable_walk(bool on);
