@@ -425,13 +425,27 @@ std::vector<std::string> InstallState::remove_stale_temps() const {
     const auto p = std::filesystem::path(host_path);
     targets[p.parent_path().string()].insert(p.filename().string());
   };
-  for (const auto& f : files_) {
-    add(f.path);
-    if (f.existed) add(backup_path(f.path));
-  }
-  add(state_file(layout_));
-  add(journal_file(layout_));
+  for (const auto& f : files_) add(f.path);
   std::vector<std::string> removed;
+  // state_dir is cnmkit's alone: any temp file of atomic_write's below it is a killed run's
+  // (a backup being written before its record was saved, say).
+  std::vector<std::string> todo{layout_.state_dir};
+  while (!todo.empty()) {
+    const std::string dir = std::move(todo.back());
+    todo.pop_back();
+    const UniqueFd dfd = root_.open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!dfd) continue;
+    for (const auto& entry : root_.list(dir)) {
+      struct stat st {};
+      if (::fstatat(dfd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (S_ISDIR(st.st_mode)) {
+        todo.push_back(dir + "/" + entry);
+      } else if (S_ISREG(st.st_mode) && temp_file_target(entry) &&
+                 ::unlinkat(dfd.get(), entry.c_str(), 0) == 0) {
+        removed.push_back(dir + "/" + entry);
+      }
+    }
+  }
   for (const auto& [dir, names] : targets) {
     const UniqueFd dfd = root_.open(dir, O_RDONLY | O_DIRECTORY);
     if (!dfd) continue;

@@ -123,8 +123,9 @@ class InstallState {
   // in the list, outermost first, whichever run made which: racing runs leave the same record.
   void record_state_dirs(const std::vector<std::string>& made);
 
-  // Removes the temp files a killed run of cnmkit left next to the files it records and in
-  // state_dir (".NAME.cnmkit-XXXXXX", and those of NAME.cnmkit-save copies), nothing else.
+  // Removes the temp files a killed run of cnmkit left next to the files it records
+  // (".NAME.cnmkit-XXXXXX", and those of NAME.cnmkit-save copies) and anywhere in state_dir,
+  // nothing else.
   // Returns the host paths removed.
   std::vector<std::string> remove_stale_temps() const;
 

@@ -66,8 +66,9 @@ TEST_P(HostileRoot, LinkedParentFoldersAreFollowedInsideTheRootOnly) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(test::tree_diff(outside_before, test::snapshot(outside())), "");
   const auto inside = root() / outside().relative_path();
-  EXPECT_TRUE(
-      std::filesystem::is_regular_file(inside / "opt/datadog-agent/embedded/bin/system-probe"));
+  // (the policy module is in every build's archive; the probe binary not in the ASan tree's)
+  EXPECT_TRUE(std::filesystem::is_regular_file(
+      inside / "opt/datadog-agent/embedded/share/system-probe/selinux/system_probe_policy.pp"));
   EXPECT_TRUE(std::filesystem::is_regular_file(inside / "etc/datadog-agent/system-probe.yaml"));
   EXPECT_TRUE(std::filesystem::is_regular_file(inside / "var/lib/cnmkit/state.json"));
   const auto u = ctl("uninstall");
@@ -142,10 +143,10 @@ TEST_P(HostileRoot, AFailedWriteLeavesRecordsThatMatchTheDisk) {
 // what merely looks alike, and a live run's staging folder, stay.
 TEST_P(HostileRoot, TheNextRunRemovesWhatAKilledRunLeftAndNothingElse) {
   ASSERT_EQ(ctl(install_args()).exit_code, 0);
-  const auto bin_dir = root() / "opt/datadog-agent/embedded/bin";
-  test::write_file(bin_dir / ".system-probe.cnmkit-AbC123", "half");
+  const auto bin_dir = root() / "opt/datadog-agent/embedded/share/system-probe/selinux";
+  test::write_file(bin_dir / ".system_probe_policy.pp.cnmkit-AbC123", "half");
   test::write_file(root() / "var/lib/cnmkit/.state.json.cnmkit-xYz789", "half");
-  test::write_file(bin_dir / ".system-probe.other-AbC123", "not ours");
+  test::write_file(bin_dir / ".system_probe_policy.pp.other-AbC123", "not ours");
   test::write_file(bin_dir / ".unrelated.cnmkit-AbC123", "not a file cnmkit writes");
   std::filesystem::create_directories(tmp() / "cnmkit-release-Stale1/bin");
   test::write_file(tmp() / "cnmkit-release-Stale1/bin/system-probe", "staged");
@@ -155,10 +156,10 @@ TEST_P(HostileRoot, TheNextRunRemovesWhatAKilledRunLeftAndNothingElse) {
   const auto r = ctl(install_args());
   ::close(live);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(bin_dir / ".system-probe.cnmkit-AbC123"));
+  EXPECT_FALSE(std::filesystem::exists(bin_dir / ".system_probe_policy.pp.cnmkit-AbC123"));
   EXPECT_FALSE(std::filesystem::exists(root() / "var/lib/cnmkit/.state.json.cnmkit-xYz789"));
   EXPECT_FALSE(std::filesystem::exists(tmp() / "cnmkit-release-Stale1"));
-  EXPECT_TRUE(std::filesystem::exists(bin_dir / ".system-probe.other-AbC123"));
+  EXPECT_TRUE(std::filesystem::exists(bin_dir / ".system_probe_policy.pp.other-AbC123"));
   EXPECT_TRUE(std::filesystem::exists(bin_dir / ".unrelated.cnmkit-AbC123"));
   EXPECT_TRUE(std::filesystem::exists(tmp() / "cnmkit-release-Live01"));
 }
