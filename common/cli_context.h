@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/layout.h"
+#include "common/probe_mode.h"
 
 namespace cnm {
 
@@ -24,12 +25,11 @@ struct CliContext {
   std::string layout_file;  // --layout or $CNMKIT_LAYOUT
   int exit_code = kExitOk;
 
-  // The layout for a subcommand's --root, with the operator's overrides applied.
-  Layout layout(const std::string& root) const {
-    const std::filesystem::path r =
-        root.empty() ? std::filesystem::path("/") : std::filesystem::path(root);
-    return layout_file.empty() ? default_layout(r) : load_layout(layout_file, r);
-  }
+  // The layout of a mode for a subcommand's --root, with the operator's overrides applied.
+  Layout layout(const std::string& root, ProbeMode mode = ProbeMode::Agent) const;
+  // The layout of the mode --probe asks for ("auto", "agent", "cnmkit"; common/probe_mode.h),
+  // and why that mode.
+  Layout layout(const std::string& root, std::string_view probe, ModeChoice& choice) const;
 };
 
 }  // namespace cnm

@@ -9,23 +9,33 @@
 #include "common/yaml_load.h"
 
 namespace cnm {
+namespace {
 
-std::filesystem::path Layout::at(std::string_view host_path) const {
-  std::string_view rel = host_path;
-  while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
-  if (is_live()) return std::filesystem::path("/") / rel;
-  return root / rel;
-}
-
-Layout default_layout(const std::filesystem::path& root) {
+// cnmkit's own names: nothing here can collide with the Datadog Agent's package.
+Layout standalone_defaults() {
   Layout l;
-  l.root = root.empty() ? std::filesystem::path("/") : root;
+  l.mode = ProbeMode::Standalone;
+  l.config_dir = "/etc/cnmkit";
+  l.config_file = "/etc/cnmkit/system-probe.yaml";
+  l.config_example = "";  // none on the host: the release's (or the compiled-in) example
+  l.auth_token_file = "/etc/cnmkit/auth_token";
+  l.probe_binary = "/opt/cnmkit/bin/cnm-probe";
+  l.bpf_object_dir = "/opt/cnmkit/ebpf";
+  l.run_dir = "/run/cnm-probe";  // the unit's RuntimeDirectory=
+  l.probe_socket = "/run/cnm-probe/cnm-probe.sock";
+  // Clients authenticate with the token; the socket's group is root unless an operator names
+  // one (a standalone host has no dd-agent group).
+  l.user = "root";
+  l.group = "root";
+  l.probe_service = "cnm-probe";
+  l.agent_service = "";  // no Agent to restart
   return l;
 }
 
-Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root) {
-  Layout l = default_layout(root);
-  std::map<std::string, std::string*> fields = {
+using Fields = std::map<std::string, std::string*>;
+
+Fields fields_of(Layout& l) {
+  return {
       {"config_dir", &l.config_dir},
       {"config_file", &l.config_file},
       {"config_example", &l.config_example},
@@ -45,6 +55,16 @@ Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem
       {"selinux_module", &l.selinux_module},
       {"selinux_type", &l.selinux_type},
   };
+}
+
+[[noreturn]] void bad_key(const std::filesystem::path& file, const YAML::Node& key,
+                          const std::string& why) {
+  const auto mark = key.Mark();
+  throw std::runtime_error("layout file " + file.string() + ":" + std::to_string(mark.line + 1) +
+                           ":" + std::to_string(mark.column + 1) + ": " + why);
+}
+
+YAML::Node load_document(const std::filesystem::path& yaml_file) {
   YAML::Node doc;
   try {
     // The one bounded reader (no FIFO, no device, at most 64 KiB), then a bounded load.
@@ -60,16 +80,68 @@ Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem
   }
   if (!doc.IsMap())
     throw std::runtime_error("layout file " + yaml_file.string() + ": not a mapping");
-  for (const auto& kv : doc) {
+  return doc;
+}
+
+// Applies one mapping's scalar keys; `section` names where they are, for the messages.
+void apply_keys(const std::filesystem::path& file, const YAML::Node& map, Fields& fields,
+                bool in_section) {
+  for (const auto& kv : map) {
     const auto key = kv.first.as<std::string>();
+    if (!in_section &&
+        (key == to_string(ProbeMode::Agent) || key == to_string(ProbeMode::Standalone)))
+      continue;  // a mode's section, applied after
     auto it = fields.find(key);
-    if (it == fields.end() || !kv.second.IsScalar()) {
-      const auto mark = kv.first.Mark();
-      throw std::runtime_error(
-          "layout file " + yaml_file.string() + ":" + std::to_string(mark.line + 1) + ":" +
-          std::to_string(mark.column + 1) + ": unknown or non-scalar key '" + key + "'");
-    }
+    if (it == fields.end() || !kv.second.IsScalar())
+      bad_key(file, kv.first, "unknown or non-scalar key '" + key + "'");
+    if (in_section && key == "state_dir")
+      bad_key(file, kv.first, "state_dir is shared by both modes: set it at the top level");
     *it->second = kv.second.as<std::string>();
+  }
+}
+
+}  // namespace
+
+const char* to_string(ProbeMode m) { return m == ProbeMode::Agent ? "agent" : "cnmkit"; }
+
+ProbeMode parse_probe_mode(std::string_view s) {
+  if (s == "agent") return ProbeMode::Agent;
+  if (s == "cnmkit") return ProbeMode::Standalone;
+  throw std::invalid_argument("--probe: agent or cnmkit, not '" + std::string(s) + "'");
+}
+
+std::filesystem::path Layout::at(std::string_view host_path) const {
+  std::string_view rel = host_path;
+  while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
+  if (is_live()) return std::filesystem::path("/") / rel;
+  return root / rel;
+}
+
+Layout default_layout(const std::filesystem::path& root, ProbeMode mode) {
+  Layout l = mode == ProbeMode::Agent ? Layout{} : standalone_defaults();
+  l.root = root.empty() ? std::filesystem::path("/") : root;
+  return l;
+}
+
+Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root,
+                   ProbeMode mode) {
+  Layout l = default_layout(root, mode);
+  Fields fields = fields_of(l);
+  const YAML::Node doc = load_document(yaml_file);
+  apply_keys(yaml_file, doc, fields, false);
+  for (const ProbeMode m : {ProbeMode::Agent, ProbeMode::Standalone}) {
+    const YAML::Node section = doc[to_string(m)];
+    if (!section) continue;
+    if (!section.IsMap())
+      throw std::runtime_error("layout file " + yaml_file.string() + ": '" + to_string(m) +
+                               "' is not a mapping");
+    if (m != mode) {
+      Layout other = default_layout(root, m);  // still checked: a typo fails in either mode
+      Fields other_fields = fields_of(other);
+      apply_keys(yaml_file, section, other_fields, true);
+      continue;
+    }
+    apply_keys(yaml_file, section, fields, true);
   }
   return l;
 }

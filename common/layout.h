@@ -1,6 +1,12 @@
 // The one place that knows where things live on a host. Every part asks the Layout for a
-// path; nothing else hard-codes /etc/datadog-agent and friends. Defaults follow the Datadog
-// Agent's layout (the seed document); an operator overrides any field with a YAML layout file.
+// path; nothing else hard-codes /etc/datadog-agent and friends. There are two sets of
+// defaults, one per way the probe runs (ProbeMode):
+//   agent       beside a Datadog Agent: the Agent's own system-probe, configured in the Agent's
+//               files (the seed document's layout); cnmkit writes only system-probe.yaml there
+//   standalone  cnmkit's own cnm-probe under cnmkit's own names (/etc/cnmkit, /opt/cnmkit,
+//               cnm-probe.service, /run/cnm-probe), so it never collides with an Agent
+//               installed later
+// An operator overrides any field with a YAML layout file (load_layout).
 #pragma once
 
 #include <cstddef>
@@ -10,9 +16,19 @@
 
 namespace cnm {
 
+enum class ProbeMode { Agent, Standalone };
+
+// "agent" and "cnmkit" (the names --probe takes and reports give).
+const char* to_string(ProbeMode m);
+// Throws std::invalid_argument for anything but "agent" or "cnmkit".
+ProbeMode parse_probe_mode(std::string_view s);
+
+// The field values below are the agent mode's; standalone_defaults() in layout.cpp has the
+// others.
 struct Layout {
   // All absolute paths below are interpreted relative to root ("/" on a real host).
   std::filesystem::path root = "/";
+  ProbeMode mode = ProbeMode::Agent;
 
   std::string config_dir = "/etc/datadog-agent";
   std::string config_file = "/etc/datadog-agent/system-probe.yaml";
@@ -40,15 +56,19 @@ struct Layout {
   bool is_live() const { return root.empty() || root == "/"; }
 };
 
-// The defaults, with root set.
-Layout default_layout(const std::filesystem::path& root = "/");
+// The defaults of a mode, with root set.
+Layout default_layout(const std::filesystem::path& root = "/", ProbeMode mode = ProbeMode::Agent);
 
 // The largest layout file read (it holds a few paths).
 inline constexpr std::size_t kMaxLayoutFileBytes = 64 * 1024;
 
-// Defaults overridden by the keys of a YAML mapping file (same names as the fields above).
-// Throws std::runtime_error with line and column on malformed input or unknown keys, and
-// when the file is not a regular file or is larger than kMaxLayoutFileBytes.
-Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root);
+// A mode's defaults overridden by a YAML mapping file: its top-level keys (the field names
+// above) apply to both modes, the keys under `agent:` or `cnmkit:` to that mode only (they win).
+// state_dir is the same for both modes (one record of what cnmkit did on the host), so it may
+// be set at the top level only. Throws std::runtime_error with line and column on malformed
+// input or unknown keys, and when the file is not a regular file or is larger than
+// kMaxLayoutFileBytes.
+Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root,
+                   ProbeMode mode = ProbeMode::Agent);
 
 }  // namespace cnm

@@ -54,6 +54,18 @@ bool is_state_path(const Layout& l, const std::string& dir) {
   return !rel.empty() && rel.native().rfind("..", 0) != 0;
 }
 
+// A rerun keeps what earlier runs recorded: a service enabled and the module installed by the
+// first run stay cnmkit's to undo, though this run found them in place.
+HostRecord merged_host(const HostRecord& had, const HostRecord& now) {
+  HostRecord h = now;
+  for (const auto& s : had.enabled_services)
+    if (std::find(h.enabled_services.begin(), h.enabled_services.end(), s) ==
+        h.enabled_services.end())
+      h.enabled_services.push_back(s);
+  h.selinux_module = had.selinux_module || now.selinux_module;
+  return h;
+}
+
 bool is_daemon_reload(const ServiceStep& s) {
   return s.argv == std::vector<std::string>{"systemctl", "daemon-reload"};
 }
@@ -133,6 +145,7 @@ std::vector<std::string> roll_back(const Plan& plan, std::size_t services_starte
   const std::size_t n = std::min(services_started, plan.rollback_services.size());
   bool reload = false;
   for (std::size_t i = n; i-- > 0;) {
+    if (plan.rollback_services[i].argv.empty()) continue;  // a step with nothing to undo
     if (is_daemon_reload(plan.rollback_services[i]))
       reload = true;
     else
@@ -219,6 +232,8 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
       const FileRecord* rec = st.find(f.host_path);
       writes.push_back({f.host_path, sha256_hex(f.after), rec && carries_edit(st, *rec, f)});
     }
+    // What the run does besides files, recorded with the writes (restored on rollback).
+    st.set_host(merged_host(st.host(), plan.host));
     const auto dirs = st.prepare(writes);
     boundary();
     for (const auto& d : dirs) {

@@ -35,7 +35,9 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
     if (req.example) {
       text = *req.example;
       from = "the release's example";
-    } else if (auto host_example = read_whole(root, layout.config_example)) {
+    } else if (auto host_example = layout.config_example.empty()
+                                       ? std::nullopt
+                                       : read_whole(root, layout.config_example)) {
       text = *host_example;
       from = root.display(layout.config_example).string();
     } else {

@@ -25,6 +25,8 @@ struct FileAction {
   // `after` is `before` with some lines changed (the config), not a whole new file: an
   // operator's edit in `before` is carried into what cnmkit writes.
   bool edits_in_place = false;
+  // A secret (a probe's token): plans and diffs never show its content.
+  bool secret = false;
 
   bool changes() const { return !before || *before != after || before_mode != mode; }
   const char* verb() const { return !before ? "create" : changes() ? "update" : "keep"; }

@@ -13,20 +13,13 @@
 
 namespace cnm {
 
-Health probe_health(const Layout& layout) {
+namespace {
+
+// One GET on the probe's socket; `token` sent as a bearer token when there is one.
+Health get(const Layout& layout, const std::string& target,
+           const std::optional<std::string>& token) {
   Health h;
   const RootDir root(layout.root);
-  std::optional<std::string> token;
-  try {
-    token = read_whole(root, layout.auth_token_file);
-  } catch (const std::exception& e) {
-    h.body = e.what();
-    return h;
-  }
-  if (!token) {
-    h.body = "no auth token at " + root.display(layout.auth_token_file).string();
-    return h;
-  }
   // connect() resolves the socket's path on the host: it must name the socket the root has
   // there (resolved inside it), or the token would go to whatever a link points at.
   struct stat in_root {
@@ -42,7 +35,9 @@ Health probe_health(const Layout& layout) {
   cli.set_address_family(AF_UNIX);
   cli.set_connection_timeout(2, 0);
   cli.set_read_timeout(5, 0);
-  const auto res = cli.Get("/health", {{"Authorization", "Bearer " + std::string(trim(*token))}});
+  httplib::Headers headers;
+  if (token) headers.emplace("Authorization", "Bearer " + std::string(trim(*token)));
+  const auto res = cli.Get(target, headers);
   if (!res) {
     h.body = "no answer on " + layout.at(layout.probe_socket).string() + ": " +
              httplib::to_string(res.error());
@@ -50,8 +45,38 @@ Health probe_health(const Layout& layout) {
   }
   h.http_status = res->status;
   h.body = res->body.substr(0, 4096);
-  const auto j = nlohmann::json::parse(res->body, nullptr, false);
-  h.ok = res->status == 200 && j.is_object() && j.value("status", "") == "ok";
+  return h;
+}
+
+std::optional<std::string> read_token(const Layout& layout, std::string& why) {
+  try {
+    return read_whole(RootDir(layout.root), layout.auth_token_file);
+  } catch (const std::exception& e) {
+    why = e.what();
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Health probe_health(const Layout& layout) {
+  std::string why;
+  const auto token = read_token(layout, why);
+  if (layout.mode == ProbeMode::Agent) {
+    Health h = get(layout, "/debug/stats", token);
+    h.ok = h.http_status == 200;
+    return h;
+  }
+  if (!token) {
+    Health h;
+    h.body = why.empty() ? "no auth token at " +
+                               RootDir(layout.root).display(layout.auth_token_file).string()
+                         : why;
+    return h;
+  }
+  Health h = get(layout, "/health", token);
+  const auto j = nlohmann::json::parse(h.body, nullptr, false);
+  h.ok = h.http_status == 200 && j.is_object() && j.value("status", "") == "ok";
   return h;
 }
 

@@ -1,5 +1,9 @@
-// The probe's health over its unix socket: GET /health with the bearer token (probe/README.md:
-// 200 and "status":"ok" when programs are attached).
+// The probe's health over its unix socket, by mode:
+//   standalone  cnm-probe's GET /health with its bearer token (probe/README.md: 200 and
+//               "status":"ok" when programs are attached)
+//   agent       the Agent's system-probe: GET /debug/stats, the endpoint Datadog's troubleshooting
+//               guide curls on /opt/datadog-agent/run/sysprobe.sock; 200 is an answer. The
+//               Agent's token goes along when it exists (cnmkit never creates it).
 #pragma once
 
 #include <chrono>

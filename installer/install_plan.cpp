@@ -2,11 +2,17 @@
 
 #include <stdexcept>
 
+#include "common/random_token.h"
 #include "installer/install_state.h"
 #include "installer/installer_assets.h"
+#include "installer/package_files.h"
 
 namespace cnm {
 namespace {
+
+constexpr const char* kUnitEntry = "systemd/cnm-probe.service.in";
+constexpr const char* kInitEntry = "init.d/cnm-probe.init.in";
+constexpr const char* kExampleEntry = "config/system-probe.yaml.example";
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   for (auto p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
@@ -26,6 +32,124 @@ FileAction want(const Layout& layout, const std::string& host_path, std::string 
   return a;
 }
 
+// systemd's RuntimeDirectory= names a folder below /run.
+std::string run_dir_name(const Layout& layout) {
+  const std::string prefix = "/run/";
+  if (!starts_with(layout.run_dir, prefix) || layout.run_dir.size() == prefix.size())
+    throw std::runtime_error("run_dir " + layout.run_dir +
+                             " is not below /run: the cnm-probe unit makes it with "
+                             "RuntimeDirectory=; nothing was installed");
+  return layout.run_dir.substr(prefix.size());
+}
+
+// cnm-probe's own token, made with everything else of cnmkit's so uninstall takes it away too
+// (the probe makes one as well when it finds none); one that is there is kept as it is. Beside
+// the Agent there is no such step: the Agent's token is the Agent's.
+FileAction plan_token(const Layout& layout, const ConfigRequest& config) {
+  FileAction a = current_file(layout, layout.auth_token_file);
+  a.secret = true;
+  a.reason = "cnm-probe's auth token";
+  if (a.before) {
+    a.after = *a.before;
+    a.mode = a.before_mode;
+    return a;
+  }
+  a.after = random_token() + "\n";
+  a.mode = 0600;
+  a.owner = config.owner ? *config.owner : FileOwner{0, 0};  // --owner, else root
+  return a;
+}
+
+// The standalone files: the release's binary and objects (none without a release: the
+// compiled-in unit, script and example still make a complete service around a probe an image
+// put in place), the unit, the init script and the config.
+void plan_standalone_files(Plan& plan, const Layout& layout, const InstallRequest& req,
+                           ConfigRequest& config) {
+  std::string unit_tmpl(assets::kSystemdUnit), init_tmpl(assets::kInitScript);
+  if (req.release) {
+    for (const auto& [entry, content] : req.release->files) {
+      if (entry == kUnitEntry) {
+        unit_tmpl = content;
+      } else if (entry == kInitEntry) {
+        init_tmpl = content;
+      } else if (entry == kExampleEntry) {
+        config.example = content;
+      } else {
+        const auto dest = release_destination(layout, entry);
+        if (!dest)
+          throw std::runtime_error("release: unexpected entry '" + entry +
+                                   "'; nothing was installed");
+        plan.files.push_back(want(layout, dest->first, content, dest->second, "from the release"));
+      }
+    }
+  }
+  plan.files.push_back(want(layout,
+                            layout.systemd_unit_dir + "/" + layout.probe_service + ".service",
+                            render_template(unit_tmpl, layout), 0644, "systemd unit of cnm-probe"));
+  plan.files.push_back(want(layout, layout.sysv_init_dir + "/" + layout.probe_service,
+                            render_template(init_tmpl, layout), 0755,
+                            "SysV init script of cnm-probe (hosts without systemd)"));
+  plan.files.push_back(plan_config(layout, config));
+  plan.files.push_back(plan_token(layout, config));
+}
+
+// Beside the Agent: only system-probe.yaml, from the Agent's own example where absent (the
+// release's or the built-in one only when the Agent's is missing).
+void plan_agent_files(Plan& plan, const Layout& layout, const InstallRequest& req,
+                      ConfigRequest& config) {
+  if (req.release && !current_file(layout, layout.config_example).before)
+    if (const auto it = req.release->files.find(kExampleEntry); it != req.release->files.end())
+      config.example = it->second;
+  plan.files.push_back(plan_config(layout, config));
+}
+
+// Refuses the plan when a file it would write belongs to a package.
+void refuse_package_files(const Plan& plan, const Layout& layout, const CommandRunner& run) {
+  std::vector<std::string> writes;
+  for (const auto& f : plan.files)
+    if (f.changes()) writes.push_back(f.host_path);
+  const auto owners = package_owners(layout, writes, run);
+  if (owners.empty()) return;
+  std::string list;
+  for (const auto& [path, pkg] : owners)
+    list += (list.empty() ? "" : ", ") + path + " (" + pkg + ")";
+  throw std::runtime_error("cnmkit never writes a file a package owns: " + list +
+                           "; nothing was installed (point the layout elsewhere, or use --probe "
+                           "agent beside the Agent's package)");
+}
+
+// `cnmctl selinux install` for this mode's binary, after the files and before the services:
+// when the module is missing, the binary unlabelled, or the binary just written (a new file
+// takes its folder's label).
+void plan_selinux(Plan& plan, const Layout& layout, const SelinuxState& se) {
+  if (!se.enabled) return;
+  bool binary_written = false;
+  for (const auto& f : plan.files)
+    binary_written |= f.host_path == layout.probe_binary && f.changes();
+  if (se.module_installed && se.binary_labeled && !binary_written) return;
+  const std::string mode = to_string(layout.mode);
+  auto step = se.command;
+  step.insert(step.end(), {"selinux", "install", "--probe", mode});
+  if (!layout.is_live()) step.insert(step.end(), {"--root", layout.root.string()});
+  plan.services.push_back({step, "SELinux: our module in the policy, the probe's binary labelled"});
+  auto undo = se.command;
+  if (!se.module_installed) {
+    undo.insert(undo.end(), {"selinux", "remove", "--probe", mode});
+    if (!layout.is_live()) undo.insert(undo.end(), {"--root", layout.root.string()});
+  } else {
+    undo.clear();  // the module was there before this run: it stays
+  }
+  plan.rollback_services.push_back({undo, ""});
+  plan.host.selinux_module = !se.module_installed;
+}
+
+// The services cnmkit enables at boot, recorded so uninstall disables only those.
+void record_enabled_services(Plan& plan, const Layout& layout, const ServiceState& now,
+                             bool probe_start_needed, ServiceManager m) {
+  if (m != ServiceManager::None && probe_start_needed && !now.enabled)
+    plan.host.enabled_services.push_back(layout.probe_service);
+}
+
 }  // namespace
 
 std::string render_template(std::string_view tmpl, const Layout& layout) {
@@ -36,15 +160,15 @@ std::string render_template(std::string_view tmpl, const Layout& layout) {
   replace_all(s, "{{agent_service}}", layout.agent_service);
   replace_all(s, "{{run_dir}}", layout.run_dir);
   replace_all(s, "{{config_dir}}", layout.config_dir);
+  if (s.find("{{run_dir_name}}") != std::string::npos)
+    replace_all(s, "{{run_dir_name}}", run_dir_name(layout));
   return s;
 }
 
 std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& layout,
                                                                   const std::string& entry) {
   const auto base = std::filesystem::path(entry).filename().string();
-  if (entry == "bin/system-probe") return std::make_pair(layout.probe_binary, mode_t{0755});
-  if (entry == "config/system-probe.yaml.example")
-    return std::make_pair(layout.config_example, mode_t{0644});
+  if (entry == "bin/cnm-probe") return std::make_pair(layout.probe_binary, mode_t{0755});
   if (starts_with(entry, "ebpf/") && entry.find('/', 5) == std::string::npos)
     return std::make_pair((std::filesystem::path(layout.bpf_object_dir) / base).string(),
                           mode_t{0644});
@@ -57,39 +181,18 @@ std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& 
 
 Plan plan_install(const Layout& layout, const InstallRequest& req, const CommandRunner& run) {
   Plan plan;
-  plan.notes.push_back(
-      req.agent.version ? "agent " + req.agent.version->str() + " (from " + req.agent.source + ")"
-                        : "no Datadog Agent found: the probe service is started by cnmkit");
-  std::string unit_tmpl(assets::kSystemdUnit), init_tmpl(assets::kInitScript);
+  const bool agent_mode = layout.mode == ProbeMode::Agent;
+  plan.host.mode = layout.mode;
+  plan.notes.push_back(std::string("probe: ") + to_string(layout.mode) + " (" + req.mode.why + ")");
+  if (agent_mode && req.agent.version)
+    plan.notes.push_back("agent " + req.agent.version->str() + " (from " + req.agent.source + ")");
   ConfigRequest config = req.config;
   config.agent_version = req.agent.version;
-  if (req.release) {
-    for (const auto& [entry, content] : req.release->files) {
-      if (entry == "systemd/system-probe.service.in") {
-        unit_tmpl = content;
-        continue;
-      }
-      if (entry == "init.d/system-probe.init.in") {
-        init_tmpl = content;
-        continue;
-      }
-      const auto dest = release_destination(layout, entry);
-      if (!dest)
-        throw std::runtime_error("release archive: unexpected entry '" + entry +
-                                 "'; nothing was installed");
-      plan.files.push_back(
-          want(layout, dest->first, content, dest->second, "from the release archive"));
-      if (entry == "config/system-probe.yaml.example") config.example = content;
-    }
-  }
-  plan.files.push_back(want(layout,
-                            layout.systemd_unit_dir + "/" + layout.probe_service + ".service",
-                            render_template(unit_tmpl, layout), 0644, "systemd unit of the probe"));
-  plan.files.push_back(want(layout, layout.sysv_init_dir + "/" + layout.probe_service,
-                            render_template(init_tmpl, layout), 0755,
-                            "SysV init script (no-systemd fallback)"));
-  // The host's example only counts if this run does not replace it.
-  plan.files.push_back(plan_config(layout, config));
+  if (agent_mode)
+    plan_agent_files(plan, layout, req, config);
+  else
+    plan_standalone_files(plan, layout, req, config);
+  refuse_package_files(plan, layout, run);
 
   bool files_change = false;
   for (const auto& f : plan.files) files_change |= f.changes();
@@ -99,9 +202,14 @@ Plan plan_install(const Layout& layout, const InstallRequest& req, const Command
     files_change = true;
     plan.notes.push_back("an interrupted run left its service steps undone: running them now");
   }
+  plan_selinux(plan, layout, req.selinux);
   const auto state = query_services(req.manager, layout, run);
-  plan_services(plan, req.manager, layout, state, probe_needs_explicit_start(req.agent.version),
-                files_change);
+  // Standalone, cnmkit starts its own probe; beside the Agent, only for Agents that do not
+  // start their system-probe themselves.
+  const bool start_probe = !agent_mode || probe_needs_explicit_start(req.agent.version);
+  record_enabled_services(plan, layout, state, start_probe, req.manager);
+  plan_services(plan, req.manager, layout, state, start_probe, files_change,
+                /*unit_files_change=*/!agent_mode && files_change);
   return plan;
 }
 

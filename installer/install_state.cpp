@@ -221,6 +221,12 @@ InstallState::InstallState(const Layout& layout) : layout_(layout), root_(layout
       files_.push_back(std::move(r));
     }
     for (const auto& d : j["dirs"]) dirs_.push_back(d.get<std::string>());
+    if (j.contains("mode")) host_.mode = parse_probe_mode(j["mode"].get<std::string>());
+    if (j.contains("enabled_services"))
+      host_.enabled_services = j["enabled_services"].get<std::vector<std::string>>();
+    host_.selinux_module = j.value("selinux_module", false);
+  } catch (const std::invalid_argument&) {
+    throw damaged();
   } catch (const nlohmann::json::exception&) {
     throw damaged();
   }
@@ -241,6 +247,9 @@ const FileRecord* InstallState::find(const std::string& host_path) const {
 
 void InstallState::save() const {
   nlohmann::json j = {{"files", nlohmann::json::array()}, {"dirs", dirs_}};
+  if (host_.mode) j["mode"] = to_string(*host_.mode);
+  if (!host_.enabled_services.empty()) j["enabled_services"] = host_.enabled_services;
+  if (host_.selinux_module) j["selinux_module"] = true;
   for (const auto& f : files_) {
     nlohmann::json e = {{"path", f.path}, {"existed", f.existed}, {"mode", f.mode},
                         {"uid", f.uid},   {"gid", f.gid},         {"carries_edit", f.carries_edit}};
@@ -368,6 +377,7 @@ void InstallState::restore(const Snapshot& s) {
   }
   files_ = s.files;
   dirs_ = s.dirs;
+  host_ = s.host;
   reindex();
   save();
 }

@@ -25,6 +25,7 @@
 
 #include "common/layout.h"
 #include "common/root_dir.h"
+#include "installer/host_record.h"
 
 namespace cnm {
 
@@ -82,6 +83,9 @@ class InstallState {
   explicit InstallState(const Layout& layout);
 
   bool installed() const { return !files_.empty() || !dirs_.empty(); }
+  const HostRecord& host() const { return host_; }
+  // Saved with the next prepare() (before the run's first change), put back by restore().
+  void set_host(HostRecord h) { host_ = std::move(h); }
   bool journal_present() const;
   const std::vector<FileRecord>& files() const { return files_; }
   const std::vector<std::string>& dirs() const { return dirs_; }
@@ -110,8 +114,9 @@ class InstallState {
   struct Snapshot {
     std::vector<FileRecord> files;
     std::vector<std::string> dirs;
+    HostRecord host;
   };
-  Snapshot snapshot() const { return {files_, dirs_}; }
+  Snapshot snapshot() const { return {files_, dirs_, host_}; }
   void restore(const Snapshot& s);
   // Settles what a killed run left pending against the disk: a file holding its pending
   // content confirms it, any other drops it. Returns whether anything was pending.
@@ -141,6 +146,7 @@ class InstallState {
   std::vector<FileRecord> files_;
   std::unordered_map<std::string, std::size_t> index_;  // path -> position in files_
   std::vector<std::string> dirs_;
+  HostRecord host_;
 };
 
 }  // namespace cnm

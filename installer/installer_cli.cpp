@@ -18,7 +18,7 @@ namespace cnm {
 namespace {
 
 struct Args {
-  std::string root, archive, sha256, agent_version, manager = "auto", owner;
+  std::string root, archive, sha256, agent_version, manager = "auto", owner, probe = "auto";
   std::vector<std::string> sets;
   bool dry_run = false, json = false;
   bool diff = false;  // also show each changing file's diff when applying (a dry run always does)
@@ -45,23 +45,35 @@ ConfigRequest config_request(const Args& a, const Layout& layout) {
   return c;
 }
 
-int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager m) {
+// An earlier install of the other mode that this run took away first (uninstall's report).
+struct Switch {
+  std::optional<ProbeMode> from;
+  nlohmann::json uninstall;
+};
+
+int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager m,
+           const Layout& layout, const Switch& sw) {
   if (a.json) {
     // A dry run reports whether applying the plan would change anything (check mode).
-    nlohmann::json j = {{"changed", a.dry_run ? plan.changes() : r.changed},
+    nlohmann::json j = {{"changed", (a.dry_run ? plan.changes() : r.changed) || sw.from},
                         {"dry_run", a.dry_run},
+                        {"probe", to_string(layout.mode)},
                         {"resumed", r.resumed},
                         {"rolled_back", r.rolled_back},
                         {"service_manager", to_string(m)},
                         {"notes", plan.notes},
                         {"actions", plan_json(plan, a.with_diffs())}};
+    if (sw.from) j["switched_from"] = {{"probe", to_string(*sw.from)}, {"uninstall", sw.uninstall}};
     if (!r.error.empty()) j["error"] = r.error;
     if (!r.rollback_errors.empty()) j["rollback_errors"] = r.rollback_errors;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     // Paths, diffs and errors carry host bytes: the whole text is escaped for the terminal.
     std::ostringstream out;
-    out << plan_text(plan, a.with_diffs());
+    if (sw.from)
+      out << "the " << to_string(*sw.from) << " probe cnmkit installed before is "
+          << (a.dry_run ? "to be uninstalled first" : "uninstalled") << "\n";
+    out << "probe: " << to_string(layout.mode) << "\n" << plan_text(plan, a.with_diffs());
     if (r.resumed) out << "resumed an interrupted run\n";
     if (a.dry_run)
       out << "dry run: nothing changed\n";
@@ -89,14 +101,104 @@ std::optional<Release> selected_release(const Args& a) {
   return read_release_folder(a.archive);
 }
 
+// The sibling that changes SELinux (cnmctl-selinux, next to this binary), with the run's
+// --layout.
+std::vector<std::string> selinux_command(const CliContext& ctx) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::vector<std::string> argv{(self.parent_path() / "cnmctl-selinux").string()};
+  if (!ctx.layout_file.empty()) argv.insert(argv.end(), {"--layout", ctx.layout_file});
+  return argv;
+}
+
+// SELinux on the host the plan is for. Only a live host's kernel says whether it is on (the
+// selinuxfs is mounted then); under --root the module is not part of the plan (`cnmctl selinux
+// install --root` prepares an image).
+SelinuxState selinux_state(const Layout& layout, const CliContext& ctx) {
+  SelinuxState se;
+  if (!layout.is_live() || !RootDir("/").exists("/sys/fs/selinux/enforce")) return se;
+  se.enabled = true;
+  se.command = selinux_command(ctx);
+  auto argv = se.command;
+  argv.insert(argv.end(), {"selinux", "status", "--json", "--probe", to_string(layout.mode)});
+  std::string out;
+  if (run_command(argv, &out) != 0)
+    throw std::runtime_error("cannot read SELinux's state (`" + command_line(argv) + "`): " + out);
+  const auto j = nlohmann::json::parse(out, nullptr, false);
+  se.module_installed = j.is_object() && j.value("module_installed", false);
+  se.binary_labeled = j.is_object() && j["binary_labeled"].is_boolean() && j["binary_labeled"];
+  return se;
+}
+
+// What taking an install away did, for the reports.
+struct Uninstalled {
+  UninstallResult files;
+  nlohmann::json actions = nlohmann::json::array();
+  std::vector<std::string> failed;  // service steps that did not exit 0 (reported, not fatal)
+};
+
+// Stops the probe, disables what cnmkit enabled, takes out the SELinux module cnmkit put in,
+// restores the files, then has the Agent (if any) re-read them: exactly what the install of
+// `layout`'s mode recorded.
+Uninstalled uninstall_host(const Layout& layout, ServiceManager m, const CliContext& ctx) {
+  Uninstalled u;
+  const auto run_step = [&](const ServiceStep& s) {
+    std::string out;
+    const int rc = run_command(s.argv, &out);
+    u.actions.push_back(
+        {{"type", "service"}, {"command", s.argv}, {"exit", rc}, {"reason", s.reason}});
+    if (rc != 0)
+      u.failed.push_back("`" + command_line(s.argv) + "` exit " + std::to_string(rc) + ": " + out);
+  };
+  HostRecord host;
+  if (RootDir(layout.root).exists(layout.state_dir)) host = InstallState(layout).host();
+  // A state from before modes were recorded: cnmkit had enabled the probe it installed.
+  if (!host.mode) host.enabled_services = {layout.probe_service};
+  const auto now = query_services(m, layout, run_command);
+  const auto stops = uninstall_services(m, layout, now, host.enabled_services);
+  for (const auto& s : stops) run_step(s);
+  if (host.selinux_module) {
+    auto argv = selinux_command(ctx);
+    argv.insert(argv.end(), {"selinux", "remove", "--probe", to_string(layout.mode)});
+    if (!layout.is_live()) argv.insert(argv.end(), {"--root", layout.root.string()});
+    run_step({argv, "SELinux: the module cnmkit installed"});
+  }
+  u.files = uninstall(layout, kill_hook_from_env());
+  std::vector<ServiceStep> after;
+  if (u.files.changed && m == ServiceManager::Systemd && layout.mode == ProbeMode::Standalone)
+    after.push_back({{"systemctl", "daemon-reload"}, "forget the removed unit"});
+  // Only when this run changed something: an agent on a host cnmkit never touched stays up.
+  if (u.files.changed || !stops.empty())
+    for (auto& s : agent_restart_after_uninstall(m, layout, now)) after.push_back(std::move(s));
+  for (const auto& s : u.files.saved)
+    u.actions.push_back(
+        {{"type", "file"}, {"path", s.path}, {"action", "save"}, {"saved_as", s.saved_as}});
+  for (const auto& p : u.files.restored)
+    u.actions.push_back({{"type", "file"}, {"path", p}, {"action", "restore"}});
+  for (const auto& p : u.files.removed)
+    u.actions.push_back({{"type", "file"}, {"path", p}, {"action", "remove"}});
+  for (const auto& s : after) run_step(s);  // files restored first: the agent reads them
+  return u;
+}
+
 int run_install(const Args& a, const CliContext& ctx, bool config_only) {
-  const Layout layout = ctx.layout(a.root);
+  ModeChoice choice;
+  Layout layout;
+  try {
+    layout = ctx.layout(a.root, a.probe, choice);
+  } catch (const std::invalid_argument& e) {
+    return fail(a, e.what(), kExitUsage);
+  } catch (const std::exception& e) {
+    return fail(a, e.what(), kExitNotFit);
+  }
   ServiceManager m = ServiceManager::None;
   Plan plan;
+  Switch sw;
   std::optional<RunLock> lock;  // held from planning to the end of the apply
   try {
     if (!a.dry_run) lock.emplace(layout, lock_wait_from_env());
     InstallRequest req;
+    req.mode = choice;
     req.agent = detect_agent(layout, a.agent_version);
     req.config = config_request(a, layout);
     if (config_only) {
@@ -106,6 +208,17 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       m = resolve(parse_service_manager(a.manager), layout);
       req.manager = m;
       req.release = selected_release(a);
+      if (const InstallState st(layout); st.host().mode && *st.host().mode != layout.mode) {
+        // The other mode's install goes first (an Agent installed after cnm-probe: the host
+        // moves to agent mode, and nothing of cnm-probe's stays to collide with it).
+        sw.from = st.host().mode;
+        if (!a.dry_run) {
+          const auto u = uninstall_host(ctx.layout(a.root, *sw.from), m, ctx);
+          sw.uninstall = u.actions;
+          for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
+        }
+      }
+      req.selinux = selinux_state(layout, ctx);
       plan = plan_install(layout, req, run_command);
     }
   } catch (const std::invalid_argument& e) {
@@ -128,65 +241,48 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       return fail(a, e.what(), kExitNotFit);
     }
   }
-  return report(a, plan, r, m);
+  return report(a, plan, r, m, layout, sw);
+}
+
+// The mode an uninstall or status is about: the one the install recorded, else what --probe
+// (auto by default) chooses.
+Layout recorded_layout(const Args& a, const CliContext& ctx) {
+  ModeChoice choice;
+  const Layout chosen = ctx.layout(a.root, a.probe, choice);
+  if (!RootDir(chosen.root).exists(chosen.state_dir)) return chosen;
+  const auto mode = InstallState(chosen).host().mode;
+  return mode && *mode != chosen.mode ? ctx.layout(a.root, *mode) : chosen;
 }
 
 int run_uninstall(const Args& a, const CliContext& ctx) {
-  const Layout layout = ctx.layout(a.root);
   try {
+    const Layout layout = recorded_layout(a, ctx);
     const auto m = resolve(parse_service_manager(a.manager), layout);
     std::optional<RunLock> lock;
     if (RootDir(layout.root).exists(layout.state_dir)) lock.emplace(layout, lock_wait_from_env());
-    nlohmann::json actions = nlohmann::json::array();
-    std::vector<std::string> failed;  // service steps that did not exit 0 (reported, not fatal)
-    const auto run_step = [&](const ServiceStep& s) {
-      std::string out;
-      const int rc = run_command(s.argv, &out);
-      actions.push_back(
-          {{"type", "service"}, {"command", s.argv}, {"exit", rc}, {"reason", s.reason}});
-      if (rc != 0) {
-        failed.push_back("`" + command_line(s.argv) + "` exit " + std::to_string(rc) + ": " + out);
-      }
-    };
-    const auto now = query_services(m, layout, run_command);
-    const auto stops = uninstall_services(m, layout, now);
-    for (const auto& s : stops) run_step(s);
-    const auto r = uninstall(layout, kill_hook_from_env());
-    std::vector<ServiceStep> after;
-    if (r.changed && m == ServiceManager::Systemd)
-      after.push_back({{"systemctl", "daemon-reload"}, "forget the removed unit"});
-    // Only when this run changed something: an agent on a host cnmkit never touched stays up.
-    if (r.changed || !stops.empty())
-      for (auto& s : agent_restart_after_uninstall(m, layout, now)) after.push_back(std::move(s));
-    nlohmann::json saved = nlohmann::json::array();
-    for (const auto& s : r.saved) {
-      actions.push_back(
-          {{"type", "file"}, {"path", s.path}, {"action", "save"}, {"saved_as", s.saved_as}});
-      saved.push_back({{"path", s.path}, {"saved_as", s.saved_as}});
-    }
-    for (const auto& p : r.restored)
-      actions.push_back({{"type", "file"}, {"path", p}, {"action", "restore"}});
-    for (const auto& p : r.removed)
-      actions.push_back({{"type", "file"}, {"path", p}, {"action", "remove"}});
-    for (const auto& s : after) run_step(s);  // files restored first: the agent reads them
-    for (const auto& f : failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
+    const auto u = uninstall_host(layout, m, ctx);
+    for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
     if (a.json) {
-      std::cout << nlohmann::json({{"changed", r.changed || actions.size() > 0},
-                                   {"actions", actions},
+      nlohmann::json saved = nlohmann::json::array();
+      for (const auto& s : u.files.saved)
+        saved.push_back({{"path", s.path}, {"saved_as", s.saved_as}});
+      std::cout << nlohmann::json({{"changed", u.files.changed || !u.actions.empty()},
+                                   {"probe", to_string(layout.mode)},
+                                   {"actions", u.actions},
                                    {"saved", saved}})
                        .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
       std::ostringstream out;
-      for (const auto& s : r.saved)
+      for (const auto& s : u.files.saved)
         out << "save " << s.path << " as " << s.saved_as << " (edited after cnmkit wrote it)\n";
-      for (const auto& p : r.restored) out << "restore " << p << "\n";
-      for (const auto& p : r.removed) out << "remove " << p << "\n";
-      for (const auto& step : actions)
+      for (const auto& p : u.files.restored) out << "restore " << p << "\n";
+      for (const auto& p : u.files.removed) out << "remove " << p << "\n";
+      for (const auto& step : u.actions)
         if (step["type"] == "service")
           out << "run " << command_line(step["command"].get<std::vector<std::string>>())
               << " (exit " << step["exit"].get<int>() << ")\n";
-      out << (r.changed ? "uninstalled\n" : "nothing installed by cnmkit\n");
+      out << (u.files.changed ? "uninstalled\n" : "nothing installed by cnmkit\n");
       std::cout << printable(out.str());
     }
     return kExitOk;
@@ -198,8 +294,8 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
 }
 
 int run_status(const Args& a, const CliContext& ctx) {
-  const Layout layout = ctx.layout(a.root);
   try {
+    const Layout layout = recorded_layout(a, ctx);
     const auto m = resolve(parse_service_manager(a.manager), layout);
     const InstallState st(layout);
     nlohmann::json files = nlohmann::json::array();
@@ -210,6 +306,7 @@ int run_status(const Args& a, const CliContext& ctx) {
     }
     const auto s = query_services(m, layout, run_command);
     nlohmann::json j = {{"installed", st.installed()},
+                        {"probe", to_string(layout.mode)},
                         {"interrupted_run", st.journal_present()},
                         {"files", files},
                         {"service_manager", to_string(m)}};
@@ -252,6 +349,14 @@ void add_root(CLI::App* cmd, Args& a) {
       ->check(CLI::ExistingDirectory);
 }
 
+void add_probe(CLI::App* cmd, Args& a) {
+  cmd->add_option("--probe", a.probe,
+                  "Whose probe: agent (configure the Datadog Agent's system-probe), cnmkit "
+                  "(cnm-probe under cnmkit's own names) or auto (agent when the Agent is "
+                  "installed)")
+      ->check(CLI::IsMember({"auto", "agent", "cnmkit"}));
+}
+
 }  // namespace
 
 void add_installer_commands(CLI::App& app, CliContext& ctx) {
@@ -262,6 +367,7 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
       "Install or update the probe: release files, service unit, system-probe.yaml, services. "
       "Idempotent; prints the plan. Exit 0 ok, 1 not fit or failed and rolled back, 2 usage.");
   add_root(install, *a);
+  add_probe(install, *a);
   install
       ->add_option("--archive", a->archive,
                    "Release archive (.tar.gz) or release folder to install from (default: "
@@ -272,7 +378,8 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
                       "Datadog Agent version (default: detected)");
   install->add_option("--service-manager", a->manager, "auto, systemd, sysv or none (files only)");
   install->add_option("--owner", a->owner,
-                      "Owner USER:GROUP of a new system-probe.yaml (default root:dd-agent)");
+                      "Owner USER:GROUP of a new system-probe.yaml (default: root and the "
+                      "layout's group, dd-agent beside the Agent)");
   install->add_option("--set", a->sets, "Also set KEY=VALUE in system-probe.yaml (dotted key)");
   install->add_option("--health-timeout", a->health_timeout,
                       "Seconds to wait for the probe's /health");
@@ -292,6 +399,7 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
   auto* status =
       app.add_subcommand("status", "What cnmkit installed, and whether the probe runs and answers");
   add_root(status, *a);
+  add_probe(status, *a);
   status->add_option("--service-manager", a->manager, "auto, systemd, sysv or none");
   status->add_flag("--json", a->json, "One JSON object");
   status->callback([a, &ctx] { ctx.exit_code = run_status(*a, ctx); });
@@ -303,11 +411,14 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
       "Create system-probe.yaml from the example if absent and enable network monitoring, keeping "
       "every comment and other key byte-for-byte");
   add_root(enable, *a);
+  add_probe(enable, *a);
   enable->add_option("--agent-version", a->agent_version,
                      "Datadog Agent version (default: detected)");
   enable->add_option("--set", a->sets,
                      "Also set KEY=VALUE (dotted key, e.g. network_config.dns_monitoring=true)");
-  enable->add_option("--owner", a->owner, "Owner USER:GROUP of a new file (default root:dd-agent)");
+  enable->add_option("--owner", a->owner,
+                     "Owner USER:GROUP of a new file (default: root and the layout's group, "
+                     "dd-agent beside the Agent)");
   enable->add_flag("--dry-run", a->dry_run, "Print the change as a unified diff; change nothing");
   enable->add_flag("--json", a->json, "One JSON object: changed, actions");
   enable->callback([a, &ctx] { ctx.exit_code = run_install(*a, ctx, true); });

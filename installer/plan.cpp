@@ -66,6 +66,7 @@ bool Plan::changes() const {
 
 // What changes in one file: a unified diff for text, the mode change, or the new size.
 std::string file_change_text(const FileAction& f) {
+  if (f.secret) return "  secret, not shown\n";
   if (f.before && *f.before == f.after)
     return "  mode " + mode_str(f.before_mode) + " -> " + mode_str(f.mode) + "\n";
   if (is_text(f.after) && (!f.before || is_text(*f.before))) return unified_diff(f);

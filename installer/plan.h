@@ -2,6 +2,8 @@
 // by --dry-run, then applied step by step with a journal so an interrupted run converges.
 #pragma once
 
+#include "installer/host_record.h"
+
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,6 +24,7 @@ struct Plan {
   std::vector<ServiceStep> services;
   std::vector<ServiceStep> rollback_services;  // undo `services` if a later step fails
   bool health_check = false;
+  HostRecord host;  // what the run records besides files (saved before its first change)
   std::vector<std::string> notes;  // decisions worth telling the operator (agent version, ...)
 
   bool changes() const;

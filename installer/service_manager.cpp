@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -97,27 +98,29 @@ ServiceState query_services(ServiceManager m, const Layout& layout, const Comman
     s.unit_known = run({"systemctl", "cat", unit(layout.probe_service)}, &out) == 0;
     s.enabled = run({"systemctl", "is-enabled", "--quiet", unit(layout.probe_service)}, &out) == 0;
     s.active = run({"systemctl", "is-active", "--quiet", unit(layout.probe_service)}, &out) == 0;
-    s.agent_present = run({"systemctl", "cat", unit(layout.agent_service)}, &out) == 0;
+    s.agent_present = !layout.agent_service.empty() &&
+                      run({"systemctl", "cat", unit(layout.agent_service)}, &out) == 0;
   } else if (m == ServiceManager::Sysv) {
     const RootDir root(layout.root);
     s.unit_known = root.exists(layout.sysv_init_dir + "/" + layout.probe_service);
     // Boot enablement is an S link in the default runlevel (what update-rc.d / chkconfig make).
     s.enabled = has_start_link(layout, sysv_rc_dirs(sysv_enabler(layout)));
     s.active = s.unit_known && run({"service", layout.probe_service, "status"}, &out) == 0;
-    s.agent_present = root.exists(layout.sysv_init_dir + "/" + layout.agent_service);
+    s.agent_present = !layout.agent_service.empty() &&
+                      root.exists(layout.sysv_init_dir + "/" + layout.agent_service);
   }
   return s;
 }
 
 void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const ServiceState& now,
-                   bool probe_start_needed, bool files_change) {
+                   bool probe_start_needed, bool files_change, bool unit_files_change) {
   const std::string probe = layout.probe_service, agent = layout.agent_service;
   if (m == ServiceManager::None) {
     plan.notes.push_back("service manager none: files only, nothing started");
     return;
   }
   if (m == ServiceManager::Systemd) {
-    if (files_change) {
+    if (unit_files_change) {
       plan.services.push_back({{"systemctl", "daemon-reload"}, "load the new unit"});
       plan.rollback_services.push_back({{"systemctl", "daemon-reload"}, ""});
     }
@@ -165,15 +168,18 @@ void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const Ser
 }
 
 std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layout,
-                                            const ServiceState& now) {
+                                            const ServiceState& now,
+                                            const std::vector<std::string>& enabled) {
   std::vector<ServiceStep> out;
   const std::string probe = layout.probe_service;
+  const bool cnmkit_enabled = std::find(enabled.begin(), enabled.end(), probe) != enabled.end();
   if (m == ServiceManager::Systemd && now.unit_known) {
     if (now.active) out.push_back({{"systemctl", "stop", unit(probe)}, "stop the probe"});
-    if (now.enabled) out.push_back({{"systemctl", "disable", unit(probe)}, "no start at boot"});
+    if (now.enabled && cnmkit_enabled)
+      out.push_back({{"systemctl", "disable", unit(probe)}, "no start at boot"});
   } else if (m == ServiceManager::Sysv && now.unit_known) {
     if (now.active) out.push_back({{"service", probe, "stop"}, "stop the probe"});
-    if (now.enabled)
+    if (now.enabled && cnmkit_enabled)
       out.push_back({sysv_disable_argv(sysv_enabler(layout), probe), "no start at boot"});
   }
   return out;

@@ -35,14 +35,17 @@ struct ServiceState {
 
 ServiceState query_services(ServiceManager m, const Layout& layout, const CommandRunner& run);
 
-// Adds service steps to plan: reload, enable/start (or restart when files changed) the probe
-// when the agent does not start it, restart the agent when present, and the undo steps.
+// Adds service steps to plan: reload (when a unit file changes), enable/start (or restart when
+// files changed) the probe when the agent does not start it, restart the agent when present,
+// and the undo steps.
 void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const ServiceState& now,
-                   bool probe_start_needed, bool files_change);
+                   bool probe_start_needed, bool files_change, bool unit_files_change);
 
-// Steps that stop and disable the probe service before uninstall removes its files.
+// Steps that stop the probe service and disable the services cnmkit enabled (`enabled`: the
+// install's record) before uninstall restores the files.
 std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layout,
-                                            const ServiceState& now);
+                                            const ServiceState& now,
+                                            const std::vector<std::string>& enabled);
 
 // After uninstall stopped the probe and restored the files: restart the agent, when there is
 // one, so it re-reads the restored system-probe.yaml. Empty without an agent (or manager).

@@ -21,8 +21,10 @@ int main(int argc, char** argv) {
   cnm::setup_logging(cli.verbosity);
   cnm::probe::DaemonOptions o;
   try {
-    o.layout =
-        cli.layout_file.empty() ? cnm::default_layout("/") : cnm::load_layout(cli.layout_file, "/");
+    // cnm-probe is cnmkit's standalone probe: its own names by default (common/layout.h).
+    constexpr auto kMode = cnm::ProbeMode::Standalone;
+    o.layout = cli.layout_file.empty() ? cnm::default_layout("/", kMode)
+                                       : cnm::load_layout(cli.layout_file, "/", kMode);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 2;

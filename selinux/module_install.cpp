@@ -21,6 +21,16 @@ Layout effective_layout(const ChangeOptions& o) {
   return l;
 }
 
+std::vector<FcontextRule> rules_of(const ChangeOptions& o, const Layout& l) {
+  auto rules = fcontext_rules(l);
+  if (o.other_mode)
+    for (auto& rule : fcontext_rules(*o.other_mode))
+      if (std::none_of(rules.begin(), rules.end(),
+                       [&](const FcontextRule& r) { return r.expr == rule.expr; }))
+        rules.push_back(std::move(rule));
+  return rules;
+}
+
 double commit_timed(SemanageStore& store) {
   const auto t0 = std::chrono::steady_clock::now();
   store.commit();
@@ -97,7 +107,7 @@ ChangeReport install(const ChangeOptions& o) {
   SemanageStore store(l, !o.dry_run);
   const auto installed = store.module_data(m.name);
   const bool module_same = installed && *installed == m.pp;
-  const auto rules = fcontext_rules(l);
+  const auto rules = rules_of(o, l);
   std::vector<const FcontextRule*> rules_to_set;
   for (const auto& rule : rules) {
     const std::string want = file_context(rule.type, store.mls());
@@ -155,7 +165,7 @@ ChangeReport remove(const ChangeOptions& o) {
   } else {
     r.steps.push_back("module " + l.selinux_module + " is not installed");
   }
-  const auto rules = fcontext_rules(l);
+  const auto rules = rules_of(o, l);
   std::vector<const FcontextRule*> present;
   for (const auto& rule : rules) {
     if (store.local_fcontext(rule)) {

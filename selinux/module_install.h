@@ -14,7 +14,10 @@
 namespace cnm::selinux {
 
 struct ChangeOptions {
-  Layout layout;
+  Layout layout;  // the mode the probe runs in: its binary is relabelled
+  // The other mode's layout: its paths get the same fcontext rules, so a host that moves
+  // between agent and standalone mode needs no new policy commit.
+  std::optional<Layout> other_mode;
   std::optional<std::string> policy_file;  // --policy: a modified .te instead of ours
   std::optional<std::string> binary;       // --binary: the probe's path on the host
   bool dry_run = false;

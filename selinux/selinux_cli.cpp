@@ -14,7 +14,7 @@ namespace cnm {
 namespace {
 
 struct SelinuxArgs {
-  std::string root, policy, binary;
+  std::string root, policy, binary, probe = "auto";
   bool dry_run = false;
   bool json = false;
 };
@@ -49,7 +49,11 @@ void print_text(const selinux::ChangeReport& r, bool dry_run) {
 int run_change(const std::string& action, const SelinuxArgs& a, const CliContext& ctx) {
   selinux::ChangeOptions o;
   // libsemanage keeps the root process-wide and resolves it later: make it absolute now.
-  o.layout = ctx.layout(a.root.empty() ? a.root : std::filesystem::absolute(a.root).string());
+  const std::string root = a.root.empty() ? a.root : std::filesystem::absolute(a.root).string();
+  ModeChoice mode;
+  o.layout = ctx.layout(root, a.probe, mode);
+  o.other_mode =
+      ctx.layout(root, mode.mode == ProbeMode::Agent ? ProbeMode::Standalone : ProbeMode::Agent);
   if (!a.policy.empty()) o.policy_file = a.policy;
   if (!a.binary.empty()) o.binary = a.binary;
   o.dry_run = a.dry_run;
@@ -70,7 +74,8 @@ int run_change(const std::string& action, const SelinuxArgs& a, const CliContext
 }
 
 int run_status(const SelinuxArgs& a, const CliContext& ctx) {
-  Layout l = ctx.layout(a.root);
+  ModeChoice mode;
+  Layout l = ctx.layout(a.root, a.probe, mode);
   if (!a.binary.empty()) l.probe_binary = a.binary;
   const auto s = selinux::read_status(l);
   if (a.json) {
@@ -82,6 +87,7 @@ int run_status(const SelinuxArgs& a, const CliContext& ctx) {
                 {"module", l.selinux_module},
                 {"module_installed", s.module_installed},
                 {"module_version", s.module_version},
+                {"probe", to_string(mode.mode)},
                 {"binary", l.probe_binary},
                 {"binary_labeled",
                  s.binary_labeled ? nlohmann::json(*s.binary_labeled) : nlohmann::json(nullptr)},
@@ -122,6 +128,10 @@ void add_selinux_commands(CLI::App& app, CliContext& ctx) {
                     "Act on the host described below DIR (its /etc/selinux and /var/lib/selinux); "
                     "the running kernel's policy is never reloaded")
         ->check(CLI::ExistingDirectory);
+    cmd->add_option("--probe", args->probe,
+                    "Whose probe: agent (the Datadog Agent's system-probe), cnmkit (cnm-probe) or "
+                    "auto (agent when the Agent is installed)")
+        ->check(CLI::IsMember({"auto", "agent", "cnmkit"}));
     cmd->add_option("--binary", args->binary,
                     "The probe binary's path on the host (default: the layout's probe_binary)");
     cmd->add_flag("--json", args->json, "Print one JSON object");

@@ -296,10 +296,9 @@ TEST_F(Fleet, RollsOutToFitHostsLeavesOutTheUnfitOneAndReportsEveryHost) {
   // centos75: cnmkit's package (for the preflight), nothing of the probe.
   auto& c7 = host("centos75");
   EXPECT_TRUE(std::filesystem::exists(c7.root() / "usr/bin/cnmctl"));
-  EXPECT_FALSE(std::filesystem::exists(c7.root() / "etc/datadog-agent/system-probe.yaml"));
+  EXPECT_FALSE(std::filesystem::exists(c7.root() / "etc/cnmkit/system-probe.yaml"));
   EXPECT_TRUE(first.results("centos75", "Install or update the probe with cnmctl").empty());
-  EXPECT_TRUE(
-      std::filesystem::exists(host("bullseye").root() / "etc/datadog-agent/system-probe.yaml"));
+  EXPECT_TRUE(std::filesystem::exists(host("bullseye").root() / "etc/cnmkit/system-probe.yaml"));
 
   // ---- Second run: nothing changes anywhere.
   std::map<std::string, Tree> before;
@@ -331,8 +330,7 @@ TEST_F(Fleet, RollsOutToFitHostsLeavesOutTheUnfitOneAndReportsEveryHost) {
         EXPECT_EQ(now.at(p).mtime_ns, n.mtime_ns) << h << ": " << p;
       }
   }
-  EXPECT_EQ(read_file(bw.root() / "etc/datadog-agent/system-probe.yaml").find("4242"),
-            std::string::npos);
+  EXPECT_EQ(read_file(bw.root() / "etc/cnmkit/system-probe.yaml").find("4242"), std::string::npos);
   const auto report_after = snapshot(report_dir());
   EXPECT_EQ(tree_diff(report_before, report_after), "") << "same hosts, same report";
   for (const auto& [p, n] : report_before) {

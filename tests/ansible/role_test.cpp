@@ -57,7 +57,7 @@ class AnsibleRole : public ::testing::Test {
   }
 
   std::filesystem::path root() const { return dir_ / "root"; }
-  std::filesystem::path config() const { return root() / "etc/datadog-agent/system-probe.yaml"; }
+  std::filesystem::path config() const { return root() / "etc/cnmkit/system-probe.yaml"; }
 
   PlayResult play(const std::vector<std::string>& flags = {},
                   const nlohmann::json& extra = nlohmann::json::object(),
@@ -107,7 +107,7 @@ TEST_F(AnsibleRole, InstallsThenASecondRunChangesNothingAndRunsNoHandler) {
   ASSERT_EQ(::stat(config().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
   EXPECT_EQ(st.st_gid, 998u) << "group dd-agent of the host tree";
-  EXPECT_TRUE(std::filesystem::exists(root() / "opt/datadog-agent/embedded/bin/system-probe"));
+  EXPECT_TRUE(std::filesystem::exists(root() / "opt/cnmkit/bin/cnm-probe"));
 
   const auto before = host_tree();
   const auto second = play();
@@ -129,7 +129,7 @@ TEST_F(AnsibleRole, HandlerFailsWhenALaterTaskBrokeTheInstall) {
              "  roles:\n    - role: cnmkit\n"
              "  tasks:\n    - name: Someone else's task removes the probe binary\n"
              "      ansible.builtin.file:\n"
-             "        path: \"{{ cnmkit_root }}/opt/datadog-agent/embedded/bin/system-probe\"\n"
+             "        path: \"{{ cnmkit_root }}/opt/cnmkit/bin/cnm-probe\"\n"
              "        state: absent\n");
   const auto r = play({}, nlohmann::json::object(), "break.yml");
   EXPECT_NE(r.exit_code, 0);

@@ -25,7 +25,7 @@ RSpec.describe Cnmkit::ProbeAction do
     end
   end
 
-  let(:config) { File.join(@root, 'etc/datadog-agent/system-probe.yaml') }
+  let(:config) { File.join(@root, 'etc/cnmkit/system-probe.yaml') }
   let(:converged) { [] }
 
   def options(**over)
@@ -49,7 +49,7 @@ RSpec.describe Cnmkit::ProbeAction do
   it 'installs once, describing the change, and converges nothing on the next run' do
     described_class.new(options).install(&converge)
     expect(converged.size).to eq(1)
-    expect(converged[0]).to include(a_string_matching(%r{^create /etc/datadog-agent/system-probe.yaml}))
+    expect(converged[0]).to include(a_string_matching(%r{^create /etc/cnmkit/system-probe.yaml}))
     expect(File.read(config)).to include("\n  enabled: true\n")
     expect(File.stat(config).mode & 0o7777).to eq(0o640)
     expect(File.stat(config).gid).to eq(998)

@@ -40,8 +40,8 @@ TEST(ReleaseArchive, BuiltArchiveIsAcceptedAndMatchesItsManifest) {
   ASSERT_TRUE(rel.files.count("config/system-probe.yaml.example"));
   EXPECT_EQ(rel.files.at("config/system-probe.yaml.example"),
             test::read_file(test::source_dir() / "installer/dist/system-probe.yaml.example"));
-  EXPECT_TRUE(rel.files.count("systemd/system-probe.service.in"));
-  EXPECT_TRUE(rel.files.count("init.d/system-probe.init.in"));
+  EXPECT_TRUE(rel.files.count("systemd/cnm-probe.service.in"));
+  EXPECT_TRUE(rel.files.count("init.d/cnm-probe.init.in"));
   EXPECT_FALSE(rel.files.count(kManifestName));
 }
 
@@ -278,8 +278,8 @@ TEST(ReleaseArchiveCli, DryRunWithAnArchiveLeavesNothingBehind) {
                             root.string(), "--archive", CNM_RELEASE_ARCHIVE, "--service-manager",
                             "none", "--owner", "0:0", "--dry-run", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  // The example config comes from the archive (every tree's archive has it).
-  EXPECT_NE(r.out.find("/etc/datadog-agent/system-probe.yaml.example"), std::string::npos) << r.out;
+  // The config is made from the archive's example (every tree's archive has it).
+  EXPECT_NE(r.out.find("create from the release's example"), std::string::npos) << r.out;
   EXPECT_EQ(test::tree_diff(before, test::snapshot(d.path())), "");
 }
 

@@ -51,10 +51,10 @@ class HostileRoot : public ::testing::TestWithParam<bool> {
   test::TempDir dir_;
 };
 
-// root/opt, root/etc/datadog-agent and root/var/lib/cnmkit are absolute links to a folder
-// outside: as in a chroot they name root/<that folder>, and nothing outside is written.
+// root/opt, root/etc/cnmkit and root/var/lib/cnmkit (a standalone host's) are absolute links to a
+// folder outside: as in a chroot they name root/<that folder>, and nothing outside is written.
 TEST_P(HostileRoot, LinkedParentFoldersAreFollowedInsideTheRootOnly) {
-  for (const char* sub : {"opt", "etc/datadog-agent", "var/lib/cnmkit"}) {
+  for (const char* sub : {"opt", "etc/cnmkit", "var/lib/cnmkit"}) {
     const auto out = outside() / sub;
     std::filesystem::create_directories(out);
     std::filesystem::create_directories((root() / sub).parent_path());
@@ -67,28 +67,28 @@ TEST_P(HostileRoot, LinkedParentFoldersAreFollowedInsideTheRootOnly) {
   EXPECT_EQ(test::tree_diff(outside_before, test::snapshot(outside())), "");
   const auto inside = root() / outside().relative_path();
   // (the policy module is in every build's archive; the probe binary not in the ASan tree's)
-  EXPECT_TRUE(std::filesystem::is_regular_file(
-      inside / "opt/datadog-agent/embedded/share/system-probe/selinux/system_probe_policy.pp"));
-  EXPECT_TRUE(std::filesystem::is_regular_file(inside / "etc/datadog-agent/system-probe.yaml"));
+  EXPECT_TRUE(
+      std::filesystem::is_regular_file(inside / "opt/cnmkit/selinux/system_probe_policy.pp"));
+  EXPECT_TRUE(std::filesystem::is_regular_file(inside / "etc/cnmkit/system-probe.yaml"));
   EXPECT_TRUE(std::filesystem::is_regular_file(inside / "var/lib/cnmkit/state.json"));
   const auto u = ctl("uninstall");
   ASSERT_EQ(u.exit_code, 0) << u.err;
   EXPECT_EQ(test::tree_diff(outside_before, test::snapshot(outside())), "");
-  EXPECT_FALSE(std::filesystem::exists(inside / "opt/datadog-agent/embedded"));
+  EXPECT_FALSE(std::filesystem::exists(inside / "opt/cnmkit"));
 }
 
 // A relative link climbing out with "..": stopped at the root.
 TEST_P(HostileRoot, DotDotInALinkStopsAtTheRoot) {
-  std::filesystem::create_directories(outside() / "etc/datadog-agent");
+  std::filesystem::create_directories(outside() / "etc/cnmkit");
   std::filesystem::create_directories(root() / "etc");
   std::string up;
   for (auto p = root(); p != p.root_path(); p = p.parent_path()) up += "../";
-  std::filesystem::create_directory_symlink(
-      up + outside().relative_path().string() + "/etc/datadog-agent", root() / "etc/datadog-agent");
-  std::filesystem::create_directories(root() / outside().relative_path() / "etc/datadog-agent");
+  std::filesystem::create_directory_symlink(up + outside().relative_path().string() + "/etc/cnmkit",
+                                            root() / "etc/cnmkit");
+  std::filesystem::create_directories(root() / outside().relative_path() / "etc/cnmkit");
   const auto r = ctl("config enable --owner " + me());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(std::filesystem::is_empty(outside() / "etc/datadog-agent"));
+  EXPECT_TRUE(std::filesystem::is_empty(outside() / "etc/cnmkit"));
 }
 
 TEST_P(HostileRoot, ArchiveGivenAFifoIsRefusedAtOnceAndReleasesTheLock) {
@@ -110,7 +110,7 @@ TEST_P(HostileRoot, GroupFileAsAFifoIsAnErrorNotAHang) {
 }
 
 TEST_P(HostileRoot, BillionLaughsConfigIsRefusedQuickly) {
-  test::write_file(root() / "etc/datadog-agent/system-probe.yaml", billion_laughs());
+  test::write_file(root() / "etc/cnmkit/system-probe.yaml", billion_laughs());
   const auto before = test::snapshot(root(), "var");
   const auto r = ctl("config enable --owner " + me());
   EXPECT_EQ(r.exit_code, 1) << r.err;  // 124/killed when it expands the aliases
@@ -123,7 +123,7 @@ TEST_P(HostileRoot, BillionLaughsConfigIsRefusedQuickly) {
 // no "edit" to keep. The limit lets the release's largest file (the static probe, ~5 MB) be
 // staged and fails only the 8 MB config.
 TEST_P(HostileRoot, AFailedWriteLeavesRecordsThatMatchTheDisk) {
-  const auto config = root() / "etc/datadog-agent/system-probe.yaml";
+  const auto config = root() / "etc/cnmkit/system-probe.yaml";
   test::write_file(config,
                    "network_config:\n  enabled: false\n" + std::string(8 << 20, '#') + "\n");
   ASSERT_EQ(ctl(install_args()).exit_code, 0);
@@ -144,7 +144,7 @@ TEST_P(HostileRoot, AFailedWriteLeavesRecordsThatMatchTheDisk) {
 // what merely looks alike, and a live run's staging folder, stay.
 TEST_P(HostileRoot, TheNextRunRemovesWhatAKilledRunLeftAndNothingElse) {
   ASSERT_EQ(ctl(install_args()).exit_code, 0);
-  const auto bin_dir = root() / "opt/datadog-agent/embedded/share/system-probe/selinux";
+  const auto bin_dir = root() / "opt/cnmkit/selinux";
   test::write_file(bin_dir / ".system_probe_policy.pp.cnmkit-AbC123", "half");
   test::write_file(root() / "var/lib/cnmkit/.state.json.cnmkit-xYz789", "half");
   test::write_file(bin_dir / ".system_probe_policy.pp.other-AbC123", "not ours");
@@ -182,7 +182,7 @@ std::vector<std::string> temp_files(const std::filesystem::path& dir) {
 // then a normal run: it succeeds, no temp file or staging folder survives, every record holds
 // the hash of what is on disk, and uninstall gives back the original tree.
 TEST_P(HostileRoot, KilledAtRandomMomentsLeavesNothingAfterTheNextRun) {
-  test::write_file(root() / "etc/datadog-agent/system-probe.yaml", "network_config: {}\n");
+  test::write_file(root() / "etc/cnmkit/system-probe.yaml", "network_config: {}\n");
   const auto original = test::snapshot(root());
   std::mt19937 rng(GetParam() ? 15 : 51);  // fixed: a failure reproduces
   int killed = 0;

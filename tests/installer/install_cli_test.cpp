@@ -42,7 +42,16 @@ class InstallerRoot : public ::testing::Test {
     test::write_file(root() / "etc/hostname", "host\n");
   }
   std::filesystem::path root() const { return dir_.path() / "root"; }
-  std::filesystem::path config() const { return root() / "etc/datadog-agent/system-probe.yaml"; }
+  // cnm-probe's config: a root without an Agent is a standalone host (common/layout.h).
+  std::filesystem::path config() const { return root() / "etc/cnmkit/system-probe.yaml"; }
+  std::filesystem::path agent_config() const {
+    return root() / "etc/datadog-agent/system-probe.yaml";
+  }
+  // The same command beside the Agent (--probe agent): the Agent's files and group.
+  test::RunResult ctl_agent(std::vector<std::string> args) {
+    args.insert(args.end(), {"--probe", "agent"});
+    return ctl(args);
+  }
   test::RunResult ctl(std::vector<std::string> args, const std::string& kill_after = "") {
     std::vector<std::string> argv;
     if (!kill_after.empty()) argv = {"env", "CNMKIT_KILL_AFTER_STEP=" + kill_after};
@@ -50,6 +59,10 @@ class InstallerRoot : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--root", root().string()});
     return test::run(argv);
+  }
+  // cnm-probe's token, there before the install (which keeps a token it finds).
+  void keep_token() {
+    test::write_file(root() / "etc/cnmkit/auth_token", std::string(64, 'a') + "\n");
   }
   std::vector<std::string> install_args() {
     return {"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none", "--owner",
@@ -62,47 +75,47 @@ TEST_F(InstallerRoot, ConfigEnableCreatesFromExampleWithOneLineChanged) {
   const auto example =
       test::read_file(test::source_dir() / "installer/dist/system-probe.yaml.example");
   test::write_file(root() / "etc/datadog-agent/system-probe.yaml.example", example);
-  const auto r = ctl({"config", "enable", "--owner", me()});
+  const auto r = ctl_agent({"config", "enable", "--owner", me()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string expected = example;
   expected.replace(expected.find("  enabled: false\n", expected.find("\nnetwork_config:")), 17,
                    "  enabled: true\n");
-  EXPECT_EQ(test::read_file(config()), expected);
+  EXPECT_EQ(test::read_file(agent_config()), expected);
   struct stat st {};
-  ASSERT_EQ(::stat(config().c_str(), &st), 0);
+  ASSERT_EQ(::stat(agent_config().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
   EXPECT_EQ(st.st_gid, ::getgid());
 }
 
 TEST_F(InstallerRoot, ConfigEnableDefaultOwnerIsRootAndAgentGroup) {
-  const auto r = ctl({"config", "enable"});
+  const auto r = ctl_agent({"config", "enable"});
   if (::geteuid() == 0) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     struct stat st {};
-    ASSERT_EQ(::stat(config().c_str(), &st), 0);
+    ASSERT_EQ(::stat(agent_config().c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 0u);
     EXPECT_EQ(st.st_gid, ::getgid());  // dd-agent's gid in this root's /etc/group
   } else {
     EXPECT_EQ(r.exit_code, 1);  // cannot chown to root: refused, nothing half-done
-    EXPECT_FALSE(std::filesystem::exists(config()));
+    EXPECT_FALSE(std::filesystem::exists(agent_config()));
   }
 }
 
 TEST_F(InstallerRoot, ConfigEnableWithoutAgentGroupWritesNothing) {
   test::write_file(root() / "etc/group", "root:x:0:\n");
   const auto before = test::snapshot(dir_.path());
-  const auto r = ctl({"config", "enable"});
+  const auto r = ctl_agent({"config", "enable"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("group 'dd-agent' does not exist"), std::string::npos) << r.err;
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
 }
 
 TEST_F(InstallerRoot, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
-  test::write_file(config(), kUserConfig);
-  std::filesystem::permissions(config(), std::filesystem::perms(0600));
+  test::write_file(agent_config(), kUserConfig);
+  std::filesystem::permissions(agent_config(), std::filesystem::perms(0600));
   const auto before = test::snapshot(dir_.path());
   const auto dry =
-      ctl({"config", "enable", "--dry-run", "--set", "network_config.dns_monitoring=true"});
+      ctl_agent({"config", "enable", "--dry-run", "--set", "network_config.dns_monitoring=true"});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_NE(dry.out.find("-  enabled: false  # off for now\n+  enabled: true  # off for now\n"),
             std::string::npos)
@@ -112,10 +125,11 @@ TEST_F(InstallerRoot, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
   EXPECT_EQ(test::tree_diff(before, after_dry), "");
   for (const auto& [p, n] : before) EXPECT_EQ(after_dry.at(p).mtime_ns, n.mtime_ns) << p;
 
-  const auto r = ctl({"config", "enable", "--set", "network_config.dns_monitoring=true", "--json"});
+  const auto r =
+      ctl_agent({"config", "enable", "--set", "network_config.dns_monitoring=true", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(nlohmann::json::parse(r.out)["changed"].get<bool>());
-  EXPECT_EQ(test::read_file(config()),
+  EXPECT_EQ(test::read_file(agent_config()),
             "# Managed by hand. Do not lose this comment.\n"
             "network_config:   # use system_probe_config for old agents\n"
             "  dns_monitoring: true\n"
@@ -124,7 +138,7 @@ TEST_F(InstallerRoot, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
             "  max_tracked_connections: 1000\n"
             "\n"
             "logs: {level: debug}\n");
-  EXPECT_EQ(std::filesystem::status(config()).permissions(), std::filesystem::perms(0600));
+  EXPECT_EQ(std::filesystem::status(agent_config()).permissions(), std::filesystem::perms(0600));
   // The original is backed up and comes back byte-for-byte on uninstall.
   EXPECT_EQ(test::read_file(root() / "var/lib/cnmkit/backup/etc/datadog-agent/system-probe.yaml"),
             kUserConfig);
@@ -134,11 +148,11 @@ TEST_F(InstallerRoot, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
 }
 
 TEST_F(InstallerRoot, ConfigEnableOldAgentUsesSystemProbeConfig) {
-  test::write_file(config(), "system_probe_config:\n  enabled: false\n");
-  ASSERT_EQ(ctl({"config", "enable", "--agent-version", "7.23.0"}).exit_code, 0);
-  EXPECT_EQ(test::read_file(config()), "system_probe_config:\n  enabled: true\n");
-  ASSERT_EQ(ctl({"config", "enable", "--agent-version", "6.30.0"}).exit_code, 0);
-  EXPECT_EQ(test::read_file(config()),
+  test::write_file(agent_config(), "system_probe_config:\n  enabled: false\n");
+  ASSERT_EQ(ctl_agent({"config", "enable", "--agent-version", "7.23.0"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(agent_config()), "system_probe_config:\n  enabled: true\n");
+  ASSERT_EQ(ctl_agent({"config", "enable", "--agent-version", "6.30.0"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(agent_config()),
             "system_probe_config:\n  enabled: true\nnetwork_config:\n  enabled: true\n");
 }
 
@@ -176,12 +190,10 @@ TEST_F(InstallerRoot, InstallDryRunPrintsPlanAndDiffsAndChangesNothing) {
   const auto r = ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none",
                       "--owner", me(), "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("update /etc/datadog-agent/system-probe.yaml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("update /etc/cnmkit/system-probe.yaml"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("+  enabled: true  # off for now"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("create /etc/systemd/system/datadog-agent-sysprobe.service"),
-            std::string::npos);
-  EXPECT_NE(r.out.find("+++ b/etc/systemd/system/datadog-agent-sysprobe.service"),
-            std::string::npos);
+  EXPECT_NE(r.out.find("create /etc/systemd/system/cnm-probe.service"), std::string::npos);
+  EXPECT_NE(r.out.find("+++ b/etc/systemd/system/cnm-probe.service"), std::string::npos);
   EXPECT_NE(r.out.find("dry run: nothing changed"), std::string::npos);
   const auto after = test::snapshot(dir_.path());
   EXPECT_EQ(test::tree_diff(before, after), "");
@@ -206,7 +218,7 @@ TEST_F(InstallerRoot, DryRunJsonReportsWhetherThePlanChanges) {
     ASSERT_TRUE(a.contains("diff")) << a.dump();
     const std::string d = a["diff"];
     if (a["path"].get<std::string>().ends_with("system-probe.yaml"))
-      config_diff = d.find("+++ b/etc/datadog-agent/system-probe.yaml") != std::string::npos &&
+      config_diff = d.find("+++ b/etc/cnmkit/system-probe.yaml") != std::string::npos &&
                     d.find("enabled: true") != std::string::npos;
     if (d.find("binary file, ") != std::string::npos) binary_note = true;
   }
@@ -250,9 +262,8 @@ TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const auto j1 = nlohmann::json::parse(first.out);
   EXPECT_TRUE(j1["changed"].get<bool>());
-  EXPECT_EQ(
-      test::read_file(root() / "etc/systemd/system/datadog-agent-sysprobe.service").find("{{"),
-      std::string::npos);
+  EXPECT_EQ(test::read_file(root() / "etc/systemd/system/cnm-probe.service").find("{{"),
+            std::string::npos);
   const auto before = test::snapshot(dir_.path());
   const auto second = ctl(install_args());
   ASSERT_EQ(second.exit_code, 0) << second.err;
@@ -287,6 +298,7 @@ TEST_F(InstallerRoot, FailedStepRollsBackToThePreviousTree) {
 // back the original tree.
 TEST_F(InstallerRoot, ConcurrentInstallsSerialiseOnTheLock) {
   test::write_file(config(), kUserConfig);
+  keep_token();  // every install gives the same tree (installs make a random one)
   const auto original = test::snapshot(root());
   ASSERT_EQ(ctl(install_args()).exit_code, 0);
   const auto reference = test::snapshot(root());
@@ -348,23 +360,22 @@ TEST_F(InstallerRoot, RunBlockedByAHeldLockFailsClearly) {
 // steps run newest first while the new files are still in place, one of them fails and the
 // rest of the cleanup still happens; the reload runs once the old unit is back; the error
 // names the failed undo step. (systemctl answered by a recording runner: systemd is not PID 1
-// here.)
+// here.) Standalone: cnm-probe is cnmkit's, and no Agent is there to restart.
 TEST_F(InstallerRoot, RollbackUndoesServicesFirstInReverseAndFinishesDespiteErrors) {
   test::write_file(config(), kUserConfig);
   const auto before = test::snapshot(dir_.path());
-  const Layout layout = default_layout(root());
+  const Layout layout = default_layout(root(), ProbeMode::Standalone);
   InstallRequest req;
   req.manager = ServiceManager::Systemd;
   req.agent.version = Version::parse("7.10.0");  // needs the probe started by cnmkit
   req.config.owner = FileOwner{::getuid(), ::getgid()};
   const std::string probe = layout.probe_service + ".service";
-  const std::string agent = layout.agent_service + ".service";
   std::vector<std::string> ran;
   std::vector<bool> config_was_new;  // per command: the new config still in place?
   const CommandRunner systemctl = [&](const std::vector<std::string>& argv, std::string* out) {
     ran.push_back(command_line(argv));
     config_was_new.push_back(test::read_file(config()) != kUserConfig);
-    if (argv.size() > 1 && argv[1] == "cat") return argv[2] == agent ? 0 : 1;
+    if (argv.size() > 1 && argv[1] == "cat") return 1;  // no unit known yet
     if (argv.size() > 1 && (argv[1] == "is-enabled" || argv[1] == "is-active")) return 1;
     if (ran.back() == "systemctl disable " + probe) {
       *out = "injected";
@@ -379,13 +390,12 @@ TEST_F(InstallerRoot, RollbackUndoesServicesFirstInReverseAndFinishesDespiteErro
       layout, plan, systemctl, [] { return std::string("not healthy"); }, [](int) {});
   EXPECT_TRUE(r.rolled_back);
   const std::vector<std::string> expected = {
-      "systemctl daemon-reload",    "systemctl enable " + probe,  "systemctl start " + probe,
-      "systemctl restart " + agent, "systemctl restart " + agent, "systemctl stop " + probe,
-      "systemctl disable " + probe, "systemctl daemon-reload"};
+      "systemctl daemon-reload", "systemctl enable " + probe,  "systemctl start " + probe,
+      "systemctl stop " + probe, "systemctl disable " + probe, "systemctl daemon-reload"};
   EXPECT_EQ(ran, expected);
   ASSERT_EQ(config_was_new.size(), expected.size());
-  for (std::size_t i = 0; i < 7; ++i) EXPECT_TRUE(config_was_new[i]) << ran[i];
-  EXPECT_FALSE(config_was_new[7]) << "the reload runs after the files are restored";
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_TRUE(config_was_new[i]) << ran[i];
+  EXPECT_FALSE(config_was_new[5]) << "the reload runs after the files are restored";
   ASSERT_EQ(r.rollback_errors.size(), 1u);
   EXPECT_NE(r.rollback_errors[0].find("systemctl disable " + probe), std::string::npos);
   EXPECT_NE(r.error.find("not healthy"), std::string::npos) << r.error;
@@ -445,7 +455,7 @@ TEST_F(InstallerRoot, SysvUsesChkconfigWhereItExistsElseUpdateRcD) {
   const auto plan_for = [&](const Layout& layout) {
     Plan plan;
     plan_services(plan, ServiceManager::Sysv, layout,
-                  query_services(ServiceManager::Sysv, layout, not_running), true, true);
+                  query_services(ServiceManager::Sysv, layout, not_running), true, true, true);
     return plan;
   };
   const Layout layout = default_layout(root());
@@ -480,7 +490,7 @@ TEST_F(InstallerRoot, SysvUsesChkconfigWhereItExistsElseUpdateRcD) {
                                   root() / "etc/rc.d/rc3.d" / ("S95" + probe));
   const auto now = query_services(ServiceManager::Sysv, layout, not_running);
   EXPECT_TRUE(now.enabled);
-  const auto un = uninstall_services(ServiceManager::Sysv, layout, now);
+  const auto un = uninstall_services(ServiceManager::Sysv, layout, now, {probe});
   ASSERT_EQ(un.size(), 1u);
   EXPECT_EQ(un[0].argv, (std::vector<std::string>{"chkconfig", "--del", probe}));
 }
@@ -489,6 +499,7 @@ TEST_F(InstallerRoot, SysvUsesChkconfigWhereItExistsElseUpdateRcD) {
 // the tree an uninterrupted run gives, and uninstall gives back the original tree.
 TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
   test::write_file(config(), kUserConfig);
+  keep_token();  // every install gives the same tree (installs make a random one)
   const auto original = test::snapshot(root());
   ASSERT_EQ(ctl(install_args()).exit_code, 0);
   const auto reference = test::snapshot(root());
@@ -527,13 +538,13 @@ TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
   EXPECT_GE(ukilled, 4);
 }
 
-// Run 1 writes system-probe.yaml and is SIGKILLed before its daemon-reload and agent restart;
+// Run 1 writes system-probe.yaml and is SIGKILLed before its daemon-reload and probe restart;
 // run 2 finds nothing to write but must still run them. systemd is not PID 1 on this machine,
-// so systemctl is answered by a recording runner (an agent unit present, the probe active);
+// so systemctl is answered by a recording runner (the probe active);
 // the plan, the journal, the files and the apply are the real ones.
 TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
   test::write_file(config(), kUserConfig);
-  const Layout layout = default_layout(root());
+  const Layout layout = default_layout(root(), ProbeMode::Standalone);
   InstallRequest req;
   req.manager = ServiceManager::Systemd;
   req.agent.version = Version::parse("7.50.0");
@@ -575,7 +586,7 @@ TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
     return std::find(ran.begin(), ran.end(), c) != ran.end();
   };
   EXPECT_TRUE(has("systemctl daemon-reload"));
-  EXPECT_TRUE(has("systemctl restart " + layout.agent_service + ".service"));
+  EXPECT_TRUE(has("systemctl restart " + layout.probe_service + ".service"));
 
   // Done now: a third run has nothing to do.
   EXPECT_FALSE(plan_install(layout, req, systemctl).changes());
@@ -607,7 +618,7 @@ TEST_F(InstallerRoot, UninstallKeepsAnEditMadeAfterInstallAsCnmkitSave) {
   bool found = false;
   const auto state = state_json(root());
   for (const auto& f : state["files"])
-    if (f["path"] == "/etc/datadog-agent/system-probe.yaml") {
+    if (f["path"] == "/etc/cnmkit/system-probe.yaml") {
       found = true;
       EXPECT_EQ(f.value("sha256", ""), sha256_hex(written));
     }
@@ -620,13 +631,13 @@ TEST_F(InstallerRoot, UninstallKeepsAnEditMadeAfterInstallAsCnmkitSave) {
   ASSERT_EQ(u.exit_code, 0) << u.err;
   const auto j = nlohmann::json::parse(u.out);
   ASSERT_EQ(j["saved"].size(), 1u) << j.dump(2);
-  EXPECT_EQ(j["saved"][0]["path"], "/etc/datadog-agent/system-probe.yaml");
-  EXPECT_EQ(j["saved"][0]["saved_as"], "/etc/datadog-agent/system-probe.yaml.cnmkit-save");
+  EXPECT_EQ(j["saved"][0]["path"], "/etc/cnmkit/system-probe.yaml");
+  EXPECT_EQ(j["saved"][0]["saved_as"], "/etc/cnmkit/system-probe.yaml.cnmkit-save");
   bool save_action = false;
   for (const auto& a : j["actions"]) save_action |= a.value("action", "") == "save";
   EXPECT_TRUE(save_action) << j.dump(2);
 
-  const auto save = root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save";
+  const auto save = root() / "etc/cnmkit/system-probe.yaml.cnmkit-save";
   EXPECT_EQ(test::read_file(save), edited);
   EXPECT_EQ(test::read_file(config()), kUserConfig);
   struct stat sc {
@@ -637,7 +648,7 @@ TEST_F(InstallerRoot, UninstallKeepsAnEditMadeAfterInstallAsCnmkitSave) {
   EXPECT_EQ(ss.st_uid, sc.st_uid);
   EXPECT_EQ(ss.st_gid, sc.st_gid);
   EXPECT_EQ(saves_below(root()),
-            std::vector<std::string>{"etc/datadog-agent/system-probe.yaml.cnmkit-save"});
+            std::vector<std::string>{"etc/cnmkit/system-probe.yaml.cnmkit-save"});
 
   // Again, text output: the first save stays, the new edit goes next to it.
   ASSERT_EQ(ctl(install_args()).exit_code, 0);
@@ -645,12 +656,12 @@ TEST_F(InstallerRoot, UninstallKeepsAnEditMadeAfterInstallAsCnmkitSave) {
   test::write_file(config(), edited2);
   const auto u2 = ctl({"uninstall"});
   ASSERT_EQ(u2.exit_code, 0) << u2.err;
-  EXPECT_NE(u2.out.find("save /etc/datadog-agent/system-probe.yaml as "
-                        "/etc/datadog-agent/system-probe.yaml.cnmkit-save.1"),
+  EXPECT_NE(u2.out.find("save /etc/cnmkit/system-probe.yaml as "
+                        "/etc/cnmkit/system-probe.yaml.cnmkit-save.1"),
             std::string::npos)
       << u2.out;
   EXPECT_EQ(test::read_file(save), edited);
-  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save.1"), edited2);
+  EXPECT_EQ(test::read_file(root() / "etc/cnmkit/system-probe.yaml.cnmkit-save.1"), edited2);
   EXPECT_EQ(test::read_file(config()), kUserConfig);
 }
 
@@ -673,12 +684,12 @@ TEST_F(InstallerRoot, EditedConfigThatCnmkitCreatedIsSavedBeforeRemoval) {
   const auto u = ctl({"uninstall", "--json"});
   ASSERT_EQ(u.exit_code, 0) << u.err;
   EXPECT_FALSE(std::filesystem::exists(config()));
-  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save"), edited);
-  EXPECT_EQ(std::filesystem::status(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save")
-                .permissions(),
-            std::filesystem::perms(0640));
+  EXPECT_EQ(test::read_file(root() / "etc/cnmkit/system-probe.yaml.cnmkit-save"), edited);
+  EXPECT_EQ(
+      std::filesystem::status(root() / "etc/cnmkit/system-probe.yaml.cnmkit-save").permissions(),
+      std::filesystem::perms(0640));
   EXPECT_EQ(saves_below(root()),
-            std::vector<std::string>{"etc/datadog-agent/system-probe.yaml.cnmkit-save"});
+            std::vector<std::string>{"etc/cnmkit/system-probe.yaml.cnmkit-save"});
 }
 
 // The operator edits the config and the unit; the next install edits the config in place
@@ -692,7 +703,7 @@ TEST_F(InstallerRoot, EditCarriedIntoAReinstallIsStillSaved) {
   cfg.replace(cfg.find("  enabled: true"), 15,
               "  enabled: false # operator: off during the freeze");
   test::write_file(config(), cfg);
-  const auto unit = root() / "etc/systemd/system/datadog-agent-sysprobe.service";
+  const auto unit = root() / "etc/systemd/system/cnm-probe.service";
   test::write_file(unit, test::read_file(unit) + "# local tweak\n");
   const auto again = ctl(install_args());
   ASSERT_EQ(again.exit_code, 0) << again.err;
@@ -704,11 +715,10 @@ TEST_F(InstallerRoot, EditCarriedIntoAReinstallIsStillSaved) {
 
   const auto u = ctl({"uninstall", "--json"});
   ASSERT_EQ(u.exit_code, 0) << u.err;
-  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save"),
-            reinstalled);
+  EXPECT_EQ(test::read_file(root() / "etc/cnmkit/system-probe.yaml.cnmkit-save"), reinstalled);
   EXPECT_EQ(test::read_file(config()), kUserConfig);
   EXPECT_EQ(saves_below(root()),
-            std::vector<std::string>{"etc/datadog-agent/system-probe.yaml.cnmkit-save"});
+            std::vector<std::string>{"etc/cnmkit/system-probe.yaml.cnmkit-save"});
 }
 
 // state.json from before hashes were recorded: it loads; what cnmkit wrote is unknown, so
@@ -738,13 +748,12 @@ TEST_F(InstallerRoot, OldStateWithoutHashesLoadsAndKeepsWhatItCannotVouchFor) {
   ASSERT_EQ(u.exit_code, 0) << u.err;
   const auto saved = nlohmann::json::parse(u.out)["saved"];
   EXPECT_EQ(saved.size(), recorded);
-  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save"),
-            installed_config);
+  EXPECT_EQ(test::read_file(root() / "etc/cnmkit/system-probe.yaml.cnmkit-save"), installed_config);
   EXPECT_EQ(test::read_file(config()), kUserConfig);
-  // A file cnmkit created from the archive (the release's example config): kept, removed.
-  const auto example = root() / "etc/datadog-agent/system-probe.yaml.example";
-  EXPECT_TRUE(std::filesystem::exists(example.string() + ".cnmkit-save"));
-  EXPECT_FALSE(std::filesystem::exists(example));
+  // A file cnmkit created from the archive (the release's SELinux module): kept, removed.
+  const auto created = root() / "opt/cnmkit/selinux/system_probe_policy.pp";
+  EXPECT_TRUE(std::filesystem::exists(created.string() + ".cnmkit-save"));
+  EXPECT_FALSE(std::filesystem::exists(created));
 
   // Install, drop the hashes, install again (no change: hashes recorded), uninstall: only the
   // config, which cnmkit cannot tell from an edit, is kept.
@@ -756,12 +765,11 @@ TEST_F(InstallerRoot, OldStateWithoutHashesLoadsAndKeepsWhatItCannotVouchFor) {
   EXPECT_FALSE(nlohmann::json::parse(again.out)["changed"].get<bool>());
   const auto state = state_json(root());
   for (const auto& f : state["files"])
-    EXPECT_EQ(f.contains("sha256"), f["path"] != "/etc/datadog-agent/system-probe.yaml")
-        << f.dump();
+    EXPECT_EQ(f.contains("sha256"), f["path"] != "/etc/cnmkit/system-probe.yaml") << f.dump();
   const auto u2 = ctl({"uninstall", "--json"});
   ASSERT_EQ(u2.exit_code, 0) << u2.err;
   EXPECT_EQ(saves_below(root()),
-            std::vector<std::string>{"etc/datadog-agent/system-probe.yaml.cnmkit-save"});
+            std::vector<std::string>{"etc/cnmkit/system-probe.yaml.cnmkit-save"});
   EXPECT_EQ(test::read_file(config()), kUserConfig);
 }
 
@@ -775,7 +783,7 @@ TEST_F(InstallerRoot, RolledBackRunRestoresTheRecordsOfWhatCnmkitWrote) {
   test::write_file(config(), edited);
   const auto state_before = test::read_file(root() / "var/lib/cnmkit/state.json");
 
-  const Layout layout = default_layout(root());
+  const Layout layout = default_layout(root(), ProbeMode::Standalone);
   InstallRequest req;
   req.manager = ServiceManager::Systemd;
   req.agent.version = Version::parse("7.10.0");
@@ -796,7 +804,7 @@ TEST_F(InstallerRoot, RolledBackRunRestoresTheRecordsOfWhatCnmkitWrote) {
 
   const auto u = ctl({"uninstall", "--json"});
   ASSERT_EQ(u.exit_code, 0) << u.err;
-  EXPECT_EQ(test::read_file(root() / "etc/datadog-agent/system-probe.yaml.cnmkit-save"), edited);
+  EXPECT_EQ(test::read_file(root() / "etc/cnmkit/system-probe.yaml.cnmkit-save"), edited);
   EXPECT_EQ(test::read_file(config()), kUserConfig);
 }
 

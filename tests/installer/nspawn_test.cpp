@@ -1,16 +1,20 @@
-// A real systemd host: a debootstrapped Debian 12 root (cached under /var/cache/cnmkit) boots
-// in systemd-nspawn with the capabilities eBPF needs; inside it the cnmkit Debian package is
-// installed and `cnmctl install` must leave the probe's unit enabled and active, with the real
-// cnm-probe answering /health; a second run changes nothing; uninstall stops and removes it;
-// a refused config rolls back; with an agent (a stand-in unit: the Datadog Agent is not in
-// Debian) the installer restarts the agent, which starts the probe, and uninstall restarts it
-// again once the config is restored.
-// Needs root (nspawn, overlay mounts, BPF): without it the test fails, it never skips.
+// Real systemd hosts: the cached debootstrapped Debian 12 root (no cnmkit library in it: the
+// package's binaries are static) boots in systemd-nspawn with the capabilities eBPF needs; a
+// oneshot unit runs one scenario script from tests/installer/nspawn/ inside and powers off.
+//   standalone             no Agent: cnm-probe under cnmkit's names, DNS monitoring on, a DNS
+//                          query made in the container seen, the unit's sandbox scored
+//   agent (7.17 and 7.50)  beside a stand-in Datadog Agent package (tests/support/
+//                          agent_package.h): only the seed's steps, nothing of the Agent's
+//                          package changed, its own system-probe answering
+//   standalone, then agent the host moves to agent mode when the Agent arrives
+// Needs root (nspawn, overlay mounts, BPF): without it the tests fail, they never skip.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 
+#include "tests/support/agent_package.h"
 #include "tests/support/debian_root.h"
 
 namespace cnm {
@@ -19,14 +23,15 @@ namespace {
 using test::json_file;
 using test::trimmed;
 
-TEST(NspawnSystemdHost, PackageInstallEnablesStartsAndVerifiesTheProbe) {
-  ASSERT_EQ(::geteuid(), 0u) << "this test boots a container and loads eBPF: run it as root";
-  const auto here = test::source_dir() / "tests/installer/nspawn";
-  const test::DebianRootOverlay host;
-  ASSERT_EQ(host.error(), "");
+std::string result(const std::filesystem::path& results, const std::string& name) {
+  return trimmed(test::read_file(results / name));
+}
+
+// Boots the overlay with `script` as a oneshot unit; fails the test when it did not finish.
+void boot(const test::DebianRootOverlay& host, const std::string& script) {
   const auto& root = host.root();
-  const auto& results = host.results();
-  std::filesystem::copy_file(here / "inside.sh", root / "usr/local/sbin/cnmkit-test",
+  std::filesystem::copy_file(test::source_dir() / "tests/installer/nspawn" / script,
+                             root / "usr/local/sbin/cnmkit-test",
                              std::filesystem::copy_options::overwrite_existing);
   test::write_file(root / "etc/systemd/system/cnmkit-test.service",
                    "[Unit]\nDescription=cnmkit installer test\nAfter=dbus.service\n"
@@ -36,82 +41,164 @@ TEST(NspawnSystemdHost, PackageInstallEnablesStartsAndVerifiesTheProbe) {
   std::filesystem::create_symlink(
       "/etc/systemd/system/cnmkit-test.service",
       root / "etc/systemd/system/multi-user.target.wants/cnmkit-test.service");
+  const auto r = test::run(
+      {"timeout", "300", "systemd-nspawn", "--register=no", "--keep-unit", "-q", "--console=pipe",
+       "-D", root.string(), "--bind=" + host.results().string() + ":/results",
+       "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN,CAP_NET_ADMIN,CAP_SYS_RESOURCE",
+       "--system-call-filter=bpf perf_event_open", "-b"});
+  ASSERT_TRUE(std::filesystem::exists(host.results() / "finished"))
+      << "container exit " << r.exit_code << "\n"
+      << r.out.substr(0, 4000) << r.err << test::read_file(host.results() / "log.txt");
+}
 
-  const auto boot =
-      test::run({"timeout", "300", "systemd-nspawn", "--register=no", "--keep-unit", "-q",
-                 "--console=pipe", "-D", root.string(), "--bind=" + results.string() + ":/results",
-                 "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN,CAP_NET_ADMIN,CAP_SYS_RESOURCE",
-                 "--system-call-filter=bpf perf_event_open", "-b"});
+// The "Overall exposure level" systemd-analyze security gives a unit.
+double exposure(const std::string& report) {
+  std::smatch m;
+  const std::regex re(R"(Overall exposure level for [^:]+: ([0-9.]+))");
+  return std::regex_search(report, m, re) ? std::stod(m[1]) : 99;
+}
+
+// The unit files directly in /etc/systemd/system (not the .wants links).
+std::vector<std::string> unit_files(const std::string& listing) {
+  std::vector<std::string> out;
+  std::istringstream in(listing);
+  for (std::string name; in >> name;)
+    if (name.ends_with(".service")) out.push_back(name);
+  return out;
+}
+
+TEST(NspawnSystemdHost, StandaloneProbeRunsSandboxedAndSeesDnsQueries) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test boots a container and loads eBPF: run it as root";
+  const test::DebianRootOverlay host;
+  ASSERT_EQ(host.error(), "");
+  boot(host, "standalone.sh");
+  const auto& results = host.results();
   const auto log = test::read_file(results / "log.txt");
-  ASSERT_TRUE(std::filesystem::exists(results / "finished"))
-      << "container exit " << boot.exit_code << "\n"
-      << boot.out.substr(0, 4000) << boot.err << log;
+  EXPECT_EQ(result(results, "dpkg.rc"), "0") << log;
 
-  EXPECT_EQ(trimmed(test::read_file(results / "dpkg.rc")), "0") << log;
   // The refused config rolled back: exit 1, nothing left, nothing enabled.
-  EXPECT_EQ(trimmed(test::read_file(results / "bad.rc")), "1")
-      << test::read_file(results / "bad.json");
-  const auto bad = nlohmann::json::parse(test::read_file(results / "bad.json"), nullptr, false);
-  ASSERT_TRUE(bad.is_object()) << log;
-  EXPECT_TRUE(bad.value("rolled_back", false)) << bad.dump(2);
+  EXPECT_EQ(result(results, "bad.rc"), "1") << test::read_file(results / "bad.json");
+  EXPECT_TRUE(json_file(results / "bad.json").value("rolled_back", false));
   const auto after_bad = test::read_file(results / "after-bad.txt");
-  EXPECT_NE(after_bad.find("datadog-agent-sysprobe.service': No such file"), std::string::npos)
-      << after_bad;
+  EXPECT_NE(after_bad.find("cnm-probe.service': No such file"), std::string::npos) << after_bad;
   EXPECT_NE(after_bad.find("system-probe.yaml': No such file"), std::string::npos) << after_bad;
   EXPECT_EQ(test::read_file(results / "after-bad-enabled.txt").find("enabled"), std::string::npos);
 
-  EXPECT_EQ(trimmed(test::read_file(results / "install.rc")), "0")
-      << test::read_file(results / "install.json") << log
-      << test::read_file(results / "probe-journal.txt");
-  const auto first =
-      nlohmann::json::parse(test::read_file(results / "install.json"), nullptr, false);
-  ASSERT_TRUE(first.is_object()) << log;
-  EXPECT_TRUE(first.value("changed", false));
+  EXPECT_EQ(result(results, "install.rc"), "0") << test::read_file(results / "install.json") << log
+                                                << test::read_file(results / "probe-journal.txt");
+  const auto first = json_file(results / "install.json");
+  EXPECT_EQ(first.value("probe", ""), "cnmkit") << first.dump(2);
   EXPECT_EQ(first.value("service_manager", ""), "systemd");  // auto-detected
-  EXPECT_EQ(trimmed(test::read_file(results / "enabled.txt")), "enabled");
-  EXPECT_EQ(trimmed(test::read_file(results / "active.txt")), "active");
+  EXPECT_EQ(result(results, "enabled.txt"), "enabled");
+  EXPECT_EQ(result(results, "active.txt"), "active");
+  EXPECT_EQ(result(results, "install2.rc"), "0");
+  EXPECT_FALSE(json_file(results / "install2.json").value("changed", true));
 
-  EXPECT_EQ(trimmed(test::read_file(results / "install2.rc")), "0");
-  const auto second =
-      nlohmann::json::parse(test::read_file(results / "install2.json"), nullptr, false);
-  ASSERT_TRUE(second.is_object());
-  EXPECT_FALSE(second.value("changed", true)) << second.dump(2);
-
-  const auto status =
-      nlohmann::json::parse(test::read_file(results / "status.json"), nullptr, false);
-  ASSERT_TRUE(status.is_object()) << log;
-  ASSERT_TRUE(status.contains("health")) << status.dump(2);
+  const auto status = json_file(results / "status.json");
   EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2);
   EXPECT_EQ(status["health"].value("http_status", 0), 200);
-  EXPECT_TRUE(status["service"].value("active", false));
 
-  EXPECT_EQ(trimmed(test::read_file(results / "uninstall.rc")), "0");
-  EXPECT_NE(trimmed(test::read_file(results / "after-uninstall-active.txt")), "active");
-  EXPECT_NE(test::read_file(results / "after-uninstall-unit.txt").find("No such file"),
+  // The unit's sandbox, scored by systemd itself on the loaded unit: "OK" or better.
+  const auto security = test::read_file(results / "security.txt");
+  EXPECT_LT(exposure(security), 5.0) << security;
+
+  // The query left through loopback and the probe's DNS monitoring saw it.
+  const auto dns = json_file(results / "dns.json");
+  bool seen = false;
+  for (const auto& e : dns.value("dns", nlohmann::json::array()))
+    seen |= e.value("domain", "") == "cnmkit-test.example" && e.value("queries", 0) >= 1;
+  EXPECT_TRUE(seen) << dns.dump(2) << test::read_file(results / "probe-journal.txt");
+  // Its own names: the runtime folder systemd made for it, the token it made next to its config.
+  const auto modes = test::read_file(results / "modes.txt");
+  EXPECT_NE(modes.find("750 root:root"), std::string::npos) << modes;  // /run/cnm-probe
+  EXPECT_NE(modes.find("600 root:root"), std::string::npos) << modes;  // the token
+  EXPECT_NE(modes.find("640 root:root"), std::string::npos) << modes;  // the config
+
+  EXPECT_EQ(result(results, "uninstall.rc"), "0");
+  EXPECT_NE(result(results, "after-uninstall-active.txt"), "active");
+  const auto gone = test::read_file(results / "after-uninstall.txt");
+  for (const char* p : {"cnm-probe.service", "/etc/cnmkit", "/opt/cnmkit"})
+    EXPECT_NE(gone.find(std::string(p) + "': No such file"), std::string::npos) << gone;
+}
+
+class NspawnAgentHost : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(NspawnAgentHost, InstallConfiguresTheAgentsOwnProbeAndTouchesNoPackageFile) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test boots a container and loads eBPF: run it as root";
+  const std::string version = GetParam();
+  const bool old_agent = version == "7.17.0";
+  const test::DebianRootOverlay host;
+  ASSERT_EQ(host.error(), "");
+  test::build_agent_deb(host.root() / "var/tmp", {version, CNM_PROBE_PATH});
+  test::write_file(host.results() / "agent-version", version + "\n");
+  boot(host, "agent.sh");
+  const auto& results = host.results();
+  const auto log = test::read_file(results / "log.txt");
+  EXPECT_EQ(result(results, "agent-dpkg.rc"), "0") << log;
+  EXPECT_EQ(result(results, "dpkg.rc"), "0") << log;
+
+  ASSERT_EQ(result(results, "install.rc"), "0") << test::read_file(results / "install.json")
+                                                << test::read_file(results / "probe-journal.txt");
+  const auto install = json_file(results / "install.json");
+  EXPECT_EQ(install.value("probe", ""), "agent") << install.dump(2);
+  // The seed's steps: the config from the Agent's example, 0640 root:dd-agent, enabled.
+  EXPECT_EQ(result(results, "config-mode.txt"), "640 root:dd-agent");
+  EXPECT_NE(test::read_file(results / "config.yaml").find("\n  enabled: true\n"),
             std::string::npos);
+  // The Agent restarted once; its own system-probe runs and answers on its socket.
+  EXPECT_EQ(std::stoi(result(results, "agent-starts-after.txt")),
+            std::stoi(result(results, "agent-starts-before.txt")) + 1);
+  EXPECT_EQ(result(results, "sysprobe-active.txt"), "active") << log;
+  const auto status = json_file(results / "status.json");
+  EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2);
+  // Started at boot by cnmkit only for an Agent that does not start it itself (before 7.18).
+  EXPECT_EQ(result(results, "sysprobe-enabled.txt") == "enabled", old_agent);
+  EXPECT_FALSE(json_file(results / "install2.json").value("changed", true))
+      << test::read_file(results / "install2.json");
 
-  // Agent 7.50 present: the installer restarts the agent (new invocation) and leaves starting
-  // the probe to it, without enabling the probe itself; the probe still answers.
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-install.rc")), "0")
-      << test::read_file(results / "agent-install.json");
-  const auto before = trimmed(test::read_file(results / "agent-before.txt"));
-  EXPECT_FALSE(before.empty());
-  EXPECT_NE(before, trimmed(test::read_file(results / "agent-after.txt")));
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-probe-active.txt")), "active");
-  EXPECT_NE(trimmed(test::read_file(results / "agent-probe-enabled.txt")), "enabled");
-  const auto agent_status =
-      nlohmann::json::parse(test::read_file(results / "agent-status.json"), nullptr, false);
-  ASSERT_TRUE(agent_status.is_object());
-  EXPECT_TRUE(agent_status.contains("health") && agent_status["health"].value("ok", false))
-      << agent_status.dump(2);
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-uninstall.rc")), "0")
-      << test::read_file(results / "agent-uninstall.json");
-  // Uninstall restarted the agent (a new invocation) so it re-reads the restored config.
-  const auto before_uninstall = trimmed(test::read_file(results / "agent-before-uninstall.txt"));
-  EXPECT_FALSE(before_uninstall.empty());
-  EXPECT_NE(before_uninstall, trimmed(test::read_file(results / "agent-after-uninstall.txt")))
-      << test::read_file(results / "agent-uninstall.json");
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-active-after-uninstall.txt")), "active");
+  // Nothing of the Agent's package changed, no unit shadows its own, its token untouched.
+  EXPECT_EQ(result(results, "verify-after-install.txt"), "0");
+  EXPECT_EQ(unit_files(test::read_file(results / "units-after.txt")),
+            unit_files(test::read_file(results / "units-before.txt")));
+  EXPECT_EQ(result(results, "token-after.txt"), result(results, "token-before.txt"));
+
+  // Uninstall: the config gone again, what cnmkit enabled disabled, the package still intact.
+  EXPECT_EQ(result(results, "uninstall.rc"), "0") << test::read_file(results / "uninstall.json");
+  EXPECT_NE(test::read_file(results / "after-uninstall-config.txt").find("No such file"),
+            std::string::npos);
+  EXPECT_NE(result(results, "after-uninstall-enabled.txt"), "enabled");
+  EXPECT_EQ(result(results, "verify-after-uninstall.txt"), "0");
+}
+
+INSTANTIATE_TEST_SUITE_P(Agents, NspawnAgentHost, ::testing::Values("7.17.0", "7.50.0"),
+                         [](const auto& param_info) {
+                           std::string n = "Agent" + param_info.param;
+                           std::replace(n.begin(), n.end(), '.', '_');
+                           return n;
+                         });
+
+TEST(NspawnSystemdHost, AnAgentInstalledLaterMovesTheHostToAgentMode) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test boots a container and loads eBPF: run it as root";
+  const test::DebianRootOverlay host;
+  ASSERT_EQ(host.error(), "");
+  test::build_agent_deb(host.root() / "var/tmp", {"7.50.0", CNM_PROBE_PATH});
+  boot(host, "standalone_then_agent.sh");
+  const auto& results = host.results();
+  const auto log = test::read_file(results / "log.txt");
+  ASSERT_EQ(result(results, "standalone.rc"), "0") << test::read_file(results / "standalone.json");
+  EXPECT_EQ(result(results, "standalone-active.txt"), "active");
+  ASSERT_EQ(result(results, "agent.rc"), "0") << test::read_file(results / "agent.json") << log;
+  const auto moved = json_file(results / "agent.json");
+  EXPECT_EQ(moved.value("probe", ""), "agent") << moved.dump(2);
+  EXPECT_EQ(moved["switched_from"].value("probe", ""), "cnmkit") << moved.dump(2);
+  EXPECT_NE(result(results, "after-cnm-probe-active.txt"), "active");
+  const auto gone = test::read_file(results / "after-standalone-files.txt");
+  for (const char* p : {"cnm-probe.service", "/etc/cnmkit", "/opt/cnmkit", "/run/cnm-probe"})
+    EXPECT_NE(gone.find(std::string(p) + "': No such file"), std::string::npos) << gone;
+  EXPECT_EQ(result(results, "sysprobe-active.txt"), "active");
+  EXPECT_TRUE(json_file(results / "status.json")["health"].value("ok", false))
+      << test::read_file(results / "status.json");
+  EXPECT_EQ(result(results, "verify.txt"), "0");
 }
 
 }  // namespace

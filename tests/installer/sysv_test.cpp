@@ -2,10 +2,12 @@
 // throwaway overlay, entered with unshare (private mount and PID namespaces) and chroot instead
 // of booting systemd. Nothing runs systemd there (/run is a fresh tmpfs), so `cnmctl install`
 // with --service-manager auto must pick sysv and drive the real `service`, update-rc.d,
-// start-stop-daemon and /lib/lsb/init-functions; the real cnm-probe loads its eBPF programs and
-// answers /health; a second run changes nothing; uninstall stops the daemon and removes its
-// links and init script, then restarts the agent. A stand-in agent init script (counting its
-// starts) shows each restart: by install, by a rollback, by uninstall, none by a no-op rerun.
+// start-stop-daemon and /lib/lsb/init-functions. Two scenarios (tests/installer/sysv/):
+//   standalone  cnm-probe's own init script: started, linked for boot, /health answered, a
+//               rerun changes nothing, uninstall stops it and removes links, script and files
+//   agent       the stand-in Datadog Agent 7.17 (tests/support/agent_package.h), which does not
+//               start its system-probe: cnmctl enables and starts the package's own script,
+//               restarts the Agent (counting its starts), and changes no file of the package
 // Needs root (overlay mount, namespaces, BPF): without it the test fails, it never skips.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/agent_package.h"
 #include "tests/support/debian_root.h"
 
 namespace cnm {
@@ -57,99 +60,115 @@ struct KillRooted {
   }
 };
 
-TEST(SysvHost, PackageInstallStartsTheProbeWithServiceAndUpdateRcD) {
+// Runs `script` in the overlay as enter.sh does; fails the test when it did not finish.
+void enter(const test::DebianRootOverlay& host, const std::string& script) {
+  const auto here = test::source_dir() / "tests/installer";
+  const auto& root = host.root();
+  std::filesystem::copy_file(here / "sysv" / script, root / "usr/local/sbin/cnmkit-sysv-test",
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto r =
+      test::run({"timeout", "120", "unshare", "--mount", "--pid", "--fork", "--kill-child",
+                 "--propagation", "private", "bash", (here / "sysv/enter.sh").string(),
+                 root.string(), host.results().string()});
+  ASSERT_TRUE(std::filesystem::exists(host.results() / "finished"))
+      << "exit " << r.exit_code << "\n"
+      << r.out << r.err << test::read_file(host.results() / "log.txt");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(rooted_at(root).empty()) << "processes outlived the PID namespace";
+}
+
+std::string result(const std::filesystem::path& results, const std::string& name) {
+  return trimmed(test::read_file(results / name));
+}
+
+TEST(SysvHost, StandaloneProbeStartsWithServiceAndUpdateRcD) {
   ASSERT_EQ(::geteuid(), 0u) << "this test mounts an overlay, enters namespaces and loads eBPF: "
                                 "run it as root";
-  const auto here = test::source_dir() / "tests/installer";
   const test::DebianRootOverlay host;
   ASSERT_EQ(host.error(), "");
-  const auto& root = host.root();
+  const KillRooted killer{host.root()};  // destroyed first: nothing runs when it unmounts
+  enter(host, "standalone.sh");
   const auto& results = host.results();
-  const KillRooted killer{root};  // destroyed first: nothing runs in the root when it unmounts
-  std::filesystem::copy_file(here / "sysv/inside.sh", root / "usr/local/sbin/cnmkit-sysv-test",
-                             std::filesystem::copy_options::overwrite_existing);
-
-  const auto run = test::run({"timeout", "120", "unshare", "--mount", "--pid", "--fork",
-                              "--kill-child", "--propagation", "private", "bash",
-                              (here / "sysv/enter.sh").string(), root.string(), results.string()});
   const auto log = test::read_file(results / "log.txt");
-  ASSERT_TRUE(std::filesystem::exists(results / "finished")) << "exit " << run.exit_code << "\n"
-                                                             << run.out << run.err << log;
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_TRUE(rooted_at(root).empty()) << "processes outlived the PID namespace";
-
   EXPECT_NE(test::read_file(results / "run-systemd.txt").find("No such file"), std::string::npos)
       << "systemd looks like it runs in the chroot";
-  EXPECT_EQ(trimmed(test::read_file(results / "dpkg.rc")), "0") << log;
-  const std::string agent_starts0 = trimmed(test::read_file(results / "agent-starts-0.txt"));
-  EXPECT_EQ(agent_starts0, "1") << log;
+  EXPECT_EQ(result(results, "dpkg.rc"), "0") << log;
 
   // The refused config rolled back without rollback errors: nothing installed, not enabled.
-  EXPECT_EQ(trimmed(test::read_file(results / "bad.rc")), "1")
-      << test::read_file(results / "bad.json");
+  EXPECT_EQ(result(results, "bad.rc"), "1") << test::read_file(results / "bad.json");
   const auto bad = json_file(results / "bad.json");
-  ASSERT_TRUE(bad.is_object()) << log;
   EXPECT_TRUE(bad.value("rolled_back", false)) << bad.dump(2);
   EXPECT_FALSE(bad.contains("rollback_errors")) << bad.dump(2);
   const auto after_bad = test::read_file(results / "after-bad.txt");
-  for (const char* gone :
-       {"/etc/init.d/datadog-agent-sysprobe': No such file", "system-probe.yaml': No such file",
-        "S01datadog-agent-sysprobe': No such file"})
+  for (const char* gone : {"/etc/init.d/cnm-probe': No such file",
+                           "system-probe.yaml': No such file", "S01cnm-probe': No such file"})
     EXPECT_NE(after_bad.find(gone), std::string::npos) << gone << "\n" << after_bad;
-  // The agent was restarted by the failed run and again by its rollback (restored config).
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-starts-bad.txt")), "3") << log;
 
   const auto probe_log = test::read_file(results / "probe-log.txt");
-  EXPECT_EQ(trimmed(test::read_file(results / "install.rc")), "0")
+  EXPECT_EQ(result(results, "install.rc"), "0")
       << test::read_file(results / "install.json") << log << probe_log;
   const auto first = json_file(results / "install.json");
-  ASSERT_TRUE(first.is_object()) << log;
-  EXPECT_TRUE(first.value("changed", false));
+  EXPECT_EQ(first.value("probe", ""), "cnmkit") << first.dump(2);
   EXPECT_EQ(first.value("service_manager", ""), "sysv") << first.dump(2);  // auto-detected
   // update-rc.d made the boot link from the init script's LSB header (Default-Start 2 3 4 5).
-  const auto rc2 = test::read_file(results / "rc2.txt");
-  EXPECT_NE(rc2.find("S01datadog-agent-sysprobe"), std::string::npos) << rc2 << log;
-  EXPECT_EQ(trimmed(test::read_file(results / "service-status.rc")), "0") << log << probe_log;
-  EXPECT_FALSE(trimmed(test::read_file(results / "probe.pid")).empty()) << log;
-  // The agent's init script was restarted by the install (it reads system-probe.yaml).
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-starts-1.txt")), "4") << log;
-
+  EXPECT_NE(test::read_file(results / "rc2.txt").find("S01cnm-probe"), std::string::npos) << log;
+  EXPECT_EQ(result(results, "service-status.rc"), "0") << log << probe_log;
+  EXPECT_FALSE(result(results, "probe.pid").empty()) << log;
   const auto status = json_file(results / "status.json");
-  ASSERT_TRUE(status.is_object()) << log;
   EXPECT_EQ(status.value("service_manager", ""), "sysv");
-  ASSERT_TRUE(status.contains("health")) << status.dump(2);
   EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2) << probe_log;
-  EXPECT_EQ(status["health"].value("http_status", 0), 200);
-  EXPECT_TRUE(status["service"].value("active", false)) << status.dump(2);
   EXPECT_TRUE(status["service"].value("enabled", false)) << status.dump(2);
+  EXPECT_FALSE(json_file(results / "install2.json").value("changed", true))
+      << test::read_file(results / "install2.json");
 
-  // The second run finds everything in place: no change, no restart of the agent.
-  EXPECT_EQ(trimmed(test::read_file(results / "install2.rc")), "0");
-  const auto second = json_file(results / "install2.json");
-  ASSERT_TRUE(second.is_object()) << log;
-  EXPECT_FALSE(second.value("changed", true)) << second.dump(2);
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-starts-2.txt")), "4") << log;
-
-  // Uninstall stopped the daemon (its pid is gone), removed every rc link and the script.
-  EXPECT_EQ(trimmed(test::read_file(results / "uninstall.rc")), "0")
-      << test::read_file(results / "uninstall.json");
-  EXPECT_EQ(trimmed(test::read_file(results / "after-uninstall-pid.txt")), "gone") << log;
-  // ... then restarted the agent (after the files went), which runs again.
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-starts-3.txt")), "5") << log;
-  EXPECT_EQ(trimmed(test::read_file(results / "agent-after-uninstall.rc")), "0") << log;
-  const auto un = json_file(results / "uninstall.json");
-  ASSERT_TRUE(un.is_object()) << log;
-  ASSERT_FALSE(un["actions"].empty()) << un.dump(2);
-  const auto& last = un["actions"].back();
-  EXPECT_EQ(last.value("command", nlohmann::json()),
-            nlohmann::json({"service", "datadog-agent", "restart"}))
-      << un.dump(2);
-  EXPECT_EQ(last.value("exit", -1), 0) << un.dump(2);
+  // Uninstall stopped the daemon (its pid is gone), removed every rc link, the script and
+  // everything under cnmkit's names.
+  EXPECT_EQ(result(results, "uninstall.rc"), "0") << test::read_file(results / "uninstall.json");
+  EXPECT_EQ(result(results, "after-uninstall-pid.txt"), "gone") << log;
   const auto rc_after = test::read_file(results / "after-uninstall-rc.txt");
-  EXPECT_EQ(rc_after.find("datadog-agent-sysprobe"), std::string::npos) << rc_after;
+  EXPECT_EQ(rc_after.find("cnm-probe"), std::string::npos) << rc_after;
   EXPECT_NE(rc_after.find("rc2.d"), std::string::npos) << rc_after;  // the listing ran
-  EXPECT_NE(test::read_file(results / "after-uninstall-init.txt").find("No such file"),
+  const auto files = test::read_file(results / "after-uninstall-files.txt");
+  for (const char* p : {"/etc/init.d/cnm-probe", "/etc/cnmkit", "/opt/cnmkit"})
+    EXPECT_NE(files.find(std::string(p) + "': No such file"), std::string::npos) << files;
+}
+
+TEST(SysvHost, BesideAnOldAgentItStartsTheAgentsProbeAndRestartsTheAgent) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test mounts an overlay, enters namespaces and loads eBPF: "
+                                "run it as root";
+  const test::DebianRootOverlay host;
+  ASSERT_EQ(host.error(), "");
+  test::build_agent_deb(host.root() / "var/tmp", {"7.17.0", CNM_PROBE_PATH});
+  const KillRooted killer{host.root()};
+  enter(host, "agent.sh");
+  const auto& results = host.results();
+  const auto log = test::read_file(results / "log.txt");
+  EXPECT_EQ(result(results, "agent-dpkg.rc"), "0") << log;
+  EXPECT_EQ(result(results, "dpkg.rc"), "0") << log;
+  ASSERT_EQ(result(results, "install.rc"), "0") << test::read_file(results / "install.json") << log;
+  EXPECT_EQ(json_file(results / "install.json").value("probe", ""), "agent");
+  // Restarted once by the install; the package's own system-probe script enabled and running.
+  EXPECT_EQ(std::stoi(result(results, "agent-starts-1.txt")),
+            std::stoi(result(results, "agent-starts-0.txt")) + 1);
+  EXPECT_NE(test::read_file(results / "rc2.txt").find("datadog-agent-sysprobe"), std::string::npos);
+  EXPECT_EQ(result(results, "sysprobe-status.rc"), "0") << log;
+  const auto status = json_file(results / "status.json");
+  EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2);
+  EXPECT_EQ(result(results, "verify-after-install.txt"), "0");
+  // No init script of cnmkit's own next to the Agent's.
+  EXPECT_EQ(test::read_file(results / "initd-after-install.txt").find("cnm-probe"),
             std::string::npos);
+
+  // Uninstall: stopped and unlinked what cnmkit enabled, config gone, the Agent restarted.
+  EXPECT_EQ(result(results, "uninstall.rc"), "0") << test::read_file(results / "uninstall.json");
+  EXPECT_NE(result(results, "after-uninstall-sysprobe.rc"), "0");
+  EXPECT_EQ(test::read_file(results / "after-uninstall-rc2.txt").find("datadog-agent-sysprobe"),
+            std::string::npos);
+  EXPECT_NE(test::read_file(results / "after-uninstall-config.txt").find("No such file"),
+            std::string::npos);
+  EXPECT_EQ(std::stoi(result(results, "agent-starts-2.txt")),
+            std::stoi(result(results, "agent-starts-1.txt")) + 1);
+  EXPECT_EQ(result(results, "verify-after-uninstall.txt"), "0");
 }
 
 }  // namespace

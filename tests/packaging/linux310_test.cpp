@@ -28,6 +28,8 @@ class Linux310 : public ::testing::Test {
     const auto root = dir / "root";
     write_file(root / "etc/group", "root:x:0:\ndd-agent:x:" + std::to_string(::getgid()) + ":\n");
     write_file(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+    // The same token for both runs (an install keeps the one it finds; it makes a random one).
+    write_file(root / "etc/cnmkit/auth_token", std::string(64, 'a') + "\n");
     Outcome o;
     const std::vector<std::vector<std::string>> steps = {
         {"preflight", "--json"},
@@ -60,7 +62,8 @@ TEST_F(Linux310, CnmctlGivesTheSameResultsWithoutTheSystemCallsAddedSince) {
   const auto old = run_steps(true);
   ASSERT_EQ(now.steps.size(), old.steps.size());
   for (std::size_t i = 0; i < now.steps.size(); ++i) {
-    EXPECT_EQ(old.steps[i].first, now.steps[i].first) << "step " << i << ": " << old.steps[i].second;
+    EXPECT_EQ(old.steps[i].first, now.steps[i].first)
+        << "step " << i << ": " << old.steps[i].second;
     EXPECT_EQ(old.steps[i].second, now.steps[i].second) << "step " << i;
   }
   EXPECT_EQ(now.steps[3].first, 0) << now.steps[3].second;  // the install did happen
@@ -71,11 +74,12 @@ TEST_F(Linux310, CnmctlGivesTheSameResultsWithoutTheSystemCallsAddedSince) {
 TEST_F(Linux310, TheLauncherReallyRemovesThem) {
   // getrandom (3.17) must fail inside, bpf (3.18, backported to RHEL 7.6) must not be refused
   // as missing.
-  const auto r = run({LINUX310_PATH, "python3", "-c",
-                      "import os, ctypes, errno\n"
-                      "libc = ctypes.CDLL(None, use_errno=True)\n"
-                      "print(libc.syscall(318, None, 0, 0), ctypes.get_errno() == errno.ENOSYS)\n"
-                      "print(libc.syscall(321, 99, None, 0), ctypes.get_errno() != errno.ENOSYS)\n"});
+  const auto r =
+      run({LINUX310_PATH, "python3", "-c",
+           "import os, ctypes, errno\n"
+           "libc = ctypes.CDLL(None, use_errno=True)\n"
+           "print(libc.syscall(318, None, 0, 0), ctypes.get_errno() == errno.ENOSYS)\n"
+           "print(libc.syscall(321, 99, None, 0), ctypes.get_errno() != errno.ENOSYS)\n"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "-1 True\n-1 True\n");
 }

@@ -59,8 +59,7 @@ TEST(RpmPackage, InstallsIntoAScratchRootAndVerifiesClean) {
   TempDir dir;
   const auto root = dir / "root";
   std::filesystem::create_directories(root);
-  const std::vector<std::string> rpm = {"rpm", "--root", root.string(), "--dbpath",
-                                        "/var/lib/rpm"};
+  const std::vector<std::string> rpm = {"rpm", "--root", root.string(), "--dbpath", "/var/lib/rpm"};
   auto with = [&](std::vector<std::string> args) {
     args.insert(args.begin(), rpm.begin(), rpm.end());
     return run(args);
@@ -72,7 +71,7 @@ TEST(RpmPackage, InstallsIntoAScratchRootAndVerifiesClean) {
   r = with({"-V", "cnmkit"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "");
-  r = with({"-qf", "/usr/lib/cnmkit/bin/system-probe"});
+  r = with({"-qf", "/usr/lib/cnmkit/bin/cnm-probe"});
   EXPECT_EQ(r.out.rfind("cnmkit-", 0), 0u) << r.out << r.err;
   r = with({"-e", "cnmkit"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;

@@ -28,7 +28,8 @@ std::set<std::string> deb_files() {
 }
 
 std::set<std::string> rpm_files() {
-  const auto r = run({"rpm", "-qp", "--qf", "[%{FILEMODES:perms} %{FILENAMES}\\n]", CNM_RPM_PACKAGE});
+  const auto r =
+      run({"rpm", "-qp", "--qf", "[%{FILEMODES:perms} %{FILENAMES}\\n]", CNM_RPM_PACKAGE});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::set<std::string> files;
   std::istringstream lines(r.out);
@@ -41,12 +42,12 @@ TEST(Packages, DebAndRpmHoldTheSameFiles) {
   const auto deb = deb_files(), rpm = rpm_files();
   ASSERT_GT(deb.size(), 10u);
   EXPECT_EQ(deb, rpm);
-  for (const auto* must : {"/usr/bin/cnmctl", "/usr/libexec/cnmkit/cnmctl-installer",
-                           "/usr/libexec/cnmkit/cnmctl-selinux", "/usr/lib/cnmkit/MANIFEST.sha256",
-                           "/usr/lib/cnmkit/bin/system-probe", "/usr/share/man/man1/cnmctl.1.gz",
-                           "/usr/share/man/man8/cnm-probe.8.gz",
-                           "/usr/share/bash-completion/completions/cnmctl",
-                           "/usr/share/doc/cnmkit/copyright", "/usr/share/doc/cnmkit/changelog.gz"})
+  for (const auto* must :
+       {"/usr/bin/cnmctl", "/usr/libexec/cnmkit/cnmctl-installer",
+        "/usr/libexec/cnmkit/cnmctl-selinux", "/usr/lib/cnmkit/MANIFEST.sha256",
+        "/usr/lib/cnmkit/bin/cnm-probe", "/usr/share/man/man1/cnmctl.1.gz",
+        "/usr/share/man/man8/cnm-probe.8.gz", "/usr/share/bash-completion/completions/cnmctl",
+        "/usr/share/doc/cnmkit/copyright", "/usr/share/doc/cnmkit/changelog.gz"})
     EXPECT_TRUE(deb.count(must)) << must;
 }
 
@@ -56,7 +57,8 @@ TEST(Packages, NothingUnderOptOrEtcAndNothingOfTheAgents) {
     EXPECT_EQ(f.find("datadog"), std::string::npos) << f;
   }
   // The rpm owns only its own folders, never one of the filesystem package's.
-  const auto dirs = run({"rpm", "-qp", "--qf", "[%{FILEMODES:perms} %{FILENAMES}\\n]", CNM_RPM_PACKAGE});
+  const auto dirs =
+      run({"rpm", "-qp", "--qf", "[%{FILEMODES:perms} %{FILENAMES}\\n]", CNM_RPM_PACKAGE});
   std::istringstream lines(dirs.out);
   for (std::string perms, path; lines >> perms >> path;) {
     if (perms[0] == 'd') {

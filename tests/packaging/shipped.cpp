@@ -36,7 +36,7 @@ const std::vector<ShippedBinary>& shipped_binaries() {
       {"cnmctl", CNMCTL_PATH, "usr/bin/cnmctl"},
       {"cnmctl-installer", CNMCTL_INSTALLER_PATH, "usr/libexec/cnmkit/cnmctl-installer"},
       {"cnmctl-selinux", CNMCTL_SELINUX_PATH, "usr/libexec/cnmkit/cnmctl-selinux"},
-      {"cnm-probe", CNM_PROBE_PATH, "usr/lib/cnmkit/bin/system-probe"},
+      {"cnm-probe", CNM_PROBE_PATH, "usr/lib/cnmkit/bin/cnm-probe"},
   };
   return list;
 }

@@ -38,6 +38,15 @@ options:
     description: Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.
     type: path
     default: /
+  probe:
+    description: 'Whose probe: agent configures the Datadog Agent''s own system-probe, cnmkit installs cnm-probe
+      under cnmkit''s own names, auto picks agent when the Agent is installed.'
+    type: str
+    choices:
+      - auto
+      - agent
+      - cnmkit
+    default: auto
   layout:
     description: YAML file overriding cnmkit's default paths, user and service names (--layout).
     type: path
@@ -66,7 +75,8 @@ options:
       - none
     default: auto
   owner:
-    description: USER:GROUP of a newly created system-probe.yaml (cnmctl's default root:dd-agent).
+    description: 'USER:GROUP of a newly created system-probe.yaml (cnmctl''s default: root and the layout''s
+      group, dd-agent beside the Agent).'
     type: str
   settings:
     description: 'More system-probe.yaml keys, dotted (network_config.max_tracked_connections: 100000),
@@ -104,7 +114,7 @@ actions:
   returned: always
   type: list
   elements: dict
-  sample: [{"type": "file", "path": "/etc/datadog-agent/system-probe.yaml", "changed": true,
+  sample: [{"type": "file", "path": "/etc/cnmkit/system-probe.yaml", "changed": true,
             "reason": "network_config.enabled: false -> true"}]
 notes:
   description: Decisions cnmctl reports (agent version, skipped steps).
@@ -173,7 +183,7 @@ def diff_of(doc):
 
 
 def present(module, p):
-    argv = base_argv(p) + ["install", "--root", p["root"], "--json",
+    argv = base_argv(p) + ["install", "--root", p["root"], "--json", "--probe", p["probe"],
                            "--service-manager", p["service_manager"],
                            "--health-timeout", str(p["health_timeout"])]
     if p["archive"]:
@@ -209,6 +219,7 @@ def present(module, p):
 def absent(module, p):
     argv = base_argv(p)
     status = run_json(module, argv + ["status", "--root", p["root"], "--json",
+                                      "--probe", p["probe"],
                                       "--service-manager", p["service_manager"]])
     if module.check_mode:
         # uninstall has no dry run: it changes exactly when cnmkit installed something.
@@ -227,6 +238,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     cnmctl=dict(type="path", default="/usr/bin/cnmctl"),
     root=dict(type="path", default="/"),
+    probe=dict(type="str", choices=["auto", "agent", "cnmkit"], default="auto"),
     layout=dict(type="path"),
     archive=dict(type="path"),
     archive_sha256=dict(type="str"),

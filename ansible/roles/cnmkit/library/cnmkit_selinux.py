@@ -36,6 +36,15 @@ options:
     description: Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.
     type: path
     default: /
+  probe:
+    description: 'Whose probe: agent configures the Datadog Agent''s own system-probe, cnmkit installs cnm-probe
+      under cnmkit''s own names, auto picks agent when the Agent is installed.'
+    type: str
+    choices:
+      - auto
+      - agent
+      - cnmkit
+    default: auto
   layout:
     description: YAML file overriding cnmkit's default paths, user and service names (--layout).
     type: path
@@ -94,7 +103,8 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 def run_selinux(module, p):
     argv = [p["cnmctl"]] + (["--layout", p["layout"]] if p["layout"] else [])
-    argv += ["selinux", "install" if p["state"] == "present" else "remove", "--json"]
+    argv += ["selinux", "install" if p["state"] == "present" else "remove", "--json",
+             "--probe", p["probe"]]
     if p["root"] != "/":
         argv += ["--root", p["root"]]
     if p["state"] == "present" and p["selinux_policy"]:
@@ -122,6 +132,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     cnmctl=dict(type="path", default="/usr/bin/cnmctl"),
     root=dict(type="path", default="/"),
+    probe=dict(type="str", choices=["auto", "agent", "cnmkit"], default="auto"),
     layout=dict(type="path"),
     selinux_policy=dict(type="path"),
 )

@@ -32,6 +32,9 @@ default['cnmkit']['rpm_repository_gpgkey'] = nil
 default['cnmkit']['cnmctl'] = '/usr/bin/cnmctl'
 # Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.
 default['cnmkit']['root'] = '/'
+# Whose probe: agent configures the Datadog Agent's own system-probe, cnmkit installs cnm-probe under
+# cnmkit's own names, auto picks agent when the Agent is installed.
+default['cnmkit']['probe'] = 'auto'
 # YAML file overriding cnmkit's default paths, user and service names (--layout).
 default['cnmkit']['layout'] = nil
 # Run cnmctl preflight before installing; a host where the probe cannot run is left out (see unsupported).
@@ -57,7 +60,8 @@ default['cnmkit']['archive_sha256'] = nil
 default['cnmkit']['agent_version'] = nil
 # The service manager cnmctl uses for the probe; none installs files only.
 default['cnmkit']['service_manager'] = 'auto'
-# USER:GROUP of a newly created system-probe.yaml (cnmctl's default root:dd-agent).
+# USER:GROUP of a newly created system-probe.yaml (cnmctl's default: root and the layout's group, dd-agent
+# beside the Agent).
 default['cnmkit']['owner'] = nil
 # More system-probe.yaml keys, dotted (network_config.max_tracked_connections: 100000), edited in place
 # with the operator's comments kept.

@@ -42,8 +42,9 @@ module Cnmkit
     end
 
     def install_argv(opts, dry_run:)
-      argv = base(opts) + ['install', '--root', opts.root, '--json', '--service-manager',
-                           opts.service_manager, '--health-timeout', opts.health_timeout.to_s]
+      argv = base(opts) + ['install', '--root', opts.root, '--json', '--probe', opts.probe,
+                           '--service-manager', opts.service_manager,
+                           '--health-timeout', opts.health_timeout.to_s]
       { '--archive' => opts.archive, '--sha256' => opts.archive_sha256,
         '--agent-version' => opts.agent_version, '--owner' => opts.owner }.each do |flag, v|
         argv += [flag, v] if v && !v.to_s.empty?
@@ -53,13 +54,14 @@ module Cnmkit
     end
 
     def selinux_argv(opts, action, dry_run: false)
-      argv = base(opts) + ['selinux', action, '--json', '--root', opts.root]
+      argv = base(opts) + ['selinux', action, '--json', '--root', opts.root, '--probe', opts.probe]
       argv += ['--policy', opts.selinux_policy] if action == 'install' && opts.selinux_policy
       dry_run ? argv + ['--dry-run'] : argv
     end
 
     def status_argv(opts)
-      base(opts) + ['status', '--root', opts.root, '--json', '--service-manager', opts.service_manager]
+      base(opts) + ['status', '--root', opts.root, '--json', '--probe', opts.probe,
+                    '--service-manager', opts.service_manager]
     end
 
     def uninstall_argv(opts)

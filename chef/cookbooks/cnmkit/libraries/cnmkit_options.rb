@@ -18,6 +18,7 @@ module Cnmkit
     cnmkit_probe: {
       cnmctl: '/usr/bin/cnmctl',
       root: '/',
+      probe: 'auto',
       layout: nil,
       preflight: true,
       preflight_strict: false,
@@ -33,6 +34,7 @@ module Cnmkit
     cnmkit_selinux: {
       cnmctl: '/usr/bin/cnmctl',
       root: '/',
+      probe: 'auto',
       layout: nil,
       selinux: 'auto',
       selinux_policy: nil

@@ -15,6 +15,12 @@ property :cnmctl, String,
 property :root, String,
          default: '/',
          description: 'Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.'
+property :probe, String,
+         equal_to: %w(auto agent cnmkit),
+         default: 'auto',
+         description: 'Whose probe: agent configures the Datadog Agent\'s own system-probe, cnmkit ' \
+                      'installs cnm-probe under cnmkit\'s own names, auto picks agent when the Agent ' \
+                      'is installed.'
 property :layout, String,
          description: 'YAML file overriding cnmkit\'s default paths, user and service names ' \
                       '(--layout).'
@@ -41,8 +47,8 @@ property :service_manager, String,
          default: 'auto',
          description: 'The service manager cnmctl uses for the probe; none installs files only.'
 property :owner, String,
-         description: 'USER:GROUP of a newly created system-probe.yaml (cnmctl\'s default root:dd-' \
-                      'agent).'
+         description: 'USER:GROUP of a newly created system-probe.yaml (cnmctl\'s default: root and ' \
+                      'the layout\'s group, dd-agent beside the Agent).'
 property :settings, Hash,
          default: {},
          description: 'More system-probe.yaml keys, dotted (network_config.max_tracked_connections: ' \

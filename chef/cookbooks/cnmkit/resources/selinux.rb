@@ -15,6 +15,12 @@ property :cnmctl, String,
 property :root, String,
          default: '/',
          description: 'Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.'
+property :probe, String,
+         equal_to: %w(auto agent cnmkit),
+         default: 'auto',
+         description: 'Whose probe: agent configures the Datadog Agent\'s own system-probe, cnmkit ' \
+                      'installs cnm-probe under cnmkit\'s own names, auto picks agent when the Agent ' \
+                      'is installed.'
 property :layout, String,
          description: 'YAML file overriding cnmkit\'s default paths, user and service names ' \
                       '(--layout).'
