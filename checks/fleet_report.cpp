@@ -7,16 +7,17 @@
 #include <sstream>
 #include <tuple>
 
-#include "checks/json_schema.h"
 #include "checks/preflight_schema.h"
+#include "checks/schema_validator.h"
 
 namespace cnm {
 namespace {
 
 using nlohmann::json;
 
-const JsonSchema& preflight_schema() {
-  static const JsonSchema schema(json::parse(preflight_schema_text()));
+// Built on first use: `cnmctl preflight` never parses the schema nor touches valijson.
+const SchemaValidator& preflight_schema() {
+  static const SchemaValidator schema(json::parse(preflight_schema_text()));
   return schema;
 }
 

@@ -81,6 +81,15 @@ target_include_directories(cnm_dep_http_parser SYSTEM INTERFACE ${CNM_HTTP_PARSE
 # glibc's resolver library (ns_initparse and friends parse DNS messages in the probe).
 cnm_dep(resolv STATIC -lresolv SHARED resolv)
 
+# valijson checks the fleet report's inputs against checks/preflight.schema.json
+# (checks/schema_validator.cpp, the only file that includes it). Header-only; exceptions on, as
+# valijson's own CMake package sets them, so a schema it cannot parse throws instead of aborting.
+find_path(CNM_VALIJSON_INCLUDE valijson/validator.hpp REQUIRED)
+add_library(cnm_dep_valijson INTERFACE)
+add_library(cnm::valijson ALIAS cnm_dep_valijson)
+target_include_directories(cnm_dep_valijson SYSTEM INTERFACE ${CNM_VALIJSON_INCLUDE})
+target_compile_definitions(cnm_dep_valijson INTERFACE VALIJSON_USE_EXCEPTIONS=1)
+
 add_library(cnm_dep_fmt INTERFACE)
 add_library(cnm::fmt ALIAS cnm_dep_fmt)
 target_link_libraries(cnm_dep_fmt INTERFACE fmt::fmt-header-only)

@@ -13,6 +13,7 @@ PACKAGES=(
   libsemanage-dev libselinux1-dev libsepol-dev
   libyaml-cpp-dev libcli11-dev libarchive-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcpp-httplib-dev libcap-dev nettle-dev libseccomp-dev
+  libvalijson-dev
   # static archives libarchive's static link needs (cmake/CnmDeps.cmake)
   libacl1-dev libaudit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
