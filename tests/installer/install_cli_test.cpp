@@ -15,7 +15,9 @@
 
 #include "installer/apply.h"
 #include "installer/install_plan.h"
+#include "installer/release_archive.h"
 #include "installer/sha256.h"
+#include "tests/installer/archive_builder.h"
 #include "tests/installer/tree_snapshot.h"
 #include "tests/support/test_support.h"
 
@@ -280,6 +282,54 @@ TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
   EXPECT_TRUE(js["installed"].get<bool>());
   EXPECT_FALSE(js["interrupted_run"].get<bool>());
   EXPECT_GE(js["files"].size(), 4u);
+}
+
+// An upgrade: the same release with a newer probe binary replaces cnm-probe and restarts it
+// once (the probe running and enabled: systemctl answered by a recording runner, systemd is
+// not PID 1 here); nothing else of the host changes.
+TEST_F(InstallerRoot, ANewReleaseReplacesTheProbeAndRestartsItOnce) {
+  keep_token();
+  const auto release = [&](const std::string& binary, const std::string& name) {
+    const auto path = dir_ / name;
+    auto files = read_release(CNM_RELEASE_ARCHIVE, std::nullopt).files;
+    files["bin/cnm-probe"] = binary;
+    std::vector<test::ArEntry> entries;
+    for (const auto& [entry, content] : files) entries.push_back({entry, content});
+    test::write_archive(path, entries);
+    return read_release(path, std::nullopt);
+  };
+  const Layout layout = default_layout(root(), ProbeMode::Standalone);
+  InstallRequest req;
+  req.manager = ServiceManager::Systemd;
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  std::vector<std::string> ran;
+  const CommandRunner running = [&](const std::vector<std::string>& argv, std::string*) {
+    ran.push_back(command_line(argv));
+    return 0;  // the unit known, enabled and active; every step succeeds
+  };
+  req.release = release("probe v1", "v1.tar.gz");
+  ASSERT_FALSE(apply_plan(
+                   layout, plan_install(layout, req, running), running,
+                   [] { return std::string(); }, [](int) {})
+                   .rolled_back);
+  const auto before = test::snapshot(root(), "var");
+
+  req.release = release("probe v2", "v2.tar.gz");
+  ran.clear();
+  const auto plan = plan_install(layout, req, running);
+  std::vector<std::string> changed;
+  for (const auto& f : plan.files)
+    if (f.changes()) changed.push_back(f.host_path);
+  EXPECT_EQ(changed, std::vector<std::string>{"/opt/cnmkit/bin/cnm-probe"});
+  ran.clear();
+  const auto r = apply_plan(
+      layout, plan, running, [] { return std::string(); }, [](int) {});
+  ASSERT_FALSE(r.rolled_back) << r.error;
+  EXPECT_EQ(std::count(ran.begin(), ran.end(), "systemctl restart cnm-probe.service"), 1)
+      << ::testing::PrintToString(ran);
+  EXPECT_EQ(test::read_file(root() / "opt/cnmkit/bin/cnm-probe"), "probe v2");
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(root(), "var")),
+            "differs: opt/cnmkit/bin/cnm-probe\n");
 }
 
 TEST_F(InstallerRoot, FailedStepRollsBackToThePreviousTree) {
