@@ -59,8 +59,9 @@ std::set<std::string> prog_names(const std::set<unsigned>& ids) {
 // Each mode loads its own programs: by default nothing runs per send or receive (the kernel's
 // counters, refreshed on demand by refresh_open) and inet_sock_set_state is the tp_btf program,
 // its build with connection slots, with the snapshot iterator (run once at start); without
-// slots (below 128 tracked) the other build; state_hook: raw_tp loads the raw one instead,
-// without an iterator; per_call_hooks adds the send/recv programs.
+// slots (below 128 tracked) the other build; hook_set: raw_tp loads the raw one instead (with the
+// iterator, the kernel having BTF), raw_tp_perf the legacy object's; per_call_hooks adds the
+// send/recv programs.
 // Kernel program names stop at 15 characters.
 TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
   const struct {
@@ -72,9 +73,10 @@ TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
       {"network_config:\n  max_tracked_connections: 100\n",  // no slots: the other build
        {"set_state_btf", "tcp_retransmit_", "refresh_open", "snapshot"},
        2},
-      {"network_config:\n  state_hook: raw_tp\n",
-       {"inet_sock_set_s", "tcp_retransmit_", "refresh_open"},
+      {"network_config:\n  hook_set: raw_tp\n",
+       {"inet_sock_set_s", "tcp_retransmit_", "refresh_open", "snapshot_slots"},
        2},
+      {"network_config:\n  hook_set: raw_tp_perf\n", {"perf_set_state", "perf_retransmit"}, 2},
       {"network_config:\n  per_call_hooks: true\n",
        {"set_state_btf_s", "tcp_retransmit_", "refresh_open", "snapshot_slots", "sock_send_lengt",
         "sock_recv_lengt"},
@@ -121,37 +123,6 @@ TEST(ProbeLifecycle, PreflightLoadsTheDaemonsObjectsWithoutAttaching) {
       EXPECT_NE(msg.find(std::string("tcp_tracer.bpf.o:") + prog), std::string::npos) << msg;
   }
   EXPECT_TRUE(found) << r.out.substr(0, 400);
-}
-
-// Kernels before 5.12 refuse a program holding any BPF atomic but the plain add, even in code
-// that a read-only setting makes dead (they check every instruction first). The programs the
-// daemon loads without connection slots must hold none, which the object file shows without
-// such a kernel: every atomic instruction of theirs is an add whose old value is not fetched.
-TEST(ProbeLifecycle, ProgramsWithoutSlotsUseOnlyAtomicsOlderKernelsTake) {
-  const auto path = std::string(CNM_BINARY_DIR) + "/probe/bpf/tcp_tracer.bpf.o";
-  bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
-  ASSERT_EQ(libbpf_get_error(obj), 0) << path;
-  int checked = 0, slot_atomics = 0;
-  bpf_program* prog = nullptr;
-  bpf_object__for_each_program(prog, obj) {
-    const std::string name = bpf_program__name(prog);
-    const bool slots = name.ends_with("_slots");
-    const bpf_insn* insns = bpf_program__insns(prog);
-    for (std::size_t i = 0; i < bpf_program__insn_cnt(prog); ++i) {
-      const bpf_insn& in = insns[i];
-      if (BPF_CLASS(in.code) != BPF_STX || BPF_MODE(in.code) != BPF_ATOMIC) continue;
-      if (slots) {
-        slot_atomics += in.imm != BPF_ADD;
-        continue;
-      }
-      EXPECT_EQ(in.imm, BPF_ADD) << name << " instruction " << i;
-    }
-    checked += !slots;
-  }
-  bpf_object__close(obj);
-  EXPECT_EQ(checked, 7);
-  // And the check sees atomics at all: the slot builds hold compare-and-swap and exchanges.
-  EXPECT_GT(slot_atomics, 0);
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+// The ladder's rungs on this kernel, for real: the kprobe rung runs where the kernel has kprobes
+// and, where it has none, the daemon says so and stops; without the kernel's BTF (hidden from the
+// daemon in a mount namespace of its own) the daemon relocates with a BTF file, the one it
+// carries for this kernel or one the config names, and takes the best rung that needs no kernel
+// BTF. Exact numbers on each rung are the ground-truth tests' (probe_modes()).
+#include <gtest/gtest.h>
+#include <sys/utsname.h>
+
+#include "tests/probe/probe_daemon.h"
+
+namespace cnm::test {
+namespace {
+
+std::string release() {
+  utsname u{};
+  ::uname(&u);
+  return u.release;
+}
+
+TEST(ProbeRungs, KprobeRungRunsOrSaysWhyNot) {
+  if (kernel_has_kprobes()) {
+    ProbeDaemon d("network_config:\n  hook_set: kprobe\n");
+    const auto s = d.get_json("/debug/stats");
+    EXPECT_EQ(s["rung"]["name"], "kprobe") << s.dump();
+    EXPECT_EQ(s["hooks"][0], "kprobe/tcp_set_state") << s.dump();
+    EXPECT_FALSE(s["rung"]["kprobes_through"].get<std::string>().empty());
+    return;
+  }
+  // This machine's kernel has no CONFIG_KPROBES: forcing the rung must stop the daemon with why.
+  TempDir dir;
+  write_file(dir / "c.yaml",
+             "auth_token_file_path: " + (dir / "tok").string() +
+                 "\nsystem_probe_config:\n  sysprobe_socket: " + (dir / "s.sock").string() +
+                 "\nnetwork_config:\n  hook_set: kprobe\n");
+  const auto r = run({cnm_probe_path(), "--config", (dir / "c.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("kprobe needs kprobes (kprobe PMU or tracefs kprobe_events)"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(ProbeRungs, WithoutKernelBtfTheFileItCarriesForThisKernelIsUsed) {
+  ProbeDaemon d("", "", {}, /*hide_kernel_btf=*/true);
+  const auto s = d.get_json("/debug/stats");
+  // tp_btf and the TCP iterator need the kernel's own BTF; raw_tp relocates with the file.
+  EXPECT_EQ(s["rung"]["name"], "raw_tp") << s.dump();
+  EXPECT_EQ(s["rung"]["btf"], "the embedded file for " + release()) << s.dump();
+  EXPECT_NE(s["rung"]["hooks_lost"].dump().find("snapshot"), std::string::npos) << s.dump();
+  EXPECT_NE(d.log().find("rung tp_btf cannot run here: it needs the kernel's BTF"),
+            std::string::npos)
+      << d.log();
+}
+
+TEST(ProbeRungs, AConfiguredBtfFileIsUsedFirst) {
+  const auto file = std::string(CNM_BINARY_DIR) + "/probe/btf/" + release() + ".btf";
+  ASSERT_TRUE(std::filesystem::exists(file)) << "the build made no BTF file for this kernel";
+  // Indented: it continues the system_probe_config section the test config ends with.
+  ProbeDaemon d("  btf_path: " + file + "\n", "", {}, true);
+  const auto s = d.get_json("/debug/stats");
+  EXPECT_EQ(s["rung"]["name"], "raw_tp") << s.dump();
+  EXPECT_EQ(s["rung"]["btf"], "file " + file + " (system_probe_config.btf_path)");
+  EXPECT_EQ(s["config"]["btf_path"], file);
+}
+
+}  // namespace
+}  // namespace cnm::test
