@@ -47,14 +47,21 @@ std::string subcommand(int argc, char** argv) {
   return {};
 }
 
-[[noreturn]] void exec_part(const char* binary, char** argv) {
+// Where the siblings are: next to cnmctl in a build tree, in ../libexec/cnmkit when installed
+// by the package (/usr/bin/cnmctl, /usr/libexec/cnmkit/cnmctl-installer).
+std::filesystem::path sibling(const char* binary, char** argv) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const auto path =
-      (ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path()) / binary;
+  const auto dir = ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path();
+  const auto installed = dir / "../libexec/cnmkit" / binary;
+  return ::access(installed.c_str(), X_OK) == 0 ? installed : dir / binary;
+}
+
+[[noreturn]] void exec_part(const char* binary, char** argv) {
+  const auto path = sibling(binary, argv);
   ::execv(path.c_str(), argv);
   std::cerr << "cnmctl: cannot run " << path.string() << ": " << std::strerror(errno)
-            << " (it is installed next to cnmctl)\n";
+            << " (it is installed next to cnmctl, or in ../libexec/cnmkit)\n";
   std::exit(cnm::kExitUsage);
 }
 

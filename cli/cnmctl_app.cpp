@@ -4,12 +4,11 @@
 #include <iostream>
 
 #include "common/logging.h"
+#include "common/nss_files.h"
 
 namespace cnm {
 
-int run_cnmctl(int argc, char** argv, const std::vector<CommandRegistrar>& parts) {
-  CliContext ctx;
-  CLI::App app{"cnmkit: get Linux hosts ready for eBPF network monitoring", "cnmctl"};
+void define_global_options(CLI::App& app, CliContext& ctx) {
   app.set_version_flag("--version", std::string("cnmctl ") + CNM_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
@@ -19,6 +18,13 @@ int run_cnmctl(int argc, char** argv, const std::vector<CommandRegistrar>& parts
       ->envname("CNMKIT_LAYOUT")
       ->check(CLI::ExistingFile);
   app.parse_complete_callback([&ctx] { setup_logging(ctx.verbosity); });
+}
+
+int run_cnmctl(int argc, char** argv, const std::vector<CommandRegistrar>& parts) {
+  use_files_name_services();
+  CliContext ctx;
+  CLI::App app{kCnmctlDescription, "cnmctl"};
+  define_global_options(app, ctx);
   for (const auto& add : parts) add(app, ctx);
   try {
     app.parse(argc, argv);

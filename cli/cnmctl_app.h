@@ -12,6 +12,12 @@ namespace cnm {
 
 using CommandRegistrar = std::function<void(CLI::App&, CliContext&)>;
 
+inline constexpr const char* kCnmctlDescription =
+    "cnmkit: get Linux hosts ready for eBPF network monitoring";
+
+// The options every cnmctl binary shares (-v, --layout, --version) on a fresh app.
+void define_global_options(CLI::App& app, CliContext& ctx);
+
 int run_cnmctl(int argc, char** argv, const std::vector<CommandRegistrar>& parts);
 
 }  // namespace cnm

@@ -14,6 +14,10 @@ namespace cnm {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNotFit = 1;  // unsupported host, or a failed (rolled back) step
 inline constexpr int kExitUsage = 2;   // usage or internal error
+// The contract above as the man pages state it.
+inline constexpr const char* kExitStatusText =
+    "0: done (changed or not), or the host is fit. 1: the host is not fit, or a step failed and "
+    "was rolled back. 2: usage or internal error.";
 
 struct CliContext {
   int verbosity = 0;

@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/host_accounts.h"
 #include "installer/agent_version.h"
-#include "installer/host_accounts.h"
 #include "installer/installer_assets.h"
 #include "installer/yaml_edit.h"
 

@@ -4,10 +4,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/host_accounts.h"
 #include "common/process.h"
 #include "installer/apply.h"
 #include "installer/health.h"
-#include "installer/host_accounts.h"
 #include "installer/install_plan.h"
 #include "installer/install_state.h"
 
@@ -69,6 +69,20 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
   return r.rolled_back ? kExitNotFit : kExitOk;
 }
 
+// --archive FILE.tar.gz or --archive FOLDER; without it, the payload the cnmkit package
+// installed next to this binary; none (the compiled-in unit, script and example) otherwise.
+std::optional<Release> selected_release(const Args& a) {
+  const std::optional<std::string> sha = a.sha256.empty() ? std::nullopt : std::optional(a.sha256);
+  if (a.archive.empty()) {
+    if (sha) throw std::invalid_argument("--sha256 needs --archive");
+    const auto payload = installed_payload();
+    return payload ? std::optional(read_release_folder(*payload)) : std::nullopt;
+  }
+  if (!std::filesystem::is_directory(a.archive)) return read_release(a.archive, sha);
+  if (sha) throw std::invalid_argument("--sha256 checks an archive file, not a folder");
+  return read_release_folder(a.archive);
+}
+
 int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   const Layout layout = ctx.layout(a.root);
   ServiceManager m = ServiceManager::None;
@@ -85,11 +99,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
     } else {
       m = resolve(parse_service_manager(a.manager), layout);
       req.manager = m;
-      if (!a.archive.empty())
-        req.release =
-            read_release(a.archive, a.sha256.empty() ? std::nullopt : std::optional(a.sha256));
-      else if (!a.sha256.empty())
-        throw std::invalid_argument("--sha256 needs --archive");
+      req.release = selected_release(a);
       plan = plan_install(layout, req, run_command);
     }
   } catch (const std::invalid_argument& e) {
@@ -248,8 +258,11 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
       "Install or update the probe: release files, service unit, system-probe.yaml, services. "
       "Idempotent; prints the plan. Exit 0 ok, 1 not fit or failed and rolled back, 2 usage.");
   add_root(install, *a);
-  install->add_option("--archive", a->archive, "Release archive (.tar.gz) to install from")
-      ->check(CLI::ExistingFile);
+  install
+      ->add_option("--archive", a->archive,
+                   "Release archive (.tar.gz) or release folder to install from (default: "
+                   "the payload of the cnmkit package, /usr/lib/cnmkit)")
+      ->check(CLI::ExistingPath);
   install->add_option("--sha256", a->sha256, "Expected sha256 of the archive (hex)");
   install->add_option("--agent-version", a->agent_version,
                       "Datadog Agent version (default: detected)");

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include "installer/file_action.h"
+#include "installer/release_manifest.h"
 #include "installer/sha256.h"
 
 namespace cnm {
@@ -25,30 +25,6 @@ struct WriteFree {
   void operator()(archive* a) const { archive_write_free(a); }
 };
 
-[[noreturn]] void refuse(const std::string& why) {
-  throw ArchiveError("archive refused: " + why + "; nothing was installed");
-}
-
-// Only plain relative paths: no "..", no absolute, no empty or "." parts, no backslashes or
-// control characters (they hide traversal from humans reading a listing).
-std::string checked_name(const char* raw) {
-  if (!raw || !*raw) refuse("entry without a name");
-  std::string name = raw;
-  if (name.front() == '/') refuse("absolute path '" + name + "'");
-  while (name.size() > 2 && name.compare(0, 2, "./") == 0) name.erase(0, 2);
-  if (!name.empty() && name.back() == '/') name.pop_back();
-  std::stringstream ss(name);
-  std::string part;
-  while (std::getline(ss, part, '/')) {
-    if (part.empty() || part == "." || part == "..")
-      refuse("path with '" + part + "' component: '" + name + "'");
-  }
-  for (const unsigned char c : name)
-    if (c < 0x20 || c == 0x7f || c == '\\')
-      refuse("control character or backslash in '" + name + "'");
-  return name;
-}
-
 // "." or "./" (what `tar -C dir .` writes first): the archive's own top folder.
 bool is_top_dir(const char* raw) {
   if (!raw) return false;
@@ -56,33 +32,6 @@ bool is_top_dir(const char* raw) {
   while (name.size() > 1 && name.back() == '/') name.pop_back();
   while (name.size() > 2 && name.compare(0, 2, "./") == 0) name.erase(0, 2);
   return name == ".";
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// sha256sum lines: "HEX  path" (or "HEX *path").
-std::map<std::string, std::string> parse_manifest(const std::string& text) {
-  std::map<std::string, std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  int n = 0;
-  while (std::getline(ss, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF manifest
-    if (line.empty()) continue;
-    if (line.size() < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*'))
-      refuse(std::string(kManifestName) + " line " + std::to_string(n) + " is not 'SHA256  PATH'");
-    const auto hex = lower(line.substr(0, 64));
-    if (hex.find_first_not_of("0123456789abcdef") != std::string::npos)
-      refuse(std::string(kManifestName) + " line " + std::to_string(n) + ": bad hex");
-    const auto path = checked_name(line.c_str() + 66);
-    if (!out.emplace(path, hex).second)
-      refuse(std::string(kManifestName) + " lists '" + path + "' twice");
-  }
-  return out;
 }
 
 // A fresh private folder (mkdtemp under $TMPDIR, 0700) that the archive is extracted into,
@@ -141,9 +90,9 @@ std::string read_staged(const std::filesystem::path& p) {
   try {
     content = read_whole(p);
   } catch (const std::exception& e) {
-    refuse("cannot read the extracted " + p.string() + ": " + e.what());
+    refuse_release("cannot read the extracted " + p.string() + ": " + e.what());
   }
-  if (!content) refuse("the extracted " + p.string() + " is missing");
+  if (!content) refuse_release("the extracted " + p.string() + " is missing");
   return std::move(*content);
 }
 
@@ -159,7 +108,7 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
                                                     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
                                                     ARCHIVE_EXTRACT_NO_OVERWRITE) != ARCHIVE_OK)
-    refuse(std::string("libarchive disk writer: ") + archive_error_string(out.get()));
+    refuse_release(std::string("libarchive disk writer: ") + archive_error_string(out.get()));
   const InFolder cd(stage);
 
   std::set<std::string> names;
@@ -168,46 +117,51 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
   while (true) {
     const int r = archive_read_next_header(in, &e);
     if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK) refuse(std::string("corrupt or truncated: ") + archive_error_string(in));
+    if (r != ARCHIVE_OK)
+      refuse_release(std::string("corrupt or truncated: ") + archive_error_string(in));
     if (++entries > limits.max_entries)
-      refuse("more than " + std::to_string(limits.max_entries) + " entries");
+      refuse_release("more than " + std::to_string(limits.max_entries) + " entries");
     if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) &&
         is_top_dir(archive_entry_pathname(e)))
       continue;
-    const std::string name = checked_name(archive_entry_pathname(e));
-    if (archive_entry_hardlink(e)) refuse("hard link '" + name + "'");
+    const std::string name = checked_release_name(archive_entry_pathname(e));
+    if (archive_entry_hardlink(e)) refuse_release("hard link '" + name + "'");
     const auto type = archive_entry_filetype(e);
     if (type == AE_IFDIR) continue;  // the writer makes the folders files need
     if (type == AE_IFLNK)
-      refuse("symbolic link '" + name + "' -> '" + archive_entry_symlink(e) + "'");
-    if (type != AE_IFREG) refuse("'" + name + "' is a device, FIFO or socket");
+      refuse_release("symbolic link '" + name + "' -> '" + archive_entry_symlink(e) + "'");
+    if (type != AE_IFREG) refuse_release("'" + name + "' is a device, FIFO or socket");
     if (archive_entry_size_is_set(e) &&
         archive_entry_size(e) > static_cast<la_int64_t>(limits.max_entry_bytes))
-      refuse("'" + name + "' is larger than " + std::to_string(limits.max_entry_bytes) + " bytes");
-    if (!names.insert(name).second) refuse("'" + name + "' appears twice");
+      refuse_release("'" + name + "' is larger than " + std::to_string(limits.max_entry_bytes) +
+                     " bytes");
+    if (!names.insert(name).second) refuse_release("'" + name + "' appears twice");
 
     archive_entry_set_pathname(e, name.c_str());  // "./x" -> "x", as checked
     archive_entry_set_perm(e, 0600);
     if (archive_write_header(out.get(), e) != ARCHIVE_OK)
-      refuse("'" + name + "': " + archive_error_string(out.get()));
+      refuse_release("'" + name + "': " + archive_error_string(out.get()));
     std::size_t size = 0;
     char buf[1 << 16];
     while (true) {
       const la_ssize_t n = archive_read_data(in, buf, sizeof buf);
-      if (n < 0) refuse("'" + name + "' is truncated or corrupt: " + archive_error_string(in));
+      if (n < 0)
+        refuse_release("'" + name + "' is truncated or corrupt: " + archive_error_string(in));
       if (n == 0) break;
       size += static_cast<std::size_t>(n);
       total += static_cast<std::size_t>(n);
-      if (size > limits.max_entry_bytes) refuse("'" + name + "' is larger than the per-file limit");
-      if (total > limits.max_total_bytes) refuse("archive content is larger than the limit");
+      if (size > limits.max_entry_bytes)
+        refuse_release("'" + name + "' is larger than the per-file limit");
+      if (total > limits.max_total_bytes)
+        refuse_release("archive content is larger than the limit");
       if (archive_write_data(out.get(), buf, static_cast<std::size_t>(n)) != n)
-        refuse("'" + name + "': cannot extract: " + archive_error_string(out.get()));
+        refuse_release("'" + name + "': cannot extract: " + archive_error_string(out.get()));
     }
     if (archive_write_finish_entry(out.get()) != ARCHIVE_OK)
-      refuse("'" + name + "': cannot extract: " + archive_error_string(out.get()));
+      refuse_release("'" + name + "': cannot extract: " + archive_error_string(out.get()));
   }
   if (archive_write_close(out.get()) != ARCHIVE_OK)
-    refuse(std::string("cannot finish extracting: ") + archive_error_string(out.get()));
+    refuse_release(std::string("cannot finish extracting: ") + archive_error_string(out.get()));
   return names;
 }
 
@@ -217,16 +171,17 @@ Release read_release(const std::filesystem::path& file,
                      const std::optional<std::string>& expected_sha256,
                      const ArchiveLimits& limits) {
   if (expected_sha256) {
-    const auto want = lower(*expected_sha256);
+    const auto want = lower_hex(*expected_sha256);
     if (want.size() != 64 || want.find_first_not_of("0123456789abcdef") != std::string::npos)
       throw std::invalid_argument("--sha256 wants 64 hex digits");
     std::string got;
     try {
       got = sha256_file_hex(file);
     } catch (const std::exception& e) {
-      refuse(e.what());
+      refuse_release(e.what());
     }
-    if (got != want) refuse("sha256 of " + file.string() + " is " + got + ", expected " + want);
+    if (got != want)
+      refuse_release("sha256 of " + file.string() + " is " + got + ", expected " + want);
   }
 
   std::unique_ptr<archive, ReadFree> a(archive_read_new());
@@ -234,28 +189,14 @@ Release read_release(const std::filesystem::path& file,
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK)
-    refuse(file.string() + ": " + archive_error_string(a.get()));
+    refuse_release(file.string() + ": " + archive_error_string(a.get()));
 
   const Staging stage;
   const auto names = extract(a.get(), stage.path(), limits);
 
   // The staged files, verified against the manifest, are what the plan installs.
-  if (!names.count(kManifestName)) refuse(std::string("no ") + kManifestName);
-  const auto manifest = parse_manifest(read_staged(stage.path() / kManifestName));
-  Release rel;
-  for (const auto& name : names) {
-    if (name == kManifestName) continue;
-    const auto it = manifest.find(name);
-    if (it == manifest.end()) refuse("'" + name + "' is not in " + kManifestName);
-    auto content = read_staged(stage.path() / name);
-    if (sha256_hex(content) != it->second)
-      refuse("'" + name + "' does not match its sha256 in " + kManifestName);
-    rel.files.emplace(name, std::move(content));
-  }
-  for (const auto& [name, hex] : manifest)
-    if (!names.count(name))
-      refuse(std::string(kManifestName) + " lists '" + name + "' but the archive lacks it");
-  return rel;
+  return verified_release(
+      names, [&](const std::string& name) { return read_staged(stage.path() / name); });
 }
 
 }  // namespace cnm

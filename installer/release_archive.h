@@ -39,4 +39,12 @@ Release read_release(const std::filesystem::path& archive,
                      const std::optional<std::string>& expected_sha256,
                      const ArchiveLimits& limits = {});
 
+// The same files unpacked in a folder with their MANIFEST.sha256, as the packages install
+// them in /usr/lib/cnmkit (release_folder.cpp). Same policy and errors as the archive.
+Release read_release_folder(const std::filesystem::path& dir, const ArchiveLimits& limits = {});
+
+// The payload of the installed cnmkit package, found from this binary's own place
+// (/usr/libexec/cnmkit/cnmctl-installer -> /usr/lib/cnmkit) when it holds a MANIFEST.sha256.
+std::optional<std::filesystem::path> installed_payload();
+
 }  // namespace cnm

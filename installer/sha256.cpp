@@ -1,6 +1,6 @@
 #include "installer/sha256.h"
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -11,36 +11,29 @@
 namespace cnm {
 namespace {
 
-struct CtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
+// Nettle's SHA-256: no configuration file read and no module loaded at run time (OpenSSL 3
+// reads openssl.cnf, which may name providers to dlopen: unsafe in a static binary on a host
+// whose libcrypto is another build).
 class Hasher {
  public:
-  Hasher() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-      throw std::runtime_error("OpenSSL: cannot start SHA-256");
-  }
+  Hasher() { sha256_init(&ctx_); }
   void update(const void* p, std::size_t n) {
-    if (EVP_DigestUpdate(ctx_.get(), p, n) != 1)
-      throw std::runtime_error("OpenSSL: SHA-256 update failed");
+    sha256_update(&ctx_, n, static_cast<const std::uint8_t*>(p));
   }
   std::string hex() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), md, &len) != 1)
-      throw std::runtime_error("OpenSSL: SHA-256 final failed");
+    std::uint8_t md[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx_, sizeof md, md);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-      out += kHex[md[i] >> 4];
-      out += kHex[md[i] & 15];
+    for (const std::uint8_t b : md) {
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
     }
     return out;
   }
 
  private:
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx_;
+  sha256_ctx ctx_{};
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL (libssl-dev), as lowercase hex.
+// SHA-256 through Nettle (nettle-dev), as lowercase hex.
 #pragma once
 
 #include <filesystem>

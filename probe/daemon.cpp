@@ -4,7 +4,6 @@
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -22,6 +21,7 @@
 #include "probe/dns_monitor.h"
 #include "probe/http_server.h"
 #include "probe/metrics.h"
+#include "probe/sd_notify.h"
 #include "probe/tracer.h"
 
 namespace cnm::probe {
@@ -228,12 +228,12 @@ int run_daemon(const DaemonOptions& o) {
         {[&] { return svc.health(); }, [&](const std::string& id) { return svc.connections(id); },
          [&] { return svc.debug_stats(); }, [&] { return svc.metrics(); },
          [&] { return svc.dns_stats(); }});
-    sd_notify(0, "READY=1\nSTATUS=serving");
+    notify_service_manager("READY=1\nSTATUS=serving");
     spdlog::info("cnm-probe ready");
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("signal {}: stopping", sig);
-    sd_notify(0, "STOPPING=1");
+    notify_service_manager("STOPPING=1");
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     rc = 1;

@@ -1,6 +1,5 @@
 #include "probe/http_server.h"
 
-#include <grp.h>
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -13,6 +12,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "common/host_accounts.h"
 #include "probe/auth_token.h"
 
 namespace cnm::probe {
@@ -117,8 +117,8 @@ ApiServer::ApiServer(const std::string& socket_path, std::string token,
     throw std::runtime_error(path_ + ": cannot widen the listen backlog");
   if (::chmod(path_.c_str(), 0660) != 0)
     throw std::runtime_error(path_ + ": chmod: " + std::strerror(errno));
-  if (const struct group* g = ::getgrnam(group_name.c_str())) {
-    if (::chown(path_.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)
+  if (const auto gid = find_group(default_layout(), group_name)) {
+    if (::chown(path_.c_str(), static_cast<uid_t>(-1), *gid) != 0)
       throw std::runtime_error(path_ + ": chown to group " + group_name + ": " +
                                std::strerror(errno));
   } else {

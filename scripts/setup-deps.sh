@@ -12,7 +12,9 @@ PACKAGES=(
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libsemanage-dev libselinux1-dev libsepol-dev
   libyaml-cpp-dev libcli11-dev libarchive-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libcpp-httplib-dev libsystemd-dev libcap-dev libssl-dev
+  nlohmann-json3-dev libcpp-httplib-dev libcap-dev nettle-dev libseccomp-dev
+  # static archives libarchive's static link needs (cmake/CnmDeps.cmake)
+  libacl1-dev libaudit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real components the tests drive
   selinux-policy-default checkpolicy policycoreutils semodule-utils setools
@@ -22,6 +24,8 @@ PACKAGES=(
   debootstrap systemd-container
   ruby rubocop ruby-rspec
   dpkg-dev file ccache
+  # packages: the .rpm (rpmbuild), checking the .deb, running the completion script
+  rpm lintian bash-completion
 )
 
 # Parts add what only they need in scripts/packages/PART.txt (one package a line, # comments).
@@ -43,7 +47,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+  exec bash "$here/fetch-sources.sh"
 fi
 
 echo "setup-deps: installing ${#missing[@]} missing packages: ${missing[*]}"
@@ -53,3 +57,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup-deps: done"
+exec bash "$here/fetch-sources.sh"

@@ -13,8 +13,8 @@ DebianRootOverlay::DebianRootOverlay() : root_(dir_ / "root"), results_(dir_ / "
     error_ = "cannot build the Debian root: " + cache.err;
     return;
   }
-  const auto upper = dir_ / "upper", work = dir_ / "work", pkg = dir_ / "pkg";
-  for (const auto& p : {upper, work, root_, results_, pkg}) std::filesystem::create_directories(p);
+  const auto upper = dir_ / "upper", work = dir_ / "work";
+  for (const auto& p : {upper, work, root_, results_}) std::filesystem::create_directories(p);
   const std::string opts = "lowerdir=" + trimmed(cache.out) + ",upperdir=" + upper.string() +
                            ",workdir=" + work.string();
   if (::mount("overlay", root_.c_str(), "overlay", 0, opts.c_str()) != 0) {
@@ -22,16 +22,7 @@ DebianRootOverlay::DebianRootOverlay() : root_(dir_ / "root"), results_(dir_ / "
     return;
   }
   mounted_ = true;
-  const auto cp = run({"cpack", "--config", std::string(CNM_BINARY_DIR) + "/CPackConfig.cmake",
-                       "-B", pkg.string()});
-  std::filesystem::path deb;
-  for (const auto& e : std::filesystem::directory_iterator(pkg))
-    if (e.path().extension() == ".deb") deb = e.path();
-  if (cp.exit_code != 0 || deb.empty()) {
-    error_ = "cpack: " + cp.out + cp.err;
-    return;
-  }
-  std::filesystem::copy_file(deb, root_ / "var/tmp/cnmkit.deb");
+  std::filesystem::copy_file(CNM_DEB_PACKAGE, root_ / "var/tmp/cnmkit.deb");
 }
 
 DebianRootOverlay::~DebianRootOverlay() {

@@ -1,7 +1,7 @@
 // A pristine Debian 12 host for one test: the cached debootstrapped root
 // (tests/installer/nspawn/make_root.sh) under a throwaway overlay, with the cnmkit Debian
-// package (cpack) copied in as /var/tmp/cnmkit.deb. Unmounted when destroyed. Shared by the
-// systemd (nspawn) and SysV (chroot) host tests.
+// package (built with the tree, packaging/) copied in as /var/tmp/cnmkit.deb. Unmounted when
+// destroyed. Shared by the systemd (nspawn) and SysV (chroot) host tests.
 #pragma once
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "installer/host_accounts.h"
+#include "common/host_accounts.h"
 
 #include <grp.h>
 #include <pwd.h>

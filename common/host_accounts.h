@@ -1,5 +1,7 @@
-// Users and groups of the host under --root, read from ROOT/etc/passwd and ROOT/etc/group
-// (not from the machine running cnmctl, which may be an image builder).
+// Users and groups of the host (or of --root), read from ROOT/etc/passwd and ROOT/etc/group
+// (not from the machine running cnmctl, which may be an image builder). Never through NSS
+// (getpwnam and friends): the shipped binaries are static and a static glibc cannot load NSS
+// modules at run time (cmake/CnmDeps.cmake); fgetpwent/fgetgrent parse the files themselves.
 #pragma once
 
 #include <optional>
