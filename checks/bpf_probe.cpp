@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/capability.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -38,7 +39,14 @@ void route_libbpf_logs() { libbpf_set_print(libbpf_to_spdlog); }
 const BpfAccess& bpf_access() {
   static const BpfAccess access = [] {
     BpfAccess a;
-    const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "cnm_probe", 4, 4, 1, nullptr);
+    // The raw system call: libbpf's own first call loads two probe programs (memory
+    // accounting, object names), and a preflight that remembers its answers loads none.
+    bpf_attr attr{};
+    attr.map_type = BPF_MAP_TYPE_ARRAY;
+    attr.key_size = 4;
+    attr.value_size = 4;
+    attr.max_entries = 1;
+    const int fd = static_cast<int>(::syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof attr));
     if (fd >= 0) {
       ::close(fd);
       a.usable = true;
@@ -49,19 +57,6 @@ const BpfAccess& bpf_access() {
     return a;
   }();
   return access;
-}
-
-bool bpf_prog_type_supported(int prog_type) {
-  return libbpf_probe_bpf_prog_type(static_cast<bpf_prog_type>(prog_type), nullptr) == 1;
-}
-
-bool bpf_map_type_supported(int map_type) {
-  return libbpf_probe_bpf_map_type(static_cast<bpf_map_type>(map_type), nullptr) == 1;
-}
-
-bool bpf_helper_supported(int prog_type, int helper) {
-  return libbpf_probe_bpf_helper(static_cast<bpf_prog_type>(prog_type),
-                                 static_cast<bpf_func_id>(helper), nullptr) == 1;
 }
 
 bool has_capability(int cap) {

@@ -35,6 +35,7 @@ Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem
       {"systemd_unit_dir", &l.systemd_unit_dir},
       {"sysv_init_dir", &l.sysv_init_dir},
       {"state_dir", &l.state_dir},
+      {"cache_dir", &l.cache_dir},
       {"user", &l.user},
       {"group", &l.group},
       {"probe_service", &l.probe_service},

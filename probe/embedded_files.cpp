@@ -5,12 +5,13 @@
 
 namespace {
 
-// Laid out by probe/embed_files.cmake: kind, name, data, size.
+// Laid out by probe/embed_files.cmake: kind, name, data, size, SHA-256 (hex).
 struct EmbeddedFile {
   std::uint64_t kind;  // 0 BPF object, 1 BTF file
   const char* name;
   const std::byte* data;
   std::uint64_t size;
+  const char* sha256;
 };
 
 }  // namespace
@@ -47,6 +48,12 @@ std::optional<std::span<const std::byte>> embedded_object(std::string_view file_
   return find(kObject, file_name);
 }
 std::vector<std::string_view> embedded_object_names() { return names(kObject); }
+
+std::string_view embedded_object_sha256(std::string_view file_name) {
+  for (const auto& f : files())
+    if (f.kind == kObject && file_name == f.name) return f.sha256;
+  return {};
+}
 
 std::optional<std::span<const std::byte>> embedded_btf(std::string_view kernel_release) {
   return find(kBtf, kernel_release);

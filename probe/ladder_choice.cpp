@@ -8,8 +8,14 @@ namespace {
 RungAssessment assess(const Rung& r, KernelAnswers& k, const ChoiceOptions& o) {
   RungAssessment a;
   a.rung = &r;
-  for (const auto& n : rung_needs(r, Build::kNoSlots)) {
+  auto needs = rung_needs(r, Build::kNoSlots);
+  // The dear question (kernel symbols) last, and only for a rung nothing else rules out.
+  std::stable_partition(needs.begin(), needs.end(), [](const RungNeed& n) {
+    return n.need.kind != NeedKind::kKernelFunction;
+  });
+  for (const auto& n : needs) {
     if (n.hook && n.hook->opt_in && !o.per_call_hooks) continue;
+    if (n.need.kind == NeedKind::kKernelFunction && !a.missing.empty()) continue;
     const Answer ans = k.answer(n.need);
     if (ans == Answer::kUnknown) a.unknown.push_back(n);
     if (ans != Answer::kNo) continue;
@@ -72,9 +78,18 @@ std::string why_no_rung(const Choice& c, const std::string& no_btf) {
 
 Choice choose(KernelAnswers& k, const ChoiceOptions& o) {
   Choice c;
+  bool found = false;
   for (const auto& r : ladder()) {
     if (o.hook_set != "auto" && r.name != o.hook_set) continue;
+    if (found && !o.all_rungs) {
+      RungAssessment unasked;
+      unasked.rung = &r;
+      unasked.asked = false;
+      c.rungs.push_back(unasked);
+      continue;
+    }
     c.rungs.push_back(assess(r, k, o));
+    found = found || c.rungs.back().possible();
   }
   for (const auto& a : c.rungs) {
     if (!a.possible()) continue;

@@ -17,15 +17,21 @@ struct ChoiceOptions {
   std::string hook_set = "auto";  // "auto", or a rung's name: that rung alone
   bool per_call_hooks = false;    // load the opt-in hooks too
   bool slots = true;              // connection slots wanted (the config asks for enough)
+  // Ask about every rung, or stop after the first the kernel's answers allow (the rest are
+  // listed unasked): some questions are dear (the kprobe rung's reads /proc/kallsyms, ~0.1 s),
+  // and a host that runs a better rung never needs the answer. Callers ask for all only when
+  // every attempt of the first rung failed.
+  bool all_rungs = false;
 };
 
 // What one rung lacks on this host.
 struct RungAssessment {
   const Rung* rung = nullptr;
+  bool asked = true;  // false: not asked about (a rung before it can run, ChoiceOptions)
   std::vector<RungNeed> missing;  // required needs the kernel said no to: the rung cannot run
   std::vector<RungNeed> unknown;  // could not be asked (no tracefs and no BTF): tried anyway
   std::vector<const Hook*> lost;  // optional hooks it cannot have here
-  bool possible() const { return missing.empty(); }
+  bool possible() const { return asked && missing.empty(); }
 };
 
 // One thing to try to load: a rung, a build of its slot programs, the hooks to load.

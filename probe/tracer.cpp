@@ -130,28 +130,45 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   spdlog::info("BTF for CO-RE: {}", btf.description());
   kernel_ = std::make_unique<LiveKernel>(btf.kind() != BtfSource::Kind::kKernel &&
                                          btf.kind() != BtfSource::Kind::kNone);
-  const Choice choice =
-      choose(*kernel_, {o.hook_set, o.per_call_hooks, connection_slots(max_tracked_) != 0});
+  ChoiceOptions co{o.hook_set, o.per_call_hooks, connection_slots(max_tracked_) != 0};
+  Choice choice = choose(*kernel_, co);
   for (const auto& r : choice.rungs)
-    if (!r.possible())
+    if (r.asked && !r.possible())
       spdlog::info("rung {} cannot run here: it needs {}", r.rung->name, needs_text(r.missing));
-  if (choice.attempts.empty())
-    throw std::runtime_error(why_no_rung(
-        choice, btf.kind() == BtfSource::Kind::kNone ? btf.description() : std::string()));
-  if (o.per_call_hooks && !choice.attempts.front().has(Role::kSendBytes))
+  if (o.per_call_hooks && !choice.attempts.empty() && !choice.attempts.front().has(Role::kSendBytes))
     spdlog::warn(
         "per_call_hooks: this kernel has no sock_send_length/sock_recv_length tracepoints "
         "(Linux 6.4+); bytes come from tcp_sock counters");
-  // Best first; each refusal is logged with what the next attempt costs.
+  // Best first; each refusal is logged with what the next attempt costs. The rungs after the
+  // first the kernel allows are asked about only if all of its attempts fail.
+  std::vector<Attempt> attempts = choice.attempts;
   const Attempt* chosen = nullptr;
+  std::string last_error;
   for (std::size_t i = 0; !chosen; ++i) {
-    const Attempt& a = choice.attempts[i];
+    if (i == attempts.size()) {
+      if (co.all_rungs) break;
+      co.all_rungs = true;
+      choice = choose(*kernel_, co);
+      for (const auto& more : choice.attempts)
+        if (std::none_of(attempts.begin(), attempts.end(),
+                         [&](const Attempt& t) { return t.rung == more.rung; }))
+          attempts.push_back(more);
+      if (i == attempts.size()) break;
+      if (i > 0)
+        spdlog::warn("every attempt of rung {} refused; trying {}, which costs {}",
+                     attempts[i - 1].rung->name, attempts[i].describe(), attempts[i].rung->cost);
+    }
+    const Attempt& a = attempts[i];
     try {
       load(a, o, btf.libbpf_path());
       chosen = &a;
     } catch (const std::exception& e) {
-      if (i + 1 == choice.attempts.size()) throw;
-      const Attempt& next = choice.attempts[i + 1];
+      last_error = a.describe() + ": " + e.what();
+      if (i + 1 == attempts.size()) {
+        spdlog::warn("{} refused ({})", a.describe(), e.what());
+        continue;
+      }
+      const Attempt& next = attempts[i + 1];
       if (next.rung != a.rung)
         spdlog::warn("{} refused ({}); trying {}, which costs {}", a.describe(), e.what(),
                      next.describe(), next.rung->cost);
@@ -159,8 +176,11 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
         spdlog::warn("{} refused ({}); trying {}", a.describe(), e.what(), next.describe());
     }
   }
-  // What this host does without, against the best rung: every job some rung does that this
-  // attempt does not (opt-in ones aside).
+  if (!chosen) {
+    if (!last_error.empty()) throw std::runtime_error("every rung refused; the last: " + last_error);
+    throw std::runtime_error(why_no_rung(
+        choice, btf.kind() == BtfSource::Kind::kNone ? btf.description() : std::string()));
+  }
   nlohmann::json lost = nlohmann::json::array();
   std::map<Role, std::string_view> jobs;
   for (const auto& r : ladder())

@@ -279,7 +279,7 @@ const std::string kForEach =
 
 TEST(LadderChoice, AModernKernelTriesTpBtfWithEverythingFirstThenLessThenTheNextRungs) {
   MadeUpKernel k({});
-  const auto c = choose(k, {});
+  const auto c = choose(k, {"auto", false, true, /*all_rungs=*/true});
   ASSERT_GE(c.attempts.size(), 6u);
   EXPECT_EQ(c.attempts[0].describe(), "tp_btf (connection slots; snapshot, retransmits, refresh)");
   EXPECT_EQ(c.attempts[1].describe(),
@@ -293,6 +293,26 @@ TEST(LadderChoice, AModernKernelTriesTpBtfWithEverythingFirstThenLessThenTheNext
   for (const auto& a : c.attempts) EXPECT_FALSE(a.has(Role::kSendBytes));
   const auto with = choose(k, {"auto", true, true});
   EXPECT_TRUE(with.attempts[0].has(Role::kSendBytes) && with.attempts[0].has(Role::kRecvBytes));
+}
+
+// By default the rungs after the first the kernel allows are not asked about: the kprobe rung's
+// question (the kernel's symbols, read from /proc/kallsyms) is not worth asking on a kernel that
+// runs tp_btf.
+TEST(LadderChoice, RungsAfterTheFirstPossibleAreAskedOnlyOnRequest) {
+  MadeUpKernel k({});
+  const auto c = choose(k, {});
+  ASSERT_EQ(c.rungs.size(), ladder().size());
+  EXPECT_TRUE(c.rungs[0].possible());
+  for (std::size_t i = 1; i < c.rungs.size(); ++i) {
+    EXPECT_FALSE(c.rungs[i].asked) << c.rungs[i].rung->name;
+    EXPECT_FALSE(c.rungs[i].possible());
+  }
+  for (const auto& a : c.attempts) EXPECT_EQ(a.rung->name, "tp_btf");
+  for (const auto& q : k.asked) EXPECT_NE(q.rfind("kernel_function:", 0), 0u) << q;
+  // A rung the others rule out is not asked about its kernel's symbols either.
+  MadeUpKernel nokprobes({key(NeedKind::kKprobes)});
+  choose(nokprobes, {"kprobe", false, true});
+  for (const auto& q : nokprobes.asked) EXPECT_NE(q.rfind("kernel_function:", 0), 0u) << q;
 }
 
 TEST(LadderChoice, Linux510TakesTpBtfWithoutSlotsOrLiveCounters) {
@@ -310,7 +330,8 @@ TEST(LadderChoice, NoRingBufferMeansThePerfBufferRungs) {
   EXPECT_FALSE(c.rungs[0].possible());
   EXPECT_FALSE(c.rungs[1].possible());
   EXPECT_EQ(c.attempts[0].describe(), "raw_tp_perf (no connection slots; retransmits)");
-  EXPECT_EQ(c.attempts.back().describe(), "kprobe (no connection slots)");
+  const auto all = choose(k, {"auto", false, true, true});
+  EXPECT_EQ(all.attempts.back().describe(), "kprobe (no connection slots)");
 }
 
 TEST(LadderChoice, NoTracepointMeansKprobesAndNeitherMeansNothing) {

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sys/utsname.h>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/probe/probe_daemon.h"
 
 namespace cnm::test {
@@ -60,6 +62,50 @@ TEST(ProbeRungs, AConfiguredBtfFileIsUsedFirst) {
   EXPECT_EQ(s["rung"]["name"], "raw_tp") << s.dump();
   EXPECT_EQ(s["rung"]["btf"], "file " + file + " (system_probe_config.btf_path)");
   EXPECT_EQ(s["config"]["btf_path"], file);
+}
+
+// The preflight names the rung the daemon then takes, on this kernel as it is and with its BTF
+// hidden (both in the same kind of mount namespace), and in the VMs of tests/vm.
+nlohmann::json preflight(bool hide_kernel_btf) {
+  TempDir cache;
+  write_file(cache / "layout.yaml", "cache_dir: " + (cache / "c").string() + "\n");
+  std::vector<std::string> argv;
+  if (hide_kernel_btf)
+    argv = {"unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "mount -t tmpfs none /sys/kernel/btf && exec \"$@\"",
+            "sh"};
+  for (const auto& a : {cnmctl(), std::string("--layout"), (cache / "layout.yaml").string(),
+                        std::string("preflight"), std::string("--json")})
+    argv.push_back(a);
+  const auto r = run(argv);
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+TEST(ProbeRungs, ThePreflightNamesTheRungTheDaemonTakes) {
+  for (const bool hidden : {false, true}) {
+    SCOPED_TRACE(hidden ? "kernel BTF hidden" : "kernel BTF there");
+    const auto p = preflight(hidden);
+    ProbeDaemon d("", "", {}, hidden);
+    const auto s = d.get_json("/debug/stats");
+    ASSERT_TRUE(p["features"]["probe_rung"].is_string()) << p["features"].dump();
+    EXPECT_EQ(p["features"]["probe_rung"], s["rung"]["name"]) << s["rung"].dump();
+    // And what it gives, as the daemon runs it.
+    const std::string attempt = s["rung"]["attempt"];
+    EXPECT_EQ(p["features"]["open_connections_at_start"],
+              attempt.find("snapshot") != std::string::npos);
+    EXPECT_EQ(p["features"]["live_open_connection_counters"],
+              attempt.find("refresh") != std::string::npos);
+    for (const auto& c : p["checks"]) {
+      if (c["id"] != "ebpf.rung") continue;
+      EXPECT_NE(c["message"].get<std::string>().find(attempt), std::string::npos) << c.dump();
+    }
+  }
 }
 
 }  // namespace
