@@ -114,6 +114,7 @@ HostFacts gather_facts(const PreflightOptions& options) {
   f.options = options;
   detect_kernel(f);
   detect_arch(f);
+  f.libc = detect_libc(f.fs, f.arch);
   f.distro = detect_distro(f.fs);
   f.support = evaluate_distro(f.distro);
   auto agent = detect_agent_version(f.fs, f.layout, options.agent_version);

@@ -11,6 +11,7 @@
 
 #include "checks/distro.h"
 #include "checks/kernel_release.h"
+#include "checks/libc_detect.h"
 #include "common/agent.h"
 #include "common/host_fs.h"
 #include "common/layout.h"
@@ -45,6 +46,7 @@ struct HostFacts {
   Distro distro;
   SupportVerdict support;
   std::string arch;
+  std::optional<LibcInfo> libc;  // the host's C library, from its files
 
   std::optional<Version> agent_version;
   std::string agent_version_source;

@@ -23,6 +23,7 @@ PreflightReport run_preflight(const PreflightOptions& options) {
   r.distro_id = facts.distro.id;
   r.distro_version = facts.distro.version_id;
   r.arch = facts.arch;
+  r.libc = facts.libc;
   r.in_container = facts.container.in_container;
   for (const auto& def : check_catalog()) {
     const auto start = std::chrono::steady_clock::now();

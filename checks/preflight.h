@@ -12,6 +12,8 @@
 
 #include "checks/check.h"
 
+#include "checks/libc_detect.h"
+
 namespace cnm {
 
 inline constexpr int kPreflightSchemaVersion = 1;
@@ -33,6 +35,7 @@ struct PreflightReport {
   std::string distro_id;
   std::string distro_version;
   std::string arch;
+  std::optional<LibcInfo> libc;
   bool in_container = false;
   bool supported = false;
   Features features;

@@ -16,6 +16,18 @@ nlohmann::json or_null(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
+nlohmann::json libc_json(const std::optional<LibcInfo>& libc) {
+  if (!libc) return nullptr;
+  return {{"name", libc->name},
+          {"version", libc->version ? nlohmann::json(*libc->version) : nlohmann::json(nullptr)},
+          {"source", libc->source}};
+}
+
+std::string libc_text(const std::optional<LibcInfo>& libc) {
+  if (!libc) return "";
+  return ", " + libc->name + (libc->version ? " " + *libc->version : "");
+}
+
 int severity(Status s) {
   switch (s) {
     case Status::Fail:
@@ -47,6 +59,7 @@ nlohmann::json to_json(const PreflightReport& r) {
         {"distro_id", str_or_null(r.distro_id)},
         {"distro_version", str_or_null(r.distro_version)},
         {"arch", r.arch},
+        {"libc", libc_json(r.libc)},
         {"in_container", r.in_container}}},
       {"verdict", r.supported ? "supported" : "unsupported"},
       {"features",
@@ -80,7 +93,7 @@ std::string to_text(const PreflightReport& r, bool color) {
   std::string out;
   out += "host: kernel " + (r.kernel_release.empty() ? "?" : r.kernel_release) + ", " +
          (r.distro_id.empty() ? "unknown distribution" : r.distro_id + " " + r.distro_version) +
-         ", " + r.arch + (r.in_container ? ", in a container" : "") + "\n\n";
+         ", " + r.arch + libc_text(r.libc) + (r.in_container ? ", in a container" : "") + "\n\n";
   for (const auto* c : order) {
     std::string status = to_string(c->status);
     std::transform(status.begin(), status.end(), status.begin(), ::toupper);

@@ -11,8 +11,8 @@
 #include <map>
 #include <string>
 
-#include "checks/preflight_cli.h"
 #include "cli/cnmctl_app.h"
+#include "cli/cnmctl_commands.h"
 
 namespace {
 
@@ -70,10 +70,11 @@ std::filesystem::path sibling(const char* binary, char** argv) {
 int main(int argc, char** argv) {
   if (const auto it = delegated().find(subcommand(argc, argv)); it != delegated().end())
     exec_part(it->second.binary, argv);
-  return cnm::run_cnmctl(argc, argv,
-                         {cnm::add_preflight_command, [](CLI::App& app, cnm::CliContext&) {
-                            // Listed in --help; never parsed here (exec'd above).
-                            for (const auto& [name, part] : delegated())
-                              app.add_subcommand(name, part.help)->allow_extras();
-                          }});
+  auto commands = cnm::cnmctl_own_commands();
+  commands.push_back([](CLI::App& app, cnm::CliContext&) {
+    // Listed in --help; never parsed here (exec'd above).
+    for (const auto& [name, part] : delegated())
+      app.add_subcommand(name, part.help)->allow_extras();
+  });
+  return cnm::run_cnmctl(argc, argv, commands);
 }

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "checks/preflight_cli.h"
 #include "cli/cnmctl_app.h"
+#include "cli/cnmctl_commands.h"
 #include "common/cli_docs.h"
 #include "installer/installer_cli.h"
 #include "probe/cli_options.h"
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     cnm::CliContext ctx;
     CLI::App cnmctl{cnm::kCnmctlDescription, "cnmctl"};
     cnm::define_global_options(cnmctl, ctx);
-    cnm::add_preflight_command(cnmctl, ctx);
+    for (const auto& add : cnm::cnmctl_own_commands()) add(cnmctl, ctx);
     cnm::add_installer_commands(cnmctl, ctx);
     cnm::add_selinux_commands(cnmctl, ctx);
     write_pages(out / "man1", cnm::man_pages(cnmctl, {"cnmctl", 1, version, cnm::kExitStatusText}));

@@ -13,7 +13,8 @@
 namespace cnm::test {
 namespace {
 
-constexpr const char* kInstallTask = "Install or remove the probe with cnmctl";
+constexpr const char* kInstallTask = "Install or update the probe with cnmctl";
+constexpr const char* kRemoveTask = "Uninstall the probe with cnmctl";
 constexpr const char* kHandler = "Verify the cnmkit install";
 
 struct PlayResult {
@@ -49,7 +50,10 @@ class AnsibleRole : public ::testing::Test {
              {"cnmkit_root", root().string()},
              {"cnmkit_archive", CNM_RELEASE_ARCHIVE},
              {"cnmkit_service_manager", "none"},
-             {"cnmkit_owner", "root:dd-agent"}};
+             {"cnmkit_owner", "root:dd-agent"},
+             // cnmctl is the build tree's: no package on this machine (tests/ansible/fleet_test
+             // installs the real packages on real userlands).
+             {"cnmkit_package", false}};
   }
 
   std::filesystem::path root() const { return dir_ / "root"; }
@@ -144,7 +148,7 @@ TEST_F(AnsibleRole, CheckModeSeesANewReleaseArchiveUnderTheSameName) {
   std::filesystem::copy_file(CNM_RELEASE_ARCHIVE, src);
   const nlohmann::json copy = {{"cnmkit_archive", ""},
                                {"cnmkit_archive_src", src.string()},
-                               {"cnmkit_archive_dir", (dir_ / "cache").string()}};
+                               {"cnmkit_cache_dir", (dir_ / "cache").string()}};
   ASSERT_EQ(play({}, copy).exit_code, 0);
   EXPECT_EQ(play({"--check"}, copy).changed(), 0) << "same release: nothing to do";
   // Same content recompressed: other bytes, so another archive as far as the host can tell.
@@ -212,21 +216,30 @@ TEST_F(AnsibleRole, SettingsBecomeYamlValuesInTheConfig) {
   EXPECT_EQ(text.find("True"), std::string::npos) << "Python's spelling leaked: " << text;
 }
 
-// The preflight judges a CentOS 7.5 host tree (kernel 3.10 without the 7.6 backports): the play
-// stops before the install, naming the failing check and its fix, and the host is untouched.
-TEST_F(AnsibleRole, UnsupportedHostStopsThePlayWithTheFixAndInstallsNothing) {
+// The preflight judges a CentOS 7.5 host tree (kernel 3.10 without the 7.6 backports): the host
+// is left out before the install, with the failing check and its fix, and stays untouched; the
+// play goes on (other hosts would be rolled out). cnmkit_unsupported=fail fails the host instead.
+TEST_F(AnsibleRole, UnsupportedHostIsLeftOutWithTheFixAndInstallsNothing) {
   const auto before = host_tree();
-  const auto r = play(
-      {}, {{"cnmkit_preflight_root", (source_dir() / "tests/checks/hosts/centos-7.5").string()}});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_EQ(r.failures(), 1);
+  const nlohmann::json centos = {
+      {"cnmkit_preflight_root", (source_dir() / "tests/checks/hosts/centos-7.5").string()}};
+  const auto r = play({}, centos);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.failures(), 0);
   const auto t = r.tasks();
-  const auto& stop = t.at("Stop where the probe cannot run, with the fix for each check");
-  const std::string msg = stop["msg"];
+  const std::string msg = t.at("Say why, with each failing check and its fix")["msg"];
   EXPECT_NE(msg.find("unsupported"), std::string::npos) << msg;
   EXPECT_NE(msg.find("[fail] kernel.version"), std::string::npos) << msg;
   EXPECT_NE(msg.find("FIX:"), std::string::npos) << msg;
   EXPECT_FALSE(t.contains(kInstallTask));
+  EXPECT_EQ(tree_diff(before, host_tree()), "");
+
+  nlohmann::json fail = centos;
+  fail["cnmkit_unsupported"] = "fail";
+  const auto f = play({}, fail);
+  EXPECT_NE(f.exit_code, 0);
+  EXPECT_EQ(f.failures(), 1);
+  EXPECT_FALSE(f.tasks().contains(kInstallTask));
   EXPECT_EQ(tree_diff(before, host_tree()), "");
 }
 
@@ -251,20 +264,47 @@ TEST_F(AnsibleRole, AbsentRestoresTheHostAndIsIdempotentAndCheckable) {
   const auto installed = host_tree();
   const auto check = play({"--check"}, {{"cnmkit_state", "absent"}});
   ASSERT_EQ(check.exit_code, 0) << check.err;
-  EXPECT_TRUE(check.tasks().at(kInstallTask)["changed"].get<bool>());
+  EXPECT_TRUE(check.tasks().at(kRemoveTask)["changed"].get<bool>());
   EXPECT_EQ(tree_diff(installed, host_tree()), "") << "check mode removed something";
 
   const auto gone = play({}, {{"cnmkit_state", "absent"}});
   ASSERT_EQ(gone.exit_code, 0) << gone.err;
-  EXPECT_TRUE(gone.tasks().at(kInstallTask)["changed"].get<bool>());
-  EXPECT_TRUE(gone.tasks()
-                  .at("Run cnmctl preflight (read-only, so also in check mode)")
-                  .value("skipped", false))
+  EXPECT_TRUE(gone.tasks().at(kRemoveTask)["changed"].get<bool>());
+  EXPECT_FALSE(gone.tasks().contains("Run cnmctl preflight (read-only, so also in check mode)"))
       << "no preflight before a removal";
   // Back to the tree before the install, except cnmkit's own state folder.
   EXPECT_EQ(tree_diff(pristine, snapshot(root(), "var/lib/cnmkit")), "");
   const auto again = play({}, {{"cnmkit_state", "absent"}});
   ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.changed(), 0) << again.doc["stats"].dump();
+}
+
+// Where SELinux is configured, the role installs cnmkit's module through cnmctl selinux install:
+// check and diff mode list its steps and change nothing, a real run commits, a rerun does not.
+// The host tree holds a copy of this machine's policy store (selinux-policy-default).
+TEST_F(AnsibleRole, SelinuxModuleInCheckDiffAndRealRuns) {
+  const auto cp =
+      sh("mkdir -p " + (root() / "var/lib").string() + " && cp -a /etc/selinux " +
+         (root() / "etc").string() + " && cp -a /var/lib/selinux " + (root() / "var/lib").string());
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  write_file(root() / "etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=default\n");
+  const char* task = "Install cnmkit's SELinux module and label the probe";
+  const auto store = [this] { return snapshot(root() / "var/lib/selinux"); };
+  const auto before = store();
+  const auto check = play({"--check", "--diff"});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  const auto r = check.tasks().at(task);
+  EXPECT_TRUE(r["changed"].get<bool>()) << r.dump();
+  EXPECT_NE(r["diff"].dump().find("system_probe_policy"), std::string::npos) << r.dump();
+  EXPECT_EQ(tree_diff(before, store()), "") << "check mode touched the policy store";
+
+  const auto real = play();
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  EXPECT_TRUE(real.tasks().at(task)["changed"].get<bool>());
+  EXPECT_NE(tree_diff(before, store()), "") << "the module went in";
+  const auto again = play();
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_FALSE(again.tasks().at(task)["changed"].get<bool>());
   EXPECT_EQ(again.changed(), 0) << again.doc["stats"].dump();
 }
 

@@ -68,6 +68,14 @@ TEST_P(FixtureHost, PreflightConcludesWhatTheFixtureExpects) {
     } else if (key == "distro_id" || key == "distro_version" || key == "kernel_release") {
       const auto& got = j["host"][key];
       EXPECT_EQ(got.is_null() ? "" : got.get<std::string>(), value) << key;
+    } else if (key == "libc") {  // "glibc 2.17", "musl" (no version), "none"
+      const auto& libc = j["host"]["libc"];
+      const std::string got =
+          libc.is_null()
+              ? "none"
+              : libc["name"].get<std::string>() +
+                    (libc["version"].is_null() ? "" : " " + libc["version"].get<std::string>());
+      EXPECT_EQ(got, value) << libc.dump();
     } else if (key.rfind("check ", 0) == 0) {
       const std::string id = key.substr(6);
       bool found = false;

@@ -115,6 +115,139 @@ RSpec.describe Cnmkit::ProbeAction do
   end
 end
 
+# The guard the recipe puts on the SELinux and probe resources.
+RSpec.describe Cnmkit::Preflight do
+  def preflight(fixture, **over)
+    root = File.join(SOURCE_DIR, 'tests/checks/hosts', fixture)
+    described_class.new(Cnmkit::Options.new(cnmctl: CNMCTL, preflight_root: root, **over))
+  end
+
+  it 'lets a supported host through' do
+    expect(preflight('debian-9').supported?).to be(true)
+  end
+
+  it 'stops an unsupported host and says why, with each fix' do
+    guard = preflight('centos-7.5')
+    expect(guard.supported?).to be(false)
+    expect(guard.summary).to match(/unsupported.*\[fail\] distro\.supported: .* FIX: upgrade/m)
+    expect(guard.summary).not_to include('[warn]')
+  end
+
+  it 'with preflight_strict, stops a host that only warns, naming the warnings' do
+    guard = preflight('centos-7.6', preflight_strict: true)
+    expect(guard.supported?).to be(false)
+    expect(guard.summary).to include('[warn] distro.dns_resolution')
+  end
+end
+
+# cnmkit_selinux against the real cnmctl and a copy of this machine's policy store (Debian's
+# selinux-policy-default) under a scratch root; one real commit (6 to 15 s) and its rerun.
+RSpec.describe Cnmkit::SelinuxAction do
+  around do |example|
+    Dir.mktmpdir('cnmkit-chef-selinux-') do |dir|
+      @root = dir
+      FileUtils.mkdir_p([File.join(dir, 'var/lib'), File.join(dir, 'etc')])
+      FileUtils.cp_r('/etc/selinux', File.join(dir, 'etc/selinux'))
+      FileUtils.cp_r('/var/lib/selinux', File.join(dir, 'var/lib/selinux'))
+      example.run
+    end
+  end
+
+  let(:converged) { [] }
+
+  def action(**over)
+    described_class.new(Cnmkit::Options.new(cnmctl: CNMCTL, root: @root, **over))
+  end
+
+  def converge(why_run: false)
+    lambda do |description, &change|
+      converged << Array(description)
+      change.call unless why_run
+    end
+  end
+
+  def store
+    Find.find(File.join(@root, 'var/lib/selinux')).select { |p| File.file?(p) }.to_h { |p| [p, File.read(p)] }
+  end
+
+  def config(mode)
+    File.write(File.join(@root, 'etc/selinux/config'), "SELINUX=#{mode}\nSELINUXTYPE=default\n")
+  end
+
+  it 'does nothing where SELinux is neither on nor configured (auto), or never' do
+    config('disabled')
+    action.install(&converge)
+    config('enforcing')
+    action(selinux: 'never').install(&converge)
+    expect(converged).to be_empty
+  end
+
+  it 'installs the module where SELinux is configured, shown first in why-run, then nothing' do
+    config('enforcing')
+    before = store
+    action.install(&converge(why_run: true))
+    expect(converged.size).to eq(1)
+    expect(converged[0].first).to eq('cnmctl selinux install')
+    expect(converged[0].size).to be > 1
+    expect(store).to eq(before)
+    action.install(&converge)
+    status = JSON.parse(Open3.capture2(CNMCTL, 'selinux', 'status', '--json', '--root', @root).first)
+    expect(status['module_installed']).to be(true)
+    count = converged.size
+    action.install(&converge)
+    expect(converged.size).to eq(count)
+  end
+end
+
+# Which package a node gets, checked against real packages built with dpkg-deb.
+RSpec.describe Cnmkit::PackageChoice do
+  around do |example|
+    Dir.mktmpdir('cnmkit-chef-pkg-') do |dir|
+      @dir = dir
+      example.run
+    end
+  end
+
+  def deb(version)
+    tree = File.join(@dir, "tree-#{version}")
+    FileUtils.mkdir_p(File.join(tree, 'DEBIAN'))
+    File.write(File.join(tree, 'DEBIAN/control'),
+               "Package: cnmkit\nVersion: #{version}\nArchitecture: all\n" \
+               "Maintainer: t <t@example.invalid>\nDescription: test\n")
+    path = File.join(@dir, "cnmkit_#{version}_all.deb")
+    _, err, status = Open3.capture3('dpkg-deb', '--build', tree, path)
+    raise err unless status.success?
+
+    path
+  end
+
+  def choice(family, **over)
+    described_class.new(Cnmkit::Options.new(version: '0.1.0', **over), family)
+  end
+
+  it 'picks the format from the platform family unless told' do
+    expect(choice('debian').format).to eq('deb')
+    expect(%w(rhel fedora amazon suse).map { |f| choice(f).format }.uniq).to eq(['rpm'])
+    expect(choice('debian', package_format: 'rpm').format).to eq('rpm')
+  end
+
+  it 'takes a package file only at the pinned version' do
+    expect(choice('debian', package_file: deb('0.1.0')).file).to end_with('cnmkit_0.1.0_all.deb')
+    expect { choice('debian', package_file: deb('0.2.0')).file }
+      .to raise_error(Cnmkit::Error, /is cnmkit 0\.2\.0, not the pinned 0\.1\.0/)
+    expect { choice('debian', package_file: File.join(@dir, 'none.deb')).file }
+      .to raise_error(Cnmkit::Error, /does not exist/)
+    expect { choice('debian').file }.to raise_error(Cnmkit::Error, /package_file is not set/)
+  end
+
+  it 'asks a repository for the pinned version, and needs one' do
+    apt = choice('debian', package_source: 'repository', apt_repository: 'deb file:/r ./')
+    expect(apt.repository_version).to eq('0.1.0')
+    expect { choice('rhel', package_source: 'repository').repository_version }
+      .to raise_error(Cnmkit::Error, /no rpm_repository given/)
+  end
+end
+
 RSpec.describe Cnmkit::Cnmctl do
   let(:opts) do
     Cnmkit::Options.new(cnmctl: '/usr/bin/cnmctl', layout: '/etc/cnmkit/layout.yaml',

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/installer/debian_root.h"
+#include "tests/support/debian_root.h"
 
 namespace cnm {
 namespace {

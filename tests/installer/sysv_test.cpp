@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tests/installer/debian_root.h"
+#include "tests/support/debian_root.h"
 
 namespace cnm {
 namespace {

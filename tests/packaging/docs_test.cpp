@@ -6,6 +6,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "tests/packaging/shipped.h"
 #include "tests/support/test_support.h"
@@ -45,6 +46,7 @@ const std::map<std::string, std::vector<std::vector<std::string>>>& pages() {
       {"man1/cnmctl-uninstall.1.gz", {{"uninstall"}}},
       {"man1/cnmctl-status.1.gz", {{"status"}}},
       {"man1/cnmctl-config.1.gz", {{"config"}, {"config", "enable"}}},
+      {"man1/cnmctl-fleet.1.gz", {{"fleet"}, {"fleet", "report"}}},
       {"man1/cnmctl-selinux.1.gz",
        {{"selinux"}, {"selinux", "install"}, {"selinux", "remove"}, {"selinux", "status"}}},
       {"man8/cnm-probe.8.gz", {{}}},
@@ -65,8 +67,8 @@ TEST(ManPages, EachCommandsPageListsExactlyTheOptionsItsHelpPrints) {
 
   for (const auto& [page, commands] : pages()) {
     const auto text = page_text(man / page);
-    const std::string binary = page.find("cnm-probe") != std::string::npos ? CNM_PROBE_PATH
-                                                                              : CNMCTL_PATH;
+    const std::string binary =
+        page.find("cnm-probe") != std::string::npos ? CNM_PROBE_PATH : CNMCTL_PATH;
     std::set<std::string> in_help;
     for (const auto& cmd : commands) {
       const auto h = long_options(help(binary, cmd));
@@ -75,6 +77,19 @@ TEST(ManPages, EachCommandsPageListsExactlyTheOptionsItsHelpPrints) {
     ASSERT_FALSE(in_help.empty()) << page;
     EXPECT_EQ(long_options(text), in_help) << page;
   }
+}
+
+TEST(ManPages, EverySubcommandCnmctlListsHasItsPage) {
+  const auto text = help(CNMCTL_PATH, {});
+  std::istringstream lines(text.substr(text.find("Subcommands:")));
+  std::set<std::string> listed;
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line) && line.rfind("  ", 0) == 0)
+    listed.insert(line.substr(2, line.find(' ', 2) - 2));
+  ASSERT_GE(listed.size(), 6u) << text;
+  for (const auto& sub : listed)
+    EXPECT_TRUE(pages().count("man1/cnmctl-" + sub + ".1.gz")) << sub << " has no page";
 }
 
 // COMPREPLY of the shipped completion for the words typed so far (the last one is completed).
@@ -96,16 +111,17 @@ TEST(BashCompletion, CompletesCommandsOptionsAndFileArguments) {
   extract_deb(CNM_DEB_PACKAGE, x.path());
   const auto script = x / "usr/share/bash-completion/completions/cnmctl";
   EXPECT_EQ(complete(script, "cnmctl con"), std::set<std::string>{"config"});
-  EXPECT_EQ(complete(script, "cnmctl config ''"), (std::set<std::string>{"enable", "--help", "-h",
-                                                                       "--layout", "--verbose",
-                                                                       "-v", "--version"}));
+  EXPECT_EQ(complete(script, "cnmctl config ''"),
+            (std::set<std::string>{"enable", "--help", "-h", "--layout", "--verbose", "-v",
+                                   "--version"}));
   const auto enable = complete(script, "cnmctl -v config enable --");
   EXPECT_TRUE(enable.count("--dry-run") && enable.count("--set") && enable.count("--root"));
   EXPECT_FALSE(enable.count("--archive"));  // install's, not config enable's
   // A value of --layout is not taken for a command (were "preflight" the command here, "pre"
   // would complete to nothing); an option's value completes as a file name.
   EXPECT_EQ(complete(script, "cnmctl --layout preflight pre"), std::set<std::string>{"preflight"});
-  const auto files = complete(script, "cnmctl install --archive " + (x / "usr/share/doc/cnmkit/co").string());
+  const auto files =
+      complete(script, "cnmctl install --archive " + (x / "usr/share/doc/cnmkit/co").string());
   EXPECT_EQ(files, std::set<std::string>{(x / "usr/share/doc/cnmkit/copyright").string()});
 }
 

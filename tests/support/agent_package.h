@@ -1,7 +1,7 @@
 // A stand-in for the Datadog Agent's package, built with dpkg-deb: the real one is not in
 // Debian, and what tests need of it is what dpkg knows: a `datadog-agent` package that owns the
 // Agent's paths (its system-probe binary, the example config, its units, version-manifest.json)
-// and creates the dd-agent user and group, so `dpkg -S`, `dpkg --verify` and a second package
+// and creates the dd-agent user and group and its auth token, so `dpkg -S`, `dpkg --verify` and a second package
 // that tried to take one of its files behave as on a real host.
 #pragma once
 
@@ -12,7 +12,10 @@ namespace cnm::test {
 
 struct AgentPackage {
   std::string version = "7.50.0";
-  // Shipped as /opt/datadog-agent/embedded/bin/system-probe; empty: a script that sleeps.
+  // cnm-probe, shipped as the Agent's system-probe with the Agent's paths (its socket
+  // /opt/datadog-agent/run/sysprobe.sock, its token), so it answers as the real one does;
+  // empty: a script that sleeps. Agents before 6.18/7.18 do not start it themselves (their
+  // unit has no Wants= on it), as the real ones did not.
   std::filesystem::path system_probe;
 };
 

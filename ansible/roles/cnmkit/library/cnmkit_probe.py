@@ -1,48 +1,136 @@
-#!/usr/bin/python3
+#!/usr/bin/python
 # Ansible module: installs or uninstalls the eBPF probe by running cnmctl, which does the work
 # (atomic, idempotent, rolled back on failure). This file only maps Ansible's conventions onto
 # cnmctl's: check mode is `--dry-run`, `changed` and the per-file diffs come from its --json.
-from __future__ import annotations
-
-import json
-import os
-
-from ansible.module_utils.basic import AnsibleModule
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type  # pylint: disable=invalid-name
 
 DOCUMENTATION = r"""
 module: cnmkit_probe
 short_description: Install or remove the eBPF network probe with cnmctl
 description:
-  - C(state=present) runs C(cnmctl install --json): system-probe.yaml edited in place (comments
+  - C(state=present) runs C(cnmctl install --json) - system-probe.yaml edited in place (comments
     and other keys kept), release archive unpacked, probe service installed and started, agent
-    restarted, probe health checked. C(state=absent) runs C(cnmctl uninstall --json).
+    restarted, probe health checked; cnmctl rolls back on failure.
+  - C(state=absent) runs C(cnmctl uninstall --json); an operator's edit is kept as
+    C(.cnmkit-save).
   - Check mode runs C(cnmctl install --dry-run --json) and reports whether a run would change
-    anything; diff mode shows each changing file's unified diff (C(--diff) on the real run).
+    anything; diff mode shows each changing file's unified diff.
+author: cnmkit maintainers (@cnmkit)
+requirements:
+  - the cnmkit package (cnmctl) on the managed host
 options:
-  state: {type: str, choices: [present, absent], default: present}
-  cnmctl: {type: path, default: /usr/bin/cnmctl, description: the cnmctl binary}
-  root: {type: path, default: /, description: host tree to act on (--root)}
-  layout: {type: path, description: YAML file overriding the default paths (--layout)}
-  archive: {type: path, description: release archive on the host (--archive)}
+  # BEGIN GENERATED options (ansible/sync_options.py; edit ansible/options.yml)
+  state:
+    description: 'present: install or update (the role: the package, the preflight, the SELinux module,
+      the probe); absent: remove what cnmkit installed, restoring the originals (operator edits kept as
+      .cnmkit-save).'
+    type: str
+    choices:
+      - present
+      - absent
+    default: present
+  cnmctl:
+    description: The cnmctl binary on the host (the cnmkit package puts it there).
+    type: path
+    default: /usr/bin/cnmctl
+  root:
+    description: Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.
+    type: path
+    default: /
+  layout:
+    description: YAML file overriding cnmkit's default paths, user and service names (--layout).
+    type: path
+  archive:
+    description: 'A release archive (.tar.gz) or release folder on the host that cnmctl installs; empty:
+      the payload the cnmkit package installed (/usr/lib/cnmkit).'
+    type: path
+  archive_sha256:
+    description: Expected sha256 (hex) of the release archive; cnmctl refuses another.
+    type: str
   archive_pending:
+    description: 'Check mode only: the archive is about to be replaced by another (a copy that check mode
+      did not make), so a real run would change the host.'
     type: bool
     default: false
-    description: check mode only; the archive is about to be replaced by another (a copy that
-      check mode did not make), so a real run would change the host
-  sha256: {type: str, description: expected sha256 of the archive}
-  agent_version: {type: str, description: agent version when it cannot be detected}
-  service_manager: {type: str, choices: [auto, systemd, sysv, none], default: auto}
-  owner: {type: str, description: USER:GROUP of a newly created config}
-  settings: {type: dict, default: {}, description: extra dotted keys for system-probe.yaml}
-  health_timeout: {type: float, default: 30}
+  agent_version:
+    description: The agent's version where the host cannot tell (an agent before 7.24.1 gets system_probe_config).
+    type: str
+  service_manager:
+    description: The service manager cnmctl uses for the probe; none installs files only.
+    type: str
+    choices:
+      - auto
+      - systemd
+      - sysv
+      - none
+    default: auto
+  owner:
+    description: USER:GROUP of a newly created system-probe.yaml (cnmctl's default root:dd-agent).
+    type: str
+  settings:
+    description: 'More system-probe.yaml keys, dotted (network_config.max_tracked_connections: 100000),
+      edited in place with the operator''s comments kept.'
+    type: dict
+    default: {}
+  health_timeout:
+    description: Seconds cnmctl waits for the probe's /health after starting it.
+    type: int
+    default: 30
+  # END GENERATED options
+notes:
+  - Supports check mode and diff mode.
+"""
+
+EXAMPLES = r"""
+- name: Install the probe from the payload the cnmkit package installed
+  cnmkit_probe:
+    settings:
+      network_config.max_tracked_connections: 100000
+
+- name: Install from a release archive copied to the host instead
+  cnmkit_probe:
+    archive: /var/cache/cnmkit/cnmkit-0.1.0-x86_64.tar.gz
+
+- name: Remove it again, restoring what was there
+  cnmkit_probe:
+    state: absent
 """
 
 RETURN = r"""
-actions: {description: cnmctl's actions, each with type, path or command, changed, reason}
-notes: {description: decisions cnmctl reports (agent version, skipped steps)}
-saved: {description: operator-edited files kept as .cnmkit-save on uninstall}
-service_manager: {description: the service manager cnmctl used}
+actions:
+  description: cnmctl's actions, each with its type, path or command, whether it changed, why,
+    and (check or diff mode) the file's unified diff.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"type": "file", "path": "/etc/datadog-agent/system-probe.yaml", "changed": true,
+            "reason": "network_config.enabled: false -> true"}]
+notes:
+  description: Decisions cnmctl reports (agent version, skipped steps).
+  returned: success
+  type: list
+  elements: str
+saved:
+  description: Operator-edited files kept as C(.cnmkit-save) on uninstall.
+  returned: C(state=absent)
+  type: list
+  elements: str
+service_manager:
+  description: The service manager cnmctl used.
+  returned: C(state=present)
+  type: str
+  sample: systemd
+resumed:
+  description: Whether this run finished an interrupted one.
+  returned: C(state=present) and not check mode
+  type: bool
 """
+
+import json  # noqa: E402 (ansible-test wants imports after the documentation)
+import os  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 
 def yaml_scalar(value):
@@ -90,7 +178,7 @@ def present(module, p):
                            "--health-timeout", str(p["health_timeout"])]
     if p["archive"]:
         argv += ["--archive", p["archive"]]
-    for flag, key in (("--sha256", "sha256"), ("--agent-version", "agent_version"),
+    for flag, key in (("--sha256", "archive_sha256"), ("--agent-version", "agent_version"),
                       ("--owner", "owner")):
         if p[key]:
             argv += [flag, p[key]]
@@ -134,25 +222,26 @@ def absent(module, p):
                      saved=doc.get("saved", []))
 
 
+# BEGIN GENERATED argument_spec (ansible/sync_options.py; edit ansible/options.yml)
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    cnmctl=dict(type="path", default="/usr/bin/cnmctl"),
+    root=dict(type="path", default="/"),
+    layout=dict(type="path"),
+    archive=dict(type="path"),
+    archive_sha256=dict(type="str"),
+    archive_pending=dict(type="bool", default=False),
+    agent_version=dict(type="str"),
+    service_manager=dict(type="str", choices=["auto", "systemd", "sysv", "none"], default="auto"),
+    owner=dict(type="str"),
+    settings=dict(type="dict", default={}),
+    health_timeout=dict(type="int", default=30),
+)
+# END GENERATED argument_spec
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            cnmctl=dict(type="path", default="/usr/bin/cnmctl"),
-            root=dict(type="path", default="/"),
-            layout=dict(type="path"),
-            archive=dict(type="path"),
-            archive_pending=dict(type="bool", default=False),
-            sha256=dict(type="str"),
-            agent_version=dict(type="str"),
-            service_manager=dict(type="str", choices=["auto", "systemd", "sysv", "none"],
-                                 default="auto"),
-            owner=dict(type="str"),
-            settings=dict(type="dict", default={}),
-            health_timeout=dict(type="float", default=30.0),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     if not os.access(p["cnmctl"], os.X_OK):
         module.fail_json(msg="%s is not an executable: install the cnmkit package first"

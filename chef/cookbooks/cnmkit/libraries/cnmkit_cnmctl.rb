@@ -2,6 +2,7 @@
 
 require 'json'
 require 'open3'
+require_relative 'cnmkit_options'
 
 # What the cnmkit_probe resource does, in plain Ruby (no Chef API), so rspec drives it against
 # the real cnmctl: cnmctl does the work (atomic, idempotent, rolled back on failure); this maps
@@ -11,13 +12,10 @@ module Cnmkit
   # A cnmctl run that failed, or a host the preflight says cannot run the probe.
   class Error < StandardError; end
 
-  DEFAULTS = {
-    cnmctl: '/usr/bin/cnmctl', root: '/', layout: nil, preflight: true, preflight_strict: false,
-    preflight_root: nil, archive: nil, sha256: nil, agent_version: nil, service_manager: 'auto',
-    owner: nil, settings: {}, health_timeout: 30
-  }.freeze
+  # Every resource's properties (cnmkit_options.rb, generated from ansible/options.yml).
+  DEFAULTS = OPTION_DEFAULTS.values.reduce(:merge).freeze
 
-  # The resource's properties.
+  # The resources' properties, with their defaults.
   Options = Struct.new(*DEFAULTS.keys, keyword_init: true) do
     def initialize(**given)
       super(**DEFAULTS.merge(given.compact))
@@ -46,11 +44,17 @@ module Cnmkit
     def install_argv(opts, dry_run:)
       argv = base(opts) + ['install', '--root', opts.root, '--json', '--service-manager',
                            opts.service_manager, '--health-timeout', opts.health_timeout.to_s]
-      { '--archive' => opts.archive, '--sha256' => opts.sha256,
+      { '--archive' => opts.archive, '--sha256' => opts.archive_sha256,
         '--agent-version' => opts.agent_version, '--owner' => opts.owner }.each do |flag, v|
-        argv += [flag, v] if v
+        argv += [flag, v] if v && !v.to_s.empty?
       end
       opts.settings.sort_by { |k, _| k.to_s }.each { |k, v| argv += ['--set', "#{k}=#{yaml_scalar(v)}"] }
+      dry_run ? argv + ['--dry-run'] : argv
+    end
+
+    def selinux_argv(opts, action, dry_run: false)
+      argv = base(opts) + ['selinux', action, '--json', '--root', opts.root]
+      argv += ['--policy', opts.selinux_policy] if action == 'install' && opts.selinux_policy
       dry_run ? argv + ['--dry-run'] : argv
     end
 
@@ -121,19 +125,142 @@ module Cnmkit
     private
 
     def check_preflight
-      report, code = Cnmctl.run_json(Cnmctl.preflight_argv(opts), ok_codes: [0, 1])
-      return if code.zero?
-
-      bad = report.fetch('checks', []).select do |c|
-        c['status'] == 'fail' || (opts.preflight_strict && c['status'] == 'warn')
-      end
-      lines = bad.map { |c| "[#{c['status']}] #{c['id']}: #{c['message']} FIX: #{c['remedy']}" }
-      raise Error, "cnmkit preflight: #{report['verdict']} on this host\n#{lines.join("\n")}"
+      preflight = Preflight.new(opts)
+      raise Error, preflight.summary unless preflight.supported?
     end
 
     def log(msg)
       @logger&.info(msg)
       nil
+    end
+  end
+
+  # The preflight's verdict on this node, asked once: the guard of the SELinux and probe
+  # resources (`only_if { preflight.supported? }`), and what a left-out node says why.
+  class Preflight
+    def initialize(opts)
+      @opts = opts
+    end
+
+    def supported?
+      answer.last.zero?
+    end
+
+    def report
+      answer.first
+    end
+
+    # The verdict, then each failing check (and warning, when strict) with its fix.
+    def summary
+      bad = report.fetch('checks', []).select do |c|
+        c['status'] == 'fail' || (@opts.preflight_strict && c['status'] == 'warn')
+      end
+      lines = bad.map { |c| "[#{c['status']}] #{c['id']}: #{c['message']} FIX: #{c['remedy']}" }
+      "cnmkit preflight: #{report['verdict']} on this host\n#{lines.join("\n")}"
+    end
+
+    private
+
+    # 0 supported, 1 unsupported (or a warning with --strict): both answer JSON.
+    def answer
+      @answer ||= Cnmctl.run_json(Cnmctl.preflight_argv(@opts), ok_codes: [0, 1])
+    end
+  end
+
+  # cnmctl selinux install/remove where SELinux is on: `selinux` auto (enabled in the kernel or
+  # configured in /etc/selinux/config), always or never. A dry run decides whether anything
+  # changes; `converge` (Chef's converge_by) gets its steps and runs the change.
+  class SelinuxAction
+    def initialize(opts, logger: nil)
+      @opts = opts
+      @logger = logger
+    end
+
+    def on?
+      return @opts.selinux == 'always' unless @opts.selinux == 'auto'
+
+      status, = Cnmctl.run_json(Cnmctl.base(@opts) + ['selinux', 'status', '--json', '--root', @opts.root])
+      status['mode'] != 'disabled' || %w(enforcing permissive).include?(status['config_mode'])
+    end
+
+    def install(&converge)
+      return log('cnmkit: SELinux is off here, no policy module needed') unless on?
+
+      change('install', converge)
+    end
+
+    def remove(&converge)
+      return log('cnmkit: SELinux module left alone (selinux: never)') if @opts.selinux == 'never'
+
+      change('remove', converge)
+    end
+
+    private
+
+    def change(action, converge)
+      plan, = Cnmctl.run_json(Cnmctl.selinux_argv(@opts, action, dry_run: true))
+      return log("cnmkit: SELinux #{action}: nothing to change") unless plan['changed']
+
+      converge.call(["cnmctl selinux #{action}"] + plan.fetch('steps', []).map { |s| "  #{s}" }) do
+        Cnmctl.run_json(Cnmctl.selinux_argv(@opts, action))
+      end
+    end
+
+    def log(msg)
+      @logger&.info(msg)
+      nil
+    end
+  end
+
+  # Which cnmkit package a node gets: .deb on the Debian family, .rpm elsewhere (or
+  # package_format), from package_file (checked to be the pinned version) or a repository.
+  class PackageChoice
+    DEB_FAMILIES = %w(debian).freeze
+
+    def initialize(opts, platform_family)
+      @opts = opts
+      @family = platform_family
+    end
+
+    def format
+      return @opts.package_format unless @opts.package_format == 'auto'
+
+      DEB_FAMILIES.include?(@family) ? 'deb' : 'rpm'
+    end
+
+    def repository?
+      @opts.package_source == 'repository'
+    end
+
+    # The package file, after checking it is there and holds the pinned version.
+    def file
+      path = @opts.package_file
+      raise Error, 'cnmkit_package: package_file is not set (package_source controller)' unless path
+      raise Error, "cnmkit_package: #{path} does not exist" unless File.file?(path)
+
+      found = file_version(path)
+      return path if found == @opts.version
+
+      raise Error, "cnmkit_package: #{path} is cnmkit #{found}, not the pinned #{@opts.version}"
+    end
+
+    # What the repository is asked for: the pinned version.
+    def repository_version
+      source = format == 'deb' ? @opts.apt_repository : @opts.rpm_repository
+      raise Error, "cnmkit_package: no #{format == 'deb' ? 'apt' : 'rpm'}_repository given" unless source
+
+      @opts.version
+    end
+
+    private
+
+    def file_version(path)
+      rpm_tag = '%{VERSION}' # rubocop:disable Style/FormatStringToken -- rpm's query format, not Ruby's
+      argv = format == 'deb' ? ['dpkg-deb', '-f', path, 'Version'] : ['rpm', '-qp', '--qf', rpm_tag, path]
+      out, err, status = Open3.capture3(*argv)
+      raise Error, "cnmkit_package: #{argv.first} cannot read #{path}: #{err.strip}" unless status.success?
+
+      out.strip
     end
   end
 end

@@ -1,21 +1,55 @@
 # frozen_string_literal: true
 
-# One resource does it all; cnmctl restarts the agent and rolls back on failure, so there is no
-# separate restart to notify.
+# The cnmkit package, then (where the preflight says the probe can run) cnmkit's SELinux module
+# where SELinux is on, then the probe; node['cnmkit'] holds the options (attributes/default.rb).
+# state 'absent' removes them in the reverse order. cnmctl restarts the agent and rolls back on
+# failure, so there is no separate restart to notify.
+cfg = node['cnmkit']
+options_for = lambda do |resource|
+  Cnmkit::OPTION_DEFAULTS.fetch(resource).keys.to_h { |k| [k, cfg[k.to_s]] }.compact
+end
+# Asked once, when a guard first needs it (after the package is installed).
+preflight = Cnmkit::Preflight.new(Cnmkit::Options.new(**options_for.call(:cnmkit_probe)))
+
+if cfg['state'] == 'absent'
+  cnmkit_probe 'system-probe' do
+    options_for.call(:cnmkit_probe).each { |k, v| send(k, v) }
+    action :remove
+  end
+  cnmkit_selinux 'cnmkit' do
+    options_for.call(:cnmkit_selinux).each { |k, v| send(k, v) }
+    action :remove
+  end
+  cnmkit_package 'cnmkit' do
+    options_for.call(:cnmkit_package).each { |k, v| send(k, v) }
+    action :remove
+  end
+  return
+end
+
+cnmkit_package 'cnmkit' do
+  options_for.call(:cnmkit_package).each { |k, v| send(k, v) }
+end
+
+if cfg['unsupported'] == 'fail'
+  ruby_block 'cnmkit: stop where the probe cannot run' do
+    block { raise Cnmkit::Error, preflight.summary }
+    not_if { !cfg['preflight'] || preflight.supported? }
+  end
+else
+  log 'cnmkit: left out, the probe cannot run here' do
+    message(lazy { preflight.summary })
+    level :warn
+    not_if { !cfg['preflight'] || preflight.supported? }
+  end
+end
+
+cnmkit_selinux 'cnmkit' do
+  options_for.call(:cnmkit_selinux).each { |k, v| send(k, v) }
+  only_if { !cfg['preflight'] || preflight.supported? }
+end
+
 cnmkit_probe 'system-probe' do
-  cfg = node['cnmkit']
-  cnmctl cfg['cnmctl']
-  root cfg['root']
-  layout cfg['layout'] if cfg['layout']
-  preflight cfg['preflight']
-  preflight_strict cfg['preflight_strict']
-  preflight_root cfg['preflight_root'] if cfg['preflight_root']
-  archive cfg['archive'] if cfg['archive']
-  sha256 cfg['sha256'] if cfg['sha256']
-  agent_version cfg['agent_version'] if cfg['agent_version']
-  service_manager cfg['service_manager']
-  owner cfg['owner'] if cfg['owner']
-  settings cfg['settings'].to_h
-  health_timeout cfg['health_timeout']
-  action cfg['action'].to_sym
+  options_for.call(:cnmkit_probe).each { |k, v| send(k, v) }
+  only_if { !cfg['preflight'] || preflight.supported? }
 end

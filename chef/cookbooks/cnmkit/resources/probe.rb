@@ -6,33 +6,65 @@
 # (why-run mode shows the same lines and changes nothing).
 unified_mode true
 provides :cnmkit_probe
+description 'The eBPF network probe, installed or removed by cnmctl (preflight first)'
 
-property :cnmctl, String, default: '/usr/bin/cnmctl'
-property :root, String, default: '/'
-property :layout, String
-property :preflight, [true, false], default: true
-property :preflight_strict, [true, false], default: false
-property :preflight_root, String
-property :archive, String
-property :sha256, String
-property :agent_version, String
-property :service_manager, String, equal_to: %w(auto systemd sysv none), default: 'auto'
-property :owner, String
-property :settings, Hash, default: {}
-property :health_timeout, Integer, default: 30
+# BEGIN GENERATED properties (ansible/sync_options.py; edit ansible/options.yml)
+property :cnmctl, String,
+         default: '/usr/bin/cnmctl',
+         description: 'The cnmctl binary on the host (the cnmkit package puts it there).'
+property :root, String,
+         default: '/',
+         description: 'Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.'
+property :layout, String,
+         description: 'YAML file overriding cnmkit\'s default paths, user and service names ' \
+                      '(--layout).'
+property :preflight, [true, false],
+         default: true,
+         description: 'Run cnmctl preflight before installing; a host where the probe cannot run is ' \
+                      'left out (see unsupported).'
+property :preflight_strict, [true, false],
+         default: false,
+         description: 'Treat a host where any check warns as unsupported too (--strict).'
+property :preflight_root, String,
+         description: 'Judge the host tree below this folder instead of the live host (fixtures, ' \
+                      'images).'
+property :archive, String,
+         description: 'A release archive (.tar.gz) or release folder on the host that cnmctl ' \
+                      'installs; empty: the payload the cnmkit package installed (/usr/lib/cnmkit).'
+property :archive_sha256, String,
+         description: 'Expected sha256 (hex) of the release archive; cnmctl refuses another.'
+property :agent_version, String,
+         description: 'The agent\'s version where the host cannot tell (an agent before 7.24.1 gets ' \
+                      'system_probe_config).'
+property :service_manager, String,
+         equal_to: %w(auto systemd sysv none),
+         default: 'auto',
+         description: 'The service manager cnmctl uses for the probe; none installs files only.'
+property :owner, String,
+         description: 'USER:GROUP of a newly created system-probe.yaml (cnmctl\'s default root:dd-' \
+                      'agent).'
+property :settings, Hash,
+         default: {},
+         description: 'More system-probe.yaml keys, dotted (network_config.max_tracked_connections: ' \
+                      '100000), edited in place with the operator\'s comments kept.'
+property :health_timeout, Integer,
+         default: 30,
+         description: 'Seconds cnmctl waits for the probe\'s /health after starting it.'
+# END GENERATED properties
 
 action_class do
-  # Every property has the name of an Options member.
   def cnmctl_action
-    props = Cnmkit::DEFAULTS.keys.to_h { |k| [k, new_resource.send(k)] }
+    props = Cnmkit::OPTION_DEFAULTS[:cnmkit_probe].keys.to_h { |k| [k, new_resource.send(k)] }
     Cnmkit::ProbeAction.new(Cnmkit::Options.new(**props), logger: Chef::Log)
   end
 end
 
 action :install do
+  description 'Preflight, then install or update the probe when cnmctl\'s dry run says it changes'
   cnmctl_action.install { |description, &change| converge_by(description, &change) }
 end
 
 action :remove do
+  description 'Uninstall what cnmctl installed, restoring the originals'
   cnmctl_action.remove { |description, &change| converge_by(description, &change) }
 end

@@ -1,4 +1,4 @@
-#include "tests/installer/debian_root.h"
+#include "tests/support/debian_root.h"
 
 #include <sys/mount.h>
 
@@ -7,8 +7,9 @@
 
 namespace cnm::test {
 
-DebianRootOverlay::DebianRootOverlay() : root_(dir_ / "root"), results_(dir_ / "results") {
-  const auto cache = run({"bash", (source_dir() / "tests/installer/nspawn/make_root.sh").string()});
+DebianRootOverlay::DebianRootOverlay(const std::string& maker)
+    : root_(dir_ / "root"), results_(dir_ / "results") {
+  const auto cache = run({"bash", (source_dir() / maker).string()});
   if (cache.exit_code != 0) {
     error_ = "cannot build the Debian root: " + cache.err;
     return;

@@ -12,9 +12,14 @@
 
 namespace cnm::test {
 
+inline constexpr const char* kBookwormRoot = "tests/installer/nspawn/make_root.sh";
+inline constexpr const char* kBullseyeRoot = "tests/support/make_bullseye_root.sh";
+
 class DebianRootOverlay {
  public:
-  DebianRootOverlay();  // on failure error() says why and nothing is mounted
+  // maker: the script (relative to the source tree) that prints the cached root's path. On
+  // failure error() says why and nothing is mounted.
+  explicit DebianRootOverlay(const std::string& maker = kBookwormRoot);
   ~DebianRootOverlay();
   DebianRootOverlay(const DebianRootOverlay&) = delete;
   DebianRootOverlay& operator=(const DebianRootOverlay&) = delete;

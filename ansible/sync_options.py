@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+"""Writes every copy of the cnmkit options from their one source, ansible/options.yml.
+
+    python3 ansible/sync_options.py            # rewrite the copies
+    python3 ansible/sync_options.py --check    # exit 1 with a diff when a copy drifted
+
+Whole files: the role's defaults/main.yml and meta/argument_specs.yml, the cookbook's
+attributes/default.rb and libraries/cnmkit_options.rb. Regions between BEGIN/END GENERATED
+markers: the modules' DOCUMENTATION options and ARGUMENT_SPEC, the cookbook's resource
+properties, the option tables of ansible/README.md and chef/README.md.
+"""
+import argparse
+import difflib
+import pathlib
+import re
+import sys
+import textwrap
+
+import yaml
+
+HEADER = "Generated from ansible/options.yml by ansible/sync_options.py: edit that file, then run it."
+RUBY_TYPES = {"str": "String", "path": "String", "bool": "[true, false]", "int": "Integer",
+              "dict": "Hash"}
+ROLE_ENTRY_POINTS = {
+    "main": "Install cnmkit, preflight, SELinux module, then install or remove the probe",
+    "fleet": "Install cnmkit and run its preflight on every host; write the fleet report",
+}
+ENTRY_POINT_FILES = {"main": "main", "fleet": "fleet_preflight"}
+
+
+def load(root):
+    doc = yaml.safe_load((root / "ansible/options.yml").read_text())
+    version = re.search(r"project\(cnmkit VERSION ([0-9.]+)",
+                        (root / "CMakeLists.txt").read_text()).group(1)
+    options = {}
+    for name, o in doc["options"].items():
+        o = dict(o)
+        if o.pop("project_version", False):
+            o["default"] = version
+        o["description"] = " ".join(o["description"].split())
+        for key in ("role", "modules", "chef"):
+            o.setdefault(key, [])
+        options[name] = o
+    return options
+
+
+def unset(o):
+    return o["default"] in ("", None)
+
+
+# ---- Ansible ---------------------------------------------------------------------------------
+
+class IndentedDumper(yaml.SafeDumper):
+    """Lists indented under their key, as yamllint (ansible-lint) wants them."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def yaml_scalar(value):
+    return yaml.safe_dump(value, default_flow_style=True, width=1000).strip().removesuffix("\n...")
+
+
+def role_defaults(options):
+    out = ["---", "# " + HEADER, "# Every path is on the managed host unless it says controller.", ""]
+    for name, o in options.items():
+        if not o["role"]:
+            continue
+        out += ["# " + line for line in textwrap.wrap(o["description"], 96)]
+        out.append("cnmkit_%s: %s" % (name, yaml_scalar(o["default"])))
+    return "\n".join(out) + "\n"
+
+
+def spec_entry(o, with_default=True):
+    entry = {"description": o["description"], "type": o["type"]}
+    if o.get("choices"):
+        entry["choices"] = o["choices"]
+    if with_default:
+        entry["default"] = o["default"]
+    return entry
+
+
+def argument_specs(options):
+    specs = {}
+    for point, short in ROLE_ENTRY_POINTS.items():
+        opts = {"cnmkit_" + n: spec_entry(o) for n, o in options.items() if point in o["role"]}
+        specs[ENTRY_POINT_FILES[point]] = {"short_description": short, "options": opts}
+    body = yaml.dump({"argument_specs": specs}, Dumper=IndentedDumper, sort_keys=False, width=100)
+    return "---\n# " + HEADER + "\n" + body
+
+
+def module_doc_options(options, module):
+    opts = {}
+    for n, o in options.items():
+        if module in o["modules"]:
+            opts[n] = spec_entry(o, with_default=not unset(o))
+    text = yaml.dump(opts, Dumper=IndentedDumper, sort_keys=False, width=100)
+    return textwrap.indent(text, "  ")
+
+
+def module_argument_spec(options, module):
+    lines = ["ARGUMENT_SPEC = dict("]
+    for n, o in options.items():
+        if module not in o["modules"]:
+            continue
+        parts = ['type="%s"' % o["type"]]
+        if o.get("choices"):
+            parts.append("choices=%s" % repr(o["choices"]).replace("'", '"'))
+        if not unset(o):
+            parts.append("default=%s" % repr(o["default"]).replace("'", '"'))
+        lines.append("    %s=dict(%s)," % (n, ", ".join(parts)))
+    return "\n".join(lines + [")"]) + "\n"
+
+
+def md_cell(text):
+    return str(text).replace("|", "\\|")
+
+
+def role_table(options):
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for n, o in options.items():
+        if not o["role"]:
+            continue
+        default = "`%s`" % yaml_scalar(o["default"]) if not unset(o) else '`""`'
+        meaning = o["description"]
+        if o.get("choices"):
+            meaning = "one of %s. %s" % (", ".join("`%s`" % c for c in o["choices"]), meaning)
+        where = "" if o["role"] != ["fleet"] else " (fleet_preflight only)"
+        rows.append("| `cnmkit_%s`%s | %s | %s |" % (n, where, md_cell(default), md_cell(meaning)))
+    return "\n".join(rows) + "\n"
+
+
+# ---- Chef ------------------------------------------------------------------------------------
+
+def ruby(value):
+    if value is None or value == "":
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return "{}" if not value else "{ %s }" % ", ".join(
+            "%s => %s" % (ruby(k), ruby(v)) for k, v in value.items())
+    return "'%s'" % str(value).replace("\\", "\\\\").replace("'", "\\'")
+
+
+def ruby_string_lines(text, indent, width=104):
+    """A long description as Ruby string literals joined with backslashes (rubocop's style)."""
+    chunks = textwrap.wrap(text, width - indent - 4, drop_whitespace=False) or [""]
+    lines = []
+    for i, chunk in enumerate(chunks):
+        lit = ruby(chunk)
+        lines.append((" " * indent if i else "") + lit + (" \\" if i < len(chunks) - 1 else ""))
+    return "\n".join(lines)
+
+
+def chef_resources(options):
+    return sorted({r for o in options.values() for r in o["chef"] if r != "recipe"})
+
+
+def chef_properties(options, resource):
+    out = []
+    for n, o in options.items():
+        if resource not in o["chef"]:
+            continue
+        head = "property :%s, %s," % (n, RUBY_TYPES[o["type"]])
+        lines = [head]
+        pad = " " * len("property ")
+        if o.get("choices"):
+            lines.append(pad + "equal_to: %s," % ("%w(" + " ".join(o["choices"]) + ")"))
+        if not unset(o):
+            lines.append(pad + "default: %s," % ruby(o["default"]))
+        lines.append(pad + "description: " + ruby_string_lines(o["description"],
+                                                              len(pad) + len("description: ")))
+        out.append("\n".join(lines))
+    return "\n".join(out) + "\n"
+
+
+def chef_attributes(options):
+    out = ["# frozen_string_literal: true", "", "# " + HEADER,
+           "# Options of the default recipe; each is the property of the same name (chef/README.md).", ""]
+    for n, o in options.items():
+        if not o["chef"]:
+            continue
+        out += ["# " + line for line in textwrap.wrap(o["description"], 104)]
+        out.append("default['cnmkit']['%s'] = %s" % (n, ruby(o["default"])))
+    return "\n".join(out) + "\n"
+
+
+def chef_library(options):
+    out = ["# frozen_string_literal: true", "", "# " + HEADER,
+           "# Each resource's properties and their defaults, for the plain-Ruby logic in",
+           "# cnmkit_cnmctl.rb (the resources declare the same properties).", "module Cnmkit",
+           "  OPTION_DEFAULTS = {"]
+    for r in chef_resources(options):
+        out.append("    %s: {" % r)
+        names = [n for n, o in options.items() if r in o["chef"]]
+        for i, n in enumerate(names):
+            out.append("      %s: %s%s" % (n, ruby(options[n]["default"]), "," if i < len(names) - 1 else ""))
+        out.append("    },")
+    out[-1] = "    }"
+    out += ["  }.freeze", "end"]
+    return "\n".join(out) + "\n"
+
+
+def chef_table(options):
+    rows = ["| property | resources | type | default | meaning |", "| --- | --- | --- | --- | --- |"]
+    for n, o in options.items():
+        if not o["chef"]:
+            continue
+        resources = ", ".join("`%s`" % r for r in o["chef"] if r != "recipe") or "recipe only"
+        meaning = o["description"]
+        if o.get("choices"):
+            meaning = "one of %s. %s" % (", ".join("`%s`" % c for c in o["choices"]), meaning)
+        rows.append("| `%s` | %s | %s | `%s` | %s |" % (n, resources, RUBY_TYPES[o["type"]],
+                                                      ruby(o["default"]), md_cell(meaning)))
+    return "\n".join(rows) + "\n"
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+def replace_region(text, name, body, comment, path):
+    begin = "%s BEGIN GENERATED %s" % (comment, name)
+    end = "%s END GENERATED %s" % (comment, name)
+    pattern = re.compile(r"(^[ \t]*%s[^\n]*\n)(.*?)(^[ \t]*%s)" % (re.escape(begin), re.escape(end)),
+                         re.S | re.M)
+    if not pattern.search(text):
+        raise SystemExit("%s: no '%s' ... '%s' region" % (path, begin, end))
+    return pattern.sub(lambda m: m.group(1) + body + m.group(3), text, count=1)
+
+
+def expected_files(root):
+    options = load(root)
+    files = {
+        "ansible/roles/cnmkit/defaults/main.yml": role_defaults(options),
+        "ansible/roles/cnmkit/meta/argument_specs.yml": argument_specs(options),
+        "chef/cookbooks/cnmkit/attributes/default.rb": chef_attributes(options),
+        "chef/cookbooks/cnmkit/libraries/cnmkit_options.rb": chef_library(options),
+    }
+    regions = [("ansible/README.md", "options", "<!--", role_table(options))]
+    for module in ("cnmkit_probe", "cnmkit_selinux"):
+        path = "ansible/roles/cnmkit/library/%s.py" % module
+        regions += [(path, "options", "#", module_doc_options(options, module)),
+                    (path, "argument_spec", "#", module_argument_spec(options, module))]
+    for resource in chef_resources(options):
+        regions.append(("chef/cookbooks/cnmkit/resources/%s.rb" % resource.removeprefix("cnmkit_"),
+                        "properties", "#", chef_properties(options, resource)))
+    regions.append(("chef/README.md", "properties", "<!--", chef_table(options)))
+    for path, name, comment, body in regions:
+        text = files.get(path) or (root / path).read_text()
+        files[path] = replace_region(text, name, body, comment, path)
+    return files
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report copies that drifted")
+    parser.add_argument("--root", type=pathlib.Path,
+                        default=pathlib.Path(__file__).resolve().parent.parent,
+                        help="the source tree (default: this file's)")
+    args = parser.parse_args()
+    drifted = []
+    for path, want in expected_files(args.root).items():
+        target = args.root / path
+        have = target.read_text() if target.exists() else ""
+        if have == want:
+            continue
+        drifted.append(path)
+        if args.check:
+            sys.stdout.writelines(difflib.unified_diff(
+                have.splitlines(True), want.splitlines(True), path, path + " (from options.yml)"))
+        else:
+            target.write_text(want)
+    if args.check and drifted:
+        print("drifted from ansible/options.yml: %s (run python3 ansible/sync_options.py)"
+              % ", ".join(drifted), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

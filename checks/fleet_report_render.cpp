@@ -1,0 +1,149 @@
+// The fleet report for people: Markdown (left-out hosts first, then one section per group of
+// distribution and kernel build) and CSV (one row per host). Both render FleetReport::to_json(),
+// so the three formats cannot disagree. Every cell comes from host files, so both escape it:
+// Markdown so a crafted os-release cannot add table cells, links or HTML; CSV per RFC 4180, with
+// cells a spreadsheet would run as a formula (=, +, -, @) prefixed with an apostrophe.
+#include <iterator>
+#include <string>
+
+#include "checks/fleet_report.h"
+
+namespace cnm {
+namespace {
+
+using nlohmann::json;
+
+std::string text_of(const json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& e : v) out += (out.empty() ? "" : "; ") + text_of(e);
+    return out;
+  }
+  return v.dump();
+}
+
+std::string md(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '\n':
+      case '\r':
+      case '\t':
+        out += ' ';
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '|':
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '#':
+        out += '\\';
+        out += c;
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string md(const json& v) { return md(text_of(v)); }
+
+std::string csv(const std::string& s) {
+  std::string cell = s;
+  if (!cell.empty() && std::string("=+-@\t\r").find(cell[0]) != std::string::npos)
+    cell = "'" + cell;
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  std::string out = "\"";
+  for (char c : cell) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string group_title(const json& g) {
+  std::string distro = g["distro_id"].get<std::string>();
+  if (!g["distro_version"].get<std::string>().empty())
+    distro += " " + g["distro_version"].get<std::string>();
+  return distro + ", kernel " + g["kernel_release"].get<std::string>() + " (" +
+         g["arch"].get<std::string>() + ")";
+}
+
+std::string plural(std::size_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+std::string left_out_section(const json& report) {
+  std::string out = "## Left out of the rollout\n\n";
+  if (report["left_out"].empty()) return out + "None: every host is rolled out.\n\n";
+  out += "| host | state | why |\n| --- | --- | --- |\n";
+  for (const auto& h : report["hosts"]) {
+    if (h["rollout"].get<bool>()) continue;
+    const std::string why =
+        h["state"] == "failed" ? text_of(h["reason"]) : "failing: " + text_of(h["failing_checks"]);
+    out += "| " + md(h["host"]) + " | " + md(h["state"]) + " | " + md(why) + " |\n";
+  }
+  return out + "\n";
+}
+
+std::string group_section(const json& g) {
+  std::string out = "## " + md(group_title(g)) + ": " + md(g["verdict"]) + ", " +
+                    plural(g["hosts"].size(), "host") + "\n\n";
+  out += "- hosts: " + md(g["hosts"]) + "\n";
+  out +=
+      "- probe rung: " + (g["rungs"].empty() ? std::string("not reported") : md(g["rungs"])) + "\n";
+  out += "- features lost: " +
+         (g["features_lost"].empty() ? std::string("none") : md(g["features_lost"])) + "\n\n";
+  if (g["checks"].empty()) return out + "Every check passes.\n\n";
+  out += "| status | check | finding | fix | hosts |\n| --- | --- | --- | --- | --- |\n";
+  for (const auto& c : g["checks"])
+    out += "| " + md(c["status"]) + " | " + md(c["id"]) + " | " + md(c["message"]) + " | " +
+           md(c["remedy"]) + " | " + md(c["hosts"]) + " |\n";
+  return out + "\n";
+}
+
+}  // namespace
+
+std::string FleetReport::to_markdown() const {
+  const json r = to_json();
+  const auto& s = r["summary"];
+  std::string out = "# cnmkit fleet report\n\n";
+  out += plural(s["hosts"].get<std::size_t>(), "host") + ": " +
+         std::to_string(s["supported"].get<int>()) + " supported (in the rollout), " +
+         std::to_string(s["unsupported"].get<int>()) + " unsupported, " +
+         std::to_string(s["failed"].get<int>()) + " without a preflight (failed).\n\n";
+  out += left_out_section(r);
+  for (const auto& g : r["groups"]) out += group_section(g);
+  return out;
+}
+
+std::string FleetReport::to_csv() const {
+  const json r = to_json();
+  static const char* const kColumns[] = {
+      "host",           "state", "rollout", "distro_id",     "distro_version",
+      "kernel_release", "arch",  "rung",    "features_lost", "failing_checks",
+      "warnings",       "fixes", "reason"};
+  std::string out;
+  for (const auto* c : kColumns) out += std::string(out.empty() ? "" : ",") + c;
+  out += "\r\n";
+  for (const auto& h : r["hosts"]) {
+    for (std::size_t i = 0; i < std::size(kColumns); ++i)
+      out += (i ? "," : "") + csv(text_of(h.value(kColumns[i], json())));
+    out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace cnm

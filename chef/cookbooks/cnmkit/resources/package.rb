@@ -1,0 +1,86 @@
+# frozen_string_literal: true
+
+# cnmkit_package: the cnmkit package (cnmctl and the probe's payload) at a pinned version, from a
+# file on the node or from the operator's repository, through Chef's own package resources.
+# Which package and which source: Cnmkit::PackageChoice (libraries/cnmkit_cnmctl.rb, rspec).
+unified_mode true
+provides :cnmkit_package
+description 'The cnmkit package, pinned, from a file on the node or a repository'
+
+# BEGIN GENERATED properties (ansible/sync_options.py; edit ansible/options.yml)
+property :version, String,
+         default: '0.1.0',
+         description: 'The cnmkit version to install (pinned): the package file\'s version, or the ' \
+                      'version asked of the repository.'
+property :package, [true, false],
+         default: true,
+         description: 'Install the cnmkit package (false: cnmctl is already on the host, from an ' \
+                      'image or another tool).'
+property :package_source, String,
+         equal_to: %w(controller repository),
+         default: 'controller',
+         description: 'controller: copy the .deb or .rpm from package_dir on the controller (Chef: ' \
+                      'install package_file from the node); repository: install from the repository ' \
+                      'named by apt_repository or rpm_repository.'
+property :package_file, String,
+         description: 'The .deb or .rpm on the node (package_source controller).'
+property :package_format, String,
+         equal_to: %w(auto deb rpm),
+         default: 'auto',
+         description: 'Which package to install; auto: .deb on the Debian family, .rpm elsewhere ' \
+                      '(from the host\'s os_family, or Chef\'s platform_family).'
+property :apt_repository, String,
+         description: 'One-line apt source of the cnmkit repository (package_source repository, ' \
+                      'Debian family), e.g. "deb [signed-by=/usr/share/keyrings/cnmkit.gpg] ' \
+                      'https://repo.example/apt stable main"; written to ' \
+                      '/etc/apt/sources.list.d/cnmkit.list.'
+property :rpm_repository, String,
+         description: 'Base URL of the cnmkit yum/dnf repository (package_source repository, RPM ' \
+                      'family); written to /etc/yum.repos.d/cnmkit.repo.'
+property :rpm_repository_gpgkey, String,
+         description: 'URL of the key that signs rpm_repository\'s packages (empty: no GPG check).'
+# END GENERATED properties
+
+action_class do
+  def choice
+    props = Cnmkit::OPTION_DEFAULTS[:cnmkit_package].keys.to_h { |k| [k, new_resource.send(k)] }
+    Cnmkit::PackageChoice.new(Cnmkit::Options.new(**props), node['platform_family'])
+  end
+
+  def add_repository(pick)
+    if pick.format == 'deb'
+      file '/etc/apt/sources.list.d/cnmkit.list' do
+        content "#{new_resource.apt_repository}\n"
+        mode '0644'
+        notifies :update, 'apt_update[cnmkit]', :immediately
+      end
+      apt_update('cnmkit') { action :nothing }
+    else
+      yum_repository 'cnmkit' do
+        baseurl new_resource.rpm_repository
+        gpgkey new_resource.rpm_repository_gpgkey unless new_resource.rpm_repository_gpgkey.nil?
+        gpgcheck !new_resource.rpm_repository_gpgkey.nil?
+      end
+    end
+  end
+end
+
+action :install do
+  description 'Install the pinned version (nothing happens when it is installed already)'
+  return unless new_resource.package
+
+  pick = choice
+  if pick.repository?
+    add_repository(pick)
+    package('cnmkit') { version pick.repository_version }
+  elsif pick.format == 'deb'
+    dpkg_package('cnmkit') { source pick.file }
+  else
+    rpm_package('cnmkit') { source pick.file }
+  end
+end
+
+action :remove do
+  description 'Remove the cnmkit package'
+  package('cnmkit') { action :remove } if new_resource.package
+end

@@ -1,0 +1,27 @@
+// A host file mapped read-only, for large files read once and searched (the kernel's BTF, the
+// C library): no copy, and pages the search never touches are never read. Regular files only,
+// opened without blocking; anything else (FIFO, device, missing, over max_bytes) maps nothing.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string_view>
+
+namespace cnm {
+
+class MappedFile {
+ public:
+  MappedFile(const std::filesystem::path& path, std::size_t max_bytes);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  // Empty when nothing was mapped.
+  std::string_view bytes() const { return {static_cast<const char*>(map_), len_}; }
+
+ private:
+  void* map_ = nullptr;
+  std::size_t len_ = 0;
+};
+
+}  // namespace cnm

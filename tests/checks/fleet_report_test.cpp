@@ -1,0 +1,329 @@
+// The fleet report (`cnmctl fleet report`): the schema check of its inputs (against Python's
+// jsonschema as a reference), the grouping, the three renderings, and hostile input: every bad
+// file is refused with its name and nothing is written.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "checks/fleet_report.h"
+#include "checks/json_schema.h"
+#include "checks/preflight_schema.h"
+#include "tests/support/test_support.h"
+
+namespace cnm {
+namespace {
+
+using nlohmann::json;
+using test::run;
+
+json preflight_of(const std::string& fixture) {
+  const auto r = run({test::cnmctl(), "preflight", "--json", "--root",
+                      (test::source_dir() / "tests/checks/hosts" / fixture).string()});
+  return json::parse(r.out);
+}
+
+const JsonSchema& schema() {
+  static const JsonSchema s(json::parse(preflight_schema_text()));
+  return s;
+}
+
+// Python's jsonschema (Debian package) on the same document: the reference implementation.
+bool python_says_valid(const json& doc, const std::filesystem::path& schema_file) {
+  test::TempDir d;
+  test::write_file(d / "doc.json", doc.dump());
+  const auto r = run({"/usr/bin/python3", "-c",
+                      "import json,sys,jsonschema\n"
+                      "s=json.load(open(sys.argv[1]))\n"
+                      "sys.exit(0 if jsonschema.validators.validator_for(s)(s).is_valid("
+                      "json.load(open(sys.argv[2]))) else 1)\n",
+                      schema_file.string(), (d / "doc.json").string()});
+  EXPECT_NE(r.exit_code, 2) << r.err;
+  return r.exit_code == 0;
+}
+
+TEST(JsonSchema, AgreesWithPythonsJsonschemaOnRealAndBrokenReports) {
+  const json good = preflight_of("centos-7.5");
+  std::vector<std::pair<std::string, json>> cases = {{"as is", good}};
+  auto mutate = [&](const std::string& name, auto&& change) {
+    json d = good;
+    change(d);
+    cases.emplace_back(name, d);
+  };
+  mutate("verdict not in enum", [](json& d) { d["verdict"] = "maybe"; });
+  mutate("schema_version 2", [](json& d) { d["schema_version"] = 2; });
+  mutate("host missing", [](json& d) { d.erase("host"); });
+  mutate("unknown top key", [](json& d) { d["extra"] = 1; });
+  mutate("unknown host key", [](json& d) { d["host"]["extra"] = 1; });
+  mutate("kernel null", [](json& d) { d["host"]["kernel_release"] = nullptr; });
+  mutate("arch null", [](json& d) { d["host"]["arch"] = nullptr; });
+  mutate("in_container string", [](json& d) { d["host"]["in_container"] = "no"; });
+  mutate("no checks", [](json& d) { d["checks"] = json::array(); });
+  mutate("checks object", [](json& d) { d["checks"] = json::object(); });
+  mutate("id without dot", [](json& d) { d["checks"][0]["id"] = "kernel"; });
+  mutate("id upper case", [](json& d) { d["checks"][0]["id"] = "Kernel.version"; });
+  mutate("empty message", [](json& d) { d["checks"][0]["message"] = ""; });
+  mutate("one-character message", [](json& d) { d["checks"][0]["message"] = "\xc3\xa9"; });
+  mutate("fail without remedy", [](json& d) {
+    for (auto& c : d["checks"])
+      if (c["status"] == "fail") c["remedy"] = nullptr;
+  });
+  mutate("pass without remedy", [](json& d) {
+    d["checks"][0]["status"] = "pass";
+    d["checks"][0]["remedy"] = nullptr;
+  });
+  mutate("warn with empty remedy", [](json& d) {
+    d["checks"][0]["status"] = "warn";
+    d["checks"][0]["remedy"] = "";
+  });
+  mutate("feature number", [](json& d) { d["features"]["dns_resolution"] = 0; });
+  mutate("cilium null", [](json& d) { d["features"]["cilium_compatible"] = nullptr; });
+  mutate("document is an array", [](json& d) { d = json::array({d}); });
+  const auto file = test::source_dir() / "checks/preflight.schema.json";
+  for (const auto& [name, doc] : cases)
+    EXPECT_EQ(!schema().first_error(doc).has_value(), python_says_valid(doc, file))
+        << name << ": " << schema().first_error(doc).value_or("valid");
+  EXPECT_FALSE(schema().first_error(good)) << *schema().first_error(good);
+}
+
+TEST(JsonSchema, SaysWhereAndWhat) {
+  json d = preflight_of("debian-9");
+  d["checks"][2]["status"] = "maybe";
+  EXPECT_EQ(schema().first_error(d).value_or(""),
+            "/checks/2/status: must be one of [\"pass\",\"warn\",\"fail\",\"skip\"]");
+  d = preflight_of("debian-9");
+  d["host"].erase("arch");
+  EXPECT_EQ(schema().first_error(d).value_or(""), "/host: missing required \"arch\"");
+  d = preflight_of("debian-9");
+  d["checks"][0]["id"] = std::string(100000, 'a') + ".b";
+  EXPECT_NE(schema().first_error(d).value_or("").find("/checks/0/id: longer than"),
+            std::string::npos)
+      << "a hostile id is refused before the regex matcher recurses through it";
+}
+
+TEST(JsonSchema, RefusesKeywordsItDoesNotImplement) {
+  EXPECT_THROW(JsonSchema(json::parse(R"({"type": "object", "maxLength": 3})")),
+               std::invalid_argument);
+  EXPECT_THROW(JsonSchema(json::parse(R"({"properties": {"a": {"$ref": "#/x"}}})")),
+               std::invalid_argument);
+  EXPECT_NO_THROW(JsonSchema(json::parse(preflight_schema_text())));
+}
+
+FleetReport report_of(const std::vector<std::pair<std::string, json>>& docs,
+                      const std::vector<HostFailure>& failed = {}) {
+  return FleetReport::from_documents(docs, failed);
+}
+
+TEST(FleetReport, GroupsByDistributionAndKernelBuildWithEachCheckOnce) {
+  const json c75 = preflight_of("centos-7.5");
+  json other = c75;  // same build, same findings: one group, both hosts on each check
+  const auto r = report_of({{"a.json", c75},
+                            {"b.json", other},
+                            {"deb.json", preflight_of("debian-9")},
+                            {"c76.json", preflight_of("centos-7.6")}},
+                           {{"gone", "unreachable"}})
+                     .to_json();
+  EXPECT_EQ(r["summary"],
+            json({{"hosts", 5}, {"supported", 2}, {"unsupported", 2}, {"failed", 1}}));
+  EXPECT_EQ(r["left_out"], json({"a", "b", "gone"}));
+  ASSERT_EQ(r["groups"].size(), 3u);
+  const auto& g = r["groups"][0];  // the unsupported group comes first
+  EXPECT_EQ(g["distro_id"], "centos");
+  EXPECT_EQ(g["distro_version"], "7.5.1804");
+  EXPECT_EQ(g["kernel_release"], "3.10.0-862.el7.x86_64");
+  EXPECT_EQ(g["verdict"], "unsupported");
+  EXPECT_EQ(g["hosts"], json({"a", "b"}));
+  EXPECT_EQ(g["features_lost"],
+            json({"dns_resolution", "network_monitoring", "tcp_failed_connections"}));
+  ASSERT_GE(g["checks"].size(), 3u);
+  EXPECT_EQ(g["checks"][0]["status"], "fail");
+  EXPECT_EQ(g["checks"][0]["hosts"], json({"a", "b"}));
+  EXPECT_FALSE(g["checks"][0]["remedy"].get<std::string>().empty());
+  EXPECT_EQ(g["checks"].back()["status"], "warn") << "failures first, then warnings";
+  EXPECT_EQ(g["rungs"], json::array()) << "no rung reported: tolerated";
+  for (const auto& h : r["hosts"])
+    EXPECT_EQ(h["rollout"].get<bool>(), h["state"] == "supported") << h.dump();
+  EXPECT_EQ(r["hosts"][3]["host"], "deb");
+  EXPECT_EQ(
+      r["hosts"][4],
+      json({{"host", "gone"}, {"state", "failed"}, {"rollout", false}, {"reason", "unreachable"}}));
+  EXPECT_TRUE(python_says_valid(r, test::source_dir() / "checks/fleet_report.schema.json"));
+}
+
+TEST(FleetReport, SameDistributionAndKernelButOneHostFailsIsMixed) {
+  const json ok = preflight_of("centos-7.6");
+  json broken = ok;
+  broken["verdict"] = "unsupported";
+  broken["checks"][0]["status"] = "fail";
+  broken["checks"][0]["remedy"] = "fix it";
+  const auto r = report_of({{"x.json", ok}, {"y.json", broken}}).to_json();
+  ASSERT_EQ(r["groups"].size(), 1u);
+  EXPECT_EQ(r["groups"][0]["verdict"], "mixed");
+  EXPECT_EQ(r["groups"][0]["checks"][0]["hosts"], json({"y"}));
+}
+
+TEST(FleetReport, StrictLeavesOutHostsWithWarnings) {
+  const json c76 = preflight_of("centos-7.6");  // supported, DNS resolution warns
+  EXPECT_EQ(report_of({{"h.json", c76}}).to_json()["left_out"], json::array());
+  const auto strict = FleetReport::from_documents({{"h.json", c76}}, {}, true).to_json();
+  EXPECT_EQ(strict["left_out"], json({"h"}));
+  EXPECT_EQ(strict["groups"][0]["verdict"], "unsupported");
+}
+
+TEST(FleetReport, TakesTheRungFromTheFeatures) {
+  // Under --root the preflight cannot tell the rung (null); a live host's report names it.
+  json with = preflight_of("debian-9");
+  EXPECT_TRUE(with["features"]["probe_rung"].is_null());
+  EXPECT_TRUE(report_of({{"h.json", with}}).to_json()["hosts"][0]["rung"].is_null());
+  with["features"]["probe_rung"] = "raw_tp_perf";
+  auto r = report_of({{"h.json", with}}).to_json();
+  EXPECT_EQ(r["hosts"][0]["rung"], "raw_tp_perf");
+  EXPECT_EQ(r["groups"][0]["rungs"], json({"raw_tp_perf"}));
+  // A name the ladder does not have is not a preflight report.
+  with["features"]["probe_rung"] = "fentry";
+  EXPECT_THROW(report_of({{"h.json", with}}), FleetInputError);
+}
+
+TEST(FleetReport, RefusesBadInputNamingIt) {
+  const json good = preflight_of("debian-9");
+  json bad = good;
+  bad["verdict"] = "perhaps";
+  try {
+    report_of({{"fine.json", good}, {"/x/web-3.json", bad}});
+    FAIL() << "accepted a bad report";
+  } catch (const FleetInputError& e) {
+    EXPECT_STREQ(e.what(),
+                 "/x/web-3.json: not a preflight report (checks/preflight.schema.json): /verdict: "
+                 "must be one of [\"supported\",\"unsupported\"]");
+  }
+  EXPECT_THROW(report_of({{"a/h.json", good}, {"b/h.json", good}}), FleetInputError);
+  EXPECT_THROW(report_of({{"h.json", good}}, {{"h", "twice"}}), FleetInputError);
+  EXPECT_THROW(report_of({{"h\n1.json", good}}), FleetInputError);
+  EXPECT_THROW(report_of({}, {{"", "no name"}}), FleetInputError);
+}
+
+// Host files are hostile: a crafted os-release must not add Markdown cells, HTML or links, nor
+// run as a spreadsheet formula from the CSV.
+TEST(FleetReport, MarkdownAndCsvEscapeWhatHostsSay) {
+  json d = preflight_of("centos-7.5");
+  d["host"]["distro_id"] = "evil | <script>x</script>\n# heading";
+  d["checks"][0]["message"] = "=HYPERLINK(\"http://x\") | [link](http://x)";
+  const auto r = report_of({{"h.json", d}}, {{"g", "=cmd|' /C calc'!A0, \"quoted\"\nline"}});
+  const auto md = r.to_markdown();
+  EXPECT_EQ(md.find("<script>"), std::string::npos) << md;
+  EXPECT_EQ(md.find("\n# heading"), std::string::npos) << md;
+  EXPECT_EQ(md.find("[link]"), std::string::npos) << md;
+  for (std::size_t pos = 0, end; (end = md.find('\n', pos)) != std::string::npos; pos = end + 1) {
+    const auto line = md.substr(pos, end - pos);
+    if (line.rfind("| ", 0) != 0) continue;
+    std::size_t cells = 0;
+    for (std::size_t i = 0; i < line.size(); ++i)
+      cells += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
+    EXPECT_TRUE(cells == 4 || cells == 6) << "a cell was split: " << line;
+  }
+  // Parse the CSV back with Python's csv module: 13 columns in every row, the formula defused.
+  test::TempDir dir;
+  test::write_file(dir / "r.csv", r.to_csv());
+  const auto py = run({"/usr/bin/python3", "-c",
+                       "import csv,sys\n"
+                       "rows=list(csv.reader(open(sys.argv[1],newline='')))\n"
+                       "assert all(len(r)==13 for r in rows), rows\n"
+                       "print(rows[1][12]); print(rows[2][9])\n",
+                       (dir / "r.csv").string()});
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  EXPECT_EQ(py.out, "'=cmd|' /C calc'!A0, \"quoted\"\nline\nkernel.version; distro.supported\n");
+}
+
+struct CliRun {
+  test::TempDir dir;
+  std::filesystem::path out() const { return dir / "report"; }
+  test::RunResult report(std::vector<std::string> args) const {
+    std::vector<std::string> argv = {test::cnmctl(), "fleet", "report", "--output-dir",
+                                     out().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  }
+};
+
+TEST(FleetReportCli, WritesThreeFormatsAndLeavesThemAloneWhenNothingChanged) {
+  CliRun c;
+  test::write_file(c.dir / "web-1.json", preflight_of("debian-9").dump());
+  test::write_file(c.dir / "db-1.json", preflight_of("centos-7.5").dump());
+  const std::vector<std::string> files = {(c.dir / "web-1.json").string(),
+                                          (c.dir / "db-1.json").string(), "--failed",
+                                          "cache-1=package install: dpkg failed"};
+  auto r = c.report(files);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("unchanged"), std::string::npos);
+  for (const char* f : {"fleet-report.json", "fleet-report.md", "fleet-report.csv"})
+    ASSERT_TRUE(std::filesystem::exists(c.out() / f)) << f;
+  const auto doc = json::parse(test::read_file(c.out() / "fleet-report.json"));
+  EXPECT_EQ(doc["left_out"], json({"cache-1", "db-1"}));
+  EXPECT_NE(test::read_file(c.out() / "fleet-report.md")
+                .find("| cache-1 | failed | package install: dpkg failed |"),
+            std::string::npos);
+  struct stat before {};
+  ASSERT_EQ(::stat((c.out() / "fleet-report.md").c_str(), &before), 0);
+  r = c.report(files);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("wrote"), std::string::npos) << r.out;
+  struct stat after {};
+  ASSERT_EQ(::stat((c.out() / "fleet-report.md").c_str(), &after), 0);
+  EXPECT_EQ(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+  // --failed takes one value: a file after it is still a file.
+  r = run({test::cnmctl(), "fleet", "report", "--format", "csv", "--failed", "x=down", files[0]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\r\nweb-1,supported,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\r\nx,failed,no,"), std::string::npos) << r.out;
+  // One printed format: the same JSON as the file.
+  r = run({test::cnmctl(), "fleet", "report", "--format", "json", files[0], files[1], files[2],
+           files[3]});
+  EXPECT_EQ(json::parse(r.out), doc);
+}
+
+// Each hostile input: exit 2, the file named on stderr, no report written.
+TEST(FleetReportCli, HostileInputIsRefusedNamingTheFileAndWritesNothing) {
+  CliRun c;
+  const auto good = (c.dir / "good.json").string();
+  test::write_file(good, preflight_of("debian-9").dump());
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"empty.json", ""},
+      {"truncated.json", preflight_of("debian-9").dump().substr(0, 200)},
+      {"array.json", "[]"},
+      {"string.json", "\"supported\""},
+      {"bad-utf8.json", "{\"verdict\": \"\xff\xfe\"}"},
+      {"nul.json", std::string("{\"a\":\0}", 7)},
+      {"nested.json", std::string(100000, '[') + std::string(100000, ']')},
+      {"not-preflight.json", R"({"changed": true, "actions": []})"},
+  };
+  for (const auto& [name, content] : bad) {
+    const auto path = (c.dir / name).string();
+    test::write_file(path, content);
+    const auto r = c.report({good, path});
+    EXPECT_EQ(r.exit_code, 2) << name;
+    EXPECT_NE(r.err.find(path + ": "), std::string::npos) << name << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(c.out())) << name << " left a report behind";
+  }
+  // Too big to be a report: refused before it is read.
+  const auto huge = (c.dir / "huge.json").string();
+  test::write_file(huge, std::string(kMaxPreflightReportBytes + 1, ' '));
+  auto r = c.report({good, huge});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(huge + ": larger than"), std::string::npos) << r.err;
+  r = c.report({good, (c.dir / "missing.json").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("missing.json: not a regular file"), std::string::npos) << r.err;
+  r = c.report({good, c.dir.path().string()});
+  EXPECT_EQ(r.exit_code, 2) << "a folder is not a report";
+  r = c.report({good, "--failed", "no-equals-sign"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("expected HOST=REASON"), std::string::npos) << r.err;
+  r = c.report({});
+  EXPECT_EQ(r.exit_code, 2) << "no hosts at all";
+  EXPECT_FALSE(std::filesystem::exists(c.out()));
+  r = run({test::cnmctl(), "fleet", "report", "--format", "yaml", good});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace cnm

@@ -1,0 +1,140 @@
+#!/bin/bash
+# In the SELinux VM (6.1, systemd boot, enforcing; vm-run --systemd --selinux): the cnmkit
+# package installed with dpkg, then `cnmctl selinux install` and `cnmctl install` as an admin
+# would, and checks that the probe started by its unit runs confined in its own domain, loaded
+# and attached its programs (a loopback connection shows up in its reply), serves its socket
+# to a client in the socket's group, and that no AVC denial names the probe's domain. Then
+# uninstall and `cnmctl selinux remove` must leave the module list and the policy as they were.
+# Names and paths (unit, binary, socket, group) are read from cnmctl and the running system,
+# never assumed. Permissive (vm-run --permissive): dontaudit rules are switched off first
+# (semodule -DB) and every denial is listed, to gather what the module must grant.
+# Prints PASS/FAIL lines; exits 1 when any check fails.
+set -u
+out=${CNMVM_OUT:-/cnmvm/out}
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect() {  # DESCRIPTION COMMAND...: pass when COMMAND succeeds
+  local what=$1
+  shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2:]: d=d[int(k)] if isinstance(d, list) else d.get(k)
+print("" if d is None else d)' "$@"; }
+policy_state() {  # the module list and the hashes of the policy file and of the loaded policy
+  semodule -l | sort
+  sha256sum /etc/selinux/default/policy/policy.* | cut -d' ' -f1
+  sha256sum /sys/fs/selinux/policy | cut -d' ' -f1
+}
+
+mode=$(getenforce)
+echo "SELinux: $mode, kernel $(uname -r)"
+permissive=
+if [ "$mode" = Permissive ]; then
+  permissive=1
+  semodule -DB || fail "semodule -DB"
+else
+  expect "SELinux is enforcing" test "$mode" = Enforcing
+fi
+pid1=$(tr -d '\0' </proc/1/attr/current)
+echo "systemd runs in $pid1, this script in $(tr -d '\0' </proc/self/attr/current)"
+expect "systemd (PID 1) runs in init_t, as on a host that boots enforcing" \
+  test "$(echo "$pid1" | cut -d: -f3)" = init_t
+policy_state >"$out/policy-before.txt"
+
+dpkg -i "$out"/cnmkit*.deb >"$out/dpkg.log" 2>&1
+expect "the cnmkit package installs" test $? -eq 0
+# The Datadog Agent would create its group; the installer expects it (as in the nspawn test).
+getent group dd-agent >/dev/null || groupadd --system dd-agent
+
+# A policy source given to selinux_test.sh --policy replaces the packaged module.
+policy=()
+for te in "$out"/*.te; do [ -f "$te" ] && policy=(--policy "$te"); done
+t0=$(date +%s)
+cnmctl selinux install "${policy[@]}" --json >"$out/selinux-install.json" 2>"$out/selinux-install.err"
+rc=$?
+expect "cnmctl selinux install exits 0 ($(($(date +%s) - t0)) s)" test $rc -eq 0
+cat "$out/selinux-install.json" "$out/selinux-install.err"
+cnmctl selinux status --json >"$out/selinux-status.json"
+module=$(json "$out/selinux-status.json" module)
+binary=$(json "$out/selinux-status.json" binary)
+expect "module $module is in the running policy" grep -qx "$module" <(semodule -l)
+bin_ctx=$(json "$out/selinux-status.json" binary_context)
+domain=$(echo "$bin_ctx" | cut -d: -f3)
+echo "binary $binary labelled $bin_ctx"
+expect "the probe binary is labelled system_probe_t" test "$domain" = system_probe_t
+
+cnmctl install --json >"$out/install.json" 2>"$out/install.err"
+expect "cnmctl install exits 0" test $? -eq 0
+cnmctl status --json >"$out/status.json"
+cat "$out/status.json"
+service=$(json "$out/status.json" service name)
+expect "cnmctl status knows the probe's service ($service)" test -n "$service"
+pid=$(systemctl show -p MainPID --value "$service")
+expect "the service $service runs (pid $pid)" test "${pid:-0}" -gt 0
+proc_ctx=$(tr -d '\0' <"/proc/$pid/attr/current" 2>/dev/null)
+echo "probe pid $pid: $(readlink "/proc/$pid/exe") in $proc_ctx"
+expect "the probe runs in the binary's domain $domain (NoNewPrivileges needs nnp_transition)" \
+  test "$(echo "$proc_ctx" | cut -d: -f3)" = "$domain"
+expect "the health check passes" test "$(json "$out/status.json" health ok)" = True
+
+# The socket the probe listens on, its group, and a client that is only in that group.
+sock=$(ss -xlpn | awk -v p="pid=$pid," 'index($0, p) { print $5; exit }')
+group=$(stat -c %G "$sock")
+echo "socket $sock, group $group"
+expect "the probe listens on a unix socket" test -S "$sock"
+useradd --system --no-create-home --gid "$group" cnmvm-client
+# The token the probe created at its start (wherever the layout puts it).
+token=$(find /etc /opt /var/lib -name auth_token -newer "$out/cmd.sh" -exec cat {} \; 2>/dev/null | head -1)
+client() {  # PATH: GET over the socket as the client (not root, no capabilities); prints the
+  # body, then the HTTP status on a line of its own (the client cannot write to the out folder)
+  setpriv --reuid=cnmvm-client --regid="$group" --init-groups --inh-caps=-all --bounding-set=-all \
+    curl -s -w '\n%{http_code}' --unix-socket "$sock" -H "Authorization: Bearer $token" "http://probe$1"
+}
+expect "a client in group $group gets /health 200" test "$(client /health | tail -1)" = 200
+python3 -m http.server 18080 --bind 127.0.0.1 --directory /usr/share/doc >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 60); do  # python starts slowly under emulation
+  curl -s -o /dev/null http://127.0.0.1:18080/ && break
+  sleep 0.5
+done
+kill $server
+found=
+for _ in $(seq 20); do
+  client "/network_tracer/connections?client_id=vm" >"$out/connections.txt"
+  grep -q '"rport": *18080' "$out/connections.txt" && found=1 && break
+  sleep 1
+done
+expect "the probe's programs are attached: a loopback connection is reported" test -n "$found"
+
+cnmctl preflight --json >"$out/preflight.json"
+python3 - "$out/preflight.json" <<'PY' || fail "the preflight reports SELinux enforcing with the module loaded"
+import json, sys
+c = next(c for c in json.load(open(sys.argv[1]))["checks"] if c["id"] == "security.selinux")
+print("security.selinux:", c["status"], c["message"])
+sys.exit(0 if c["status"] == "pass" and "enforcing" in c["message"] and "is loaded" in c["message"] else 1)
+PY
+
+# Every denial of this boot, from the kernel log and from the journal's audit records (the
+# kernel log drops some when they come in bursts).
+{ dmesg; journalctl -q -b _TRANSPORT=audit --no-pager; } | grep 'avc: *denied' | sort -u >"$out/avc.txt"
+grep system_probe_t "$out/avc.txt" >"$out/avc-probe.txt"
+echo "AVC denials naming system_probe_t: $(wc -l <"$out/avc-probe.txt")"
+cat "$out/avc-probe.txt"
+if [ -n "$permissive" ]; then
+  echo "all denials of this boot:"
+  cat "$out/avc.txt"
+else
+  expect "no AVC denial names system_probe_t" test ! -s "$out/avc-probe.txt"
+fi
+
+cnmctl uninstall --json >"$out/uninstall.json" 2>&1
+expect "cnmctl uninstall exits 0" test $? -eq 0
+cnmctl selinux remove --json >"$out/selinux-remove.json" 2>&1
+expect "cnmctl selinux remove exits 0" test $? -eq 0
+policy_state >"$out/policy-after.txt"
+expect "module list and policy as before install" diff "$out/policy-before.txt" "$out/policy-after.txt"
+
+echo "$fails check(s) failed"
+[ "$fails" -eq 0 ]
