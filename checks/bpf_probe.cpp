@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/capability.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,9 +37,32 @@ __attribute__((format(printf, 2, 0))) int libbpf_to_spdlog(libbpf_print_level le
 
 void route_libbpf_logs() { libbpf_set_print(libbpf_to_spdlog); }
 
+namespace {
+
+// RLIMIT_MEMLOCK as the process found it, before bpf_access() raised it.
+rlimit& memlock_found() {
+  static rlimit found = [] {
+    rlimit r{};
+    ::getrlimit(RLIMIT_MEMLOCK, &r);
+    return r;
+  }();
+  return found;
+}
+
+}  // namespace
+
+rlimit memlock_at_start() { return memlock_found(); }
+
 const BpfAccess& bpf_access() {
   static const BpfAccess access = [] {
     BpfAccess a;
+    // Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK, counted for the user across its
+    // processes: with a probe already running as root, the preflight's own map would not fit
+    // under a default limit. libbpf raises the limit on such kernels before its first call; so
+    // does this (a root process may; limits.memlock judges the limit as found).
+    memlock_found();
+    const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    ::setrlimit(RLIMIT_MEMLOCK, &unlimited);
     // The raw system call: libbpf's own first call loads two probe programs (memory
     // accounting, object names), and a preflight that remembers its answers loads none.
     bpf_attr attr{};

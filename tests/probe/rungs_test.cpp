@@ -65,7 +65,8 @@ TEST(ProbeRungs, AConfiguredBtfFileIsUsedFirst) {
 }
 
 // The preflight names the rung the daemon then takes, on this kernel as it is and with its BTF
-// hidden (both in the same kind of mount namespace), and in the VMs of tests/vm.
+// hidden (both in the same kind of mount namespace), and in the VMs of tests/vm (a lifecycle
+// test: the VM matrix runs ProbeLifecycle on every kernel).
 nlohmann::json preflight(bool hide_kernel_btf) {
   TempDir cache;
   write_file(cache / "layout.yaml", "cache_dir: " + (cache / "c").string() + "\n");
@@ -87,7 +88,7 @@ nlohmann::json preflight(bool hide_kernel_btf) {
   return nlohmann::json::parse(r.out);
 }
 
-TEST(ProbeRungs, ThePreflightNamesTheRungTheDaemonTakes) {
+TEST(ProbeLifecycle, ThePreflightNamesTheRungTheDaemonTakes) {
   for (const bool hidden : {false, true}) {
     SCOPED_TRACE(hidden ? "kernel BTF hidden" : "kernel BTF there");
     const auto p = preflight(hidden);
