@@ -21,8 +21,13 @@ std::optional<Mount> find(const std::vector<Mount>& ms, const std::string& type,
 
 template <typename Decide>
 CheckResult with_mounts(const HostFacts& f, Decide decide) {
-  const auto ms = read_mounts(f.fs);
-  if (!ms) return skip("this root has no mount table (proc/self/mounts)");
+  std::string why;
+  const auto ms = read_mounts(f.fs, &why);
+  if (!ms) {
+    if (why.find(" is missing") != std::string::npos)
+      return skip("this root has no mount table (proc/self/mounts)");
+    return skip("cannot read the mount table: " + why);
+  }
   return decide(*ms);
 }
 

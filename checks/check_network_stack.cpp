@@ -11,10 +11,8 @@ std::vector<std::string> cilium_evidence(const HostFacts& f) {
                         "/usr/local/bin/cilium-dbg", "/opt/cni/bin/cilium-cni"})
     if (f.fs.exists(p)) ev.push_back(p);
   for (const char* d : {"/sys/fs/bpf/tc/globals", "/sys/fs/bpf/cilium"}) {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(f.fs.path(d), ec)) {
-      if (e.path().filename().string().rfind("cilium_", 0) == 0 ||
-          std::string(d).ends_with("cilium")) {
+    for (const auto& name : f.fs.list(d)) {
+      if (name.rfind("cilium_", 0) == 0 || std::string(d).ends_with("cilium")) {
         ev.push_back(std::string("pinned maps under ") + d);
         break;
       }

@@ -59,8 +59,14 @@ void refine_rhel_version(const HostFs& fs, Distro& d) {
 Distro detect_distro(const HostFs& fs) {
   Distro d;
   for (const char* f : {"/etc/os-release", "/usr/lib/os-release"}) {
-    const auto t = fs.read(f);
-    if (!t) continue;
+    const auto r = fs.read_file(f);
+    if (!r.ok()) {
+      // Unreadable is not missing: say so (the remedy differs).
+      if (r.status != ReadStatus::Absent)
+        d.notes.push_back(std::string(f) + " " + describe_unread(r));
+      continue;
+    }
+    const std::optional<FileText> t = FileText{r.text, r.truncated};
     const auto kv = parse_os_release(t->text);
     d.source = f;
     if (t->truncated)

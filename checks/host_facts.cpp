@@ -17,13 +17,16 @@ void detect_kernel(HostFacts& f) {
       f.kernel_release = u.release;
       f.kernel_source = "uname";
     }
-  } else if (const auto t = f.fs.read("/proc/sys/kernel/osrelease", 4096)) {
-    f.kernel_release = first_line(t->text);
+  } else if (const auto t = f.fs.read_file("/proc/sys/kernel/osrelease", 4096); t.ok()) {
+    f.kernel_release = first_line(t.text);
     f.kernel_source = "proc/sys/kernel/osrelease";
+  } else {
+    f.kernel_error = "no kernel release: proc/sys/kernel/osrelease " + describe_unread(t, 4096) +
+                     " under " + f.fs.root().string();
+    return;
   }
   if (f.kernel_source.empty()) {
-    f.kernel_error =
-        "no kernel release: proc/sys/kernel/osrelease is missing under " + f.fs.root().string();
+    f.kernel_error = "no kernel release (uname failed)";
     return;
   }
   f.kernel = KernelRelease::parse(f.kernel_release, &f.kernel_error);

@@ -1,6 +1,11 @@
 #include "checks/libc_detect.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -31,6 +36,18 @@ std::vector<std::string> glibc_candidates(std::string_view arch) {
           "/usr/lib/libc.so.6"};
 }
 
+// The file name a symbolic link names (inside the root); "" when host_path is not a link.
+std::string link_target_name(const RootDir& root, const std::string& host_path) {
+  struct stat st {};
+  if (!root.stat(host_path, st, false) || !S_ISLNK(st.st_mode)) return "";
+  const auto entry = root.parent(host_path);
+  if (!entry.dir) return "";
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlinkat(entry.dir.get(), entry.name.c_str(), buf, sizeof buf);
+  if (n <= 0) return "";
+  return std::filesystem::path(std::string(buf, static_cast<std::size_t>(n))).filename().string();
+}
+
 std::optional<LibcInfo> detect_musl(const HostFs& fs, std::string_view arch) {
   const std::string loader = "/lib/ld-musl-" + std::string(arch) + ".so.1";
   if (!fs.exists(loader)) return std::nullopt;
@@ -40,16 +57,15 @@ std::optional<LibcInfo> detect_musl(const HostFs& fs, std::string_view arch) {
 // glibc up to 2.33 installs libc-2.NN.so with libc.so.6 linking to it; from 2.34 libc.so.6 is
 // the library itself, and its banner (what running it prints) holds the version.
 std::optional<LibcInfo> detect_glibc(const HostFs& fs, std::string_view arch) {
+  const RootDir& root = fs.dir();
   for (const auto& candidate : glibc_candidates(arch)) {
-    const auto path = fs.path(candidate);
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) continue;
+    if (!root.exists(candidate)) continue;
     LibcInfo info{"glibc", std::nullopt, candidate};
-    const auto target = std::filesystem::read_symlink(path, ec);
-    if (!ec) info.version = glibc_version_from_file_name(target.filename().string());
+    info.version = glibc_version_from_file_name(link_target_name(root, candidate));
     if (!info.version) {
       // libc.so.6 is about 2 MB; the banner sits in its read-only data.
-      const MappedFile lib(path, 64u << 20);
+      const UniqueFd fd = root.open(candidate, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+      const MappedFile lib(fd.get(), 64u << 20);
       info.version = glibc_version_from_banner(lib.bytes());
     }
     return info;

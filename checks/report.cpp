@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "checks/preflight.h"
+#include "common/printable.h"
 
 namespace cnm {
 namespace {
@@ -90,16 +91,21 @@ std::string to_text(const PreflightReport& r, bool color) {
   });
   std::size_t width = 0;
   for (const auto* c : order) width = std::max(width, c->id.size());
+  // Every field may hold bytes from host files: escaped one by one (the colours are ours).
+  const auto safe = [](const std::string& s) { return printable(s, false); };
   std::string out;
-  out += "host: kernel " + (r.kernel_release.empty() ? "?" : r.kernel_release) + ", " +
-         (r.distro_id.empty() ? "unknown distribution" : r.distro_id + " " + r.distro_version) +
-         ", " + r.arch + libc_text(r.libc) + (r.in_container ? ", in a container" : "") + "\n\n";
+  out += "host: kernel " + (r.kernel_release.empty() ? "?" : safe(r.kernel_release)) + ", " +
+         (r.distro_id.empty() ? "unknown distribution"
+                              : safe(r.distro_id) + " " + safe(r.distro_version)) +
+         ", " + safe(r.arch) + safe(libc_text(r.libc)) + (r.in_container ? ", in a container" : "") +
+         "\n\n";
   for (const auto* c : order) {
     std::string status = to_string(c->status);
     std::transform(status.begin(), status.end(), status.begin(), ::toupper);
     out += paint(c->status, status) + "  " + c->id + std::string(width - c->id.size() + 2, ' ') +
-           c->message + "\n";
-    if (!c->remedy.empty()) out += std::string(6 + width + 2, ' ') + "fix: " + c->remedy + "\n";
+           safe(c->message) + "\n";
+    if (!c->remedy.empty())
+      out += std::string(6 + width + 2, ' ') + "fix: " + safe(c->remedy) + "\n";
   }
   auto on_off = [](bool b) { return b ? "on" : "off"; };
   out += "\nfeatures: network_monitoring " + std::string(on_off(r.features.network_monitoring)) +

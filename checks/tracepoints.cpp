@@ -29,19 +29,19 @@ TracepointIndex::TracepointIndex(const HostFs& fs) : fs_(fs) {
     }
   }
   // vmlinux BTF is a few MB; we only need its string table, no type parsing.
-  const auto path = fs.path("/sys/kernel/btf/vmlinux");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd >= 0) {
+  // Resolved inside the root like every host file; a regular file only (no FIFO or device).
+  const UniqueFd fd = fs.dir().open("/sys/kernel/btf/vmlinux", O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (fd) {
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      void* m =
-          ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        st.st_size <= 64 * 1024 * 1024) {
+      void* m = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                       fd.get(), 0);
       if (m != MAP_FAILED) {
         map_ = m;
         map_len_ = static_cast<std::size_t>(st.st_size);
       }
     }
-    ::close(fd);
   }
   std::string_view blob;
   if (map_) {

@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "common/nss_files.h"
+#include "common/printable.h"
 
 namespace cnm {
 
@@ -32,7 +33,7 @@ int run_cnmctl(int argc, char** argv, const std::vector<CommandRegistrar>& parts
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << "cnmctl: " << e.what() << "\n";
+    std::cerr << "cnmctl: " << printable(e.what()) << "\n";
     return kExitUsage;
   }
   return ctx.exit_code;

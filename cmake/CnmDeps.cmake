@@ -76,6 +76,11 @@ cnm_dep(archive STATIC libarchive.a libnettle.a libacl.a liblzma.a libzstd.a lib
         SHARED LibArchive::LibArchive)
 pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
 cnm_dep(nettle STATIC libnettle.a SHARED PkgConfig::NETTLE)
+# http-parser parses the probe API's requests (probe/http_request.cpp).
+find_path(CNM_HTTP_PARSER_INCLUDE http_parser.h REQUIRED)
+find_library(CNM_HTTP_PARSER_SHARED NAMES http_parser REQUIRED)
+cnm_dep(http_parser STATIC libhttp_parser.a SHARED ${CNM_HTTP_PARSER_SHARED})
+target_include_directories(cnm_dep_http_parser SYSTEM INTERFACE ${CNM_HTTP_PARSER_INCLUDE})
 # glibc's resolver library (ns_initparse and friends parse DNS messages in the probe).
 cnm_dep(resolv STATIC -lresolv SHARED resolv)
 

@@ -4,7 +4,11 @@
 #include <pwd.h>
 
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
+
+#include "common/file_read.h"
+#include "common/root_dir.h"
 
 namespace cnm {
 namespace {
@@ -15,32 +19,38 @@ std::optional<unsigned long> numeric(const std::string& s) {
   return std::stoul(s);
 }
 
+// Large directory-synced files fit; anything bigger is refused, not read.
+constexpr std::size_t kMaxAccountFileBytes = 16u << 20;
+
+// The host's account file, read bounded inside the root (a FIFO or a link to /dev/zero is an
+// error, not a hang), then parsed by glibc's fgetpwent/fgetgrent from memory.
+template <typename Entry, typename Id>
+std::optional<Id> find_entry(const Layout& layout, const char* file, const std::string& name,
+                             Entry* (*next)(FILE*), char* Entry::*name_of, Id Entry::*id_of) {
+  const RootDir root(layout.root);
+  auto r = read_file(root, file, ReadLimits{kMaxAccountFileBytes, OverLimit::Refuse, true});
+  if (r.status == ReadStatus::Absent) return std::nullopt;
+  if (!r.ok())
+    throw std::runtime_error(root.display(file).string() + " " + r.why(kMaxAccountFileBytes));
+  if (r.text.empty()) return std::nullopt;
+  std::unique_ptr<FILE, int (*)(FILE*)> f(::fmemopen(r.text.data(), r.text.size(), "r"),
+                                          &std::fclose);
+  if (!f) return std::nullopt;
+  while (const Entry* e = next(f.get()))
+    if (name == e->*name_of) return e->*id_of;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<uid_t> find_user(const Layout& layout, const std::string& name) {
-  FILE* f = std::fopen(layout.at("/etc/passwd").c_str(), "re");
-  if (!f) return std::nullopt;
-  std::optional<uid_t> out;
-  while (const passwd* p = ::fgetpwent(f))
-    if (name == p->pw_name) {
-      out = p->pw_uid;
-      break;
-    }
-  std::fclose(f);
-  return out;
+  return find_entry<passwd, uid_t>(layout, "/etc/passwd", name, &::fgetpwent, &passwd::pw_name,
+                                   &passwd::pw_uid);
 }
 
 std::optional<gid_t> find_group(const Layout& layout, const std::string& name) {
-  FILE* f = std::fopen(layout.at("/etc/group").c_str(), "re");
-  if (!f) return std::nullopt;
-  std::optional<gid_t> out;
-  while (const group* g = ::fgetgrent(f))
-    if (name == g->gr_name) {
-      out = g->gr_gid;
-      break;
-    }
-  std::fclose(f);
-  return out;
+  return find_entry<group, gid_t>(layout, "/etc/group", name, &::fgetgrent, &group::gr_name,
+                                  &group::gr_gid);
 }
 
 FileOwner parse_owner(const Layout& layout, const std::string& spec) {
@@ -55,14 +65,14 @@ FileOwner parse_owner(const Layout& layout, const std::string& spec) {
     o.uid = *u;
   else
     throw std::invalid_argument("--owner: no user '" + user + "' in " +
-                                layout.at("/etc/passwd").string());
+                                RootDir(layout.root).display("/etc/passwd").string());
   if (auto n = numeric(grp))
     o.gid = static_cast<gid_t>(*n);
   else if (auto g = find_group(layout, grp))
     o.gid = *g;
   else
     throw std::invalid_argument("--owner: no group '" + grp + "' in " +
-                                layout.at("/etc/group").string());
+                                RootDir(layout.root).display("/etc/group").string());
   return o;
 }
 
@@ -70,7 +80,7 @@ FileOwner config_owner(const Layout& layout) {
   const auto g = find_group(layout, layout.group);
   if (!g)
     throw std::runtime_error("group '" + layout.group + "' does not exist in " +
-                             layout.at("/etc/group").string() +
+                             RootDir(layout.root).display("/etc/group").string() +
                              ": install the Datadog Agent first (it creates the group) or pass "
                              "--owner USER:GROUP; nothing was written");
   return FileOwner{0, *g};

@@ -1,67 +1,46 @@
 #include "common/host_fs.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
+#include <cstring>
 
 namespace cnm {
 
 HostFs::HostFs(std::filesystem::path root)
-    : root_(root.empty() ? std::filesystem::path("/") : std::move(root)), live_(root_ == "/") {}
+    : dir_(std::make_shared<const RootDir>(root.empty() ? std::filesystem::path("/") : root)) {}
 
 std::filesystem::path HostFs::path(std::string_view host_path) const {
-  while (!host_path.empty() && host_path.front() == '/') host_path.remove_prefix(1);
-  return root_ / host_path;
+  return dir_->display(host_path);
+}
+
+FileRead HostFs::read_file(std::string_view host_path, std::size_t max_bytes) const {
+  return cnm::read_file(*dir_, host_path, ReadLimits{max_bytes, OverLimit::Truncate, true});
 }
 
 std::optional<FileText> HostFs::read(std::string_view host_path, std::size_t max_bytes) const {
-  const auto p = path(host_path);
-  // O_NONBLOCK so a FIFO planted in a fixture cannot hang the preflight.
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return std::nullopt;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return std::nullopt;
+  auto r = read_file(host_path, max_bytes);
+  if (!r.ok()) return std::nullopt;
+  return FileText{std::move(r.text), r.truncated};
+}
+
+bool HostFs::exists(std::string_view host_path) const { return dir_->exists(host_path); }
+
+bool HostFs::is_dir(std::string_view host_path) const { return dir_->is_dir(host_path); }
+
+std::vector<std::string> HostFs::list(std::string_view host_dir) const {
+  return dir_->list(host_dir);
+}
+
+std::string describe_unread(const FileRead& r, std::size_t max_bytes) {
+  switch (r.status) {
+    case ReadStatus::Absent:
+      return "is missing";
+    case ReadStatus::Unreadable:
+      return std::string("is unreadable (") + std::strerror(r.error) + ")";
+    default:
+      return r.why(max_bytes);
   }
-  FileText out;
-  // Grow as data arrives: proc/sys files report size 0, and a large limit must not cost a
-  // large allocation for a small file. One byte past the limit tells truncation apart.
-  const std::size_t want = max_bytes + 1;
-  std::size_t chunk = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 4096;
-  std::size_t got = 0;
-  while (got < want) {
-    if (out.text.size() < std::min(want, got + chunk)) out.text.resize(std::min(want, got + chunk));
-    const ssize_t n = ::read(fd, out.text.data() + got, out.text.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-    if (got == out.text.size()) chunk = std::max<std::size_t>(chunk, 64 * 1024);
-  }
-  ::close(fd);
-  out.truncated = got > max_bytes;
-  out.text.resize(out.truncated ? max_bytes : got);
-  return out;
 }
 
-bool HostFs::exists(std::string_view host_path) const {
-  std::error_code ec;
-  return std::filesystem::exists(path(host_path), ec);
-}
-
-bool HostFs::is_dir(std::string_view host_path) const {
-  std::error_code ec;
-  return std::filesystem::is_directory(path(host_path), ec);
-}
-
-bool HostFs::describes(std::string_view host_dir) const { return live_ || is_dir(host_dir); }
+bool HostFs::describes(std::string_view host_dir) const { return is_live() || is_dir(host_dir); }
 
 std::string_view trim(std::string_view s) {
   const auto ws = " \t\r\n\v\f";

@@ -5,6 +5,9 @@
 #include <map>
 #include <stdexcept>
 
+#include "common/file_read.h"
+#include "common/yaml_load.h"
+
 namespace cnm {
 
 std::filesystem::path Layout::at(std::string_view host_path) const {
@@ -45,7 +48,14 @@ Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem
   };
   YAML::Node doc;
   try {
-    doc = YAML::LoadFile(yaml_file.string());
+    // The one bounded reader (no FIFO, no device, at most 64 KiB), then a bounded load.
+    const auto text = read_whole_file(yaml_file, kMaxLayoutFileBytes, "layout file");
+    doc = load_yaml(*text);
+  } catch (const FileReadError&) {
+    throw;
+  } catch (const YamlBudgetError& e) {
+    throw std::runtime_error("layout file " + yaml_file.string() + ":" + std::to_string(e.line()) +
+                             ":" + std::to_string(e.column()) + ": " + e.what());
   } catch (const YAML::Exception& e) {
     throw std::runtime_error("layout file " + yaml_file.string() + ": " + e.what());
   }

@@ -3,6 +3,7 @@
 // Agent's layout (the seed document); an operator overrides any field with a YAML layout file.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -45,8 +46,12 @@ struct Layout {
 // The defaults, with root set.
 Layout default_layout(const std::filesystem::path& root = "/");
 
+// The largest layout file read (it holds a few paths).
+inline constexpr std::size_t kMaxLayoutFileBytes = 64 * 1024;
+
 // Defaults overridden by the keys of a YAML mapping file (same names as the fields above).
-// Throws std::runtime_error with line and column on malformed input or unknown keys.
+// Throws std::runtime_error with line and column on malformed input or unknown keys, and
+// when the file is not a regular file or is larger than kMaxLayoutFileBytes.
 Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root);
 
 }  // namespace cnm

@@ -1,14 +1,11 @@
 #include "common/mapped_file.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 namespace cnm {
 
-MappedFile::MappedFile(const std::filesystem::path& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+MappedFile::MappedFile(int fd, std::size_t max_bytes) {
   if (fd < 0) return;
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
@@ -19,7 +16,6 @@ MappedFile::MappedFile(const std::filesystem::path& path, std::size_t max_bytes)
       len_ = static_cast<std::size_t>(st.st_size);
     }
   }
-  ::close(fd);
 }
 
 MappedFile::~MappedFile() {

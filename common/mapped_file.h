@@ -1,17 +1,17 @@
-// A host file mapped read-only, for large files read once and searched (the kernel's BTF, the
-// C library): no copy, and pages the search never touches are never read. Regular files only,
-// opened without blocking; anything else (FIFO, device, missing, over max_bytes) maps nothing.
+// A host file mapped read-only, for large files read once and searched (the C library): no
+// copy, and pages the search never touches are never read. The caller opens it (inside the
+// root, common/root_dir.h, without blocking); a file that is not regular (FIFO, device) or is
+// over max_bytes maps nothing.
 #pragma once
 
 #include <cstddef>
-#include <filesystem>
 #include <string_view>
 
 namespace cnm {
 
 class MappedFile {
  public:
-  MappedFile(const std::filesystem::path& path, std::size_t max_bytes);
+  MappedFile(int fd, std::size_t max_bytes);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

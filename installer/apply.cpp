@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "common/atomic_file.h"
+#include "common/root_dir.h"
 #include "installer/install_state.h"
 #include "installer/sha256.h"
 
@@ -23,17 +24,26 @@ extern char** environ;
 namespace cnm {
 namespace {
 
-std::optional<FileOwner> owner_of(const std::filesystem::path& p) {
+std::optional<FileOwner> owner_of(const RootDir& root, const std::string& host_path) {
   struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+  if (!root.stat(host_path, st, false)) return std::nullopt;
   return FileOwner{st.st_uid, st.st_gid};
 }
 
-// Removes a folder cnmkit created, only if it is still an empty folder.
-bool remove_empty_dir(const std::filesystem::path& p) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(std::filesystem::symlink_status(p, ec))) return false;
-  return std::filesystem::remove(p, ec);
+// Removes a folder cnmkit created, only if it is still an empty folder (never a link).
+bool remove_empty_dir(const RootDir& root, const std::string& host_path) {
+  const auto e = root.parent(host_path);
+  return e.dir && ::unlinkat(e.dir.get(), e.name.c_str(), AT_REMOVEDIR) == 0;
+}
+
+// Removes a file inside the root; absent already counts as removed (false).
+bool remove_file(const RootDir& root, const std::string& host_path) {
+  const auto e = root.parent(host_path);
+  if (!e.dir) return false;
+  if (::unlinkat(e.dir.get(), e.name.c_str(), 0) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  throw std::system_error(errno, std::generic_category(),
+                          "cannot remove " + root.display(host_path).string());
 }
 
 bool is_state_path(const Layout& l, const std::string& dir) {
@@ -56,9 +66,9 @@ bool is_daemon_reload(const ServiceStep& s) {
 bool carries_edit(const InstallState& st, const FileRecord& rec, const FileAction& f) {
   if (!f.edits_in_place || !f.before) return false;
   if (rec.carries_edit) return true;
-  if (rec.sha256 && sha256_hex(*f.before) == *rec.sha256) return false;
+  if (rec.wrote(sha256_hex(*f.before))) return false;
   if (rec.existed) {
-    const auto original = read_whole(st.backup_path(rec.path));
+    const auto original = read_whole(st.root(), st.backup_path(rec.path));
     if (original && *original == *f.before) return false;
   }
   return true;
@@ -68,8 +78,8 @@ bool carries_edit(const InstallState& st, const FileRecord& rec, const FileActio
 bool holds_foreign_content(const FileRecord& rec, const std::string& current,
                            const std::optional<std::string>& original) {
   if (original && current == *original) return false;  // restoring changes nothing
-  if (!rec.sha256) return true;                        // unknown what cnmkit wrote: keep a copy
-  return rec.carries_edit || sha256_hex(current) != *rec.sha256;
+  if (!rec.vouched()) return true;                     // unknown what cnmkit wrote: keep a copy
+  return rec.carries_edit || !rec.wrote(sha256_hex(current));
 }
 
 // Copies `content` to <host_path>.cnmkit-save, or .cnmkit-save.N when that name holds
@@ -80,30 +90,31 @@ std::string save_copy(const Layout& layout, const std::string& host_path,
   for (int i = 0;; ++i) {
     const std::string name =
         host_path + ".cnmkit-save" + (i == 0 ? std::string() : "." + std::to_string(i));
+    const RootDir root(layout.root);
     std::optional<std::string> there;
     try {
-      there = read_whole(layout.at(name));
+      there = read_whole(root, name);
     } catch (const std::exception&) {
       continue;  // not a regular file: try the next name
     }
     if (there && *there == content) return name;
     if (there) continue;
-    atomic_write(layout.at(name), content, mode, owner);
+    atomic_write(root, name, content, mode, owner);
     return name;
   }
 }
 
 // Undoes a failed run: the service steps it started, newest first, while the files they use are
 // still there (stop the probe before its binary goes); then the files and folders, newest
-// first; then the records. Every step is tried on its own and the cleanup always finishes;
+// first; then the records, exactly as they were before the run (a write that failed midway
+// is not recorded either). Every step is tried on its own and the cleanup always finishes;
 // the steps that failed are returned. A unit reload runs last, once the old unit is back.
-std::vector<std::string> roll_back(const Layout& layout, const Plan& plan,
-                                   std::size_t services_started,
+std::vector<std::string> roll_back(const Plan& plan, std::size_t services_started,
                                    const std::vector<const FileAction*>& written,
                                    const std::vector<std::string>& made_dirs, InstallState& st,
-                                   bool fresh, std::size_t files0, std::size_t dirs0,
-                                   const std::vector<FileRecord>& records0,
+                                   bool fresh, const InstallState::Snapshot& before,
                                    const CommandRunner& run) {
+  const RootDir& root = st.root();
   std::vector<std::string> errors;
   const auto attempt = [&](const std::string& what, const std::function<void()>& fn) {
     try {
@@ -130,30 +141,21 @@ std::vector<std::string> roll_back(const Layout& layout, const Plan& plan,
   for (auto it = written.rbegin(); it != written.rend(); ++it) {
     const FileAction& f = **it;
     attempt("restore " + f.host_path, [&] {
-      const auto target = layout.at(f.host_path);
-      if (f.before) {
-        atomic_write(target, *f.before, f.before_mode, owner_of(target));
-      } else {
-        std::error_code ec;
-        std::filesystem::remove(target, ec);
-        if (ec) throw std::system_error(ec, "cannot remove " + target.string());
-      }
+      if (f.before)
+        atomic_write(root, f.host_path, *f.before, f.before_mode, owner_of(root, f.host_path));
+      else
+        remove_file(root, f.host_path);
     });
   }
-  for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it) remove_empty_dir(layout.at(*it));
+  for (auto it = made_dirs.rbegin(); it != made_dirs.rend(); ++it) remove_empty_dir(root, *it);
   if (reload) undo_service(ServiceStep{{"systemctl", "daemon-reload"}, ""});
   attempt("state records", [&] {
     if (fresh) {
       const auto dirs = st.dirs();
       st.remove_all();
-      for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) remove_empty_dir(layout.at(*it));
+      for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) remove_empty_dir(root, *it);
     } else {
-      // Files restored to their content before the run: so are the records of what cnmkit
-      // wrote there (records added by this run go with truncate).
-      for (const FileAction* f : written)
-        for (const auto& old : records0)
-          if (old.path == f->host_path) st.set_written(old.path, old.sha256, old.carries_edit);
-      st.truncate(files0, dirs0);
+      st.restore(before);
       st.end();
     }
   });
@@ -182,6 +184,10 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
   ApplyResult r;
   InstallState st(layout);
   r.resumed = st.journal_present();
+  // What a killed run left: temp files of its writes, and records of writes it may not have
+  // made (settled against the disk).
+  st.remove_stale_temps();
+  st.settle_pending();
   // A record from before hashes were recorded, of a file cnmkit replaces whole and that holds
   // exactly what this plan wants: that content is cnmkit's, record its hash.
   for (const auto& f : plan.files) {
@@ -193,41 +199,43 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
     if (r.resumed) st.end();  // an interrupted run that had done everything but say so
     return r;
   }
+  const RootDir& root = st.root();
   const bool fresh = st.files().empty();
   int step = 0;
   auto boundary = [&] { hook(++step); };
 
   st.begin("install");
   boundary();
-  const std::size_t files0 = fresh ? 0 : st.files().size();
-  const std::size_t dirs0 = fresh ? 0 : st.dirs().size();
-  const std::vector<FileRecord> records0 = st.files();
+  const auto before = st.snapshot();
   std::vector<const FileAction*> written;
   std::vector<std::string> made_dirs;
   std::size_t services_started = 0;
   try {
+    // Every write is recorded (pending) before the first one, in one save: a run killed in
+    // between leaves records the next run settles against the disk.
+    std::vector<InstallState::PlannedWrite> writes;
     for (const auto& f : plan.files) {
       if (!f.changes()) continue;
-      // What cnmkit writes is recorded before the write: a run killed in between leaves a
-      // file that differs from its record, which uninstall then keeps a copy of (safe side).
-      const auto sha = sha256_hex(f.after);
-      if (st.record_file(f.host_path, sha))
-        boundary();
-      else
-        st.set_written(f.host_path, sha, carries_edit(st, *st.find(f.host_path), f));
-      const auto dirs =
-          st.record_missing_dirs(std::filesystem::path(f.host_path).parent_path().string());
-      for (const auto& d : dirs) {
-        make_dir_0755(layout.at(d));
-        made_dirs.push_back(d);
-      }
-      if (!dirs.empty()) boundary();
-      const auto target = layout.at(f.host_path);
+      const FileRecord* rec = st.find(f.host_path);
+      writes.push_back({f.host_path, sha256_hex(f.after), rec && carries_edit(st, *rec, f)});
+    }
+    const auto dirs = st.prepare(writes);
+    boundary();
+    for (const auto& d : dirs) {
+      make_dir_0755(root, d);
+      made_dirs.push_back(d);
+    }
+    if (!dirs.empty()) boundary();
+    for (const auto& f : plan.files) {
+      if (!f.changes()) continue;
       // An existing file keeps its owner; a new one gets the planned owner.
-      atomic_write(target, f.after, f.mode, f.before ? owner_of(target) : f.owner);
+      atomic_write(root, f.host_path, f.after, f.mode,
+                   f.before ? owner_of(root, f.host_path) : f.owner);
       written.push_back(&f);
       boundary();
     }
+    st.commit();  // only now do the records say these contents are on disk
+    boundary();
     for (const auto& s : plan.services) {
       ++services_started;  // a failing step may have half-happened: it is undone too
       std::string out;
@@ -243,8 +251,8 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
     }
   } catch (const std::exception& e) {
     r.error = e.what();
-    r.rollback_errors = roll_back(layout, plan, services_started, written, made_dirs, st, fresh,
-                                  files0, dirs0, records0, run);
+    r.rollback_errors =
+        roll_back(plan, services_started, written, made_dirs, st, fresh, before, run);
     for (const auto& err : r.rollback_errors) r.error += "; rollback: " + err;
     r.rolled_back = true;
     return r;
@@ -256,49 +264,49 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
 
 UninstallResult uninstall(const Layout& layout, const StepHook& hook) {
   UninstallResult r;
-  std::error_code ec;
-  if (!std::filesystem::exists(layout.at(layout.state_dir), ec)) return r;
+  const RootDir root(layout.root);
+  if (!root.exists(layout.state_dir)) return r;
   InstallState st(layout);
+  st.remove_stale_temps();
   int step = 0;
   const auto& files = st.files();
   const bool as_root = ::geteuid() == 0;
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
-    const auto target = layout.at(it->path);
     std::optional<std::string> original;
     if (it->existed) {
-      original = read_whole(st.backup_path(it->path));
+      original = read_whole(root, st.backup_path(it->path));
       if (!original)
         throw std::runtime_error("backup of " + it->path + " is missing under " +
-                                 layout.at(layout.state_dir).string() +
+                                 root.display(layout.state_dir).string() +
                                  "; nothing restored for it");
     }
     // An operator's edit since cnmkit wrote the file is copied aside before it goes.
     mode_t mode = 0;
     std::optional<std::string> current;
     try {
-      current = read_whole(target, &mode);
+      current = read_whole(root, it->path, &mode);
     } catch (const std::exception&) {
       // not a regular file (or unreadable): nothing to copy; restored or removed as before
     }
     if (current && holds_foreign_content(*it, *current, original))
       r.saved.push_back(
           {it->path, save_copy(layout, it->path, *current, mode,
-                               as_root ? owner_of(target) : std::optional<FileOwner>())});
+                               as_root ? owner_of(root, it->path) : std::optional<FileOwner>())});
     if (original) {
-      atomic_write(target, *original, it->mode,
+      atomic_write(root, it->path, *original, it->mode,
                    as_root ? std::optional<FileOwner>(FileOwner{it->uid, it->gid}) : std::nullopt);
       r.restored.push_back(it->path);
-    } else if (std::filesystem::remove(target, ec)) {
+    } else if (remove_file(root, it->path)) {
       r.removed.push_back(it->path);
     }
     hook(++step);
   }
   const auto dirs = st.dirs();
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
-    if (!is_state_path(layout, *it) && remove_empty_dir(layout.at(*it))) r.removed.push_back(*it);
+    if (!is_state_path(layout, *it) && remove_empty_dir(root, *it)) r.removed.push_back(*it);
   st.remove_all();
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
-    if (is_state_path(layout, *it)) remove_empty_dir(layout.at(*it));
+    if (is_state_path(layout, *it)) remove_empty_dir(root, *it);
   r.changed = true;
   return r;
 }

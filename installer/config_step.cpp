@@ -22,7 +22,8 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
 
 FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
   FileAction a = current_file(layout, layout.config_file);
-  std::string text, from = layout.at(layout.config_file).string();
+  const RootDir root(layout.root);
+  std::string text, from = root.display(layout.config_file).string();
   if (a.before) {
     text = *a.before;
     a.mode = a.before_mode;  // the operator's mode stays
@@ -34,9 +35,9 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
     if (req.example) {
       text = *req.example;
       from = "the release's example";
-    } else if (auto host_example = read_whole(layout.at(layout.config_example))) {
+    } else if (auto host_example = read_whole(root, layout.config_example)) {
       text = *host_example;
-      from = layout.at(layout.config_example).string();
+      from = root.display(layout.config_example).string();
     } else {
       text = std::string(assets::kExampleConfig);
       from = "the built-in example";

@@ -4,11 +4,13 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
 #include "common/atomic_file.h"
 #include "common/layout.h"
+#include "common/root_dir.h"
 
 namespace cnm {
 
@@ -32,7 +34,16 @@ struct FileAction {
 // Throws std::runtime_error when the path exists but is not a regular file or is unreadable.
 FileAction current_file(const Layout& layout, const std::string& host_path);
 
-// Reads a whole regular file; nullopt when absent. Throws when present but unreadable.
+// The largest file cnmkit reads whole (a file it replaces, backs up or restores, its state):
+// the archive's per-file limit. Anything larger is refused, never read into memory.
+inline constexpr std::size_t kMaxManagedFileBytes = 256u << 20;
+
+// Reads a whole regular file inside the root (common/root_dir.h: links in the parents are
+// followed inside it; the file itself must not be a link); nullopt when absent. Throws when
+// present but a link, not a regular file, unreadable or larger than kMaxManagedFileBytes.
+std::optional<std::string> read_whole(const RootDir& root, const std::string& host_path,
+                                      mode_t* mode = nullptr);
+// The same for a path outside any root (the archive's private staging folder).
 std::optional<std::string> read_whole(const std::filesystem::path& p, mode_t* mode = nullptr);
 
 }  // namespace cnm

@@ -1,6 +1,7 @@
 #include "installer/health.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <httplib.h>
 
@@ -14,15 +15,27 @@ namespace cnm {
 
 Health probe_health(const Layout& layout) {
   Health h;
+  const RootDir root(layout.root);
   std::optional<std::string> token;
   try {
-    token = read_whole(layout.at(layout.auth_token_file));
+    token = read_whole(root, layout.auth_token_file);
   } catch (const std::exception& e) {
     h.body = e.what();
     return h;
   }
   if (!token) {
-    h.body = "no auth token at " + layout.at(layout.auth_token_file).string();
+    h.body = "no auth token at " + root.display(layout.auth_token_file).string();
+    return h;
+  }
+  // connect() resolves the socket's path on the host: it must name the socket the root has
+  // there (resolved inside it), or the token would go to whatever a link points at.
+  struct stat in_root {
+  }, on_host{};
+  if (!root.stat(layout.probe_socket, in_root) ||
+      ::stat(layout.at(layout.probe_socket).c_str(), &on_host) != 0 ||
+      in_root.st_ino != on_host.st_ino || in_root.st_dev != on_host.st_dev) {
+    h.body =
+        "no probe socket at " + root.display(layout.probe_socket).string() + " inside the root";
     return h;
   }
   httplib::Client cli(layout.at(layout.probe_socket).string());

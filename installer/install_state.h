@@ -2,11 +2,17 @@
 // or undo it:
 //   state.json   every file cnmkit wrote (with whether it existed before, its old mode and
 //                owner, and the sha256 of what cnmkit last wrote there) and every folder it
-//                created. An entry is saved BEFORE the change it describes, and never
-//                replaced, so the backup is always the pre-cnmkit file.
+//                created. A run records all its writes in one save BEFORE making any of them
+//                (new hashes as `pending`), and confirms them in one more save after the
+//                last: two syncs of the state per run, not one per file (so a 4,000-file
+//                install stays linear). Only a confirmed hash says what is on disk: a run that
+//                fails and rolls back puts every record back as it was, and a run that was
+//                killed leaves pending hashes that the next run settles against the disk.
+//                A record is never replaced, so the backup is always the pre-cnmkit file.
 //   backup/...   the original content of each file cnmkit replaced (mirrors host paths).
 //   journal.json present while a run is in progress; a run that finds it resumes (the plan is
 //                recomputed from the host, so re-applying converges) and says so.
+// Every path is resolved inside --root (common/root_dir.h).
 #pragma once
 
 #include <sys/types.h>
@@ -14,9 +20,11 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/layout.h"
+#include "common/root_dir.h"
 
 namespace cnm {
 
@@ -26,16 +34,26 @@ struct FileRecord {
   mode_t mode = 0;
   uid_t uid = 0;
   gid_t gid = 0;
-  // sha256 of the content cnmkit last wrote (recorded just before the write). nullopt in a
-  // state.json from before hashes were recorded: what cnmkit wrote is then unknown.
+  // sha256 of the content cnmkit last wrote, confirmed after the write. nullopt in a
+  // state.json from before hashes were recorded (what cnmkit wrote is then unknown), and in
+  // a record whose first write is still pending.
   std::optional<std::string> sha256;
   // An operator's edit was found in the file when cnmkit next edited it in place (the config):
   // the content is no longer all cnmkit's, even when it matches sha256.
   bool carries_edit = false;
+  // What a run is writing now (recorded before the write, confirmed after all of them). Left
+  // only by a killed run: the file holds either this or what sha256 says.
+  std::optional<std::string> pending_sha256;
+  bool pending_carries_edit = false;
+
+  // Whether cnmkit knows what it wrote here (a state from before hashes: it does not).
+  bool vouched() const { return sha256 || pending_sha256; }
+  // Whether `sha` is content cnmkit wrote (or was writing) here.
+  bool wrote(const std::string& sha) const { return sha == sha256 || sha == pending_sha256; }
 };
 
-// Creates a folder (if missing) with mode 0755 whatever the umask.
-void make_dir_0755(const std::filesystem::path& p);
+// Creates a folder inside the root (if missing) with mode 0755 whatever the umask.
+void make_dir_0755(const RootDir& root, const std::string& host_path);
 
 // True while a run is unfinished (its journal exists): services it planned may not have run.
 bool journal_exists(const Layout& layout);
@@ -68,36 +86,60 @@ class InstallState {
   const std::vector<FileRecord>& files() const { return files_; }
   const std::vector<std::string>& dirs() const { return dirs_; }
   const FileRecord* find(const std::string& host_path) const;
+  const RootDir& root() const { return root_; }
 
   // Creates state_dir (recording the folders it had to make) and writes the journal.
   void begin(const std::string& what);
   void end();  // removes the journal
 
-  // Before cnmkit first writes host_path: back up the original (if any) and record it, with
-  // the sha256 of what it is about to write. Returns false when already recorded (an earlier
-  // run or an interrupted one did it).
-  bool record_file(const std::string& host_path, const std::string& sha256);
-  // Before cnmkit rewrites a recorded file: what it is about to write (or, in a rollback, the
-  // values the record had before the run).
+  // One write a run is about to make: the file, the sha256 of its new content, and whether
+  // that content carries an operator's edit.
+  struct PlannedWrite {
+    std::string host_path;
+    std::string sha256;
+    bool carries_edit = false;
+  };
+  // Before a run writes anything: backs up the originals of files not recorded yet, records
+  // every write as pending and every folder the writes need, in one save. Returns the folders
+  // to create, outermost first.
+  std::vector<std::string> prepare(const std::vector<PlannedWrite>& writes);
+  // After the last write: the pending hashes are what cnmkit wrote (one save).
+  void commit();
+  // The records as they are now, and putting them back (a rolled-back run: backups of
+  // records added since go too).
+  struct Snapshot {
+    std::vector<FileRecord> files;
+    std::vector<std::string> dirs;
+  };
+  Snapshot snapshot() const { return {files_, dirs_}; }
+  void restore(const Snapshot& s);
+  // Settles what a killed run left pending against the disk: a file holding its pending
+  // content confirms it, any other drops it. Returns whether anything was pending.
+  bool settle_pending();
+  // Records the hash of what cnmkit wrote at host_path (a state from before hashes).
   void set_written(const std::string& host_path, std::optional<std::string> sha256,
                    bool carries_edit);
-  // Before cnmkit creates a folder (and its missing parents): record them. Returns the
-  // folders to create, outermost first.
-  std::vector<std::string> record_missing_dirs(const std::string& host_dir);
   // Records the folders of state_dir's path that a run made (before it held the lock), first
   // in the list, outermost first, whichever run made which: racing runs leave the same record.
   void record_state_dirs(const std::vector<std::string>& made);
-  // Drops records added after `files`/`dirs` entries (rollback of a failed run).
-  void truncate(std::size_t files, std::size_t dirs);
 
-  std::filesystem::path backup_path(const std::string& host_path) const;
+  // Removes the temp files a killed run of cnmkit left next to the files it records
+  // (".NAME.cnmkit-XXXXXX", and those of NAME.cnmkit-save copies) and anywhere in state_dir,
+  // nothing else.
+  // Returns the host paths removed.
+  std::vector<std::string> remove_stale_temps() const;
+
+  std::string backup_path(const std::string& host_path) const;  // a host path in state_dir
   // Removes state_dir and the folders recorded for it (after an uninstall).
   void remove_all();
 
  private:
   void save() const;
+  void reindex();
   Layout layout_;
+  RootDir root_;
   std::vector<FileRecord> files_;
+  std::unordered_map<std::string, std::size_t> index_;  // path -> position in files_
   std::vector<std::string> dirs_;
 };
 

@@ -3,9 +3,12 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/host_accounts.h"
+#include "common/printable.h"
 #include "common/process.h"
+#include "common/root_dir.h"
 #include "installer/apply.h"
 #include "installer/health.h"
 #include "installer/install_plan.h"
@@ -31,7 +34,7 @@ int fail(const Args& a, const std::string& what, int code) {
                      .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
   }
-  std::cerr << "cnmctl: " << what << "\n";
+  std::cerr << "cnmctl: " << printable(what) << "\n";
   return code;
 }
 
@@ -56,16 +59,19 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
     if (!r.rollback_errors.empty()) j["rollback_errors"] = r.rollback_errors;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    std::cout << plan_text(plan, a.with_diffs());
-    if (r.resumed) std::cout << "resumed an interrupted run\n";
+    // Paths, diffs and errors carry host bytes: the whole text is escaped for the terminal.
+    std::ostringstream out;
+    out << plan_text(plan, a.with_diffs());
+    if (r.resumed) out << "resumed an interrupted run\n";
     if (a.dry_run)
-      std::cout << "dry run: nothing changed\n";
+      out << "dry run: nothing changed\n";
     else if (r.rolled_back)
-      std::cout << "failed and rolled back: " << r.error << "\n";
+      out << "failed and rolled back: " << r.error << "\n";
     else
-      std::cout << (r.changed ? "changed\n" : "already up to date\n");
+      out << (r.changed ? "changed\n" : "already up to date\n");
+    std::cout << printable(out.str());
   }
-  if (r.rolled_back) std::cerr << "cnmctl: " << r.error << "; rolled back\n";
+  if (r.rolled_back) std::cerr << "cnmctl: " << printable(r.error) << "; rolled back\n";
   return r.rolled_back ? kExitNotFit : kExitOk;
 }
 
@@ -129,10 +135,8 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
   const Layout layout = ctx.layout(a.root);
   try {
     const auto m = resolve(parse_service_manager(a.manager), layout);
-    std::error_code ec;
     std::optional<RunLock> lock;
-    if (std::filesystem::exists(layout.at(layout.state_dir), ec))
-      lock.emplace(layout, lock_wait_from_env());
+    if (RootDir(layout.root).exists(layout.state_dir)) lock.emplace(layout, lock_wait_from_env());
     nlohmann::json actions = nlohmann::json::array();
     std::vector<std::string> failed;  // service steps that did not exit 0 (reported, not fatal)
     const auto run_step = [&](const ServiceStep& s) {
@@ -165,7 +169,7 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
     for (const auto& p : r.removed)
       actions.push_back({{"type", "file"}, {"path", p}, {"action", "remove"}});
     for (const auto& s : after) run_step(s);  // files restored first: the agent reads them
-    for (const auto& f : failed) std::cerr << "cnmctl: uninstall: " << f << "\n";
+    for (const auto& f : failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
     if (a.json) {
       std::cout << nlohmann::json({{"changed", r.changed || actions.size() > 0},
                                    {"actions", actions},
@@ -173,16 +177,17 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
                        .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
+      std::ostringstream out;
       for (const auto& s : r.saved)
-        std::cout << "save " << s.path << " as " << s.saved_as
-                  << " (edited after cnmkit wrote it)\n";
-      for (const auto& p : r.restored) std::cout << "restore " << p << "\n";
-      for (const auto& p : r.removed) std::cout << "remove " << p << "\n";
+        out << "save " << s.path << " as " << s.saved_as << " (edited after cnmkit wrote it)\n";
+      for (const auto& p : r.restored) out << "restore " << p << "\n";
+      for (const auto& p : r.removed) out << "remove " << p << "\n";
       for (const auto& step : actions)
         if (step["type"] == "service")
-          std::cout << "run " << command_line(step["command"].get<std::vector<std::string>>())
-                    << " (exit " << step["exit"].get<int>() << ")\n";
-      std::cout << (r.changed ? "uninstalled\n" : "nothing installed by cnmkit\n");
+          out << "run " << command_line(step["command"].get<std::vector<std::string>>())
+              << " (exit " << step["exit"].get<int>() << ")\n";
+      out << (r.changed ? "uninstalled\n" : "nothing installed by cnmkit\n");
+      std::cout << printable(out.str());
     }
     return kExitOk;
   } catch (const std::invalid_argument& e) {
@@ -199,9 +204,8 @@ int run_status(const Args& a, const CliContext& ctx) {
     const InstallState st(layout);
     nlohmann::json files = nlohmann::json::array();
     for (const auto& f : st.files()) {
-      std::error_code ec;
       files.push_back({{"path", f.path},
-                       {"present", std::filesystem::exists(layout.at(f.path), ec)},
+                       {"present", st.root().exists(f.path)},
                        {"replaced_original", f.existed}});
     }
     const auto s = query_services(m, layout, run_command);
@@ -214,26 +218,26 @@ int run_status(const Args& a, const CliContext& ctx) {
                       {"known", s.unit_known},
                       {"enabled", s.enabled},
                       {"active", s.active}};
-    std::error_code ec;
-    if (std::filesystem::exists(layout.at(layout.probe_socket), ec)) {
+    if (st.root().exists(layout.probe_socket)) {
       const auto h = probe_health(layout);
       j["health"] = {{"ok", h.ok}, {"http_status", h.http_status}, {"body", h.body}};
     }
     if (a.json) {
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
-      std::cout << (st.installed() ? "installed by cnmkit\n" : "not installed by cnmkit\n");
+      std::ostringstream out;
+      out << (st.installed() ? "installed by cnmkit\n" : "not installed by cnmkit\n");
       if (st.journal_present())
-        std::cout << "an interrupted run is pending: run `cnmctl install` again\n";
+        out << "an interrupted run is pending: run `cnmctl install` again\n";
       for (const auto& f : j["files"])
-        std::cout << "  " << f["path"].get<std::string>()
-                  << (f["present"].get<bool>() ? "" : " (missing)") << "\n";
+        out << "  " << f["path"].get<std::string>()
+            << (f["present"].get<bool>() ? "" : " (missing)") << "\n";
       if (j.contains("service"))
-        std::cout << "service " << layout.probe_service << ": "
-                  << (s.active ? "active" : "inactive") << ", "
-                  << (s.enabled ? "enabled" : "disabled") << "\n";
+        out << "service " << layout.probe_service << ": " << (s.active ? "active" : "inactive")
+            << ", " << (s.enabled ? "enabled" : "disabled") << "\n";
       if (j.contains("health"))
-        std::cout << "health: " << (j["health"]["ok"].get<bool>() ? "ok" : "not ok") << "\n";
+        out << "health: " << (j["health"]["ok"].get<bool>() ? "ok" : "not ok") << "\n";
+      std::cout << printable(out.str());
     }
     return kExitOk;
   } catch (const std::invalid_argument& e) {

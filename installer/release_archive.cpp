@@ -3,6 +3,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +13,8 @@
 #include <memory>
 #include <set>
 
+#include "common/file_read.h"
+#include "common/root_dir.h"
 #include "installer/file_action.h"
 #include "installer/release_manifest.h"
 #include "installer/sha256.h"
@@ -34,17 +38,53 @@ bool is_top_dir(const char* raw) {
   return name == ".";
 }
 
+constexpr std::string_view kStagingPrefix = "cnmkit-release-";
+
+std::string tmp_dir() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+// Removes the staging folders that killed runs left in $TMPDIR: only folders named like ours,
+// owned by this user, whose flock no live run holds (a run holds its own until it is done;
+// the kernel drops a killed run's).
+void remove_stale_staging() {
+  const UniqueFd tmp(::open(tmp_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!tmp) return;
+  for (const auto& name : RootDir(tmp_dir()).list("/")) {
+    if (name.size() != kStagingPrefix.size() + 6 || !name.starts_with(kStagingPrefix)) continue;
+    const UniqueFd d(
+        ::openat(tmp.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!d || ::fstat(d.get(), &st) != 0 || st.st_uid != ::geteuid()) continue;
+    if (::flock(d.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a live run's
+    remove_tree_at(tmp.get(), name);
+  }
+}
+
 // A fresh private folder (mkdtemp under $TMPDIR, 0700) that the archive is extracted into,
 // removed with everything in it when the object dies, whatever happened. Never under --root.
+// It holds an flock on the folder for its life, so the sweep above never takes a live one.
 class Staging {
  public:
   Staging() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/cnmkit-release-XXXXXX";
-    if (!::mkdtemp(tmpl.data()))
-      throw ArchiveError("archive refused: cannot create a staging folder " + tmpl + ": " +
-                         std::strerror(errno) + " (set TMPDIR); nothing was installed");
-    path_ = tmpl;  // mkdtemp makes it 0700
+    remove_stale_staging();
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      std::string tmpl = tmp_dir() + "/" + std::string(kStagingPrefix) + "XXXXXX";
+      if (!::mkdtemp(tmpl.data()))
+        throw ArchiveError("archive refused: cannot create a staging folder " + tmpl + ": " +
+                           std::strerror(errno) + " (set TMPDIR); nothing was installed");
+      lock_.reset(::open(tmpl.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      struct stat st {};
+      // Another run's sweep may have taken it between mkdtemp and the lock: then it is gone.
+      if (lock_ && ::flock(lock_.get(), LOCK_EX) == 0 && ::fstat(lock_.get(), &st) == 0 &&
+          st.st_nlink > 0) {
+        path_ = tmpl;  // mkdtemp makes it 0700
+        return;
+      }
+    }
+    throw ArchiveError("archive refused: cannot hold a staging folder in " + tmp_dir() +
+                       "; nothing was installed");
   }
   ~Staging() {
     std::error_code ec;
@@ -56,6 +96,7 @@ class Staging {
 
  private:
   std::filesystem::path path_;
+  UniqueFd lock_;
 };
 
 // libarchive's disk writer resolves entry names against the working folder (the secure flags
@@ -174,21 +215,36 @@ Release read_release(const std::filesystem::path& file,
     const auto want = lower_hex(*expected_sha256);
     if (want.size() != 64 || want.find_first_not_of("0123456789abcdef") != std::string::npos)
       throw std::invalid_argument("--sha256 wants 64 hex digits");
+  }
+  // Opened without blocking (a FIFO cannot hang the run, which holds the install lock) and
+  // only as a regular file of bounded size; the hash and libarchive then read this same fd.
+  const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) refuse_release(file.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) refuse_release(file.string() + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    refuse_release(file.string() + " is " + file_type_name(st.st_mode) + ", not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > limits.max_total_bytes)
+    refuse_release(file.string() + " is larger than " + std::to_string(limits.max_total_bytes) + " bytes");
+  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  if (expected_sha256) {
+    const auto want = lower_hex(*expected_sha256);
     std::string got;
     try {
-      got = sha256_file_hex(file);
+      got = sha256_fd_hex(fd.get(), file.string());
     } catch (const std::exception& e) {
       refuse_release(e.what());
     }
     if (got != want)
       refuse_release("sha256 of " + file.string() + " is " + got + ", expected " + want);
+    if (::lseek(fd.get(), 0, SEEK_SET) != 0) refuse_release(file.string() + ": cannot rewind");
   }
 
   std::unique_ptr<archive, ReadFree> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK)
+  if (archive_read_open_fd(a.get(), fd.get(), 1 << 16) != ARCHIVE_OK)
     refuse_release(file.string() + ": " + archive_error_string(a.get()));
 
   const Staging stage;

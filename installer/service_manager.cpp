@@ -1,9 +1,12 @@
 #include "installer/service_manager.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <stdexcept>
+
+#include "common/root_dir.h"
 
 namespace cnm {
 namespace {
@@ -18,22 +21,22 @@ std::string unit(const std::string& service) { return service + ".service"; }
 
 // True when the enabled-at-boot S link of the probe is in one of the host's rc folders.
 bool has_start_link(const Layout& layout, const std::vector<std::string>& rc_dirs) {
-  for (const auto& dir : rc_dirs) {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(layout.at(dir), ec)) {
-      const auto name = e.path().filename().string();
+  const RootDir root(layout.root);
+  for (const auto& dir : rc_dirs)
+    for (const auto& name : root.list(dir))
       if (name.front() == 'S' && name.find(layout.probe_service) != std::string::npos) return true;
-    }
-  }
   return false;
 }
 
 }  // namespace
 
 SysvEnabler sysv_enabler(const Layout& layout) {
-  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"})
-    if (::access(layout.at(std::string(dir) + "chkconfig").c_str(), X_OK) == 0)
+  const RootDir root(layout.root);
+  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
+    struct stat st {};
+    if (root.stat(std::string(dir) + "chkconfig", st) && S_ISREG(st.st_mode) && (st.st_mode & 0111))
       return SysvEnabler::Chkconfig;
+  }
   return SysvEnabler::UpdateRcD;
 }
 
@@ -96,14 +99,12 @@ ServiceState query_services(ServiceManager m, const Layout& layout, const Comman
     s.active = run({"systemctl", "is-active", "--quiet", unit(layout.probe_service)}, &out) == 0;
     s.agent_present = run({"systemctl", "cat", unit(layout.agent_service)}, &out) == 0;
   } else if (m == ServiceManager::Sysv) {
-    const auto script = layout.at(layout.sysv_init_dir) / layout.probe_service;
-    std::error_code ec;
-    s.unit_known = std::filesystem::exists(script, ec);
+    const RootDir root(layout.root);
+    s.unit_known = root.exists(layout.sysv_init_dir + "/" + layout.probe_service);
     // Boot enablement is an S link in the default runlevel (what update-rc.d / chkconfig make).
     s.enabled = has_start_link(layout, sysv_rc_dirs(sysv_enabler(layout)));
     s.active = s.unit_known && run({"service", layout.probe_service, "status"}, &out) == 0;
-    s.agent_present =
-        std::filesystem::exists(layout.at(layout.sysv_init_dir) / layout.agent_service, ec);
+    s.agent_present = root.exists(layout.sysv_init_dir + "/" + layout.agent_service);
   }
   return s;
 }

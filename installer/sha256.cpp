@@ -1,6 +1,8 @@
 #include "installer/sha256.h"
 
+#include <fcntl.h>
 #include <nettle/sha2.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -44,16 +46,32 @@ std::string sha256_hex(std::string_view data) {
   return h.hex();
 }
 
-std::string sha256_file_hex(const std::filesystem::path& p) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(p.c_str(), "rbe"), &std::fclose);
-  if (!f) throw std::system_error(errno, std::generic_category(), "cannot read " + p.string());
+std::string sha256_fd_hex(int fd, const std::string& shown) {
   Hasher h;
   char buf[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) h.update(buf, n);
-  if (std::ferror(f.get()))
-    throw std::system_error(EIO, std::generic_category(), "cannot read " + p.string());
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "cannot read " + shown);
+    }
+    if (n == 0) break;
+    h.update(buf, static_cast<std::size_t>(n));
+  }
   return h.hex();
+}
+
+std::string sha256_file_hex(const std::filesystem::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot read " + p.string());
+  try {
+    auto hex = sha256_fd_hex(fd, p.string());
+    ::close(fd);
+    return hex;
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
 }
 
 }  // namespace cnm

@@ -8,7 +8,10 @@
 namespace cnm {
 
 std::string sha256_hex(std::string_view data);
-// Streams the file; throws std::system_error when it cannot be read.
+// Streams an open file from where it is to its end; throws std::system_error naming `shown`
+// when it cannot be read.
+std::string sha256_fd_hex(int fd, const std::string& shown);
+// The same for a file by name (tests, tools).
 std::string sha256_file_hex(const std::filesystem::path& p);
 
 }  // namespace cnm

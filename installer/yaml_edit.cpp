@@ -5,6 +5,9 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <unordered_map>
+
+#include "common/yaml_load.h"
 
 namespace cnm {
 namespace {
@@ -18,7 +21,9 @@ YamlEditError at_mark(const std::string& what, const YAML::Mark& m) {
 YAML::Node parse_one(std::string_view text) {
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    docs = load_all_yaml(text);  // bounded: aliases counted expanded, depth limited
+  } catch (const YamlBudgetError& e) {
+    throw YamlEditError(e.what(), e.line(), e.column());
   } catch (const YAML::ParserException& e) {
     throw at_mark("malformed YAML: " + e.msg, e.mark);
   } catch (const YAML::Exception& e) {
@@ -63,14 +68,28 @@ bool same_tree(const YAML::Node& a, const YAML::Node& b, int depth = 0) {
     }
     case YAML::NodeType::Map: {
       if (a.size() != b.size()) return false;
-      auto ia = a.begin();
-      auto ib = b.begin();
-      // Order of existing keys is kept by the splice itself; new keys may go first or last.
-      for (; ia != a.end(); ++ia) {
+      // Order of existing keys is kept by the splice itself; new keys may go first or last, so
+      // entries are matched by key: scalar keys through an index of b (linear in the size of
+      // the map, not quadratic), other keys (rare) by a scan.
+      std::unordered_multimap<std::string, YAML::Node> by_key;
+      std::vector<std::pair<YAML::Node, YAML::Node>> other;
+      for (const auto& kv : b) {
+        if (kv.first.IsScalar())
+          by_key.emplace(kv.first.Scalar(), kv.second);
+        else
+          other.emplace_back(kv.first, kv.second);
+      }
+      for (const auto& kv : a) {
         bool matched = false;
-        for (ib = b.begin(); ib != b.end() && !matched; ++ib)
-          matched = same_tree(ia->first, ib->first, depth + 1) &&
-                    same_tree(ia->second, ib->second, depth + 1);
+        if (kv.first.IsScalar()) {
+          const auto [lo, hi] = by_key.equal_range(kv.first.Scalar());
+          for (auto it = lo; it != hi && !matched; ++it)
+            matched = same_tree(kv.second, it->second, depth + 1);
+        } else {
+          for (const auto& [k, v] : other)
+            if (!matched)
+              matched = same_tree(kv.first, k, depth + 1) && same_tree(kv.second, v, depth + 1);
+        }
         if (!matched) return false;
       }
       return true;
@@ -88,15 +107,16 @@ YAML::Node expected_tree(const YAML::Node& original, const std::vector<std::stri
   bool found = false;
   if (original.IsMap()) {
     for (const auto& kv : original) {
+      // force_insert appends: operator[] would look every key up again (quadratic).
       if (kv.first.IsScalar() && kv.first.Scalar() == path[i]) {
-        out[YAML::Clone(kv.first)] = expected_tree(kv.second, path, value, i + 1);
+        out.force_insert(YAML::Clone(kv.first), expected_tree(kv.second, path, value, i + 1));
         found = true;
       } else {
-        out[YAML::Clone(kv.first)] = YAML::Clone(kv.second);
+        out.force_insert(YAML::Clone(kv.first), YAML::Clone(kv.second));
       }
     }
   }
-  if (!found) out[path[i]] = expected_tree(YAML::Node(), path, value, i + 1);
+  if (!found) out.force_insert(path[i], expected_tree(YAML::Node(), path, value, i + 1));
   return out;
 }
 

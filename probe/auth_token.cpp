@@ -6,12 +6,11 @@
 
 #include <array>
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
 #include "common/atomic_file.h"
+#include "common/file_read.h"
 #include "common/host_fs.h"
 
 namespace cnm::probe {
@@ -62,18 +61,17 @@ std::string random_hex(std::size_t bytes) {
 }  // namespace
 
 std::string load_or_create_token(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  // The one bounded reader: a FIFO, a device (a link to /dev/zero) or anything over 4 KiB is
+  // refused with a clear error rather than read (a token is 64 characters).
+  auto text = read_whole_file(path, kMaxTokenFileBytes, "auth token", true);
+  if (!text) {
+    std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     const auto token = random_hex(32);
     atomic_write(path, token + "\n", 0600);
     return token;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("auth token " + path.string() + ": cannot read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string token(trim(ss.str()));
+  const std::string token(trim(*text));
   if (token.empty()) throw std::runtime_error("auth token " + path.string() + ": file is empty");
   return token;
 }

@@ -2,13 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 
+#include "common/file_read.h"
+#include "common/yaml_load.h"
 #include "probe/bpf/dns_filter.h"  // how many ports the socket filter takes
 #include "probe/ladder.h"          // the hook sets network_config.hook_set names
 
@@ -64,7 +64,10 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   c.auth_token_path = layout.at(layout.auth_token_file).string();
   YAML::Node doc;
   try {
-    doc = YAML::Load(yaml_text);
+    doc = load_yaml(yaml_text);  // bounded: aliases counted expanded, depth limited
+  } catch (const YamlBudgetError& e) {
+    throw std::runtime_error(name + ":" + std::to_string(e.line()) + ":" +
+                             std::to_string(e.column()) + ": " + e.what());
   } catch (const YAML::ParserException& e) {
     throw std::runtime_error(where(name, e.mark) + ": " + e.msg);
   }
@@ -157,16 +160,14 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
 }
 
 ProbeConfig load_config(const std::filesystem::path& file, const Layout& layout) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    if (std::filesystem::exists(file)) throw std::runtime_error(file.string() + ": cannot read");
+  // The one bounded reader: a FIFO or a device is refused, not read (no hang at start).
+  const auto text = read_whole_file(file, kMaxConfigBytes, "config", true);
+  if (!text) {
     auto c = parse_config("", file.string(), layout);
     c.warnings.push_back(file.string() + ": not found, using defaults");
     return c;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), file.string(), layout);
+  return parse_config(*text, file.string(), layout);
 }
 
 }  // namespace cnm::probe

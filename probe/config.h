@@ -1,6 +1,7 @@
 // The daemon's settings, read from system-probe.yaml (see probe/README.md for every key).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -41,7 +42,11 @@ struct ProbeConfig {
 ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
                          const Layout& layout);
 
-// Reads the file; a missing file gives the defaults (with a warning), like the Agent.
+// The largest config file read (the Agent's own example is ~60 KiB).
+inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
+
+// Reads the file; a missing file gives the defaults (with a warning), like the Agent. Throws
+// when it is not a regular file, unreadable or larger than kMaxConfigBytes.
 ProbeConfig load_config(const std::filesystem::path& file, const Layout& layout);
 
 }  // namespace cnm::probe

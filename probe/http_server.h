@@ -1,15 +1,22 @@
-// The HTTP API on a unix socket (cpp-httplib): bearer-token check on every request, then one
-// handler per route. Routing and auth live here; what the routes return is the daemon's job.
+// The HTTP API on a unix socket: one event loop reads every connection's request head with
+// bounded work before authentication (probe/http_request.h), a few workers answer authorized
+// requests. Routing and auth live here; what the routes return is the daemon's job.
+//
+// Why not cpp-httplib's server (0.11, Debian's compiled library): it parses every header of a
+// request (no count limit; a line's limit is checked only after the whole line is in memory)
+// before a pre-routing handler can look at the token; its read timeout restarts with every
+// byte (no deadline per request); each connection holds one pool thread for its whole life, so
+// slow clients starve the others; a request pipelined behind another is lost with the stream
+// object read ahead into; and its CPPHTTPLIB_* limits are compiled into the library, not ours
+// to set. The client side (the installer's health check, tests) stays cpp-httplib.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
-namespace httplib {
-class Server;
-}
+#include "probe/http_request.h"
 
 namespace cnm::probe {
 
@@ -30,22 +37,35 @@ struct ApiRoutes {
   std::function<HttpReply()> dns;
 };
 
+// What one connection may cost. A connection holds at most one request head's bytes and one
+// parser (no thread) while it has not been answered.
+struct ApiLimits {
+  std::size_t max_connections = 1024;  // in all; a new one past it evicts the oldest that
+                                       // never authenticated, or is refused
+  std::size_t max_per_peer = 128;      // per connecting process (SO_PEERCRED pid)
+  std::chrono::milliseconds head_deadline{2000};    // first byte of a request to its whole head
+  std::chrono::milliseconds idle_timeout{5000};     // keep-alive without a request
+  std::chrono::milliseconds write_deadline{30000};  // a whole reply, streamed ones included
+  std::size_t workers = 4;                          // threads answering authorized requests
+  std::size_t max_queued = 256;  // authorized requests waiting for a worker; past it, 503
+  RequestLimits request;
+};
+
 class ApiServer {
  public:
   // Binds the socket (mode 0660, group `group` when it exists) or throws std::runtime_error.
   // A stale socket file is replaced; a live one (another daemon answers) is an error.
   ApiServer(const std::string& socket_path, std::string token, const std::string& group,
-            ApiRoutes routes);
+            ApiRoutes routes, ApiLimits limits = {});
   ~ApiServer();  // stops serving and removes the socket file
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
+  struct Impl;
+
  private:
   std::string path_;
-  std::string token_;
-  ApiRoutes routes_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace cnm::probe

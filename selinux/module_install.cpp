@@ -133,9 +133,10 @@ ChangeReport install(const ChangeOptions& o) {
     spdlog::info("policy store committed in {:.1f} s", r.commit_seconds);
   }
   // The version marker: rewritten only when it is missing or says something else.
-  const auto marker = l.at(version_marker(store.policy_type(), m.name));
   const auto st = read_status(l);
-  if (st.module_version != m.version) atomic_write(marker, m.version + "\n", 0644);
+  if (st.module_version != m.version)
+    atomic_write(RootDir(l.root), version_marker(store.policy_type(), m.name), m.version + "\n",
+                 0644);
   record_relabels(relabel_after(l, store.policy_type(), rules, r), r);
   add_host_notes(l, r);
   return r;

@@ -9,12 +9,12 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <regex>
 #include <sstream>
 #include <vector>
 
+#include "common/file_read.h"
 #include "selinux/tool_runner.h"
 
 namespace cnm::selinux {
@@ -24,12 +24,17 @@ extern const std::size_t kPackagedModuleSize;
 
 namespace {
 
+// A policy source or compiled package: a few hundred KiB at most.
+constexpr std::size_t kMaxPolicyFileBytes = 16u << 20;
+
+// The one bounded reader (common/file_read.h): `--policy` given a FIFO or a device is an error
+// naming it, not a hang.
 std::string read_whole(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw PolicyError("cannot read " + p.string());
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  try {
+    return *read_whole_file(p, kMaxPolicyFileBytes, "policy file");
+  } catch (const FileReadError& e) {
+    throw PolicyError(e.what());
+  }
 }
 
 // Removes a temporary folder and what is in it when the compile is over, whatever happened.

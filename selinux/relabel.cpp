@@ -10,6 +10,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "common/root_dir.h"
+
 namespace cnm::selinux {
 
 std::string file_label(const std::string& path) {
@@ -37,7 +39,14 @@ std::vector<RelabelResult> relabel(const Layout& layout, const std::string& poli
   const std::string root = layout.root.string();
   if (!layout.is_live()) selinux_restorecon_set_alt_rootpath(root.c_str());
   std::vector<RelabelResult> out;
+  const RootDir jail(layout.root);
   for (const auto& r : rules) {
+    // selinux_restorecon resolves the path on the host: it must reach the root's own file.
+    if (const auto link = jail.first_escape(r.host_path); !link.empty()) {
+      selinux_restorecon_set_sehandle(nullptr);
+      throw std::runtime_error(jail.display(link).string() +
+                               " leads out of --root; not relabelling through it");
+    }
     const std::string p = layout.at(r.host_path).string();
     std::error_code ec;
     if (!std::filesystem::exists(std::filesystem::symlink_status(p, ec))) continue;

@@ -4,7 +4,9 @@
 
 #include <iostream>
 #include <memory>
+#include <sstream>
 
+#include "common/printable.h"
 #include "selinux/module_install.h"
 #include "selinux/status.h"
 
@@ -29,17 +31,19 @@ nlohmann::json to_json(const selinux::ChangeReport& r) {
 }
 
 void print_text(const selinux::ChangeReport& r, bool dry_run) {
-  for (const auto& s : r.steps) std::cout << "  " << s << "\n";
-  for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
+  std::ostringstream out;  // steps and notes carry libsemanage messages and host paths
+  for (const auto& s : r.steps) out << "  " << s << "\n";
+  for (const auto& n : r.notes) out << "note: " << n << "\n";
   if (dry_run)
-    std::cout << (r.changed ? "would change the policy store\n" : "nothing to change\n");
+    out << (r.changed ? "would change the policy store\n" : "nothing to change\n");
   else if (!r.changed)
-    std::cout << r.action << ": nothing changed ("
-              << (r.action == "install" ? r.module + " " + r.version + " is already in place"
-                                        : r.module + " is not installed")
-              << ")\n";
+    out << r.action << ": nothing changed ("
+        << (r.action == "install" ? r.module + " " + r.version + " is already in place"
+                                  : r.module + " is not installed")
+        << ")\n";
   else
-    std::cout << r.action << ": done" << (r.committed ? " (policy store committed)" : "") << "\n";
+    out << r.action << ": done" << (r.committed ? " (policy store committed)" : "") << "\n";
+  std::cout << printable(out.str());
 }
 
 int run_change(const std::string& action, const SelinuxArgs& a, const CliContext& ctx) {
@@ -60,7 +64,7 @@ int run_change(const std::string& action, const SelinuxArgs& a, const CliContext
     // PolicyError, StoreError, missing tools: all happen before or in the commit, which
     // either applies everything or nothing.
     if (a.json) print_json({{"action", action}, {"error", e.what()}, {"changed", false}});
-    std::cerr << "cnmctl selinux " << action << ": " << e.what() << "\n";
+    std::cerr << "cnmctl selinux " << action << ": " << printable(e.what()) << "\n";
     return kExitNotFit;
   }
 }
@@ -84,23 +88,24 @@ int run_status(const SelinuxArgs& a, const CliContext& ctx) {
                 {"binary_context", s.binary_context}});
     return kExitOk;
   }
-  std::cout << "SELinux mode:   " << s.mode
-            << (s.config_mode.empty() ? "" : " (configured: " + s.config_mode + ")") << "\n"
-            << "policy store:   " << (s.store_present ? s.policy_type : std::string("none"))
-            << (s.store_readable ? "" : " (not readable by this user: run as root)") << "\n"
-            << "module:         " << l.selinux_module << " "
-            << (!s.store_readable    ? std::string("unknown (the store is not readable)")
-                : s.module_installed ? "installed" + (s.module_version.empty()
-                                                          ? std::string()
-                                                          : " (version " + s.module_version + ")")
-                                     : std::string("not installed"))
-            << (s.module_installed && s.mode == "disabled" ? ", not loaded (SELinux is off)" : "")
-            << "\n"
-            << "binary:         " << l.probe_binary << " "
-            << (!s.binary_labeled ? std::string("missing or unlabelled")
-                                  : (*s.binary_labeled ? "labelled " : "NOT labelled ") +
-                                        l.selinux_type + " (" + s.binary_context + ")")
-            << "\n";
+  std::ostringstream out;
+  out << "SELinux mode:   " << s.mode
+      << (s.config_mode.empty() ? "" : " (configured: " + s.config_mode + ")") << "\n"
+      << "policy store:   " << (s.store_present ? s.policy_type : std::string("none"))
+      << (s.store_readable ? "" : " (not readable by this user: run as root)") << "\n"
+      << "module:         " << l.selinux_module << " "
+      << (!s.store_readable ? std::string("unknown (the store is not readable)")
+          : s.module_installed
+              ? "installed" + (s.module_version.empty() ? std::string()
+                                                        : " (version " + s.module_version + ")")
+              : std::string("not installed"))
+      << (s.module_installed && s.mode == "disabled" ? ", not loaded (SELinux is off)" : "") << "\n"
+      << "binary:         " << l.probe_binary << " "
+      << (!s.binary_labeled ? std::string("missing or unlabelled")
+                            : (*s.binary_labeled ? "labelled " : "NOT labelled ") + l.selinux_type +
+                                  " (" + s.binary_context + ")")
+      << "\n";
+  std::cout << printable(out.str());
   return kExitOk;
 }
 

@@ -15,6 +15,7 @@ extern "C" {
 #include <cstdio>
 #include <memory>
 
+#include "common/root_dir.h"
 #include "selinux/status.h"
 
 namespace cnm::selinux {
@@ -79,6 +80,14 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
                      "selinux-policy-default");
   policy_type_ = st.policy_type;
   path_ = layout.at("/var/lib/selinux/" + policy_type_);
+  // libsemanage opens these by name under the root and follows any link it meets on the host:
+  // refuse a root where one would lead it out (an absolute link, or ".." past the root).
+  const RootDir root(layout.root);
+  for (const std::string& tree : {std::string("/etc/selinux"), "/var/lib/selinux/" + policy_type_})
+    if (const auto link = root.first_escape(tree); !link.empty())
+      throw StoreError(root.display(link).string() +
+                       " leads out of --root (libsemanage would follow it to the host's "
+                       "files); nothing was changed");
   std::error_code ec;
   const bool present = std::filesystem::is_directory(path_ / "active", ec);
   if (ec == std::errc::permission_denied)

@@ -1,6 +1,10 @@
 #include "selinux/status.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
+
+#include <cerrno>
 
 #include "checks/os_release.h"
 #include "common/host_fs.h"
@@ -23,27 +27,25 @@ Status read_status(const Layout& layout) {
     const std::string store = "/var/lib/selinux/" + s.policy_type + "/active/modules";
     s.store_present = fs.is_dir(store);
     // The store is root's (0700): tell "absent" from "not readable by this user".
-    std::error_code perm_ec;
-    (void)std::filesystem::status(fs.path(store), perm_ec);
-    if (perm_ec == std::errc::permission_denied) {
+    struct stat st {};
+    if (!fs.dir().stat(store, st) && errno == EACCES) {
       s.store_present = true;
       s.store_readable = false;
     }
     // Modules live under a priority folder (400 for local modules, 100 for the base policy).
-    std::error_code ec;
-    for (const auto& prio : std::filesystem::directory_iterator(fs.path(store), ec)) {
-      if (std::filesystem::is_directory(prio.path() / layout.selinux_module, ec)) {
+    for (const auto& prio : fs.list(store)) {
+      const std::string module_dir = store + "/" + prio + "/" + layout.selinux_module;
+      if (fs.is_dir(module_dir)) {
         s.module_installed = true;
-        if (const auto v = fs.read(store + "/" + prio.path().filename().string() + "/" +
-                                       layout.selinux_module + "/cnmkit-version",
-                                   256))
+        if (const auto v = fs.read(module_dir + "/cnmkit-version", 256))
           s.module_version = first_line(v->text);
       }
     }
   }
   char ctx[256];
-  const auto bin = layout.at(layout.probe_binary);
-  const ssize_t n = ::getxattr(bin.c_str(), "security.selinux", ctx, sizeof ctx - 1);
+  // The binary inside the root (links resolved there), its label read from the open file.
+  const UniqueFd bin = fs.dir().open(layout.probe_binary, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  const ssize_t n = bin ? ::fgetxattr(bin.get(), "security.selinux", ctx, sizeof ctx - 1) : -1;
   if (n > 0) {
     s.binary_context.assign(ctx, static_cast<std::size_t>(n));
     while (!s.binary_context.empty() && s.binary_context.back() == '\0')

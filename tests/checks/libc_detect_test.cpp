@@ -59,6 +59,25 @@ TEST(LibcDetect, UnreadableOrStrangeFilesGiveTheNameWithoutAVersion) {
   EXPECT_EQ(libc->version, std::nullopt);
 }
 
+// Under --root an absolute link is the root's, as in a chroot: never this machine's glibc.
+TEST(LibcDetect, AbsoluteLinksResolveInsideTheRoot) {
+  test::TempDir root;
+  test::write_file(root / "lib/x86_64-linux-gnu/libc.so.6",
+                   "x\0GNU C Library (fixture) stable release version 2.99.\n"s);
+  std::filesystem::create_directories(root / "lib64");
+  std::filesystem::create_symlink("/lib/x86_64-linux-gnu/libc.so.6", root / "lib64/libc.so.6");
+  auto libc = detect_libc(HostFs(root.path()), "x86_64");
+  ASSERT_TRUE(libc);
+  EXPECT_EQ(libc->version, "2.99");
+
+  test::TempDir dangling;  // a link to the host's glibc that the root does not have
+  std::filesystem::create_directories(dangling / "lib64");
+  std::filesystem::create_symlink("/lib/x86_64-linux-gnu/libc.so.6",
+                                  dangling / "lib64/libc.so.6");
+  libc = detect_libc(HostFs(dangling.path()), "x86_64");
+  EXPECT_FALSE(libc && libc->version) << "read the host's " << *libc->version;
+}
+
 TEST(LibcDetect, MuslAndNothing) {
   test::TempDir root;
   test::write_file(root / "lib/ld-musl-aarch64.so.1", "");

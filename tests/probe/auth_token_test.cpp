@@ -43,5 +43,25 @@ TEST(AuthToken, BearerMatching) {
   EXPECT_FALSE(bearer_matches("Bearer ", ""));
 }
 
+// The token file read bounded and without blocking: a link to /dev/zero (which took the
+// daemon to 24 GB), a FIFO (a hang) and an oversized file are errors naming what they are.
+TEST(AuthToken, EndlessDevicesFifosAndHugeFilesAreRefused) {
+  test::TempDir d;
+  std::filesystem::create_symlink("/dev/zero", d / "zero");
+  ASSERT_EQ(::mkfifo((d / "fifo").c_str(), 0600), 0);
+  test::write_file(d / "huge", std::string(1 << 20, 'a'));
+  for (const char* name : {"zero", "fifo", "huge"}) {
+    try {
+      load_or_create_token(d / name);
+      ADD_FAILURE() << name << " was accepted";
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      EXPECT_TRUE(what.find("not a regular file") != std::string::npos ||
+                  what.find("larger than") != std::string::npos)
+          << name << ": " << what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cnm::probe

@@ -3,6 +3,7 @@
 #include "probe/ladder.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/support/test_support.h"
 
@@ -140,6 +141,27 @@ TEST(ProbeConfig, MissingFileGivesDefaultsWithWarning) {
   EXPECT_EQ(c.max_tracked_connections, 65536u);
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_NE(c.warnings[0].find("not found"), std::string::npos);
+}
+
+// --config through the bounded reader and the YAML budget: a FIFO, a device and a billion
+// laughs are errors, at once.
+TEST(ProbeConfig, FifoDeviceAndAliasBombAreRefused) {
+  test::TempDir d;
+  ASSERT_EQ(::mkfifo((d / "fifo.yaml").c_str(), 0600), 0);
+  EXPECT_THROW(load_config(d / "fifo.yaml", kLayout), std::runtime_error);
+  EXPECT_THROW(load_config("/dev/urandom", kLayout), std::runtime_error);
+  std::string y = "a: &a [x,x,x,x,x,x,x,x,x]\n";
+  for (char c = 'b'; c <= 'i'; ++c) {
+    y += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 9; ++i) y += std::string(i ? ",*" : "*") + static_cast<char>(c - 1);
+    y += "]\n";
+  }
+  try {
+    parse_config(y, "bomb.yaml", kLayout);
+    FAIL() << "accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("bomb.yaml:"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The policy module as cnmctl carries it, and compiling an operator's modified .te: no store,
 // no privileges (checkmodule and semodule_package run as any user).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <sstream>
 
@@ -89,6 +90,18 @@ TEST(SelinuxPolicyModule, RefusesAFileWithoutModuleStatement) {
   const auto path = dir / "empty.te";
   test::write_file(path, "# nothing here\ntype x_t;\n");
   EXPECT_THROW(compile_policy(path, "system_probe_policy"), PolicyError);
+}
+
+// --policy through the one bounded reader: a FIFO is an error naming it, at once.
+TEST(SelinuxPolicyModule, PolicyGivenAFifoIsRefusedNotWaitedOn) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "policy.te").c_str(), 0600), 0);
+  try {
+    compile_policy(dir / "policy.te", "system_probe_policy");
+    FAIL() << "accepted";
+  } catch (const PolicyError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a FIFO"), std::string::npos) << e.what();
+  }
 }
 
 TEST(SelinuxPolicyModule, RejectsBytesThatAreNotAPackage) {

@@ -267,5 +267,36 @@ TEST_F(SelinuxPolicyStore, WithoutPrivilegesIsAClearErrorAndTheStoreIsUnchanged)
   EXPECT_EQ(j["store_readable"], false);
 }
 
+// --root is a jail for the policy store too: libsemanage resolves its paths on the host, so a
+// store (or a folder of its configuration) that is a link out of the root is refused before
+// anything opens it, and the store the link points at is left as it was.
+TEST_F(SelinuxPolicyStore, StoreLinkedOutOfTheRootIsRefusedAndLeftAlone) {
+  TempDir outside;
+  const auto store = outside / "selinux";
+  ASSERT_EQ(sh("mv " + (root / "var/lib/selinux").string() + " " + store.string()).exit_code, 0);
+  std::filesystem::create_directory_symlink(store, root / "var/lib/selinux");
+  const auto before = sh("cd " + store.string() + " && find . -type f | sort | xargs sha256sum");
+  auto r = cnmctl_selinux({"install"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("leads out of --root"), std::string::npos) << r.err;
+  EXPECT_EQ(sh("cd " + store.string() + " && find . -type f | sort | xargs sha256sum").out,
+            before.out);
+
+  // The same for a folder deep in the configuration (a relative link climbing out).
+  std::filesystem::remove(root / "var/lib/selinux");
+  ASSERT_EQ(sh("mv " + store.string() + " " + (root / "var/lib/selinux").string()).exit_code, 0);
+  const auto contexts = root / "etc/selinux/default/contexts";
+  ASSERT_EQ(sh("mv " + contexts.string() + " " + (outside / "contexts").string()).exit_code, 0);
+  std::string up;
+  for (auto p = contexts.parent_path(); p != p.root_path(); p = p.parent_path()) up += "../";
+  std::filesystem::create_directory_symlink(up + (outside / "contexts").relative_path().string(),
+                                            contexts);
+  r = cnmctl_selinux({"install"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("etc/selinux/default/contexts leads out of --root"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(store_lists_module());
+}
+
 }  // namespace
 }  // namespace cnm::test
