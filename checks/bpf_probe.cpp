@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -35,10 +37,40 @@ __attribute__((format(printf, 2, 0))) int libbpf_to_spdlog(libbpf_print_level le
 
 void route_libbpf_logs() { libbpf_set_print(libbpf_to_spdlog); }
 
+namespace {
+
+// RLIMIT_MEMLOCK as the process found it, before bpf_access() raised it.
+rlimit& memlock_found() {
+  static rlimit found = [] {
+    rlimit r{};
+    ::getrlimit(RLIMIT_MEMLOCK, &r);
+    return r;
+  }();
+  return found;
+}
+
+}  // namespace
+
+rlimit memlock_at_start() { return memlock_found(); }
+
 const BpfAccess& bpf_access() {
   static const BpfAccess access = [] {
     BpfAccess a;
-    const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "cnm_probe", 4, 4, 1, nullptr);
+    // Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK, counted for the user across its
+    // processes: with a probe already running as root, the preflight's own map would not fit
+    // under a default limit. libbpf raises the limit on such kernels before its first call; so
+    // does this (a root process may; limits.memlock judges the limit as found).
+    memlock_found();
+    const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    ::setrlimit(RLIMIT_MEMLOCK, &unlimited);
+    // The raw system call: libbpf's own first call loads two probe programs (memory
+    // accounting, object names), and a preflight that remembers its answers loads none.
+    bpf_attr attr{};
+    attr.map_type = BPF_MAP_TYPE_ARRAY;
+    attr.key_size = 4;
+    attr.value_size = 4;
+    attr.max_entries = 1;
+    const int fd = static_cast<int>(::syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof attr));
     if (fd >= 0) {
       ::close(fd);
       a.usable = true;
@@ -49,19 +81,6 @@ const BpfAccess& bpf_access() {
     return a;
   }();
   return access;
-}
-
-bool bpf_prog_type_supported(int prog_type) {
-  return libbpf_probe_bpf_prog_type(static_cast<bpf_prog_type>(prog_type), nullptr) == 1;
-}
-
-bool bpf_map_type_supported(int map_type) {
-  return libbpf_probe_bpf_map_type(static_cast<bpf_map_type>(map_type), nullptr) == 1;
-}
-
-bool bpf_helper_supported(int prog_type, int helper) {
-  return libbpf_probe_bpf_helper(static_cast<bpf_prog_type>(prog_type),
-                                 static_cast<bpf_func_id>(helper), nullptr) == 1;
 }
 
 bool has_capability(int cap) {

@@ -1,7 +1,9 @@
-// Live eBPF feature probes through libbpf (the same probes bpftool uses), each a tiny program
-// or map the kernel accepts or refuses. Results are cached for the process: every check that
-// asks the same question pays for one bpf() call.
+// Whether this process can use bpf() at all, and with which capabilities; libbpf's messages
+// routed to the debug log. The feature probes themselves are the ladder's (probe/kernel_answers.h,
+// checks/ladder_facts.h).
 #pragma once
+
+#include <sys/resource.h>
 
 #include <string>
 
@@ -16,12 +18,12 @@ struct BpfAccess {
 // Sends libbpf's own messages to the debug log instead of stderr.
 void route_libbpf_logs();
 
-// Can this process call bpf() at all (creates and closes a one-entry array map)?
+// Can this process call bpf() at all (creates and closes a one-entry array map)? Raises this
+// process's RLIMIT_MEMLOCK first, as libbpf does on kernels that charge BPF memory to it.
 const BpfAccess& bpf_access();
 
-bool bpf_prog_type_supported(int prog_type);
-bool bpf_map_type_supported(int map_type);
-bool bpf_helper_supported(int prog_type, int helper);
+// RLIMIT_MEMLOCK as this process had it before bpf_access() raised it.
+rlimit memlock_at_start();
 
 // Whether this process holds a capability in its effective set (CAP_* number).
 bool has_capability(int cap);

@@ -1,28 +1,20 @@
-// ebpf.syscall, ebpf.program_types, ebpf.map_types, ebpf.helpers: "is eBPF really there",
-// asked of the running kernel rather than guessed from its version (backports and
-// distribution configs make version numbers lie both ways).
-#include <bpf/bpf.h>
+// ebpf.syscall, ebpf.program_types, ebpf.map_types, ebpf.helpers: "is eBPF really there", asked
+// of the running kernel rather than guessed from its version (backports and distribution
+// configs make version numbers lie both ways). What is asked is what the probe's ladder needs
+// (probe/ladder.h), rung by rung: these checks list no requirement of their own.
 #include <linux/capability.h>
 
 #include "checks/bpf_probe.h"
 #include "checks/check.h"
+#include "checks/ladder_facts.h"
 
 namespace cnm {
 namespace {
 
-constexpr const char* kLiveOnly = "checked on the live host only (not under --root)";
-
-// Common gate: the live host and a usable bpf(); otherwise the reason to skip.
-std::optional<CheckResult> needs_bpf(const HostFacts& f) {
-  if (!f.fs.is_live()) return skip(kLiveOnly);
-  if (!bpf_access().usable) return skip("bpf() is not usable here, see ebpf.syscall");
-  return std::nullopt;
-}
-
 bool privileged_for_bpf() { return has_capability(CAP_SYS_ADMIN) || has_capability(CAP_BPF); }
 
 CheckResult ebpf_syscall(const HostFacts& f) {
-  if (!f.fs.is_live()) return skip(kLiveOnly);
+  if (!f.fs.is_live()) return skip("checked on the live host only (not under --root)");
   const auto& a = bpf_access();
   if (a.usable) return pass("bpf() works: created and freed a map");
   if (a.error == ENOSYS)
@@ -42,73 +34,52 @@ CheckResult ebpf_syscall(const HostFacts& f) {
       "audit logs");
 }
 
-struct Named {
-  int id;
-  const char* name;
-  bool required;
-};
-
-// Runs probe over a list; required misses make the result fail (the probe cannot load),
-// optional misses are listed in the message.
-template <typename Probe>
-CheckResult probe_list(const char* what, const std::vector<Named>& items, Probe probe,
-                       const std::string& remedy) {
-  std::string have, missing_required, missing_optional;
-  for (const auto& it : items) {
-    std::string& bucket = probe(it.id) ? have : (it.required ? missing_required : missing_optional);
-    bucket += (bucket.empty() ? "" : ", ") + std::string(it.name);
-  }
-  if (!missing_required.empty())
-    return fail(std::string(what) + " the probe needs are missing: " + missing_required, remedy);
-  std::string msg = std::string(what) + " available: " + have;
-  if (!missing_optional.empty()) msg += "; optional ones missing: " + missing_optional;
+// One kind of kernel feature the ladder asks for: what the host has and lacks, and what its
+// absence costs (never a failure here: ebpf.rung says whether the probe can run at all).
+CheckResult feature_kind(const HostFacts& f, probe::NeedKind kind, const std::string& what,
+                         const std::string& note, const std::string& remedy) {
+  const auto& lf = ladder_facts(f);
+  if (!lf.live) return skip(lf.not_live);
+  std::vector<NeedRow> have, missing, unasked;
+  for (auto& row : need_rows(lf, kind))
+    (row.asked ? (row.answer == probe::Answer::kNo ? missing : have) : unasked).push_back(row);
+  std::string msg;
+  if (kind == probe::NeedKind::kHelper)  // dozens: counted, the missing ones named
+    msg = std::to_string(have.size()) + " " + what + " the probe's rungs call are available";
+  else
+    msg = what + " the probe's rungs use, available: " + (have.empty() ? "none" : rows_text(have));
+  if (!missing.empty()) msg += "; missing: " + rows_text(missing);
+  if (!unasked.empty() && kind == probe::NeedKind::kHelper)
+    msg +=
+        "; " + std::to_string(unasked.size()) + " more not asked (a rung before theirs runs here)";
+  else if (!unasked.empty())
+    msg += "; not asked (a rung before theirs runs here): " + rows_text(unasked);
+  msg += note;
+  if (kind_costs(lf, kind)) return warn(msg, remedy);
   return pass(msg);
 }
 
 CheckResult ebpf_program_types(const HostFacts& f) {
-  if (auto gate = needs_bpf(f)) return *gate;
-  return probe_list("program types",
-                    {{BPF_PROG_TYPE_TRACEPOINT, "tracepoint", true},
-                     {BPF_PROG_TYPE_RAW_TRACEPOINT, "raw_tracepoint", false},
-                     {BPF_PROG_TYPE_KPROBE, "kprobe", false},
-                     {BPF_PROG_TYPE_TRACING, "tracing (fentry/fexit)", false},
-                     {BPF_PROG_TYPE_SOCKET_FILTER, "socket_filter", false}},
-                    bpf_prog_type_supported,
-                    "boot a kernel with CONFIG_BPF_EVENTS=y (4.7+ for tracepoint programs)");
+  return feature_kind(
+      f, probe::NeedKind::kProgramType, "program types",
+      "; tracing programs (tp_btf, the TCP iterator) are tried by loading them "
+      "(ebpf.probe_objects)",
+      "a kernel with the missing program types runs a better rung (ebpf.rung says which runs "
+      "here and what it costs)");
 }
 
 CheckResult ebpf_map_types(const HostFacts& f) {
-  if (auto gate = needs_bpf(f)) return *gate;
-  return probe_list("map types",
-                    {{BPF_MAP_TYPE_HASH, "hash", true},
-                     {BPF_MAP_TYPE_ARRAY, "array", true},
-                     {BPF_MAP_TYPE_PERCPU_ARRAY, "percpu_array", true},
-                     {BPF_MAP_TYPE_PERF_EVENT_ARRAY, "perf_event_array", true},
-                     {BPF_MAP_TYPE_LRU_HASH, "lru_hash", false},
-                     {BPF_MAP_TYPE_RINGBUF, "ringbuf", false}},
-                    bpf_map_type_supported, "upgrade the kernel (4.4.0 or newer)");
+  return feature_kind(f, probe::NeedKind::kMapType, "map types", "",
+                      "a kernel with the BPF ring buffer (Linux 5.8) runs a better rung "
+                      "(ebpf.rung says which runs here and what it costs)");
 }
 
 CheckResult ebpf_helpers(const HostFacts& f) {
-  if (auto gate = needs_bpf(f)) return *gate;
-  auto helper = [](int id) { return bpf_helper_supported(BPF_PROG_TYPE_TRACEPOINT, id); };
-  auto r = probe_list("helpers (tracepoint programs)",
-                      {{BPF_FUNC_map_lookup_elem, "map_lookup_elem", true},
-                       {BPF_FUNC_map_update_elem, "map_update_elem", true},
-                       {BPF_FUNC_map_delete_elem, "map_delete_elem", true},
-                       {BPF_FUNC_ktime_get_ns, "ktime_get_ns", true},
-                       {BPF_FUNC_get_current_pid_tgid, "get_current_pid_tgid", true},
-                       {BPF_FUNC_get_current_comm, "get_current_comm", true},
-                       {BPF_FUNC_perf_event_output, "perf_event_output", true},
-                       {BPF_FUNC_probe_read_kernel, "probe_read_kernel", false},
-                       {BPF_FUNC_get_current_cgroup_id, "get_current_cgroup_id", false},
-                       {BPF_FUNC_ringbuf_output, "ringbuf_output", false},
-                       // refresh_open: open connections' live counters (Linux 5.13+)
-                       {BPF_FUNC_for_each_map_elem, "for_each_map_elem", false}},
-                      helper, "upgrade the kernel (4.4.0 or newer)");
-  if (r.status == Status::Pass && !helper(BPF_FUNC_get_current_cgroup_id))
-    r.message += " (container tagging by cgroup id needs get_current_cgroup_id, 4.18+)";
-  return r;
+  return feature_kind(
+      f, probe::NeedKind::kHelper, "helpers",
+      "; helpers of tracing programs are tried by loading them (ebpf.probe_objects)",
+      "a newer kernel has the missing helpers (ebpf.rung says what their absence "
+      "costs here)");
 }
 
 }  // namespace

@@ -1,60 +1,115 @@
-// ebpf.probe_objects: load the probe's own BPF objects (installed, or --bpf-objects DIR)
-// without attaching, and report the verifier's answer for every program.
+// ebpf.rung and ebpf.probe_objects: the rung of the probe's ladder (probe/ladder.h) this host
+// really gets, and the verifier's word on each of its programs. The objects are those cnmctl
+// carries (the very bytes the daemon of this build loads), so this runs on any host before
+// anything is installed; --bpf-objects DIR verifies the objects in DIR instead.
 #include <algorithm>
 
-#include "checks/bpf_object_verify.h"
-#include "checks/bpf_probe.h"
 #include "checks/check.h"
+#include "checks/ladder_facts.h"
 
 namespace cnm {
 namespace {
 
-std::vector<std::filesystem::path> object_files(const std::filesystem::path& dir) {
-  std::vector<std::filesystem::path> files;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const auto name = e.path().filename().string();
-    if (e.is_regular_file(ec) && name.size() > 6 && name.ends_with(".bpf.o"))
-      files.push_back(e.path());
+std::string verdicts_text(const std::vector<probe::ProgramVerdict>& vs, bool loaded) {
+  std::string s;
+  for (const auto& v : vs) {
+    if (v.loaded != loaded) continue;
+    s += (s.empty() ? ""
+          : loaded  ? ", "
+                    : "; ") +
+         v.object + ":" + (v.program.empty() ? "?" : v.program);
+    if (!loaded) s += " (" + v.error + ")";
   }
-  std::sort(files.begin(), files.end());
-  return files;
+  return s;
+}
+
+// What the rungs before `taken` lack here.
+std::string better_rungs_lack(const LadderFacts& lf, const probe::Rung& taken) {
+  std::string s;
+  for (const auto& a : lf.choice.rungs) {
+    if (a.rung == &taken) break;
+    if (a.asked && !a.possible())
+      s += (s.empty() ? "" : "; ") + std::string(a.rung->name) + " needs " +
+           probe::needs_text(a.missing);
+  }
+  return s;
+}
+
+CheckResult ebpf_rung(const HostFacts& f) {
+  const auto& lf = ladder_facts(f);
+  if (!lf.live) return skip(lf.not_live);
+  const bool any_possible = std::any_of(lf.choice.rungs.begin(), lf.choice.rungs.end(),
+                                        [](const auto& a) { return a.possible(); });
+  if (!any_possible)
+    return fail(probe::why_no_rung(lf.choice, lf.no_btf ? lf.btf : std::string()),
+                "see the other ebpf.* checks for each missing piece; kernels with kprobes or "
+                "4.16+ tracepoints, a BPF ring buffer or perf event arrays, and BTF (the kernel's "
+                "or a file) run the probe");
+  const auto* run = lf.taken();
+  if (!run)
+    return fail(
+        "the verifier refused every attempt of the probe's ladder on this kernel "
+        "(ebpf.probe_objects says which programs and why)",
+        "report the verifier's words (cnmctl preflight -vv) with the kernel release");
+  const auto& a = run->attempt;
+  std::string msg = "the probe runs rung " + std::string(a.rung->name) + " here: " + a.describe() +
+                    ", " + std::string(a.rung->summary);
+  if (a.rung != &probe::ladder().front()) {
+    msg += "; costs " + std::string(a.rung->cost);
+    if (const auto why = better_rungs_lack(lf, *a.rung); !why.empty()) msg += " (" + why + ")";
+  }
+  if (a.rung->channel == probe::Channel::kPerfBuffer)
+    msg +=
+        "; no BPF ring buffer (Linux 5.8): closed connections come through per-CPU perf "
+        "buffers, with the same drop count";
+  std::string without;
+  std::map<probe::Role, std::string_view> jobs;
+  for (const auto& r : probe::ladder())
+    for (const auto& h : r.hooks)
+      if (!h.required && !h.opt_in) jobs.emplace(h.role, h.loses);
+  for (const auto& [role, loses] : jobs)
+    if (!a.has(role)) without += (without.empty() ? "" : "; ") + std::string(loses);
+  if (!without.empty()) msg += "; without: " + without;
+  return pass(msg);
 }
 
 CheckResult probe_objects(const HostFacts& f) {
-  if (!f.fs.is_live()) return skip("checked on the live host only (not under --root)");
-  const auto dir =
-      f.options.bpf_object_dir ? *f.options.bpf_object_dir : f.layout.at(f.layout.bpf_object_dir);
-  const auto files = object_files(dir);
-  if (files.empty()) return skip("no probe BPF objects (*.bpf.o) in " + dir.string());
-  if (!bpf_access().usable) return skip("bpf() is not usable here, see ebpf.syscall");
+  const auto& lf = ladder_facts(f);
+  if (!lf.live) return skip(lf.not_live);
   int loaded = 0, refused = 0;
-  std::string ok_list, bad_list;
-  for (const auto& file : files) {
-    for (const auto& v : verify_bpf_object(file)) {
-      const std::string name = v.object + ":" + (v.program.empty() ? "?" : v.program);
-      if (v.loaded) {
-        ++loaded;
-        ok_list += (ok_list.empty() ? "" : ", ") + name;
-      } else {
-        ++refused;
-        bad_list += (bad_list.empty() ? "" : "; ") + name + " (" + v.error + ")";
-      }
+  std::string accepted, refusals;
+  auto add = [&](const std::vector<probe::ProgramVerdict>& vs) {
+    for (const auto& v : vs) (v.loaded ? loaded : refused) += 1;
+    for (const bool ok : {true, false}) {
+      const auto t = verdicts_text(vs, ok);
+      std::string& list = ok ? accepted : refusals;
+      if (!t.empty()) list += (list.empty() ? "" : ok ? ", " : "; ") + t;
     }
-  }
+  };
+  for (const auto& run : lf.tried) add(run.verdicts);
+  add(lf.other);
+  const std::string from = " [objects " + lf.objects +
+                           (lf.remembered ? "; verdicts remembered "
+                                            "for this kernel build"
+                                          : "") +
+                           "]";
+  if (lf.tried.empty() && lf.other.empty()) return skip("nothing to verify: no rung can run here");
+  const auto* run = lf.taken();
   if (refused == 0)
-    return pass(std::to_string(loaded) + " probe program(s) pass the verifier: " + ok_list);
-  const std::string msg = std::to_string(refused) + " probe program(s) refused: " + bad_list +
-                          (loaded ? "; accepted: " + ok_list : "");
-  const std::string remedy =
-      "the probe skips refused hooks and uses its fallbacks; run cnmctl preflight -v for the "
-      "verifier log, and report it with the kernel release";
-  return loaded ? warn(msg, remedy) : fail(msg, remedy);
+    return pass(std::to_string(loaded) + " probe program(s) pass the verifier: " + accepted + from);
+  const std::string msg = std::to_string(refused) + " probe program(s) refused: " + refusals +
+                          (loaded ? "; accepted: " + accepted : "") + from;
+  if (!run)
+    return fail(msg, "report the verifier's words (cnmctl preflight -vv) with the kernel release");
+  return warn(msg, "the probe runs " + run->attempt.describe() +
+                       " (ebpf.rung says what that costs); a refused program's job is not done "
+                       "here: cnmctl preflight -vv shows the verifier's log");
 }
 
 }  // namespace
 
 void add_object_checks(std::vector<CheckDef>& out) {
+  out.push_back({"ebpf.rung", ebpf_rung});
   out.push_back({"ebpf.probe_objects", probe_objects});
 }
 

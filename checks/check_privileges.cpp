@@ -17,8 +17,7 @@ CheckResult memlock(const HostFacts& f) {
   if (!f.fs.is_live()) return skip(kLiveOnly);
   if (f.kernel && f.kernel->at_least(5, 11, 0))
     return pass("kernel 5.11+ accounts BPF memory to the cgroup: RLIMIT_MEMLOCK does not apply");
-  rlimit rl{};
-  ::getrlimit(RLIMIT_MEMLOCK, &rl);
+  const rlimit rl = memlock_at_start();  // as found, before any bpf() call raised it
   if (rl.rlim_cur == RLIM_INFINITY) return pass("RLIMIT_MEMLOCK is unlimited");
   if (rl.rlim_cur >= kMemlockNeeded)
     return pass("RLIMIT_MEMLOCK is " + std::to_string(rl.rlim_cur >> 20) + " MiB");

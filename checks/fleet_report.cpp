@@ -53,15 +53,11 @@ std::string str_or(const json& v, const std::string& fallback) {
   return v.is_string() ? v.get<std::string>() : fallback;
 }
 
-// The probe's rung (issue 17 adds it to the preflight): a name, or an object with one.
+// The probe's rung, as the preflight's features say it (ebpf.rung); null when it could not tell.
 json rung_of(const json& preflight) {
-  const auto r = preflight.find("rung");
-  if (r == preflight.end() || r->is_null()) return nullptr;
-  if (r->is_string()) return *r;
-  if (r->is_object())
-    for (const char* key : {"name", "id", "rung"})
-      if (r->contains(key) && (*r)[key].is_string()) return (*r)[key];
-  return r->dump();
+  const auto& f = preflight["features"];
+  const auto r = f.find("probe_rung");
+  return r != f.end() && r->is_string() ? *r : json(nullptr);
 }
 
 std::vector<std::string> features_lost(const json& preflight) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ struct HostFacts {
   std::string agent_version_error;  // an unreadable version given or found
 
   ContainerFacts container;
+
+  // The probe's ladder on this host, worked out when a check first asks (ladder_facts.h).
+  mutable std::shared_ptr<const struct LadderFacts> ladder;
 };
 
 HostFacts gather_facts(const PreflightOptions& options);

@@ -1,6 +1,7 @@
 #include "checks/preflight.h"
 
 #include "checks/bpf_probe.h"
+#include "checks/ladder_facts.h"
 
 #include <spdlog/spdlog.h>
 
@@ -45,6 +46,16 @@ PreflightReport run_preflight(const PreflightOptions& options) {
       if (name == "tcp_failed_connections") r.features.tcp_failed_connections &= on;
       if (name == "cilium_compatible") r.features.cilium_compatible = on;
     }
+  }
+  // The probe's features are its rung's: what the verifier took on this kernel.
+  const auto& lf = ladder_facts(facts);
+  if (lf.live) {
+    const auto* run = lf.taken();
+    if (run && r.supported) r.features.probe_rung = std::string(run->attempt.rung->name);
+    r.features.open_connections_at_start =
+        run && r.supported && run->attempt.has(probe::Role::kSnapshot);
+    r.features.live_open_connection_counters =
+        run && r.supported && run->attempt.has(probe::Role::kRefresh);
   }
   return r;
 }

@@ -23,6 +23,11 @@ struct Features {
   bool dns_resolution = false;
   bool tcp_failed_connections = false;
   std::optional<bool> cilium_compatible;  // nullopt when there is no Cilium
+  // The rung of the probe's ladder this host gets (ebpf.rung) and what it gives; nullopt when
+  // the preflight could not tell (under --root, without bpf() or root).
+  std::optional<std::string> probe_rung;
+  std::optional<bool> open_connections_at_start;      // the TCP iterator
+  std::optional<bool> live_open_connection_counters;  // refresh_open
 };
 
 struct PreflightReport {

@@ -56,7 +56,8 @@ void add_preflight_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--cilium-version", args->cilium_version, "Cilium version on this host");
   cmd->add_option("--agent-version", args->agent_version, "Datadog Agent version on this host");
   cmd->add_option("--bpf-objects", args->bpf_objects,
-                  "Verify the probe's BPF objects in DIR (default: the layout's bpf_object_dir)");
+                  "Verify the probe's BPF objects in DIR (and take BTF files from DIR/btf) instead "
+                  "of those cnmctl carries");
   cmd->callback([args, &ctx] { ctx.exit_code = run(*args, ctx); });
 }
 

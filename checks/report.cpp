@@ -12,6 +12,11 @@ nlohmann::json str_or_null(const std::string& s) {
   return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
 }
 
+template <typename T>
+nlohmann::json or_null(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
 nlohmann::json libc_json(const std::optional<LibcInfo>& libc) {
   if (!libc) return nullptr;
   return {{"name", libc->name},
@@ -62,9 +67,10 @@ nlohmann::json to_json(const PreflightReport& r) {
        {{"network_monitoring", r.features.network_monitoring},
         {"dns_resolution", r.features.dns_resolution},
         {"tcp_failed_connections", r.features.tcp_failed_connections},
-        {"cilium_compatible", r.features.cilium_compatible
-                                  ? nlohmann::json(*r.features.cilium_compatible)
-                                  : nlohmann::json(nullptr)}}},
+        {"cilium_compatible", or_null(r.features.cilium_compatible)},
+        {"probe_rung", or_null(r.features.probe_rung)},
+        {"open_connections_at_start", or_null(r.features.open_connections_at_start)},
+        {"live_open_connection_counters", or_null(r.features.live_open_connection_counters)}}},
       {"checks", checks},
   };
 }
@@ -107,6 +113,7 @@ std::string to_text(const PreflightReport& r, bool color) {
          on_off(r.features.tcp_failed_connections);
   if (r.features.cilium_compatible)
     out += std::string(", cilium_compatible ") + (*r.features.cilium_compatible ? "yes" : "no");
+  if (r.features.probe_rung) out += ", probe rung " + *r.features.probe_rung;
   out += "\nverdict: ";
   out += r.supported ? paint(Status::Pass, "SUPPORTED") : paint(Status::Fail, "UNSUPPORTED");
   out += "\n";

@@ -56,6 +56,9 @@ find_package(LibArchive REQUIRED)
 
 cnm_dep(yaml STATIC libyaml-cpp.a SHARED yaml-cpp)
 cnm_dep(bpf STATIC libbpf.a libelf.a libz.a SHARED PkgConfig::LIBBPF)
+# libelf for code that reads ELF itself (the ladder's test reads the BPF objects' instructions).
+pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
+cnm_dep(elf STATIC libelf.a libz.a SHARED PkgConfig::LIBELF)
 cnm_dep(cap STATIC libcap.a SHARED PkgConfig::LIBCAP)
 # libsemanage compresses modules with bzip2, reads file_contexts with pcre2 (through
 # libselinux) and logs policy changes to the audit system (Debian builds it with libaudit,

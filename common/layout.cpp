@@ -48,6 +48,7 @@ Fields fields_of(Layout& l) {
       {"systemd_unit_dir", &l.systemd_unit_dir},
       {"sysv_init_dir", &l.sysv_init_dir},
       {"state_dir", &l.state_dir},
+      {"cache_dir", &l.cache_dir},
       {"user", &l.user},
       {"group", &l.group},
       {"probe_service", &l.probe_service},

@@ -42,6 +42,9 @@ struct Layout {
   std::string systemd_unit_dir = "/etc/systemd/system";
   std::string sysv_init_dir = "/etc/init.d";
   std::string state_dir = "/var/lib/cnmkit";  // installer journal and backups
+  // Regenerable data (FHS /var/cache: deleting it loses nothing): the preflight's memory of the
+  // kernel's answers and the verifier's verdicts (checks/kernel_memory.h).
+  std::string cache_dir = "/var/cache/cnmkit";
   std::string user = "dd-agent";
   std::string group = "dd-agent";
   std::string probe_service = "datadog-agent-sysprobe";

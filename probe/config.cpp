@@ -10,6 +10,7 @@
 #include "common/file_read.h"
 #include "common/yaml_load.h"
 #include "probe/bpf/dns_filter.h"  // how many ports the socket filter takes
+#include "probe/ladder.h"          // the hook sets network_config.hook_set names
 
 namespace cnm::probe {
 namespace {
@@ -93,11 +94,11 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   network["per_call_hooks"] = [&](const YAML::Node& v, const std::string& k) {
     c.per_call_hooks = scalar<bool>(v, name, k);
   };
-  network["state_hook"] = [&](const YAML::Node& v, const std::string& k) {
-    c.state_hook = scalar<std::string>(v, name, k);
-    if (c.state_hook != "auto" && c.state_hook != "tp_btf" && c.state_hook != "raw_tp")
-      throw std::runtime_error(where(name, v.Mark()) + ": " + k +
-                               " must be auto, tp_btf or raw_tp, not \"" + c.state_hook + "\"");
+  network["hook_set"] = [&](const YAML::Node& v, const std::string& k) {
+    c.hook_set = scalar<std::string>(v, name, k);
+    if (c.hook_set != "auto" && !find_rung(c.hook_set))
+      throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be auto or one of " +
+                               rung_names() + ", not \"" + c.hook_set + "\"");
   };
   network["dns_monitoring"] = [&](const YAML::Node& v, const std::string& k) {
     c.dns_monitoring = scalar<bool>(v, name, k);
@@ -124,6 +125,11 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   auto sysprobe = limits;
   sysprobe["sysprobe_socket"] = [&](const YAML::Node& v, const std::string& k) {
     c.socket_path = scalar<std::string>(v, name, k);
+  };
+  sysprobe["btf_path"] = [&](const YAML::Node& v, const std::string& k) {
+    c.btf_path = scalar<std::string>(v, name, k);
+    if (c.btf_path.empty() || c.btf_path.front() != '/')
+      throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be an absolute path");
   };
   // Keys of system_probe_config the Agent has and this daemon does not need: no warning.
   for (const char* k : {"enabled", "log_level", "log_file", "debug_port"})

@@ -21,9 +21,12 @@ struct ProbeConfig {
   // Attach sock_send_length/sock_recv_length (Linux 6.4+): bytes counted per call and an
   // accepted socket's pid known from its first I/O, at a cost on every send and receive.
   bool per_call_hooks = false;
-  // How inet_sock_set_state is attached: "auto" (tp_btf where the kernel takes it, else
-  // raw_tp), or one of them forced ("tp_btf" fails to start where the kernel refuses it).
-  std::string state_hook = "auto";
+  // The rung of the ladder (probe/ladder.h) to run: "auto" (the best this kernel takes), or a
+  // rung's name forced (tests, operators; the daemon stops where the kernel refuses it).
+  std::string hook_set = "auto";
+  // BTF file for CO-RE relocations, preferred to the kernel's own (system_probe_config.btf_path,
+  // as the Datadog Agent names it); "" looks the BTF up (probe/btf_source.h).
+  std::string btf_path;
   // DNS monitoring (opt-in): a packet socket with a socket filter for these UDP ports; a query
   // unanswered after dns_timeout_ms is a timeout; max_dns_stats bounds the (server, domain,
   // type) table, and as many queries may wait for their answer at once.

@@ -129,11 +129,13 @@ struct Service {
     ++requests;
     nlohmann::json body = stats();
     body["hooks"] = tracer ? tracer->hooks() : std::vector<std::string>{};
+    body["rung"] = tracer ? tracer->rung() : nlohmann::json(nullptr);
     body["config"] = {{"max_tracked_connections", config.max_tracked_connections},
                       {"max_closed_connections_buffered", config.max_closed_connections_buffered},
                       {"disable_ipv6", config.disable_ipv6},
                       {"per_call_hooks", config.per_call_hooks},
-                      {"state_hook", config.state_hook},
+                      {"hook_set", config.hook_set},
+                      {"btf_path", config.btf_path},
                       {"network_enabled", config.network_enabled}};
     return {200, body.dump()};
   }
@@ -184,7 +186,8 @@ int run_daemon(const DaemonOptions& o) {
     try {
       svc.tracer = std::make_unique<Tracer>(
           TracerOptions{config->max_tracked_connections, config->max_closed_connections_buffered,
-                        config->disable_ipv6, config->per_call_hooks, config->state_hook},
+                        config->disable_ipv6, config->per_call_hooks, config->hook_set,
+                        config->btf_path, o.layout.at(o.layout.bpf_object_dir) / "btf"},
           [&svc](std::vector<Connection>&& closed) { svc.store.add_closed(std::move(closed)); });
     } catch (const std::exception& e) {
       spdlog::error("cannot start the TCP tracer: {}", e.what());

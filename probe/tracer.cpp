@@ -2,15 +2,16 @@
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -22,9 +23,11 @@
 #include <thread>
 #include <unordered_map>
 
+#include "probe/btf_source.h"
 #include "probe/container_id.h"
+#include "probe/kernel_answers.h"
+#include "probe/ladder_load.h"
 #include "probe/tcp_failure.h"
-#include "tcp_tracer.skel.h"
 
 extern "C" {
 #include "probe/bpf/tcp_tracer.h"
@@ -80,13 +83,6 @@ Connection to_connection(const cnm_conn& k, std::uint64_t now_ns) {
   return c;
 }
 
-// Raw tracepoints need no tracefs and no kprobes; a kernel has one when its BTF has the
-// tracepoint's btf_trace_NAME typedef.
-bool has_raw_tracepoint(const btf* vmlinux, const char* name) {
-  const std::string t = std::string("btf_trace_") + name;
-  return vmlinux && btf__find_by_name_kind(vmlinux, t.c_str(), BTF_KIND_TYPEDEF) > 0;
-}
-
 // Closed connections go to the store in vectors of at most this many (~42 KiB): below the
 // daemon's mmap threshold (128 KiB), so each comes from the heap and reuses freed memory; a
 // whole poll's vector (a few hundred KiB at 10k connections/s) was mapped and unmapped each
@@ -105,24 +101,19 @@ std::uint32_t ringbuf_bytes(std::uint32_t closed_entries) {
   return size;
 }
 
-// Whether the kernel's verifier takes BPF compare-and-swap (Linux 5.12+), which taking a slot
-// needs: a six-instruction socket filter that uses it, loaded and closed.
-bool kernel_has_bpf_cmpxchg() {
-  const bpf_insn insns[] = {
-      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},          // r0 = 0
-      {BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -8, 0},          // *(u64 *)(r10 - 8) = 0
-      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1},          // r1 = 1
-      {BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_10, BPF_REG_1, -8,  // r0 = cmpxchg(r10 - 8,
-       BPF_CMPXCHG},                                              //   r0, r1)
-      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},          // r0 = 0
-      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
-  };
-  const int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", insns,
-                               sizeof insns / sizeof insns[0], nullptr);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
+// Per-CPU perf buffers (rungs without a ring buffer) hold about what the ring buffer would
+// between them, each at least 64 KiB (~350 closed connections between two drains).
+std::size_t perf_pages_per_cpu(std::uint32_t ring_bytes) {
+  const int ncpu = libbpf_num_possible_cpus();
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t want =
+      std::max<std::size_t>(ring_bytes / static_cast<std::size_t>(std::max(ncpu, 1)), 64 * 1024);
+  std::size_t pages = 1;
+  while (pages * page < want) pages <<= 1;
+  return pages;
 }
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
 }  // namespace
 
@@ -135,97 +126,194 @@ std::uint32_t connection_slots(std::uint32_t max_tracked) {
 Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
     : on_closed_(std::move(on_closed)), max_tracked_(o.max_tracked_connections) {
   closed_batch_.reserve(kClosedBatchMax);
-  btf* vmlinux = btf__load_vmlinux_btf();
-  if (libbpf_get_error(vmlinux)) vmlinux = nullptr;
-  HookSet h;
-  h.state = has_raw_tracepoint(vmlinux, "inet_sock_set_state");
-  h.send = has_raw_tracepoint(vmlinux, "sock_send_length");
-  h.recv = has_raw_tracepoint(vmlinux, "sock_recv_length");
-  h.retrans = has_raw_tracepoint(vmlinux, "tcp_retransmit_skb");
-  btf__free(vmlinux);
-  if (!h.state)
-    throw std::runtime_error(
-        "this kernel has no inet_sock_set_state raw tracepoint (needs BTF and Linux >= 4.16)");
-  h.per_call = o.per_call_hooks && h.send && h.recv;
-  if (o.per_call_hooks && !h.per_call)
+  const BtfSource btf = BtfSource::find(o.btf_path, o.btf_dir, kernel_release());
+  spdlog::info("BTF for CO-RE: {}", btf.description());
+  kernel_ = std::make_unique<LiveKernel>(btf.kind() != BtfSource::Kind::kKernel &&
+                                         btf.kind() != BtfSource::Kind::kNone);
+  ChoiceOptions co{o.hook_set, o.per_call_hooks, connection_slots(max_tracked_) != 0};
+  Choice choice = choose(*kernel_, co);
+  for (const auto& r : choice.rungs)
+    if (r.asked && !r.possible())
+      spdlog::info("rung {} cannot run here: it needs {}", r.rung->name, needs_text(r.missing));
+  if (o.per_call_hooks && !choice.attempts.empty() && !choice.attempts.front().has(Role::kSendBytes))
     spdlog::warn(
         "per_call_hooks: this kernel has no sock_send_length/sock_recv_length tracepoints "
         "(Linux 6.4+); bytes come from tcp_sock counters");
-  // refresh_open needs bpf_for_each_map_elem (Linux 5.13+). Without it, open connections keep
-  // the counters of their last I/O hook call (per-call hooks) or of nothing until they close.
-  can_refresh_ = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_for_each_map_elem,
-                                         nullptr) == 1;
-  if (!can_refresh_)
-    spdlog::warn(
-        "this kernel has no bpf_for_each_map_elem (Linux 5.13+): open connections are reported "
-        "with the counters they had when first seen, exact ones once they close");
-
-  // The BTF-typed tracepoint reads the socket with plain loads (a connection costs about half
-  // of what it does with probe reads); where the kernel refuses it (before 5.9, or without BTF
-  // for the tracepoint), the raw one does the same job.
-  // Best first: tp_btf with the snapshot iterator, tp_btf alone (a kernel may take one and not
-  // the other), then raw_tp; state_hook narrows the list.
-  // Each with connection slots first (where the kernel has BPF compare-and-swap), then
-  // without: the map alone.
-  struct Attempt {
-    bool btf, snapshot;
-    std::uint32_t slots;
-    std::string name() const {
-      return std::string(btf ? (snapshot ? "tp_btf with iter/tcp" : "tp_btf") : "raw_tp") +
-             (slots ? " with connection slots" : "");
+  // Best first; each refusal is logged with what the next attempt costs. The rungs after the
+  // first the kernel allows are asked about only if all of its attempts fail.
+  std::vector<Attempt> attempts = choice.attempts;
+  const Attempt* chosen = nullptr;
+  std::string last_error;
+  for (std::size_t i = 0; !chosen; ++i) {
+    if (i == attempts.size()) {
+      if (co.all_rungs) break;
+      co.all_rungs = true;
+      choice = choose(*kernel_, co);
+      for (const auto& more : choice.attempts)
+        if (std::none_of(attempts.begin(), attempts.end(),
+                         [&](const Attempt& t) { return t.rung == more.rung; }))
+          attempts.push_back(more);
+      if (i == attempts.size()) break;
+      if (i > 0)
+        spdlog::warn("every attempt of rung {} refused; trying {}, which costs {}",
+                     attempts[i - 1].rung->name, attempts[i].describe(), attempts[i].rung->cost);
     }
-  };
-  std::vector<Attempt> attempts;
-  const std::uint32_t slots = kernel_has_bpf_cmpxchg() ? connection_slots(max_tracked_) : 0;
-  if (slots == 0 && max_tracked_ / 8 >= 16)
-    spdlog::info("no BPF compare-and-swap (Linux 5.12+): open connections all go to the map");
-  auto add = [&](bool btf, bool snap) {
-    if (slots != 0) attempts.push_back({btf, snap, slots});
-    attempts.push_back({btf, snap, 0});
-  };
-  if (o.state_hook != "raw_tp") {
-    add(true, true);
-    add(true, false);
-  }
-  if (o.state_hook != "tp_btf") add(false, false);
-  bool btf_state = false, snapshot = false;
-  for (std::size_t i = 0;; ++i) {
+    const Attempt& a = attempts[i];
     try {
-      load(o, h, attempts[i].btf, attempts[i].snapshot, attempts[i].slots);
-      btf_state = attempts[i].btf;
-      snapshot = attempts[i].snapshot;
-      break;
+      load(a, o, btf.libbpf_path());
+      chosen = &a;
     } catch (const std::exception& e) {
-      if (i + 1 == attempts.size()) throw;
-      spdlog::warn("{} refused ({}); trying {}", attempts[i].name(), e.what(),
-                   attempts[i + 1].name());
+      last_error = a.describe() + ": " + e.what();
+      if (i + 1 == attempts.size()) {
+        spdlog::warn("{} refused ({})", a.describe(), e.what());
+        continue;
+      }
+      const Attempt& next = attempts[i + 1];
+      if (next.rung != a.rung)
+        spdlog::warn("{} refused ({}); trying {}, which costs {}", a.describe(), e.what(),
+                     next.describe(), next.rung->cost);
+      else
+        spdlog::warn("{} refused ({}); trying {}", a.describe(), e.what(), next.describe());
     }
   }
-  if (!snapshot)
-    spdlog::warn(
-        "no TCP socket iterator (it needs what tp_btf needs, Linux 5.9+): connections open "
-        "before the start are not reported");
-
-  hooks_.push_back(btf_state ? "tp_btf/inet_sock_set_state" : "raw_tp/inet_sock_set_state");
-  if (h.per_call) {
-    hooks_.push_back("raw_tp/sock_send_length");
-    hooks_.push_back("raw_tp/sock_recv_length");
-  } else {
-    spdlog::info("bytes from tcp_sock counters (nothing runs per send or receive)");
+  if (!chosen) {
+    if (!last_error.empty()) throw std::runtime_error("every rung refused; the last: " + last_error);
+    throw std::runtime_error(why_no_rung(
+        choice, btf.kind() == BtfSource::Kind::kNone ? btf.description() : std::string()));
   }
-  if (h.retrans) hooks_.push_back("raw_tp/tcp_retransmit_skb");
+  nlohmann::json lost = nlohmann::json::array();
+  std::map<Role, std::string_view> jobs;
+  for (const auto& r : ladder())
+    for (const auto& h : r.hooks)
+      if (!h.required && !h.opt_in) jobs.emplace(h.role, h.loses);
+  for (const auto& [role, loses] : jobs)
+    if (!chosen->has(role))
+      lost.push_back(std::string(role_name(role)) + ": " + std::string(loses));
+  rung_ = {{"name", chosen->rung->name},
+           {"attempt", chosen->describe()},
+           {"connection_slots", slots_},
+           {"closed_channel",
+            chosen->rung->channel == Channel::kRingBuffer ? "ring_buffer" : "perf_buffer"},
+           {"btf", btf.description()},
+           {"hooks", hooks_},
+           {"hooks_lost", lost}};
+  if (chosen->rung->name == "kprobe") rung_["kprobes_through"] = kprobe_mechanism();
+  spdlog::info("rung chosen: {}: {}; costs {}", chosen->describe(), chosen->rung->summary,
+               chosen->rung->cost);
+  for (const auto& l : lost) spdlog::warn("without {}", l.get<std::string>());
   for (const auto& hook : hooks_) spdlog::info("hook chosen: {}", hook);
-  // After the tracepoints are attached: a connection opened from now on is theirs, one already
-  // open is the iterator's (whichever inserts first wins, the other finds the entry).
-  if (snapshot) run_snapshot();
+  if (!chosen->has(Role::kSendBytes))
+    spdlog::info("bytes from tcp_sock counters (nothing runs per send or receive)");
+  if (chosen->rung->slots && slots_ == 0 && connection_slots(max_tracked_) != 0)
+    spdlog::info(
+        "no connection slots here (BPF compare-and-swap, Linux 5.12+): open connections all go to "
+        "the map");
+}
 
-  rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.closed), &Tracer::on_ringbuf, this, nullptr);
-  if (!rb_) {
-    const int err = errno;
-    tcp_tracer__destroy(skel_);
-    skel_ = nullptr;
-    throw std::runtime_error(std::string("cannot open the closed-connection ring buffer: ") +
-                             std::strerror(err));
+void Tracer::load(const Attempt& a, const TracerOptions& o, const std::string& btf_path) {
+  LoadSettings s;
+  s.max_tracked = o.max_tracked_connections;
+  s.slots = a.build == Build::kSlots ? connection_slots(o.max_tracked_connections) : 0;
+  s.closed_ring_bytes = ringbuf_bytes(o.max_closed_connections_buffered);
+  s.disable_ipv6 = o.disable_ipv6;
+  s.btf_path = btf_path;
+  auto obj = std::make_unique<PreparedObject>(a, s);
+  if (const int err = obj->load())
+    throw std::runtime_error("cannot load BPF programs: " + errno_text(err));
+  obj_ = std::move(obj);
+  slots_ = s.slots;
+  try {
+    attach_hooks(a);
+    open_closed_channel(a, s.closed_ring_bytes);
+  } catch (...) {
+    for (bpf_link* l : links_) bpf_link__destroy(l);
+    links_.clear();
+    hooks_.clear();
+    obj_.reset();
+    throw;
+  }
+  auto fd_of = [&](const char* name) {
+    bpf_map* m = obj_->map(name);
+    return m ? bpf_map__fd(m) : -1;
+  };
+  conns_fd_ = fd_of("conns");
+  slots_fd_ = slots_ ? fd_of("slots") : -1;
+  counters_fd_ = fd_of("counters");
+  for (const Hook* h : a.hooks)
+    if (h->role == Role::kRefresh)
+      refresh_fd_ = bpf_program__fd(obj_->program(*program_for(*h, a.build)));
+  // After the hooks are attached: a connection opened from now on is theirs, one already
+  // open is the iterator's (whichever inserts first wins, the other finds the entry).
+  for (const Hook* h : a.hooks)
+    if (h->role == Role::kSnapshot) run_snapshot(obj_->program(*program_for(*h, a.build)));
+}
+
+void Tracer::attach_hooks(const Attempt& a) {
+  for (const Hook* h : a.hooks) {
+    bpf_program* prog = obj_->program(*program_for(*h, a.build));
+    bpf_link* link = nullptr;
+    std::string target(h->target);
+    const std::string event = target.substr(target.find('/') + 1);  // tracepoint name
+    switch (h->attach) {
+      case Attach::kTracepointBtf:
+        link = bpf_program__attach_trace(prog);
+        target = "tp_btf/" + event;
+        break;
+      case Attach::kRawTracepoint:
+        link = bpf_program__attach_raw_tracepoint(prog, event.c_str());
+        target = "raw_tp/" + event;
+        break;
+      case Attach::kKprobe: {
+        // The kprobe PMU where the kernel has it, else tracefs kprobe_events (libbpf decides).
+        const std::string fn = kernel_->kernel_function(h->target);
+        if (fn.empty()) {
+          errno = ENOENT;
+          break;
+        }
+        link = bpf_program__attach_kprobe(prog, false, fn.c_str());
+        target = "kprobe/" + fn;
+        break;
+      }
+      case Attach::kIterator:
+      case Attach::kTestRun:
+        continue;  // run, not attached
+    }
+    if (!link) {
+      const int err = errno;
+      if (h->required) throw std::runtime_error("cannot attach " + target + ": " + errno_text(err));
+      spdlog::warn("cannot attach {} ({}): without {}", target, errno_text(err), h->loses);
+      continue;
+    }
+    links_.push_back(link);
+    hooks_.push_back(target);
+  }
+}
+
+void Tracer::open_closed_channel(const Attempt& a, std::uint32_t ring_bytes) {
+  const int fd = bpf_map__fd(obj_->map("closed"));
+  if (a.rung->channel == Channel::kRingBuffer) {
+    rb_ = ring_buffer__new(fd, &Tracer::on_ringbuf, this, nullptr);
+    if (!rb_)
+      throw std::runtime_error("cannot open the closed-connection ring buffer: " +
+                               errno_text(errno));
+    return;
+  }
+  // No wakeup per record (the daemon drains on a timer): the kernel wakes a reader only when a
+  // CPU's buffer is half full.
+  const std::size_t pages = perf_pages_per_cpu(ring_bytes);
+  perf_event_attr attr{};
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+  attr.sample_type = PERF_SAMPLE_RAW;
+  attr.sample_period = 1;
+  attr.watermark = 1;
+  attr.wakeup_watermark =
+      static_cast<__u32>(pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) / 2);
+  pb_ = perf_buffer__new_raw(fd, pages, &attr, &Tracer::on_perf_event, this, nullptr);
+  if (const long err = libbpf_get_error(pb_)) {
+    pb_ = nullptr;
+    throw std::runtime_error("cannot open the closed-connection perf buffers: " +
+                             errno_text(static_cast<int>(err)));
   }
 }
 
@@ -264,9 +352,8 @@ std::map<ino_t, std::string> network_namespaces() {
 
 }  // namespace
 
-void Tracer::run_snapshot() {
-  bpf_link* link = bpf_program__attach_iter(
-      slots_ != 0 ? skel_->progs.snapshot_slots : skel_->progs.snapshot, nullptr);
+void Tracer::run_snapshot(bpf_program* prog) {
+  bpf_link* link = bpf_program__attach_iter(prog, nullptr);
   if (!link) {
     spdlog::warn("cannot start the TCP socket iterator: {}", std::strerror(errno));
     return;
@@ -288,62 +375,40 @@ void Tracer::run_snapshot() {
   spdlog::info("connections open at start: {} network namespace(s) walked, {} not", done, failed);
 }
 
-void Tracer::load(const TracerOptions& o, const HookSet& h, bool btf_state, bool snapshot,
-                  std::uint32_t slot_count) {
-  slots_ = slot_count;
-  skel_ = tcp_tracer__open();
-  if (!skel_)
-    throw std::runtime_error(std::string("cannot open BPF skeleton: ") + std::strerror(errno));
-  auto fail = [this](const std::string& what, int err) {
-    tcp_tracer__destroy(skel_);
-    skel_ = nullptr;
-    throw std::runtime_error(what + ": " + std::strerror(err < 0 ? -err : err));
-  };
-  skel_->rodata->disable_ipv6 = o.disable_ipv6;
-  skel_->rodata->app_bytes_hooks = h.per_call;
-  // One build of the programs that take and free slots (see tcp_tracer.bpf.c): with or without.
-  const bool slots = slots_ != 0;
-  bpf_program__set_autoload(skel_->progs.set_state_btf, btf_state && !slots);
-  bpf_program__set_autoload(skel_->progs.set_state_btf_slots, btf_state && slots);
-  bpf_program__set_autoload(skel_->progs.inet_sock_set_state, !btf_state && !slots);
-  bpf_program__set_autoload(skel_->progs.inet_sock_set_state_slots, !btf_state && slots);
-  bpf_program__set_autoload(skel_->progs.snapshot, snapshot && !slots);
-  bpf_program__set_autoload(skel_->progs.snapshot_slots, snapshot && slots);
-  bpf_program__set_autoattach(skel_->progs.snapshot, false);  // run once, by run_snapshot()
-  bpf_program__set_autoattach(skel_->progs.snapshot_slots, false);
-  bpf_program__set_autoload(skel_->progs.sock_send_length, h.per_call);
-  bpf_program__set_autoload(skel_->progs.sock_recv_length, h.per_call);
-  bpf_program__set_autoload(skel_->progs.refresh_open, can_refresh_);
-  bpf_program__set_autoattach(skel_->progs.refresh_open, false);  // run on demand, never attached
-  bpf_program__set_autoload(skel_->progs.tcp_retransmit_skb, h.retrans);
-  // Slots and map hold max_tracked_connections together (an array needs one entry).
-  skel_->rodata->slot_bits = static_cast<__u32>(slots_ ? __builtin_ctz(slots_) : 0);
-  if (int err = bpf_map__set_max_entries(skel_->maps.slots, slots_ ? slots_ : 1))
-    fail("cannot size the connection slots", err);
-  if (int err = bpf_map__set_max_entries(skel_->maps.conns, o.max_tracked_connections - slots_))
-    fail("cannot size the connection map", err);
-  if (int err = bpf_map__set_max_entries(skel_->maps.closed,
-                                         ringbuf_bytes(o.max_closed_connections_buffered)))
-    fail("cannot size the ring buffer", err);
-  if (int err = tcp_tracer__load(skel_)) fail("cannot load BPF programs", err);
-  if (int err = tcp_tracer__attach(skel_)) fail("cannot attach BPF programs", err);
-}
-
 Tracer::~Tracer() {
   ring_buffer__free(rb_);
-  tcp_tracer__destroy(skel_);  // detaches every link and unloads every program
+  perf_buffer__free(pb_);
+  for (bpf_link* l : links_) bpf_link__destroy(l);  // detaches every hook
+  obj_.reset();                                     // unloads every program
 }
 
-int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
-  auto* self = static_cast<Tracer*>(ctx);
-  if (size < sizeof(cnm_conn)) return 0;
+void Tracer::on_closed_record(const void* data, std::size_t size) {
+  if (size < sizeof(cnm_conn)) return;
   cnm_conn k;
   std::memcpy(&k, data, sizeof k);
   // Closed: its duration ends at end_ns.
-  Connection& c = self->closed_batch_.emplace_back(to_connection(k, k.end_ns));
-  c.container_id = self->container_id(k.pid, k.cgroup_id, self->batch_now_ns_);
-  if (self->closed_batch_.size() == kClosedBatchMax) self->hand_over_closed();
+  Connection& c = closed_batch_.emplace_back(to_connection(k, k.end_ns));
+  c.container_id = container_id(k.pid, k.cgroup_id, batch_now_ns_);
+  if (closed_batch_.size() == kClosedBatchMax) hand_over_closed();
+}
+
+int Tracer::on_ringbuf(void* ctx, void* data, std::size_t size) {
+  static_cast<Tracer*>(ctx)->on_closed_record(data, size);
   return 0;
+}
+
+bpf_perf_event_ret Tracer::on_perf_event(void* ctx, int, perf_event_header* event) {
+  // A sample is the header, a u32 size and the record (PERF_SAMPLE_RAW). A record the buffer had
+  // no room for never got there: the program counted it (closed_ringbuf_full), as with the ring
+  // buffer, so the kernel's PERF_RECORD_LOST for it is not counted twice.
+  if (event->type == PERF_RECORD_SAMPLE && event->size >= sizeof(*event) + sizeof(__u32)) {
+    const auto* raw = reinterpret_cast<const char*>(event) + sizeof(*event);
+    __u32 size = 0;
+    std::memcpy(&size, raw, sizeof size);
+    if (sizeof(*event) + sizeof size + size <= event->size)
+      static_cast<Tracer*>(ctx)->on_closed_record(raw + sizeof size, size);
+  }
+  return LIBBPF_PERF_EVENT_CONT;
 }
 
 void Tracer::hand_over_closed() {
@@ -391,16 +456,16 @@ void Tracer::poll_closed(int timeout_ms) {
   if (timeout_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
   std::lock_guard lock(rb_mu_);
   batch_now_ns_ = monotonic_ns();
-  const int n = ring_buffer__consume(rb_);
-  if (n < 0 && n != -EINTR) spdlog::warn("ring buffer: {}", std::strerror(-n));
+  const int n = rb_ ? ring_buffer__consume(rb_) : perf_buffer__consume(pb_);
+  if (n < 0 && n != -EINTR) spdlog::warn("closed connections: {}", std::strerror(-n));
   if (!closed_batch_.empty()) hand_over_closed();
 }
 
 void Tracer::refresh_open() const {
-  if (!can_refresh_) return;
+  if (refresh_fd_ < 0) return;
   // A chunk bounds how long one run walks the map with preemption off (~1 ms here).
   constexpr __u64 kChunk = 2048;
-  const int fd = bpf_program__fd(skel_->progs.refresh_open);
+  const int fd = refresh_fd_;
   for (__u64 skip = 0;; skip += kChunk) {
     __u64 args[2] = {skip, kChunk};
     bpf_test_run_opts opts{};  // LIBBPF_OPTS is a C macro (statement expression)
@@ -430,11 +495,10 @@ std::vector<Connection> Tracer::open_connections() const {
   // The slots change while they are read: a free one has sk 0, one being filled or freed has
   // start_ns 0 (the kernel side writes start_ns last and clears it first).
   if (slots_ != 0)
-    read_batches<__u32>(bpf_map__fd(skel_->maps.slots), "the connection slots",
-                        [&](const cnm_conn& k) {
-                          if (k.sk != 0 && k.start_ns != 0) add(k);
-                        });
-  read_batches<__u64>(bpf_map__fd(skel_->maps.conns), "the connection map", add);
+    read_batches<__u32>(slots_fd_, "the connection slots", [&](const cnm_conn& k) {
+      if (k.sk != 0 && k.start_ns != 0) add(k);
+    });
+  read_batches<__u64>(conns_fd_, "the connection map", add);
   return out;
 }
 
@@ -475,7 +539,7 @@ std::uint64_t Tracer::counter(std::uint32_t which) const {
   const int ncpu = libbpf_num_possible_cpus();
   std::vector<__u64> per_cpu(static_cast<std::size_t>(ncpu > 0 ? ncpu : 1));
   std::uint64_t total = 0;
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &which, per_cpu.data()) == 0)
+  if (bpf_map_lookup_elem(counters_fd_, &which, per_cpu.data()) == 0)
     for (auto v : per_cpu) total += v;
   return total;
 }
@@ -497,7 +561,7 @@ StatMap Tracer::stats() const {
   // counts it per program (Linux 5.12+; 0 before).
   std::uint64_t skipped = 0;
   bpf_program* prog = nullptr;
-  bpf_object__for_each_program(prog, skel_->obj) {
+  bpf_object__for_each_program(prog, obj_->object()) {
     const int pfd = bpf_program__fd(prog);
     if (pfd < 0) continue;
     bpf_prog_info info{};

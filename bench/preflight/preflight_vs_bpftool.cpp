@@ -1,7 +1,10 @@
 // Whole-process time of `cnmctl preflight --json` against `bpftool feature probe kernel -j`
-// on this host, interleaved run by run so both see the same machine state. Prints medians,
-// the ratio, and how many findings each answers with. Target (issue 2): preflight < 50 ms and
-// >= 10x faster than bpftool.
+// on this host, interleaved run by run so all see the same machine state. The preflight runs
+// twice per round: remembered (its memory of this kernel, <cache_dir>/preflight-kernel.json,
+// already written) and first time (the memory removed before the run, not timed), both with the
+// verifier's dry run of the probe's objects (ebpf.probe_objects). Prints medians, the ratio, and
+// how many findings each answers with. Targets (issue 17): remembered <= 10 ms and >= 10x faster
+// than bpftool, first time <= 30 ms.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -11,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -62,28 +66,50 @@ int main(int argc, char** argv) {
   }
   const std::string cnmctl = argv[1];
   const int runs = argc > 2 ? std::atoi(argv[2]) : 30;
-  const std::vector<std::string> preflight = {cnmctl, "preflight", "--json"};
+  // Two memories of their own, so the machine's /var/cache/cnmkit is left alone.
+  char tmpl[] = "/tmp/bench_preflight.XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  auto layout = [&](const std::string& name) {
+    const std::string file = dir + "/" + name + ".yaml";
+    FILE* f = std::fopen(file.c_str(), "w");
+    std::fprintf(f, "cache_dir: %s/%s\n", dir.c_str(), name.c_str());
+    std::fclose(f);
+    return file;
+  };
+  const std::string cold_memory = dir + "/cold/preflight-kernel.json";
+  const std::vector<std::string> remembered = {cnmctl, "--layout", layout("warm"), "preflight",
+                                               "--json"};
+  const std::vector<std::string> first = {cnmctl, "--layout", layout("cold"), "preflight",
+                                          "--json"};
   const std::vector<std::string> bpftool = {"bpftool", "feature", "probe", "kernel", "-j"};
-  run_ms(preflight);  // warm the page cache for both binaries
+  run_ms(remembered);  // warm the page cache for both binaries, and write the memory
   run_ms(bpftool);
   const std::vector<std::string> floor = {cnmctl, "--version"};
-  std::vector<double> a, b, f;
+  std::vector<double> a, c, b, f;
   for (int i = 0; i < runs; ++i) {
-    a.push_back(run_ms(preflight));
+    a.push_back(run_ms(remembered));
+    std::remove(cold_memory.c_str());
+    c.push_back(run_ms(first));
     b.push_back(run_ms(bpftool));
     f.push_back(run_ms(floor));
   }
-  const double ma = median(a), mb = median(b);
+  const int checks =
+      count_lines(cnmctl + " --layout " + layout("warm") + " preflight --json", "\"status\"");
+  std::filesystem::remove_all(dir);
+  const double ma = median(a), mc = median(c), mb = median(b);
+  auto line = [](const char* what, const std::vector<double>& v) {
+    std::printf("%-44s median %7.2f ms  (min %.2f, max %.2f)\n", what, median(v),
+                *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
+  };
   std::printf("runs: %d each, interleaved\n", runs);
-  std::printf("cnmctl preflight --json          median %8.2f ms  (min %.2f, max %.2f)\n", ma,
-              *std::min_element(a.begin(), a.end()), *std::max_element(a.begin(), a.end()));
-  std::printf("bpftool feature probe kernel -j  median %8.2f ms  (min %.2f, max %.2f)\n", mb,
-              *std::min_element(b.begin(), b.end()), *std::max_element(b.begin(), b.end()));
-  std::printf("cnmctl --version (process floor)  median %8.2f ms\n", median(f));
-  std::printf("ratio bpftool/preflight: %.1fx faster (target >= 10x); preflight under 50 ms: %s\n",
-              mb / ma, ma < 50 ? "yes" : "NO");
+  line("cnmctl preflight --json, remembered", a);
+  line("cnmctl preflight --json, first time", c);
+  line("bpftool feature probe kernel -j", b);
+  line("cnmctl --version (process floor)", f);
+  std::printf("ratio bpftool/preflight remembered: %.1fx faster (target >= 10x)\n", mb / ma);
+  std::printf("remembered under 10 ms: %s; first time under 30 ms: %s\n", ma <= 10 ? "yes" : "NO",
+              mc <= 30 ? "yes" : "NO");
   std::printf("answers: preflight %d checks with verdicts and remedies; bpftool %d feature flags\n",
-              count_lines(cnmctl + " preflight --json", "\"status\""),
-              count_lines("bpftool feature probe kernel -j | tr ',' '\\n'", "have_"));
+              checks, count_lines("bpftool feature probe kernel -j | tr ',' '\\n'", "have_"));
   return 0;
 }

@@ -4,7 +4,7 @@
 #   1. nginx + wrk over loopback, keep-alive and one connection per request, without and with
 #      the probe (targets: <= 1% and <= 5% fewer requests/s); keep-alive also with the opt-in
 #      per-call hooks (network_config.per_call_hooks), one-per-request also with the raw_tp
-#      fallback (state_hook: raw_tp), and both with the opt-in DNS monitoring
+#      fallback (hook_set: raw_tp), and both with the opt-in DNS monitoring
 #      (network_config.dns_monitoring: its packet tap sees every packet), to show what they
 #      cost; one-per-request also runs "again"
 #      without the probe: that A/A ratio shows what the method reads when nothing differs.
@@ -79,7 +79,7 @@ YAML
 cp "$work/sp.yaml" "$work/sp-per-call.yaml"
 printf 'network_config:\n  per_call_hooks: true\n' >>"$work/sp-per-call.yaml"
 cp "$work/sp.yaml" "$work/sp-raw-tp.yaml"
-printf 'network_config:\n  state_hook: raw_tp\n' >>"$work/sp-raw-tp.yaml"
+printf 'network_config:\n  hook_set: raw_tp\n' >>"$work/sp-raw-tp.yaml"
 cp "$work/sp.yaml" "$work/sp-dns.yaml"
 printf 'network_config:\n  dns_monitoring: true\n' >>"$work/sp-dns.yaml"
 start_probe() {  # [CONFIG]

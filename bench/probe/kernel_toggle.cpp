@@ -1,13 +1,15 @@
 // The probe's kernel side under load, measured with less noise than starting and stopping the
-// daemon between windows. It loads the daemon's own tcp_tracer object, sized as the daemon sizes
-// it at the default max_tracked_connections, then alternates phases with the tp_btf
-// inet_sock_set_state program attached and detached while one continuous load (the caller's
+// daemon between windows. It loads the daemon's own state program of a rung of its ladder (the
+// objects the daemon carries, prepared as the daemon prepares them: probe/ladder_load.h, sized
+// at the default max_tracked_connections), then alternates phases with that program attached
+// and detached while one continuous load (the caller's
 // wrk) runs, and counts the connections the host accepted in each phase (TCP PassiveOpens in
 // /proc/net/snmp: one per request with one connection per request). Each pair of phases, in
 // alternating order, gives one ratio, on / off. The daemon's own CPU is measured apart
 // (bench_probe.sh section 2); this is what the programs cost the connections themselves.
-// Usage: kernel_toggle PHASE_MS PAIRS (root). One line per pair, then the geometric mean of the
-// ratios with a 95% interval (normal on the logs).
+// Usage: kernel_toggle PHASE_MS PAIRS [RUNG] (root; RUNG: tp_btf, the default, or another rung's
+// name). One line per pair, then the geometric mean of the ratios with a 95% interval (normal on
+// the logs).
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
@@ -21,8 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "probe/kernel_answers.h"
+#include "probe/ladder_load.h"
 #include "probe/tracer.h"
-#include "tcp_tracer.skel.h"
 
 namespace {
 
@@ -49,41 +52,66 @@ double seconds_now() {
 }
 
 int drop_record(void*, void*, std::size_t) { return 0; }
+void drop_sample(void*, int, void*, __u32) {}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s PHASE_MS PAIRS\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: %s PHASE_MS PAIRS [RUNG]\n", argv[0]);
     return 2;
   }
   const double phase_s = std::atof(argv[1]) / 1000.0;
   const int pairs = std::atoi(argv[2]);
-  tcp_tracer* skel = tcp_tracer__open();
-  if (!skel) return 1;
-  // Only the state program, its build with slots, as the daemon loads it by default here (the
-  // retransmit one never runs without loss); slots and map sized as the daemon sizes them.
-  bpf_program* only = skel->progs.set_state_btf_slots;
-  bpf_program* prog = nullptr;
-  bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, prog == only);
+  using namespace cnm::probe;
+  const Rung* rung = find_rung(argc == 4 ? argv[3] : "tp_btf");
+  if (!rung) {
+    std::fprintf(stderr, "no rung %s (%s)\n", argv[3], rung_names().c_str());
+    return 2;
+  }
+  // Only the state program, its build with slots where the rung has one, as the daemon loads it
+  // by default here (the retransmit one never runs without loss); sized as the daemon sizes it.
   constexpr std::uint32_t kTracked = 65536;
-  const std::uint32_t slots = cnm::probe::connection_slots(kTracked);
-  skel->rodata->slot_bits = static_cast<__u32>(__builtin_ctz(slots));
-  bpf_map__set_max_entries(skel->maps.slots, slots);
-  bpf_map__set_max_entries(skel->maps.conns, kTracked - slots);
-  bpf_map__set_max_entries(skel->maps.closed, 1U << 22);
-  if (tcp_tracer__load(skel) != 0) {
-    std::fprintf(stderr, "cannot load tcp_tracer\n");
+  Attempt attempt{rung, rung->slots ? Build::kSlots : Build::kNoSlots, {&rung->hooks[0]}};
+  LoadSettings settings;
+  settings.max_tracked = kTracked;
+  settings.slots = rung->slots ? connection_slots(kTracked) : 0;
+  PreparedObject obj(attempt, settings);
+  if (obj.load() != 0) {
+    std::fprintf(stderr, "cannot load %s\n", attempt.describe().c_str());
     return 1;
   }
-  ring_buffer* rb = ring_buffer__new(bpf_map__fd(skel->maps.closed), drop_record, nullptr, nullptr);
-  if (!rb) return 1;
+  bpf_program* only = obj.program(*program_for(rung->hooks[0], attempt.build));
+  const std::string target(rung->hooks[0].target);
+  LiveKernel kernel;
+  auto attach = [&]() -> bpf_link* {
+    switch (rung->hooks[0].attach) {
+      case Attach::kTracepointBtf:
+        return bpf_program__attach_trace(only);
+      case Attach::kRawTracepoint:
+        return bpf_program__attach_raw_tracepoint(only,
+                                                  target.substr(target.find('/') + 1).c_str());
+      case Attach::kKprobe:
+        return bpf_program__attach_kprobe(only, false, kernel.kernel_function(target).c_str());
+      default:
+        return nullptr;
+    }
+  };
+  const int closed_fd = bpf_map__fd(obj.map("closed"));
+  ring_buffer* rb = nullptr;
+  perf_buffer* pb = nullptr;
+  if (rung->channel == Channel::kRingBuffer)
+    rb = ring_buffer__new(closed_fd, drop_record, nullptr, nullptr);
+  else
+    pb = perf_buffer__new(closed_fd, 64, drop_sample, nullptr, nullptr, nullptr);
+  if (!rb && !pb) return 1;
+  auto drain = [&] { rb ? ring_buffer__consume(rb) : perf_buffer__consume(pb); };
   std::vector<double> logs;
   for (int i = 0; i < pairs; ++i) {
     double rate[2] = {0, 0};  // [off, on]
     for (int k = 0; k < 2; ++k) {
       const bool on = (k == 0) == (i % 2 == 1);  // odd pairs start attached
-      bpf_link* link = on ? bpf_program__attach(only) : nullptr;
+      bpf_link* link = on ? attach() : nullptr;
       if (on && !link) {
         std::fprintf(stderr, "cannot attach\n");
         return 1;
@@ -92,14 +120,14 @@ int main(int argc, char** argv) {
       const long p0 = passive_opens();
       const double t0 = seconds_now(), end = t0 + phase_s;
       while (seconds_now() < end) {  // drain as the daemon does, every 50 ms
-        ring_buffer__consume(rb);
+        drain();
         std::this_thread::sleep_for(
             std::chrono::duration<double>(std::min(0.05, end - seconds_now())));
       }
       const long p1 = passive_opens();
       rate[on ? 1 : 0] = static_cast<double>(p1 - p0) / (seconds_now() - t0);
       if (link) bpf_link__destroy(link);
-      ring_buffer__consume(rb);
+      drain();
     }
     if (rate[0] <= 0 || rate[1] <= 0) {
       std::fprintf(stderr, "no connections accepted in a phase: is the load running?\n");
@@ -119,6 +147,6 @@ int main(int argc, char** argv) {
               std::exp(mean), std::exp(mean - 1.96 * se), std::exp(mean + 1.96 * se), logs.size(),
               phase_s * 1000);
   ring_buffer__free(rb);
-  tcp_tracer__destroy(skel);
+  perf_buffer__free(pb);
   return 0;
 }

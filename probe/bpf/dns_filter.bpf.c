@@ -2,7 +2,13 @@
 // packet starts at its IP header in both directions). It keeps only UDP datagrams to or from
 // a DNS port (IPv4 unfragmented or a first fragment-free datagram, IPv6 without extension
 // headers) and drops everything else in the kernel, before the packet is queued to the socket.
-#include "vmlinux.h"
+// Only UAPI types: the socket filter's context (struct __sk_buff) is rewritten by the verifier,
+// not relocated, and with vmlinux.h's preserve_access_index every access to it became a CO-RE
+// relocation, for which libbpf read and parsed the kernel's whole BTF (~10 ms) to load 60
+// instructions, in the daemon and in the preflight's dry run.
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <stdbool.h>
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>

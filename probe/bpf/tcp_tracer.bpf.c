@@ -1,13 +1,20 @@
-// Kernel side of the TCP tracer. Tracepoints only (no kprobes on the target kernels, no tracefs
-// needed): inet_sock_set_state opens and closes entries, tcp_retransmit_skb counts retransmits.
-// inet_sock_set_state comes two ways, and the daemon loads one: tp_btf (BTF-typed arguments, so
-// the socket is read with plain loads; Linux 5.9+) and raw_tp (every read a probe-read helper
-// call; Linux 4.17+), the fallback when the first does not load. Counters are the kernel's own
-// tcp_sock ones (as bcc's tcplife reads them), read at close, where the entry goes to a ring
-// buffer, and for open connections by refresh_open, which the daemon runs (BPF_PROG_TEST_RUN)
-// before it reads the map. Nothing runs per send or receive unless the daemon opts into
+// Kernel side of the TCP tracer: inet_sock_set_state (or the kernel function that fires it)
+// opens and closes entries, tcp_retransmit_skb counts retransmits. Counters are the kernel's own
+// tcp_sock ones (as bcc's tcplife reads them), read at close, where the entry goes to the daemon,
+// and for open connections by refresh_open, which the daemon runs (BPF_PROG_TEST_RUN) before it
+// reads the map. Nothing runs per send or receive unless the daemon opts into
 // sock_send/recv_length (per_call_hooks), which count the application's bytes call by call and
 // learn an accepted socket's pid at its first I/O.
+//
+// One source, two objects, for the rungs of the daemon's ladder (probe/ladder.cpp):
+// - tcp_tracer.bpf.o: inet_sock_set_state as tp_btf (BTF-typed arguments, so the socket is read
+//   with plain loads; Linux 5.9+) or as raw_tp (every read a probe-read helper call), the TCP
+//   socket iterator, refresh_open and the per-call hooks; closed connections through a ring
+//   buffer (Linux 5.8+), settings in read-only globals, connection slots where the kernel has
+//   BPF compare-and-swap;
+// - tcp_tracer_legacy.bpf.o (CNM_LEGACY): for older kernels: the same logic as raw_tp or as a
+//   kprobe on tcp_set_state, closed connections through a perf event array, no global data,
+//   bpf_probe_read only (see the CNM_LEGACY block below).
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -28,11 +35,45 @@
 #define TCP_CLOSE_WAIT 8
 #define TCP_LAST_ACK 9
 
+#ifdef CNM_LEGACY
+// Kernels before 5.2 have no global data (BPF_PSEUDO_MAP_VALUE, commit d8eca5bbb2be, "bpf:
+// implement lookup-free direct value access for maps"): the daemon's one setting comes from a map,
+// there are no connection slots (BPF compare-and-swap is Linux 5.12) and no per-call hooks (their
+// tracepoints are Linux 6.4).
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct cnm_settings);
+} settings SEC(".maps");
+
+static __always_inline bool ipv6_disabled(void) {
+  __u32 zero = 0;
+  const struct cnm_settings* s = bpf_map_lookup_elem(&settings, &zero);
+  return s && s->disable_ipv6;
+}
+#define SLOT_BITS 0U
+#define APP_BYTES_HOOKS false
+
+// bpf_probe_read_kernel came in Linux 5.5 (commit 6ae08ae3dea2, "bpf: Add probe_read_{user,
+// kernel} and probe_read_{user, kernel}_str helpers"); bpf_probe_read does the same on x86, whose
+// user and kernel addresses never overlap. Every read below, CO-RE ones included, goes through it.
+#define bpf_probe_read_kernel bpf_probe_read
+
+// A helper of a later kernel is called only where the kernel's BTF (or the BTF file given for it)
+// declares it: elsewhere the constant is 0 and the verifier never visits the call.
+#define KERNEL_HAS_HELPER(id) bpf_core_enum_value_exists(enum bpf_func_id, id)
+#else
 // Set by the daemon before load.
 const volatile bool disable_ipv6 = false;
 // True when the send/recv hooks are attached: bytes then always come from them (the
 // application's calls), never from tcp_sock, even for a connection that moved no data.
 const volatile bool app_bytes_hooks = false;
+static __always_inline bool ipv6_disabled(void) { return disable_ipv6; }
+#define APP_BYTES_HOOKS app_bytes_hooks
+// Every helper the modern build calls exists on the kernels that have its ring buffer (5.8).
+#define KERNEL_HAS_HELPER(id) 1
+#endif
 
 // Open connections live in two places. First `slots`, an array indexed by a hash of the
 // socket's address: finding, adding and removing an entry there is a few inline loads and one
@@ -43,6 +84,7 @@ const volatile bool app_bytes_hooks = false;
 // both so that together they hold max_tracked_connections: slots are at most an eighth of it,
 // so once the map is nearly full every slot is taken (none sits empty while the map refuses).
 // slot_bits 0 (no slots) on kernels without BPF compare-and-swap (before Linux 5.12).
+#ifndef CNM_LEGACY
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, 1);
@@ -50,6 +92,8 @@ struct {
   __type(value, struct cnm_conn);
 } slots SEC(".maps");
 const volatile __u32 slot_bits = 0;  // log2 of the slots
+#define SLOT_BITS slot_bits
+#endif
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -58,15 +102,40 @@ struct {
   __type(value, struct cnm_conn);
 } conns SEC(".maps");
 
+#ifdef CNM_LEGACY
+static __always_inline void map_used_add(__s64 delta) {}
+static __always_inline bool map_maybe_used(void) { return true; }
+
+// Closed connections: a perf event array (the BPF ring buffer is Linux 5.8, commit 457f44363a88,
+// "bpf: Implement BPF ring buffer and verifier support for it"), one buffer per CPU, sized by the
+// daemon. A full one refuses the record, counted as with the ring buffer.
+struct {
+  __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+  __uint(key_size, sizeof(__u32));
+  __uint(value_size, sizeof(__u32));
+} closed SEC(".maps");
+
+static __always_inline long emit_closed(void* ctx, struct cnm_conn* c) {
+  return bpf_perf_event_output(ctx, &closed, BPF_F_CURRENT_CPU, c, sizeof(*c));
+}
+#else
 // Entries in `conns`, so that a socket not in its slot is looked up there only when the map
 // holds any (a lookup is a function call). Written only with atomic adds.
 __u64 map_used = 0;
+static __always_inline void map_used_add(__s64 delta) { __sync_fetch_and_add(&map_used, delta); }
+static __always_inline bool map_maybe_used(void) { return map_used != 0; }
 
 // Closed connections, sized by the daemon (max_closed_connections_buffered).
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 1 << 22);
 } closed SEC(".maps");
+
+// No wakeup per record: the daemon drains the ring on a timer, in batches.
+static __always_inline long emit_closed(void* ctx, struct cnm_conn* c) {
+  return bpf_ringbuf_output(&closed, c, sizeof(*c), BPF_RB_NO_WAKEUP);
+}
+#endif
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -101,7 +170,7 @@ struct {
 #define FEND(s, f) (FOFF(s, f) + (__u32)bpf_core_field_size(s, f))
 #define MIN2(a, b) ((a) < (b) ? (a) : (b))
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
-#define PICK(T, buf, lo, s, f) (*(const T*)((buf) + FOFF(s, f) - (lo)))
+#define PICK(T, buf, lo, s, f) (*(const T*)bulk_at(buf, lo, FOFF(s, f), sizeof(T)))
 // CO-RE relocates against the kernel's struct names (a local typedef would not match).
 #define SC struct sock_common
 #define TS struct tcp_sock
@@ -121,6 +190,17 @@ static __always_inline const __u8* bulk_read(const void* p, __u32 lo, __u32 hi) 
   return buf;
 }
 
+// Where the field at offset off (sz bytes) is in the copy of [lo, hi) at buf. The bound is never
+// exceeded ([lo, hi) was computed from these very fields); it is there for the verifier: clang
+// computes buf - lo once as buf + (-lo), and the 5.10 verifier forgets the range of a negated
+// register (seen on Debian 11's 5.10.0-46: "math between map_value pointer and register with
+// unbounded min value is not allowed"; 6.1 keeps it), so without a bound no field is readable.
+static __always_inline const __u8* bulk_at(const __u8* buf, __u32 lo, __u32 off, __u32 sz) {
+  __u32 rel = off - lo;
+  if (rel > BULK_MAX - sz) rel = 0;
+  return buf + rel;
+}
+
 static __always_inline void count(__u32 which) {
   __u64* v = bpf_map_lookup_elem(&counters, &which);
   if (v) *v += 1;
@@ -136,7 +216,8 @@ struct {
   __type(value, __u64);
 } addr_scratch SEC(".maps");
 
-static __always_inline __u64 addr_of(const void* p) {
+static __always_inline __u64 addr_of(const void* p, bool direct) {
+  if (!direct) return (__u64)p;  // a raw argument is a number already
   __u32 zero = 0;
   volatile __u64* a = bpf_map_lookup_elem(&addr_scratch, &zero);
   if (!a) return 0;
@@ -146,9 +227,13 @@ static __always_inline __u64 addr_of(const void* p) {
 
 // The slot a socket may hold (multiplicative hashing: its top bits), or NULL without slots.
 static __always_inline struct cnm_conn* slot_of(__u64 sk) {
+#ifdef CNM_LEGACY
+  return 0;
+#else
   if (slot_bits == 0) return 0;
   __u32 i = (__u32)((sk * 0x9E3779B97F4A7C15ULL) >> (64 - slot_bits));
   return bpf_map_lookup_elem(&slots, &i);
+#endif
 }
 
 // A socket's entry, in its slot or in the map. Transitions of one socket are serialized by its
@@ -156,7 +241,7 @@ static __always_inline struct cnm_conn* slot_of(__u64 sk) {
 static __always_inline struct cnm_conn* find(__u64 sk) {
   struct cnm_conn* s = slot_of(sk);
   if (s && sk != 0 && s->sk == sk) return s;
-  if (slot_bits != 0 && map_used == 0) return 0;
+  if (SLOT_BITS != 0 && !map_maybe_used()) return 0;
   return bpf_map_lookup_elem(&conns, &sk);
 }
 
@@ -191,7 +276,7 @@ static __always_inline void release(struct cnm_conn* c, __u64 sk, bool slots) {
     c->sk = 0;
     return;
   }
-  if (bpf_map_delete_elem(&conns, &sk) == 0) __sync_fetch_and_add(&map_used, -1);
+  if (bpf_map_delete_elem(&conns, &sk) == 0) map_used_add(-1);
 }
 
 // Fills pid, comm and cgroup from the current task. Called only on transitions made by the
@@ -199,7 +284,11 @@ static __always_inline void release(struct cnm_conn* c, __u64 sk, bool slots) {
 // where handshakes and resets of accepted sockets are processed, the current task is whichever
 // process the packet interrupted (over loopback, the connecting client).
 static __always_inline void set_task(struct cnm_conn* c, bool direct) {
-  if (direct) {
+  // bpf_get_current_task_btf came in Linux 5.11 (commit 3ca1032ab7ab, "bpf: Implement
+  // get_current_task_btf and RET_PTR_TO_BTF_ID"); 5.10 refuses a program that calls it ("invalid
+  // func unknown#158"). Asked of the kernel's BTF (CO-RE): where it is missing the constant is 0,
+  // the verifier never visits the call, and the three helpers below do the same job.
+  if (direct && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
     // One helper call for the task, then plain loads: what bpf_get_current_comm and
     // bpf_get_current_cgroup_id read (task_dfl_cgroup(current)->kn->id), without two more calls.
     const struct task_struct* t = bpf_get_current_task_btf();
@@ -215,7 +304,10 @@ static __always_inline void set_task(struct cnm_conn* c, bool direct) {
   if (pid == 0) return;
   c->pid = pid;
   bpf_get_current_comm(c->comm, sizeof(c->comm));
-  c->cgroup_id = bpf_get_current_cgroup_id();
+  // bpf_get_current_cgroup_id: Linux 4.18 (commit bf6fa2c893c5, "bpf: implement
+  // bpf_get_current_cgroup_id() helper"). Without it a process gone before its connection is
+  // read has no container id (a live one's comes from /proc).
+  if (KERNEL_HAS_HELPER(BPF_FUNC_get_current_cgroup_id)) c->cgroup_id = bpf_get_current_cgroup_id();
 }
 
 // sk_protocol was a bitfield before Linux 5.6: read it the way that works for both. IPPROTO_TCP
@@ -230,7 +322,7 @@ static __always_inline bool is_tcp(const struct sock* sk, bool direct) {
 static __always_inline __u8 tracked_family(const struct sock* sk, bool direct) {
   const __u16 family = RD(direct, sk, __sk_common.skc_family);
   if (family == AF_INET) return 4;
-  if (family == AF_INET6 && !disable_ipv6) return 6;
+  if (family == AF_INET6 && !ipv6_disabled()) return 6;
   return 0;
 }
 
@@ -242,7 +334,7 @@ static __always_inline bool set_tuple(struct cnm_conn* c, __u16 family, const vo
     c->family = 4;
     __builtin_memcpy(c->saddr, saddr4, 4);
     __builtin_memcpy(c->daddr, daddr4, 4);
-  } else if (family == AF_INET6 && !disable_ipv6) {
+  } else if (family == AF_INET6 && !ipv6_disabled()) {
     c->family = 6;
     __builtin_memcpy(c->saddr, saddr6, 16);
     __builtin_memcpy(c->daddr, daddr6, 16);
@@ -302,7 +394,7 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   lo &= ~7U;
   const __u8* b = bulk_read(skc, lo, hi);
   if (!b) return false;
-#define AT(f) (b + FOFF(SC, f) - lo)
+#define AT(f) bulk_at(b, lo, FOFF(SC, f), sizeof(((SC*)0)->f))
   if (!set_tuple(c, PICK(__u16, b, lo, SC, skc_family), AT(skc_rcv_saddr), AT(skc_daddr),
                  AT(skc_v6_rcv_saddr), AT(skc_v6_daddr), PICK(__u16, b, lo, SC, skc_num),
                  PICK(__u16, b, lo, SC, skc_dport)))
@@ -385,7 +477,7 @@ static __always_inline void apply_tcp_counters(struct cnm_conn* c, const struct 
   c->rttvar_us = t->mdev_us >> 2;
   // A connection that never completed its handshake moved no data (its SYN is not data). Its
   // ESTABLISHED run may have been skipped: an acknowledged SYN says the handshake completed.
-  if (app_bytes_hooks || (!(c->flags & CNM_FLAG_HANDSHAKEN) && t->bytes_acked == 0)) return;
+  if (APP_BYTES_HOOKS || (!(c->flags & CNM_FLAG_HANDSHAKEN) && t->bytes_acked == 0)) return;
   const __u32 queued = t->write_seq - t->snd_una;
   __u64 sent = t->bytes_acked - c->acked_base + queued;
   if ((c->flags & CNM_FLAG_FIN_SENT) && sent > 0) sent -= 1;
@@ -417,7 +509,7 @@ static __always_inline bool track(struct cnm_conn* c, bool replace_stale, bool s
       return true;
     }
     if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
-      __sync_fetch_and_add(&map_used, 1);
+      map_used_add(1);
       count(CNM_CNT_OPENED);
       return true;
     }
@@ -480,8 +572,8 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
 // holds the socket lock (sk_lock.owned) exactly in the first case, and softirq never runs on an
 // owned socket (it queues to the backlog instead), so the task is taken only then; an accepted
 // socket reset by its peer while its process was not in a socket call keeps pid 0 (unknown).
-static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, bool direct,
-                                     bool slots) {
+static __always_inline void on_close(void* ctx, const struct sock* sk, struct cnm_conn* c,
+                                     bool direct, bool slots) {
   const __u64 key = c->sk;
   if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
   if (c->sport == 0) fill_tuple(c, sk, direct);  // closed before the handshake finished
@@ -493,17 +585,15 @@ static __always_inline void on_close(const struct sock* sk, struct cnm_conn* c, 
   c->closed = 1;
   c->end_ns = bpf_ktime_get_ns();
   count(CNM_CNT_CLOSED);
-  // No wakeup per record: the daemon drains the ring on a timer, in batches.
-  if (bpf_ringbuf_output(&closed, c, sizeof(*c), BPF_RB_NO_WAKEUP) != 0)
-    count(CNM_CNT_RINGBUF_FULL);
+  if (emit_closed(ctx, c) != 0) count(CNM_CNT_RINGBUF_FULL);
   release(c, key, slots);
 }
 
 // Every connection passes here about ten times, so states are compared before anything is read:
 // only the two opening transitions look at the socket, every later one is of a socket already
 // tracked (find says so) or of no interest.
-static __always_inline int on_state(const struct sock* sk, int oldstate, int newstate, bool direct,
-                                    bool slots) {
+static __always_inline int on_state(void* ctx, const struct sock* sk, int oldstate, int newstate,
+                                    bool direct, bool slots) {
   if (newstate == TCP_SYN_SENT && oldstate == TCP_CLOSE) {
     if (is_tcp(sk, direct)) on_open(sk, CNM_DIR_OUTGOING, direct, slots);
     return 0;
@@ -515,7 +605,7 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
   if (newstate != TCP_ESTABLISHED && newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
       newstate != TCP_CLOSE)
     return 0;
-  struct cnm_conn* c = find(addr_of(sk));
+  struct cnm_conn* c = find(addr_of(sk, direct));
   if (!c) return 0;
   if (newstate == TCP_ESTABLISHED) {
     // From SYN_SENT: connect() picked the source port (and, for an unbound socket, the source
@@ -523,7 +613,7 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
     fill_tuple(c, sk, direct);
     c->flags |= CNM_FLAG_HANDSHAKEN;
   } else if (newstate == TCP_CLOSE) {
-    on_close(sk, c, direct, slots);
+    on_close(ctx, sk, c, direct, slots);
   } else {
     // FIN_WAIT1 or LAST_ACK: only close() or shutdown() by the process that holds the socket
     // enters these (tcp_close_state); its FIN is queued next, and an accepted socket gets its
@@ -534,24 +624,58 @@ static __always_inline int on_state(const struct sock* sk, int oldstate, int new
   return 0;
 }
 
+// A retransmission of a tracked connection, counted as it happens (the count at close is the
+// kernel's own, total_retrans).
+static __always_inline int on_retransmit(const struct sock* sk) {
+  struct cnm_conn* c = find((__u64)sk);
+  if (c) __sync_fetch_and_add(&c->retransmits, 1);
+  return 0;
+}
+
+#ifdef CNM_LEGACY
+// The legacy object's programs: the same state machine, every read a probe read.
+
+// inet_sock_set_state as a raw tracepoint (Linux 4.17, commit c4f6699dfcb8, "bpf: introduce
+// BPF_RAW_TRACEPOINT"; the tracepoint itself is 4.16), for kernels without the ring buffer.
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(perf_set_state, const struct sock* sk, int oldstate, int newstate) {
+  return on_state(ctx, sk, oldstate, newstate, false, false);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(perf_retransmit, const struct sock* sk) { return on_retransmit(sk); }
+
+// A kprobe on the function that fires inet_sock_set_state (tcp_set_state(), which every TCP
+// state change the probe follows goes through, on every kernel since long before the tracepoint
+// moved there in 4.16): at its entry the socket still holds the old state, as the tracepoint
+// reports it. The daemon attaches it to the kernel function it finds (probe/ladder.cpp).
+SEC("kprobe/tcp_set_state")
+int BPF_KPROBE(kprobe_set_state, struct sock* sk, int state) {
+  const int old = BPF_CORE_READ(sk, __sk_common.skc_state);
+  return on_state(ctx, sk, old, state, false, false);
+}
+
+SEC("kprobe/tcp_retransmit_skb")
+int BPF_KPROBE(kprobe_retransmit, struct sock* sk) { return on_retransmit(sk); }
+#else
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state_btf, const struct sock* sk, int oldstate, int newstate) {
-  return on_state(sk, oldstate, newstate, true, false);
+  return on_state(ctx, sk, oldstate, newstate, true, false);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state_btf_slots, const struct sock* sk, int oldstate, int newstate) {
-  return on_state(sk, oldstate, newstate, true, true);
+  return on_state(ctx, sk, oldstate, newstate, true, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, const struct sock* sk, int oldstate, int newstate) {
-  return on_state(sk, oldstate, newstate, false, false);
+  return on_state(ctx, sk, oldstate, newstate, false, false);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state_slots, const struct sock* sk, int oldstate, int newstate) {
-  return on_state(sk, oldstate, newstate, false, true);
+  return on_state(ctx, sk, oldstate, newstate, false, true);
 }
 
 // snapshot: connections already open when the daemon started, read once by a TCP socket
@@ -616,11 +740,7 @@ int BPF_PROG(sock_recv_length, struct sock* sk, int ret, int flags) {
 }
 
 SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tcp_retransmit_skb, const struct sock* sk) {
-  struct cnm_conn* c = find((__u64)sk);
-  if (c) __sync_fetch_and_add(&c->retransmits, 1);
-  return 0;
-}
+int BPF_PROG(tcp_retransmit_skb, const struct sock* sk) { return on_retransmit(sk); }
 
 // refresh_open: reads the tcp_sock counters of open connections into their entries, the slots'
 // then the map's. Never attached: the daemon runs it with BPF_PROG_TEST_RUN before reading
@@ -665,5 +785,7 @@ int refresh_open(__u64* ctx) {
   bpf_for_each_map_elem(&conns, refresh_one, &r, 0);
   return (int)r.done;
 }
+
+#endif  // CNM_LEGACY
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

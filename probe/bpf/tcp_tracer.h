@@ -50,6 +50,11 @@ struct cnm_conn {
   char comm[CNM_TASK_COMM_LEN];
 };
 
+// The legacy object's settings (it has no global data): one entry of its `settings` map.
+struct cnm_settings {
+  __u32 disable_ipv6;  // ignore IPv6 sockets
+};
+
 // Indexes into the per-CPU drop counter array.
 enum cnm_counter {
   CNM_CNT_CONN_MAP_FULL = 0,

@@ -308,20 +308,18 @@ TEST(FleetReport, StrictLeavesOutHostsWithWarnings) {
   EXPECT_EQ(strict["groups"][0]["verdict"], "unsupported");
 }
 
-TEST(FleetReport, TakesTheRungAsANameOrAnObjectWhenTheSchemaHasIt) {
-  // The rung is not in this schema yet (issue 17 adds it): a report carrying it must then be
-  // refused by the schema check, and read once the schema declares it. Checked here on the
-  // documents directly, below the schema.
+TEST(FleetReport, TakesTheRungFromTheFeatures) {
+  // Under --root the preflight cannot tell the rung (null); a live host's report names it.
   json with = preflight_of("debian-9");
-  with["rung"] = "tp_btf";
-  const bool schema_has_rung = json::parse(preflight_schema_text())["properties"].contains("rung");
-  if (!schema_has_rung) {
-    EXPECT_THROW(report_of({{"h.json", with}}), FleetInputError);
-    return;
-  }
+  EXPECT_TRUE(with["features"]["probe_rung"].is_null());
+  EXPECT_TRUE(report_of({{"h.json", with}}).to_json()["hosts"][0]["rung"].is_null());
+  with["features"]["probe_rung"] = "raw_tp_perf";
   auto r = report_of({{"h.json", with}}).to_json();
-  EXPECT_EQ(r["hosts"][0]["rung"], "tp_btf");
-  EXPECT_EQ(r["groups"][0]["rungs"], json({"tp_btf"}));
+  EXPECT_EQ(r["hosts"][0]["rung"], "raw_tp_perf");
+  EXPECT_EQ(r["groups"][0]["rungs"], json({"raw_tp_perf"}));
+  // A name the ladder does not have is not a preflight report.
+  with["features"]["probe_rung"] = "fentry";
+  EXPECT_THROW(report_of({{"h.json", with}}), FleetInputError);
 }
 
 TEST(FleetReport, RefusesBadInputNamingIt) {

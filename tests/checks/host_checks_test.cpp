@@ -6,6 +6,7 @@
 
 #include "checks/host_facts.h"
 #include "checks/tracepoints.h"
+#include "probe/embedded_files.h"
 #include "tests/checks/host_builder.h"
 
 namespace cnm {
@@ -214,6 +215,7 @@ std::string fake_btf(const std::vector<std::string>& names) {
   return blob + strings;
 }
 
+// The attach points asked about are the probe's ladder's (probe/ladder.h): no list here.
 TEST(HostChecks, TracepointsFromTracefsOrFromBtfAndKprobesFromThePmu) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64");
@@ -222,23 +224,26 @@ TEST(HostChecks, TracepointsFromTracefsOrFromBtfAndKprobesFromThePmu) {
   const auto& tp = test::find_check(r, "ebpf.tracepoints");
   EXPECT_EQ(std::string(to_string(tp.status)), "warn");  // only the core one is present
   EXPECT_NE(tp.message.find("vmlinux BTF"), std::string::npos);
-  EXPECT_NE(tp.message.find("tcp/tcp_retransmit_skb (retransmits)"), std::string::npos);
+  // Missing, with the rungs and jobs that need it.
+  EXPECT_NE(tp.message.find("tcp/tcp_retransmit_skb (tp_btf: retransmits, raw_tp: retransmits, "
+                            "raw_tp_perf: retransmits)"),
+            std::string::npos)
+      << tp.message;
   EXPECT_EQ(status_of(r, "ebpf.btf"), "pass");
 
-  // The per-call hooks' tracepoints (Linux 6.4+) are optional: without them, all else present
-  // passes and says what is not there.
+  // The per-call hooks' tracepoints (Linux 6.4+) are opt-in: without them, all else present
+  // passes and says what is not there. Tracepoints the probe never uses are not asked about.
   HostBuilder o;
   o.debian().kernel("5.15.0-1-amd64");
-  o.file(
-      "/sys/kernel/btf/vmlinux",
-      fake_btf({"btf_trace_inet_sock_set_state", "btf_trace_tcp_retransmit_skb",
-                "btf_trace_tcp_probe", "btf_trace_tcp_receive_reset", "btf_trace_tcp_send_reset"}));
+  o.file("/sys/kernel/btf/vmlinux",
+         fake_btf({"btf_trace_inet_sock_set_state", "btf_trace_tcp_retransmit_skb"}));
   r = o.run();
   const auto& otp = test::find_check(r, "ebpf.tracepoints");
   EXPECT_EQ(std::string(to_string(otp.status)), "pass") << otp.message;
-  EXPECT_NE(otp.message.find("optional, not on this kernel: sock/sock_send_length"),
+  EXPECT_NE(otp.message.find("opt-in, not on this kernel: sock/sock_send_length"),
             std::string::npos)
       << otp.message;
+  EXPECT_EQ(otp.message.find("tcp_probe"), std::string::npos) << otp.message;
 
   // tracefs wins when mounted; a missing core tracepoint and no kprobes is a warning under
   // --root (only the live host can prove the probe impossible).
@@ -249,23 +254,51 @@ TEST(HostChecks, TracepointsFromTracefsOrFromBtfAndKprobesFromThePmu) {
   r = t.run();
   EXPECT_NE(test::find_check(r, "ebpf.tracepoints").message.find("nothing to attach"),
             std::string::npos);
+  EXPECT_EQ(status_of(r, "ebpf.tracepoints"), "warn");
   EXPECT_EQ(status_of(r, "ebpf.kprobes"), "warn");
   t.file("/sys/bus/event_source/devices/kprobe/type", "6\n");
   r = t.run();
   EXPECT_EQ(status_of(r, "ebpf.kprobes"), "pass");
-  EXPECT_NE(test::find_check(r, "ebpf.tracepoints").message.find("uses kprobes"),
+  EXPECT_NE(test::find_check(r, "ebpf.kprobes").message.find("kprobe PMU"), std::string::npos);
+  EXPECT_NE(test::find_check(r, "ebpf.tracepoints").message.find("uses its kprobe rung"),
+            std::string::npos);
+  // The legacy interface (tracefs kprobe_events, before the PMU of 4.17) counts too.
+  HostBuilder l;
+  l.debian().kernel("4.14.0-1-amd64");
+  l.file("/sys/kernel/tracing/events/tcp/tcp_retransmit_skb/id", "1\n");
+  l.file("/sys/kernel/tracing/kprobe_events", "");
+  r = l.run();
+  EXPECT_EQ(status_of(r, "ebpf.kprobes"), "pass");
+  EXPECT_NE(test::find_check(r, "ebpf.kprobes").message.find("tracefs kprobe_events"),
             std::string::npos);
 }
 
-TEST(HostChecks, BtfMissingFindsHeadersOrSaysHowToGetThem) {
+// No kernel BTF: the probe relocates with a BTF file for the release, the one the binary carries
+// (probe/btf/make_btfs.sh) or one in the BTF folder; with neither it says so.
+TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
   HostBuilder h;
   h.debian().kernel("5.4.0-150-generic").file("/sys/kernel/notes", "");
   auto c = test::find_check(h.run(), "ebpf.btf");
   EXPECT_EQ(std::string(to_string(c.status)), "warn");
-  EXPECT_NE(c.remedy.find("linux-headers-5.4.0-150-generic"), std::string::npos);
-  h.file("/usr/src/linux-headers-5.4.0-150-generic/include/linux/bpf.h", "");
+  EXPECT_NE(c.message.find("no BTF for kernel 5.4.0-150-generic"), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
+  EXPECT_NE(c.remedy.find("btf/5.4.0-150-generic.btf"), std::string::npos) << c.remedy;
+  EXPECT_NE(c.remedy.find("min_core_btf"), std::string::npos) << c.remedy;
+  // An operator's file in the layout's BTF folder.
+  h.file("/opt/datadog-agent/embedded/share/system-probe/ebpf/btf/5.4.0-150-generic.btf", "x");
   c = test::find_check(h.run(), "ebpf.btf");
-  EXPECT_NE(c.message.find("headers found"), std::string::npos);
+  EXPECT_EQ(std::string(to_string(c.status)), "warn");
+  EXPECT_NE(c.message.find("relocates with file "), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("tp_btf"), std::string::npos) << c.message;
+  // A kernel the binary carries a file for (the build host's, at least).
+  const auto carried = probe::embedded_btf_releases();
+  ASSERT_FALSE(carried.empty());
+  HostBuilder e;
+  e.debian().kernel(std::string(carried.front())).file("/sys/kernel/notes", "");
+  c = test::find_check(e.run(), "ebpf.btf");
+  EXPECT_NE(c.message.find("the embedded file for " + std::string(carried.front())),
+            std::string::npos)
+      << c.message;
 }
 
 TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
@@ -282,7 +315,7 @@ TEST(HostChecks, LiveOnlyChecksSkipUnderRoot) {
   h.debian().kernel("6.1.0-13-amd64");
   const auto r = h.run();
   for (const char* id :
-       {"ebpf.syscall", "ebpf.program_types", "ebpf.map_types", "ebpf.helpers", "ebpf.fentry",
+       {"ebpf.syscall", "ebpf.program_types", "ebpf.map_types", "ebpf.helpers", "ebpf.rung",
         "ebpf.probe_objects", "limits.memlock", "privileges.capabilities"})
     EXPECT_EQ(status_of(r, id), "skip") << id;
 }

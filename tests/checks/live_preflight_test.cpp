@@ -1,9 +1,13 @@
 // The preflight on this very host, as root, checked against independent sources of truth:
 // bpftool's own feature probe, the kernel's sysfs, a tracefs mounted by the test in a private
 // mount namespace, and a real BPF object with a program the verifier refuses.
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
@@ -20,8 +24,20 @@ json check(const json& report, const std::string& id) {
   return json::object();
 }
 
+// Every run remembers the kernel's answers in a cache folder of the test's own, not the
+// machine's /var/cache/cnmkit (a test that wants a cold run starts with an empty one).
+const std::string& test_layout() {
+  static test::TempDir dir;
+  static const std::string file = [] {
+    test::write_file(dir / "layout.yaml", "cache_dir: " + (dir / "cache").string() + "\n");
+    return (dir / "layout.yaml").string();
+  }();
+  return file;
+}
+
 json preflight(const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv = {test::cnmctl(), "preflight", "--json"};
+  std::vector<std::string> argv = {test::cnmctl(), "--layout", test_layout(), "preflight",
+                                   "--json"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   const auto r = test::run(argv);
   EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
@@ -53,25 +69,46 @@ TEST_F(LivePreflight, KprobesAreReportedAsTheKernelHasThem) {
   EXPECT_EQ(c["status"], has ? "pass" : "warn") << c.dump();
 }
 
+// What the ladder asks (probe/ladder.h) is answered as bpftool answers it: every program type,
+// map type and helper the checks name as available or missing, bpftool says the same of.
 TEST_F(LivePreflight, ProgramMapAndHelperProbesAgreeWithBpftool) {
   const auto b = test::run({"bpftool", "feature", "probe", "kernel", "-j"});
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const auto features = json::parse(b.out);
-  const auto& progs = features["program_types"];
   const auto j = preflight();
-  const std::string prog_msg = check(j, "ebpf.program_types")["message"];
-  auto listed_as_missing = [&](const std::string& name) {
-    const auto pos = prog_msg.find("missing:");
-    return pos != std::string::npos && prog_msg.find(name, pos) != std::string::npos;
+  // "available: a (...), b (...); missing: c (...); not asked ..." -> name: available?
+  auto said = [](const std::string& msg) {
+    std::map<std::string, bool> out;
+    for (const auto& [label, have] :
+         {std::pair{"available: ", true}, std::pair{"missing: ", false}}) {
+      auto pos = msg.find(label);
+      if (pos == std::string::npos) continue;
+      pos += std::strlen(label);
+      const auto end = msg.find(';', pos);
+      std::string list = msg.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+      for (std::size_t at = 0; at < list.size();) {  // "name (users), name (users)"
+        const auto open = list.find(" (", at);
+        if (open == std::string::npos) break;
+        out[list.substr(at, open - at)] = have;
+        const auto close = list.find(')', open);
+        at = close == std::string::npos ? list.size() : close + 3;
+      }
+    }
+    return out;
   };
-  EXPECT_EQ(progs["have_tracepoint_prog_type"].get<bool>(), !listed_as_missing("tracepoint"));
-  EXPECT_EQ(progs["have_kprobe_prog_type"].get<bool>(), !listed_as_missing("kprobe"));
-  const bool tracing = progs["have_tracing_prog_type"].get<bool>();
-  EXPECT_EQ(tracing, !listed_as_missing("tracing"));
-  EXPECT_EQ(check(j, "ebpf.fentry")["status"], tracing ? "pass" : "warn");
-  const std::string map_msg = check(j, "ebpf.map_types")["message"];
-  const bool ringbuf = features["map_types"]["have_ringbuf_map_type"].get<bool>();
-  EXPECT_EQ(map_msg.find("missing: ringbuf") == std::string::npos, ringbuf) << map_msg;
+  const auto progs = said(check(j, "ebpf.program_types")["message"]);
+  ASSERT_FALSE(progs.empty()) << check(j, "ebpf.program_types").dump();
+  for (const auto& [name, have] : progs)
+    EXPECT_EQ(features["program_types"]["have_" + name + "_prog_type"].get<bool>(), have) << name;
+  const auto maps = said(check(j, "ebpf.map_types")["message"]);
+  ASSERT_TRUE(maps.contains("ringbuf")) << check(j, "ebpf.map_types").dump();
+  for (const auto& [name, have] : maps)
+    EXPECT_EQ(features["map_types"]["have_" + name + "_map_type"].get<bool>(), have) << name;
+  // Helpers: raw tracepoint programs (refresh_open) call bpf_for_each_map_elem (Linux 5.13).
+  const auto& raw = features["helpers"]["raw_tracepoint_available_helpers"];
+  const bool for_each = std::find(raw.begin(), raw.end(), "bpf_for_each_map_elem") != raw.end();
+  const std::string helpers = check(j, "ebpf.helpers")["message"];
+  EXPECT_EQ(helpers.find("missing: for_each_map_elem") == std::string::npos, for_each) << helpers;
 }
 
 // A tracefs of the namespace's own, whether or not the host has one mounted there already (the
@@ -81,7 +118,8 @@ const std::string kFreshTracefs =
 
 TEST_F(LivePreflight, TracefsMountedInAPrivateNamespaceIsSeenAndUsed) {
   const auto r = test::run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
-                            kFreshTracefs + " && exec \"$0\" preflight --json", test::cnmctl()});
+                            kFreshTracefs + " && exec \"$0\" --layout \"$1\" preflight --json",
+                            test::cnmctl(), test_layout()});
   ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
   const auto j = json::parse(r.out);
   EXPECT_EQ(check(j, "mounts.tracefs")["status"], "pass");
@@ -111,17 +149,113 @@ TEST_F(LivePreflight, WithoutPrivilegesBpfIsAWarningToRerunAsRootNotAFailure) {
   EXPECT_EQ(check(j, "privileges.capabilities")["status"], "warn");
 }
 
+// --bpf-objects DIR verifies DIR's objects: the ladder's (here copies of the build's) and any
+// other (a test object with one program the verifier refuses), each program reported.
 TEST_F(LivePreflight, ProbeObjectsAreLoadedWithPerProgramVerifierResults) {
-  const auto j = preflight({"--bpf-objects", CNM_TEST_BPF_DIR});
+  test::TempDir dir;
+  for (const char* o : {"tcp_tracer.bpf.o", "tcp_tracer_legacy.bpf.o"})
+    std::filesystem::copy_file(std::string(CNM_BINARY_DIR) + "/probe/bpf/" + o, dir / o);
+  // The DNS filter's place: the object other than the ladder's that the preflight verifies.
+  std::filesystem::copy_file(std::string(CNM_TEST_BPF_DIR) + "/verifier_cases.bpf.o",
+                             dir / "dns_filter.bpf.o");
+  const auto j = preflight({"--bpf-objects", dir.path().string()});
   const auto c = check(j, "ebpf.probe_objects");
   EXPECT_EQ(c["status"], "warn") << c.dump();
   const std::string msg = c["message"];
-  EXPECT_NE(msg.find("1 probe program(s) refused: verifier_cases.bpf.o:refused"), std::string::npos)
+  EXPECT_NE(msg.find("1 probe program(s) refused: dns_filter.bpf.o:refused"), std::string::npos)
       << msg;
-  EXPECT_NE(msg.find("accepted: verifier_cases.bpf.o:accepted"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("dns_filter.bpf.o:accepted"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("tcp_tracer.bpf.o:set_state_btf"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[objects " + dir.path().string()), std::string::npos) << msg;
   // The verifier's own words reach the operator.
   EXPECT_NE(msg.find("invalid"), std::string::npos) << msg;
   EXPECT_EQ(j["verdict"], "supported");
+  EXPECT_EQ(check(j, "ebpf.rung")["status"], "pass");
+}
+
+// The features say which rung the host gets, as ebpf.rung does (the probe's tests check that
+// the daemon then runs that rung: tests/probe/rungs_test.cpp).
+TEST_F(LivePreflight, FeaturesNameTheRungAndWhatItGives) {
+  const auto j = preflight();
+  const std::string rung = j["features"]["probe_rung"];
+  EXPECT_NE(check(j, "ebpf.rung")["message"].get<std::string>().find("runs rung " + rung + " here"),
+            std::string::npos)
+      << check(j, "ebpf.rung").dump();
+  // This kernel, and the VM matrix's (Debian's, with BTF), run the best rung, with the TCP
+  // iterator (5.9); live counters where bpftool sees bpf_for_each_map_elem (5.13: not 5.10).
+  EXPECT_EQ(rung, "tp_btf");
+  EXPECT_EQ(j["features"]["open_connections_at_start"], true);
+  const auto b = test::run({"bpftool", "feature", "probe", "kernel", "-j"});
+  const auto features = json::parse(b.out);
+  const auto& raw = features["helpers"]["raw_tracepoint_available_helpers"];
+  const bool for_each = std::find(raw.begin(), raw.end(), "bpf_for_each_map_elem") != raw.end();
+  EXPECT_EQ(j["features"]["live_open_connection_counters"], for_each);
+}
+
+// The id the kernel gives a program loaded now: ids are handed out in increasing order, so two
+// such ids bracket how many programs were loaded in between (root tests run one at a time).
+unsigned next_program_id() {
+  const bpf_insn ret0[] = {{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+                           {BPF_JMP | BPF_EXIT, 0, 0, 0, 0}};
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", ret0, 2, nullptr);
+  EXPECT_GE(fd, 0);
+  bpf_prog_info info{};
+  __u32 len = sizeof info;
+  bpf_obj_get_info_by_fd(fd, &info, &len);
+  ::close(fd);
+  return info.id;
+}
+
+// The kernel's answers and the verifier's verdicts are remembered per kernel build: a rerun
+// loads no program into the kernel (program ids tell), answers the same, and says its verdicts
+// were remembered. The memory lives in the layout's cache_dir, here a temp folder.
+TEST_F(LivePreflight, ARerunRemembersAndLoadsNoProgram) {
+  test::TempDir dir;
+  test::write_file(dir / "layout.yaml", "cache_dir: " + (dir / "cache").string() + "\n");
+  auto counted = [&] {
+    const unsigned before = next_program_id();
+    const auto r = test::run(
+        {test::cnmctl(), "--layout", (dir / "layout.yaml").string(), "preflight", "--json"});
+    const unsigned loads = next_program_id() - before - 1;
+    EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+    return std::pair{json::parse(r.out), loads};
+  };
+  const auto [first, first_loads] = counted();
+  ASSERT_TRUE(std::filesystem::exists(dir / "cache/preflight-kernel.json"));
+  EXPECT_GT(first_loads, 5u);  // feature probes and the probe's programs
+  const auto [second, second_loads] = counted();
+  EXPECT_EQ(second_loads, 0u);
+  EXPECT_EQ(second["features"], first["features"]);
+  for (const char* id : {"ebpf.program_types", "ebpf.map_types", "ebpf.helpers", "ebpf.rung"})
+    EXPECT_EQ(check(second, id), check(first, id)) << id;
+  const std::string msg = check(second, "ebpf.probe_objects")["message"];
+  EXPECT_NE(msg.find("verdicts remembered for this kernel build"), std::string::npos) << msg;
+  EXPECT_EQ(check(first, "ebpf.probe_objects")["message"].get<std::string>().find("remembered"),
+            std::string::npos);
+}
+
+// cnmctl carries the probe's objects: in a chroot that holds nothing but cnmctl (static), with
+// the kernel's /proc and /sys, the preflight still loads them and reports every program.
+TEST_F(LivePreflight, AChrootWithNoObjectsOnDiskStillGetsVerifierResults) {
+  test::TempDir root;
+  std::filesystem::copy_file(test::cnmctl(), root / "cnmctl");
+  const auto r =
+      test::run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                 "mkdir -p \"$0/proc\" \"$0/sys\" && mount --bind /proc \"$0/proc\" && "
+                 "mount --rbind /sys \"$0/sys\" && exec chroot \"$0\" /cnmctl preflight --json",
+                 root.path().string()});
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err << r.out;
+  const auto on_disk = test::run({"find", root.path().string(), "-xdev", "-name", "*.bpf.o"});
+  EXPECT_EQ(on_disk.out, "") << "the chroot holds BPF objects";
+  const auto j = json::parse(r.out);
+  const auto c = check(j, "ebpf.probe_objects");
+  EXPECT_EQ(c["status"], "pass") << c.dump();
+  const std::string msg = c["message"];
+  for (const char* prog : {"tcp_tracer.bpf.o:set_state_btf", "tcp_tracer.bpf.o:tcp_retransmit_skb",
+                           "dns_filter.bpf.o:dns_filter"})
+    EXPECT_NE(msg.find(prog), std::string::npos) << prog << " in " << msg;
+  EXPECT_NE(msg.find("[objects embedded in cnmctl"), std::string::npos) << msg;
+  EXPECT_EQ(j["features"]["probe_rung"], "tp_btf");
 }
 
 }  // namespace

@@ -79,14 +79,26 @@ TEST(ProbeApi, HealthContractForTheInstaller) {
   EXPECT_EQ(j["version"], CNM_VERSION);
 }
 
-TEST(ProbeApi, StateHookSettingPicksTheTracepointKind) {
-  ProbeDaemon raw("network_config:\n  state_hook: raw_tp\n");
+TEST(ProbeApi, HookSetSettingPicksTheRungAndStatsSayWhichRuns) {
+  ProbeDaemon raw("network_config:\n  hook_set: raw_tp\n");
   EXPECT_EQ(raw.get_json("/health")["hooks"][0], "raw_tp/inet_sock_set_state");
-  EXPECT_EQ(raw.get_json("/debug/stats")["config"]["state_hook"], "raw_tp");
-  ProbeDaemon btf("network_config:\n  state_hook: tp_btf\n");
+  const auto rs = raw.get_json("/debug/stats");
+  EXPECT_EQ(rs["config"]["hook_set"], "raw_tp");
+  EXPECT_EQ(rs["rung"]["name"], "raw_tp") << rs.dump();
+  EXPECT_EQ(rs["rung"]["closed_channel"], "ring_buffer");
+  ProbeDaemon btf("network_config:\n  hook_set: tp_btf\n");
   EXPECT_EQ(btf.get_json("/health")["hooks"][0], "tp_btf/inet_sock_set_state");
   EXPECT_NE(btf.log().find("hook chosen: tp_btf/inet_sock_set_state"), std::string::npos)
       << btf.log();
+  ProbeDaemon perf("network_config:\n  hook_set: raw_tp_perf\n");
+  const auto ps = perf.get_json("/debug/stats");
+  EXPECT_EQ(ps["rung"]["name"], "raw_tp_perf") << ps.dump();
+  EXPECT_EQ(ps["rung"]["closed_channel"], "perf_buffer");
+  EXPECT_EQ(ps["conn_map_slots"], 0);
+  // What it goes without, against the best rung, is said.
+  EXPECT_NE(ps["rung"]["hooks_lost"].dump().find("snapshot"), std::string::npos) << ps.dump();
+  ProbeDaemon best;  // auto: the best this kernel runs
+  EXPECT_EQ(best.get_json("/debug/stats")["rung"]["name"], "tp_btf");
 }
 
 TEST(ProbeApi, HealthIs503WhenNetworkMonitoringIsDisabled) {

@@ -1,5 +1,6 @@
 // system-probe.yaml parsing: defaults from the layout, every key, warnings, line:column errors.
 #include "probe/config.h"
+#include "probe/ladder.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -20,7 +21,8 @@ TEST(ProbeConfig, EmptyFileGivesLayoutDefaults) {
   EXPECT_EQ(c.max_closed_connections_buffered, 65536u);
   EXPECT_FALSE(c.disable_ipv6);
   EXPECT_FALSE(c.per_call_hooks);
-  EXPECT_EQ(c.state_hook, "auto");
+  EXPECT_EQ(c.hook_set, "auto");
+  EXPECT_EQ(c.btf_path, "");
   EXPECT_FALSE(c.dns_monitoring);
   EXPECT_EQ(c.dns_ports, std::vector<std::uint16_t>{53});
   EXPECT_EQ(c.dns_timeout_ms, 5000u);
@@ -31,6 +33,7 @@ TEST(ProbeConfig, ReadsEveryKey) {
   const auto c = parse_config(R"(auth_token_file_path: /run/tok
 system_probe_config:
   sysprobe_socket: /run/sp.sock
+  btf_path: /opt/btf/5.4.0-1-amd64.btf
   log_level: debug
 network_config:
   enabled: false
@@ -38,7 +41,7 @@ network_config:
   max_closed_connections_buffered: 200
   disable_ipv6: true
   per_call_hooks: true
-  state_hook: raw_tp
+  hook_set: kprobe
   dns_monitoring: true
   dns_ports: [53, 5353]
   dns_timeout_ms: 800
@@ -52,7 +55,8 @@ network_config:
   EXPECT_EQ(c.max_closed_connections_buffered, 200u);
   EXPECT_TRUE(c.disable_ipv6);
   EXPECT_TRUE(c.per_call_hooks);
-  EXPECT_EQ(c.state_hook, "raw_tp");
+  EXPECT_EQ(c.hook_set, "kprobe");
+  EXPECT_EQ(c.btf_path, "/opt/btf/5.4.0-1-amd64.btf");
   EXPECT_TRUE(c.dns_monitoring);
   EXPECT_EQ(c.dns_ports, (std::vector<std::uint16_t>{53, 5353}));
   EXPECT_EQ(c.dns_timeout_ms, 800u);
@@ -101,13 +105,17 @@ TEST(ProbeConfig, WrongTypesAndRangesFailWithPosition) {
                std::runtime_error);
   EXPECT_THROW(parse_config("network_config: 3\n", "f", kLayout), std::runtime_error);
   try {
-    parse_config("network_config:\n  state_hook: kprobe\n", "sp.yaml", kLayout);
-    ADD_FAILURE() << "state_hook: kprobe accepted";
+    parse_config("network_config:\n  hook_set: fentry\n", "sp.yaml", kLayout);
+    ADD_FAILURE() << "hook_set: fentry accepted";
   } catch (const std::runtime_error& e) {
-    EXPECT_STREQ(e.what(),
-                 "sp.yaml:2:15: network_config.state_hook must be auto, tp_btf or raw_tp, not "
-                 "\"kprobe\"");
+    // The rungs' names come from the ladder itself.
+    EXPECT_EQ(std::string(e.what()),
+              "sp.yaml:2:13: network_config.hook_set must be auto or one of " + rung_names() +
+                  ", not \"fentry\"");
+    EXPECT_NE(rung_names().find("raw_tp_perf"), std::string::npos);
   }
+  EXPECT_THROW(parse_config("system_probe_config:\n  btf_path: x.btf\n", "f", kLayout),
+               std::runtime_error);
   try {
     parse_config("network_config:\n  dns_ports: [53, 70000]\n", "sp.yaml", kLayout);
     ADD_FAILURE() << "port 70000 accepted";

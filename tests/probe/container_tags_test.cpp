@@ -25,7 +25,7 @@ namespace {
 constexpr const char* kId = "c0ffee00112233445566778899aabbccddeeff00112233445566778899aabbcc";
 
 class ContainerTags : public ::testing::TestWithParam<ProbeMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, ContainerTags, ::testing::ValuesIn(kProbeModes),
+INSTANTIATE_TEST_SUITE_P(Modes, ContainerTags, ::testing::ValuesIn(probe_modes()),
                          [](const auto& p) { return probe_mode_name(p.param); });
 
 TEST_P(ContainerTags, ExitedProcessKeepsItsContainerIdFromItsCgroup) {
@@ -49,7 +49,7 @@ TEST_P(ContainerTags, ExitedProcessKeepsItsContainerIdFromItsCgroup) {
     }
   } cleanup{parent, cg};
 
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   std::uint16_t port = 0;
   const int l = loopback_listener(port);
   ASSERT_GE(l, 0);

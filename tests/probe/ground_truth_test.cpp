@@ -3,6 +3,8 @@
 // connection must be reported by both its sockets, with exactly the bytes this test moved,
 // the right direction, pid, comm and network namespace.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,58 +22,90 @@ namespace {
 
 using Key = ConnKey;  // laddr, lport, raddr, rport
 
-// Every exchange must appear twice (client and server socket), closed, with exact numbers.
+// Every exchange must appear twice (client and server socket), closed, with exact numbers. A
+// client port can come back for a later exchange: on loopback the kernel reuses a connecting
+// port whose earlier socket is in TIME_WAIT (net.ipv4.tcp_tw_reuse 2, the default), and Linux
+// 5.10 does so often. Clients see one tuple then for two connections: the test expects the sum
+// of their bytes, and the older server socket may be reset by the new SYN (it waits in LAST_ACK
+// for the ACK of its FIN): a reset there is the kernel's, counted at most once per reuse.
 void expect_reported(const ProbeDaemon& d, const std::vector<Exchange>& xs,
                      std::uint32_t client_netns, std::uint32_t server_netns,
                      const std::string& client_id) {
-  std::map<Key, const Exchange*> want_client, want_server;
+  std::map<Key, std::vector<const Exchange*>> want_client, want_server;
   for (const auto& x : xs) {
-    want_client[{x.client_addr, x.client_port, x.server_addr, x.server_port}] = &x;
-    want_server[{x.server_addr, x.server_port, x.client_addr, x.client_port}] = &x;
+    want_client[{x.client_addr, x.client_port, x.server_addr, x.server_port}].push_back(&x);
+    want_server[{x.server_addr, x.server_port, x.client_addr, x.client_port}].push_back(&x);
   }
+  const std::size_t sockets = want_client.size() + want_server.size();
   std::map<Key, nlohmann::json> seen;
-  // Done when every socket's record is its closed one (until then more deltas may come).
+  // Done when every socket's record is its closed one (until then more deltas may come), and
+  // every connection of a reused tuple came (its counters are the sum of theirs).
+  auto expected_bytes = [&](const Key& k) {
+    const bool is_client = want_client.contains(k);
+    std::uint64_t sent = 0, received = 0;
+    for (const Exchange* x : is_client ? want_client.at(k) : want_server.at(k)) {
+      sent += is_client ? x->c2s : x->s2c;
+      received += is_client ? x->s2c : x->c2s;
+    }
+    return std::pair{sent, received};
+  };
   auto count_mine = [&](const nlohmann::json& all) {
     seen.clear();
     for (const auto& [k, c] : totals_by_tuple(all))
       if ((want_client.contains(k) || want_server.contains(k)) && c["closed"] == true) seen[k] = c;
-    return seen.size() == 2 * xs.size();
+    if (seen.size() != sockets) return false;
+    for (const auto& [k, c] : seen)
+      if (c["bytes_sent"].get<std::uint64_t>() < expected_bytes(k).first) return false;
+    return true;
   };
-  gather_connections(d, client_id, count_mine);
-  ASSERT_EQ(seen.size(), 2 * xs.size())
-      << "missing connections; first expected " << xs.front().client_addr << ":"
-      << xs.front().client_port << " -> " << xs.front().server_addr << ":" << xs.front().server_port
-      << "; daemon log:\n"
-      << d.log() << "\nstats: " << d.get("/debug/stats").body;
+  const auto all = gather_connections(d, client_id, count_mine);
+  if (seen.size() != sockets) {
+    // What came for the first few sockets missing: every record of their ports, in order.
+    std::string missing;
+    int shown = 0;
+    for (const auto* want : {&want_client, &want_server})
+      for (const auto& [k, x] : *want) {
+        if (seen.contains(k) || shown++ >= 5) continue;
+        missing += "\n  " + std::get<0>(k) + ":" + std::to_string(std::get<1>(k)) + " -> " +
+                   std::get<2>(k) + ":" + std::to_string(std::get<3>(k)) + ":";
+        for (const auto& c : all)
+          if (c["lport"] == std::get<1>(k) || c["rport"] == std::get<1>(k))
+            missing += "\n    " + c.dump();
+      }
+    FAIL() << seen.size() << " of " << sockets << " sockets reported closed; missing:" << missing
+           << "\ndaemon log:\n"
+           << d.log() << "\nstats: " << d.get("/debug/stats").body;
+  }
 
   const auto pid = static_cast<int>(::getpid());
   const auto comm = self_comm();
   int bad = 0;
   for (const auto& [k, c] : seen) {
     const bool is_client = want_client.contains(k);
-    const Exchange& x = *(is_client ? want_client.at(k) : want_server.at(k));
-    const auto sent = is_client ? x.c2s : x.s2c;
-    const auto received = is_client ? x.s2c : x.c2s;
-    const bool ok =
-        c["bytes_sent"] == sent && c["bytes_received"] == received &&
-        c["direction"] == (is_client ? "outgoing" : "incoming") && c["pid"] == pid &&
-        c["comm"] == comm && c["netns"] == (is_client ? client_netns : server_netns) &&
-        c["closed"] == true && c["type"] == "tcp" && c["family"] == x.family &&
-        c["tcp_failures"] == nlohmann::json{{"reset", 0}, {"refused", 0}, {"timeout", 0}};
+    const auto& mine = is_client ? want_client.at(k) : want_server.at(k);
+    const auto [sent, received] = expected_bytes(k);
+    const int reuses = static_cast<int>(mine.size()) - 1;
+    const auto& f = c["tcp_failures"];
+    const bool failures_ok = f["refused"] == 0 && f["timeout"] == 0 &&
+                             (is_client ? f["reset"] == 0 : f["reset"].get<int>() <= reuses);
+    const bool ok = c["bytes_sent"] == sent && c["bytes_received"] == received &&
+                    c["direction"] == (is_client ? "outgoing" : "incoming") && c["pid"] == pid &&
+                    c["comm"] == comm && c["netns"] == (is_client ? client_netns : server_netns) &&
+                    c["closed"] == true && c["type"] == "tcp" && c["family"] == mine[0]->family &&
+                    failures_ok;
     if (!ok && bad++ < 5)
       ADD_FAILURE() << (is_client ? "client " : "server ") << c.dump() << " expected sent=" << sent
-                    << " received=" << received << " pid=" << pid << " comm=" << comm;
+                    << " received=" << received << " pid=" << pid << " comm=" << comm
+                    << " (tuple used " << mine.size() << " time(s))";
   }
   EXPECT_EQ(bad, 0) << "connections with wrong numbers";
 }
 
-// Every test runs in each of the daemon's modes (kProbeModes): the kernel's tcp_sock counters
-// read through tp_btf or raw_tp (nothing per send or receive), and the per-call hooks.
-class ProbeGroundTruth : public ::testing::TestWithParam<ProbeMode> {
- protected:
-  static std::string mode_yaml() { return GetParam().yaml; }
-};
-INSTANTIATE_TEST_SUITE_P(Modes, ProbeGroundTruth, ::testing::ValuesIn(kProbeModes),
+// Every test runs in each of the daemon's modes (probe_modes()): each rung of the ladder this
+// kernel runs, forced, reading the kernel's tcp_sock counters (nothing per send or receive), the
+// best rung with a BTF file instead of the kernel's BTF, and the per-call hooks.
+class ProbeGroundTruth : public ::testing::TestWithParam<ProbeMode> {};
+INSTANTIATE_TEST_SUITE_P(Modes, ProbeGroundTruth, ::testing::ValuesIn(probe_modes()),
                          [](const auto& p) { return probe_mode_name(p.param); });
 
 ExchangeSpec make_spec(int family, const std::string& server_addr, int count) {
@@ -83,7 +117,7 @@ ExchangeSpec make_spec(int family, const std::string& server_addr, int count) {
 }
 
 TEST_P(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
-  ProbeDaemon d(mode_yaml());
+  ProbeDaemon d(GetParam());
   const auto ns = netns_inode("");
   auto v4 = make_spec(4, "127.0.0.1", 700);
   v4.c2s = [](int i) { return 1000 + 13 * i; };
@@ -105,7 +139,7 @@ TEST_P(ProbeGroundTruth, LoopbackIPv4AndIPv6ExactBytesDirectionPidNetns) {
 }
 
 TEST_P(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
-  ProbeDaemon d(mode_yaml());
+  ProbeDaemon d(GetParam());
   // An AF_INET6 listener on ::ffff:127.0.0.1 and AF_INET6 clients: both ends are v4-mapped.
   auto spec = make_spec(6, "::ffff:127.0.0.1", 20);
   spec.c2s = [](int i) { return 10 + i; };
@@ -121,7 +155,7 @@ TEST_P(ProbeGroundTruth, DualStackSocketTalkingIPv4IsReportedAsIPv4) {
 
 TEST_P(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
   NetnsPair net("cnmgt");
-  ProbeDaemon d(mode_yaml());
+  ProbeDaemon d(GetParam());
   auto spec = make_spec(4, net.addr_b, 1000);
   spec.client_ns = net.a;
   spec.server_ns = net.b;
@@ -137,7 +171,7 @@ TEST_P(ProbeGroundTruth, VethBetweenTwoNamespacesExactBytesDirectionPidNetns) {
 // before the counters are reset, so what the probe reads at close is exactly what tcp_info
 // said just before; the server's socket then receives that RST, its one more segment in.
 TEST_P(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
-  ProbeDaemon d(mode_yaml());
+  ProbeDaemon d(GetParam());
   auto spec = make_spec(4, "127.0.0.1", 50);
   spec.keep_open = true;
   spec.c2s = [](int i) { return 1 + 4099 * i; };  // 1 byte to ~200 KB: a spread of segments
@@ -154,6 +188,14 @@ TEST_P(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
   while (!settled() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(settled());
+  // And no ACK still delayed (a pure ACK is a segment out): TCP_QUICKACK sends a pending one now
+  // (tcp_cleanup_rbuf). In a slow VM one was still pending 40 ms after the data was acked.
+  for (const auto& x : xs)
+    for (const int fd : {x.client_fd, x.server_fd}) {
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the ACKs land
   std::map<std::uint16_t, tcp_info> client_info, server_info;  // by client port
   std::map<std::uint16_t, TcpSegments> client_segs, server_segs;
   for (auto& x : xs) {
@@ -203,12 +245,20 @@ TEST_P(ProbeGroundTruth, PacketsAndRttAreTheKernelsTcpInfoAtClose) {
 }
 
 TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesTheSchema) {
-  ProbeDaemon d(mode_yaml());
+  ProbeDaemon d(GetParam());
   auto spec = make_spec(4, "127.0.0.1", 20);
   spec.keep_open = true;
   spec.c2s = [](int i) { return 100 + i; };
   spec.s2c = [](int i) { return 200 + i; };
   auto xs = run_exchanges(spec);
+  // Open connections carry the kernel's counters of this moment where the rung refreshes them
+  // (refresh_open, Linux 5.13+) or the per-call hooks count as they go (Linux 6.4+); elsewhere
+  // the counters they had when first seen (none: an outgoing one is seen at its SYN), as
+  // probe/README.md says. What the daemon runs says which (Linux 5.10 has neither).
+  const auto stats = d.get_json("/debug/stats");
+  const std::string attempt = stats["rung"]["attempt"];
+  const bool live = attempt.find("refresh") != std::string::npos ||
+                    attempt.find("send_bytes") != std::string::npos;
   const auto first = d.get_json("/network_tracer/connections?client_id=open");
   EXPECT_EQ(schema_errors(first), "");
   int found = 0;
@@ -217,8 +267,8 @@ TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesT
       if (c["lport"] == x.client_port && c["rport"] == x.server_port) {
         ++found;
         EXPECT_EQ(c["closed"], false);
-        EXPECT_EQ(c["bytes_sent"], x.c2s);
-        EXPECT_EQ(c["bytes_received"], x.s2c);
+        EXPECT_EQ(c["bytes_sent"], live ? x.c2s : 0) << stats["rung"].dump();
+        EXPECT_EQ(c["bytes_received"], live ? x.s2c : 0);
       }
     }
   }
@@ -239,7 +289,7 @@ TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesT
 // simultaneous open): it is one outgoing connection with its own bytes, not an accepted one
 // replacing it (which once counted its acknowledged SYN as a byte sent).
 TEST_P(ProbeGroundTruth, SimultaneousOpenIsOneConnectionWithExactBytes) {
-  ProbeDaemon d(mode_yaml());
+  ProbeDaemon d(GetParam());
   const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   auto self = ipv4("127.0.0.1", 0);
   ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&self), sizeof self), 0);

@@ -19,14 +19,44 @@ namespace cnm::test {
 
 std::string cnm_probe_path() { return CNM_PROBE_PATH; }
 
+bool kernel_has_kprobes() {
+  return std::filesystem::exists("/sys/bus/event_source/devices/kprobe/type") ||
+         std::filesystem::exists("/sys/kernel/tracing/kprobe_events") ||
+         std::filesystem::exists("/sys/kernel/debug/tracing/kprobe_events");
+}
+
+std::vector<ProbeMode> probe_modes() {
+  std::vector<ProbeMode> m = {
+      {"KernelCountersBtf", "", false, true},
+      {"KernelCountersRawTp", "network_config:\n  hook_set: raw_tp\n", false, true},
+      {"PerfBuffer", "network_config:\n  hook_set: raw_tp_perf\n", false, false},
+      {"NoKernelBtf", "", false, false, true},
+      {"PerCallHooks", "network_config:\n  per_call_hooks: true\n", true, true},
+  };
+  if (kernel_has_kprobes())
+    m.push_back({"Kprobe", "network_config:\n  hook_set: kprobe\n", false, false});
+  return m;
+}
+
 ProbeDaemon::ProbeDaemon(const std::string& extra_yaml, const std::string& layout_yaml,
-                         const std::vector<std::string>& extra_env) {
+                         const std::vector<std::string>& extra_env, bool hide_kernel_btf) {
   socket_ = (dir_ / "run/sysprobe.sock").string();
   write_file(dir_ / "system-probe.yaml",
              "auth_token_file_path: " + (dir_ / "auth_token").string() +
                  "\nsystem_probe_config:\n  sysprobe_socket: " + socket_ + "\n" + extra_yaml);
-  std::vector<std::string> argv = {cnm_probe_path(), "--config",
-                                   (dir_ / "system-probe.yaml").string(), "-v"};
+  std::vector<std::string> argv;
+  if (hide_kernel_btf)  // the same process (exec), in a mount namespace of its own
+    argv = {"unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "mount -t tmpfs none /sys/kernel/btf && exec \"$@\"",
+            "sh"};
+  for (const auto& a : {cnm_probe_path(), std::string("--config"),
+                        (dir_ / "system-probe.yaml").string(), std::string("-v")})
+    argv.push_back(a);
   if (!layout_yaml.empty()) {
     write_file(dir_ / "layout.yaml", layout_yaml);
     argv.push_back("--layout");
@@ -47,7 +77,7 @@ ProbeDaemon::ProbeDaemon(const std::string& extra_yaml, const std::string& layou
   posix_spawn_file_actions_addopen(&fa, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  const int rc = ::posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), envp.data());
+  const int rc = ::posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("cannot start " + cnm_probe_path());
 

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -23,12 +24,33 @@ struct HttpResult {
   std::string body;
 };
 
+// The daemon's ways of observing TCP; every test of exact numbers runs under each: the rungs of
+// its ladder (probe/ladder.h) that this kernel can run, each forced by network_config.hook_set,
+// the best one without the kernel's BTF (a BTF file instead), and the opt-in per-call hooks.
+struct ProbeMode {
+  std::string name;
+  std::string yaml;  // appended to the daemon's config
+  bool per_call;
+  bool snapshot;  // finds connections open before the start (the iterator needs kernel BTF)
+  bool hide_kernel_btf = false;
+};
+// The modes this kernel runs: the kprobe rung only where it has kprobes (on a kernel without,
+// ProbeRungs.KprobeRungRunsOrSaysWhyNot checks that the daemon says so and stops).
+std::vector<ProbeMode> probe_modes();
+bool kernel_has_kprobes();
+
 class ProbeDaemon {
  public:
   // extra_yaml is appended to the generated config (keys under network_config: etc.).
   // layout_yaml, when given, is written to a file and passed with --layout.
+  // hide_kernel_btf: the daemon runs in a mount namespace of its own where /sys/kernel/btf is an
+  // empty tmpfs, as on a kernel built without BTF (it then needs a BTF file: probe/btf_source.h).
   explicit ProbeDaemon(const std::string& extra_yaml = "", const std::string& layout_yaml = "",
-                       const std::vector<std::string>& extra_env = {});
+                       const std::vector<std::string>& extra_env = {},
+                       bool hide_kernel_btf = false);
+  // In one of the modes, with more config after the mode's.
+  explicit ProbeDaemon(const ProbeMode& m, const std::string& more_yaml = "")
+      : ProbeDaemon(m.yaml + more_yaml, "", {}, m.hide_kernel_btf) {}
   ~ProbeDaemon();
   ProbeDaemon(const ProbeDaemon&) = delete;
   ProbeDaemon& operator=(const ProbeDaemon&) = delete;
@@ -52,20 +74,6 @@ class ProbeDaemon {
   pid_t pid_ = -1;
 };
 
-// The daemon's ways of observing TCP; every test of exact numbers runs under each: the kernel's
-// counters through the BTF-typed tracepoint (the default on this kernel), the same through the
-// raw tracepoint (the fallback for kernels that refuse tp_btf), and the opt-in per-call hooks.
-struct ProbeMode {
-  const char* name;
-  const char* yaml;  // appended to the daemon's config
-  bool per_call;
-  bool snapshot;  // finds connections open before the start (the iterator comes with tp_btf)
-};
-inline constexpr ProbeMode kProbeModes[] = {
-    {"KernelCountersBtf", "", false, true},
-    {"KernelCountersRawTp", "network_config:\n  state_hook: raw_tp\n", false, false},
-    {"PerCallHooks", "network_config:\n  per_call_hooks: true\n", true, true},
-};
 inline std::string probe_mode_name(const ProbeMode& m) { return m.name; }
 inline void PrintTo(const ProbeMode& m, std::ostream* os) { *os << m.name; }  // in test names
 

@@ -94,11 +94,11 @@ ClosedEnds both_ends(const ProbeDaemon& d, const std::string& client, const Serv
 }
 
 class ProcessTags : public ::testing::TestWithParam<ProbeMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, ProcessTags, ::testing::ValuesIn(kProbeModes),
+INSTANTIATE_TEST_SUITE_P(Modes, ProcessTags, ::testing::ValuesIn(probe_modes()),
                          [](const auto& p) { return probe_mode_name(p.param); });
 
 TEST_P(ProcessTags, ServerSocketsCarryTheServerProcessAndClientSocketsTheClient) {
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   const Served s = exchange_with_child_server(/*abort=*/false);
   ASSERT_EQ(s.client_ports.size(), static_cast<std::size_t>(kConnections));
   auto [client, server] = both_ends(d, "tags", s);
@@ -122,7 +122,7 @@ TEST_P(ProcessTags, ServerSocketsCarryTheServerProcessAndClientSocketsTheClient)
 // reads and writes name the server; without them the reset names it only when the server held
 // the socket (the kernel then processes the RST in the server's own call), else pid 0.
 TEST_P(ProcessTags, ServerSocketResetByThePeerIsNeverTaggedWithThePeer) {
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   const Served s = exchange_with_child_server(/*abort=*/true);
   ASSERT_EQ(s.client_ports.size(), static_cast<std::size_t>(kConnections));
   auto [client, server] = both_ends(d, "tags-rst", s);
@@ -145,7 +145,7 @@ TEST_P(ProcessTags, ServerSocketResetByThePeerIsNeverTaggedWithThePeer) {
 // A server that aborts (SO_LINGER 0) goes from ESTABLISHED straight to CLOSE inside its own
 // close(): the probe sees the socket locked by its owner and names the server.
 TEST_P(ProcessTags, ServerThatAbortsIsTaggedWithTheServer) {
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   const Served s = exchange_with_child_server(/*abort=*/false, /*server_aborts=*/true);
   ASSERT_EQ(s.client_ports.size(), static_cast<std::size_t>(kConnections));
   auto [client, server] = both_ends(d, "tags-abort", s);

@@ -13,7 +13,7 @@ namespace cnm::test {
 namespace {
 
 class Snapshot : public ::testing::TestWithParam<ProbeMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, Snapshot, ::testing::ValuesIn(kProbeModes),
+INSTANTIATE_TEST_SUITE_P(Modes, Snapshot, ::testing::ValuesIn(probe_modes()),
                          [](const auto& p) { return probe_mode_name(p.param); });
 
 TEST_P(Snapshot, ConnectionsOpenBeforeTheStartAreReportedWithCountersFromThen) {
@@ -26,7 +26,7 @@ TEST_P(Snapshot, ConnectionsOpenBeforeTheStartAreReportedWithCountersFromThen) {
   spec.s2c = [](int i) { return 7000 + i; };
   auto xs = run_exchanges(spec);
 
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   const auto stats = d.get_json("/debug/stats");
   if (!GetParam().snapshot) {
     EXPECT_EQ(stats["tcp_open_at_start"], 0);
@@ -76,7 +76,7 @@ TEST_P(Snapshot, ConnectionsInAnotherNetworkNamespaceAreFoundToo) {
   spec.count = 10;
   spec.keep_open = true;
   auto xs = run_exchanges(spec);
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   if (!GetParam().snapshot) {
     EXPECT_EQ(d.get_json("/debug/stats")["tcp_open_at_start"], 0);
     close_all(xs);

@@ -33,11 +33,11 @@ nlohmann::json failures(int reset, int refused, int timeout) {
 }
 
 class TcpFailures : public ::testing::TestWithParam<ProbeMode> {};
-INSTANTIATE_TEST_SUITE_P(Modes, TcpFailures, ::testing::ValuesIn(kProbeModes),
+INSTANTIATE_TEST_SUITE_P(Modes, TcpFailures, ::testing::ValuesIn(probe_modes()),
                          [](const auto& p) { return probe_mode_name(p.param); });
 
 TEST_P(TcpFailures, ConnectToAPortWithoutListenerIsRefused) {
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   // A port nobody listens on: bound, then released.
   const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
   auto a = ipv4("127.0.0.1", 0);
@@ -66,7 +66,7 @@ TEST_P(TcpFailures, ConnectToAPortWithoutListenerIsRefused) {
 }
 
 TEST_P(TcpFailures, ServerAbortResetsTheClientAndIsNoFailureOfTheServer) {
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   std::uint16_t port = 0;
   const int l = loopback_listener(port);
   ASSERT_GE(l, 0);
@@ -102,7 +102,7 @@ TEST_P(TcpFailures, ServerAbortResetsTheClientAndIsNoFailureOfTheServer) {
 
 TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
   NetnsPair net("cnmto");
-  ProbeDaemon d(GetParam().yaml);
+  ProbeDaemon d(GetParam());
   const auto r = sh("ip netns exec " + net.b +
                     " nft -f - <<'EOF'\ntable inet cnmto {\n chain in {\n  type filter hook input "
                     "priority 0;\n  tcp flags syn drop\n }\n}\nEOF");

@@ -1,0 +1,276 @@
+#include "checks/ladder_facts.h"
+
+#include <linux/capability.h>
+#include <nettle/sha2.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "checks/bpf_probe.h"
+#include "checks/kernel_memory.h"
+#include "checks/tracepoints.h"
+#include "probe/btf_source.h"
+#include "probe/embedded_files.h"
+
+namespace cnm {
+namespace {
+
+using probe::Answer;
+using probe::Need;
+using probe::NeedKind;
+
+Answer yes_no(bool b) { return b ? Answer::kYes : Answer::kNo; }
+
+// The kernel's answers as the preflight gets them: what files say through the host's files (so
+// --root works), what needs bpf() from the memory of this kernel or, failing that, the kernel.
+class PreflightKernel : public probe::KernelAnswers {
+ public:
+  PreflightKernel(const HostFs& fs, bool btf_found, KernelMemory* memory)
+      : fs_(fs), tracepoints_(fs), btf_found_(btf_found), memory_(memory) {}
+
+  Answer answer(const Need& n) override {
+    const std::string key = probe::need_key(n);
+    if (auto it = asked.find(key); it != asked.end()) return it->second;
+    return asked[key] = ask(n, key);
+  }
+
+  std::string kernel_function(std::string_view alternatives) override {
+    return live_ ? live_->kernel_function(alternatives) : "";
+  }
+
+  void go_live() { live_ = std::make_unique<probe::LiveKernel>(btf_found_); }
+  std::map<std::string, Answer> asked;
+
+ private:
+  Answer ask(const Need& n, const std::string& key) {
+    switch (n.kind) {
+      case NeedKind::kTracepoint: {
+        const auto slash = n.name.find('/');
+        const auto has = tracepoints_.has(n.name.substr(0, slash), n.name.substr(slash + 1));
+        return has ? yes_no(*has) : Answer::kUnknown;
+      }
+      case NeedKind::kKprobes:
+        if (!fs_.describes("/sys/bus") && !fs_.describes("/sys/kernel")) return Answer::kUnknown;
+        return yes_no(fs_.exists("/sys/bus/event_source/devices/kprobe/type") ||
+                      fs_.exists("/sys/kernel/tracing/kprobe_events") ||
+                      fs_.exists("/sys/kernel/debug/tracing/kprobe_events"));
+      case NeedKind::kKernelBtf:
+        if (!fs_.describes("/sys/kernel")) return Answer::kUnknown;
+        return yes_no(fs_.exists("/sys/kernel/btf/vmlinux"));
+      case NeedKind::kCoreBtf:
+        return yes_no(btf_found_);
+      default:
+        break;
+    }
+    if (!live_) return Answer::kUnknown;
+    if (memory_ && KernelMemory::keeps(n))
+      if (const auto a = memory_->answer(key)) return *a;
+    const Answer a = live_->answer(n);
+    if (memory_ && KernelMemory::keeps(n)) memory_->remember(key, a);
+    return a;
+  }
+
+  const HostFs& fs_;
+  TracepointIndex tracepoints_;
+  bool btf_found_;
+  KernelMemory* memory_;
+  std::unique_ptr<probe::LiveKernel> live_;
+};
+
+std::string sha256_hex(std::string_view bytes) {
+  sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update(&ctx, bytes.size(), reinterpret_cast<const std::uint8_t*>(bytes.data()));
+  std::uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&ctx, sizeof digest, digest);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const auto b : digest) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+// The objects' identity for the memory: embedded ones were hashed when embedded.
+std::string objects_hash(const std::optional<std::filesystem::path>& dir, std::string_view file) {
+  if (!dir) return std::string(probe::embedded_object_sha256(file));
+  std::ifstream in(*dir / file, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return in ? sha256_hex(ss.str()) : "absent";
+}
+
+bool privileged() { return has_capability(CAP_SYS_ADMIN) || has_capability(CAP_BPF); }
+
+LadderFacts work_out(const HostFacts& f) {
+  LadderFacts lf;
+  const auto& o = f.options;
+  lf.objects = o.bpf_object_dir ? o.bpf_object_dir->string() : "embedded in cnmctl";
+  const std::filesystem::path btf_dir =
+      o.bpf_object_dir ? *o.bpf_object_dir / "btf" : f.layout.at(f.layout.bpf_object_dir) / "btf";
+  // The running kernel's release names its BTF file (--kernel-release judges versions only).
+  const std::string release = f.fs.is_live() ? probe::kernel_release() : f.kernel_release;
+  const auto btf =
+      probe::BtfSource::find("", btf_dir, release, f.fs.path("/sys/kernel/btf/vmlinux"));
+  lf.btf = btf.description();
+  lf.no_btf = btf.kind() == probe::BtfSource::Kind::kNone;
+
+  std::unique_ptr<KernelMemory> memory;
+  if (!f.fs.is_live())
+    lf.not_live = "checked on the live host only (not under --root)";
+  else if (!bpf_access().usable)
+    lf.not_live = "bpf() is not usable here, see ebpf.syscall";
+  else if (!privileged())
+    lf.not_live = "this preflight runs without CAP_BPF/CAP_SYS_ADMIN: run it as root";
+  else
+    lf.live = true;
+  if (lf.live)
+    memory = std::make_unique<KernelMemory>(
+        f.layout.at(f.layout.cache_dir) / "preflight-kernel.json", kernel_identity(f.fs));
+  PreflightKernel kernel(f.fs, !lf.no_btf, memory.get());
+  if (lf.live) kernel.go_live();
+  lf.choice = probe::choose(kernel, {});
+  // What files tell is cheap: asked for every rung, opt-in jobs too, for the checks to report.
+  for (const auto& r : probe::ladder())
+    for (const auto& n : probe::rung_needs(r, probe::Build::kNoSlots))
+      if (n.need.kind == NeedKind::kTracepoint || n.need.kind == NeedKind::kKprobes ||
+          n.need.kind == NeedKind::kKernelBtf || n.need.kind == NeedKind::kCoreBtf)
+        kernel.answer(n.need);
+  lf.answers = kernel.asked;
+  if (!lf.live) return lf;
+
+  // The dry run, in the daemon's order, until the verifier takes one.
+  const auto settings = probe::verification_settings(btf.libbpf_path(), o.bpf_object_dir);
+  for (const auto& a : lf.choice.attempts) {
+    const std::string key =
+        objects_hash(o.bpf_object_dir, a.rung->object) + "|" + lf.btf + "|" + a.describe();
+    AttemptRun run{a, {}, false};
+    if (auto v = memory->verdicts(key)) {
+      run.verdicts = *v;
+    } else {
+      run.verdicts = probe::verify_attempt(a, settings);
+      memory->remember(key, run.verdicts);
+    }
+    run.passed = !run.verdicts.empty();
+    for (const auto& v : run.verdicts) run.passed = run.passed && v.loaded;
+    lf.tried.push_back(std::move(run));
+    if (lf.tried.back().passed) break;
+  }
+  // Objects outside the ladder: the DNS socket filter (network_config.dns_monitoring).
+  const std::string dns = "dns_filter.bpf.o";
+  const std::string key = objects_hash(o.bpf_object_dir, dns) + "|" + dns;
+  if (auto v = memory->verdicts(key)) {
+    lf.other = *v;
+  } else {
+    std::string owned;
+    std::optional<std::span<const std::byte>> bytes;
+    if (o.bpf_object_dir) {
+      std::ifstream in(*o.bpf_object_dir / dns, std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      owned = ss.str();
+      if (in) bytes = std::as_bytes(std::span(owned.data(), owned.size()));
+    } else {
+      bytes = probe::embedded_object(dns);
+    }
+    lf.other = bytes ? probe::verify_object_file(dns, *bytes)
+                     : std::vector<probe::ProgramVerdict>{{dns, "", false, "not found"}};
+    memory->remember(key, lf.other);
+  }
+  lf.remembered = memory->recalled();
+  memory->save();
+  return lf;
+}
+
+}  // namespace
+
+const AttemptRun* LadderFacts::taken() const {
+  for (const auto& r : tried)
+    if (r.passed) return &r;
+  return nullptr;
+}
+
+const probe::RungAssessment* LadderFacts::assessment(const probe::Rung& r) const {
+  for (const auto& a : choice.rungs)
+    if (a.rung == &r) return &a;
+  return nullptr;
+}
+
+const LadderFacts& ladder_facts(const HostFacts& f) {
+  if (!f.ladder) {
+    const auto start = std::chrono::steady_clock::now();
+    f.ladder = std::make_shared<const LadderFacts>(work_out(f));
+    spdlog::debug("the probe's ladder worked out in {} us ({})",
+                  std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count(),
+                  f.ladder->remembered ? "remembered" : "asked the kernel");
+  }
+  return *f.ladder;
+}
+
+}  // namespace cnm
+
+namespace cnm {
+
+std::vector<NeedRow> need_rows(const LadderFacts& lf, probe::NeedKind kind) {
+  std::vector<NeedRow> rows;
+  for (const auto& r : probe::ladder()) {
+    for (const auto& n : probe::rung_needs(r, probe::Build::kNoSlots)) {
+      if (n.need.kind != kind) continue;
+      const std::string key = probe::need_key(n.need);
+      auto it = std::find_if(rows.begin(), rows.end(),
+                             [&](const NeedRow& row) { return probe::need_key(row.need) == key; });
+      if (it == rows.end()) {
+        NeedRow row{n.need, {}, probe::Answer::kUnknown, false};
+        if (auto a = lf.answers.find(key); a != lf.answers.end()) {
+          row.answer = a->second;
+          row.asked = true;
+        }
+        rows.push_back(row);
+        it = rows.end() - 1;
+      }
+      std::string user(r.name);
+      if (n.optional && n.hook) user += ": " + std::string(probe::role_name(n.hook->role));
+      if (std::find(it->users.begin(), it->users.end(), user) == it->users.end())
+        it->users.push_back(user);
+    }
+  }
+  return rows;
+}
+
+bool kind_costs(const LadderFacts& lf, probe::NeedKind kind) {
+  for (const auto& a : lf.choice.rungs) {
+    if (!a.asked) break;
+    for (const auto& m : a.missing)
+      if (m.need.kind == kind) return true;  // a rung before the one run (or none runs)
+    if (a.possible()) {
+      for (const auto* h : a.lost)
+        for (const auto& n : probe::rung_needs(*a.rung, probe::Build::kNoSlots))
+          if (n.hook == h && n.need.kind == kind && lf.answers.count(probe::need_key(n.need)) &&
+              lf.answers.at(probe::need_key(n.need)) == probe::Answer::kNo)
+            return true;
+      return false;
+    }
+  }
+  return false;
+}
+
+std::string users_text(const NeedRow& row) {
+  std::string users;
+  for (const auto& u : row.users) users += (users.empty() ? "" : ", ") + u;
+  return users;
+}
+
+std::string rows_text(const std::vector<NeedRow>& rows) {
+  std::string s;
+  for (const auto& row : rows)
+    s += (s.empty() ? "" : ", ") + std::string(row.need.name) + " (" + users_text(row) + ")";
+  return s;
+}
+
+}  // namespace cnm

@@ -1,0 +1,113 @@
+// The ladder's rungs on this kernel, for real: the kprobe rung runs where the kernel has kprobes
+// and, where it has none, the daemon says so and stops; without the kernel's BTF (hidden from the
+// daemon in a mount namespace of its own) the daemon relocates with a BTF file, the one it
+// carries for this kernel or one the config names, and takes the best rung that needs no kernel
+// BTF. Exact numbers on each rung are the ground-truth tests' (probe_modes()).
+#include <gtest/gtest.h>
+#include <sys/utsname.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/probe/probe_daemon.h"
+
+namespace cnm::test {
+namespace {
+
+std::string release() {
+  utsname u{};
+  ::uname(&u);
+  return u.release;
+}
+
+TEST(ProbeRungs, KprobeRungRunsOrSaysWhyNot) {
+  if (kernel_has_kprobes()) {
+    ProbeDaemon d("network_config:\n  hook_set: kprobe\n");
+    const auto s = d.get_json("/debug/stats");
+    EXPECT_EQ(s["rung"]["name"], "kprobe") << s.dump();
+    EXPECT_EQ(s["hooks"][0], "kprobe/tcp_set_state") << s.dump();
+    EXPECT_FALSE(s["rung"]["kprobes_through"].get<std::string>().empty());
+    return;
+  }
+  // This machine's kernel has no CONFIG_KPROBES: forcing the rung must stop the daemon with why.
+  TempDir dir;
+  write_file(dir / "c.yaml",
+             "auth_token_file_path: " + (dir / "tok").string() +
+                 "\nsystem_probe_config:\n  sysprobe_socket: " + (dir / "s.sock").string() +
+                 "\nnetwork_config:\n  hook_set: kprobe\n");
+  const auto r = run({cnm_probe_path(), "--config", (dir / "c.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("kprobe needs kprobes (kprobe PMU or tracefs kprobe_events)"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(ProbeRungs, WithoutKernelBtfTheFileItCarriesForThisKernelIsUsed) {
+  ProbeDaemon d("", "", {}, /*hide_kernel_btf=*/true);
+  const auto s = d.get_json("/debug/stats");
+  // tp_btf and the TCP iterator need the kernel's own BTF; raw_tp relocates with the file.
+  EXPECT_EQ(s["rung"]["name"], "raw_tp") << s.dump();
+  EXPECT_EQ(s["rung"]["btf"], "the embedded file for " + release()) << s.dump();
+  EXPECT_NE(s["rung"]["hooks_lost"].dump().find("snapshot"), std::string::npos) << s.dump();
+  EXPECT_NE(d.log().find("rung tp_btf cannot run here: it needs the kernel's BTF"),
+            std::string::npos)
+      << d.log();
+}
+
+TEST(ProbeRungs, AConfiguredBtfFileIsUsedFirst) {
+  const auto file = std::string(CNM_BINARY_DIR) + "/probe/btf/" + release() + ".btf";
+  ASSERT_TRUE(std::filesystem::exists(file)) << "the build made no BTF file for this kernel";
+  // Indented: it continues the system_probe_config section the test config ends with.
+  ProbeDaemon d("  btf_path: " + file + "\n", "", {}, true);
+  const auto s = d.get_json("/debug/stats");
+  EXPECT_EQ(s["rung"]["name"], "raw_tp") << s.dump();
+  EXPECT_EQ(s["rung"]["btf"], "file " + file + " (system_probe_config.btf_path)");
+  EXPECT_EQ(s["config"]["btf_path"], file);
+}
+
+// The preflight names the rung the daemon then takes, on this kernel as it is and with its BTF
+// hidden (both in the same kind of mount namespace), and in the VMs of tests/vm (a lifecycle
+// test: the VM matrix runs ProbeLifecycle on every kernel).
+nlohmann::json preflight(bool hide_kernel_btf) {
+  TempDir cache;
+  write_file(cache / "layout.yaml", "cache_dir: " + (cache / "c").string() + "\n");
+  std::vector<std::string> argv;
+  if (hide_kernel_btf)
+    argv = {"unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "mount -t tmpfs none /sys/kernel/btf && exec \"$@\"",
+            "sh"};
+  for (const auto& a : {cnmctl(), std::string("--layout"), (cache / "layout.yaml").string(),
+                        std::string("preflight"), std::string("--json")})
+    argv.push_back(a);
+  const auto r = run(argv);
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+TEST(ProbeLifecycle, ThePreflightNamesTheRungTheDaemonTakes) {
+  for (const bool hidden : {false, true}) {
+    SCOPED_TRACE(hidden ? "kernel BTF hidden" : "kernel BTF there");
+    const auto p = preflight(hidden);
+    ProbeDaemon d("", "", {}, hidden);
+    const auto s = d.get_json("/debug/stats");
+    ASSERT_TRUE(p["features"]["probe_rung"].is_string()) << p["features"].dump();
+    EXPECT_EQ(p["features"]["probe_rung"], s["rung"]["name"]) << s["rung"].dump();
+    // And what it gives, as the daemon runs it.
+    const std::string attempt = s["rung"]["attempt"];
+    EXPECT_EQ(p["features"]["open_connections_at_start"],
+              attempt.find("snapshot") != std::string::npos);
+    EXPECT_EQ(p["features"]["live_open_connection_counters"],
+              attempt.find("refresh") != std::string::npos);
+    for (const auto& c : p["checks"]) {
+      if (c["id"] != "ebpf.rung") continue;
+      EXPECT_NE(c["message"].get<std::string>().find(attempt), std::string::npos) << c.dump();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cnm::test
