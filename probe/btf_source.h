@@ -5,7 +5,9 @@
 // minimized files the binary carries (probe/btf/make_btfs.sh). None: the probe cannot run.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -32,9 +34,12 @@ class BtfSource {
 
  private:
   BtfSource() = default;
+  bool hand_over(std::span<const std::byte> bytes);  // the embedded bytes to a path libbpf can open
+  void release();
   Kind kind_ = Kind::kNone;
   std::string path_, text_;
-  int memfd_ = -1;  // holds an embedded file for libbpf to open by path
+  int memfd_ = -1;         // holds an embedded file for libbpf to open by path
+  std::string temp_path_;  // or a temp file does (no /proc, no memfd_create), removed at the end
 };
 
 // The running kernel's release (uname -r).

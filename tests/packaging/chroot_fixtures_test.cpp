@@ -3,6 +3,8 @@
 // (its os-release, its C library, no /proc or /sys unless the fixture has them) on this
 // machine's kernel; its verdict must be the one `cnmctl preflight --root FIXTURE
 // --kernel-release $(uname -r)` gives from outside. Needs root (chroot); fails without it.
+// The root gets an empty /tmp, as every real host has: without /proc (the fixtures describe
+// only a few of its files) the BTF cnmctl carries reaches libbpf through a temp file there.
 #include <gtest/gtest.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -47,6 +49,7 @@ TEST_P(ChrootFixture, VerdictInsideIsTheVerdictFromOutside) {
                         std::filesystem::copy_options::recursive |
                             std::filesystem::copy_options::copy_symlinks);
   std::filesystem::copy_file(CNMCTL_PATH, root / "cnmctl");
+  std::filesystem::create_directories(root / "tmp");
   struct utsname u {};
   ASSERT_EQ(::uname(&u), 0);
 
@@ -54,6 +57,7 @@ TEST_P(ChrootFixture, VerdictInsideIsTheVerdictFromOutside) {
   const auto outside = preflight({CNMCTL_PATH, "preflight", "--json", "--root", root.string(),
                                   "--kernel-release", u.release});
   ASSERT_TRUE(inside.is_object() && outside.is_object());
+  EXPECT_TRUE(std::filesystem::is_empty(root / "tmp")) << "cnmctl left a temp file behind";
   EXPECT_EQ(inside["verdict"], outside["verdict"]) << inside.dump(2) << outside.dump(2);
   EXPECT_EQ(failing(inside), failing(outside));
   EXPECT_EQ(inside["host"]["distro_id"], outside["host"]["distro_id"]);
