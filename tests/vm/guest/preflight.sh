@@ -2,7 +2,8 @@
 # In a VM of the matrix: the live preflight tests (checks_live_test), then what every Debian
 # kernel of the matrix must get from `cnmctl preflight --json`: supported, kprobes available
 # (Debian builds them in: the kprobe PMU is checked first), and `ebpf.probe_objects` passing
-# for the probe's own BPF objects (the verifier of this kernel accepts them).
+# for the probe's own BPF objects (the verifier of this kernel accepts them), and `ebpf.rung`
+# passing (a rung of the probe's ladder runs here).
 # Usage: preflight.sh CHECKS_LIVE_TEST CNMCTL BPF_OBJECT_DIR
 set -u
 live_test=$1 cnmctl=$2 objects=$3
@@ -26,8 +27,9 @@ expect("verdict supported (%s)" % report["verdict"], report["verdict"] == "suppo
 expect("ebpf.kprobes passes", checks["ebpf.kprobes"]["status"] == "pass", checks["ebpf.kprobes"])
 expect("ebpf.probe_objects passes", checks["ebpf.probe_objects"]["status"] == "pass",
        checks["ebpf.probe_objects"])
-for cid in ("kernel.version", "ebpf.btf", "ebpf.fentry", "ebpf.tracepoints", "ebpf.map_types"):
-    c = checks[cid]
+expect("ebpf.rung passes", checks["ebpf.rung"]["status"] == "pass", checks["ebpf.rung"])
+for cid in ("kernel.version", "ebpf.btf", "ebpf.tracepoints", "ebpf.map_types"):
+    c = checks.get(cid, {"id": cid, "status": "absent", "message": "no such check"})
     print("  %s: %s: %s" % (cid, c["status"], c["message"]))
 sys.exit(1 if failed else 0)
 PY
