@@ -38,6 +38,17 @@ std::vector<ProbeMode> probe_modes() {
   return m;
 }
 
+std::vector<std::string> without_kernel_btf() {
+  return {"unshare",
+          "--mount",
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          "mount -t tmpfs none /sys/kernel/btf && exec \"$@\"",
+          "sh"};
+}
+
 ProbeDaemon::ProbeDaemon(const std::string& extra_yaml, const std::string& layout_yaml,
                          const std::vector<std::string>& extra_env, bool hide_kernel_btf) {
   socket_ = (dir_ / "run/sysprobe.sock").string();
@@ -45,15 +56,7 @@ ProbeDaemon::ProbeDaemon(const std::string& extra_yaml, const std::string& layou
              "auth_token_file_path: " + (dir_ / "auth_token").string() +
                  "\nsystem_probe_config:\n  sysprobe_socket: " + socket_ + "\n" + extra_yaml);
   std::vector<std::string> argv;
-  if (hide_kernel_btf)  // the same process (exec), in a mount namespace of its own
-    argv = {"unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            "mount -t tmpfs none /sys/kernel/btf && exec \"$@\"",
-            "sh"};
+  if (hide_kernel_btf) argv = without_kernel_btf();
   for (const auto& a : {cnm_probe_path(), std::string("--config"),
                         (dir_ / "system-probe.yaml").string(), std::string("-v")})
     argv.push_back(a);

@@ -38,6 +38,9 @@ struct ProbeMode {
 // ProbeRungs.KprobeRungRunsOrSaysWhyNot checks that the daemon says so and stops).
 std::vector<ProbeMode> probe_modes();
 bool kernel_has_kprobes();
+// The argv prefix that runs a command (exec, same process) in a mount namespace of its own
+// where /sys/kernel/btf is an empty tmpfs: a kernel without BTF, as the loader sees it.
+std::vector<std::string> without_kernel_btf();
 
 class ProbeDaemon {
  public:

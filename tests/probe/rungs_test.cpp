@@ -71,15 +71,7 @@ nlohmann::json preflight(bool hide_kernel_btf) {
   TempDir cache;
   write_file(cache / "layout.yaml", "cache_dir: " + (cache / "c").string() + "\n");
   std::vector<std::string> argv;
-  if (hide_kernel_btf)
-    argv = {"unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            "mount -t tmpfs none /sys/kernel/btf && exec \"$@\"",
-            "sh"};
+  if (hide_kernel_btf) argv = without_kernel_btf();
   for (const auto& a : {cnmctl(), std::string("--layout"), (cache / "layout.yaml").string(),
                         std::string("preflight"), std::string("--json")})
     argv.push_back(a);
