@@ -6,14 +6,25 @@
 # (cnmvm-run.service) all that is done already.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 out=/cnmvm/out
+# A tmpfs on DIR that keeps a share mounted below it visible (a tree checked out under /tmp,
+# shared at its own path): the share is moved aside, then back onto the new tmpfs.
+fresh_tmpfs() {  # DIR
+  local dir=$1 held=/cnmvm/held src_at=''
+  while read -r _ at _; do
+    case $at in "$dir"/*) src_at=$at ;; esac
+  done </proc/mounts
+  if [ -n "$src_at" ]; then mkdir -p "$held" && mount --move "$src_at" "$held"; fi
+  mount -t tmpfs tmpfs "$dir"
+  if [ -n "$src_at" ]; then mkdir -p "$src_at" && mount --move "$held" "$src_at"; fi
+}
 if [ $$ -eq 1 ]; then
   mount -t proc proc /proc
   mount -t sysfs sysfs /sys
   mkdir -p /dev/pts /dev/shm
   mount -t devpts devpts /dev/pts
   mount -t tmpfs tmpfs /dev/shm
-  mount -t tmpfs tmpfs /run
-  mount -t tmpfs tmpfs /tmp
+  fresh_tmpfs /run
+  fresh_tmpfs /tmp
   mount -t securityfs securityfs /sys/kernel/security
   mount -t debugfs debugfs /sys/kernel/debug
   mount -t tracefs tracefs /sys/kernel/tracing
