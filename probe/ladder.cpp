@@ -177,7 +177,8 @@ constexpr Rung kLadder[] = {
      kTpBtfNeeds},
     {"raw_tp", "tcp_tracer.bpf.o",
      "inet_sock_set_state as a raw tracepoint: every socket read a probe-read helper call",
-     "about 5% fewer requests/s than tp_btf on a one-connection-per-request load (probe/README.md)",
+     "a probe-read helper call for every socket read where tp_btf makes a plain load (its cost "
+     "per connection: bench/probe/RESULTS.md)",
      Channel::kRingBuffer, true, kRawTpHooks, kModernNeeds},
     {"raw_tp_perf", "tcp_tracer_legacy.bpf.o",
      "inet_sock_set_state as a raw tracepoint, closed connections through per-CPU perf buffers",

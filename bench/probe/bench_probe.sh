@@ -21,17 +21,33 @@
 #   5. the kernel side alone under one continuous one-per-request load: kernel_toggle attaches
 #      and detaches the daemon's state program in alternating 0.5-s phases and compares the
 #      connections accepted (a pair of phases is a second apart, not the few seconds between two
-#      windows of section 1, and no daemon start or stop falls in them).
+#      windows of section 1, and no daemon start or stop falls in them); with AGAINST (a folder
+#      holding another build's tcp_tracer.bpf.o, e.g. main's), then also this build's state
+#      program against that one's, phase by phase: the change's own effect, in one run.
 # nginx runs on CPU 1 and wrk on CPU 0 (when there are two), so the rounds compete less with
 # each other and the ratio is steadier; the probe's programs run on whichever CPU does the I/O.
-# Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS] [PAIRS]   (root; installs
-# nginx-light and wrk; defaults: 2-second windows, 20 rounds, 300 pairs in section 5, about 16
-# minutes in all)
+# It first prints the machine it ran on: CPU model, kernel, and the CPU vulnerability
+# mitigations (/sys/devices/system/cpu/vulnerabilities): on CPUs that need return-stack or
+# indirect-branch mitigations every kernel call and return the programs make costs more, so
+# figures from two machines are told apart by this header (bench/probe/RESULTS.md keeps one row
+# per machine).
+# Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS] [PAIRS] [SECTIONS] [AGAINST] (root;
+# installs nginx-light and wrk; defaults: 2-second windows, 20 rounds, 300 pairs in section 5,
+# every section (1,2,3,4,5), about 16 minutes in all). SECTIONS runs a subset, e.g. 4,5 (the
+# programs' cost and the kernel side alone, about 6 minutes); section 2 needs section 1.
 set -euo pipefail
-build=${1:?usage: $0 BUILD_DIR [SECONDS] [ROUNDS]}
+usage="usage: $0 BUILD_DIR [SECONDS] [ROUNDS] [PAIRS] [SECTIONS] [AGAINST]"
+build=${1:?$usage}
 secs=${2:-2}  # whole seconds: wrk takes no fractions
 rounds=${3:-20}
 pairs=${4:-300}
+sections=",${5:-1,2,3,4,5},"
+against=${6:-}
+[ -z "$against" ] || [ -f "$against/tcp_tracer.bpf.o" ] ||
+  { echo "AGAINST: no tcp_tracer.bpf.o in $against" >&2; exit 2; }
+want() { [[ $sections == *",$1,"* ]]; }
+[[ $sections =~ ^,([1-5],)+$ ]] || { echo "SECTIONS: numbers 1 to 5, comma-separated ($usage)" >&2; exit 2; }
+if want 2 && ! want 1; then echo "section 2 needs section 1 (its windows)" >&2; exit 2; fi
 probe="$build/probe/cnm-probe"
 [ "$(id -u)" -eq 0 ] || { echo "run as root (loads eBPF)" >&2; exit 2; }
 [ -x "$probe" ] || { echo "no $probe: build first" >&2; exit 2; }
@@ -39,6 +55,17 @@ for p in nginx-light wrk; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null; }
 done
+
+# The machine, so that figures from two machines are never mixed up.
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+echo "== machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs, kernel $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "   mitigations (/sys/devices/system/cpu/vulnerabilities; the rest: Not affected):"
+for f in /sys/devices/system/cpu/vulnerabilities/*; do
+  [ -r "$f" ] || continue
+  v=$(cat "$f")
+  [ "$v" = "Not affected" ] || echo "   $(basename "$f"): $v"
+done
+echo "== sections${sections//,/ }: ${secs}s windows, $rounds rounds, $pairs pairs in section 5"
 
 work=$(mktemp -d /tmp/cnm-bench-XXXXXX)
 nginx_pid=""; probe_pid=""
@@ -116,6 +143,7 @@ PY
 here=$(cd "$(dirname "$0")" && pwd)
 windows="$work/windows"  # PHASE-VARIANT ROUND REQ/S CPU-US/REQUEST, one line per window
 
+if want 1; then
 echo "== 1. nginx + wrk over loopback: $rounds rounds of ${secs}s windows per variant"
 echo "   (req/s ratio = with probe / without; CPU ratio = CPU per request without / with)"
 # Two phases, so every run follows a run of its own kind (a one-per-request run leaves tens of
@@ -181,6 +209,8 @@ cl_probe=$(awk '$1 == "one-per-request-probe" {print $3}' "$windows" | sort -n |
 cpu_t=$(awk '{t += $1} END {print t}' "$work/daemon-cpu")
 cpu_s=$(awk '{s += $3 - $2} END {print s}' "$work/daemon-cpu")
 
+fi  # section 1
+if want 2; then
 echo "== 2. daemon CPU per 10k new connections/s (during the one-per-request runs)"
 awk -v t="$cpu_t" -v s="$cpu_s" -v r="$cl_probe" 'BEGIN {
   cpu = t / 1e9 / s; printf "daemon CPU %.2f%% of one core at %.0f new connections/s = %.2f%% per 10k/s\n",
@@ -209,9 +239,12 @@ awk -v t=$((t1 - t0)) -v a="$s0" -v b="$s1" -v r="$rps_read" 'BEGIN {
   cpu = t / 1e9 / (b - a); printf "with a client reading every connection (a call a second): daemon CPU %.2f%% of one core at %.0f new connections/s = %.2f%% per 10k/s\n",
   100 * cpu, r, 100 * cpu * 10000 / r }'
 
+fi  # section 2
+if want 3; then
 echo "== 3. memory at 65536 tracked connections (4 holders x 8192 connections, both ends), with the"
 echo "   closed buffer full as well (65536: no client read the 68000 closed just before)"
 start_probe
+token=$(cat "$work/token")
 # The closed buffer first: once the map is full, new connections are not tracked. The server
 # side closes first, so its TIME_WAIT keeps no client port.
 python3 - <<'PY'
@@ -265,6 +298,8 @@ awk -v r="$rss" -v h="$hwm" -v g="$ring" -v m="$memlock" -v e="$entries" -v f="$
 echo "a first call with $entries open (each refreshed from the kernel) and $closed_kept closed connections: ${call_s} s; the same client again (the open ones): ${call_s2} s"
 stop_probe
 
+fi  # section 3
+if want 4; then
 echo "== 4. cost of each BPF program per call (kernel.bpf_stats_enabled, ${secs}s): keep-alive with the"
 echo "   default and per-call hooks, one per request (per connection) with tp_btf and raw_tp"
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
@@ -274,13 +309,15 @@ for pass in "sp keep-alive probe" "sp-per-call keep-alive hooks" "sp one-per-req
   read -r cfg kind variant <<<"$pass"
   # The CPU per request of this variant's median window in section 1, to put the programs' time
   # against (the snapshot runs once at start, so it is left out of the total).
-  cpu_req=$(awk -v v="$kind-$variant" '$1 == v {print $4}' "$windows" | sort -n |
-    awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+  cpu_req=$( (cat "$windows" 2>/dev/null || true) | awk -v v="$kind-$variant" '$1 == v {print $4}' |
+    sort -n | awk 'NR {v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}')
   echo "-- $cfg, $kind"
   start_probe "$work/$cfg.yaml"
   # The request count comes from wrk (requests/s x seconds).
-  if [ "$kind" = keep-alive ]; then reqs=$(load | awk -v s="$secs" '{printf "%d", $1 * s}')
-  else reqs=$(load -H "Connection: close" | awk -v s="$secs" '{printf "%d", $1 * s}'); fi
+  if [ "$kind" = keep-alive ]; then r=$(load); else r=$(load -H "Connection: close"); fi
+  reqs=$(echo "$r" | awk -v s="$secs" '{printf "%d", $1 * s}')
+  # Without section 1, this window's own CPU per request (the statistics' cost included).
+  [ -n "$cpu_req" ] || cpu_req=$(echo "$r" | awk '{print $2}')
   # The daemon's own programs: the prog ids behind its file descriptors.
   ids=$(cat /proc/"$probe_pid"/fdinfo/* 2>/dev/null | awk '/^prog_id:/ {print $2}' | sort -u | tr '\n' ' ')
   bpftool prog show -j | python3 -c '
@@ -302,14 +339,23 @@ print("per request, all programs but the snapshot: %.1f ns = %.2f%% of the %.1f 
 done
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
+fi  # section 4
+if want 5; then
 echo "== 5. the kernel side alone: the state program attached / detached in turns, $pairs pairs of"
 echo "   0.5-s phases under one wrk run (one connection per request); accepted connections per phase"
 toggle="$build/bench/probe/kernel_toggle"
 [ -x "$toggle" ] || { echo "no $toggle: build it first" >&2; exit 2; }
-"${pin_client[@]}" wrk -t 1 -c 32 -d "$((pairs * 12 / 10 + 10))s" -H "Connection: close" \
+runs=1; [ -z "$against" ] || runs=2
+"${pin_client[@]}" wrk -t 1 -c 32 -d "$((runs * pairs * 12 / 10 + 10))s" -H "Connection: close" \
   "http://127.0.0.1:$port/" >/dev/null & wrk_pid=$!
 sleep 2
 "$toggle" 500 "$pairs" >"$work/toggle.txt"
+[ -z "$against" ] || "$toggle" 500 "$pairs" tp_btf --against "$against" >"$work/toggle-against.txt"
 kill "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
 cp "$work/toggle.txt" "$build/bench_probe_toggle.txt"
 tail -1 "$work/toggle.txt"
+if [ -n "$against" ]; then
+  cp "$work/toggle-against.txt" "$build/bench_probe_toggle_against.txt"
+  tail -1 "$work/toggle-against.txt"
+fi
+fi  # section 5

@@ -7,9 +7,12 @@
 // /proc/net/snmp: one per request with one connection per request). Each pair of phases, in
 // alternating order, gives one ratio, on / off. The daemon's own CPU is measured apart
 // (bench_probe.sh section 2); this is what the programs cost the connections themselves.
-// Usage: kernel_toggle PHASE_MS PAIRS [RUNG] (root; RUNG: tp_btf, the default, or another rung's
-// name). One line per pair, then the geometric mean of the ratios with a 95% interval (normal on
-// the logs).
+// With --against DIR the other phase is not "detached" but the same rung's state program from
+// the objects in DIR (another build, e.g. main's), so two versions of the kernel side are
+// compared directly, a second apart, under the same load: the ratio is ours / theirs.
+// Usage: kernel_toggle PHASE_MS PAIRS [RUNG] [--against DIR] (root; RUNG: tp_btf, the default,
+// or another rung's name). One line per pair, then the geometric mean of the ratios with a 95%
+// interval (normal on the logs).
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
@@ -17,8 +20,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,65 +61,113 @@ double seconds_now() {
 int drop_record(void*, void*, std::size_t) { return 0; }
 void drop_sample(void*, int, void*, __u32) {}
 
+// One version of the kernel side: the rung's state program loaded, attached on demand, its
+// closed connections drained (and dropped) as the daemon drains them.
+class Side {
+ public:
+  Side(const cnm::probe::Rung* rung, std::optional<std::filesystem::path> objects) : rung_(rung) {
+    using namespace cnm::probe;
+    // Only the state program, its build with slots where the rung has one, as the daemon loads
+    // it by default here (the retransmit one never runs without loss); sized as the daemon
+    // sizes it.
+    constexpr std::uint32_t kTracked = 65536;
+    Attempt attempt{rung, rung->slots ? Build::kSlots : Build::kNoSlots, {&rung->hooks[0]}};
+    LoadSettings settings;
+    settings.max_tracked = kTracked;
+    settings.slots = rung->slots ? connection_slots(kTracked) : 0;
+    settings.object_dir = std::move(objects);
+    obj_ = std::make_unique<PreparedObject>(attempt, settings);
+    if (obj_->load() != 0) throw std::runtime_error("cannot load " + attempt.describe());
+    prog_ = obj_->program(*program_for(rung->hooks[0], attempt.build));
+    const int closed_fd = bpf_map__fd(obj_->map("closed"));
+    if (rung->channel == Channel::kRingBuffer)
+      rb_ = ring_buffer__new(closed_fd, drop_record, nullptr, nullptr);
+    else
+      pb_ = perf_buffer__new(closed_fd, 64, drop_sample, nullptr, nullptr, nullptr);
+    if (!rb_ && !pb_) throw std::runtime_error("cannot read the closed connections");
+  }
+  ~Side() {
+    detach();
+    ring_buffer__free(rb_);
+    perf_buffer__free(pb_);
+  }
+  Side(const Side&) = delete;
+  Side& operator=(const Side&) = delete;
+
+  bool attach() {
+    using namespace cnm::probe;
+    const std::string target(rung_->hooks[0].target);
+    switch (rung_->hooks[0].attach) {
+      case Attach::kTracepointBtf:
+        link_ = bpf_program__attach_trace(prog_);
+        break;
+      case Attach::kRawTracepoint:
+        link_ =
+            bpf_program__attach_raw_tracepoint(prog_, target.substr(target.find('/') + 1).c_str());
+        break;
+      case Attach::kKprobe:
+        link_ = bpf_program__attach_kprobe(prog_, false, kernel_.kernel_function(target).c_str());
+        break;
+      default:
+        link_ = nullptr;
+    }
+    return link_ != nullptr;
+  }
+  void detach() {
+    if (link_) bpf_link__destroy(link_);
+    link_ = nullptr;
+  }
+  void drain() { rb_ ? ring_buffer__consume(rb_) : perf_buffer__consume(pb_); }
+
+ private:
+  const cnm::probe::Rung* rung_;
+  cnm::probe::LiveKernel kernel_;
+  std::unique_ptr<cnm::probe::PreparedObject> obj_;
+  bpf_program* prog_ = nullptr;
+  bpf_link* link_ = nullptr;
+  ring_buffer* rb_ = nullptr;
+  perf_buffer* pb_ = nullptr;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3 && argc != 4) {
-    std::fprintf(stderr, "usage: %s PHASE_MS PAIRS [RUNG]\n", argv[0]);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::optional<std::filesystem::path> against;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "--against") continue;
+    against = args[i + 1];
+    args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+               args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    break;
+  }
+  if (args.size() != 2 && args.size() != 3) {
+    std::fprintf(stderr, "usage: %s PHASE_MS PAIRS [RUNG] [--against DIR]\n", argv[0]);
     return 2;
   }
-  const double phase_s = std::atof(argv[1]) / 1000.0;
-  const int pairs = std::atoi(argv[2]);
+  const double phase_s = std::atof(args[0].c_str()) / 1000.0;
+  const int pairs = std::atoi(args[1].c_str());
   using namespace cnm::probe;
-  const Rung* rung = find_rung(argc == 4 ? argv[3] : "tp_btf");
+  const Rung* rung = find_rung(args.size() == 3 ? args[2] : "tp_btf");
   if (!rung) {
-    std::fprintf(stderr, "no rung %s (%s)\n", argv[3], rung_names().c_str());
+    std::fprintf(stderr, "no rung %s (%s)\n", args[2].c_str(), rung_names().c_str());
     return 2;
   }
-  // Only the state program, its build with slots where the rung has one, as the daemon loads it
-  // by default here (the retransmit one never runs without loss); sized as the daemon sizes it.
-  constexpr std::uint32_t kTracked = 65536;
-  Attempt attempt{rung, rung->slots ? Build::kSlots : Build::kNoSlots, {&rung->hooks[0]}};
-  LoadSettings settings;
-  settings.max_tracked = kTracked;
-  settings.slots = rung->slots ? connection_slots(kTracked) : 0;
-  PreparedObject obj(attempt, settings);
-  if (obj.load() != 0) {
-    std::fprintf(stderr, "cannot load %s\n", attempt.describe().c_str());
+  std::unique_ptr<Side> ours, theirs;
+  try {
+    ours = std::make_unique<Side>(rung, std::nullopt);
+    if (against) theirs = std::make_unique<Side>(rung, against);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
     return 1;
   }
-  bpf_program* only = obj.program(*program_for(rung->hooks[0], attempt.build));
-  const std::string target(rung->hooks[0].target);
-  LiveKernel kernel;
-  auto attach = [&]() -> bpf_link* {
-    switch (rung->hooks[0].attach) {
-      case Attach::kTracepointBtf:
-        return bpf_program__attach_trace(only);
-      case Attach::kRawTracepoint:
-        return bpf_program__attach_raw_tracepoint(only,
-                                                  target.substr(target.find('/') + 1).c_str());
-      case Attach::kKprobe:
-        return bpf_program__attach_kprobe(only, false, kernel.kernel_function(target).c_str());
-      default:
-        return nullptr;
-    }
-  };
-  const int closed_fd = bpf_map__fd(obj.map("closed"));
-  ring_buffer* rb = nullptr;
-  perf_buffer* pb = nullptr;
-  if (rung->channel == Channel::kRingBuffer)
-    rb = ring_buffer__new(closed_fd, drop_record, nullptr, nullptr);
-  else
-    pb = perf_buffer__new(closed_fd, 64, drop_sample, nullptr, nullptr, nullptr);
-  if (!rb && !pb) return 1;
-  auto drain = [&] { rb ? ring_buffer__consume(rb) : perf_buffer__consume(pb); };
   std::vector<double> logs;
   for (int i = 0; i < pairs; ++i) {
-    double rate[2] = {0, 0};  // [off, on]
+    double rate[2] = {0, 0};  // [off or theirs, ours]
     for (int k = 0; k < 2; ++k) {
-      const bool on = (k == 0) == (i % 2 == 1);  // odd pairs start attached
-      bpf_link* link = on ? attach() : nullptr;
-      if (on && !link) {
+      const bool on = (k == 0) == (i % 2 == 1);  // odd pairs start with ours
+      Side* side = on ? ours.get() : theirs.get();
+      if (side && !side->attach()) {
         std::fprintf(stderr, "cannot attach\n");
         return 1;
       }
@@ -120,22 +175,24 @@ int main(int argc, char** argv) {
       const long p0 = passive_opens();
       const double t0 = seconds_now(), end = t0 + phase_s;
       while (seconds_now() < end) {  // drain as the daemon does, every 50 ms
-        drain();
+        if (side) side->drain();
         std::this_thread::sleep_for(
             std::chrono::duration<double>(std::min(0.05, end - seconds_now())));
       }
       const long p1 = passive_opens();
       rate[on ? 1 : 0] = static_cast<double>(p1 - p0) / (seconds_now() - t0);
-      if (link) bpf_link__destroy(link);
-      drain();
+      if (side) {
+        side->detach();
+        side->drain();
+      }
     }
     if (rate[0] <= 0 || rate[1] <= 0) {
       std::fprintf(stderr, "no connections accepted in a phase: is the load running?\n");
       return 1;
     }
     logs.push_back(std::log(rate[1] / rate[0]));
-    std::printf("pair %d accepted/s off %.0f on %.0f ratio %.4f\n", i + 1, rate[0], rate[1],
-                rate[1] / rate[0]);
+    std::printf("pair %d accepted/s %s %.0f ours %.0f ratio %.4f\n", i + 1,
+                against ? "theirs" : "off", rate[0], rate[1], rate[1] / rate[0]);
   }
   double mean = 0, var = 0;
   for (double l : logs) mean += l;
@@ -143,10 +200,10 @@ int main(int argc, char** argv) {
   for (double l : logs) var += (l - mean) * (l - mean);
   const double se =
       std::sqrt(var / static_cast<double>(logs.size() - 1) / static_cast<double>(logs.size()));
-  std::printf("kernel side, attached / detached: %.4f [%.4f, %.4f], %zu pairs of %.0f ms\n",
-              std::exp(mean), std::exp(mean - 1.96 * se), std::exp(mean + 1.96 * se), logs.size(),
-              phase_s * 1000);
-  ring_buffer__free(rb);
-  perf_buffer__free(pb);
+  std::printf(
+      "kernel side, %s: %.4f [%.4f, %.4f], %zu pairs of %.0f ms\n",
+      against ? ("ours / theirs (" + against->string() + ")").c_str() : "attached / detached",
+      std::exp(mean), std::exp(mean - 1.96 * se), std::exp(mean + 1.96 * se), logs.size(),
+      phase_s * 1000);
   return 0;
 }

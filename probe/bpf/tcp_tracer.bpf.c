@@ -31,9 +31,12 @@
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
 #define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
+#define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
 #define TCP_CLOSE_WAIT 8
 #define TCP_LAST_ACK 9
+#define TCP_CLOSING 11
 
 #ifdef CNM_LEGACY
 // Kernels before 5.2 have no global data (BPF_PSEUDO_MAP_VALUE, commit d8eca5bbb2be, "bpf:
@@ -252,9 +255,11 @@ static __always_inline struct cnm_conn* find(__u64 sk) {
 
 // Fills the slot s from c, start_ns last: the daemon reads the slots while they change and
 // skips an entry whose start_ns is 0 (being filled or freed). Exchanges are fully ordered.
-static __always_inline void fill_slot(struct cnm_conn* s, struct cnm_conn* c) {
+// `taken` when s was free: its release cleared start_ns (a full barrier) before it freed sk, so
+// start_ns is 0 already and one locked instruction fewer publishes it.
+static __always_inline void fill_slot(struct cnm_conn* s, struct cnm_conn* c, bool taken) {
   const __u64 start = c->start_ns;
-  __sync_lock_test_and_set(&s->start_ns, 0);
+  if (!taken) __sync_lock_test_and_set(&s->start_ns, 0);
   c->start_ns = 0;
   c->flags |= CNM_FLAG_IN_SLOT;
   __builtin_memcpy(s, c, sizeof(*s));
@@ -265,7 +270,7 @@ static __always_inline void fill_slot(struct cnm_conn* s, struct cnm_conn* c) {
 static __always_inline bool claim_slot(struct cnm_conn* c) {
   struct cnm_conn* s = slot_of(c->sk);
   if (!s || c->sk == 0 || __sync_val_compare_and_swap(&s->sk, 0, c->sk) != 0) return false;
-  fill_slot(s, c);
+  fill_slot(s, c, true);
   return true;
 }
 
@@ -463,13 +468,23 @@ static __always_inline bool fin_received(const struct sock* sk, bool direct) {
   return flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE));
 }
 
+// Whether a socket in this state has queued its FIN: tcp_close_state() moves it to FIN_WAIT1 or
+// LAST_ACK right before tcp_send_fin(), and the states that follow those (FIN_WAIT2, CLOSING,
+// TIME_WAIT) are reached only through them. At close this is the state the socket leaves, so
+// no transition before the close has to mark the entry (a write to a line that the close, often
+// on another CPU, must then fetch back).
+static __always_inline bool fin_queued_in(int state) {
+  return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_TIME_WAIT ||
+         state == TCP_LAST_ACK || state == TCP_CLOSING;
+}
+
 // The kernel's own counters. Without the per-call hooks, bytes are derived from them exactly:
 //   sent     = data acknowledged since the handshake + data still queued (write_seq - snd_una)
 //              - 1 once a FIN was queued (a FIN takes a sequence number, acked or queued);
 //   received = data received in order since the handshake - 1 once a FIN arrived.
 // The 32-bit difference is bounded by the send queue; the totals are the kernel's 64-bit ones.
 static __always_inline void apply_tcp_counters(struct cnm_conn* c, const struct tcp_fields* t,
-                                               bool fin_in) {
+                                               bool fin_out, bool fin_in) {
   c->packets_sent = t->segs_out;
   c->packets_received = t->segs_in;
   c->retransmits = t->total_retrans;
@@ -480,7 +495,7 @@ static __always_inline void apply_tcp_counters(struct cnm_conn* c, const struct 
   if (APP_BYTES_HOOKS || (!(c->flags & CNM_FLAG_HANDSHAKEN) && t->bytes_acked == 0)) return;
   const __u32 queued = t->write_seq - t->snd_una;
   __u64 sent = t->bytes_acked - c->acked_base + queued;
-  if ((c->flags & CNM_FLAG_FIN_SENT) && sent > 0) sent -= 1;
+  if (fin_out && sent > 0) sent -= 1;
   __u64 received = t->bytes_received - c->received_base;
   if (received > 0 && fin_in) received -= 1;
   c->bytes_sent = sent;
@@ -491,7 +506,7 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
                                               bool direct) {
   struct tcp_fields t;
   if (!read_tcp_fields(sk, &t, direct)) return;
-  apply_tcp_counters(c, &t, fin_received(sk, direct));
+  apply_tcp_counters(c, &t, c->flags & CNM_FLAG_FIN_SENT, fin_received(sk, direct));
 }
 
 // Puts a new entry in its slot or the map; false when it was there already or both are full,
@@ -531,7 +546,7 @@ static __always_inline bool track(struct cnm_conn* c, bool replace_stale, bool s
   }
   if (!replace_stale) return false;
   if (slots && (old->flags & CNM_FLAG_IN_SLOT)) {
-    fill_slot(old, c);  // in place, published like a new slot entry
+    fill_slot(old, c, false);  // in place, published like a new slot entry
   } else if (bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) {
     return false;
   }
@@ -572,11 +587,15 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
 // holds the socket lock (sk_lock.owned) exactly in the first case, and softirq never runs on an
 // owned socket (it queues to the backlog instead), so the task is taken only then; an accepted
 // socket reset by its peer while its process was not in a socket call keeps pid 0 (unknown).
+// The record is completed in the entry itself: its release writes the entry anyway, and writing
+// its lines early starts taking them from the CPU that last wrote them (measured: building the
+// record in a per-CPU copy instead left the release's locked exchange waiting for that line).
 static __always_inline void on_close(void* ctx, const struct sock* sk, struct cnm_conn* c,
-                                     bool direct, bool slots) {
+                                     int oldstate, bool direct, bool slots) {
   const __u64 key = c->sk;
   if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
   if (c->sport == 0) fill_tuple(c, sk, direct);  // closed before the handshake finished
+  if (fin_queued_in(oldstate)) c->flags |= CNM_FLAG_FIN_SENT;
   read_tcp_counters(c, sk, direct);
   // tcp_reset() and tcp_write_err() set sk_err right before tcp_done() moves the socket here
   // (ECONNREFUSED in SYN_SENT, ECONNRESET/EPIPE later, ETIMEDOUT); a close by the process
@@ -613,13 +632,13 @@ static __always_inline int on_state(void* ctx, const struct sock* sk, int oldsta
     fill_tuple(c, sk, direct);
     c->flags |= CNM_FLAG_HANDSHAKEN;
   } else if (newstate == TCP_CLOSE) {
-    on_close(ctx, sk, c, direct, slots);
-  } else {
+    on_close(ctx, sk, c, oldstate, direct, slots);
+  } else if (c->pid == 0) {
     // FIN_WAIT1 or LAST_ACK: only close() or shutdown() by the process that holds the socket
-    // enters these (tcp_close_state); its FIN is queued next, and an accepted socket gets its
-    // pid if it has none yet.
-    c->flags |= CNM_FLAG_FIN_SENT;
-    if (c->pid == 0) set_task(c, direct);
+    // enters these (tcp_close_state), so an accepted socket gets its pid here if it has none
+    // yet. That its FIN was queued is known at close from the state it leaves (fin_queued_in):
+    // an entry that has its pid is only read here.
+    set_task(c, direct);
   }
   return 0;
 }
@@ -760,9 +779,11 @@ static __always_inline long refresh_entry(struct cnm_conn* c, struct refresh_ctx
   if (r->seen++ < r->skip) return 0;
   if (r->done >= r->budget) return 1;  // stop
   struct tcp_fields t;
-  if (read_tcp_fields((const struct sock*)sk, &t, false)) {
-    const bool fin_in = fin_received((const struct sock*)sk, false);
-    if (c->sk == sk && c->start_ns == start) apply_tcp_counters(c, &t, fin_in);
+  const struct sock* s = (const struct sock*)sk;
+  if (read_tcp_fields(s, &t, false)) {
+    const bool fin_out = fin_queued_in(BPF_CORE_READ(s, __sk_common.skc_state));
+    const bool fin_in = fin_received(s, false);
+    if (c->sk == sk && c->start_ns == start) apply_tcp_counters(c, &t, fin_out, fin_in);
   }
   r->done++;
   return 0;
