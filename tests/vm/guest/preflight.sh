@@ -26,7 +26,7 @@ expect("verdict supported (%s)" % report["verdict"], report["verdict"] == "suppo
 expect("ebpf.kprobes passes", checks["ebpf.kprobes"]["status"] == "pass", checks["ebpf.kprobes"])
 expect("ebpf.probe_objects passes", checks["ebpf.probe_objects"]["status"] == "pass",
        checks["ebpf.probe_objects"])
-for cid in ("kernel.version", "ebpf.btf", "ebpf.fentry", "ebpf.tracepoints", "ebpf.map_types"):
+for cid in ("kernel.version", "ebpf.btf", "ebpf.rung", "ebpf.tracepoints", "ebpf.map_types"):
     c = checks[cid]
     print("  %s: %s: %s" % (cid, c["status"], c["message"]))
 sys.exit(1 if failed else 0)
