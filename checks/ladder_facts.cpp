@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <utility>
 
 #include "checks/bpf_probe.h"
+#include "checks/huge_heap.h"
 #include "checks/kernel_memory.h"
 #include "checks/tracepoints.h"
 #include "probe/btf_source.h"
@@ -104,6 +107,24 @@ std::string objects_hash(const std::optional<std::filesystem::path>& dir, std::s
   return in ? sha256_hex(ss.str()) : "absent";
 }
 
+// The verifier's word on an object outside the ladder, from DIR or the embedded copy.
+std::vector<probe::ProgramVerdict> verify_object(const std::optional<std::filesystem::path>& dir,
+                                                 const std::string& file) {
+  std::string owned;
+  std::optional<std::span<const std::byte>> bytes;
+  if (dir) {
+    std::ifstream in(*dir / file, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    owned = ss.str();
+    if (in) bytes = std::as_bytes(std::span(owned.data(), owned.size()));
+  } else {
+    bytes = probe::embedded_object(file);
+  }
+  return bytes ? probe::verify_object_file(file, *bytes)
+               : std::vector<probe::ProgramVerdict>{{file, "", false, "not found"}};
+}
+
 bool privileged() { return has_capability(CAP_SYS_ADMIN) || has_capability(CAP_BPF); }
 
 LadderFacts work_out(const HostFacts& f) {
@@ -143,7 +164,18 @@ LadderFacts work_out(const HostFacts& f) {
   lf.answers = kernel.asked;
   if (!lf.live) return lf;
 
-  // The dry run, in the daemon's order, until the verifier takes one.
+  // Objects outside the ladder: the DNS socket filter (network_config.dns_monitoring), verified
+  // in a thread of its own beside the ladder's dry run (a separate object: nothing shared).
+  const std::string dns = "dns_filter.bpf.o";
+  const std::string dns_key = objects_hash(o.bpf_object_dir, dns) + "|" + dns;
+  std::future<std::vector<probe::ProgramVerdict>> dns_verdicts;
+  if (auto v = memory->verdicts(dns_key))
+    lf.other = *v;
+  else
+    dns_verdicts = std::async(std::launch::async, verify_object, o.bpf_object_dir, dns);
+  // The dry run, in the daemon's order, until the verifier takes one. What the memory lacks is
+  // loaded, with libbpf's copies of the kernel BTF on huge pages.
+  bool heap_ready = false;
   const auto settings = probe::verification_settings(btf.libbpf_path(), o.bpf_object_dir);
   for (const auto& a : lf.choice.attempts) {
     const std::string key =
@@ -152,6 +184,7 @@ LadderFacts work_out(const HostFacts& f) {
     if (auto v = memory->verdicts(key)) {
       run.verdicts = *v;
     } else {
+      if (!std::exchange(heap_ready, true)) use_huge_pages_for_big_allocations();
       run.verdicts = probe::verify_attempt(a, settings);
       memory->remember(key, run.verdicts);
     }
@@ -160,26 +193,9 @@ LadderFacts work_out(const HostFacts& f) {
     lf.tried.push_back(std::move(run));
     if (lf.tried.back().passed) break;
   }
-  // Objects outside the ladder: the DNS socket filter (network_config.dns_monitoring).
-  const std::string dns = "dns_filter.bpf.o";
-  const std::string key = objects_hash(o.bpf_object_dir, dns) + "|" + dns;
-  if (auto v = memory->verdicts(key)) {
-    lf.other = *v;
-  } else {
-    std::string owned;
-    std::optional<std::span<const std::byte>> bytes;
-    if (o.bpf_object_dir) {
-      std::ifstream in(*o.bpf_object_dir / dns, std::ios::binary);
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      owned = ss.str();
-      if (in) bytes = std::as_bytes(std::span(owned.data(), owned.size()));
-    } else {
-      bytes = probe::embedded_object(dns);
-    }
-    lf.other = bytes ? probe::verify_object_file(dns, *bytes)
-                     : std::vector<probe::ProgramVerdict>{{dns, "", false, "not found"}};
-    memory->remember(key, lf.other);
+  if (dns_verdicts.valid()) {
+    lf.other = dns_verdicts.get();
+    memory->remember(dns_key, lf.other);
   }
   lf.remembered = memory->recalled();
   memory->save();

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "probe/embedded_files.h"
 
@@ -23,20 +26,38 @@ std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 // The object's name for libbpf (its internal maps are named after it: "tcp_trac.rodata").
 std::string stem(std::string_view file) { return std::string(file.substr(0, file.find('.'))); }
 
-bpf_object* open_object(std::string_view file, const LoadSettings& s) {
+// The object's bytes: embedded, or read from --bpf-objects DIR into `owned`.
+std::span<const std::byte> object_bytes(std::string_view file, const LoadSettings& s,
+                                        std::string& owned) {
+  if (s.object_dir) {
+    const auto path = *s.object_dir / file;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (!in) throw std::runtime_error("cannot read " + path.string());
+    owned = ss.str();
+    return std::as_bytes(std::span(owned.data(), owned.size()));
+  }
+  if (const auto bytes = embedded_object(file)) return *bytes;
+  throw std::runtime_error(std::string(file) + " is not embedded in this binary");
+}
+
+bpf_object* open_object(std::string_view file, const LoadSettings& s,
+                        std::optional<CoreBtf>& core_btf) {
+  std::string owned;
+  const auto bytes = object_bytes(file, s, owned);
   bpf_object_open_opts opts{};
   opts.sz = sizeof opts;
   const std::string name = stem(file);
   opts.object_name = name.c_str();
-  if (!s.btf_path.empty()) opts.btf_custom_path = s.btf_path.c_str();
-  bpf_object* obj = nullptr;
-  if (s.object_dir) {
-    obj = bpf_object__open_file((*s.object_dir / file).c_str(), &opts);
-  } else if (const auto bytes = embedded_object(file)) {
-    obj = bpf_object__open_mem(bytes->data(), bytes->size(), &opts);
-  } else {
-    throw std::runtime_error(std::string(file) + " is not embedded in this binary");
+  if (!s.btf_path.empty()) {
+    opts.btf_custom_path = s.btf_path.c_str();
+  } else if (s.kernel_btf_subset) {
+    // The kernel's own BTF: what CO-RE can see of it (core_btf.h), the same relocations faster.
+    core_btf = CoreBtf::for_object(bytes);
+    if (core_btf) opts.btf_custom_path = core_btf->path().c_str();
   }
+  bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
   if (const long err = libbpf_get_error(obj))
     throw std::runtime_error("cannot open " + std::string(file) + ": " +
                              errno_text(static_cast<int>(err)));
@@ -90,10 +111,11 @@ LoadSettings verification_settings(const std::string& btf_path,
   return s;
 }
 
-PreparedObject::PreparedObject(const Attempt& a, const LoadSettings& s)
-    : obj_(open_object(a.rung->object, s)), disable_ipv6_(s.disable_ipv6) {
+PreparedObject::PreparedObject(const Attempt& a, const LoadSettings& s,
+                               const std::vector<const Program*>* only)
+    : obj_(open_object(a.rung->object, s, core_btf_)), disable_ipv6_(s.disable_ipv6) {
   try {
-    const auto wanted = a.programs();
+    const auto wanted = only ? *only : a.programs();
     for (const Program* p : wanted)
       if (!program(*p))
         throw std::runtime_error(std::string(a.rung->object) + " has no program " +
@@ -193,29 +215,76 @@ ProgramVerdict load_alone(const std::string& object, const std::string& program,
 
 }  // namespace
 
+namespace {
+
+// libbpf reads and parses the whole kernel BTF to load these (their attach targets are kernel
+// BTF ids: bpf_object__load_vmlinux_btf, prog_needs_vmlinux_btf), the others not.
+bool needs_kernel_btf(bpf_prog_type t) {
+  return t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_LSM || t == BPF_PROG_TYPE_EXT ||
+         t == BPF_PROG_TYPE_STRUCT_OPS;
+}
+
+// Loads some of the attempt's programs (as the attempt sets them up); 0 or a negative errno.
+int load_part(const Attempt& a, const LoadSettings& s, const std::vector<const Program*>& part) {
+  PreparedObject o(a, s, &part);
+  return o.load();
+}
+
+}  // namespace
+
 std::vector<ProgramVerdict> verify_attempt(const Attempt& a, const LoadSettings& s) {
   std::vector<ProgramVerdict> out;
   const std::string object(a.rung->object);
-  std::string open_error;
+  const auto programs = a.programs();
   try {
-    PreparedObject all(a, s);
-    if (all.load() == 0) {
-      for (const Program* p : a.programs()) out.push_back({object, std::string(p->name), true, {}});
+    // The relocation BTF, worked out once for both parts (as PreparedObject would for each).
+    LoadSettings shared = s;
+    std::optional<CoreBtf> core_btf;
+    if (s.btf_path.empty() && s.kernel_btf_subset) {
+      std::string owned;
+      core_btf = CoreBtf::for_object(object_bytes(object, s, owned));
+      if (core_btf) shared.btf_path = core_btf->path();
+    }
+    std::vector<const Program*> with_btf, without;
+    for (const Program* p : programs) (needs_kernel_btf(p->type) ? with_btf : without).push_back(p);
+    int err = 0;
+    if (with_btf.empty() || without.empty()) {
+      err = load_part(a, shared, programs);
+    } else {
+      // The part without the kernel BTF is the smaller: in a thread, beside the other.
+      int other_err = 0;
+      std::exception_ptr other_failed;
+      std::thread other([&] {
+        try {
+          other_err = load_part(a, shared, without);
+        } catch (...) {
+          other_failed = std::current_exception();
+        }
+      });
+      try {
+        err = load_part(a, shared, with_btf);
+      } catch (...) {
+        other.join();
+        throw;
+      }
+      other.join();
+      if (other_failed) std::rethrow_exception(other_failed);
+      if (err == 0) err = other_err;
+    }
+    if (err == 0) {
+      for (const Program* p : programs) out.push_back({object, std::string(p->name), true, {}});
       return out;
     }
   } catch (const std::exception& e) {
     out.push_back({object, "", false, e.what()});
     return out;
   }
-  // Which ones: each program alone (its hook only), with the verifier's log.
-  for (const Hook* h : a.hooks) {
-    const Program* p = program_for(*h, a.build);
-    if (!p) continue;
-    Attempt one = a;
-    one.hooks = {h};
+  // Which ones: each program alone, with the verifier's log.
+  for (const Program* p : programs) {
+    const std::vector<const Program*> one{p};
     std::unique_ptr<PreparedObject> keep;
     out.push_back(load_alone(object, std::string(p->name), [&] {
-      keep = std::make_unique<PreparedObject>(one, s);
+      keep = std::make_unique<PreparedObject>(a, s, &one);
       return std::tuple{keep.get(), keep->object(), keep->program(*p)};
     }));
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "probe/core_btf.h"
 #include "probe/ladder_choice.h"
 
 struct bpf_object;
@@ -25,6 +26,9 @@ struct LoadSettings {
   std::uint32_t closed_ring_bytes = 1 << 22;  // ring buffer size (power of two)
   bool disable_ipv6 = false;
   std::string btf_path;  // BTF file for CO-RE relocations; "" for the kernel's own
+  // With the kernel's own BTF: relocate against the part of it the object's relocations can see
+  // (core_btf.h), the same result faster. false: the whole of it (tests compare the two).
+  bool kernel_btf_subset = true;
   // Read the objects from this folder (`cnmctl preflight --bpf-objects DIR`), not the embedded.
   std::optional<std::filesystem::path> object_dir;
 };
@@ -35,8 +39,10 @@ LoadSettings verification_settings(const std::string& btf_path,
 
 class PreparedObject {
  public:
-  // Throws std::runtime_error naming the object and the step that failed.
-  PreparedObject(const Attempt& a, const LoadSettings& s);
+  // Throws std::runtime_error naming the object and the step that failed. `only`: load just
+  // these of the attempt's programs (the preflight's partial loads), set up as for all of them.
+  PreparedObject(const Attempt& a, const LoadSettings& s,
+                 const std::vector<const Program*>* only = nullptr);
   ~PreparedObject();
   PreparedObject(const PreparedObject&) = delete;
   PreparedObject& operator=(const PreparedObject&) = delete;
@@ -50,6 +56,7 @@ class PreparedObject {
   bpf_map* map(const char* name) const;          // nullptr when the object lacks it
 
  private:
+  std::optional<CoreBtf> core_btf_;  // open until the object is closed (libbpf reads it at load)
   bpf_object* obj_ = nullptr;
   bool disable_ipv6_ = false;
 };
@@ -62,8 +69,11 @@ struct ProgramVerdict {
   std::string error;  // errno text and the verifier's reason when refused
 };
 
-// Loads the attempt's programs without attaching anything (one load; only when that fails,
-// each program alone, to say which the verifier refuses and why). Needs bpf() privileges.
+// Loads the attempt's programs without attaching anything; only when that fails, each program
+// alone, to say which the verifier refuses and why. Needs bpf() privileges. The programs that
+// need the kernel's BTF to load (tp_btf, iterators) and the others (raw tracepoints, kprobes)
+// load as two copies of the object, in two threads: the verifier judges each program on its
+// own, so the verdicts are those of one load, sooner on two cores.
 std::vector<ProgramVerdict> verify_attempt(const Attempt& a, const LoadSettings& s);
 
 // Every program of a BPF object file, loaded without attaching (a file that is not one of the
