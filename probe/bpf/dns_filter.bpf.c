@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 // dns_filter: a socket filter for the daemon's packet socket (AF_PACKET, SOCK_DGRAM, so a
 // packet starts at its IP header in both directions). It keeps only UDP datagrams to or from
 // a DNS port (IPv4 unfragmented or a first fragment-free datagram, IPv6 without extension

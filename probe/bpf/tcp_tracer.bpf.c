@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 // Kernel side of the TCP tracer: inet_sock_set_state (or the kernel function that fires it)
 // opens and closes entries, tcp_retransmit_skb counts retransmits. Counters are the kernel's own
 // tcp_sock ones (as bcc's tcplife reads them), read at close, where the entry goes to the daemon,

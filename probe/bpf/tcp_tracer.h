@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
 // Structs shared by the kernel side (tcp_tracer.bpf.c) and the daemon (tracer.cpp).
 // Plain fixed-width fields only, so both compilers lay them out the same way.
 #pragma once

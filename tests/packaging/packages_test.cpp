@@ -2,6 +2,8 @@
 // stripped static binaries, a payload that is the release archive unpacked, and no lintian error.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -65,6 +67,32 @@ TEST(Packages, NothingUnderOptOrEtcAndNothingOfTheAgents) {
       EXPECT_NE(path.find("cnmkit"), std::string::npos) << "the rpm owns the folder " << path;
     }
   }
+}
+
+// One licence for the eBPF programs, said three times: the sources' SPDX line, the objects'
+// "license" section (what the kernel reads to allow GPL-only helpers) and packaging/copyright.
+TEST(Packages, TheBpfProgramsLicenceIsTheSameEverywhere) {
+  const std::string spdx = "// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only";
+  for (const auto& e : std::filesystem::directory_iterator(source_dir() / "probe/bpf")) {
+    std::ifstream in(e.path());
+    std::string first;
+    std::getline(in, first);
+    EXPECT_EQ(first, spdx) << e.path();
+  }
+  TempDir x;
+  extract_deb(CNM_DEB_PACKAGE, x.path());
+  int objects = 0;
+  for (const auto& e : std::filesystem::directory_iterator(x / "usr/lib/cnmkit/ebpf")) {
+    if (e.path().extension() != ".o") continue;
+    ++objects;
+    const auto r = run({"readelf", "-p", "license", e.path().string()});
+    EXPECT_NE(r.out.find("Dual BSD/GPL"), std::string::npos) << e.path() << r.out << r.err;
+  }
+  EXPECT_GE(objects, 3);
+  const auto text = read_file(source_dir() / "packaging/copyright");
+  EXPECT_NE(text.find("Files: probe/bpf/*\nCopyright: 2026 cnmkit maintainers\nLicense: "
+                      "BSD-2-Clause or GPL-2\n"),
+            std::string::npos);
 }
 
 TEST(Packages, ShipStrippedStaticBinaries) {
