@@ -103,12 +103,7 @@ TEST_P(FixtureHost, PreflightConcludesWhatTheFixtureExpects) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hosts, FixtureHost, ::testing::ValuesIn(fixture_names()),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param;
-                           for (auto& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+                         cnm::test::fixture_test_name);
 
 }  // namespace
 }  // namespace cnm

@@ -45,17 +45,17 @@ TEST_P(ChrootFixture, VerdictInsideIsTheVerdictFromOutside) {
   ASSERT_EQ(::geteuid(), 0u) << "chroot needs root";
   TempDir dir;
   const auto root = dir / "root";
-  std::filesystem::copy(hosts_dir() / GetParam(), root,
-                        std::filesystem::copy_options::recursive |
-                            std::filesystem::copy_options::copy_symlinks);
+  std::filesystem::copy(
+      hosts_dir() / GetParam(), root,
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
   std::filesystem::copy_file(CNMCTL_PATH, root / "cnmctl");
   std::filesystem::create_directories(root / "tmp");
   struct utsname u {};
   ASSERT_EQ(::uname(&u), 0);
 
   const auto inside = preflight({"chroot", root.string(), "/cnmctl", "preflight", "--json"});
-  const auto outside = preflight({CNMCTL_PATH, "preflight", "--json", "--root", root.string(),
-                                  "--kernel-release", u.release});
+  const auto outside = preflight(
+      {CNMCTL_PATH, "preflight", "--json", "--root", root.string(), "--kernel-release", u.release});
   ASSERT_TRUE(inside.is_object() && outside.is_object());
   EXPECT_TRUE(std::filesystem::is_empty(root / "tmp")) << "cnmctl left a temp file behind";
   EXPECT_EQ(inside["verdict"], outside["verdict"]) << inside.dump(2) << outside.dump(2);
@@ -64,13 +64,7 @@ TEST_P(ChrootFixture, VerdictInsideIsTheVerdictFromOutside) {
   EXPECT_EQ(inside["host"]["libc"], outside["host"]["libc"]);
 }
 
-INSTANTIATE_TEST_SUITE_P(Hosts, ChrootFixture, ::testing::ValuesIn(fixtures()),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param;
-                           for (auto& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Hosts, ChrootFixture, ::testing::ValuesIn(fixtures()), fixture_test_name);
 
 }  // namespace
 }  // namespace cnm::test

@@ -1,4 +1,5 @@
 #include "tests/support/test_support.h"
+#include <cctype>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -32,6 +33,13 @@ void write_file(const std::filesystem::path& p, const std::string& content) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   f << content;
   if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+std::string fixture_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (auto& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
 }
 
 std::string read_file(const std::filesystem::path& p) {

@@ -2,6 +2,8 @@
 // output and exit code. Tests drive cnmctl as a real process where its CLI is the contract.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -25,6 +27,8 @@ class TempDir {
 // Writes content, creating parent folders.
 void write_file(const std::filesystem::path& p, const std::string& content);
 std::string read_file(const std::filesystem::path& p);
+// A host fixture's folder name as a GoogleTest parameter name (letters, digits and '_').
+std::string fixture_test_name(const ::testing::TestParamInfo<std::string>& info);
 
 struct RunResult {
   int exit_code = -1;  // -1 when killed by a signal
