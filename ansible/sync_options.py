@@ -5,9 +5,11 @@
     python3 ansible/sync_options.py --check    # exit 1 with a diff when a copy drifted
 
 Whole files: the role's defaults/main.yml and meta/argument_specs.yml, the cookbook's
-attributes/default.rb and libraries/cnmkit_options.rb. Regions between BEGIN/END GENERATED
-markers: the modules' DOCUMENTATION options and ARGUMENT_SPEC, the cookbook's resource
-properties, the option tables of ansible/README.md and chef/README.md.
+attributes/default.rb, libraries/cnmkit_options.rb and resources/_partial/_cnmctl.rb. Regions
+between BEGIN/END GENERATED markers: the modules' DOCUMENTATION options and ARGUMENT_SPEC (each
+module's own; the options every module takes once, in the role's doc_fragments/ and
+module_utils/), the cookbook's resource properties, the option tables of ansible/README.md and
+chef/README.md.
 """
 import argparse
 import difflib
@@ -89,20 +91,31 @@ def argument_specs(options):
     return "---\n# " + HEADER + "\n" + body
 
 
-def module_doc_options(options, module):
-    opts = {}
-    for n, o in options.items():
-        if module in o["modules"]:
-            opts[n] = spec_entry(o, with_default=not unset(o))
+def modules(options):
+    return sorted({m for o in options.values() for m in o["modules"]})
+
+
+def shared_by_modules(options):
+    """The options every module takes: documented once (the role's doc fragment) and parsed once
+    (CNMCTL_ARGUMENT_SPEC in the role's module_utils)."""
+    return [n for n, o in options.items() if o["modules"] and set(modules(options)) <= set(o["modules"])]
+
+
+def own_options(options, module):
+    shared = shared_by_modules(options)
+    return [n for n, o in options.items() if module in o["modules"] and n not in shared]
+
+
+def module_doc_options(options, names):
+    opts = {n: spec_entry(options[n], with_default=not unset(options[n])) for n in names}
     text = yaml.dump(opts, Dumper=IndentedDumper, sort_keys=False, width=100)
     return textwrap.indent(text, "  ")
 
 
-def module_argument_spec(options, module):
-    lines = ["ARGUMENT_SPEC = dict("]
-    for n, o in options.items():
-        if module not in o["modules"]:
-            continue
+def module_argument_spec(options, names, variable):
+    lines = ["%s = dict(" % variable]
+    for n in names:
+        o = options[n]
         parts = ['type="%s"' % o["type"]]
         if o.get("choices"):
             parts.append("choices=%s" % repr(o["choices"]).replace("'", '"'))
@@ -159,11 +172,37 @@ def chef_resources(options):
     return sorted({r for o in options.values() for r in o["chef"] if r != "recipe"})
 
 
-def chef_properties(options, resource):
+CNMCTL_PARTIAL = "chef/cookbooks/cnmkit/resources/_partial/_cnmctl.rb"
+
+
+def cnmctl_resources(options):
+    """The resources that run cnmctl (they have its `cnmctl` property): each uses the partial."""
+    return [r for r in chef_resources(options) if r in options["cnmctl"]["chef"]]
+
+
+def shared_by_cnmctl_resources(options):
+    """The properties every cnmctl resource has, declared once in the partial."""
+    users = set(cnmctl_resources(options))
+    return [n for n, o in options.items() if users <= set(o["chef"])]
+
+
+def own_properties(options, resource):
+    shared = shared_by_cnmctl_resources(options) if resource in cnmctl_resources(options) else []
+    return [n for n, o in options.items() if resource in o["chef"] and n not in shared]
+
+
+def chef_partial(options):
+    users = ", ".join(cnmctl_resources(options))
+    out = ["# frozen_string_literal: true", "", "# " + HEADER,
+           "# The properties of every resource that runs cnmctl (%s): each declares" % users,
+           "# `use '_partial/_cnmctl'` (a Chef 16+ resource partial) before its own properties."]
+    return "\n".join(out) + "\n" + chef_properties(options, shared_by_cnmctl_resources(options))
+
+
+def chef_properties(options, names):
     out = []
-    for n, o in options.items():
-        if resource not in o["chef"]:
-            continue
+    for n in names:
+        o = options[n]
         head = "property :%s, %s," % (n, RUBY_TYPES[o["type"]])
         lines = [head]
         pad = " " * len("property ")
@@ -238,14 +277,26 @@ def expected_files(root):
         "chef/cookbooks/cnmkit/attributes/default.rb": chef_attributes(options),
         "chef/cookbooks/cnmkit/libraries/cnmkit_options.rb": chef_library(options),
     }
-    regions = [("ansible/README.md", "options", "<!--", role_table(options))]
-    for module in ("cnmkit_probe", "cnmkit_selinux"):
+    files[CNMCTL_PARTIAL] = chef_partial(options)
+    shared = shared_by_modules(options)
+    regions = [("ansible/README.md", "options", "<!--", role_table(options)),
+               ("ansible/roles/cnmkit/doc_fragments/cnmkit_cnmctl.py", "options", "#",
+                module_doc_options(options, shared)),
+               ("ansible/roles/cnmkit/module_utils/cnmkit_cnmctl.py", "argument_spec", "#",
+                module_argument_spec(options, shared, "CNMCTL_ARGUMENT_SPEC"))]
+    for module in modules(options):
         path = "ansible/roles/cnmkit/library/%s.py" % module
-        regions += [(path, "options", "#", module_doc_options(options, module)),
-                    (path, "argument_spec", "#", module_argument_spec(options, module))]
+        own = own_options(options, module)
+        regions += [(path, "options", "#", module_doc_options(options, own)),
+                    (path, "argument_spec", "#", module_argument_spec(options, own, "ARGUMENT_SPEC"))]
+    for resource in cnmctl_resources(options):
+        path = "chef/cookbooks/cnmkit/resources/%s.rb" % resource.removeprefix("cnmkit_")
+        if "\nuse '_partial/_cnmctl'" not in (root / path).read_text():
+            raise SystemExit("%s: no use '_partial/_cnmctl' (%s holds its common properties)"
+                             % (path, CNMCTL_PARTIAL))
     for resource in chef_resources(options):
         regions.append(("chef/cookbooks/cnmkit/resources/%s.rb" % resource.removeprefix("cnmkit_"),
-                        "properties", "#", chef_properties(options, resource)))
+                        "properties", "#", chef_properties(options, own_properties(options, resource))))
     regions.append(("chef/README.md", "properties", "<!--", chef_table(options)))
     for path, name, comment, body in regions:
         text = files.get(path) or (root / path).read_text()
@@ -271,6 +322,7 @@ def main():
             sys.stdout.writelines(difflib.unified_diff(
                 have.splitlines(True), want.splitlines(True), path, path + " (from options.yml)"))
         else:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(want)
     if args.check and drifted:
         print("drifted from ansible/options.yml: %s (run python3 ansible/sync_options.py)"

@@ -1,6 +1,6 @@
 // What tools read from the role and its modules, checked with the tools themselves: ansible-doc
-// renders both modules and both entry points of the role, ansible-test's validate-modules passes
-// on both modules, and every copy of an option (role, modules, READMEs, Chef) matches its one
+// renders both modules (their common options from the role's doc fragment) and both entry points
+// of the role, ansible-test's validate-modules passes on both modules, and every copy of an option (role, modules, READMEs, Chef) matches its one
 // source, ansible/options.yml.
 #include <gtest/gtest.h>
 
@@ -16,12 +16,13 @@ std::string ansible_dir() { return (source_dir() / "ansible").string(); }
 TEST(AnsibleDoc, RendersBothModules) {
   for (const char* module : {"cnmkit_probe", "cnmkit_selinux"}) {
     const TempDir home;
+    // ansible/ansible.cfg names the modules' folder and their shared doc fragment's.
     const auto r = sh("cd " + ansible_dir() + " && HOME=" + home.path().string() +
-                      " ANSIBLE_LIBRARY=roles/cnmkit/library ansible-doc --json " + module);
+                      " ansible-doc --json " + module);
     ASSERT_EQ(r.exit_code, 0) << module << ": " << r.err;
     EXPECT_EQ(r.err.find("could not parse"), std::string::npos) << r.err;
     const auto doc = nlohmann::json::parse(r.out)[module];
-    EXPECT_TRUE(doc["doc"]["options"].contains("cnmctl")) << module;
+    EXPECT_TRUE(doc["doc"]["options"].contains("cnmctl")) << module;  // from the fragment
     EXPECT_FALSE(doc["examples"].get<std::string>().empty()) << module;
     EXPECT_FALSE(doc["return"].empty()) << module;
   }
@@ -43,16 +44,30 @@ TEST(AnsibleDoc, RendersBothEntryPointsOfTheRole) {
 // validate-modules as ansible-test runs it (its validate.py on a collection holding the
 // modules). ansible-test itself would first pip-install its requirements into a venv, which
 // needs the network; voluptuous comes from Debian instead (scripts/packages/ansible.txt).
+// validate-modules imports each module to read its argument spec, and a collection's modules
+// import their module_utils from the collection: the role's module_utils file goes to the
+// collection's plugins/module_utils and that one import line is pointed there.
 TEST(ValidateModules, BothModulesPass) {
   const TempDir dir;
   const auto collection = dir / "ansible_collections/cnmkit/fleet";
+  const auto role = source_dir() / "ansible/roles/cnmkit";
   std::filesystem::create_directories(collection / "plugins/modules");
-  for (const char* m : {"cnmkit_probe.py", "cnmkit_selinux.py"})
-    std::filesystem::copy_file(source_dir() / "ansible/roles/cnmkit/library" / m,
-                               collection / "plugins/modules" / m);
+  std::filesystem::create_directories(collection / "plugins/module_utils");
+  std::filesystem::copy_file(role / "module_utils/cnmkit_cnmctl.py",
+                             collection / "plugins/module_utils/cnmkit_cnmctl.py");
+  const std::string role_import = "from ansible.module_utils.cnmkit_cnmctl import";
+  for (const char* m : {"cnmkit_probe.py", "cnmkit_selinux.py"}) {
+    auto text = read_file(role / "library" / m);
+    const auto at = text.find(role_import);
+    ASSERT_NE(at, std::string::npos) << m;
+    text.replace(at, role_import.size(),
+                 "from ansible_collections.cnmkit.fleet.plugins.module_utils.cnmkit_cnmctl import");
+    write_file(collection / "plugins/modules" / m, text);
+  }
   const std::string tool =
       "/usr/lib/python3/dist-packages/ansible_test/_util/controller/sanity/validate-modules";
-  const auto r = sh("cd " + collection.string() + " && PYTHONPATH=" + tool + ":" +
+  const auto r = sh("cd " + collection.string() + " && ANSIBLE_DOC_FRAGMENT_PLUGINS=" +
+                    (role / "doc_fragments").string() + " PYTHONPATH=" + tool + ":" +
                     dir.path().string() + " /usr/bin/python3 " + tool +
                     "/validate.py --format json --arg-spec --collection "
                     "ansible_collections/cnmkit/fleet --collection-version 0.1.0 "

@@ -9,12 +9,14 @@ require 'fileutils'
 require 'find'
 require 'tmpdir'
 require_relative '../../chef/cookbooks/cnmkit/libraries/cnmkit_cnmctl'
+require_relative '../../chef/cookbooks/cnmkit/libraries/cnmkit_resource_helpers'
 
 CNMCTL = ENV.fetch('CNMCTL')
 ARCHIVE = ENV.fetch('CNM_RELEASE_ARCHIVE')
 SOURCE_DIR = ENV.fetch('CNM_SOURCE_DIR')
 
-RSpec.describe Cnmkit::ProbeAction do
+# A scratch host tree with the accounts cnmctl gives the config to.
+RSpec.shared_context 'scratch host tree' do
   around do |example|
     Dir.mktmpdir('cnmkit-chef-') do |dir|
       @root = File.join(dir, 'root')
@@ -24,6 +26,10 @@ RSpec.describe Cnmkit::ProbeAction do
       example.run
     end
   end
+end
+
+RSpec.describe Cnmkit::ProbeAction do
+  include_context 'scratch host tree'
 
   let(:config) { File.join(@root, 'etc/cnmkit/system-probe.yaml') }
   let(:converged) { [] }
@@ -116,6 +122,53 @@ RSpec.describe Cnmkit::ProbeAction do
 end
 
 # The guard the recipe puts on the SELinux and probe resources.
+# What the resources' action classes include, in a stand-in for Chef's action class: new_resource
+# holds the properties (a Struct), converge_by records the description and makes the change.
+RSpec.describe Cnmkit::ResourceHelpers do
+  include_context 'scratch host tree'
+
+  let(:action_class) do
+    Class.new do
+      include Cnmkit::ResourceHelpers
+      attr_reader :new_resource, :converged
+
+      def initialize(properties)
+        @new_resource = Struct.new(*properties.keys).new(*properties.values)
+        @converged = []
+      end
+
+      def converge_by(description, &change)
+        @converged << description
+        change.call
+      end
+    end
+  end
+
+  def probe_properties(**over)
+    Cnmkit::OPTION_DEFAULTS[:cnmkit_probe].merge(cnmctl: CNMCTL, root: @root, archive: ARCHIVE,
+                                                 service_manager: 'none', owner: 'root:dd-agent',
+                                                 preflight: false, **over)
+  end
+
+  it "reads the resource's own properties into its options, the others' defaults for the rest" do
+    chef = action_class.new(Cnmkit::OPTION_DEFAULTS[:cnmkit_selinux].merge(root: @root, selinux: 'never'))
+    opts = chef.cnmkit_options(:cnmkit_selinux)
+    expect([opts.root, opts.selinux, opts.probe]).to eq([@root, 'never', 'auto'])
+    expect(opts.health_timeout).to eq(30) # a cnmkit_probe property: its default
+  end
+
+  it 'gives converge_by the change cnmctl plans, which it makes, then nothing to converge' do
+    chef = action_class.new(probe_properties(settings: { 'network_config.max_tracked_connections' => 1000 }))
+    chef.converge_cnmctl(Cnmkit::ProbeAction.new(chef.cnmkit_options(:cnmkit_probe)), :install)
+    expect(chef.converged.size).to eq(1)
+    expect(chef.converged[0]).to include(a_string_matching(%r{^create /etc/cnmkit/system-probe.yaml}))
+    config = File.read(File.join(@root, 'etc/cnmkit/system-probe.yaml'))
+    expect(config).to include('max_tracked_connections: 1000')
+    chef.converge_cnmctl(Cnmkit::ProbeAction.new(chef.cnmkit_options(:cnmkit_probe)), :install)
+    expect(chef.converged.size).to eq(1)
+  end
+end
+
 RSpec.describe Cnmkit::Preflight do
   def preflight(fixture, **over)
     root = File.join(SOURCE_DIR, 'tests/checks/hosts', fixture)

@@ -19,37 +19,10 @@ description:
 author: cnmkit maintainers (@cnmkit)
 requirements:
   - the cnmkit package (cnmctl) on the managed host
+extends_documentation_fragment:
+  - cnmkit_cnmctl
 options:
   # BEGIN GENERATED options (ansible/sync_options.py; edit ansible/options.yml)
-  state:
-    description: 'present: install or update (the role: the package, the preflight, the SELinux module,
-      the probe); absent: remove what cnmkit installed, restoring the originals (operator edits kept as
-      .cnmkit-save).'
-    type: str
-    choices:
-      - present
-      - absent
-    default: present
-  cnmctl:
-    description: The cnmctl binary on the host (the cnmkit package puts it there).
-    type: path
-    default: /usr/bin/cnmctl
-  root:
-    description: Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.
-    type: path
-    default: /
-  probe:
-    description: 'Whose probe: agent configures the Datadog Agent''s own system-probe, cnmkit installs cnm-probe
-      under cnmkit''s own names, auto picks agent when the Agent is installed.'
-    type: str
-    choices:
-      - auto
-      - agent
-      - cnmkit
-    default: auto
-  layout:
-    description: YAML file overriding cnmkit's default paths, user and service names (--layout).
-    type: path
   archive:
     description: 'A release archive (.tar.gz) or release folder on the host that cnmctl installs; empty:
       the payload the cnmkit package installed (/usr/lib/cnmkit).'
@@ -137,10 +110,11 @@ resumed:
   type: bool
 """
 
-import json  # noqa: E402 (ansible-test wants imports after the documentation)
-import os  # noqa: E402
+import os  # noqa: E402 (ansible-test wants imports after the documentation)
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.cnmkit_cnmctl import (  # noqa: E402
+    CNMCTL_ARGUMENT_SPEC, cnmctl_argv, require_cnmctl, run_json)
 
 
 def yaml_scalar(value):
@@ -150,27 +124,6 @@ def yaml_scalar(value):
     if value is None:
         return "null"
     return str(value)
-
-
-def base_argv(p):
-    argv = [p["cnmctl"]]
-    if p["layout"]:
-        argv += ["--layout", p["layout"]]
-    return argv
-
-
-def run_json(module, argv):
-    rc, out, err = module.run_command(argv)
-    try:
-        doc = json.loads(out) if out.strip() else {}
-    except ValueError:
-        module.fail_json(msg="cnmctl did not answer JSON", rc=rc, stdout=out, stderr=err, cmd=argv)
-    if rc != 0:
-        module.fail_json(msg=doc.get("error") or err.strip() or "cnmctl failed", rc=rc,
-                         stdout=out, stderr=err, cmd=argv, **{k: v for k, v in doc.items()
-                                                              if k in ("actions", "rolled_back",
-                                                                       "rollback_errors")})
-    return doc
 
 
 def diff_of(doc):
@@ -183,9 +136,9 @@ def diff_of(doc):
 
 
 def present(module, p):
-    argv = base_argv(p) + ["install", "--root", p["root"], "--json", "--probe", p["probe"],
-                           "--service-manager", p["service_manager"],
-                           "--health-timeout", str(p["health_timeout"])]
+    argv = cnmctl_argv(p) + ["install", "--root", p["root"], "--json", "--probe", p["probe"],
+                             "--service-manager", p["service_manager"],
+                             "--health-timeout", str(p["health_timeout"])]
     if p["archive"]:
         argv += ["--archive", p["archive"]]
     for flag, key in (("--sha256", "archive_sha256"), ("--agent-version", "agent_version"),
@@ -217,7 +170,7 @@ def present(module, p):
 
 
 def absent(module, p):
-    argv = base_argv(p)
+    argv = cnmctl_argv(p)
     status = run_json(module, argv + ["status", "--root", p["root"], "--json",
                                       "--probe", p["probe"],
                                       "--service-manager", p["service_manager"]])
@@ -233,13 +186,9 @@ def absent(module, p):
                      saved=doc.get("saved", []))
 
 
+# This module's own options; the common ones are in module_utils/cnmkit_cnmctl.py.
 # BEGIN GENERATED argument_spec (ansible/sync_options.py; edit ansible/options.yml)
 ARGUMENT_SPEC = dict(
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    cnmctl=dict(type="path", default="/usr/bin/cnmctl"),
-    root=dict(type="path", default="/"),
-    probe=dict(type="str", choices=["auto", "agent", "cnmkit"], default="auto"),
-    layout=dict(type="path"),
     archive=dict(type="path"),
     archive_sha256=dict(type="str"),
     archive_pending=dict(type="bool", default=False),
@@ -253,11 +202,10 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=dict(CNMCTL_ARGUMENT_SPEC, **ARGUMENT_SPEC),
+                           supports_check_mode=True)
+    require_cnmctl(module)
     p = module.params
-    if not os.access(p["cnmctl"], os.X_OK):
-        module.fail_json(msg="%s is not an executable: install the cnmkit package first"
-                         % p["cnmctl"])
     if p["state"] == "present":
         present(module, p)
     else:

@@ -17,37 +17,10 @@ description:
 author: cnmkit maintainers (@cnmkit)
 requirements:
   - the cnmkit package (cnmctl) on the managed host, and an SELinux policy store
+extends_documentation_fragment:
+  - cnmkit_cnmctl
 options:
   # BEGIN GENERATED options (ansible/sync_options.py; edit ansible/options.yml)
-  state:
-    description: 'present: install or update (the role: the package, the preflight, the SELinux module,
-      the probe); absent: remove what cnmkit installed, restoring the originals (operator edits kept as
-      .cnmkit-save).'
-    type: str
-    choices:
-      - present
-      - absent
-    default: present
-  cnmctl:
-    description: The cnmctl binary on the host (the cnmkit package puts it there).
-    type: path
-    default: /usr/bin/cnmctl
-  root:
-    description: Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.
-    type: path
-    default: /
-  probe:
-    description: 'Whose probe: agent configures the Datadog Agent''s own system-probe, cnmkit installs cnm-probe
-      under cnmkit''s own names, auto picks agent when the Agent is installed.'
-    type: str
-    choices:
-      - auto
-      - agent
-      - cnmkit
-    default: auto
-  layout:
-    description: YAML file overriding cnmkit's default paths, user and service names (--layout).
-    type: path
   selinux_policy:
     description: A modified policy (.te) on the host to compile and install instead of the packaged one.
     type: path
@@ -94,31 +67,21 @@ committed:
   type: bool
 """
 
-
-import json  # noqa: E402 (ansible-test wants imports after the documentation)
-import os  # noqa: E402
-
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.cnmkit_cnmctl import (  # noqa: E402
+    CNMCTL_ARGUMENT_SPEC, cnmctl_argv, require_cnmctl, run_json)
 
 
 def run_selinux(module, p):
-    argv = [p["cnmctl"]] + (["--layout", p["layout"]] if p["layout"] else [])
-    argv += ["selinux", "install" if p["state"] == "present" else "remove", "--json",
-             "--probe", p["probe"]]
+    argv = cnmctl_argv(p) + ["selinux", "install" if p["state"] == "present" else "remove",
+                             "--json", "--probe", p["probe"]]
     if p["root"] != "/":
         argv += ["--root", p["root"]]
     if p["state"] == "present" and p["selinux_policy"]:
         argv += ["--policy", p["selinux_policy"]]
     if module.check_mode:
         argv.append("--dry-run")
-    rc, out, err = module.run_command(argv)
-    try:
-        doc = json.loads(out)
-    except ValueError:
-        module.fail_json(msg="cnmctl did not answer JSON", rc=rc, stdout=out, stderr=err, cmd=argv)
-    if rc != 0 or doc.get("error"):
-        module.fail_json(msg=doc.get("error") or err.strip() or "cnmctl selinux failed", rc=rc,
-                         cmd=argv)
+    doc = run_json(module, argv)
     result = dict(changed=bool(doc.get("changed")), module=doc.get("module"),
                   version=doc.get("version"), steps=doc.get("steps", []),
                   notes=doc.get("notes", []), committed=bool(doc.get("committed")))
@@ -127,23 +90,18 @@ def run_selinux(module, p):
     module.exit_json(**result)
 
 
+# This module's own options; the common ones are in module_utils/cnmkit_cnmctl.py.
 # BEGIN GENERATED argument_spec (ansible/sync_options.py; edit ansible/options.yml)
 ARGUMENT_SPEC = dict(
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    cnmctl=dict(type="path", default="/usr/bin/cnmctl"),
-    root=dict(type="path", default="/"),
-    probe=dict(type="str", choices=["auto", "agent", "cnmkit"], default="auto"),
-    layout=dict(type="path"),
     selinux_policy=dict(type="path"),
 )
 # END GENERATED argument_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not os.access(module.params["cnmctl"], os.X_OK):
-        module.fail_json(msg="%s is not an executable: install the cnmkit package first"
-                         % module.params["cnmctl"])
+    module = AnsibleModule(argument_spec=dict(CNMCTL_ARGUMENT_SPEC, **ARGUMENT_SPEC),
+                           supports_check_mode=True)
+    require_cnmctl(module)
     run_selinux(module, module.params)
 
 

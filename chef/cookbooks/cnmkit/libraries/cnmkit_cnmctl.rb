@@ -86,9 +86,10 @@ module Cnmkit
     end
   end
 
-  # The resource's two actions. `converge` is Chef's converge_by: called with the description
-  # of a change and a block that makes it (Chef skips the block in why-run mode).
-  class ProbeAction
+  # What the resources' cnmctl actions (ProbeAction, SelinuxAction) share: their options, and the
+  # log line that says why nothing converges. Their `converge` is Chef's converge_by: called with
+  # the description of a change and a block that makes it (Chef skips the block in why-run mode).
+  class CnmctlAction
     attr_reader :opts
 
     def initialize(opts, logger: nil)
@@ -96,6 +97,16 @@ module Cnmkit
       @logger = logger
     end
 
+    private
+
+    def log(msg)
+      @logger&.info(msg)
+      nil
+    end
+  end
+
+  # cnmkit_probe's two actions: preflight, then cnmctl install when its dry run says it changes.
+  class ProbeAction < CnmctlAction
     def install(&converge)
       check_preflight if opts.preflight
       plan, = Cnmctl.run_json(Cnmctl.install_argv(opts, dry_run: true))
@@ -129,11 +140,6 @@ module Cnmkit
     def check_preflight
       preflight = Preflight.new(opts)
       raise Error, preflight.summary unless preflight.supported?
-    end
-
-    def log(msg)
-      @logger&.info(msg)
-      nil
     end
   end
 
@@ -172,12 +178,7 @@ module Cnmkit
   # cnmctl selinux install/remove where SELinux is on: `selinux` auto (enabled in the kernel or
   # configured in /etc/selinux/config), always or never. A dry run decides whether anything
   # changes; `converge` (Chef's converge_by) gets its steps and runs the change.
-  class SelinuxAction
-    def initialize(opts, logger: nil)
-      @opts = opts
-      @logger = logger
-    end
-
+  class SelinuxAction < CnmctlAction
     def on?
       return @opts.selinux == 'always' unless @opts.selinux == 'auto'
 
@@ -206,11 +207,6 @@ module Cnmkit
       converge.call(["cnmctl selinux #{action}"] + plan.fetch('steps', []).map { |s| "  #{s}" }) do
         Cnmctl.run_json(Cnmctl.selinux_argv(@opts, action))
       end
-    end
-
-    def log(msg)
-      @logger&.info(msg)
-      nil
     end
   end
 

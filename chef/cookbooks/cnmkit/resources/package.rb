@@ -42,9 +42,10 @@ property :rpm_repository_gpgkey, String,
 # END GENERATED properties
 
 action_class do
+  include Cnmkit::ResourceHelpers
+
   def choice
-    props = Cnmkit::OPTION_DEFAULTS[:cnmkit_package].keys.to_h { |k| [k, new_resource.send(k)] }
-    Cnmkit::PackageChoice.new(Cnmkit::Options.new(**props), node['platform_family'])
+    Cnmkit::PackageChoice.new(cnmkit_options(:cnmkit_package), node['platform_family'])
   end
 
   def add_repository(pick)

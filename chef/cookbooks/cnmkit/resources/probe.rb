@@ -8,22 +8,8 @@ unified_mode true
 provides :cnmkit_probe
 description 'The eBPF network probe, installed or removed by cnmctl (preflight first)'
 
+use '_partial/_cnmctl' # the properties of every cnmctl resource
 # BEGIN GENERATED properties (ansible/sync_options.py; edit ansible/options.yml)
-property :cnmctl, String,
-         default: '/usr/bin/cnmctl',
-         description: 'The cnmctl binary on the host (the cnmkit package puts it there).'
-property :root, String,
-         default: '/',
-         description: 'Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.'
-property :probe, String,
-         equal_to: %w(auto agent cnmkit),
-         default: 'auto',
-         description: 'Whose probe: agent configures the Datadog Agent\'s own system-probe, cnmkit ' \
-                      'installs cnm-probe under cnmkit\'s own names, auto picks agent when the Agent ' \
-                      'is installed.'
-property :layout, String,
-         description: 'YAML file overriding cnmkit\'s default paths, user and service names ' \
-                      '(--layout).'
 property :preflight, [true, false],
          default: true,
          description: 'Run cnmctl preflight before installing; a host where the probe cannot run is ' \
@@ -59,18 +45,19 @@ property :health_timeout, Integer,
 # END GENERATED properties
 
 action_class do
+  include Cnmkit::ResourceHelpers
+
   def cnmctl_action
-    props = Cnmkit::OPTION_DEFAULTS[:cnmkit_probe].keys.to_h { |k| [k, new_resource.send(k)] }
-    Cnmkit::ProbeAction.new(Cnmkit::Options.new(**props), logger: Chef::Log)
+    Cnmkit::ProbeAction.new(cnmkit_options(:cnmkit_probe), logger: Chef::Log)
   end
 end
 
 action :install do
   description 'Preflight, then install or update the probe when cnmctl\'s dry run says it changes'
-  cnmctl_action.install { |description, &change| converge_by(description, &change) }
+  converge_cnmctl(cnmctl_action, :install)
 end
 
 action :remove do
   description 'Uninstall what cnmctl installed, restoring the originals'
-  cnmctl_action.remove { |description, &change| converge_by(description, &change) }
+  converge_cnmctl(cnmctl_action, :remove)
 end

@@ -8,22 +8,8 @@ unified_mode true
 provides :cnmkit_selinux
 description "cnmkit's SELinux policy module and the probe binary's label"
 
+use '_partial/_cnmctl' # the properties of every cnmctl resource
 # BEGIN GENERATED properties (ansible/sync_options.py; edit ansible/options.yml)
-property :cnmctl, String,
-         default: '/usr/bin/cnmctl',
-         description: 'The cnmctl binary on the host (the cnmkit package puts it there).'
-property :root, String,
-         default: '/',
-         description: 'Host tree cnmctl acts on (--root); / on real hosts, a scratch folder in tests.'
-property :probe, String,
-         equal_to: %w(auto agent cnmkit),
-         default: 'auto',
-         description: 'Whose probe: agent configures the Datadog Agent\'s own system-probe, cnmkit ' \
-                      'installs cnm-probe under cnmkit\'s own names, auto picks agent when the Agent ' \
-                      'is installed.'
-property :layout, String,
-         description: 'YAML file overriding cnmkit\'s default paths, user and service names ' \
-                      '(--layout).'
 property :selinux, String,
          equal_to: %w(auto always never),
          default: 'auto',
@@ -36,18 +22,19 @@ property :selinux_policy, String,
 # END GENERATED properties
 
 action_class do
+  include Cnmkit::ResourceHelpers
+
   def selinux_action
-    props = Cnmkit::OPTION_DEFAULTS[:cnmkit_selinux].keys.to_h { |k| [k, new_resource.send(k)] }
-    Cnmkit::SelinuxAction.new(Cnmkit::Options.new(**props), logger: Chef::Log)
+    Cnmkit::SelinuxAction.new(cnmkit_options(:cnmkit_selinux), logger: Chef::Log)
   end
 end
 
 action :install do
   description 'Install the policy module and file contexts, relabel the probe (where SELinux is on)'
-  selinux_action.install { |description, &change| converge_by(description, &change) }
+  converge_cnmctl(selinux_action, :install)
 end
 
 action :remove do
   description 'Remove the policy module and file contexts, relabel the probe'
-  selinux_action.remove { |description, &change| converge_by(description, &change) }
+  converge_cnmctl(selinux_action, :remove)
 end
