@@ -402,38 +402,13 @@ std::optional<CoreBtf> CoreBtf::for_object(std::span<const std::byte> elf, const
     spdlog::debug("CO-RE relocates against the whole kernel BTF: {}", why);
     return std::nullopt;
   }
-  // libbpf opens BTF by path: a memory file's, when /proc shows it (a bare chroot has no /proc;
-  // the whole BTF then, as libbpf finds it itself).
-  CoreBtf c;
-  c.fd_ = ::memfd_create("cnm-core-btf", MFD_CLOEXEC);
-  if (c.fd_ < 0) return std::nullopt;
-  for (std::size_t done = 0; done < subset->size();) {
-    const ssize_t w = ::write(c.fd_, subset->data() + done, subset->size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return std::nullopt;
-    done += static_cast<std::size_t>(w);
-  }
-  c.path_ = "/proc/self/fd/" + std::to_string(c.fd_);
-  if (::access(c.path_.c_str(), R_OK) != 0) {
-    spdlog::debug("CO-RE relocates against the whole kernel BTF: {} cannot be opened", c.path_);
+  auto held =
+      BytesPath::hold(std::as_bytes(std::span(subset->data(), subset->size())), "cnm-core-btf");
+  if (!held) {
+    spdlog::debug("CO-RE relocates against the whole kernel BTF: no file to hand its subset over");
     return std::nullopt;
   }
-  return c;
-}
-
-CoreBtf::CoreBtf(CoreBtf&& o) noexcept : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)) {}
-
-CoreBtf& CoreBtf::operator=(CoreBtf&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-    path_ = std::move(o.path_);
-  }
-  return *this;
-}
-
-CoreBtf::~CoreBtf() {
-  if (fd_ >= 0) ::close(fd_);
+  return CoreBtf(std::move(*held));
 }
 
 }  // namespace cnm::probe
