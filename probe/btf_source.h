@@ -5,11 +5,12 @@
 // minimized files the binary carries (probe/btf/make_btfs.sh). None: the probe cannot run.
 #pragma once
 
-#include <cstddef>
 #include <filesystem>
-#include <span>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "probe/bytes_path.h"
 
 namespace cnm::probe {
 
@@ -21,25 +22,19 @@ class BtfSource {
   static BtfSource find(const std::string& configured, const std::filesystem::path& folder,
                         std::string_view kernel_release,
                         const std::filesystem::path& sysfs_btf = "/sys/kernel/btf/vmlinux");
-  BtfSource(BtfSource&& o) noexcept;
-  BtfSource& operator=(BtfSource&& o) noexcept;
-  ~BtfSource();
 
   Kind kind() const { return kind_; }
   // The file for libbpf's btf_custom_path; "" for the kernel's own (libbpf finds it) or none.
-  const std::string& libbpf_path() const { return path_; }
+  const std::string& libbpf_path() const { return embedded_ ? embedded_->path() : path_; }
   // "the kernel's (/sys/kernel/btf/vmlinux)", "file /etc/x.btf (system_probe_config.btf_path)",
   // "the embedded file for 5.10.0-46-amd64", or why there is none.
   const std::string& description() const { return text_; }
 
  private:
   BtfSource() = default;
-  bool hand_over(std::span<const std::byte> bytes);  // the embedded bytes to a path libbpf can open
-  void release();
   Kind kind_ = Kind::kNone;
   std::string path_, text_;
-  int memfd_ = -1;         // holds an embedded file for libbpf to open by path
-  std::string temp_path_;  // or a temp file does (no /proc, no memfd_create), removed at the end
+  std::optional<BytesPath> embedded_;  // an embedded file, where libbpf can open it by path
 };
 
 // The running kernel's release (uname -r).

@@ -5,9 +5,6 @@
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <spdlog/spdlog.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,8 +12,15 @@
 #include <utility>
 #include <vector>
 
+#include "common/file_read.h"
+#include "common/mapped_file.h"
+#include "common/unique_fd.h"
+
 namespace cnm::probe {
 namespace {
+
+// The kernel's BTF is ~5 MB on 6.18; a larger one is not cut (libbpf reads all of it itself).
+constexpr std::size_t kMaxKernelBtf = 256u << 20;
 
 std::uint32_t u32_at(std::string_view s, std::size_t off) {
   std::uint32_t v = 0;
@@ -214,6 +218,19 @@ std::optional<std::string> section(Elf* elf, const char* wanted) {
   return std::nullopt;
 }
 
+// The subset of a BTF file: mapped where its file system maps it (sysfs maps the kernel's since
+// Linux 6.16), else read.
+std::optional<std::string> subset_of_file(const char* path, const std::set<CoreRoot>& roots,
+                                          std::string* why) {
+  const UniqueFd fd(::open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) return none(why, std::string(path) + " cannot be opened: " + std::strerror(errno));
+  if (const MappedFile mapped(fd.get(), kMaxKernelBtf); !mapped.bytes().empty())
+    return btf_subset(mapped.bytes(), roots, why);
+  const FileRead read = read_fd(fd.get(), ReadLimits{kMaxKernelBtf, OverLimit::Refuse});
+  if (!read.ok()) return none(why, std::string(path) + " " + read.why(kMaxKernelBtf));
+  return btf_subset(read.text, roots, why);
+}
+
 }  // namespace
 
 std::optional<std::set<CoreRoot>> core_roots(std::span<const std::byte> bytes, std::string* why) {
@@ -378,62 +395,18 @@ std::optional<CoreBtf> CoreBtf::for_object(std::span<const std::byte> elf, const
                   names ? "the object has no CO-RE relocations" : why);
     return std::nullopt;
   }
-  // The kernel's BTF mapped (Linux 6.16 maps it; older kernels read it).
-  const int fd = ::open(kernel_btf, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string owned;
-  std::string_view blob;
-  void* map = MAP_FAILED;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0)
-    map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map != MAP_FAILED) {
-    blob = std::string_view(static_cast<const char*>(map), static_cast<std::size_t>(st.st_size));
-  } else {
-    char buf[1 << 16];
-    for (ssize_t r; (r = ::read(fd, buf, sizeof buf)) > 0;)
-      owned.append(buf, static_cast<std::size_t>(r));
-    blob = owned;
-  }
-  auto subset = btf_subset(blob, *names, &why);
-  if (map != MAP_FAILED) ::munmap(map, static_cast<std::size_t>(st.st_size));
-  ::close(fd);
+  auto subset = subset_of_file(kernel_btf, *names, &why);
   if (!subset) {
     spdlog::debug("CO-RE relocates against the whole kernel BTF: {}", why);
     return std::nullopt;
   }
-  // libbpf opens BTF by path: a memory file's, when /proc shows it (a bare chroot has no /proc;
-  // the whole BTF then, as libbpf finds it itself).
-  CoreBtf c;
-  c.fd_ = ::memfd_create("cnm-core-btf", MFD_CLOEXEC);
-  if (c.fd_ < 0) return std::nullopt;
-  for (std::size_t done = 0; done < subset->size();) {
-    const ssize_t w = ::write(c.fd_, subset->data() + done, subset->size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return std::nullopt;
-    done += static_cast<std::size_t>(w);
-  }
-  c.path_ = "/proc/self/fd/" + std::to_string(c.fd_);
-  if (::access(c.path_.c_str(), R_OK) != 0) {
-    spdlog::debug("CO-RE relocates against the whole kernel BTF: {} cannot be opened", c.path_);
+  auto held =
+      BytesPath::hold(std::as_bytes(std::span(subset->data(), subset->size())), "cnm-core-btf");
+  if (!held) {
+    spdlog::debug("CO-RE relocates against the whole kernel BTF: no file to hand its subset over");
     return std::nullopt;
   }
-  return c;
-}
-
-CoreBtf::CoreBtf(CoreBtf&& o) noexcept : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)) {}
-
-CoreBtf& CoreBtf::operator=(CoreBtf&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-    path_ = std::move(o.path_);
-  }
-  return *this;
-}
-
-CoreBtf::~CoreBtf() {
-  if (fd_ >= 0) ::close(fd_);
+  return CoreBtf(std::move(*held));
 }
 
 }  // namespace cnm::probe

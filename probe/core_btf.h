@@ -19,6 +19,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "probe/bytes_path.h"
 
 namespace cnm::probe {
 
@@ -43,22 +46,19 @@ std::optional<std::set<CoreRoot>> core_roots(std::span<const std::byte> elf,
 std::optional<std::string> btf_subset(std::string_view kernel_btf, const std::set<CoreRoot>& roots,
                                       std::string* why = nullptr);
 
-// The subset of the running kernel's BTF for an object, in a memory file libbpf opens by path.
+// The subset of the running kernel's BTF for an object, where libbpf opens it by path
+// (bytes_path.h: a memory file, or a temp file without memfd_create or /proc).
 class CoreBtf {
  public:
   // nullopt (reason at debug level) when the whole kernel BTF must be used.
   static std::optional<CoreBtf> for_object(std::span<const std::byte> elf,
                                            const char* kernel_btf = "/sys/kernel/btf/vmlinux");
-  CoreBtf(CoreBtf&& o) noexcept;
-  CoreBtf& operator=(CoreBtf&& o) noexcept;
-  ~CoreBtf();
 
-  const std::string& path() const { return path_; }  // "/proc/self/fd/N"
+  const std::string& path() const { return held_.path(); }
 
  private:
-  CoreBtf() = default;
-  int fd_ = -1;
-  std::string path_;
+  explicit CoreBtf(BytesPath held) : held_(std::move(held)) {}
+  BytesPath held_;
 };
 
 }  // namespace cnm::probe

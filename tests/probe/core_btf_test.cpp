@@ -11,6 +11,7 @@
 #include <string>
 
 #include "probe/embedded_files.h"
+#include "tests/support/test_support.h"
 
 namespace cnm::probe {
 namespace {
@@ -108,6 +109,34 @@ TEST(CoreBtf, TheEmbeddedTracerRelocatesFromKernelStructs) {
   EXPECT_TRUE(roots->count({"sock", BTF_KIND_STRUCT}));
   for (const auto& r : *roots) EXPECT_EQ(r.name.find("___"), std::string::npos) << r.name;
   EXPECT_FALSE(core_roots(std::as_bytes(std::span("not an ELF", 10)), &why));
+}
+
+// The whole path the daemon takes, from a BTF file (the build's own kernel's, as the binary
+// carries it, standing in for /sys/kernel/btf/vmlinux) to the path libbpf is given.
+TEST(CoreBtf, TheSubsetOfABtfFileReachesLibbpfByPath) {
+  const auto tracer = embedded_object("tcp_tracer.bpf.o");
+  ASSERT_TRUE(tracer);
+  const auto releases = embedded_btf_releases();
+  ASSERT_FALSE(releases.empty()) << "the build embedded no BTF file (probe/btf/make_btfs.sh)";
+  const auto kernel = *embedded_btf(releases.front());
+  test::TempDir dir;
+  const auto file = dir / "vmlinux";
+  test::write_file(file, std::string(reinterpret_cast<const char*>(kernel.data()), kernel.size()));
+
+  const auto core = CoreBtf::for_object(*tracer, file.c_str());
+  ASSERT_TRUE(core);
+  btf* cut = btf__parse(core->path().c_str(), nullptr);
+  ASSERT_NE(cut, nullptr) << "libbpf cannot read " << core->path();
+  EXPECT_GT(btf__find_by_name_kind(cut, "sock", BTF_KIND_STRUCT), 0);
+  btf* whole = btf__new(kernel.data(), kernel.size());
+  ASSERT_NE(whole, nullptr);
+  EXPECT_LE(btf__type_cnt(cut), btf__type_cnt(whole));
+  btf__free(whole);
+  btf__free(cut);
+
+  EXPECT_FALSE(CoreBtf::for_object(*tracer, (dir / "absent").c_str()));
+  test::write_file(file, kernel_like_btf());  // no task_struct, tcp_sock, ...
+  EXPECT_FALSE(CoreBtf::for_object(*tracer, file.c_str()));
 }
 
 }  // namespace
