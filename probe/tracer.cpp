@@ -559,16 +559,20 @@ StatMap Tracer::stats() const {
   // Runs the kernel skipped: a program is not re-entered on the same CPU (a softirq state change
   // landing while the program runs in process context), so that event is lost; the kernel
   // counts it per program (Linux 5.12+; 0 before).
-  std::uint64_t skipped = 0;
+  // Runs made: counted by the kernel only while kernel.bpf_stats_enabled is 1 (Linux 5.1+).
+  std::uint64_t skipped = 0, runs = 0;
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, obj_->object()) {
     const int pfd = bpf_program__fd(prog);
     if (pfd < 0) continue;
     bpf_prog_info info{};
     __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(pfd, &info, &len) == 0) skipped += info.recursion_misses;
+    if (bpf_obj_get_info_by_fd(pfd, &info, &len) != 0) continue;
+    skipped += info.recursion_misses;
+    runs += info.run_cnt;
   }
   s["hook_runs_skipped"] = skipped;
+  s["hook_runs"] = runs;
   return s;
 }
 
