@@ -1,11 +1,13 @@
 #include "probe/bytes_path.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <system_error>
 #include <utility>
 
 namespace cnm::probe {
@@ -30,12 +32,17 @@ std::optional<BytesPath> BytesPath::hold(std::span<const std::byte> bytes, const
   if (first == Holder::kMemoryFile) {
     // memfd_create fails with ENOSYS before Linux 3.17; /proc/self/fd/N is missing without /proc.
     UniqueFd fd(::memfd_create(name.c_str(), MFD_CLOEXEC));
+    const int memfd_errno = errno;
     const std::string proc_path = "/proc/self/fd/" + std::to_string(fd.get());
     if (fd && write_all(fd.get(), bytes) && ::access(proc_path.c_str(), R_OK) == 0) {
       out.memory_file_ = std::move(fd);
       out.path_ = proc_path;
       return out;
     }
+    // Said once per hand-over: an operator who finds the probe's files in /tmp (and the SELinux
+    // rule that allows them) learns why.
+    spdlog::info("no memory file for {} ({}): handing it over through a temp file", name,
+                 fd ? "/proc/self/fd unreadable" : std::system_category().message(memfd_errno));
   }
   const char* tmpdir = std::getenv("TMPDIR");
   std::string templ =
