@@ -14,8 +14,11 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libarchive-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcpp-httplib-dev libcap-dev nettle-dev libseccomp-dev
   libvalijson-dev
-  # static archives libarchive's static link needs (cmake/CnmDeps.cmake)
-  libacl1-dev libaudit-dev
+  # static archives the static links need (cmake/CnmDeps.cmake lists them): libarchive's,
+  # libsemanage's, libselinux's. Named here, not left to the base image (a fresh Debian 12 had
+  # neither libzstd.a nor liblz4.a).
+  libacl1-dev libaudit-dev libcap-ng-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev
+  libxml2-dev libicu-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real components the tests drive
   selinux-policy-default checkpolicy policycoreutils semodule-utils setools
