@@ -29,11 +29,14 @@ fi
 mkdir -p /opt/datadog-agent/run
 )";
 
-// The Agent itself: a process that counts its starts (each restart is one more line).
+// The Agent itself: a process that runs. Its starts are counted (one line each) by the service
+// manager's start step, which is over when `systemctl restart` or the init script returns: a
+// line written by the started process itself could come after a test has counted (seen on a
+// fresh CI machine: the restart was done, its line not yet written).
 constexpr const char* kAgent = R"(#!/bin/sh
-echo start >>/opt/datadog-agent/run/agent-starts
 exec sleep infinity
 )";
+constexpr const char* kCountStart = "echo start >>/opt/datadog-agent/run/agent-starts";
 
 // The Agent's system-probe: cnm-probe with the Agent's paths (its socket, its token), so it
 // answers on /opt/datadog-agent/run/sysprobe.sock as the real one does.
@@ -53,10 +56,12 @@ group: dd-agent
 
 // Since 6.18 / 7.18 the Agent's unit starts system-probe itself (Wants=); before, it did not.
 std::string agent_unit(bool starts_probe) {
-  return std::string("[Unit]\nDescription=Datadog Agent (stand-in built by the cnmkit tests)\n"
-                     "After=network.target\n") +
+  return std::string(
+             "[Unit]\nDescription=Datadog Agent (stand-in built by the cnmkit tests)\n"
+             "After=network.target\n") +
          (starts_probe ? "Wants=datadog-agent-sysprobe.service\n" : "") +
-         "\n[Service]\nExecStart=/opt/datadog-agent/bin/agent/agent run\n\n"
+         "\n[Service]\nExecStartPre=/bin/sh -c '" + kCountStart +
+         "'\nExecStart=/opt/datadog-agent/bin/agent/agent run\n\n"
          "[Install]\nWantedBy=multi-user.target\n";
 }
 
@@ -73,16 +78,26 @@ ExecStart=/opt/datadog-agent/embedded/bin/system-probe --config=/etc/datadog-age
 WantedBy=multi-user.target
 )";
 
-std::string init_script(const std::string& name, const std::string& daemon,
-                        const std::string& args) {
+// count_start: a command run by `start` when the daemon is not running yet (before it starts).
+std::string init_script(const std::string& name, const std::string& daemon, const std::string& args,
+                        const std::string& count_start = "") {
   return "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: " + name +
          "\n# Required-Start: $remote_fs\n# Required-Stop: $remote_fs\n"
-         "# Default-Start: 2 3 4 5\n# Default-Stop: 0 1 6\n# Short-Description: " + name +
+         "# Default-Start: 2 3 4 5\n# Default-Stop: 0 1 6\n# Short-Description: " +
+         name +
          " (stand-in built by the cnmkit tests)\n### END INIT INFO\n"
-         "PIDFILE=/var/run/" + name + ".pid\n"
+         "PIDFILE=/var/run/" +
+         name +
+         ".pid\n"
          "case \"$1\" in\n"
-         "  start) start-stop-daemon --start --oknodo --background --make-pidfile --pidfile "
-         "$PIDFILE --exec " + daemon + " -- " + args + " ;;\n"
+         "  start)\n" +
+         (count_start.empty()
+              ? std::string()
+              : "    start-stop-daemon --status --pidfile $PIDFILE || " + count_start + "\n") +
+         "    start-stop-daemon --start --oknodo --background --make-pidfile --pidfile "
+         "$PIDFILE --exec " +
+         daemon + " -- " + args +
+         " ;;\n"
          "  stop) start-stop-daemon --stop --oknodo --remove-pidfile --pidfile $PIDFILE ;;\n"
          "  restart) $0 stop; $0 start ;;\n"
          "  status) start-stop-daemon --status --pidfile $PIDFILE ;;\n"
@@ -119,21 +134,23 @@ std::filesystem::path build_agent_deb(const std::filesystem::path& out_dir,
                kStandinLayout);
   }
   write_executable(tree / "opt/datadog-agent/bin/agent/agent", kAgent);
-  write_file(tree / "opt/datadog-agent/version-manifest.json",
-             R"({"build_version": ")" + spec.version + R"(", "name": "datadog-agent"})"
-                                                       "\n");
+  write_file(tree / "opt/datadog-agent/version-manifest.json", R"({"build_version": ")" +
+                                                                   spec.version +
+                                                                   R"(", "name": "datadog-agent"})"
+                                                                   "\n");
   write_file(tree / "etc/datadog-agent/system-probe.yaml.example",
              read_file(source_dir() / "installer/dist/system-probe.yaml.example"));
   const bool starts_probe = Version::parse(spec.version) &&
                             !agent_gates(*Version::parse(spec.version)).probe_needs_explicit_start;
   write_file(tree / "lib/systemd/system/datadog-agent.service", agent_unit(starts_probe));
   write_file(tree / "lib/systemd/system/datadog-agent-sysprobe.service", kSysprobeUnit);
-  write_executable(tree / "etc/init.d/datadog-agent",
-                   init_script("datadog-agent", "/opt/datadog-agent/bin/agent/agent", "run"));
-  write_executable(tree / "etc/init.d/datadog-agent-sysprobe",
-                   init_script("datadog-agent-sysprobe",
-                               "/opt/datadog-agent/embedded/bin/system-probe",
-                               "--config=/etc/datadog-agent/system-probe.yaml"));
+  write_executable(
+      tree / "etc/init.d/datadog-agent",
+      init_script("datadog-agent", "/opt/datadog-agent/bin/agent/agent", "run", kCountStart));
+  write_executable(
+      tree / "etc/init.d/datadog-agent-sysprobe",
+      init_script("datadog-agent-sysprobe", "/opt/datadog-agent/embedded/bin/system-probe",
+                  "--config=/etc/datadog-agent/system-probe.yaml"));
   const auto deb = out_dir / ("datadog-agent_" + spec.version + "_amd64.deb");
   const auto r = run({"dpkg-deb", "--root-owner-group", "--build", tree.string(), deb.string()});
   if (r.exit_code != 0) throw std::runtime_error("dpkg-deb: " + r.out + r.err);
