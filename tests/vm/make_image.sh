@@ -37,13 +37,25 @@ vm_log "building the root image $dir (mmdebstrap, about a minute)"
 tmp=$(mktemp -d "$vm_cache/images/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 list=$(IFS=,; echo "${pkgs[*]}")
-mmdebstrap --variant=minbase --include="$list" \
+# mmdebstrap hands apt `cat >&N` for a pipe it opens at the lowest free descriptor, and dash
+# (/bin/sh) takes single-digit descriptors only: with descriptors up to 10 inherited from the
+# caller (ctest, flock, a CI runner's shell) N was 11 and apt failed ("Bad fd number"). So it
+# runs without any inherited descriptor but the standard three.
+without_inherited_fds() {
+  local fd
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+  done
+  exec "$@"
+}
+(without_inherited_fds mmdebstrap --variant=minbase --include="$list" \
   --customize-hook='echo cnmvm >"$1/etc/hostname"' \
   --customize-hook=': >"$1/etc/machine-id"' \
   --customize-hook='printf "SELINUX=permissive\nSELINUXTYPE=default\n" >"$1/etc/selinux/config"' \
   --customize-hook='chroot "$1" systemctl mask getty@.service serial-getty@.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer man-db.timer systemd-timesyncd.service' \
   --customize-hook='chroot "$1" dpkg-query -W >"$1/../manifest.txt"' \
-  bookworm "$tmp/root" "deb $mirror bookworm main" "deb $security bookworm-security main" \
+  bookworm "$tmp/root" "deb $mirror bookworm main" "deb $security bookworm-security main") \
   >"$tmp/mmdebstrap.log" 2>&1 || { tail -30 "$tmp/mmdebstrap.log" >&2; exit 1; }
 rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*_Packages
 
