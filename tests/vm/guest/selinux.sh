@@ -89,7 +89,8 @@ echo "socket $sock, group $group"
 expect "the probe listens on a unix socket" test -S "$sock"
 useradd --system --no-create-home --gid "$group" cnmvm-client
 # The token the probe created at its start (wherever the layout puts it).
-token=$(find /etc /opt /var/lib -name auth_token -newer "$out/cmd.sh" -exec cat {} \; 2>/dev/null | head -1)
+read_token() { find /etc /opt /var/lib -name auth_token -newer "$out/cmd.sh" -exec cat {} \; 2>/dev/null | head -1; }
+token=$(read_token)
 client() {  # PATH: GET over the socket as the client (not root, no capabilities); prints the
   # body, then the HTTP status on a line of its own (the client cannot write to the out folder)
   setpriv --reuid=cnmvm-client --regid="$group" --init-groups --inh-caps=-all --bounding-set=-all \
@@ -110,6 +111,47 @@ for _ in $(seq 20); do
   sleep 1
 done
 expect "the probe's programs are attached: a loopback connection is reported" test -n "$found"
+
+# Kernels before 3.17 have no memfd_create (CentOS/RHEL 7's 3.10): there the probe hands libbpf
+# its BTF through a temp file in the unit's private /tmp, which the module must allow too.
+# systemd's own seccomp filter takes the call away here as such a kernel would; the probe must
+# say it used the temp file, start, and attach again, still without a denial (checked below).
+dropin=/run/systemd/system/${service%.service}.service.d
+mkdir -p "$dropin"
+argv=$(systemctl show -p ExecStart --value "$service" | sed -n 's/.*argv\[\]=\([^;]*\);.*/\1/p')
+# -v -v: the probe says which way the BTF went (info) and why (debug).
+printf '[Service]\nSystemCallFilter=~memfd_create\nSystemCallErrorNumber=ENOSYS\nExecStart=\nExecStart=%s -v -v\n' \
+  "$argv" >"$dropin/no-memfd.conf"
+since=$(date '+%Y-%m-%d %H:%M:%S')
+systemctl daemon-reload
+expect "the probe restarts without memfd_create" systemctl restart "$service"
+for _ in $(seq 60); do
+  token=$(read_token)  # the probe may write a new one at its start
+  test "$(client /health | tail -1)" = 200 && break
+  sleep 1
+done
+expect "without memfd_create, /health answers 200 again" test "$(client /health | tail -1)" = 200
+journalctl -q -u "$service" --since "$since" --no-pager >"$out/journal-no-memfd.txt"
+# It says it used a temp file, and the file held the BTF: where its create is denied, the probe
+# falls back to the whole kernel BTF and runs anyway, which would hide a missing rule.
+temp_file_used() {
+  grep -q 'handing it over through a temp file' "$out/journal-no-memfd.txt" &&
+    ! grep -q 'no file to hand its subset over' "$out/journal-no-memfd.txt"
+}
+expect "without memfd_create, the probe hands its BTF over through a temp file" temp_file_used
+temp_file_used ||
+  head -40 "$out/journal-no-memfd.txt"
+curl -s -o /dev/null http://127.0.0.1:18080/ 2>/dev/null  # nothing listens now: a refused connect
+found=
+for _ in $(seq 20); do
+  client "/network_tracer/connections?client_id=vm2" >"$out/connections-no-memfd.txt"
+  grep -q '"rport": *18080' "$out/connections-no-memfd.txt" && found=1 && break
+  sleep 1
+done
+expect "without memfd_create, the programs are attached: a refused connect is reported" \
+  test -n "$found"
+rm -r "$dropin"
+systemctl daemon-reload
 
 cnmctl preflight --json >"$out/preflight.json"
 python3 - "$out/preflight.json" <<'PY' || fail "the preflight reports SELinux enforcing with the module loaded"
