@@ -104,13 +104,18 @@ for _ in $(seq 60); do  # python starts slowly under emulation
   sleep 0.5
 done
 kill $server
-found=
-for _ in $(seq 20); do
-  client "/network_tracer/connections?client_id=vm" >"$out/connections.txt"
-  grep -q '"rport": *18080' "$out/connections.txt" && found=1 && break
-  sleep 1
-done
-expect "the probe's programs are attached: a loopback connection is reported" test -n "$found"
+# reports_port_18080 CLIENT_ID FILE: within 20 s, the probe's connections (saved in FILE) hold one
+# to port 18080.
+reports_port_18080() {
+  for _ in $(seq 20); do
+    client "/network_tracer/connections?client_id=$1" >"$2"
+    grep -q '"rport": *18080' "$2" && return 0
+    sleep 1
+  done
+  return 1
+}
+expect "the probe's programs are attached: a loopback connection is reported" \
+  reports_port_18080 vm "$out/connections.txt"
 
 # Kernels before 3.17 have no memfd_create (CentOS/RHEL 7's 3.10): there the probe hands libbpf
 # its BTF through a temp file in the unit's private /tmp, which the module must allow too.
@@ -142,14 +147,8 @@ expect "without memfd_create, the probe hands its BTF over through a temp file" 
 temp_file_used ||
   head -40 "$out/journal-no-memfd.txt"
 curl -s -o /dev/null http://127.0.0.1:18080/ 2>/dev/null  # nothing listens now: a refused connect
-found=
-for _ in $(seq 20); do
-  client "/network_tracer/connections?client_id=vm2" >"$out/connections-no-memfd.txt"
-  grep -q '"rport": *18080' "$out/connections-no-memfd.txt" && found=1 && break
-  sleep 1
-done
 expect "without memfd_create, the programs are attached: a refused connect is reported" \
-  test -n "$found"
+  reports_port_18080 vm2 "$out/connections-no-memfd.txt"
 rm -r "$dropin"
 systemctl daemon-reload
 
