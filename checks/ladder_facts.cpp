@@ -164,15 +164,26 @@ LadderFacts work_out(const HostFacts& f) {
   lf.answers = kernel.asked;
   if (!lf.live) return lf;
 
-  // Objects outside the ladder: the DNS socket filter (network_config.dns_monitoring), verified
-  // in a thread of its own beside the ladder's dry run (a separate object: nothing shared).
-  const std::string dns = "dns_filter.bpf.o";
-  const std::string dns_key = objects_hash(o.bpf_object_dir, dns) + "|" + dns;
-  std::future<std::vector<probe::ProgramVerdict>> dns_verdicts;
-  if (auto v = memory->verdicts(dns_key))
-    lf.other = *v;
-  else
-    dns_verdicts = std::async(std::launch::async, verify_object, o.bpf_object_dir, dns);
+  // Objects outside the ladder: DNS monitoring's (network_config.dns_monitoring), its cgroup
+  // programs and the packet socket's filter, verified in a thread of their own beside the
+  // ladder's dry run (separate objects: nothing shared).
+  struct Other {
+    std::string file, key;
+    std::optional<std::vector<probe::ProgramVerdict>> verdicts;  // remembered, or verified
+    bool verified = false;
+  };
+  std::vector<Other> others;
+  for (const char* file : {"dns_tap.bpf.o", "dns_filter.bpf.o"}) {
+    const std::string key = objects_hash(o.bpf_object_dir, file) + "|" + file;
+    others.push_back({file, key, memory->verdicts(key), false});
+  }
+  auto other_verdicts = std::async(std::launch::async, [&others, dir = o.bpf_object_dir] {
+    for (auto& x : others)
+      if (!x.verdicts) {
+        x.verdicts = verify_object(dir, x.file);
+        x.verified = true;
+      }
+  });
   // The dry run, in the daemon's order, until the verifier takes one. What the memory lacks is
   // loaded, with libbpf's copies of the kernel BTF on huge pages.
   bool heap_ready = false;
@@ -193,9 +204,10 @@ LadderFacts work_out(const HostFacts& f) {
     lf.tried.push_back(std::move(run));
     if (lf.tried.back().passed) break;
   }
-  if (dns_verdicts.valid()) {
-    lf.other = dns_verdicts.get();
-    memory->remember(dns_key, lf.other);
+  other_verdicts.get();
+  for (const auto& x : others) {
+    if (x.verified) memory->remember(x.key, *x.verdicts);
+    lf.other.insert(lf.other.end(), x.verdicts->begin(), x.verdicts->end());
   }
   lf.remembered = memory->recalled();
   memory->save();

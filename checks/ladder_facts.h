@@ -35,7 +35,7 @@ struct LadderFacts {
   std::string objects;                           // "embedded in cnmctl" or the folder given
 
   std::vector<AttemptRun> tried;             // in order, up to the first the verifier takes
-  std::vector<probe::ProgramVerdict> other;  // objects outside the ladder (the DNS filter)
+  std::vector<probe::ProgramVerdict> other;  // objects outside the ladder (DNS monitoring's)
   bool remembered = false;                   // answers or verdicts came from the memory
 
   const AttemptRun* taken() const;  // nullptr when none passed (or not live)

@@ -14,9 +14,16 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace cnm::probe {
+
+// Where the root of the cgroup v2 hierarchy is mounted, from a mount table in
+// /proc/self/mountinfo's format: the first cgroup2 mount whose root (4th field) is "/", not a
+// bind mount of a folder inside it (in a cgroup namespace, "/" is the namespace's root).
+// nullopt when there is none. Octal escapes (\040 for a space) are undone.
+std::optional<std::filesystem::path> cgroup2_root_from_mountinfo(std::string_view mountinfo);
 
 class CgroupPaths {
  public:

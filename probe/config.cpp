@@ -9,7 +9,8 @@
 
 #include "common/file_read.h"
 #include "common/yaml_load.h"
-#include "probe/bpf/dns_filter.h"  // how many ports the socket filter takes
+#include "probe/bpf/dns_filter.h"  // how many ports the DNS programs take
+#include "probe/dns_source.h"      // the sources network_config.dns_source names
 #include "probe/ladder.h"          // the hook sets network_config.hook_set names
 
 namespace cnm::probe {
@@ -102,6 +103,12 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   };
   network["dns_monitoring"] = [&](const YAML::Node& v, const std::string& k) {
     c.dns_monitoring = scalar<bool>(v, name, k);
+  };
+  network["dns_source"] = [&](const YAML::Node& v, const std::string& k) {
+    c.dns_source = scalar<std::string>(v, name, k);
+    if (!is_dns_source_choice(c.dns_source))
+      throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be one of " +
+                               dns_source_choices() + ", not \"" + c.dns_source + "\"");
   };
   network["dns_ports"] = [&](const YAML::Node& v, const std::string& k) {
     if (!v.IsSequence() || v.size() < 1 || v.size() > CNM_DNS_MAX_PORTS)

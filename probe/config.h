@@ -27,10 +27,14 @@ struct ProbeConfig {
   // BTF file for CO-RE relocations, preferred to the kernel's own (system_probe_config.btf_path,
   // as the Datadog Agent names it); "" looks the BTF up (probe/btf_source.h).
   std::string btf_path;
-  // DNS monitoring (opt-in): a packet socket with a socket filter for these UDP ports; a query
+  // DNS monitoring (opt-in): the datagrams of these UDP ports (dns_source below); a query
   // unanswered after dns_timeout_ms is a timeout; max_dns_stats bounds the (server, domain,
   // type) table, and as many queries may wait for their answer at once.
   bool dns_monitoring = false;
+  // Where DNS monitoring reads datagrams (probe/dns_source.h): "auto" (the cgroup programs,
+  // else the packet socket, saying why), or a source forced (tests, the benchmark, operators;
+  // the daemon stops where a forced one cannot run).
+  std::string dns_source = "auto";
   std::vector<std::uint16_t> dns_ports = {53};
   std::uint32_t dns_timeout_ms = 5000;
   std::uint32_t max_dns_stats = 10000;

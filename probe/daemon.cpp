@@ -130,11 +130,19 @@ struct Service {
     nlohmann::json body = stats();
     body["hooks"] = tracer ? tracer->hooks() : std::vector<std::string>{};
     body["rung"] = tracer ? tracer->rung() : nlohmann::json(nullptr);
+    // DNS monitoring's source, as the rung is the TCP side's (null when DNS monitoring is off).
+    body["dns_source"] = nullptr;
+    if (dns_monitor)
+      body["dns_source"] = {{"name", dns_monitor->source()},
+                            {"cgroup", dns_monitor->cgroup()},
+                            {"why_not_cgroup_skb", dns_monitor->why_not_cgroup()}};
     body["config"] = {{"max_tracked_connections", config.max_tracked_connections},
                       {"max_closed_connections_buffered", config.max_closed_connections_buffered},
                       {"disable_ipv6", config.disable_ipv6},
                       {"per_call_hooks", config.per_call_hooks},
                       {"hook_set", config.hook_set},
+                      {"dns_monitoring", config.dns_monitoring},
+                      {"dns_source", config.dns_source},
                       {"btf_path", config.btf_path},
                       {"network_enabled", config.network_enabled}};
     return {200, body.dump()};
@@ -197,7 +205,8 @@ int run_daemon(const DaemonOptions& o) {
       try {
         svc.dns = std::make_unique<DnsStats>(config->max_dns_stats, config->max_dns_stats,
                                              std::uint64_t{config->dns_timeout_ms} * 1000000);
-        svc.dns_monitor = std::make_unique<DnsMonitor>(config->dns_ports, *svc.dns);
+        svc.dns_monitor =
+            std::make_unique<DnsMonitor>(config->dns_ports, *svc.dns, config->dns_source);
         spdlog::info("DNS monitoring on UDP port(s) {}", fmt::join(config->dns_ports, ", "));
       } catch (const std::exception& e) {
         spdlog::error("cannot start DNS monitoring: {}", e.what());

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
+#include <linux/perf_event.h>
 #include <net/ethernet.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -16,8 +18,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/file_read.h"
+#include "common/mounts.h"
 #include "dns_filter.skel.h"
+#include "dns_tap.skel.h"
 #include "probe/bpf/dns_filter.h"
+#include "probe/bpf/dns_tap.h"
+#include "probe/cgroup_paths.h"
 
 namespace cnm::probe {
 namespace {
@@ -33,23 +40,61 @@ std::uint64_t clock_ns(clockid_t clock) {
   return to_ns(t);
 }
 
-std::runtime_error sys_error(const std::string& what) {
-  return std::runtime_error(what + ": " + std::strerror(errno));
+std::runtime_error sys_error(const std::string& what, int err = errno) {
+  return std::runtime_error(what + ": " + std::strerror(err));
+}
+
+// Each CPU's perf buffer: 8 MiB between all possible CPUs (the packet socket's buffer), a power
+// of two of pages, from 64 KiB to 1 MiB (a record of a small query is ~90 bytes: 1 MiB holds a
+// burst of ~12000 on one CPU, about what the socket's 8 MiB of skbs holds).
+std::size_t perf_pages_per_cpu() {
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const int cpus = std::max(1, libbpf_num_possible_cpus());
+  const std::size_t per_cpu =
+      std::clamp<std::size_t>((8u << 20) / static_cast<std::size_t>(cpus), 64u << 10, 1u << 20);
+  std::size_t pages = 1;
+  while (pages * 2 * static_cast<std::size_t>(page) <= per_cpu) pages *= 2;
+  return pages;
 }
 
 }  // namespace
 
-DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats)
+DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, std::string_view source)
     : ports_(std::move(ports)), stats_(stats) {
   if (ports_.empty() || ports_.size() > CNM_DNS_MAX_PORTS)
     throw std::runtime_error("dns_ports: 1 to " + std::to_string(CNM_DNS_MAX_PORTS) + " ports");
-  try {
-    open_socket();
-  } catch (...) {
-    release();
-    throw;
+  if (!is_dns_source_choice(source))
+    throw std::runtime_error("dns_source must be one of " + dns_source_choices());
+  if (source == kDnsSourceAuto || source == kDnsSourceCgroupSkb) {
+    try {
+      open_tap();
+      source_ = kDnsSourceCgroupSkb;
+    } catch (const std::exception& e) {
+      release();
+      if (source == kDnsSourceCgroupSkb)
+        throw std::runtime_error(std::string("dns_source cgroup_skb: ") + e.what());
+      why_not_cgroup_ = e.what();
+      spdlog::warn(
+          "DNS monitoring: no cgroup programs ({}); falling back to a packet socket, which costs "
+          "a clone of every packet the host transmits",
+          why_not_cgroup_);
+    }
+  } else {
+    why_not_cgroup_ = "network_config.dns_source is packet_socket";
   }
-  thread_ = std::thread([this] { run(); });
+  if (source_.empty()) {
+    try {
+      open_socket();
+    } catch (...) {
+      release();
+      throw;
+    }
+    source_ = kDnsSourcePacketSocket;
+    spdlog::info("DNS monitoring through a packet socket (source packet_socket)");
+  } else {
+    spdlog::info("DNS monitoring through cgroup programs on {} (source cgroup_skb)", cgroup_);
+  }
+  thread_ = std::thread([this] { source_ == kDnsSourceCgroupSkb ? run_tap() : run_socket(); });
 }
 
 DnsMonitor::~DnsMonitor() {
@@ -61,22 +106,82 @@ DnsMonitor::~DnsMonitor() {
 void DnsMonitor::release() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  dns_filter__destroy(skel_);  // null-safe
-  skel_ = nullptr;
+  dns_filter__destroy(filter_);  // null-safe
+  filter_ = nullptr;
+  // The links first: no program writes to a buffer being freed.
+  bpf_link__destroy(egress_);  // null-safe
+  bpf_link__destroy(ingress_);
+  egress_ = ingress_ = nullptr;
+  perf_buffer__free(pb_);  // null-safe
+  pb_ = nullptr;
+  dns_tap__destroy(tap_);
+  tap_ = nullptr;
+}
+
+void DnsMonitor::open_tap() {
+  // The root of the hierarchy, so the programs run for every cgroup's sockets (a program
+  // attached with a link is never overridden below: links attach with BPF_F_ALLOW_MULTI).
+  const auto mountinfo =
+      read_whole_file("/proc/self/mountinfo", kMaxMountTableBytes, "mount table", true);
+  const auto root = mountinfo ? cgroup2_root_from_mountinfo(*mountinfo) : std::nullopt;
+  if (!root) throw std::runtime_error("no cgroup2 mount of the hierarchy's root");
+  tap_ = dns_tap__open();
+  if (!tap_) throw sys_error("cannot open the dns_tap BPF object");
+  for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
+    tap_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
+  if (int err = dns_tap__load(tap_))
+    throw sys_error("cannot load the dns_tap cgroup programs", -err);
+  // The buffers before the programs, so the first datagram has a reader. No wakeup per record
+  // (the thread drains on a timer): the kernel wakes it when a CPU's buffer is half full.
+  const std::size_t pages = perf_pages_per_cpu();
+  perf_event_attr attr{};
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+  attr.sample_type = PERF_SAMPLE_RAW;
+  attr.sample_period = 1;
+  attr.watermark = 1;
+  attr.wakeup_watermark =
+      static_cast<__u32>(pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) / 2);
+  pb_ = perf_buffer__new_raw(bpf_map__fd(tap_->maps.dns_events), pages, &attr,
+                             &DnsMonitor::on_tap_event, this, nullptr);
+  if (const long err = libbpf_get_error(pb_)) {
+    pb_ = nullptr;
+    throw sys_error("cannot open the DNS perf buffers", static_cast<int>(-err));
+  }
+  const int cg = ::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0) throw sys_error("cannot open the cgroup2 root " + root->string());
+  // bpf_link only (BPF_LINK_CREATE, Linux 5.7; libbpf 1.1 does not fall back to
+  // BPF_PROG_ATTACH for a cgroup): a link goes with the daemon's file descriptors, a program
+  // attached the legacy way would stay on the cgroup after a crash.
+  egress_ = bpf_program__attach_cgroup(tap_->progs.dns_tap_egress, cg);
+  int err = static_cast<int>(-libbpf_get_error(egress_));
+  if (err == 0) {
+    ingress_ = bpf_program__attach_cgroup(tap_->progs.dns_tap_ingress, cg);
+    err = static_cast<int>(-libbpf_get_error(ingress_));
+    if (err != 0) ingress_ = nullptr;
+  } else {
+    egress_ = nullptr;
+  }
+  ::close(cg);  // a link holds the cgroup
+  if (err != 0)
+    throw sys_error("cannot attach the dns_tap programs to " + root->string() +
+                        " with a bpf_link (cgroup links: Linux 5.7)",
+                    err);
+  cgroup_ = root->string();
 }
 
 void DnsMonitor::open_socket() {
-  skel_ = dns_filter__open();
-  if (!skel_) throw sys_error("cannot open the dns_filter BPF object");
+  filter_ = dns_filter__open();
+  if (!filter_) throw sys_error("cannot open the dns_filter BPF object");
   for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
-    skel_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
-  if (int err = dns_filter__load(skel_))
+    filter_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
+  if (int err = dns_filter__load(filter_))
     throw std::runtime_error("cannot load the dns_filter socket filter: " +
                              std::string(std::strerror(-err)));
   // Protocol 0 receives nothing until bind: the filter is in place before the first packet.
   fd_ = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw sys_error("cannot open a packet socket for DNS monitoring");
-  const int prog = bpf_program__fd(skel_->progs.dns_filter);
+  const int prog = bpf_program__fd(filter_->progs.dns_filter);
   const int one = 1;
   sockaddr_ll sll{};
   sll.sll_family = AF_PACKET;
@@ -93,7 +198,58 @@ void DnsMonitor::open_socket() {
     throw sys_error("cannot set up the DNS packet socket");
 }
 
-void DnsMonitor::run() {
+void DnsMonitor::take(const std::uint8_t* data, std::size_t len, std::uint64_t ts_ns) {
+  const auto p = parse_dns_datagram(data, len);
+  if (!p) {
+    stats_.on_unparsable();
+    return;
+  }
+  const bool to_dns_port = std::find(ports_.begin(), ports_.end(), p->dport) != ports_.end();
+  stats_.on_packet(*p, to_dns_port, ts_ns);
+}
+
+bpf_perf_event_ret DnsMonitor::on_tap_event(void* ctx, int /*cpu*/, perf_event_header* event) {
+  // A sample is the header, a u32 size and the record (PERF_SAMPLE_RAW): a cnm_dns_tap_meta and
+  // the datagram, padded to 8 bytes. A record the buffer had no room for never got there: the
+  // program counted it (lost), so the kernel's PERF_RECORD_LOST for it is not counted twice.
+  if (event->type != PERF_RECORD_SAMPLE || event->size < sizeof(*event) + sizeof(__u32))
+    return LIBBPF_PERF_EVENT_CONT;
+  const auto* raw = reinterpret_cast<const std::uint8_t*>(event) + sizeof(*event);
+  __u32 size = 0;
+  std::memcpy(&size, raw, sizeof size);
+  cnm_dns_tap_meta meta{};
+  if (sizeof(*event) + sizeof size + size > event->size || size < sizeof meta)
+    return LIBBPF_PERF_EVENT_CONT;
+  raw += sizeof size;
+  std::memcpy(&meta, raw, sizeof meta);
+  // The datagram is meta.len long, or cut shorter (CNM_DNS_TAP_MAX_BYTES); the rest is padding.
+  const std::size_t n = std::min<std::size_t>(size - sizeof meta, meta.len);
+  static_cast<DnsMonitor*>(ctx)->order_.add(meta.ts_ns, raw + sizeof meta, n);
+  return LIBBPF_PERF_EVENT_CONT;
+}
+
+void DnsMonitor::run_tap() {
+  while (!stop_.load()) {
+    // Waits up to 100 ms (or until a CPU's buffer is half full), reading what is ready.
+    int n = perf_buffer__poll(pb_, 100);
+    // Then every CPU's buffer, after noting the time: what is stamped before it is complete
+    // and goes to the table in time order (dns_order.h); the rest waits for the next round.
+    const std::uint64_t cutoff = clock_ns(CLOCK_MONOTONIC);
+    if (n >= 0 || n == -EINTR) n = perf_buffer__consume(pb_);
+    if (n < 0 && n != -EINTR) {
+      spdlog::error("DNS monitoring stops: reading the perf buffers: {}", std::strerror(-n));
+      return;
+    }
+    for (const auto& s : order_.take_before(cutoff)) take(s.bytes.data(), s.bytes.size(), s.ts_ns);
+    // The records the buffers refused, counted by the programs (never reset: take the change).
+    const std::uint64_t lost = __atomic_load_n(&tap_->bss->lost, __ATOMIC_RELAXED);
+    if (lost != lost_read_) stats_.on_socket_drops(lost - lost_read_);
+    lost_read_ = lost;
+    stats_.expire(cutoff);
+  }
+}
+
+void DnsMonitor::run_socket() {
   std::uint8_t buf[65536];
   char control[CMSG_SPACE(sizeof(timespec))];
   while (!stop_.load()) {
@@ -131,13 +287,7 @@ void DnsMonitor::run() {
       // later than now (a stamp from before a backward step would wait in the future).
       const std::uint64_t mono_now = clock_ns(CLOCK_MONOTONIC);
       ts = ts != 0 ? std::min(ts - real_minus_mono, mono_now) : mono_now;
-      const auto p = parse_dns_datagram(buf, static_cast<std::size_t>(len));
-      if (!p) {
-        stats_.on_unparsable();
-        continue;
-      }
-      const bool to_dns_port = std::find(ports_.begin(), ports_.end(), p->dport) != ports_.end();
-      stats_.on_packet(*p, to_dns_port, ts);
+      take(buf, static_cast<std::size_t>(len), ts);
     }
     // Reading the kernel's counters resets them: each read is what was dropped since the last.
     tpacket_stats ps{};

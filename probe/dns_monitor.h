@@ -1,38 +1,78 @@
-// DNS monitoring: a packet socket (AF_PACKET, SOCK_DGRAM, every interface of the daemon's
-// network namespace) with the dns_filter socket filter attached, so only UDP datagrams to or
-// from a DNS port reach user space; a thread reads them (kernel receive timestamps) into
-// DnsStats and expires unanswered queries. No per-packet work for other traffic beyond the
-// filter run (and the kernel's clone of each outgoing packet for a packet tap).
+// DNS monitoring: the UDP datagrams to or from a DNS port, from one of two sources
+// (probe/dns_source.h), read by a thread into DnsStats, which also expires unanswered queries.
+//   cgroup_skb (preferred): bpf/dns_tap.bpf.c's two cgroup skb programs, attached with
+//     bpf_links to the root of the cgroup v2 hierarchy (so every socket's traffic, in every
+//     network namespace), pass the DNS datagrams with the kernel's CLOCK_MONOTONIC stamp through
+//     per-CPU perf buffers. Other packets cost one program run and one helper call each, and
+//     no clone. The links close with the daemon's last file descriptor: a daemon that exits or
+//     crashes leaves no program attached.
+//   packet_socket (fallback): an AF_PACKET SOCK_DGRAM socket on every interface of the daemon's
+//     network namespace with bpf/dns_filter.bpf.c as its socket filter (kernel receive
+//     timestamps); the kernel clones every transmitted packet for it before the filter runs.
+// "auto" takes the cgroup programs when the host has a cgroup2 mount of the hierarchy's root,
+// cgroup bpf_links (Linux 5.7) and the programs load; otherwise the packet socket, and the log
+// and describe() say why.
 #pragma once
+
+#include <bpf/libbpf.h>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "probe/dns_order.h"
+#include "probe/dns_source.h"
 #include "probe/dns_stats.h"
 
 struct dns_filter;
+struct dns_tap;
 
 namespace cnm::probe {
 
 class DnsMonitor {
  public:
-  // Throws std::runtime_error when the socket or the filter cannot be set up.
-  DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats);
+  // source: "auto" or one of kDnsSources (forced: no fallback). Throws std::runtime_error when
+  // no source (the forced one) can be set up.
+  DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats,
+             std::string_view source = kDnsSourceAuto);
   ~DnsMonitor();
   DnsMonitor(const DnsMonitor&) = delete;
   DnsMonitor& operator=(const DnsMonitor&) = delete;
 
+  std::string_view source() const { return source_; }  // one of kDnsSources
+  // Where the cgroup programs are attached ("" on the packet socket).
+  const std::string& cgroup() const { return cgroup_; }
+  // Why the cgroup programs do not run ("" when they do).
+  const std::string& why_not_cgroup() const { return why_not_cgroup_; }
+
  private:
+  void open_tap();     // the cgroup programs loaded and attached, their perf buffers open; throws
   void open_socket();  // the filter loaded and attached, the socket bound; throws
-  void release();      // closes the socket and frees the filter (each may be absent)
-  void run();
+  void release();      // detaches, closes and frees what is there (each may be absent)
+  void run_tap();
+  void run_socket();
+  void take(const std::uint8_t* data, std::size_t len, std::uint64_t ts_ns);
+  static bpf_perf_event_ret on_tap_event(void* ctx, int cpu, perf_event_header* event);
+
   std::vector<std::uint16_t> ports_;
   DnsStats& stats_;
-  dns_filter* skel_ = nullptr;
+  std::string_view source_;
+  std::string cgroup_, why_not_cgroup_;
+  // packet_socket
+  dns_filter* filter_ = nullptr;
   int fd_ = -1;
+  // cgroup_skb
+  dns_tap* tap_ = nullptr;
+  bpf_link* egress_ = nullptr;
+  bpf_link* ingress_ = nullptr;
+  perf_buffer* pb_ = nullptr;
+  DnsOrder order_;
+  std::uint64_t lost_read_ = 0;  // the programs' lost counter when last read
+
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

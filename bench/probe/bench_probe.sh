@@ -4,9 +4,10 @@
 #   1. nginx + wrk over loopback, keep-alive and one connection per request, without and with
 #      the probe (targets: <= 1% and <= 5% fewer requests/s); keep-alive also with the opt-in
 #      per-call hooks (network_config.per_call_hooks), one-per-request also with the raw_tp
-#      fallback (hook_set: raw_tp), and both with the opt-in DNS monitoring
-#      (network_config.dns_monitoring: its packet tap sees every packet), to show what they
-#      cost; one-per-request also runs "again"
+#      fallback (hook_set: raw_tp), and both with the opt-in DNS monitoring through each of its
+#      sources (network_config.dns_source): dns, the cgroup programs (each packet runs one at
+#      its socket), and dnspkt, the packet socket (its packet tap clones every transmitted
+#      packet), to show what they cost; one-per-request also runs "again"
 #      without the probe: that A/A ratio shows what the method reads when nothing differs.
 #      Many short windows, every variant once per round, the order reversed every other round;
 #      ratios.py gives the median of the rounds' ratios with a 95% interval (bootstrap), and the
@@ -107,8 +108,12 @@ cp "$work/sp.yaml" "$work/sp-per-call.yaml"
 printf 'network_config:\n  per_call_hooks: true\n' >>"$work/sp-per-call.yaml"
 cp "$work/sp.yaml" "$work/sp-raw-tp.yaml"
 printf 'network_config:\n  hook_set: raw_tp\n' >>"$work/sp-raw-tp.yaml"
+# Each DNS source forced, so a host where the cgroup one cannot run stops here instead of
+# measuring the fallback twice.
 cp "$work/sp.yaml" "$work/sp-dns.yaml"
-printf 'network_config:\n  dns_monitoring: true\n' >>"$work/sp-dns.yaml"
+printf 'network_config:\n  dns_monitoring: true\n  dns_source: cgroup_skb\n' >>"$work/sp-dns.yaml"
+cp "$work/sp.yaml" "$work/sp-dns-pkt.yaml"
+printf 'network_config:\n  dns_monitoring: true\n  dns_source: packet_socket\n' >>"$work/sp-dns-pkt.yaml"
 start_probe() {  # [CONFIG]
   "$probe" --config "${1:-$work/sp.yaml}" -q 2>"$work/probe.log" & probe_pid=$!
   for _ in $(seq 100); do [ -S "$work/sp.sock" ] && return; sleep 0.1; done
@@ -150,7 +155,8 @@ echo "   (req/s ratio = with probe / without; CPU ratio = CPU per request withou
 # thousands of TIME_WAIT sockets that slow whatever runs next), each after one unmeasured
 # window, and the order of the variants flips every round, so drift falls on each alike.
 # VARIANT LOAD-ARGS...: none, probe (default config: tp_btf), raw (the raw_tp fallback), hooks
-# (per-call hooks), dns (DNS monitoring on) or again (no probe either).
+# (per-call hooks), dns (DNS monitoring on, the cgroup source), dnspkt (DNS monitoring on, the
+# packet socket) or again (no probe either).
 run_variant() {
   local v=$1; shift
   case "$v" in
@@ -158,6 +164,7 @@ run_variant() {
     raw) start_probe "$work/sp-raw-tp.yaml" ;;
     hooks) start_probe "$work/sp-per-call.yaml" ;;
     dns) start_probe "$work/sp-dns.yaml" ;;
+    dnspkt) start_probe "$work/sp-dns-pkt.yaml" ;;
   esac
   local t0 s0 r t1 s1
   local probed=true; case "$v" in none | again) probed=false ;; esac
@@ -190,8 +197,8 @@ phase() {  # NAME "VARIANTS..." LOAD-ARGS...
   done
   cp "$windows" "$build/bench_probe_windows.txt"  # kept even if a later step fails
 }
-phase keep-alive "none probe hooks dns"
-phase one-per-request "none probe raw dns again" -H "Connection: close"
+phase keep-alive "none probe hooks dns dnspkt"
+phase one-per-request "none probe raw dns dnspkt again" -H "Connection: close"
 report() {  # LABEL PHASE VARIANT TARGET
   local r
   r=$(python3 "$here/ratios.py" "$windows" "$2-none" "$2-$3")  # a failure stops the script
@@ -199,10 +206,12 @@ report() {  # LABEL PHASE VARIANT TARGET
 }
 report "keep-alive                         " keep-alive probe "(target >= 0.99)"
 report "keep-alive, per-call hooks (opt-in)" keep-alive hooks ""
-report "keep-alive, DNS monitoring (opt-in)" keep-alive dns ""
+report "keep-alive, DNS, cgroup programs   " keep-alive dns ""
+report "keep-alive, DNS, packet socket     " keep-alive dnspkt ""
 report "one per request                    " one-per-request probe "(target >= 0.95)"
 report "one per request, raw_tp fallback   " one-per-request raw ""
-report "one per request, DNS monitoring    " one-per-request dns ""
+report "one per request, DNS, cgroup progs " one-per-request dns ""
+report "one per request, DNS, packet socket" one-per-request dnspkt ""
 report "one per request, no probe either   " one-per-request again "(A/A: reads 1 when nothing differs)"
 cl_probe=$(awk '$1 == "one-per-request-probe" {print $3}' "$windows" | sort -n |
   awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')  # the median window's req/s

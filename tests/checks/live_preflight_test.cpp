@@ -153,7 +153,7 @@ TEST_F(LivePreflight, WithoutPrivilegesBpfIsAWarningToRerunAsRootNotAFailure) {
 // other (a test object with one program the verifier refuses), each program reported.
 TEST_F(LivePreflight, ProbeObjectsAreLoadedWithPerProgramVerifierResults) {
   test::TempDir dir;
-  for (const char* o : {"tcp_tracer.bpf.o", "tcp_tracer_legacy.bpf.o"})
+  for (const char* o : {"tcp_tracer.bpf.o", "tcp_tracer_legacy.bpf.o", "dns_tap.bpf.o"})
     std::filesystem::copy_file(std::string(CNM_BINARY_DIR) + "/probe/bpf/" + o, dir / o);
   // The DNS filter's place: the object other than the ladder's that the preflight verifies.
   std::filesystem::copy_file(std::string(CNM_TEST_BPF_DIR) + "/verifier_cases.bpf.o",
@@ -166,6 +166,7 @@ TEST_F(LivePreflight, ProbeObjectsAreLoadedWithPerProgramVerifierResults) {
       << msg;
   EXPECT_NE(msg.find("dns_filter.bpf.o:accepted"), std::string::npos) << msg;
   EXPECT_NE(msg.find("tcp_tracer.bpf.o:set_state_btf"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("dns_tap.bpf.o:dns_tap_egress"), std::string::npos) << msg;
   EXPECT_NE(msg.find("[objects " + dir.path().string()), std::string::npos) << msg;
   // The verifier's own words reach the operator.
   EXPECT_NE(msg.find("invalid"), std::string::npos) << msg;
@@ -252,7 +253,8 @@ TEST_F(LivePreflight, AChrootWithNoObjectsOnDiskStillGetsVerifierResults) {
   EXPECT_EQ(c["status"], "pass") << c.dump();
   const std::string msg = c["message"];
   for (const char* prog : {"tcp_tracer.bpf.o:set_state_btf", "tcp_tracer.bpf.o:tcp_retransmit_skb",
-                           "dns_filter.bpf.o:dns_filter"})
+                           "dns_filter.bpf.o:dns_filter", "dns_tap.bpf.o:dns_tap_egress",
+                           "dns_tap.bpf.o:dns_tap_ingress"})
     EXPECT_NE(msg.find(prog), std::string::npos) << prog << " in " << msg;
   EXPECT_NE(msg.find("[objects embedded in cnmctl"), std::string::npos) << msg;
   EXPECT_EQ(j["features"]["probe_rung"], "tp_btf");

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -108,6 +109,11 @@ TEST(NspawnSystemdHost, StandaloneProbeRunsSandboxedAndSeesDnsQueries) {
   for (const auto& e : dns.value("dns", nlohmann::json::array()))
     seen |= e.value("domain", "") == "cnmkit-test.example" && e.value("queries", 0) >= 1;
   EXPECT_TRUE(seen) << dns.dump(2) << test::read_file(results / "probe-journal.txt");
+  // Which DNS source the sandboxed unit runs (the cgroup programs, or the packet socket and why
+  // not the cgroup programs): said, whichever it is.
+  const auto source = json_file(results / "debug-stats.json")["dns_source"];
+  EXPECT_TRUE(source.is_object()) << source.dump();
+  std::cout << "DNS source in the sandboxed unit: " << source.dump() << "\n";
   // Its own names: the runtime folder systemd made for it, the token it made next to its config.
   const auto modes = test::read_file(results / "modes.txt");
   EXPECT_NE(modes.find("750 root:root"), std::string::npos) << modes;  // /run/cnm-probe

@@ -1,5 +1,6 @@
 // system-probe.yaml parsing: defaults from the layout, every key, warnings, line:column errors.
 #include "probe/config.h"
+#include "probe/dns_source.h"
 #include "probe/ladder.h"
 
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@ TEST(ProbeConfig, EmptyFileGivesLayoutDefaults) {
   EXPECT_FALSE(c.dns_monitoring);
   EXPECT_EQ(c.dns_ports, std::vector<std::uint16_t>{53});
   EXPECT_EQ(c.dns_timeout_ms, 5000u);
+  EXPECT_EQ(c.dns_source, "auto");
   EXPECT_TRUE(c.warnings.empty());
 }
 
@@ -43,6 +45,7 @@ network_config:
   per_call_hooks: true
   hook_set: kprobe
   dns_monitoring: true
+  dns_source: packet_socket
   dns_ports: [53, 5353]
   dns_timeout_ms: 800
   max_dns_stats: 50
@@ -61,6 +64,7 @@ network_config:
   EXPECT_EQ(c.dns_ports, (std::vector<std::uint16_t>{53, 5353}));
   EXPECT_EQ(c.dns_timeout_ms, 800u);
   EXPECT_EQ(c.max_dns_stats, 50u);
+  EXPECT_EQ(c.dns_source, "packet_socket");
   EXPECT_TRUE(c.warnings.empty());
 }
 
@@ -123,6 +127,20 @@ TEST(ProbeConfig, WrongTypesAndRangesFailWithPosition) {
     EXPECT_STREQ(e.what(),
                  "sp.yaml:2:19: network_config.dns_ports: 70000 is not a port (1..65535)");
   }
+  try {
+    parse_config("network_config:\n  dns_source: tc\n", "sp.yaml", kLayout);
+    ADD_FAILURE() << "dns_source: tc accepted";
+  } catch (const std::runtime_error& e) {
+    // The sources' names come from their one declaration (probe/dns_source.h).
+    EXPECT_EQ(std::string(e.what()), "sp.yaml:2:15: network_config.dns_source must be one of " +
+                                         dns_source_choices() + ", not \"tc\"");
+    EXPECT_EQ(dns_source_choices(), "auto, cgroup_skb, packet_socket");
+  }
+  for (auto name : kDnsSources)
+    EXPECT_EQ(
+        parse_config("network_config:\n  dns_source: " + std::string(name) + "\n", "f", kLayout)
+            .dns_source,
+        name);
   EXPECT_THROW(parse_config("network_config:\n  dns_ports: 53\n", "f", kLayout),
                std::runtime_error);
   EXPECT_THROW(parse_config("network_config:\n  dns_ports: []\n", "f", kLayout),

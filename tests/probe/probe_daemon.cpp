@@ -49,14 +49,26 @@ std::vector<std::string> without_kernel_btf() {
           "sh"};
 }
 
+std::vector<std::string> without_cgroup2() {
+  return {"unshare",
+          "--mount",
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          "for m in $(findmnt -rn -t cgroup2 -o TARGET); do umount -l \"$m\" || exit 1; done; "
+          "exec \"$@\"",
+          "sh"};
+}
+
 ProbeDaemon::ProbeDaemon(const std::string& extra_yaml, const std::string& layout_yaml,
-                         const std::vector<std::string>& extra_env, bool hide_kernel_btf) {
+                         const std::vector<std::string>& extra_env, bool hide_kernel_btf,
+                         const std::vector<std::string>& argv_prefix) {
   socket_ = (dir_ / "run/sysprobe.sock").string();
   write_file(dir_ / "system-probe.yaml",
              "auth_token_file_path: " + (dir_ / "auth_token").string() +
                  "\nsystem_probe_config:\n  sysprobe_socket: " + socket_ + "\n" + extra_yaml);
-  std::vector<std::string> argv;
-  if (hide_kernel_btf) argv = without_kernel_btf();
+  std::vector<std::string> argv = hide_kernel_btf ? without_kernel_btf() : argv_prefix;
   for (const auto& a : {cnm_probe_path(), std::string("--config"),
                         (dir_ / "system-probe.yaml").string(), std::string("-v")})
     argv.push_back(a);

@@ -41,6 +41,9 @@ bool kernel_has_kprobes();
 // The argv prefix that runs a command (exec, same process) in a mount namespace of its own
 // where /sys/kernel/btf is an empty tmpfs: a kernel without BTF, as the loader sees it.
 std::vector<std::string> without_kernel_btf();
+// The same with every cgroup2 mount taken away (unmounted in a mount namespace of its own): a
+// host without cgroup v2, as the daemon sees it.
+std::vector<std::string> without_cgroup2();
 
 class ProbeDaemon {
  public:
@@ -48,9 +51,11 @@ class ProbeDaemon {
   // layout_yaml, when given, is written to a file and passed with --layout.
   // hide_kernel_btf: the daemon runs in a mount namespace of its own where /sys/kernel/btf is an
   // empty tmpfs, as on a kernel built without BTF (it then needs a BTF file: probe/btf_source.h).
+  // argv_prefix, when given (and hide_kernel_btf is not), runs the daemon through that command
+  // (e.g. without_cgroup2()).
   explicit ProbeDaemon(const std::string& extra_yaml = "", const std::string& layout_yaml = "",
-                       const std::vector<std::string>& extra_env = {},
-                       bool hide_kernel_btf = false);
+                       const std::vector<std::string>& extra_env = {}, bool hide_kernel_btf = false,
+                       const std::vector<std::string>& argv_prefix = {});
   // In one of the modes, with more config after the mode's.
   explicit ProbeDaemon(const ProbeMode& m, const std::string& more_yaml = "")
       : ProbeDaemon(m.yaml + more_yaml, "", {}, m.hide_kernel_btf) {}

@@ -27,6 +27,9 @@ sleep 1
 curl -s --unix-socket /run/cnm-probe/cnm-probe.sock \
   -H "Authorization: Bearer $(cat /etc/cnmkit/auth_token)" \
   http://localhost/network_tracer/dns >/results/dns.json
+curl -s --unix-socket /run/cnm-probe/cnm-probe.sock \
+  -H "Authorization: Bearer $(cat /etc/cnmkit/auth_token)" \
+  http://localhost/debug/stats >/results/debug-stats.json
 stat -c '%a %U:%G' /run/cnm-probe /run/cnm-probe/cnm-probe.sock /etc/cnmkit/auth_token \
   /etc/cnmkit/system-probe.yaml >/results/modes.txt 2>&1
 journalctl -u $svc --no-pager >/results/probe-journal.txt
