@@ -25,6 +25,7 @@
 #include "probe/bpf/dns_filter.h"
 #include "probe/bpf/dns_tap.h"
 #include "probe/cgroup_paths.h"
+#include "probe/perf_reader.h"
 
 namespace cnm::probe {
 namespace {
@@ -131,23 +132,10 @@ void DnsMonitor::open_tap() {
     tap_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
   if (int err = dns_tap__load(tap_))
     throw sys_error("cannot load the dns_tap cgroup programs", -err);
-  // The buffers before the programs, so the first datagram has a reader. No wakeup per record
-  // (the thread drains on a timer): the kernel wakes it when a CPU's buffer is half full.
-  const std::size_t pages = perf_pages_per_cpu();
-  perf_event_attr attr{};
-  attr.type = PERF_TYPE_SOFTWARE;
-  attr.config = PERF_COUNT_SW_BPF_OUTPUT;
-  attr.sample_type = PERF_SAMPLE_RAW;
-  attr.sample_period = 1;
-  attr.watermark = 1;
-  attr.wakeup_watermark =
-      static_cast<__u32>(pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) / 2);
-  pb_ = perf_buffer__new_raw(bpf_map__fd(tap_->maps.dns_events), pages, &attr,
-                             &DnsMonitor::on_tap_event, this, nullptr);
-  if (const long err = libbpf_get_error(pb_)) {
-    pb_ = nullptr;
-    throw sys_error("cannot open the DNS perf buffers", static_cast<int>(-err));
-  }
+  // The buffers before the programs, so the first datagram has a reader.
+  pb_ = open_perf_buffer_woken_half_full(bpf_map__fd(tap_->maps.dns_events), perf_pages_per_cpu(),
+                                         &DnsMonitor::on_tap_event, this);
+  if (!pb_) throw sys_error("cannot open the DNS perf buffers");
   const int cg = ::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg < 0) throw sys_error("cannot open the cgroup2 root " + root->string());
   // bpf_link only (BPF_LINK_CREATE, Linux 5.7; libbpf 1.1 does not fall back to

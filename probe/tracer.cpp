@@ -27,6 +27,7 @@
 #include "probe/container_id.h"
 #include "probe/kernel_answers.h"
 #include "probe/ladder_load.h"
+#include "probe/perf_reader.h"
 #include "probe/tcp_failure.h"
 
 extern "C" {
@@ -135,7 +136,8 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
   for (const auto& r : choice.rungs)
     if (r.asked && !r.possible())
       spdlog::info("rung {} cannot run here: it needs {}", r.rung->name, needs_text(r.missing));
-  if (o.per_call_hooks && !choice.attempts.empty() && !choice.attempts.front().has(Role::kSendBytes))
+  if (o.per_call_hooks && !choice.attempts.empty() &&
+      !choice.attempts.front().has(Role::kSendBytes))
     spdlog::warn(
         "per_call_hooks: this kernel has no sock_send_length/sock_recv_length tracepoints "
         "(Linux 6.4+); bytes come from tcp_sock counters");
@@ -177,7 +179,8 @@ Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
     }
   }
   if (!chosen) {
-    if (!last_error.empty()) throw std::runtime_error("every rung refused; the last: " + last_error);
+    if (!last_error.empty())
+      throw std::runtime_error("every rung refused; the last: " + last_error);
     throw std::runtime_error(why_no_rung(
         choice, btf.kind() == BtfSource::Kind::kNone ? btf.description() : std::string()));
   }
@@ -298,23 +301,11 @@ void Tracer::open_closed_channel(const Attempt& a, std::uint32_t ring_bytes) {
                                errno_text(errno));
     return;
   }
-  // No wakeup per record (the daemon drains on a timer): the kernel wakes a reader only when a
-  // CPU's buffer is half full.
-  const std::size_t pages = perf_pages_per_cpu(ring_bytes);
-  perf_event_attr attr{};
-  attr.type = PERF_TYPE_SOFTWARE;
-  attr.config = PERF_COUNT_SW_BPF_OUTPUT;
-  attr.sample_type = PERF_SAMPLE_RAW;
-  attr.sample_period = 1;
-  attr.watermark = 1;
-  attr.wakeup_watermark =
-      static_cast<__u32>(pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) / 2);
-  pb_ = perf_buffer__new_raw(fd, pages, &attr, &Tracer::on_perf_event, this, nullptr);
-  if (const long err = libbpf_get_error(pb_)) {
-    pb_ = nullptr;
+  pb_ = open_perf_buffer_woken_half_full(fd, perf_pages_per_cpu(ring_bytes), &Tracer::on_perf_event,
+                                         this);
+  if (!pb_)
     throw std::runtime_error("cannot open the closed-connection perf buffers: " +
-                             errno_text(static_cast<int>(err)));
-  }
+                             errno_text(errno));
 }
 
 namespace {
