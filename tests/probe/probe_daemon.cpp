@@ -38,27 +38,23 @@ std::vector<ProbeMode> probe_modes() {
   return m;
 }
 
+namespace {
+
+// A prefix that runs the daemon in a mount namespace of its own, after setup (shell) there.
+std::vector<std::string> in_own_mount_namespace(const std::string& setup) {
+  return {"unshare", "--mount", "--propagation",           "private",
+          "sh",      "-c",      setup + " && exec \"$@\"", "sh"};
+}
+
+}  // namespace
+
 std::vector<std::string> without_kernel_btf() {
-  return {"unshare",
-          "--mount",
-          "--propagation",
-          "private",
-          "sh",
-          "-c",
-          "mount -t tmpfs none /sys/kernel/btf && exec \"$@\"",
-          "sh"};
+  return in_own_mount_namespace("mount -t tmpfs none /sys/kernel/btf");
 }
 
 std::vector<std::string> without_cgroup2() {
-  return {"unshare",
-          "--mount",
-          "--propagation",
-          "private",
-          "sh",
-          "-c",
-          "for m in $(findmnt -rn -t cgroup2 -o TARGET); do umount -l \"$m\" || exit 1; done; "
-          "exec \"$@\"",
-          "sh"};
+  return in_own_mount_namespace(
+      "for m in $(findmnt -rn -t cgroup2 -o TARGET); do umount -l \"$m\" || exit 1; done");
 }
 
 ProbeDaemon::ProbeDaemon(const std::string& extra_yaml, const std::string& layout_yaml,
