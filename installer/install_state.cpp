@@ -59,6 +59,11 @@ std::vector<std::string> make_state_dirs(const Layout& layout, const RootDir& ro
                             what + " " + root.display(chain[first]).string());
   };
   if (!pfd) fail("cannot open the folder of");
+  // A temp folder is unlocked between its mkdir and its flock: a racing run's cleanup below
+  // could take it for a killed run's and remove it (seen: "cannot hold a folder next to ...:
+  // No such file or directory"). Cleanup and creation are therefore serialised on the parent
+  // folder's own flock, held for those few calls only.
+  if (::flock(pfd.get(), LOCK_EX) != 0) fail("cannot lock the folder of");
   for (const auto& entry : root.list(parent)) {
     if (temp_file_target(entry) != std::string_view(name)) continue;
     const UniqueFd old(
@@ -70,6 +75,7 @@ std::vector<std::string> make_state_dirs(const Layout& layout, const RootDir& ro
   const UniqueFd held(
       ::openat(pfd.get(), tmp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!held || ::flock(held.get(), LOCK_EX) != 0) fail("cannot hold a folder next to");
+  ::flock(pfd.get(), LOCK_UN);
   std::vector<std::string> made(chain.begin() + static_cast<long>(first), chain.end());
   try {
     ::fchmod(held.get(), 0755);  // mkdir's mode is masked by the umask
