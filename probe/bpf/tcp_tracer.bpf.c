@@ -148,10 +148,19 @@ struct {
   __type(value, __u64);
 } counters SEC(".maps");
 
+// Per-CPU working memory comes in two sets, one per kind of run. Attached programs (the state
+// and per-call hooks) share one: a program is never re-entered on the same CPU (the kernel skips,
+// and counts, a nested run of a running program), and none of them is interrupted by another
+// that uses it. The programs the daemon runs from a system call get the other: the snapshot
+// iterator runs with only migration disabled (bpf_iter_run_prog), refresh_open under
+// BPF_PROG_TEST_RUN with interrupts on, so a state change in softirq, or another task, can run
+// on the same CPU between their writes and their reads of the memory.
+enum cpu_mem_user { MEM_HOOKS = 0, MEM_DAEMON_RUN = 1 };
+
 // Scratch space: struct cnm_conn is too large for the 512-byte stack with everything else.
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
+  __uint(max_entries, 2);  // enum cpu_mem_user
   __type(key, __u32);
   __type(value, struct cnm_conn);
 } scratch SEC(".maps");
@@ -160,12 +169,11 @@ struct {
 // probe reads were nearly all of the probe's cost per new connection), so a program copies a
 // struct's region holding every field it needs in one read and picks the fields from the copy
 // at the running kernel's offsets (CO-RE). A layout that spreads them wider than the buffer
-// falls back to a read per field. One buffer per CPU: a program is never re-entered on the same
-// CPU (the kernel skips, and counts, a nested run of a running program).
+// falls back to a read per field.
 #define BULK_MAX 2048
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
+  __uint(max_entries, 2);  // enum cpu_mem_user
   __type(key, __u32);
   __type(value, __u8[BULK_MAX]);
 } bulk SEC(".maps");
@@ -185,9 +193,10 @@ struct {
 #define RD(direct, p, f) ((direct) ? (p)->f : BPF_CORE_READ(p, f))
 
 // Copies [lo, hi) of the object at p into the CPU's buffer; NULL when it does not fit.
-static __always_inline const __u8* bulk_read(const void* p, __u32 lo, __u32 hi) {
-  __u32 zero = 0;
-  __u8* buf = bpf_map_lookup_elem(&bulk, &zero);
+static __always_inline const __u8* bulk_read(const void* p, __u32 lo, __u32 hi,
+                                             enum cpu_mem_user who) {
+  __u32 key = who;
+  __u8* buf = bpf_map_lookup_elem(&bulk, &key);
   const __u32 len = hi - lo;
   if (!buf || len == 0 || len > BULK_MAX) return 0;
   if (bpf_probe_read_kernel(buf, len, (const __u8*)p + lo) != 0) return 0;
@@ -398,7 +407,7 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   SKC_SPAN(skc_v6_rcv_saddr);
 #undef SKC_SPAN
   lo &= ~7U;
-  const __u8* b = bulk_read(skc, lo, hi);
+  const __u8* b = bulk_read(skc, lo, hi, MEM_HOOKS);
   if (!b) return false;
 #define AT(f) bulk_at(b, lo, FOFF(SC, f), sizeof(((SC*)0)->f))
   if (!set_tuple(c, PICK(__u16, b, lo, SC, skc_family), AT(skc_rcv_saddr), AT(skc_daddr),
@@ -430,7 +439,7 @@ struct tcp_fields {
 
 // False when the socket is not a full TCP socket (never for the sockets traced here).
 static __always_inline bool read_tcp_fields(const struct sock* sk, struct tcp_fields* t,
-                                            bool direct) {
+                                            bool direct, enum cpu_mem_user who) {
   if (direct) {
     // bpf_skc_to_tcp_sock hands back the socket typed as tcp_sock: plain loads again.
     const struct tcp_sock* tp = bpf_skc_to_tcp_sock((void*)sk);
@@ -446,7 +455,7 @@ static __always_inline bool read_tcp_fields(const struct sock* sk, struct tcp_fi
   TCP_FIELDS(SPAN)
 #undef SPAN
   lo &= ~7U;
-  const __u8* b = bulk_read(tp, lo, hi);
+  const __u8* b = bulk_read(tp, lo, hi, who);
 #define GET(T, f) t->f = b ? PICK(T, b, lo, TS, f) : BPF_CORE_READ(tp, f);
   TCP_FIELDS(GET)
 #undef GET
@@ -506,7 +515,7 @@ static __always_inline void apply_tcp_counters(struct cnm_conn* c, const struct 
 static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct sock* sk,
                                               bool direct) {
   struct tcp_fields t;
-  if (!read_tcp_fields(sk, &t, direct)) return;
+  if (!read_tcp_fields(sk, &t, direct, MEM_HOOKS)) return;
   apply_tcp_counters(c, &t, c->flags & CNM_FLAG_FIN_SENT, fin_received(sk, direct));
 }
 
@@ -564,8 +573,8 @@ static __always_inline bool track(struct cnm_conn* c, bool replace_stale, bool s
 // receive with the per-call hooks).
 static __always_inline void on_open(const struct sock* sk, __u8 direction, bool direct,
                                     bool slots) {
-  __u32 zero = 0;
-  struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &zero);
+  __u32 mem = MEM_HOOKS;
+  struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &mem);
   if (!c) return;
   __builtin_memset(c, 0, sizeof(*c));
   if (direction == CNM_DIR_INCOMING) {
@@ -712,13 +721,13 @@ static __always_inline int take_snapshot(struct bpf_iter__tcp* ctx, bool slots) 
   const struct tcp_sock* tp = bpf_skc_to_tcp_sock((void*)skc);
   if (!tp) return 0;
   const struct sock* sk = (const struct sock*)tp;
-  __u32 zero = 0;
-  struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &zero);
+  __u32 mem = MEM_DAEMON_RUN;
+  struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &mem);
   if (!c) return 0;
   __builtin_memset(c, 0, sizeof(*c));
   if (!fill_tuple(c, sk, true)) return 0;
   struct tcp_fields t;
-  if (!read_tcp_fields(sk, &t, true)) return 0;
+  if (!read_tcp_fields(sk, &t, true, MEM_DAEMON_RUN)) return 0;
   c->acked_base = t.bytes_acked + (__u32)(t.write_seq - t.snd_una);
   c->received_base = t.bytes_received - (fin_received(sk, true) ? 1 : 0);
   c->flags = CNM_FLAG_HANDSHAKEN;
@@ -781,7 +790,7 @@ static __always_inline long refresh_entry(struct cnm_conn* c, struct refresh_ctx
   if (r->done >= r->budget) return 1;  // stop
   struct tcp_fields t;
   const struct sock* s = (const struct sock*)sk;
-  if (read_tcp_fields(s, &t, false)) {
+  if (read_tcp_fields(s, &t, false, MEM_DAEMON_RUN)) {
     const bool fin_out = fin_queued_in(BPF_CORE_READ(s, __sk_common.skc_state));
     const bool fin_in = fin_received(s, false);
     if (c->sk == sk && c->start_ns == start) apply_tcp_counters(c, &t, fin_out, fin_in);
