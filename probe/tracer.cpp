@@ -530,8 +530,11 @@ std::uint64_t Tracer::counter(std::uint32_t which) const {
   const int ncpu = libbpf_num_possible_cpus();
   std::vector<__u64> per_cpu(static_cast<std::size_t>(ncpu > 0 ? ncpu : 1));
   std::uint64_t total = 0;
-  if (bpf_map_lookup_elem(counters_fd_, &which, per_cpu.data()) == 0)
-    for (auto v : per_cpu) total += v;
+  for (std::uint32_t kind = 0; kind < CNM_RUN_KINDS; ++kind) {
+    const std::uint32_t key = which + CNM_CNT_MAX * kind;  // the kernel side's layout
+    if (bpf_map_lookup_elem(counters_fd_, &key, per_cpu.data()) == 0)
+      for (auto v : per_cpu) total += v;
+  }
   return total;
 }
 

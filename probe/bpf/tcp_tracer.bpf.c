@@ -141,26 +141,25 @@ static __always_inline long emit_closed(void* ctx, struct cnm_conn* c) {
 }
 #endif
 
+// Per-CPU memory comes in two sets, one per kind of run (enum cnm_run_kind). Attached programs
+// (the state and per-call hooks) share one: a program is never re-entered on the same CPU (the
+// kernel skips, and counts, a nested run of a running program), and none of them is interrupted
+// by another that uses it. The programs the daemon runs from a system call get the other: the
+// snapshot iterator runs with only migration disabled (bpf_iter_run_prog), refresh_open under
+// BPF_PROG_TEST_RUN with interrupts on, so a state change in softirq, or another task, can run on
+// the same CPU between their writes to the memory and their reads of it (or in the middle of a
+// counter's increment).
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, CNM_CNT_MAX);
+  __uint(max_entries, CNM_CNT_MAX* CNM_RUN_KINDS);
   __type(key, __u32);
   __type(value, __u64);
 } counters SEC(".maps");
 
-// Per-CPU working memory comes in two sets, one per kind of run. Attached programs (the state
-// and per-call hooks) share one: a program is never re-entered on the same CPU (the kernel skips,
-// and counts, a nested run of a running program), and none of them is interrupted by another
-// that uses it. The programs the daemon runs from a system call get the other: the snapshot
-// iterator runs with only migration disabled (bpf_iter_run_prog), refresh_open under
-// BPF_PROG_TEST_RUN with interrupts on, so a state change in softirq, or another task, can run
-// on the same CPU between their writes and their reads of the memory.
-enum cpu_mem_user { MEM_HOOKS = 0, MEM_DAEMON_RUN = 1 };
-
 // Scratch space: struct cnm_conn is too large for the 512-byte stack with everything else.
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 2);  // enum cpu_mem_user
+  __uint(max_entries, CNM_RUN_KINDS);
   __type(key, __u32);
   __type(value, struct cnm_conn);
 } scratch SEC(".maps");
@@ -173,7 +172,7 @@ struct {
 #define BULK_MAX 2048
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 2);  // enum cpu_mem_user
+  __uint(max_entries, CNM_RUN_KINDS);
   __type(key, __u32);
   __type(value, __u8[BULK_MAX]);
 } bulk SEC(".maps");
@@ -194,7 +193,7 @@ struct {
 
 // Copies [lo, hi) of the object at p into the CPU's buffer; NULL when it does not fit.
 static __always_inline const __u8* bulk_read(const void* p, __u32 lo, __u32 hi,
-                                             enum cpu_mem_user who) {
+                                             enum cnm_run_kind who) {
   __u32 key = who;
   __u8* buf = bpf_map_lookup_elem(&bulk, &key);
   const __u32 len = hi - lo;
@@ -214,10 +213,13 @@ static __always_inline const __u8* bulk_at(const __u8* buf, __u32 lo, __u32 off,
   return buf + rel;
 }
 
-static __always_inline void count(__u32 which) {
-  __u64* v = bpf_map_lookup_elem(&counters, &which);
+static __always_inline void count_in(__u32 which, enum cnm_run_kind who) {
+  __u32 key = which + CNM_CNT_MAX * (__u32)who;
+  __u64* v = bpf_map_lookup_elem(&counters, &key);
   if (v) *v += 1;
 }
+
+static __always_inline void count(__u32 which) { count_in(which, CNM_RUN_HOOK); }
 
 // A kernel object's address as a number. In a tp_btf program a socket pointer is typed, and
 // the verifier allows no arithmetic on it (the slot hash multiplies it); read back from map
@@ -407,7 +409,7 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   SKC_SPAN(skc_v6_rcv_saddr);
 #undef SKC_SPAN
   lo &= ~7U;
-  const __u8* b = bulk_read(skc, lo, hi, MEM_HOOKS);
+  const __u8* b = bulk_read(skc, lo, hi, CNM_RUN_HOOK);
   if (!b) return false;
 #define AT(f) bulk_at(b, lo, FOFF(SC, f), sizeof(((SC*)0)->f))
   if (!set_tuple(c, PICK(__u16, b, lo, SC, skc_family), AT(skc_rcv_saddr), AT(skc_daddr),
@@ -439,7 +441,7 @@ struct tcp_fields {
 
 // False when the socket is not a full TCP socket (never for the sockets traced here).
 static __always_inline bool read_tcp_fields(const struct sock* sk, struct tcp_fields* t,
-                                            bool direct, enum cpu_mem_user who) {
+                                            bool direct, enum cnm_run_kind who) {
   if (direct) {
     // bpf_skc_to_tcp_sock hands back the socket typed as tcp_sock: plain loads again.
     const struct tcp_sock* tp = bpf_skc_to_tcp_sock((void*)sk);
@@ -515,30 +517,30 @@ static __always_inline void apply_tcp_counters(struct cnm_conn* c, const struct 
 static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct sock* sk,
                                               bool direct) {
   struct tcp_fields t;
-  if (!read_tcp_fields(sk, &t, direct, MEM_HOOKS)) return;
+  if (!read_tcp_fields(sk, &t, direct, CNM_RUN_HOOK)) return;
   apply_tcp_counters(c, &t, c->flags & CNM_FLAG_FIN_SENT, fin_received(sk, direct));
 }
 
 // Puts a new entry in its slot or the map; false when it was there already or both are full,
-// which is counted. A socket that is opening (replace_stale) cannot have an entry of its own
+// which is counted. A socket that is opening (a hook's run) cannot have an entry of its own
 // yet: one there is of an earlier socket at the same address whose close was lost (the kernel
 // skips a run that would nest in a running one, counted as hook_runs_skipped), so it is
 // replaced, and counted closed and stale, rather than merged into the new connection. The
-// snapshot keeps an entry that is there (the tracepoint saw the socket first).
-static __always_inline bool track(struct cnm_conn* c, bool replace_stale, bool slots) {
+// snapshot (the daemon's run) keeps an entry that is there (the tracepoint saw the socket first).
+static __always_inline bool track(struct cnm_conn* c, enum cnm_run_kind who, bool slots) {
   __u64 key = c->sk;
   struct cnm_conn* old = find(key);
   if (!old) {
     if (slots && claim_slot(c)) {
-      count(CNM_CNT_OPENED);
+      count_in(CNM_CNT_OPENED, who);
       return true;
     }
     if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
       map_used_add(1);
-      count(CNM_CNT_OPENED);
+      count_in(CNM_CNT_OPENED, who);
       return true;
     }
-    count(CNM_CNT_CONN_MAP_FULL);
+    count_in(CNM_CNT_CONN_MAP_FULL, who);
     return false;
   }
   // Simultaneous open (and connect to itself): a connecting socket goes SYN_SENT -> SYN_RECV
@@ -554,7 +556,7 @@ static __always_inline bool track(struct cnm_conn* c, bool replace_stale, bool s
     old->flags |= CNM_FLAG_HANDSHAKEN;
     return false;
   }
-  if (!replace_stale) return false;
+  if (who != CNM_RUN_HOOK) return false;
   if (slots && (old->flags & CNM_FLAG_IN_SLOT)) {
     fill_slot(old, c, false);  // in place, published like a new slot entry
   } else if (bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) {
@@ -573,7 +575,7 @@ static __always_inline bool track(struct cnm_conn* c, bool replace_stale, bool s
 // receive with the per-call hooks).
 static __always_inline void on_open(const struct sock* sk, __u8 direction, bool direct,
                                     bool slots) {
-  __u32 mem = MEM_HOOKS;
+  __u32 mem = CNM_RUN_HOOK;
   struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &mem);
   if (!c) return;
   __builtin_memset(c, 0, sizeof(*c));
@@ -589,7 +591,7 @@ static __always_inline void on_open(const struct sock* sk, __u8 direction, bool 
   c->direction = direction;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  track(c, true, slots);
+  track(c, CNM_RUN_HOOK, slots);
 }
 
 // CLOSE comes in process context (close() with unread data, SO_LINGER 0, and packets the
@@ -721,20 +723,20 @@ static __always_inline int take_snapshot(struct bpf_iter__tcp* ctx, bool slots) 
   const struct tcp_sock* tp = bpf_skc_to_tcp_sock((void*)skc);
   if (!tp) return 0;
   const struct sock* sk = (const struct sock*)tp;
-  __u32 mem = MEM_DAEMON_RUN;
+  __u32 mem = CNM_RUN_DAEMON;
   struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &mem);
   if (!c) return 0;
   __builtin_memset(c, 0, sizeof(*c));
   if (!fill_tuple(c, sk, true)) return 0;
   struct tcp_fields t;
-  if (!read_tcp_fields(sk, &t, true, MEM_DAEMON_RUN)) return 0;
+  if (!read_tcp_fields(sk, &t, true, CNM_RUN_DAEMON)) return 0;
   c->acked_base = t.bytes_acked + (__u32)(t.write_seq - t.snd_una);
   c->received_base = t.bytes_received - (fin_received(sk, true) ? 1 : 0);
   c->flags = CNM_FLAG_HANDSHAKEN;
   c->direction = CNM_DIR_LOCAL;
   c->sk = (__u64)sk;
   c->start_ns = bpf_ktime_get_ns();
-  if (track(c, false, slots)) count(CNM_CNT_SNAPSHOT);
+  if (track(c, CNM_RUN_DAEMON, slots)) count_in(CNM_CNT_SNAPSHOT, CNM_RUN_DAEMON);
   return 0;
 }
 
@@ -790,7 +792,7 @@ static __always_inline long refresh_entry(struct cnm_conn* c, struct refresh_ctx
   if (r->done >= r->budget) return 1;  // stop
   struct tcp_fields t;
   const struct sock* s = (const struct sock*)sk;
-  if (read_tcp_fields(s, &t, false, MEM_DAEMON_RUN)) {
+  if (read_tcp_fields(s, &t, false, CNM_RUN_DAEMON)) {
     const bool fin_out = fin_queued_in(BPF_CORE_READ(s, __sk_common.skc_state));
     const bool fin_in = fin_received(s, false);
     if (c->sk == sk && c->start_ns == start) apply_tcp_counters(c, &t, fin_out, fin_in);

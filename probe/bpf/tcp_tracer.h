@@ -66,6 +66,16 @@ struct cnm_settings {
   __u32 disable_ipv6;  // ignore IPv6 sockets
 };
 
+// Who runs a program, for the per-CPU memory it uses (tcp_tracer.bpf.c: scratch, bulk and the
+// counters, which hold CNM_CNT_MAX per kind; the daemon adds the kinds up): the attached hooks,
+// or the daemon from a system call (the snapshot iterator, refresh_open), which a hook's run can
+// interrupt on the same CPU.
+enum cnm_run_kind {
+  CNM_RUN_HOOK = 0,
+  CNM_RUN_DAEMON = 1,
+  CNM_RUN_KINDS = 2,
+};
+
 // Indexes into the per-CPU drop counter array.
 enum cnm_counter {
   CNM_CNT_CONN_MAP_FULL = 0,
