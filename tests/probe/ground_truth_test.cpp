@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -283,6 +284,68 @@ TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesT
   close_all(xs);
   const auto after = gather_connections(d, "open", [](const nlohmann::json&) { return true; });
   EXPECT_EQ(schema_errors({{"connections", after}, {"stats", first["stats"]}}), "");
+}
+
+// The daemon refreshes open connections' counters (refresh_open) from a system call, so a state
+// change of another socket can run on the same CPU in the middle of it. With connections opening
+// and closing all the while, a connection that moves no bytes must still show none moved: its
+// deltas stay zero, poll after poll (a refresh that read another socket's fields would show).
+TEST_P(ProbeGroundTruth, OpenConnectionsStayExactWhileOtherSocketsOpenAndClose) {
+  ProbeDaemon d(GetParam());
+  auto spec = make_spec(4, "127.0.0.1", 50);
+  spec.keep_open = true;
+  spec.c2s = [](int i) { return 1000 + 7 * i; };
+  spec.s2c = [](int i) { return 3000 + 5 * i; };
+  auto xs = run_exchanges(spec);
+  std::atomic<bool> stop{false};
+  std::atomic<long> churned{0};
+  std::thread churn([&] {
+    std::uint16_t port = 0;
+    const int l = loopback_listener(port);
+    while (!stop) {
+      const int c = ::socket(AF_INET, SOCK_STREAM, 0);
+      auto to = ipv4("127.0.0.1", port);
+      if (::connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+        const int s = ::accept(l, nullptr, nullptr);
+        if (s >= 0) ::close(s);
+        ++churned;
+      }
+      ::close(c);
+    }
+    ::close(l);
+  });
+  // Open connections carry live counters where the rung refreshes them or counts per call
+  // (as in the test above); elsewhere the ones they had when first seen: none.
+  const std::string attempt = d.get_json("/debug/stats")["rung"]["attempt"];
+  const bool live = attempt.find("refresh") != std::string::npos ||
+                    attempt.find("send_bytes") != std::string::npos;
+  std::map<std::uint16_t, const Exchange*> kept;  // by client port
+  for (const auto& x : xs) kept[x.client_port] = &x;
+  const auto server_port = xs.front().server_port;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int polls = 0, wrong = 0, seen_first = 0;
+  std::string first_wrong;
+  for (; polls < 300 && std::chrono::steady_clock::now() < deadline; ++polls) {
+    const auto reply = d.get_json("/network_tracer/connections?client_id=churn");
+    for (const auto& c : reply["connections"]) {
+      if (c["rport"] != server_port || !kept.contains(c["lport"].get<std::uint16_t>())) continue;
+      const Exchange& x = *kept.at(c["lport"].get<std::uint16_t>());
+      // The first reply carries each connection's whole counters, every later one deltas.
+      if (polls == 0) ++seen_first;
+      const std::uint64_t sent = polls == 0 && live ? x.c2s : 0;
+      const std::uint64_t received = polls == 0 && live ? x.s2c : 0;
+      if ((c["bytes_sent"] != sent || c["bytes_received"] != received) && wrong++ == 0)
+        first_wrong = "poll " + std::to_string(polls) + ": " + c.dump();
+    }
+  }
+  stop = true;
+  churn.join();
+  close_all(xs);
+  EXPECT_EQ(seen_first, 50);
+  EXPECT_GT(polls, 20);
+  EXPECT_GT(churned.load(), 100) << "too little churn to tell";
+  EXPECT_EQ(wrong, 0) << first_wrong << " (" << polls << " polls, " << churned << " churned, "
+                      << attempt << ")";
 }
 
 // A socket that connects to its own address goes SYN_SENT -> SYN_RECV -> ESTABLISHED (a
