@@ -389,10 +389,11 @@ nlohmann::json dns_reply_with_answers(const ProbeDaemon& d, const std::string& s
 // The programs of ours (dns_tap_*) attached to the root of the cgroup v2 hierarchy, by name,
 // as the kernel lists them (BPF_PROG_QUERY, both attach types).
 std::set<std::string> our_cgroup_programs() {
-  const auto root = probe::cgroup2_root_from_mountinfo(read_file("/proc/self/mountinfo"));
-  if (!root) throw std::runtime_error("no cgroup2 mount of the hierarchy's root");
-  const int cg = ::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cg < 0) throw std::runtime_error("open " + root->string() + ": " + std::strerror(errno));
+  std::string why;
+  const auto root = probe::CgroupPaths::find_cgroup2_mount(&why);
+  if (root.empty()) throw std::runtime_error(why);
+  const int cg = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0) throw std::runtime_error("open " + root.string() + ": " + std::strerror(errno));
   std::set<std::string> out;
   for (const auto type : {BPF_CGROUP_INET_EGRESS, BPF_CGROUP_INET_INGRESS}) {
     __u32 ids[64] = {}, count = 64, flags = 0;
