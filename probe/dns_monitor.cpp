@@ -58,20 +58,19 @@ std::size_t perf_pages_per_cpu() {
 
 }  // namespace
 
-DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, std::string_view source)
+DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source)
     : ports_(std::move(ports)), stats_(stats) {
   if (ports_.empty() || ports_.size() > CNM_DNS_MAX_PORTS)
     throw std::runtime_error("dns_ports: 1 to " + std::to_string(CNM_DNS_MAX_PORTS) + " ports");
-  if (!is_dns_source_choice(source))
-    throw std::runtime_error("dns_source must be one of " + dns_source_choices());
-  if (source == kDnsSourceAuto || source == kDnsSourceCgroupSkb) {
+  if (source == DnsSource::kAuto || source == DnsSource::kCgroupSkb) {
     try {
       open_tap();
-      source_ = kDnsSourceCgroupSkb;
+      source_ = DnsSource::kCgroupSkb;
     } catch (const std::exception& e) {
       release();
-      if (source == kDnsSourceCgroupSkb)
-        throw std::runtime_error(std::string("dns_source cgroup_skb: ") + e.what());
+      if (source == DnsSource::kCgroupSkb)
+        throw std::runtime_error("dns_source " + std::string(dns_source_name(source)) + ": " +
+                                 e.what());
       why_not_cgroup_ = e.what();
       spdlog::warn(
           "DNS monitoring: no cgroup programs ({}); falling back to a packet socket, which costs "
@@ -79,21 +78,22 @@ DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, std::s
           why_not_cgroup_);
     }
   } else {
-    why_not_cgroup_ = "network_config.dns_source is packet_socket";
+    why_not_cgroup_ = "network_config.dns_source is " + std::string(dns_source_name(source));
   }
-  if (source_.empty()) {
+  if (source_ == DnsSource::kAuto) {
     try {
       open_socket();
     } catch (...) {
       release();
       throw;
     }
-    source_ = kDnsSourcePacketSocket;
-    spdlog::info("DNS monitoring through a packet socket (source packet_socket)");
+    source_ = DnsSource::kPacketSocket;
+    spdlog::info("DNS monitoring through a packet socket (source {})", dns_source_name(source_));
   } else {
-    spdlog::info("DNS monitoring through cgroup programs on {} (source cgroup_skb)", cgroup_);
+    spdlog::info("DNS monitoring through cgroup programs on {} (source {})", cgroup_,
+                 dns_source_name(source_));
   }
-  thread_ = std::thread([this] { source_ == kDnsSourceCgroupSkb ? run_tap() : run_socket(); });
+  thread_ = std::thread([this] { source_ == DnsSource::kCgroupSkb ? run_tap() : run_socket(); });
 }
 
 DnsMonitor::~DnsMonitor() {

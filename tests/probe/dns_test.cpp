@@ -147,7 +147,7 @@ nlohmann::json dns_reply_once_answered(const ProbeDaemon& d, std::uint16_t port,
   return reply;
 }
 
-// source: one of probe::kDnsSources, or "auto".
+// source: a name of probe::kDnsSourceNames ("auto" or a source).
 std::string dns_config(const std::string& source, std::initializer_list<std::uint16_t> ports) {
   std::string list;
   for (auto p : ports) list += (list.empty() ? "" : ", ") + std::to_string(p);
@@ -169,10 +169,11 @@ class DnsMonitoring : public ::testing::TestWithParam<std::string> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Sources, DnsMonitoring,
-                         ::testing::Values(std::string(probe::kDnsSourceCgroupSkb),
-                                           std::string(probe::kDnsSourcePacketSocket)),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(
+    Sources, DnsMonitoring,
+    ::testing::Values(std::string(probe::dns_source_name(probe::DnsSource::kCgroupSkb)),
+                      std::string(probe::dns_source_name(probe::DnsSource::kPacketSocket))),
+    [](const auto& p) { return p.param; });
 
 TEST_P(DnsMonitoring, CountsEachQueryOnceWithItsRcodeLatencyAndTimeouts) {
   Responder v4(AF_INET), v6(AF_INET6);
