@@ -25,7 +25,7 @@ CheckResult with_mounts(const HostFacts& f, Decide decide) {
   const auto ms = read_mounts(f.fs, &why);
   if (!ms) {
     if (why.find(" is missing") != std::string::npos)
-      return skip("this root has no mount table (proc/self/mounts)");
+      return skip("this root has no mount table (proc/self/mountinfo)");
     return skip("cannot read the mount table: " + why);
   }
   return decide(*ms);

@@ -1,36 +1,74 @@
 #include "common/mounts.h"
 
-#include <mntent.h>
-
-#include <cstdio>
-#include <memory>
-
 namespace cnm {
+namespace {
+
+// The kernel escapes a space, tab, newline and backslash in paths as \ooo (fs/proc_namespace.c,
+// seq_escape with " \t\n\\"); anything else is taken as it is.
+std::string unescape_octal(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::optional<Mount> parse_line(std::string_view line) {
+  // Fields are separated by one space (the kernel escapes spaces inside them); runs of spaces
+  // are taken as one, as a hand-written table might have them.
+  std::vector<std::string_view> f;
+  for (std::size_t at = 0; at < line.size();) {
+    const auto sp = line.find(' ', at);
+    const auto end = sp == std::string_view::npos ? line.size() : sp;
+    if (end > at) f.push_back(line.substr(at, end - at));
+    at = end + 1;
+  }
+  // The separator comes after the six fixed fields and any optional ones (shared:N, master:N,
+  // propagate_from:N, unbindable); FSTYPE and SOURCE must follow it.
+  std::size_t dash = 6;
+  while (dash < f.size() && f[dash] != "-") ++dash;
+  if (dash + 2 >= f.size()) return std::nullopt;
+  return Mount{unescape_octal(f[3]), unescape_octal(f[4]), unescape_octal(f[5]),
+               unescape_octal(f[dash + 1]), unescape_octal(f[dash + 2])};
+}
+
+}  // namespace
+
+std::vector<Mount> parse_mountinfo(std::string_view text, bool truncated) {
+  if (truncated) {
+    // The limit cut the last line: what remains of it may parse as something it is not.
+    const auto nl = text.rfind('\n');
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(0, nl + 1);
+  }
+  std::vector<Mount> out;
+  for_each_line(text, [&](std::string_view line) {
+    if (auto m = parse_line(line)) out.push_back(std::move(*m));
+  });
+  return out;
+}
 
 std::optional<std::vector<Mount>> read_mounts(const HostFs& fs, std::string* why) {
-  std::string problem;
-  for (const char* f : {"/proc/self/mounts", "/proc/mounts"}) {
-    // Through the bounded reader (a FIFO or a link to /dev/zero is refused, not read), then
-    // parsed by getmntent_r from memory.
-    auto t = fs.read_file(f, kMaxMountTableBytes);
-    if (!t.ok()) {
-      if (problem.empty() || t.status != ReadStatus::Absent)
-        problem = std::string(f) + " " + describe_unread(t, kMaxMountTableBytes);
-      continue;
-    }
-    std::vector<Mount> out;
-    if (t.text.empty()) return out;
-    std::unique_ptr<FILE, int (*)(FILE*)> m(::fmemopen(t.text.data(), t.text.size(), "r"),
-                                            &std::fclose);
-    if (!m) continue;
-    struct mntent ent {};
-    char buf[8192];
-    while (::getmntent_r(m.get(), &ent, buf, sizeof buf))
-      out.push_back({ent.mnt_fsname, ent.mnt_dir, ent.mnt_type, ent.mnt_opts});
-    return out;
+  static constexpr const char* kFile = "/proc/self/mountinfo";
+  // Through the bounded reader: a FIFO or a link to /dev/zero is refused, not read.
+  const auto t = fs.read_file(kFile, kMaxMountTableBytes);
+  if (!t.ok()) {
+    if (why) *why = std::string(kFile) + " " + describe_unread(t, kMaxMountTableBytes);
+    return std::nullopt;
   }
-  if (why) *why = problem;
-  return std::nullopt;
+  return parse_mountinfo(t.text, t.truncated);
+}
+
+const Mount* find_whole_mount(const std::vector<Mount>& ms, std::string_view type) {
+  for (const auto& m : ms)
+    if (m.type == type && m.root == "/") return &m;
+  return nullptr;
 }
 
 }  // namespace cnm

@@ -4,59 +4,22 @@
 #include <sys/stat.h>
 
 #include <functional>
-#include <vector>
 
 #include "common/host_fs.h"
 #include "common/mounts.h"
 
 namespace cnm::probe {
 
-std::filesystem::path CgroupPaths::find_cgroup2_mount() {
-  if (const auto ms = read_mounts(HostFs("/")))
-    for (const auto& m : *ms)
-      if (m.type == "cgroup2") return m.dir;
+std::filesystem::path CgroupPaths::find_cgroup2_mount(std::string* why) {
+  std::string unread;
+  const auto ms = read_mounts(HostFs("/"), &unread);
+  if (!ms) {
+    if (why) *why = "cannot read the mount table: " + unread;
+    return {};
+  }
+  if (const Mount* m = find_whole_mount(*ms, "cgroup2")) return m->dir;
+  if (why) *why = "no cgroup2 mount of the hierarchy's root";
   return {};
-}
-
-namespace {
-
-// mountinfo's escapes: \ooo (three octal digits) for a space, tab, newline or backslash.
-std::string unescape_octal(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
-        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-std::optional<std::filesystem::path> cgroup2_root_from_mountinfo(std::string_view mountinfo) {
-  while (!mountinfo.empty()) {
-    const auto eol = mountinfo.find('\n');
-    const std::string_view line = mountinfo.substr(0, eol);
-    mountinfo = eol == std::string_view::npos ? std::string_view() : mountinfo.substr(eol + 1);
-    // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
-    std::vector<std::string_view> f;
-    for (std::size_t at = 0; at < line.size();) {
-      const auto sp = line.find(' ', at);
-      const auto end = sp == std::string_view::npos ? line.size() : sp;
-      if (end > at) f.push_back(line.substr(at, end - at));
-      at = end + 1;
-    }
-    std::size_t dash = 6;
-    while (dash < f.size() && f[dash] != "-") ++dash;
-    if (f.size() < 5 || dash + 1 >= f.size() || f[dash + 1] != "cgroup2") continue;
-    if (unescape_octal(f[3]) != "/") continue;
-    return std::filesystem::path(unescape_octal(f[4]));
-  }
-  return std::nullopt;
 }
 
 namespace {

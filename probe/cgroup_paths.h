@@ -14,24 +14,20 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 
 namespace cnm::probe {
-
-// Where the root of the cgroup v2 hierarchy is mounted, from a mount table in
-// /proc/self/mountinfo's format: the first cgroup2 mount whose root (4th field) is "/", not a
-// bind mount of a folder inside it (in a cgroup namespace, "/" is the namespace's root).
-// nullopt when there is none. Octal escapes (\040 for a space) are undone.
-std::optional<std::filesystem::path> cgroup2_root_from_mountinfo(std::string_view mountinfo);
 
 class CgroupPaths {
  public:
   static constexpr std::size_t kMaxPaths = 65536;
   // mount: where cgroup2 is mounted; empty: no cgroup2 (every lookup misses).
   explicit CgroupPaths(std::filesystem::path mount) : mount_(std::move(mount)) {}
-  // The cgroup2 mount from /proc/self/mounts (the first one), or empty.
-  static std::filesystem::path find_cgroup2_mount();
+  // Where the root of the cgroup v2 hierarchy is mounted: the first cgroup2 mount in
+  // /proc/self/mountinfo whose root is "/" (in a cgroup namespace, the namespace's root), not a
+  // bind mount of a cgroup inside it (whose folders' paths would lack the cgroups above it).
+  // Empty when there is none; `why`, when given, then says why.
+  static std::filesystem::path find_cgroup2_mount(std::string* why = nullptr);
   // "/system.slice/docker-<id>.scope" for the root's children, "/" for the root itself.
   std::optional<std::string> path_of(std::uint64_t id);
 

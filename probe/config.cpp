@@ -105,10 +105,12 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
     c.dns_monitoring = scalar<bool>(v, name, k);
   };
   network["dns_source"] = [&](const YAML::Node& v, const std::string& k) {
-    c.dns_source = scalar<std::string>(v, name, k);
-    if (!is_dns_source_choice(c.dns_source))
+    const auto text = scalar<std::string>(v, name, k);
+    const auto source = parse_dns_source(text);
+    if (!source)
       throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be one of " +
-                               dns_source_choices() + ", not \"" + c.dns_source + "\"");
+                               dns_source_choices() + ", not \"" + text + "\"");
+    c.dns_source = *source;
   };
   network["dns_ports"] = [&](const YAML::Node& v, const std::string& k) {
     if (!v.IsSequence() || v.size() < 1 || v.size() > CNM_DNS_MAX_PORTS)

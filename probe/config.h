@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/layout.h"
+#include "probe/dns_source.h"
 
 namespace cnm::probe {
 
@@ -31,10 +32,10 @@ struct ProbeConfig {
   // unanswered after dns_timeout_ms is a timeout; max_dns_stats bounds the (server, domain,
   // type) table, and as many queries may wait for their answer at once.
   bool dns_monitoring = false;
-  // Where DNS monitoring reads datagrams (probe/dns_source.h): "auto" (the cgroup programs,
+  // Where DNS monitoring reads datagrams (probe/dns_source.h): auto (the cgroup programs,
   // else the packet socket, saying why), or a source forced (tests, the benchmark, operators;
-  // the daemon stops where a forced one cannot run).
-  std::string dns_source = "auto";
+  // the daemon stops where a forced one cannot run). Checked once, here, by its type.
+  DnsSource dns_source = DnsSource::kAuto;
   std::vector<std::uint16_t> dns_ports = {53};
   std::uint32_t dns_timeout_ms = 5000;
   std::uint32_t max_dns_stats = 10000;

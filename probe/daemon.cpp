@@ -133,7 +133,7 @@ struct Service {
     // DNS monitoring's source, as the rung is the TCP side's (null when DNS monitoring is off).
     body["dns_source"] = nullptr;
     if (dns_monitor)
-      body["dns_source"] = {{"name", dns_monitor->source()},
+      body["dns_source"] = {{"name", dns_source_name(dns_monitor->source())},
                             {"cgroup", dns_monitor->cgroup()},
                             {"why_not_cgroup_skb", dns_monitor->why_not_cgroup()}};
     body["config"] = {{"max_tracked_connections", config.max_tracked_connections},
@@ -142,7 +142,7 @@ struct Service {
                       {"per_call_hooks", config.per_call_hooks},
                       {"hook_set", config.hook_set},
                       {"dns_monitoring", config.dns_monitoring},
-                      {"dns_source", config.dns_source},
+                      {"dns_source", dns_source_name(config.dns_source)},
                       {"btf_path", config.btf_path},
                       {"network_enabled", config.network_enabled}};
     return {200, body.dump()};

@@ -18,8 +18,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "common/file_read.h"
-#include "common/mounts.h"
 #include "dns_filter.skel.h"
 #include "dns_tap.skel.h"
 #include "probe/bpf/dns_filter.h"
@@ -60,20 +58,19 @@ std::size_t perf_pages_per_cpu() {
 
 }  // namespace
 
-DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, std::string_view source)
+DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source)
     : ports_(std::move(ports)), stats_(stats) {
   if (ports_.empty() || ports_.size() > CNM_DNS_MAX_PORTS)
     throw std::runtime_error("dns_ports: 1 to " + std::to_string(CNM_DNS_MAX_PORTS) + " ports");
-  if (!is_dns_source_choice(source))
-    throw std::runtime_error("dns_source must be one of " + dns_source_choices());
-  if (source == kDnsSourceAuto || source == kDnsSourceCgroupSkb) {
+  if (source == DnsSource::kAuto || source == DnsSource::kCgroupSkb) {
     try {
       open_tap();
-      source_ = kDnsSourceCgroupSkb;
+      source_ = DnsSource::kCgroupSkb;
     } catch (const std::exception& e) {
       release();
-      if (source == kDnsSourceCgroupSkb)
-        throw std::runtime_error(std::string("dns_source cgroup_skb: ") + e.what());
+      if (source == DnsSource::kCgroupSkb)
+        throw std::runtime_error("dns_source " + std::string(dns_source_name(source)) + ": " +
+                                 e.what());
       why_not_cgroup_ = e.what();
       spdlog::warn(
           "DNS monitoring: no cgroup programs ({}); falling back to a packet socket, which costs "
@@ -81,21 +78,22 @@ DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, std::s
           why_not_cgroup_);
     }
   } else {
-    why_not_cgroup_ = "network_config.dns_source is packet_socket";
+    why_not_cgroup_ = "network_config.dns_source is " + std::string(dns_source_name(source));
   }
-  if (source_.empty()) {
+  if (source_ == DnsSource::kAuto) {
     try {
       open_socket();
     } catch (...) {
       release();
       throw;
     }
-    source_ = kDnsSourcePacketSocket;
-    spdlog::info("DNS monitoring through a packet socket (source packet_socket)");
+    source_ = DnsSource::kPacketSocket;
+    spdlog::info("DNS monitoring through a packet socket (source {})", dns_source_name(source_));
   } else {
-    spdlog::info("DNS monitoring through cgroup programs on {} (source cgroup_skb)", cgroup_);
+    spdlog::info("DNS monitoring through cgroup programs on {} (source {})", cgroup_,
+                 dns_source_name(source_));
   }
-  thread_ = std::thread([this] { source_ == kDnsSourceCgroupSkb ? run_tap() : run_socket(); });
+  thread_ = std::thread([this] { source_ == DnsSource::kCgroupSkb ? run_tap() : run_socket(); });
 }
 
 DnsMonitor::~DnsMonitor() {
@@ -122,10 +120,9 @@ void DnsMonitor::release() {
 void DnsMonitor::open_tap() {
   // The root of the hierarchy, so the programs run for every cgroup's sockets (a program
   // attached with a link is never overridden below: links attach with BPF_F_ALLOW_MULTI).
-  const auto mountinfo =
-      read_whole_file("/proc/self/mountinfo", kMaxMountTableBytes, "mount table", true);
-  const auto root = mountinfo ? cgroup2_root_from_mountinfo(*mountinfo) : std::nullopt;
-  if (!root) throw std::runtime_error("no cgroup2 mount of the hierarchy's root");
+  std::string why;
+  const auto root = CgroupPaths::find_cgroup2_mount(&why);
+  if (root.empty()) throw std::runtime_error(why);
   tap_ = dns_tap__open();
   if (!tap_) throw sys_error("cannot open the dns_tap BPF object");
   for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
@@ -136,8 +133,8 @@ void DnsMonitor::open_tap() {
   pb_ = open_perf_buffer_woken_half_full(bpf_map__fd(tap_->maps.dns_events), perf_pages_per_cpu(),
                                          &DnsMonitor::on_tap_event, this);
   if (!pb_) throw sys_error("cannot open the DNS perf buffers");
-  const int cg = ::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cg < 0) throw sys_error("cannot open the cgroup2 root " + root->string());
+  const int cg = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0) throw sys_error("cannot open the cgroup2 root " + root.string());
   // bpf_link only (BPF_LINK_CREATE, Linux 5.7; libbpf 1.1 does not fall back to
   // BPF_PROG_ATTACH for a cgroup): a link goes with the daemon's file descriptors, a program
   // attached the legacy way would stay on the cgroup after a crash.
@@ -152,10 +149,10 @@ void DnsMonitor::open_tap() {
   }
   ::close(cg);  // a link holds the cgroup
   if (err != 0)
-    throw sys_error("cannot attach the dns_tap programs to " + root->string() +
+    throw sys_error("cannot attach the dns_tap programs to " + root.string() +
                         " with a bpf_link (cgroup links: Linux 5.7)",
                     err);
-  cgroup_ = root->string();
+  cgroup_ = root.string();
 }
 
 void DnsMonitor::open_socket() {

@@ -35,15 +35,15 @@ namespace cnm::probe {
 
 class DnsMonitor {
  public:
-  // source: "auto" or one of kDnsSources (forced: no fallback). Throws std::runtime_error when
+  // source: kAuto, or a source forced (no fallback). Throws std::runtime_error when
   // no source (the forced one) can be set up.
   DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats,
-             std::string_view source = kDnsSourceAuto);
+             DnsSource source = DnsSource::kAuto);
   ~DnsMonitor();
   DnsMonitor(const DnsMonitor&) = delete;
   DnsMonitor& operator=(const DnsMonitor&) = delete;
 
-  std::string_view source() const { return source_; }  // one of kDnsSources
+  DnsSource source() const { return source_; }  // the one running (never kAuto)
   // Where the cgroup programs are attached ("" on the packet socket).
   const std::string& cgroup() const { return cgroup_; }
   // Why the cgroup programs do not run ("" when they do).
@@ -60,7 +60,7 @@ class DnsMonitor {
 
   std::vector<std::uint16_t> ports_;
   DnsStats& stats_;
-  std::string_view source_;
+  DnsSource source_ = DnsSource::kAuto;  // kAuto until a source is set up
   std::string cgroup_, why_not_cgroup_;
   // packet_socket
   dns_filter* filter_ = nullptr;

@@ -10,29 +10,39 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace cnm::probe {
 
-inline constexpr std::string_view kDnsSourceCgroupSkb = "cgroup_skb";
-inline constexpr std::string_view kDnsSourcePacketSocket = "packet_socket";
-inline constexpr std::array<std::string_view, 2> kDnsSources = {kDnsSourceCgroupSkb,
-                                                                kDnsSourcePacketSocket};
-inline constexpr std::string_view kDnsSourceAuto = "auto";
+// network_config.dns_source as parsed (probe/config.h): a value of this type is valid, so
+// DnsMonitor takes it without checking it again.
+enum class DnsSource { kAuto, kCgroupSkb, kPacketSocket };
 
-// "auto" or one of kDnsSources.
-inline bool is_dns_source_choice(std::string_view s) {
-  if (s == kDnsSourceAuto) return true;
-  for (auto n : kDnsSources)
-    if (s == n) return true;
-  return false;
+// Each value's name, in the enum's order: auto, then the sources best first (auto tries them
+// in this order).
+inline constexpr std::array<std::string_view, 3> kDnsSourceNames = {"auto", "cgroup_skb",
+                                                                    "packet_socket"};
+static_assert(kDnsSourceNames.size() == static_cast<std::size_t>(DnsSource::kPacketSocket) + 1,
+              "a name for each DnsSource");
+
+constexpr std::string_view dns_source_name(DnsSource s) {
+  return kDnsSourceNames[static_cast<std::size_t>(s)];
+}
+
+// The value a name stands for; nullopt for any other text.
+inline std::optional<DnsSource> parse_dns_source(std::string_view s) {
+  for (std::size_t i = 0; i < kDnsSourceNames.size(); ++i)
+    if (s == kDnsSourceNames[i]) return static_cast<DnsSource>(i);
+  return std::nullopt;
 }
 
 // "auto, cgroup_skb, packet_socket" (for messages).
 inline std::string dns_source_choices() {
-  std::string out(kDnsSourceAuto);
-  for (auto n : kDnsSources) (out += ", ") += n;
+  std::string out;
+  for (auto n : kDnsSourceNames) (out += out.empty() ? "" : ", ") += n;
   return out;
 }
 

@@ -60,11 +60,11 @@ TEST(HostChecks, LockdownConfidentialityMakesTheHostUnsupported) {
 TEST(HostChecks, MountsAreReadFromTheMountTableWithEscapes) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64");
-  h.file("/proc/self/mounts",
-         "sysfs /sys sysfs rw 0 0\n"
-         "debugfs /sys/kernel/debug debugfs rw 0 0\n"
-         "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n"
-         "weird /mnt/with\\040space tmpfs rw 0 0\n");
+  h.file("/proc/self/mountinfo",
+         "22 1 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
+         "23 22 0:7 / /sys/kernel/debug rw shared:12 - debugfs debugfs rw\n"
+         "24 22 0:26 / /sys/fs/cgroup rw shared:4 - cgroup2 cgroup2 rw,nsdelegate\n"
+         "25 1 0:40 / /mnt/with\\040space rw - tmpfs weird rw\n");
   const auto r = h.run();
   EXPECT_EQ(status_of(r, "mounts.debugfs"), "pass");
   EXPECT_EQ(status_of(r, "mounts.tracefs"), "warn");
@@ -124,9 +124,9 @@ TEST(HostChecks, ContainerWithoutHostMountsWarnsWithDockerFlags) {
 TEST(HostChecks, DockerenvAloneOnABlockDeviceRootIsNotAContainer) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64").file("/.dockerenv", "");
-  h.file("/proc/self/mounts", "/dev/vda / ext4 rw 0 0\n");
+  h.file("/proc/self/mountinfo", "25 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n");
   EXPECT_FALSE(h.run().in_container);
-  h.file("/proc/self/mounts", "overlay / overlay rw 0 0\n");
+  h.file("/proc/self/mountinfo", "25 1 0:40 / / rw,relatime - overlay overlay rw,lowerdir=/l\n");
   EXPECT_TRUE(h.run().in_container);
 }
 

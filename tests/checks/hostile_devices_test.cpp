@@ -25,7 +25,7 @@ TEST(HostileHostDevices, MountTableAndOsReleaseOnEndlessDevicesAreRefused) {
   test::write_file(root / "proc/sys/kernel/osrelease", "5.10.0-21-amd64\n");
   std::filesystem::create_directories(root / "proc/self");
   std::filesystem::create_directories(root / "etc");
-  std::filesystem::create_symlink("/dev/zero", root / "proc/self/mounts");
+  std::filesystem::create_symlink("/dev/zero", root / "proc/self/mountinfo");
   std::filesystem::create_symlink("/dev/urandom", root / "etc/os-release");
   const auto r = test::sh("timeout -s KILL 30 " + test::cnmctl() + " preflight --json --root '" +
                           root.string() + "'");

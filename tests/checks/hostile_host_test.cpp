@@ -17,7 +17,8 @@ class HostileHost : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     test::write_file(root() / "proc/sys/kernel/osrelease", "5.10.0-21-amd64\n");
-    test::write_file(root() / "proc/self/mounts", "proc /proc proc rw 0 0\n");
+    test::write_file(root() / "proc/self/mountinfo",
+                     "21 1 0:20 / /proc rw,nosuid - proc proc rw\n");
   }
   std::filesystem::path root() const { return dir_.path() / "root"; }
   test::RunResult preflight(const std::string& args = "--json") {
@@ -47,8 +48,8 @@ TEST_P(HostileHost, AbsoluteLinkToOsReleaseReadsTheRootsFile) {
 }
 
 TEST_P(HostileHost, MountTableAsAFifoEndsTheRunWithTheReason) {
-  std::filesystem::remove(root() / "proc/self/mounts");
-  ASSERT_EQ(::mkfifo((root() / "proc/self/mounts").c_str(), 0644), 0);
+  std::filesystem::remove(root() / "proc/self/mountinfo");
+  ASSERT_EQ(::mkfifo((root() / "proc/self/mountinfo").c_str(), 0644), 0);
   const auto r = preflight();
   ASSERT_NE(r.exit_code, 137) << "hung on the FIFO";
   const auto c = check(nlohmann::json::parse(r.out), "mounts.tracefs");

@@ -1,5 +1,6 @@
 // libFuzzer target for every parser that reads host-controlled text: kernel releases,
-// os-release/lsb-release, legacy release lines, versions, dpkg status and BTF headers.
+// os-release/lsb-release, legacy release lines, versions, dpkg status, BTF headers and the
+// mount table (mountinfo).
 // Each must return (a value or a rejection) without crashing, hanging or reading out of bounds.
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "checks/kernel_release.h"
 #include "checks/os_release.h"
 #include "checks/tracepoints.h"
+#include "common/mounts.h"
 #include "common/version.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -29,5 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto v = cnm::Version::parse(text)) (void)v->str();
   (void)cnm::agent_version_from_dpkg_status(text);
   (void)cnm::btf_string_section(text);
+  for (const bool cut : {false, true})
+    (void)cnm::find_whole_mount(cnm::parse_mountinfo(text, cut), "cgroup2");
   return 0;
 }

@@ -39,33 +39,16 @@ TEST(CgroupPaths, NoMountMeansNoPath) {
   EXPECT_EQ(none.path_of(1), std::nullopt);
 }
 
-// The cgroup source attaches at the hierarchy's root: found in /proc/self/mountinfo by fstype
-// and by the mount's root field (a bind mount of a folder inside the hierarchy is no root).
-TEST(Cgroup2Root, TheFirstCgroup2MountOfTheHierarchysRoot) {
-  // A hybrid host (this CI machine's layout): cgroup v1 controllers and cgroup2 at unified/.
-  const std::string hybrid =
-      "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-      "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-      "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n";
-  EXPECT_EQ(cgroup2_root_from_mountinfo(hybrid), "/sys/fs/cgroup/unified");
-  // Unified, with optional fields; a bind mount of a subtree first is passed over.
-  const std::string unified =
-      "25 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
-      "90 25 0:26 /system.slice/x.service /srv/cg rw shared:4 master:1 - cgroup2 cgroup2 rw\n"
-      "26 25 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n"
-      "27 25 0:26 / /mnt/second rw - cgroup2 cgroup2 rw\n";
-  EXPECT_EQ(cgroup2_root_from_mountinfo(unified), "/sys/fs/cgroup");
-  // Escaped mount points (a space is \040).
-  EXPECT_EQ(cgroup2_root_from_mountinfo("26 25 0:26 / /mnt/my\\040cg rw - cgroup2 none rw"),
-            "/mnt/my cg");
-  // None: cgroup v1 only; a "cgroup2" that is a source or a path, not the type; garbage lines.
-  EXPECT_EQ(cgroup2_root_from_mountinfo("32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw\n"),
-            std::nullopt);
-  EXPECT_EQ(cgroup2_root_from_mountinfo("33 1 0:5 / /cgroup2 rw - tmpfs cgroup2 rw\n"),
-            std::nullopt);
-  EXPECT_EQ(cgroup2_root_from_mountinfo("- cgroup2\n\n  \n1 2 3\n1 2 3 / /x - cgroup2"),
-            std::nullopt);
-  EXPECT_EQ(cgroup2_root_from_mountinfo(""), std::nullopt);
+// This host's cgroup v2 hierarchy, as the probe finds it: a cgroup2 mount from mountinfo whose
+// folder is a cgroup (the walk maps its inode to "/"). Which mounts count is tested on
+// mountinfo text in tests/common/mounts_test.cpp.
+TEST(CgroupPaths, FindsThisHostsCgroup2Hierarchy) {
+  std::string why;
+  const auto mount = CgroupPaths::find_cgroup2_mount(&why);
+  ASSERT_FALSE(mount.empty()) << why;
+  EXPECT_TRUE(std::filesystem::exists(mount / "cgroup.procs")) << mount;
+  CgroupPaths paths(mount);
+  EXPECT_EQ(paths.path_of(inode(mount)), "/");
 }
 
 }  // namespace

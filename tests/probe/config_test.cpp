@@ -27,7 +27,7 @@ TEST(ProbeConfig, EmptyFileGivesLayoutDefaults) {
   EXPECT_FALSE(c.dns_monitoring);
   EXPECT_EQ(c.dns_ports, std::vector<std::uint16_t>{53});
   EXPECT_EQ(c.dns_timeout_ms, 5000u);
-  EXPECT_EQ(c.dns_source, "auto");
+  EXPECT_EQ(c.dns_source, DnsSource::kAuto);
   EXPECT_TRUE(c.warnings.empty());
 }
 
@@ -64,7 +64,7 @@ network_config:
   EXPECT_EQ(c.dns_ports, (std::vector<std::uint16_t>{53, 5353}));
   EXPECT_EQ(c.dns_timeout_ms, 800u);
   EXPECT_EQ(c.max_dns_stats, 50u);
-  EXPECT_EQ(c.dns_source, "packet_socket");
+  EXPECT_EQ(c.dns_source, DnsSource::kPacketSocket);
   EXPECT_TRUE(c.warnings.empty());
 }
 
@@ -136,11 +136,17 @@ TEST(ProbeConfig, WrongTypesAndRangesFailWithPosition) {
                                          dns_source_choices() + ", not \"tc\"");
     EXPECT_EQ(dns_source_choices(), "auto, cgroup_skb, packet_socket");
   }
-  for (auto name : kDnsSources)
-    EXPECT_EQ(
-        parse_config("network_config:\n  dns_source: " + std::string(name) + "\n", "f", kLayout)
-            .dns_source,
-        name);
+  // Each name parses to its value, and back (auto included).
+  for (std::size_t i = 0; i < kDnsSourceNames.size(); ++i) {
+    const auto source = static_cast<DnsSource>(i);
+    EXPECT_EQ(parse_config(
+                  "network_config:\n  dns_source: " + std::string(dns_source_name(source)) + "\n",
+                  "f", kLayout)
+                  .dns_source,
+              source);
+  }
+  EXPECT_EQ(parse_dns_source("Auto"), std::nullopt);
+  EXPECT_EQ(parse_dns_source(""), std::nullopt);
   EXPECT_THROW(parse_config("network_config:\n  dns_ports: 53\n", "f", kLayout),
                std::runtime_error);
   EXPECT_THROW(parse_config("network_config:\n  dns_ports: []\n", "f", kLayout),

@@ -147,7 +147,7 @@ nlohmann::json dns_reply_once_answered(const ProbeDaemon& d, std::uint16_t port,
   return reply;
 }
 
-// source: one of probe::kDnsSources, or "auto".
+// source: a name of probe::kDnsSourceNames ("auto" or a source).
 std::string dns_config(const std::string& source, std::initializer_list<std::uint16_t> ports) {
   std::string list;
   for (auto p : ports) list += (list.empty() ? "" : ", ") + std::to_string(p);
@@ -169,10 +169,11 @@ class DnsMonitoring : public ::testing::TestWithParam<std::string> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Sources, DnsMonitoring,
-                         ::testing::Values(std::string(probe::kDnsSourceCgroupSkb),
-                                           std::string(probe::kDnsSourcePacketSocket)),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(
+    Sources, DnsMonitoring,
+    ::testing::Values(std::string(probe::dns_source_name(probe::DnsSource::kCgroupSkb)),
+                      std::string(probe::dns_source_name(probe::DnsSource::kPacketSocket))),
+    [](const auto& p) { return p.param; });
 
 TEST_P(DnsMonitoring, CountsEachQueryOnceWithItsRcodeLatencyAndTimeouts) {
   Responder v4(AF_INET), v6(AF_INET6);
@@ -389,10 +390,11 @@ nlohmann::json dns_reply_with_answers(const ProbeDaemon& d, const std::string& s
 // The programs of ours (dns_tap_*) attached to the root of the cgroup v2 hierarchy, by name,
 // as the kernel lists them (BPF_PROG_QUERY, both attach types).
 std::set<std::string> our_cgroup_programs() {
-  const auto root = probe::cgroup2_root_from_mountinfo(read_file("/proc/self/mountinfo"));
-  if (!root) throw std::runtime_error("no cgroup2 mount of the hierarchy's root");
-  const int cg = ::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cg < 0) throw std::runtime_error("open " + root->string() + ": " + std::strerror(errno));
+  std::string why;
+  const auto root = probe::CgroupPaths::find_cgroup2_mount(&why);
+  if (root.empty()) throw std::runtime_error(why);
+  const int cg = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0) throw std::runtime_error("open " + root.string() + ": " + std::strerror(errno));
   std::set<std::string> out;
   for (const auto type : {BPF_CGROUP_INET_EGRESS, BPF_CGROUP_INET_INGRESS}) {
     __u32 ids[64] = {}, count = 64, flags = 0;
