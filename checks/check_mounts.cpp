@@ -63,9 +63,16 @@ CheckResult bpffs(const HostFacts& f) {
 
 CheckResult cgroup2(const HostFacts& f) {
   return with_mounts(f, [](const std::vector<Mount>& ms) {
-    if (auto m = find(ms, "cgroup2", {}))
+    // The probe walks and attaches to the hierarchy's root (CgroupPaths, the DNS programs), so
+    // a bind mount of a subtree (a container's view) is not enough.
+    if (const Mount* m = find_whole_mount(ms, "cgroup2"))
       return pass("cgroup v2 mounted at " + m->dir +
                   (m->dir == "/sys/fs/cgroup" ? "" : " (hybrid hierarchy)"));
+    if (auto m = find(ms, "cgroup2", {}))
+      return warn("cgroup v2 is mounted at " + m->dir + " only as its subtree " + m->root +
+                      ": the probe needs the hierarchy's root (container ids come from /proc "
+                      "only, DNS from the packet socket)",
+                  "mount -t cgroup2 none /sys/fs/cgroup/unified");
     return warn("no cgroup v2 hierarchy: container ids come from cgroup v1 paths only",
                 "mount -t cgroup2 none /sys/fs/cgroup/unified, or boot with "
                 "systemd.unified_cgroup_hierarchy=1");

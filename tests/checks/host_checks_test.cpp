@@ -12,6 +12,7 @@
 namespace cnm {
 namespace {
 
+using test::find_check;
 using test::HostBuilder;
 using test::status_of;
 
@@ -74,6 +75,21 @@ TEST(HostChecks, MountsAreReadFromTheMountTableWithEscapes) {
   HostBuilder none;
   none.debian().kernel("6.1.0-13-amd64");
   EXPECT_EQ(status_of(none.run(), "mounts.debugfs"), "skip");
+}
+
+// A container's view: cgroup2 bind-mounted from a subtree of the hierarchy. The probe needs the
+// hierarchy's root (it attaches the DNS programs there), so the check says what it found.
+TEST(HostChecks, Cgroup2MountedOnlyAsASubtreeWarns) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/proc/self/mountinfo",
+         "22 1 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
+         "24 22 0:26 /system.slice/x.scope /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  const auto r = h.run();
+  EXPECT_EQ(status_of(r, "mounts.cgroup2"), "warn");
+  EXPECT_NE(
+      find_check(r, "mounts.cgroup2").message.find("only as its subtree /system.slice/x.scope"),
+      std::string::npos);
 }
 
 TEST(HostChecks, SelinuxEnforcingWithoutOurModuleWarnsWithTheInstallCommand) {
