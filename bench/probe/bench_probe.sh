@@ -18,7 +18,8 @@
 #      and at its peak while a client's calls are served, and how long a connections call takes
 #      there (it refreshes every entry's kernel counters);
 #   4. the cost of each BPF program per call and per request or connection
-#      (kernel.bpf_stats_enabled, in a separate pass: the statistics cost a little per call);
+#      (kernel.bpf_stats_enabled, in a separate pass: the statistics cost a little per call),
+#      DNS monitoring's cgroup programs included (the dns variant, one per request);
 #   5. the kernel side alone under one continuous one-per-request load: kernel_toggle attaches
 #      and detaches the daemon's state program in alternating 0.5-s phases and compares the
 #      connections accepted (a pair of phases is a second apart, not the few seconds between two
@@ -310,11 +311,12 @@ stop_probe
 fi  # section 3
 if want 4; then
 echo "== 4. cost of each BPF program per call (kernel.bpf_stats_enabled, ${secs}s): keep-alive with the"
-echo "   default and per-call hooks, one per request (per connection) with tp_btf and raw_tp"
+echo "   default and per-call hooks, one per request (per connection) with tp_btf, raw_tp and DNS"
+echo "   monitoring's cgroup programs (dns_tap_egress, dns_tap_ingress: one run each per packet)"
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
 for pass in "sp keep-alive probe" "sp-per-call keep-alive hooks" "sp one-per-request probe" \
-  "sp-raw-tp one-per-request raw"; do
+  "sp-raw-tp one-per-request raw" "sp-dns one-per-request dns"; do
   read -r cfg kind variant <<<"$pass"
   # The CPU per request of this variant's median window in section 1, to put the programs' time
   # against (the snapshot runs once at start, so it is left out of the total).

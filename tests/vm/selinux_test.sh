@@ -3,7 +3,8 @@
 # with cpack and runs guest/selinux.sh in a 6.1 VM booted with systemd, SELinux enforcing.
 # With --permissive it gathers every denial instead (see guest/selinux.sh); with --policy FILE
 # it installs that policy source instead of the packaged module (to try a rule, or to see the
-# test fail without one).
+# test fail without one): the guest puts it back after `cnmctl install`, whose own SELinux step
+# installs the packaged module, and restarts the probe under it.
 # Usage: selinux_test.sh BUILD_DIR [--permissive] [--policy FILE.te] [vm-run options...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
