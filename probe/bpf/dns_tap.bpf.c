@@ -18,7 +18,7 @@
 // and serves 5.7 too. Records the buffer refuses are counted here (lost), read by the daemon
 // at once: perf's own lost records reach it only with the next record that fits.
 #include "dns_tap.h"
-// Read the headers in place (dns_match.h, cnm_dns_read): a TCP packet costs no helper call.
+// Read the headers in place (dns_match.h, cnm_dns_bytes): a TCP packet costs no helper call.
 #define CNM_DNS_DIRECT_READ
 #include "dns_match.h"
 
