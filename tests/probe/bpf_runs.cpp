@@ -3,8 +3,6 @@
 #include <bpf/bpf.h>
 #include <unistd.h>
 
-#include <string_view>
-
 namespace cnm::test {
 
 BpfRunCounting::BpfRunCounting() : fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)) {}
@@ -15,12 +13,11 @@ BpfRunCounting::~BpfRunCounting() {
 
 namespace {
 
-bool is_probe_hook(std::string_view name) {
-  // The kernel keeps the first 15 characters of a program's name.
-  for (std::string_view hook : {"set_state", "inet_sock_set_s", "perf_set_state", "kprobe_set_stat",
-                                "tcp_retransmit_", "perf_retransmit"})
-    if (name.starts_with(hook)) return true;
-  return false;
+// The program types the probe's hooks load as: raw tracepoints, BTF-typed tracepoints
+// (tracing), kprobes. Chosen by type rather than by name, so the list follows the BPF objects.
+bool is_hook_type(__u32 type) {
+  return type == BPF_PROG_TYPE_RAW_TRACEPOINT || type == BPF_PROG_TYPE_TRACING ||
+         type == BPF_PROG_TYPE_KPROBE;
 }
 
 }  // namespace
@@ -33,13 +30,13 @@ std::string probe_program_runs() {
     if (fd < 0) continue;
     bpf_prog_info info{};
     __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && is_probe_hook(info.name))
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && is_hook_type(info.type))
       out += "\n  prog " + std::to_string(id) + " type " + std::to_string(info.type) + " " +
              info.name + ": run_cnt " + std::to_string(info.run_cnt) + ", recursion_misses " +
              std::to_string(info.recursion_misses);
     ::close(fd);
   }
-  return out.empty() ? "\n  (no probe program loaded)" : out;
+  return out.empty() ? "\n  (no tracing program loaded)" : out;
 }
 
 }  // namespace cnm::test

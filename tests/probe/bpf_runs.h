@@ -21,9 +21,8 @@ class BpfRunCounting {
   int fd_ = -1;
 };
 
-// One line per loaded program whose name starts with one of the probe's hook names
-// ("set_state", "inet_sock_set_state", "tcp_retransmit"...): id, type, name, run_cnt and
-// recursion_misses.
+// One line per loaded tracing program (raw tracepoint, BTF tracepoint, kprobe: the probe's
+// hooks and any other the host runs): id, type, name, run_cnt and recursion_misses.
 std::string probe_program_runs();
 
 }  // namespace cnm::test

@@ -102,6 +102,14 @@ void expect_reported(const ProbeDaemon& d, const std::vector<Exchange>& xs,
   EXPECT_EQ(bad, 0) << "connections with wrong numbers";
 }
 
+// Whether open connections carry the kernel's counters of this moment: the rung (its attempt's
+// text in /debug/stats) refreshes them (refresh_open, Linux 5.13+) or counts per call (the
+// send/recv hooks, Linux 6.4+).
+bool counts_open_connections_live(const std::string& attempt) {
+  return attempt.find("refresh") != std::string::npos ||
+         attempt.find("send_bytes") != std::string::npos;
+}
+
 // Every test runs in each of the daemon's modes (probe_modes()): each rung of the ladder this
 // kernel runs, forced, reading the kernel's tcp_sock counters (nothing per send or receive), the
 // best rung with a BTF file instead of the kernel's BTF, and the per-call hooks.
@@ -257,9 +265,7 @@ TEST_P(ProbeGroundTruth, OpenConnectionsAreReportedWithDeltasAndTheReplyMatchesT
   // the counters they had when first seen (none: an outgoing one is seen at its SYN), as
   // probe/README.md says. What the daemon runs says which (Linux 5.10 has neither).
   const auto stats = d.get_json("/debug/stats");
-  const std::string attempt = stats["rung"]["attempt"];
-  const bool live = attempt.find("refresh") != std::string::npos ||
-                    attempt.find("send_bytes") != std::string::npos;
+  const bool live = counts_open_connections_live(stats["rung"]["attempt"]);
   const auto first = d.get_json("/network_tracer/connections?client_id=open");
   EXPECT_EQ(schema_errors(first), "");
   int found = 0;
@@ -317,8 +323,7 @@ TEST_P(ProbeGroundTruth, OpenConnectionsStayExactWhileOtherSocketsOpenAndClose) 
   // Open connections carry live counters where the rung refreshes them or counts per call
   // (as in the test above); elsewhere the ones they had when first seen: none.
   const std::string attempt = d.get_json("/debug/stats")["rung"]["attempt"];
-  const bool live = attempt.find("refresh") != std::string::npos ||
-                    attempt.find("send_bytes") != std::string::npos;
+  const bool live = counts_open_connections_live(attempt);
   std::map<std::uint16_t, const Exchange*> kept;  // by client port
   for (const auto& x : xs) kept[x.client_port] = &x;
   const auto server_port = xs.front().server_port;
