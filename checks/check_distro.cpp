@@ -62,10 +62,18 @@ CheckResult distro_supported(const HostFacts& f) {
               "*-release package)");
 }
 
+// Not on CentOS/RHEL 7, nor on another distribution booting its 3.10 kernel (Oracle Linux 7's
+// Red Hat compatible kernel): the seed's rule is about that kernel's eBPF, not the name.
 CheckResult distro_dns(const HostFacts& f) {
-  if (f.support.rhel7) {
-    auto r = warn("DNS resolution is not supported on CentOS/RHEL 7: that feature stays off",
-                  "upgrade to RHEL/CentOS 8 or later to get DNS resolution");
+  if (f.support.rhel7 || f.rhel7_kernel()) {
+    const bool other_distro = !f.support.rhel7;
+    auto r = warn(other_distro ? "DNS resolution is not supported on a RHEL 7 kernel (" +
+                                     f.kernel->raw + "): that feature stays off"
+                               : "DNS resolution is not supported on CentOS/RHEL 7: that feature "
+                                 "stays off",
+                  other_distro ? "boot a 4.4 or newer kernel (Oracle Linux 7: its UEK kernel) or "
+                                 "upgrade to an 8-family release to get DNS resolution"
+                               : "upgrade to RHEL/CentOS 8 or later to get DNS resolution");
     r.features["dns_resolution"] = false;
     return r;
   }

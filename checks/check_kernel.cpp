@@ -7,11 +7,6 @@ namespace {
 
 constexpr std::uint32_t kRhel76Build = 957;
 
-bool rhel7_kernel(const HostFacts& f) {
-  return f.kernel->major == 3 && f.kernel->minor == 10 &&
-         (f.kernel->el_tag() == "el7" || f.support.rhel7);
-}
-
 CheckResult kernel_version(const HostFacts& f) {
   if (!f.kernel) {
     return fail("cannot use kernel release '" + f.kernel_release + "': " + f.kernel_error,
@@ -20,7 +15,7 @@ CheckResult kernel_version(const HostFacts& f) {
   const auto& k = *f.kernel;
   if (k.at_least(4, 4, 0))
     return pass("kernel " + k.raw + " is 4.4.0 or newer (from " + f.kernel_source + ")");
-  if (rhel7_kernel(f)) {
+  if (f.rhel7_kernel()) {
     const auto build = k.build();
     if (build && *build >= kRhel76Build)
       return pass("kernel " + k.raw + " is a RHEL/CentOS 7.6+ kernel (build " +

@@ -110,6 +110,11 @@ ContainerFacts detect_container(const HostFs& fs) {
   return c;
 }
 
+bool HostFacts::rhel7_kernel() const {
+  return kernel && kernel->major == 3 && kernel->minor == 10 &&
+         (kernel->el_tag() == "el7" || support.rhel7);
+}
+
 HostFacts gather_facts(const PreflightOptions& options) {
   HostFacts f;
   f.fs = HostFs(options.layout.root);

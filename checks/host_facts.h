@@ -56,6 +56,11 @@ struct HostFacts {
 
   // The probe's ladder on this host, worked out when a check first asks (ladder_facts.h).
   mutable std::shared_ptr<const struct LadderFacts> ladder;
+
+  // A RHEL 7 kernel (3.10.0-*.el7, or a 3.10 one on CentOS/RHEL 7): eBPF only as Red Hat
+  // backported it, whichever distribution boots it (Oracle Linux 7's Red Hat compatible kernel,
+  // Scientific Linux 7, CloudLinux 7 run the same build).
+  bool rhel7_kernel() const;
 };
 
 HostFacts gather_facts(const PreflightOptions& options);
