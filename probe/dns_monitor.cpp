@@ -22,7 +22,6 @@
 #include "dns_tap.skel.h"
 #include "probe/bpf/dns_filter.h"
 #include "probe/bpf/dns_tap.h"
-#include "probe/cgroup_paths.h"
 #include "probe/perf_reader.h"
 
 namespace cnm::probe {
@@ -58,13 +57,14 @@ std::size_t perf_pages_per_cpu() {
 
 }  // namespace
 
-DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source)
+DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source,
+                       const Cgroup2Mount& cgroup2)
     : ports_(std::move(ports)), stats_(stats) {
   if (ports_.empty() || ports_.size() > CNM_DNS_MAX_PORTS)
     throw std::runtime_error("dns_ports: 1 to " + std::to_string(CNM_DNS_MAX_PORTS) + " ports");
   if (source == DnsSource::kAuto || source == DnsSource::kCgroupSkb) {
     try {
-      open_tap();
+      open_tap(cgroup2);
       source_ = DnsSource::kCgroupSkb;
     } catch (const std::exception& e) {
       release();
@@ -117,12 +117,11 @@ void DnsMonitor::release() {
   tap_ = nullptr;
 }
 
-void DnsMonitor::open_tap() {
+void DnsMonitor::open_tap(const Cgroup2Mount& cgroup2) {
   // The root of the hierarchy, so the programs run for every cgroup's sockets (a program
   // attached with a link is never overridden below: links attach with BPF_F_ALLOW_MULTI).
-  std::string why;
-  const auto root = CgroupPaths::find_cgroup2_mount(&why);
-  if (root.empty()) throw std::runtime_error(why);
+  const auto& root = cgroup2.dir;
+  if (root.empty()) throw std::runtime_error(cgroup2.why_none);
   tap_ = dns_tap__open();
   if (!tap_) throw sys_error("cannot open the dns_tap BPF object");
   for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)

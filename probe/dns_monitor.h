@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "probe/cgroup_paths.h"
 #include "probe/dns_order.h"
 #include "probe/dns_source.h"
 #include "probe/dns_stats.h"
@@ -35,10 +36,11 @@ namespace cnm::probe {
 
 class DnsMonitor {
  public:
-  // source: kAuto, or a source forced (no fallback). Throws std::runtime_error when
-  // no source (the forced one) can be set up.
-  DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats,
-             DnsSource source = DnsSource::kAuto);
+  // source: kAuto, or a source forced (no fallback). cgroup2: where the cgroup programs attach,
+  // as the daemon found it at start (or why there is none). Throws std::runtime_error when no
+  // source (the forced one) can be set up.
+  DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source,
+             const Cgroup2Mount& cgroup2);
   ~DnsMonitor();
   DnsMonitor(const DnsMonitor&) = delete;
   DnsMonitor& operator=(const DnsMonitor&) = delete;
@@ -50,7 +52,9 @@ class DnsMonitor {
   const std::string& why_not_cgroup() const { return why_not_cgroup_; }
 
  private:
-  void open_tap();     // the cgroup programs loaded and attached, their perf buffers open; throws
+  // The cgroup programs loaded and attached to cgroup2.dir, their perf buffers open; throws
+  // (cgroup2.why_none when there is no cgroup2 mount).
+  void open_tap(const Cgroup2Mount& cgroup2);
   void open_socket();  // the filter loaded and attached, the socket bound; throws
   void release();      // detaches, closes and frees what is there (each may be absent)
   void run_tap();
