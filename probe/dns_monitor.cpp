@@ -55,13 +55,21 @@ std::size_t perf_pages_per_cpu() {
   return pages;
 }
 
+// The ports into an object's dns_ports (probe/bpf/dns_match.h), 0 after the last. The config
+// parser is the one check of network_config.dns_ports (1 to CNM_DNS_MAX_PORTS, with the file's
+// line for the user); this copy is bounded by the array itself, not by that check, so no vector
+// can overflow the object's rodata (ports past the array would just not be matched).
+template <std::size_t N>
+void set_ports(__u16 (&dst)[N], const std::vector<std::uint16_t>& ports) {
+  static_assert(N == CNM_DNS_MAX_PORTS, "the objects' dns_ports, of CNM_DNS_MAX_PORTS");
+  for (std::size_t i = 0; i < N; ++i) dst[i] = i < ports.size() ? ports[i] : 0;
+}
+
 }  // namespace
 
 DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source,
                        const Cgroup2Mount& cgroup2)
     : ports_(std::move(ports)), stats_(stats) {
-  if (ports_.empty() || ports_.size() > CNM_DNS_MAX_PORTS)
-    throw std::runtime_error("dns_ports: 1 to " + std::to_string(CNM_DNS_MAX_PORTS) + " ports");
   if (source == DnsSource::kAuto || source == DnsSource::kCgroupSkb) {
     try {
       open_tap(cgroup2);
@@ -124,8 +132,7 @@ void DnsMonitor::open_tap(const Cgroup2Mount& cgroup2) {
   if (root.empty()) throw std::runtime_error(cgroup2.why_none);
   tap_ = dns_tap__open();
   if (!tap_) throw sys_error("cannot open the dns_tap BPF object");
-  for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
-    tap_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
+  set_ports(tap_->rodata->dns_ports, ports_);
   if (int err = dns_tap__load(tap_))
     throw sys_error("cannot load the dns_tap cgroup programs", -err);
   // The buffers before the programs, so the first datagram has a reader.
@@ -157,8 +164,7 @@ void DnsMonitor::open_tap(const Cgroup2Mount& cgroup2) {
 void DnsMonitor::open_socket() {
   filter_ = dns_filter__open();
   if (!filter_) throw sys_error("cannot open the dns_filter BPF object");
-  for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
-    filter_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
+  set_ports(filter_->rodata->dns_ports, ports_);
   if (int err = dns_filter__load(filter_))
     throw std::runtime_error("cannot load the dns_filter socket filter: " +
                              std::string(std::strerror(-err)));

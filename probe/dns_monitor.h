@@ -36,9 +36,10 @@ namespace cnm::probe {
 
 class DnsMonitor {
  public:
-  // source: kAuto, or a source forced (no fallback). cgroup2: where the cgroup programs attach,
-  // as the daemon found it at start (or why there is none). Throws std::runtime_error when no
-  // source (the forced one) can be set up.
+  // ports: network_config.dns_ports as the config parser checked them (1 to
+  // CNM_DNS_MAX_PORTS; not checked again here). source: kAuto, or a source forced (no fallback).
+  // cgroup2: where the cgroup programs attach, as the daemon found it at start (or why there is
+  // none). Throws std::runtime_error when no source (the forced one) can be set up.
   DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source,
              const Cgroup2Mount& cgroup2);
   ~DnsMonitor();
