@@ -69,39 +69,47 @@ void set_ports(__u16 (&dst)[N], const std::vector<std::uint16_t>& ports) {
 
 DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source,
                        const Cgroup2Mount& cgroup2)
-    : ports_(std::move(ports)), stats_(stats) {
-  if (source == DnsSource::kAuto || source == DnsSource::kCgroupSkb) {
-    try {
-      open_tap(cgroup2);
-      source_ = DnsSource::kCgroupSkb;
-    } catch (const std::exception& e) {
-      release();
-      if (source == DnsSource::kCgroupSkb)
-        throw std::runtime_error("dns_source " + std::string(dns_source_name(source)) + ": " +
-                                 e.what());
-      why_not_cgroup_ = e.what();
-      spdlog::warn(
-          "DNS monitoring: no cgroup programs ({}); falling back to a packet socket, which costs "
-          "a clone of every packet the host transmits",
-          why_not_cgroup_);
-    }
-  } else {
-    why_not_cgroup_ = "network_config.dns_source is " + std::string(dns_source_name(source));
-  }
-  if (source_ == DnsSource::kAuto) {
-    try {
-      open_socket();
-    } catch (...) {
-      release();
-      throw;
-    }
-    source_ = DnsSource::kPacketSocket;
-    spdlog::info("DNS monitoring through a packet socket (source {})", dns_source_name(source_));
-  } else {
-    spdlog::info("DNS monitoring through cgroup programs on {} (source {})", cgroup_,
-                 dns_source_name(source_));
-  }
+    : ports_(std::move(ports)), stats_(stats), source_(set_up(source, cgroup2)) {
   thread_ = std::thread([this] { source_ == DnsSource::kCgroupSkb ? run_tap() : run_socket(); });
+}
+
+DnsSource DnsMonitor::set_up(DnsSource wanted, const Cgroup2Mount& cgroup2) {
+  // 1. The cgroup programs, unless the packet socket is forced.
+  if (wanted == DnsSource::kPacketSocket) {
+    why_not_cgroup_ = "network_config.dns_source is " + std::string(dns_source_name(wanted));
+  } else if (tap_opened(wanted, cgroup2)) {
+    spdlog::info("DNS monitoring through cgroup programs on {} (source {})", cgroup_,
+                 dns_source_name(DnsSource::kCgroupSkb));
+    return DnsSource::kCgroupSkb;
+  }
+  // 2. The packet socket: forced, or auto's fallback.
+  try {
+    open_socket();
+  } catch (...) {
+    release();
+    throw;
+  }
+  spdlog::info("DNS monitoring through a packet socket (source {})",
+               dns_source_name(DnsSource::kPacketSocket));
+  return DnsSource::kPacketSocket;
+}
+
+bool DnsMonitor::tap_opened(DnsSource wanted, const Cgroup2Mount& cgroup2) {
+  try {
+    open_tap(cgroup2);
+    return true;
+  } catch (const std::exception& e) {
+    release();
+    if (wanted == DnsSource::kCgroupSkb)
+      throw std::runtime_error("dns_source " + std::string(dns_source_name(wanted)) + ": " +
+                               e.what());
+    why_not_cgroup_ = e.what();
+    spdlog::warn(
+        "DNS monitoring: no cgroup programs ({}); falling back to a packet socket, which costs a "
+        "clone of every packet the host transmits",
+        why_not_cgroup_);
+    return false;
+  }
 }
 
 DnsMonitor::~DnsMonitor() {

@@ -46,7 +46,7 @@ class DnsMonitor {
   DnsMonitor(const DnsMonitor&) = delete;
   DnsMonitor& operator=(const DnsMonitor&) = delete;
 
-  DnsSource source() const { return source_; }  // the one running (never kAuto)
+  DnsSource source() const { return source_; }  // the one running (never kAuto: see source_)
   // Where the cgroup programs are attached ("" on the packet socket).
   const std::string& cgroup() const { return cgroup_; }
   // Why the cgroup programs do not run ("" when they do).
@@ -56,6 +56,13 @@ class DnsMonitor {
   // The cgroup programs loaded and attached to cgroup2.dir, their perf buffers open; throws
   // (cgroup2.why_none when there is no cgroup2 mount).
   void open_tap(const Cgroup2Mount& cgroup2);
+  // The source `wanted` names set up, by the steps auto takes (the cgroup programs, else the
+  // packet socket), and returned: the one that runs, never kAuto. Throws, everything of it
+  // released, when none (the forced one) can be set up.
+  DnsSource set_up(DnsSource wanted, const Cgroup2Mount& cgroup2);
+  // set_up's first step: true when the cgroup programs run; false, why_not_cgroup_ saying why,
+  // where auto falls back; throws where wanted forces them.
+  bool tap_opened(DnsSource wanted, const Cgroup2Mount& cgroup2);
   void open_socket();  // the filter loaded and attached, the socket bound; throws
   void release();      // detaches, closes and frees what is there (each may be absent)
   void run_tap();
@@ -65,7 +72,6 @@ class DnsMonitor {
 
   std::vector<std::uint16_t> ports_;
   DnsStats& stats_;
-  DnsSource source_ = DnsSource::kAuto;  // kAuto until a source is set up
   std::string cgroup_, why_not_cgroup_;
   // packet_socket
   dns_filter* filter_ = nullptr;
@@ -77,6 +83,9 @@ class DnsMonitor {
   perf_buffer* pb_ = nullptr;
   DnsOrder order_;
   std::uint64_t lost_read_ = 0;  // the programs' lost counter when last read
+  // The source running, initialised by set_up() (which only returns a real source) and never
+  // changed: declared after every member set_up() fills, so those are initialised before it runs.
+  const DnsSource source_;
 
   std::atomic<bool> stop_{false};
   std::thread thread_;
