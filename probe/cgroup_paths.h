@@ -18,6 +18,14 @@
 
 namespace cnm::probe {
 
+// The root of the cgroup v2 hierarchy as the daemon finds it once at start
+// (CgroupPaths::find_cgroup2_mount), handed to each of its users: the TCP tracer's CgroupPaths
+// and DNS monitoring's cgroup programs.
+struct Cgroup2Mount {
+  std::filesystem::path dir;  // empty: none
+  std::string why_none;       // when dir is empty: why (for DNS monitoring's log and /debug/stats)
+};
+
 class CgroupPaths {
  public:
   static constexpr std::size_t kMaxPaths = 65536;

@@ -112,6 +112,7 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
                                dns_source_choices() + ", not \"" + text + "\"");
     c.dns_source = *source;
   };
+  // The one check of the ports' count (DnsMonitor takes them as they are).
   network["dns_ports"] = [&](const YAML::Node& v, const std::string& k) {
     if (!v.IsSequence() || v.size() < 1 || v.size() > CNM_DNS_MAX_PORTS)
       throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be a list of 1 to " +

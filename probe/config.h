@@ -36,6 +36,8 @@ struct ProbeConfig {
   // else the packet socket, saying why), or a source forced (tests, the benchmark, operators;
   // the daemon stops where a forced one cannot run). Checked once, here, by its type.
   DnsSource dns_source = DnsSource::kAuto;
+  // 1 to CNM_DNS_MAX_PORTS (the BPF objects' array), checked once, here: DnsMonitor takes them
+  // as they are.
   std::vector<std::uint16_t> dns_ports = {53};
   std::uint32_t dns_timeout_ms = 5000;
   std::uint32_t max_dns_stats = 10000;

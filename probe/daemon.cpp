@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "probe/auth_token.h"
+#include "probe/cgroup_paths.h"
 #include "probe/config.h"
 #include "probe/conn_json.h"
 #include "probe/conn_store.h"
@@ -191,11 +192,16 @@ int run_daemon(const DaemonOptions& o) {
 
   Service svc(*config);
   if (config->network_enabled) {
+    // Read from the mount table once, for both users: the tracer (container ids of processes
+    // gone) and DNS monitoring (where its cgroup programs attach, or why they cannot).
+    Cgroup2Mount cgroup2;
+    cgroup2.dir = CgroupPaths::find_cgroup2_mount(&cgroup2.why_none);
     try {
       svc.tracer = std::make_unique<Tracer>(
           TracerOptions{config->max_tracked_connections, config->max_closed_connections_buffered,
                         config->disable_ipv6, config->per_call_hooks, config->hook_set,
-                        config->btf_path, o.layout.at(o.layout.bpf_object_dir) / "btf"},
+                        config->btf_path, o.layout.at(o.layout.bpf_object_dir) / "btf",
+                        cgroup2.dir},
           [&svc](std::vector<Connection>&& closed) { svc.store.add_closed(std::move(closed)); });
     } catch (const std::exception& e) {
       spdlog::error("cannot start the TCP tracer: {}", e.what());
@@ -206,7 +212,7 @@ int run_daemon(const DaemonOptions& o) {
         svc.dns = std::make_unique<DnsStats>(config->max_dns_stats, config->max_dns_stats,
                                              std::uint64_t{config->dns_timeout_ms} * 1000000);
         svc.dns_monitor =
-            std::make_unique<DnsMonitor>(config->dns_ports, *svc.dns, config->dns_source);
+            std::make_unique<DnsMonitor>(config->dns_ports, *svc.dns, config->dns_source, cgroup2);
         spdlog::info("DNS monitoring on UDP port(s) {}", fmt::join(config->dns_ports, ", "));
       } catch (const std::exception& e) {
         spdlog::error("cannot start DNS monitoring: {}", e.what());

@@ -22,7 +22,6 @@
 #include "dns_tap.skel.h"
 #include "probe/bpf/dns_filter.h"
 #include "probe/bpf/dns_tap.h"
-#include "probe/cgroup_paths.h"
 #include "probe/perf_reader.h"
 
 namespace cnm::probe {
@@ -56,44 +55,61 @@ std::size_t perf_pages_per_cpu() {
   return pages;
 }
 
+// The ports into an object's dns_ports (probe/bpf/dns_match.h), 0 after the last. The config
+// parser is the one check of network_config.dns_ports (1 to CNM_DNS_MAX_PORTS, with the file's
+// line for the user); this copy is bounded by the array itself, not by that check, so no vector
+// can overflow the object's rodata (ports past the array would just not be matched).
+template <std::size_t N>
+void set_ports(__u16 (&dst)[N], const std::vector<std::uint16_t>& ports) {
+  static_assert(N == CNM_DNS_MAX_PORTS, "the objects' dns_ports, of CNM_DNS_MAX_PORTS");
+  for (std::size_t i = 0; i < N; ++i) dst[i] = i < ports.size() ? ports[i] : 0;
+}
+
 }  // namespace
 
-DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source)
-    : ports_(std::move(ports)), stats_(stats) {
-  if (ports_.empty() || ports_.size() > CNM_DNS_MAX_PORTS)
-    throw std::runtime_error("dns_ports: 1 to " + std::to_string(CNM_DNS_MAX_PORTS) + " ports");
-  if (source == DnsSource::kAuto || source == DnsSource::kCgroupSkb) {
-    try {
-      open_tap();
-      source_ = DnsSource::kCgroupSkb;
-    } catch (const std::exception& e) {
-      release();
-      if (source == DnsSource::kCgroupSkb)
-        throw std::runtime_error("dns_source " + std::string(dns_source_name(source)) + ": " +
-                                 e.what());
-      why_not_cgroup_ = e.what();
-      spdlog::warn(
-          "DNS monitoring: no cgroup programs ({}); falling back to a packet socket, which costs "
-          "a clone of every packet the host transmits",
-          why_not_cgroup_);
-    }
-  } else {
-    why_not_cgroup_ = "network_config.dns_source is " + std::string(dns_source_name(source));
-  }
-  if (source_ == DnsSource::kAuto) {
-    try {
-      open_socket();
-    } catch (...) {
-      release();
-      throw;
-    }
-    source_ = DnsSource::kPacketSocket;
-    spdlog::info("DNS monitoring through a packet socket (source {})", dns_source_name(source_));
-  } else {
-    spdlog::info("DNS monitoring through cgroup programs on {} (source {})", cgroup_,
-                 dns_source_name(source_));
-  }
+DnsMonitor::DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source,
+                       const Cgroup2Mount& cgroup2)
+    : ports_(std::move(ports)), stats_(stats), source_(set_up(source, cgroup2)) {
   thread_ = std::thread([this] { source_ == DnsSource::kCgroupSkb ? run_tap() : run_socket(); });
+}
+
+DnsSource DnsMonitor::set_up(DnsSource wanted, const Cgroup2Mount& cgroup2) {
+  // 1. The cgroup programs, unless the packet socket is forced.
+  if (wanted == DnsSource::kPacketSocket) {
+    why_not_cgroup_ = "network_config.dns_source is " + std::string(dns_source_name(wanted));
+  } else if (tap_opened(wanted, cgroup2)) {
+    spdlog::info("DNS monitoring through cgroup programs on {} (source {})", cgroup_,
+                 dns_source_name(DnsSource::kCgroupSkb));
+    return DnsSource::kCgroupSkb;
+  }
+  // 2. The packet socket: forced, or auto's fallback.
+  try {
+    open_socket();
+  } catch (...) {
+    release();
+    throw;
+  }
+  spdlog::info("DNS monitoring through a packet socket (source {})",
+               dns_source_name(DnsSource::kPacketSocket));
+  return DnsSource::kPacketSocket;
+}
+
+bool DnsMonitor::tap_opened(DnsSource wanted, const Cgroup2Mount& cgroup2) {
+  try {
+    open_tap(cgroup2);
+    return true;
+  } catch (const std::exception& e) {
+    release();
+    if (wanted == DnsSource::kCgroupSkb)
+      throw std::runtime_error("dns_source " + std::string(dns_source_name(wanted)) + ": " +
+                               e.what());
+    why_not_cgroup_ = e.what();
+    spdlog::warn(
+        "DNS monitoring: no cgroup programs ({}); falling back to a packet socket, which costs a "
+        "clone of every packet the host transmits",
+        why_not_cgroup_);
+    return false;
+  }
 }
 
 DnsMonitor::~DnsMonitor() {
@@ -117,16 +133,14 @@ void DnsMonitor::release() {
   tap_ = nullptr;
 }
 
-void DnsMonitor::open_tap() {
+void DnsMonitor::open_tap(const Cgroup2Mount& cgroup2) {
   // The root of the hierarchy, so the programs run for every cgroup's sockets (a program
   // attached with a link is never overridden below: links attach with BPF_F_ALLOW_MULTI).
-  std::string why;
-  const auto root = CgroupPaths::find_cgroup2_mount(&why);
-  if (root.empty()) throw std::runtime_error(why);
+  const auto& root = cgroup2.dir;
+  if (root.empty()) throw std::runtime_error(cgroup2.why_none);
   tap_ = dns_tap__open();
   if (!tap_) throw sys_error("cannot open the dns_tap BPF object");
-  for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
-    tap_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
+  set_ports(tap_->rodata->dns_ports, ports_);
   if (int err = dns_tap__load(tap_))
     throw sys_error("cannot load the dns_tap cgroup programs", -err);
   // The buffers before the programs, so the first datagram has a reader.
@@ -158,8 +172,7 @@ void DnsMonitor::open_tap() {
 void DnsMonitor::open_socket() {
   filter_ = dns_filter__open();
   if (!filter_) throw sys_error("cannot open the dns_filter BPF object");
-  for (std::size_t i = 0; i < CNM_DNS_MAX_PORTS; ++i)
-    filter_->rodata->dns_ports[i] = i < ports_.size() ? ports_[i] : 0;
+  set_ports(filter_->rodata->dns_ports, ports_);
   if (int err = dns_filter__load(filter_))
     throw std::runtime_error("cannot load the dns_filter socket filter: " +
                              std::string(std::strerror(-err)));

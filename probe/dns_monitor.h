@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "probe/cgroup_paths.h"
 #include "probe/dns_order.h"
 #include "probe/dns_source.h"
 #include "probe/dns_stats.h"
@@ -35,22 +36,33 @@ namespace cnm::probe {
 
 class DnsMonitor {
  public:
-  // source: kAuto, or a source forced (no fallback). Throws std::runtime_error when
-  // no source (the forced one) can be set up.
-  DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats,
-             DnsSource source = DnsSource::kAuto);
+  // ports: network_config.dns_ports as the config parser checked them (1 to
+  // CNM_DNS_MAX_PORTS; not checked again here). source: kAuto, or a source forced (no fallback).
+  // cgroup2: where the cgroup programs attach, as the daemon found it at start (or why there is
+  // none). Throws std::runtime_error when no source (the forced one) can be set up.
+  DnsMonitor(std::vector<std::uint16_t> ports, DnsStats& stats, DnsSource source,
+             const Cgroup2Mount& cgroup2);
   ~DnsMonitor();
   DnsMonitor(const DnsMonitor&) = delete;
   DnsMonitor& operator=(const DnsMonitor&) = delete;
 
-  DnsSource source() const { return source_; }  // the one running (never kAuto)
+  DnsSource source() const { return source_; }  // the one running (never kAuto: see source_)
   // Where the cgroup programs are attached ("" on the packet socket).
   const std::string& cgroup() const { return cgroup_; }
   // Why the cgroup programs do not run ("" when they do).
   const std::string& why_not_cgroup() const { return why_not_cgroup_; }
 
  private:
-  void open_tap();     // the cgroup programs loaded and attached, their perf buffers open; throws
+  // The cgroup programs loaded and attached to cgroup2.dir, their perf buffers open; throws
+  // (cgroup2.why_none when there is no cgroup2 mount).
+  void open_tap(const Cgroup2Mount& cgroup2);
+  // The source `wanted` names set up, by the steps auto takes (the cgroup programs, else the
+  // packet socket), and returned: the one that runs, never kAuto. Throws, everything of it
+  // released, when none (the forced one) can be set up.
+  DnsSource set_up(DnsSource wanted, const Cgroup2Mount& cgroup2);
+  // set_up's first step: true when the cgroup programs run; false, why_not_cgroup_ saying why,
+  // where auto falls back; throws where wanted forces them.
+  bool tap_opened(DnsSource wanted, const Cgroup2Mount& cgroup2);
   void open_socket();  // the filter loaded and attached, the socket bound; throws
   void release();      // detaches, closes and frees what is there (each may be absent)
   void run_tap();
@@ -60,7 +72,6 @@ class DnsMonitor {
 
   std::vector<std::uint16_t> ports_;
   DnsStats& stats_;
-  DnsSource source_ = DnsSource::kAuto;  // kAuto until a source is set up
   std::string cgroup_, why_not_cgroup_;
   // packet_socket
   dns_filter* filter_ = nullptr;
@@ -72,6 +83,9 @@ class DnsMonitor {
   perf_buffer* pb_ = nullptr;
   DnsOrder order_;
   std::uint64_t lost_read_ = 0;  // the programs' lost counter when last read
+  // The source running, initialised by set_up() (which only returns a real source) and never
+  // changed: declared after every member set_up() fills, so those are initialised before it runs.
+  const DnsSource source_;
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -125,7 +125,9 @@ std::uint32_t connection_slots(std::uint32_t max_tracked) {
 }
 
 Tracer::Tracer(const TracerOptions& o, ClosedSink on_closed)
-    : on_closed_(std::move(on_closed)), max_tracked_(o.max_tracked_connections) {
+    : on_closed_(std::move(on_closed)),
+      max_tracked_(o.max_tracked_connections),
+      cgroups_(o.cgroup2_mount) {
   closed_batch_.reserve(kClosedBatchMax);
   const BtfSource btf = BtfSource::find(o.btf_path, o.btf_dir, kernel_release());
   spdlog::info("BTF for CO-RE: {}", btf.description());

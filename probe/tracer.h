@@ -31,6 +31,9 @@ struct TracerOptions {
   std::string hook_set = "auto";  // see ProbeConfig::hook_set
   std::string btf_path;           // see ProbeConfig::btf_path
   std::filesystem::path btf_dir;  // operators' BTF files (<bpf_object_dir>/btf)
+  // The cgroup v2 hierarchy's root (Cgroup2Mount::dir, found once by the daemon), for the
+  // container ids of processes gone; empty: none (those get no container id).
+  std::filesystem::path cgroup2_mount;
 };
 
 // Open connections kept in the kernel side's slot array, of max_tracked (the rest go to its
@@ -114,7 +117,7 @@ class Tracer {
   // For processes gone: by the cgroup v2 id the kernel side recorded (same lifetime).
   mutable std::unordered_map<std::uint64_t, std::shared_ptr<const std::string>> cgid_cache_;
   mutable std::uint64_t cid_cache_born_ns_ = 0;
-  mutable CgroupPaths cgroups_{CgroupPaths::find_cgroup2_mount()};
+  mutable CgroupPaths cgroups_;  // on TracerOptions::cgroup2_mount
 };
 
 }  // namespace cnm::probe
