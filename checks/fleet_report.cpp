@@ -144,6 +144,25 @@ json group_json(const GroupKey& key, const std::vector<const FleetHost*>& member
           {"checks", list}};
 }
 
+// The preflight says "supported" exactly when no check failed (checks/preflight.cpp), and then
+// network monitoring is on. A report that says otherwise was edited or mixed up from two runs:
+// which half is true cannot be told, so it is refused rather than rolled out (or left out) on
+// the word of its verdict.
+void check_verdict_agrees(const json& doc, const std::string& where) {
+  const auto& checks = doc["checks"];
+  const auto failed = std::find_if(checks.begin(), checks.end(),
+                                   [](const json& c) { return c["status"] == "fail"; });
+  const bool supported = doc["verdict"] == "supported";
+  if (supported && failed != checks.end())
+    throw FleetInputError(where + ": verdict \"supported\" but check " +
+                          (*failed)["id"].get<std::string>() + " failed");
+  if (!supported && failed == checks.end())
+    throw FleetInputError(where + ": verdict \"unsupported\" but no check failed");
+  if (doc["features"]["network_monitoring"] != supported)
+    throw FleetInputError(where + ": verdict \"" + doc["verdict"].get<std::string>() +
+                          "\" but network_monitoring is " + (supported ? "off" : "on"));
+}
+
 int attention(const json& group) {
   const std::string v = group["verdict"];
   return v == "unsupported" ? 0 : v == "mixed" ? 1 : 2;
@@ -165,6 +184,7 @@ FleetReport FleetReport::from_documents(const std::vector<std::pair<std::string,
     if (const auto error = preflight_schema().first_error(doc))
       throw FleetInputError(where +
                             ": not a preflight report (checks/preflight.schema.json): " + *error);
+    check_verdict_agrees(doc, where);
     std::string state = doc["verdict"];
     if (strict && std::any_of(doc["checks"].begin(), doc["checks"].end(),
                               [](const json& c) { return c["status"] == "warn"; }))

@@ -292,6 +292,7 @@ TEST(FleetReport, SameDistributionAndKernelButOneHostFailsIsMixed) {
   const json ok = preflight_of("centos-7.6");
   json broken = ok;
   broken["verdict"] = "unsupported";
+  broken["features"]["network_monitoring"] = false;
   broken["checks"][0]["status"] = "fail";
   broken["checks"][0]["remedy"] = "fix it";
   const auto r = report_of({{"x.json", ok}, {"y.json", broken}}).to_json();
@@ -338,6 +339,35 @@ TEST(FleetReport, RefusesBadInputNamingIt) {
   EXPECT_THROW(report_of({{"h.json", good}}, {{"h", "twice"}}), FleetInputError);
   EXPECT_THROW(report_of({{"h\n1.json", good}}), FleetInputError);
   EXPECT_THROW(report_of({}, {{"", "no name"}}), FleetInputError);
+}
+
+// The verdict is the checks' conclusion: an edited or mixed-up report whose verdict and checks
+// disagree is refused, not rolled out (or left out) on the word of its verdict.
+TEST(FleetReport, RefusesAVerdictItsChecksContradict) {
+  const auto refusal = [](const json& doc) -> std::string {
+    try {
+      report_of({{"web-1.json", doc}});
+    } catch (const FleetInputError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  json failed = preflight_of("centos-7.5");  // kernel.version fails: unsupported
+  ASSERT_EQ(failed["verdict"], "unsupported");
+  EXPECT_EQ(refusal(failed), "accepted");
+  json lying = failed;
+  lying["verdict"] = "supported";
+  lying["features"]["network_monitoring"] = true;
+  EXPECT_EQ(refusal(lying), "web-1.json: verdict \"supported\" but check kernel.version failed");
+  json fine = preflight_of("debian-9");
+  ASSERT_EQ(fine["verdict"], "supported");
+  json gloomy = fine;
+  gloomy["verdict"] = "unsupported";
+  gloomy["features"]["network_monitoring"] = false;
+  EXPECT_EQ(refusal(gloomy), "web-1.json: verdict \"unsupported\" but no check failed");
+  json off = fine;
+  off["features"]["network_monitoring"] = false;
+  EXPECT_EQ(refusal(off), "web-1.json: verdict \"supported\" but network_monitoring is off");
 }
 
 // Host files are hostile: a crafted os-release must not add Markdown cells, HTML or links, nor
