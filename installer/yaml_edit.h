@@ -31,10 +31,14 @@ class YamlEditError : public std::runtime_error {
 std::vector<std::string> split_key_path(std::string_view dotted);
 
 // Returns text with the mapping key at `path` set to the plain scalar `value` (YAML text such
-// as "true" or "8080"), creating missing parent mappings. Returns text unchanged when the key
-// already holds exactly that text. Throws YamlEditError (nothing produced) on malformed YAML,
-// duplicate keys, a parent that is not a mapping, aliases, multi-line values, or any edit
-// whose re-parse differs from the intended document.
+// as "true" or "8080"), creating missing parent mappings. Keys are matched as the Datadog Agent
+// reads them: case-insensitively, and a dotted key ("network_config.enabled: false", at any
+// level) spells the parts it joins. Every spelling of the path that exists is set, so whichever
+// one the Agent reads holds the value; a null parent ("key:", "key: ~", "key: null") is filled;
+// the nested form is added only when no spelling exists. Returns text unchanged when every
+// spelling already holds exactly that text. Throws YamlEditError (nothing produced) on
+// malformed YAML, duplicate keys, a parent that is not a mapping, aliases, multi-line
+// values, or any edit whose re-parse differs from the intended document.
 std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
                      std::string_view value);
 
