@@ -45,17 +45,24 @@ std::string lower(std::string_view s) {
 }
 
 // yaml-cpp keeps duplicate keys silently; which one the agent would use is a guess, so refuse.
+// The Agent lowercases keys, so keys differing only in case are duplicates too (Go's map
+// iteration order would decide which one wins).
 void check_unique_keys(const YAML::Node& n, int depth = 0) {
   if (depth > 64) throw at_mark("YAML nested too deep", n.Mark());
   if (n.IsMap()) {
-    std::map<std::string, YAML::Mark> seen;
+    std::map<std::string, std::pair<std::string, YAML::Mark>> seen;
     for (const auto& kv : n) {
       if (kv.first.IsScalar()) {
-        const auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
-        if (!fresh)
-          throw at_mark("duplicate key '" + kv.first.Scalar() + "' (first at line " +
-                            std::to_string(it->second.line + 1) + ")",
-                        kv.first.Mark());
+        const auto [it, fresh] =
+            seen.emplace(lower(kv.first.Scalar()), std::pair(kv.first.Scalar(), kv.first.Mark()));
+        if (!fresh) {
+          const auto& [first, mark] = it->second;
+          std::string what = "duplicate key '" + kv.first.Scalar() + "' (first at line " +
+                             std::to_string(mark.line + 1);
+          if (first != kv.first.Scalar())
+            what += " as '" + first + "'; the Agent reads keys case-insensitively";
+          throw at_mark(what + ")", kv.first.Mark());
+        }
       }
       check_unique_keys(kv.second, depth + 1);
     }

@@ -37,8 +37,8 @@ std::vector<std::string> split_key_path(std::string_view dotted);
 // one the Agent reads holds the value; a null parent ("key:", "key: ~", "key: null") is filled;
 // the nested form is added only when no spelling exists. Returns text unchanged when every
 // spelling already holds exactly that text. Throws YamlEditError (nothing produced) on
-// malformed YAML, duplicate keys, a parent that is not a mapping, aliases, multi-line
-// values, or any edit whose re-parse differs from the intended document.
+// malformed YAML, duplicate keys (case-insensitive), a parent that is not a mapping, aliases,
+// multi-line values, or any edit whose re-parse differs from the intended document.
 std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
                      std::string_view value);
 

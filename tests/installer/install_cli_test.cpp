@@ -180,6 +180,19 @@ TEST_F(InstallerRoot, ConfigEnableEditsDottedKeyTheAgentReads) {
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
 }
 
+TEST_F(InstallerRoot, ConfigEnableRefusesKeysDifferingInCase) {
+  const std::string user = "Network_Config:\n  enabled: false\nnetwork_config:\n  x: 1\n";
+  test::write_file(agent_config(), user);
+  const auto r = ctl_agent({"config", "enable"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(":3:1: duplicate key 'network_config'"), std::string::npos) << r.err;
+  EXPECT_EQ(test::read_file(agent_config()), user);
+  // One key in another case is the Agent's key: edited, not doubled.
+  test::write_file(agent_config(), "Network_Config:\n  enabled: false\n");
+  ASSERT_EQ(ctl_agent({"config", "enable"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(agent_config()), "Network_Config:\n  enabled: true\n");
+}
+
 TEST_F(InstallerRoot, MalformedConfigRefusedWithPositionAndUntouched) {
   test::write_file(config(), "network_config:\n  enabled: false\n  bad: [1, 2\n");
   const auto before = test::snapshot(dir_.path());

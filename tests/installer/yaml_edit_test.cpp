@@ -227,6 +227,20 @@ TEST(YamlEdit, KeysMatchedCaseInsensitively) {
             "NETWORK_CONFIG.ENABLED: true\n");
 }
 
+TEST(YamlEdit, KeysDifferingInCaseAreDuplicates) {
+  for (const auto* text : {"network_config:\n  enabled: false\nNetwork_Config:\n  enabled: true\n",
+                           "network_config:\n  enabled: false\n  Enabled: true\n"}) {
+    try {
+      yaml_set(text, kNet, "true");
+      FAIL() << text;
+    } catch (const YamlEditError& e) {
+      EXPECT_NE(std::string(e.what()).find("duplicate key"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("case-insensitively"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(yaml_validate(text), YamlEditError);
+  }
+}
+
 TEST(YamlEdit, NullParentFilled) {
   EXPECT_EQ(yaml_set("network_config: null\nx: 1\n", kNet, "true"),
             "network_config:\n  enabled: true\nx: 1\n");
