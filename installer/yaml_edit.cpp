@@ -439,6 +439,31 @@ Splice insert_into(const Splicer& sp, const YAML::Node& node, const YAML::Node* 
   return Splice{t.size(), t.size(), prefix + block_lines(path, next, value, "", sp.eol())};
 }
 
+// Whether value is one YAML scalar on one line that reads back as itself: a plain scalar
+// (true, 8080, /var/log) or a quoted one taken whole ("a b", 'it''s').
+bool one_line_scalar(std::string_view value, YAML::Node& parsed) {
+  if (value.empty() || value.find_first_of("\r\n") != std::string_view::npos) return false;
+  try {
+    parsed = YAML::Load(std::string(value));
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+  const char c = value.front();
+  if (c == '"' || c == '\'') {
+    if (!parsed.IsScalar()) return false;
+    try {
+      return Splicer(value).scalar_span(0, false, YAML::Mark()).second == value.size();
+    } catch (const YamlEditError&) {
+      return false;
+    }
+  }
+  // '@' and '`' are reserved (go-yaml refuses them); ",[]{}" would end the value in a flow
+  // mapping; '#' may start a comment.
+  if (value.find_first_of("#,[]{}") != std::string_view::npos || c == '@' || c == '`') return false;
+  if (parsed.IsNull()) return null_token_size(value) == value.size();
+  return parsed.IsScalar() && parsed.Scalar() == value && parsed.Tag() != "!";
+}
+
 }  // namespace
 
 std::vector<std::string> split_key_path(std::string_view dotted) {
@@ -463,19 +488,45 @@ void yaml_validate(std::string_view text) {
   check_unique_keys(root);
 }
 
+std::string yaml_scalar_text(std::string_view value) {
+  YAML::Node parsed;
+  if (one_line_scalar(value, parsed)) return std::string(value);
+  if (!value.empty() && (value.front() == '[' || value.front() == '{'))
+    throw YamlEditError(
+        "value '" + std::string(value) + "' is a list or a mapping; only one scalar can be set", 0,
+        0);
+  std::string out = "\"";
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  if (!one_line_scalar(out, parsed) || parsed.Scalar() != value)
+    throw YamlEditError("value '" + std::string(value) + "' cannot be written as a YAML string", 0,
+                        0);
+  return out;
+}
+
 std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
                      std::string_view value) {
   if (path.empty()) throw YamlEditError("empty key", 0, 0);
   const auto root = parse_one(text);
   check_unique_keys(root);
   YAML::Node value_node;
-  try {
-    value_node = YAML::Load(std::string(value));
-  } catch (const YAML::Exception&) {
-  }
-  if (!value_node.IsScalar() || value.find_first_of("\r\n#") != std::string_view::npos ||
-      value.empty() || value.front() == '*' || value.front() == '&')
-    throw YamlEditError("value '" + std::string(value) + "' is not a one-line YAML scalar", 0, 0);
+  if (!one_line_scalar(value, value_node))
+    throw YamlEditError("value '" + std::string(value) +
+                            "' is not a one-line YAML scalar that reads back as itself",
+                        0, 0);
   if (!root.IsMap() && !root.IsNull()) throw at_mark("the document is not a mapping", root.Mark());
 
   // Every spelling of the path the Agent would read is set: the nested keys, dotted keys at any

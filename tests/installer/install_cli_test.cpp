@@ -193,6 +193,26 @@ TEST_F(InstallerRoot, ConfigEnableRefusesKeysDifferingInCase) {
   EXPECT_EQ(test::read_file(agent_config()), "Network_Config:\n  enabled: true\n");
 }
 
+TEST_F(InstallerRoot, SetOfTheEnableKeyRefusedAndValuesReadBackAsGiven) {
+  test::write_file(agent_config(), "network_config:\n  enabled: false\n");
+  for (const auto* set : {"network_config.enabled=false", "Network_Config.Enabled=maybe",
+                          "system_probe_config.enabled=true"}) {
+    const auto r = ctl_agent({"config", "enable", "--set", set});
+    EXPECT_EQ(r.exit_code, 2) << set;
+    EXPECT_NE(r.err.find("is what cnmctl sets"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(test::read_file(agent_config()), "network_config:\n  enabled: false\n");
+  const auto r = ctl_agent({"config", "enable", "--set", "network_config.x=|", "--set",
+                            "network_config.port=8080", "--set", "network_config.l=a, b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto after = test::read_file(agent_config());
+  EXPECT_EQ(after, "network_config:\n  l: \"a, b\"\n  port: 8080\n  x: \"|\"\n  enabled: true\n");
+  EXPECT_EQ(YAML::Load(after)["network_config"]["x"].Scalar(), "|");
+  const auto list = ctl_agent({"config", "enable", "--set", "network_config.l=[1, 2]"});
+  EXPECT_EQ(list.exit_code, 2);
+  EXPECT_NE(list.err.find("is a list or a mapping"), std::string::npos) << list.err;
+}
+
 TEST_F(InstallerRoot, MalformedConfigRefusedWithPositionAndUntouched) {
   test::write_file(config(), "network_config:\n  enabled: false\n  bad: [1, 2\n");
   const auto before = test::snapshot(dir_.path());

@@ -256,6 +256,28 @@ TEST(YamlEdit, NullParentFilled) {
   EXPECT_TRUE(test::agent_reads(both, kNet, "true"));
 }
 
+TEST(YamlEdit, ValuesWrittenSoTheyReadBackAsGiven) {
+  // YAML-typed values stay as given.
+  for (const auto* v :
+       {"true", "8080", "1.5", "/var/log/x.log", "maybe", "'it''s'", "\"a b\"", "null", "a:b"})
+    EXPECT_EQ(yaml_scalar_text(v), v);
+  // Anything else becomes the string it spells.
+  EXPECT_EQ(yaml_scalar_text("|"), "\"|\"");
+  EXPECT_EQ(yaml_scalar_text("a: b"), "\"a: b\"");
+  EXPECT_EQ(yaml_scalar_text("x # y"), "\"x # y\"");
+  EXPECT_EQ(yaml_scalar_text("say \"hi\"\t"), "\"say \\\"hi\\\"\\x09\"");
+  for (const auto* v : {"|", ">", "&a x", "*a", "!!str 1", " x", "x ", "a,b", "\"x\" # c", "-",
+                        "@x", "---", "a\\b\"", "\"unterminated"}) {
+    const auto text = yaml_scalar_text(v);
+    const auto after = yaml_set("network_config:\n  x: 1\n", {"network_config", "x"}, text);
+    EXPECT_EQ(YAML::Load(after)["network_config"]["x"].Scalar(), v) << after;
+  }
+  EXPECT_THROW(yaml_scalar_text("[1, 2]"), YamlEditError);
+  EXPECT_THROW(yaml_scalar_text("{a: 1}"), YamlEditError);
+  EXPECT_THROW(yaml_set("a: 1\n", kNet, "|"), YamlEditError);
+  EXPECT_THROW(yaml_set("a: 1\n", kNet, "'a' # c"), YamlEditError);
+}
+
 TEST(YamlEdit, KeyPaths) {
   EXPECT_EQ(split_key_path("a.b_c.d-e"), (std::vector<std::string>{"a", "b_c", "d-e"}));
   EXPECT_THROW(split_key_path("a..b"), YamlEditError);
