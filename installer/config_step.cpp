@@ -1,5 +1,6 @@
 #include "installer/config_step.h"
 
+#include <cctype>
 #include <stdexcept>
 
 #include "common/host_accounts.h"
@@ -17,7 +18,23 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
         kv + "'");
   const auto key = kv.substr(0, eq);
   split_key_path(key);  // validates
-  return {key, kv.substr(eq + 1)};
+  // The enable key is what `config enable` sets: a --set of it would be overwritten (=true) or
+  // would leave the feature off while the run reports success (=false). The Agent reads keys
+  // case-insensitively.
+  std::string lkey = key;
+  for (char& c : lkey) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto* enable : {"network_config.enabled", "system_probe_config.enabled"})
+    if (lkey == enable)
+      throw std::invalid_argument("--set " + key + " is refused: " + enable +
+                                  " is what cnmctl sets to enable network monitoring (use "
+                                  "`cnmctl uninstall` to undo it)");
+  const auto value = kv.substr(eq + 1);
+  try {
+    yaml_scalar_text(value);  // a list or a mapping is a usage error, before anything is read
+  } catch (const YamlEditError& e) {
+    throw std::invalid_argument("--set " + key + ": " + e.what());
+  }
+  return {key, value};
 }
 
 FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
@@ -49,8 +66,10 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
   std::vector<std::pair<std::string, std::string>> sets = {{enable_key(req.agent_version), "true"}};
   sets.insert(sets.end(), req.sets.begin(), req.sets.end());
   std::string keys;
-  for (const auto& [key, value] : sets) {
+  for (const auto& [key, given] : sets) {
+    std::string value;
     try {
+      value = yaml_scalar_text(given);  // quoted when it would not read back as itself
       text = yaml_set(text, split_key_path(key), value);
     } catch (const YamlEditError& e) {
       throw std::runtime_error(from + (e.line() > 0 ? ":" : ": ") + e.what() + " (setting " + key +

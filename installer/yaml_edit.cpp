@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -34,18 +36,33 @@ YAML::Node parse_one(std::string_view text) {
   return docs.front();
 }
 
+// ASCII lower case: the Agent lowercases every key it reads (viper's insensitiviseMap,
+// nodetreemodel's loadYamlInto), and the keys cnmkit names are ASCII.
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 // yaml-cpp keeps duplicate keys silently; which one the agent would use is a guess, so refuse.
+// The Agent lowercases keys, so keys differing only in case are duplicates too (Go's map
+// iteration order would decide which one wins).
 void check_unique_keys(const YAML::Node& n, int depth = 0) {
   if (depth > 64) throw at_mark("YAML nested too deep", n.Mark());
   if (n.IsMap()) {
-    std::map<std::string, YAML::Mark> seen;
+    std::map<std::string, std::pair<std::string, YAML::Mark>> seen;
     for (const auto& kv : n) {
       if (kv.first.IsScalar()) {
-        const auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
-        if (!fresh)
-          throw at_mark("duplicate key '" + kv.first.Scalar() + "' (first at line " +
-                            std::to_string(it->second.line + 1) + ")",
-                        kv.first.Mark());
+        const auto [it, fresh] =
+            seen.emplace(lower(kv.first.Scalar()), std::pair(kv.first.Scalar(), kv.first.Mark()));
+        if (!fresh) {
+          const auto& [first, mark] = it->second;
+          std::string what = "duplicate key '" + kv.first.Scalar() + "' (first at line " +
+                             std::to_string(mark.line + 1);
+          if (first != kv.first.Scalar())
+            what += " as '" + first + "'; the Agent reads keys case-insensitively";
+          throw at_mark(what + ")", kv.first.Mark());
+        }
       }
       check_unique_keys(kv.second, depth + 1);
     }
@@ -99,24 +116,43 @@ bool same_tree(const YAML::Node& a, const YAML::Node& b, int depth = 0) {
   }
 }
 
-// The original tree with path set to value, built independently of the text splice.
-YAML::Node expected_tree(const YAML::Node& original, const std::vector<std::string>& path,
-                         const YAML::Node& value, std::size_t i = 0) {
-  if (i == path.size()) return YAML::Clone(value);
+// One key to set, named by the document's own keys from the root (new keys as the path names
+// them).
+struct TreeEdit {
+  std::vector<std::string> keys;
+  const YAML::Node* value;
+};
+
+// The original tree with every edit applied, built independently of the text splices. `edits`
+// all share keys[0..i).
+YAML::Node expected_tree(const YAML::Node& original, const std::vector<const TreeEdit*>& edits,
+                         std::size_t i = 0) {
+  for (const auto* e : edits)
+    if (e->keys.size() == i) return YAML::Clone(*e->value);
+  std::unordered_map<std::string, std::vector<const TreeEdit*>> by_key;
+  std::vector<std::string> order;  // new keys, in the order the edits name them
+  for (const auto* e : edits) {
+    auto& v = by_key[e->keys[i]];
+    if (v.empty()) order.push_back(e->keys[i]);
+    v.push_back(e);
+  }
   YAML::Node out(YAML::NodeType::Map);
-  bool found = false;
   if (original.IsMap()) {
     for (const auto& kv : original) {
       // force_insert appends: operator[] would look every key up again (quadratic).
-      if (kv.first.IsScalar() && kv.first.Scalar() == path[i]) {
-        out.force_insert(YAML::Clone(kv.first), expected_tree(kv.second, path, value, i + 1));
-        found = true;
+      const auto it = kv.first.IsScalar() ? by_key.find(kv.first.Scalar()) : by_key.end();
+      if (it != by_key.end()) {
+        out.force_insert(YAML::Clone(kv.first), expected_tree(kv.second, it->second, i + 1));
+        by_key.erase(it);
       } else {
         out.force_insert(YAML::Clone(kv.first), YAML::Clone(kv.second));
       }
     }
   }
-  if (!found) out.force_insert(path[i], expected_tree(YAML::Node(), path, value, i + 1));
+  for (const auto& k : order) {
+    const auto it = by_key.find(k);
+    if (it != by_key.end()) out.force_insert(k, expected_tree(YAML::Node(), it->second, i + 1));
+  }
   return out;
 }
 
@@ -259,6 +295,175 @@ bool explicit_null(const Splicer& sp, const YAML::Node& value, const YAML::Node&
   return !t.empty() && (t[0] == '~' || t == "null" || t == "Null" || t == "NULL");
 }
 
+std::size_t null_token_size(std::string_view t) {
+  if (!t.empty() && t[0] == '~') return 1;
+  const auto w = t.substr(0, 4);
+  return w == "null" || w == "Null" || w == "NULL" ? 4 : 0;
+}
+
+std::string dotted(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ".") + k;
+  return out;
+}
+
+bool opens_flow(const Splicer& sp, const YAML::Node& map) {
+  return !map.Mark().is_null() && sp.text().substr(sp.offset(map.Mark()), 1) == "{";
+}
+
+// A key of the document that spells path[i..next): one part of the path, or several joined by
+// dots. The Agent reads "network_config.enabled: x" as network_config -> enabled, at any level
+// (viper's searchIndexableWithPathPrefixes tries the longest dotted prefix first;
+// nodetreemodel's loadYamlInto splits the key and merges it in map order).
+struct Spelling {
+  std::vector<std::string> keys;  // the document's own keys from the root down to this one
+  YAML::Node key, value;
+  bool flow;         // the key is inside a flow mapping
+  std::size_t next;  // path parts spelled down to here
+};
+
+void collect(const Splicer& sp, const YAML::Node& map, const std::vector<std::string>& lpath,
+             std::size_t i, bool flow, std::vector<std::string>& keys, std::vector<Spelling>& out) {
+  for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) continue;
+    const auto lk = lower(kv.first.Scalar());
+    std::string joined;
+    std::size_t next = 0;
+    for (std::size_t j = i; j < lpath.size() && joined.size() < lk.size(); ++j) {
+      joined += (j > i ? "." : "") + lpath[j];
+      if (joined == lk) next = j + 1;
+    }
+    if (next == 0) continue;
+    keys.push_back(kv.first.Scalar());
+    out.push_back({keys, kv.first, kv.second, flow, next});
+    if (next < lpath.size() && kv.second.IsMap())
+      collect(sp, kv.second, lpath, next, flow || opens_flow(sp, kv.second), keys, out);
+    keys.pop_back();
+  }
+}
+
+struct Splice {
+  std::size_t begin, end;
+  std::string with;
+};
+
+std::size_t colon_after(const Splicer& sp, const YAML::Node& key) {
+  const auto colon = sp.text().find(':', sp.offset(key.Mark()) + key.Scalar().size());
+  if (colon == std::string_view::npos) throw at_mark("cannot find ':' after key", key.Mark());
+  return colon;
+}
+
+// The splice that puts value in place of a spelling's scalar (none when it already is).
+std::optional<Splice> replace_value(const Splicer& sp, const Spelling& f, std::string_view value) {
+  const auto& key = f.key;
+  const auto& child = f.value;
+  if (child.IsNull() && !explicit_null(sp, child, key)) {
+    // "key:" with nothing after the colon: put the value right after it.
+    const auto colon = colon_after(sp, key);
+    return Splice{colon + 1, colon + 1, " " + std::string(value)};
+  }
+  if (child.Mark().is_null() || child.Mark().line != key.Mark().line ||
+      sp.offset(child.Mark()) <= sp.offset(key.Mark())) {
+    // yaml-cpp marks an alias with its anchor's place: the value is not where the key is.
+    const auto colon = sp.text().find(':', sp.offset(key.Mark()) + key.Scalar().size());
+    const auto v = colon == std::string_view::npos ? std::string_view::npos
+                                                   : sp.text().find_first_not_of(" \t", colon + 1);
+    if (v != std::string_view::npos && sp.text()[v] == '*')
+      throw at_mark("value is an alias; edit the anchored node instead", key.Mark());
+    throw at_mark("value is not on its key's line; refusing to edit", key.Mark());
+  }
+  const auto span = sp.scalar_span(sp.offset(child.Mark()), f.flow, child.Mark());
+  if (sp.text().substr(span.first, span.second - span.first) == value) return std::nullopt;
+  return Splice{span.first, span.second, std::string(value)};
+}
+
+// The splice that makes a null spelling ("key:", "key: ~", "key: null") a mapping holding
+// path[f.next..] = value; the null token goes, a comment stays.
+Splice fill_null(const Splicer& sp, const Spelling& f, const std::vector<std::string>& path,
+                 std::string_view value) {
+  const auto t = sp.text();
+  const auto colon = colon_after(sp, f.key);
+  std::size_t tb = colon + 1, te = colon + 1;  // the null token, if written out
+  if (explicit_null(sp, f.value, f.key)) {
+    tb = sp.offset(f.value.Mark());
+    te = tb + null_token_size(t.substr(tb));
+    if (te == tb)
+      throw at_mark("'" + dotted(f.keys) + "' is null in a form cnmkit does not edit",
+                    f.key.Mark());
+  }
+  if (f.flow) {
+    return Splice{tb, te, (tb == colon + 1 ? " {" : "{") + flow_text(path, f.next, value) + "}"};
+  }
+  const auto le = sp.line_end(colon);
+  std::string rest =
+      std::string(t.substr(colon + 1, tb - colon - 1)) + std::string(t.substr(te, le - te));
+  const auto content = rest.find_first_not_of(" \t\r\n");
+  if (content != std::string::npos && rest[content] != '#')
+    throw at_mark("'" + dotted(f.keys) + "' is set to a value, not a mapping", f.key.Mark());
+  if (te > tb && content == std::string::npos) rest.erase(0, rest.find_first_not_of(" \t"));
+  const auto koff = sp.offset(f.key.Mark());
+  const auto ls = sp.line_start(koff);
+  const std::string indent = std::string(t.substr(ls, koff - ls)) + "  ";
+  const std::string prefix = (le > 0 && t[le - 1] != '\n') ? sp.eol() : "";
+  return Splice{colon + 1, le, rest + prefix + block_lines(path, f.next, value, indent, sp.eol())};
+}
+
+// The splice that adds path[next..] = value to `node`, a mapping (`key` is the key whose value
+// it is; none for the root) or the empty document.
+Splice insert_into(const Splicer& sp, const YAML::Node& node, const YAML::Node* key, bool flow,
+                   const std::vector<std::string>& path, std::size_t next, std::string_view value) {
+  const auto t = sp.text();
+  if (flow) {
+    const auto open = sp.offset(node.Mark());
+    const auto close = sp.flow_close(open, node.Mark());
+    std::size_t last_char = close;
+    while (last_char > open + 1 && std::isspace(static_cast<unsigned char>(t[last_char - 1])))
+      --last_char;
+    const bool empty = last_char == open + 1;
+    return Splice{last_char, last_char, (empty ? "" : ", ") + flow_text(path, next, value)};
+  }
+  if (node.IsMap() && node.size() > 0) {
+    // After the parent key's line (or at the end for the root), as indented as the siblings.
+    const auto first_key_off = sp.offset(node.begin()->first.Mark());
+    const auto ls = sp.line_start(first_key_off);
+    const std::string indent(t.substr(ls, first_key_off - ls));
+    if (indent.find_first_not_of(" \t") != std::string::npos)
+      throw at_mark("cannot add a key next to a mapping that shares its line",
+                    node.begin()->first.Mark());
+    const std::size_t at = key ? sp.line_end(sp.offset(key->Mark())) : t.size();
+    const std::string prefix = (at > 0 && t[at - 1] != '\n') ? sp.eol() : "";
+    return Splice{at, at, prefix + block_lines(path, next, value, indent, sp.eol())};
+  }
+  // The root of an empty document (comments at most).
+  const std::string prefix = (!t.empty() && t.back() != '\n') ? sp.eol() : "";
+  return Splice{t.size(), t.size(), prefix + block_lines(path, next, value, "", sp.eol())};
+}
+
+// Whether value is one YAML scalar on one line that reads back as itself: a plain scalar
+// (true, 8080, /var/log) or a quoted one taken whole ("a b", 'it''s').
+bool one_line_scalar(std::string_view value, YAML::Node& parsed) {
+  if (value.empty() || value.find_first_of("\r\n") != std::string_view::npos) return false;
+  try {
+    parsed = YAML::Load(std::string(value));
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+  const char c = value.front();
+  if (c == '"' || c == '\'') {
+    if (!parsed.IsScalar()) return false;
+    try {
+      return Splicer(value).scalar_span(0, false, YAML::Mark()).second == value.size();
+    } catch (const YamlEditError&) {
+      return false;
+    }
+  }
+  // '@' and '`' are reserved (go-yaml refuses them); ",[]{}" would end the value in a flow
+  // mapping; '#' may start a comment.
+  if (value.find_first_of("#,[]{}") != std::string_view::npos || c == '@' || c == '`') return false;
+  if (parsed.IsNull()) return null_token_size(value) == value.size();
+  return parsed.IsScalar() && parsed.Scalar() == value && parsed.Tag() != "!";
+}
+
 }  // namespace
 
 std::vector<std::string> split_key_path(std::string_view dotted) {
@@ -283,140 +488,106 @@ void yaml_validate(std::string_view text) {
   check_unique_keys(root);
 }
 
+std::string yaml_scalar_text(std::string_view value) {
+  YAML::Node parsed;
+  if (one_line_scalar(value, parsed)) return std::string(value);
+  if (!value.empty() && (value.front() == '[' || value.front() == '{'))
+    throw YamlEditError(
+        "value '" + std::string(value) + "' is a list or a mapping; only one scalar can be set", 0,
+        0);
+  std::string out = "\"";
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  if (!one_line_scalar(out, parsed) || parsed.Scalar() != value)
+    throw YamlEditError("value '" + std::string(value) + "' cannot be written as a YAML string", 0,
+                        0);
+  return out;
+}
+
 std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
                      std::string_view value) {
   if (path.empty()) throw YamlEditError("empty key", 0, 0);
   const auto root = parse_one(text);
   check_unique_keys(root);
   YAML::Node value_node;
-  try {
-    value_node = YAML::Load(std::string(value));
-  } catch (const YAML::Exception&) {
-  }
-  if (!value_node.IsScalar() || value.find_first_of("\r\n#") != std::string_view::npos ||
-      value.empty() || value.front() == '*' || value.front() == '&')
-    throw YamlEditError("value '" + std::string(value) + "' is not a one-line YAML scalar", 0, 0);
+  if (!one_line_scalar(value, value_node))
+    throw YamlEditError("value '" + std::string(value) +
+                            "' is not a one-line YAML scalar that reads back as itself",
+                        0, 0);
   if (!root.IsMap() && !root.IsNull()) throw at_mark("the document is not a mapping", root.Mark());
 
+  // Every spelling of the path the Agent would read is set: the nested keys, dotted keys at any
+  // level, any case. Setting only one would leave the Agent reading another (viper prefers the
+  // longest dotted key; nodetreemodel merges them in Go's random map order). The nested form is
+  // added only when no spelling holds the key yet.
   Splicer sp(text);
-  std::string out;
-  YAML::Node node = root;
-  bool flow = false;
-  std::optional<YAML::Node> key_of_node;  // the key whose value `node` is (none for the root)
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    const bool last = i + 1 == path.size();
-    if (node.IsMap() && !flow && !node.Mark().is_null() &&
-        sp.text().substr(sp.offset(node.Mark()), 1) == "{")
-      flow = true;
-    if (!node.IsNull() && !node.IsMap())
-      throw at_mark("'" + path[i - 1] + "' is not a mapping", node.Mark());
-    std::optional<YAML::Node> child_key, child;
-    if (node.IsMap()) {
-      for (const auto& kv : node) {
-        if (kv.first.IsScalar() && kv.first.Scalar() == path[i]) {
-          child_key.emplace(kv.first);
-          child.emplace(kv.second);
-        }
-      }
+  std::vector<std::string> lpath;
+  for (const auto& p : path) lpath.push_back(lower(p));
+  std::vector<Spelling> found;
+  if (root.IsMap()) {
+    std::vector<std::string> keys;
+    collect(sp, root, lpath, 0, opens_flow(sp, root), keys, found);
+  }
+  std::vector<Splice> splices;
+  std::vector<TreeEdit> edits;
+  const Spelling* deepest = nullptr;  // the mapping to add the key to when no spelling holds it
+  for (const auto& f : found) {
+    if (f.next == path.size()) {
+      if (!f.value.IsScalar() && !f.value.IsNull())
+        throw at_mark("'" + dotted(f.keys) + "' holds a " +
+                          (f.value.IsMap() ? "mapping" : "sequence") + ", not a value",
+                      f.value.Mark());
+      if (auto s = replace_value(sp, f, value)) splices.push_back(std::move(*s));
+      edits.push_back({f.keys, &value_node});
+    } else if (f.value.IsNull()) {
+      splices.push_back(fill_null(sp, f, path, value));
+      edits.push_back({f.keys, &value_node});
+      edits.back().keys.insert(edits.back().keys.end(),
+                               path.begin() + static_cast<std::ptrdiff_t>(f.next), path.end());
+    } else if (!f.value.IsMap()) {
+      throw at_mark("'" + dotted(f.keys) + "' is not a mapping", f.value.Mark());
+    } else if (!deepest || f.next > deepest->next) {
+      deepest = &f;
     }
-    if (child && !last) {
-      // YAML::Node's operator= writes through to the tree; rebind instead.
-      key_of_node.emplace(*child_key);
-      node.reset(*child);
-      continue;
-    }
-    if (child) {
-      // Replace the existing scalar.
-      if (!child->IsScalar() && !child->IsNull())
-        throw at_mark("'" + path[i] + "' holds a " + (child->IsMap() ? "mapping" : "sequence") +
-                          ", not a value",
-                      child->Mark());
-      std::pair<std::size_t, std::size_t> span;
-      if (child->IsNull() && !explicit_null(sp, *child, *child_key)) {
-        // "key:" with nothing after the colon: put the value right after it.
-        const auto koff = sp.offset(child_key->Mark());
-        const auto colon = sp.text().find(':', koff + path[i].size());
-        if (colon == std::string_view::npos)
-          throw at_mark("cannot find ':' after key", child_key->Mark());
-        out = std::string(sp.text().substr(0, colon + 1)) + " " + std::string(value) +
-              std::string(sp.text().substr(colon + 1));
-        break;
-      }
-      if (child->Mark().is_null() || child->Mark().line != child_key->Mark().line ||
-          sp.offset(child->Mark()) <= sp.offset(child_key->Mark())) {
-        // yaml-cpp marks an alias with its anchor's place: the value is not where the key is.
-        const auto koff = sp.offset(child_key->Mark());
-        const auto colon = sp.text().find(':', koff + path[i].size());
-        const auto v = colon == std::string_view::npos
-                           ? std::string_view::npos
-                           : sp.text().find_first_not_of(" \t", colon + 1);
-        if (v != std::string_view::npos && sp.text()[v] == '*')
-          throw at_mark("value is an alias; edit the anchored node instead", child_key->Mark());
-        throw at_mark("value is not on its key's line; refusing to edit", child_key->Mark());
-      }
-      span = sp.scalar_span(sp.offset(child->Mark()), flow, child->Mark());
-      if (sp.text().substr(span.first, span.second - span.first) == value) return std::string(text);
-      out = std::string(sp.text().substr(0, span.first)) + std::string(value) +
-            std::string(sp.text().substr(span.second));
-      break;
-    }
-    // Key absent in `node`: insert the rest of the path.
-    if (flow) {
-      const auto open = sp.offset(node.Mark());
-      const auto close = sp.flow_close(open, node.Mark());
-      std::size_t last_char = close;
-      while (last_char > open + 1 &&
-             std::isspace(static_cast<unsigned char>(sp.text()[last_char - 1])))
-        --last_char;
-      const bool empty = last_char == open + 1;
-      out = std::string(sp.text().substr(0, last_char)) + (empty ? "" : ", ") +
-            flow_text(path, i, value) + std::string(sp.text().substr(last_char));
-      break;
-    }
-    if (node.IsMap() && node.size() > 0) {
-      // After the parent key's line (or at the end for the root), as indented as the siblings.
-      const auto first_key_off = sp.offset(node.begin()->first.Mark());
-      const auto ls = sp.line_start(first_key_off);
-      const std::string indent(sp.text().substr(ls, first_key_off - ls));
-      if (indent.find_first_not_of(" \t") != std::string::npos)
-        throw at_mark("cannot add a key next to a mapping that shares its line",
-                      node.begin()->first.Mark());
-      std::size_t at;
-      std::string prefix;
-      if (key_of_node) {
-        at = sp.line_end(sp.offset(key_of_node->Mark()));
-      } else {
-        at = sp.text().size();
-      }
-      if (at > 0 && sp.text()[at - 1] != '\n') prefix = sp.eol();
-      out = std::string(sp.text().substr(0, at)) + prefix +
-            block_lines(path, i, value, indent, sp.eol()) + std::string(sp.text().substr(at));
-      break;
-    }
-    // node is null: the root of an empty document, or "key:" with no value yet.
-    if (!key_of_node) {
-      std::string prefix = (!text.empty() && text.back() != '\n') ? sp.eol() : "";
-      out = std::string(text) + prefix + block_lines(path, i, value, "", sp.eol());
-      break;
-    }
-    const auto koff = sp.offset(key_of_node->Mark());
-    const auto colon = sp.text().find(':', koff + path[i - 1].size());
-    if (colon == std::string_view::npos)
-      throw at_mark("cannot find ':' after key", key_of_node->Mark());
-    const auto le = sp.line_end(koff);
-    std::string_view rest = sp.text().substr(colon + 1, le - colon - 1);
-    const auto content = rest.find_first_not_of(" \t\r\n");
-    if (content != std::string_view::npos && rest[content] != '#')
-      throw at_mark("'" + path[i - 1] + "' is set to a value, not a mapping", key_of_node->Mark());
-    const auto ls = sp.line_start(koff);
-    const std::string indent = std::string(sp.text().substr(ls, koff - ls)) + "  ";
-    const std::string prefix = (le > 0 && sp.text()[le - 1] != '\n') ? sp.eol() : "";
-    out = std::string(sp.text().substr(0, le)) + prefix +
-          block_lines(path, i, value, indent, sp.eol()) + std::string(sp.text().substr(le));
-    break;
+  }
+  if (edits.empty()) {
+    const YAML::Node& node = deepest ? deepest->value : root;
+    const bool flow = deepest ? deepest->flow || opens_flow(sp, node) : opens_flow(sp, root);
+    const std::size_t next = deepest ? deepest->next : 0;
+    splices.push_back(
+        insert_into(sp, node, deepest ? &deepest->key : nullptr, flow, path, next, value));
+    edits.push_back({deepest ? deepest->keys : std::vector<std::string>{}, &value_node});
+    edits.back().keys.insert(edits.back().keys.end(),
+                             path.begin() + static_cast<std::ptrdiff_t>(next), path.end());
+  }
+  if (splices.empty()) return std::string(text);
+
+  // Splice from the end so earlier offsets stay valid; splices never overlap (one key a line in
+  // block style), and two at one place would have no defined order.
+  std::sort(splices.begin(), splices.end(),
+            [](const Splice& a, const Splice& b) { return a.begin > b.begin; });
+  std::string out(text);
+  for (std::size_t k = 0; k < splices.size(); ++k) {
+    if (k > 0 &&
+        (splices[k].end > splices[k - 1].begin || splices[k].begin == splices[k - 1].begin))
+      throw YamlEditError("cannot edit this file's layout safely; set the key by hand", 0, 0);
+    out.replace(splices[k].begin, splices[k].end - splices[k].begin, splices[k].with);
   }
 
-  // The splice must give exactly the intended document; anything else is our bug or a layout
+  // The splices must give exactly the intended document; anything else is our bug or a layout
   // we do not understand, and the user's file must not pay for it.
   YAML::Node after;
   try {
@@ -425,7 +596,9 @@ std::string yaml_set(std::string_view text, const std::vector<std::string>& path
     throw YamlEditError(std::string("editing would break the file (") + e.what() + "); not changed",
                         0, 0);
   }
-  if (!same_tree(after, expected_tree(root, path, value_node)))
+  std::vector<const TreeEdit*> edit_ptrs;
+  for (const auto& e : edits) edit_ptrs.push_back(&e);
+  if (!same_tree(after, expected_tree(root, edit_ptrs)))
     throw YamlEditError("cannot edit this file's layout safely; set the key by hand", 0, 0);
   return out;
 }

@@ -30,13 +30,24 @@ class YamlEditError : public std::runtime_error {
 // Splits "network_config.enabled" into its keys; throws YamlEditError on empty parts.
 std::vector<std::string> split_key_path(std::string_view dotted);
 
-// Returns text with the mapping key at `path` set to the plain scalar `value` (YAML text such
-// as "true" or "8080"), creating missing parent mappings. Returns text unchanged when the key
-// already holds exactly that text. Throws YamlEditError (nothing produced) on malformed YAML,
-// duplicate keys, a parent that is not a mapping, aliases, multi-line values, or any edit
-// whose re-parse differs from the intended document.
+// Returns text with the mapping key at `path` set to the scalar `value` (YAML text such as
+// "true", "8080" or "\"a b\"": see yaml_scalar_text), creating missing parent mappings.
+// Keys are matched as the Datadog Agent reads them: case-insensitively, and a dotted key
+// ("network_config.enabled: false", at any level) spells the parts it joins. Every spelling of
+// the path that exists is set, so whichever one the Agent reads holds the value; a null parent
+// ("key:", "key: ~", "key: null") is filled; the nested form is added only when no spelling
+// exists. Returns text unchanged when every spelling already holds exactly that text. Throws
+// YamlEditError (nothing produced) on malformed YAML, duplicate keys (case-insensitive), a
+// parent that is not a mapping, aliases, multi-line values, or any edit whose re-parse differs
+// from the intended document.
 std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
                      std::string_view value);
+
+// The YAML text for a --set value: the value itself when it is one plain or quoted scalar on
+// one line that reads back as itself ("true", "8080", "/var/log", "'it''s'"), so it keeps its
+// YAML type; else the value as a double-quoted string ("|" -> "\"|\"", "a: b" -> "\"a: b\"").
+// Throws YamlEditError for a list or mapping ("[...", "{...").
+std::string yaml_scalar_text(std::string_view value);
 
 // Throws YamlEditError if text is not one well-formed YAML document with unique mapping keys.
 void yaml_validate(std::string_view text);

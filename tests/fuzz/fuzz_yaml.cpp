@@ -22,6 +22,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)cnm::yaml_set(text, {"network_config", "enabled"}, "true");
   } catch (const cnm::YamlEditError&) {
   }
+  // A --set value as config enable writes it: whatever yaml_scalar_text returns must be a value
+  // yaml_set accepts and reads back as the input.
+  std::string value;
+  try {
+    value = cnm::yaml_scalar_text(text.substr(0, 64));
+  } catch (const cnm::YamlEditError&) {
+  }
+  if (!value.empty()) {
+    try {
+      (void)cnm::yaml_set("a: 1\n", {"a"}, value);
+    } catch (const cnm::YamlEditError&) {
+      __builtin_trap();
+    }
+  }
   try {
     (void)cnm::probe::parse_config(text, "fuzz.yaml", cnm::default_layout("/"));
   } catch (const std::runtime_error&) {

@@ -19,6 +19,7 @@
 #include "installer/sha256.h"
 #include "tests/installer/archive_builder.h"
 #include "tests/installer/tree_snapshot.h"
+#include "tests/installer/viper_lookup.h"
 #include "tests/support/test_support.h"
 
 namespace cnm {
@@ -156,6 +157,60 @@ TEST_F(InstallerRoot, ConfigEnableOldAgentUsesSystemProbeConfig) {
   ASSERT_EQ(ctl_agent({"config", "enable", "--agent-version", "6.30.0"}).exit_code, 0);
   EXPECT_EQ(test::read_file(agent_config()),
             "system_probe_config:\n  enabled: true\nnetwork_config:\n  enabled: true\n");
+}
+
+// A key written dotted by a provisioning script is the one the Agent reads: it is edited in
+// place, a rerun changes nothing, and uninstall gives the file back byte for byte.
+TEST_F(InstallerRoot, ConfigEnableEditsDottedKeyTheAgentReads) {
+  const std::string user =
+      "# provisioned\nruntime_security_config.enabled: true\nnetwork_config.enabled: false\n";
+  test::write_file(agent_config(), user);
+  const auto before = test::snapshot(dir_.path());
+  const auto r = ctl_agent({"config", "enable", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["changed"].get<bool>());
+  const auto after = test::read_file(agent_config());
+  EXPECT_EQ(after,
+            "# provisioned\nruntime_security_config.enabled: true\nnetwork_config.enabled: true\n");
+  EXPECT_TRUE(test::agent_reads(after, {"network_config", "enabled"}, "true"));
+  const auto again = ctl_agent({"config", "enable"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("already up to date"), std::string::npos) << again.out;
+  ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+}
+
+TEST_F(InstallerRoot, ConfigEnableRefusesKeysDifferingInCase) {
+  const std::string user = "Network_Config:\n  enabled: false\nnetwork_config:\n  x: 1\n";
+  test::write_file(agent_config(), user);
+  const auto r = ctl_agent({"config", "enable"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(":3:1: duplicate key 'network_config'"), std::string::npos) << r.err;
+  EXPECT_EQ(test::read_file(agent_config()), user);
+  // One key in another case is the Agent's key: edited, not doubled.
+  test::write_file(agent_config(), "Network_Config:\n  enabled: false\n");
+  ASSERT_EQ(ctl_agent({"config", "enable"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(agent_config()), "Network_Config:\n  enabled: true\n");
+}
+
+TEST_F(InstallerRoot, SetOfTheEnableKeyRefusedAndValuesReadBackAsGiven) {
+  test::write_file(agent_config(), "network_config:\n  enabled: false\n");
+  for (const auto* set : {"network_config.enabled=false", "Network_Config.Enabled=maybe",
+                          "system_probe_config.enabled=true"}) {
+    const auto r = ctl_agent({"config", "enable", "--set", set});
+    EXPECT_EQ(r.exit_code, 2) << set;
+    EXPECT_NE(r.err.find("is what cnmctl sets"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(test::read_file(agent_config()), "network_config:\n  enabled: false\n");
+  const auto r = ctl_agent({"config", "enable", "--set", "network_config.x=|", "--set",
+                            "network_config.port=8080", "--set", "network_config.l=a, b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto after = test::read_file(agent_config());
+  EXPECT_EQ(after, "network_config:\n  l: \"a, b\"\n  port: 8080\n  x: \"|\"\n  enabled: true\n");
+  EXPECT_EQ(YAML::Load(after)["network_config"]["x"].Scalar(), "|");
+  const auto list = ctl_agent({"config", "enable", "--set", "network_config.l=[1, 2]"});
+  EXPECT_EQ(list.exit_code, 2);
+  EXPECT_NE(list.err.find("is a list or a mapping"), std::string::npos) << list.err;
 }
 
 TEST_F(InstallerRoot, MalformedConfigRefusedWithPositionAndUntouched) {

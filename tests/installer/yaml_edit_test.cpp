@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "tests/installer/viper_lookup.h"
 #include "tests/support/test_support.h"
 
 namespace cnm {
@@ -162,6 +163,119 @@ TEST(YamlEdit, NullValuesFilled) {
 TEST(YamlEdit, DeeperPathsCreated) {
   EXPECT_EQ(yaml_set("network_config:\n  enabled: true\n", {"network_config", "dns", "on"}, "1"),
             "network_config:\n  dns:\n    on: 1\n  enabled: true\n");
+}
+
+// Provisioning scripts append keys in dotted form (`echo "network_config.enabled: false" >>`);
+// the Agent reads such a key as the nested one and prefers it, so it is the one to edit.
+TEST(YamlEdit, DottedKeyEditedInPlace) {
+  const std::string before = "# from provisioning\nnetwork_config.enabled: false  # by script\n";
+  const auto after = yaml_set(before, kNet, "true");
+  EXPECT_EQ(after, "# from provisioning\nnetwork_config.enabled: true  # by script\n");
+  EXPECT_FALSE(test::agent_reads(before, kNet, "true"));
+  EXPECT_TRUE(test::agent_reads(after, kNet, "true"));
+  EXPECT_EQ(yaml_set(after, kNet, "true"), after);
+  EXPECT_EQ(
+      yaml_set("system_probe_config.enabled: false\n", {"system_probe_config", "enabled"}, "true"),
+      "system_probe_config.enabled: true\n");
+}
+
+TEST(YamlEdit, EverySpellingSet) {
+  const std::string before =
+      "network_config:\n  enabled: false\n  x: 1\nnetwork_config.enabled: no # old\n";
+  const auto after = yaml_set(before, kNet, "true");
+  EXPECT_EQ(after,
+            "network_config:\n  enabled: true\n  x: 1\nnetwork_config.enabled: true # old\n");
+  EXPECT_TRUE(test::agent_reads(after, kNet, "true"));
+  // Dotted keys at any level, for a longer --set path.
+  const std::vector<std::string> p = {"a", "b", "c"};
+  const std::string deep = "a:\n  b.c: 1\n  b:\n    c: 1\na.b:\n  c: 1\na.b.c: 1\n";
+  const auto set = yaml_set(deep, p, "2");
+  EXPECT_EQ(set, "a:\n  b.c: 2\n  b:\n    c: 2\na.b:\n  c: 2\na.b.c: 2\n");
+  EXPECT_TRUE(test::agent_reads(set, p, "2"));
+  EXPECT_EQ(yaml_set("a: {b.c: 1}\n", p, "2"), "a: {b.c: 2}\n");
+}
+
+TEST(YamlEdit, DottedParentMappingReceivesNewKey) {
+  const std::vector<std::string> p = {"network_config", "dns", "on"};
+  const auto after = yaml_set("network_config.dns:\n  x: 1\n", p, "true");
+  EXPECT_EQ(after, "network_config.dns:\n  on: true\n  x: 1\n");
+  EXPECT_TRUE(test::agent_reads(after, p, "true"));
+}
+
+// A value where a parent is expected shadows the path for nodetreemodel (leaf against mapping):
+// refused, whatever its spelling.
+TEST(YamlEdit, ScalarParentRefusedInAnySpelling) {
+  for (const auto* text : {"a.b: 1\n", "a:\n  b: 1\n", "A.B: 1\n", "a: [1]\n"}) {
+    try {
+      yaml_set(text, {"a", "b", "c"}, "2");
+      FAIL() << text;
+    } catch (const YamlEditError& e) {
+      EXPECT_NE(std::string(e.what()).find("is not a mapping"), std::string::npos) << e.what();
+      EXPECT_GT(e.line(), 0) << text;
+    }
+  }
+}
+
+// The Agent lowercases keys: "Network_Config" is network_config.
+TEST(YamlEdit, KeysMatchedCaseInsensitively) {
+  EXPECT_EQ(yaml_set("Network_Config:\n  Enabled: false\n", kNet, "true"),
+            "Network_Config:\n  Enabled: true\n");
+  const auto after = yaml_set("Network_Config:\n  x: 1\n", kNet, "true");
+  EXPECT_EQ(after, "Network_Config:\n  enabled: true\n  x: 1\n");
+  EXPECT_TRUE(test::agent_reads(after, kNet, "true"));
+  EXPECT_EQ(yaml_set("NETWORK_CONFIG.ENABLED: false\n", kNet, "true"),
+            "NETWORK_CONFIG.ENABLED: true\n");
+}
+
+TEST(YamlEdit, KeysDifferingInCaseAreDuplicates) {
+  for (const auto* text : {"network_config:\n  enabled: false\nNetwork_Config:\n  enabled: true\n",
+                           "network_config:\n  enabled: false\n  Enabled: true\n"}) {
+    try {
+      yaml_set(text, kNet, "true");
+      FAIL() << text;
+    } catch (const YamlEditError& e) {
+      EXPECT_NE(std::string(e.what()).find("duplicate key"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("case-insensitively"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(yaml_validate(text), YamlEditError);
+  }
+}
+
+TEST(YamlEdit, NullParentFilled) {
+  EXPECT_EQ(yaml_set("network_config: null\nx: 1\n", kNet, "true"),
+            "network_config:\n  enabled: true\nx: 1\n");
+  EXPECT_EQ(yaml_set("network_config: ~   # later\n", kNet, "true"),
+            "network_config:    # later\n  enabled: true\n");
+  EXPECT_EQ(yaml_set("network_config.dns: NULL\n", {"network_config", "dns", "on"}, "1"),
+            "network_config.dns:\n  on: 1\n");
+  EXPECT_EQ(yaml_set("network_config: {dns: ~, x: 1}\n", {"network_config", "dns", "on"}, "1"),
+            "network_config: {dns: {on: 1}, x: 1}\n");
+  // A null spelling beside a set one is filled too, so no reader finds it null.
+  const auto both = yaml_set("network_config:\nnetwork_config.enabled: false\n", kNet, "true");
+  EXPECT_EQ(both, "network_config:\n  enabled: true\nnetwork_config.enabled: true\n");
+  EXPECT_TRUE(test::agent_reads(both, kNet, "true"));
+}
+
+TEST(YamlEdit, ValuesWrittenSoTheyReadBackAsGiven) {
+  // YAML-typed values stay as given.
+  for (const auto* v :
+       {"true", "8080", "1.5", "/var/log/x.log", "maybe", "'it''s'", "\"a b\"", "null", "a:b"})
+    EXPECT_EQ(yaml_scalar_text(v), v);
+  // Anything else becomes the string it spells.
+  EXPECT_EQ(yaml_scalar_text("|"), "\"|\"");
+  EXPECT_EQ(yaml_scalar_text("a: b"), "\"a: b\"");
+  EXPECT_EQ(yaml_scalar_text("x # y"), "\"x # y\"");
+  EXPECT_EQ(yaml_scalar_text("say \"hi\"\t"), "\"say \\\"hi\\\"\\x09\"");
+  for (const auto* v : {"|", ">", "&a x", "*a", "!!str 1", " x", "x ", "a,b", "\"x\" # c", "-",
+                        "@x", "---", "a\\b\"", "\"unterminated"}) {
+    const auto text = yaml_scalar_text(v);
+    const auto after = yaml_set("network_config:\n  x: 1\n", {"network_config", "x"}, text);
+    EXPECT_EQ(YAML::Load(after)["network_config"]["x"].Scalar(), v) << after;
+  }
+  EXPECT_THROW(yaml_scalar_text("[1, 2]"), YamlEditError);
+  EXPECT_THROW(yaml_scalar_text("{a: 1}"), YamlEditError);
+  EXPECT_THROW(yaml_set("a: 1\n", kNet, "|"), YamlEditError);
+  EXPECT_THROW(yaml_set("a: 1\n", kNet, "'a' # c"), YamlEditError);
 }
 
 TEST(YamlEdit, KeyPaths) {
