@@ -17,8 +17,8 @@ AgentInfo detect_agent(const Layout& layout, const std::string& given) {
 }
 
 std::string enable_key(const std::optional<Version>& agent) {
-  if (agent && agent_gates(*agent).uses_system_probe_config) return "system_probe_config.enabled";
-  return "network_config.enabled";
+  const bool old_section = agent && agent_gates(*agent).uses_system_probe_config;
+  return old_section ? kSystemProbeEnableKey : kNetworkEnableKey;
 }
 
 bool probe_needs_explicit_start(const std::optional<Version>& agent) {

@@ -22,6 +22,10 @@ AgentInfo detect_agent(const Layout& layout, const std::string& given);
 // "network_config.enabled", or "system_probe_config.enabled" for agents before 7.24.1
 // (6.24.1 on the 6.x line). Unknown agent: the current key.
 std::string enable_key(const std::optional<Version>& agent);
+inline constexpr const char* kNetworkEnableKey = "network_config.enabled";
+inline constexpr const char* kSystemProbeEnableKey = "system_probe_config.enabled";
+// Every key enable_key() may answer, whatever the agent.
+inline constexpr const char* kEnableKeys[] = {kNetworkEnableKey, kSystemProbeEnableKey};
 
 // Agents before 6.18 / 7.18 do not start the system-probe service themselves.
 bool probe_needs_explicit_start(const std::optional<Version>& agent);

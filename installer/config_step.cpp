@@ -23,7 +23,7 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
   // case-insensitively.
   std::string lkey = key;
   for (char& c : lkey) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto* enable : {"network_config.enabled", "system_probe_config.enabled"})
+  for (const char* enable : kEnableKeys)
     if (lkey == enable)
       throw std::invalid_argument("--set " + key + " is refused: " + enable +
                                   " is what cnmctl sets to enable network monitoring (use "
