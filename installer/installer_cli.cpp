@@ -196,6 +196,8 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   Switch sw;
   std::optional<RunLock> lock;  // held from planning to the end of the apply
   try {
+    // A manager this run must not use is refused before the lock makes the state folder.
+    if (!config_only) m = resolve(parse_service_manager(a.manager), layout);
     if (!a.dry_run) lock.emplace(layout, lock_wait_from_env());
     InstallRequest req;
     req.mode = choice;
@@ -205,7 +207,6 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       req.config.agent_version = req.agent.version;
       plan.files.push_back(plan_config(layout, req.config));
     } else {
-      m = resolve(parse_service_manager(a.manager), layout);
       req.manager = m;
       req.release = selected_release(a);
       if (const InstallState st(layout); st.host().mode && *st.host().mode != layout.mode) {
@@ -376,7 +377,8 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
   install->add_option("--sha256", a->sha256, "Expected sha256 of the archive (hex)");
   install->add_option("--agent-version", a->agent_version,
                       "Datadog Agent version (default: detected)");
-  install->add_option("--service-manager", a->manager, "auto, systemd, sysv or none (files only)");
+  install->add_option("--service-manager", a->manager,
+                      "auto, systemd, sysv or none (files only); under --root: none (or auto)");
   install->add_option("--owner", a->owner,
                       "Owner USER:GROUP of a new system-probe.yaml (default: root and the "
                       "layout's group, dd-agent beside the Agent)");

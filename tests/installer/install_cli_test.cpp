@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -856,6 +857,81 @@ TEST_F(InstallerRoot, RolledBackRunRestoresTheRecordsOfWhatCnmkitWrote) {
   ASSERT_EQ(u.exit_code, 0) << u.err;
   EXPECT_EQ(test::read_file(root() / "etc/cnmkit/system-probe.yaml.cnmkit-save"), edited);
   EXPECT_EQ(test::read_file(config()), kUserConfig);
+}
+
+// systemctl and service act on the services of the host cnmctl runs on, never on a --root's.
+// With a logging stand-in for each first on PATH (an Agent in the root, which both would
+// restart), an explicit --service-manager systemd or sysv under --root is a usage error for
+// install (dry run too), status and uninstall: nothing is run on this host, nothing in the
+// root changes. auto under --root means none: it runs nothing either.
+TEST_F(InstallerRoot, ExplicitServiceManagerUnderRootIsRefusedAndRunsNothingOnTheHost) {
+  const auto bin = dir_.path() / "fakebin", log = dir_.path() / "host-commands.log";
+  for (const char* tool : {"systemctl", "service"}) {
+    // The Agent's unit and script are "known" (a restart would be planned), the probe not.
+    test::write_file(bin / tool, std::string("#!/bin/sh\necho \"") + tool + " $*\" >> '" +
+                                     log.string() +
+                                     "'\ncase \"$1\" in cat) [ \"$2\" = datadog-agent.service ] "
+                                     "&& exit 0; exit 1;; is-enabled|is-active) exit 1;; "
+                                     "esac\nexit 0\n");
+    std::filesystem::permissions(bin / tool, std::filesystem::perms(0755));
+  }
+  test::write_file(root() / "opt/datadog-agent/version-manifest.json",
+                   "{\"build_version\":\"7.50.0\"}\n");
+  test::write_file(root() / "etc/datadog-agent/system-probe.yaml", kUserConfig);
+  test::write_file(root() / "etc/init.d/datadog-agent", "#!/bin/sh\nexit 0\n");
+  const char* host_path = std::getenv("PATH");
+  const std::string path = "PATH=" + bin.string() + ":" + (host_path ? host_path : "/usr/bin:/bin");
+  const auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"env", path, test::cnmctl()});
+    args.insert(args.end(), {"--root", root().string()});
+    return test::run(args);
+  };
+  const auto host_commands = [&] {
+    return std::filesystem::exists(log) ? test::read_file(log) : std::string();
+  };
+  const auto refused_everywhere = [&](const std::string& when) {
+    for (const std::string m : {"systemd", "sysv"}) {
+      const std::vector<std::vector<std::string>> commands = {
+          {"install", "--archive", CNM_RELEASE_ARCHIVE, "--owner", me(), "--agent-version",
+           "7.17.0", "--health-timeout", "1", "--service-manager", m},
+          {"install", "--archive", CNM_RELEASE_ARCHIVE, "--owner", me(), "--dry-run",
+           "--service-manager", m},
+          {"status", "--json", "--service-manager", m},
+          {"uninstall", "--service-manager", m},
+          {"uninstall", "--json", "--service-manager", m}};
+      for (const auto& args : commands) {
+        const auto before = test::snapshot(root());
+        const auto r = run(args);
+        const std::string what = when + ": " + ::testing::PrintToString(args);
+        EXPECT_EQ(r.exit_code, 2) << what << r.out << r.err;
+        EXPECT_NE(r.err.find("--service-manager " + m + " with --root " + root().string() +
+                             ": the services under --root are the root's"),
+                  std::string::npos)
+            << what << r.err;
+        EXPECT_NE(r.err.find("use --service-manager none"), std::string::npos) << what << r.err;
+        EXPECT_EQ(host_commands(), "") << what;
+        EXPECT_EQ(test::tree_diff(before, test::snapshot(root())), "") << what;
+      }
+    }
+  };
+  refused_everywhere("nothing installed");
+
+  // Installed with none (auto means the same under --root): still refused, the install stays.
+  const auto i = run({"install", "--archive", CNM_RELEASE_ARCHIVE, "--owner", me(), "--json"});
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  const auto ij = nlohmann::json::parse(i.out);
+  EXPECT_EQ(ij["service_manager"], "none");
+  EXPECT_EQ(ij["probe"], "agent");
+  refused_everywhere("installed");
+  EXPECT_TRUE(std::filesystem::exists(root() / "var/lib/cnmkit/state.json"));
+
+  const auto st = run({"status", "--json"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_EQ(nlohmann::json::parse(st.out)["service_manager"], "none");
+  const auto u = run({"uninstall"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(test::read_file(agent_config()), kUserConfig);
+  EXPECT_EQ(host_commands(), "");
 }
 
 // Uninstall's last step restarts the agent where one exists (the real runs are in the
