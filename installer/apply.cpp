@@ -116,6 +116,50 @@ std::string save_copy(const Layout& layout, const std::string& host_path,
   }
 }
 
+// The folder that should hold host_path when it is gone (or no longer a folder); empty when it
+// is there, or cannot be told (another error: restoring reports it).
+std::string gone_folder(const RootDir& root, const std::string& host_path) {
+  {
+    const auto e = root.parent(host_path);
+    if (e.dir || (errno != ENOENT && errno != ENOTDIR)) return {};
+  }
+  // The outermost missing one is what the operator removed.
+  std::string gone = std::filesystem::path(host_path).parent_path().string();
+  for (auto p = std::filesystem::path(gone).parent_path(); p.has_relative_path();
+       p = p.parent_path()) {
+    if (root.is_dir(p.string())) break;
+    gone = p.string();
+  }
+  return gone;
+}
+
+// Copies the original of a file uninstall cannot restore to the state folder's kept/ (.N when
+// that name holds something else; the same content, from an interrupted uninstall, is reused).
+// Returns the host path used.
+std::string keep_original(const InstallState& st, const std::string& host_path,
+                          const std::string& content) {
+  const RootDir& root = st.root();
+  const std::string base = st.kept_path(host_path);
+  std::vector<std::string> chain;
+  for (auto p = std::filesystem::path(base).parent_path(); !root.is_dir(p.string());
+       p = p.parent_path())
+    chain.insert(chain.begin(), p.string());
+  for (const auto& d : chain) make_dir_0755(root, d);
+  for (int i = 0;; ++i) {
+    const std::string name = base + (i == 0 ? std::string() : "." + std::to_string(i));
+    std::optional<std::string> there;
+    try {
+      there = read_whole(root, name);
+    } catch (const std::exception&) {
+      continue;  // not a regular file: try the next name
+    }
+    if (there && *there == content) return name;
+    if (there) continue;
+    atomic_write(root, name, content, 0600);
+    return name;
+  }
+}
+
 // Undoes a failed run: the service steps it started, newest first, while the files they use are
 // still there (stop the probe before its binary goes); then the files and folders, newest
 // first; then the records, exactly as they were before the run (a write that failed midway
@@ -282,6 +326,8 @@ UninstallResult uninstall(const Layout& layout, const StepHook& hook) {
   const RootDir root(layout.root);
   if (!root.exists(layout.state_dir)) return r;
   InstallState st(layout);
+  // A state folder holding only kept/ (and the lock): nothing of cnmkit's to undo.
+  const bool recorded = st.anything_recorded();
   st.remove_stale_temps();
   int step = 0;
   const auto& files = st.files();
@@ -308,6 +354,13 @@ UninstallResult uninstall(const Layout& layout, const StepHook& hook) {
           {it->path, save_copy(layout, it->path, *current, mode,
                                as_root ? owner_of(root, it->path) : std::optional<FileOwner>())});
     if (original) {
+      if (const auto folder = gone_folder(root, it->path); !folder.empty()) {
+        // The operator removed the folder (the Agent purged, say): making it again for this
+        // one file would bring back what they took away. The original stays in kept/.
+        r.kept.push_back({it->path, keep_original(st, it->path, *original), folder});
+        hook(++step);
+        continue;
+      }
       atomic_write(root, it->path, *original, it->mode,
                    as_root ? std::optional<FileOwner>(FileOwner{it->uid, it->gid}) : std::nullopt);
       r.restored.push_back(it->path);
@@ -322,7 +375,7 @@ UninstallResult uninstall(const Layout& layout, const StepHook& hook) {
   st.remove_all();
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
     if (is_state_path(layout, *it)) remove_empty_dir(root, *it);
-  r.changed = true;
+  r.changed = recorded;
   return r;
 }
 

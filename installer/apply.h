@@ -37,15 +37,21 @@ ApplyResult apply_plan(const Layout& layout, const Plan& plan, const CommandRunn
 struct SavedFile {
   std::string path, saved_as;  // host paths
 };
+struct KeptFile {
+  std::string path, kept_as, folder;  // host paths: the file, its original's copy, the folder gone
+};
 struct UninstallResult {
   bool changed = false;
   std::vector<std::string> restored, removed;
   std::vector<SavedFile> saved;  // edited after cnmkit wrote them: kept before restore/remove
+  std::vector<KeptFile> kept;    // not restored: their folder is gone
 };
 // Restores every backed-up file, removes every file and folder cnmkit created, then its state.
 // A file whose content is not what cnmkit last wrote (an operator edited it after install) is
 // first copied to <path>.cnmkit-save (or .cnmkit-save.N when that name holds something else),
-// same mode and owner, so no edit is lost.
+// same mode and owner, so no edit is lost. A file whose folder the operator removed since (the
+// Agent purged) is not restored, which would make that folder again: its original is kept in
+// the state folder's kept/ (.N when that name holds something else), which stays.
 UninstallResult uninstall(const Layout& layout, const StepHook& hook);
 
 // The hook honouring $CNMKIT_KILL_AFTER_STEP=N (SIGKILL after step N); a no-op when unset.

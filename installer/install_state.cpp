@@ -22,8 +22,16 @@
 namespace cnm {
 namespace {
 
+constexpr const char* kKeptDir = "kept";
+
 std::string state_file(const Layout& l) { return l.state_dir + "/state.json"; }
 std::string journal_file(const Layout& l) { return l.state_dir + "/journal.json"; }
+
+std::string relative_host_path(const std::string& host_path) {
+  std::string rel = host_path;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  return rel;
+}
 
 std::string parent_of(const std::string& host_path) {
   return std::filesystem::path(host_path).parent_path().string();
@@ -246,6 +254,13 @@ void InstallState::reindex() {
 
 bool InstallState::journal_present() const { return root_.exists(journal_file(layout_)); }
 
+bool InstallState::anything_recorded() const {
+  if (installed()) return true;
+  for (const auto& entry : root_.list(layout_.state_dir))
+    if (entry != kKeptDir && entry != "lock") return true;
+  return false;
+}
+
 const FileRecord* InstallState::find(const std::string& host_path) const {
   const auto it = index_.find(host_path);
   return it == index_.end() ? nullptr : &files_[it->second];
@@ -291,9 +306,29 @@ void InstallState::end() {
 }
 
 std::string InstallState::backup_path(const std::string& host_path) const {
-  std::string rel = host_path;
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  return layout_.state_dir + "/backup/" + rel;
+  return layout_.state_dir + "/backup/" + relative_host_path(host_path);
+}
+
+std::string InstallState::kept_path(const std::string& host_path) const {
+  return layout_.state_dir + "/" + kKeptDir + "/" + relative_host_path(host_path);
+}
+
+std::vector<std::string> InstallState::kept_files() const {
+  std::vector<std::string> out;
+  std::vector<std::string> todo{layout_.state_dir + "/" + kKeptDir};
+  while (!todo.empty()) {
+    const std::string dir = std::move(todo.back());
+    todo.pop_back();
+    const UniqueFd dfd = root_.open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!dfd) continue;
+    for (const auto& entry : root_.list(dir)) {
+      struct stat st {};
+      if (::fstatat(dfd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      (S_ISDIR(st.st_mode) ? todo : out).push_back(dir + "/" + entry);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::string> InstallState::prepare(const std::vector<PlannedWrite>& writes) {
@@ -485,12 +520,29 @@ std::vector<std::string> InstallState::remove_stale_temps() const {
 }
 
 void InstallState::remove_all() {
-  const auto e = root_.parent(layout_.state_dir);
-  if (!e.dir || !remove_tree_at(e.dir.get(), e.name))
+  const auto fail = [&] {
     throw std::system_error(errno, std::generic_category(),
                             "cannot remove " + root_.display(layout_.state_dir).string());
+  };
+  const auto e = root_.parent(layout_.state_dir);
+  if (!e.dir) fail();
+  struct stat st {};
+  const bool is_folder =
+      ::fstatat(e.dir.get(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+  if (!is_folder || !root_.exists(layout_.state_dir + "/" + kKeptDir)) {
+    if (!remove_tree_at(e.dir.get(), e.name)) fail();
+  } else {
+    // Originals in kept/ have nowhere else to be: everything else goes, the folder stays.
+    const UniqueFd dfd(
+        ::openat(e.dir.get(), e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dfd) fail();
+    for (const auto& entry : root_.list(layout_.state_dir))
+      if (entry != kKeptDir && !remove_tree_at(dfd.get(), entry)) fail();
+  }
   files_.clear();
   index_.clear();
+  dirs_.clear();
+  host_ = {};
 }
 
 }  // namespace cnm

@@ -10,6 +10,8 @@
 //                killed leaves pending hashes that the next run settles against the disk.
 //                A record is never replaced, so the backup is always the pre-cnmkit file.
 //   backup/...   the original content of each file cnmkit replaced (mirrors host paths).
+//   kept/...     originals an uninstall could not put back because the operator removed their
+//                folder (mirrors host paths): left for the operator, never removed by cnmkit.
 //   journal.json present while a run is in progress; a run that finds it resumes (the plan is
 //                recomputed from the host, so re-applying converges) and says so.
 // Every path is resolved inside --root (common/root_dir.h).
@@ -87,6 +89,9 @@ class InstallState {
   // Saved with the next prepare() (before the run's first change), put back by restore().
   void set_host(HostRecord h) { host_ = std::move(h); }
   bool journal_present() const;
+  // Whether state_dir holds anything but kept/ and the lock: records, backups, a journal, or
+  // what an uninstall killed while removing them left.
+  bool anything_recorded() const;
   const std::vector<FileRecord>& files() const { return files_; }
   const std::vector<std::string>& dirs() const { return dirs_; }
   const FileRecord* find(const std::string& host_path) const;
@@ -135,7 +140,11 @@ class InstallState {
   std::vector<std::string> remove_stale_temps() const;
 
   std::string backup_path(const std::string& host_path) const;  // a host path in state_dir
-  // Removes state_dir and the folders recorded for it (after an uninstall).
+  std::string kept_path(const std::string& host_path) const;    // the same under kept/
+  // The files in kept/ (host paths), sorted.
+  std::vector<std::string> kept_files() const;
+  // Removes state_dir (but for its kept/, which the operator takes away) and forgets every
+  // record (after an uninstall).
   void remove_all();
 
  private:

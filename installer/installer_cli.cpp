@@ -134,7 +134,8 @@ SelinuxState selinux_state(const Layout& layout, const CliContext& ctx) {
 struct Uninstalled {
   UninstallResult files;
   nlohmann::json actions = nlohmann::json::array();
-  std::vector<std::string> failed;  // service steps that did not exit 0 (reported, not fatal)
+  std::vector<std::string> failed;    // service steps that did not exit 0 (reported, not fatal)
+  std::vector<std::string> warnings;  // files not restored (their folder is gone), and where
 };
 
 // Stops the probe, disables what cnmkit enabled, takes out the SELinux module cnmkit put in,
@@ -175,6 +176,17 @@ Uninstalled uninstall_host(const Layout& layout, ServiceManager m, const CliCont
         {{"type", "file"}, {"path", s.path}, {"action", "save"}, {"saved_as", s.saved_as}});
   for (const auto& p : u.files.restored)
     u.actions.push_back({{"type", "file"}, {"path", p}, {"action", "restore"}});
+  for (const auto& k : u.files.kept) {
+    u.actions.push_back({{"type", "file"},
+                         {"path", k.path},
+                         {"action", "keep"},
+                         {"kept_as", k.kept_as},
+                         {"folder_gone", k.folder}});
+    const RootDir root(layout.root);
+    u.warnings.push_back(
+        root.display(k.path).string() + " not restored: " + root.display(k.folder).string() +
+        " is gone; the original cnmkit replaced is kept as " + root.display(k.kept_as).string());
+  }
   for (const auto& p : u.files.removed)
     u.actions.push_back({{"type", "file"}, {"path", p}, {"action", "remove"}});
   for (const auto& s : after) run_step(s);  // files restored first: the agent reads them
@@ -196,6 +208,8 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   Switch sw;
   std::optional<RunLock> lock;  // held from planning to the end of the apply
   try {
+    // A manager this run must not use is refused before the lock makes the state folder.
+    if (!config_only) m = resolve(parse_service_manager(a.manager), layout);
     if (!a.dry_run) lock.emplace(layout, lock_wait_from_env());
     InstallRequest req;
     req.mode = choice;
@@ -205,7 +219,6 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       req.config.agent_version = req.agent.version;
       plan.files.push_back(plan_config(layout, req.config));
     } else {
-      m = resolve(parse_service_manager(a.manager), layout);
       req.manager = m;
       req.release = selected_release(a);
       if (const InstallState st(layout); st.host().mode && *st.host().mode != layout.mode) {
@@ -216,6 +229,8 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
           const auto u = uninstall_host(ctx.layout(a.root, *sw.from), m, ctx);
           sw.uninstall = u.actions;
           for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
+          for (const auto& w : u.warnings)
+            std::cerr << "cnmctl: uninstall: " << printable(w) << "\n";
         }
       }
       req.selinux = selinux_state(layout, ctx);
@@ -262,14 +277,18 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
     if (RootDir(layout.root).exists(layout.state_dir)) lock.emplace(layout, lock_wait_from_env());
     const auto u = uninstall_host(layout, m, ctx);
     for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
+    for (const auto& w : u.warnings) std::cerr << "cnmctl: uninstall: " << printable(w) << "\n";
     if (a.json) {
-      nlohmann::json saved = nlohmann::json::array();
+      nlohmann::json saved = nlohmann::json::array(), kept = nlohmann::json::array();
       for (const auto& s : u.files.saved)
         saved.push_back({{"path", s.path}, {"saved_as", s.saved_as}});
+      for (const auto& k : u.files.kept)
+        kept.push_back({{"path", k.path}, {"kept_as", k.kept_as}, {"folder_gone", k.folder}});
       std::cout << nlohmann::json({{"changed", u.files.changed || !u.actions.empty()},
                                    {"probe", to_string(layout.mode)},
                                    {"actions", u.actions},
-                                   {"saved", saved}})
+                                   {"saved", saved},
+                                   {"kept", kept}})
                        .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
@@ -277,6 +296,9 @@ int run_uninstall(const Args& a, const CliContext& ctx) {
       for (const auto& s : u.files.saved)
         out << "save " << s.path << " as " << s.saved_as << " (edited after cnmkit wrote it)\n";
       for (const auto& p : u.files.restored) out << "restore " << p << "\n";
+      for (const auto& k : u.files.kept)
+        out << "keep the original of " << k.path << " as " << k.kept_as << " (" << k.folder
+            << " is gone: not restored)\n";
       for (const auto& p : u.files.removed) out << "remove " << p << "\n";
       for (const auto& step : u.actions)
         if (step["type"] == "service")
@@ -310,6 +332,9 @@ int run_status(const Args& a, const CliContext& ctx) {
                         {"interrupted_run", st.journal_present()},
                         {"files", files},
                         {"service_manager", to_string(m)}};
+    // Originals an uninstall could not put back (their folder was gone): the operator's.
+    const auto kept = st.kept_files();
+    if (!kept.empty()) j["kept"] = kept;
     if (m != ServiceManager::None)
       j["service"] = {{"name", layout.probe_service},
                       {"known", s.unit_known},
@@ -329,6 +354,7 @@ int run_status(const Args& a, const CliContext& ctx) {
       for (const auto& f : j["files"])
         out << "  " << f["path"].get<std::string>()
             << (f["present"].get<bool>() ? "" : " (missing)") << "\n";
+      for (const auto& k : kept) out << "kept by an uninstall (its folder was gone): " << k << "\n";
       if (j.contains("service"))
         out << "service " << layout.probe_service << ": " << (s.active ? "active" : "inactive")
             << ", " << (s.enabled ? "enabled" : "disabled") << "\n";
@@ -376,7 +402,8 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
   install->add_option("--sha256", a->sha256, "Expected sha256 of the archive (hex)");
   install->add_option("--agent-version", a->agent_version,
                       "Datadog Agent version (default: detected)");
-  install->add_option("--service-manager", a->manager, "auto, systemd, sysv or none (files only)");
+  install->add_option("--service-manager", a->manager,
+                      "auto, systemd, sysv or none (files only); under --root: none (or auto)");
   install->add_option("--owner", a->owner,
                       "Owner USER:GROUP of a new system-probe.yaml (default: root and the "
                       "layout's group, dd-agent beside the Agent)");

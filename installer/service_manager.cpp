@@ -81,6 +81,15 @@ const char* to_string(ServiceManager m) {
 }
 
 ServiceManager resolve(ServiceManager m, const Layout& layout) {
+  // systemctl and service act on the services of the host cnmctl runs on, never on a root's:
+  // under --root they would enable, restart and (on rollback) stop this host's units while the
+  // files went into the root. Refused before anything is written.
+  if ((m == ServiceManager::Systemd || m == ServiceManager::Sysv) && !layout.is_live())
+    throw std::invalid_argument(
+        std::string("--service-manager ") + to_string(m) + " with --root " + layout.root.string() +
+        ": the services under --root are the root's, which this host's " +
+        (m == ServiceManager::Systemd ? "systemd" : "`service`") +
+        " does not run; use --service-manager none (auto means none under --root)");
   if (m != ServiceManager::Auto) return m;
   if (!layout.is_live()) return ServiceManager::None;
   std::error_code ec;

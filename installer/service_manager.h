@@ -1,6 +1,7 @@
 // Which service manager drives the probe, and the commands for it. `none` installs files
 // only (image builds, tests under --root); `auto` picks systemd when it is running, else the
-// SysV `service` command, else none; a non-live --root always means none under auto.
+// SysV `service` command, else none; a non-live --root always means none under auto, and an
+// explicit systemd or sysv with one is a usage error (their commands act on this host).
 #pragma once
 
 #include <string>
@@ -24,6 +25,8 @@ std::vector<std::string> sysv_disable_argv(SysvEnabler e, const std::string& ser
 
 ServiceManager parse_service_manager(const std::string& s);  // throws std::invalid_argument
 const char* to_string(ServiceManager m);
+// The manager a run uses. Throws std::invalid_argument (exit 2) for systemd or sysv under a
+// non-live --root: systemctl and service would act on this host's services, not the root's.
 ServiceManager resolve(ServiceManager m, const Layout& layout);
 
 struct ServiceState {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -911,6 +912,193 @@ TEST_F(InstallerRoot, RolledBackRunRestoresTheRecordsOfWhatCnmkitWrote) {
   ASSERT_EQ(u.exit_code, 0) << u.err;
   EXPECT_EQ(test::read_file(root() / "etc/cnmkit/system-probe.yaml.cnmkit-save"), edited);
   EXPECT_EQ(test::read_file(config()), kUserConfig);
+}
+
+// systemctl and service act on the services of the host cnmctl runs on, never on a --root's.
+// With a logging stand-in for each first on PATH (an Agent in the root, which both would
+// restart), an explicit --service-manager systemd or sysv under --root is a usage error for
+// install (dry run too), status and uninstall: nothing is run on this host, nothing in the
+// root changes. auto under --root means none: it runs nothing either.
+TEST_F(InstallerRoot, ExplicitServiceManagerUnderRootIsRefusedAndRunsNothingOnTheHost) {
+  const auto bin = dir_.path() / "fakebin", log = dir_.path() / "host-commands.log";
+  for (const char* tool : {"systemctl", "service"}) {
+    // The Agent's unit and script are "known" (a restart would be planned), the probe not.
+    test::write_file(bin / tool, std::string("#!/bin/sh\necho \"") + tool + " $*\" >> '" +
+                                     log.string() +
+                                     "'\ncase \"$1\" in cat) [ \"$2\" = datadog-agent.service ] "
+                                     "&& exit 0; exit 1;; is-enabled|is-active) exit 1;; "
+                                     "esac\nexit 0\n");
+    std::filesystem::permissions(bin / tool, std::filesystem::perms(0755));
+  }
+  test::write_file(root() / "opt/datadog-agent/version-manifest.json",
+                   "{\"build_version\":\"7.50.0\"}\n");
+  test::write_file(root() / "etc/datadog-agent/system-probe.yaml", kUserConfig);
+  test::write_file(root() / "etc/init.d/datadog-agent", "#!/bin/sh\nexit 0\n");
+  const char* host_path = std::getenv("PATH");
+  const std::string path = "PATH=" + bin.string() + ":" + (host_path ? host_path : "/usr/bin:/bin");
+  const auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"env", path, test::cnmctl()});
+    args.insert(args.end(), {"--root", root().string()});
+    return test::run(args);
+  };
+  const auto host_commands = [&] {
+    return std::filesystem::exists(log) ? test::read_file(log) : std::string();
+  };
+  const auto refused_everywhere = [&](const std::string& when) {
+    for (const std::string m : {"systemd", "sysv"}) {
+      const std::vector<std::vector<std::string>> commands = {
+          {"install", "--archive", CNM_RELEASE_ARCHIVE, "--owner", me(), "--agent-version",
+           "7.17.0", "--health-timeout", "1", "--service-manager", m},
+          {"install", "--archive", CNM_RELEASE_ARCHIVE, "--owner", me(), "--dry-run",
+           "--service-manager", m},
+          {"status", "--json", "--service-manager", m},
+          {"uninstall", "--service-manager", m},
+          {"uninstall", "--json", "--service-manager", m}};
+      for (const auto& args : commands) {
+        const auto before = test::snapshot(root());
+        const auto r = run(args);
+        const std::string what = when + ": " + ::testing::PrintToString(args);
+        EXPECT_EQ(r.exit_code, 2) << what << r.out << r.err;
+        EXPECT_NE(r.err.find("--service-manager " + m + " with --root " + root().string() +
+                             ": the services under --root are the root's"),
+                  std::string::npos)
+            << what << r.err;
+        EXPECT_NE(r.err.find("use --service-manager none"), std::string::npos) << what << r.err;
+        EXPECT_EQ(host_commands(), "") << what;
+        EXPECT_EQ(test::tree_diff(before, test::snapshot(root())), "") << what;
+      }
+    }
+  };
+  refused_everywhere("nothing installed");
+
+  // Installed with none (auto means the same under --root): still refused, the install stays.
+  const auto i = run({"install", "--archive", CNM_RELEASE_ARCHIVE, "--owner", me(), "--json"});
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  const auto ij = nlohmann::json::parse(i.out);
+  EXPECT_EQ(ij["service_manager"], "none");
+  EXPECT_EQ(ij["probe"], "agent");
+  refused_everywhere("installed");
+  EXPECT_TRUE(std::filesystem::exists(root() / "var/lib/cnmkit/state.json"));
+
+  const auto st = run({"status", "--json"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_EQ(nlohmann::json::parse(st.out)["service_manager"], "none");
+  const auto u = run({"uninstall"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(test::read_file(agent_config()), kUserConfig);
+  EXPECT_EQ(host_commands(), "");
+}
+
+// The Agent purged after install took /etc/datadog-agent with it: uninstall does not make
+// that folder again for the config; it keeps the original cnmkit replaced in the state
+// folder's kept/ (0600), says so on stdout, in --json and on stderr, and finishes: the
+// records go, a rerun has nothing to do, status lists what was kept.
+TEST_F(InstallerRoot, UninstallAfterTheConfigFolderWasRemovedKeepsTheOriginalAndFinishes) {
+  test::write_file(agent_config(), kUserConfig);
+  const auto i = ctl_agent(install_args());
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  std::filesystem::remove_all(root() / "etc/datadog-agent");
+
+  const auto u = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  const auto j = nlohmann::json::parse(u.out);
+  EXPECT_TRUE(j["changed"].get<bool>());
+  const std::string kept_as = "/var/lib/cnmkit/kept/etc/datadog-agent/system-probe.yaml";
+  ASSERT_EQ(j["kept"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["kept"][0]["path"], "/etc/datadog-agent/system-probe.yaml");
+  EXPECT_EQ(j["kept"][0]["kept_as"], kept_as);
+  EXPECT_EQ(j["kept"][0]["folder_gone"], "/etc/datadog-agent");
+  bool keep_action = false;
+  for (const auto& a : j["actions"]) keep_action |= a.value("action", "") == "keep";
+  EXPECT_TRUE(keep_action) << j.dump(2);
+  EXPECT_NE(u.err.find(agent_config().string() +
+                       " not restored: " + (root() / "etc/datadog-agent").string() +
+                       " is gone; the original "
+                       "cnmkit replaced is kept as " +
+                       root().string() + kept_as),
+            std::string::npos)
+      << u.err;
+  EXPECT_FALSE(std::filesystem::exists(root() / "etc/datadog-agent"));
+  EXPECT_EQ(test::read_file(root() / kept_as.substr(1)), kUserConfig);
+  EXPECT_EQ(std::filesystem::status(root() / kept_as.substr(1)).permissions(),
+            std::filesystem::perms(0600));
+  EXPECT_FALSE(std::filesystem::exists(root() / "var/lib/cnmkit/state.json"));
+  EXPECT_FALSE(std::filesystem::exists(root() / "var/lib/cnmkit/backup"));
+
+  const auto st = ctl({"status", "--json"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  const auto js = nlohmann::json::parse(st.out);
+  EXPECT_FALSE(js["installed"].get<bool>());
+  EXPECT_EQ(js["kept"], nlohmann::json::array({kept_as})) << st.out;
+
+  // Nothing left to undo; the copy stays as it was.
+  const auto before = test::snapshot(root());
+  const auto again = ctl({"uninstall"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("nothing installed by cnmkit"), std::string::npos) << again.out;
+  EXPECT_EQ(test::tree_diff(before, test::snapshot(root())), "");
+}
+
+// Standalone, /etc/cnmkit removed after install (the config there before cnmkit, the token
+// cnmkit made): every other file and folder of cnmkit's still goes, the config's original is
+// kept. A later install and uninstall leave that copy untouched; the next one goes beside it.
+TEST_F(InstallerRoot, UninstallWithAFolderGoneUndoesEverythingElseAndNeverReplacesACopy) {
+  test::write_file(config(), kUserConfig);
+  const auto original = test::snapshot(root());
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  std::filesystem::remove_all(root() / "etc/cnmkit");
+  const auto u = ctl({"uninstall"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_NE(u.out.find("keep the original of /etc/cnmkit/system-probe.yaml as "
+                       "/var/lib/cnmkit/kept/etc/cnmkit/system-probe.yaml (/etc/cnmkit is gone: "
+                       "not restored)\n"),
+            std::string::npos)
+      << u.out;
+  EXPECT_NE(u.out.find("uninstalled\n"), std::string::npos) << u.out;
+  EXPECT_EQ(test::tree_diff(original, test::snapshot(root())),
+            "only before: etc/cnmkit\n"
+            "only before: etc/cnmkit/system-probe.yaml\n"
+            "only after: var\n"
+            "only after: var/lib\n"
+            "only after: var/lib/cnmkit\n"
+            "only after: var/lib/cnmkit/kept\n"
+            "only after: var/lib/cnmkit/kept/etc\n"
+            "only after: var/lib/cnmkit/kept/etc/cnmkit\n"
+            "only after: var/lib/cnmkit/kept/etc/cnmkit/system-probe.yaml\n");
+  const auto kept = root() / "var/lib/cnmkit/kept/etc/cnmkit/system-probe.yaml";
+  EXPECT_EQ(test::read_file(kept), kUserConfig);
+  const auto first_copy = test::snapshot(root(), "etc");
+
+  // An install that fails and rolls back its fresh state, then a normal install and
+  // uninstall: the copy is not cnmkit's to remove.
+  test::write_file(config(), kUserConfig);
+  test::write_file(root() / "etc/init.d", "a file where the init folder should be\n");
+  const auto failed = ctl(install_args());
+  EXPECT_EQ(failed.exit_code, 1) << failed.out;
+  EXPECT_FALSE(std::filesystem::exists(root() / "var/lib/cnmkit/state.json"));
+  EXPECT_EQ(test::read_file(kept), kUserConfig);
+  std::filesystem::remove(root() / "etc/init.d");
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(config()), kUserConfig);
+  const auto after_cycle = test::snapshot(root(), "etc");
+  EXPECT_EQ(test::tree_diff(first_copy, after_cycle), "");
+  for (const auto& [p, n] : first_copy)  // the state folder's own mtime moves with the records
+    if (n.type == 'f') {
+      EXPECT_EQ(after_cycle.at(p).mtime_ns, n.mtime_ns) << p;
+    }
+
+  // Again with another original, folder removed again: the new copy goes beside the first.
+  const std::string second = "network_config:\n  enabled: false\n# second original\n";
+  test::write_file(config(), second);
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  std::filesystem::remove_all(root() / "etc/cnmkit");
+  const auto u2 = ctl({"uninstall", "--json"});
+  ASSERT_EQ(u2.exit_code, 0) << u2.err;
+  EXPECT_EQ(nlohmann::json::parse(u2.out)["kept"][0]["kept_as"],
+            "/var/lib/cnmkit/kept/etc/cnmkit/system-probe.yaml.1");
+  EXPECT_EQ(test::read_file(kept), kUserConfig);
+  EXPECT_EQ(test::read_file(kept.string() + ".1"), second);
 }
 
 // Uninstall's last step restarts the agent where one exists (the real runs are in the
