@@ -17,6 +17,12 @@
 namespace cnm {
 namespace {
 
+// install and config enable take the same --set (installer/README.md, "--set").
+constexpr const char* kSetHelp =
+    "Also set KEY=VALUE in system-probe.yaml (dotted key, e.g. "
+    "network_config.dns_monitoring=true; VALUE one scalar, written quoted unless it reads back "
+    "as itself; never the enable key, which cnmctl sets)";
+
 struct Args {
   std::string root, archive, sha256, agent_version, manager = "auto", owner, probe = "auto";
   std::vector<std::string> sets;
@@ -407,7 +413,7 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
   install->add_option("--owner", a->owner,
                       "Owner USER:GROUP of a new system-probe.yaml (default: root and the "
                       "layout's group, dd-agent beside the Agent)");
-  install->add_option("--set", a->sets, "Also set KEY=VALUE in system-probe.yaml (dotted key)");
+  install->add_option("--set", a->sets, kSetHelp);
   install->add_option("--health-timeout", a->health_timeout,
                       "Seconds to wait for the probe's /health");
   install->add_flag("--dry-run", a->dry_run, "Print the plan and diffs; change nothing");
@@ -441,8 +447,7 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
   add_probe(enable, *a);
   enable->add_option("--agent-version", a->agent_version,
                      "Datadog Agent version (default: detected)");
-  enable->add_option("--set", a->sets,
-                     "Also set KEY=VALUE (dotted key, e.g. network_config.dns_monitoring=true)");
+  enable->add_option("--set", a->sets, kSetHelp);
   enable->add_option("--owner", a->owner,
                      "Owner USER:GROUP of a new file (default: root and the layout's group, "
                      "dd-agent beside the Agent)");
