@@ -15,6 +15,7 @@
 #include "tests/probe/bpf_runs.h"
 #include "tests/probe/net_env.h"
 #include "tests/probe/probe_daemon.h"
+#include "tests/probe/state_trace.h"
 
 namespace cnm::test {
 namespace {
@@ -116,6 +117,7 @@ TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
   // Run counts for the failure's message (this failed in CI now and then, see below).
   const BpfRunCounting counting;
   ProbeDaemon d(GetParam());
+  const StateTrace kernel_saw("dport == 9");
   const auto r = sh("ip netns exec " + net.b +
                     " nft -f - <<'EOF'\ntable inet cnmto {\n chain in {\n  type filter hook input "
                     "priority 0;\n  tcp flags syn drop\n }\n}\nEOF");
@@ -148,12 +150,14 @@ TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
   // Everything that could tell a lost close from a late one (in CI now and then two of five
   // closes were missing from the kernel side's own count; never when run alone): with the
   // programs' run counts, whether the state program ran for them (2 transitions per connect),
-  // and the entries left open, whether theirs stayed (a lost close) or never were (a lost open).
+  // the entries left open, whether theirs stayed (a lost close) or never were (a lost open),
+  // and the kernel's own trace of the transitions, whether it made them at all.
   ASSERT_EQ(got.size(), lports.size())
       << "ports " << nlohmann::json(ports).dump() << " errnos " << nlohmann::json(errs).dump()
       << "\nrecords to port 9: " << seen.dump() << "\nstats: " << d.get("/debug/stats").body
       << "\nprograms (run counting " << (counting.on() ? "on" : "unavailable")
-      << "):" << probe_program_runs() << "\nopen now: " << open_entries(d);
+      << "):" << probe_program_runs() << "\nopen now: " << open_entries(d)
+      << "\nthe kernel's transitions to port 9 (ftrace):" << kernel_saw.text();
   for (const auto& [lport, c] : got) {
     EXPECT_EQ(c["tcp_failures"], failures(0, 0, 1)) << c.dump();
     EXPECT_EQ(c["netns"], net.inode_a);
