@@ -228,25 +228,68 @@ class Splicer {
     return {b, e};
   }
 
-  // Offset of the '}' closing the flow mapping that opens at off.
-  std::size_t flow_close(std::size_t off, const YAML::Mark& m) const {
+  // The flow mapping that opens with the '{' at `open`: where its '}' is, and where its last
+  // entry ends (after the last scalar, ',' or nested collection; before any comment).
+  struct FlowSpan {
+    std::size_t close, content_end;
+  };
+
+  // A quote starts a quoted scalar only where a scalar starts; inside a plain scalar ("it's")
+  // it is an ordinary character (YAML 1.2, 7.3.3: ns-plain-char). A '#' after white space
+  // starts a comment, which may hold anything up to the line's end.
+  FlowSpan flow_span(std::size_t open, const YAML::Mark& m) const {
     int depth = 0;
-    char quote = 0;
-    for (std::size_t i = off; i < text_.size(); ++i) {
+    bool plain = false;  // inside a plain scalar
+    std::size_t content_end = open + 1;
+    for (std::size_t i = open; i < text_.size(); ++i) {
       const char x = text_[i];
-      if (quote) {
-        if (quote == '"' && x == '\\')
-          ++i;
-        else if (x == quote)
-          quote = 0;
+      if (is_space(x)) continue;
+      if (x == '#' && i > open && is_space(text_[i - 1])) {
+        i = line_end(i) - 1;
+        plain = false;  // a comment ends a plain scalar
         continue;
       }
-      if (x == '"' || x == '\'')
-        quote = x;
-      else if (x == '{' || x == '[')
+      const bool indicator = x == ',' || x == '[' || x == ']' || x == '{' || x == '}';
+      if (plain) {
+        // ": " (or ':' before an indicator) ends a plain key; any other ':' belongs to it.
+        const bool colon =
+            x == ':' && (i + 1 == text_.size() || is_space(text_[i + 1]) ||
+                         std::string_view(",[]{}").find(text_[i + 1]) != std::string_view::npos);
+        if (!indicator && !colon) {
+          content_end = i + 1;
+          continue;
+        }
+        plain = false;
+      }
+      if (x == '"' || x == '\'') {
+        std::size_t e = i + 1;
+        for (; e < text_.size(); ++e) {
+          if (x == '"' && text_[e] == '\\') {
+            ++e;
+          } else if (text_[e] == x) {
+            if (x == '\'' && e + 1 < text_.size() && text_[e + 1] == '\'') {
+              ++e;
+              continue;
+            }
+            break;
+          }
+        }
+        if (e >= text_.size()) break;
+        i = e;
+      } else if (x == '&' || x == '!' || x == '*') {
+        // An anchor, tag or alias: one token, ended by white space or a flow indicator.
+        while (i + 1 < text_.size() && !is_space(text_[i + 1]) &&
+               std::string_view(",[]{}").find(text_[i + 1]) == std::string_view::npos)
+          ++i;
+      } else if (x == '{' || x == '[') {
         ++depth;
-      else if ((x == '}' || x == ']') && --depth == 0)
-        return i;
+      } else if (x == '}' || x == ']') {
+        if (--depth == 0) return {i, content_end};
+      } else if (!indicator && x != ':' &&
+                 !(x == '?' && i + 1 < text_.size() && is_space(text_[i + 1]))) {
+        plain = true;
+      }
+      content_end = i + 1;
     }
     throw at_mark("unterminated flow mapping", m);
   }
@@ -414,13 +457,13 @@ Splice insert_into(const Splicer& sp, const YAML::Node& node, const YAML::Node* 
                    const std::vector<std::string>& path, std::size_t next, std::string_view value) {
   const auto t = sp.text();
   if (flow) {
+    // Right after the last entry: before the '}' and any comment on the way to it. A trailing
+    // ',' (valid YAML) already separates the new entry.
     const auto open = sp.offset(node.Mark());
-    const auto close = sp.flow_close(open, node.Mark());
-    std::size_t last_char = close;
-    while (last_char > open + 1 && std::isspace(static_cast<unsigned char>(t[last_char - 1])))
-      --last_char;
-    const bool empty = last_char == open + 1;
-    return Splice{last_char, last_char, (empty ? "" : ", ") + flow_text(path, next, value)};
+    const auto at = sp.flow_span(open, node.Mark()).content_end;
+    const char before = t[at - 1];
+    const std::string sep = at == open + 1 ? "" : before == ',' ? " " : ", ";
+    return Splice{at, at, sep + flow_text(path, next, value)};
   }
   if (node.IsMap() && node.size() > 0) {
     // After the parent key's line (or at the end for the root), as indented as the siblings.

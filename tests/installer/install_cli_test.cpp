@@ -181,6 +181,28 @@ TEST_F(InstallerRoot, ConfigEnableEditsDottedKeyTheAgentReads) {
   EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
 }
 
+// Flow mappings as people write them: a quote inside a plain value ("it's" is a plain
+// scalar), a trailing comma, a comment on a line of a multi-line mapping.
+TEST_F(InstallerRoot, ConfigEnableEditsFlowMappingsWithPlainQuotesCommasAndComments) {
+  test::write_file(root() / "opt/datadog-agent/version-manifest.json",
+                   R"({"build_version":"7.50.0"})");
+  const std::pair<std::string, std::string> cases[] = {
+      {"network_config: {a: it's, b: 1}\n", "network_config: {a: it's, b: 1, enabled: true}\n"},
+      {"network_config: {foo: 1, }\n", "network_config: {foo: 1, enabled: true }\n"},
+      {"network_config: {\n  foo: 1, # c\n}\n",
+       "network_config: {\n  foo: 1, enabled: true # c\n}\n"},
+  };
+  for (const auto& [user, want] : cases) {
+    test::write_file(agent_config(), user);
+    const auto r = ctl_agent({"config", "enable"});
+    ASSERT_EQ(r.exit_code, 0) << user << r.err;
+    const auto after = test::read_file(agent_config());
+    EXPECT_EQ(after, want);
+    EXPECT_TRUE(test::agent_reads(after, {"network_config", "enabled"}, "true")) << after;
+    ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  }
+}
+
 TEST_F(InstallerRoot, ConfigEnableRefusesKeysDifferingInCase) {
   const std::string user = "Network_Config:\n  enabled: false\nnetwork_config:\n  x: 1\n";
   test::write_file(agent_config(), user);

@@ -80,6 +80,29 @@ TEST(YamlEdit, FlowStyleEditedInPlace) {
   EXPECT_EQ(yaml_set("network_config: {}\n", kNet, "true"), "network_config: {enabled: true}\n");
 }
 
+// A quote inside a plain scalar is a character, not the start of a quoted one (YAML 1.2, 7.3.3);
+// a trailing ',' and comments inside a multi-line flow mapping are valid YAML too.
+TEST(YamlEdit, FlowMappingPlainQuotesTrailingCommaAndComments) {
+  EXPECT_EQ(yaml_set("network_config: {a: it's, b: 1}\n", kNet, "true"),
+            "network_config: {a: it's, b: 1, enabled: true}\n");
+  EXPECT_EQ(yaml_set("network_config: {a: b:c, d: a 'b, e: x\"y}\n", kNet, "true"),
+            "network_config: {a: b:c, d: a 'b, e: x\"y, enabled: true}\n");
+  EXPECT_EQ(yaml_set("network_config: {a: \"x}'\", b: 'y''}'}\n", kNet, "true"),
+            "network_config: {a: \"x}'\", b: 'y''}', enabled: true}\n");
+  EXPECT_EQ(yaml_set("network_config: {foo: 1, }\n", kNet, "true"),
+            "network_config: {foo: 1, enabled: true }\n");
+  EXPECT_EQ(yaml_set("network_config: {\n  foo: 1, # c } it's\n}\n", kNet, "true"),
+            "network_config: {\n  foo: 1, enabled: true # c } it's\n}\n");
+  EXPECT_EQ(yaml_set("network_config: {\n  foo: 1 # c\n}\n", kNet, "true"),
+            "network_config: {\n  foo: 1, enabled: true # c\n}\n");
+  EXPECT_EQ(yaml_set("network_config: { # c\n}\n", kNet, "true"),
+            "network_config: {enabled: true # c\n}\n");
+  EXPECT_EQ(yaml_set("network_config: {a: {b: 1}, c: [x, y] }\n", kNet, "true"),
+            "network_config: {a: {b: 1}, c: [x, y], enabled: true }\n");
+  EXPECT_EQ(yaml_set("network_config: {a: &x it's, b: *x}\n", kNet, "true"),
+            "network_config: {a: &x it's, b: *x, enabled: true}\n");
+}
+
 TEST(YamlEdit, AnchorKeptAliasRefused) {
   EXPECT_EQ(yaml_set("network_config:\n  enabled: &e false\nother: 1\n", kNet, "true"),
             "network_config:\n  enabled: &e true\nother: 1\n");
