@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "common/logging.h"
 #include "common/nss_files.h"
@@ -30,6 +31,20 @@ int run_cnmctl(int argc, char** argv, const std::vector<CommandRegistrar>& parts
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 checks require_subcommand before it reports extras: "cnmctl bogus" would only say
+    // a subcommand is required. Name the word it did not know instead.
+    const auto rest = app.remaining();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && app.get_subcommands().empty() &&
+        !rest.empty()) {
+      std::string names;
+      for (const auto* sub :
+           app.get_subcommands([](CLI::App* s) { return !s->get_group().empty(); }))
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      std::cerr << "cnmctl: unknown " << (rest.front().rfind('-', 0) == 0 ? "option" : "subcommand")
+                << " '" << printable(rest.front(), false) << "'; the subcommands are: " << names
+                << "\nRun with --help for more information.\n";
+      return kExitUsage;
+    }
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   } catch (const std::exception& e) {

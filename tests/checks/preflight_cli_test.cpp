@@ -43,6 +43,21 @@ TEST(PreflightCli, ExitCodesFollowTheVerdict) {
   EXPECT_EQ(run({test::cnmctl(), "--layout", "/no/such/layout.yaml", "preflight"}).exit_code, 2);
 }
 
+// An unknown word where the subcommand goes is named (CLI11 alone would only say that a
+// subcommand is required).
+TEST(PreflightCli, UnknownSubcommandIsNamed) {
+  auto r = run({test::cnmctl(), "bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown subcommand 'bogus'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("preflight"), std::string::npos) << r.err;
+  r = run({test::cnmctl(), "-v", "--bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown option '--bogus'"), std::string::npos) << r.err;
+  r = run({test::cnmctl()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("A subcommand is required"), std::string::npos) << r.err;
+}
+
 TEST(PreflightCli, HelpAndVersion) {
   auto r = run({test::cnmctl(), "--version"});
   EXPECT_EQ(r.exit_code, 0);
