@@ -198,7 +198,15 @@ RunLock::~RunLock() {
 
 std::chrono::milliseconds lock_wait_from_env() {
   const char* v = std::getenv("CNMKIT_LOCK_TIMEOUT");
-  const double s = v && *v ? std::atof(v) : 120.0;
+  if (!v || !*v) return std::chrono::seconds(120);
+  // atof would read "abc" as 0 (no wait at all): a value that is not a number is refused.
+  char* end = nullptr;
+  errno = 0;
+  const double s = std::strtod(v, &end);
+  if (end == v || *end != '\0' || errno != 0 || !(s >= 0 && s <= kMaxWaitSeconds))
+    throw std::invalid_argument("CNMKIT_LOCK_TIMEOUT='" + std::string(v) +
+                                "' is not a number of seconds from 0 to " +
+                                std::to_string(kMaxWaitSeconds));
   return std::chrono::milliseconds(static_cast<long>(s * 1000));
 }
 

@@ -77,7 +77,12 @@ class RunLock {
   int fd_ = -1;
 };
 
-// How long a run waits for the lock: $CNMKIT_LOCK_TIMEOUT seconds, default 120.
+// The longest wait a run accepts (the lock, the probe's health): a week, far beyond any sensible
+// wait and well inside a long's milliseconds.
+inline constexpr long kMaxWaitSeconds = 7 * 24 * 3600;
+
+// How long a run waits for the lock: $CNMKIT_LOCK_TIMEOUT seconds, default 120. A value that is
+// not a number of seconds from 0 to kMaxWaitSeconds throws std::invalid_argument (usage error).
 std::chrono::milliseconds lock_wait_from_env();
 
 class InstallState {

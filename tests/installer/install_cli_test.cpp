@@ -258,6 +258,15 @@ TEST_F(InstallerRoot, UsageErrorsExit2) {
   EXPECT_EQ(ctl({"config", "enable", "--set", "novalue"}).exit_code, 2);
   EXPECT_EQ(ctl({"install", "--service-manager", "upstart"}).exit_code, 2);
   EXPECT_EQ(ctl({"install", "--sha256", "abc"}).exit_code, 2);
+  // A lock wait that is no number of seconds is refused, naming it ("abc" used to mean 0).
+  for (const auto* t : {"abc", "-5", "10s", "nan", "1e9"}) {
+    const auto r = test::run({"env", std::string("CNMKIT_LOCK_TIMEOUT=") + t, test::cnmctl(),
+                              "config", "enable", "--root", root().string()});
+    EXPECT_EQ(r.exit_code, 2) << t;
+    EXPECT_NE(r.err.find(std::string("CNMKIT_LOCK_TIMEOUT='") + t + "' is not a number"),
+              std::string::npos)
+        << r.err;
+  }
   EXPECT_EQ(ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--sha256", "abc",
                  "--service-manager", "none"})
                 .exit_code,
