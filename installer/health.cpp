@@ -59,11 +59,15 @@ std::optional<std::string> read_token(const Layout& layout, std::string& why) {
 
 }  // namespace
 
+const char* health_path(ProbeMode mode) {
+  return mode == ProbeMode::Agent ? "/debug/stats" : "/health";
+}
+
 Health probe_health(const Layout& layout) {
   std::string why;
   const auto token = read_token(layout, why);
   if (layout.mode == ProbeMode::Agent) {
-    Health h = get(layout, "/debug/stats", token);
+    Health h = get(layout, health_path(layout.mode), token);
     h.ok = h.http_status == 200;
     return h;
   }
@@ -74,7 +78,7 @@ Health probe_health(const Layout& layout) {
                          : why;
     return h;
   }
-  Health h = get(layout, "/health", token);
+  Health h = get(layout, health_path(layout.mode), token);
   const auto j = nlohmann::json::parse(h.body, nullptr, false);
   h.ok = h.http_status == 200 && j.is_object() && j.value("status", "") == "ok";
   return h;

@@ -19,6 +19,9 @@ struct Health {
   std::string body;     // the probe's JSON, or why there was no answer
 };
 
+// The endpoint probe_health asks in each mode.
+const char* health_path(ProbeMode mode);
+
 // One request.
 Health probe_health(const Layout& layout);
 // Retries until healthy or `limit` passes; returns the last answer.

@@ -24,7 +24,8 @@ struct Plan {
   std::vector<ServiceStep> services;
   std::vector<ServiceStep> rollback_services;  // undo `services` if a later step fails
   bool health_check = false;
-  HostRecord host;  // what the run records besides files (saved before its first change)
+  std::string health_path;  // the endpoint the check asks (health.h), for the plan's text
+  HostRecord host;          // what the run records besides files (saved before its first change)
   std::vector<std::string> notes;  // decisions worth telling the operator (agent version, ...)
 
   bool changes() const;

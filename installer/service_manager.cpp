@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "common/root_dir.h"
+#include "installer/health.h"
 
 namespace cnm {
 namespace {
@@ -174,6 +175,7 @@ void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const Ser
     }
   }
   plan.health_check = probe_start_needed || now.agent_present;
+  plan.health_path = health_path(layout.mode);
 }
 
 std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layout,

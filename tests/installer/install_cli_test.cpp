@@ -16,7 +16,9 @@
 
 #include "installer/apply.h"
 #include "installer/install_plan.h"
+#include "installer/plan.h"
 #include "installer/release_archive.h"
+#include "installer/service_manager.h"
 #include "installer/sha256.h"
 #include "tests/installer/archive_builder.h"
 #include "tests/installer/tree_snapshot.h"
@@ -1147,6 +1149,26 @@ TEST_F(InstallerRoot, UninstallRestartsTheAgentOnlyWhenOneExists) {
   EXPECT_EQ(sv[0].argv, (std::vector<std::string>{"service", "datadog-agent", "restart"}));
   EXPECT_TRUE(agent_restart_after_uninstall(ServiceManager::None, layout, with_agent).empty());
   EXPECT_TRUE(agent_restart_after_uninstall(ServiceManager::Sysv, layout, ServiceState{}).empty());
+}
+
+// The plan names the endpoint the health check asks: the Agent's system-probe has no /health.
+TEST_F(InstallerRoot, PlanNamesTheEndpointTheHealthCheckAsks) {
+  ServiceState with_agent;
+  with_agent.agent_present = true;
+  Plan agent;
+  plan_services(agent, ServiceManager::Systemd, default_layout(root(), ProbeMode::Agent),
+                with_agent, false, true, false);
+  ASSERT_TRUE(agent.health_check);
+  EXPECT_NE(plan_text(agent, false).find("check the probe's /debug/stats answers\n"),
+            std::string::npos)
+      << plan_text(agent, false);
+  Plan standalone;
+  plan_services(standalone, ServiceManager::Systemd, default_layout(root(), ProbeMode::Standalone),
+                ServiceState{}, true, true, true);
+  ASSERT_TRUE(standalone.health_check);
+  EXPECT_NE(plan_text(standalone, false).find("check the probe's /health answers\n"),
+            std::string::npos)
+      << plan_text(standalone, false);
 }
 
 }  // namespace
