@@ -23,6 +23,16 @@ constexpr const char* kSetHelp =
     "network_config.dns_monitoring=true; VALUE one scalar, written quoted unless it reads back "
     "as itself; never the enable key, which cnmctl sets)";
 
+// Seconds from 0 to kMaxWaitSeconds. Not CLI::NonNegativeNumber: it lets "nan" through (every
+// comparison with NaN is false).
+const CLI::Validator kSeconds(
+    [](std::string& in) {
+      double v = 0;
+      if (CLI::detail::lexical_cast(in, v) && v >= 0 && v <= kMaxWaitSeconds) return std::string();
+      return "'" + in + "' is not a number of seconds from 0 to " + std::to_string(kMaxWaitSeconds);
+    },
+    "SECONDS");
+
 struct Args {
   std::string root, archive, sha256, agent_version, manager = "auto", owner, probe = "auto";
   std::vector<std::string> sets;
@@ -414,8 +424,12 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
                       "Owner USER:GROUP of a new system-probe.yaml (default: root and the "
                       "layout's group, dd-agent beside the Agent)");
   install->add_option("--set", a->sets, kSetHelp);
-  install->add_option("--health-timeout", a->health_timeout,
-                      "Seconds to wait for the probe's /health");
+  install
+      ->add_option("--health-timeout", a->health_timeout,
+                   "Seconds (0 to " + std::to_string(kMaxWaitSeconds) +
+                       ") to wait for the probe's " + health_path(ProbeMode::Standalone) +
+                       " (beside the Agent, system-probe's " + health_path(ProbeMode::Agent) + ")")
+      ->check(kSeconds);
   install->add_flag("--dry-run", a->dry_run, "Print the plan and diffs; change nothing");
   install->add_flag("--diff", a->diff,
                     "Also print each changing file's diff (as a dry run does) while applying");

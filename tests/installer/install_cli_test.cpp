@@ -269,6 +269,13 @@ TEST_F(InstallerRoot, UsageErrorsExit2) {
               std::string::npos)
         << r.err;
   }
+  // So is a health wait that is no number of seconds ("-1" used to be accepted).
+  for (const auto* t : {"-1", "nan", "abc", "1e9"}) {
+    const auto r = ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none",
+                        "--health-timeout", t});
+    EXPECT_EQ(r.exit_code, 2) << t;
+    EXPECT_NE(r.err.find("--health-timeout"), std::string::npos) << r.err;
+  }
   EXPECT_EQ(ctl({"install", "--archive", CNM_RELEASE_ARCHIVE, "--sha256", "abc",
                  "--service-manager", "none"})
                 .exit_code,
