@@ -12,12 +12,10 @@ std::string describe(const HostFacts& f) {
   std::string s = f.distro.name.empty() ? f.distro.id : f.distro.name;
   if (!f.distro.version_id.empty() && s.find(f.distro.version_id) == std::string::npos)
     s += " " + f.distro.version_id;
-  s += " (from " + f.distro.source + ")";
-  for (const auto& n : f.distro.notes) s += "; " + n;
-  return s;
+  return s + " (from " + f.distro.source + ")";
 }
 
-CheckResult distro_supported(const HostFacts& f) {
+CheckResult distro_verdict(const HostFacts& f) {
   const auto& v = f.support;
   switch (v.support) {
     case Support::Supported:
@@ -56,10 +54,17 @@ CheckResult distro_supported(const HostFacts& f) {
   std::string why =
       "cannot identify the distribution: no usable /etc/os-release, "
       "/usr/lib/os-release or release file";
-  for (const auto& n : f.distro.notes) why += "; " + n;
   return warn(why,
               "restore /etc/os-release (package base-files, or your distribution's "
               "*-release package)");
+}
+
+// The notes about the files read (too large, malformed lines, unreadable) follow the verdict's
+// sentence, each a clause of its own.
+CheckResult distro_supported(const HostFacts& f) {
+  auto r = distro_verdict(f);
+  for (const auto& n : f.distro.notes) r.message += "; " + n;
+  return r;
 }
 
 // Not on CentOS/RHEL 7, nor on another distribution booting its 3.10 kernel (Oracle Linux 7's

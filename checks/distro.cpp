@@ -70,7 +70,7 @@ Distro detect_distro(const HostFs& fs) {
     const auto kv = parse_os_release(t->text);
     d.source = f;
     if (t->truncated)
-      d.notes.push_back(std::string(f) + " is larger than 64 KiB; read its start only");
+      d.notes.push_back(std::string(f) + " is larger than 64 KiB: only its start was read");
     if (kv.malformed_lines > 0)
       d.notes.push_back(std::string(f) + ": ignored " + std::to_string(kv.malformed_lines) +
                         " malformed line(s)");
