@@ -20,9 +20,17 @@ CheckResult kernel_version(const HostFacts& f) {
     if (build && *build >= kRhel76Build)
       return pass("kernel " + k.raw + " is a RHEL/CentOS 7.6+ kernel (build " +
                   std::to_string(*build) + " >= 957) with eBPF backported");
+    if (!build)
+      // A 3.10 kernel on RHEL/CentOS 7 without Red Hat's "-NNN" build (3.10.0-957.el7): not a
+      // Red Hat kernel, or a release string cut short; either way no backport can be shown.
+      return fail("kernel " + k.raw + " (from " + f.kernel_source +
+                      ") is 3.10 without a Red Hat build number (as in 3.10.0-957.el7): "
+                      "cannot tell it is a RHEL/CentOS 7.6+ kernel with eBPF backported, and "
+                      "it is older than 4.4.0",
+                  "check the running kernel with uname -r: boot a RHEL/CentOS 7.6+ kernel "
+                  "(3.10.0-957 or later; yum update kernel && reboot) or a 4.4.0 or newer one");
     return fail("kernel " + k.raw + " is a RHEL/CentOS 7 kernel older than 7.6 (build " +
-                    (build ? std::to_string(*build) : std::string("unknown")) +
-                    " < 957): eBPF is not backported",
+                    std::to_string(*build) + " < 957): eBPF is not backported",
                 "update to RHEL/CentOS 7.6 or later and reboot: yum update kernel && reboot");
   }
   return fail("kernel " + k.raw + " is older than 4.4.0 and has no eBPF backport",

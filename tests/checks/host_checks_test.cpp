@@ -30,6 +30,28 @@ TEST(HostChecks, TenMegabyteOsReleaseIsReadInPartAndNamed) {
             "line(s)");
 }
 
+// A 3.10 kernel on CentOS 7 without Red Hat's build number: the message says the build is
+// missing and what to check, not a comparison with a number it does not have.
+TEST(HostChecks, CentosSevenKernelWithoutBuildNumberSaysWhatToCheck) {
+  HostBuilder h;
+  h.file("/etc/os-release", "ID=\"centos\"\nVERSION_ID=\"7\"\n")
+      .file("/etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n")
+      .kernel("3.10.108");
+  const auto r = h.run();
+  EXPECT_EQ(status_of(r, "kernel.version"), "fail");
+  const auto c = find_check(r, "kernel.version");
+  EXPECT_NE(c.message.find("3.10.108"), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("without a Red Hat build number"), std::string::npos) << c.message;
+  EXPECT_EQ(c.message.find("< 957"), std::string::npos) << c.message;
+  EXPECT_NE(c.remedy.find("uname -r"), std::string::npos) << c.remedy;
+  // With a build number the comparison stays.
+  h.kernel("3.10.0-862.el7.x86_64");
+  const auto r2 = h.run();
+  EXPECT_EQ(status_of(r2, "kernel.version"), "fail");
+  const auto old = find_check(r2, "kernel.version");
+  EXPECT_NE(old.message.find("(build 862 < 957)"), std::string::npos) << old.message;
+}
+
 TEST(HostChecks, UsrLibOsReleaseLsbReleaseAndDebianVersionAreFallbacks) {
   HostBuilder a;
   a.file("/usr/lib/os-release", "ID=fedora\nVERSION_ID=38\n").kernel("6.5.6-300.fc39.x86_64");
