@@ -74,7 +74,9 @@ AgentVersion detect_agent_version(const HostFs& fs, const Layout& layout,
   }
   if (const auto t = fs.read(layout.agent_version_manifest, 1024 * 1024)) {
     const auto j = nlohmann::json::parse(t->text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("build_version") && j["build_version"].is_string())
+    if (j.is_discarded())
+      a.error = layout.agent_version_manifest + " is not JSON";
+    else if (j.is_object() && j.contains("build_version") && j["build_version"].is_string())
       take(j["build_version"].get<std::string>(), layout.agent_version_manifest);
     else
       a.error = layout.agent_version_manifest + " has no build_version";

@@ -58,5 +58,20 @@ TEST(AgentVersion, FlagWinsThenDpkgThenManifest) {
   EXPECT_NE(bad.error.find("latest"), std::string::npos);
 }
 
+// A manifest that does not parse says so; one that parses but lacks the key says that.
+TEST(AgentVersion, ManifestNotJsonIsToldApartFromOneWithoutBuildVersion) {
+  test::TempDir d;
+  const auto layout = default_layout(d.path());
+  const HostFs fs(d.path());
+  test::write_file(d / "opt/datadog-agent/version-manifest.json", "build_version: 7.40.0\n");
+  auto a = detect_agent_version(fs, layout, std::nullopt);
+  EXPECT_FALSE(a.version);
+  EXPECT_EQ(a.error, layout.agent_version_manifest + " is not JSON");
+  test::write_file(d / "opt/datadog-agent/version-manifest.json", R"({"version":"7.40.0"})");
+  a = detect_agent_version(fs, layout, std::nullopt);
+  EXPECT_FALSE(a.version);
+  EXPECT_EQ(a.error, layout.agent_version_manifest + " has no build_version");
+}
+
 }  // namespace
 }  // namespace cnm
