@@ -57,7 +57,8 @@ options:
     type: dict
     default: {}
   health_timeout:
-    description: Seconds cnmctl waits for the probe's /health after starting it.
+    description: Seconds cnmctl waits for the probe to answer after starting it (/health standalone, /debug/stats
+      beside an Agent).
     type: int
     default: 30
   # END GENERATED options

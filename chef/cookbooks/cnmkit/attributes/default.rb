@@ -66,5 +66,6 @@ default['cnmkit']['owner'] = nil
 # More system-probe.yaml keys, dotted (network_config.max_tracked_connections: 100000), edited in place
 # with the operator's comments kept.
 default['cnmkit']['settings'] = {}
-# Seconds cnmctl waits for the probe's /health after starting it.
+# Seconds cnmctl waits for the probe to answer after starting it (/health standalone, /debug/stats beside
+# an Agent).
 default['cnmkit']['health_timeout'] = 30

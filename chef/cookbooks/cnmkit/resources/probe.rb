@@ -41,7 +41,8 @@ property :settings, Hash,
                       '100000), edited in place with the operator\'s comments kept.'
 property :health_timeout, Integer,
          default: 30,
-         description: 'Seconds cnmctl waits for the probe\'s /health after starting it.'
+         description: 'Seconds cnmctl waits for the probe to answer after starting it (/health ' \
+                      'standalone, /debug/stats beside an Agent).'
 # END GENERATED properties
 
 action_class do
