@@ -2,9 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include "common/file_read.h"
@@ -40,21 +42,63 @@ std::uint32_t limit(const YAML::Node& v, const std::string& name, const std::str
 
 using Setter = std::function<void(const YAML::Node&, const std::string&)>;
 
-// Applies known keys of one mapping section; unknown ones become warnings.
-void apply(const YAML::Node& section, const std::string& prefix,
-           const std::map<std::string, Setter>& known, const std::string& name, ProbeConfig& c) {
-  if (!section.IsMap())
-    throw std::runtime_error(where(name, section.Mark()) + ": " + prefix + " must be a mapping");
-  for (const auto& kv : section) {
-    const auto key = kv.first.as<std::string>();
-    auto it = known.find(key);
-    if (it == known.end()) {
-      c.warnings.push_back(where(name, kv.first.Mark()) + ": unknown key '" + prefix + key + "'");
-      continue;
-    }
-    it->second(kv.second, prefix + key);
-  }
+std::string lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
 }
+
+// Reads keys as the Datadog Agent does, so one file means the same to both: a key is case
+// insensitive (viper lowercases every key) and may be dotted ("network_config.enabled: true"
+// is network_config: {enabled: true}). Every known key is declared once, by its full dotted
+// path; a mapping is entered where a known key lies below it. Two spellings of one key that
+// disagree are refused (the Agent reads only one of them, which one depends on its reader).
+class KeyReader {
+ public:
+  KeyReader(const std::map<std::string, Setter>& known, const std::string& name)
+      : known_(known), name_(name) {
+    for (const auto& [path, setter] : known)
+      for (auto dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1))
+        sections_.insert(path.substr(0, dot));
+  }
+
+  void read(const YAML::Node& map, const std::string& prefix, ProbeConfig& c) {
+    for (const auto& kv : map) {
+      const auto path = prefix + lower(kv.first.as<std::string>());
+      if (sections_.contains(path)) {
+        section(kv.second, path, c);
+      } else if (const auto it = known_.find(path); it != known_.end()) {
+        if (first_spelling(path, kv)) it->second(kv.second, path);
+      } else {
+        c.warnings.push_back(where(name_, kv.first.Mark()) + ": unknown key '" + path + "'");
+      }
+    }
+  }
+
+ private:
+  void section(const YAML::Node& v, const std::string& path, ProbeConfig& c) {
+    if (v.IsNull()) return;  // "network_config:" alone sets nothing, as for the Agent
+    if (!v.IsMap())
+      throw std::runtime_error(where(name_, v.Mark()) + ": " + path + " must be a mapping");
+    read(v, path + ".", c);
+  }
+
+  // True the first time a key is spelled; a later spelling must say the same.
+  bool first_spelling(const std::string& path, const std::pair<YAML::Node, YAML::Node>& kv) {
+    const auto [seen, fresh] = seen_.try_emplace(path, kv.second);
+    if (fresh) return true;
+    if (!(seen->second.IsScalar() && kv.second.IsScalar() &&
+          seen->second.Scalar() == kv.second.Scalar()))
+      throw std::runtime_error(
+          where(name_, kv.first.Mark()) + ": " + path + " is set again, differently (first at " +
+          where(name_, seen->second.Mark()) + "): the Agent would read only one of them");
+    return false;
+  }
+
+  const std::map<std::string, Setter>& known_;
+  const std::string& name_;
+  std::set<std::string> sections_;
+  std::map<std::string, YAML::Node> seen_;
+};
 
 }  // namespace
 
@@ -76,35 +120,37 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   if (!doc.IsMap())
     throw std::runtime_error(where(name, doc.Mark()) + ": top level must be a mapping");
 
-  const std::map<std::string, Setter> limits = {
-      {"max_tracked_connections",
-       [&](const YAML::Node& v, const std::string& k) {
-         c.max_tracked_connections = limit(v, name, k);
-       }},
-      {"max_closed_connections_buffered",
-       [&](const YAML::Node& v, const std::string& k) {
-         c.max_closed_connections_buffered = limit(v, name, k);
-       }},
-      {"disable_ipv6", [&](const YAML::Node& v,
-                           const std::string& k) { c.disable_ipv6 = scalar<bool>(v, name, k); }},
-  };
-  auto network = limits;
-  network["enabled"] = [&](const YAML::Node& v, const std::string& k) {
+  // Every key this daemon reads, by its full path (probe/README.md lists them).
+  std::map<std::string, Setter> known;
+  // The limits are read under either section.
+  for (const std::string section : {"network_config.", "system_probe_config."}) {
+    known[section + "max_tracked_connections"] = [&](const YAML::Node& v, const std::string& k) {
+      c.max_tracked_connections = limit(v, name, k);
+    };
+    known[section + "max_closed_connections_buffered"] = [&](const YAML::Node& v,
+                                                             const std::string& k) {
+      c.max_closed_connections_buffered = limit(v, name, k);
+    };
+    known[section + "disable_ipv6"] = [&](const YAML::Node& v, const std::string& k) {
+      c.disable_ipv6 = scalar<bool>(v, name, k);
+    };
+  }
+  known["network_config.enabled"] = [&](const YAML::Node& v, const std::string& k) {
     c.network_enabled = scalar<bool>(v, name, k);
   };
-  network["per_call_hooks"] = [&](const YAML::Node& v, const std::string& k) {
+  known["network_config.per_call_hooks"] = [&](const YAML::Node& v, const std::string& k) {
     c.per_call_hooks = scalar<bool>(v, name, k);
   };
-  network["hook_set"] = [&](const YAML::Node& v, const std::string& k) {
+  known["network_config.hook_set"] = [&](const YAML::Node& v, const std::string& k) {
     c.hook_set = scalar<std::string>(v, name, k);
     if (c.hook_set != "auto" && !find_rung(c.hook_set))
       throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be auto or one of " +
                                rung_names() + ", not \"" + c.hook_set + "\"");
   };
-  network["dns_monitoring"] = [&](const YAML::Node& v, const std::string& k) {
+  known["network_config.dns_monitoring"] = [&](const YAML::Node& v, const std::string& k) {
     c.dns_monitoring = scalar<bool>(v, name, k);
   };
-  network["dns_source"] = [&](const YAML::Node& v, const std::string& k) {
+  known["network_config.dns_source"] = [&](const YAML::Node& v, const std::string& k) {
     const auto text = scalar<std::string>(v, name, k);
     const auto source = parse_dns_source(text);
     if (!source)
@@ -113,7 +159,7 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
     c.dns_source = *source;
   };
   // The one check of the ports' count (DnsMonitor takes them as they are).
-  network["dns_ports"] = [&](const YAML::Node& v, const std::string& k) {
+  known["network_config.dns_ports"] = [&](const YAML::Node& v, const std::string& k) {
     if (!v.IsSequence() || v.size() < 1 || v.size() > CNM_DNS_MAX_PORTS)
       throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be a list of 1 to " +
                                std::to_string(CNM_DNS_MAX_PORTS) + " UDP ports");
@@ -126,40 +172,27 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
       c.dns_ports.push_back(static_cast<std::uint16_t>(port));
     }
   };
-  network["dns_timeout_ms"] = [&](const YAML::Node& v, const std::string& k) {
+  known["network_config.dns_timeout_ms"] = [&](const YAML::Node& v, const std::string& k) {
     c.dns_timeout_ms = limit(v, name, k);
   };
-  network["max_dns_stats"] = [&](const YAML::Node& v, const std::string& k) {
+  known["network_config.max_dns_stats"] = [&](const YAML::Node& v, const std::string& k) {
     c.max_dns_stats = limit(v, name, k);
   };
-  auto sysprobe = limits;
-  sysprobe["sysprobe_socket"] = [&](const YAML::Node& v, const std::string& k) {
+  known["system_probe_config.sysprobe_socket"] = [&](const YAML::Node& v, const std::string& k) {
     c.socket_path = scalar<std::string>(v, name, k);
   };
-  sysprobe["btf_path"] = [&](const YAML::Node& v, const std::string& k) {
+  known["system_probe_config.btf_path"] = [&](const YAML::Node& v, const std::string& k) {
     c.btf_path = scalar<std::string>(v, name, k);
     if (c.btf_path.empty() || c.btf_path.front() != '/')
       throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be an absolute path");
   };
   // Keys of system_probe_config the Agent has and this daemon does not need: no warning.
   for (const char* k : {"enabled", "log_level", "log_file", "debug_port"})
-    sysprobe.emplace(k, [](const YAML::Node&, const std::string&) {});
-
-  const std::map<std::string, Setter> top = {
-      {"auth_token_file_path",
-       [&](const YAML::Node& v, const std::string& k) {
-         c.auth_token_path = scalar<std::string>(v, name, k);
-       }},
-      {"network_config",
-       [&](const YAML::Node& v, const std::string&) {
-         apply(v, "network_config.", network, name, c);
-       }},
-      {"system_probe_config",
-       [&](const YAML::Node& v, const std::string&) {
-         apply(v, "system_probe_config.", sysprobe, name, c);
-       }},
+    known[std::string("system_probe_config.") + k] = [](const YAML::Node&, const std::string&) {};
+  known["auth_token_file_path"] = [&](const YAML::Node& v, const std::string& k) {
+    c.auth_token_path = scalar<std::string>(v, name, k);
   };
-  apply(doc, "", top, name, c);
+  KeyReader(known, name).read(doc, "", c);
   if (c.socket_path.empty() || c.socket_path.front() != '/')
     throw std::runtime_error(name +
                              ": system_probe_config.sysprobe_socket must be an absolute path");

@@ -82,6 +82,44 @@ TEST(ProbeConfig, UnknownKeysWarnWithPosition) {
   EXPECT_EQ(c.warnings[1], "sp.yaml:4:1: unknown key 'extra'");
 }
 
+// The Agent reads keys case-insensitively and takes "a.b: v" as a: {b: v}; the standalone daemon
+// reads the same file the same way, so a snippet written for one means the same to the other.
+TEST(ProbeConfig, KeysAreReadAsTheAgentReadsThem) {
+  const auto c = parse_config(
+      "network_config.dns_monitoring: true\n"
+      "Network_Config:\n  Max_Tracked_Connections: 77\n  hook_set: raw_tp\n"
+      "system_probe_config.max_closed_connections_buffered: 99\n"
+      "network_config:\n  hook_set: raw_tp\n",  // said twice, alike: fine
+      "sp.yaml", kLayout);
+  EXPECT_TRUE(c.dns_monitoring);
+  EXPECT_EQ(c.max_tracked_connections, 77u);
+  EXPECT_EQ(c.hook_set, "raw_tp");
+  EXPECT_EQ(c.max_closed_connections_buffered, 99u);
+  EXPECT_TRUE(c.warnings.empty()) << c.warnings.front();
+  // A section given alone, with nothing under it, sets nothing.
+  EXPECT_TRUE(parse_config("network_config:\n", "sp.yaml", kLayout).network_enabled);
+}
+
+TEST(ProbeConfig, TwoSpellingsOfOneKeyThatDisagreeAreRefused) {
+  const auto refusal = [](const std::string& text) -> std::string {
+    try {
+      parse_config(text, "sp.yaml", kLayout);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(
+      refusal("network_config:\n  enabled: true\nnetwork_config.enabled: false\n"),
+      "sp.yaml:3:1: network_config.enabled is set again, differently (first at sp.yaml:2:12): "
+      "the Agent would read only one of them");
+  EXPECT_EQ(
+      refusal("network_config:\n  enabled: true\nNETWORK_CONFIG:\n  Enabled: false\n"),
+      "sp.yaml:4:3: network_config.enabled is set again, differently (first at sp.yaml:2:12): "
+      "the Agent would read only one of them");
+  EXPECT_EQ(refusal("network_config: 3\n"), "sp.yaml:1:17: network_config must be a mapping");
+}
+
 TEST(ProbeConfig, MalformedYamlNamesLineAndColumn) {
   try {
     parse_config("network_config:\n  enabled: [true\n", "sp.yaml", kLayout);
