@@ -94,15 +94,14 @@ bool holds_foreign_content(const FileRecord& rec, const std::string& current,
   return rec.carries_edit || !rec.wrote(sha256_hex(current));
 }
 
-// Copies `content` to <host_path>.cnmkit-save, or .cnmkit-save.N when that name holds
-// something else (an earlier save is never replaced); a name already holding exactly this
-// content (an interrupted uninstall) is reused. Returns the host path used.
-std::string save_copy(const Layout& layout, const std::string& host_path,
-                      const std::string& content, mode_t mode, std::optional<FileOwner> owner) {
+// Writes `content` to `base`, or base.N when that name holds something else (what is there is
+// never replaced); a name already holding exactly this content (an interrupted run's copy) is
+// reused. Returns the name used.
+std::string write_first_free(const RootDir& root, const std::string& base,
+                             const std::string& content, mode_t mode,
+                             std::optional<FileOwner> owner) {
   for (int i = 0;; ++i) {
-    const std::string name =
-        host_path + ".cnmkit-save" + (i == 0 ? std::string() : "." + std::to_string(i));
-    const RootDir root(layout.root);
+    const std::string name = base + (i == 0 ? std::string() : "." + std::to_string(i));
     std::optional<std::string> there;
     try {
       there = read_whole(root, name);
@@ -114,6 +113,13 @@ std::string save_copy(const Layout& layout, const std::string& host_path,
     atomic_write(root, name, content, mode, owner);
     return name;
   }
+}
+
+// Copies `content` to <host_path>.cnmkit-save (.N when taken; an earlier save is never
+// replaced). Returns the host path used.
+std::string save_copy(const Layout& layout, const std::string& host_path,
+                      const std::string& content, mode_t mode, std::optional<FileOwner> owner) {
+  return write_first_free(RootDir(layout.root), host_path + ".cnmkit-save", content, mode, owner);
 }
 
 // The folder that should hold host_path when it is gone (or no longer a folder); empty when it
@@ -145,19 +151,7 @@ std::string keep_original(const InstallState& st, const std::string& host_path,
        p = p.parent_path())
     chain.insert(chain.begin(), p.string());
   for (const auto& d : chain) make_dir_0755(root, d);
-  for (int i = 0;; ++i) {
-    const std::string name = base + (i == 0 ? std::string() : "." + std::to_string(i));
-    std::optional<std::string> there;
-    try {
-      there = read_whole(root, name);
-    } catch (const std::exception&) {
-      continue;  // not a regular file: try the next name
-    }
-    if (there && *there == content) return name;
-    if (there) continue;
-    atomic_write(root, name, content, 0600);
-    return name;
-  }
+  return write_first_free(root, base, content, 0600, std::nullopt);
 }
 
 // Undoes a failed run: the service steps it started, newest first, while the files they use are

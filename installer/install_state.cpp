@@ -119,6 +119,27 @@ bool same_file(const struct stat& a, const struct stat& b) {
   return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
+// Calls each(dirfd, dir, name, st) for every entry below `top` that is not a folder, folders
+// walked without following links (cnmkit's own state folder: nothing there is another's).
+template <typename Each>
+void for_each_file_below(const RootDir& root, const std::string& top, Each&& each) {
+  std::vector<std::string> todo{top};
+  while (!todo.empty()) {
+    const std::string dir = std::move(todo.back());
+    todo.pop_back();
+    const UniqueFd dfd = root.open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!dfd) continue;
+    for (const auto& entry : root.list(dir)) {
+      struct stat st {};
+      if (::fstatat(dfd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (S_ISDIR(st.st_mode))
+        todo.push_back(dir + "/" + entry);
+      else
+        each(dfd.get(), dir, entry, st);
+    }
+  }
+}
+
 }  // namespace
 
 void make_dir_0755(const RootDir& root, const std::string& host_path) {
@@ -323,18 +344,9 @@ std::string InstallState::kept_path(const std::string& host_path) const {
 
 std::vector<std::string> InstallState::kept_files() const {
   std::vector<std::string> out;
-  std::vector<std::string> todo{layout_.state_dir + "/" + kKeptDir};
-  while (!todo.empty()) {
-    const std::string dir = std::move(todo.back());
-    todo.pop_back();
-    const UniqueFd dfd = root_.open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (!dfd) continue;
-    for (const auto& entry : root_.list(dir)) {
-      struct stat st {};
-      if (::fstatat(dfd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      (S_ISDIR(st.st_mode) ? todo : out).push_back(dir + "/" + entry);
-    }
-  }
+  for_each_file_below(root_, layout_.state_dir + "/" + kKeptDir,
+                      [&](int, const std::string& dir, const std::string& name,
+                          const struct stat&) { out.push_back(dir + "/" + name); });
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -488,23 +500,12 @@ std::vector<std::string> InstallState::remove_stale_temps() const {
   std::vector<std::string> removed;
   // state_dir is cnmkit's alone: any temp file of atomic_write's below it is a killed run's
   // (a backup being written before its record was saved, say).
-  std::vector<std::string> todo{layout_.state_dir};
-  while (!todo.empty()) {
-    const std::string dir = std::move(todo.back());
-    todo.pop_back();
-    const UniqueFd dfd = root_.open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (!dfd) continue;
-    for (const auto& entry : root_.list(dir)) {
-      struct stat st {};
-      if (::fstatat(dfd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      if (S_ISDIR(st.st_mode)) {
-        todo.push_back(dir + "/" + entry);
-      } else if (S_ISREG(st.st_mode) && temp_file_target(entry) &&
-                 ::unlinkat(dfd.get(), entry.c_str(), 0) == 0) {
-        removed.push_back(dir + "/" + entry);
-      }
-    }
-  }
+  for_each_file_below(
+      root_, layout_.state_dir,
+      [&](int dfd, const std::string& dir, const std::string& name, const struct stat& st) {
+        if (S_ISREG(st.st_mode) && temp_file_target(name) && ::unlinkat(dfd, name.c_str(), 0) == 0)
+          removed.push_back(dir + "/" + name);
+      });
   for (const auto& [dir, names] : targets) {
     const UniqueFd dfd = root_.open(dir, O_RDONLY | O_DIRECTORY);
     if (!dfd) continue;
