@@ -1,8 +1,8 @@
 #include "installer/config_step.h"
 
-#include <cctype>
 #include <stdexcept>
 
+#include "common/agent_keys.h"
 #include "common/host_accounts.h"
 #include "installer/agent_version.h"
 #include "installer/installer_assets.h"
@@ -21,10 +21,8 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
   // The enable key is what `config enable` sets: a --set of it would be overwritten (=true) or
   // would leave the feature off while the run reports success (=false). The Agent reads keys
   // case-insensitively.
-  std::string lkey = key;
-  for (char& c : lkey) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (const char* enable : kEnableKeys)
-    if (lkey == enable)
+    if (agent_key(key) == enable)
       throw std::invalid_argument("--set " + key + " is refused: " + enable +
                                   " is what cnmctl sets to enable network monitoring (use "
                                   "`cnmctl uninstall` to undo it)");

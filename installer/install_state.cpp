@@ -217,18 +217,27 @@ RunLock::~RunLock() {
   ::close(fd_);  // releases the flock
 }
 
+std::optional<double> wait_seconds(const std::string& text) {
+  // atof would read "abc" as 0 (no wait at all); NaN fails every comparison, so it is refused
+  // by the range test written this way round.
+  char* end = nullptr;
+  errno = 0;
+  const double s = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || errno != 0 || !(s >= 0 && s <= kMaxWaitSeconds))
+    return std::nullopt;
+  return s;
+}
+
+std::string wait_seconds_error(const std::string& text) {
+  return "'" + text + "' is not a number of seconds from 0 to " + std::to_string(kMaxWaitSeconds);
+}
+
 std::chrono::milliseconds lock_wait_from_env() {
   const char* v = std::getenv("CNMKIT_LOCK_TIMEOUT");
   if (!v || !*v) return std::chrono::seconds(120);
-  // atof would read "abc" as 0 (no wait at all): a value that is not a number is refused.
-  char* end = nullptr;
-  errno = 0;
-  const double s = std::strtod(v, &end);
-  if (end == v || *end != '\0' || errno != 0 || !(s >= 0 && s <= kMaxWaitSeconds))
-    throw std::invalid_argument("CNMKIT_LOCK_TIMEOUT='" + std::string(v) +
-                                "' is not a number of seconds from 0 to " +
-                                std::to_string(kMaxWaitSeconds));
-  return std::chrono::milliseconds(static_cast<long>(s * 1000));
+  const auto s = wait_seconds(v);
+  if (!s) throw std::invalid_argument("CNMKIT_LOCK_TIMEOUT=" + wait_seconds_error(v));
+  return std::chrono::milliseconds(static_cast<long>(*s * 1000));
 }
 
 bool journal_exists(const Layout& layout) {

@@ -81,6 +81,11 @@ class RunLock {
 // wait and well inside a long's milliseconds.
 inline constexpr long kMaxWaitSeconds = 7 * 24 * 3600;
 
+// A wait given as text (the environment, the command line): seconds from 0 to kMaxWaitSeconds,
+// or nullopt (not a number, negative, NaN, too long); the error text for such a value.
+std::optional<double> wait_seconds(const std::string& text);
+std::string wait_seconds_error(const std::string& text);
+
 // How long a run waits for the lock: $CNMKIT_LOCK_TIMEOUT seconds, default 120. A value that is
 // not a number of seconds from 0 to kMaxWaitSeconds throws std::invalid_argument (usage error).
 std::chrono::milliseconds lock_wait_from_env();

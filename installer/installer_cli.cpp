@@ -23,14 +23,9 @@ constexpr const char* kSetHelp =
     "network_config.dns_monitoring=true; VALUE one scalar, written quoted unless it reads back "
     "as itself; never the enable key, which cnmctl sets)";
 
-// Seconds from 0 to kMaxWaitSeconds. Not CLI::NonNegativeNumber: it lets "nan" through (every
-// comparison with NaN is false).
+// Seconds from 0 to kMaxWaitSeconds, read as CNMKIT_LOCK_TIMEOUT is (install_state.h).
 const CLI::Validator kSeconds(
-    [](std::string& in) {
-      double v = 0;
-      if (CLI::detail::lexical_cast(in, v) && v >= 0 && v <= kMaxWaitSeconds) return std::string();
-      return "'" + in + "' is not a number of seconds from 0 to " + std::to_string(kMaxWaitSeconds);
-    },
+    [](std::string& in) { return wait_seconds(in) ? std::string() : wait_seconds_error(in); },
     "SECONDS");
 
 struct Args {
@@ -192,13 +187,13 @@ Uninstalled uninstall_host(const Layout& layout, ServiceManager m, const CliCont
         {{"type", "file"}, {"path", s.path}, {"action", "save"}, {"saved_as", s.saved_as}});
   for (const auto& p : u.files.restored)
     u.actions.push_back({{"type", "file"}, {"path", p}, {"action", "restore"}});
+  const RootDir root(layout.root);
   for (const auto& k : u.files.kept) {
     u.actions.push_back({{"type", "file"},
                          {"path", k.path},
                          {"action", "keep"},
                          {"kept_as", k.kept_as},
                          {"folder_gone", k.folder}});
-    const RootDir root(layout.root);
     u.warnings.push_back(
         root.display(k.path).string() + " not restored: " + root.display(k.folder).string() +
         " is gone; the original cnmkit replaced is kept as " + root.display(k.kept_as).string());

@@ -9,6 +9,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "common/agent_keys.h"
 #include "common/yaml_load.h"
 
 namespace cnm {
@@ -36,14 +37,6 @@ YAML::Node parse_one(std::string_view text) {
   return docs.front();
 }
 
-// ASCII lower case: the Agent lowercases every key it reads (viper's insensitiviseMap,
-// nodetreemodel's loadYamlInto), and the keys cnmkit names are ASCII.
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // yaml-cpp keeps duplicate keys silently; which one the agent would use is a guess, so refuse.
 // The Agent lowercases keys, so keys differing only in case are duplicates too (Go's map
 // iteration order would decide which one wins).
@@ -53,8 +46,8 @@ void check_unique_keys(const YAML::Node& n, int depth = 0) {
     std::map<std::string, std::pair<std::string, YAML::Mark>> seen;
     for (const auto& kv : n) {
       if (kv.first.IsScalar()) {
-        const auto [it, fresh] =
-            seen.emplace(lower(kv.first.Scalar()), std::pair(kv.first.Scalar(), kv.first.Mark()));
+        const auto [it, fresh] = seen.emplace(agent_key(kv.first.Scalar()),
+                                              std::pair(kv.first.Scalar(), kv.first.Mark()));
         if (!fresh) {
           const auto& [first, mark] = it->second;
           std::string what = "duplicate key '" + kv.first.Scalar() + "' (first at line " +
@@ -369,7 +362,7 @@ void collect(const Splicer& sp, const YAML::Node& map, const std::vector<std::st
              std::size_t i, bool flow, std::vector<std::string>& keys, std::vector<Spelling>& out) {
   for (const auto& kv : map) {
     if (!kv.first.IsScalar()) continue;
-    const auto lk = lower(kv.first.Scalar());
+    const auto lk = agent_key(kv.first.Scalar());
     std::string joined;
     std::size_t next = 0;
     for (std::size_t j = i; j < lpath.size() && joined.size() < lk.size(); ++j) {
@@ -390,8 +383,13 @@ struct Splice {
   std::string with;
 };
 
+// The ':' after a key (npos when there is none).
+std::size_t find_colon(const Splicer& sp, const YAML::Node& key) {
+  return sp.text().find(':', sp.offset(key.Mark()) + key.Scalar().size());
+}
+
 std::size_t colon_after(const Splicer& sp, const YAML::Node& key) {
-  const auto colon = sp.text().find(':', sp.offset(key.Mark()) + key.Scalar().size());
+  const auto colon = find_colon(sp, key);
   if (colon == std::string_view::npos) throw at_mark("cannot find ':' after key", key.Mark());
   return colon;
 }
@@ -408,7 +406,7 @@ std::optional<Splice> replace_value(const Splicer& sp, const Spelling& f, std::s
   if (child.Mark().is_null() || child.Mark().line != key.Mark().line ||
       sp.offset(child.Mark()) <= sp.offset(key.Mark())) {
     // yaml-cpp marks an alias with its anchor's place: the value is not where the key is.
-    const auto colon = sp.text().find(':', sp.offset(key.Mark()) + key.Scalar().size());
+    const auto colon = find_colon(sp, key);
     const auto v = colon == std::string_view::npos ? std::string_view::npos
                                                    : sp.text().find_first_not_of(" \t", colon + 1);
     if (v != std::string_view::npos && sp.text()[v] == '*')
@@ -578,7 +576,7 @@ std::string yaml_set(std::string_view text, const std::vector<std::string>& path
   // added only when no spelling holds the key yet.
   Splicer sp(text);
   std::vector<std::string> lpath;
-  for (const auto& p : path) lpath.push_back(lower(p));
+  for (const auto& p : path) lpath.push_back(agent_key(p));
   std::vector<Spelling> found;
   if (root.IsMap()) {
     std::vector<std::string> keys;

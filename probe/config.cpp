@@ -2,13 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <functional>
 #include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
 
+#include "common/agent_keys.h"
 #include "common/file_read.h"
 #include "common/yaml_load.h"
 #include "probe/bpf/dns_filter.h"  // how many ports the DNS programs take
@@ -42,11 +42,6 @@ std::uint32_t limit(const YAML::Node& v, const std::string& name, const std::str
 
 using Setter = std::function<void(const YAML::Node&, const std::string&)>;
 
-std::string lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 // Reads keys as the Datadog Agent does, so one file means the same to both: a key is case
 // insensitive (viper lowercases every key) and may be dotted ("network_config.enabled: true"
 // is network_config: {enabled: true}). Every known key is declared once, by its full dotted
@@ -63,7 +58,7 @@ class KeyReader {
 
   void read(const YAML::Node& map, const std::string& prefix, ProbeConfig& c) {
     for (const auto& kv : map) {
-      const auto path = prefix + lower(kv.first.as<std::string>());
+      const auto path = prefix + agent_key(kv.first.as<std::string>());
       if (sections_.contains(path)) {
         section(kv.second, path, c);
       } else if (const auto it = known_.find(path); it != known_.end()) {
