@@ -103,8 +103,10 @@ struct Service {
     ++requests;
     std::vector<Connection> open;
     if (tracer) {
-      tracer->poll_closed(0);  // closes that happened before this call are reported now
+      // Open ones first: reading them may find closes the state program missed, whose records
+      // the poll then takes in. A connection in both is given once, as closed (ConnStore).
       open = tracer->open_connections();
+      tracer->poll_closed(0);  // closes that happened before this call are reported now
     }
     // Freed heap is given back once the reply is gone: sent whole, or cut short by a client
     // that went away (the server then drops it without asking for the last piece).

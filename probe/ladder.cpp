@@ -23,7 +23,8 @@ constexpr bpf_func_id kSnapshotHelpers[] = {BPF_FUNC_map_lookup_elem, BPF_FUNC_m
 constexpr bpf_func_id kLookupOnly[] = {BPF_FUNC_map_lookup_elem};
 // refresh_open and its callbacks (subprograms).
 constexpr bpf_func_id kRefreshHelpers[] = {BPF_FUNC_for_each_map_elem, BPF_FUNC_map_lookup_elem,
-                                           BPF_FUNC_probe_read_kernel};
+                                           BPF_FUNC_probe_read_kernel, BPF_FUNC_ktime_get_ns,
+                                           BPF_FUNC_ringbuf_output};
 constexpr bpf_func_id kIoHelpers[] = {BPF_FUNC_map_lookup_elem, BPF_FUNC_get_current_pid_tgid,
                                       BPF_FUNC_get_current_comm, BPF_FUNC_get_current_cgroup_id};
 constexpr bpf_func_id kLegacyStateHelpers[] = {

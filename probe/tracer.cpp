@@ -486,12 +486,13 @@ std::vector<Connection> Tracer::open_connections() const {
     out.back().container_id = container_id(k.pid, k.cgroup_id, now);
   };
   // The slots change while they are read: a free one has sk 0, one being filled or freed has
-  // start_ns 0 (the kernel side writes start_ns last and clears it first).
-  if (slots_ != 0)
-    read_batches<__u32>(slots_fd_, "the connection slots", [&](const cnm_conn& k) {
-      if (k.sk != 0 && k.start_ns != 0) add(k);
-    });
-  read_batches<__u64>(conns_fd_, "the connection map", add);
+  // start_ns 0 (the kernel side writes start_ns last and clears it first). An entry whose close
+  // refresh_open recovered stays, dead, with start_ns 0, in a slot or in the map.
+  auto add_live = [&](const cnm_conn& k) {
+    if (k.sk != 0 && k.start_ns != 0) add(k);
+  };
+  if (slots_ != 0) read_batches<__u32>(slots_fd_, "the connection slots", add_live);
+  read_batches<__u64>(conns_fd_, "the connection map", add_live);
   return out;
 }
 
@@ -548,6 +549,7 @@ StatMap Tracer::stats() const {
   s["tcp_closed"] = counter(CNM_CNT_CLOSED);
   s["tcp_open_at_start"] = counter(CNM_CNT_SNAPSHOT);
   s["conn_map_stale_replaced"] = counter(CNM_CNT_STALE_REPLACED);
+  s["conn_map_closes_recovered"] = counter(CNM_CNT_CLOSE_RECOVERED);
   s["conn_map_entries_current"] = map_entries();
   s["conn_map_max"] = max_tracked_;
   s["conn_map_slots"] = slots_;

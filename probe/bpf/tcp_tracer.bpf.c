@@ -251,13 +251,21 @@ static __always_inline struct cnm_conn* slot_of(__u64 sk) {
 #endif
 }
 
-// A socket's entry, in its slot or in the map. Transitions of one socket are serialized by its
-// lock, so an entry found here is that socket's until its own close releases it.
-static __always_inline struct cnm_conn* find(__u64 sk) {
+// The entry keyed by a socket's address, in its slot or in the map, live or dead: refresh_open
+// leaves the entry of a close it recovered (see there) with start_ns 0 and its sk, dead until a
+// new socket at that address takes it over (track).
+static __always_inline struct cnm_conn* find_entry(__u64 sk) {
   struct cnm_conn* s = slot_of(sk);
   if (s && sk != 0 && s->sk == sk) return s;
   if (SLOT_BITS != 0 && !map_maybe_used()) return 0;
   return bpf_map_lookup_elem(&conns, &sk);
+}
+
+// A socket's live entry. Transitions of one socket are serialized by its lock, so an entry found
+// here is that socket's until its own close releases it (or refresh_open recovers its close).
+static __always_inline struct cnm_conn* find(__u64 sk) {
+  struct cnm_conn* c = find_entry(sk);
+  return c && c->start_ns != 0 ? c : 0;
 }
 
 // The slot code uses BPF atomics of Linux 5.12 (compare-and-swap, exchange), which an older
@@ -390,7 +398,9 @@ static __always_inline void sport_from_inet_sock(struct cnm_conn* c, const struc
 // Reads the tuple and netns; false for families we do not track (or an unreadable socket).
 // raw_tp: one bulk read of the front of sock_common (addresses, ports, family, netns pointer),
 // one for the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
-static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk, bool direct) {
+// `who` runs it, for the per-CPU buffer the bulk read uses.
+static __always_inline bool fill_tuple_in(struct cnm_conn* c, const struct sock* sk, bool direct,
+                                          enum cnm_run_kind who) {
   if (direct) {
     if (!fill_tuple_direct(c, sk)) return false;
     sport_from_inet_sock(c, sk, direct);
@@ -409,7 +419,7 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   SKC_SPAN(skc_v6_rcv_saddr);
 #undef SKC_SPAN
   lo &= ~7U;
-  const __u8* b = bulk_read(skc, lo, hi, CNM_RUN_HOOK);
+  const __u8* b = bulk_read(skc, lo, hi, who);
   if (!b) return false;
 #define AT(f) bulk_at(b, lo, FOFF(SC, f), sizeof(((SC*)0)->f))
   if (!set_tuple(c, PICK(__u16, b, lo, SC, skc_family), AT(skc_rcv_saddr), AT(skc_daddr),
@@ -421,6 +431,10 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   c->netns = BPF_CORE_READ(net, ns.inum);
   sport_from_inet_sock(c, sk, direct);
   return true;
+}
+
+static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk, bool direct) {
+  return fill_tuple_in(c, sk, direct, CNM_RUN_HOOK);
 }
 
 // The tcp_sock counters the probe reports, listed once: the struct, the bulk region and the
@@ -521,15 +535,39 @@ static __always_inline void read_tcp_counters(struct cnm_conn* c, const struct s
   apply_tcp_counters(c, &t, c->flags & CNM_FLAG_FIN_SENT, fin_received(sk, direct));
 }
 
+// Takes over the entry `old` of an earlier socket at c's address for c. Its close was lost (the
+// kernel skips a run that would nest in a running one), so it is counted closed and stale, unless
+// refresh_open recovered that close first: then the entry is dead (start_ns 0) and was counted
+// closed there. The two race for a live entry by compare-and-swap of its start_ns, in the slots
+// build; the other build (no BPF compare-and-swap) runs beside refresh_open only when the daemon
+// tracks fewer than 128 connections (no slots), where a recovery at the very moment of the reuse
+// counts that close twice.
+static __always_inline bool replace_stale(struct cnm_conn* old, struct cnm_conn* c, bool slots) {
+  const __u64 seen = old->start_ns;
+  bool lost_here = seen != 0;
+  if (slots && lost_here) lost_here = __sync_val_compare_and_swap(&old->start_ns, seen, 0) == seen;
+  if (slots && (old->flags & CNM_FLAG_IN_SLOT)) {
+    fill_slot(old, c, true);  // start_ns is 0 now: published like a new slot entry
+  } else {
+    __u64 key = c->sk;
+    if (bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) return false;
+  }
+  if (lost_here) {
+    count(CNM_CNT_STALE_REPLACED);
+    count(CNM_CNT_CLOSED);
+  }
+  count(CNM_CNT_OPENED);
+  return true;
+}
+
 // Puts a new entry in its slot or the map; false when it was there already or both are full,
 // which is counted. A socket that is opening (a hook's run) cannot have an entry of its own
-// yet: one there is of an earlier socket at the same address whose close was lost (the kernel
-// skips a run that would nest in a running one, counted as hook_runs_skipped), so it is
-// replaced, and counted closed and stale, rather than merged into the new connection. The
-// snapshot (the daemon's run) keeps an entry that is there (the tracepoint saw the socket first).
+// yet: one there is of an earlier socket at the same address (replace_stale), never merged into
+// the new connection. The snapshot (the daemon's run) keeps a live entry that is there (the
+// tracepoint saw the socket first).
 static __always_inline bool track(struct cnm_conn* c, enum cnm_run_kind who, bool slots) {
   __u64 key = c->sk;
-  struct cnm_conn* old = find(key);
+  struct cnm_conn* old = find_entry(key);
   if (!old) {
     if (slots && claim_slot(c)) {
       count_in(CNM_CNT_OPENED, who);
@@ -547,7 +585,7 @@ static __always_inline bool track(struct cnm_conn* c, enum cnm_run_kind who, boo
   // -> ESTABLISHED, so "accepted" here is the entry's own handshake completing, not a new
   // connection; its SYN is acknowledged (base 1, kept).
   if (c->direction == CNM_DIR_INCOMING && old->direction == CNM_DIR_OUTGOING &&
-      !(old->flags & CNM_FLAG_HANDSHAKEN)) {
+      !(old->flags & CNM_FLAG_HANDSHAKEN) && old->start_ns != 0) {
     __builtin_memcpy(old->saddr, c->saddr, sizeof old->saddr);  // the final tuple, as read now
     __builtin_memcpy(old->daddr, c->daddr, sizeof old->daddr);
     old->sport = c->sport;
@@ -557,15 +595,7 @@ static __always_inline bool track(struct cnm_conn* c, enum cnm_run_kind who, boo
     return false;
   }
   if (who != CNM_RUN_HOOK) return false;
-  if (slots && (old->flags & CNM_FLAG_IN_SLOT)) {
-    fill_slot(old, c, false);  // in place, published like a new slot entry
-  } else if (bpf_map_update_elem(&conns, &key, c, BPF_EXIST) != 0) {
-    return false;
-  }
-  count(CNM_CNT_STALE_REPLACED);
-  count(CNM_CNT_CLOSED);
-  count(CNM_CNT_OPENED);
-  return true;
+  return replace_stale(old, c, slots);
 }
 
 // An outgoing socket is recorded at SYN_SENT, in the connecting process (pid, comm, cgroup),
@@ -785,17 +815,77 @@ struct refresh_ctx {
   __u64 skip, budget, seen, done;
 };
 
+// How long an entry must have been open before a socket found closed is taken for a close the
+// state program missed: the tracepoint fires before tcp_set_state() stores the new state, so a
+// socket that has just entered SYN_SENT still reads CLOSE for a moment.
+#define LOST_CLOSE_AFTER_NS 1000000000ULL
+
+// Whether the socket at sk (an entry's, read while it may be freed and reused: the TCP slab is
+// SLAB_TYPESAFE_BY_RCU) is still the connection in the record: same peer, and same local port
+// where the record knows it.
+static __always_inline bool same_connection(const struct sock* s, const struct cnm_conn* rec) {
+  const __u16 dport = bpf_ntohs(BPF_CORE_READ(s, __sk_common.skc_dport));
+  const __u16 sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock*)s, inet_sport));
+  return dport == rec->dport && (rec->sport == 0 || sport == rec->sport);
+}
+
+// A close the state program did not see (a run the kernel skipped, counted or not: see
+// hook_runs_skipped in probe/README.md), found by refresh_open: the entry's socket reads CLOSE
+// long after it opened. Its closed record is made from a copy of the entry, with the socket's
+// final counters when the socket is still that connection (else those of the last refresh), and
+// marked CNM_FLAG_CLOSE_RECOVERED: its end time is when it was found, and its failure only what
+// sk_err still holds (a process that saw the error cleared it). The entry is claimed by a
+// compare-and-swap of start_ns to 0, which fails if a new socket at the same address took it
+// over meanwhile (replace_stale), and left dead: sk stays, since writing 0 there would free a
+// slot that such a socket may be filling with the very same sk. Its next socket takes it over.
+static __always_inline void recover_close(struct cnm_conn* c, const struct sock* s, __u64 start,
+                                          const struct tcp_fields* t) {
+  __u32 mem = CNM_RUN_DAEMON;
+  struct cnm_conn* rec = bpf_map_lookup_elem(&scratch, &mem);
+  if (!rec) return;
+  __builtin_memcpy(rec, c, sizeof(*rec));
+  if (rec->sk != (__u64)s || rec->start_ns != start) return;  // replaced while copied
+  if (__sync_val_compare_and_swap(&c->start_ns, start, 0) != start) return;
+  if (rec->dport == 0) fill_tuple_in(rec, s, false, CNM_RUN_DAEMON);  // closed before ESTABLISHED
+  if (same_connection(s, rec)) {
+    apply_tcp_counters(rec, t, false, fin_received(s, false));
+    // Whether a FIN was queued is known from the state the socket left, which only the missed run
+    // saw (tcp_done() sets every socket's sk_shutdown): bytes sent are the data the socket
+    // transmitted instead (each byte once; a FIN carries none), Linux 4.19+ (commit ba113c3aa79a,
+    // "tcp: add data bytes sent stats"), which refresh_open's 5.13 implies. Data still queued
+    // when a reset ended the connection is not counted.
+    if (!APP_BYTES_HOOKS && (rec->flags & CNM_FLAG_HANDSHAKEN) &&
+        bpf_core_field_exists(struct tcp_sock, bytes_retrans)) {
+      const struct tcp_sock* tp = (const struct tcp_sock*)s;
+      rec->bytes_sent = BPF_CORE_READ(tp, bytes_sent) - BPF_CORE_READ(tp, bytes_retrans);
+    }
+    rec->sk_err = (__u32)BPF_CORE_READ(s, sk_err);
+  }
+  rec->flags &= ~CNM_FLAG_IN_SLOT;
+  rec->flags |= CNM_FLAG_CLOSE_RECOVERED;
+  rec->closed = 1;
+  rec->end_ns = bpf_ktime_get_ns();
+  count_in(CNM_CNT_CLOSED, CNM_RUN_DAEMON);
+  count_in(CNM_CNT_CLOSE_RECOVERED, CNM_RUN_DAEMON);
+  if (emit_closed(0, rec) != 0) count_in(CNM_CNT_RINGBUF_FULL, CNM_RUN_DAEMON);
+}
+
 static __always_inline long refresh_entry(struct cnm_conn* c, struct refresh_ctx* r) {
   const __u64 sk = c->sk, start = c->start_ns;
-  if (sk == 0 || start == 0) return 0;  // a free slot, or one being filled
+  if (sk == 0 || start == 0) return 0;  // a free slot, one being filled, or a dead entry
   if (r->seen++ < r->skip) return 0;
   if (r->done >= r->budget) return 1;  // stop
   struct tcp_fields t;
   const struct sock* s = (const struct sock*)sk;
   if (read_tcp_fields(s, &t, false, CNM_RUN_DAEMON)) {
-    const bool fin_out = fin_queued_in(BPF_CORE_READ(s, __sk_common.skc_state));
-    const bool fin_in = fin_received(s, false);
-    if (c->sk == sk && c->start_ns == start) apply_tcp_counters(c, &t, fin_out, fin_in);
+    const int state = BPF_CORE_READ(s, __sk_common.skc_state);
+    if (state == TCP_CLOSE && bpf_ktime_get_ns() - start > LOST_CLOSE_AFTER_NS) {
+      recover_close(c, s, start, &t);
+    } else {
+      const bool fin_out = fin_queued_in(state);
+      const bool fin_in = fin_received(s, false);
+      if (c->sk == sk && c->start_ns == start) apply_tcp_counters(c, &t, fin_out, fin_in);
+    }
   }
   r->done++;
   return 0;

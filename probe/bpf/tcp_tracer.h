@@ -19,6 +19,9 @@ enum cnm_direction {
 #define CNM_FLAG_FIN_SENT 1    // the socket queued its FIN (set on the closed record only)
 #define CNM_FLAG_HANDSHAKEN 2  // reached ESTABLISHED: the byte bases are set
 #define CNM_FLAG_IN_SLOT 4     // the entry is in the slot array, not in the map
+// The closed record was made by refresh_open from an open entry whose socket had closed without
+// the state program seeing it (set on the closed record only).
+#define CNM_FLAG_CLOSE_RECOVERED 8
 
 // One TCP connection as seen by one socket, found by the socket's kernel address while open
 // (in its slot or keyed by it in the map). A socket's transitions run on more than one CPU (its
@@ -82,7 +85,8 @@ enum cnm_counter {
   CNM_CNT_RINGBUF_FULL = 1,
   CNM_CNT_OPENED = 2,
   CNM_CNT_CLOSED = 3,
-  CNM_CNT_SNAPSHOT = 4,        // already open at start, found by the snapshot iterator
-  CNM_CNT_STALE_REPLACED = 5,  // entries of sockets whose close was lost, replaced at reuse
-  CNM_CNT_MAX = 6,
+  CNM_CNT_SNAPSHOT = 4,         // already open at start, found by the snapshot iterator
+  CNM_CNT_STALE_REPLACED = 5,   // entries of sockets whose close was lost, replaced at reuse
+  CNM_CNT_CLOSE_RECOVERED = 6,  // closes the state program missed, found by refresh_open
+  CNM_CNT_MAX = 7,
 };

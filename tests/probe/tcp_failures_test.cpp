@@ -158,11 +158,18 @@ TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
       << "\nprograms (run counting " << (counting.on() ? "on" : "unavailable")
       << "):" << probe_program_runs() << "\nopen now: " << open_entries(d)
       << "\nthe kernel's transitions to port 9 (ftrace):" << kernel_saw.text();
+  // A close the state program missed and refresh_open recovered carries no cause: connect()
+  // returned the error and so cleared it from the socket. Only those may lack the timeout.
+  const auto recovered = d.get_json("/debug/stats")["conn_map_closes_recovered"].get<int>();
+  int without_cause = 0;
   for (const auto& [lport, c] : got) {
-    EXPECT_EQ(c["tcp_failures"], failures(0, 0, 1)) << c.dump();
+    if (c["tcp_failures"] != failures(0, 0, 1)) ++without_cause;
+    EXPECT_EQ(c["tcp_failures"]["reset"].get<int>() + c["tcp_failures"]["refused"].get<int>(), 0)
+        << c.dump();
     EXPECT_EQ(c["netns"], net.inode_a);
     EXPECT_EQ(c["raddr"], net.addr_b);
   }
+  EXPECT_LE(without_cause, recovered) << "records to port 9: " << seen.dump();
 }
 
 }  // namespace
