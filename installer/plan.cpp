@@ -103,7 +103,7 @@ std::string plan_text(const Plan& plan, bool with_diffs) {
   for (const auto& s : plan.services) {
     out += "run " + command_line(s.argv) + ": " + s.reason + "\n";
   }
-  if (plan.health_check) out += "check the probe's " + plan.health_path + " answers\n";
+  if (plan.health_check) out += "check the probe's " + *plan.health_check + " answers\n";
   if (!plan.changes()) out += "nothing to change\n";
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,9 @@ struct Plan {
   std::vector<FileAction> files;
   std::vector<ServiceStep> services;
   std::vector<ServiceStep> rollback_services;  // undo `services` if a later step fails
-  bool health_check = false;
-  std::string health_path;  // the endpoint the check asks (health.h), for the plan's text
-  HostRecord host;          // what the run records besides files (saved before its first change)
+  // The endpoint the run's health check asks (health.h), when the run checks the probe.
+  std::optional<std::string> health_check;
+  HostRecord host;  // what the run records besides files (saved before its first change)
   std::vector<std::string> notes;  // decisions worth telling the operator (agent version, ...)
 
   bool changes() const;

@@ -174,8 +174,7 @@ void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const Ser
       plan.rollback_services.push_back({{"service", agent, "restart"}, ""});
     }
   }
-  plan.health_check = probe_start_needed || now.agent_present;
-  plan.health_path = health_path(layout.mode);
+  if (probe_start_needed || now.agent_present) plan.health_check = health_path(layout.mode);
 }
 
 std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layout,
