@@ -133,6 +133,14 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   known["network_config.enabled"] = [&](const YAML::Node& v, const std::string& k) {
     c.network_enabled = scalar<bool>(v, name, k);
   };
+  known["network_config.max_clients"] = [&](const YAML::Node& v, const std::string& k) {
+    // Bounded lower than the other limits: each client may hold 56 bytes per open connection.
+    const auto n = scalar<std::int64_t>(v, name, k);
+    if (n < 1 || n > kMaxClientsLimit)
+      throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be in 1.." +
+                               std::to_string(kMaxClientsLimit));
+    c.max_clients = static_cast<std::uint32_t>(n);
+  };
   known["network_config.per_call_hooks"] = [&](const YAML::Node& v, const std::string& k) {
     c.per_call_hooks = scalar<bool>(v, name, k);
   };

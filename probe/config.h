@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/layout.h"
+#include "probe/conn_store.h"  // kDefaultMaxClients, kMaxClientsLimit
 #include "probe/dns_source.h"
 
 namespace cnm::probe {
@@ -18,6 +19,9 @@ struct ProbeConfig {
   std::string auth_token_path;  // defaults to the layout's auth_token_file
   std::uint32_t max_tracked_connections = 65536;
   std::uint32_t max_closed_connections_buffered = 65536;
+  // client_ids whose last counters are kept (ConnStore): past it a new one is refused (503)
+  // until a known one has been idle for kClientIdle.
+  std::uint32_t max_clients = kDefaultMaxClients;
   bool disable_ipv6 = false;
   // Attach sock_send_length/sock_recv_length (Linux 6.4+): bytes counted per call and an
   // accepted socket's pid known from its first I/O, at a cost on every send and receive.

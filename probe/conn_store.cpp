@@ -1,6 +1,7 @@
 #include "probe/conn_store.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace cnm::probe {
 
@@ -23,6 +24,12 @@ Counters Counters::minus(const Counters& e) const {
   return {sub(bytes_sent, e.bytes_sent), sub(bytes_received, e.bytes_received),
           sub(packets_sent, e.packets_sent), sub(packets_received, e.packets_received),
           sub(retransmits, e.retransmits)};
+}
+
+Counters Counters::max(const Counters& o) const {
+  return {std::max(bytes_sent, o.bytes_sent), std::max(bytes_received, o.bytes_received),
+          std::max(packets_sent, o.packets_sent), std::max(packets_received, o.packets_received),
+          std::max(retransmits, o.retransmits)};
 }
 
 ConnStore::ConnStore(std::size_t max_closed, std::size_t max_clients, Clock::duration client_idle)
@@ -80,21 +87,35 @@ void ConnStore::pop_front_batch() {
 }
 
 void ConnStore::expire_clients(Clock::time_point now) {
-  std::erase_if(clients_, [&](const auto& kv) { return now - kv.second.last_call > client_idle_; });
+  stats_.clients_evicted += std::erase_if(
+      clients_, [&](const auto& kv) { return now - kv.second.last_call > client_idle_; });
 }
 
-Taken ConnStore::take_shared(const std::string& client_id, std::vector<Connection> open_now,
-                             Clock::time_point now) {
+namespace {
+
+bool by_id(const LastGiven& a, const LastGiven& b) { return a.id < b.id; }
+
+const LastGiven* find_last(const std::vector<LastGiven>& v, const ConnId& id) {
+  const auto it = std::lower_bound(v.begin(), v.end(), id,
+                                   [](const LastGiven& e, const ConnId& k) { return e.id < k; });
+  return it != v.end() && it->id == id ? &*it : nullptr;
+}
+
+}  // namespace
+
+const LastGiven* Taken::find_given(const ConnId& id) const { return find_last(given, id); }
+
+std::optional<Taken> ConnStore::take_shared(const std::string& client_id,
+                                            std::vector<Connection> open_now,
+                                            Clock::time_point now) {
   std::lock_guard lock(mu_);
   expire_clients(now);
   auto it = clients_.find(client_id);
   if (it == clients_.end()) {
+    // Every known client has called within client_idle: none is evicted for a newcomer.
     if (clients_.size() >= max_clients_) {
-      auto oldest = std::min_element(
-          clients_.begin(), clients_.end(),
-          [](const auto& a, const auto& b) { return a.second.last_call < b.second.last_call; });
-      clients_.erase(oldest);
-      ++stats_.clients_evicted;
+      ++stats_.clients_refused;
+      return std::nullopt;
     }
     it = clients_.emplace(client_id, Client{}).first;
   }
@@ -112,32 +133,46 @@ Taken ConnStore::take_shared(const std::string& client_id, std::vector<Connectio
   }
   if (!closed_.empty()) cl.last_seq = std::max(cl.last_seq, closed_.back().last_seq());
 
-  // One pass over the closed ones: what this client was given of those it saw open (their
-  // entries are still there, below), and their ids, so that a connection closed since the
-  // snapshot is given once, as closed (a sorted vector: 1 MiB at 65536, a hash set took 3).
+  // One pass over the closed ones: what this client was given of those it saw open, and their
+  // ids, so that a connection closed since the snapshot is given once, as closed (a sorted
+  // vector: 1 MiB at 65536, a hash set took 3).
   std::vector<ConnId> closed_ids;
   if (!t.open.empty()) closed_ids.reserve(t.size() - t.open.size());
   for (const auto& s : t.closed)
     for (std::size_t i = s.from; i < s.to; ++i) {
       const ConnId& id = (*s.conns)[i].id;
-      if (auto l = cl.last.find(id); l != cl.last.end()) t.given.emplace(id, l->second.counters);
+      if (const LastGiven* l = find_last(cl.last, id)) t.given.push_back(*l);
       if (!t.open.empty()) closed_ids.push_back(id);
     }
+  std::sort(t.given.begin(), t.given.end(), by_id);
   if (!closed_ids.empty()) {
     std::sort(closed_ids.begin(), closed_ids.end());
     std::erase_if(t.open, [&](const Connection& c) {
       return std::binary_search(closed_ids.begin(), closed_ids.end(), c.id);
     });
   }
-  // Only connections still open are remembered: the map never outgrows the open set.
-  const std::uint64_t call = ++cl.calls;
+  // Only connections still open are remembered, in a vector of exactly their count: the state
+  // never outgrows the open set, and shrinks with it.
+  std::vector<LastGiven> next;
+  next.reserve(t.open.size());
   for (Connection& c : t.open) {
-    auto [l, fresh] = cl.last.try_emplace(c.id);
     const Counters total = c.counters;
-    if (!fresh) c.counters = total.minus(l->second.counters);
-    l->second = {total, call};
+    if (const LastGiven* l = find_last(cl.last, c.id)) c.counters = total.minus(l->counters);
+    next.push_back({c.id, total});
   }
-  std::erase_if(cl.last, [call](const auto& kv) { return kv.second.call != call; });
+  // A connection read twice in one snapshot (its slot and the map, while it moved between
+  // them) is remembered once, with the larger of each counter (they only grow). In place: a
+  // stable sort would take a buffer of the open set's size.
+  std::sort(next.begin(), next.end(), by_id);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    if (kept > 0 && next[kept - 1].id == next[i].id)
+      next[kept - 1].counters = next[kept - 1].counters.max(next[i].counters);
+    else
+      next[kept++] = next[i];
+  }
+  next.resize(kept);
+  cl.last = std::move(next);
 
   // Closed connections every client has read are let go, so memory returns to its baseline.
   std::uint64_t min_seen = cl.last_seq;
@@ -150,7 +185,9 @@ Taken ConnStore::take_shared(const std::string& client_id, std::vector<Connectio
 
 std::vector<Connection> ConnStore::take(const std::string& client_id,
                                         std::vector<Connection> open_now, Clock::time_point now) {
-  const Taken t = take_shared(client_id, std::move(open_now), now);
+  const auto taken = take_shared(client_id, std::move(open_now), now);
+  if (!taken) throw std::runtime_error("client " + client_id + " refused: too many clients");
+  const Taken& t = *taken;
   std::vector<Connection> out;
   out.reserve(t.size());
   t.visit(0, t.size(), [&out](const Connection& c, const Counters& counters) {
@@ -170,6 +207,8 @@ StoreStats ConnStore::stats() const {
   std::lock_guard lock(mu_);
   StoreStats s = stats_;
   s.clients = clients_.size();
+  for (const auto& [id, cl] : clients_)
+    s.client_state_bytes += cl.last.capacity() * sizeof(LastGiven);
   s.closed_buffered = closed_count_;
   s.closed_buffer_bytes = closed_bytes_;
   return s;

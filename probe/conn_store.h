@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -16,13 +17,29 @@
 
 namespace cnm::probe {
 
+// How many client_ids the daemon keeps state for by default (network_config.max_clients), the
+// most it may be set to, and how long a client is kept without a call. The Datadog Agent uses one
+// (process-agent's) or two (its CLI's check); a client's state is up to 56 bytes per open
+// connection, so 8 clients at 65536 open connections hold at most 28 MiB.
+inline constexpr std::uint32_t kDefaultMaxClients = 8;
+inline constexpr std::uint32_t kMaxClientsLimit = 1024;
+inline constexpr std::chrono::minutes kClientIdle{10};
+
 struct StoreStats {
   std::uint64_t closed_received = 0;
   std::uint64_t closed_buffer_evicted = 0;  // dropped before every client read them
-  std::uint64_t clients_evicted = 0;
+  std::uint64_t clients_evicted = 0;        // forgotten after client_idle without a call
+  std::uint64_t clients_refused = 0;        // new client_ids refused: the table was full
   std::uint64_t clients = 0;
+  std::uint64_t client_state_bytes = 0;  // the clients' last counters (their vectors' capacity)
   std::uint64_t closed_buffered = 0;
   std::uint64_t closed_buffer_bytes = 0;  // what the buffered batches hold (their capacity)
+};
+
+// What a client was last given of one connection: the totals its next deltas start from.
+struct LastGiven {
+  ConnId id;
+  Counters counters;
 };
 
 // One client's share of a call: the open connections, their counters already the deltas this
@@ -35,9 +52,9 @@ struct Taken {
   };
   std::vector<Connection> open;
   std::vector<Slice> closed;
-  // What this client was given of closed connections while it saw them open: their closed
-  // record carries the rest (subtracted as it is visited).
-  std::unordered_map<ConnId, Counters> given;
+  // What this client was given of closed connections while it saw them open, sorted by id:
+  // their closed record carries the rest (subtracted as it is visited).
+  std::vector<LastGiven> given;
 
   std::size_t size() const;
   // Calls f(connection, its counters for this client) for up to `count` connections from
@@ -53,8 +70,8 @@ struct Taken {
       const std::size_t n = s.to - s.from;
       for (std::size_t at = from + done; done < count && at < start + n; at = from + done) {
         const Connection& c = (*s.conns)[s.from + (at - start)];
-        const auto g = given.find(c.id);
-        f(c, g == given.end() ? c.counters : c.counters.minus(g->second));
+        const LastGiven* g = find_given(c.id);
+        f(c, g ? c.counters.minus(g->counters) : c.counters);
         ++done;
       }
       if (done == count) break;
@@ -62,13 +79,16 @@ struct Taken {
     }
     return done;
   }
+
+ private:
+  const LastGiven* find_given(const ConnId& id) const;
 };
 
 class ConnStore {
  public:
   using Clock = std::chrono::steady_clock;
-  ConnStore(std::size_t max_closed, std::size_t max_clients = 128,
-            Clock::duration client_idle = std::chrono::minutes(10));
+  ConnStore(std::size_t max_closed, std::size_t max_clients = kDefaultMaxClients,
+            Clock::duration client_idle = kClientIdle);
 
   // Connections closed (a batch from the kernel's ring buffer), in the order they closed. The
   // oldest are evicted when full.
@@ -77,9 +97,13 @@ class ConnStore {
   // Everything client `client_id` has not seen: the open connections given (deltas since its
   // last call, computed in open_now itself) and the closed ones buffered since its last call
   // (reported once; a connection in both is given once, as closed).
-  Taken take_shared(const std::string& client_id, std::vector<Connection> open_now,
-                    Clock::time_point now = Clock::now());
-  // The same, copied into one vector in the same order.
+  // A client_id not known while max_clients others have called within client_idle is refused
+  // (nullopt, counted in clients_refused): a client that polls is never forgotten because
+  // others come and go (evicting it would give it totals again, counted twice downstream).
+  std::optional<Taken> take_shared(const std::string& client_id, std::vector<Connection> open_now,
+                                   Clock::time_point now = Clock::now());
+  // The same, copied into one vector in the same order (tests); throws std::runtime_error when
+  // the client is refused.
   std::vector<Connection> take(const std::string& client_id, std::vector<Connection> open_now,
                                Clock::time_point now = Clock::now());
 
@@ -89,15 +113,10 @@ class ConnStore {
   struct Client {
     std::uint64_t last_seq = 0;  // highest closed sequence number given
     Clock::time_point last_call;
-    // Counters last given, per open connection, and the call that last saw it open (entries
-    // are updated in place and the ones of connections gone are erased: no second map of
-    // every open connection per call).
-    struct Last {
-      Counters counters;
-      std::uint64_t call = 0;
-    };
-    std::unordered_map<ConnId, Last> last;
-    std::uint64_t calls = 0;
+    // Counters last given, per connection open at the last call, sorted by id: 56 bytes each,
+    // where a hash map's node and bucket took ~88. Rebuilt at every call at the size of the
+    // open set, so the memory of connections gone is let go at the client's next call.
+    std::vector<LastGiven> last;
   };
   // Up to 256 closed connections, kept as the vector they came in: one allocation per batch
   // instead of a deque node per connection (a Connection is too large for libstdc++'s deque to

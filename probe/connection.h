@@ -31,6 +31,7 @@ struct Counters {
   std::uint64_t packets_received = 0;
   std::uint64_t retransmits = 0;
   Counters minus(const Counters& earlier) const;  // saturating at 0 per field
+  Counters max(const Counters& other) const;      // the larger of each field
 };
 
 struct TcpFailures {

@@ -64,7 +64,7 @@ struct Service {
   FreeMemoryReleaser releaser;
 
   explicit Service(ProbeConfig c)
-      : config(std::move(c)), store(config.max_closed_connections_buffered) {}
+      : config(std::move(c)), store(config.max_closed_connections_buffered, config.max_clients) {}
 
   StatMap stats() {
     StatMap s;
@@ -80,7 +80,10 @@ struct Service {
     s["closed_buffer_bytes_current"] = st.closed_buffer_bytes;
     s["closed_buffer_max"] = config.max_closed_connections_buffered;
     s["clients_evicted"] = st.clients_evicted;
+    s["clients_refused"] = st.clients_refused;
     s["clients"] = st.clients;
+    s["clients_max"] = config.max_clients;
+    s["client_state_bytes_current"] = st.client_state_bytes;
     s["api_requests"] = requests.load();
     if (dns) s.merge(dns_stat_map(dns->stats()));  // the table's counters, not the table
     const auto mi = ::mallinfo2();
@@ -108,14 +111,27 @@ struct Service {
       open = tracer->open_connections();
       tracer->poll_closed(0);  // closes that happened before this call are reported now
     }
+    auto taken = store.take_shared(client_id, std::move(open));
+    if (!taken) {
+      // 503, not an eviction: every known client called within the idle period.
+      releaser.after_reply();
+      const nlohmann::json body = {
+          {"error", "too many clients: " + std::to_string(config.max_clients) +
+                        " client_ids called within the last " +
+                        std::to_string(std::chrono::seconds(kClientIdle).count()) +
+                        " s; reuse a client_id, wait for an idle one to expire, or raise "
+                        "network_config.max_clients"},
+          {"max_clients", config.max_clients},
+          {"client_idle_seconds", std::chrono::seconds(kClientIdle).count()}};
+      return {503, body.dump()};
+    }
     // Freed heap is given back once the reply is gone: sent whole, or cut short by a client
     // that went away (the server then drops it without asking for the last piece).
-    std::shared_ptr<ConnectionsReply> reply(
-        new ConnectionsReply(store.take_shared(client_id, std::move(open)), stats()),
-        [this](ConnectionsReply* done) {
-          delete done;
-          releaser.after_reply();
-        });
+    std::shared_ptr<ConnectionsReply> reply(new ConnectionsReply(std::move(*taken), stats()),
+                                            [this](ConnectionsReply* done) {
+                                              delete done;
+                                              releaser.after_reply();
+                                            });
     HttpReply r;
     r.stream = [reply](std::string& piece) { return reply->next(piece); };
     return r;
@@ -141,6 +157,7 @@ struct Service {
                             {"why_not_cgroup_skb", dns_monitor->why_not_cgroup()}};
     body["config"] = {{"max_tracked_connections", config.max_tracked_connections},
                       {"max_closed_connections_buffered", config.max_closed_connections_buffered},
+                      {"max_clients", config.max_clients},
                       {"disable_ipv6", config.disable_ipv6},
                       {"per_call_hooks", config.per_call_hooks},
                       {"hook_set", config.hook_set},

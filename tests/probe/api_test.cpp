@@ -146,7 +146,7 @@ TEST(ProbeApi, MalformedAndOversizedRequestsAreRefusedAndServingGoesOn) {
 }
 
 TEST(ProbeApi, FiftyConcurrentClientsAreAllServed) {
-  ProbeDaemon d;
+  ProbeDaemon d("network_config:\n  max_clients: 50\n");
   std::atomic<int> ok{0}, bad{0};
   std::vector<std::thread> clients;
   for (int i = 0; i < 50; ++i) {
@@ -162,6 +162,20 @@ TEST(ProbeApi, FiftyConcurrentClientsAreAllServed) {
   EXPECT_EQ(ok.load(), 1000);
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(d.get_json("/debug/stats")["clients"], 50);
+  // The table is full and every client called within the idle period: a 51st is refused, said
+  // in JSON and counted, and the 50 keep their state.
+  const auto refused = d.get("/network_tracer/connections?client_id=c50");
+  EXPECT_EQ(refused.status, 503);
+  const auto why = nlohmann::json::parse(refused.body, nullptr, false);
+  EXPECT_NE(why.value("error", "").find("too many clients"), std::string::npos) << refused.body;
+  EXPECT_EQ(why.value("max_clients", 0), 50) << refused.body;
+  const auto stats = d.get_json("/debug/stats");
+  EXPECT_EQ(stats["clients_refused"], 1);
+  EXPECT_EQ(stats["clients_max"], 50);
+  EXPECT_EQ(stats["clients_evicted"], 0);
+  EXPECT_EQ(stats["config"]["max_clients"], 50);
+  EXPECT_NE(d.get("/metrics").body.find("cnm_probe_clients_refused_total 1\n"), std::string::npos);
+  EXPECT_EQ(d.get("/network_tracer/connections?client_id=c0").status, 200);
 }
 
 // The connections reply is streamed: a client that hangs up after the headers, its reply

@@ -20,6 +20,8 @@ TEST(ProbeConfig, EmptyFileGivesLayoutDefaults) {
   EXPECT_EQ(c.auth_token_path, "/srv/host/etc/datadog-agent/auth_token");
   EXPECT_EQ(c.max_tracked_connections, 65536u);
   EXPECT_EQ(c.max_closed_connections_buffered, 65536u);
+  EXPECT_EQ(c.max_clients, 8u);
+  EXPECT_EQ(c.max_clients, kDefaultMaxClients);  // the store's default, declared there
   EXPECT_FALSE(c.disable_ipv6);
   EXPECT_FALSE(c.per_call_hooks);
   EXPECT_EQ(c.hook_set, "auto");
@@ -41,6 +43,7 @@ network_config:
   enabled: false
   max_tracked_connections: 1000
   max_closed_connections_buffered: 200
+  max_clients: 3
   disable_ipv6: true
   per_call_hooks: true
   hook_set: kprobe
@@ -56,6 +59,7 @@ network_config:
   EXPECT_EQ(c.auth_token_path, "/run/tok");
   EXPECT_EQ(c.max_tracked_connections, 1000u);
   EXPECT_EQ(c.max_closed_connections_buffered, 200u);
+  EXPECT_EQ(c.max_clients, 3u);
   EXPECT_TRUE(c.disable_ipv6);
   EXPECT_TRUE(c.per_call_hooks);
   EXPECT_EQ(c.hook_set, "kprobe");
@@ -145,6 +149,17 @@ TEST(ProbeConfig, WrongTypesAndRangesFailWithPosition) {
                std::runtime_error);
   EXPECT_THROW(parse_config("network_config:\n  enabled: maybe\n", "f", kLayout),
                std::runtime_error);
+  // Each client may hold 56 bytes per open connection: bounded tighter than the other limits.
+  for (const char* n : {"0", "1025"}) {
+    try {
+      parse_config(std::string("network_config:\n  max_clients: ") + n + "\n", "sp.yaml", kLayout);
+      ADD_FAILURE() << "max_clients: " << n << " accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "sp.yaml:2:16: network_config.max_clients must be in 1..1024");
+    }
+  }
+  EXPECT_EQ(parse_config("network_config:\n  max_clients: 1024\n", "f", kLayout).max_clients,
+            kMaxClientsLimit);
   EXPECT_THROW(parse_config("network_config: 3\n", "f", kLayout), std::runtime_error);
   try {
     parse_config("network_config:\n  hook_set: fentry\n", "sp.yaml", kLayout);

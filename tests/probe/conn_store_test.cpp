@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 namespace cnm::probe {
 namespace {
 
@@ -146,20 +148,97 @@ TEST(ConnStore, SmallBatchesHoldOnlyTheRoomTheyNeed) {
   EXPECT_EQ(s.stats().closed_buffer_bytes, 0u);  // read by every client: let go
 }
 
-TEST(ConnStore, ClientsAreBoundedAndExpire) {
+// A full table refuses a new client_id instead of evicting one that calls: the one evicted
+// would be given totals again on its next call, counted twice downstream.
+TEST(ConnStore, AFullTableRefusesNewClientsAndIdleOnesExpire) {
   using namespace std::chrono_literals;
   ConnStore s(10, 2, 60s);
   const auto t0 = ConnStore::Clock::time_point{} + 1h;
-  s.take("a", {}, t0);
+  s.take("a", {conn(1, 5, 5)}, t0);
   s.take("b", {}, t0 + 1s);
-  s.take("c", {}, t0 + 2s);  // evicts a (least recently used)
+  EXPECT_FALSE(s.take_shared("c", {conn(1, 5, 5)}, t0 + 2s).has_value());
+  EXPECT_THROW(s.take("c", {}, t0 + 2s), std::runtime_error);
+  EXPECT_EQ(s.stats().clients_refused, 2u);
+  EXPECT_EQ(s.stats().clients_evicted, 0u);
+  EXPECT_EQ(s.stats().clients, 2u);
+  // a is still known: deltas, not totals.
+  auto r = s.take("a", {conn(1, 8, 5)}, t0 + 3s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].counters.bytes_sent, 3u);
+  // b idle past 60 s: forgotten, and its place is free.
+  r = s.take("c", {conn(1, 9, 9)}, t0 + 62s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].counters.bytes_sent, 9u);  // new: totals
   EXPECT_EQ(s.stats().clients_evicted, 1u);
   EXPECT_EQ(s.stats().clients, 2u);
-  // a comes back as a new client: it sees open totals again.
-  auto r = s.take("a", {conn(1, 5, 5)}, t0 + 3s);
-  EXPECT_EQ(r[0].counters.bytes_sent, 5u);
   s.take("x", {}, t0 + 10min);  // everyone else idle for more than 60 s
   EXPECT_EQ(s.stats().clients, 1u);
+  EXPECT_EQ(s.stats().clients_evicted, 3u);
+}
+
+// The review's case: the Agent polls every 30 s while a token holder cycles client_ids. The
+// Agent's deltas stay exact throughout (the old store evicted the least recently used client,
+// the Agent, and gave it totals again).
+TEST(ConnStore, AClientThatPollsSurvivesAFloodOfOtherClientIds) {
+  using namespace std::chrono_literals;
+  ConnStore s(1000);  // the defaults: kDefaultMaxClients, kClientIdle
+  auto t = ConnStore::Clock::time_point{} + 1h;
+  std::uint64_t sent = 100, flooders = 0, refused = 0;
+  auto open = [&] { return std::vector<Connection>{conn(1, sent, 1), conn(2, 2 * sent, 2)}; };
+  s.take("agent", open(), t);
+  for (int poll = 0; poll < 40; ++poll) {  // 20 minutes: flooders expire and come back
+    for (int i = 0; i < 300; ++i) {
+      t += 100ms;
+      if (s.take_shared("x" + std::to_string(flooders++), open(), t)) continue;
+      ++refused;
+    }
+    sent += 10;
+    const auto r = s.take("agent", open(), t);
+    ASSERT_EQ(r.size(), 2u) << "poll " << poll;
+    EXPECT_EQ(find(r, 1)->counters.bytes_sent, 10u) << "poll " << poll;
+    EXPECT_EQ(find(r, 2)->counters.bytes_sent, 20u) << "poll " << poll;
+  }
+  const auto st = s.stats();
+  EXPECT_EQ(st.clients_refused, refused);
+  EXPECT_GT(refused, 11000u);  // 12000 tried, 7 admitted per 10 minutes
+  EXPECT_LE(st.clients, kDefaultMaxClients);
+  EXPECT_EQ(flooders - refused, st.clients_evicted + st.clients - 1);  // each admitted one expired
+}
+
+// What a client keeps is its last counters of the connections open at its last call, 56 bytes
+// each (a hash map's node and bucket took ~88), and it shrinks with the open set at its next
+// call, to nothing when the client expires.
+TEST(ConnStore, ClientStateIsCompactAndShrinksWhenConnectionsClose) {
+  using namespace std::chrono_literals;
+  static_assert(sizeof(LastGiven) <= 56);
+  ConnStore s(10, 4, 60s);
+  const auto t0 = ConnStore::Clock::time_point{} + 1h;
+  std::vector<Connection> many;
+  for (std::uint64_t sk = 1; sk <= 10000; ++sk) many.push_back(conn(sk, sk, sk));
+  s.take("a", many, t0);
+  s.take("b", many, t0);
+  EXPECT_GE(s.stats().client_state_bytes, 2 * 10000 * sizeof(LastGiven));
+  EXPECT_LE(s.stats().client_state_bytes, 2 * 10000 * 56);
+  // 9900 of them closed (evicted unread from this small buffer: only the open set matters).
+  std::vector<Connection> few(many.end() - 100, many.end());
+  s.take("a", few, t0 + 1s);
+  s.take("b", few, t0 + 1s);
+  EXPECT_LE(s.stats().client_state_bytes, 2 * 100 * 56);
+  const auto r = s.take("a", {}, t0 + 2s);
+  EXPECT_TRUE(r.empty());
+  EXPECT_LE(s.stats().client_state_bytes, 100 * 56);  // b's
+  s.take("c", {}, t0 + 5min);                         // a and b expire
+  EXPECT_EQ(s.stats().client_state_bytes, 0u);
+}
+
+TEST(ConnStore, AConnectionListedTwiceIsRememberedOnce) {
+  ConnStore s(10);
+  s.take("a", {conn(1, 12, 12), conn(2, 1, 1), conn(1, 10, 10)});
+  EXPECT_EQ(s.stats().client_state_bytes, 3 * sizeof(LastGiven));  // capacity: one call's open
+  const auto r = s.take("a", {conn(1, 15, 15), conn(2, 1, 1)});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(find(r, 1)->counters.bytes_sent, 3u);  // since the larger listing
+  EXPECT_EQ(s.stats().client_state_bytes, 2 * sizeof(LastGiven));
 }
 
 TEST(ConnStore, CountersNeverGoNegative) {

@@ -30,7 +30,8 @@ IpBytes ip(const char* text) {
 StatMap all_stats() {
   return {{"conn_map_full", 1},   {"closed_ringbuf_full", 0},      {"closed_buffer_evicted", 2},
           {"clients_evicted", 0}, {"conn_map_entries_current", 3}, {"conn_map_max", 10},
-          {"closed_buffered", 0}, {"closed_buffer_max", 10},       {"hook_runs_skipped", 0}};
+          {"closed_buffered", 0}, {"closed_buffer_max", 10},       {"hook_runs_skipped", 0},
+          {"clients_refused", 0}};
 }
 
 TEST(ConnectionsJson, MatchesTheSchema) {
@@ -141,7 +142,7 @@ TEST(ConnectionsJson, ReplyInPiecesGivesEachConnectionOnceWithItsDelta) {
   // The snapshot still lists 151..300: 151..200 closed after it was read, given once, closed.
   open.clear();
   for (std::uint64_t sk = 151; sk <= 300; ++sk) open.push_back(conn(sk, 12, false));
-  ConnectionsReply reply(store.take_shared("a", std::move(open)), {});
+  ConnectionsReply reply(*store.take_shared("a", std::move(open)), {});
   std::string text;
   int pieces = 0;
   while (reply.next(text)) ++pieces;
