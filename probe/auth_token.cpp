@@ -1,5 +1,8 @@
 #include "probe/auth_token.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
 #include <stdexcept>
 #include <system_error>
 
@@ -23,6 +26,14 @@ std::string load_or_create_token(const std::filesystem::path& path) {
   }
   const std::string token(trim(*text));
   if (token.empty()) throw std::runtime_error("auth token " + path.string() + ": file is empty");
+  if (token.size() < kMinTokenChars)
+    throw std::runtime_error("auth token " + path.string() + ": " + std::to_string(token.size()) +
+                             " characters; at least " + std::to_string(kMinTokenChars) +
+                             " are required (remove the file and the daemon creates a random one)");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)) != 0)
+    spdlog::warn("auth token {}: mode {:04o} lets every local user read or change it; chmod o-rw",
+                 path.string(), st.st_mode & 07777);
   return token;
 }
 

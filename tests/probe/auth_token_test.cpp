@@ -25,11 +25,29 @@ TEST(AuthToken, CreatedWhenAbsentWithMode0600AndRandom) {
 
 TEST(AuthToken, ExistingTokenIsTrimmedAndEmptyIsAnError) {
   test::TempDir dir;
-  test::write_file(dir / "t", "  s3cret-token\n");
-  EXPECT_EQ(load_or_create_token(dir / "t"), "s3cret-token");
+  const std::string token = "s3cret-token-" + std::string(kMinTokenChars - 13, 'x');
+  test::write_file(dir / "t", "  " + token + "\n");
+  EXPECT_EQ(load_or_create_token(dir / "t"), token);
   test::write_file(dir / "empty", " \n");
   EXPECT_THROW(load_or_create_token(dir / "empty"), std::runtime_error);
   EXPECT_EQ(test::read_file(dir / "empty"), " \n");  // nothing lost
+}
+
+TEST(AuthToken, ShortTokenIsRefusedWithTheMinimum) {
+  test::TempDir dir;
+  test::write_file(dir / "one", "x\n");
+  try {
+    load_or_create_token(dir / "one");
+    ADD_FAILURE() << "a 1-character token was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("1 characters; at least 32 are required"),
+              std::string::npos)
+        << e.what();
+  }
+  test::write_file(dir / "short", std::string(kMinTokenChars - 1, 'a'));
+  EXPECT_THROW(load_or_create_token(dir / "short"), std::runtime_error);
+  test::write_file(dir / "enough", std::string(kMinTokenChars, 'a'));
+  EXPECT_EQ(load_or_create_token(dir / "enough"), std::string(kMinTokenChars, 'a'));
 }
 
 TEST(AuthToken, BearerMatching) {
