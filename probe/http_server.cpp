@@ -1,24 +1,26 @@
 #include "probe/http_server.h"
 
-#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <stdexcept>
-
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/host_accounts.h"
@@ -29,6 +31,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kBacklog = 1024;
 constexpr std::size_t kReadChunk = 4096;
+constexpr int kAcceptBatch = 64;
+// A worker producing a reply for a fast client lets others have a turn after this much.
+constexpr std::size_t kSliceBytes = 1 << 20;
 
 bool socket_is_live(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -78,39 +83,64 @@ std::string head_of(int status, const std::string& type, const std::string& leng
   return h;
 }
 
-// Writes all of data before the deadline; false when the peer is gone or too slow.
-bool write_all(int fd, std::string_view data, Clock::time_point deadline) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+// Who may touch a connection now. The loop reads requests (Loop) and flushes a reply its
+// client is slow to read (Flush, watched for EPOLLOUT); a worker produces and sends a reply
+// (Worker), never waiting on the client: when its socket is full the connection goes back to
+// the loop, and a worker resumes the reply once the loop has flushed what was buffered.
+enum class Owner { Loop, Worker, Flush };
+
+struct Conn {
+  Conn(int f, const ucred& cred, const std::string& token, const RequestLimits& l)
+      : fd(f), peer(cred.pid), uid(cred.uid), reader(token, l) {}
+  int fd;
+  pid_t peer;
+  uid_t uid;
+  RequestReader reader;
+  std::string pending;         // bytes read but not parsed yet (a pipelined request)
+  Clock::time_point deadline;  // Loop: the head's or idle deadline; else the reply's
+  bool head_timer = false;     // the current request's first byte arrived: its deadline runs
+  bool heard = false;          // any byte ever arrived (a silent connection is evicted first)
+  bool unauth = true;          // never authorized: an eviction candidate
+  Owner owner = Owner::Loop;
+  // The reply in progress (Worker, Flush).
+  bool replying = false;
+  bool keep = false;  // the connection may serve another request after this reply
+  std::string out;    // reply bytes not sent yet, from `sent` on
+  std::size_t sent = 0;
+  std::function<bool(std::string&)> stream;  // the rest of a streamed reply
+  std::uint64_t serial = 0;
+};
+
+enum class Sent { All, Again, Error };
+enum class Step { Done, Park, Yield, Close };
+
+// Sends what the connection has buffered without waiting.
+Sent flush(Conn& c) {
+  while (c.sent < c.out.size()) {
+    const ssize_t n =
+        ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
+      c.sent += static_cast<std::size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN) return false;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0 || (p.revents & (POLLERR | POLLHUP)))
-      return false;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      c.out.erase(0, c.sent);
+      c.sent = 0;
+      return Sent::Again;
+    }
+    return Sent::Error;
   }
-  return true;
+  c.out.clear();
+  c.sent = 0;
+  return Sent::All;
 }
 
-struct Conn {
-  Conn(int f, pid_t p, const std::string& token, const RequestLimits& l)
-      : fd(f), peer(p), reader(token, l) {}
-  int fd;
-  pid_t peer;
-  RequestReader reader;
-  std::string pending;  // bytes read but not parsed yet (a pipelined request)
-  Clock::time_point deadline;
-  bool head_timer = false;  // the current request's first byte arrived: its deadline runs
-  bool busy = false;        // with a worker; not watched by the loop
-  bool keep = false;        // set by the worker: the connection may serve another request
-  std::uint64_t serial = 0;
-};
+// Bytes the client sent that were not read yet (its request, token included, may be there).
+int bytes_waiting(int fd) {
+  int n = 0;
+  return ::ioctl(fd, FIONREAD, &n) == 0 ? n : 0;
+}
 
 }  // namespace
 
@@ -121,27 +151,76 @@ struct ApiServer::Impl {
   int listen_fd = -1, epoll_fd = -1, wake_fd = -1;
   std::unordered_map<int, std::unique_ptr<Conn>> conns;  // the loop's only
   std::unordered_map<pid_t, std::size_t> per_peer;
+  // Connections that never presented the token, in eviction order (silent ones first, then
+  // oldest first): all, and per local user. Finding a victim is O(log n), not a walk over the
+  // table, so accepting under a flood stays cheap.
+  using Order = std::map<std::pair<bool, std::uint64_t>, Conn*>;
+  Order candidates;
+  std::unordered_map<uid_t, Order> candidates_of;
   std::uint64_t next_serial = 0;
+  std::atomic<std::size_t> streams{0};  // streamed replies in progress
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Conn*> jobs;   // authorized requests for the workers
-  std::vector<Conn*> done;  // answered, back to the loop
+  std::deque<Conn*> jobs;                    // requests and replies to resume, for workers
+  std::vector<std::pair<Conn*, Step>> done;  // back to the loop
   bool stopping = false;
   bool loop_stop = false;
   std::thread loop;
   std::vector<std::thread> workers;
 
-  void watch(Conn& c) {
+  // Watches the connection for `events` only (none: not at all).
+  void watch(Conn& c, std::uint32_t events) {
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+    if (events == 0) return;
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.events = events;
     ev.data.fd = c.fd;
     ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c.fd, &ev);
+  }
+
+  void add_candidate(Conn& c) {
+    candidates.emplace(std::pair(c.heard, c.serial), &c);
+    candidates_of[c.uid].emplace(std::pair(c.heard, c.serial), &c);
+  }
+
+  void remove_candidate(Conn& c) {
+    candidates.erase({c.heard, c.serial});
+    const auto it = candidates_of.find(c.uid);
+    it->second.erase({c.heard, c.serial});
+    if (it->second.empty()) candidates_of.erase(it);
+  }
+
+  void uncount_unauth(Conn& c) {
+    if (!c.unauth) return;
+    remove_candidate(c);
+    c.unauth = false;
+  }
+
+  void heard_from(Conn& c) {
+    if (c.heard) return;
+    if (c.unauth) remove_candidate(c);
+    c.heard = true;
+    if (c.unauth) add_candidate(c);
+  }
+
+  std::size_t unauth_of(uid_t uid) const {
+    const auto it = candidates_of.find(uid);
+    return it == candidates_of.end() ? 0 : it->second.size();
+  }
+
+  void end_stream(Conn& c) {
+    if (!c.stream) return;
+    c.stream = nullptr;  // the reply's snapshot goes now
+    --streams;
   }
 
   void close_conn(int fd) {
     const auto it = conns.find(fd);
     if (it == conns.end()) return;
-    if (--per_peer[it->second->peer] == 0) per_peer.erase(it->second->peer);
+    Conn& c = *it->second;
+    if (--per_peer[c.peer] == 0) per_peer.erase(c.peer);
+    uncount_unauth(c);
+    end_stream(c);
     ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     conns.erase(it);
@@ -158,37 +237,57 @@ struct ApiServer::Impl {
   }
 
   void accept_all() {
-    while (true) {
+    // A bounded batch: the loop reads the connections it accepted before it takes more.
+    for (int i = 0; i < kAcceptBatch; ++i) {
       const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN: all taken; EMFILE: the next wakeup retries
       ucred cred{};
       socklen_t len = sizeof cred;
       ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
-      if (per_peer[cred.pid] >= limits.max_per_peer) {
+      if (const auto it = per_peer.find(cred.pid);
+          it != per_peer.end() && it->second >= limits.max_per_peer) {
         ::close(fd);
         continue;
       }
-      if (conns.size() >= limits.max_connections && !evict_one()) {
+      // One local user's unauthenticated connections make room among themselves, so a user
+      // who opens many (from many processes) cannot push out another user's.
+      if (!make_room(&cred.uid,
+                     [&] { return unauth_of(cred.uid) >= limits.max_unauthenticated_per_uid; }) ||
+          !make_room(nullptr, [&] { return conns.size() >= limits.max_connections; })) {
         ::close(fd);
         continue;
       }
-      auto c = std::make_unique<Conn>(fd, cred.pid, token, limits.request);
+      auto c = std::make_unique<Conn>(fd, cred, token, limits.request);
       c->deadline = Clock::now() + limits.idle_timeout;
       c->serial = next_serial++;
       ++per_peer[cred.pid];
-      watch(*c);
+      add_candidate(*c);
+      watch(*c, EPOLLIN | EPOLLRDHUP);
       conns.emplace(fd, std::move(c));
     }
   }
 
-  // Makes room for a new connection: the oldest one that never presented the token.
-  bool evict_one() {
-    Conn* oldest = nullptr;
-    for (auto& [fd, c] : conns)
-      if (!c->busy && !c->reader.ever_authorized() && (!oldest || c->serial < oldest->serial))
-        oldest = c.get();
-    if (!oldest) return false;
-    close_conn(oldest->fd);
+  // Evicts connections that never presented the token (of `uid` only, when given) while
+  // full() holds: silent ones (never sent a byte) first, then ones that sent part of a head,
+  // oldest first. A candidate with bytes waiting is read first, as if its turn in the loop
+  // had come: its request, token included, may be there (then it is no candidate any more).
+  // False when nothing can be evicted.
+  template <class Full>
+  bool make_room(const uid_t* uid, Full full) {
+    while (full()) {
+      const Order* order = &candidates;
+      if (uid) {
+        const auto it = candidates_of.find(*uid);
+        if (it == candidates_of.end()) return false;
+        order = &it->second;
+      }
+      if (order->empty()) return false;
+      Conn* victim = order->begin()->second;
+      if (bytes_waiting(victim->fd) > 0)
+        on_readable(*victim);  // progress: each read takes bytes, the head limit ends it
+      else
+        close_conn(victim->fd);
+    }
     return true;
   }
 
@@ -200,19 +299,21 @@ struct ApiServer::Impl {
       return;
     }
     if (n < 0) return;
+    heard_from(c);
     c.pending.append(buf, static_cast<std::size_t>(n));
     process(c);
   }
 
   // Parses what the connection sent and hands a complete authorized request to a worker.
   void process(Conn& c) {
-    while (!c.busy && !c.pending.empty()) {
+    while (c.owner == Owner::Loop && !c.pending.empty()) {
       if (!c.head_timer) {
         c.head_timer = true;
         c.deadline = Clock::now() + limits.head_deadline;
       }
       const std::size_t used = c.reader.feed(c.pending);
       c.pending.erase(0, used);
+      if (c.reader.ever_authorized()) uncount_unauth(c);
       switch (c.reader.state()) {
         case RequestReader::State::NeedMore:
           if (used == 0) return;
@@ -226,8 +327,10 @@ struct ApiServer::Impl {
             refuse(c, 503, "too many requests waiting");
             return;
           }
-          c.busy = true;
-          ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+          c.owner = Owner::Worker;
+          c.replying = false;
+          c.deadline = Clock::now() + limits.write_deadline;
+          watch(c, 0);
           jobs.push_back(&c);
           cv.notify_one();
           return;
@@ -236,23 +339,64 @@ struct ApiServer::Impl {
     }
   }
 
-  void take_back_answered() {
-    std::vector<Conn*> back;
+  // The reply was sent whole: the connection waits for its next request, or closes.
+  void finish(Conn& c) {
+    c.owner = Owner::Loop;
+    c.replying = false;
+    if (!c.keep) {
+      close_conn(c.fd);
+      return;
+    }
+    c.reader.next();
+    c.head_timer = false;
+    c.deadline = Clock::now() + limits.idle_timeout;
+    watch(c, EPOLLIN | EPOLLRDHUP);
+    process(c);  // a request pipelined behind the answered one
+  }
+
+  // A slow client read some of its reply.
+  void on_writable(Conn& c) {
+    switch (flush(c)) {
+      case Sent::Error:
+        close_conn(c.fd);
+        return;
+      case Sent::Again:
+        return;
+      case Sent::All:
+        break;
+    }
+    if (!c.stream) {
+      finish(c);
+      return;
+    }
+    // The rest of the stream: back to a worker (already admitted: no queue limit).
+    c.owner = Owner::Worker;
+    watch(c, 0);
+    std::lock_guard<std::mutex> lock(mu);
+    jobs.push_back(&c);
+    cv.notify_one();
+  }
+
+  void take_back() {
+    std::vector<std::pair<Conn*, Step>> back;
     {
       std::lock_guard<std::mutex> lock(mu);
       back.swap(done);
     }
-    for (Conn* c : back) {
-      c->busy = false;
-      if (!c->keep) {
-        close_conn(c->fd);
-        continue;
+    for (const auto& [c, step] : back) {
+      switch (step) {
+        case Step::Close:
+        case Step::Yield:  // not sent back by workers
+          close_conn(c->fd);
+          break;
+        case Step::Park:
+          c->owner = Owner::Flush;
+          watch(*c, EPOLLOUT);  // EPOLLERR and EPOLLHUP are always reported
+          break;
+        case Step::Done:
+          finish(*c);
+          break;
       }
-      c->reader.next();
-      c->head_timer = false;
-      c->deadline = Clock::now() + limits.idle_timeout;
-      watch(*c);
-      process(*c);  // a request pipelined behind the answered one
     }
   }
 
@@ -260,13 +404,13 @@ struct ApiServer::Impl {
     const auto now = Clock::now();
     std::vector<int> late;
     for (auto& [fd, c] : conns)
-      if (!c->busy && now >= c->deadline) late.push_back(fd);
+      if (c->owner != Owner::Worker && now >= c->deadline) late.push_back(fd);
     for (const int fd : late) {
       Conn& c = *conns.at(fd);
-      if (c.head_timer)
+      if (c.owner == Owner::Loop && c.head_timer)
         refuse(c, 408, "the request head did not arrive in time");
       else
-        close_conn(fd);  // idle keep-alive
+        close_conn(fd);  // idle keep-alive, or a reply not read in time
     }
   }
 
@@ -285,21 +429,22 @@ struct ApiServer::Impl {
         } else if (fd == wake_fd) {
           std::uint64_t v;
           (void)!::read(wake_fd, &v, sizeof v);
-        } else if (const auto it = conns.find(fd); it != conns.end() && !it->second->busy) {
-          on_readable(*it->second);
+        } else if (const auto it = conns.find(fd); it != conns.end()) {
+          if (it->second->owner == Owner::Loop)
+            on_readable(*it->second);
+          else if (it->second->owner == Owner::Flush)
+            on_writable(*it->second);
         }
       }
-      take_back_answered();
+      take_back();
       expire();
     }
-    // Stop: unblock workers writing to slow peers, let them finish, then close everything.
-    for (auto& [fd, c] : conns) ::shutdown(fd, SHUT_RDWR);
     {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
     }
     cv.notify_all();
-    for (auto& w : workers) w.join();
+    for (auto& w : workers) w.join();  // none waits on a client: each returns promptly
     for (auto& [fd, c] : conns) ::close(fd);
     conns.clear();
   }
@@ -314,27 +459,72 @@ struct ApiServer::Impl {
         c = jobs.front();
         jobs.pop_front();
       }
-      const Request req = c->reader.request();
-      bool ok = false;
+      Step step = Step::Close;
       try {
-        ok = answer(c->fd, req);
+        step = work(*c);
       } catch (const std::exception& e) {
-        spdlog::warn("API {} failed: {}", req.path, e.what());
+        spdlog::warn("API {} failed: {}", c->reader.request().path, e.what());
       }
-      c->keep = ok && req.keep_alive;
       {
         std::lock_guard<std::mutex> lock(mu);
-        done.push_back(c);
+        if (step == Step::Yield) {  // behind the others waiting, e.g. a /health
+          jobs.push_back(c);
+          cv.notify_one();
+          continue;
+        }
+        done.emplace_back(c, step);
       }
       const std::uint64_t one = 1;
       (void)!::write(wake_fd, &one, sizeof one);
     }
   }
 
-  // Answers one authorized request; false when the connection cannot go on.
-  bool answer(int fd, const Request& req) {
-    const auto deadline = Clock::now() + limits.write_deadline;
+  // Produces the reply (or its next part) and sends what the socket takes, without waiting:
+  // Park when the client's socket is full (at most reply_buffer bytes and one piece stay
+  // buffered), Yield after kSliceBytes so other requests get a worker.
+  Step work(Conn& c) {
+    if (Clock::now() >= c.deadline) return Step::Close;
+    if (!c.replying) {
+      c.replying = true;
+      start(c, c.reader.request());
+    }
+    std::size_t made = 0;
+    std::string piece;
+    while (true) {
+      while (c.stream && c.out.size() - c.sent < limits.reply_buffer) {
+        if (!c.stream(piece)) {
+          end_stream(c);
+          c.out += "0\r\n\r\n";
+          break;
+        }
+        if (piece.empty()) continue;
+        char size[20];
+        std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+        c.out += size;
+        c.out += piece;
+        c.out += "\r\n";
+        made += piece.size();
+        piece.clear();
+      }
+      switch (flush(c)) {
+        case Sent::Error:
+          return Step::Close;  // the client went away
+        case Sent::Again:
+          return Step::Park;
+        case Sent::All:
+          break;
+      }
+      if (!c.stream) return Step::Done;
+      if (made >= kSliceBytes) return Step::Yield;
+    }
+  }
+
+  // Routes one authorized request: the head (and a whole body) into c.out, a stream into
+  // c.stream.
+  void start(Conn& c, const Request& req) {
+    c.keep = req.keep_alive;
     HttpReply r;
+    bool counted = false;  // holds one of the max_streams places
     const auto& p = req.path;
     if (p == "/network_tracer/connections") {
       const auto id = query_param(req.query, "client_id");
@@ -342,11 +532,19 @@ struct ApiServer::Impl {
         r = {400, R"({"error":"client_id query parameter (1 to 256 characters) is required"})"};
       } else if (req.head) {
         // HEAD must not consume what the client has not read: the GET's head, no call.
-        return write_all(
-            fd, head_of(200, "application/json", "Transfer-Encoding: chunked", req.keep_alive),
-            deadline);
+        c.out = head_of(200, "application/json", "Transfer-Encoding: chunked", req.keep_alive);
+        return;
+      } else if (streams.fetch_add(1) >= limits.max_streams) {
+        --streams;
+        r = {503, R"({"error":"too many replies in progress"})"};
       } else {
-        r = routes.connections(id);
+        counted = true;
+        try {
+          r = routes.connections(id);
+        } catch (...) {
+          --streams;
+          throw;
+        }
       }
     } else if (p == "/health") {
       r = routes.health();
@@ -359,28 +557,19 @@ struct ApiServer::Impl {
     } else {
       r = {404, R"({"error":"no such route"})"};
     }
-    if (!r.stream) {
-      const auto h = head_of(r.status, r.content_type,
-                             "Content-Length: " + std::to_string(r.body.size()), req.keep_alive);
-      return write_all(fd, h, deadline) && (req.head || write_all(fd, r.body, deadline));
+    if (r.stream && !req.head) {
+      if (!counted) ++streams;
+      c.out = head_of(r.status, r.content_type, "Transfer-Encoding: chunked", req.keep_alive);
+      c.stream = std::move(r.stream);
+      return;
     }
-    if (!write_all(fd,
-                   head_of(r.status, r.content_type, "Transfer-Encoding: chunked", req.keep_alive),
-                   deadline))
-      return false;
-    if (req.head) return true;
-    std::string piece, frame;
-    while (r.stream(piece)) {
-      if (piece.empty()) continue;
-      char size[20];
-      std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-      frame.assign(size);
-      frame += piece;
-      frame += "\r\n";
-      piece.clear();
-      if (!write_all(fd, frame, deadline)) return false;  // the client went away
-    }
-    return write_all(fd, "0\r\n\r\n", deadline);
+    if (counted) --streams;
+    if (r.stream)  // HEAD of a streamed reply: its head only
+      c.out = head_of(r.status, r.content_type, "Transfer-Encoding: chunked", req.keep_alive);
+    else
+      c.out = head_of(r.status, r.content_type, "Content-Length: " + std::to_string(r.body.size()),
+                      req.keep_alive);
+    if (!req.head && !r.stream) c.out += r.body;
   }
 };
 

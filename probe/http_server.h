@@ -1,6 +1,8 @@
 // The HTTP API on a unix socket: one event loop reads every connection's request head with
 // bounded work before authentication (probe/http_request.h), a few workers answer authorized
-// requests. Routing and auth live here; what the routes return is the daemon's job.
+// requests without ever waiting on a client (a reply its client is slow to read is parked with
+// the loop, at most ApiLimits::reply_buffer of it buffered, and resumed as the client reads).
+// Routing and auth live here; what the routes return is the daemon's job.
 //
 // Why not cpp-httplib's server (0.11, Debian's compiled library): it parses every header of a
 // request (no count limit; a line's limit is checked only after the whole line is in memory)
@@ -38,16 +40,22 @@ struct ApiRoutes {
 };
 
 // What one connection may cost. A connection holds at most one request head's bytes and one
-// parser (no thread) while it has not been answered.
+// parser (no thread) while it has not been answered, and at most reply_buffer bytes of reply
+// (plus one streamed piece) waiting for the client to read them.
 struct ApiLimits {
-  std::size_t max_connections = 1024;  // in all; a new one past it evicts the oldest that
-                                       // never authenticated, or is refused
+  std::size_t max_connections = 1024;  // in all; a new one past it evicts a connection that
+                                       // never authenticated (silent ones, oldest first), or
+                                       // is refused
   std::size_t max_per_peer = 128;      // per connecting process (SO_PEERCRED pid)
+  std::size_t max_unauthenticated_per_uid = 256;    // per local user (SO_PEERCRED uid); past
+                                                    // it, one of the user's own is evicted
   std::chrono::milliseconds head_deadline{2000};    // first byte of a request to its whole head
   std::chrono::milliseconds idle_timeout{5000};     // keep-alive without a request
   std::chrono::milliseconds write_deadline{30000};  // a whole reply, streamed ones included
   std::size_t workers = 4;                          // threads answering authorized requests
-  std::size_t max_queued = 256;  // authorized requests waiting for a worker; past it, 503
+  std::size_t max_queued = 256;           // authorized requests waiting for a worker; past it, 503
+  std::size_t max_streams = 4;            // streamed replies in progress at once; past it, 503
+  std::size_t reply_buffer = 256 * 1024;  // reply bytes kept per connection for a slow reader
   RequestLimits request;
 };
 

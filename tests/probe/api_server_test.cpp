@@ -1,0 +1,362 @@
+// The API server in-process (no root, no BPF) against hostile local clients: silent
+// connections from many processes must not lock a token holder out of /health, and clients
+// that never read a large streamed reply must not hold the workers (or more than a bounded
+// buffer each). Small ApiLimits keep each case cheap.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "probe/http_server.h"
+#include "tests/support/test_support.h"
+
+namespace cnm::probe {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kToken(64, 'k');
+constexpr std::size_t kPiece = 16 * 1024;
+
+int connect_to(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_all(int fd, const std::string& data) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+std::string request(const std::string& path, bool close) {
+  return "GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken + "\r\n" +
+         (close ? "Connection: close\r\n" : "") + "\r\n";
+}
+
+void set_timeout(int fd, std::chrono::milliseconds t) {
+  timeval tv{static_cast<time_t>(t.count() / 1000),
+             static_cast<suseconds_t>(t.count() % 1000 * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+// Reads until the server closes the connection or `timeout` passes without a byte.
+std::string read_to_close(int fd, std::chrono::milliseconds timeout) {
+  set_timeout(fd, timeout);
+  std::string out;
+  char buf[65536];
+  while (true) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// One GET with Connection: close, from a fresh connection; the reply's status, 0 when none
+// came within the timeout.
+int get_status(const std::string& sock, const std::string& path,
+               std::chrono::milliseconds timeout = 5000ms) {
+  const int fd = connect_to(sock);
+  if (fd < 0) return 0;
+  int status = 0;
+  if (send_all(fd, request(path, true))) {
+    const auto reply = read_to_close(fd, timeout);
+    if (reply.rfind("HTTP/1.1 ", 0) == 0 && reply.size() >= 12)
+      status = std::stoi(reply.substr(9, 3));
+  }
+  ::close(fd);
+  return status;
+}
+
+// Routes with a connections reply of `pieces` pieces of kPiece bytes each, counting what was
+// produced and how many replies are alive.
+struct FakeDaemon {
+  std::size_t pieces = 512;
+  std::atomic<std::size_t> started{0}, produced{0}, alive{0};
+
+  ApiRoutes routes() {
+    ApiRoutes r;
+    r.health = [] { return HttpReply{200, R"({"status":"ok"})"}; };
+    r.connections = [this](const std::string&) {
+      ++started;
+      ++alive;
+      // Like the daemon's: the reply's state lives in the closure, released with it.
+      std::shared_ptr<std::size_t> left(new std::size_t(pieces), [this](std::size_t* p) {
+        delete p;
+        --alive;
+      });
+      HttpReply reply;
+      reply.stream = [this, left](std::string& piece) {
+        if (*left == 0) return false;
+        --*left;
+        piece.append(kPiece, 'c');
+        produced += kPiece;
+        return true;
+      };
+      return reply;
+    };
+    r.debug_stats = [] { return HttpReply{200, "{}"}; };
+    r.metrics = [] { return HttpReply{200, ""}; };
+    r.dns = [] { return HttpReply{200, "{}"}; };
+    return r;
+  }
+};
+
+// Waits up to `limit` for pred().
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 5000ms) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// Decodes a chunked body; false when it is malformed or has no last chunk.
+bool dechunk(const std::string& body, std::string& out) {
+  std::size_t at = 0;
+  while (true) {
+    const auto eol = body.find("\r\n", at);
+    if (eol == std::string::npos) return false;
+    const std::size_t n = std::stoul(body.substr(at, eol - at), nullptr, 16);
+    at = eol + 2;
+    if (n == 0) return body.compare(at, 2, "\r\n") == 0;
+    if (body.size() < at + n + 2) return false;
+    out.append(body, at, n);
+    at += n + 2;
+  }
+}
+
+// A slow reader: asks for the connections reply with a small receive buffer and does not read.
+int slow_reader(const std::string& sock) {
+  const int fd = connect_to(sock);
+  if (fd < 0) return -1;
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  if (!send_all(fd, request("/network_tracer/connections?client_id=slow", false))) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(ApiServer, SilentConnectionsFromManyProcessesDoNotLockOutTheTokenHolder) {
+  test::TempDir dir;
+  const auto sock = (dir / "s.sock").string();
+  FakeDaemon fake;
+  ApiLimits limits;
+  limits.max_connections = 64;
+  limits.max_per_peer = 16;
+  // Everything here runs as one user: the table's eviction order is what protects the
+  // token holder, not the per-user cap.
+  limits.max_unauthenticated_per_uid = limits.max_connections;
+  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+
+  // Eight processes (2 * 64 connections between them), each holding 16 connections that
+  // never send a byte, closing its oldest and opening another, without pause.
+  std::vector<pid_t> children;
+  for (int i = 0; i < 8; ++i) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {  // only async-signal-safe calls here: the parent has threads
+      int ring[16];
+      for (int& fd : ring) fd = -1;
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::memcpy(addr.sun_path, sock.c_str(), sock.size());
+      for (unsigned n = 0;; ++n) {
+        int& slot = ring[n % 16];
+        if (slot >= 0) ::close(slot);
+        slot = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        if (slot >= 0 && ::connect(slot, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+          ::close(slot);
+          slot = -1;
+        }
+      }
+    }
+    children.push_back(pid);
+  }
+  std::this_thread::sleep_for(500ms);  // the table is full and churning
+  int ok = 0;
+  for (int i = 0; i < 30; ++i) ok += get_status(sock, "/health") == 200;
+  for (const pid_t pid : children) ::kill(pid, SIGKILL);
+  for (const pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  EXPECT_EQ(ok, 30) << "the token holder's /health calls that succeeded, of 30";
+}
+
+// Whether the server closed fd (reads EOF), without waiting.
+bool closed_by_server(int fd) {
+  char c;
+  return ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+TEST(ApiServer, OneUsersUnauthenticatedConnectionsEvictTheirOwnSilentOnesFirst) {
+  test::TempDir dir;
+  const auto sock = (dir / "s.sock").string();
+  FakeDaemon fake;
+  ApiLimits limits;
+  limits.max_per_peer = 64;
+  limits.max_unauthenticated_per_uid = 8;
+  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+  // One that sent part of a head (no token yet), then 16 that send nothing: more than the
+  // user's 8.
+  const int partial = connect_to(sock);
+  ASSERT_GE(partial, 0);
+  ASSERT_TRUE(send_all(partial, "GET /health HTTP/1.1\r\nHost: x\r\n"));
+  std::vector<int> silent;
+  for (int i = 0; i < 16; ++i) {
+    silent.push_back(connect_to(sock));
+    ASSERT_GE(silent.back(), 0);
+  }
+  // The same user's token holder is served (connections are accepted in order: by its reply,
+  // every eviction above was made).
+  EXPECT_EQ(get_status(sock, "/health"), 200);
+  for (int i = 0; i < 8; ++i) EXPECT_TRUE(closed_by_server(silent[i])) << "silent " << i;
+  EXPECT_FALSE(closed_by_server(silent[15])) << "the newest silent one";
+  EXPECT_FALSE(closed_by_server(partial)) << "one that sent bytes goes after every silent one";
+  // It may still finish its request.
+  ASSERT_TRUE(
+      send_all(partial, "Authorization: Bearer " + kToken + "\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(read_to_close(partial, 5000ms).rfind("HTTP/1.1 200", 0), 0u);
+  ::close(partial);
+  for (const int fd : silent) ::close(fd);
+}
+
+TEST(ApiServer, SlowReadersHoldNeitherTheWorkersNorMoreThanABoundedBuffer) {
+  test::TempDir dir;
+  const auto sock = (dir / "s.sock").string();
+  FakeDaemon fake;
+  fake.pieces = 512;  // 8 MiB a reply
+  ApiLimits limits;
+  limits.workers = 2;
+  limits.max_streams = 4;
+  limits.reply_buffer = 64 * 1024;
+  limits.write_deadline = 60s;  // longer than this test: only the server's design saves it
+  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+
+  // Twice as many readers that never read as there are workers.
+  std::vector<int> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(slow_reader(sock));
+    ASSERT_GE(slow.back(), 0);
+  }
+  // Every one's reply started: no worker waits on a slow reader.
+  EXPECT_TRUE(eventually([&] { return fake.started == 4; })) << fake.started << " started";
+  EXPECT_EQ(get_status(sock, "/health"), 200);
+  EXPECT_EQ(get_status(sock, "/debug/stats"), 200);
+  // What a reader that does not read costs is bounded: the socket's buffers, reply_buffer
+  // and one piece, far below the reply.
+  std::this_thread::sleep_for(200ms);
+  EXPECT_LT(fake.produced.load(), std::size_t{8} << 20) << "bytes produced";
+
+  // A slow reader that reads at last gets the whole reply, then can ask again (keep-alive).
+  const int fd = slow[0];
+  std::string got;
+  set_timeout(fd, 10s);
+  char buf[65536];
+  while (got.size() < 5 || got.compare(got.size() - 5, 5, "0\r\n\r\n") != 0) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0) << "after " << got.size() << " bytes";
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  const auto body_at = got.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u);
+  std::string body;
+  ASSERT_TRUE(dechunk(got.substr(body_at + 4), body));
+  EXPECT_EQ(body, std::string(512 * kPiece, 'c'));
+  ASSERT_TRUE(send_all(fd, request("/health", true)));
+  const auto again = read_to_close(fd, 5000ms);
+  EXPECT_EQ(again.rfind("HTTP/1.1 200", 0), 0u) << again.substr(0, 40);
+  for (const int s : slow) ::close(s);
+  // The replies the others did not read are let go once their clients are gone.
+  EXPECT_TRUE(eventually([&] { return fake.alive == 0; })) << fake.alive << " replies alive";
+}
+
+TEST(ApiServer, AReplyNotReadInTimeIsCutAndLetGo) {
+  test::TempDir dir;
+  const auto sock = (dir / "s.sock").string();
+  FakeDaemon fake;
+  ApiLimits limits;
+  limits.write_deadline = 300ms;
+  limits.reply_buffer = 16 * 1024;
+  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+  const int fd = slow_reader(sock);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(eventually([&] { return fake.started == 1; }));
+  EXPECT_TRUE(eventually([&] { return fake.alive == 0; }))
+      << "the parked reply outlived its deadline";
+  // The client sees the reply end without its last chunk: cut, not complete.
+  const auto got = read_to_close(fd, 5000ms);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_LT(got.size(), 512 * kPiece);
+  ::close(fd);
+}
+
+TEST(ApiServer, StreamsPastMaxStreamsAre503AndHealthStillAnswers) {
+  test::TempDir dir;
+  const auto sock = (dir / "s.sock").string();
+  FakeDaemon fake;
+  ApiLimits limits;
+  limits.max_streams = 1;
+  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+  const int fd = slow_reader(sock);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(eventually([&] { return fake.started == 1; }));
+  EXPECT_EQ(get_status(sock, "/network_tracer/connections?client_id=b"), 503);
+  EXPECT_EQ(fake.started, 1u);  // refused before the route ran (no snapshot taken)
+  EXPECT_EQ(get_status(sock, "/health"), 200);
+  ::close(fd);
+  // The place is given back with the reply.
+  EXPECT_TRUE(eventually([&] { return fake.alive == 0; }));
+  EXPECT_EQ(get_status(sock, "/network_tracer/connections?client_id=b"), 200);
+}
+
+// probe/README.md states the API's contract with ApiLimits' defaults: the copies agree.
+TEST(ApiServer, ReadmeStatesTheDefaultLimits) {
+  const ApiLimits d;
+  std::string text;  // the README with every run of whitespace one space: lines wrap anywhere
+  for (const char c : test::read_file(test::source_dir() / "probe/README.md"))
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      text += c;
+    else if (!text.empty() && text.back() != ' ')
+      text += ' ';
+  for (const auto& said : {
+           "At most " + std::to_string(d.max_connections) + " connections in all",
+           std::to_string(d.max_per_peer) + " per connecting process",
+           "at most " + std::to_string(d.max_unauthenticated_per_uid) +
+               " connections that never presented the token",
+           "more than " + std::to_string(d.max_queued) + " waiting",
+           "at most " + std::to_string(d.reply_buffer / 1024) + " KiB of reply",
+           "At most " + std::to_string(d.max_streams) + " `/network_tracer/connections` replies",
+           "A reply has " + std::to_string(d.write_deadline.count() / 1000) + " s to be written",
+       })
+    EXPECT_NE(text.find(said), std::string::npos) << said;
+}
+
+}  // namespace
+}  // namespace cnm::probe
