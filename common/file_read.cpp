@@ -75,12 +75,15 @@ FileRead read_fd(int fd, const ReadLimits& limits) {
     return out;
   }
   // Grow as data arrives: proc/sys files report size 0, and a large limit must not cost a
-  // large allocation for a small file. One byte past the limit tells truncation apart.
+  // large allocation for a small file. One byte past the limit tells truncation apart, and
+  // one past the size the end of the file: a file of the size fstat said fits in the first
+  // buffer, which grows only once full (growing earlier copied a large file into a buffer
+  // twice its size).
   const std::size_t want = limits.max_bytes + 1;
   std::size_t chunk = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 4096;
   std::size_t got = 0;
   while (got < want) {
-    if (out.text.size() < std::min(want, got + chunk)) out.text.resize(std::min(want, got + chunk));
+    if (got == out.text.size()) out.text.resize(std::min(want, got + chunk));
     const ssize_t n = ::read(fd, out.text.data() + got, out.text.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;

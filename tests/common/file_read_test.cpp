@@ -56,6 +56,17 @@ TEST_F(Reader, OverTheLimitTruncatesOrRefusesAsAsked) {
   EXPECT_THROW(read_whole_file(dir_ / "big", 100, "config"), FileReadError);
 }
 
+// A file is held once, in a buffer of its size: a release's probe binary is read whole, and
+// the buffer used to grow to twice the file (zero-filled) before the read that found its end.
+TEST_F(Reader, AFileIsReadIntoABufferOfItsSize) {
+  const std::size_t size = 1u << 20;
+  test::write_file(dir_ / "blob", std::string(size, 'x'));
+  const auto r = read("/blob", ReadLimits{256u << 20, OverLimit::Refuse, true});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.text.size(), size);
+  EXPECT_LE(r.text.capacity(), size + 1);
+}
+
 TEST_F(Reader, ProcFilesOfSizeZeroAreReadWhole) {
   const auto r = read_file(std::filesystem::path("/proc/self/status"), ReadLimits{});
   ASSERT_TRUE(r.ok());
