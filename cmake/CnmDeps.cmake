@@ -74,6 +74,10 @@ cnm_dep(sepol STATIC libsepol.a SHARED PkgConfig::LIBSEPOL)
 cnm_dep(archive STATIC libarchive.a libnettle.a libacl.a liblzma.a libzstd.a liblz4.a libbz2.a
         libz.a libxml2.a libicuuc.a libicudata.a liblzma.a libz.a -lm
         SHARED LibArchive::LibArchive)
+# zlib checks a release archive's gzip stream whole (CRC-32, length, nothing after it), which
+# libarchive's reader does not (installer/release_archive.cpp).
+find_package(ZLIB REQUIRED)
+cnm_dep(z STATIC libz.a SHARED ZLIB::ZLIB)
 pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
 cnm_dep(nettle STATIC libnettle.a SHARED PkgConfig::NETTLE)
 # http-parser parses the probe API's requests (probe/http_request.cpp).

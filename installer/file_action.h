@@ -36,8 +36,9 @@ struct FileAction {
 // Throws std::runtime_error when the path exists but is not a regular file or is unreadable.
 FileAction current_file(const Layout& layout, const std::string& host_path);
 
-// The largest file cnmkit reads whole (a file it replaces, backs up or restores, its state):
-// the archive's per-file limit. Anything larger is refused, never read into memory.
+// The largest file cnmkit reads whole (a file it replaces, backs up or restores, its state),
+// at least a release's per-file limit (release_contents.h). Anything larger is refused, never
+// read into memory.
 inline constexpr std::size_t kMaxManagedFileBytes = 256u << 20;
 
 // Reads a whole regular file inside the root (common/root_dir.h: links in the parents are

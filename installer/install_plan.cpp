@@ -6,13 +6,10 @@
 #include "installer/install_state.h"
 #include "installer/installer_assets.h"
 #include "installer/package_files.h"
+#include "installer/release_contents.h"
 
 namespace cnm {
 namespace {
-
-constexpr const char* kUnitEntry = "systemd/cnm-probe.service.in";
-constexpr const char* kInitEntry = "init.d/cnm-probe.init.in";
-constexpr const char* kExampleEntry = "config/system-probe.yaml.example";
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   for (auto p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
@@ -62,24 +59,26 @@ FileAction plan_token(const Layout& layout, const ConfigRequest& config) {
 
 // The standalone files: the release's binary and objects (none without a release: the
 // compiled-in unit, script and example still make a complete service around a probe an image
-// put in place), the unit, the init script and the config.
-void plan_standalone_files(Plan& plan, const Layout& layout, const InstallRequest& req,
+// put in place), the unit, the init script and the config. The release's contents move into
+// the plan: a file is held in memory once.
+void plan_standalone_files(Plan& plan, const Layout& layout, InstallRequest& req,
                            ConfigRequest& config) {
   std::string unit_tmpl(assets::kSystemdUnit), init_tmpl(assets::kInitScript);
   if (req.release) {
-    for (const auto& [entry, content] : req.release->files) {
-      if (entry == kUnitEntry) {
-        unit_tmpl = content;
-      } else if (entry == kInitEntry) {
-        init_tmpl = content;
-      } else if (entry == kExampleEntry) {
-        config.example = content;
+    for (auto& [entry, content] : req.release->files) {
+      if (entry == kReleaseUnit) {
+        unit_tmpl = std::move(content);
+      } else if (entry == kReleaseInit) {
+        init_tmpl = std::move(content);
+      } else if (entry == kReleaseExample) {
+        config.example = std::move(content);
       } else {
         const auto dest = release_destination(layout, entry);
         if (!dest)
           throw std::runtime_error("release: unexpected entry '" + entry +
                                    "'; nothing was installed");
-        plan.files.push_back(want(layout, dest->first, content, dest->second, "from the release"));
+        plan.files.push_back(
+            want(layout, dest->first, std::move(content), dest->second, "from the release"));
       }
     }
   }
@@ -98,7 +97,8 @@ void plan_standalone_files(Plan& plan, const Layout& layout, const InstallReques
 void plan_agent_files(Plan& plan, const Layout& layout, const InstallRequest& req,
                       ConfigRequest& config) {
   if (req.release && !current_file(layout, layout.config_example).before)
-    if (const auto it = req.release->files.find(kExampleEntry); it != req.release->files.end())
+    if (const auto it = req.release->files.find(std::string(kReleaseExample));
+        it != req.release->files.end())
       config.example = it->second;
   plan.files.push_back(plan_config(layout, config));
 }
@@ -167,19 +167,21 @@ std::string render_template(std::string_view tmpl, const Layout& layout) {
 
 std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& layout,
                                                                   const std::string& entry) {
+  if (!is_release_file(entry)) return std::nullopt;
   const auto base = std::filesystem::path(entry).filename().string();
-  if (entry == "bin/cnm-probe") return std::make_pair(layout.probe_binary, mode_t{0755});
-  if (starts_with(entry, "ebpf/") && entry.find('/', 5) == std::string::npos)
+  if (entry == kReleaseProbe) return std::make_pair(layout.probe_binary, mode_t{0755});
+  if (starts_with(entry, std::string(kReleaseBpfFolder)))
     return std::make_pair((std::filesystem::path(layout.bpf_object_dir) / base).string(),
                           mode_t{0644});
-  if (starts_with(entry, "selinux/") && entry.find('/', 8) == std::string::npos)
+  if (entry == kReleaseSelinux)
     return std::make_pair(
         (std::filesystem::path(layout.bpf_object_dir).parent_path() / "selinux" / base).string(),
         mode_t{0644});
   return std::nullopt;
 }
 
-Plan plan_install(const Layout& layout, const InstallRequest& req, const CommandRunner& run) {
+Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner& run) {
+  if (req.release) check_release_complete(*req.release, layout.mode);
   Plan plan;
   const bool agent_mode = layout.mode == ProbeMode::Agent;
   plan.host.mode = layout.mode;

@@ -53,7 +53,9 @@ std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& 
                                                                   const std::string& entry);
 
 // Throws std::runtime_error, before anything is written, when the plan would write a file
-// that a package owns.
-Plan plan_install(const Layout& layout, const InstallRequest& req, const CommandRunner& run);
+// that a package owns, and ArchiveError when the release lacks a file the mode needs
+// (release_contents.h). The release's contents move into the plan's files (pass the request
+// with std::move to hold them once).
+Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner& run);
 
 }  // namespace cnm

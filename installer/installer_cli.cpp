@@ -13,6 +13,7 @@
 #include "installer/health.h"
 #include "installer/install_plan.h"
 #include "installer/install_state.h"
+#include "installer/release_contents.h"
 
 namespace cnm {
 namespace {
@@ -232,6 +233,9 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
     } else {
       req.manager = m;
       req.release = selected_release(a);
+      // Before the other mode's install is taken away below: an incomplete release changes
+      // nothing (plan_install checks it again, for its other callers).
+      if (req.release) check_release_complete(*req.release, layout.mode);
       if (const InstallState st(layout); st.host().mode && *st.host().mode != layout.mode) {
         // The other mode's install goes first (an Agent installed after cnm-probe: the host
         // moves to agent mode, and nothing of cnm-probe's stays to collide with it).
@@ -245,7 +249,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
         }
       }
       req.selinux = selinux_state(layout, ctx);
-      plan = plan_install(layout, req, run_command);
+      plan = plan_install(layout, std::move(req), run_command);
     }
   } catch (const std::invalid_argument& e) {
     return fail(a, e.what(), kExitUsage);

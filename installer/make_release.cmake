@@ -1,5 +1,5 @@
-# cmake -DOUT=archive.tar.gz -DSTAGE=dir -DFILES="src=dest|src=dest" [-DBPF_DIR=dir] [-DSTRIP=strip]
-#       -P make_release.cmake
+# cmake -DOUT=archive.tar.gz -DSTAGE=dir -DFILES="src=dest|src=dest" [-DBPF_OBJECTS="a.bpf.o|b.bpf.o"]
+#       [-DSTRIP=strip] -P make_release.cmake
 # Stages the release files, writes MANIFEST.sha256 (sha256sum format, sorted) and packs a
 # reproducible .tar.gz (fixed mtime, sorted names) with cmake's own tar (libarchive inside).
 file(REMOVE_RECURSE ${STAGE})
@@ -24,8 +24,10 @@ foreach(pair IN LISTS pairs)
   endif()
   list(APPEND names ${dest})
 endforeach()
-if(BPF_DIR)
-  file(GLOB objs ${BPF_DIR}/*.bpf.o)
+# The objects the probe carries, named one by one (never a glob of the build's folder, where
+# an object the probe no longer has may linger): the installer accepts those names only.
+if(BPF_OBJECTS)
+  string(REPLACE "|" ";" objs "${BPF_OBJECTS}")
   foreach(obj IN LISTS objs)
     get_filename_component(base ${obj} NAME)
     file(MAKE_DIRECTORY ${STAGE}/ebpf)

@@ -6,12 +6,14 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include "common/file_read.h"
 #include "common/root_dir.h"
@@ -21,6 +23,9 @@
 
 namespace cnm {
 namespace {
+
+// Staged files are read whole with the one bounded reader.
+static_assert(kReleaseMaxFileBytes <= kMaxManagedFileBytes);
 
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -137,6 +142,65 @@ std::string read_staged(const std::filesystem::path& p) {
   return std::move(*content);
 }
 
+// What tar headers and padding add to the content in the uncompressed stream: a 512-byte
+// header, up to two more for a long name (GNU or pax) and up to 511 bytes of padding per
+// entry, and the end marker padded to a 10 KiB record.
+std::size_t tar_overhead(const ArchiveLimits& limits) {
+  return limits.max_entries * 4 * 512 + 20 * 512;
+}
+
+// The gzip stream, checked whole before libarchive reads it. libarchive 3.6 (Debian 12) skips
+// a member's trailer without checking its CRC-32 and length, and stops at the tar's end
+// marker, so a corrupted download and whatever follows the first member (appended bytes, or a
+// second member with entries other tools would unpack) went unseen. zlib's inflate checks the
+// trailer; one member and nothing after it is what make_release.cmake (cmake -E tar) and
+// `tar czf` write. The output is counted, so a gzip bomb is refused here, before anything is
+// staged. One more pass over a file of a few MB: about 20 ms for the 5 MB release.
+void check_gzip_stream(int fd, const std::string& file, const ArchiveLimits& limits) {
+  const std::uint64_t max_out = limits.max_total_bytes + tar_overhead(limits);
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) refuse_release("zlib cannot start");
+  const std::unique_ptr<z_stream, int (*)(z_stream*)> end(&z, inflateEnd);
+  std::vector<unsigned char> in(1 << 16), out(1 << 16);
+  std::uint64_t total = 0;
+  bool done = false;
+  while (true) {
+    const ssize_t n = ::read(fd, in.data(), in.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) refuse_release(file + ": " + std::strerror(errno));
+    if (n == 0) break;
+    if (z.total_in == 0 && !done && (n < 2 || in[0] != 0x1f || in[1] != 0x8b))
+      refuse_release(file + " is not gzip-compressed (a release is a .tar.gz)");
+    if (done)
+      refuse_release(file + " holds data after the end of its gzip stream (appended bytes or " +
+                     "a second gzip member)");
+    z.next_in = in.data();
+    z.avail_in = static_cast<uInt>(n);
+    while (true) {
+      z.next_out = out.data();
+      z.avail_out = static_cast<uInt>(out.size());
+      const int r = inflate(&z, Z_NO_FLUSH);
+      total += out.size() - z.avail_out;
+      if (total > max_out)
+        refuse_release(file + " unpacks to more than " + std::to_string(max_out) +
+                       " bytes (a release holds at most " + std::to_string(limits.max_total_bytes) +
+                       ")");
+      if (r == Z_STREAM_END) {
+        done = true;
+        break;
+      }
+      if (r != Z_OK && r != Z_BUF_ERROR)
+        refuse_release(file + " is corrupt: not an intact gzip stream (" +
+                       (z.msg ? std::string(z.msg) : "zlib error " + std::to_string(r)) + ")");
+      if (z.avail_in == 0 && z.avail_out != 0) break;  // everything read has come out
+    }
+    if (done && z.avail_in > 0)
+      refuse_release(file + " holds data after the end of its gzip stream (appended bytes or " +
+                     "a second gzip member)");
+  }
+  if (!done) refuse_release(file + " is truncated: its gzip stream ends early");
+}
+
 // Reads every entry, applies the policy (names, types, sizes, counts) and extracts the regular
 // files that pass into `stage` with libarchive's disk writer and its secure flags. Returns the
 // extracted names.
@@ -153,7 +217,7 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
   const InFolder cd(stage);
 
   std::set<std::string> names;
-  std::size_t total = 0, entries = 0;
+  std::size_t total = 0, declared = 0, entries = 0;
   archive_entry* e = nullptr;
   while (true) {
     const int r = archive_read_next_header(in, &e);
@@ -168,14 +232,25 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
     const std::string name = checked_release_name(archive_entry_pathname(e));
     if (archive_entry_hardlink(e)) refuse_release("hard link '" + name + "'");
     const auto type = archive_entry_filetype(e);
-    if (type == AE_IFDIR) continue;  // the writer makes the folders files need
+    if (type == AE_IFDIR) {
+      if (!is_release_folder(name)) refuse_release("folder '" + name + "' is not in a release");
+      continue;  // the writer makes the folders files need
+    }
     if (type == AE_IFLNK)
       refuse_release("symbolic link '" + name + "' -> '" + archive_entry_symlink(e) + "'");
     if (type != AE_IFREG) refuse_release("'" + name + "' is a device, FIFO or socket");
+    // Before a byte of it is staged: only the names a release holds (release_contents.h).
+    if (!is_release_file(name)) refuse_release("'" + name + "' is not a file a release holds");
+    // The sizes the headers declare refuse an oversize release before a byte of it is staged;
+    // the counts below hold whatever the headers say.
     if (archive_entry_size_is_set(e) &&
         archive_entry_size(e) > static_cast<la_int64_t>(limits.max_entry_bytes))
       refuse_release("'" + name + "' is larger than " + std::to_string(limits.max_entry_bytes) +
                      " bytes");
+    if (archive_entry_size_is_set(e) &&
+        (declared += static_cast<std::size_t>(archive_entry_size(e))) > limits.max_total_bytes)
+      refuse_release("the files hold more than " + std::to_string(limits.max_total_bytes) +
+                     " bytes in all");
     if (!names.insert(name).second) refuse_release("'" + name + "' appears twice");
 
     archive_entry_set_pathname(e, name.c_str());  // "./x" -> "x", as checked
@@ -192,9 +267,11 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
       size += static_cast<std::size_t>(n);
       total += static_cast<std::size_t>(n);
       if (size > limits.max_entry_bytes)
-        refuse_release("'" + name + "' is larger than the per-file limit");
+        refuse_release("'" + name + "' is larger than " + std::to_string(limits.max_entry_bytes) +
+                       " bytes");
       if (total > limits.max_total_bytes)
-        refuse_release("archive content is larger than the limit");
+        refuse_release("the files hold more than " + std::to_string(limits.max_total_bytes) +
+                       " bytes in all");
       if (archive_write_data(out.get(), buf, static_cast<std::size_t>(n)) != n)
         refuse_release("'" + name + "': cannot extract: " + archive_error_string(out.get()));
     }
@@ -225,7 +302,8 @@ Release read_release(const std::filesystem::path& file,
   if (!S_ISREG(st.st_mode))
     refuse_release(file.string() + " is " + file_type_name(st.st_mode) + ", not a regular file");
   if (static_cast<std::uint64_t>(st.st_size) > limits.max_total_bytes)
-    refuse_release(file.string() + " is larger than " + std::to_string(limits.max_total_bytes) + " bytes");
+    refuse_release(file.string() + " is larger than " + std::to_string(limits.max_total_bytes) +
+                   " bytes");
   ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
   if (expected_sha256) {
     const auto want = lower_hex(*expected_sha256);
@@ -239,6 +317,8 @@ Release read_release(const std::filesystem::path& file,
       refuse_release("sha256 of " + file.string() + " is " + got + ", expected " + want);
     if (::lseek(fd.get(), 0, SEEK_SET) != 0) refuse_release(file.string() + ": cannot rewind");
   }
+  check_gzip_stream(fd.get(), file.string(), limits);
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) refuse_release(file.string() + ": cannot rewind");
 
   std::unique_ptr<archive, ReadFree> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());

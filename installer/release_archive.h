@@ -4,8 +4,8 @@
 // extracted by libarchive's disk writer with its secure flags into a private staging folder
 // under $TMPDIR (never under --root; removed when the read ends) and hashed before the
 // installer writes a single byte, and anything unexpected (.., absolute paths, links of any
-// kind, devices, FIFOs, oversize or truncated data, a file missing from or differing from the
-// manifest) refuses the whole archive.
+// kind, devices, FIFOs, a name no release holds (release_contents.h), oversize, truncated or
+// corrupt data, a file missing from or differing from the manifest) refuses the whole archive.
 #pragma once
 
 #include <cstddef>
@@ -15,12 +15,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "installer/release_contents.h"
+
 namespace cnm {
 
 struct ArchiveLimits {
-  std::size_t max_entry_bytes = 256u << 20;  // per file
-  std::size_t max_total_bytes = 512u << 20;  // whole archive, uncompressed
-  std::size_t max_entries = 4096;
+  std::size_t max_entry_bytes = kReleaseMaxFileBytes;   // per file
+  std::size_t max_total_bytes = kReleaseMaxTotalBytes;  // whole release, uncompressed
+  std::size_t max_entries = kReleaseMaxEntries;
 };
 
 class ArchiveError : public std::runtime_error {
@@ -29,7 +31,7 @@ class ArchiveError : public std::runtime_error {
 };
 
 struct Release {
-  std::map<std::string, std::string> files;  // archive path ("bin/system-probe") -> content
+  std::map<std::string, std::string> files;  // archive path ("bin/cnm-probe") -> content
 };
 
 inline constexpr const char* kManifestName = "MANIFEST.sha256";

@@ -1,7 +1,7 @@
 // A release unpacked in a folder (the packages' payload, /usr/lib/cnmkit): the same policy as
-// the archive (names, regular files only, sizes, counts, MANIFEST.sha256) applied to a tree on
-// disk. Links are never followed: a symlink, device, FIFO or socket anywhere in the tree
-// refuses the whole release, as it does in an archive.
+// the archive (names, only those of release_contents.h, regular files only, sizes, counts,
+// MANIFEST.sha256) applied to a tree on disk. Links are never followed: a symlink, device,
+// FIFO or socket anywhere in the tree refuses the whole release, as it does in an archive.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -35,9 +35,13 @@ struct Walk {
     const std::string name = checked_release_name(raw.c_str());
     struct stat st {};
     if (::lstat(p.c_str(), &st) != 0) refuse_release(p.string() + ": " + std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return folder(p, name + "/");
+    if (S_ISDIR(st.st_mode)) {
+      if (!is_release_folder(name)) refuse_release("folder '" + name + "' is not in a release");
+      return folder(p, name + "/");
+    }
     if (S_ISLNK(st.st_mode)) refuse_release("symbolic link '" + name + "'");
     if (!S_ISREG(st.st_mode)) refuse_release("'" + name + "' is a device, FIFO or socket");
+    if (!is_release_file(name)) refuse_release("'" + name + "' is not a file a release holds");
     if (names.size() >= limits.max_entries)
       refuse_release("more than " + std::to_string(limits.max_entries) + " entries");
     const auto size = static_cast<std::size_t>(st.st_size);
@@ -45,7 +49,8 @@ struct Walk {
       refuse_release("'" + name + "' is larger than " + std::to_string(limits.max_entry_bytes) +
                      " bytes");
     if ((total += size) > limits.max_total_bytes)
-      refuse_release("release content is larger than the limit");
+      refuse_release("the files hold more than " + std::to_string(limits.max_total_bytes) +
+                     " bytes in all");
     names.insert(name);
   }
 };

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "installer/release_contents.h"
 #include "installer/sha256.h"
 
 namespace cnm {
@@ -59,6 +60,10 @@ Release verified_release(const std::set<std::string>& names,
                          const std::function<std::string(const std::string&)>& read) {
   if (!names.count(kManifestName)) refuse_release(std::string("no ") + kManifestName);
   const auto manifest = parse_manifest(read(kManifestName));
+  for (const auto& [name, hex] : manifest)
+    if (!is_release_file(name) || name == kManifestName)
+      refuse_release(std::string(kManifestName) + " lists '" + name +
+                     "', which is not a file a release holds");
   Release rel;
   for (const auto& name : names) {
     if (name == kManifestName) continue;

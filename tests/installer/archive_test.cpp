@@ -1,12 +1,19 @@
 // Release archives: the one the build makes is accepted; hostile ones built here are refused
 // as a whole, by the library and through `cnmctl install`, with nothing written anywhere.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include "installer/release_archive.h"
+#include "installer/release_contents.h"
 #include "installer/sha256.h"
 #include "tests/installer/archive_builder.h"
 #include "tests/installer/tree_snapshot.h"
@@ -18,9 +25,10 @@ namespace {
 using test::ArEntry;
 
 const ArEntry kExample{"config/system-probe.yaml.example", "network_config:\n  enabled: false\n"};
-const ArEntry kBinary{"bin/system-probe", std::string("\x7f"
-                                                      "ELF\0\0fake",
-                                                      10)};
+const ArEntry kBinary{"bin/cnm-probe", std::string("\x7f"
+                                                   "ELF\0\0fake",
+                                                   10)};
+const ArEntry kObject{"ebpf/tcp_tracer.bpf.o", "obj"};
 
 void expect_refused(const std::vector<ArEntry>& entries, const std::string& why,
                     bool manifest = true) {
@@ -47,11 +55,10 @@ TEST(ReleaseArchive, BuiltArchiveIsAcceptedAndMatchesItsManifest) {
 
 TEST(ReleaseArchive, GoodTestArchiveRoundTrips) {
   test::TempDir d;
-  test::write_archive(d / "ok.tar.gz",
-                      {{"ebpf", "", AE_IFDIR}, kExample, kBinary, {"ebpf/t.bpf.o", "obj"}});
+  test::write_archive(d / "ok.tar.gz", {{"ebpf", "", AE_IFDIR}, kExample, kBinary, kObject});
   const auto rel = read_release(d / "ok.tar.gz", std::nullopt);
   EXPECT_EQ(rel.files.size(), 3u);
-  EXPECT_EQ(rel.files.at("bin/system-probe"), kBinary.content);
+  EXPECT_EQ(rel.files.at("bin/cnm-probe"), kBinary.content);
 }
 
 // `tar -C dir .` (GNU tar, the real one) starts with a "./" entry and names every file
@@ -71,7 +78,7 @@ TEST(ReleaseArchive, TarOfDotWithCrlfManifestAccepted) {
   ASSERT_EQ(list.out.rfind("./\n", 0), 0u) << list.out;  // the entry that used to be refused
   const auto rel = read_release(file, std::nullopt);
   EXPECT_EQ(rel.files.size(), 2u);
-  EXPECT_EQ(rel.files.at("bin/system-probe"), kBinary.content);
+  EXPECT_EQ(rel.files.at("bin/cnm-probe"), kBinary.content);
   EXPECT_EQ(rel.files.at("config/system-probe.yaml.example"), kExample.content);
 }
 
@@ -95,9 +102,9 @@ TEST(ReleaseArchive, SymlinkRefused) {
   expect_refused({{"ebpf/x.o", "", AE_IFLNK, "../../../../etc/shadow"}, kExample}, "symbolic link");
 }
 TEST(ReleaseArchive, HardlinkRefused) {
-  expect_refused({kExample, {"bin/system-probe", "", AE_IFREG, "", "/etc/passwd"}}, "hard link");
+  expect_refused({kExample, {"bin/cnm-probe", "", AE_IFREG, "", "/etc/passwd"}}, "hard link");
   expect_refused(
-      {kExample, {"bin/system-probe", "", AE_IFREG, "", "config/system-probe.yaml.example"}},
+      {kExample, {"bin/cnm-probe", "", AE_IFREG, "", "config/system-probe.yaml.example"}},
       "hard link");
 }
 TEST(ReleaseArchive, DevicesAndFifosRefused) {
@@ -124,7 +131,7 @@ TEST(ReleaseArchive, TruncatedRefused) {
   test::TempDir d;
   std::string big(300000, '\0');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
-  test::write_archive(d / "a.tar.gz", {kExample, {"bin/system-probe", big}});
+  test::write_archive(d / "a.tar.gz", {kExample, {"bin/cnm-probe", big}});
   const auto whole = test::read_file(d / "a.tar.gz");
   for (const double frac : {0.1, 0.5, 0.9}) {
     test::write_file(d / "cut.tar.gz",
@@ -136,7 +143,7 @@ TEST(ReleaseArchive, TruncatedRefused) {
 }
 TEST(ReleaseArchive, OversizeRefused) {
   test::TempDir d;
-  test::write_archive(d / "a.tar.gz", {kExample, {"bin/system-probe", std::string(5000, 'x')}});
+  test::write_archive(d / "a.tar.gz", {kExample, {"bin/cnm-probe", std::string(5000, 'x')}});
   ArchiveLimits small;
   small.max_entry_bytes = 4096;
   try {
@@ -171,10 +178,13 @@ TEST(ReleaseArchiveCli, HostileArchivesChangeNothing) {
   const std::vector<std::vector<ArEntry>> hostile = {
       {kExample, {"../../outside", "x"}},
       {kExample, {"/tmp/cnmkit-abs-escape", "x"}},
-      {kExample, {"bin", "", AE_IFLNK, "../../"}, {"bin/system-probe", "x"}},
-      {kExample, {"bin/system-probe", "", AE_IFREG, "", "../../outside"}},
+      {kExample, {"bin", "", AE_IFLNK, "../../"}, {"bin/cnm-probe", "x"}},
+      {kExample, {"bin/cnm-probe", "", AE_IFREG, "", "../../outside"}},
       {kExample, {"bin/null", "", AE_IFCHR}},
       {kExample, {"unknown/file", "x"}},
+      {kExample, kBinary, {"ebpf/extra.bpf.o", "x"}},  // a name no release holds
+      {kExample},                                      // no probe: not a standalone release
+      {kExample, {"bin/cnm-probe", ""}},               // an empty one neither
   };
   const auto before = test::snapshot(d.path());
   for (std::size_t i = 0; i < hostile.size(); ++i) {
@@ -227,7 +237,7 @@ TEST(ReleaseArchive, StagingFolderUnderTmpdirIsRemovedWhateverHappens) {
   const auto cwd = std::filesystem::current_path();
 
   const auto good = d / "good.tar.gz";
-  test::write_archive(good, {kExample, kBinary, {"ebpf/t.bpf.o", "obj"}});
+  test::write_archive(good, {kExample, kBinary, kObject});
   EXPECT_EQ(read_release(good, std::nullopt).files.size(), 3u);
   EXPECT_TRUE(is_empty_dir(tmp));
   EXPECT_EQ(std::filesystem::current_path(), cwd);
@@ -285,6 +295,222 @@ TEST(ReleaseArchiveCli, DryRunWithAnArchiveLeavesNothingBehind) {
   // The config is made from the archive's example (every tree's archive has it).
   EXPECT_NE(r.out.find("create from the release's example"), std::string::npos) << r.out;
   EXPECT_EQ(test::tree_diff(before, test::snapshot(d.path())), "");
+}
+
+// release_contents.h is the one statement of what a release holds: the archive the build
+// makes holds exactly those files (sanitizer trees pack no BPF objects and a stand-in probe),
+// the BPF objects among them are the ones the probe carries, and a standalone install has
+// what it needs.
+TEST(ReleaseContents, TheBuiltArchiveHoldsTheDeclaredFiles) {
+  const auto rel = read_release(CNM_RELEASE_ARCHIVE, std::nullopt);
+  std::set<std::string> built, declared;
+  for (const auto& [name, content] : rel.files) built.insert(name);
+  for (const auto& f : release_files()) declared.insert(f.name);
+#if CNM_RELEASE_HAS_EVERY_PART
+  EXPECT_EQ(built, declared);
+#else
+  for (const auto& name : built) EXPECT_TRUE(declared.count(name)) << name;
+#endif
+  for (const char* object :
+       {"tcp_tracer.bpf.o", "tcp_tracer_legacy.bpf.o", "dns_filter.bpf.o", "dns_tap.bpf.o"})
+    EXPECT_TRUE(declared.count(std::string("ebpf/") + object)) << object;
+  EXPECT_EQ(needed_release_files(ProbeMode::Standalone), std::vector<std::string>{"bin/cnm-probe"});
+  EXPECT_TRUE(needed_release_files(ProbeMode::Agent).empty());
+  EXPECT_NO_THROW(check_release_complete(rel, ProbeMode::Standalone));
+}
+
+// A name a release does not hold is refused as soon as its header is read, whether the
+// manifest lists it or not: under ebpf/ only the probe's objects, and no other folder.
+TEST(ReleaseArchive, NamesNoReleaseHoldsRefused) {
+  for (const char* name : {"ebpf/extra.bpf.o", "ebpf/.hidden.bpf.o", "ebpf/sub/x.bpf.o",
+                           "ebpf/foo.txt", "selinux/x.pp", "bin/other", "btf/x.btf", "README"})
+    expect_refused({kExample, kBinary, {name, "x"}},
+                   "'" + std::string(name) + "' is not a file a release holds");
+  expect_refused({kExample, kBinary, {"ebpf/d0", "", AE_IFDIR}}, "folder 'ebpf/d0'");
+  expect_refused({kExample, kBinary, {"ebpf/tcp_tracer.bpf.o", "", AE_IFDIR}},
+                 "folder 'ebpf/tcp_tracer.bpf.o'");
+  // Listed in the manifest only.
+  test::TempDir d;
+  test::write_archive(
+      d / "a.tar.gz",
+      {{std::string(kManifestName), sha256_hex(kExample.content) + "  " + kExample.name + "\n" +
+                                        sha256_hex("x") + "  ebpf/extra.bpf.o\n"},
+       kExample},
+      false);
+  try {
+    read_release(d / "a.tar.gz", std::nullopt);
+    ADD_FAILURE() << "accepted a manifest listing ebpf/extra.bpf.o";
+  } catch (const ArchiveError& e) {
+    EXPECT_NE(std::string(e.what()).find("lists 'ebpf/extra.bpf.o', which is not a file"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// The same names are refused in a release folder (the packages' payload).
+TEST(ReleaseFolder, NamesNoReleaseHoldsRefused) {
+  for (const auto& [name, why] : std::vector<std::pair<std::string, std::string>>{
+           {"ebpf/extra.bpf.o", "'ebpf/extra.bpf.o' is not a file a release holds"},
+           {"bin/other", "'bin/other' is not a file a release holds"},
+           {"btf/x.btf", "folder 'btf' is not in a release"}}) {
+    test::TempDir d;
+    test::write_file(d / kExample.name, kExample.content);
+    test::write_file(d / name, "x");
+    test::write_file(d / std::string(kManifestName), sha256_hex(kExample.content) + "  " +
+                                                         kExample.name + "\n" + sha256_hex("x") +
+                                                         "  " + name + "\n");
+    try {
+      read_release_folder(d.path());
+      ADD_FAILURE() << "accepted " << name;
+    } catch (const ArchiveError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  }
+  test::TempDir d;
+  test::write_file(d / kExample.name, kExample.content);
+  std::filesystem::create_directories(d / "ebpf/empty");
+  test::write_file(d / std::string(kManifestName),
+                   sha256_hex(kExample.content) + "  " + kExample.name + "\n");
+  EXPECT_THROW(read_release_folder(d.path()), ArchiveError);
+}
+
+// What each mode needs: standalone the probe binary (not empty), beside the Agent nothing.
+TEST(ReleaseContents, AnIncompleteReleaseIsRefusedForStandaloneOnly) {
+  Release rel;
+  rel.files[kExample.name] = kExample.content;
+  for (const auto mode : {ProbeMode::Standalone, ProbeMode::Agent}) {
+    if (mode == ProbeMode::Agent) {
+      EXPECT_NO_THROW(check_release_complete(rel, mode));
+      continue;
+    }
+    try {
+      check_release_complete(rel, mode);
+      ADD_FAILURE() << "a release without the probe passed for standalone";
+    } catch (const ArchiveError& e) {
+      EXPECT_NE(std::string(e.what()).find("the release lacks bin/cnm-probe, needed to install "
+                                           "the cnmkit probe (--probe cnmkit)"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  rel.files["bin/cnm-probe"] = "";
+  EXPECT_THROW(check_release_complete(rel, ProbeMode::Standalone), ArchiveError);
+  EXPECT_NO_THROW(check_release_complete(rel, ProbeMode::Agent));
+  rel.files["bin/cnm-probe"] = kBinary.content;
+  EXPECT_NO_THROW(check_release_complete(rel, ProbeMode::Standalone));
+}
+
+// A download cut short, corrupted or with something appended is refused: the gzip stream is
+// checked whole (CRC-32 and length of its one member, nothing after it) before libarchive,
+// which checks none of it, reads the archive. A .tar.gz is all a release is.
+TEST(ReleaseArchive, CorruptOrExtendedGzipRefused) {
+  test::TempDir d;
+  test::write_archive(d / "good.tar.gz", {kExample, kBinary, kObject});
+  test::write_archive(d / "other.tar.gz", {{"../escape", "x"}}, false);
+  const auto good = test::read_file(d / "good.tar.gz");
+  ASSERT_NO_THROW(read_release(d / "good.tar.gz", std::nullopt));
+  std::string bad_crc = good;
+  bad_crc[bad_crc.size() - 8] = static_cast<char>(bad_crc[bad_crc.size() - 8] ^ 0xff);
+  std::string bad_length = good;
+  bad_length[bad_length.size() - 1] = static_cast<char>(bad_length[bad_length.size() - 1] ^ 1);
+  const auto tar = test::sh("gzip -dc '" + (d / "good.tar.gz").string() + "'");
+  ASSERT_EQ(tar.exit_code, 0) << tar.err;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {bad_crc, "is corrupt: not an intact gzip stream (incorrect data check)"},
+      {bad_length, "is corrupt: not an intact gzip stream (incorrect length check)"},
+      {good.substr(0, good.size() - 8), "is truncated: its gzip stream ends early"},
+      {good + "GARBAGE", "holds data after the end of its gzip stream"},
+      {good + test::read_file(d / "other.tar.gz"), "holds data after the end of its gzip stream"},
+      {tar.out, "is not gzip-compressed"},
+  };
+  for (const auto& [bytes, why] : cases) {
+    test::write_file(d / "bad.tar.gz", bytes);
+    try {
+      read_release(d / "bad.tar.gz", std::nullopt);
+      ADD_FAILURE() << "accepted an archive that should fail with: " << why;
+    } catch (const ArchiveError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  }
+}
+
+// The default limits are a release's (release_contents.h), far below what they were (256 MiB
+// a file, 512 MiB in all): one file over the per-file limit is refused from its header, a
+// release over the total from the gzip stream's size, both before anything is staged.
+TEST(ReleaseArchive, TheReleaseLimitsHoldByDefault) {
+  test::TempDir d;
+  const auto tmp = d / "tmp";
+  std::filesystem::create_directories(tmp);
+  const ScopedTmpdir scoped(tmp);
+  const auto refused = [&](const std::vector<ArEntry>& entries, const std::string& why) {
+    test::write_archive(d / "big.tar.gz", entries);
+    try {
+      read_release(d / "big.tar.gz", std::nullopt);
+      ADD_FAILURE() << "accepted an archive that should fail with: " << why;
+    } catch (const ArchiveError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(is_empty_dir(tmp));
+  };
+  refused({kExample, {"bin/cnm-probe", std::string(kReleaseMaxFileBytes + 1, '\0')}},
+          "'bin/cnm-probe' is larger than " + std::to_string(kReleaseMaxFileBytes) + " bytes");
+  refused({kExample,
+           {"bin/cnm-probe", std::string(kReleaseMaxFileBytes - 1, '\0')},
+           {"ebpf/tcp_tracer.bpf.o", std::string(kReleaseMaxTotalBytes / 2, '\0')}},
+          "unpacks to more than");
+  // Within the limits, the same content is accepted.
+  test::write_archive(d / "ok.tar.gz",
+                      {kExample, {"bin/cnm-probe", std::string(kReleaseMaxFileBytes, '\0')}});
+  EXPECT_EQ(read_release(d / "ok.tar.gz", std::nullopt).files.at("bin/cnm-probe").size(),
+            kReleaseMaxFileBytes);
+}
+
+// The peak memory of one cnmctl run, from wait4. posix_spawn's child shares the test's memory
+// until it execs and inherits its high-water mark then, so the test's own (the archive it
+// just built) is reset first (clear_refs 5, Linux 4.0).
+std::size_t peak_rss_of_run(const std::vector<std::string>& argv, int& exit_code) {
+  std::ofstream("/proc/self/clear_refs") << "5";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0]);
+  int status = 0;
+  rusage ru{};
+  if (::wait4(pid, &status, 0, &ru) != pid) throw std::runtime_error("wait4 failed");
+  exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return static_cast<std::size_t>(ru.ru_maxrss) * 1024;
+}
+
+// Through the CLI a release's content is held once: the install's peak memory stays below one
+// and a half times the probe binary it installs (it was three times: the file read into a
+// buffer twice its size, then the release's copy and the plan's).
+TEST(ReleaseArchiveCli, AReleaseIsHeldInMemoryOnce) {
+  test::TempDir d;
+  const std::size_t size = 48u << 20;
+  const auto file = d / "r.tar.gz";
+  test::write_archive(file, {kExample, {"bin/cnm-probe", std::string(size, '\x7f')}});
+  const auto root = d / "root";
+  test::write_file(root / "etc/group", "root:x:0:\n");
+  test::write_file(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+  int exit_code = -1;
+  const auto peak = peak_rss_of_run(
+      {test::cnmctl(), "install", "--root", root.string(), "--archive", file.string(), "--probe",
+       "cnmkit", "--service-manager", "none", "--owner", "0:0"},
+      exit_code);
+  ASSERT_EQ(exit_code, 0);
+  EXPECT_EQ(std::filesystem::file_size(root / "opt/cnmkit/bin/cnm-probe"), size);
+#if CNM_SANITIZED
+  // ASan's shadow memory and quarantine add to the peak; the bound is the release tree's.
+  EXPECT_LT(peak, 3 * size) << peak;
+#else
+  EXPECT_LT(peak, size + size / 2) << peak;
+#endif
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "installer/install_plan.h"
 #include "installer/plan.h"
 #include "installer/release_archive.h"
+#include "installer/release_contents.h"
 #include "installer/service_manager.h"
 #include "installer/sha256.h"
 #include "tests/installer/archive_builder.h"
@@ -378,6 +379,40 @@ TEST_F(InstallerRoot, SecondInstallChangesNothingAndTouchesNoFile) {
   EXPECT_TRUE(js["installed"].get<bool>());
   EXPECT_FALSE(js["interrupted_run"].get<bool>());
   EXPECT_GE(js["files"].size(), 4u);
+}
+
+// What a release must hold depends on the mode (installer/release_contents.h): beside the
+// Agent a release without cnm-probe installs; standalone it is refused, as is an empty probe,
+// before anything is written, so also before the Agent-mode install that is there would be
+// taken away for the switch.
+TEST_F(InstallerRoot, AReleaseWithoutTheProbeIsRefusedStandaloneOnly) {
+  const auto files = read_release(CNM_RELEASE_ARCHIVE, std::nullopt).files;
+  const auto archive = [&](const std::string& name, const std::optional<std::string>& probe) {
+    std::vector<test::ArEntry> entries;
+    for (const auto& [entry, content] : files)
+      if (entry != kReleaseProbe) entries.push_back({entry, content});
+    if (probe) entries.push_back({std::string(kReleaseProbe), *probe});
+    const auto path = dir_ / name;
+    test::write_archive(path, entries);
+    return path.string();
+  };
+  const auto without = archive("without-probe.tar.gz", std::nullopt);
+  const auto empty = archive("empty-probe.tar.gz", "");
+  test::write_file(agent_config(), kUserConfig);
+  const auto agent = ctl_agent(
+      {"install", "--archive", without, "--service-manager", "none", "--owner", me(), "--json"});
+  ASSERT_EQ(agent.exit_code, 0) << agent.out << agent.err;
+  EXPECT_EQ(nlohmann::json::parse(agent.out)["probe"], "agent");
+  const auto before = test::snapshot(dir_.path());
+  for (const auto& a : {without, empty}) {
+    const auto r = ctl({"install", "--archive", a, "--probe", "cnmkit", "--service-manager", "none",
+                        "--owner", me()});
+    EXPECT_EQ(r.exit_code, 1) << a << r.out << r.err;
+    EXPECT_NE(r.err.find("the release lacks bin/cnm-probe"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was installed"), std::string::npos) << r.err;
+    EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "") << a;
+  }
+  EXPECT_EQ(nlohmann::json::parse(ctl({"status", "--json"}).out)["probe"], "agent");
 }
 
 // An upgrade: the same release with a newer probe binary replaces cnm-probe and restarts it

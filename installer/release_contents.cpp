@@ -1,0 +1,59 @@
+#include "installer/release_contents.h"
+
+#include "installer/release_archive.h"
+#include "installer/release_manifest.h"
+#include "probe/embedded_files.h"
+
+namespace cnm {
+
+const std::vector<ReleaseFile>& release_files() {
+  static const std::vector<ReleaseFile> files = [] {
+    std::vector<ReleaseFile> f{{std::string(kReleaseProbe), true},
+                               {std::string(kReleaseUnit)},
+                               {std::string(kReleaseInit)},
+                               {std::string(kReleaseExample)},
+                               {std::string(kReleaseSelinux)}};
+    for (const auto object : probe::embedded_object_names())
+      f.push_back({std::string(kReleaseBpfFolder) + std::string(object)});
+    return f;
+  }();
+  return files;
+}
+
+bool is_release_file(std::string_view name) {
+  if (name == kManifestName) return true;
+  for (const auto& f : release_files())
+    if (f.name == name) return true;
+  return false;
+}
+
+bool is_release_folder(std::string_view name) {
+  for (const auto& f : release_files()) {
+    const auto slash = f.name.find('/');
+    if (slash != std::string::npos && std::string_view(f.name).substr(0, slash) == name)
+      return true;
+  }
+  return false;
+}
+
+std::vector<std::string> needed_release_files(ProbeMode mode) {
+  std::vector<std::string> out;
+  if (mode != ProbeMode::Standalone) return out;
+  for (const auto& f : release_files())
+    if (f.standalone_needs) out.push_back(f.name);
+  return out;
+}
+
+void check_release_complete(const Release& rel, ProbeMode mode) {
+  std::string missing;
+  for (const auto& name : needed_release_files(mode)) {
+    const auto it = rel.files.find(name);
+    if (it != rel.files.end() && !it->second.empty()) continue;
+    missing += (missing.empty() ? "" : ", ") + name + (it == rel.files.end() ? "" : " (empty)");
+  }
+  if (!missing.empty())
+    refuse_release("the release lacks " + missing + ", needed to install the " + to_string(mode) +
+                   " probe (--probe " + to_string(mode) + ")");
+}
+
+}  // namespace cnm
