@@ -1,10 +1,8 @@
-// How the installer scales: an install from an archive of N files, and `config enable` on a
+// How the installer scales: an install of N files, and `config enable` on a
 // system-probe.yaml of N keys, each at two sizes. A linear step costs 4x at 4x the size, a
 // quadratic one 16x; the printed ratios (the larger size over the smaller, and each over its
 // baseline in the same run) say which. Baselines: writing the same N files with atomic_write
 // and nothing else (what any installer pays), and yaml-cpp loading the same text.
-#include <archive.h>
-#include <archive_entry.h>
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -16,41 +14,21 @@
 #include "common/atomic_file.h"
 #include "installer/apply.h"
 #include "installer/install_plan.h"
-#include "installer/sha256.h"
 #include "installer/yaml_edit.h"
 
 namespace {
 
 using namespace cnm;
 
-// A release archive with N small BPF objects besides the manifest (ebpf/obj-K.bpf.o).
-std::filesystem::path many_file_archive(int n) {
-  const auto path =
-      std::filesystem::temp_directory_path() /
-      ("cnmkit-bench-" + std::to_string(n) + "-" + std::to_string(::getpid()) + ".tar.gz");
+// N small BPF objects (obj-K.bpf.o). A release holds only the probe's few objects
+// (installer/release_contents.h), so these are not read from an archive: the install plans
+// them beside a real release's files, and what grows with N is measured: the plan, the writes
+// and their records.
+std::map<std::string, std::string> many_files(int n) {
   std::map<std::string, std::string> files;
   for (int i = 0; i < n; ++i)
-    files["ebpf/obj-" + std::to_string(i) + ".bpf.o"] = std::string(512, char('a' + i % 26));
-  std::string manifest;
-  for (const auto& [name, content] : files) manifest += sha256_hex(content) + "  " + name + "\n";
-  files[kManifestName] = manifest;
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_filename(a, path.c_str());
-  for (const auto& [name, content] : files) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-    archive_write_header(a, e);
-    archive_write_data(a, content.data(), content.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return path;
+    files["obj-" + std::to_string(i) + ".bpf.o"] = std::string(512, char('a' + i % 26));
+  return files;
 }
 
 std::filesystem::path fresh_root() {
@@ -64,33 +42,38 @@ std::filesystem::path fresh_root() {
 }
 
 void BM_ManyFiles_Baseline(benchmark::State& state) {
-  const auto archive = many_file_archive(static_cast<int>(state.range(0)));
-  const auto release = read_release(archive, std::nullopt);
+  const auto files = many_files(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     state.PauseTiming();
     const auto root = fresh_root();
     std::filesystem::create_directories(root / "ebpf");
     state.ResumeTiming();
-    for (const auto& [name, content] : release.files) atomic_write(root / name, content, 0644);
+    for (const auto& [name, content] : files) atomic_write(root / "ebpf" / name, content, 0644);
     state.PauseTiming();
     std::filesystem::remove_all(root);
     state.ResumeTiming();
   }
-  std::filesystem::remove(archive);
 }
 
 void BM_ManyFiles_Install(benchmark::State& state) {
-  const auto archive = many_file_archive(static_cast<int>(state.range(0)));
+  const auto files = many_files(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     state.PauseTiming();
     const auto root = fresh_root();
-    const auto layout = default_layout(root);
+    const auto layout = default_layout(root, ProbeMode::Standalone);
     state.ResumeTiming();
     InstallRequest req;
-    req.release = read_release(archive, std::nullopt);
+    req.release = Release{{{"bin/cnm-probe", "probe"}}};
     req.config.owner = FileOwner{::getuid(), ::getgid()};
     req.manager = ServiceManager::None;
-    const auto plan = plan_install(layout, req, run_command);
+    auto plan = plan_install(layout, std::move(req), run_command);
+    for (const auto& [name, content] : files) {
+      auto f = current_file(layout, layout.bpf_object_dir + "/" + name);
+      f.after = content;
+      f.mode = 0644;
+      f.reason = "from the release";
+      plan.files.push_back(std::move(f));
+    }
     const auto r = apply_plan(
         layout, plan, run_command, [] { return std::string(); }, [](int) {});
     if (!r.changed) state.SkipWithError(("install failed: " + r.error).c_str());
@@ -98,7 +81,6 @@ void BM_ManyFiles_Install(benchmark::State& state) {
     std::filesystem::remove_all(root);
     state.ResumeTiming();
   }
-  std::filesystem::remove(archive);
 }
 
 std::string yaml_of(int keys) {
