@@ -27,6 +27,16 @@ namespace {
 // Staged files are read whole with the one bounded reader.
 static_assert(kReleaseMaxFileBytes <= kMaxManagedFileBytes);
 
+// libarchive's reason for the last failure. It gives none for some (archive_read_data on a
+// gzip member cut just before its trailer), and a null message reaching a std::string was a
+// crash (SIGSEGV) instead of a refusal.
+std::string la_error(archive* a) {
+  const char* why = archive_error_string(a);
+  return why && *why
+             ? why
+             : "libarchive gives no reason (errno " + std::to_string(archive_errno(a)) + ")";
+}
+
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -213,7 +223,7 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
                                                     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
                                                     ARCHIVE_EXTRACT_NO_OVERWRITE) != ARCHIVE_OK)
-    refuse_release(std::string("libarchive disk writer: ") + archive_error_string(out.get()));
+    refuse_release(std::string("libarchive disk writer: ") + la_error(out.get()));
   const InFolder cd(stage);
 
   std::set<std::string> names;
@@ -222,8 +232,7 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
   while (true) {
     const int r = archive_read_next_header(in, &e);
     if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK)
-      refuse_release(std::string("corrupt or truncated: ") + archive_error_string(in));
+    if (r != ARCHIVE_OK) refuse_release(std::string("corrupt or truncated: ") + la_error(in));
     if (++entries > limits.max_entries)
       refuse_release("more than " + std::to_string(limits.max_entries) + " entries");
     if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e) &&
@@ -237,7 +246,8 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
       continue;  // the writer makes the folders files need
     }
     if (type == AE_IFLNK)
-      refuse_release("symbolic link '" + name + "' -> '" + archive_entry_symlink(e) + "'");
+      refuse_release("symbolic link '" + name + "' -> '" +
+                     (archive_entry_symlink(e) ? archive_entry_symlink(e) : "") + "'");
     if (type != AE_IFREG) refuse_release("'" + name + "' is a device, FIFO or socket");
     // Before a byte of it is staged: only the names a release holds (release_contents.h).
     if (!is_release_file(name)) refuse_release("'" + name + "' is not a file a release holds");
@@ -256,13 +266,12 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
     archive_entry_set_pathname(e, name.c_str());  // "./x" -> "x", as checked
     archive_entry_set_perm(e, 0600);
     if (archive_write_header(out.get(), e) != ARCHIVE_OK)
-      refuse_release("'" + name + "': " + archive_error_string(out.get()));
+      refuse_release("'" + name + "': " + la_error(out.get()));
     std::size_t size = 0;
     char buf[1 << 16];
     while (true) {
       const la_ssize_t n = archive_read_data(in, buf, sizeof buf);
-      if (n < 0)
-        refuse_release("'" + name + "' is truncated or corrupt: " + archive_error_string(in));
+      if (n < 0) refuse_release("'" + name + "' is truncated or corrupt: " + la_error(in));
       if (n == 0) break;
       size += static_cast<std::size_t>(n);
       total += static_cast<std::size_t>(n);
@@ -273,13 +282,13 @@ std::set<std::string> extract(archive* in, const std::filesystem::path& stage,
         refuse_release("the files hold more than " + std::to_string(limits.max_total_bytes) +
                        " bytes in all");
       if (archive_write_data(out.get(), buf, static_cast<std::size_t>(n)) != n)
-        refuse_release("'" + name + "': cannot extract: " + archive_error_string(out.get()));
+        refuse_release("'" + name + "': cannot extract: " + la_error(out.get()));
     }
     if (archive_write_finish_entry(out.get()) != ARCHIVE_OK)
-      refuse_release("'" + name + "': cannot extract: " + archive_error_string(out.get()));
+      refuse_release("'" + name + "': cannot extract: " + la_error(out.get()));
   }
   if (archive_write_close(out.get()) != ARCHIVE_OK)
-    refuse_release(std::string("cannot finish extracting: ") + archive_error_string(out.get()));
+    refuse_release(std::string("cannot finish extracting: ") + la_error(out.get()));
   return names;
 }
 
@@ -325,7 +334,7 @@ Release read_release(const std::filesystem::path& file,
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_fd(a.get(), fd.get(), 1 << 16) != ARCHIVE_OK)
-    refuse_release(file.string() + ": " + archive_error_string(a.get()));
+    refuse_release(file.string() + ": " + la_error(a.get()));
 
   const Staging stage;
   const auto names = extract(a.get(), stage.path(), limits);
