@@ -12,7 +12,7 @@ options:
   state:
     description: 'present: install or update (the role: the package, the preflight, the SELinux module,
       the probe); absent: remove what cnmkit installed, restoring the originals (operator edits kept as
-      .cnmkit-save).'
+      .cnmkit-save), installing and checking nothing first.'
     type: str
     choices:
       - present

@@ -4,7 +4,8 @@
 # Options of the default recipe; each is the property of the same name (chef/README.md).
 
 # present: install or update (the role: the package, the preflight, the SELinux module, the probe);
-# absent: remove what cnmkit installed, restoring the originals (operator edits kept as .cnmkit-save).
+# absent: remove what cnmkit installed, restoring the originals (operator edits kept as .cnmkit-save),
+# installing and checking nothing first.
 default['cnmkit']['state'] = 'present'
 # The cnmkit version to install (pinned): the package file's version, or the version asked of the
 # repository.

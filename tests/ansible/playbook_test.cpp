@@ -1,0 +1,190 @@
+// The fleet playbook (ansible/playbooks/cnmkit.yml) run for real by ansible-playbook over several
+// hosts that are scratch host trees on this machine (connection local, package step off, the
+// build tree's cnmctl): what one host's failure does to the others, and what a removal runs.
+// tests/ansible/fleet_test.cpp runs the same playbook over real userlands with the packages.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+namespace cnm::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kInstallTask = "Install or update the probe with cnmctl";
+
+struct PlayResult {
+  int exit_code = -1;
+  json doc;  // the json callback's report
+  std::string err;
+
+  int stat(const std::string& host, const char* what) const {
+    return doc["stats"].contains(host) ? doc["stats"][host][what].get<int>() : -1;
+  }
+  // One play's task results for a host: task name (role prefix dropped) -> result.
+  std::vector<std::pair<std::string, json>> results(std::size_t play,
+                                                    const std::string& host) const {
+    std::vector<std::pair<std::string, json>> out;
+    if (play >= doc["plays"].size()) return out;
+    for (const auto& t : doc["plays"][play]["tasks"]) {
+      std::string name = t["task"]["name"];
+      if (auto p = name.find(" : "); p != std::string::npos) name = name.substr(p + 3);
+      if (t["hosts"].contains(host)) out.emplace_back(name, t["hosts"][host]);
+    }
+    return out;
+  }
+  bool ran(const std::string& host, const std::string& task) const {
+    for (std::size_t p = 0; p < doc["plays"].size(); ++p)
+      for (const auto& [name, r] : results(p, host))
+        if (name == task && !r.value("skipped", false)) return true;
+    return false;
+  }
+};
+
+json row_of(const json& report, const std::string& host) {
+  for (const auto& r : report["hosts"])
+    if (r["host"] == host) return r;
+  ADD_FAILURE() << "no row for " << host << " in " << report.dump();
+  return json::object();
+}
+
+class AnsiblePlaybook : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto* h : {"good", "broken", "forged"}) {
+      write_file(root(h) / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+      write_file(root(h) / "etc/group", "root:x:0:\ndd-agent:x:998:\n");
+    }
+    // A cnmctl whose preflight answers JSON the fleet report refuses (an edited or corrupted
+    // answer): exit 0, so only the report can tell.
+    write_file(dir_ / "forged-cnmctl", "#!/bin/sh\necho '{\"verdict\": \"supported\"}'\n");
+    ::chmod((dir_ / "forged-cnmctl").c_str(), 0755);
+    const auto debian9 = (source_dir() / "tests/checks/hosts/debian-9").string();
+    const json inventory = {
+        {"cnmkit",
+         {{"vars",
+           {{"ansible_connection", "local"},
+            {"ansible_become", false},
+            {"ansible_python_interpreter", "/usr/bin/python3"},
+            {"cnmkit_package", false},
+            {"cnmkit_cnmctl", cnmctl()},
+            {"cnmkit_report_cnmctl", cnmctl()},
+            {"cnmkit_archive", CNM_RELEASE_ARCHIVE},
+            {"cnmkit_service_manager", "none"},
+            {"cnmkit_owner", "root:dd-agent"},
+            {"cnmkit_selinux", "never"},
+            {"cnmkit_report_dir", report_dir().string()}}},
+          {"hosts",
+           {{"good", {{"cnmkit_root", root("good").string()}, {"cnmkit_preflight_root", debian9}}},
+            // cnmctl preflight exits 2 (no answer, empty stdout).
+            {"broken",
+             {{"cnmkit_root", root("broken").string()},
+              {"cnmkit_preflight_root", (dir_ / "no-such-host-tree").string()}}},
+            {"forged",
+             {{"cnmkit_root", root("forged").string()},
+              {"cnmkit_preflight_root", debian9},
+              {"cnmkit_cnmctl", (dir_ / "forged-cnmctl").string()}}}}}}}};
+    write_file(dir_ / "inventory.yml", inventory.dump(2));  // YAML is a superset of JSON
+  }
+
+  PlayResult play(const std::vector<std::string>& flags = {}) {
+    std::string cmd = "cd " + (source_dir() / "ansible").string() +
+                      " && ANSIBLE_ROLES_PATH=" + (source_dir() / "ansible/roles").string() +
+                      " ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_NOCOLOR=1"
+                      " ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_FORKS=5 ANSIBLE_LOCAL_TEMP=" +
+                      (dir_ / "ansible-tmp").string() + " HOME=" + dir_.path().string() +
+                      " ansible-playbook -i " + (dir_ / "inventory.yml").string() +
+                      " playbooks/cnmkit.yml";
+    for (const auto& f : flags) cmd += " " + f;
+    const auto r = sh(cmd);
+    PlayResult p;
+    p.exit_code = r.exit_code;
+    p.err = r.err;
+    try {
+      p.doc = json::parse(r.out);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "ansible-playbook did not print JSON: " << e.what() << "\n"
+                    << r.out.substr(0, 3000) << "\n"
+                    << r.err;
+    }
+    return p;
+  }
+
+  std::filesystem::path root(const std::string& host) const { return dir_ / "roots" / host; }
+  std::filesystem::path config(const std::string& host) const {
+    return root(host) / "etc/cnmkit/system-probe.yaml";
+  }
+  std::filesystem::path report_dir() const { return dir_ / "report"; }
+
+  TempDir dir_;
+};
+
+// A host whose preflight errors (exit 2, empty stdout) and a host whose answer the fleet report
+// refuses are each listed as failed with why; the report is written and the others are rolled
+// out. Neither leaves an answer file behind that the report would read.
+TEST_F(AnsiblePlaybook, OneBadHostIsListedAsFailedAndTheOthersGoOn) {
+  const auto r = play();
+  ASSERT_FALSE(r.doc.is_null()) << r.err;
+  EXPECT_NE(r.exit_code, 0) << "two hosts failed";
+  EXPECT_EQ(r.stat("good", "failures"), 0) << r.doc["stats"].dump();
+  EXPECT_EQ(r.stat("broken", "failures"), 1) << r.doc["stats"].dump();
+  EXPECT_EQ(r.stat("forged", "failures"), 1) << r.doc["stats"].dump();
+  EXPECT_TRUE(r.ran("good", kInstallTask));
+  EXPECT_TRUE(std::filesystem::exists(config("good"))) << "the fit host was rolled out";
+  EXPECT_FALSE(r.ran("broken", kInstallTask));
+  EXPECT_FALSE(r.ran("forged", kInstallTask));
+  EXPECT_FALSE(std::filesystem::exists(config("forged")));
+
+  const auto report = json::parse(read_file(report_dir() / "fleet-report.json"));
+  EXPECT_EQ(report["summary"]["hosts"], 3) << report.dump();
+  const auto good = row_of(report, "good");
+  EXPECT_EQ(good["state"], "supported") << good.dump();
+  EXPECT_EQ(good["rollout"], true);
+  const auto broken = row_of(report, "broken");
+  EXPECT_EQ(broken["state"], "failed") << broken.dump();
+  EXPECT_NE(broken.value("reason", "").find("Directory does not exist"), std::string::npos)
+      << "cnmctl's own error, not only Ansible's \"non-zero return code\": " << broken.dump();
+  const auto forged = row_of(report, "forged");
+  EXPECT_EQ(forged["state"], "failed") << forged.dump();
+  EXPECT_NE(forged.value("reason", "").find("not a preflight report"), std::string::npos)
+      << forged.dump();
+  EXPECT_FALSE(std::filesystem::exists(report_dir() / "hosts/broken.json"))
+      << "an empty answer was saved";
+}
+
+// `-e cnmkit_state=absent` (the README's removal) installs and checks nothing first: every task
+// of the fleet play is skipped (even with the package step on and no package to copy), no
+// report is written; the rollout play removes the probe.
+TEST_F(AnsiblePlaybook, RemovalInstallsNothingFirst) {
+  const std::string good = "--limit good";
+  ASSERT_EQ(play({good}).exit_code, 0);
+  ASSERT_TRUE(std::filesystem::exists(config("good")));
+  std::filesystem::remove_all(report_dir());
+
+  const auto check = play({good, "--check", "-e cnmkit_state=absent", "-e cnmkit_package=true",
+                           "-e cnmkit_package_dir=" + (dir_ / "no-packages").string(),
+                           "-e cnmkit_cache_dir=" + (dir_ / "cache").string()});
+  ASSERT_FALSE(check.doc.is_null()) << check.err;
+  EXPECT_EQ(check.exit_code, 0) << check.doc["stats"].dump();
+  const auto fleet_play = check.results(0, "good");
+  EXPECT_FALSE(fleet_play.empty());
+  for (const auto& [name, result] : fleet_play)
+    if (name != "Fleet preflight" && name.rfind("Validating arguments", 0) != 0) {
+      EXPECT_TRUE(result.value("skipped", false)) << name << " ran: " << result.dump();
+    }
+  EXPECT_FALSE(std::filesystem::exists(report_dir())) << "the fleet report was written";
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "cache")) << "the package step ran";
+  EXPECT_TRUE(check.ran("good", "Uninstall the probe with cnmctl"));
+
+  const auto gone = play({good, "-e cnmkit_state=absent"});
+  EXPECT_EQ(gone.exit_code, 0) << gone.doc["stats"].dump();
+  EXPECT_FALSE(gone.ran("good", "Run cnmctl preflight (read-only, so also in check mode)"));
+  EXPECT_FALSE(std::filesystem::exists(config("good")));
+  EXPECT_FALSE(std::filesystem::exists(report_dir()));
+}
+
+}  // namespace
+}  // namespace cnm::test
