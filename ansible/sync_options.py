@@ -161,6 +161,12 @@ def ruby(value):
 def ruby_string_lines(text, indent, width=104):
     """A long description as Ruby string literals joined with backslashes (rubocop's style)."""
     chunks = textwrap.wrap(text, width - indent - 4, drop_whitespace=False) or [""]
+    # A chunk may start with the space it was cut at: that space ends the one before instead
+    # (rubocop's Layout/LineContinuationLeadingSpace).
+    for i in range(1, len(chunks)):
+        stripped = chunks[i].lstrip(" ")
+        chunks[i - 1] += chunks[i][: len(chunks[i]) - len(stripped)]
+        chunks[i] = stripped
     lines = []
     for i, chunk in enumerate(chunks):
         lit = ruby(chunk)

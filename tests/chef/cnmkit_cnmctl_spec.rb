@@ -293,6 +293,12 @@ RSpec.describe Cnmkit::PackageChoice do
     expect { choice('debian').file }.to raise_error(Cnmkit::Error, /package_file is not set/)
   end
 
+  it "writes zypper's repository on SUSE, yum's on the other RPM families, apt's on Debian" do
+    expect(%w(debian suse rhel fedora amazon).map { |f| choice(f).repository_kind })
+      .to eq(%w(apt zypper yum yum yum))
+    expect(choice('suse', package_format: 'deb').repository_kind).to eq('apt')
+  end
+
   it 'asks a repository for the pinned version, and needs one' do
     apt = choice('debian', package_source: 'repository', apt_repository: 'deb file:/r ./')
     expect(apt.repository_version).to eq('0.1.0')

@@ -24,10 +24,12 @@ default['cnmkit']['package_format'] = 'auto'
 # [signed-by=/usr/share/keyrings/cnmkit.gpg] https://repo.example/apt stable main"; written to
 # /etc/apt/sources.list.d/cnmkit.list.
 default['cnmkit']['apt_repository'] = nil
-# Base URL of the cnmkit yum/dnf repository (package_source repository, RPM family); written to
-# /etc/yum.repos.d/cnmkit.repo.
+# Base URL of the cnmkit rpm repository (package_source repository, RPM family); written to
+# /etc/yum.repos.d/cnmkit.repo (dnf, yum), or /etc/zypp/repos.d/cnmkit.repo on SUSE (zypper).
 default['cnmkit']['rpm_repository'] = nil
-# URL of the key that signs rpm_repository's packages (empty: no GPG check).
+# URL of the key that signs rpm_repository's packages: dnf, yum or zypper then check each package's
+# signature (zypper: the key is imported into rpm's database). Empty: GPG checks are off for this
+# repository (gpgcheck=0), so its transport alone vouches for the packages.
 default['cnmkit']['rpm_repository_gpgkey'] = nil
 # The cnmctl binary on the host (the cnmkit package puts it there).
 default['cnmkit']['cnmctl'] = '/usr/bin/cnmctl'

@@ -230,6 +230,14 @@ module Cnmkit
       @opts.package_source == 'repository'
     end
 
+    # Which repository file: apt's, zypper's on SUSE (it reads /etc/zypp/repos.d, not yum's
+    # folder), or yum's (dnf, yum).
+    def repository_kind
+      return 'apt' if format == 'deb'
+
+      @family == 'suse' ? 'zypper' : 'yum'
+    end
+
     # The package file, after checking it is there and holds the pinned version.
     def file
       path = @opts.package_file

@@ -35,10 +35,14 @@ property :apt_repository, String,
                       'https://repo.example/apt stable main"; written to ' \
                       '/etc/apt/sources.list.d/cnmkit.list.'
 property :rpm_repository, String,
-         description: 'Base URL of the cnmkit yum/dnf repository (package_source repository, RPM ' \
-                      'family); written to /etc/yum.repos.d/cnmkit.repo.'
+         description: 'Base URL of the cnmkit rpm repository (package_source repository, RPM family); ' \
+                      'written to /etc/yum.repos.d/cnmkit.repo (dnf, yum), or ' \
+                      '/etc/zypp/repos.d/cnmkit.repo on SUSE (zypper).'
 property :rpm_repository_gpgkey, String,
-         description: 'URL of the key that signs rpm_repository\'s packages (empty: no GPG check).'
+         description: 'URL of the key that signs rpm_repository\'s packages: dnf, yum or zypper then ' \
+                      'check each package\'s signature (zypper: the key is imported into rpm\'s ' \
+                      'database). Empty: GPG checks are off for this repository (gpgcheck=0), so its ' \
+                      'transport alone vouches for the packages.'
 # END GENERATED properties
 
 action_class do
@@ -49,19 +53,25 @@ action_class do
   end
 
   def add_repository(pick)
-    if pick.format == 'deb'
-      file '/etc/apt/sources.list.d/cnmkit.list' do
-        content "#{new_resource.apt_repository}\n"
-        mode '0644'
-        notifies :update, 'apt_update[cnmkit]', :immediately
-      end
-      apt_update('cnmkit') { action :nothing }
-    else
-      yum_repository 'cnmkit' do
-        baseurl new_resource.rpm_repository
-        gpgkey new_resource.rpm_repository_gpgkey unless new_resource.rpm_repository_gpgkey.nil?
-        gpgcheck !new_resource.rpm_repository_gpgkey.nil?
-      end
+    return add_rpm_repository(pick.repository_kind) unless pick.repository_kind == 'apt'
+
+    file '/etc/apt/sources.list.d/cnmkit.list' do
+      content "#{new_resource.apt_repository}\n"
+      mode '0644'
+      notifies :update, 'apt_update[cnmkit]', :immediately
+    end
+    apt_update('cnmkit') { action :nothing }
+  end
+
+  # zypper's own repository file on SUSE, yum's elsewhere; the same properties. Without
+  # rpm_repository_gpgkey GPG checks are off (gpgcheck=0); with it the key is imported.
+  def add_rpm_repository(kind)
+    url = new_resource.rpm_repository
+    key = new_resource.rpm_repository_gpgkey
+    declare_resource(kind == 'zypper' ? :zypper_repository : :yum_repository, 'cnmkit') do
+      baseurl url
+      gpgkey key unless key.nil?
+      gpgcheck !key.nil?
     end
   end
 end
