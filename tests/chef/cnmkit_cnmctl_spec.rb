@@ -119,6 +119,12 @@ RSpec.describe Cnmkit::ProbeAction do
     described_class.new(options).remove(&converge)
     expect(converged.size).to eq(count)
   end
+
+  it 'has nothing to remove once cnmctl is gone (a second removal after the package went)' do
+    gone = File.join(@root, 'usr/bin/cnmctl')
+    expect { described_class.new(options(cnmctl: gone)).remove(&converge) }.not_to raise_error
+    expect(converged).to be_empty
+  end
 end
 
 # The guard the recipe puts on the SELinux and probe resources.
@@ -186,6 +192,16 @@ RSpec.describe Cnmkit::Preflight do
     expect(guard.summary).not_to include('[warn]')
   end
 
+  it 'is pending in why-run on a node without cnmctl yet, and an error outside why-run' do
+    missing = '/nonexistent/usr/bin/cnmctl'
+    why_run = described_class.new(Cnmkit::Options.new(cnmctl: missing), why_run: true)
+    expect(why_run.pending?).to be(true)
+    expect(preflight('debian-9').pending?).to be(false)
+    expect(described_class.new(Cnmkit::Options.new(cnmctl: CNMCTL), why_run: true).pending?).to be(false)
+    expect { described_class.new(Cnmkit::Options.new(cnmctl: missing)).supported? }
+      .to raise_error(Cnmkit::Error, /is not an executable: the cnmkit package did not install it/)
+  end
+
   it 'with preflight_strict, stops a host that only warns, naming the warnings' do
     guard = preflight('centos-7.6', preflight_strict: true)
     expect(guard.supported?).to be(false)
@@ -225,6 +241,12 @@ RSpec.describe Cnmkit::SelinuxAction do
 
   def config(mode)
     File.write(File.join(@root, 'etc/selinux/config'), "SELINUX=#{mode}\nSELINUXTYPE=default\n")
+  end
+
+  it 'has nothing to remove once cnmctl is gone' do
+    config('enforcing')
+    expect { action(cnmctl: File.join(@root, 'usr/bin/cnmctl')).remove(&converge) }.not_to raise_error
+    expect(converged).to be_empty
   end
 
   it 'does nothing where SELinux is neither on nor configured (auto), or never' do
@@ -323,5 +345,14 @@ RSpec.describe Cnmkit::Cnmctl do
 
   it 'raises with the command and exit code when cnmctl cannot run' do
     expect { described_class.run_json(['/bin/false']) }.to raise_error(Cnmkit::Error, /exit 1/)
+    expect { described_class.run_json(['/nonexistent/cnmctl', 'status']) }
+      .to raise_error(Cnmkit::Error, %r{/nonexistent/cnmctl cannot run: No such file})
+  end
+
+  it 'tells whether cnmctl is there to run, by path or on PATH' do
+    expect(described_class.runnable?(CNMCTL)).to be(true)
+    expect(described_class.runnable?('/nonexistent/cnmctl')).to be(false)
+    expect(described_class.runnable?('sh')).to be(true)
+    expect(described_class.runnable?('/etc/passwd')).to be(false)
   end
 end

@@ -68,10 +68,22 @@ module Cnmkit
       base(opts) + ['uninstall', '--root', opts.root, '--json', '--service-manager', opts.service_manager]
     end
 
-    # Runs argv (no shell); returns [parsed JSON, exit code]. Exit codes outside ok_codes, or no
-    # JSON, raise with cnmctl's own error.
+    # Whether cnmctl is there to run: a path (or a bare name found on PATH) to an executable file.
+    # Before the package installs it (why-run on a fresh node) or after it removed it (a second
+    # removal), it is not.
+    def runnable?(cnmctl)
+      paths = cnmctl.include?('/') ? [cnmctl] : ENV.fetch('PATH', '').split(':').map { File.join(_1, cnmctl) }
+      paths.any? { |p| File.file?(p) && File.executable?(p) }
+    end
+
+    # Runs argv (no shell); returns [parsed JSON, exit code]. Exit codes outside ok_codes, no
+    # JSON, or a cnmctl that cannot run at all raise Cnmkit::Error with the reason.
     def run_json(argv, ok_codes: [0])
-      out, err, status = Open3.capture3(*argv)
+      out, err, status = begin
+        Open3.capture3(*argv)
+      rescue SystemCallError => e
+        raise Error, "#{argv.first} cannot run: #{e.message}"
+      end
       doc = begin
         out.strip.empty? ? {} : JSON.parse(out)
       rescue JSON::ParserError
@@ -118,7 +130,11 @@ module Cnmkit
       end
     end
 
+    # Without cnmctl (the package is gone, e.g. a second removal) nothing can be asked or
+    # removed: as the role's stat of cnmctl, nothing to do.
     def remove(&converge)
+      return log("cnmkit: #{opts.cnmctl} is not here, nothing to remove") unless Cnmctl.runnable?(opts.cnmctl)
+
       status, = Cnmctl.run_json(Cnmctl.status_argv(opts))
       return log('cnmkit: nothing installed by cnmkit') unless status['installed']
 
@@ -145,9 +161,17 @@ module Cnmkit
 
   # The preflight's verdict on this node, asked once: the guard of the SELinux and probe
   # resources (`only_if { preflight.supported? }`), and what a left-out node says why.
+  # why_run: Chef's why-run mode, where the package resource installed nothing, so a fresh node
+  # has no cnmctl to ask yet (pending?); outside it a missing cnmctl is an error.
   class Preflight
-    def initialize(opts)
+    def initialize(opts, why_run: false)
       @opts = opts
+      @why_run = why_run
+    end
+
+    # Why-run on a node without cnmctl: the package comes first, the preflight after it.
+    def pending?
+      @why_run && !Cnmctl.runnable?(@opts.cnmctl)
     end
 
     def supported?
@@ -171,7 +195,14 @@ module Cnmkit
 
     # 0 supported, 1 unsupported (or a warning with --strict): both answer JSON.
     def answer
-      @answer ||= Cnmctl.run_json(Cnmctl.preflight_argv(@opts), ok_codes: [0, 1])
+      @answer ||= begin
+        unless Cnmctl.runnable?(@opts.cnmctl)
+          raise Error, "#{@opts.cnmctl} is not an executable: the cnmkit package did not install it" \
+                       "#{@opts.package == false ? ' (package is false: install cnmkit first)' : ''}"
+        end
+
+        Cnmctl.run_json(Cnmctl.preflight_argv(@opts), ok_codes: [0, 1])
+      end
     end
   end
 
@@ -194,6 +225,8 @@ module Cnmkit
 
     def remove(&converge)
       return log('cnmkit: SELinux module left alone (selinux: never)') if @opts.selinux == 'never'
+      # As ProbeAction#remove: without cnmctl there is nothing to ask or remove.
+      return log("cnmkit: #{opts.cnmctl} is not here, nothing to remove") unless Cnmctl.runnable?(opts.cnmctl)
 
       change('remove', converge)
     end
