@@ -87,9 +87,9 @@ std::string installed_version(const std::string& data) {
 
 }  // namespace
 
-std::string version_marker(const std::string& policy_type, const std::string& module) {
-  return "/var/lib/selinux/" + policy_type + "/active/modules/" + std::to_string(kModulePriority) +
-         "/" + module + "/cnmkit-version";
+std::string version_marker(const std::string& store_path, const std::string& module) {
+  return store_path + "/active/modules/" + std::to_string(kModulePriority) + "/" + module +
+         "/cnmkit-version";
 }
 
 ChangeReport install(const ChangeOptions& o) {
@@ -145,7 +145,7 @@ ChangeReport install(const ChangeOptions& o) {
   // The version marker: rewritten only when it is missing or says something else.
   const auto st = read_status(l);
   if (st.module_version != m.version)
-    atomic_write(RootDir(l.root), version_marker(store.policy_type(), m.name), m.version + "\n",
+    atomic_write(RootDir(l.root), version_marker(store.host_path(), m.name), m.version + "\n",
                  0644);
   record_relabels(relabel_after(l, store.policy_type(), rules, r), r);
   add_host_notes(l, r);

@@ -41,6 +41,7 @@ ChangeReport remove(const ChangeOptions& o);
 
 // Where the installed module's version is recorded: libsemanage 3.4 keeps no version for a
 // module, so install writes it next to the module in the store (remove deletes the folder).
-std::string version_marker(const std::string& policy_type, const std::string& module);
+// store_path: the store's host path (selinux/store_location.h), e.g. /var/lib/selinux/default.
+std::string version_marker(const std::string& store_path, const std::string& module);
 
 }  // namespace cnm::selinux

@@ -82,6 +82,8 @@ int run_status(const SelinuxArgs& a, const CliContext& ctx) {
     print_json({{"mode", s.mode},
                 {"config_mode", s.config_mode},
                 {"policy_type", s.policy_type},
+                {"store_path", s.store_path},
+                {"store_problem", s.store_problem},
                 {"store_present", s.store_present},
                 {"store_readable", s.store_readable},
                 {"module", l.selinux_module},
@@ -97,8 +99,10 @@ int run_status(const SelinuxArgs& a, const CliContext& ctx) {
   std::ostringstream out;
   out << "SELinux mode:   " << s.mode
       << (s.config_mode.empty() ? "" : " (configured: " + s.config_mode + ")") << "\n"
-      << "policy store:   " << (s.store_present ? s.policy_type : std::string("none"))
+      << "policy store:   "
+      << (s.store_present ? s.policy_type + " (" + s.store_path + ")" : std::string("none"))
       << (s.store_readable ? "" : " (not readable by this user: run as root)") << "\n"
+      << (s.store_problem.empty() ? "" : "store problem:  " + s.store_problem + "\n")
       << "module:         " << l.selinux_module << " "
       << (!s.store_readable ? std::string("unknown (the store is not readable)")
           : s.module_installed
@@ -125,7 +129,7 @@ void add_selinux_commands(CLI::App& app, CliContext& ctx) {
     auto args = std::make_shared<SelinuxArgs>();
     auto* cmd = group->add_subcommand(name, help);
     cmd->add_option("--root", args->root,
-                    "Act on the host described below DIR (its /etc/selinux and /var/lib/selinux); "
+                    "Act on the host described below DIR (its /etc/selinux and policy store); "
                     "the running kernel's policy is never reloaded")
         ->check(CLI::ExistingDirectory);
     cmd->add_option("--probe", args->probe,

@@ -14,9 +14,11 @@ extern "C" {
 #include <cstdarg>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
+#include "common/host_fs.h"
 #include "common/root_dir.h"
-#include "selinux/status.h"
+#include "selinux/store_location.h"
 
 namespace cnm::selinux {
 namespace {
@@ -73,17 +75,25 @@ struct FcontextKey {
 }  // namespace
 
 SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
-  const auto st = read_status(layout);
-  if (st.policy_type.empty())
+  const auto loc = store_location(HostFs(layout.root));
+  if (loc.policy_type.empty())
     throw StoreError("no SELinux configuration at " + layout.at("/etc/selinux/config").string() +
                      " (SELINUXTYPE=): install a policy, e.g. the Debian package "
                      "selinux-policy-default");
-  policy_type_ = st.policy_type;
-  path_ = layout.at("/var/lib/selinux/" + policy_type_);
+  // A semanage.conf that is a FIFO would hang libsemanage's fopen; one it cannot parse makes
+  // it fail later with less to say.
+  if (!loc.problem.empty()) throw StoreError(loc.problem + "; nothing was changed");
+  policy_type_ = loc.policy_type;
+  host_path_ = loc.path;
+  path_ = layout.at(host_path_);
   // libsemanage opens these by name under the root and follows any link it meets on the host:
-  // refuse a root where one would lead it out (an absolute link, or ".." past the root).
+  // refuse a root where one would lead it out (an absolute link, or ".." past the root). The
+  // whole store root, not only the store: libsemanage builds in STORE_ROOT/final.
   const RootDir root(layout.root);
-  for (const std::string& tree : {std::string("/etc/selinux"), "/var/lib/selinux/" + policy_type_})
+  std::vector<std::string> trees{"/etc/selinux"};
+  if (loc.store_root != "/etc/selinux" && loc.store_root.rfind("/etc/selinux/", 0) != 0)
+    trees.push_back(loc.store_root);
+  for (const auto& tree : trees)
     if (const auto link = root.first_escape(tree); !link.empty())
       throw StoreError(root.display(link).string() +
                        " leads out of --root (libsemanage would follow it to the host's "
@@ -94,8 +104,9 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
     throw StoreError("no permission to read the policy store at " + path_.string() +
                      ": run as root");
   if (!present)
-    throw StoreError("no SELinux policy store at " + path_.string() +
-                     ": install a policy, e.g. the Debian package selinux-policy-default");
+    throw StoreError("no SELinux policy store at " + path_.string() + " (store root from " +
+                     loc.origin +
+                     "): install a policy, e.g. the Debian package selinux-policy-default");
   // Process-wide: every path libsemanage uses (semanage.conf, store, final policy) moves
   // under the root. "" is the live host.
   if (semanage_set_root(layout.is_live() ? "" : layout.root.c_str()) < 0)
@@ -104,6 +115,12 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
   if (!sh_)
     throw StoreError("cannot create a libsemanage handle (is " +
                      layout.at("/etc/selinux/semanage.conf").string() + " readable?)");
+  // The store we checked is the store libsemanage opens: its own reading of semanage.conf
+  // falls back to the host's file when the root has none, takes a relative store-root from
+  // its working folder, and takes the policy type from the host's /etc/selinux/config, not
+  // the root's. Both before the first call that builds its paths (is_managed).
+  semanage_set_store_root(sh_, loc.store_root.c_str());
+  semanage_select_store(sh_, policy_type_.data(), SEMANAGE_CON_DIRECT);
   // A constructor that throws runs no destructor: release the handle on the way out.
   try {
     semanage_msg_set_callback(sh_, collect_message, &messages_);

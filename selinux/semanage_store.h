@@ -38,8 +38,10 @@ class SemanageStore {
   SemanageStore& operator=(const SemanageStore&) = delete;
 
   const std::string& policy_type() const { return policy_type_; }
-  // The store's folder on disk, e.g. ROOT/var/lib/selinux/default.
+  // The store's folder on disk, e.g. ROOT/var/lib/selinux/default (for messages).
   const std::filesystem::path& path() const { return path_; }
+  // The same as a host path (selinux/store_location.h), for RootDir: /var/lib/selinux/default.
+  const std::string& host_path() const { return host_path_; }
   bool mls() const;
 
   // The .pp bytes of the module at kModulePriority, nullopt when it is not installed.
@@ -62,6 +64,7 @@ class SemanageStore {
   semanage_handle_t* sh_ = nullptr;
   std::string policy_type_;
   std::filesystem::path path_;
+  std::string host_path_;
   mutable std::string messages_;  // what libsemanage said since the last fail()
 };
 

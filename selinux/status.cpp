@@ -6,8 +6,8 @@
 
 #include <cerrno>
 
-#include "checks/os_release.h"
 #include "common/host_fs.h"
+#include "selinux/store_location.h"
 
 namespace cnm::selinux {
 
@@ -18,13 +18,13 @@ Status read_status(const Layout& layout) {
     s.mode = first_line(t->text) == "1" ? "enforcing" : "permissive";
   else
     s.mode = "disabled";
-  if (const auto t = fs.read("/etc/selinux/config")) {
-    const auto kv = parse_os_release(t->text);  // same KEY=VALUE syntax
-    s.config_mode = kv.get("SELINUX");
-    s.policy_type = kv.get("SELINUXTYPE");
-  }
-  if (!s.policy_type.empty()) {
-    const std::string store = "/var/lib/selinux/" + s.policy_type + "/active/modules";
+  const auto loc = store_location(fs);
+  s.config_mode = loc.config_mode;
+  s.policy_type = loc.policy_type;
+  s.store_path = loc.path;
+  s.store_problem = loc.problem;
+  if (!loc.path.empty()) {
+    const std::string store = loc.path + "/active/modules";
     s.store_present = fs.is_dir(store);
     // The store is root's (0700): tell "absent" from "not readable by this user".
     struct stat st {};

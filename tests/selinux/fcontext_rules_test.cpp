@@ -51,7 +51,7 @@ TEST(SelinuxStatus, ReadsTheVersionInstallRecords) {
   EXPECT_FALSE(s.store_present);
   EXPECT_FALSE(s.module_installed);
   // What install writes after its commit (the module folder is libsemanage's).
-  test::write_file(l.at(version_marker("default", l.selinux_module)), "4.5.6\n");
+  test::write_file(l.at(version_marker("/var/lib/selinux/default", l.selinux_module)), "4.5.6\n");
   s = read_status(l);
   EXPECT_TRUE(s.store_present);
   EXPECT_TRUE(s.module_installed);

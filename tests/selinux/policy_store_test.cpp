@@ -106,6 +106,14 @@ class SelinuxPolicyStore : public ::testing::Test {
     return files;
   }
 
+  // The store (active/, lock files) next to the policy, as rpm-ostree and RHEL 7 keep it.
+  void move_store_to_etc() {
+    const auto mv = sh("cp -a " + (root / "var/lib/selinux/default").string() + "/. " +
+                       (root / "etc/selinux/default").string() + "/ && rm -rf " +
+                       (root / "var/lib/selinux").string());
+    ASSERT_EQ(mv.exit_code, 0) << mv.err;
+  }
+
   TempDir root;
 };
 
@@ -265,6 +273,55 @@ TEST_F(SelinuxPolicyStore, WithoutPrivilegesIsAClearErrorAndTheStoreIsUnchanged)
   const auto j = json_of(r);
   EXPECT_EQ(j["store_present"], true);
   EXPECT_EQ(j["store_readable"], false);
+}
+
+// A store moved by semanage.conf (store-root=/etc/selinux: Fedora CoreOS, RHCOS): install
+// commits to that store, the real semodule finds the module there, status and remove follow,
+// and nothing appears in the default /var/lib/selinux.
+TEST_F(SelinuxPolicyStore, StoreRootFromSemanageConfIsTheStoreChanged) {
+  move_store_to_etc();
+  const auto conf = root / "etc/selinux/semanage.conf";
+  write_file(conf, read_file(conf) + "\nstore-root=/etc/selinux\n");
+  ASSERT_TRUE(std::filesystem::is_directory(root / "etc/selinux/default/active/modules"));
+
+  auto r = cnmctl_selinux({"status", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json_of(r);
+  EXPECT_EQ(j["store_path"], "/etc/selinux/default");
+  EXPECT_EQ(j["store_present"], true);
+  EXPECT_EQ(j["module_installed"], false);
+
+  r = cnmctl_selinux({"install", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(json_of(r)["committed"], true);
+  EXPECT_TRUE(store_lists_module());  // semodule -p ROOT reads ROOT's semanage.conf itself
+  EXPECT_TRUE(std::filesystem::exists(root / "etc/selinux/default/active/modules/400" / kModule /
+                                      "cnmkit-version"));
+  EXPECT_FALSE(std::filesystem::exists(root / "var/lib/selinux"));
+  j = json_of(cnmctl_selinux({"status", "--json"}));
+  EXPECT_EQ(j["module_installed"], true);
+  EXPECT_EQ(j["binary_labeled"], true);
+
+  r = cnmctl_selinux({"remove", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(store_lists_module());
+  EXPECT_FALSE(std::filesystem::exists(root / "var/lib/selinux"));
+}
+
+// RHEL/CentOS 7: the store in /etc/selinux/TYPE/active with no store-root in semanage.conf.
+// Our libsemanage's own default would look in /var/lib/selinux: the store root we hand it is
+// what makes it commit where status looks.
+TEST_F(SelinuxPolicyStore, Rhel7LayoutIsTheStoreChanged) {
+  move_store_to_etc();
+  const auto r = cnmctl_selinux({"install", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(json_of(r)["committed"], true);
+  EXPECT_TRUE(
+      std::filesystem::exists(root / "etc/selinux/default/active/modules/400" / kModule / "cil"));
+  EXPECT_FALSE(std::filesystem::exists(root / "var/lib/selinux"));
+  const auto j = json_of(cnmctl_selinux({"status", "--json"}));
+  EXPECT_EQ(j["store_path"], "/etc/selinux/default");
+  EXPECT_EQ(j["module_installed"], true);
 }
 
 // --root is a jail for the policy store too: libsemanage resolves its paths on the host, so a

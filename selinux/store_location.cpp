@@ -1,0 +1,116 @@
+#include "selinux/store_location.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "checks/os_release.h"
+#include "common/file_read.h"
+
+namespace cnm::selinux {
+namespace {
+
+constexpr std::string_view kSemanageConf = "/etc/selinux/semanage.conf";
+constexpr std::string_view kKey = "store-root";
+
+std::string_view trim_blanks_left(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+// A folder that is there, or there but closed to this user (the store is root's, 0700).
+bool present_dir(const HostFs& fs, const std::string& host_path) {
+  struct stat st {};
+  if (fs.dir().stat(host_path, st)) return S_ISDIR(st.st_mode);
+  return errno == EACCES;
+}
+
+// SELINUXTYPE names a folder (/etc/selinux/TYPE, STORE_ROOT/TYPE): one plain name, or the
+// paths built from it would point elsewhere.
+bool plain_name(const std::string& s) {
+  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos &&
+         s.find('\0') == std::string::npos;
+}
+
+}  // namespace
+
+std::optional<std::string> parse_store_root(std::string_view text) {
+  std::optional<std::string> value;
+  bool in_block = false;  // [load_policy], [setfiles], [verify kernel], ...: up to [end]
+  for_each_line(text, [&](std::string_view raw) {
+    const std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') return;
+    if (line.front() == '[') {
+      // libsemanage's blocks hold only `path =` and `args =`; skip them whole.
+      in_block = line.substr(0, 5) != "[end]";
+      return;
+    }
+    if (in_block || line.substr(0, kKey.size()) != kKey) return;
+    // From raw, not line: a quoted value followed by blanks is not a quoted value.
+    std::string_view rest = trim_blanks_left(raw.substr(raw.find(kKey) + kKey.size()));
+    if (rest.empty() || rest.front() != '=') return;  // another key, e.g. "store-rootx"
+    // After '=' the scanner takes the rest of the line: a '#' there is part of the value.
+    rest = trim_blanks_left(rest.substr(1));
+    if (rest.size() >= 2 && rest.front() == '"' && rest.back() == '"')
+      value = std::string(rest.substr(1, rest.size() - 2));  // as written, blanks and all
+    else
+      value = std::string(trim(rest));
+  });
+  return value;
+}
+
+std::string normalize_store_root(std::string_view value) {
+  std::filesystem::path p(value);
+  if (!p.is_absolute()) p = std::filesystem::path("/") / p;
+  std::string s = p.lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+StoreLocation store_location(const HostFs& fs) {
+  StoreLocation loc;
+  loc.origin = "default";
+  if (const auto t = fs.read("/etc/selinux/config")) {
+    const auto kv = parse_os_release(t->text);  // the same KEY=VALUE syntax
+    loc.config_mode = kv.get("SELINUX");
+    loc.policy_type = kv.get("SELINUXTYPE");
+  }
+  const std::string conf_path(kSemanageConf);
+  const auto conf =
+      read_file(fs.dir(), conf_path, ReadLimits{kSemanageConfMaxBytes, OverLimit::Refuse, true});
+  if (conf.ok()) {
+    if (const auto v = parse_store_root(conf.text)) {
+      if (v->empty()) {
+        loc.problem = fs.path(conf_path).string() +
+                      ": store-root has no value (libsemanage refuses the file)";
+      } else {
+        loc.store_root = normalize_store_root(*v);
+        loc.origin = conf_path + " (store-root = " + *v + ")";
+      }
+    }
+  } else if (conf.status != ReadStatus::Absent) {
+    loc.problem = fs.path(conf_path).string() + " " + conf.why(kSemanageConfMaxBytes);
+  }
+  if (loc.policy_type.empty()) return loc;
+  if (!plain_name(loc.policy_type)) {
+    if (loc.problem.empty())
+      loc.problem = fs.path("/etc/selinux/config").string() + ": SELINUXTYPE=" + loc.policy_type +
+                    " is not a policy name";
+    return loc;
+  }
+  // RHEL/CentOS 7: libsemanage 2.5 as Red Hat ships it keeps the store in
+  // /etc/selinux/TYPE/active whether or not semanage.conf says so; our libsemanage's default
+  // would miss it. Only when nothing names a store root and the default has none.
+  const std::string rhel7 = "/etc/selinux/" + loc.policy_type;
+  if (loc.origin == "default" && loc.problem.empty() &&
+      !present_dir(fs, loc.store_root + "/" + loc.policy_type + "/active") &&
+      present_dir(fs, rhel7 + "/active")) {
+    loc.store_root = "/etc/selinux";
+    loc.origin = rhel7 + "/active (no store-root in " + conf_path + ", the RHEL/CentOS 7 layout)";
+  }
+  loc.path = (loc.store_root == "/" ? "" : loc.store_root) + "/" + loc.policy_type;
+  return loc;
+}
+
+}  // namespace cnm::selinux

@@ -1,0 +1,53 @@
+// Where a host keeps its SELinux policy store: STORE_ROOT/POLICY_TYPE, with POLICY_TYPE from
+// /etc/selinux/config (SELINUXTYPE=) and STORE_ROOT from /etc/selinux/semanage.conf
+// (`store-root =`, libsemanage's default /var/lib/selinux). Hosts that move it:
+// rpm-ostree images (Fedora CoreOS, RHCOS) append `store-root=/etc/selinux`, and RHEL/CentOS 7
+// (libsemanage 2.5 as Red Hat ships it) keeps the store in /etc/selinux/TYPE/active.
+//
+// The one answer for the status, the preflight's security.selinux check, install and remove:
+// SemanageStore hands this store root and type to libsemanage itself
+// (semanage_set_store_root, semanage_select_store), so the store it opens is the one the
+// checks read. Both files are read inside the root (common/root_dir.h), bounded and never
+// blocking: a FIFO, a device or a link out of --root is a problem reported, not a hang.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/host_fs.h"
+
+namespace cnm::selinux {
+
+inline constexpr std::string_view kDefaultStoreRoot = "/var/lib/selinux";
+// semanage.conf is a few KiB on every distribution; more is not a configuration file.
+inline constexpr std::size_t kSemanageConfMaxBytes = 64 * 1024;
+
+struct StoreLocation {
+  std::string config_mode;  // SELINUX= in /etc/selinux/config, "" when absent
+  std::string policy_type;  // SELINUXTYPE=, "" when absent (then there is no store path)
+  // Host path, absolute and normalized ("/var/lib/selinux", "/etc/selinux").
+  std::string store_root = std::string(kDefaultStoreRoot);
+  std::string path;    // store_root + "/" + policy_type; "" without a policy type
+  std::string origin;  // why store_root: "default", "/etc/selinux/semanage.conf", ...
+  // semanage.conf exists but cannot be used (not a regular file, too large, unreadable, an
+  // empty store-root): libsemanage would block on it or refuse it. Install and remove refuse
+  // such a host; status reports it. store_root is then the default.
+  std::string problem;
+};
+
+// The value of the last `store-root` assignment outside [section] ... [end] blocks, as
+// libsemanage's scanner reads it (conf-scan.l): '#' starts a comment only where a key may
+// start (after '=' it is part of the value), the value is the rest of the line with
+// surrounding blanks trimmed, or the text between double quotes. nullopt when there is none;
+// "" for an assignment without a value (libsemanage refuses the file).
+std::optional<std::string> parse_store_root(std::string_view semanage_conf);
+
+// A store-root value as a host path: relative values are taken from "/" (libsemanage would
+// take them from its working folder), "." and ".." resolved lexically and clamped at "/"
+// (under --root they never leave it), no trailing slash.
+std::string normalize_store_root(std::string_view value);
+
+StoreLocation store_location(const HostFs& fs);
+
+}  // namespace cnm::selinux

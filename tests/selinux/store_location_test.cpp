@@ -1,0 +1,242 @@
+// Where the policy store is (selinux/store_location.h): semanage.conf's store-root as
+// libsemanage's scanner reads it, the RHEL/CentOS 7 layout, and hostile files under --root.
+// Status, the preflight's security.selinux check and `cnmctl selinux install` must all find
+// the store there. No privileges needed.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/layout.h"
+#include "selinux/module_install.h"
+#include "selinux/status.h"
+#include "selinux/store_location.h"
+#include "tests/support/test_support.h"
+
+namespace cnm::selinux {
+namespace {
+
+using test::TempDir;
+
+const std::string kModule = "system_probe_policy";
+
+TEST(SelinuxStoreRoot, ParsesLikeLibsemanage) {
+  EXPECT_EQ(parse_store_root(""), std::nullopt);
+  EXPECT_EQ(parse_store_root("module-store = direct\nexpand-check=0\n"), std::nullopt);
+  EXPECT_EQ(parse_store_root("module-store = direct\nstore-root=/etc/selinux\n"), "/etc/selinux");
+  EXPECT_EQ(parse_store_root("  store-root \t=\t /etc/selinux  \r\n"), "/etc/selinux");
+  EXPECT_EQ(parse_store_root("# store-root = /commented\n   # store-root=/x\n"), std::nullopt);
+  // The last assignment wins (conf-parse.y frees the previous value).
+  EXPECT_EQ(parse_store_root("store-root=/a\nstore-root = /b\n"), "/b");
+  // Blocks hold path/args for helper programs; whatever is in them is not a store root.
+  EXPECT_EQ(parse_store_root("[verify kernel]\npath = /usr/bin/true\nstore-root = /in/block\n"
+                             "args = $@\n[end]\n"),
+            std::nullopt);
+  EXPECT_EQ(parse_store_root("[setfiles]\npath = /sbin/setfiles\nargs = -q -c $@ $<\n[end]\n"
+                             "store-root=/after/block\n[load_policy]\npath=/x\n[end]\n"),
+            "/after/block");
+  // After '=' the scanner takes the whole line: '#' is part of the value there.
+  EXPECT_EQ(parse_store_root("store-root = /etc/selinux # moved\n"), "/etc/selinux # moved");
+  EXPECT_EQ(parse_store_root("store-root = \" /quoted dir\"\n"), " /quoted dir");
+  EXPECT_EQ(parse_store_root("store-root =\n"), "");
+  EXPECT_EQ(parse_store_root("store-root = \"\"\n"), "");
+  EXPECT_EQ(parse_store_root("store-rootx = /other/key\n"), std::nullopt);
+}
+
+TEST(SelinuxStoreRoot, NormalizesToAHostPath) {
+  EXPECT_EQ(normalize_store_root("/etc/selinux"), "/etc/selinux");
+  EXPECT_EQ(normalize_store_root("/etc/selinux/"), "/etc/selinux");
+  EXPECT_EQ(normalize_store_root("etc/selinux"), "/etc/selinux");  // relative: from "/"
+  EXPECT_EQ(normalize_store_root("/../../tmp/x"), "/tmp/x");       // never above the root
+  EXPECT_EQ(normalize_store_root("a/../../../b//./c"), "/b/c");
+  EXPECT_EQ(normalize_store_root("/"), "/");
+}
+
+// A fake host under a temporary root: config, semanage.conf, and a module folder in a store.
+struct FakeHost {
+  TempDir root;
+  Layout layout = default_layout(root.path());
+
+  explicit FakeHost(const std::string& type = "targeted") {
+    test::write_file(root / "etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=" + type + "\n");
+    test::write_file(root / "sys/fs/selinux/enforce", "1");
+  }
+  void semanage_conf(const std::string& text) {
+    test::write_file(root / "etc/selinux/semanage.conf", text);
+  }
+  // What libsemanage leaves for a module at priority 400, plus install's version marker.
+  void module_in(const std::string& store) {
+    test::write_file(root / (store.substr(1) + "/active/modules/100/base/cil"), "x");
+    test::write_file(layout.at(version_marker(store, kModule)), "0.1.0\n");
+  }
+  StoreLocation location() const { return store_location(HostFs(root.path())); }
+};
+
+TEST(SelinuxStoreLocation, DefaultIsVarLibSelinux) {
+  FakeHost h;
+  const auto loc = h.location();
+  EXPECT_EQ(loc.policy_type, "targeted");
+  EXPECT_EQ(loc.store_root, "/var/lib/selinux");
+  EXPECT_EQ(loc.path, "/var/lib/selinux/targeted");
+  EXPECT_EQ(loc.origin, "default");
+  EXPECT_EQ(loc.problem, "");
+  h.semanage_conf("module-store = direct\nexpand-check=0\n");  // Debian's: no store-root
+  EXPECT_EQ(h.location().path, "/var/lib/selinux/targeted");
+  h.module_in("/var/lib/selinux/targeted");
+  const auto s = read_status(h.layout);
+  EXPECT_TRUE(s.store_present);
+  EXPECT_TRUE(s.module_installed);
+  EXPECT_EQ(s.store_path, "/var/lib/selinux/targeted");
+}
+
+// Fedora CoreOS / RHCOS (rpm-ostree appends store-root=/etc/selinux): the module is in
+// /etc/selinux/targeted/active, and status must say so.
+TEST(SelinuxStoreLocation, StoreRootInSemanageConfIsWhereTheModuleIs) {
+  FakeHost h;
+  h.semanage_conf("module-store = direct\nstore-root=/etc/selinux\n");
+  h.module_in("/etc/selinux/targeted");
+  EXPECT_EQ(h.location().path, "/etc/selinux/targeted");
+  const auto s = read_status(h.layout);
+  EXPECT_EQ(s.store_path, "/etc/selinux/targeted");
+  EXPECT_TRUE(s.store_present);
+  EXPECT_TRUE(s.module_installed);
+  EXPECT_EQ(s.module_version, "0.1.0");
+  // A relative store-root is taken from "/": the same store.
+  h.semanage_conf("store-root = etc/selinux/\n");
+  EXPECT_EQ(h.location().path, "/etc/selinux/targeted");
+  EXPECT_TRUE(read_status(h.layout).module_installed);
+  // Anywhere else the conf says: that is where we look, and nowhere else.
+  h.semanage_conf("[verify kernel]\npath = /bin/true\n[end]\nstore-root = /usr/lib/selinux\n");
+  EXPECT_EQ(h.location().path, "/usr/lib/selinux/targeted");
+  EXPECT_FALSE(read_status(h.layout).module_installed);
+}
+
+// RHEL/CentOS 7: the store is in /etc/selinux/TYPE/active although semanage.conf names no
+// store-root; the default store root has none.
+TEST(SelinuxStoreLocation, Rhel7LayoutWithoutStoreRoot) {
+  FakeHost h;
+  h.semanage_conf("module-store = direct\n");
+  h.module_in("/etc/selinux/targeted");
+  const auto loc = h.location();
+  EXPECT_EQ(loc.path, "/etc/selinux/targeted");
+  EXPECT_NE(loc.origin.find("RHEL/CentOS 7"), std::string::npos) << loc.origin;
+  EXPECT_TRUE(read_status(h.layout).module_installed);
+  // A store in the default place wins over a leftover in /etc (a RHEL 7 -> 8 upgrade).
+  test::write_file(h.root / "var/lib/selinux/targeted/active/modules/100/base/cil", "x");
+  EXPECT_EQ(h.location().path, "/var/lib/selinux/targeted");
+  // So does a store-root the conf names.
+  h.semanage_conf("store-root=/var/lib/selinux\n");
+  EXPECT_EQ(h.location().origin.find("RHEL"), std::string::npos);
+}
+
+TEST(SelinuxStoreLocation, HostileSemanageConfNeitherBlocksNorEscapes) {
+  FakeHost h;
+  const auto conf = h.root / "etc/selinux/semanage.conf";
+  // A FIFO: reported at once, never opened for a blocking read.
+  ASSERT_EQ(::mkfifo(conf.c_str(), 0600), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto loc = h.location();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_NE(loc.problem.find("FIFO"), std::string::npos) << loc.problem;
+  EXPECT_EQ(loc.store_root, "/var/lib/selinux");
+  EXPECT_NE(read_status(h.layout).store_problem.find("FIFO"), std::string::npos);
+  std::filesystem::remove(conf);
+
+  // A link to /dev/zero is resolved inside the root, where there is no /dev/zero.
+  std::filesystem::create_symlink("/dev/zero", conf);
+  loc = h.location();
+  EXPECT_EQ(loc.problem, "");
+  EXPECT_EQ(loc.store_root, "/var/lib/selinux");
+  // So is a relative link climbing to the host's /dev/zero: ".." stops at the root.
+  std::filesystem::remove(conf);
+  std::string up;
+  for (auto p = conf.parent_path(); p != p.root_path(); p = p.parent_path()) up += "../";
+  std::filesystem::create_symlink(up + "dev/zero", conf);
+  loc = h.location();
+  EXPECT_EQ(loc.problem, "");
+  EXPECT_EQ(loc.store_root, "/var/lib/selinux");
+  std::filesystem::remove(conf);
+
+  // A link to a file outside the root that names another store root: not read.
+  TempDir outside;
+  test::write_file(outside / "semanage.conf", "store-root=/outside\n");
+  std::filesystem::create_symlink(outside / "semanage.conf", conf);
+  EXPECT_EQ(h.location().store_root, "/var/lib/selinux");
+  std::filesystem::remove(conf);
+
+  // Too large to be a configuration: refused, not truncated into a different meaning.
+  h.semanage_conf(std::string(kSemanageConfMaxBytes, '#') + "\nstore-root=/etc/selinux\n");
+  loc = h.location();
+  EXPECT_NE(loc.problem.find("larger than"), std::string::npos) << loc.problem;
+  EXPECT_EQ(loc.store_root, "/var/lib/selinux");
+
+  // A store-root that climbs: clamped at the root.
+  h.semanage_conf("store-root = /../../../etc/selinux\n");
+  EXPECT_EQ(h.location().path, "/etc/selinux/targeted");
+  h.semanage_conf("store-root =\n");
+  EXPECT_NE(h.location().problem.find("no value"), std::string::npos);
+}
+
+TEST(SelinuxStoreLocation, PolicyTypeMustBeAName) {
+  FakeHost h("../../../tmp");
+  const auto loc = h.location();
+  EXPECT_EQ(loc.path, "");
+  EXPECT_NE(loc.problem.find("not a policy name"), std::string::npos) << loc.problem;
+  EXPECT_FALSE(read_status(h.layout).store_present);
+}
+
+// The reviewer's repro: a CentOS 7-like root, enforcing, store-root=/etc/selinux, our module
+// in etc/selinux/targeted/active/modules/400. Status, preflight and install agree.
+TEST(SelinuxStoreLocation, CliStatusPreflightAndInstallUseTheSameStore) {
+  FakeHost h;
+  h.semanage_conf("module-store = direct\nstore-root=/etc/selinux\n");
+  h.module_in("/etc/selinux/targeted");
+  // Enough of CentOS 7 for the preflight to run its checks.
+  test::write_file(h.root / "etc/os-release",
+                   "NAME=\"CentOS Linux\"\nID=\"centos\"\nVERSION_ID=\"7\"\n");
+  test::write_file(h.root / "etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n");
+  test::write_file(h.root / "proc/sys/kernel/osrelease", "3.10.0-1160.el7.x86_64\n");
+  const std::string root = h.root.path().string();
+
+  auto r = test::run({test::cnmctl(), "selinux", "status", "--root", root, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("store_present"), true);
+  EXPECT_EQ(j.at("module_installed"), true);
+  EXPECT_EQ(j.at("module_version"), "0.1.0");
+  EXPECT_EQ(j.at("store_path"), "/etc/selinux/targeted");
+
+  r = test::run({test::cnmctl(), "preflight", "--root", root, "--json"});
+  bool seen = false;
+  const auto report = nlohmann::json::parse(r.out);
+  for (const auto& c : report.at("checks"))
+    if (c.at("id") == "security.selinux") {
+      seen = true;
+      EXPECT_EQ(c.at("status"), "pass") << c.dump();
+      EXPECT_NE(c.at("message").get<std::string>().find("is loaded (version 0.1.0)"),
+                std::string::npos)
+          << c.dump();
+    }
+  EXPECT_TRUE(seen) << r.out;
+
+  // install looks in the same store (this fake one is no real store: libsemanage may refuse
+  // it, but not for being absent from /var/lib/selinux).
+  r = test::run({test::cnmctl(), "selinux", "install", "--root", root, "--dry-run"});
+  EXPECT_EQ(r.err.find("var/lib/selinux"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no SELinux policy store"), std::string::npos) << r.err;
+}
+
+// install refuses a semanage.conf it cannot use, at once: libsemanage would block on a FIFO.
+TEST(SelinuxStoreLocation, InstallRefusesAFifoSemanageConf) {
+  FakeHost h;
+  h.module_in("/var/lib/selinux/targeted");
+  ASSERT_EQ(::mkfifo((h.root / "etc/selinux/semanage.conf").c_str(), 0600), 0);
+  const auto r = test::run({"timeout", "30", test::cnmctl(), "selinux", "install", "--root",
+                            h.root.path().string(), "--dry-run"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("semanage.conf is a FIFO"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace cnm::selinux
