@@ -1,6 +1,6 @@
 // libFuzzer target for every parser that reads host-controlled text: kernel releases,
-// os-release/lsb-release, legacy release lines, versions, dpkg status, BTF headers and the
-// mount table (mountinfo).
+// os-release/lsb-release, legacy release lines, versions, dpkg status, BTF headers, the
+// mount table (mountinfo) and SELinux's semanage.conf (its store-root).
 // Each must return (a value or a rejection) without crashing, hanging or reading out of bounds.
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include "checks/tracepoints.h"
 #include "common/mounts.h"
 #include "common/version.h"
+#include "selinux/store_location.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -33,5 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)cnm::btf_string_section(text);
   for (const bool cut : {false, true})
     (void)cnm::find_whole_mount(cnm::parse_mountinfo(text, cut), "cgroup2");
+  if (const auto root = cnm::selinux::parse_store_root(text))
+    (void)cnm::selinux::normalize_store_root(*root);
   return 0;
 }
