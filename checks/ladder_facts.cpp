@@ -62,7 +62,7 @@ class PreflightKernel : public probe::KernelAnswers {
                       fs_.exists("/sys/kernel/debug/tracing/kprobe_events"));
       case NeedKind::kKernelBtf:
         if (!fs_.describes("/sys/kernel")) return Answer::kUnknown;
-        return yes_no(fs_.exists("/sys/kernel/btf/vmlinux"));
+        return yes_no(fs_.is_file(probe::BtfSource::kSysfsBtf));
       case NeedKind::kCoreBtf:
         return yes_no(btf_found_);
       default:
@@ -131,12 +131,14 @@ LadderFacts work_out(const HostFacts& f) {
   LadderFacts lf;
   const auto& o = f.options;
   lf.objects = o.bpf_object_dir ? o.bpf_object_dir->string() : "embedded in cnmctl";
+  // A path inside the host's root: under --root the root's own folder (--bpf-objects names a
+  // folder on this machine, for the live dry run only), looked up through the root's jail.
   const std::filesystem::path btf_dir =
-      o.bpf_object_dir ? *o.bpf_object_dir / "btf" : f.layout.at(f.layout.bpf_object_dir) / "btf";
+      o.bpf_object_dir && f.fs.is_live() ? *o.bpf_object_dir / "btf"
+                                         : std::filesystem::path(f.layout.bpf_object_dir) / "btf";
   // The running kernel's release names its BTF file (--kernel-release judges versions only).
   const std::string release = f.fs.is_live() ? probe::kernel_release() : f.kernel_release;
-  const auto btf =
-      probe::BtfSource::find("", btf_dir, release, f.fs.path("/sys/kernel/btf/vmlinux"));
+  const auto btf = probe::BtfSource::find("", btf_dir, release, &f.fs.dir());
   lf.btf = btf.description();
   lf.no_btf = btf.kind() == probe::BtfSource::Kind::kNone;
 

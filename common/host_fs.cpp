@@ -1,5 +1,7 @@
 #include "common/host_fs.h"
 
+#include <sys/stat.h>
+
 #include <cstring>
 
 namespace cnm {
@@ -21,7 +23,15 @@ std::optional<FileText> HostFs::read(std::string_view host_path, std::size_t max
   return FileText{std::move(r.text), r.truncated};
 }
 
-bool HostFs::exists(std::string_view host_path) const { return dir_->exists(host_path); }
+bool HostFs::exists(std::string_view host_path) const {
+  struct stat st {};
+  return dir_->stat(host_path, st, true);
+}
+
+bool HostFs::is_file(std::string_view host_path) const {
+  struct stat st {};
+  return dir_->stat(host_path, st, true) && S_ISREG(st.st_mode);
+}
 
 bool HostFs::is_dir(std::string_view host_path) const { return dir_->is_dir(host_path); }
 

@@ -38,8 +38,12 @@ class HostFs {
   std::optional<FileText> read(std::string_view host_path, std::size_t max_bytes = 64 * 1024) const;
   // The same with why it could not be read (absent, unreadable, not a regular file).
   FileRead read_file(std::string_view host_path, std::size_t max_bytes = 64 * 1024) const;
+  // Whether something is there, links followed inside the root: a dangling or looping link is
+  // nothing (a host file a check looks for is there only if it could be read). RootDir::exists
+  // (lstat) is the installer's: a link it would write over counts there.
   bool exists(std::string_view host_path) const;
   bool is_dir(std::string_view host_path) const;
+  bool is_file(std::string_view host_path) const;  // a regular file, links followed
   std::vector<std::string> list(std::string_view host_dir) const;
 
   // Whether this host description covers host_path's folder at all: always on the live host;

@@ -3,6 +3,12 @@
 // the kernel's own (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF), a file for this kernel
 // release in the BTF folder (<bpf_object_dir>/btf/<release>.btf, for operators to add), the
 // minimized files the binary carries (probe/btf/make_btfs.sh). None: the probe cannot run.
+//
+// The kernel's file and the folder are looked up through a RootDir (common/root_dir.h): the
+// live host's for the daemon, the --root folder's for the preflight, so a link in a host
+// description never leads the lookup out of it. Only a regular file (after links, inside the
+// root) counts; a dangling or looping link is none. A kernel release that holds '/' or ".."
+// (read from a host file under --root) never names a file in the folder.
 #pragma once
 
 #include <filesystem>
@@ -10,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/root_dir.h"
 #include "probe/bytes_path.h"
 
 namespace cnm::probe {
@@ -18,10 +25,12 @@ class BtfSource {
  public:
   enum class Kind { kConfigured, kKernel, kFolder, kEmbedded, kNone };
 
-  // sysfs_btf: where the kernel's own BTF is (the live host's by default).
+  // folder and sysfs_btf (where the kernel's own BTF is) are paths inside root. The live
+  // host's root when none is given.
   static BtfSource find(const std::string& configured, const std::filesystem::path& folder,
-                        std::string_view kernel_release,
-                        const std::filesystem::path& sysfs_btf = "/sys/kernel/btf/vmlinux");
+                        std::string_view kernel_release, const RootDir* root = nullptr,
+                        std::string_view sysfs_btf = kSysfsBtf);
+  static constexpr std::string_view kSysfsBtf = "/sys/kernel/btf/vmlinux";
 
   Kind kind() const { return kind_; }
   // The file for libbpf's btf_custom_path; "" for the kernel's own (libbpf finds it) or none.
@@ -39,5 +48,8 @@ class BtfSource {
 
 // The running kernel's release (uname -r).
 std::string kernel_release();
+
+// Whether a kernel release can name a file ("<release>.btf"): not empty, no '/', no "..".
+bool release_is_file_name(std::string_view release);
 
 }  // namespace cnm::probe

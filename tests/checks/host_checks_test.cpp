@@ -342,6 +342,31 @@ TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
       << c.message;
 }
 
+// The BTF lookup under --root stays in the root (probe/btf_source.h): a kernel BTF link that
+// loops there, a BTF folder linked out of the root, a release that climbs out of the folder.
+TEST(HostChecks, BtfLookupUnderRootNeverLeavesTheRoot) {
+  test::TempDir outside;
+  test::write_file(outside / "5.4.0-150-generic.btf", "x");
+  HostBuilder h;
+  h.debian().kernel("5.4.0-150-generic").file("/sys/kernel/notes", "");
+  std::filesystem::create_directories(h.root() / "sys/kernel/btf");
+  std::filesystem::create_symlink("/sys/kernel/btf/vmlinux", h.root() / "sys/kernel/btf/vmlinux");
+  auto c = test::find_check(h.run(), "ebpf.btf");
+  EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
+  std::filesystem::remove(h.root() / "sys/kernel/btf/vmlinux");
+  const auto folder = h.root() / "opt/datadog-agent/embedded/share/system-probe/ebpf";
+  std::filesystem::create_directories(folder);
+  std::filesystem::create_symlink(outside.path(), folder / "btf");
+  c = test::find_check(h.run(), "ebpf.btf");
+  EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
+  EXPECT_EQ(c.message.find("relocates with file"), std::string::npos) << c.message;
+  std::filesystem::remove(folder / "btf");
+  std::filesystem::create_directories(folder / "btf");
+  h.kernel("../../../../../../../../../.." + outside.path().string() + "/5.4.0-150-generic");
+  c = test::find_check(h.run(), "ebpf.btf");
+  EXPECT_EQ(c.message.find("relocates with file"), std::string::npos) << c.message;
+}
+
 TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
   EXPECT_EQ(btf_string_section(""), "");
   const std::string junk(100, 'x');

@@ -38,5 +38,27 @@ TEST(HostFs, DescribesOnlyFoldersThatExistUnderRoot) {
   EXPECT_TRUE(HostFs("/").describes("/proc"));
 }
 
+// A check asks whether a host file is there to use it: a dangling link, or one that loops once
+// resolved inside the root (an absolute link to itself), is nothing; a link inside the root to
+// a file is the file, and one that leads out of the root is resolved inside it.
+TEST(HostFs, ExistsFollowsLinksInsideTheRootAndDanglingOrLoopingIsAbsent) {
+  test::TempDir d, outside;
+  test::write_file(outside / "vmlinux", "BTF");
+  test::write_file(d / "sys/kernel/real", "x");
+  std::filesystem::create_symlink("/sys/kernel/loop", d / "sys/kernel/loop");
+  std::filesystem::create_symlink("/sys/kernel/none", d / "sys/kernel/dangling");
+  std::filesystem::create_symlink("/sys/kernel/real", d / "sys/kernel/good");
+  std::filesystem::create_symlink(outside / "vmlinux", d / "sys/kernel/out");
+  const HostFs fs(d.path());
+  EXPECT_FALSE(fs.exists("/sys/kernel/loop"));
+  EXPECT_FALSE(fs.exists("/sys/kernel/dangling"));
+  EXPECT_FALSE(fs.exists("/sys/kernel/out"));  // outside's path does not exist in the root
+  EXPECT_FALSE(fs.is_file("/sys/kernel/out"));
+  EXPECT_TRUE(fs.exists("/sys/kernel/good"));
+  EXPECT_TRUE(fs.is_file("/sys/kernel/good"));
+  EXPECT_TRUE(fs.exists("/sys/kernel"));
+  EXPECT_FALSE(fs.is_file("/sys/kernel"));
+}
+
 }  // namespace
 }  // namespace cnm

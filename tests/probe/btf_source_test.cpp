@@ -22,22 +22,23 @@ TEST(BtfSource, ConfiguredThenKernelThenFolderThenEmbeddedThenNone) {
   std::filesystem::create_directories(dir / "btf");
   test::write_file(dir / "btf/5.4.0-test.btf", "BTF");
 
-  auto s = BtfSource::find("/etc/x.btf", dir / "btf", "5.4.0-test", sysfs);
+  const std::string sysfs_path = sysfs.string();
+  auto s = BtfSource::find("/etc/x.btf", dir / "btf", "5.4.0-test", nullptr, sysfs_path);
   EXPECT_EQ(s.kind(), BtfSource::Kind::kConfigured);
   EXPECT_EQ(s.libbpf_path(), "/etc/x.btf");
 
-  s = BtfSource::find("", dir / "btf", "5.4.0-test", sysfs);
+  s = BtfSource::find("", dir / "btf", "5.4.0-test", nullptr, sysfs_path);
   EXPECT_EQ(s.kind(), BtfSource::Kind::kKernel);
   EXPECT_EQ(s.libbpf_path(), "");  // libbpf's own lookup
 
-  s = BtfSource::find("", dir / "btf", "5.4.0-test", dir / "absent");
+  s = BtfSource::find("", dir / "btf", "5.4.0-test", nullptr, (dir / "absent").string());
   EXPECT_EQ(s.kind(), BtfSource::Kind::kFolder);
   EXPECT_EQ(s.libbpf_path(), (dir / "btf/5.4.0-test.btf").string());
 
   const auto releases = embedded_btf_releases();
   ASSERT_FALSE(releases.empty()) << "the build embedded no BTF file (probe/btf/make_btfs.sh)";
   const std::string release(releases.front());
-  s = BtfSource::find("", dir / "btf", release, dir / "absent");
+  s = BtfSource::find("", dir / "btf", release, nullptr, (dir / "absent").string());
   ASSERT_EQ(s.kind(), BtfSource::Kind::kEmbedded);
   EXPECT_EQ(s.description(), "the embedded file for " + release);
   // libbpf opens it by path: the path holds the embedded bytes.
@@ -47,7 +48,7 @@ TEST(BtfSource, ConfiguredThenKernelThenFolderThenEmbeddedThenNone) {
   ASSERT_EQ(got.size(), want.size());
   EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size()), 0);
 
-  s = BtfSource::find("", dir / "btf", "9.9.9-nowhere", dir / "absent");
+  s = BtfSource::find("", dir / "btf", "9.9.9-nowhere", nullptr, (dir / "absent").string());
   EXPECT_EQ(s.kind(), BtfSource::Kind::kNone);
   EXPECT_EQ(s.libbpf_path(), "");
   EXPECT_NE(s.description().find("9.9.9-nowhere.btf"), std::string::npos) << s.description();
@@ -62,6 +63,59 @@ TEST(BtfSource, TheBuildHostsKernelAndEveryEmbeddedFileIsARealBtf) {
     EXPECT_EQ(static_cast<unsigned char>(b[0]), 0x9fu) << r;
     EXPECT_EQ(static_cast<unsigned char>(b[1]), 0xebu) << r;
   }
+}
+
+// Under --root (the preflight) the lookup stays in the root: a link that loops or dangles once
+// resolved there is no kernel BTF, a BTF folder linked out of the root is not read, and a kernel
+// release (a host file's word) with ".." or '/' names no file.
+TEST(BtfSource, UnderARootLinksResolveInsideItAndTheReleaseIsOnlyAName) {
+  test::TempDir root, outside;
+  const std::string release = "5.4.0-jailtest";
+  ASSERT_FALSE(embedded_btf(release));
+  test::write_file(outside / (release + ".btf"), "BTF");
+  std::filesystem::create_directories(root / "sys/kernel/btf");
+  std::filesystem::create_directories(root / "opt/x");
+  const RootDir r(root.path());
+
+  std::filesystem::create_symlink("/sys/kernel/btf/vmlinux", root / "sys/kernel/btf/vmlinux");
+  auto s = BtfSource::find("", "/opt/x/btf", release, &r);
+  EXPECT_EQ(s.kind(), BtfSource::Kind::kNone) << s.description();
+  EXPECT_NE(s.description().find((root / "sys/kernel/btf/vmlinux").string()), std::string::npos)
+      << s.description();
+  std::filesystem::remove(root / "sys/kernel/btf/vmlinux");
+  std::filesystem::create_symlink("/nowhere", root / "sys/kernel/btf/vmlinux");
+  EXPECT_EQ(BtfSource::find("", "/opt/x/btf", release, &r).kind(), BtfSource::Kind::kNone);
+
+  std::filesystem::create_symlink(outside.path(), root / "opt/x/btf");
+  s = BtfSource::find("", "/opt/x/btf", release, &r);
+  EXPECT_EQ(s.kind(), BtfSource::Kind::kNone) << s.description();
+  // The same file inside the root counts, linked from the root's own folder as well.
+  std::filesystem::remove(root / "opt/x/btf");
+  test::write_file(root / "opt/x/real" / (release + ".btf"), "BTF");
+  std::filesystem::create_symlink("/opt/x/real", root / "opt/x/btf");
+  s = BtfSource::find("", "/opt/x/btf", release, &r);
+  EXPECT_EQ(s.kind(), BtfSource::Kind::kFolder) << s.description();
+  EXPECT_EQ(s.description(), "file " + (root / "opt/x/btf" / (release + ".btf")).string());
+
+  // "../real/<release>" from /opt/x/btf is /opt/x/real/<release>.btf: there, but not a name.
+  s = BtfSource::find("", "/opt/x/btf", "../real/" + release, &r);
+  EXPECT_EQ(s.kind(), BtfSource::Kind::kNone) << s.description();
+  EXPECT_NE(s.description().find("names no BTF file"), std::string::npos) << s.description();
+  for (const char* bad : {"", "..", "a/b", "x..y"}) EXPECT_FALSE(release_is_file_name(bad)) << bad;
+  EXPECT_TRUE(release_is_file_name("5.10.0-46-amd64"));
+}
+
+// The daemon's lookup (the live host's root): the kernel's file is a regular file; a folder is
+// none, a link to a file is the file.
+TEST(BtfSource, OnTheLiveHostOnlyARegularFileIsTheKernels) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "adir");
+  test::write_file(dir / "file", "BTF");
+  std::filesystem::create_symlink(dir / "file", dir / "link");
+  EXPECT_EQ(BtfSource::find("", "", "9.9.9-nowhere", nullptr, (dir / "adir").string()).kind(),
+            BtfSource::Kind::kNone);
+  EXPECT_EQ(BtfSource::find("", "", "9.9.9-nowhere", nullptr, (dir / "link").string()).kind(),
+            BtfSource::Kind::kKernel);
 }
 
 }  // namespace
