@@ -2,11 +2,14 @@
 // distribution and kernel build) and CSV (one row per host). Both render FleetReport::to_json(),
 // so the three formats cannot disagree. Every cell comes from host files, so both escape it:
 // Markdown so a crafted os-release cannot add table cells, links or HTML; CSV per RFC 4180, with
-// cells a spreadsheet would run as a formula (=, +, -, @) prefixed with an apostrophe.
+// cells a spreadsheet would run as a formula (=, +, -, @) prefixed with an apostrophe. Control
+// characters, escape sequences, bidirectional overrides and invalid UTF-8 are shown escaped
+// (common/printable.h), as in the text output.
 #include <iterator>
 #include <string>
 
 #include "checks/fleet_report.h"
+#include "common/printable.h"
 
 namespace cnm {
 namespace {
@@ -25,15 +28,15 @@ std::string text_of(const json& v) {
   return v.dump();
 }
 
+// Line breaks and tabs become spaces (a cell is one line); every other control character,
+// escape sequence, bidirectional override and invalid UTF-8 is shown escaped (printable.h).
 std::string md(const std::string& s) {
+  std::string flat = s;
+  for (char& c : flat)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   std::string out;
-  for (char c : s) {
+  for (char c : printable(flat, false)) {
     switch (c) {
-      case '\n':
-      case '\r':
-      case '\t':
-        out += ' ';
-        break;
       case '&':
         out += "&amp;";
         break;
@@ -63,8 +66,10 @@ std::string md(const std::string& s) {
 
 std::string md(const json& v) { return md(text_of(v)); }
 
+// Line breaks stay (quoted, as RFC 4180 allows); other controls, bidirectional overrides and
+// invalid UTF-8 are shown escaped, as in every text output (printable.h).
 std::string csv(const std::string& s) {
-  std::string cell = s;
+  std::string cell = printable(s, true);
   if (!cell.empty() && std::string("=+-@\t\r").find(cell[0]) != std::string::npos)
     cell = "'" + cell;
   if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;

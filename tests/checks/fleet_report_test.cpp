@@ -402,6 +402,23 @@ TEST(FleetReport, MarkdownAndCsvEscapeWhatHostsSay) {
   EXPECT_EQ(py.out, "'=cmd|' /C calc'!A0, \"quoted\"\nline\nkernel.version; distro.supported\n");
 }
 
+// What a terminal or a Markdown viewer would act on: escape sequences, C0/C1 controls, a
+// bidirectional override, invalid UTF-8; both renderings show them escaped, as the text output.
+TEST(FleetReport, MarkdownAndCsvShowControlsAndInvalidUtf8Escaped) {
+  json d = preflight_of("centos-7.5");
+  const std::string hostile =
+      "Acme \x1b]0;title\x07\x1b[2J\x08 \xe2\x80\xae txt.exe \xff \xc2\x9b end";
+  d["host"]["distro_id"] = hostile;
+  d["checks"][0]["message"] = hostile;
+  const auto r = report_of({{"h.json", d}}, {{"g", "why \x07\x1b[2J\xff"}});
+  for (const auto& [name, text] : {std::pair{"md", r.to_markdown()}, {"csv", r.to_csv()}}) {
+    for (const std::string raw : {"\x1b", "\x07", "\x08", "\xff", "\xe2\x80\xae", "\xc2\x9b"})
+      EXPECT_EQ(text.find(raw), std::string::npos) << name << " carries a raw byte: " << text;
+    EXPECT_NE(text.find("x1b"), std::string::npos) << name << ": " << text;
+    EXPECT_NE(text.find("u202e"), std::string::npos) << name << ": " << text;
+  }
+}
+
 struct CliRun {
   test::TempDir dir;
   std::filesystem::path out() const { return dir / "report"; }
