@@ -2,6 +2,7 @@
 
 #include "checks/bpf_probe.h"
 #include "checks/ladder_facts.h"
+#include "common/printable.h"
 
 #include <spdlog/spdlog.h>
 
@@ -19,16 +20,20 @@ PreflightReport run_preflight(const PreflightOptions& options) {
   route_libbpf_logs();
   const HostFacts facts = gather_facts(options);
   PreflightReport r;
-  r.kernel_release = facts.kernel_release;
-  r.distro_id = facts.distro.id;
-  r.distro_version = facts.distro.version_id;
-  r.arch = facts.arch;
+  // Host files say these: bounded as the schema says (kMaxHostFieldBytes).
+  r.kernel_release = bounded_utf8(facts.kernel_release, kMaxHostFieldBytes);
+  r.distro_id = bounded_utf8(facts.distro.id, kMaxHostFieldBytes);
+  r.distro_version = bounded_utf8(facts.distro.version_id, kMaxHostFieldBytes);
+  r.arch = bounded_utf8(facts.arch, kMaxHostFieldBytes);
   r.libc = facts.libc;
+  if (r.libc) r.libc->source = bounded_utf8(r.libc->source, kMaxHostFieldBytes);
   r.in_container = facts.container.in_container;
   for (const auto& def : check_catalog()) {
     const auto start = std::chrono::steady_clock::now();
     CheckResult res = def.run(facts);
     res.id = def.id;
+    res.message = bounded_utf8(res.message, kMaxMessageBytes);
+    res.remedy = bounded_utf8(res.remedy, kMaxMessageBytes);
     spdlog::debug("{} {} in {} us: {}", def.id, to_string(res.status),
                   std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start)

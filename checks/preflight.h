@@ -4,6 +4,7 @@
 // impossible), everything else is a warning with its remedy.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,15 @@
 namespace cnm {
 
 inline constexpr int kPreflightSchemaVersion = 1;
+
+// The longest strings an answer carries, in bytes of UTF-8 (common/printable.h bounded_utf8:
+// invalid bytes replaced, longer text cut with an ellipsis), since they come from host files:
+// host fields (kernel release, distribution id and version, libc source) and each check's
+// message and remedy. checks/preflight.schema.json declares the same maxLength (tests check
+// it), and both stay under what the fleet report accepts (schema_validator.h), so any answer
+// the preflight gives is one the fleet report takes.
+inline constexpr std::size_t kMaxHostFieldBytes = 256;
+inline constexpr std::size_t kMaxMessageBytes = 1024;
 
 struct Features {
   bool network_monitoring = false;

@@ -5,6 +5,7 @@
 // (nlohmann escapes controls and replaces invalid UTF-8).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -13,5 +14,10 @@ namespace cnm {
 // keep_newlines: '\n' passes (multi-line text such as a report); else it is escaped too.
 // '\t' always passes.
 std::string printable(std::string_view text, bool keep_newlines = true);
+
+// text as valid UTF-8 (each invalid byte becomes U+FFFD, as JSON output replaces it) of at most
+// max_bytes bytes: when longer, cut at a character boundary and ended with "\u2026" (the
+// ellipsis, 3 bytes). For text from host files that goes into a report with a length bound.
+std::string bounded_utf8(std::string_view text, std::size_t max_bytes);
 
 }  // namespace cnm

@@ -10,6 +10,7 @@
 #include "checks/fleet_report.h"
 #include "checks/preflight_schema.h"
 #include "checks/schema_validator.h"
+#include "tests/checks/host_builder.h"
 #include "tests/support/test_support.h"
 
 namespace cnm {
@@ -417,6 +418,41 @@ TEST(FleetReport, MarkdownAndCsvShowControlsAndInvalidUtf8Escaped) {
     EXPECT_NE(text.find("x1b"), std::string::npos) << name << ": " << text;
     EXPECT_NE(text.find("u202e"), std::string::npos) << name << ": " << text;
   }
+}
+
+// One source of truth for the length of what host files put in an answer: the preflight cuts
+// to kMaxHostFieldBytes / kMaxMessageBytes (checks/preflight.h), the published schema says the
+// same, and both fit what the fleet report checks.
+static_assert(kMaxHostFieldBytes <= kMaxCheckedStringBytes);
+static_assert(kMaxMessageBytes <= kMaxCheckedStringBytes);
+
+TEST(FleetReportSchema, DeclaresTheLengthsThePreflightKeeps) {
+  const json s = json::parse(preflight_schema_text());
+  const auto& host = s["properties"]["host"]["properties"];
+  for (const char* k : {"kernel_release", "distro_id", "distro_version", "arch"})
+    EXPECT_EQ(host[k].value("maxLength", 0u), kMaxHostFieldBytes) << k;
+  EXPECT_EQ(host["libc"]["properties"]["source"].value("maxLength", 0u), kMaxHostFieldBytes);
+  const auto& check = s["properties"]["checks"]["items"]["properties"];
+  for (const char* k : {"message", "remedy"})
+    EXPECT_EQ(check[k].value("maxLength", 0u), kMaxMessageBytes) << k;
+}
+
+// A legal 5000-byte PRETTY_NAME (and an invalid byte in it): the answer names the host cut
+// short, keeps its verdict's words, and the fleet report takes it.
+TEST(FleetReport, ALongOsReleaseNameIsCutAndTheAnswerIsAccepted) {
+  test::HostBuilder h;
+  h.file("/etc/os-release", "ID=ubuntu\nVERSION_ID=\"20.04\"\nPRETTY_NAME=\"Ubuntu 20.04 \xff" +
+                                std::string(5000, 'x') + "\"\n");
+  h.kernel("5.4.0-150-generic" + std::string(5000, 'k'));
+  const PreflightReport pr = h.run();
+  const auto distro = test::find_check(pr, "distro.supported");
+  EXPECT_NE(distro.message.find("is supported"), std::string::npos) << distro.message;
+  EXPECT_NE(distro.message.find("\xe2\x80\xa6"), std::string::npos) << distro.message;
+  EXPECT_LE(distro.message.size(), kMaxMessageBytes);
+  EXPECT_LE(pr.kernel_release.size(), kMaxHostFieldBytes);
+  const json doc = json::parse(to_json(pr).dump(-1, ' ', false, json::error_handler_t::replace));
+  EXPECT_EQ(schema().first_error(doc), std::nullopt);
+  EXPECT_NO_THROW(report_of({{"long.json", doc}}));
 }
 
 struct CliRun {

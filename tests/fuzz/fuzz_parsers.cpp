@@ -1,9 +1,11 @@
 // libFuzzer target for every parser that reads host-controlled text: kernel releases,
 // os-release/lsb-release, legacy release lines, versions, dpkg status, BTF headers, the
-// mount table (mountinfo) and SELinux's semanage.conf (its store-root).
+// mount table (mountinfo) and SELinux's semanage.conf (its store-root); and the bound on what a
+// report carries from them (bounded_utf8).
 // Each must return (a value or a rejection) without crashing, hanging or reading out of bounds.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "checks/distro.h"
@@ -12,6 +14,7 @@
 #include "checks/os_release.h"
 #include "checks/tracepoints.h"
 #include "common/mounts.h"
+#include "common/printable.h"
 #include "common/version.h"
 #include "selinux/store_location.h"
 
@@ -36,5 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)cnm::find_whole_mount(cnm::parse_mountinfo(text, cut), "cgroup2");
   if (const auto root = cnm::selinux::parse_store_root(text))
     (void)cnm::selinux::normalize_store_root(*root);
+  // Never longer than its bound, whatever the bytes and the bound.
+  const std::size_t bound = size ? data[0] : 0;
+  if (cnm::bounded_utf8(text, bound).size() > bound) std::abort();
   return 0;
 }
