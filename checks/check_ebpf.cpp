@@ -16,15 +16,20 @@ bool privileged_for_bpf() { return has_capability(CAP_SYS_ADMIN) || has_capabili
 CheckResult ebpf_syscall(const HostFacts& f) {
   if (!f.fs.is_live()) return skip("checked on the live host only (not under --root)");
   const auto& a = bpf_access();
-  if (a.usable) return pass("bpf() works: created and freed a map");
   if (a.error == ENOSYS)
     return fail("bpf() does not exist in this kernel (CONFIG_BPF_SYSCALL unset)",
                 "boot a kernel built with CONFIG_BPF_SYSCALL=y");
-  if ((a.error == EPERM || a.error == EACCES) && !privileged_for_bpf())
-    return warn("bpf() refused (" + a.detail +
-                    "): this preflight runs without CAP_BPF/CAP_SYS_ADMIN, so eBPF could not "
-                    "be probed",
+  // Without privileges the ladder's probes and the verifier's dry run (ebpf.rung,
+  // ebpf.probe_objects) cannot run: a verdict here would claim support nobody checked, so the
+  // host is not passed (a warning would leave it "supported", exit 0, rolled out by the fleet
+  // report). Even where unprivileged bpf() works (kernel.unprivileged_bpf_disabled=0).
+  if (!privileged_for_bpf())
+    return fail((a.usable ? std::string("bpf() works unprivileged, but")
+                          : "bpf() refused (" + a.detail + "), and") +
+                    " this preflight runs without CAP_BPF/CAP_SYS_ADMIN: it cannot load the "
+                    "probe's programs, so it cannot tell whether the probe runs here",
                 "run the preflight as root: sudo cnmctl preflight");
+  if (a.usable) return pass("bpf() works: created and freed a map");
   return fail(
       "bpf() refused even with privileges: " + a.detail +
           " (a seccomp filter, an LSM, or kernel.unprivileged_bpf_disabled with "

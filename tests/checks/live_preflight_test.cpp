@@ -136,14 +136,19 @@ TEST_F(LivePreflight, TracefsMountedInAPrivateNamespaceIsSeenAndUsed) {
                                           "sock/inet_sock_set_state") != std::string::npos);
 }
 
-TEST_F(LivePreflight, WithoutPrivilegesBpfIsAWarningToRerunAsRootNotAFailure) {
+// Without privileges the probe's programs cannot be loaded: the preflight cannot tell, so it
+// does not say "supported" (the fleet report would roll the host out on its word).
+TEST_F(LivePreflight, WithoutPrivilegesTheHostIsNotPassedAndTheFixIsRunAsRoot) {
   const auto r =
       test::run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
                  "--bounding-set=-all", test::cnmctl(), "preflight", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  ASSERT_EQ(r.exit_code, 1) << r.err << r.out;
   const auto j = json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "unsupported");
+  EXPECT_EQ(j["features"]["probe_rung"], nullptr);
   const auto c = check(j, "ebpf.syscall");
-  EXPECT_EQ(c["status"], "warn");
+  EXPECT_EQ(c["status"], "fail");
+  EXPECT_NE(c["message"].get<std::string>().find("cannot tell"), std::string::npos);
   EXPECT_NE(c["remedy"].get<std::string>().find("sudo"), std::string::npos);
   EXPECT_EQ(check(j, "ebpf.helpers")["status"], "skip");
   EXPECT_EQ(check(j, "privileges.capabilities")["status"], "warn");
