@@ -25,6 +25,7 @@ struct PreflightOptions {
   std::optional<std::string> cilium_version;
   std::optional<std::string> agent_version;
   std::optional<std::filesystem::path> bpf_object_dir;  // probe objects to verify
+  bool no_cache = false;  // --no-cache: read <cache_dir>/preflight-kernel.json, never write it
 };
 
 struct ContainerFacts {

@@ -4,12 +4,11 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/file_read.h"
 
 namespace cnm {
 namespace {
@@ -86,13 +85,19 @@ bool KernelMemory::keeps(const probe::Need& n) {
   }
 }
 
-KernelMemory::KernelMemory(std::filesystem::path file, std::string identity)
-    : file_(std::move(file)), identity_(std::move(identity)) {
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) return;
-  std::ostringstream text;
-  text << in.rdbuf();
-  const auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+KernelMemory::KernelMemory(std::filesystem::path file, std::string identity, bool read_only)
+    : file_(std::move(file)), identity_(std::move(identity)), read_only_(read_only) {
+  // The one bounded, non-blocking reader (common/file_read.h): a FIFO, a device or a folder at
+  // this path is not read (a plain ifstream blocked forever on a FIFO), a file over the bound
+  // is ignored, as is any file that is not this kernel's memory.
+  const FileRead in =
+      read_file(file_, ReadLimits{kMaxMemoryBytes, OverLimit::Refuse, /*follow_last_link=*/true});
+  if (!in.ok()) {
+    if (in.status != ReadStatus::Absent)
+      spdlog::debug("{}: ignored ({})", file_.string(), in.why(kMaxMemoryBytes));
+    return;
+  }
+  const auto j = nlohmann::json::parse(in.text, nullptr, /*allow_exceptions=*/false);
   try {
     if (!j.is_object() || j.value("format", 0) != kFormat || j.value("kernel", "") != identity_)
       return;
@@ -137,7 +142,7 @@ void KernelMemory::remember(const std::string& key, const std::vector<probe::Pro
 }
 
 bool KernelMemory::save() const {
-  if (!changed_) return true;
+  if (!changed_ || read_only_) return true;
   nlohmann::json answers = nlohmann::json::object(), verdicts = nlohmann::json::object();
   for (const auto& [k, a] : answers_) answers[k] = answer_text(a);
   for (const auto& [k, list] : verdicts_) {

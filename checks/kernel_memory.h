@@ -8,6 +8,7 @@
 // verdicts are also keyed by the objects' SHA-256 and the BTF they were relocated with.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -30,7 +31,12 @@ class KernelMemory {
  public:
   // Reads the file when it is about this kernel; a missing, unreadable, malformed or other
   // kernel's file starts empty (and is replaced on save).
-  KernelMemory(std::filesystem::path file, std::string identity);
+  // read_only (`cnmctl preflight --no-cache`): the file is read but never written, nor its
+  // folder created, so a run in a configuration tool's check mode changes nothing.
+  KernelMemory(std::filesystem::path file, std::string identity, bool read_only = false);
+
+  // Longest file read; a larger one is ignored (a real one is a few dozen KiB).
+  static constexpr std::size_t kMaxMemoryBytes = 8u << 20;
 
   std::optional<probe::Answer> answer(const std::string& need_key) const;
   void remember(const std::string& need_key, probe::Answer a);
@@ -52,6 +58,7 @@ class KernelMemory {
   std::map<std::string, probe::Answer> answers_;
   std::map<std::string, std::vector<probe::ProgramVerdict>> verdicts_;
   bool changed_ = false;
+  bool read_only_ = false;
   mutable bool recalled_ = false;
 };
 

@@ -6,15 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <future>
-#include <sstream>
 #include <utility>
 
 #include "checks/bpf_probe.h"
 #include "checks/huge_heap.h"
 #include "checks/kernel_memory.h"
 #include "checks/tracepoints.h"
+#include "common/file_read.h"
 #include "probe/btf_source.h"
 #include "probe/embedded_files.h"
 
@@ -98,13 +97,20 @@ std::string sha256_hex(std::string_view bytes) {
   return out;
 }
 
+// An object of --bpf-objects DIR, read with the bounded, non-blocking reader (a FIFO there
+// must not hang the preflight); nullopt when it is not a readable regular file.
+constexpr std::size_t kMaxObjectBytes = 64u << 20;
+std::optional<std::string> read_object(const std::filesystem::path& dir, std::string_view file) {
+  FileRead r = read_file(dir / file, ReadLimits{kMaxObjectBytes, OverLimit::Refuse, true});
+  if (!r.ok()) return std::nullopt;
+  return std::move(r.text);
+}
+
 // The objects' identity for the memory: embedded ones were hashed when embedded.
 std::string objects_hash(const std::optional<std::filesystem::path>& dir, std::string_view file) {
   if (!dir) return std::string(probe::embedded_object_sha256(file));
-  std::ifstream in(*dir / file, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return in ? sha256_hex(ss.str()) : "absent";
+  const auto bytes = read_object(*dir, file);
+  return bytes ? sha256_hex(*bytes) : "absent";
 }
 
 // The verifier's word on an object outside the ladder, from DIR or the embedded copy.
@@ -113,11 +119,10 @@ std::vector<probe::ProgramVerdict> verify_object(const std::optional<std::filesy
   std::string owned;
   std::optional<std::span<const std::byte>> bytes;
   if (dir) {
-    std::ifstream in(*dir / file, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    owned = ss.str();
-    if (in) bytes = std::as_bytes(std::span(owned.data(), owned.size()));
+    if (auto read = read_object(*dir, file)) {
+      owned = std::move(*read);
+      bytes = std::as_bytes(std::span(owned.data(), owned.size()));
+    }
   } else {
     bytes = probe::embedded_object(file);
   }
@@ -152,8 +157,9 @@ LadderFacts work_out(const HostFacts& f) {
   else
     lf.live = true;
   if (lf.live)
-    memory = std::make_unique<KernelMemory>(
-        f.layout.at(f.layout.cache_dir) / "preflight-kernel.json", kernel_identity(f.fs));
+    memory =
+        std::make_unique<KernelMemory>(f.layout.at(f.layout.cache_dir) / "preflight-kernel.json",
+                                       kernel_identity(f.fs), o.no_cache);
   PreflightKernel kernel(f.fs, !lf.no_btf, memory.get());
   if (lf.live) kernel.go_live();
   lf.choice = probe::choose(kernel, {});

@@ -13,6 +13,7 @@ namespace {
 struct PreflightArgs {
   bool json = false;
   bool strict = false;
+  bool no_cache = false;
   std::string root;
   std::string kernel_release, cilium_version, agent_version, bpf_objects;
 };
@@ -24,6 +25,7 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   if (!a.cilium_version.empty()) o.cilium_version = a.cilium_version;
   if (!a.agent_version.empty()) o.agent_version = a.agent_version;
   if (!a.bpf_objects.empty()) o.bpf_object_dir = a.bpf_objects;
+  o.no_cache = a.no_cache;
   const auto report = run_preflight(o);
   if (a.json) {
     // Host files may hold any bytes; replace invalid UTF-8 rather than fail to print.
@@ -49,6 +51,9 @@ void add_preflight_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--json", args->json,
                 "Print one JSON object (schema: checks/preflight.schema.json)");
   cmd->add_flag("--strict", args->strict, "Exit 1 when any check warns");
+  cmd->add_flag("--no-cache", args->no_cache,
+                "Write nothing: read the kernel's remembered answers "
+                "(<cache_dir>/preflight-kernel.json) but neither create nor update them");
   cmd->add_option("--root", args->root,
                   "Read host files below DIR (a folder describing a host); live-only checks skip")
       ->check(CLI::ExistingDirectory);

@@ -4,8 +4,11 @@
 #include "checks/kernel_memory.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <chrono>
 #include <cstring>
+#include <future>
 
 #include "tests/support/test_support.h"
 
@@ -89,6 +92,43 @@ TEST(KernelMemory, AFolderThatCannotBeWrittenIsNoError) {
   KernelMemory m(dir / "file/sub/preflight-kernel.json", "build-id:aa");  // under a file
   m.remember("x", probe::Answer::kNo);
   EXPECT_FALSE(m.save());
+}
+
+// A FIFO (or a folder) at the memory's path is not read: a plain read blocked forever on a FIFO
+// with no writer. The memory starts empty, as for any file that is not this kernel's.
+TEST(KernelMemory, AFifoOrAFolderAtItsPathIsIgnoredWithoutBlocking) {
+  test::TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo.json").c_str(), 0644), 0);
+  std::filesystem::create_directories(dir / "folder.json");
+  for (const char* name : {"fifo.json", "folder.json"}) {
+    auto done = std::async(std::launch::async, [&] {
+      KernelMemory m(dir / name, "build-id:aa");
+      return m.answer("x").has_value();
+    });
+    ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready) << name;
+    EXPECT_FALSE(done.get()) << name;
+  }
+}
+
+// --no-cache: what the file says is used, nothing is written, no folder is created.
+TEST(KernelMemory, ReadOnlyReadsButNeverWrites) {
+  test::TempDir dir;
+  {
+    KernelMemory m(dir / "c/preflight-kernel.json", "build-id:aa");
+    m.remember("x", probe::Answer::kNo);
+    ASSERT_TRUE(m.save());
+  }
+  const auto before = std::filesystem::last_write_time(dir / "c/preflight-kernel.json");
+  KernelMemory ro(dir / "c/preflight-kernel.json", "build-id:aa", /*read_only=*/true);
+  EXPECT_EQ(ro.answer("x"), probe::Answer::kNo);
+  ro.remember("y", probe::Answer::kYes);
+  EXPECT_TRUE(ro.save());
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "c/preflight-kernel.json"), before);
+  EXPECT_FALSE(KernelMemory(dir / "c/preflight-kernel.json", "build-id:aa").answer("y"));
+  KernelMemory fresh(dir / "new/sub/preflight-kernel.json", "build-id:aa", true);
+  fresh.remember("x", probe::Answer::kNo);
+  EXPECT_TRUE(fresh.save());
+  EXPECT_FALSE(std::filesystem::exists(dir / "new"));
 }
 
 }  // namespace
