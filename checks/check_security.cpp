@@ -8,10 +8,29 @@ namespace {
 
 CheckResult lockdown(const HostFacts& f) {
   if (!f.fs.describes("/sys/kernel")) return skip("this root does not describe /sys/kernel");
-  const auto t = f.fs.read("/sys/kernel/security/lockdown", 256);
-  if (!t) return pass("kernel lockdown is not active (no /sys/kernel/security/lockdown)");
+  // Never fails open: confidentiality makes the probe impossible, so a file that cannot be read
+  // (unreadable, a FIFO) or absent because securityfs is not mounted is "cannot tell", not
+  // "not active". Only a mounted securityfs without the file (no lockdown LSM, before 5.4 or
+  // CONFIG_SECURITY_LOCKDOWN_LSM unset) says lockdown is off.
+  constexpr std::size_t kMax = 256;
+  const char* const path = "/sys/kernel/security/lockdown";
+  const auto t = f.fs.read_file(path, kMax);
+  if (t.status == ReadStatus::Absent) {
+    if (!f.fs.list("/sys/kernel/security").empty())
+      return pass("kernel lockdown is not active (securityfs has no lockdown file)");
+    if (!f.fs.is_live())
+      return skip("this root does not describe /sys/kernel/security (securityfs)");
+    return warn(
+        "cannot tell the kernel lockdown mode: securityfs is not mounted on /sys/kernel/security "
+        "(or cannot be listed)",
+        "mount -t securityfs securityfs /sys/kernel/security, then rerun the preflight as root");
+  }
+  if (!t.ok())
+    return warn("cannot tell the kernel lockdown mode: " + f.fs.path(path).string() + " " +
+                    describe_unread(t, kMax),
+                "run the preflight as root, or check `cat /sys/kernel/security/lockdown`");
   // "none [integrity] confidentiality": the bracketed word is in force.
-  const auto& s = t->text;
+  const auto& s = t.text;
   const auto a = s.find('['), b = s.find(']');
   const std::string mode = (a != std::string::npos && b > a) ? s.substr(a + 1, b - a - 1) : "";
   if (mode == "none" || mode.empty()) return pass("kernel lockdown: none");

@@ -1,6 +1,7 @@
 // The checks beyond kernel and distribution, each on a host folder built for the case.
 #include <gtest/gtest.h>
 #include <linux/btf.h>
+#include <sys/stat.h>
 
 #include <cstring>
 
@@ -81,6 +82,29 @@ TEST(HostChecks, LockdownConfidentialityMakesTheHostUnsupported) {
       .kernel("6.1.0-13-amd64")
       .file("/sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
   EXPECT_EQ(status_of(i.run(), "kernel.lockdown"), "pass");
+}
+
+// Lockdown never fails open: a lockdown file that cannot be read (a FIFO, a folder) is "cannot
+// tell" (warn), not "not active"; a securityfs without the file is off; a root that does not
+// describe securityfs is not judged.
+TEST(HostChecks, LockdownThatCannotBeReadIsCannotTellNotInactive) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  std::filesystem::create_directories(h.root() / "sys/kernel/security");
+  ASSERT_EQ(::mkfifo((h.root() / "sys/kernel/security/lockdown").c_str(), 0644), 0);
+  auto c = find_check(h.run(), "kernel.lockdown");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn") << c.message;
+  EXPECT_NE(c.message.find("cannot tell"), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("FIFO"), std::string::npos) << c.message;
+  std::filesystem::remove(h.root() / "sys/kernel/security/lockdown");
+  std::filesystem::create_directories(h.root() / "sys/kernel/security/lockdown");
+  EXPECT_EQ(status_of(h.run(), "kernel.lockdown"), "warn");
+  std::filesystem::remove(h.root() / "sys/kernel/security/lockdown");
+  EXPECT_EQ(status_of(h.run(), "kernel.lockdown"), "skip");  // empty: securityfs not described
+  h.file("/sys/kernel/security/apparmor/profiles", "");
+  c = find_check(h.run(), "kernel.lockdown");
+  EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
+  EXPECT_NE(c.message.find("not active"), std::string::npos) << c.message;
 }
 
 TEST(HostChecks, MountsAreReadFromTheMountTableWithEscapes) {
