@@ -160,8 +160,10 @@ SupportVerdict evaluate_distro(const Distro& d) {
     SupportVerdict out{Support::Supported, r.family, r.minimum,
                        (d.id == "centos" || d.id == "rhel") && ver && ver->at(0) == 7};
     if (!ver) {
-      // Debian testing/unstable have no VERSION_ID by design.
-      out.support = d.id == "debian" ? Support::Rolling : Support::VersionUnknown;
+      // Debian testing/unstable have no VERSION_ID by design; one that is there but not a
+      // version ("-1", "x") says nothing: not a rolling release.
+      out.support =
+          d.id == "debian" && d.version_id.empty() ? Support::Rolling : Support::VersionUnknown;
       return out;
     }
     if (out.rhel7 && ver->parts.size() == 1) {

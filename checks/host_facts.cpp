@@ -4,6 +4,9 @@
 
 #include <sys/utsname.h>
 
+#include <string_view>
+#include <utility>
+
 namespace cnm {
 namespace {
 
@@ -32,6 +35,55 @@ void detect_kernel(HostFacts& f) {
   f.kernel = KernelRelease::parse(f.kernel_release, &f.kernel_error);
 }
 
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The architecture a kernel release names: RHEL/Fedora/Amazon end in ".x86_64", Debian in
+// "-amd64", "-arm64", "-686-pae", ... Ubuntu's "-generic" and SUSE's "-default" name none.
+std::string arch_of_release(std::string_view release) {
+  static const std::pair<const char*, const char*> kSuffixes[] = {
+      {".x86_64", "x86_64"},     {".aarch64", "aarch64"},     {".arm64", "aarch64"},
+      {".ppc64le", "ppc64le"},   {".s390x", "s390x"},         {".i686", "i686"},
+      {".armv7l", "armv7l"},     {"-amd64", "x86_64"},        {"-arm64", "aarch64"},
+      {"-686", "i686"},          {"-686-pae", "i686"},        {"-armmp", "armv7l"},
+      {"-armmp-lpae", "armv7l"}, {"-powerpc64le", "ppc64le"}, {"-s390x", "s390x"}};
+  for (const auto& [suffix, arch] : kSuffixes)
+    if (ends_with(release, suffix)) return arch;
+  return {};
+}
+
+// The machine an ELF file is built for (its header's e_machine), as uname -m names it.
+std::string arch_of_elf(std::string_view h) {
+  if (h.size() < 20 || h.substr(0, 4) !=
+                           "\x7f"
+                           "ELF")
+    return {};
+  const bool big = h[5] == 2;
+  const auto b = [&](std::size_t i) {
+    return static_cast<unsigned>(static_cast<unsigned char>(h[i]));
+  };
+  const unsigned machine = big ? (b(18) << 8 | b(19)) : (b(19) << 8 | b(18));
+  switch (machine) {
+    case 62:
+      return "x86_64";
+    case 183:
+      return "aarch64";
+    case 3:
+      return "i686";
+    case 40:
+      return "armv7l";
+    case 21:
+      return big ? "ppc64" : "ppc64le";
+    case 22:
+      return "s390x";
+    case 243:
+      return "riscv64";
+    default:
+      return {};
+  }
+}
+
 void detect_arch(HostFacts& f) {
   if (f.fs.is_live()) {
     struct utsname u {};
@@ -39,12 +91,12 @@ void detect_arch(HostFacts& f) {
   } else if (const auto t = f.fs.read("/proc/sys/kernel/arch", 256)) {
     f.arch = first_line(t->text);
   } else {
-    for (const char* a : {"x86_64", "aarch64", "arm64", "ppc64le", "s390x", "i686", "armv7l"}) {
-      const std::string suffix = std::string(".") + a;
-      if (f.kernel_release.size() > suffix.size() &&
-          f.kernel_release.compare(f.kernel_release.size() - suffix.size(), suffix.size(),
-                                   suffix) == 0)
-        f.arch = a;
+    f.arch = arch_of_release(f.kernel_release);
+    // A root whose release names no architecture (Ubuntu's -generic, SUSE's -default): the
+    // machine its own programs are built for (an image's /bin/sh), read through the jail.
+    for (const char* p : {"/bin/sh", "/usr/bin/sh", "/bin/busybox", "/sbin/init"}) {
+      if (!f.arch.empty()) break;
+      if (const auto elf = f.fs.read(p, 64)) f.arch = arch_of_elf(elf->text);
     }
   }
   if (f.arch.empty()) f.arch = "unknown";

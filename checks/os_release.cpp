@@ -64,6 +64,8 @@ std::string KeyValueFile::get(const std::string& key) const {
 
 KeyValueFile parse_os_release(std::string_view text) {
   KeyValueFile out;
+  // A UTF-8 byte order mark (editors on Windows write one) is not part of the first key.
+  if (text.substr(0, 3) == "\xef\xbb\xbf") text.remove_prefix(3);
   for_each_line(text, [&](std::string_view line) {
     line = trim(line);
     if (line.empty() || line.front() == '#') return;

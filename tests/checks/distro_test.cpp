@@ -23,6 +23,8 @@ TEST(DistroSupport, AppliesTheSeedTableAtItsEdges) {
       {"debian", "9", Support::Supported},
       {"debian", "8", Support::BelowMinimum},
       {"debian", "", Support::Rolling},
+      {"debian", "-1", Support::VersionUnknown},  // there but not a version: not rolling
+      {"debian", "x", Support::VersionUnknown},
       {"fedora", "26", Support::Supported},
       {"fedora", "25", Support::BelowMinimum},
       {"sles", "15.5", Support::Supported},

@@ -391,6 +391,32 @@ TEST(HostChecks, BtfLookupUnderRootNeverLeavesTheRoot) {
   EXPECT_EQ(c.message.find("relocates with file"), std::string::npos) << c.message;
 }
 
+// Under --root the architecture comes from the kernel release's name (RHEL's ".x86_64",
+// Debian's "-amd64"), else from the root's own /bin/sh (its ELF header); a -generic kernel in
+// a root with no programs stays "unknown" rather than guessed.
+TEST(HostChecks, ArchUnderRootFromTheReleaseNameOrTheRootsPrograms) {
+  HostBuilder d;
+  d.debian("9").kernel("4.9.0-18-amd64");
+  EXPECT_EQ(d.run().arch, "x86_64");
+  HostBuilder a;
+  a.debian("12").kernel("6.1.0-13-arm64");
+  EXPECT_EQ(a.run().arch, "aarch64");
+  HostBuilder u;
+  u.file("/etc/os-release", "ID=ubuntu\nVERSION_ID=\"18.04\"\n").kernel("4.15.0-213-generic");
+  EXPECT_EQ(u.run().arch, "unknown");
+  std::string elf = std::string(
+                        "\x7f"
+                        "ELF\x02\x01\x01",
+                        7) +
+                    std::string(11, '\0');
+  elf += std::string("\xb7\x00", 2);  // e_machine 183, EM_AARCH64, little-endian
+  elf += std::string(44, '\0');
+  u.file("/usr/bin/dash", elf);
+  std::filesystem::create_directories(u.root() / "bin");
+  std::filesystem::create_symlink("/usr/bin/dash", u.root() / "bin/sh");
+  EXPECT_EQ(u.run().arch, "aarch64");
+}
+
 TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
   EXPECT_EQ(btf_string_section(""), "");
   const std::string junk(100, 'x');

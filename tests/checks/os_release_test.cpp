@@ -50,6 +50,15 @@ TEST(OsRelease, SurvivesBinaryAndEmptyInput) {
   EXPECT_EQ(parse_os_release("NO_NEWLINE=1").get("NO_NEWLINE"), "1");
 }
 
+TEST(OsRelease, AByteOrderMarkIsNotPartOfTheFirstKey) {
+  const auto kv = parse_os_release("\xef\xbb\xbfID=ubuntu\nVERSION_ID=\"18.04\"\n");
+  EXPECT_EQ(kv.get("ID"), "ubuntu");
+  EXPECT_EQ(kv.get("VERSION_ID"), "18.04");
+  EXPECT_EQ(kv.malformed_lines, 0);
+  // Only at the start: elsewhere it is a malformed line as before.
+  EXPECT_EQ(parse_os_release("ID=a\n\xef\xbb\xbfX=1\n").malformed_lines, 1);
+}
+
 TEST(ReleaseLine, ReadsLegacyReleaseFiles) {
   auto r = parse_release_line("CentOS Linux release 7.6.1810 (Core) \n");
   EXPECT_EQ(r.name, "CentOS Linux");
