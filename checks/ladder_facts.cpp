@@ -141,7 +141,8 @@ LadderFacts work_out(const HostFacts& f) {
   const std::filesystem::path btf_dir =
       o.bpf_object_dir && f.fs.is_live() ? *o.bpf_object_dir / "btf"
                                          : std::filesystem::path(f.layout.bpf_object_dir) / "btf";
-  // The running kernel's release names its BTF file (--kernel-release judges versions only).
+  // The running kernel's release names its BTF file (on the live host --kernel-release can only
+  // be that one: checks/preflight_cli.cpp).
   const std::string release = f.fs.is_live() ? probe::kernel_release() : f.kernel_release;
   const auto btf = probe::BtfSource::find("", btf_dir, release, &f.fs.dir());
   lf.btf = btf.description();

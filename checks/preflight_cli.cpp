@@ -4,8 +4,10 @@
 
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 
 #include "checks/preflight.h"
+#include "probe/btf_source.h"
 
 namespace cnm {
 namespace {
@@ -21,6 +23,16 @@ struct PreflightArgs {
 int run(const PreflightArgs& a, const CliContext& ctx) {
   PreflightOptions o;
   o.layout = ctx.layout(a.root);
+  // On the live host the eBPF checks, limits.memlock and the BTF lookup ask the running kernel:
+  // judging another release there would mix two kernels in one answer. Another kernel is judged
+  // from a folder describing its host (--root), where every check reads files.
+  if (!a.kernel_release.empty() && o.layout.is_live() &&
+      a.kernel_release != probe::kernel_release())
+    throw std::invalid_argument(
+        "--kernel-release " + a.kernel_release + " is not the running kernel (" +
+        probe::kernel_release() +
+        "): the live checks ask the running kernel, so the answer would mix two kernels; judge "
+        "another kernel with --root DIR, a folder describing its host");
   if (!a.kernel_release.empty()) o.kernel_release = a.kernel_release;
   if (!a.cilium_version.empty()) o.cilium_version = a.cilium_version;
   if (!a.agent_version.empty()) o.agent_version = a.agent_version;
@@ -57,7 +69,9 @@ void add_preflight_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--root", args->root,
                   "Read host files below DIR (a folder describing a host); live-only checks skip")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--kernel-release", args->kernel_release, "Judge this kernel release instead");
+  cmd->add_option("--kernel-release", args->kernel_release,
+                  "Judge this kernel release instead (with --root; on the live host only the "
+                  "running one)");
   cmd->add_option("--cilium-version", args->cilium_version, "Cilium version on this host");
   cmd->add_option("--agent-version", args->agent_version, "Datadog Agent version on this host");
   cmd->add_option("--bpf-objects", args->bpf_objects,

@@ -92,6 +92,18 @@ TEST(PreflightCli, OverridesWinAndJsonCarriesThem) {
   EXPECT_EQ(j["features"]["network_monitoring"], false);
 }
 
+// On the live host the eBPF checks ask the running kernel: another --kernel-release would mix
+// two kernels in one answer, so it is refused (exit 2) before anything is asked; --root judges
+// another kernel from files.
+TEST(PreflightCli, AnotherKernelReleaseOnTheLiveHostIsRefused) {
+  const auto r = run(
+      {test::cnmctl(), "preflight", "--json", "--kernel-release", "4.14.336-257.562.amzn2.x86_64"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("not the running kernel"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--root"), std::string::npos) << r.err;
+}
+
 TEST(PreflightCli, HumanOutputPutsFailuresFirstWithTheirFixAndNoColourOffATty) {
   const auto r = run({test::cnmctl(), "preflight", "--root", host("centos-7.5")});
   EXPECT_EQ(r.exit_code, 1);
