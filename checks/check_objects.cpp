@@ -37,11 +37,16 @@ std::string better_rungs_lack(const LadderFacts& lf, const probe::Rung& taken) {
 
 CheckResult ebpf_rung(const HostFacts& f) {
   const auto& lf = ladder_facts(f);
-  if (!lf.live) return skip(lf.not_live);
   const bool any_possible = std::any_of(lf.choice.rungs.begin(), lf.choice.rungs.end(),
                                         [](const auto& a) { return a.possible(); });
+  // Under --root only files answer (BTF, tracepoints, kprobes), the rest is unknown and counts
+  // as there: when even so no rung can run, the root's own files prove it (a root that does not
+  // describe /sys/kernel proves nothing). Otherwise which rung runs needs the live kernel.
+  const bool proven_by_files = !f.fs.is_live() && f.fs.describes("/sys/kernel");
+  if (!lf.live && !(proven_by_files && !any_possible)) return skip(lf.not_live);
   if (!any_possible)
-    return fail(probe::why_no_rung(lf.choice, lf.no_btf ? lf.btf : std::string()),
+    return fail(probe::why_no_rung(lf.choice, lf.no_btf ? lf.btf : std::string()) +
+                    (lf.live ? "" : " (from the root's files)"),
                 "see the other ebpf.* checks for each missing piece; kernels with kprobes or "
                 "4.16+ tracepoints, a BPF ring buffer or perf event arrays, and BTF (the kernel's "
                 "or a file) run the probe");

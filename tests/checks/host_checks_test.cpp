@@ -426,6 +426,33 @@ TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
   EXPECT_EQ(btf_string_section(blob), "");
 }
 
+// Under --root what the root's own files prove is judged: no BTF anywhere means no rung runs
+// (ebpf.rung fails, the host is unsupported); a kernel config without CONFIG_BPF_SYSCALL means
+// no bpf() at all. What needs the live kernel stays a skip.
+TEST(HostChecks, UnderRootTheRootsFilesCanProveTheProbeCannotRun) {
+  HostBuilder h;
+  h.debian().kernel("5.4.0-150-generic").file("/sys/kernel/notes", "");
+  auto r = h.run();
+  auto c = find_check(r, "ebpf.rung");
+  EXPECT_EQ(std::string(to_string(c.status)), "fail") << c.message;
+  EXPECT_NE(c.message.find("from the root's files"), std::string::npos) << c.message;
+  EXPECT_FALSE(r.supported);
+  EXPECT_EQ(status_of(r, "ebpf.syscall"), "skip");  // no boot/config: cannot tell
+  // With a BTF file for the release the rest needs the live kernel: skip, as before.
+  h.file("/opt/datadog-agent/embedded/share/system-probe/ebpf/btf/5.4.0-150-generic.btf", "x");
+  h.file("/sys/kernel/tracing/events/sock/inet_sock_set_state/id", "1\n");
+  r = h.run();
+  EXPECT_EQ(status_of(r, "ebpf.rung"), "skip") << find_check(r, "ebpf.rung").message;
+  h.file("/boot/config-5.4.0-150-generic", "CONFIG_BPF=y\n# CONFIG_BPF_SYSCALL is not set\n");
+  r = h.run();
+  c = find_check(r, "ebpf.syscall");
+  EXPECT_EQ(std::string(to_string(c.status)), "fail") << c.message;
+  EXPECT_NE(c.message.find("CONFIG_BPF_SYSCALL unset"), std::string::npos) << c.message;
+  EXPECT_FALSE(r.supported);
+  h.file("/boot/config-5.4.0-150-generic", "CONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\n");
+  EXPECT_EQ(status_of(h.run(), "ebpf.syscall"), "skip");
+}
+
 TEST(HostChecks, LiveOnlyChecksSkipUnderRoot) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64");
