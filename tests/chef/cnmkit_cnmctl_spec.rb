@@ -202,6 +202,15 @@ RSpec.describe Cnmkit::Preflight do
       .to raise_error(Cnmkit::Error, /is not an executable: the cnmkit package did not install it/)
   end
 
+  it 'in why-run asks cnmctl with --no-cache, which it accepts, and answers the same' do
+    opts = Cnmkit::Options.new(cnmctl: CNMCTL)
+    expect(Cnmkit::Cnmctl.preflight_argv(opts, no_cache: true)).to include('--no-cache')
+    expect(Cnmkit::Cnmctl.preflight_argv(opts)).not_to include('--no-cache')
+    root = File.join(SOURCE_DIR, 'tests/checks/hosts', 'debian-9')
+    why_run = described_class.new(Cnmkit::Options.new(cnmctl: CNMCTL, preflight_root: root), why_run: true)
+    expect(why_run.supported?).to be(true)
+  end
+
   it 'with preflight_strict, stops a host that only warns, naming the warnings' do
     guard = preflight('centos-7.6', preflight_strict: true)
     expect(guard.supported?).to be(false)

@@ -36,8 +36,11 @@ module Cnmkit
       [opts.cnmctl] + (opts.layout ? ['--layout', opts.layout] : [])
     end
 
-    def preflight_argv(opts)
-      base(opts) + %w(preflight --json) + (opts.preflight_strict ? ['--strict'] : []) +
+    # no_cache: why-run, where the preflight reads its cache of the kernel's answers but writes
+    # nothing (--no-cache).
+    def preflight_argv(opts, no_cache: false)
+      base(opts) + %w(preflight --json) + (no_cache ? ['--no-cache'] : []) +
+        (opts.preflight_strict ? ['--strict'] : []) +
         (opts.preflight_root ? ['--root', opts.preflight_root] : [])
     end
 
@@ -201,7 +204,7 @@ module Cnmkit
                        "#{@opts.package == false ? ' (package is false: install cnmkit first)' : ''}"
         end
 
-        Cnmctl.run_json(Cnmctl.preflight_argv(@opts), ok_codes: [0, 1])
+        Cnmctl.run_json(Cnmctl.preflight_argv(@opts, no_cache: @why_run), ok_codes: [0, 1])
       end
     end
   end
