@@ -211,6 +211,19 @@ RSpec.describe Cnmkit::Preflight do
     expect(why_run.supported?).to be(true)
   end
 
+  it "shows a host's control characters and bidi overrides escaped, never raw" do
+    Dir.mktmpdir do |root|
+      FileUtils.cp_r(File.join(SOURCE_DIR, 'tests/checks/hosts/centos-7.5/.'), root)
+      release = File.join(root, 'etc/os-release')
+      hostile = "PRETTY_NAME=\"Cent\e[31mOS\u202e 7\""
+      File.write(release, File.read(release).sub(/^PRETTY_NAME=.*$/, hostile))
+      guard = described_class.new(Cnmkit::Options.new(cnmctl: CNMCTL, preflight_root: root))
+      expect(guard.supported?).to be(false)
+      expect(guard.summary).not_to match(/[\e\u202e]/)
+      expect(guard.summary).to include('\\u001b').or include('\\x1b')
+    end
+  end
+
   it 'with preflight_strict, stops a host that only warns, naming the warnings' do
     guard = preflight('centos-7.6', preflight_strict: true)
     expect(guard.supported?).to be(false)

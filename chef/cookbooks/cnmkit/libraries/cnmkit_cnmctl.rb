@@ -190,11 +190,21 @@ module Cnmkit
       bad = report.fetch('checks', []).select do |c|
         c['status'] == 'fail' || (@opts.preflight_strict && c['status'] == 'warn')
       end
-      lines = bad.map { |c| "[#{c['status']}] #{c['id']}: #{c['message']} FIX: #{c['remedy']}" }
+      lines = bad.map do |c|
+        "[#{c['status']}] #{c['id']}: #{printable(c['message'])} FIX: #{printable(c['remedy'])}"
+      end
       "cnmkit preflight: #{report['verdict']} on this host\n#{lines.join("\n")}"
     end
 
     private
+
+    # Host text (os-release names, kernel releases) as Chef's log may show it: control characters,
+    # C1 controls and bidirectional overrides escaped (\u001b), as cnmctl's own text output does.
+    def printable(text)
+      text.to_s.gsub(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/) do |c|
+        format('\\u%04x', c.ord)
+      end
+    end
 
     # 0 supported, 1 unsupported (or a warning with --strict): both answer JSON.
     def answer
