@@ -83,6 +83,11 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
   // A semanage.conf that is a FIFO would hang libsemanage's fopen; one it cannot parse makes
   // it fail later with less to say.
   if (!loc.problem.empty()) throw StoreError(loc.problem + "; nothing was changed");
+  // A commit runs the programs the root's semanage.conf names, as host programs with the root's
+  // arguments: a copied store takes only those that cannot be turned against the host.
+  if (const auto why = root_program_problem(loc.programs); !layout.is_live() && !why.empty())
+    throw StoreError(layout.at("/etc/selinux/semanage.conf").string() + ": " + why +
+                     "; nothing was changed");
   policy_type_ = loc.policy_type;
   host_path_ = loc.path;
   path_ = layout.at(host_path_);
@@ -124,8 +129,12 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
   // A constructor that throws runs no destructor: release the handle on the way out.
   try {
     semanage_msg_set_callback(sh_, collect_message, &messages_);
-    // Never load a policy built from a copied store into the running kernel.
-    if (!layout.is_live()) semanage_set_reload(sh_, 0);
+    // Never load a policy built from a copied store into the running kernel, nor run the root's
+    // setfiles on the host (root_program_problem).
+    if (!layout.is_live()) {
+      semanage_set_reload(sh_, 0);
+      semanage_set_check_contexts(sh_, 0);
+    }
     semanage_set_create_store(sh_, 0);
     if (!semanage_is_managed(sh_))
       fail("the policy store at " + path_.string() + " is not managed");

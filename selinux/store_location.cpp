@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -33,6 +34,21 @@ bool plain_name(const std::string& s) {
          s.find('\0') == std::string::npos;
 }
 
+// Arguments of sefcontext_compile as distributions write them: `$@` (the file), `-r` (no
+// precompiled regular expressions). libsemanage splits them on blanks, no shell.
+bool only_plain_arguments(std::string_view args) {
+  std::size_t at = 0;
+  while (at < args.size()) {
+    const auto start = args.find_first_not_of(" \t", at);
+    if (start == std::string_view::npos) break;
+    const auto end = std::min(args.find_first_of(" \t", start), args.size());
+    const std::string_view word = args.substr(start, end - start);
+    if (word != "-r" && word != "$@") return false;
+    at = end;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<std::string> parse_store_root(std::string_view text) {
@@ -60,6 +76,48 @@ std::optional<std::string> parse_store_root(std::string_view text) {
   return value;
 }
 
+std::vector<ProgramBlock> parse_program_blocks(std::string_view text) {
+  std::vector<ProgramBlock> blocks;
+  bool in_block = false;
+  for_each_line(text, [&](std::string_view raw) {
+    const std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') return;
+    if (line.front() == '[') {
+      in_block = line.substr(0, 5) != "[end]";
+      if (in_block) {
+        const auto close = line.find(']');
+        blocks.push_back(
+            {std::string(trim(line.substr(
+                 1, close == std::string_view::npos ? std::string_view::npos : close - 1))),
+             "", ""});
+      }
+      return;
+    }
+    if (!in_block) return;
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos) return;
+    const std::string_view key = trim(line.substr(0, eq));
+    const std::string value(trim(line.substr(eq + 1)));
+    if (key == "path") blocks.back().path = value;
+    if (key == "args") blocks.back().args = value;
+  });
+  return blocks;
+}
+
+std::string root_program_problem(const std::vector<ProgramBlock>& blocks) {
+  for (const auto& b : blocks) {
+    if (b.name == "load_policy" || b.name == "setfiles") continue;  // turned off under --root
+    if (b.name == "sefcontext_compile" &&
+        (b.path == "/usr/sbin/sefcontext_compile" || b.path == "/sbin/sefcontext_compile")) {
+      if (only_plain_arguments(b.args)) continue;
+    }
+    return "its [" + b.name + "] block would run `" + b.path + " " + b.args +
+           "` on this host at the commit (only /usr/sbin/sefcontext_compile with -r and $@ is "
+           "taken from a root)";
+  }
+  return "";
+}
+
 std::string normalize_store_root(std::string_view value) {
   std::filesystem::path p(value);
   if (!p.is_absolute()) p = std::filesystem::path("/") / p;
@@ -80,6 +138,7 @@ StoreLocation store_location(const HostFs& fs) {
   const auto conf =
       read_file(fs.dir(), conf_path, ReadLimits{kSemanageConfMaxBytes, OverLimit::Refuse, true});
   if (conf.ok()) {
+    loc.programs = parse_program_blocks(conf.text);
     if (const auto v = parse_store_root(conf.text)) {
       if (v->empty()) {
         loc.problem = fs.path(conf_path).string() +

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/host_fs.h"
 
@@ -22,6 +23,14 @@ namespace cnm::selinux {
 inline constexpr std::string_view kDefaultStoreRoot = "/var/lib/selinux";
 // semanage.conf is a few KiB on every distribution; more is not a configuration file.
 inline constexpr std::size_t kSemanageConfMaxBytes = 64 * 1024;
+
+// A `[name] path = ... args = ... [end]` block of semanage.conf: a program libsemanage runs, as
+// a host program, with those arguments ($@ the file it works on).
+struct ProgramBlock {
+  std::string name;  // "sefcontext_compile", "verify kernel", ...
+  std::string path;
+  std::string args;
+};
 
 struct StoreLocation {
   std::string config_mode;  // SELINUX= in /etc/selinux/config, "" when absent
@@ -34,6 +43,8 @@ struct StoreLocation {
   // empty store-root): libsemanage would block on it or refuse it. Install and remove refuse
   // such a host; status reports it. store_root is then the default.
   std::string problem;
+  // The helper programs semanage.conf names ([sefcontext_compile], [verify kernel], ...).
+  std::vector<ProgramBlock> programs;
 };
 
 // The value of the last `store-root` assignment outside [section] ... [end] blocks, as
@@ -49,5 +60,16 @@ std::optional<std::string> parse_store_root(std::string_view semanage_conf);
 std::string normalize_store_root(std::string_view value);
 
 StoreLocation store_location(const HostFs& fs);
+
+// The program blocks of a semanage.conf, in order.
+std::vector<ProgramBlock> parse_program_blocks(std::string_view semanage_conf);
+
+// Why a copied store (--root) may not be committed with these blocks, "" when it may. A commit
+// runs them as host programs with the root's arguments, so under --root only what cannot be
+// turned against the host goes: [load_policy] and [setfiles] (cnmkit turns both off there:
+// no reload, no context check), and [sefcontext_compile] as distributions write it
+// (/usr/sbin/sefcontext_compile or /sbin/sefcontext_compile, arguments among `-r` and `$@`).
+// Any other block ([verify kernel], [verify module], ...) is refused.
+std::string root_program_problem(const std::vector<ProgramBlock>& blocks);
 
 }  // namespace cnm::selinux

@@ -308,6 +308,32 @@ TEST_F(SelinuxPolicyStore, StoreRootFromSemanageConfIsTheStoreChanged) {
   EXPECT_FALSE(std::filesystem::exists(root / "var/lib/selinux"));
 }
 
+// A commit runs the helper programs semanage.conf names as host programs: from a copied store
+// (--root) only those that cannot be turned against the host. A [verify kernel] block naming
+// /usr/bin/touch ran it on the host before; now the install is refused and the store unchanged.
+// A root as Fedora writes it ([sefcontext_compile] with -r $@; [setfiles], turned off) installs.
+TEST_F(SelinuxPolicyStore, ARootsHelperProgramsRunOnlyWhereHarmless) {
+  const auto conf = root / "etc/selinux/semanage.conf";
+  const std::string original = read_file(conf);
+  TempDir outside;
+  const auto marker = outside / "ran";
+  write_file(conf, original + "\n[verify kernel]\npath = /usr/bin/touch\nargs = " +
+                       marker.string() + "\n[end]\n");
+  auto r = cnmctl_selinux({"install", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("[verify kernel] block would run"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_FALSE(store_lists_module());
+
+  write_file(conf, original + "\n[setfiles]\npath = /usr/bin/touch\nargs = " + marker.string() +
+                       "\n[end]\n[sefcontext_compile]\npath = /usr/sbin/sefcontext_compile\n"
+                       "args = -r $@\n[end]\n");
+  r = cnmctl_selinux({"install", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(store_lists_module());
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the root's setfiles ran on the host";
+}
+
 // RHEL/CentOS 7: the store in /etc/selinux/TYPE/active with no store-root in semanage.conf.
 // Our libsemanage's own default would look in /var/lib/selinux: the store root we hand it is
 // what makes it commit where status looks.

@@ -238,5 +238,57 @@ TEST(SelinuxStoreLocation, InstallRefusesAFifoSemanageConf) {
   EXPECT_NE(r.err.find("semanage.conf is a FIFO"), std::string::npos) << r.err;
 }
 
+// The helper programs a semanage.conf names, and which a copied store (--root) takes: a commit
+// runs them as host programs with the root's arguments.
+TEST(SelinuxProgramBlocks, ParsedInOrderWithPathAndArgs) {
+  const auto b = parse_program_blocks(
+      "store-root=/x\n[load_policy]\npath = /usr/sbin/load_policy\n[end]\n"
+      "# [verify kernel]\n[sefcontext_compile]\n  path=/usr/sbin/sefcontext_compile \n"
+      "args = -r $@\n[end]\n[verify module]\npath = /usr/bin/touch\nargs = /etc/x\n[end]\n");
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].name, "load_policy");
+  EXPECT_EQ(b[0].path, "/usr/sbin/load_policy");
+  EXPECT_EQ(b[1].name, "sefcontext_compile");
+  EXPECT_EQ(b[1].path, "/usr/sbin/sefcontext_compile");
+  EXPECT_EQ(b[1].args, "-r $@");
+  EXPECT_EQ(b[2].name, "verify module");
+  EXPECT_EQ(b[2].args, "/etc/x");
+}
+
+TEST(SelinuxProgramBlocks, ARootKeepsOnlyWhatCannotTurnAgainstTheHost) {
+  EXPECT_EQ(root_program_problem({}), "");
+  // Turned off under --root (no reload, no context check), whatever they say.
+  EXPECT_EQ(root_program_problem({{"load_policy", "/tmp/x", "y"}, {"setfiles", "/tmp/x", "y"}}),
+            "");
+  // As Fedora and RHEL write it.
+  EXPECT_EQ(root_program_problem({{"sefcontext_compile", "/usr/sbin/sefcontext_compile", "-r $@"}}),
+            "");
+  EXPECT_EQ(root_program_problem({{"sefcontext_compile", "/sbin/sefcontext_compile", "$@"}}), "");
+  // Another program, other arguments (sefcontext_compile -o writes where it is told), a verify.
+  EXPECT_NE(root_program_problem({{"sefcontext_compile", "/bin/sh", "-c $@"}}), "");
+  EXPECT_NE(
+      root_program_problem({{"sefcontext_compile", "/usr/sbin/sefcontext_compile", "-o /etc/x"}}),
+      "");
+  EXPECT_NE(
+      root_program_problem({{"verify kernel", "/usr/bin/true", "$@"}}).find("[verify kernel]"),
+      std::string::npos);
+}
+
+// install under --root refuses a semanage.conf whose blocks would run a host program of the
+// root's choosing, before libsemanage is asked anything.
+TEST(SelinuxStoreLocation, InstallUnderRootRefusesARootsVerifyProgram) {
+  FakeHost h;
+  h.module_in("/var/lib/selinux/targeted");
+  const auto marker = h.root / "ran";
+  h.semanage_conf("module-store = direct\n[verify kernel]\npath = /usr/bin/touch\nargs = " +
+                  marker.string() + "\n[end]\n");
+  const auto r = test::run(
+      {"timeout", "30", test::cnmctl(), "selinux", "install", "--root", h.root.path().string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("[verify kernel] block would run `/usr/bin/touch"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
 }  // namespace
 }  // namespace cnm::selinux
