@@ -17,33 +17,12 @@
 #include <thread>
 
 #include "tests/probe/probe_daemon.h"
+#include "tests/probe/unix_client.h"
 
 namespace cnm::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int connect_to(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool send_all(int fd, const std::string& s) {
-  std::size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 // Everything the server sends until it closes or `limit` passes.
 std::string read_until_close(int fd, std::chrono::milliseconds limit) {

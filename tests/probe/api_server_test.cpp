@@ -19,38 +19,18 @@
 #include <vector>
 
 #include "probe/http_server.h"
+#include "tests/probe/unix_client.h"
 #include "tests/support/test_support.h"
 
 namespace cnm::probe {
 namespace {
 
 using namespace std::chrono_literals;
+using test::connect_to;
+using test::send_all;
 
 const std::string kToken(64, 'k');
 constexpr std::size_t kPiece = 16 * 1024;
-
-int connect_to(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool send_all(int fd, const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 std::string request(const std::string& path, bool close) {
   return "GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken + "\r\n" +
