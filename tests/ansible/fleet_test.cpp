@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/ansible/fleet_host.h"
+#include "tests/ansible/play_report.h"
 #include "tests/installer/tree_snapshot.h"
 #include "tests/support/test_support.h"
 
@@ -39,34 +40,23 @@ std::string cached_root(const std::vector<std::string>& argv) {
   return trimmed(r.out);
 }
 
-struct PlayResult {
-  int exit_code = -1;
-  json doc;
-  std::string err;
-
-  int stat(const std::string& host, const char* what) const {
-    return doc["stats"].contains(host) ? doc["stats"][host][what].get<int>() : -1;
-  }
+// The fleet's run over the three userlands.
+struct FleetRun : PlayResult {
   // Each failed or unreachable task result, for failure messages.
   std::string failed_tasks() const {
     std::string out;
-    for (const auto& play : doc["plays"])
-      for (const auto& t : play["tasks"])
-        for (const auto& [host, r] : t["hosts"].items())
-          if (r.value("failed", false) || r.value("unreachable", false))
-            out += host + ": " + t["task"]["name"].get<std::string>() + ": " +
-                   r.dump().substr(0, 1500) + "\n";
+    each_result([&](std::size_t, const std::string& name, const std::string& host, const json& r) {
+      if (r.value("failed", false) || r.value("unreachable", false))
+        out += host + ": " + name + ": " + r.dump().substr(0, 1500) + "\n";
+    });
     return out;
   }
   // Every result of a task (role prefix dropped) for one host, in play order.
   std::vector<json> results(const std::string& host, const std::string& task) const {
     std::vector<json> out;
-    for (const auto& play : doc["plays"])
-      for (const auto& t : play["tasks"]) {
-        std::string name = t["task"]["name"];
-        if (auto p = name.find(" : "); p != std::string::npos) name = name.substr(p + 3);
-        if (name == task && t["hosts"].contains(host)) out.push_back(t["hosts"][host]);
-      }
+    each_result([&](std::size_t, const std::string& name, const std::string& h, const json& r) {
+      if (name == task && h == host) out.push_back(r);
+    });
     return out;
   }
 };
@@ -164,7 +154,7 @@ class Fleet : public ::testing::Test {
     std::filesystem::rename(dir_ / "inventory.json", dir_ / "inventory.yml");
   }
 
-  PlayResult play(const std::vector<std::string>& flags = {}) {
+  FleetRun play(const std::vector<std::string>& flags = {}) {
     std::string cmd = "cd " + (source_dir() / "ansible").string() +
                       " && ANSIBLE_ROLES_PATH=" + (source_dir() / "ansible/roles").string() +
                       " ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_NOCOLOR=1"
@@ -173,21 +163,11 @@ class Fleet : public ::testing::Test {
                       " ansible-playbook -i " + (dir_ / "inventory.yml").string() +
                       " playbooks/cnmkit.yml";
     for (const auto& f : flags) cmd += " " + f;
-    const auto r = sh(cmd);
+    FleetRun p{run_playbook(cmd)};
     // CNM_FLEET_KEEP=DIR keeps each run's JSON report there (for debugging a failure).
     if (const char* keep = std::getenv("CNM_FLEET_KEEP"))
       write_file(std::filesystem::path(keep) / ("play-" + std::to_string(++plays_) + ".json"),
-                 r.out + r.err);
-    PlayResult p;
-    p.exit_code = r.exit_code;
-    p.err = r.err;
-    try {
-      p.doc = json::parse(r.out);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "ansible-playbook did not print JSON: " << e.what() << "\n"
-                    << r.out.substr(0, 3000) << "\n"
-                    << r.err;
-    }
+                 p.doc.dump() + p.err);
     return p;
   }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/ansible/play_report.h"
 #include "tests/support/test_support.h"
 
 namespace cnm::test {
@@ -16,31 +17,23 @@ using nlohmann::json;
 
 constexpr const char* kInstallTask = "Install or update the probe with cnmctl";
 
-struct PlayResult {
-  int exit_code = -1;
-  json doc;  // the json callback's report
-  std::string err;
-
-  int stat(const std::string& host, const char* what) const {
-    return doc["stats"].contains(host) ? doc["stats"][host][what].get<int>() : -1;
-  }
+// The fleet playbook's run over several hosts.
+struct FleetPlay : PlayResult {
   // One play's task results for a host: task name (role prefix dropped) -> result.
   std::vector<std::pair<std::string, json>> results(std::size_t play,
                                                     const std::string& host) const {
     std::vector<std::pair<std::string, json>> out;
-    if (play >= doc["plays"].size()) return out;
-    for (const auto& t : doc["plays"][play]["tasks"]) {
-      std::string name = t["task"]["name"];
-      if (auto p = name.find(" : "); p != std::string::npos) name = name.substr(p + 3);
-      if (t["hosts"].contains(host)) out.emplace_back(name, t["hosts"][host]);
-    }
+    each_result([&](std::size_t p, const std::string& name, const std::string& h, const json& r) {
+      if (p == play && h == host) out.emplace_back(name, r);
+    });
     return out;
   }
   bool ran(const std::string& host, const std::string& task) const {
-    for (std::size_t p = 0; p < doc["plays"].size(); ++p)
-      for (const auto& [name, r] : results(p, host))
-        if (name == task && !r.value("skipped", false)) return true;
-    return false;
+    bool ran = false;
+    each_result([&](std::size_t, const std::string& name, const std::string& h, const json& r) {
+      ran = ran || (h == host && name == task && !r.value("skipped", false));
+    });
+    return ran;
   }
 };
 
@@ -90,7 +83,7 @@ class AnsiblePlaybook : public ::testing::Test {
     write_file(dir_ / "inventory.yml", inventory.dump(2));  // YAML is a superset of JSON
   }
 
-  PlayResult play(const std::vector<std::string>& flags = {}) {
+  FleetPlay play(const std::vector<std::string>& flags = {}) {
     std::string cmd = "cd " + (source_dir() / "ansible").string() +
                       " && ANSIBLE_ROLES_PATH=" + (source_dir() / "ansible/roles").string() +
                       " ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_NOCOLOR=1"
@@ -99,18 +92,7 @@ class AnsiblePlaybook : public ::testing::Test {
                       " ansible-playbook -i " + (dir_ / "inventory.yml").string() +
                       " playbooks/cnmkit.yml";
     for (const auto& f : flags) cmd += " " + f;
-    const auto r = sh(cmd);
-    PlayResult p;
-    p.exit_code = r.exit_code;
-    p.err = r.err;
-    try {
-      p.doc = json::parse(r.out);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "ansible-playbook did not print JSON: " << e.what() << "\n"
-                    << r.out.substr(0, 3000) << "\n"
-                    << r.err;
-    }
-    return p;
+    return FleetPlay{run_playbook(cmd)};
   }
 
   std::filesystem::path root(const std::string& host) const { return dir_ / "roots" / host; }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/ansible/play_report.h"
 #include "tests/installer/tree_snapshot.h"
 #include "tests/support/test_support.h"
 
@@ -17,24 +18,19 @@ constexpr const char* kInstallTask = "Install or update the probe with cnmctl";
 constexpr const char* kRemoveTask = "Uninstall the probe with cnmctl";
 constexpr const char* kHandler = "Verify the cnmkit install";
 
-struct PlayResult {
-  int exit_code = -1;
-  nlohmann::json doc;  // the json callback's report
-  std::string err;
-
+// The role's run on localhost.
+struct RolePlay : PlayResult {
   // Per task name (role prefix dropped), that task's result for localhost; handlers included.
   std::map<std::string, nlohmann::json> tasks() const {
     std::map<std::string, nlohmann::json> out;
-    for (const auto& play : doc["plays"])
-      for (const auto& t : play["tasks"]) {
-        std::string name = t["task"]["name"];
-        if (auto p = name.find(" : "); p != std::string::npos) name = name.substr(p + 3);
-        if (t["hosts"].contains("localhost")) out[name] = t["hosts"]["localhost"];
-      }
+    each_result([&](std::size_t, const std::string& name, const std::string& host,
+                    const nlohmann::json& r) {
+      if (host == "localhost") out[name] = r;
+    });
     return out;
   }
-  int changed() const { return doc["stats"]["localhost"]["changed"]; }
-  int failures() const { return doc["stats"]["localhost"]["failures"]; }
+  int changed() const { return stat("localhost", "changed"); }
+  int failures() const { return stat("localhost", "failures"); }
 };
 
 class AnsibleRole : public ::testing::Test {
@@ -59,9 +55,9 @@ class AnsibleRole : public ::testing::Test {
   std::filesystem::path root() const { return dir_ / "root"; }
   std::filesystem::path config() const { return root() / "etc/cnmkit/system-probe.yaml"; }
 
-  PlayResult play(const std::vector<std::string>& flags = {},
-                  const nlohmann::json& extra = nlohmann::json::object(),
-                  const std::string& playbook = "play.yml") {
+  RolePlay play(const std::vector<std::string>& flags = {},
+                const nlohmann::json& extra = nlohmann::json::object(),
+                const std::string& playbook = "play.yml") {
     nlohmann::json vars = vars_;
     if (extra.is_object()) vars.update(extra);
     write_file(dir_ / "vars.json", vars.dump());
@@ -73,18 +69,7 @@ class AnsibleRole : public ::testing::Test {
         (dir_ / "ansible-tmp").string() + " HOME=" + dir_.path().string() +
         " ansible-playbook -i localhost, " + playbook + " -e @vars.json";
     for (const auto& f : flags) cmd += " " + f;
-    const auto r = sh(cmd);
-    PlayResult p;
-    p.exit_code = r.exit_code;
-    p.err = r.err;
-    try {
-      p.doc = nlohmann::json::parse(r.out);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "ansible-playbook did not print JSON: " << e.what() << "\n"
-                    << r.out.substr(0, 2000) << "\n"
-                    << r.err;
-    }
-    return p;
+    return RolePlay{run_playbook(cmd)};
   }
 
   // The scratch host tree (Ansible's temp folder is beside it, not in it).
