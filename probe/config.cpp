@@ -33,10 +33,13 @@ T scalar(const YAML::Node& v, const std::string& name, const std::string& key) {
   }
 }
 
-std::uint32_t limit(const YAML::Node& v, const std::string& name, const std::string& key) {
+// A count in 1..max.
+std::uint32_t limit(const YAML::Node& v, const std::string& name, const std::string& key,
+                    std::uint32_t max = 1U << 24) {
   const auto n = scalar<std::int64_t>(v, name, key);
-  if (n < 1 || n > (1 << 24))
-    throw std::runtime_error(where(name, v.Mark()) + ": " + key + " must be in 1..16777216");
+  if (n < 1 || n > max)
+    throw std::runtime_error(where(name, v.Mark()) + ": " + key + " must be in 1.." +
+                             std::to_string(max));
   return static_cast<std::uint32_t>(n);
 }
 
@@ -135,11 +138,7 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
   };
   known["network_config.max_clients"] = [&](const YAML::Node& v, const std::string& k) {
     // Bounded lower than the other limits: each client may hold 56 bytes per open connection.
-    const auto n = scalar<std::int64_t>(v, name, k);
-    if (n < 1 || n > kMaxClientsLimit)
-      throw std::runtime_error(where(name, v.Mark()) + ": " + k + " must be in 1.." +
-                               std::to_string(kMaxClientsLimit));
-    c.max_clients = static_cast<std::uint32_t>(n);
+    c.max_clients = limit(v, name, k, kMaxClientsLimit);
   };
   known["network_config.per_call_hooks"] = [&](const YAML::Node& v, const std::string& k) {
     c.per_call_hooks = scalar<bool>(v, name, k);

@@ -91,6 +91,14 @@ void ConnStore::expire_clients(Clock::time_point now) {
       clients_, [&](const auto& kv) { return now - kv.second.last_call > client_idle_; });
 }
 
+bool ConnStore::admits(const std::string& client_id, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  expire_clients(now);
+  if (clients_.contains(client_id) || clients_.size() < max_clients_) return true;
+  ++stats_.clients_refused;
+  return false;
+}
+
 namespace {
 
 bool by_id(const LastGiven& a, const LastGiven& b) { return a.id < b.id; }

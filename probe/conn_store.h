@@ -102,6 +102,10 @@ class ConnStore {
   // others come and go (evicting it would give it totals again, counted twice downstream).
   std::optional<Taken> take_shared(const std::string& client_id, std::vector<Connection> open_now,
                                    Clock::time_point now = Clock::now());
+  // Whether take_shared would serve client_id now (known, or room for it once idle clients
+  // are forgotten; a refusal is counted as take_shared's): the daemon asks before it reads the
+  // kernel's maps for a call.
+  bool admits(const std::string& client_id, Clock::time_point now = Clock::now());
   // The same, copied into one vector in the same order (tests); throws std::runtime_error when
   // the client is refused.
   std::vector<Connection> take(const std::string& client_id, std::vector<Connection> open_now,

@@ -104,6 +104,8 @@ struct Service {
 
   HttpReply connections(const std::string& client_id) {
     ++requests;
+    // A client refused costs no read of the kernel's maps.
+    if (!store.admits(client_id)) return too_many_clients();
     std::vector<Connection> open;
     if (tracer) {
       // Open ones first: reading them may find closes the state program missed, whose records
@@ -112,19 +114,7 @@ struct Service {
       tracer->poll_closed(0);  // closes that happened before this call are reported now
     }
     auto taken = store.take_shared(client_id, std::move(open));
-    if (!taken) {
-      // 503, not an eviction: every known client called within the idle period.
-      releaser.after_reply();
-      const nlohmann::json body = {
-          {"error", "too many clients: " + std::to_string(config.max_clients) +
-                        " client_ids called within the last " +
-                        std::to_string(std::chrono::seconds(kClientIdle).count()) +
-                        " s; reuse a client_id, wait for an idle one to expire, or raise "
-                        "network_config.max_clients"},
-          {"max_clients", config.max_clients},
-          {"client_idle_seconds", std::chrono::seconds(kClientIdle).count()}};
-      return {503, body.dump()};
-    }
+    if (!taken) return too_many_clients();  // others came in since admits()
     // Freed heap is given back once the reply is gone: sent whole, or cut short by a client
     // that went away (the server then drops it without asking for the last piece).
     std::shared_ptr<ConnectionsReply> reply(new ConnectionsReply(std::move(*taken), stats()),
@@ -135,6 +125,20 @@ struct Service {
     HttpReply r;
     r.stream = [reply](std::string& piece) { return reply->next(piece); };
     return r;
+  }
+
+  // 503, not an eviction: every known client called within the idle period.
+  HttpReply too_many_clients() {
+    releaser.after_reply();
+    const nlohmann::json body = {
+        {"error", "too many clients: " + std::to_string(config.max_clients) +
+                      " client_ids called within the last " +
+                      std::to_string(std::chrono::seconds(kClientIdle).count()) +
+                      " s; reuse a client_id, wait for an idle one to expire, or raise "
+                      "network_config.max_clients"},
+        {"max_clients", config.max_clients},
+        {"client_idle_seconds", std::chrono::seconds(kClientIdle).count()}};
+    return {503, body.dump()};
   }
 
   HttpReply dns_stats() {

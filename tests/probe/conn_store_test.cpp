@@ -161,6 +161,10 @@ TEST(ConnStore, AFullTableRefusesNewClientsAndIdleOnesExpire) {
   EXPECT_EQ(s.stats().clients_refused, 2u);
   EXPECT_EQ(s.stats().clients_evicted, 0u);
   EXPECT_EQ(s.stats().clients, 2u);
+  // What the daemon asks before it reads the kernel: the same answer, the refusal counted.
+  EXPECT_TRUE(s.admits("a", t0 + 2s));
+  EXPECT_FALSE(s.admits("c", t0 + 2s));
+  EXPECT_EQ(s.stats().clients_refused, 3u);
   // a is still known: deltas, not totals.
   auto r = s.take("a", {conn(1, 8, 5)}, t0 + 3s);
   ASSERT_EQ(r.size(), 1u);
