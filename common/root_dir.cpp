@@ -194,6 +194,11 @@ bool RootDir::is_dir(std::string_view host_path) const {
   return stat(host_path, st, true) && S_ISDIR(st.st_mode);
 }
 
+bool RootDir::is_file(std::string_view host_path) const {
+  struct stat st {};
+  return stat(host_path, st, true) && S_ISREG(st.st_mode);
+}
+
 std::vector<std::string> RootDir::list(std::string_view host_dir) const {
   std::vector<std::string> out;
   UniqueFd fd = open(host_dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK);

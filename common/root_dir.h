@@ -48,7 +48,8 @@ class RootDir {
   // stat(2)/lstat(2) inside the root; false with errno set on failure.
   bool stat(std::string_view host_path, struct stat& st, bool follow = true) const;
   bool exists(std::string_view host_path) const;
-  bool is_dir(std::string_view host_path) const;  // follows links (inside the root)
+  bool is_dir(std::string_view host_path) const;   // follows links (inside the root)
+  bool is_file(std::string_view host_path) const;  // a regular file, links followed (inside)
 
   // The names in a folder (no "." or ".."); empty when it cannot be read.
   std::vector<std::string> list(std::string_view host_dir) const;

@@ -1,20 +1,10 @@
 #include "probe/btf_source.h"
 
-#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "probe/embedded_files.h"
 
 namespace cnm::probe {
-namespace {
-
-// A regular file at host_path, links followed inside the root (sysfs files are regular).
-bool regular_file(const RootDir& root, std::string_view host_path) {
-  struct stat st {};
-  return root.stat(host_path, st, true) && S_ISREG(st.st_mode);
-}
-
-}  // namespace
 
 std::string kernel_release() {
   utsname u{};
@@ -40,7 +30,7 @@ BtfSource BtfSource::find(const std::string& configured, const std::filesystem::
     return s;
   }
   const std::string sysfs_shown = root->display(sysfs_btf).string();
-  if (regular_file(*root, sysfs_btf)) {
+  if (root->is_file(sysfs_btf)) {  // sysfs files are regular
     s.kind_ = Kind::kKernel;
     s.text_ = "the kernel's (" + sysfs_shown + ")";
     return s;
@@ -48,7 +38,7 @@ BtfSource BtfSource::find(const std::string& configured, const std::filesystem::
   const bool named = release_is_file_name(release);
   const std::string file = std::string(release) + ".btf";
   const std::string in_folder = (folder / file).string();
-  if (named && !folder.empty() && regular_file(*root, in_folder)) {
+  if (named && !folder.empty() && root->is_file(in_folder)) {
     s.kind_ = Kind::kFolder;
     // libbpf opens it by this path: only on the live host is it the file found here.
     s.path_ = root->display(in_folder).string();
