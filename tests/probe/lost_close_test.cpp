@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -50,6 +52,15 @@ std::vector<int> state_hook_links() {
       fds.push_back(std::stoi(e.path().filename().string()));
   }
   return fds;
+}
+
+// Whether the running kernel's release is at least major.minor: the test's own oracle for what
+// the rung must offer (Debian's kernels, as the VM matrix boots them, backport no BPF helper).
+bool kernel_at_least(int major, int minor) {
+  utsname u{};
+  int ma = 0, mi = 0;
+  if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
+  return ma > major || (ma == major && mi >= minor);
 }
 
 struct Pair {
@@ -137,6 +148,8 @@ TEST_P(LostClose, ACloseNoProgramSawIsRecoveredOnceWithItsCounters) {
   // Open connections are read by refresh_open on Linux 5.13+ only; elsewhere a close no program
   // saw stays open (checked below, as probe/README.md says).
   const bool recovers = t.rung()["attempt"].get<std::string>().find("refresh") != std::string::npos;
+  // bpf_for_each_map_elem, which refresh_open needs, is Linux 5.13: the rung must have it there.
+  ASSERT_EQ(recovers, kernel_at_least(5, 13)) << t.rung().dump();
   const auto before = t.stats();
 
   // Two connections: one the server aborts (a reset the client keeps unread), one both ends close
@@ -209,7 +222,7 @@ TEST_P(LostClose, ACloseNoProgramSawIsRecoveredOnceWithItsCounters) {
   EXPECT_EQ(rec.of(fin.client_port, fin.server_port).size(), 2u);
   EXPECT_EQ(t.stats().at("conn_map_closes_recovered"), after.at("conn_map_closes_recovered"));
   // With no state program, no connection enters: the count only fell, by these four at least.
-  EXPECT_GE(tracked - after.at("conn_map_entries_current"), 4u);
+  EXPECT_LE(after.at("conn_map_entries_current") + 4, tracked);
   ::close(reset.client);
 }
 
