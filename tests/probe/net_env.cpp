@@ -9,6 +9,8 @@
 
 #include <cstring>
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -281,6 +283,20 @@ tcp_info get_tcp_info(int fd) {
   socklen_t len = sizeof ti;
   if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) sys_fail("getsockopt TCP_INFO");
   return ti;
+}
+
+long tcp_ext_counter(const std::string& name) {
+  // Two lines per group: "TcpExt: Name1 Name2 ..." then "TcpExt: value1 value2 ...".
+  std::ifstream in("/proc/net/netstat");
+  std::string names, values;
+  while (std::getline(in, names) && std::getline(in, values)) {
+    if (!names.starts_with("TcpExt:")) continue;
+    std::istringstream n(names), v(values);
+    std::string key, value;
+    while (n >> key && v >> value)
+      if (key == name) return std::stol(value);
+  }
+  return -1;
 }
 
 }  // namespace cnm::test

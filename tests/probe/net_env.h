@@ -83,4 +83,8 @@ void close_all(std::vector<Exchange>& xs);
 // tcp_info of a socket (the kernel's own counters).
 tcp_info get_tcp_info(int fd);
 
+// One TcpExt counter of this network namespace (/proc/net/netstat), e.g. TCPTimeWaitOverflow;
+// -1 when the kernel has no such counter.
+long tcp_ext_counter(const std::string& name);
+
 }  // namespace cnm::test
