@@ -2,7 +2,7 @@
 
 #include "installer/release_archive.h"
 #include "installer/release_manifest.h"
-#include "probe/embedded_files.h"
+#include "installer/release_objects.h"
 
 namespace cnm {
 
@@ -13,7 +13,7 @@ const std::vector<ReleaseFile>& release_files() {
                                {std::string(kReleaseInit)},
                                {std::string(kReleaseExample)},
                                {std::string(kReleaseSelinux)}};
-    for (const auto object : probe::embedded_object_names())
+    for (const auto object : release_objects::kBpfObjects)
       f.push_back({std::string(kReleaseBpfFolder) + std::string(object)});
     return f;
   }();

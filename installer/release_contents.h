@@ -22,8 +22,9 @@ inline constexpr std::string_view kReleaseUnit = "systemd/cnm-probe.service.in";
 inline constexpr std::string_view kReleaseInit = "init.d/cnm-probe.init.in";
 inline constexpr std::string_view kReleaseExample = "config/system-probe.yaml.example";
 inline constexpr std::string_view kReleaseSelinux = "selinux/system_probe_policy.pp";
-// Followed by the file name of each BPF object the probe carries (probe/embedded_files.h, from
-// PROBE_OBJECTS in probe/CMakeLists.txt, which also tells make_release.cmake what to pack).
+// Followed by the file name of each BPF object the probe carries (installer/release_objects.h,
+// generated from PROBE_OBJECTS in probe/CMakeLists.txt, which also tells make_release.cmake
+// what to pack and the probe what to embed).
 inline constexpr std::string_view kReleaseBpfFolder = "ebpf/";
 
 struct ReleaseFile {
