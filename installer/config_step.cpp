@@ -21,8 +21,9 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
   // The enable key is what `config enable` sets: a --set of it would be overwritten (=true) or
   // would leave the feature off while the run reports success (=false). The Agent reads keys
   // case-insensitively.
+  const auto as_agent_reads = agent_key(key);
   for (const char* enable : kEnableKeys)
-    if (agent_key(key) == enable)
+    if (as_agent_reads == enable)
       throw std::invalid_argument("--set " + key + " is refused: " + enable +
                                   " is what cnmctl sets to enable network monitoring (use "
                                   "`cnmctl uninstall` to undo it)");
