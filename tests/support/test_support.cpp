@@ -4,10 +4,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -93,8 +96,16 @@ RunResult run(const std::vector<std::string>& argv) {
     }
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  rusage ru{};
+  pid_t waited = -1;
+  while ((waited = ::wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR) {
+  }
+  if (waited != pid) {
+    r.err += "wait4 failed for " + argv[0] + ": " + std::strerror(errno);
+    return r;  // exit_code stays -1
+  }
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.peak_rss_bytes = static_cast<std::size_t>(ru.ru_maxrss) * 1024;  // ru_maxrss is in KiB
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ struct RunResult {
   int exit_code = -1;  // -1 when killed by a signal
   std::string out;     // stdout
   std::string err;     // stderr
+  // The child's peak resident memory (wait4's ru_maxrss), 0 when it could not be spawned. A
+  // posix_spawn child starts from this process's high-water mark: reset it first
+  // (/proc/self/clear_refs "5", Linux 4.0) to measure the child alone.
+  std::size_t peak_rss_bytes = 0;
 };
 
 // Runs argv (no shell) and waits for it.
