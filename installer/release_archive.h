@@ -10,9 +10,7 @@
 
 #include <cstddef>
 #include <filesystem>
-#include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "installer/release_contents.h"
@@ -24,17 +22,6 @@ struct ArchiveLimits {
   std::size_t max_total_bytes = kReleaseMaxTotalBytes;  // whole release, uncompressed
   std::size_t max_entries = kReleaseMaxEntries;
 };
-
-class ArchiveError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-struct Release {
-  std::map<std::string, std::string> files;  // archive path ("bin/cnm-probe") -> content
-};
-
-inline constexpr const char* kManifestName = "MANIFEST.sha256";
 
 // Throws ArchiveError with the offending entry's name. expected_sha256: hex of the archive file.
 Release read_release(const std::filesystem::path& archive,

@@ -1,10 +1,12 @@
 #include "installer/release_contents.h"
 
-#include "installer/release_archive.h"
-#include "installer/release_manifest.h"
 #include "installer/release_objects.h"
 
 namespace cnm {
+
+[[noreturn]] void refuse_release(const std::string& why) {
+  throw ArchiveError("archive refused: " + why + "; nothing was installed");
+}
 
 const std::vector<ReleaseFile>& release_files() {
   static const std::vector<ReleaseFile> files = [] {

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +17,21 @@
 
 namespace cnm {
 
-struct Release;  // installer/release_archive.h
+// A release read and verified (release_archive.h: from an archive or a folder).
+struct Release {
+  std::map<std::string, std::string> files;  // archive path ("bin/cnm-probe") -> content
+};
+
+// Every refusal of a release: its reading, its contents, what a mode needs of it.
+class ArchiveError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws ArchiveError("archive refused: WHY; nothing was installed").
+[[noreturn]] void refuse_release(const std::string& why);
+
+inline constexpr const char* kManifestName = "MANIFEST.sha256";
 
 inline constexpr std::string_view kReleaseProbe = "bin/cnm-probe";
 inline constexpr std::string_view kReleaseUnit = "systemd/cnm-probe.service.in";

@@ -7,10 +7,6 @@
 
 namespace cnm {
 
-[[noreturn]] void refuse_release(const std::string& why) {
-  throw ArchiveError("archive refused: " + why + "; nothing was installed");
-}
-
 std::string checked_release_name(const char* raw) {
   if (!raw || !*raw) refuse_release("entry without a name");
   std::string name = raw;

@@ -9,12 +9,9 @@
 #include <set>
 #include <string>
 
-#include "installer/release_archive.h"
+#include "installer/release_contents.h"
 
 namespace cnm {
-
-// Throws ArchiveError("archive refused: WHY; nothing was installed").
-[[noreturn]] void refuse_release(const std::string& why);
 
 // Only plain relative paths: no "..", no absolute, no empty or "." parts, no backslashes or
 // control characters (they hide traversal from humans reading a listing). "./x" gives "x".
