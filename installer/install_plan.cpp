@@ -72,11 +72,9 @@ void plan_standalone_files(Plan& plan, const Layout& layout, InstallRequest& req
         init_tmpl = std::move(content);
       } else if (entry == kReleaseExample) {
         config.example = std::move(content);
-      } else {
-        const auto dest = release_destination(layout, entry);
-        if (!dest)
-          throw std::runtime_error("release: unexpected entry '" + entry +
-                                   "'; nothing was installed");
+      } else if (const auto dest = release_destination(layout, entry)) {
+        // Every other file a release holds has a destination, and the readers refuse any name
+        // a release does not hold (release_contents.h).
         plan.files.push_back(
             want(layout, dest->first, std::move(content), dest->second, "from the release"));
       }
@@ -167,16 +165,20 @@ std::string render_template(std::string_view tmpl, const Layout& layout) {
 
 std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& layout,
                                                                   const std::string& entry) {
-  if (!is_release_file(entry)) return std::nullopt;
-  const auto base = std::filesystem::path(entry).filename().string();
-  if (entry == kReleaseProbe) return std::make_pair(layout.probe_binary, mode_t{0755});
-  if (starts_with(entry, std::string(kReleaseBpfFolder)))
-    return std::make_pair((std::filesystem::path(layout.bpf_object_dir) / base).string(),
-                          mode_t{0644});
-  if (entry == kReleaseSelinux)
-    return std::make_pair(
-        (std::filesystem::path(layout.bpf_object_dir).parent_path() / "selinux" / base).string(),
-        mode_t{0644});
+  const ReleaseFile* f = find_release_file(entry);
+  if (!f) return std::nullopt;
+  const auto base = std::filesystem::path(entry).filename();
+  const std::filesystem::path bpf_dir(layout.bpf_object_dir);
+  switch (f->dest) {
+    case ReleaseDest::ProbeBinary:
+      return std::make_pair(layout.probe_binary, f->mode);
+    case ReleaseDest::BpfObjects:
+      return std::make_pair((bpf_dir / base).string(), f->mode);
+    case ReleaseDest::Selinux:
+      return std::make_pair((bpf_dir.parent_path() / "selinux" / base).string(), f->mode);
+    case ReleaseDest::Read:
+      break;
+  }
   return std::nullopt;
 }
 

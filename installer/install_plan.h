@@ -47,8 +47,10 @@ struct InstallRequest {
 // std::runtime_error when the layout cannot be expressed in a unit (run_dir not under /run).
 std::string render_template(std::string_view tmpl, const Layout& layout);
 
-// Where a release entry goes on a standalone host and with which mode; nullopt for unknown
-// entries. Agent mode installs no release file (the Agent's package has them all).
+// Where a release entry goes on a standalone host and with which mode (its ReleaseFile's dest
+// and mode, release_contents.h); nullopt for the files the plan reads (unit, init script,
+// example) and for names no release holds. Agent mode installs no release file (the Agent's
+// package has them all).
 std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& layout,
                                                                   const std::string& entry);
 

@@ -10,23 +10,27 @@ namespace cnm {
 
 const std::vector<ReleaseFile>& release_files() {
   static const std::vector<ReleaseFile> files = [] {
-    std::vector<ReleaseFile> f{{std::string(kReleaseProbe), true},
+    std::vector<ReleaseFile> f{{std::string(kReleaseProbe), true, ReleaseDest::ProbeBinary, 0755},
                                {std::string(kReleaseUnit)},
                                {std::string(kReleaseInit)},
                                {std::string(kReleaseExample)},
-                               {std::string(kReleaseSelinux)}};
+                               {std::string(kReleaseSelinux), false, ReleaseDest::Selinux}};
     for (const auto object : release_objects::kBpfObjects)
-      f.push_back({std::string(kReleaseBpfFolder) + std::string(object)});
+      f.push_back(
+          {std::string(kReleaseBpfFolder) + std::string(object), false, ReleaseDest::BpfObjects});
     return f;
   }();
   return files;
 }
 
-bool is_release_file(std::string_view name) {
-  if (name == kManifestName) return true;
+const ReleaseFile* find_release_file(std::string_view name) {
   for (const auto& f : release_files())
-    if (f.name == name) return true;
-  return false;
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+bool is_release_file(std::string_view name) {
+  return name == kManifestName || find_release_file(name);
 }
 
 bool is_release_folder(std::string_view name) {

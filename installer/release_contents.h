@@ -6,6 +6,8 @@
 // makes holds exactly these names.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <map>
 #include <stdexcept>
@@ -43,6 +45,15 @@ inline constexpr std::string_view kReleaseSelinux = "selinux/system_probe_policy
 // what to pack and the probe what to embed).
 inline constexpr std::string_view kReleaseBpfFolder = "ebpf/";
 
+// Where a standalone install puts a release file (release_destination, install_plan.h).
+enum class ReleaseDest {
+  Read,         // no copy of its own: the plan renders the unit and init script and makes the
+                // config from the example
+  ProbeBinary,  // the layout's probe_binary
+  BpfObjects,   // the layout's bpf_object_dir, under its own name
+  Selinux,      // selinux/ beside bpf_object_dir, under its own name
+};
+
 struct ReleaseFile {
   std::string name;  // "bin/cnm-probe"
   // A standalone install cannot do without it: the binary is the probe, and nothing stands in
@@ -52,10 +63,15 @@ struct ReleaseFile {
   // Agent nothing of a release is needed: the Agent's package holds system-probe and its
   // objects, and the example is used only where the Agent's own is missing.
   bool standalone_needs = false;
+  ReleaseDest dest = ReleaseDest::Read;
+  mode_t mode = 0644;  // of the installed copy
 };
 
 // Every file a release may hold, MANIFEST.sha256 aside.
 const std::vector<ReleaseFile>& release_files();
+
+// The release_files() entry of that name; nullptr for any other (MANIFEST.sha256 included).
+const ReleaseFile* find_release_file(std::string_view name);
 
 // name: a checked release name (checked_release_name). True for MANIFEST.sha256 and the
 // release_files(); folders: the folders those are in ("bin", "ebpf", ...).

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "installer/install_plan.h"
 #include "installer/release_archive.h"
 #include "installer/release_contents.h"
 #include "installer/sha256.h"
@@ -305,6 +306,30 @@ TEST(ReleaseContents, TheBuiltArchiveHoldsTheDeclaredFiles) {
   EXPECT_EQ(needed_release_files(ProbeMode::Standalone), std::vector<std::string>{"bin/cnm-probe"});
   EXPECT_TRUE(needed_release_files(ProbeMode::Agent).empty());
   EXPECT_NO_THROW(check_release_complete(rel, ProbeMode::Standalone));
+}
+
+// Where a standalone install puts each file of a release (release_contents.h states it once):
+// the probe, the BPF objects and the SELinux module get their own copy; the templates and the
+// example are read by the plan; a name no release holds has no place.
+TEST(ReleaseContents, EachFileHasItsDestination) {
+  const Layout layout = default_layout("/", ProbeMode::Standalone);
+  using Dest = std::optional<std::pair<std::string, mode_t>>;
+  EXPECT_EQ(release_destination(layout, "bin/cnm-probe"),
+            Dest({"/opt/cnmkit/bin/cnm-probe", 0755}));
+  EXPECT_EQ(release_destination(layout, "selinux/system_probe_policy.pp"),
+            Dest({"/opt/cnmkit/selinux/system_probe_policy.pp", 0644}));
+  std::size_t objects = 0;
+  for (const auto& f : release_files()) {
+    if (!f.name.starts_with(kReleaseBpfFolder)) continue;
+    ++objects;
+    EXPECT_EQ(release_destination(layout, f.name),
+              Dest({"/opt/cnmkit/ebpf/" + f.name.substr(kReleaseBpfFolder.size()), 0644}));
+  }
+  EXPECT_GT(objects, 0u);
+  for (const auto read : {kReleaseUnit, kReleaseInit, kReleaseExample})
+    EXPECT_EQ(release_destination(layout, std::string(read)), std::nullopt) << read;
+  for (const char* other : {"MANIFEST.sha256", "ebpf/extra.bpf.o", "README"})
+    EXPECT_EQ(release_destination(layout, other), std::nullopt) << other;
 }
 
 // A name a release does not hold is refused as soon as its header is read, whether the
