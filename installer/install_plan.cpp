@@ -183,7 +183,6 @@ std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& 
 }
 
 Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner& run) {
-  if (req.release) check_release_complete(*req.release, layout.mode);
   Plan plan;
   const bool agent_mode = layout.mode == ProbeMode::Agent;
   plan.host.mode = layout.mode;

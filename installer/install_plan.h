@@ -55,9 +55,10 @@ std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& 
                                                                   const std::string& entry);
 
 // Throws std::runtime_error, before anything is written, when the plan would write a file
-// that a package owns, and ArchiveError when the release lacks a file the mode needs
-// (release_contents.h). The release's contents move into the plan's files (pass the request
-// with std::move to hold them once).
+// that a package owns. The release is one its reader checked has what the mode needs
+// (check_release_complete, release_contents.h: `cnmctl install` refuses an incomplete one
+// before it changes anything). The release's contents move into the plan's files (pass the
+// request with std::move to hold them once).
 Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner& run);
 
 }  // namespace cnm

@@ -101,7 +101,7 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
 
 // --archive FILE.tar.gz or --archive FOLDER; without it, the payload the cnmkit package
 // installed next to this binary; none (the compiled-in unit, script and example) otherwise.
-std::optional<Release> selected_release(const Args& a) {
+std::optional<Release> read_selected_release(const Args& a) {
   const std::optional<std::string> sha = a.sha256.empty() ? std::nullopt : std::optional(a.sha256);
   if (a.archive.empty()) {
     if (sha) throw std::invalid_argument("--sha256 needs --archive");
@@ -111,6 +111,15 @@ std::optional<Release> selected_release(const Args& a) {
   if (!std::filesystem::is_directory(a.archive)) return read_release(a.archive, sha);
   if (sha) throw std::invalid_argument("--sha256 checks an archive file, not a folder");
   return read_release_folder(a.archive);
+}
+
+// The release an install in `mode` uses, refused here when it lacks what the mode needs:
+// before the other mode's install is taken away and before the plan, so an incomplete
+// release changes nothing.
+std::optional<Release> selected_release(const Args& a, ProbeMode mode) {
+  auto rel = read_selected_release(a);
+  if (rel) check_release_complete(*rel, mode);
+  return rel;
 }
 
 // The sibling that changes SELinux (cnmctl-selinux, next to this binary), with the run's
@@ -232,10 +241,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       plan.files.push_back(plan_config(layout, req.config));
     } else {
       req.manager = m;
-      req.release = selected_release(a);
-      // Before the other mode's install is taken away below: an incomplete release changes
-      // nothing (plan_install checks it again, for its other callers).
-      if (req.release) check_release_complete(*req.release, layout.mode);
+      req.release = selected_release(a, layout.mode);
       if (const InstallState st(layout); st.host().mode && *st.host().mode != layout.mode) {
         // The other mode's install goes first (an Agent installed after cnm-probe: the host
         // moves to agent mode, and nothing of cnm-probe's stays to collide with it).
