@@ -8,6 +8,7 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "installer/install_plan.h"
 #include "installer/release_archive.h"
@@ -300,9 +301,15 @@ TEST(ReleaseContents, TheBuiltArchiveHoldsTheDeclaredFiles) {
 #else
   for (const auto& name : built) EXPECT_TRUE(declared.count(name)) << name;
 #endif
-  for (const char* object :
-       {"tcp_tracer.bpf.o", "tcp_tracer_legacy.bpf.o", "dns_filter.bpf.o", "dns_tap.bpf.o"})
-    EXPECT_TRUE(declared.count(std::string("ebpf/") + object)) << object;
+  std::set<std::string> carried, declared_objects;
+  std::stringstream probe_objects(CNM_PROBE_OBJECTS);  // PROBE_OBJECTS, probe/CMakeLists.txt
+  for (std::string path; std::getline(probe_objects, path, '|');)
+    carried.insert(std::string(kReleaseBpfFolder) +
+                   std::filesystem::path(path).filename().string());
+  for (const auto& name : declared)
+    if (name.starts_with(kReleaseBpfFolder)) declared_objects.insert(name);
+  EXPECT_FALSE(carried.empty());
+  EXPECT_EQ(declared_objects, carried);
   EXPECT_EQ(needed_release_files(ProbeMode::Standalone), std::vector<std::string>{"bin/cnm-probe"});
   EXPECT_TRUE(needed_release_files(ProbeMode::Agent).empty());
   EXPECT_NO_THROW(check_release_complete(rel, ProbeMode::Standalone));
