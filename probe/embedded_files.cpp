@@ -47,7 +47,6 @@ std::vector<std::string_view> names(std::uint64_t kind) {
 std::optional<std::span<const std::byte>> embedded_object(std::string_view file_name) {
   return find(kObject, file_name);
 }
-std::vector<std::string_view> embedded_object_names() { return names(kObject); }
 
 std::string_view embedded_object_sha256(std::string_view file_name) {
   for (const auto& f : files())

@@ -13,7 +13,6 @@ namespace cnm::probe {
 
 // A BPF object ("tcp_tracer.bpf.o"), or nullopt when not embedded.
 std::optional<std::span<const std::byte>> embedded_object(std::string_view file_name);
-std::vector<std::string_view> embedded_object_names();
 // Its SHA-256 (hex), computed when it was embedded; "" when not embedded.
 std::string_view embedded_object_sha256(std::string_view file_name);
 
