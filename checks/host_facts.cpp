@@ -1,11 +1,10 @@
 #include "checks/host_facts.h"
 
-#include "common/mounts.h"
-
-#include <sys/utsname.h>
-
 #include <string_view>
 #include <utility>
+
+#include "common/mounts.h"
+#include "common/uname.h"
 
 namespace cnm {
 namespace {
@@ -15,11 +14,8 @@ void detect_kernel(HostFacts& f) {
     f.kernel_release = *f.options.kernel_release;
     f.kernel_source = "--kernel-release";
   } else if (f.fs.is_live()) {
-    struct utsname u {};
-    if (::uname(&u) == 0) {
-      f.kernel_release = u.release;
-      f.kernel_source = "uname";
-    }
+    f.kernel_release = running_uname().release;
+    if (!f.kernel_release.empty()) f.kernel_source = "uname";
   } else if (const auto t = f.fs.read_file("/proc/sys/kernel/osrelease", 4096); t.ok()) {
     f.kernel_release = first_line(t.text);
     f.kernel_source = "proc/sys/kernel/osrelease";
@@ -86,8 +82,7 @@ std::string arch_of_elf(std::string_view h) {
 
 void detect_arch(HostFacts& f) {
   if (f.fs.is_live()) {
-    struct utsname u {};
-    if (::uname(&u) == 0) f.arch = u.machine;
+    f.arch = running_uname().machine;
   } else if (const auto t = f.fs.read("/proc/sys/kernel/arch", 256)) {
     f.arch = first_line(t->text);
   } else {

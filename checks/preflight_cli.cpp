@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "checks/preflight.h"
-#include "probe/btf_source.h"
+#include "common/uname.h"
 
 namespace cnm {
 namespace {
@@ -26,11 +26,10 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   // On the live host the eBPF checks, limits.memlock and the BTF lookup ask the running kernel:
   // judging another release there would mix two kernels in one answer. Another kernel is judged
   // from a folder describing its host (--root), where every check reads files.
-  if (!a.kernel_release.empty() && o.layout.is_live() &&
-      a.kernel_release != probe::kernel_release())
+  if (const std::string running = running_uname().release;
+      !a.kernel_release.empty() && o.layout.is_live() && a.kernel_release != running)
     throw std::invalid_argument(
-        "--kernel-release " + a.kernel_release + " is not the running kernel (" +
-        probe::kernel_release() +
+        "--kernel-release " + a.kernel_release + " is not the running kernel (" + running +
         "): the live checks ask the running kernel, so the answer would mix two kernels; judge "
         "another kernel with --root DIR, a folder describing its host");
   if (!a.kernel_release.empty()) o.kernel_release = a.kernel_release;

@@ -1,15 +1,11 @@
 #include "probe/btf_source.h"
 
-#include <sys/utsname.h>
-
+#include "common/uname.h"
 #include "probe/embedded_files.h"
 
 namespace cnm::probe {
 
-std::string kernel_release() {
-  utsname u{};
-  return ::uname(&u) == 0 ? u.release : "";
-}
+std::string kernel_release() { return running_uname().release; }
 
 bool release_is_file_name(std::string_view release) {
   return !release.empty() && release.find('/') == std::string_view::npos &&

@@ -46,7 +46,7 @@ class BtfSource {
   std::optional<BytesPath> embedded_;  // an embedded file, where libbpf can open it by path
 };
 
-// The running kernel's release (uname -r).
+// The running kernel's release (uname -r, common/uname.h).
 std::string kernel_release();
 
 // Whether a kernel release can name a file ("<release>.btf"): not empty, no '/', no "..".
