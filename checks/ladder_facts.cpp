@@ -30,8 +30,13 @@ Answer yes_no(bool b) { return b ? Answer::kYes : Answer::kNo; }
 // --root works), what needs bpf() from the memory of this kernel or, failing that, the kernel.
 class PreflightKernel : public probe::KernelAnswers {
  public:
-  PreflightKernel(const HostFs& fs, bool btf_found, KernelMemory* memory)
-      : fs_(fs), tracepoints_(fs), btf_found_(btf_found), memory_(memory) {}
+  // kernel_btf: the kernel's own BTF file is there; btf_found: any BTF is (probe/btf_source.h).
+  PreflightKernel(const HostFs& fs, bool kernel_btf, bool btf_found, KernelMemory* memory)
+      : fs_(fs),
+        tracepoints_(fs),
+        kernel_btf_(kernel_btf),
+        btf_found_(btf_found),
+        memory_(memory) {}
 
   Answer answer(const Need& n) override {
     const std::string key = probe::need_key(n);
@@ -61,7 +66,7 @@ class PreflightKernel : public probe::KernelAnswers {
                       fs_.exists("/sys/kernel/debug/tracing/kprobe_events"));
       case NeedKind::kKernelBtf:
         if (!fs_.describes("/sys/kernel")) return Answer::kUnknown;
-        return yes_no(fs_.is_file(probe::BtfSource::kSysfsBtf));
+        return yes_no(kernel_btf_);
       case NeedKind::kCoreBtf:
         return yes_no(btf_found_);
       default:
@@ -77,6 +82,7 @@ class PreflightKernel : public probe::KernelAnswers {
 
   const HostFs& fs_;
   TracepointIndex tracepoints_;
+  bool kernel_btf_;
   bool btf_found_;
   KernelMemory* memory_;
   std::unique_ptr<probe::LiveKernel> live_;
@@ -141,10 +147,10 @@ LadderFacts work_out(const HostFacts& f) {
   const std::filesystem::path btf_dir =
       o.bpf_object_dir && f.fs.is_live() ? *o.bpf_object_dir / "btf"
                                          : std::filesystem::path(f.layout.bpf_object_dir) / "btf";
-  // The running kernel's release names its BTF file (on the live host --kernel-release can only
-  // be that one: checks/preflight_cli.cpp).
-  const std::string release = f.fs.is_live() ? probe::kernel_release() : f.kernel_release;
-  const auto btf = probe::BtfSource::find("", btf_dir, release, &f.fs.dir());
+  // The kernel's release names its BTF file (on the live host --kernel-release can only be the
+  // running kernel's: checks/preflight_cli.cpp). Nothing configured: the kernel's own file is
+  // looked at first, so kKernel says whether it is there.
+  const auto btf = probe::BtfSource::find("", btf_dir, f.kernel_release, &f.fs.dir());
   lf.btf = btf.description();
   lf.no_btf = btf.kind() == probe::BtfSource::Kind::kNone;
 
@@ -161,7 +167,8 @@ LadderFacts work_out(const HostFacts& f) {
     memory =
         std::make_unique<KernelMemory>(f.layout.at(f.layout.cache_dir) / "preflight-kernel.json",
                                        kernel_identity(f.fs), o.no_cache);
-  PreflightKernel kernel(f.fs, !lf.no_btf, memory.get());
+  PreflightKernel kernel(f.fs, btf.kind() == probe::BtfSource::Kind::kKernel, !lf.no_btf,
+                         memory.get());
   if (lf.live) kernel.go_live();
   lf.choice = probe::choose(kernel, {});
   // What files tell is cheap: asked for every rung, opt-in jobs too, for the checks to report.

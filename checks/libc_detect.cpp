@@ -25,9 +25,10 @@ std::optional<std::string> leading_version(std::string_view s) {
 }
 
 // Where distributions put libc.so.6: lib64 (RHEL, SUSE, Fedora, Amazon Linux), the multiarch
-// folder (Debian, Ubuntu), then plain lib.
+// folder (Debian, Ubuntu), then plain lib. arch is uname's machine, "aarch64" on 64-bit Arm (a
+// release's "-arm64" is mapped so in checks/host_facts.cpp).
 std::vector<std::string> glibc_candidates(std::string_view arch) {
-  const std::string triplet = std::string(arch == "arm64" ? "aarch64" : arch) + "-linux-gnu";
+  const std::string triplet = std::string(arch) + "-linux-gnu";
   return {"/lib64/libc.so.6",
           "/usr/lib64/libc.so.6",
           "/lib/" + triplet + "/libc.so.6",

@@ -28,8 +28,6 @@ bool HostFs::exists(std::string_view host_path) const {
   return dir_->stat(host_path, st, true);
 }
 
-bool HostFs::is_file(std::string_view host_path) const { return dir_->is_file(host_path); }
-
 bool HostFs::is_dir(std::string_view host_path) const { return dir_->is_dir(host_path); }
 
 std::vector<std::string> HostFs::list(std::string_view host_dir) const {

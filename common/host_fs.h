@@ -43,7 +43,6 @@ class HostFs {
   // (lstat) is the installer's: a link it would write over counts there.
   bool exists(std::string_view host_path) const;
   bool is_dir(std::string_view host_path) const;
-  bool is_file(std::string_view host_path) const;  // a regular file, links followed
   std::vector<std::string> list(std::string_view host_dir) const;
 
   // Whether this host description covers host_path's folder at all: always on the live host;

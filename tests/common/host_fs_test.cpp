@@ -53,11 +53,11 @@ TEST(HostFs, ExistsFollowsLinksInsideTheRootAndDanglingOrLoopingIsAbsent) {
   EXPECT_FALSE(fs.exists("/sys/kernel/loop"));
   EXPECT_FALSE(fs.exists("/sys/kernel/dangling"));
   EXPECT_FALSE(fs.exists("/sys/kernel/out"));  // outside's path does not exist in the root
-  EXPECT_FALSE(fs.is_file("/sys/kernel/out"));
+  EXPECT_FALSE(fs.dir().is_file("/sys/kernel/out"));
   EXPECT_TRUE(fs.exists("/sys/kernel/good"));
-  EXPECT_TRUE(fs.is_file("/sys/kernel/good"));
+  EXPECT_TRUE(fs.dir().is_file("/sys/kernel/good"));
   EXPECT_TRUE(fs.exists("/sys/kernel"));
-  EXPECT_FALSE(fs.is_file("/sys/kernel"));
+  EXPECT_FALSE(fs.dir().is_file("/sys/kernel"));
 }
 
 }  // namespace
