@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <map>
+#include <optional>
+#include <span>
 #include <utility>
 
 #include "checks/bpf_probe.h"
@@ -112,28 +115,36 @@ std::optional<std::string> read_object(const std::filesystem::path& dir, std::st
   return std::move(r.text);
 }
 
-// The objects' identity for the memory: embedded ones were hashed when embedded.
-std::string objects_hash(const std::optional<std::filesystem::path>& dir, std::string_view file) {
-  if (!dir) return std::string(probe::embedded_object_sha256(file));
-  const auto bytes = read_object(*dir, file);
-  return bytes ? sha256_hex(*bytes) : "absent";
+// An object as the preflight uses it: its identity for the memory and, outside the ladder, its
+// bytes to verify. From --bpf-objects DIR the file is read once for both; embedded ones were
+// hashed when embedded.
+struct ObjectFile {
+  std::string file;
+  bool from_dir = false;
+  std::optional<std::string> read;  // from DIR; nullopt when not a readable regular file there
+  std::string hash;
+};
+
+ObjectFile load_object(const std::optional<std::filesystem::path>& dir, std::string_view file) {
+  ObjectFile o{std::string(file), dir.has_value(), std::nullopt, ""};
+  if (!dir) {
+    o.hash = probe::embedded_object_sha256(file);
+    return o;
+  }
+  o.read = read_object(*dir, file);
+  o.hash = o.read ? sha256_hex(*o.read) : "absent";
+  return o;
 }
 
 // The verifier's word on an object outside the ladder, from DIR or the embedded copy.
-std::vector<probe::ProgramVerdict> verify_object(const std::optional<std::filesystem::path>& dir,
-                                                 const std::string& file) {
-  std::string owned;
+std::vector<probe::ProgramVerdict> verify_object(const ObjectFile& o) {
   std::optional<std::span<const std::byte>> bytes;
-  if (dir) {
-    if (auto read = read_object(*dir, file)) {
-      owned = std::move(*read);
-      bytes = std::as_bytes(std::span(owned.data(), owned.size()));
-    }
-  } else {
-    bytes = probe::embedded_object(file);
-  }
-  return bytes ? probe::verify_object_file(file, *bytes)
-               : std::vector<probe::ProgramVerdict>{{file, "", false, "not found"}};
+  if (!o.from_dir)
+    bytes = probe::embedded_object(o.file);
+  else if (o.read)
+    bytes = std::as_bytes(std::span(o.read->data(), o.read->size()));
+  return bytes ? probe::verify_object_file(o.file, *bytes)
+               : std::vector<probe::ProgramVerdict>{{o.file, "", false, "not found"}};
 }
 
 bool privileged() { return has_capability(CAP_SYS_ADMIN) || has_capability(CAP_BPF); }
@@ -184,19 +195,21 @@ LadderFacts work_out(const HostFacts& f) {
   // programs and the packet socket's filter, verified in a thread of their own beside the
   // ladder's dry run (separate objects: nothing shared).
   struct Other {
-    std::string file, key;
+    ObjectFile object;
+    std::string key;
     std::optional<std::vector<probe::ProgramVerdict>> verdicts;  // remembered, or verified
     bool verified = false;
   };
   std::vector<Other> others;
   for (const char* file : {"dns_tap.bpf.o", "dns_filter.bpf.o"}) {
-    const std::string key = objects_hash(o.bpf_object_dir, file) + "|" + file;
-    others.push_back({file, key, memory->verdicts(key), false});
+    ObjectFile object = load_object(o.bpf_object_dir, file);
+    const std::string key = object.hash + "|" + file;
+    others.push_back({std::move(object), key, memory->verdicts(key), false});
   }
-  auto other_verdicts = std::async(std::launch::async, [&others, dir = o.bpf_object_dir] {
+  auto other_verdicts = std::async(std::launch::async, [&others] {
     for (auto& x : others)
       if (!x.verdicts) {
-        x.verdicts = verify_object(dir, x.file);
+        x.verdicts = verify_object(x.object);
         x.verified = true;
       }
   });
@@ -204,9 +217,11 @@ LadderFacts work_out(const HostFacts& f) {
   // loaded, with libbpf's copies of the kernel BTF on huge pages.
   bool heap_ready = false;
   const auto settings = probe::verification_settings(btf.libbpf_path(), o.bpf_object_dir);
+  std::map<std::string_view, std::string> hashes;  // by object: attempts share rungs' objects
   for (const auto& a : lf.choice.attempts) {
-    const std::string key =
-        objects_hash(o.bpf_object_dir, a.rung->object) + "|" + lf.btf + "|" + a.describe();
+    auto [hash, fresh] = hashes.try_emplace(a.rung->object);
+    if (fresh) hash->second = load_object(o.bpf_object_dir, a.rung->object).hash;
+    const std::string key = hash->second + "|" + lf.btf + "|" + a.describe();
     AttemptRun run{a, {}, false};
     if (auto v = memory->verdicts(key)) {
       run.verdicts = *v;
