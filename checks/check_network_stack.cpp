@@ -12,7 +12,7 @@ std::vector<std::string> cilium_evidence(const HostFacts& f) {
     if (f.fs.exists(p)) ev.push_back(p);
   for (const char* d : {"/sys/fs/bpf/tc/globals", "/sys/fs/bpf/cilium"}) {
     for (const auto& name : f.fs.list(d)) {
-      if (name.rfind("cilium_", 0) == 0 || std::string(d).ends_with("cilium")) {
+      if (name.starts_with("cilium_") || std::string(d).ends_with("cilium")) {
         ev.push_back(std::string("pinned maps under ") + d);
         break;
       }

@@ -46,7 +46,7 @@ void refine_rhel_version(const HostFs& fs, Distro& d) {
     if (!t) continue;
     const auto r = parse_release_line(t->text);
     if (!r.version.empty() && r.version.size() > d.version_id.size() &&
-        r.version.rfind(d.version_id, 0) == 0) {
+        r.version.starts_with(d.version_id)) {
       d.version_id = r.version;
       d.source += " + " + std::string(f);
     }

@@ -1,5 +1,8 @@
 #include "checks/host_facts.h"
 
+#include <elf.h>
+
+#include <cstddef>
 #include <string_view>
 #include <utility>
 
@@ -31,10 +34,6 @@ void detect_kernel(HostFacts& f) {
   f.kernel = KernelRelease::parse(f.kernel_release, &f.kernel_error);
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // The architecture a kernel release names: RHEL/Fedora/Amazon end in ".x86_64", Debian in
 // "-amd64", "-arm64", "-686-pae", ... Ubuntu's "-generic" and SUSE's "-default" name none.
 std::string arch_of_release(std::string_view release) {
@@ -44,36 +43,38 @@ std::string arch_of_release(std::string_view release) {
       {".armv7l", "armv7l"},     {"-amd64", "x86_64"},        {"-arm64", "aarch64"},
       {"-686", "i686"},          {"-686-pae", "i686"},        {"-armmp", "armv7l"},
       {"-armmp-lpae", "armv7l"}, {"-powerpc64le", "ppc64le"}, {"-s390x", "s390x"}};
+  // A suffix alone is no release.
   for (const auto& [suffix, arch] : kSuffixes)
-    if (ends_with(release, suffix)) return arch;
+    if (release.ends_with(suffix) && release != suffix) return arch;
   return {};
 }
 
 // The machine an ELF file is built for (its header's e_machine), as uname -m names it.
 std::string arch_of_elf(std::string_view h) {
-  if (h.size() < 20 || h.substr(0, 4) !=
-                           "\x7f"
-                           "ELF")
-    return {};
-  const bool big = h[5] == 2;
+  // e_machine is the same 2 bytes in ELF32 and ELF64 headers, in the file's byte order.
+  constexpr std::size_t kMachine = offsetof(Elf64_Ehdr, e_machine);
+  static_assert(kMachine == offsetof(Elf32_Ehdr, e_machine));
+  if (h.size() < kMachine + 2 || !h.starts_with(ELFMAG)) return {};
+  const bool big = h[EI_DATA] == ELFDATA2MSB;
   const auto b = [&](std::size_t i) {
     return static_cast<unsigned>(static_cast<unsigned char>(h[i]));
   };
-  const unsigned machine = big ? (b(18) << 8 | b(19)) : (b(19) << 8 | b(18));
+  const unsigned machine =
+      big ? (b(kMachine) << 8 | b(kMachine + 1)) : (b(kMachine + 1) << 8 | b(kMachine));
   switch (machine) {
-    case 62:
+    case EM_X86_64:
       return "x86_64";
-    case 183:
+    case EM_AARCH64:
       return "aarch64";
-    case 3:
+    case EM_386:
       return "i686";
-    case 40:
+    case EM_ARM:
       return "armv7l";
-    case 21:
+    case EM_PPC64:
       return big ? "ppc64" : "ppc64le";
-    case 22:
+    case EM_S390:
       return "s390x";
-    case 243:
+    case EM_RISCV:
       return "riscv64";
     default:
       return {};
@@ -124,7 +125,7 @@ ContainerFacts detect_container(const HostFs& fs) {
       auto e = env.find('\0', p);
       if (e == std::string_view::npos) e = env.size();
       const auto var = env.substr(p, e - p);
-      if (var.rfind("container=", 0) == 0)
+      if (var.starts_with("container="))
         strong(std::string(var.substr(10)), "PID 1 has " + std::string(var));
       p = e + 1;
     }

@@ -65,11 +65,11 @@ std::string KeyValueFile::get(const std::string& key) const {
 KeyValueFile parse_os_release(std::string_view text) {
   KeyValueFile out;
   // A UTF-8 byte order mark (editors on Windows write one) is not part of the first key.
-  if (text.substr(0, 3) == "\xef\xbb\xbf") text.remove_prefix(3);
+  if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
   for_each_line(text, [&](std::string_view line) {
     line = trim(line);
     if (line.empty() || line.front() == '#') return;
-    if (line.substr(0, 7) == "export ") line = trim(line.substr(7));
+    if (line.starts_with("export ")) line = trim(line.substr(7));
     std::size_t k = 0;
     while (k < line.size() && key_char(line[k], k == 0)) ++k;
     std::string value;
