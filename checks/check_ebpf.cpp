@@ -14,27 +14,27 @@ namespace {
 
 bool privileged_for_bpf() { return has_capability(CAP_SYS_ADMIN) || has_capability(CAP_BPF); }
 
-// What the root's /boot/config-<release> (installed beside the kernel by Debian, Ubuntu, RHEL,
-// SUSE, Amazon Linux) says of option: "y", "m", "n" ("# X is not set"); nullopt when there is
-// no such file or line. A release with '/' or ".." names no file.
-std::optional<std::string> boot_config(const HostFacts& f, std::string_view option) {
-  if (!probe::release_is_file_name(f.kernel_release)) return std::nullopt;
+// Whether the root's /boot/config-<release> (installed beside the kernel by Debian, Ubuntu,
+// RHEL, SUSE, Amazon Linux) says option is unset: its last line for it is "# X is not set" (or
+// "X=n"). false when there is no such file or line. A release with '/' or ".." names no file.
+bool config_unsets(const HostFacts& f, std::string_view option) {
+  if (!probe::release_is_file_name(f.kernel_release)) return false;
   const auto t = f.fs.read("/boot/config-" + f.kernel_release, 1 << 20);
-  if (!t) return std::nullopt;
-  std::optional<std::string> out;
+  if (!t) return false;
+  bool unset = false;
   const std::string set = std::string(option) + "=";
-  const std::string unset = "# " + std::string(option) + " is not set";
+  const std::string not_set = "# " + std::string(option) + " is not set";
   for_each_line(t->text, [&](std::string_view line) {
-    if (line.substr(0, set.size()) == set) out = std::string(line.substr(set.size()));
-    if (line == unset) out = "n";
+    if (line.starts_with(set)) unset = line.substr(set.size()) == "n";
+    if (line == not_set) unset = true;
   });
-  return out;
+  return unset;
 }
 
 CheckResult ebpf_syscall(const HostFacts& f) {
   if (!f.fs.is_live()) {
     // Under --root bpf() cannot be asked, but the kernel's own config can prove it absent.
-    if (boot_config(f, "CONFIG_BPF_SYSCALL") == "n")
+    if (config_unsets(f, "CONFIG_BPF_SYSCALL"))
       return fail("the kernel's config (/boot/config-" + f.kernel_release +
                       ") has CONFIG_BPF_SYSCALL unset: bpf() does not exist in this kernel",
                   "boot a kernel built with CONFIG_BPF_SYSCALL=y");
