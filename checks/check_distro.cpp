@@ -1,5 +1,6 @@
 // distro.supported and distro.dns_resolution: the seed's distribution table.
 #include "checks/check.h"
+#include "checks/preflight.h"
 #include "common/printable.h"
 
 namespace cnm {
@@ -8,10 +9,6 @@ namespace {
 constexpr const char* kSupportedList =
     "Ubuntu 16.04+, Debian 9+, Fedora 26+, SUSE 15+, Amazon Linux AMI 2016.03+, "
     "Amazon Linux 2, CentOS/RHEL 7.6+";
-
-// Longest name and version a message repeats from os-release, in bytes (cut with an ellipsis,
-// common/printable.h), so the verdict's words after them stay within kMaxMessageBytes.
-constexpr std::size_t kMaxNameBytes = 128;
 
 std::string describe(const HostFacts& f) {
   std::string s = f.distro.name.empty() ? f.distro.id : f.distro.name;

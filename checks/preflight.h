@@ -27,6 +27,9 @@ inline constexpr int kPreflightSchemaVersion = 1;
 // the preflight gives is one the fleet report takes.
 inline constexpr std::size_t kMaxHostFieldBytes = 256;
 inline constexpr std::size_t kMaxMessageBytes = 1024;
+// The longest distribution name and version a message repeats from os-release (cut the same
+// way), so the verdict's words after them stay within kMaxMessageBytes.
+inline constexpr std::size_t kMaxNameBytes = 128;
 
 struct Features {
   bool network_monitoring = false;
