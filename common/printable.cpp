@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <vector>
 
 namespace cnm {
 namespace {
@@ -86,9 +85,7 @@ std::string bounded_utf8(std::string_view text, std::size_t max_bytes) {
   static constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
   static constexpr std::string_view kEllipsis = "\xe2\x80\xa6";     // U+2026
   std::string out;
-  // Each character's end in out, to cut at one once the text proves too long.
-  std::vector<std::size_t> ends;
-  for (std::size_t i = 0; i < text.size();) {
+  for (std::size_t i = 0; i < text.size() && out.size() <= max_bytes;) {
     std::uint32_t cp = 0;
     const auto c = static_cast<unsigned char>(text[i]);
     const std::size_t n = c < 0x80 ? 1 : utf8_at(text, i, cp);
@@ -99,14 +96,14 @@ std::string bounded_utf8(std::string_view text, std::size_t max_bytes) {
       out.append(text.substr(i, n));
       i += n;
     }
-    ends.push_back(out.size());
-    if (out.size() > max_bytes) break;
   }
   if (out.size() <= max_bytes) return out;
   if (max_bytes < kEllipsis.size()) return {};
-  std::size_t keep = 0;
-  for (const auto e : ends)
-    if (e + kEllipsis.size() <= max_bytes) keep = e;
+  // out is valid UTF-8 (invalid bytes were replaced): a character starts wherever a byte is
+  // not a continuation byte (10xxxxxx). Cut at the last start that leaves room for the
+  // ellipsis.
+  std::size_t keep = max_bytes - kEllipsis.size();
+  while (keep > 0 && (static_cast<unsigned char>(out[keep]) & 0xc0) == 0x80) --keep;
   out.resize(keep);
   return out + std::string(kEllipsis);
 }
