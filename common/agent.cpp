@@ -38,12 +38,12 @@ std::optional<Version> agent_version_from_dpkg_status(std::string_view status) {
       version.clear();
       return;
     }
-    if (line.rfind("Package:", 0) == 0) is_agent = trim(line.substr(8)) == "datadog-agent";
-    if (line.rfind("Status:", 0) == 0) {
+    if (line.starts_with("Package:")) is_agent = trim(line.substr(8)) == "datadog-agent";
+    if (line.starts_with("Status:")) {
       const auto st = trim(line.substr(7));
-      installed = st.size() > 13 && st.substr(st.size() - 13) == " ok installed";
+      installed = st.ends_with(" ok installed");  // trimmed: never " ok installed" alone
     }
-    if (line.rfind("Version:", 0) == 0) version = std::string(trim(line.substr(8)));
+    if (line.starts_with("Version:")) version = std::string(trim(line.substr(8)));
   });
   if (found) return Version::parse(found_version);
   if (is_agent && installed) return Version::parse(version);
