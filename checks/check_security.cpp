@@ -51,8 +51,8 @@ CheckResult selinux_check(const HostFacts& f) {
   const auto s = selinux::read_status(f.layout);
   const std::string module = f.layout.selinux_module;
   if (s.mode == "disabled") {
-    if (s.config_mode == "enforcing" || s.config_mode == "permissive")
-      return warn("SELinux is off in the running kernel but configured '" + s.config_mode +
+    if (s.store.config_mode == "enforcing" || s.store.config_mode == "permissive")
+      return warn("SELinux is off in the running kernel but configured '" + s.store.config_mode +
                       "' for the next boot; our module is " +
                       (s.module_installed ? "installed" : "not installed"),
                   s.module_installed

@@ -80,10 +80,10 @@ int run_status(const SelinuxArgs& a, const CliContext& ctx) {
   const auto s = selinux::read_status(l);
   if (a.json) {
     print_json({{"mode", s.mode},
-                {"config_mode", s.config_mode},
-                {"policy_type", s.policy_type},
-                {"store_path", s.store_path},
-                {"store_problem", s.store_problem},
+                {"config_mode", s.store.config_mode},
+                {"policy_type", s.store.policy_type},
+                {"store_path", s.store.path},
+                {"store_problem", s.store.problem},
                 {"store_present", s.store_present},
                 {"store_readable", s.store_readable},
                 {"module", l.selinux_module},
@@ -98,11 +98,11 @@ int run_status(const SelinuxArgs& a, const CliContext& ctx) {
   }
   std::ostringstream out;
   out << "SELinux mode:   " << s.mode
-      << (s.config_mode.empty() ? "" : " (configured: " + s.config_mode + ")") << "\n"
+      << (s.store.config_mode.empty() ? "" : " (configured: " + s.store.config_mode + ")") << "\n"
       << "policy store:   "
-      << (s.store_present ? s.policy_type + " (" + s.store_path + ")" : std::string("none"))
+      << (s.store_present ? s.store.policy_type + " (" + s.store.path + ")" : std::string("none"))
       << (s.store_readable ? "" : " (not readable by this user: run as root)") << "\n"
-      << (s.store_problem.empty() ? "" : "store problem:  " + s.store_problem + "\n")
+      << (s.store.problem.empty() ? "" : "store problem:  " + s.store.problem + "\n")
       << "module:         " << l.selinux_module << " "
       << (!s.store_readable ? std::string("unknown (the store is not readable)")
           : s.module_installed

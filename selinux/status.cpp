@@ -1,13 +1,7 @@
 #include "selinux/status.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/xattr.h>
-
-#include <cerrno>
-
-#include "common/host_fs.h"
-#include "selinux/store_location.h"
 
 namespace cnm::selinux {
 
@@ -18,20 +12,13 @@ Status read_status(const Layout& layout) {
     s.mode = first_line(t->text) == "1" ? "enforcing" : "permissive";
   else
     s.mode = "disabled";
-  const auto loc = store_location(fs);
-  s.config_mode = loc.config_mode;
-  s.policy_type = loc.policy_type;
-  s.store_path = loc.path;
-  s.store_problem = loc.problem;
-  if (!loc.path.empty()) {
-    const std::string store = loc.path + "/active/modules";
-    s.store_present = fs.is_dir(store);
+  s.store = store_location(fs);
+  if (!s.store.path.empty()) {
+    const std::string store = s.store.path + "/active/modules";
     // The store is root's (0700): tell "absent" from "not readable by this user".
-    struct stat st {};
-    if (!fs.dir().stat(store, st) && errno == EACCES) {
-      s.store_present = true;
-      s.store_readable = false;
-    }
+    const StoreDir there = store_dir(fs, store);
+    s.store_present = there != StoreDir::kAbsent;
+    s.store_readable = there != StoreDir::kClosed;
     // Modules live under a priority folder (400 for local modules, 100 for the base policy).
     for (const auto& prio : fs.list(store)) {
       const std::string module_dir = store + "/" + prio + "/" + layout.selinux_module;

@@ -8,16 +8,15 @@
 #include <string>
 
 #include "common/layout.h"
+#include "selinux/store_location.h"
 
 namespace cnm::selinux {
 
 struct Status {
-  std::string mode;         // "enforcing", "permissive", "disabled" (not in the kernel)
-  std::string config_mode;  // SELINUX= in /etc/selinux/config, "" when absent
-  std::string policy_type;  // SELINUXTYPE=, e.g. "default", "targeted"
-  // The policy store's host path (selinux/store_location.h), "" without a policy type.
-  std::string store_path;
-  std::string store_problem;  // semanage.conf cannot be used: why (install refuses the host)
+  std::string mode;  // "enforcing", "permissive", "disabled" (not in the kernel)
+  // The configuration and the policy store's host path (selinux/store_location.h);
+  // store.problem: semanage.conf cannot be used (install refuses the host).
+  StoreLocation store;
   bool store_present = false;
   bool store_readable = true;  // false when the store exists but this user may not read it
                                // (module_installed is then unknown, reported false)

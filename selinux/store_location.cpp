@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <utility>
 
 #include "checks/os_release.h"
 #include "common/file_read.h"
@@ -12,19 +13,11 @@
 namespace cnm::selinux {
 namespace {
 
-constexpr std::string_view kSemanageConf = "/etc/selinux/semanage.conf";
 constexpr std::string_view kKey = "store-root";
 
 std::string_view trim_blanks_left(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
-}
-
-// A folder that is there, or there but closed to this user (the store is root's, 0700).
-bool present_dir(const HostFs& fs, const std::string& host_path) {
-  struct stat st {};
-  if (fs.dir().stat(host_path, st)) return S_ISDIR(st.st_mode);
-  return errno == EACCES;
 }
 
 // SELINUXTYPE names a folder (/etc/selinux/TYPE, STORE_ROOT/TYPE): one plain name, or the
@@ -51,57 +44,45 @@ bool only_plain_arguments(std::string_view args) {
 
 }  // namespace
 
-std::optional<std::string> parse_store_root(std::string_view text) {
-  std::optional<std::string> value;
+SemanageConf parse_semanage_conf(std::string_view text) {
+  SemanageConf conf;
   bool in_block = false;  // [load_policy], [setfiles], [verify kernel], ...: up to [end]
   for_each_line(text, [&](std::string_view raw) {
     const std::string_view line = trim(raw);
     if (line.empty() || line.front() == '#') return;
     if (line.front() == '[') {
-      // libsemanage's blocks hold only `path =` and `args =`; skip them whole.
-      in_block = line.substr(0, 5) != "[end]";
-      return;
-    }
-    if (in_block || line.substr(0, kKey.size()) != kKey) return;
-    // From raw, not line: a quoted value followed by blanks is not a quoted value.
-    std::string_view rest = trim_blanks_left(raw.substr(raw.find(kKey) + kKey.size()));
-    if (rest.empty() || rest.front() != '=') return;  // another key, e.g. "store-rootx"
-    // After '=' the scanner takes the rest of the line: a '#' there is part of the value.
-    rest = trim_blanks_left(rest.substr(1));
-    if (rest.size() >= 2 && rest.front() == '"' && rest.back() == '"')
-      value = std::string(rest.substr(1, rest.size() - 2));  // as written, blanks and all
-    else
-      value = std::string(trim(rest));
-  });
-  return value;
-}
-
-std::vector<ProgramBlock> parse_program_blocks(std::string_view text) {
-  std::vector<ProgramBlock> blocks;
-  bool in_block = false;
-  for_each_line(text, [&](std::string_view raw) {
-    const std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '#') return;
-    if (line.front() == '[') {
-      in_block = line.substr(0, 5) != "[end]";
+      in_block = !line.starts_with("[end]");
       if (in_block) {
         const auto close = line.find(']');
-        blocks.push_back(
+        conf.programs.push_back(
             {std::string(trim(line.substr(
                  1, close == std::string_view::npos ? std::string_view::npos : close - 1))),
              "", ""});
       }
       return;
     }
-    if (!in_block) return;
-    const auto eq = line.find('=');
-    if (eq == std::string_view::npos) return;
-    const std::string_view key = trim(line.substr(0, eq));
-    const std::string value(trim(line.substr(eq + 1)));
-    if (key == "path") blocks.back().path = value;
-    if (key == "args") blocks.back().args = value;
+    if (in_block) {
+      // libsemanage's blocks hold only `path =` and `args =`.
+      const auto eq = line.find('=');
+      if (eq == std::string_view::npos) return;
+      const std::string_view key = trim(line.substr(0, eq));
+      const std::string value(trim(line.substr(eq + 1)));
+      if (key == "path") conf.programs.back().path = value;
+      if (key == "args") conf.programs.back().args = value;
+      return;
+    }
+    if (!line.starts_with(kKey)) return;
+    // From raw, not line: a quoted value followed by blanks is not a quoted value.
+    std::string_view rest = trim_blanks_left(raw.substr(raw.find(kKey) + kKey.size()));
+    if (rest.empty() || rest.front() != '=') return;  // another key, e.g. "store-rootx"
+    // After '=' the scanner takes the rest of the line: a '#' there is part of the value.
+    rest = trim_blanks_left(rest.substr(1));
+    if (rest.size() >= 2 && rest.front() == '"' && rest.back() == '"')
+      conf.store_root = std::string(rest.substr(1, rest.size() - 2));  // as written, blanks and all
+    else
+      conf.store_root = std::string(trim(rest));
   });
-  return blocks;
+  return conf;
 }
 
 std::string root_program_problem(const std::vector<ProgramBlock>& blocks) {
@@ -126,9 +107,17 @@ std::string normalize_store_root(std::string_view value) {
   return s;
 }
 
+StoreDir store_dir(const HostFs& fs, const std::string& host_path) {
+  struct stat st {};
+  if (fs.dir().stat(host_path, st))
+    return S_ISDIR(st.st_mode) ? StoreDir::kPresent : StoreDir::kAbsent;
+  return errno == EACCES ? StoreDir::kClosed : StoreDir::kAbsent;
+}
+
 StoreLocation store_location(const HostFs& fs) {
   StoreLocation loc;
   loc.origin = "default";
+  bool named = false;  // semanage.conf names the store root
   if (const auto t = fs.read("/etc/selinux/config")) {
     const auto kv = parse_os_release(t->text);  // the same KEY=VALUE syntax
     loc.config_mode = kv.get("SELINUX");
@@ -138,14 +127,16 @@ StoreLocation store_location(const HostFs& fs) {
   const auto conf =
       read_file(fs.dir(), conf_path, ReadLimits{kSemanageConfMaxBytes, OverLimit::Refuse, true});
   if (conf.ok()) {
-    loc.programs = parse_program_blocks(conf.text);
-    if (const auto v = parse_store_root(conf.text)) {
+    auto parsed = parse_semanage_conf(conf.text);
+    loc.programs = std::move(parsed.programs);
+    if (const auto& v = parsed.store_root) {
       if (v->empty()) {
         loc.problem = fs.path(conf_path).string() +
                       ": store-root has no value (libsemanage refuses the file)";
       } else {
         loc.store_root = normalize_store_root(*v);
         loc.origin = conf_path + " (store-root = " + *v + ")";
+        named = true;
       }
     }
   } else if (conf.status != ReadStatus::Absent) {
@@ -162,9 +153,9 @@ StoreLocation store_location(const HostFs& fs) {
   // /etc/selinux/TYPE/active whether or not semanage.conf says so; our libsemanage's default
   // would miss it. Only when nothing names a store root and the default has none.
   const std::string rhel7 = "/etc/selinux/" + loc.policy_type;
-  if (loc.origin == "default" && loc.problem.empty() &&
-      !present_dir(fs, loc.store_root + "/" + loc.policy_type + "/active") &&
-      present_dir(fs, rhel7 + "/active")) {
+  if (!named && loc.problem.empty() &&
+      store_dir(fs, loc.store_root + "/" + loc.policy_type + "/active") == StoreDir::kAbsent &&
+      store_dir(fs, rhel7 + "/active") != StoreDir::kAbsent) {
     loc.store_root = "/etc/selinux";
     loc.origin = rhel7 + "/active (no store-root in " + conf_path + ", the RHEL/CentOS 7 layout)";
   }

@@ -21,6 +21,7 @@
 namespace cnm::selinux {
 
 inline constexpr std::string_view kDefaultStoreRoot = "/var/lib/selinux";
+inline constexpr std::string_view kSemanageConf = "/etc/selinux/semanage.conf";
 // semanage.conf is a few KiB on every distribution; more is not a configuration file.
 inline constexpr std::size_t kSemanageConfMaxBytes = 64 * 1024;
 
@@ -47,12 +48,18 @@ struct StoreLocation {
   std::vector<ProgramBlock> programs;
 };
 
-// The value of the last `store-root` assignment outside [section] ... [end] blocks, as
-// libsemanage's scanner reads it (conf-scan.l): '#' starts a comment only where a key may
-// start (after '=' it is part of the value), the value is the rest of the line with
-// surrounding blanks trimmed, or the text between double quotes. nullopt when there is none;
-// "" for an assignment without a value (libsemanage refuses the file).
-std::optional<std::string> parse_store_root(std::string_view semanage_conf);
+// What cnmkit reads from a semanage.conf, in one pass over its lines.
+struct SemanageConf {
+  // The value of the last `store-root` assignment outside [section] ... [end] blocks, as
+  // libsemanage's scanner reads it (conf-scan.l): '#' starts a comment only where a key may
+  // start (after '=' it is part of the value), the value is the rest of the line with
+  // surrounding blanks trimmed, or the text between double quotes. nullopt when there is
+  // none; "" for an assignment without a value (libsemanage refuses the file).
+  std::optional<std::string> store_root;
+  std::vector<ProgramBlock> programs;  // the program blocks, in order
+};
+
+SemanageConf parse_semanage_conf(std::string_view semanage_conf);
 
 // A store-root value as a host path: relative values are taken from "/" (libsemanage would
 // take them from its working folder), "." and ".." resolved lexically and clamped at "/"
@@ -61,8 +68,10 @@ std::string normalize_store_root(std::string_view value);
 
 StoreLocation store_location(const HostFs& fs);
 
-// The program blocks of a semanage.conf, in order.
-std::vector<ProgramBlock> parse_program_blocks(std::string_view semanage_conf);
+// A folder of a policy store: there, absent (or not a folder), or there but closed to this
+// user (the store is root's, 0700), links followed inside the root.
+enum class StoreDir { kAbsent, kPresent, kClosed };
+StoreDir store_dir(const HostFs& fs, const std::string& host_path);
 
 // Why a copied store (--root) may not be committed with these blocks, "" when it may. A commit
 // runs them as host programs with the root's arguments, so under --root only what cannot be

@@ -1,7 +1,7 @@
 // libFuzzer target for every parser that reads host-controlled text: kernel releases,
 // os-release/lsb-release, legacy release lines, versions, dpkg status, BTF headers, the
-// mount table (mountinfo) and SELinux's semanage.conf (its store-root); and the bound on what a
-// report carries from them (bounded_utf8).
+// mount table (mountinfo) and SELinux's semanage.conf (its store-root and program blocks);
+// and the bound on what a report carries from them (bounded_utf8).
 // Each must return (a value or a rejection) without crashing, hanging or reading out of bounds.
 #include <cstddef>
 #include <cstdint>
@@ -37,8 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)cnm::btf_string_section(text);
   for (const bool cut : {false, true})
     (void)cnm::find_whole_mount(cnm::parse_mountinfo(text, cut), "cgroup2");
-  if (const auto root = cnm::selinux::parse_store_root(text))
-    (void)cnm::selinux::normalize_store_root(*root);
+  if (const auto conf = cnm::selinux::parse_semanage_conf(text); conf.store_root)
+    (void)cnm::selinux::normalize_store_root(*conf.store_root);
   // Never longer than its bound, whatever the bytes and the bound.
   const std::size_t bound = size ? data[0] : 0;
   if (cnm::bounded_utf8(text, bound).size() > bound) std::abort();

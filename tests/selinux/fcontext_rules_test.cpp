@@ -47,7 +47,7 @@ TEST(SelinuxStatus, ReadsTheVersionInstallRecords) {
   test::write_file(root / "etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=default\n");
   auto s = read_status(l);
   EXPECT_EQ(s.mode, "disabled");  // no /sys/fs/selinux under this root
-  EXPECT_EQ(s.config_mode, "enforcing");
+  EXPECT_EQ(s.store.config_mode, "enforcing");
   EXPECT_FALSE(s.store_present);
   EXPECT_FALSE(s.module_installed);
   // What install writes after its commit (the module folder is libsemanage's).

@@ -21,27 +21,31 @@ using test::TempDir;
 
 const std::string kModule = "system_probe_policy";
 
+std::optional<std::string> store_root(std::string_view semanage_conf) {
+  return parse_semanage_conf(semanage_conf).store_root;
+}
+
 TEST(SelinuxStoreRoot, ParsesLikeLibsemanage) {
-  EXPECT_EQ(parse_store_root(""), std::nullopt);
-  EXPECT_EQ(parse_store_root("module-store = direct\nexpand-check=0\n"), std::nullopt);
-  EXPECT_EQ(parse_store_root("module-store = direct\nstore-root=/etc/selinux\n"), "/etc/selinux");
-  EXPECT_EQ(parse_store_root("  store-root \t=\t /etc/selinux  \r\n"), "/etc/selinux");
-  EXPECT_EQ(parse_store_root("# store-root = /commented\n   # store-root=/x\n"), std::nullopt);
+  EXPECT_EQ(store_root(""), std::nullopt);
+  EXPECT_EQ(store_root("module-store = direct\nexpand-check=0\n"), std::nullopt);
+  EXPECT_EQ(store_root("module-store = direct\nstore-root=/etc/selinux\n"), "/etc/selinux");
+  EXPECT_EQ(store_root("  store-root \t=\t /etc/selinux  \r\n"), "/etc/selinux");
+  EXPECT_EQ(store_root("# store-root = /commented\n   # store-root=/x\n"), std::nullopt);
   // The last assignment wins (conf-parse.y frees the previous value).
-  EXPECT_EQ(parse_store_root("store-root=/a\nstore-root = /b\n"), "/b");
+  EXPECT_EQ(store_root("store-root=/a\nstore-root = /b\n"), "/b");
   // Blocks hold path/args for helper programs; whatever is in them is not a store root.
-  EXPECT_EQ(parse_store_root("[verify kernel]\npath = /usr/bin/true\nstore-root = /in/block\n"
-                             "args = $@\n[end]\n"),
+  EXPECT_EQ(store_root("[verify kernel]\npath = /usr/bin/true\nstore-root = /in/block\n"
+                       "args = $@\n[end]\n"),
             std::nullopt);
-  EXPECT_EQ(parse_store_root("[setfiles]\npath = /sbin/setfiles\nargs = -q -c $@ $<\n[end]\n"
-                             "store-root=/after/block\n[load_policy]\npath=/x\n[end]\n"),
+  EXPECT_EQ(store_root("[setfiles]\npath = /sbin/setfiles\nargs = -q -c $@ $<\n[end]\n"
+                       "store-root=/after/block\n[load_policy]\npath=/x\n[end]\n"),
             "/after/block");
   // After '=' the scanner takes the whole line: '#' is part of the value there.
-  EXPECT_EQ(parse_store_root("store-root = /etc/selinux # moved\n"), "/etc/selinux # moved");
-  EXPECT_EQ(parse_store_root("store-root = \" /quoted dir\"\n"), " /quoted dir");
-  EXPECT_EQ(parse_store_root("store-root =\n"), "");
-  EXPECT_EQ(parse_store_root("store-root = \"\"\n"), "");
-  EXPECT_EQ(parse_store_root("store-rootx = /other/key\n"), std::nullopt);
+  EXPECT_EQ(store_root("store-root = /etc/selinux # moved\n"), "/etc/selinux # moved");
+  EXPECT_EQ(store_root("store-root = \" /quoted dir\"\n"), " /quoted dir");
+  EXPECT_EQ(store_root("store-root =\n"), "");
+  EXPECT_EQ(store_root("store-root = \"\"\n"), "");
+  EXPECT_EQ(store_root("store-rootx = /other/key\n"), std::nullopt);
 }
 
 TEST(SelinuxStoreRoot, NormalizesToAHostPath) {
@@ -87,7 +91,7 @@ TEST(SelinuxStoreLocation, DefaultIsVarLibSelinux) {
   const auto s = read_status(h.layout);
   EXPECT_TRUE(s.store_present);
   EXPECT_TRUE(s.module_installed);
-  EXPECT_EQ(s.store_path, "/var/lib/selinux/targeted");
+  EXPECT_EQ(s.store.path, "/var/lib/selinux/targeted");
 }
 
 // Fedora CoreOS / RHCOS (rpm-ostree appends store-root=/etc/selinux): the module is in
@@ -98,7 +102,7 @@ TEST(SelinuxStoreLocation, StoreRootInSemanageConfIsWhereTheModuleIs) {
   h.module_in("/etc/selinux/targeted");
   EXPECT_EQ(h.location().path, "/etc/selinux/targeted");
   const auto s = read_status(h.layout);
-  EXPECT_EQ(s.store_path, "/etc/selinux/targeted");
+  EXPECT_EQ(s.store.path, "/etc/selinux/targeted");
   EXPECT_TRUE(s.store_present);
   EXPECT_TRUE(s.module_installed);
   EXPECT_EQ(s.module_version, "0.1.0");
@@ -140,7 +144,7 @@ TEST(SelinuxStoreLocation, HostileSemanageConfNeitherBlocksNorEscapes) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   EXPECT_NE(loc.problem.find("FIFO"), std::string::npos) << loc.problem;
   EXPECT_EQ(loc.store_root, "/var/lib/selinux");
-  EXPECT_NE(read_status(h.layout).store_problem.find("FIFO"), std::string::npos);
+  EXPECT_NE(read_status(h.layout).store.problem.find("FIFO"), std::string::npos);
   std::filesystem::remove(conf);
 
   // A link to /dev/zero is resolved inside the root, where there is no /dev/zero.
@@ -241,10 +245,12 @@ TEST(SelinuxStoreLocation, InstallRefusesAFifoSemanageConf) {
 // The helper programs a semanage.conf names, and which a copied store (--root) takes: a commit
 // runs them as host programs with the root's arguments.
 TEST(SelinuxProgramBlocks, ParsedInOrderWithPathAndArgs) {
-  const auto b = parse_program_blocks(
+  const auto conf = parse_semanage_conf(
       "store-root=/x\n[load_policy]\npath = /usr/sbin/load_policy\n[end]\n"
       "# [verify kernel]\n[sefcontext_compile]\n  path=/usr/sbin/sefcontext_compile \n"
       "args = -r $@\n[end]\n[verify module]\npath = /usr/bin/touch\nargs = /etc/x\n[end]\n");
+  EXPECT_EQ(conf.store_root, "/x");  // the same pass reads both
+  const auto& b = conf.programs;
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b[0].name, "load_policy");
   EXPECT_EQ(b[0].path, "/usr/sbin/load_policy");
