@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/atomic_file.h"
+#include "common/host_fs.h"
 #include "selinux/fcontext_rules.h"
 #include "selinux/relabel.h"
 #include "selinux/semanage_store.h"
@@ -42,7 +43,7 @@ void add_host_notes(const Layout& l, ChangeReport& r) {
   if (!l.is_live())
     r.notes.push_back("alternate root " + l.root.string() +
                       ": the policy was built there and not loaded into the running kernel");
-  if (read_status(l).mode == "disabled")
+  if (selinux_mode(HostFs(l.root)) == "disabled")
     r.notes.push_back(
         "SELinux is disabled in the kernel (no /sys/fs/selinux/enforce): the "
         "change is in the policy store and takes effect at the next boot with "
@@ -143,10 +144,10 @@ ChangeReport install(const ChangeOptions& o) {
     spdlog::info("policy store committed in {:.1f} s", r.commit_seconds);
   }
   // The version marker: rewritten only when it is missing or says something else.
-  const auto st = read_status(l);
-  if (st.module_version != m.version)
-    atomic_write(RootDir(l.root), version_marker(store.host_path(), m.name), m.version + "\n",
-                 0644);
+  const std::string marker = version_marker(store.host_path(), m.name);
+  const auto written = HostFs(l.root).read(marker, 256);
+  if ((written ? first_line(written->text) : "") != m.version)
+    atomic_write(RootDir(l.root), marker, m.version + "\n", 0644);
   record_relabels(relabel_after(l, store.policy_type(), rules, r), r);
   add_host_notes(l, r);
   return r;

@@ -5,13 +5,16 @@
 
 namespace cnm::selinux {
 
+std::string selinux_mode(const HostFs& fs) {
+  if (const auto t = fs.read("/sys/fs/selinux/enforce", 64))
+    return first_line(t->text) == "1" ? "enforcing" : "permissive";
+  return "disabled";
+}
+
 Status read_status(const Layout& layout) {
   Status s;
   const HostFs fs(layout.root);
-  if (const auto t = fs.read("/sys/fs/selinux/enforce", 64))
-    s.mode = first_line(t->text) == "1" ? "enforcing" : "permissive";
-  else
-    s.mode = "disabled";
+  s.mode = selinux_mode(fs);
   s.store = store_location(fs);
   if (!s.store.path.empty()) {
     const std::string store = s.store.path + "/active/modules";

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/host_fs.h"
 #include "common/layout.h"
 #include "selinux/store_location.h"
 
@@ -27,5 +28,8 @@ struct Status {
 };
 
 Status read_status(const Layout& layout);
+
+// The running kernel's mode (Status::mode) alone: /sys/fs/selinux/enforce under fs's root.
+std::string selinux_mode(const HostFs& fs);
 
 }  // namespace cnm::selinux
