@@ -86,8 +86,7 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
   // A commit runs the programs the root's semanage.conf names, as host programs with the root's
   // arguments: a copied store takes only those that cannot be turned against the host.
   if (const auto why = root_program_problem(loc.programs); !layout.is_live() && !why.empty())
-    throw StoreError(layout.at("/etc/selinux/semanage.conf").string() + ": " + why +
-                     "; nothing was changed");
+    throw StoreError(layout.at(kSemanageConf).string() + ": " + why + "; nothing was changed");
   policy_type_ = loc.policy_type;
   host_path_ = loc.path;
   path_ = layout.at(host_path_);
@@ -96,7 +95,7 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
   // whole store root, not only the store: libsemanage builds in STORE_ROOT/final.
   const RootDir root(layout.root);
   std::vector<std::string> trees{"/etc/selinux"};
-  if (loc.store_root != "/etc/selinux" && loc.store_root.rfind("/etc/selinux/", 0) != 0)
+  if (loc.store_root != "/etc/selinux" && !loc.store_root.starts_with("/etc/selinux/"))
     trees.push_back(loc.store_root);
   for (const auto& tree : trees)
     if (const auto link = root.first_escape(tree); !link.empty())
@@ -118,8 +117,8 @@ SemanageStore::SemanageStore(const Layout& layout, bool for_write) {
     throw StoreError("semanage_set_root failed");
   sh_ = semanage_handle_create();
   if (!sh_)
-    throw StoreError("cannot create a libsemanage handle (is " +
-                     layout.at("/etc/selinux/semanage.conf").string() + " readable?)");
+    throw StoreError("cannot create a libsemanage handle (is " + layout.at(kSemanageConf).string() +
+                     " readable?)");
   // The store we checked is the store libsemanage opens: its own reading of semanage.conf
   // falls back to the host's file when the root has none, takes a relative store-root from
   // its working folder, and takes the policy type from the host's /etc/selinux/config, not
