@@ -24,22 +24,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Everything the server sends until it closes or `limit` passes.
-std::string read_until_close(int fd, std::chrono::milliseconds limit) {
-  std::string out;
-  const auto end = Clock::now() + limit;
-  char buf[65536];
-  while (Clock::now() < end) {
-    pollfd p{fd, POLLIN, 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now());
-    if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) break;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 std::size_t count(const std::string& hay, const std::string& needle) {
   std::size_t n = 0;
   for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
@@ -82,7 +66,7 @@ TEST(ProbeApiHostile, AWrongTokenIsRefusedAsItsHeaderEnds) {
   // The request never ends: the answer can only come from checking the token early.
   ASSERT_TRUE(send_all(fd, "GET /health HTTP/1.1\r\nAuthorization: Bearer wrong\r\nX-More: "));
   const auto t0 = Clock::now();
-  const auto out = read_until_close(fd, std::chrono::milliseconds(1500));
+  const auto out = read_to_close(fd, std::chrono::milliseconds(1500));
   ::close(fd);
   EXPECT_EQ(out.rfind("HTTP/1.1 401 ", 0), 0u) << out;
   EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(1000));
@@ -99,10 +83,10 @@ TEST(ProbeApiHostile, ASlowRequestHeadHitsItsDeadline) {
   std::string out;
   for (std::size_t i = 0; i < req.size() && Clock::now() - t0 < std::chrono::seconds(8); ++i) {
     if (!send_all(fd, req.substr(i, 1))) break;
-    out += read_until_close(fd, std::chrono::milliseconds(100));
+    out += read_to_close(fd, std::chrono::milliseconds(100));
     if (!out.empty()) break;
   }
-  out += read_until_close(fd, std::chrono::milliseconds(500));
+  out += read_to_close(fd, std::chrono::milliseconds(500));
   ::close(fd);
   EXPECT_EQ(out.rfind("HTTP/1.1 408 ", 0), 0u) << out;
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(4));
@@ -117,7 +101,7 @@ TEST(ProbeApiHostile, PipelinedRequestsAreAllAnsweredInOrder) {
   for (int i = 0; i < 7; ++i) burst += get(i % 2 ? "/metrics" : "/health", d.token());
   burst += get("/debug/stats", d.token(), true);
   ASSERT_TRUE(send_all(fd, burst));
-  const auto out = read_until_close(fd, std::chrono::seconds(5));
+  const auto out = read_to_close(fd, std::chrono::seconds(5));
   ::close(fd);
   EXPECT_EQ(count(out, "HTTP/1.1 200 OK"), 8u) << out.substr(0, 400);
   const auto metrics = out.find("cnm_probe_");
@@ -150,7 +134,7 @@ TEST(ProbeApiHostile, HeadDoesNotConsumeAClientsClosedConnections) {
                        "HEAD /network_tracer/connections?client_id=h HTTP/1.1\r\nHost: x\r\n"
                        "Authorization: Bearer " +
                            d.token() + "\r\nConnection: close\r\n\r\n"));
-  const auto head = read_until_close(fd, std::chrono::seconds(5));
+  const auto head = read_to_close(fd, std::chrono::seconds(5));
   ::close(fd);
   EXPECT_EQ(head.rfind("HTTP/1.1 200 ", 0), 0u) << head;
   EXPECT_EQ(head.substr(head.find("\r\n\r\n") + 4), "");  // no body

@@ -27,7 +27,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::connect_to;
+using test::read_to_close;
 using test::send_all;
+using test::set_timeout;
 
 const std::string kToken(64, 'k');
 constexpr std::size_t kPiece = 16 * 1024;
@@ -35,24 +37,6 @@ constexpr std::size_t kPiece = 16 * 1024;
 std::string request(const std::string& path, bool close) {
   return "GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken + "\r\n" +
          (close ? "Connection: close\r\n" : "") + "\r\n";
-}
-
-void set_timeout(int fd, std::chrono::milliseconds t) {
-  timeval tv{static_cast<time_t>(t.count() / 1000),
-             static_cast<suseconds_t>(t.count() % 1000 * 1000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-}
-
-// Reads until the server closes the connection or `timeout` passes without a byte.
-std::string read_to_close(int fd, std::chrono::milliseconds timeout) {
-  set_timeout(fd, timeout);
-  std::string out;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
 }
 
 // One GET with Connection: close, from a fresh connection; the reply's status, 0 when none
@@ -105,6 +89,18 @@ struct FakeDaemon {
   }
 };
 
+// An ApiServer on a scratch socket, its routes the fake's, with `limits`; the group does not
+// exist, so the socket keeps the test's own group.
+struct Served {
+  explicit Served(const ApiLimits& l) : limits(l) {}
+
+  test::TempDir dir;
+  const std::string sock = (dir / "s.sock").string();
+  FakeDaemon fake;
+  const ApiLimits limits;
+  ApiServer server{sock, kToken, "no-such-group-cnmkit", fake.routes(), limits};
+};
+
 // Waits up to `limit` for pred().
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds limit = 5000ms) {
@@ -145,16 +141,14 @@ int slow_reader(const std::string& sock) {
 }
 
 TEST(ApiServer, SilentConnectionsFromManyProcessesDoNotLockOutTheTokenHolder) {
-  test::TempDir dir;
-  const auto sock = (dir / "s.sock").string();
-  FakeDaemon fake;
   ApiLimits limits;
   limits.max_connections = 64;
   limits.max_per_peer = 16;
   // Everything here runs as one user: the table's eviction order is what protects the
   // token holder, not the per-user cap.
   limits.max_unauthenticated_per_uid = limits.max_connections;
-  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+  Served s(limits);
+  const auto& sock = s.sock;
 
   // Eight processes (2 * 64 connections between them), each holding 16 connections that
   // never send a byte, closing its oldest and opening another, without pause.
@@ -195,13 +189,11 @@ bool closed_by_server(int fd) {
 }
 
 TEST(ApiServer, OneUsersUnauthenticatedConnectionsEvictTheirOwnSilentOnesFirst) {
-  test::TempDir dir;
-  const auto sock = (dir / "s.sock").string();
-  FakeDaemon fake;
   ApiLimits limits;
   limits.max_per_peer = 64;
   limits.max_unauthenticated_per_uid = 8;
-  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+  Served s(limits);
+  const auto& sock = s.sock;
   // One that sent part of a head (no token yet), then 16 that send nothing: more than the
   // user's 8.
   const int partial = connect_to(sock);
@@ -227,16 +219,15 @@ TEST(ApiServer, OneUsersUnauthenticatedConnectionsEvictTheirOwnSilentOnesFirst) 
 }
 
 TEST(ApiServer, SlowReadersHoldNeitherTheWorkersNorMoreThanABoundedBuffer) {
-  test::TempDir dir;
-  const auto sock = (dir / "s.sock").string();
-  FakeDaemon fake;
-  fake.pieces = 512;  // 8 MiB a reply
   ApiLimits limits;
   limits.workers = 2;
   limits.max_streams = 4;
   limits.reply_buffer = 64 * 1024;
   limits.write_deadline = 60s;  // longer than this test: only the server's design saves it
-  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+  Served s(limits);
+  const auto& sock = s.sock;
+  auto& fake = s.fake;
+  fake.pieces = 512;  // 8 MiB a reply
 
   // Twice as many readers that never read as there are workers.
   std::vector<int> slow;
@@ -272,20 +263,18 @@ TEST(ApiServer, SlowReadersHoldNeitherTheWorkersNorMoreThanABoundedBuffer) {
   ASSERT_TRUE(send_all(fd, request("/health", true)));
   const auto again = read_to_close(fd, 5000ms);
   EXPECT_EQ(again.rfind("HTTP/1.1 200", 0), 0u) << again.substr(0, 40);
-  for (const int s : slow) ::close(s);
+  for (const int r : slow) ::close(r);
   // The replies the others did not read are let go once their clients are gone.
   EXPECT_TRUE(eventually([&] { return fake.alive == 0; })) << fake.alive << " replies alive";
 }
 
 TEST(ApiServer, AReplyNotReadInTimeIsCutAndLetGo) {
-  test::TempDir dir;
-  const auto sock = (dir / "s.sock").string();
-  FakeDaemon fake;
   ApiLimits limits;
   limits.write_deadline = 300ms;
   limits.reply_buffer = 16 * 1024;
-  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
-  const int fd = slow_reader(sock);
+  Served s(limits);
+  auto& fake = s.fake;
+  const int fd = slow_reader(s.sock);
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(eventually([&] { return fake.started == 1; }));
   EXPECT_TRUE(eventually([&] { return fake.alive == 0; }))
@@ -298,12 +287,11 @@ TEST(ApiServer, AReplyNotReadInTimeIsCutAndLetGo) {
 }
 
 TEST(ApiServer, StreamsPastMaxStreamsAre503AndHealthStillAnswers) {
-  test::TempDir dir;
-  const auto sock = (dir / "s.sock").string();
-  FakeDaemon fake;
   ApiLimits limits;
   limits.max_streams = 1;
-  ApiServer server(sock, kToken, "no-such-group-cnmkit", fake.routes(), limits);
+  Served s(limits);
+  const auto& sock = s.sock;
+  auto& fake = s.fake;
   const int fd = slow_reader(sock);
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(eventually([&] { return fake.started == 1; }));

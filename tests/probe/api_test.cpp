@@ -15,29 +15,18 @@
 
 #include "tests/probe/net_env.h"
 #include "tests/probe/probe_daemon.h"
+#include "tests/probe/unix_client.h"
 
 namespace cnm::test {
 namespace {
 
-// Sends raw bytes on the daemon's socket and returns everything it answers.
+// Sends raw bytes on the daemon's socket and returns what it answers, up to the end of the
+// reply's head (the server keeps the connection open for keep-alive).
 std::string raw_request(const std::string& socket_path, const std::string& bytes) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may close early on an oversized request
-    off += static_cast<std::size_t>(n);
-  }
-  // Read the status line and headers (the server keeps the connection open for keep-alive).
-  const timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const int fd = connect_to(socket_path);
+  if (fd < 0) return "connect failed";
+  (void)send_all(fd, bytes);  // the server may close early on an oversized request
+  set_timeout(fd, std::chrono::seconds(5));
   std::string out;
   char buf[4096];
   ssize_t n;
