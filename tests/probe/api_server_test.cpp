@@ -4,11 +4,13 @@
 // buffer each). Small ApiLimits keep each case cheap.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -140,6 +142,21 @@ int slow_reader(const std::string& sock) {
   return fd;
 }
 
+// Whether the server closed fd (reads EOF), without waiting.
+bool closed_by_server(int fd) {
+  char c;
+  return ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+// Forked processes, killed and reaped when the test ends, however it ends.
+struct Children {
+  std::vector<pid_t> pids;
+  ~Children() {
+    for (const pid_t pid : pids) ::kill(pid, SIGKILL);
+    for (const pid_t pid : pids) ::waitpid(pid, nullptr, 0);
+  }
+};
+
 TEST(ApiServer, SilentConnectionsFromManyProcessesDoNotLockOutTheTokenHolder) {
   ApiLimits limits;
   limits.max_connections = 64;
@@ -147,21 +164,37 @@ TEST(ApiServer, SilentConnectionsFromManyProcessesDoNotLockOutTheTokenHolder) {
   // Everything here runs as one user: the table's eviction order is what protects the
   // token holder, not the per-user cap.
   limits.max_unauthenticated_per_uid = limits.max_connections;
+  // Longer than the test: only an eviction, never the idle timeout, closes the canary below.
+  limits.idle_timeout = 60s;
   Served s(limits);
-  const auto& sock = s.sock;
+
+  // A silent connection older than all the others: the first to go once the table is full.
+  const int canary = connect_to(s.sock);
+  ASSERT_GE(canary, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(s.sock.size(), sizeof addr.sun_path) << s.sock;
+  std::memcpy(addr.sun_path, s.sock.c_str(), std::min(s.sock.size(), sizeof addr.sun_path - 1));
 
   // Eight processes (2 * 64 connections between them), each holding 16 connections that
   // never send a byte, closing its oldest and opening another, without pause.
-  std::vector<pid_t> children;
+  Children children;
+  const pid_t parent = ::getpid();
   for (int i = 0; i < 8; ++i) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {  // only async-signal-safe calls here: the parent has threads
+      // Dies with the test process, even where the test cannot kill it (a crash); getppid()
+      // covers a parent that died before prctl.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);
+      // No copy of the server's descriptors (the loop accepts while we fork): the server's
+      // close of a connection must reach its client, the canary's included. close_range is
+      // Linux 5.9; the loop covers older kernels.
+      if (::close_range(3, ~0U, 0) != 0)
+        for (int fd = 3; fd < 1024; ++fd) ::close(fd);
       int ring[16];
       for (int& fd : ring) fd = -1;
-      sockaddr_un addr{};
-      addr.sun_family = AF_UNIX;
-      std::memcpy(addr.sun_path, sock.c_str(), sock.size());
       for (unsigned n = 0;; ++n) {
         int& slot = ring[n % 16];
         if (slot >= 0) ::close(slot);
@@ -172,20 +205,15 @@ TEST(ApiServer, SilentConnectionsFromManyProcessesDoNotLockOutTheTokenHolder) {
         }
       }
     }
-    children.push_back(pid);
+    children.pids.push_back(pid);
   }
-  std::this_thread::sleep_for(500ms);  // the table is full and churning
+  // The canary's eviction proves the table is full and churning.
+  EXPECT_TRUE(eventually([&] { return closed_by_server(canary); }, 10000ms))
+      << "the oldest silent connection was never evicted: the table did not fill";
+  ::close(canary);
   int ok = 0;
-  for (int i = 0; i < 30; ++i) ok += get_status(sock, "/health") == 200;
-  for (const pid_t pid : children) ::kill(pid, SIGKILL);
-  for (const pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  for (int i = 0; i < 30; ++i) ok += get_status(s.sock, "/health") == 200;
   EXPECT_EQ(ok, 30) << "the token holder's /health calls that succeeded, of 30";
-}
-
-// Whether the server closed fd (reads EOF), without waiting.
-bool closed_by_server(int fd) {
-  char c;
-  return ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
 }
 
 TEST(ApiServer, OneUsersUnauthenticatedConnectionsEvictTheirOwnSilentOnesFirst) {
