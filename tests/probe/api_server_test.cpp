@@ -114,6 +114,19 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 5000ms) {
   return true;
 }
 
+// Waits up to `limit` for a counter to stay the same over 100 ms; false when it kept changing.
+bool settled(const std::atomic<std::size_t>& v, std::chrono::milliseconds limit = 5000ms) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  std::size_t last = v;
+  while (std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(100ms);
+    const std::size_t now = v;
+    if (now == last) return true;
+    last = now;
+  }
+  return false;
+}
+
 // Decodes a chunked body; false when it is malformed or has no last chunk.
 bool dechunk(const std::string& body, std::string& out) {
   std::size_t at = 0;
@@ -267,10 +280,16 @@ TEST(ApiServer, SlowReadersHoldNeitherTheWorkersNorMoreThanABoundedBuffer) {
   EXPECT_TRUE(eventually([&] { return fake.started == 4; })) << fake.started << " started";
   EXPECT_EQ(get_status(sock, "/health"), 200);
   EXPECT_EQ(get_status(sock, "/debug/stats"), 200);
-  // What a reader that does not read costs is bounded: the socket's buffers, reply_buffer
-  // and one piece, far below the reply.
-  std::this_thread::sleep_for(200ms);
-  EXPECT_LT(fake.produced.load(), std::size_t{8} << 20) << "bytes produced";
+  // What a reader that does not read costs is bounded: reply_buffer and one piece in the
+  // server, and what its socket holds, far below the 8 MiB reply. The server's end of a unix
+  // stream socket has sk_sndbuf = wmem_default (it sets no SO_SNDBUF); unix_stream_sendmsg
+  // sends skbs of at most sk_sndbuf / 2 and blocks once sk_wmem_alloc reaches sk_sndbuf, so
+  // under 1.5 * wmem_default is queued: 2 * wmem_default bounds it. Measured once the replies
+  // stopped producing (all four parked).
+  EXPECT_TRUE(settled(fake.produced)) << fake.produced << " bytes produced and counting";
+  const std::size_t wmem = std::stoul(test::read_file("/proc/sys/net/core/wmem_default"));
+  const std::size_t bound = 4 * (limits.reply_buffer + kPiece + 2 * wmem);
+  EXPECT_LT(fake.produced.load(), bound) << "bytes produced, wmem_default " << wmem;
 
   // A slow reader that reads at last gets the whole reply, then can ask again (keep-alive).
   const int fd = slow[0];
