@@ -207,8 +207,15 @@ RSpec.describe Cnmkit::Preflight do
     expect(Cnmkit::Cnmctl.preflight_argv(opts, no_cache: true)).to include('--no-cache')
     expect(Cnmkit::Cnmctl.preflight_argv(opts)).not_to include('--no-cache')
     root = File.join(SOURCE_DIR, 'tests/checks/hosts', 'debian-9')
+    # The wiring, not only the argv builder: the preflight's one cnmctl call carries --no-cache
+    # in why-run and only there.
+    expect(Cnmkit::Cnmctl).to receive(:run_json)
+      .with(array_including('--no-cache'), ok_codes: [0, 1]).once.and_call_original
     why_run = described_class.new(Cnmkit::Options.new(cnmctl: CNMCTL, preflight_root: root), why_run: true)
     expect(why_run.supported?).to be(true)
+    expect(Cnmkit::Cnmctl).to receive(:run_json)
+      .with(satisfy { |argv| !argv.include?('--no-cache') }, ok_codes: [0, 1]).once.and_call_original
+    expect(preflight('debian-9').supported?).to be(true)
   end
 
   it "shows a host's control characters and bidi overrides escaped, never raw" do
