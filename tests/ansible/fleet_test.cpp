@@ -155,19 +155,16 @@ class Fleet : public ::testing::Test {
   }
 
   FleetRun play(const std::vector<std::string>& flags = {}) {
-    std::string cmd = "cd " + (source_dir() / "ansible").string() +
-                      " && ANSIBLE_ROLES_PATH=" + (source_dir() / "ansible/roles").string() +
-                      " ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_NOCOLOR=1"
-                      " ANSIBLE_PIPELINING=1 ANSIBLE_FORKS=5 ANSIBLE_LOCAL_TEMP=" +
-                      (dir_ / "ansible-tmp").string() + " HOME=" + dir_.path().string() +
-                      " ansible-playbook -i " + (dir_ / "inventory.yml").string() +
-                      " playbooks/cnmkit.yml";
-    for (const auto& f : flags) cmd += " " + f;
-    FleetRun p{run_playbook(cmd)};
-    // CNM_FLEET_KEEP=DIR keeps each run's JSON report there (for debugging a failure).
+    std::vector<std::string> args = {"-i", (dir_ / "inventory.yml").string(),
+                                     "playbooks/cnmkit.yml"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    FleetRun p{run_playbook(playbook_command(source_dir() / "ansible", dir_.path(),
+                                             {"ANSIBLE_PIPELINING=1", "ANSIBLE_FORKS=5"}, args))};
+    // CNM_FLEET_KEEP=DIR keeps each run's output there (for debugging a failure): stdout as
+    // printed, so a run whose report is not JSON is kept too, then stderr.
     if (const char* keep = std::getenv("CNM_FLEET_KEEP"))
       write_file(std::filesystem::path(keep) / ("play-" + std::to_string(++plays_) + ".json"),
-                 p.doc.dump() + p.err);
+                 p.raw_out + p.err);
     return p;
   }
 

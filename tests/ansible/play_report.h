@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tests/support/test_support.h"
 
@@ -14,7 +16,8 @@ namespace cnm::test {
 
 struct PlayResult {
   int exit_code = -1;
-  nlohmann::json doc;  // the json callback's report
+  nlohmann::json doc;   // the json callback's report (null when stdout was not JSON)
+  std::string raw_out;  // stdout as printed, JSON or not
   std::string err;
 
   // A host's count in the play recap (ok, changed, failures, ...), -1 when it has none.
@@ -34,12 +37,32 @@ struct PlayResult {
   }
 };
 
+// The ansible-playbook command line (shell) the tests run: in `cwd`, with the repository's roles,
+// the json stdout callback, no colour, and Ansible's local temp folder and HOME in `scratch`.
+// `env` holds each test's own settings (NAME=value), `args` what follows ansible-playbook; both
+// are joined with spaces as shell words.
+inline std::string playbook_command(const std::filesystem::path& cwd,
+                                    const std::filesystem::path& scratch,
+                                    const std::vector<std::string>& env,
+                                    const std::vector<std::string>& args) {
+  std::string cmd = "cd " + cwd.string() +
+                    " && ANSIBLE_ROLES_PATH=" + (source_dir() / "ansible/roles").string() +
+                    " ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_NOCOLOR=1"
+                    " ANSIBLE_LOCAL_TEMP=" +
+                    (scratch / "ansible-tmp").string() + " HOME=" + scratch.string();
+  for (const auto& e : env) cmd += " " + e;
+  cmd += " ansible-playbook";
+  for (const auto& a : args) cmd += " " + a;
+  return cmd;
+}
+
 // Runs an ansible-playbook command line (shell) whose stdout is the json callback's report; a
 // report that is not JSON is a test failure showing what came instead.
 inline PlayResult run_playbook(const std::string& command) {
   const auto r = sh(command);
   PlayResult p;
   p.exit_code = r.exit_code;
+  p.raw_out = r.out;
   p.err = r.err;
   try {
     p.doc = nlohmann::json::parse(r.out);

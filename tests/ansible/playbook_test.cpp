@@ -84,15 +84,12 @@ class AnsiblePlaybook : public ::testing::Test {
   }
 
   FleetPlay play(const std::vector<std::string>& flags = {}) {
-    std::string cmd = "cd " + (source_dir() / "ansible").string() +
-                      " && ANSIBLE_ROLES_PATH=" + (source_dir() / "ansible/roles").string() +
-                      " ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_NOCOLOR=1"
-                      " ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_FORKS=5 ANSIBLE_LOCAL_TEMP=" +
-                      (dir_ / "ansible-tmp").string() + " HOME=" + dir_.path().string() +
-                      " ansible-playbook -i " + (dir_ / "inventory.yml").string() +
-                      " playbooks/cnmkit.yml";
-    for (const auto& f : flags) cmd += " " + f;
-    return FleetPlay{run_playbook(cmd)};
+    std::vector<std::string> args = {"-i", (dir_ / "inventory.yml").string(),
+                                     "playbooks/cnmkit.yml"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return FleetPlay{
+        run_playbook(playbook_command(source_dir() / "ansible", dir_.path(),
+                                      {"ANSIBLE_LOCALHOST_WARNING=0", "ANSIBLE_FORKS=5"}, args))};
   }
 
   std::filesystem::path root(const std::string& host) const { return dir_ / "roots" / host; }

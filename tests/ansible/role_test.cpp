@@ -61,15 +61,10 @@ class AnsibleRole : public ::testing::Test {
     nlohmann::json vars = vars_;
     if (extra.is_object()) vars.update(extra);
     write_file(dir_ / "vars.json", vars.dump());
-    std::string cmd =
-        "cd " + dir_.path().string() +
-        " && ANSIBLE_ROLES_PATH=" + (source_dir() / "ansible/roles").string() +
-        " ANSIBLE_STDOUT_CALLBACK=ansible.posix.json ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0"
-        " ANSIBLE_LOCAL_TEMP=" +
-        (dir_ / "ansible-tmp").string() + " HOME=" + dir_.path().string() +
-        " ansible-playbook -i localhost, " + playbook + " -e @vars.json";
-    for (const auto& f : flags) cmd += " " + f;
-    return RolePlay{run_playbook(cmd)};
+    std::vector<std::string> args = {"-i", "localhost,", playbook, "-e", "@vars.json"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return RolePlay{run_playbook(
+        playbook_command(dir_.path(), dir_.path(), {"ANSIBLE_LOCALHOST_WARNING=0"}, args))};
   }
 
   // The scratch host tree (Ansible's temp folder is beside it, not in it).
