@@ -14,6 +14,11 @@
 
 namespace cnm::test {
 
+// The role's preflight task (ansible/roles/cnmkit/tasks/preflight.yml), its name as the json
+// callback reports it: the tests that say it ran or did not run use this one copy, and each also
+// asserts it ran in a present-state play, so a rename fails them instead of passing silently.
+constexpr const char* kPreflightTask = "Run cnmctl preflight (also in check mode)";
+
 struct PlayResult {
   int exit_code = -1;
   nlohmann::json doc;   // the json callback's report (null when stdout was not JSON)

@@ -139,8 +139,10 @@ TEST_F(AnsiblePlaybook, OneBadHostIsListedAsFailedAndTheOthersGoOn) {
 // report is written; the rollout play removes the probe.
 TEST_F(AnsiblePlaybook, RemovalInstallsNothingFirst) {
   const std::string good = "--limit good";
-  ASSERT_EQ(play({good}).exit_code, 0);
+  const auto present = play({good});
+  ASSERT_EQ(present.exit_code, 0) << present.err;
   ASSERT_TRUE(std::filesystem::exists(config("good")));
+  EXPECT_TRUE(present.ran("good", kPreflightTask)) << "a present-state play runs the preflight";
   std::filesystem::remove_all(report_dir());
 
   const auto check = play({good, "--check", "-e cnmkit_state=absent", "-e cnmkit_package=true",
@@ -160,7 +162,7 @@ TEST_F(AnsiblePlaybook, RemovalInstallsNothingFirst) {
 
   const auto gone = play({good, "-e cnmkit_state=absent"});
   EXPECT_EQ(gone.exit_code, 0) << gone.doc["stats"].dump();
-  EXPECT_FALSE(gone.ran("good", "Run cnmctl preflight (read-only, so also in check mode)"));
+  EXPECT_FALSE(gone.ran("good", kPreflightTask)) << "no preflight before a removal";
   EXPECT_FALSE(std::filesystem::exists(config("good")));
   EXPECT_FALSE(std::filesystem::exists(report_dir()));
 }

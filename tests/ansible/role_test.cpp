@@ -240,7 +240,11 @@ TEST_F(AnsibleRole, MalformedConfigFailsWithCnmctlsPositionAndLosesNothing) {
 
 TEST_F(AnsibleRole, AbsentRestoresTheHostAndIsIdempotentAndCheckable) {
   const auto pristine = host_tree();
-  ASSERT_EQ(play().exit_code, 0);
+  const auto present = play();
+  ASSERT_EQ(present.exit_code, 0) << present.err;
+  const auto t = present.tasks();
+  ASSERT_TRUE(t.contains(kPreflightTask)) << "a present-state play runs the preflight";
+  EXPECT_FALSE(t.at(kPreflightTask).value("skipped", false)) << t.at(kPreflightTask).dump();
   const auto installed = host_tree();
   const auto check = play({"--check"}, {{"cnmkit_state", "absent"}});
   ASSERT_EQ(check.exit_code, 0) << check.err;
@@ -250,8 +254,7 @@ TEST_F(AnsibleRole, AbsentRestoresTheHostAndIsIdempotentAndCheckable) {
   const auto gone = play({}, {{"cnmkit_state", "absent"}});
   ASSERT_EQ(gone.exit_code, 0) << gone.err;
   EXPECT_TRUE(gone.tasks().at(kRemoveTask)["changed"].get<bool>());
-  EXPECT_FALSE(gone.tasks().contains("Run cnmctl preflight (read-only, so also in check mode)"))
-      << "no preflight before a removal";
+  EXPECT_FALSE(gone.tasks().contains(kPreflightTask)) << "no preflight before a removal";
   // Back to the tree before the install, except cnmkit's own state folder.
   EXPECT_EQ(tree_diff(pristine, snapshot(root(), "var/lib/cnmkit")), "");
   const auto again = play({}, {{"cnmkit_state", "absent"}});
