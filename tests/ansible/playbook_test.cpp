@@ -52,8 +52,13 @@ class AnsiblePlaybook : public ::testing::Test {
       write_file(root(h) / "etc/group", "root:x:0:\ndd-agent:x:998:\n");
     }
     // A cnmctl whose preflight answers JSON the fleet report refuses (an edited or corrupted
-    // answer): exit 0, so only the report can tell.
-    write_file(dir_ / "forged-cnmctl", "#!/bin/sh\necho '{\"verdict\": \"supported\"}'\n");
+    // answer): exit 0, so only the report can tell. Every other command is the real cnmctl's,
+    // so a rollout that went on anyway would install and the test would see the config.
+    write_file(dir_ / "forged-cnmctl", "#!/bin/sh\nreal=" + cnmctl() + "\n" + R"(case " $* " in
+  *" preflight "*) echo '{"verdict": "supported"}' ;;
+  *) exec "$real" "$@" ;;
+esac
+)");
     ::chmod((dir_ / "forged-cnmctl").c_str(), 0755);
     const auto debian9 = (source_dir() / "tests/checks/hosts/debian-9").string();
     const json inventory = {
