@@ -97,8 +97,8 @@ std::string to_text(const PreflightReport& r, bool color) {
   out += "host: kernel " + (r.kernel_release.empty() ? "?" : safe(r.kernel_release)) + ", " +
          (r.distro_id.empty() ? "unknown distribution"
                               : safe(r.distro_id) + " " + safe(r.distro_version)) +
-         ", " + safe(r.arch) + safe(libc_text(r.libc)) + (r.in_container ? ", in a container" : "") +
-         "\n\n";
+         ", " + safe(r.arch) + safe(libc_text(r.libc)) +
+         (r.in_container ? ", in a container" : "") + "\n\n";
   for (const auto* c : order) {
     std::string status = to_string(c->status);
     std::transform(status.begin(), status.end(), status.begin(), ::toupper);

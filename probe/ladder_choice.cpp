@@ -10,9 +10,8 @@ RungAssessment assess(const Rung& r, KernelAnswers& k, const ChoiceOptions& o) {
   a.rung = &r;
   auto needs = rung_needs(r, Build::kNoSlots);
   // The dear question (kernel symbols) last, and only for a rung nothing else rules out.
-  std::stable_partition(needs.begin(), needs.end(), [](const RungNeed& n) {
-    return n.need.kind != NeedKind::kKernelFunction;
-  });
+  std::stable_partition(needs.begin(), needs.end(),
+                        [](const RungNeed& n) { return n.need.kind != NeedKind::kKernelFunction; });
   for (const auto& n : needs) {
     if (n.hook && n.hook->opt_in && !o.per_call_hooks) continue;
     if (n.need.kind == NeedKind::kKernelFunction && !a.missing.empty()) continue;

@@ -1,7 +1,7 @@
 // What tools read from the role and its modules, checked with the tools themselves: ansible-doc
 // renders both modules (their common options from the role's doc fragment) and both entry points
-// of the role, ansible-test's validate-modules passes on both modules, and every copy of an option (role, modules, READMEs, Chef) matches its one
-// source, ansible/options.yml.
+// of the role, ansible-test's validate-modules passes on both modules, and every copy of an option
+// (role, modules, READMEs, Chef) matches its one source, ansible/options.yml.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>

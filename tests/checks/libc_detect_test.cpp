@@ -72,8 +72,7 @@ TEST(LibcDetect, AbsoluteLinksResolveInsideTheRoot) {
 
   test::TempDir dangling;  // a link to the host's glibc that the root does not have
   std::filesystem::create_directories(dangling / "lib64");
-  std::filesystem::create_symlink("/lib/x86_64-linux-gnu/libc.so.6",
-                                  dangling / "lib64/libc.so.6");
+  std::filesystem::create_symlink("/lib/x86_64-linux-gnu/libc.so.6", dangling / "lib64/libc.so.6");
   libc = detect_libc(HostFs(dangling.path()), "x86_64");
   EXPECT_FALSE(libc && libc->version) << "read the host's " << *libc->version;
 }

@@ -31,10 +31,10 @@ TEST(StaticBinaries, EveryShippedBinaryNeedsNoLoaderAndNoSharedLibrary) {
 // matters is that nothing calls NSS with a source it would have to load.
 const std::set<std::string>& nss_functions() {
   static const std::set<std::string> s = {
-      "getpwnam",     "getpwnam_r",    "getpwuid",      "getpwuid_r",     "getpwent",
-      "getpwent_r",   "getgrnam",      "getgrnam_r",    "getgrgid",       "getgrgid_r",
-      "getgrent",     "getgrent_r",    "getgrouplist",  "initgroups",     "getspnam",
-      "getaddrinfo",  "getnameinfo",   "gethostbyname", "gethostbyname2", "gethostbyaddr",
+      "getpwnam",      "getpwnam_r",    "getpwuid",      "getpwuid_r",     "getpwent",
+      "getpwent_r",    "getgrnam",      "getgrnam_r",    "getgrgid",       "getgrgid_r",
+      "getgrent",      "getgrent_r",    "getgrouplist",  "initgroups",     "getspnam",
+      "getaddrinfo",   "getnameinfo",   "gethostbyname", "gethostbyname2", "gethostbyaddr",
       "getservbyname", "getservbyport", "getprotobyname"};
   return s;
 }

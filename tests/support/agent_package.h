@@ -1,8 +1,8 @@
 // A stand-in for the Datadog Agent's package, built with dpkg-deb: the real one is not in
 // Debian, and what tests need of it is what dpkg knows: a `datadog-agent` package that owns the
 // Agent's paths (its system-probe binary, the example config, its units, version-manifest.json)
-// and creates the dd-agent user and group and its auth token, so `dpkg -S`, `dpkg --verify` and a second package
-// that tried to take one of its files behave as on a real host.
+// and creates the dd-agent user and group and its auth token, so `dpkg -S`, `dpkg --verify` and a
+// second package that tried to take one of its files behave as on a real host.
 #pragma once
 
 #include <filesystem>
