@@ -163,6 +163,16 @@ void check_verdict_agrees(const json& doc, const std::string& where) {
                           "\" but network_monitoring is " + (supported ? "off" : "on"));
 }
 
+// A preflight runs each check once. A report naming one twice was pasted together from two
+// runs or edited: which status is the host's cannot be told (the group table would show both),
+// so it is refused, as a contradicting verdict is.
+void check_ids_unique(const json& doc, const std::string& where) {
+  std::set<std::string> ids;
+  for (const auto& c : doc["checks"])
+    if (!ids.insert(c["id"].get<std::string>()).second)
+      throw FleetInputError(where + ": check " + c["id"].get<std::string>() + " given twice");
+}
+
 int attention(const json& group) {
   const std::string v = group["verdict"];
   return v == "unsupported" ? 0 : v == "mixed" ? 1 : 2;
@@ -184,6 +194,7 @@ FleetReport FleetReport::from_documents(const std::vector<std::pair<std::string,
     if (const auto error = preflight_schema().first_error(doc))
       throw FleetInputError(where +
                             ": not a preflight report (checks/preflight.schema.json): " + *error);
+    check_ids_unique(doc, where);
     check_verdict_agrees(doc, where);
     std::string state = doc["verdict"];
     if (strict && std::any_of(doc["checks"].begin(), doc["checks"].end(),

@@ -369,6 +369,12 @@ TEST(FleetReport, RefusesAVerdictItsChecksContradict) {
   json off = fine;
   off["features"]["network_monitoring"] = false;
   EXPECT_EQ(refusal(off), "web-1.json: verdict \"supported\" but network_monitoring is off");
+  // Two runs pasted together: the same check twice, once failing and once passing.
+  json pasted = failed;
+  for (const auto& c : fine["checks"])
+    if (c["id"] == "kernel.version") pasted["checks"].push_back(c);
+  ASSERT_GT(pasted["checks"].size(), failed["checks"].size());
+  EXPECT_EQ(refusal(pasted), "web-1.json: check kernel.version given twice");
 }
 
 // Host files are hostile: a crafted os-release must not add Markdown cells, HTML or links, nor
