@@ -9,16 +9,16 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
+#include "checks/kernel_release.h"
+#include "common/uname.h"
 #include "probe/tracer.h"
 #include "tests/probe/net_env.h"
 
@@ -56,11 +56,9 @@ std::vector<int> state_hook_links() {
 
 // Whether the running kernel's release is at least major.minor: the test's own oracle for what
 // the rung must offer (Debian's kernels, as the VM matrix boots them, backport no BPF helper).
-bool kernel_at_least(int major, int minor) {
-  utsname u{};
-  int ma = 0, mi = 0;
-  if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
-  return ma > major || (ma == major && mi >= minor);
+bool kernel_at_least(std::uint32_t major, std::uint32_t minor) {
+  const auto k = KernelRelease::parse(running_uname().release);
+  return k && k->at_least(major, minor, 0);
 }
 
 struct Pair {
