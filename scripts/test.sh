@@ -5,6 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "test.sh: the suite loads eBPF programs and builds network namespaces: run it as root" >&2; exit 2; }
+
+# A full disk fails the build half-way with "No space left on device" from whichever step
+# wrote next; say so up front instead. A cold run writes ~5 GiB of build trees here and up to
+# ~7 GiB of caches (ccache's 5 GiB cap, kernels and VM image, debootstrapped roots).
+need_gib=10
+free_gib=$(df -P -BG . | awk 'NR == 2 { sub("G", "", $4); print $4 }')
+[ "$free_gib" -ge "$need_gib" ] || {
+  echo "test.sh: $free_gib GiB free on $(df -P . | awk 'NR == 2 { print $6 }'), the suite needs $need_gib GiB (build trees and /var/cache/cnmkit)" >&2
+  exit 2
+}
 bash scripts/setup-deps.sh
 
 echo "== release build and full suite"
