@@ -1,35 +1,15 @@
-// Builds tar.gz archives in tests with libarchive's writer, including hostile ones a real
-// attacker could hand to `cnmctl install --archive`.
+// Builds release archives (tar.gz with their manifest) in tests, hostile ones included
+// (tests/support/tar_writer.h writes them).
 #pragma once
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <sys/sysmacros.h>
-
 #include <filesystem>
-#include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "installer/sha256.h"
+#include "tests/support/tar_writer.h"
 
 namespace cnm::test {
-
-struct ArEntry {
-  ArEntry(std::string n, std::string c, unsigned t = AE_IFREG, std::string l = "",
-          std::string h = "")
-      : name(std::move(n)),
-        content(std::move(c)),
-        type(t),
-        link(std::move(l)),
-        hardlink(std::move(h)) {}
-  std::string name;
-  std::string content;
-  unsigned type = AE_IFREG;  // AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFIFO
-  std::string link;          // symlink target
-  std::string hardlink;      // hard link target (then type is ignored)
-};
 
 // Adds MANIFEST.sha256 for every regular entry unless with_manifest is false.
 inline void write_archive(const std::filesystem::path& out, std::vector<ArEntry> entries,
@@ -41,33 +21,7 @@ inline void write_archive(const std::filesystem::path& out, std::vector<ArEntry>
         m += sha256_hex(e.content) + "  " + e.name + "\n";
     entries.insert(entries.begin(), ArEntry{"MANIFEST.sha256", m});
   }
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  if (archive_write_open_filename(a, out.c_str()) != ARCHIVE_OK)
-    throw std::runtime_error("cannot open archive");
-  for (const auto& e : entries) {
-    archive_entry* en = archive_entry_new();
-    archive_entry_set_pathname(en, e.name.c_str());
-    archive_entry_set_perm(en, 0644);
-    if (!e.hardlink.empty()) {
-      archive_entry_set_filetype(en, AE_IFREG);
-      archive_entry_set_hardlink(en, e.hardlink.c_str());
-      archive_entry_set_size(en, 0);
-    } else {
-      archive_entry_set_filetype(en, e.type);
-      if (e.type == AE_IFLNK) archive_entry_set_symlink(en, e.link.c_str());
-      if (e.type == AE_IFCHR) archive_entry_set_rdev(en, makedev(1, 3));
-      archive_entry_set_size(en,
-                             e.type == AE_IFREG ? static_cast<la_int64_t>(e.content.size()) : 0);
-    }
-    archive_write_header(a, en);
-    if (e.type == AE_IFREG && e.hardlink.empty() && !e.content.empty())
-      archive_write_data(a, e.content.data(), e.content.size());
-    archive_entry_free(en);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
+  write_tar(out, entries);
 }
 
 }  // namespace cnm::test
