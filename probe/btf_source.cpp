@@ -1,9 +1,45 @@
 #include "probe/btf_source.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "common/uname.h"
+#include "probe/btf_archive.h"
 #include "probe/embedded_files.h"
 
 namespace cnm::probe {
+namespace {
+
+// The release's file in the archive at `path` (inside root), or nothing with why: "" when
+// there is no archive at all, else "not in ..." or why it could not be read. Opened without
+// blocking (a FIFO there cannot hang the daemon or the preflight) and read only as a regular
+// file.
+std::optional<std::string> from_archive(const RootDir& root, std::string_view path,
+                                        std::string_view release, std::string& why_not) {
+  const std::string shown = root.display(path).string();
+  const UniqueFd fd = root.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (!fd) {
+    if (errno != ENOENT) why_not = "cannot open " + shown + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    why_not = shown + " is not a regular file";
+    return std::nullopt;
+  }
+  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  auto found = btf_from_archive(fd.get(), release, shown);
+  if (!found.problem.empty())
+    why_not = found.problem;
+  else if (!found.btf)
+    why_not = "none for " + std::string(release) + " in " + shown;
+  return std::move(found.btf);
+}
+
+}  // namespace
 
 std::string kernel_release() { return running_uname().release; }
 
@@ -14,8 +50,8 @@ bool release_is_file_name(std::string_view release) {
 }
 
 BtfSource BtfSource::find(const std::string& configured, const std::filesystem::path& folder,
-                          std::string_view release, const RootDir* root,
-                          std::string_view sysfs_btf) {
+                          std::string_view release, const RootDir* root, std::string_view sysfs_btf,
+                          std::string_view archive) {
   std::optional<RootDir> live;
   if (!root) root = &live.emplace("/");
   BtfSource s;
@@ -41,6 +77,19 @@ BtfSource BtfSource::find(const std::string& configured, const std::filesystem::
     s.text_ = "file " + s.path_;
     return s;
   }
+  const std::string archive_path = !archive.empty() ? std::string(archive)
+                                   : folder.empty() ? std::string()
+                                                    : (folder / kBtfArchiveName).string();
+  std::string archive_why;
+  if (named && !archive_path.empty()) {
+    const auto bytes = from_archive(*root, archive_path, release, archive_why);
+    if (bytes && (s.embedded_ = BytesPath::hold(std::as_bytes(std::span(*bytes)), "cnm-btf"))) {
+      s.kind_ = Kind::kArchive;
+      s.text_ =
+          "the file for " + std::string(release) + " in " + root->display(archive_path).string();
+      return s;
+    }
+  }
   if (const auto bytes = named ? embedded_btf(release) : std::nullopt) {
     if ((s.embedded_ = BytesPath::hold(*bytes, "cnm-btf"))) {
       s.kind_ = Kind::kEmbedded;
@@ -55,7 +104,8 @@ BtfSource BtfSource::find(const std::string& configured, const std::filesystem::
   }
   s.text_ = "none: no kernel BTF (" + sysfs_shown + "), no " +
             (folder.empty() ? file : root->display(in_folder).string()) +
-            ", and none embedded for " + std::string(release);
+            (archive_why.empty() ? "" : ", " + archive_why) + ", and none embedded for " +
+            std::string(release);
   return s;
 }
 

@@ -6,10 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <fstream>
 
+#include "probe/btf_archive.h"
 #include "probe/embedded_files.h"
+#include "tests/support/tar_writer.h"
 #include "tests/support/test_support.h"
 
 namespace cnm::probe {
@@ -116,6 +120,61 @@ TEST(BtfSource, OnTheLiveHostOnlyARegularFileIsTheKernels) {
             BtfSource::Kind::kNone);
   EXPECT_EQ(BtfSource::find("", "", "9.9.9-nowhere", nullptr, (dir / "link").string()).kind(),
             BtfSource::Kind::kKernel);
+}
+
+// The folder's BTF archive comes after the folder's own file and before the embedded one; one
+// that cannot be read (damaged, a FIFO that would block a plain open) is passed over, and when
+// nothing else has the file either, the description says why.
+TEST(BtfSource, TheFoldersArchiveComesAfterItsFileAndBeforeTheEmbedded) {
+  test::TempDir dir;
+  const auto releases = embedded_btf_releases();
+  ASSERT_FALSE(releases.empty());
+  const std::string release(releases.front());
+  const auto b = *embedded_btf(release);
+  const std::string btf(reinterpret_cast<const char*>(b.data()), b.size());
+  // A second release only the archive has; its bytes are the first's (real BTF either way).
+  const std::string fleet_only = "3.10.0-1160.cnmtest.el7.x86_64";
+  std::filesystem::create_directories(dir / "btf");
+  const auto archive = dir / "btf" / kBtfArchiveName;
+  test::write_tar(archive, {{"centos/7/" + fleet_only + ".btf", btf}, {release + ".btf", btf}},
+                  archive_write_add_filter_xz);
+  const std::string absent = (dir / "absent").string();
+
+  auto s = BtfSource::find("", dir / "btf", fleet_only, nullptr, absent);
+  ASSERT_EQ(s.kind(), BtfSource::Kind::kArchive) << s.description();
+  EXPECT_EQ(s.description(), "the file for " + fleet_only + " in " + archive.string());
+  EXPECT_EQ(test::read_file(s.libbpf_path()), btf);
+  // Before the embedded file of the same release.
+  EXPECT_EQ(BtfSource::find("", dir / "btf", release, nullptr, absent).kind(),
+            BtfSource::Kind::kArchive);
+  // After the folder's own file.
+  test::write_file(dir / "btf" / (fleet_only + ".btf"), "BTF");
+  EXPECT_EQ(BtfSource::find("", dir / "btf", fleet_only, nullptr, absent).kind(),
+            BtfSource::Kind::kFolder);
+  std::filesystem::remove(dir / "btf" / (fleet_only + ".btf"));
+  // An archive named elsewhere (the preflight's --btf-archive) instead of the folder's.
+  std::filesystem::rename(archive, dir / "elsewhere.tar.xz");
+  s = BtfSource::find("", dir / "btf", fleet_only, nullptr, absent,
+                      (dir / "elsewhere.tar.xz").string());
+  EXPECT_EQ(s.kind(), BtfSource::Kind::kArchive) << s.description();
+  s = BtfSource::find("", dir / "btf", fleet_only, nullptr, absent);
+  EXPECT_EQ(s.kind(), BtfSource::Kind::kNone) << s.description();
+
+  // Damaged: passed over to the embedded file, or none with why.
+  test::write_file(archive, "not an archive at all, not even close to one, no");
+  EXPECT_EQ(BtfSource::find("", dir / "btf", release, nullptr, absent).kind(),
+            BtfSource::Kind::kEmbedded);
+  s = BtfSource::find("", dir / "btf", fleet_only, nullptr, absent);
+  EXPECT_EQ(s.kind(), BtfSource::Kind::kNone);
+  EXPECT_NE(s.description().find("BTF archive " + archive.string()), std::string::npos)
+      << s.description();
+  // A FIFO: not waited on.
+  std::filesystem::remove(archive);
+  ASSERT_EQ(::mkfifo(archive.c_str(), 0600), 0);
+  s = BtfSource::find("", dir / "btf", fleet_only, nullptr, absent);
+  EXPECT_EQ(s.kind(), BtfSource::Kind::kNone);
+  EXPECT_NE(s.description().find(archive.string() + " is not a regular file"), std::string::npos)
+      << s.description();
 }
 
 }  // namespace

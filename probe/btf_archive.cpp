@@ -1,0 +1,189 @@
+#include "probe/btf_archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "common/printable.h"
+
+namespace cnm::probe {
+namespace {
+
+constexpr std::string_view kSuffix = ".btf";
+
+struct ReadFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// libarchive's reason, or its errno where it gives none (a null message is never used).
+std::string la_error(archive* a) {
+  const char* why = archive_error_string(a);
+  return why && *why ? why : "errno " + std::to_string(archive_errno(a));
+}
+
+std::uint32_t u32_at(std::string_view b, std::size_t off) {
+  std::uint32_t v = 0;
+  std::memcpy(&v, b.data() + off, sizeof v);
+  return v;
+}
+
+// The release a member's name gives ("centos/7/x86_64/3.10.0-1160.el7.x86_64.btf" ->
+// "3.10.0-1160.el7.x86_64"); empty when the name is no <release>.btf.
+std::string release_of(std::string_view path) {
+  const auto slash = path.rfind('/');
+  std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (base.size() <= kSuffix.size() || !base.ends_with(kSuffix)) return "";
+  base.remove_suffix(kSuffix.size());
+  if (base == "." || base.find("..") != std::string_view::npos) return "";
+  return std::string(base);
+}
+
+// One pass over an archive's entries with the limits held. visit(release, read) is called for
+// each <release>.btf file; read() returns its bytes; visit returns false to stop the walk.
+class Walk {
+ public:
+  // Reads the file open at fd.
+  Walk(int fd, std::string shown, const BtfArchiveLimits& limits)
+      : a_(new_reader()), shown_(std::move(shown)), limits_(limits) {
+    opened(archive_read_open_fd(a_.get(), fd, 1 << 16));
+  }
+  // Reads bytes in memory (they outlive the walk).
+  Walk(std::string_view bytes, std::string shown, const BtfArchiveLimits& limits)
+      : a_(new_reader()), shown_(std::move(shown)), limits_(limits) {
+    opened(archive_read_open_memory(a_.get(), bytes.data(), bytes.size()));
+  }
+
+  void run(
+      const std::function<bool(const std::string&, const std::function<std::string()>&)>& visit) {
+    archive_entry* e = nullptr;
+    for (std::size_t entries = 0;;) {
+      const int r = archive_read_next_header(a_.get(), &e);
+      // Every header, the end too: the members passed over were unpacked to be skipped.
+      check_unpacked();
+      if (r == ARCHIVE_EOF) return;
+      if (r != ARCHIVE_OK) fail("is corrupt or truncated (" + la_error(a_.get()) + ")");
+      if (++entries > limits_.max_entries)
+        fail("holds more than " + std::to_string(limits_.max_entries) + " entries");
+      const char* raw = archive_entry_pathname(e);
+      const std::string name = raw ? raw : "";
+      const std::string shown_name = "'" + printable(name) + "'";
+      if (archive_entry_hardlink(e)) fail(shown_name + " is a hard link");
+      const auto type = archive_entry_filetype(e);
+      if (type == AE_IFDIR) continue;
+      if (type != AE_IFREG) fail(shown_name + " is not a regular file or a folder");
+      const std::string release = release_of(name);
+      if (release.empty()) fail(shown_name + " is not named <kernel release>.btf");
+      if (archive_entry_size_is_set(e) &&
+          archive_entry_size(e) > static_cast<la_int64_t>(limits_.max_member_bytes))
+        fail(shown_name + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
+      if (!visit(release, [&] { return read_member(shown_name); })) return;
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& why) const {
+    throw std::runtime_error("BTF archive " + shown_ + ": " + why);
+  }
+
+ private:
+  static archive* new_reader() {
+    archive* a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_zstd(a);
+    return a;
+  }
+
+  void opened(int rc) const {
+    if (rc != ARCHIVE_OK) fail("is not an intact tar archive (" + la_error(a_.get()) + ")");
+  }
+
+  void check_unpacked() const {
+    if (static_cast<std::uint64_t>(archive_filter_bytes(a_.get(), 0)) > limits_.max_unpacked_bytes)
+      fail("unpacks to more than " + std::to_string(limits_.max_unpacked_bytes) + " bytes");
+  }
+
+  std::string read_member(const std::string& shown_name) {
+    std::string out;
+    char buf[1 << 16];
+    while (true) {
+      const la_ssize_t n = archive_read_data(a_.get(), buf, sizeof buf);
+      if (n < 0) fail(shown_name + " is truncated or corrupt (" + la_error(a_.get()) + ")");
+      if (n == 0) break;
+      if (out.size() + static_cast<std::size_t>(n) > limits_.max_member_bytes)
+        fail(shown_name + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    check_unpacked();
+    return out;
+  }
+
+  std::unique_ptr<archive, ReadFree> a_;
+  std::string shown_;
+  BtfArchiveLimits limits_;
+};
+
+}  // namespace
+
+std::string btf_header_problem(std::string_view b) {
+  // struct btf_header: magic (u16), version (u8), flags (u8), hdr_len, type_off, type_len,
+  // str_off, str_len (u32 each); the offsets count from the header's end.
+  constexpr std::size_t kMinHeader = 24;
+  if (b.size() < kMinHeader) return "shorter than a BTF header";
+  std::uint16_t magic = 0;
+  std::memcpy(&magic, b.data(), sizeof magic);
+  if (magic != 0xeB9F) return "not raw BTF (no 0xeB9F magic of this byte order)";
+  if (static_cast<unsigned char>(b[2]) != 1) return "BTF version is not 1";
+  const std::uint64_t hdr = u32_at(b, 4);
+  if (hdr < kMinHeader || hdr > b.size()) return "BTF header length out of the file";
+  const auto within = [&](std::size_t off_at) {
+    return hdr + u32_at(b, off_at) + u32_at(b, off_at + 4) <= b.size();
+  };
+  if (!within(8)) return "BTF type section out of the file";
+  if (!within(16) || u32_at(b, 20) == 0) return "BTF string section out of the file or empty";
+  return "";
+}
+
+BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::string& shown,
+                                  const BtfArchiveLimits& limits) {
+  BtfArchiveLookup out;
+  try {
+    Walk w(fd, shown, limits);
+    w.run([&](const std::string& r, const std::function<std::string()>& read) {
+      if (r != release) return true;
+      out.btf = read();
+      if (const auto why = btf_header_problem(*out.btf); !why.empty()) {
+        out.btf.reset();
+        w.fail(printable(r) + ".btf: " + why);
+      }
+      return false;
+    });
+  } catch (const std::exception& e) {
+    out.problem = e.what();
+  }
+  return out;
+}
+
+std::vector<std::string> check_btf_archive(std::string_view bytes, const std::string& shown,
+                                           const BtfArchiveLimits& limits) {
+  std::vector<std::string> releases;
+  std::set<std::string> seen;
+  Walk w(bytes, shown, limits);
+  w.run([&](const std::string& r, const std::function<std::string()>& read) {
+    if (!seen.insert(r).second) w.fail("holds " + printable(r) + ".btf twice");
+    if (const auto why = btf_header_problem(read()); !why.empty())
+      w.fail(printable(r) + ".btf: " + why);
+    releases.push_back(r);
+    return true;
+  });
+  if (releases.empty()) w.fail("holds no <kernel release>.btf file");
+  return releases;
+}
+
+}  // namespace cnm::probe

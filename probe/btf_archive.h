@@ -1,0 +1,54 @@
+// A BTF archive: the minimized BTF of many kernels in one file, for a fleet whose kernels carry
+// none of their own (no CONFIG_DEBUG_INFO_BTF: CentOS/RHEL 7, Amazon Linux 2's 4.14, Ubuntu
+// 18.04, Debian 9 and 10). The daemon and the preflight take the file for the running kernel
+// from it (btf_source.h); `cnmctl install --btf-archive` puts one in place. The format, as
+// probe/btf/make_btf_archive.sh writes it: a tar (xz, gzip or zstd compressed, or none: what
+// libarchive recognizes) whose regular files named <release>.btf, at any depth, are raw BTF for
+// the kernel whose `uname -r` is <release>, one architecture per archive, as Datadog's
+// system-probe ships minimized-btfs.tar.xz. Folders are allowed; nothing else is.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cnm::probe {
+
+// Its name in the BTF folder (<bpf_object_dir>/btf), beside single <release>.btf files.
+inline constexpr std::string_view kBtfArchiveName = "minimized-btfs.tar.xz";
+
+struct BtfArchiveLimits {
+  // BTFHub's archive holds a few thousand kernels per architecture.
+  std::size_t max_entries = 100000;
+  // A kernel's whole BTF is 4-8 MB; a minimized one ~10 KB.
+  std::size_t max_member_bytes = 64u << 20;
+  // What the tar stream may unpack to in all (a compression bomb stops here).
+  std::uint64_t max_unpacked_bytes = 2ull << 30;
+};
+
+// Raw BTF as the kernel and libbpf define it (include/uapi/linux/btf.h): magic 0xeB9F,
+// version 1, a header of at least 24 bytes, type and string sections inside the file. libbpf
+// checks the types themselves when it loads it. Empty when it is; else why not.
+std::string btf_header_problem(std::string_view bytes);
+
+struct BtfArchiveLookup {
+  std::optional<std::string> btf;  // the raw BTF for the release, when the archive holds it
+  std::string problem;             // why the archive could not be read ("" when it could)
+};
+
+// The BTF for `release` from the archive open at fd (read from its current offset). A damaged
+// or hostile archive is no BTF, with the reason in problem: never thrown, so a probe falls back
+// to the next source with why. `shown` names the file in messages.
+BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::string& shown,
+                                  const BtfArchiveLimits& limits = {});
+
+// The whole archive checked, for the installer (the bytes it then writes): every entry a
+// folder or a regular file named <release>.btf holding raw BTF, within the limits, no release
+// twice, at least one. Returns the releases; throws std::runtime_error naming the first problem.
+std::vector<std::string> check_btf_archive(std::string_view bytes, const std::string& shown,
+                                           const BtfArchiveLimits& limits = {});
+
+}  // namespace cnm::probe

@@ -1,0 +1,182 @@
+// The BTF archive (probe/btf_archive.h): a kernel's file found at any depth and in every
+// compression libarchive reads, and every hostile or damaged archive refused with why (links,
+// devices, odd names, oversize members, too many entries, a compression bomb, a cut or foreign
+// file, a member that is no BTF). The BTF bytes are real: the files the build embedded.
+#include "probe/btf_archive.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "common/unique_fd.h"
+#include "probe/embedded_files.h"
+#include "tests/support/tar_writer.h"
+#include "tests/support/test_support.h"
+
+namespace cnm::probe {
+namespace {
+
+using test::ArEntry;
+
+std::string real_btf(std::string* release = nullptr) {
+  const auto releases = embedded_btf_releases();
+  if (releases.empty()) throw std::runtime_error("the build embedded no BTF file");
+  if (release) *release = std::string(releases.front());
+  const auto b = *embedded_btf(releases.front());
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+UniqueFd open_file(const std::filesystem::path& p) {
+  return UniqueFd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+}
+
+BtfArchiveLookup lookup(const std::filesystem::path& p, std::string_view release,
+                        const BtfArchiveLimits& limits = {}) {
+  const auto fd = open_file(p);
+  return btf_from_archive(fd.get(), release, p.string(), limits);
+}
+
+TEST(BtfArchive, FindsTheReleaseAtAnyDepthInEveryCompression) {
+  test::TempDir dir;
+  std::string release;
+  const std::string btf = real_btf(&release);
+  const std::vector<ArEntry> entries = {
+      {"centos/", "", AE_IFDIR},
+      {"centos/7/x86_64/3.10.0-1160.el7.x86_64.btf", btf},
+      {"ubuntu/20.04/x86_64/" + release + ".btf", btf},
+  };
+  for (const auto filter : {archive_write_add_filter_xz, archive_write_add_filter_gzip,
+                            archive_write_add_filter_zstd, archive_write_add_filter_none}) {
+    const auto file = dir / "a.tar";
+    test::write_tar(file, entries, filter);
+    auto r = lookup(file, release);
+    EXPECT_EQ(r.problem, "");
+    ASSERT_TRUE(r.btf.has_value());
+    EXPECT_EQ(*r.btf, btf);
+    r = lookup(file, "3.10.0-1160.el7.x86_64");
+    EXPECT_TRUE(r.btf.has_value());
+    // A release it does not hold, and one that only starts like one it holds: none, no problem.
+    for (const auto* absent : {"9.9.9-nowhere", "3.10.0-1160.el7"}) {
+      r = lookup(file, absent);
+      EXPECT_FALSE(r.btf.has_value()) << absent;
+      EXPECT_EQ(r.problem, "") << absent;
+    }
+  }
+}
+
+// What each hostile archive is refused for (the lookup asks for a release it does not hold, so
+// every entry is seen).
+void expect_refused(const std::vector<ArEntry>& entries, const std::string& why,
+                    const BtfArchiveLimits& limits = {}) {
+  SCOPED_TRACE(why);
+  test::TempDir dir;
+  test::write_tar(dir / "a.tar.xz", entries, archive_write_add_filter_xz);
+  const auto r = lookup(dir / "a.tar.xz", "9.9.9-nowhere", limits);
+  EXPECT_FALSE(r.btf.has_value());
+  EXPECT_NE(r.problem.find(why), std::string::npos) << r.problem;
+  try {
+    check_btf_archive(test::read_file(dir / "a.tar.xz"), "a.tar.xz", limits);
+    ADD_FAILURE() << "check_btf_archive took an archive refused for " << why;
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
+}
+
+TEST(BtfArchive, RefusesLinksDevicesAndOtherNames) {
+  const std::string btf = real_btf();
+  expect_refused({{"5.4.0-1.btf", "", AE_IFLNK, "/etc/shadow"}}, "not a regular file");
+  expect_refused({{"a.btf", btf}, {"5.4.0-1.btf", "", AE_IFREG, "", "a.btf"}}, "hard link");
+  expect_refused({{"5.4.0-1.btf", "", AE_IFCHR}}, "not a regular file");
+  expect_refused({{"README", "hello"}}, "'README' is not named <kernel release>.btf");
+  expect_refused({{"x/.btf", btf}}, "not named <kernel release>.btf");
+  expect_refused({{"x/...btf", btf}}, "not named <kernel release>.btf");
+  // A name with control characters is shown escaped, never raw.
+  const auto name = std::string("evil\x1b[2Jname");
+  test::TempDir dir;
+  test::write_tar(dir / "a.tar", {{name, "x"}}, archive_write_add_filter_none);
+  const auto r = lookup(dir / "a.tar", "x");
+  EXPECT_EQ(r.problem.find('\x1b'), std::string::npos) << r.problem;
+}
+
+TEST(BtfArchive, RefusesWhatPassesItsLimits) {
+  const std::string btf = real_btf();
+  BtfArchiveLimits small;
+  small.max_member_bytes = btf.size() - 1;
+  expect_refused({{"5.4.0-1.btf", btf}}, "is larger than " + std::to_string(btf.size() - 1), small);
+  small = {};
+  small.max_entries = 2;
+  expect_refused({{"d/", "", AE_IFDIR}, {"d/1.btf", btf}, {"d/2.btf", btf}}, "more than 2 entries",
+                 small);
+  // A bomb: a few KB of xz that unpack to 64 MB of zeros, over a 16 MB budget.
+  small = {};
+  small.max_unpacked_bytes = 16u << 20;
+  small.max_member_bytes = 128u << 20;
+  expect_refused({{"5.4.0-1.btf", std::string(64u << 20, '\0')}}, "unpacks to more than", small);
+}
+
+TEST(BtfArchive, RefusesDamagedArchivesAndMembersThatAreNoBtf) {
+  test::TempDir dir;
+  std::string release;
+  const std::string btf = real_btf(&release);
+  test::write_tar(dir / "a.tar.xz", {{release + ".btf", btf}}, archive_write_add_filter_xz);
+  const auto whole = test::read_file(dir / "a.tar.xz");
+  test::write_file(dir / "cut.tar.xz", whole.substr(0, whole.size() / 2));
+  auto r = lookup(dir / "cut.tar.xz", release);
+  EXPECT_FALSE(r.btf.has_value());
+  // Where the cut falls decides which read fails first: the first block's or a member's.
+  EXPECT_TRUE(r.problem.find("is not an intact tar archive") != std::string::npos ||
+              r.problem.find("truncated or corrupt") != std::string::npos)
+      << r.problem;
+
+  test::write_file(dir / "text", "this is not an archive, just some text long enough to look at\n");
+  r = lookup(dir / "text", release);
+  EXPECT_FALSE(r.btf.has_value());
+  EXPECT_NE(r.problem.find("BTF archive " + (dir / "text").string()), std::string::npos)
+      << r.problem;
+
+  std::string flipped = btf;
+  flipped[0] = static_cast<char>(flipped[0] ^ 0xff);
+  test::write_tar(dir / "bad.tar.xz", {{release + ".btf", flipped}}, archive_write_add_filter_xz);
+  r = lookup(dir / "bad.tar.xz", release);
+  EXPECT_FALSE(r.btf.has_value());
+  EXPECT_NE(r.problem.find(release + ".btf: not raw BTF"), std::string::npos) << r.problem;
+}
+
+TEST(BtfArchive, TheInstallersCheckListsEveryReleaseOnce) {
+  test::TempDir dir;
+  const std::string btf = real_btf();
+  test::write_tar(dir / "a.tar.xz", {{"a/1.0-x.btf", btf}, {"b/2.0-y.btf", btf}},
+                  archive_write_add_filter_xz);
+  EXPECT_EQ(check_btf_archive(test::read_file(dir / "a.tar.xz"), "a"),
+            (std::vector<std::string>{"1.0-x", "2.0-y"}));
+
+  test::write_tar(dir / "twice.tar.xz", {{"a/1.0-x.btf", btf}, {"b/1.0-x.btf", btf}},
+                  archive_write_add_filter_xz);
+  EXPECT_THROW(
+      {
+        try {
+          check_btf_archive(test::read_file(dir / "twice.tar.xz"), "twice");
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find("holds 1.0-x.btf twice"), std::string::npos);
+          throw;
+        }
+      },
+      std::runtime_error);
+
+  test::write_tar(dir / "empty.tar.xz", {{"a/", "", AE_IFDIR}}, archive_write_add_filter_xz);
+  EXPECT_THROW(check_btf_archive(test::read_file(dir / "empty.tar.xz"), "empty"),
+               std::runtime_error);
+}
+
+TEST(BtfArchive, HeaderCheckFollowsTheKernelsLayout) {
+  const std::string btf = real_btf();
+  EXPECT_EQ(btf_header_problem(btf), "");
+  EXPECT_NE(btf_header_problem(btf.substr(0, 23)), "");
+  EXPECT_NE(btf_header_problem(btf.substr(0, btf.size() - 1)), "");  // a section runs past
+  std::string v2 = btf;
+  v2[2] = 2;
+  EXPECT_EQ(btf_header_problem(v2), "BTF version is not 1");
+}
+
+}  // namespace
+}  // namespace cnm::probe

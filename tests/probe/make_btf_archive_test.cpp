@@ -1,0 +1,93 @@
+// probe/btf/make_btf_archive.sh, run for real with bpftool on this kernel's full BTF laid out as
+// BTFHub lays out its archive (<distro>/<version>/<arch>/<release>.btf.tar.xz) and as a raw
+// file: the archive it makes passes the installer's check, and the file it holds for this
+// kernel is byte for byte the one the build minimized for it (probe/btf/make_btfs.sh).
+#include <gtest/gtest.h>
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "probe/btf_archive.h"
+#include "tests/support/test_support.h"
+
+namespace cnm::probe {
+namespace {
+
+std::string running_release() {
+  utsname u{};
+  ::uname(&u);
+  return u.release;
+}
+
+test::RunResult make_archive(const std::filesystem::path& out,
+                             const std::vector<std::string>& sources) {
+  std::vector<std::string> argv{"env", "BPFTOOL=" CNM_BPFTOOL,
+                                CNM_SOURCE_DIR "/probe/btf/make_btf_archive.sh", out.string(),
+                                CNM_PROBE_BPF_DIR};
+  argv.insert(argv.end(), sources.begin(), sources.end());
+  return test::run(argv);
+}
+
+TEST(MakeBtfArchive, BtfhubLayoutAndRawFilesGiveTheBuildsMinimizedFiles) {
+  const std::string release = running_release();
+  ASSERT_TRUE(std::filesystem::exists("/sys/kernel/btf/vmlinux"))
+      << "this kernel has no BTF to make an archive from";
+  const std::string full = test::read_file("/sys/kernel/btf/vmlinux");
+  test::TempDir dir;
+  const std::string el7 = "3.10.0-1160.cnmtest.el7.x86_64";
+  test::write_file(dir / "stage" / (el7 + ".btf"), full);
+  std::filesystem::create_directories(dir / "hub/centos/7/x86_64");
+  ASSERT_EQ(
+      test::run({"tar", "-C", (dir / "stage").string(), "-cJf",
+                 (dir / "hub/centos/7/x86_64" / (el7 + ".btf.tar.xz")).string(), el7 + ".btf"})
+          .exit_code,
+      0);
+  test::write_file(dir / "raw" / (release + ".btf"), full);
+  // The same release twice: the first is kept, with a warning.
+  test::write_file(dir / "raw/again" / (release + ".btf"), full);
+
+  const auto r =
+      make_archive(dir / "fleet.tar.xz", {(dir / "hub").string(), (dir / "raw").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 kernels"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("warning: " + release + " met again"), std::string::npos) << r.err;
+  const std::string bytes = test::read_file(dir / "fleet.tar.xz");
+  auto releases = check_btf_archive(bytes, "fleet.tar.xz");
+  std::sort(releases.begin(), releases.end());
+  std::vector<std::string> want{el7, release};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(releases, want);
+
+  const std::filesystem::path built =
+      std::filesystem::path(CNM_BINARY_DIR) / "probe/btf" / (release + ".btf");
+  ASSERT_TRUE(std::filesystem::exists(built));
+  test::write_file(dir / "check.tar.xz", bytes);
+  FILE* f = std::fopen((dir / "check.tar.xz").c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  const auto found = btf_from_archive(fileno(f), release, "fleet.tar.xz");
+  std::fclose(f);
+  ASSERT_TRUE(found.btf.has_value()) << found.problem;
+  EXPECT_EQ(*found.btf, test::read_file(built));
+}
+
+TEST(MakeBtfArchive, SourcesWithoutKernelBtfAreRefused) {
+  test::TempDir dir;
+  test::write_file(dir / "stage/README", "no BTF here\n");
+  std::filesystem::create_directories(dir / "hub");
+  ASSERT_EQ(test::run({"tar", "-C", (dir / "stage").string(), "-cJf",
+                       (dir / "hub/5.4.0-1-amd64.btf.tar.xz").string(), "README"})
+                .exit_code,
+            0);
+  auto r = make_archive(dir / "out.tar.xz", {(dir / "hub").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("holds no .btf file"), std::string::npos) << r.err;
+  std::filesystem::create_directories(dir / "empty");
+  r = make_archive(dir / "out.tar.xz", {(dir / "empty").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no kernel BTF found"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.tar.xz"));
+}
+
+}  // namespace
+}  // namespace cnm::probe
