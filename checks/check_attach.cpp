@@ -27,7 +27,10 @@ CheckResult ebpf_btf(const HostFacts& f) {
   if (answered(lf, probe::NeedKind::kKernelBtf).value_or(false))
     return pass("kernel BTF at /sys/kernel/btf/vmlinux: every rung's CO-RE reads relocate");
   const std::string add =
-      "add a BTF file for " + rel + " as <bpf_object_dir>/btf/" + rel +
+      "install a BTF archive holding " + rel +
+      " (probe/btf/make_btf_archive.sh from BTFHub's archive, then `cnmctl install "
+      "--btf-archive FILE`), or add a BTF file for it as <bpf_object_dir>/btf/" +
+      rel +
       ".btf (made with `bpftool gen min_core_btf`, probe/README.md \"Kernels without BTF\") or "
       "set system_probe_config.btf_path; or boot a kernel built with CONFIG_DEBUG_INFO_BTF=y";
   if (lf.no_btf)

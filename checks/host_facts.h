@@ -25,6 +25,9 @@ struct PreflightOptions {
   std::optional<std::string> cilium_version;
   std::optional<std::string> agent_version;
   std::optional<std::filesystem::path> bpf_object_dir;  // probe objects to verify
+  // A BTF archive (probe/btf_archive.h) to judge with instead of the BTF folder's: the one
+  // `cnmctl install --btf-archive` is about to put in place. A path inside the root.
+  std::optional<std::filesystem::path> btf_archive;
   bool no_cache = false;  // --no-cache: read <cache_dir>/preflight-kernel.json, never write it
 };
 

@@ -161,7 +161,9 @@ LadderFacts work_out(const HostFacts& f) {
   // The kernel's release names its BTF file (on the live host --kernel-release can only be the
   // running kernel's: checks/preflight_cli.cpp). Nothing configured: the kernel's own file is
   // looked at first, so kKernel says whether it is there.
-  const auto btf = probe::BtfSource::find("", btf_dir, f.kernel_release, &f.fs.dir());
+  const auto btf = probe::BtfSource::find("", btf_dir, f.kernel_release, &f.fs.dir(),
+                                          probe::BtfSource::kSysfsBtf,
+                                          o.btf_archive ? o.btf_archive->string() : std::string());
   lf.btf = btf.description();
   lf.no_btf = btf.kind() == probe::BtfSource::Kind::kNone;
 

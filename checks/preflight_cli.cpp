@@ -17,7 +17,7 @@ struct PreflightArgs {
   bool strict = false;
   bool no_cache = false;
   std::string root;
-  std::string kernel_release, cilium_version, agent_version, bpf_objects;
+  std::string kernel_release, cilium_version, agent_version, bpf_objects, btf_archive;
 };
 
 int run(const PreflightArgs& a, const CliContext& ctx) {
@@ -36,6 +36,7 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   if (!a.cilium_version.empty()) o.cilium_version = a.cilium_version;
   if (!a.agent_version.empty()) o.agent_version = a.agent_version;
   if (!a.bpf_objects.empty()) o.bpf_object_dir = a.bpf_objects;
+  if (!a.btf_archive.empty()) o.btf_archive = a.btf_archive;
   o.no_cache = a.no_cache;
   const auto report = run_preflight(o);
   if (a.json) {
@@ -76,6 +77,9 @@ void add_preflight_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--bpf-objects", args->bpf_objects,
                   "Verify the probe's BPF objects in DIR (and take BTF files from DIR/btf) instead "
                   "of those cnmctl carries");
+  cmd->add_option("--btf-archive", args->btf_archive,
+                  "Judge with this BTF archive (a path inside --root) instead of the BTF folder's: "
+                  "the one `cnmctl install --btf-archive` would put in place");
   cmd->callback([args, &ctx] { ctx.exit_code = run(*args, ctx); });
 }
 

@@ -7,8 +7,10 @@
 
 #include "checks/host_facts.h"
 #include "checks/tracepoints.h"
+#include "probe/btf_archive.h"
 #include "probe/embedded_files.h"
 #include "tests/checks/host_builder.h"
+#include "tests/support/tar_writer.h"
 
 namespace cnm {
 namespace {
@@ -349,6 +351,7 @@ TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
   EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
   EXPECT_NE(c.remedy.find("btf/5.4.0-150-generic.btf"), std::string::npos) << c.remedy;
   EXPECT_NE(c.remedy.find("min_core_btf"), std::string::npos) << c.remedy;
+  EXPECT_NE(c.remedy.find("cnmctl install --btf-archive FILE"), std::string::npos) << c.remedy;
   // An operator's file in the layout's BTF folder.
   h.file("/opt/datadog-agent/embedded/share/system-probe/ebpf/btf/5.4.0-150-generic.btf", "x");
   c = test::find_check(h.run(), "ebpf.btf");
@@ -364,6 +367,37 @@ TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
   EXPECT_NE(c.message.find("the embedded file for " + std::string(carried.front())),
             std::string::npos)
       << c.message;
+}
+
+// A fleet's BTF archive (probe/btf_archive.h): the one in the layout's BTF folder, or the one
+// --btf-archive names (the file `cnmctl install --btf-archive` would put there), gives the
+// kernel's file; one that does not hold it says so.
+TEST(HostChecks, WithoutKernelBtfTheBtfArchiveIsLookedIn) {
+  const auto carried = probe::embedded_btf_releases();
+  ASSERT_FALSE(carried.empty());
+  const auto b = *probe::embedded_btf(carried.front());
+  const std::string btf(reinterpret_cast<const char*>(b.data()), b.size());
+  const std::string release = "3.10.0-1160.cnmtest.el7.x86_64";
+  HostBuilder h;
+  h.file("/etc/os-release", "ID=centos\nVERSION_ID=\"7\"\n")
+      .kernel(release)
+      .file("/sys/kernel/notes", "");
+  const std::string folder = "/opt/datadog-agent/embedded/share/system-probe/ebpf/btf";
+  std::filesystem::create_directories(h.root() / ("." + folder));
+  test::write_tar(h.root() / ("." + folder) / std::string(probe::kBtfArchiveName),
+                  {{"centos/7/x86_64/" + release + ".btf", btf}}, archive_write_add_filter_xz);
+  auto c = test::find_check(h.run(), "ebpf.btf");
+  EXPECT_NE(c.message.find("relocates with the file for " + release + " in "), std::string::npos)
+      << c.message;
+  EXPECT_NE(c.message.find(std::string(probe::kBtfArchiveName)), std::string::npos) << c.message;
+  // --btf-archive: another archive, one without this kernel, is judged instead.
+  test::write_tar(h.root() / "other.tar.xz", {{"5.4.0-1-amd64.btf", btf}},
+                  archive_write_add_filter_xz);
+  PreflightOptions o;
+  o.btf_archive = "/other.tar.xz";
+  c = test::find_check(h.run(o), "ebpf.btf");
+  EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("none for " + release + " in "), std::string::npos) << c.message;
 }
 
 // The BTF lookup under --root stays in the root (probe/btf_source.h): a kernel BTF link that

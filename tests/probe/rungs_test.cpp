@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "probe/btf_archive.h"
 #include "tests/probe/probe_daemon.h"
+#include "tests/support/tar_writer.h"
 
 namespace cnm::test {
 namespace {
@@ -62,6 +64,43 @@ TEST(ProbeRungs, AConfiguredBtfFileIsUsedFirst) {
   EXPECT_EQ(s["rung"]["name"], "raw_tp") << s.dump();
   EXPECT_EQ(s["rung"]["btf"], "file " + file + " (system_probe_config.btf_path)");
   EXPECT_EQ(s["config"]["btf_path"], file);
+}
+
+// A fleet's BTF archive in the layout's BTF folder (probe/btf_archive.h), at a BTFHub-like depth:
+// the daemon takes this kernel's file from it before the one it carries, and the preflight,
+// judging the same archive named by --btf-archive, names the same file and rung.
+TEST(ProbeRungs, WithoutKernelBtfTheBtfArchiveIsUsedBeforeTheCarriedFile) {
+  const auto file = std::string(CNM_BINARY_DIR) + "/probe/btf/" + release() + ".btf";
+  ASSERT_TRUE(std::filesystem::exists(file)) << "the build made no BTF file for this kernel";
+  TempDir objects;
+  std::filesystem::create_directories(objects / "btf");
+  const auto archive = objects / "btf" / std::string(probe::kBtfArchiveName);
+  write_tar(archive,
+            {{"debian/12/x86_64/0.0.0-other.btf", read_file(file)},
+             {"debian/12/x86_64/" + release() + ".btf", read_file(file)}},
+            archive_write_add_filter_xz);
+  ProbeDaemon d("", "bpf_object_dir: " + objects.path().string() + "\n", {}, true);
+  const auto s = d.get_json("/debug/stats");
+  EXPECT_EQ(s["rung"]["name"], "raw_tp") << s.dump();
+  const std::string from_archive = "the file for " + release() + " in " + archive.string();
+  EXPECT_EQ(s["rung"]["btf"], from_archive) << s.dump();
+
+  TempDir cache;
+  write_file(cache / "layout.yaml", "cache_dir: " + (cache / "c").string() + "\n");
+  auto argv = without_kernel_btf();
+  for (const auto& a : {cnmctl(), std::string("--layout"), (cache / "layout.yaml").string(),
+                        std::string("preflight"), std::string("--json"),
+                        std::string("--btf-archive"), archive.string()})
+    argv.push_back(a);
+  const auto r = run(argv);
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  const auto p = nlohmann::json::parse(r.out);
+  EXPECT_EQ(p["features"]["probe_rung"], "raw_tp") << p["features"].dump();
+  bool said = false;
+  for (const auto& c : p["checks"])
+    if (c["id"] == "ebpf.btf")
+      said = c["message"].get<std::string>().find(from_archive) != std::string::npos;
+  EXPECT_TRUE(said) << p["checks"].dump();
 }
 
 // The preflight names the rung the daemon then takes, on this kernel as it is and with its BTF
