@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/random_token.h"
+#include "installer/btf_archive_input.h"
 #include "installer/install_state.h"
 #include "installer/installer_assets.h"
 #include "installer/package_files.h"
@@ -80,6 +81,12 @@ void plan_standalone_files(Plan& plan, const Layout& layout, InstallRequest& req
       }
     }
   }
+  if (req.btf_archive)
+    plan.files.push_back(want(layout, btf_archive_destination(layout.bpf_object_dir),
+                              std::move(req.btf_archive->bytes), 0644,
+                              "BTF archive: CO-RE types of " +
+                                  std::to_string(req.btf_archive->releases.size()) +
+                                  " kernels, for hosts without their own BTF"));
   plan.files.push_back(want(layout,
                             layout.systemd_unit_dir + "/" + layout.probe_service + ".service",
                             render_template(unit_tmpl, layout), 0644, "systemd unit of cnm-probe"));

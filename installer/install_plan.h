@@ -6,7 +6,8 @@
 //               and the label on the Agent's binary; an Agent restart; the Agent's probe must
 //               answer on its socket. Never a unit, binary or token of the Agent's.
 //   standalone  cnm-probe under cnmkit's names: binary and BPF objects from the release, the
-//               unit and init script, the config; the service enabled and (re)started.
+//               unit and init script, the config, a BTF archive when given; the service
+//               enabled and (re)started.
 // Either way no file another package owns is ever written (installer/package_files.h).
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "common/layout.h"
 #include "common/probe_mode.h"
 #include "installer/agent_version.h"
+#include "installer/btf_archive_input.h"
 #include "installer/config_step.h"
 #include "installer/plan.h"
 #include "installer/release_archive.h"
@@ -36,6 +38,8 @@ struct SelinuxState {
 
 struct InstallRequest {
   std::optional<Release> release;
+  // --btf-archive: a fleet's BTF archive, read and checked (btf_archive_input.h); standalone.
+  std::optional<BtfArchiveInput> btf_archive;
   AgentInfo agent;
   ConfigRequest config;
   ServiceManager manager = ServiceManager::None;  // already resolved

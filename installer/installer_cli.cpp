@@ -10,6 +10,7 @@
 #include "common/process.h"
 #include "common/root_dir.h"
 #include "installer/apply.h"
+#include "installer/btf_archive_input.h"
 #include "installer/health.h"
 #include "installer/install_plan.h"
 #include "installer/install_state.h"
@@ -30,7 +31,8 @@ const CLI::Validator kSeconds(
     "SECONDS");
 
 struct Args {
-  std::string root, archive, sha256, agent_version, manager = "auto", owner, probe = "auto";
+  std::string root, archive, sha256, agent_version, manager = "auto", owner, probe = "auto",
+                                                    btf_archive;
   std::vector<std::string> sets;
   bool dry_run = false, json = false;
   bool diff = false;  // also show each changing file's diff when applying (a dry run always does)
@@ -120,6 +122,16 @@ std::optional<Release> selected_release(const Args& a, ProbeMode mode) {
   auto rel = read_selected_release(a);
   if (rel) check_release_complete(*rel, mode);
   return rel;
+}
+
+// --btf-archive FILE, checked whole before anything changes; cnm-probe's only.
+std::optional<BtfArchiveInput> selected_btf_archive(const Args& a, ProbeMode mode) {
+  if (a.btf_archive.empty()) return std::nullopt;
+  if (mode == ProbeMode::Agent)
+    throw std::invalid_argument(
+        "--btf-archive is for cnmkit's own probe (standalone): the Datadog Agent's "
+        "system-probe carries its own BTF files (or takes system_probe_config.btf_path)");
+  return read_btf_archive_input(a.btf_archive);
 }
 
 // The sibling that changes SELinux (cnmctl-selinux, next to this binary), with the run's
@@ -242,6 +254,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
     } else {
       req.manager = m;
       req.release = selected_release(a, layout.mode);
+      req.btf_archive = selected_btf_archive(a, layout.mode);
       if (const InstallState st(layout); st.host().mode && *st.host().mode != layout.mode) {
         // The other mode's install goes first (an Agent installed after cnm-probe: the host
         // moves to agent mode, and nothing of cnm-probe's stays to collide with it).
@@ -421,6 +434,11 @@ void add_installer_commands(CLI::App& app, CliContext& ctx) {
                    "the payload of the cnmkit package, /usr/lib/cnmkit)")
       ->check(CLI::ExistingPath);
   install->add_option("--sha256", a->sha256, "Expected sha256 of the archive (hex)");
+  install
+      ->add_option("--btf-archive", a->btf_archive,
+                   "A BTF archive (minimized BTF of many kernels, probe/README.md \"Kernels "
+                   "without BTF\") to install beside the probe's objects (standalone)")
+      ->check(CLI::ExistingFile);
   install->add_option("--agent-version", a->agent_version,
                       "Datadog Agent version (default: detected)");
   install->add_option("--service-manager", a->manager,
