@@ -124,13 +124,24 @@ std::optional<Release> selected_release(const Args& a, ProbeMode mode) {
   return rel;
 }
 
-// --btf-archive FILE, checked whole before anything changes; cnm-probe's only.
-std::optional<BtfArchiveInput> selected_btf_archive(const Args& a, ProbeMode mode) {
+// --btf-archive FILE, checked whole before anything changes; cnm-probe's only. Beside an
+// Agent found by --probe auto it is left out with a note (a fleet's one setting covers hosts of
+// both modes); asked for beside the Agent with --probe agent, it is refused.
+constexpr const char* kBtfArchiveAgentWhy =
+    "the Datadog Agent's system-probe carries its own BTF files (or takes "
+    "system_probe_config.btf_path)";
+
+std::optional<BtfArchiveInput> selected_btf_archive(const Args& a, ProbeMode mode,
+                                                    std::vector<std::string>& notes) {
   if (a.btf_archive.empty()) return std::nullopt;
-  if (mode == ProbeMode::Agent)
-    throw std::invalid_argument(
-        "--btf-archive is for cnmkit's own probe (standalone): the Datadog Agent's "
-        "system-probe carries its own BTF files (or takes system_probe_config.btf_path)");
+  if (mode == ProbeMode::Agent && a.probe == "agent")
+    throw std::invalid_argument(std::string("--btf-archive is for cnmkit's own probe "
+                                            "(standalone): ") +
+                                kBtfArchiveAgentWhy);
+  if (mode == ProbeMode::Agent) {
+    notes.push_back(std::string("BTF archive not installed: ") + kBtfArchiveAgentWhy);
+    return std::nullopt;
+  }
   return read_btf_archive_input(a.btf_archive);
 }
 
@@ -254,7 +265,8 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
     } else {
       req.manager = m;
       req.release = selected_release(a, layout.mode);
-      req.btf_archive = selected_btf_archive(a, layout.mode);
+      std::vector<std::string> btf_notes;
+      req.btf_archive = selected_btf_archive(a, layout.mode, btf_notes);
       if (const InstallState st(layout); st.host().mode && *st.host().mode != layout.mode) {
         // The other mode's install goes first (an Agent installed after cnm-probe: the host
         // moves to agent mode, and nothing of cnm-probe's stays to collide with it).
@@ -269,6 +281,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       }
       req.selinux = selinux_state(layout, ctx);
       plan = plan_install(layout, std::move(req), run_command);
+      plan.notes.insert(plan.notes.end(), btf_notes.begin(), btf_notes.end());
     }
   } catch (const std::invalid_argument& e) {
     return fail(a, e.what(), kExitUsage);

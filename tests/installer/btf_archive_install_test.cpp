@@ -133,13 +133,33 @@ TEST_F(BtfArchiveInstall, DamagedHostileOrBlockingArchivesChangeNothing) {
   EXPECT_EQ(test::read_file(installed()), test::read_file(archive()));
 }
 
-TEST_F(BtfArchiveInstall, BesideTheAgentItIsRefused) {
+// Beside the Agent its system-probe has its own BTF files: asked for with --probe agent, the
+// archive is refused; with --probe auto (one fleet setting over hosts of both modes) it is left
+// out with a note and the Agent's configuration goes on.
+TEST_F(BtfArchiveInstall, BesideTheAgentItIsRefusedOrLeftOutWithANote) {
+  test::write_file(root() / "opt/datadog-agent/version-manifest.json",
+                   R"({"build_version":"7.50.0"})");
+  test::write_file(root() / "etc/group",
+                   "root:x:0:\ndd-agent:x:" + std::to_string(::getgid()) + ":\n");
   test::write_file(root() / "etc/datadog-agent/system-probe.yaml", "network_config: {}\n");
   const auto before = test::snapshot(root());
   const auto r = install(archive(), {"--probe", "agent"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("--btf-archive is for cnmkit's own probe"), std::string::npos) << r.err;
   EXPECT_EQ(test::tree_diff(before, test::snapshot(root())), "");
+
+  const auto a = install(archive());
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  const auto j = nlohmann::json::parse(a.out);
+  EXPECT_EQ(j["probe"], "agent");
+  EXPECT_NE(j["notes"].dump().find("BTF archive not installed"), std::string::npos) << a.out;
+  EXPECT_NE(test::read_file(root() / "etc/datadog-agent/system-probe.yaml").find("enabled: true"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(installed()));
+  EXPECT_FALSE(std::filesystem::exists(root() /
+                                       "opt/datadog-agent/embedded/share/system-probe/"
+                                       "ebpf/btf" /
+                                       std::string(probe::kBtfArchiveName)));
 }
 
 }  // namespace
