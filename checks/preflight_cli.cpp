@@ -16,13 +16,16 @@ struct PreflightArgs {
   bool json = false;
   bool strict = false;
   bool no_cache = false;
-  std::string root;
+  std::string root, probe = "auto";
   std::string kernel_release, cilium_version, agent_version, bpf_objects, btf_archive;
 };
 
 int run(const PreflightArgs& a, const CliContext& ctx) {
   PreflightOptions o;
-  o.layout = ctx.layout(a.root);
+  // The probe that will run, as `cnmctl install` chooses it: its binary's SELinux label, its
+  // BTF folder and archive are what the checks look at.
+  ModeChoice choice;
+  o.layout = ctx.layout(a.root, a.probe, choice);
   // On the live host the eBPF checks, limits.memlock and the BTF lookup ask the running kernel:
   // judging another release there would mix two kernels in one answer. Another kernel is judged
   // from a folder describing its host (--root), where every check reads files.
@@ -69,6 +72,11 @@ void add_preflight_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--root", args->root,
                   "Read host files below DIR (a folder describing a host); live-only checks skip")
       ->check(CLI::ExistingDirectory);
+  cmd->add_option("--probe", args->probe,
+                  "Whose probe to judge: agent (the Datadog Agent's system-probe), cnmkit "
+                  "(cnm-probe) or auto (agent when the Agent is installed), as cnmctl install "
+                  "chooses")
+      ->check(CLI::IsMember({"auto", "agent", "cnmkit"}));
   cmd->add_option("--kernel-release", args->kernel_release,
                   "Judge this kernel release instead (with --root; on the live host only the "
                   "running one)");
@@ -79,7 +87,8 @@ void add_preflight_command(CLI::App& app, CliContext& ctx) {
                   "of those cnmctl carries");
   cmd->add_option("--btf-archive", args->btf_archive,
                   "Judge with this BTF archive (a path inside --root) instead of the BTF folder's: "
-                  "the one `cnmctl install --btf-archive` would put in place");
+                  "the one `cnmctl install --btf-archive` would put in place (cnm-probe only: "
+                  "beside the Agent its system-probe's own files count)");
   cmd->callback([args, &ctx] { ctx.exit_code = run(*args, ctx); });
 }
 

@@ -369,9 +369,10 @@ TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
       << c.message;
 }
 
-// A fleet's BTF archive (probe/btf_archive.h): the one in the layout's BTF folder, or the one
-// --btf-archive names (the file `cnmctl install --btf-archive` would put there), gives the
-// kernel's file; one that does not hold it says so.
+// A fleet's BTF archive (probe/btf_archive.h) for cnm-probe: the one in its layout's BTF folder,
+// or the one --btf-archive names (the file `cnmctl install --btf-archive` would put there),
+// gives the kernel's file; one that does not hold it says so. Beside the Agent, whose
+// system-probe has its own files, --btf-archive is not what runs: it is not looked in.
 TEST(HostChecks, WithoutKernelBtfTheBtfArchiveIsLookedIn) {
   const auto carried = probe::embedded_btf_releases();
   ASSERT_FALSE(carried.empty());
@@ -382,22 +383,36 @@ TEST(HostChecks, WithoutKernelBtfTheBtfArchiveIsLookedIn) {
   h.file("/etc/os-release", "ID=centos\nVERSION_ID=\"7\"\n")
       .kernel(release)
       .file("/sys/kernel/notes", "");
-  const std::string folder = "/opt/datadog-agent/embedded/share/system-probe/ebpf/btf";
-  std::filesystem::create_directories(h.root() / ("." + folder));
-  test::write_tar(h.root() / ("." + folder) / std::string(probe::kBtfArchiveName),
+  PreflightOptions standalone;
+  standalone.layout = default_layout("/", ProbeMode::Standalone);
+  const auto folder = h.root() / "opt/cnmkit/ebpf/btf";
+  std::filesystem::create_directories(folder);
+  test::write_tar(folder / std::string(probe::kBtfArchiveName),
                   {{"centos/7/x86_64/" + release + ".btf", btf}}, archive_write_add_filter_xz);
-  auto c = test::find_check(h.run(), "ebpf.btf");
-  EXPECT_NE(c.message.find("relocates with the file for " + release + " in "), std::string::npos)
+  auto c = test::find_check(h.run(standalone), "ebpf.btf");
+  EXPECT_NE(c.message.find("relocates with the file for " + release + " in " +
+                           (folder / std::string(probe::kBtfArchiveName)).string()),
+            std::string::npos)
       << c.message;
-  EXPECT_NE(c.message.find(std::string(probe::kBtfArchiveName)), std::string::npos) << c.message;
   // --btf-archive: another archive, one without this kernel, is judged instead.
   test::write_tar(h.root() / "other.tar.xz", {{"5.4.0-1-amd64.btf", btf}},
                   archive_write_add_filter_xz);
-  PreflightOptions o;
-  o.btf_archive = "/other.tar.xz";
-  c = test::find_check(h.run(o), "ebpf.btf");
+  standalone.btf_archive = "/other.tar.xz";
+  c = test::find_check(h.run(standalone), "ebpf.btf");
   EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
   EXPECT_NE(c.message.find("none for " + release + " in "), std::string::npos) << c.message;
+  // Beside the Agent: its folder has nothing, and --btf-archive (one that has the kernel) is
+  // not cnm-probe's to give it.
+  test::write_tar(h.root() / "fleet.tar.xz", {{release + ".btf", btf}},
+                  archive_write_add_filter_xz);
+  PreflightOptions agent;
+  agent.btf_archive = "/fleet.tar.xz";
+  c = test::find_check(h.run(agent), "ebpf.btf");
+  EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
+  standalone.btf_archive = "/fleet.tar.xz";
+  c = test::find_check(h.run(standalone), "ebpf.btf");
+  EXPECT_NE(c.message.find("relocates with the file for " + release), std::string::npos)
+      << c.message;
 }
 
 // The BTF lookup under --root stays in the root (probe/btf_source.h): a kernel BTF link that

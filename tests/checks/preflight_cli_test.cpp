@@ -146,5 +146,36 @@ TEST(PreflightCli, LayoutFileRedirectsPaths) {
   EXPECT_TRUE(seen) << r.out;
 }
 
+// The probe judged is the one `cnmctl install` would run (--probe auto): on a host without the
+// Agent, cnm-probe's BTF folder (/opt/cnmkit/ebpf/btf); with the Agent, its system-probe's;
+// --probe picks one.
+TEST(PreflightCli, TheProbeJudgedIsTheOneTheInstallWouldRun) {
+  test::TempDir d;
+  const std::string release = "4.14.355-275.582.amzn2.x86_64";
+  test::write_file(d / "etc/os-release", "ID=amzn\nVERSION_ID=\"2\"\n");
+  test::write_file(d / "proc/sys/kernel/osrelease", release + "\n");
+  test::write_file(d / "sys/kernel/notes", "");
+  test::write_file(d / "opt/cnmkit/ebpf/btf" / (release + ".btf"), "x");
+  const auto btf_message = [&](std::vector<std::string> more) {
+    std::vector<std::string> argv{test::cnmctl(), "preflight", "--json", "--root",
+                                  d.path().string()};
+    argv.insert(argv.end(), more.begin(), more.end());
+    const auto r = run(argv);
+    EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    for (const auto& c : j["checks"])
+      if (c["id"] == "ebpf.btf") return c["message"].get<std::string>();
+    return std::string("no ebpf.btf");
+  };
+  const std::string cnm_file = (d / "opt/cnmkit/ebpf/btf" / (release + ".btf")).string();
+  EXPECT_NE(btf_message({}).find("relocates with file " + cnm_file), std::string::npos);
+  EXPECT_NE(btf_message({"--probe", "agent"}).find("no rung runs"), std::string::npos);
+  test::write_file(d / "opt/datadog-agent/version-manifest.json", R"({"build_version":"7.50.0"})");
+  EXPECT_NE(btf_message({}).find("no rung runs"), std::string::npos);
+  EXPECT_NE(btf_message({"--probe", "cnmkit"}).find("relocates with file " + cnm_file),
+            std::string::npos);
+  EXPECT_EQ(run({test::cnmctl(), "preflight", "--probe", "other"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace cnm

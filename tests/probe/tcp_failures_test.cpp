@@ -39,7 +39,9 @@ nlohmann::json failures(int reset, int refused, int timeout) {
 // own: this tells a lost close from a lost open when the counts disagree.
 std::string open_entries(const ProbeDaemon& d) {
   auto open = nlohmann::json::array();
-  for (const auto& c : d.get_json("/network_tracer/connections?client_id=open-now")["connections"])
+  // Held: a range over a member of the temporary reply would dangle.
+  const auto reply = d.get_json("/network_tracer/connections?client_id=open-now");
+  for (const auto& c : reply["connections"])
     if (c["closed"] == false) open.push_back(c);
   return open.dump();
 }
