@@ -140,6 +140,46 @@ TEST_F(AnsibleRole, CheckModeSeesANewReleaseArchiveUnderTheSameName) {
       << check.tasks().at(kInstallTask).dump();
 }
 
+// A fleet's BTF archive from the controller (cnmkit_btf_archive_src): copied to the cache
+// folder before the preflight, which judges with it (and with the role's probe choice), then
+// installed beside cnm-probe's objects; a rerun changes nothing, and check mode sees a new one
+// it has not copied.
+TEST_F(AnsibleRole, TheBtfArchiveIsCopiedJudgedWithAndInstalledOnce) {
+  const auto src = dir_ / "files/fleet-btf.tar.xz";
+  std::filesystem::create_directories(src.parent_path());
+  const auto btf_dir = std::string(CNM_BINARY_DIR) + "/probe/btf";
+  ASSERT_EQ(sh("tar -C " + btf_dir + " -cJf " + src.string() + " .").exit_code, 0);
+  const nlohmann::json vars = {{"cnmkit_btf_archive_src", src.string()},
+                               {"cnmkit_cache_dir", (dir_ / "cache").string()}};
+  const auto first = play({}, vars);
+  ASSERT_EQ(first.exit_code, 0) << first.doc.dump(1).substr(0, 4000) << first.err;
+  const auto installed = root() / "opt/cnmkit/ebpf/btf/minimized-btfs.tar.xz";
+  EXPECT_EQ(read_file(installed), read_file(src));
+  EXPECT_EQ(read_file(dir_ / "cache/fleet-btf.tar.xz"), read_file(src));
+  const std::string cmd = first.tasks().at(kPreflightTask)["cmd"].dump();
+  EXPECT_NE(cmd.find("\"--btf-archive\",\"" + (dir_ / "cache/fleet-btf.tar.xz").string()),
+            std::string::npos)
+      << cmd;
+  EXPECT_NE(cmd.find("\"--probe\",\"auto\""), std::string::npos) << cmd;
+
+  const auto again = play({}, vars);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.changed(), 0) << again.doc["stats"].dump();
+
+  // Another archive under the same name: check mode copies nothing and says the install would
+  // change.
+  ASSERT_EQ(sh("tar -C " + btf_dir + " -cJf " + src.string() + " $(ls " + btf_dir + " | head -1)")
+                .exit_code,
+            0);
+  const auto before = host_tree();
+  const auto check = play({"--check"}, vars);
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_TRUE(check.tasks().at(kInstallTask)["changed"].get<bool>())
+      << check.tasks().at(kInstallTask).dump();
+  EXPECT_EQ(tree_diff(before, host_tree()), "");
+  EXPECT_NE(read_file(installed), read_file(src));
+}
+
 TEST_F(AnsibleRole, CheckModeChangesNothingAndTellsWhetherARunWould) {
   const auto before = host_tree();
   const auto check = play({"--check"});

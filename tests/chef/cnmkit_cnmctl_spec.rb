@@ -14,6 +14,7 @@ require_relative '../../chef/cookbooks/cnmkit/libraries/cnmkit_resource_helpers'
 CNMCTL = ENV.fetch('CNMCTL')
 ARCHIVE = ENV.fetch('CNM_RELEASE_ARCHIVE')
 SOURCE_DIR = ENV.fetch('CNM_SOURCE_DIR')
+BTF_DIR = ENV.fetch('CNM_BTF_DIR') # the build's minimized BTF files (probe/btf/make_btfs.sh)
 
 # A scratch host tree with the accounts cnmctl gives the config to.
 RSpec.shared_context 'scratch host tree' do
@@ -105,6 +106,26 @@ RSpec.describe Cnmkit::ProbeAction do
       .to raise_error(Cnmkit::Error, /system-probe\.yaml:\d+:\d+: .*malformed YAML/)
     expect(converged).to be_empty
     expect(tree).to eq(before)
+  end
+
+  # A fleet's BTF archive (btf_archive): installed beside cnm-probe's objects, shown in why-run,
+  # then nothing to converge; the preflight is asked with it and with the same probe choice.
+  it 'installs the BTF archive it is given, once' do
+    btf = Dir[File.join(BTF_DIR, '*.btf')].first
+    archive = File.join(File.dirname(@root), 'fleet-btf.tar.xz')
+    system('tar', '-C', File.dirname(btf), '-cJf', archive, File.basename(btf), exception: true)
+    opts = options(btf_archive: archive)
+    expect(Cnmkit::Cnmctl.preflight_argv(opts)).to include('--btf-archive', archive, '--probe', 'auto')
+    described_class.new(opts).install(&converge(why_run: true))
+    installed = File.join(@root, 'opt/cnmkit/ebpf/btf/minimized-btfs.tar.xz')
+    created = /^create #{Regexp.escape(installed.delete_prefix(@root))}/
+    expect(converged[0]).to include(a_string_matching(created))
+    expect(File).not_to exist(installed)
+    described_class.new(opts).install(&converge)
+    expect(File.binread(installed)).to eq(File.binread(archive))
+    converged.clear
+    described_class.new(opts).install(&converge)
+    expect(converged).to be_empty
   end
 
   it 'removes what it installed, then has nothing left to remove' do

@@ -35,6 +35,15 @@ options:
       did not make), so a real run would change the host.'
     type: bool
     default: false
+  btf_archive:
+    description: 'A BTF archive on the host: the preflight judges with it and cnmctl installs it beside
+      cnm-probe''s objects (left out beside the Agent, whose system-probe has its own BTF).'
+    type: path
+  btf_archive_pending:
+    description: 'Check mode only: the BTF archive is about to be replaced by another (a copy that check
+      mode did not make), so a real run would change the host.'
+    type: bool
+    default: false
   agent_version:
     description: The agent's version where the host cannot tell (an agent before 7.24.1 gets system_probe_config).
     type: str
@@ -142,6 +151,8 @@ def present(module, p):
                              "--health-timeout", str(p["health_timeout"])]
     if p["archive"]:
         argv += ["--archive", p["archive"]]
+    if p["btf_archive"]:
+        argv += ["--btf-archive", p["btf_archive"]]
     for flag, key in (("--sha256", "archive_sha256"), ("--agent-version", "agent_version"),
                       ("--owner", "owner")):
         if p[key]:
@@ -154,6 +165,10 @@ def present(module, p):
         # The copy task before this one did not run for real (check mode): a real run would
         # install from the new archive, so it would change.
         module.exit_json(changed=True, msg="a new release archive is not on the host yet",
+                         actions=[], notes=[])
+    if module.check_mode and p["btf_archive"] and (p["btf_archive_pending"]
+                                                   or not os.path.exists(p["btf_archive"])):
+        module.exit_json(changed=True, msg="a new BTF archive is not on the host yet",
                          actions=[], notes=[])
     if module.check_mode:
         plan = run_json(module, argv + ["--dry-run"])
@@ -193,6 +208,8 @@ ARGUMENT_SPEC = dict(
     archive=dict(type="path"),
     archive_sha256=dict(type="str"),
     archive_pending=dict(type="bool", default=False),
+    btf_archive=dict(type="path"),
+    btf_archive_pending=dict(type="bool", default=False),
     agent_version=dict(type="str"),
     service_manager=dict(type="str", choices=["auto", "systemd", "sysv", "none"], default="auto"),
     owner=dict(type="str"),

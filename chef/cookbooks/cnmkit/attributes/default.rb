@@ -59,6 +59,9 @@ default['cnmkit']['selinux_policy'] = nil
 default['cnmkit']['archive'] = nil
 # Expected sha256 (hex) of the release archive; cnmctl refuses another.
 default['cnmkit']['archive_sha256'] = nil
+# A BTF archive on the host: the preflight judges with it and cnmctl installs it beside cnm-probe's
+# objects (left out beside the Agent, whose system-probe has its own BTF).
+default['cnmkit']['btf_archive'] = nil
 # The agent's version where the host cannot tell (an agent before 7.24.1 gets system_probe_config).
 default['cnmkit']['agent_version'] = nil
 # The service manager cnmctl uses for the probe; none installs files only.

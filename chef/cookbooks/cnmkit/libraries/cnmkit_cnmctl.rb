@@ -39,9 +39,10 @@ module Cnmkit
     # no_cache: why-run, where the preflight reads its cache of the kernel's answers but writes
     # nothing (--no-cache).
     def preflight_argv(opts, no_cache: false)
-      base(opts) + %w(preflight --json) + (no_cache ? ['--no-cache'] : []) +
+      base(opts) + ['preflight', '--json', '--probe', opts.probe] + (no_cache ? ['--no-cache'] : []) +
         (opts.preflight_strict ? ['--strict'] : []) +
-        (opts.preflight_root ? ['--root', opts.preflight_root] : [])
+        (opts.preflight_root ? ['--root', opts.preflight_root] : []) +
+        (opts.btf_archive ? ['--btf-archive', opts.btf_archive] : [])
     end
 
     def install_argv(opts, dry_run:)
@@ -49,7 +50,8 @@ module Cnmkit
                            '--service-manager', opts.service_manager,
                            '--health-timeout', opts.health_timeout.to_s]
       { '--archive' => opts.archive, '--sha256' => opts.archive_sha256,
-        '--agent-version' => opts.agent_version, '--owner' => opts.owner }.each do |flag, v|
+        '--btf-archive' => opts.btf_archive, '--agent-version' => opts.agent_version,
+        '--owner' => opts.owner }.each do |flag, v|
         argv += [flag, v] if v && !v.to_s.empty?
       end
       opts.settings.sort_by { |k, _| k.to_s }.each { |k, v| argv += ['--set', "#{k}=#{yaml_scalar(v)}"] }

@@ -25,6 +25,7 @@ module Cnmkit
       preflight_root: nil,
       archive: nil,
       archive_sha256: nil,
+      btf_archive: nil,
       agent_version: nil,
       service_manager: 'auto',
       owner: nil,

@@ -25,6 +25,10 @@ property :archive, String,
                       'installs; empty: the payload the cnmkit package installed (/usr/lib/cnmkit).'
 property :archive_sha256, String,
          description: 'Expected sha256 (hex) of the release archive; cnmctl refuses another.'
+property :btf_archive, String,
+         description: 'A BTF archive on the host: the preflight judges with it and cnmctl installs it ' \
+                      'beside cnm-probe\'s objects (left out beside the Agent, whose system-probe has ' \
+                      'its own BTF).'
 property :agent_version, String,
          description: 'The agent\'s version where the host cannot tell (an agent before 7.24.1 gets ' \
                       'system_probe_config).'
