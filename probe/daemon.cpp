@@ -265,7 +265,11 @@ int run_daemon(const DaemonOptions& o) {
         config->socket_path, token, o.layout.group,
         {[&] { return svc.health(); }, [&](const std::string& id) { return svc.connections(id); },
          [&] { return svc.debug_stats(); }, [&] { return svc.metrics(); },
-         [&] { return svc.dns_stats(); }});
+         [&] { return svc.dns_stats(); },
+         [&](const std::string& id) -> std::optional<HttpReply> {
+           if (svc.store.admits(id)) return std::nullopt;
+           return svc.too_many_clients();
+         }});
     notify_service_manager("READY=1\nSTATUS=serving");
     spdlog::info("cnm-probe ready");
     int sig = 0;

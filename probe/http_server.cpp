@@ -531,7 +531,13 @@ struct ApiServer::Impl {
       if (id.empty() || id.size() > 256) {
         r = {400, R"({"error":"client_id query parameter (1 to 256 characters) is required"})"};
       } else if (req.head) {
-        // HEAD must not consume what the client has not read: the GET's head, no call.
+        // HEAD must not consume what the client has not read: the GET's head, no call; the
+        // refusal's head where the GET would be refused.
+        if (const auto no = routes.refuses ? routes.refuses(id) : std::nullopt) {
+          c.out = head_of(no->status, no->content_type,
+                          "Content-Length: " + std::to_string(no->body.size()), req.keep_alive);
+          return;
+        }
         c.out = head_of(200, "application/json", "Transfer-Encoding: chunked", req.keep_alive);
         return;
       } else if (streams.fetch_add(1) >= limits.max_streams) {

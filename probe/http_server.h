@@ -16,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "probe/http_request.h"
@@ -37,6 +38,9 @@ struct ApiRoutes {
   std::function<HttpReply()> debug_stats;
   std::function<HttpReply()> metrics;
   std::function<HttpReply()> dns;
+  // The reply a GET of client_id's connections would get instead of them (too many clients),
+  // or nullopt: a HEAD answers with its head and takes nothing. Unset: every client admitted.
+  std::function<std::optional<HttpReply>(const std::string& client_id)> refuses;
 };
 
 // What one connection may cost. A connection holds at most one request head's bytes and one

@@ -165,6 +165,23 @@ TEST(ProbeApi, FiftyConcurrentClientsAreAllServed) {
   EXPECT_EQ(stats["config"]["max_clients"], 50);
   EXPECT_NE(d.get("/metrics").body.find("cnm_probe_clients_refused_total 1\n"), std::string::npos);
   EXPECT_EQ(d.get("/network_tracer/connections?client_id=c0").status, 200);
+  // A HEAD answers what the GET would: the refusal's head (its length, no body) for a 51st,
+  // counted as a refusal; a known client's 200, chunked.
+  const auto head = [&](const std::string& id) {
+    return raw_request(d.socket_path(), "HEAD /network_tracer/connections?client_id=" + id +
+                                            " HTTP/1.1\r\nAuthorization: Bearer " + d.token() +
+                                            "\r\nConnection: close\r\n\r\n");
+  };
+  const auto refused_head = head("c50");
+  EXPECT_EQ(refused_head.rfind("HTTP/1.1 503 ", 0), 0u) << refused_head;
+  EXPECT_NE(refused_head.find("Content-Length: " + std::to_string(refused.body.size()) + "\r\n"),
+            std::string::npos)
+      << refused_head;
+  EXPECT_EQ(refused_head.substr(refused_head.find("\r\n\r\n") + 4), "");
+  EXPECT_EQ(d.get_json("/debug/stats")["clients_refused"], 2);
+  const auto known_head = head("c1");
+  EXPECT_EQ(known_head.rfind("HTTP/1.1 200 ", 0), 0u) << known_head;
+  EXPECT_NE(known_head.find("Transfer-Encoding: chunked"), std::string::npos) << known_head;
 }
 
 // The connections reply is streamed: a client that hangs up after the headers, its reply
