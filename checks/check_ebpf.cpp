@@ -6,36 +6,20 @@
 
 #include "checks/bpf_probe.h"
 #include "checks/check.h"
+#include "checks/kernel_config.h"
 #include "checks/ladder_facts.h"
-#include "probe/btf_source.h"
 
 namespace cnm {
 namespace {
 
 bool privileged_for_bpf() { return has_capability(CAP_SYS_ADMIN) || has_capability(CAP_BPF); }
 
-// Whether the root's /boot/config-<release> (installed beside the kernel by Debian, Ubuntu,
-// RHEL, SUSE, Amazon Linux) says option is unset: its last line for it is "# X is not set" (or
-// "X=n"). false when there is no such file or line. A release with '/' or ".." names no file.
-bool config_unsets(const HostFacts& f, std::string_view option) {
-  if (!probe::release_is_file_name(f.kernel_release)) return false;
-  const auto t = f.fs.read("/boot/config-" + f.kernel_release, 1 << 20);
-  if (!t) return false;
-  bool unset = false;
-  const std::string set = std::string(option) + "=";
-  const std::string not_set = "# " + std::string(option) + " is not set";
-  for_each_line(t->text, [&](std::string_view line) {
-    if (line.starts_with(set)) unset = line.substr(set.size()) == "n";
-    if (line == not_set) unset = true;
-  });
-  return unset;
-}
-
 CheckResult ebpf_syscall(const HostFacts& f) {
   if (!f.fs.is_live()) {
     // Under --root bpf() cannot be asked, but the kernel's own config can prove it absent.
-    if (config_unsets(f, "CONFIG_BPF_SYSCALL"))
-      return fail("the kernel's config (/boot/config-" + f.kernel_release +
+    if (const auto config = read_kernel_config(f);
+        config && config_unsets(config->text, "CONFIG_BPF_SYSCALL"))
+      return fail("the kernel's config (" + config->source +
                       ") has CONFIG_BPF_SYSCALL unset: bpf() does not exist in this kernel",
                   "boot a kernel built with CONFIG_BPF_SYSCALL=y");
     return skip("checked on the live host only (not under --root)");

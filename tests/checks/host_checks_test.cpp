@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "checks/host_facts.h"
+#include "checks/kernel_config.h"
 #include "checks/tracepoints.h"
 #include "probe/btf_archive.h"
 #include "probe/embedded_files.h"
@@ -500,6 +501,42 @@ TEST(HostChecks, UnderRootTheRootsFilesCanProveTheProbeCannotRun) {
   EXPECT_FALSE(r.supported);
   h.file("/boot/config-5.4.0-150-generic", "CONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\n");
   EXPECT_EQ(status_of(h.run(), "ebpf.syscall"), "skip");
+}
+
+// Without a /boot config, the root's /proc/config.gz (CONFIG_IKCONFIG_PROC) is its running
+// kernel's config: read and unpacked bounded, and only for the release the root runs (not for
+// another one named by --kernel-release). A cut, corrupt or oversized one proves nothing.
+TEST(HostChecks, UnderRootProcConfigGzIsTheRunningKernelsConfig) {
+  const auto gz = [](const std::string& text) {
+    test::TempDir d;
+    test::write_file(d / "c", text);
+    EXPECT_EQ(test::run({"gzip", "-9", (d / "c").string()}).exit_code, 0);
+    return test::read_file(d / "c.gz");
+  };
+  HostBuilder h;
+  h.debian().kernel("6.6.30-cos").file("/sys/kernel/notes", "");
+  const auto unset = gz("CONFIG_BPF=y\n# CONFIG_BPF_SYSCALL is not set\n");
+  h.file("/proc/config.gz", unset);
+  auto c = find_check(h.run(), "ebpf.syscall");
+  EXPECT_EQ(std::string(to_string(c.status)), "fail") << c.message;
+  EXPECT_NE(c.message.find("(/proc/config.gz) has CONFIG_BPF_SYSCALL unset"), std::string::npos)
+      << c.message;
+  // Another release than the root's running one: its config is not /proc's.
+  PreflightOptions other;
+  other.kernel_release = "6.6.31-cos";
+  EXPECT_EQ(status_of(h.run(other), "ebpf.syscall"), "skip");
+  // A /boot config for the release comes first.
+  h.file("/boot/config-6.6.30-cos", "CONFIG_BPF_SYSCALL=y\n");
+  EXPECT_EQ(status_of(h.run(), "ebpf.syscall"), "skip");
+  std::filesystem::remove(h.root() / "boot/config-6.6.30-cos");
+  // Cut short, not gzip, or unpacking past 8 MiB (a bomb of 64 MiB of newlines): nothing proven.
+  for (const auto& bad : {unset.substr(0, unset.size() / 2), std::string("plain text\n"),
+                          gz(std::string(64u << 20, '\n') + "# CONFIG_BPF_SYSCALL is not set\n")}) {
+    h.file("/proc/config.gz", bad);
+    EXPECT_EQ(status_of(h.run(), "ebpf.syscall"), "skip") << bad.size();
+  }
+  EXPECT_EQ(gunzip_bounded(unset, 1 << 20), "CONFIG_BPF=y\n# CONFIG_BPF_SYSCALL is not set\n");
+  EXPECT_EQ(gunzip_bounded(unset, 10), std::nullopt);
 }
 
 TEST(HostChecks, LiveOnlyChecksSkipUnderRoot) {
