@@ -26,8 +26,9 @@ struct PreflightOptions {
   std::optional<std::string> agent_version;
   std::optional<std::filesystem::path> bpf_object_dir;  // probe objects to verify
   // A BTF archive (probe/btf_archive.h) to judge with instead of the BTF folder's: the one
-  // `cnmctl install --btf-archive` is about to put in place. A path inside the root; for
-  // cnm-probe only (layout.mode standalone), as the install leaves it out beside the Agent.
+  // `cnmctl install --btf-archive` is about to put in place. A file of this machine (as the
+  // install reads it), even under --root; for cnm-probe only (layout.mode standalone), as the
+  // install leaves it out beside the Agent.
   std::optional<std::filesystem::path> btf_archive;
   bool no_cache = false;  // --no-cache: read <cache_dir>/preflight-kernel.json, never write it
 };

@@ -136,6 +136,19 @@ ObjectFile load_object(const std::optional<std::filesystem::path>& dir, std::str
   return o;
 }
 
+// What the verdicts were relocated with, for the memory's key. A file the operator can replace
+// (configured, in the BTF folder, in its archive) keeps its description across an update, so its
+// bytes' SHA-256 is added; the kernel's own is covered by the kernel's identity and the
+// embedded files by cnmctl's version (kernel_memory.h).
+std::string btf_identity(const probe::BtfSource& btf) {
+  using Kind = probe::BtfSource::Kind;
+  const auto k = btf.kind();
+  if (k != Kind::kConfigured && k != Kind::kFolder && k != Kind::kArchive) return btf.description();
+  const FileRead r =
+      read_file(btf.libbpf_path(), ReadLimits{kMaxObjectBytes, OverLimit::Refuse, true});
+  return btf.description() + " sha256:" + (r.ok() ? sha256_hex(r.text) : "unreadable");
+}
+
 // The verifier's word on an object outside the ladder, from DIR or the embedded copy.
 std::vector<probe::ProgramVerdict> verify_object(const ObjectFile& o) {
   std::optional<std::span<const std::byte>> bytes;
@@ -222,10 +235,11 @@ LadderFacts work_out(const HostFacts& f) {
   bool heap_ready = false;
   const auto settings = probe::verification_settings(btf.libbpf_path(), o.bpf_object_dir);
   std::map<std::string_view, std::string> hashes;  // by object: attempts share rungs' objects
+  const std::string btf_used = btf_identity(btf);
   for (const auto& a : lf.choice.attempts) {
     auto [hash, fresh] = hashes.try_emplace(a.rung->object);
     if (fresh) hash->second = load_object(o.bpf_object_dir, a.rung->object).hash;
-    const std::string key = hash->second + "|" + lf.btf + "|" + a.describe();
+    const std::string key = hash->second + "|" + btf_used + "|" + a.describe();
     AttemptRun run{a, {}, false};
     if (auto v = memory->verdicts(key)) {
       run.verdicts = *v;

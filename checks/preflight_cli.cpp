@@ -39,7 +39,14 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   if (!a.cilium_version.empty()) o.cilium_version = a.cilium_version;
   if (!a.agent_version.empty()) o.agent_version = a.agent_version;
   if (!a.bpf_objects.empty()) o.bpf_object_dir = a.bpf_objects;
-  if (!a.btf_archive.empty()) o.btf_archive = a.btf_archive;
+  if (!a.btf_archive.empty()) {
+    if (a.probe == "agent")
+      throw std::invalid_argument(
+          "--btf-archive is for cnmkit's own probe: the Datadog Agent's system-probe carries its "
+          "own BTF files (as cnmctl install refuses it with --probe agent)");
+    // A file of this machine, as cnmctl install reads it (not a path inside --root).
+    o.btf_archive = std::filesystem::absolute(a.btf_archive);
+  }
   o.no_cache = a.no_cache;
   const auto report = run_preflight(o);
   if (a.json) {
@@ -86,7 +93,8 @@ void add_preflight_command(CLI::App& app, CliContext& ctx) {
                   "Verify the probe's BPF objects in DIR (and take BTF files from DIR/btf) instead "
                   "of those cnmctl carries");
   cmd->add_option("--btf-archive", args->btf_archive,
-                  "Judge with this BTF archive (a path inside --root) instead of the BTF folder's: "
+                  "Judge with this BTF archive (a file of this machine, even with --root) instead "
+                  "of the BTF folder's: "
                   "the one `cnmctl install --btf-archive` would put in place (cnm-probe only: "
                   "beside the Agent its system-probe's own files count)");
   cmd->callback([args, &ctx] { ctx.exit_code = run(*args, ctx); });

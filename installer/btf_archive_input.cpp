@@ -9,11 +9,14 @@
 #include <stdexcept>
 
 #include "common/unique_fd.h"
-#include "installer/file_action.h"
+#include "installer/file_action.h"  // kMaxManagedFileBytes
 #include "probe/btf_archive.h"
 
 namespace cnm {
 namespace {
+
+// The installer reads and writes the archive whole, as any file it manages.
+static_assert(probe::kMaxBtfArchiveBytes <= kMaxManagedFileBytes);
 
 [[noreturn]] void refuse(const std::filesystem::path& file, const std::string& why) {
   throw std::runtime_error("--btf-archive " + file.string() + ": " + why +
@@ -41,8 +44,8 @@ BtfArchiveInput read_btf_archive_input(const std::filesystem::path& file) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) refuse(file, std::strerror(errno));
   if (!S_ISREG(st.st_mode)) refuse(file, "not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxManagedFileBytes)
-    refuse(file, "larger than " + std::to_string(kMaxManagedFileBytes) + " bytes");
+  if (static_cast<std::uint64_t>(st.st_size) > probe::kMaxBtfArchiveBytes)
+    refuse(file, "larger than " + std::to_string(probe::kMaxBtfArchiveBytes) + " bytes");
   ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
   BtfArchiveInput in;
   in.bytes = read_all(fd.get(), file, static_cast<std::size_t>(st.st_size));

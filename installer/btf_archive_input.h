@@ -16,7 +16,7 @@ struct BtfArchiveInput {
 };
 
 // Throws std::runtime_error naming the file and the problem: not a regular file (a FIFO is
-// never waited on), larger than the installer reads (kMaxManagedFileBytes), or an archive
+// never waited on), larger than kMaxBtfArchiveBytes, or an archive
 // check_btf_archive refuses.
 BtfArchiveInput read_btf_archive_input(const std::filesystem::path& file);
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -45,16 +46,23 @@ std::string release_of(std::string_view path) {
 
 // One pass over an archive's entries with the limits held. visit(release, read) is called for
 // each <release>.btf file; read() returns its bytes; visit returns false to stop the walk.
+//
+// libarchive is never left to skip a member's data: it would unpack all of it inside one
+// archive_read_next_header call, beyond any count taken between headers (a GNU 'D' folder keeps
+// its size, a pax GNU.sparse.realsize hides the stored one: a 1 MB .tar.zst made 40 GB of work).
+// Every member not read is drained here block by block, the unpacked count checked after each.
 class Walk {
  public:
   // Reads the file open at fd.
   Walk(int fd, std::string shown, const BtfArchiveLimits& limits)
-      : a_(new_reader()), shown_(std::move(shown)), limits_(limits) {
+      : a_(archive_read_new()), shown_(std::move(shown)), limits_(limits) {
+    support();
     opened(archive_read_open_fd(a_.get(), fd, 1 << 16));
   }
   // Reads bytes in memory (they outlive the walk).
   Walk(std::string_view bytes, std::string shown, const BtfArchiveLimits& limits)
-      : a_(new_reader()), shown_(std::move(shown)), limits_(limits) {
+      : a_(archive_read_new()), shown_(std::move(shown)), limits_(limits) {
+    support();
     opened(archive_read_open_memory(a_.get(), bytes.data(), bytes.size()));
   }
 
@@ -63,26 +71,21 @@ class Walk {
     archive_entry* e = nullptr;
     for (std::size_t entries = 0;;) {
       const int r = archive_read_next_header(a_.get(), &e);
-      // Every header, the end too: the members passed over were unpacked to be skipped.
       check_unpacked();
       if (r == ARCHIVE_EOF) return;
       if (r != ARCHIVE_OK) fail("is corrupt or truncated (" + la_error(a_.get()) + ")");
       if (++entries > limits_.max_entries)
         fail("holds more than " + std::to_string(limits_.max_entries) + " entries");
-      const char* raw = archive_entry_pathname(e);
-      const std::string name = raw ? raw : "";
-      const std::string shown_name = "'" + printable(name) + "'";
-      if (archive_entry_hardlink(e)) fail(shown_name + " is a hard link");
-      const auto type = archive_entry_filetype(e);
-      if (type == AE_IFDIR) continue;
-      if (type != AE_IFREG) fail(shown_name + " is not a regular file or a folder");
-      const std::string release = release_of(name);
-      if (release.empty()) fail(shown_name + " is not named <kernel release>.btf");
-      if (archive_entry_size_is_set(e) &&
-          archive_entry_size(e) > static_cast<la_int64_t>(limits_.max_member_bytes))
-        fail(shown_name + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
-      if (!visit(release, [&] { return read_member(shown_name); })) return;
+      const auto release = checked_member(e);
+      if (!release) continue;  // a folder: no data
+      read_ = false;
+      if (!visit(*release, [&] { return read_member(); })) return;
+      if (!read_) drain();
     }
+  }
+
+  std::uint64_t unpacked() const {
+    return static_cast<std::uint64_t>(archive_filter_bytes(a_.get(), 0));
   }
 
   [[noreturn]] void fail(const std::string& why) const {
@@ -90,14 +93,19 @@ class Walk {
   }
 
  private:
-  static archive* new_reader() {
-    archive* a = archive_read_new();
-    archive_read_support_format_tar(a);
-    archive_read_support_format_gnutar(a);
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    return a;
+  // Each format and filter built in, never an external program libarchive would fall back to
+  // (ARCHIVE_WARN) in a root daemon.
+  void support() const {
+    const std::pair<const char*, int (*)(archive*)> parts[] = {
+        {"tar", archive_read_support_format_tar},
+        {"GNU tar", archive_read_support_format_gnutar},
+        {"xz", archive_read_support_filter_xz},
+        {"gzip", archive_read_support_filter_gzip},
+        {"zstd", archive_read_support_filter_zstd}};
+    for (const auto& [what, add] : parts)
+      if (add(a_.get()) != ARCHIVE_OK)
+        fail(std::string("this libarchive does not read ") + what + " itself (" +
+             la_error(a_.get()) + ")");
   }
 
   void opened(int rc) const {
@@ -105,28 +113,77 @@ class Walk {
   }
 
   void check_unpacked() const {
-    if (static_cast<std::uint64_t>(archive_filter_bytes(a_.get(), 0)) > limits_.max_unpacked_bytes)
+    if (unpacked() > limits_.max_unpacked_bytes)
       fail("unpacks to more than " + std::to_string(limits_.max_unpacked_bytes) + " bytes");
   }
 
-  std::string read_member(const std::string& shown_name) {
-    std::string out;
-    char buf[1 << 16];
-    while (true) {
-      const la_ssize_t n = archive_read_data(a_.get(), buf, sizeof buf);
-      if (n < 0) fail(shown_name + " is truncated or corrupt (" + la_error(a_.get()) + ")");
-      if (n == 0) break;
-      if (out.size() + static_cast<std::size_t>(n) > limits_.max_member_bytes)
-        fail(shown_name + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
-      out.append(buf, static_cast<std::size_t>(n));
+  // The release a regular member is for, nullopt for a folder; fails on anything else. Names are
+  // capped (GNU long names reach 1 MB each: a few hundred of them held gigabytes).
+  std::optional<std::string> checked_member(archive_entry* e) {
+    const char* raw = archive_entry_pathname(e);
+    const std::string_view name = raw ? raw : "";
+    const auto base = name.substr(
+        name.find_last_of('/') == std::string_view::npos ? 0 : name.find_last_of('/') + 1);
+    if (name.size() > kMaxPath || base.size() > kMaxName)
+      fail("an entry's name is longer than " + std::to_string(kMaxName) + " bytes (" +
+           std::to_string(kMaxPath) + " with its folders)");
+    shown_name_ = "'" + printable(name) + "'";
+    if (archive_entry_hardlink(e)) fail(shown_name_ + " is a hard link");
+    if (archive_entry_sparse_count(e) > 0) fail(shown_name_ + " is a sparse file");
+    const auto type = archive_entry_filetype(e);
+    if (type == AE_IFDIR) {
+      if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+        fail(shown_name_ + " is a folder with data");
+      return std::nullopt;
     }
-    check_unpacked();
+    if (type != AE_IFREG) fail(shown_name_ + " is not a regular file or a folder");
+    auto release = release_of(name);
+    if (release.empty()) fail(shown_name_ + " is not named <kernel release>.btf");
+    if (archive_entry_size_is_set(e) &&
+        archive_entry_size(e) > static_cast<la_int64_t>(limits_.max_member_bytes))
+      too_large();
+    return release;
+  }
+
+  [[noreturn]] void too_large() const {
+    fail(shown_name_ + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
+  }
+
+  // Each block of the current member's data, in order, with the limits held after every one.
+  template <typename Fn>
+  void each_block(Fn&& take) {
+    std::size_t total = 0;
+    while (true) {
+      const void* buf = nullptr;
+      std::size_t size = 0;
+      la_int64_t offset = 0;
+      const int r = archive_read_data_block(a_.get(), &buf, &size, &offset);
+      if (r == ARCHIVE_EOF) return;
+      if (r != ARCHIVE_OK)
+        fail(shown_name_ + " is truncated or corrupt (" + la_error(a_.get()) + ")");
+      check_unpacked();
+      if ((total += size) > limits_.max_member_bytes) too_large();
+      take(static_cast<const char*>(buf), size);
+    }
+  }
+
+  std::string read_member() {
+    read_ = true;
+    std::string out;
+    each_block([&](const char* p, std::size_t n) { out.append(p, n); });
     return out;
   }
 
+  void drain() {
+    each_block([](const char*, std::size_t) {});
+  }
+
+  static constexpr std::size_t kMaxName = 255, kMaxPath = 4096;  // NAME_MAX, PATH_MAX
   std::unique_ptr<archive, ReadFree> a_;
   std::string shown_;
   BtfArchiveLimits limits_;
+  std::string shown_name_;  // the current member, for messages
+  bool read_ = false;       // the current member's data was read by visit
 };
 
 }  // namespace
@@ -153,20 +210,22 @@ std::string btf_header_problem(std::string_view b) {
 BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::string& shown,
                                   const BtfArchiveLimits& limits) {
   BtfArchiveLookup out;
+  std::optional<Walk> w;
   try {
-    Walk w(fd, shown, limits);
-    w.run([&](const std::string& r, const std::function<std::string()>& read) {
+    w.emplace(fd, shown, limits);
+    w->run([&](const std::string& r, const std::function<std::string()>& read) {
       if (r != release) return true;
       out.btf = read();
       if (const auto why = btf_header_problem(*out.btf); !why.empty()) {
         out.btf.reset();
-        w.fail(printable(r) + ".btf: " + why);
+        w->fail(printable(r) + ".btf: " + why);
       }
       return false;
     });
   } catch (const std::exception& e) {
     out.problem = e.what();
   }
+  if (w) out.unpacked_bytes = w->unpacked();
   return out;
 }
 

@@ -19,6 +19,8 @@ namespace cnm::probe {
 
 // Its name in the BTF folder (<bpf_object_dir>/btf), beside single <release>.btf files.
 inline constexpr std::string_view kBtfArchiveName = "minimized-btfs.tar.xz";
+// The largest archive file read whole (the installer's input, the preflight's --btf-archive).
+inline constexpr std::size_t kMaxBtfArchiveBytes = 256u << 20;
 
 struct BtfArchiveLimits {
   // BTFHub's archive holds a few thousand kernels per architecture.
@@ -35,8 +37,9 @@ struct BtfArchiveLimits {
 std::string btf_header_problem(std::string_view bytes);
 
 struct BtfArchiveLookup {
-  std::optional<std::string> btf;  // the raw BTF for the release, when the archive holds it
-  std::string problem;             // why the archive could not be read ("" when it could)
+  std::optional<std::string> btf;    // the raw BTF for the release, when the archive holds it
+  std::string problem;               // why the archive could not be read ("" when it could)
+  std::uint64_t unpacked_bytes = 0;  // the tar stream read, unpacked (tests: the limit held)
 };
 
 // The BTF for `release` from the archive open at fd (read from its current offset). A damaged

@@ -27,10 +27,11 @@ class BtfSource {
  public:
   enum class Kind { kConfigured, kKernel, kFolder, kArchive, kEmbedded, kNone };
 
-  // folder, sysfs_btf (where the kernel's own BTF is) and archive are paths inside root. The
-  // live host's root when none is given. archive: the BTF archive to look in; empty for the
-  // folder's own (folder/kBtfArchiveName). An archive that cannot be read is passed over (the
-  // description says why when no later source has the file either).
+  // folder and sysfs_btf (where the kernel's own BTF is) are paths inside root, the live
+  // host's root when none is given. archive: a BTF archive of this machine to look in instead
+  // of the folder's own (folder/kBtfArchiveName): checked whole first, as the install checks
+  // it, and missing is said. An archive that cannot be read is passed over (the description
+  // says why when no later source has the file either).
   static BtfSource find(const std::string& configured, const std::filesystem::path& folder,
                         std::string_view kernel_release, const RootDir* root = nullptr,
                         std::string_view sysfs_btf = kSysfsBtf, std::string_view archive = {});

@@ -15,6 +15,7 @@
 #   OBJECT_DIR: the probe's BPF objects (*.bpf.o): the release's ebpf/ folder, the payload's
 #   /usr/lib/cnmkit/ebpf, or a build's probe/bpf. BPFTOOL: bpftool to use (default: on PATH).
 set -euo pipefail
+export LC_ALL=C  # one sort order everywhere: which copy of a release is "first" must not vary
 [ $# -ge 3 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
 out=$1 objects=$2
 shift 2
@@ -23,7 +24,8 @@ command -v "$bpftool" >/dev/null || { echo "make_btf_archive.sh: no bpftool (Deb
 mapfile -t objs < <(find "$objects" -maxdepth 1 -name '*.bpf.o' | sort)
 [ ${#objs[@]} -gt 0 ] || { echo "make_btf_archive.sh: no *.bpf.o in $objects" >&2; exit 2; }
 
-tmp=$(mktemp -d)
+# Beside OUT: the finished archive is renamed into place in one step (same file system).
+tmp=$(mktemp -d "$(dirname "$out")/.make_btf_archive.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/out"
 
@@ -67,7 +69,8 @@ for src in "$@"; do
 done
 count=$(find "$tmp/out" -name '*.btf' | wc -l)
 [ "$count" -gt 0 ] || { echo "make_btf_archive.sh: no kernel BTF found in: $*" >&2; exit 1; }
-# Reproducible: sorted names, no owners or times of this machine.
-tar -C "$tmp/out" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cJf "$tmp/a.tar.xz" .
+# Reproducible: sorted names, no owner, time or umask of this machine, one xz thread.
+XZ_OPT=-T1 tar -C "$tmp/out" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+  --mode=u=rwX,go=rX --format=gnu -cJf "$tmp/a.tar.xz" .
 mv "$tmp/a.tar.xz" "$out"
 echo "$out: $count kernels"

@@ -398,7 +398,7 @@ TEST(HostChecks, WithoutKernelBtfTheBtfArchiveIsLookedIn) {
   // --btf-archive: another archive, one without this kernel, is judged instead.
   test::write_tar(h.root() / "other.tar.xz", {{"5.4.0-1-amd64.btf", btf}},
                   archive_write_add_filter_xz);
-  standalone.btf_archive = "/other.tar.xz";
+  standalone.btf_archive = h.root() / "other.tar.xz";  // a file of this machine
   c = test::find_check(h.run(standalone), "ebpf.btf");
   EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
   EXPECT_NE(c.message.find("none for " + release + " in "), std::string::npos) << c.message;
@@ -407,12 +407,25 @@ TEST(HostChecks, WithoutKernelBtfTheBtfArchiveIsLookedIn) {
   test::write_tar(h.root() / "fleet.tar.xz", {{release + ".btf", btf}},
                   archive_write_add_filter_xz);
   PreflightOptions agent;
-  agent.btf_archive = "/fleet.tar.xz";
+  agent.btf_archive = h.root() / "fleet.tar.xz";
   c = test::find_check(h.run(agent), "ebpf.btf");
   EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
-  standalone.btf_archive = "/fleet.tar.xz";
+  standalone.btf_archive = h.root() / "fleet.tar.xz";
   c = test::find_check(h.run(standalone), "ebpf.btf");
   EXPECT_NE(c.message.find("relocates with the file for " + release), std::string::npos)
+      << c.message;
+  // Named, it is checked whole as the install checks it: an entry the install refuses after the
+  // kernel's file, or no file at all, gives nothing, and says why.
+  test::write_tar(h.root() / "fleet.tar.xz", {{release + ".btf", btf}, {"README", "x"}},
+                  archive_write_add_filter_xz);
+  c = test::find_check(h.run(standalone), "ebpf.btf");
+  EXPECT_NE(c.message.find("'README' is not named <kernel release>.btf"), std::string::npos)
+      << c.message;
+  standalone.btf_archive = h.root() / "typo.tar.xz";
+  c = test::find_check(h.run(standalone), "ebpf.btf");
+  EXPECT_NE(c.message.find("cannot open " + (h.root() / "typo.tar.xz").string() +
+                           ": No such file or directory"),
+            std::string::npos)
       << c.message;
 }
 

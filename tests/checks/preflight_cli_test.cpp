@@ -175,6 +175,11 @@ TEST(PreflightCli, TheProbeJudgedIsTheOneTheInstallWouldRun) {
   EXPECT_NE(btf_message({"--probe", "cnmkit"}).find("relocates with file " + cnm_file),
             std::string::npos);
   EXPECT_EQ(run({test::cnmctl(), "preflight", "--probe", "other"}).exit_code, 2);
+  // A BTF archive is cnm-probe's: asked for beside the Agent, refused as install refuses it.
+  const auto r = run({test::cnmctl(), "preflight", "--root", d.path().string(), "--probe", "agent",
+                      "--btf-archive", "/dev/null"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--btf-archive is for cnmkit's own probe"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "common/unique_fd.h"
 #include "probe/embedded_files.h"
 #include "tests/support/tar_writer.h"
@@ -112,6 +114,106 @@ TEST(BtfArchive, RefusesWhatPassesItsLimits) {
   small.max_unpacked_bytes = 16u << 20;
   small.max_member_bytes = 128u << 20;
   expect_refused({{"5.4.0-1.btf", std::string(64u << 20, '\0')}}, "unpacks to more than", small);
+}
+
+// A ustar header as a hostile tool writes it (libarchive's writer would not): name, size in
+// octal, type flag, checksum.
+std::string ustar_header(const std::string& name, std::size_t size, char type) {
+  std::string h(512, '\0');
+  h.replace(0, name.size(), name);
+  h.replace(100, 8, "0000644", 8);
+  h.replace(108, 8, "0000000", 8);
+  h.replace(116, 8, "0000000", 8);
+  char octal[13];
+  std::snprintf(octal, sizeof octal, "%011zo", size);
+  h.replace(124, 12, octal, 12);
+  h.replace(136, 12, "00000000000", 12);
+  h.replace(148, 8, "        ");
+  h[156] = type;
+  h.replace(257, 8,
+            "ustar\0"
+            "00",
+            8);
+  unsigned sum = 0;
+  for (const unsigned char c : h) sum += c;
+  std::snprintf(octal, sizeof octal, "%06o", sum);
+  h.replace(148, 7, octal, 7);
+  return h;
+}
+
+std::string padded(std::string data) {
+  data.append((512 - data.size() % 512) % 512, '\0');
+  return data;
+}
+
+// A pax extended header holding one record.
+std::string pax_record(const std::string& key, const std::string& value) {
+  std::string rec = " " + key + "=" + value + "\n";
+  std::size_t n = rec.size() + 1;
+  while (std::to_string(n).size() + rec.size() != n) n = std::to_string(n).size() + rec.size();
+  rec = std::to_string(n) + rec;
+  return ustar_header("PaxHeader/x", rec.size(), 'x') + padded(rec);
+}
+
+// Raw tar bytes zstd-compressed (libarchive's raw format: the stream, no tar of its own).
+void write_zstd(const std::filesystem::path& out, const std::string& tar) {
+  archive* a = archive_write_new();
+  archive_write_add_filter_zstd(a);
+  archive_write_set_format_raw(a);
+  ASSERT_EQ(archive_write_open_filename(a, out.c_str()), ARCHIVE_OK);
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_write_header(a, e);
+  archive_write_data(a, tar.data(), tar.size());
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+// Data libarchive would skip by itself, unpacked whole inside one header read: a GNU 'D' folder
+// that keeps its size, and a member whose pax GNU.sparse.realsize hides the stored size. Both
+// are refused within the unpacked budget (a few KB of zstd, 64 MiB of zeros behind them).
+TEST(BtfArchive, DataLibarchiveWouldSkipIsCountedAsItIsUnpacked) {
+  test::TempDir dir;
+  std::string release;
+  const std::string btf = real_btf(&release);
+  const std::string zeros(64u << 20, '\0');
+  const std::string good = ustar_header(release + ".btf", btf.size(), '0') + padded(btf);
+  const std::string end(1024, '\0');
+  BtfArchiveLimits budget;
+  budget.max_unpacked_bytes = 16u << 20;
+  budget.max_member_bytes = 128u << 20;
+
+  write_zstd(dir / "d.tar.zst", ustar_header("d/", zeros.size(), 'D') + zeros + good + end);
+  auto r = lookup(dir / "d.tar.zst", release, budget);
+  EXPECT_FALSE(r.btf.has_value());
+  EXPECT_NE(r.problem.find("'d/' is a folder with data"), std::string::npos) << r.problem;
+  EXPECT_LT(r.unpacked_bytes, 1u << 20);
+
+  write_zstd(dir / "s.tar.zst", pax_record("GNU.sparse.realsize", "100") +
+                                    ustar_header("0.0.0-other.btf", zeros.size(), '0') + zeros +
+                                    good + end);
+  r = lookup(dir / "s.tar.zst", release, budget);
+  EXPECT_FALSE(r.btf.has_value());
+  EXPECT_FALSE(r.problem.empty());
+  EXPECT_LT(r.unpacked_bytes, budget.max_unpacked_bytes + (2u << 20)) << r.problem;
+
+  // The same member passed over within budget: the release after it is found.
+  budget.max_unpacked_bytes = 128u << 20;
+  write_zstd(dir / "ok.tar.zst",
+             ustar_header("0.0.0-other.btf", zeros.size(), '0') + zeros + good + end);
+  r = lookup(dir / "ok.tar.zst", release, budget);
+  EXPECT_TRUE(r.btf.has_value()) << r.problem;
+  EXPECT_GE(r.unpacked_bytes, zeros.size());
+}
+
+// Names are capped as the file system caps them (GNU long names reach 1 MB each).
+TEST(BtfArchive, NamesLongerThanAFileSystemTakesAreRefused) {
+  const std::string btf = real_btf();
+  expect_refused({{std::string(300, 'a') + ".btf", btf}}, "longer than 255 bytes");
+  std::string deep;
+  while (deep.size() < 5000) deep += std::string(100, 'd') + "/";
+  expect_refused({{deep + "5.4.0-1.btf", btf}}, "longer than 255 bytes (4096 with its folders)");
 }
 
 TEST(BtfArchive, RefusesDamagedArchivesAndMembersThatAreNoBtf) {

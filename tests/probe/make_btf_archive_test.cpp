@@ -44,8 +44,9 @@ TEST(MakeBtfArchive, BtfhubLayoutAndRawFilesGiveTheBuildsMinimizedFiles) {
           .exit_code,
       0);
   test::write_file(dir / "raw" / (release + ".btf"), full);
-  // The same release twice: the first is kept, with a warning.
-  test::write_file(dir / "raw/again" / (release + ".btf"), full);
+  // The same release twice: the first in path order is kept, with a warning (the second is no
+  // BTF at all: minimizing it would fail the run).
+  test::write_file(dir / "raw/again" / (release + ".btf"), "not BTF");
 
   const auto r =
       make_archive(dir / "fleet.tar.xz", {(dir / "hub").string(), (dir / "raw").string()});
@@ -69,6 +70,14 @@ TEST(MakeBtfArchive, BtfhubLayoutAndRawFilesGiveTheBuildsMinimizedFiles) {
   std::fclose(f);
   ASSERT_TRUE(found.btf.has_value()) << found.problem;
   EXPECT_EQ(*found.btf, test::read_file(built));
+
+  // Reproducible: the same sources give the same bytes, whatever the umask.
+  const auto again =
+      test::run({"sh", "-c", "umask 077 && exec \"$0\" \"$@\"", "env", "BPFTOOL=" CNM_BPFTOOL,
+                 CNM_SOURCE_DIR "/probe/btf/make_btf_archive.sh", (dir / "again.tar.xz").string(),
+                 CNM_PROBE_BPF_DIR, (dir / "hub").string(), (dir / "raw").string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(test::read_file(dir / "again.tar.xz"), bytes);
 }
 
 TEST(MakeBtfArchive, SourcesWithoutKernelBtfAreRefused) {
