@@ -172,5 +172,28 @@ TEST_F(AnsiblePlaybook, RemovalInstallsNothingFirst) {
   EXPECT_FALSE(std::filesystem::exists(report_dir()));
 }
 
+// One run that removes some hosts and rolls out the others: the host being removed comes first
+// in the play (the report's merge runs once, on the first host), yet the report is written for
+// the others, without it; it is removed, the others are checked and rolled out.
+TEST_F(AnsiblePlaybook, AHostBeingRemovedFirstInThePlayLeavesTheReportToTheOthers) {
+  ASSERT_EQ(play({"--limit", "good,broken"}).exit_code, 2) << "broken has no preflight answer";
+  auto inventory = json::parse(read_file(dir_ / "inventory.yml"));
+  // "broken" sorts first: the play's first host.
+  inventory["cnmkit"]["hosts"]["broken"]["cnmkit_state"] = "absent";
+  write_file(dir_ / "inventory.yml", inventory.dump(2));
+  std::filesystem::remove_all(report_dir());
+  const auto r = play({"--limit", "good,broken"});
+  ASSERT_FALSE(r.doc.is_null()) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.doc["stats"].dump();
+  EXPECT_FALSE(r.ran("broken", kPreflightTask));
+  EXPECT_TRUE(r.ran("broken", "Uninstall the probe with cnmctl"));
+  EXPECT_TRUE(r.ran("good", kInstallTask));
+  ASSERT_TRUE(std::filesystem::exists(report_dir() / "fleet-report.json"))
+      << "the first host's removal skipped the report";
+  const auto report = json::parse(read_file(report_dir() / "fleet-report.json"));
+  EXPECT_EQ(report["summary"]["hosts"], 1) << report.dump();
+  EXPECT_EQ(row_of(report, "good")["rollout"], true) << report.dump();
+}
+
 }  // namespace
 }  // namespace cnm::test
