@@ -2,6 +2,7 @@
 // an eBPF probe may do.
 #include "checks/check.h"
 #include "selinux/status.h"
+#include "selinux/store_location.h"
 
 namespace cnm {
 namespace {
@@ -62,6 +63,17 @@ CheckResult selinux_check(const HostFacts& f) {
   }
   if (s.mode == "permissive")
     return pass("SELinux is permissive: denials are logged, not enforced");
+  // `cnmctl selinux install` refuses such a host: say why, not only that the module is missing.
+  if (!s.store.problem.empty() && !s.module_installed)
+    return warn("SELinux is enforcing and the " + module + " module cannot be installed: " +
+                    s.store.problem + ": the probe's bpf() calls will be denied",
+                "fix " + std::string(selinux::kSemanageConf) +
+                    " (a regular, readable file with a non-empty store-root, as libsemanage "
+                    "reads it), then cnmctl selinux install");
+  if (!s.store_readable)
+    return warn("SELinux is enforcing and the policy store " + s.store.path +
+                    " cannot be read by this user: whether " + module + " is loaded is unknown",
+                "run the preflight as root");
   if (!s.module_installed)
     return warn("SELinux is enforcing and the " + module +
                     " module is not loaded: the probe's bpf() calls will be denied",

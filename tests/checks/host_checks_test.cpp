@@ -158,6 +158,20 @@ TEST(HostChecks, SelinuxEnforcingWithoutOurModuleWarnsWithTheInstallCommand) {
   EXPECT_EQ(status_of(h.run(), "security.selinux"), "pass");
 }
 
+// A semanage.conf libsemanage refuses (here an empty store-root) makes `cnmctl selinux install`
+// refuse the host: the check says so and how to fix it, not only "run the install".
+TEST(HostChecks, SelinuxStoreThatCannotBeUsedIsNamedWithItsFix) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/sys/fs/selinux/enforce", "1");
+  h.file("/etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=targeted\n");
+  h.file("/etc/selinux/semanage.conf", "store-root =\n");
+  const auto c = test::find_check(h.run(), "security.selinux");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn");
+  EXPECT_NE(c.message.find("module cannot be installed: "), std::string::npos) << c.message;
+  EXPECT_NE(c.remedy.find("fix /etc/selinux/semanage.conf"), std::string::npos) << c.remedy;
+}
+
 TEST(HostChecks, AppArmorProfileOnTheProbeWarns) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64");
