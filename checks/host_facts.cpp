@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "checks/kernel_config.h"
 #include "common/mounts.h"
 #include "common/uname.h"
 
@@ -81,6 +82,21 @@ std::string arch_of_elf(std::string_view h) {
   }
 }
 
+// The architecture a kernel's build configuration names ("" when none of these).
+std::string arch_of_kernel_config(std::string_view config) {
+  bool little_endian = false;
+  std::string arch;
+  for_each_line(config, [&](std::string_view line) {
+    if (line == "CONFIG_X86_64=y") arch = "x86_64";
+    if (line == "CONFIG_ARM64=y") arch = "aarch64";
+    if (line == "CONFIG_S390=y") arch = "s390x";
+    if (line == "CONFIG_PPC64=y") arch = "ppc64";
+    if (line == "CONFIG_RISCV=y") arch = "riscv64";
+    if (line == "CONFIG_CPU_LITTLE_ENDIAN=y") little_endian = true;
+  });
+  return arch == "ppc64" && little_endian ? "ppc64le" : arch;
+}
+
 void detect_arch(HostFacts& f) {
   if (f.fs.is_live()) {
     f.arch = running_uname().machine;
@@ -94,6 +110,9 @@ void detect_arch(HostFacts& f) {
       if (!f.arch.empty()) break;
       if (const auto elf = f.fs.read(p, 64)) f.arch = arch_of_elf(elf->text);
     }
+    // A bare host description (no programs): the kernel's own build configuration.
+    if (f.arch.empty())
+      if (const auto config = read_kernel_config(f)) f.arch = arch_of_kernel_config(config->text);
   }
   if (f.arch.empty()) f.arch = "unknown";
 }

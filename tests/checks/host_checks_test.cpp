@@ -492,6 +492,16 @@ TEST(HostChecks, ArchUnderRootFromTheReleaseNameOrTheRootsPrograms) {
   std::filesystem::create_directories(u.root() / "bin");
   std::filesystem::create_symlink("/usr/bin/dash", u.root() / "bin/sh");
   EXPECT_EQ(u.run().arch, "aarch64");
+  // A bare description (no programs): the kernel's own configuration names it.
+  HostBuilder bare;
+  bare.file("/etc/os-release", "ID=sles\nVERSION_ID=\"15.5\"\n")
+      .kernel("5.14.21-150500.55-default");
+  EXPECT_EQ(bare.run().arch, "unknown");
+  bare.file("/boot/config-5.14.21-150500.55-default", "CONFIG_64BIT=y\nCONFIG_X86_64=y\n");
+  EXPECT_EQ(bare.run().arch, "x86_64");
+  bare.file("/boot/config-5.14.21-150500.55-default",
+            "CONFIG_PPC64=y\nCONFIG_CPU_LITTLE_ENDIAN=y\n");
+  EXPECT_EQ(bare.run().arch, "ppc64le");
 }
 
 TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
