@@ -144,11 +144,16 @@ TEST(HostChecks, Cgroup2MountedOnlyAsASubtreeWarns) {
       std::string::npos);
 }
 
-TEST(HostChecks, SelinuxEnforcingWithoutOurModuleWarnsWithTheInstallCommand) {
-  HostBuilder h;
+// A Debian 12 host description with SELinux enforcing (targeted policy).
+void enforcing_selinux(HostBuilder& h) {
   h.debian().kernel("6.1.0-13-amd64");
   h.file("/sys/fs/selinux/enforce", "1");
   h.file("/etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=targeted\n");
+}
+
+TEST(HostChecks, SelinuxEnforcingWithoutOurModuleWarnsWithTheInstallCommand) {
+  HostBuilder h;
+  enforcing_selinux(h);
   h.file("/var/lib/selinux/targeted/active/modules/100/base/cil", "x");
   auto r = h.run();
   const auto c = test::find_check(r, "security.selinux");
@@ -162,9 +167,7 @@ TEST(HostChecks, SelinuxEnforcingWithoutOurModuleWarnsWithTheInstallCommand) {
 // refuse the host: the check says so and how to fix it, not only "run the install".
 TEST(HostChecks, SelinuxStoreThatCannotBeUsedIsNamedWithItsFix) {
   HostBuilder h;
-  h.debian().kernel("6.1.0-13-amd64");
-  h.file("/sys/fs/selinux/enforce", "1");
-  h.file("/etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=targeted\n");
+  enforcing_selinux(h);
   h.file("/etc/selinux/semanage.conf", "store-root =\n");
   const auto c = test::find_check(h.run(), "security.selinux");
   EXPECT_EQ(std::string(to_string(c.status)), "warn");

@@ -3,22 +3,16 @@
 // file: the archive it makes passes the installer's check, and the file it holds for this
 // kernel is byte for byte the one the build minimized for it (probe/btf/make_btfs.sh).
 #include <gtest/gtest.h>
-#include <sys/utsname.h>
 
 #include <algorithm>
 #include <cstdio>
 
+#include "common/uname.h"
 #include "probe/btf_archive.h"
 #include "tests/support/test_support.h"
 
 namespace cnm::probe {
 namespace {
-
-std::string running_release() {
-  utsname u{};
-  ::uname(&u);
-  return u.release;
-}
 
 test::RunResult make_archive(const std::filesystem::path& out,
                              const std::vector<std::string>& sources) {
@@ -30,7 +24,7 @@ test::RunResult make_archive(const std::filesystem::path& out,
 }
 
 TEST(MakeBtfArchive, BtfhubLayoutAndRawFilesGiveTheBuildsMinimizedFiles) {
-  const std::string release = running_release();
+  const std::string release = running_uname().release;
   ASSERT_TRUE(std::filesystem::exists("/sys/kernel/btf/vmlinux"))
       << "this kernel has no BTF to make an archive from";
   const std::string full = test::read_file("/sys/kernel/btf/vmlinux");
