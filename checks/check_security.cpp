@@ -67,9 +67,10 @@ CheckResult selinux_check(const HostFacts& f) {
   if (!s.store.problem.empty() && !s.module_installed)
     return warn("SELinux is enforcing and the " + module + " module cannot be installed: " +
                     s.store.problem + ": the probe's bpf() calls will be denied",
-                "fix " + std::string(selinux::kSemanageConf) +
-                    " (a regular, readable file with a non-empty store-root, as libsemanage "
-                    "reads it), then cnmctl selinux install");
+                "fix the file the message names (" + std::string(selinux::kSemanageConf) +
+                    ": a regular, readable file with a non-empty store-root, as libsemanage "
+                    "reads it; /etc/selinux/config: a policy name in SELINUXTYPE=), then "
+                    "cnmctl selinux install");
   if (!s.store_readable)
     return warn("SELinux is enforcing and the policy store " + s.store.path +
                     " cannot be read by this user: whether " + module + " is loaded is unknown",

@@ -84,16 +84,20 @@ std::string arch_of_elf(std::string_view h) {
 
 // The architecture a kernel's build configuration names ("" when none of these).
 std::string arch_of_kernel_config(std::string_view config) {
-  bool little_endian = false;
+  bool little_endian = false, bits64 = false;
   std::string arch;
   for_each_line(config, [&](std::string_view line) {
     if (line == "CONFIG_X86_64=y") arch = "x86_64";
+    if (line == "CONFIG_X86_32=y") arch = "i686";
     if (line == "CONFIG_ARM64=y") arch = "aarch64";
+    if (line == "CONFIG_ARM=y") arch = "armv7l";
     if (line == "CONFIG_S390=y") arch = "s390x";
     if (line == "CONFIG_PPC64=y") arch = "ppc64";
-    if (line == "CONFIG_RISCV=y") arch = "riscv64";
+    if (line == "CONFIG_RISCV=y") arch = "riscv";
     if (line == "CONFIG_CPU_LITTLE_ENDIAN=y") little_endian = true;
+    if (line == "CONFIG_64BIT=y") bits64 = true;
   });
+  if (arch == "riscv") return bits64 ? "riscv64" : "riscv32";
   return arch == "ppc64" && little_endian ? "ppc64le" : arch;
 }
 

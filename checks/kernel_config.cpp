@@ -23,7 +23,8 @@ std::optional<std::string> gunzip_bounded(std::string_view bytes, std::size_t ma
     const int r = inflate(&z, Z_NO_FLUSH);
     out.append(buf, sizeof buf - z.avail_out);
     if (out.size() > max_out) return std::nullopt;
-    if (r == Z_STREAM_END) return out;
+    // One stream and nothing after it (what the kernel's kernel/configs.c serves).
+    if (r == Z_STREAM_END) return z.avail_in == 0 ? std::optional(std::move(out)) : std::nullopt;
     // Z_BUF_ERROR with no input left: the stream is cut short.
     if (r != Z_OK) return std::nullopt;
   }

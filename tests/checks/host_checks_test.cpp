@@ -172,7 +172,18 @@ TEST(HostChecks, SelinuxStoreThatCannotBeUsedIsNamedWithItsFix) {
   const auto c = test::find_check(h.run(), "security.selinux");
   EXPECT_EQ(std::string(to_string(c.status)), "warn");
   EXPECT_NE(c.message.find("module cannot be installed: "), std::string::npos) << c.message;
-  EXPECT_NE(c.remedy.find("fix /etc/selinux/semanage.conf"), std::string::npos) << c.remedy;
+  EXPECT_NE(c.message.find("semanage.conf: store-root has no value"), std::string::npos)
+      << c.message;
+  EXPECT_NE(c.remedy.find("fix the file the message names (/etc/selinux/semanage.conf"),
+            std::string::npos)
+      << c.remedy;
+  // A policy type that names no policy: the message names /etc/selinux/config instead.
+  h.file("/etc/selinux/semanage.conf", "");
+  h.file("/etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=../x\n");
+  const auto t = test::find_check(h.run(), "security.selinux");
+  EXPECT_NE(t.message.find("/etc/selinux/config"), std::string::npos) << t.message;
+  EXPECT_NE(t.remedy.find("/etc/selinux/config: a policy name in SELINUXTYPE="), std::string::npos)
+      << t.remedy;
 }
 
 TEST(HostChecks, AppArmorProfileOnTheProbeWarns) {
@@ -505,6 +516,15 @@ TEST(HostChecks, ArchUnderRootFromTheReleaseNameOrTheRootsPrograms) {
   bare.file("/boot/config-5.14.21-150500.55-default",
             "CONFIG_PPC64=y\nCONFIG_CPU_LITTLE_ENDIAN=y\n");
   EXPECT_EQ(bare.run().arch, "ppc64le");
+  for (const auto& [config, arch] : std::vector<std::pair<std::string, std::string>>{
+           {"CONFIG_ARM64=y\n", "aarch64"},
+           {"CONFIG_ARM=y\n", "armv7l"},
+           {"CONFIG_X86_32=y\n", "i686"},
+           {"CONFIG_S390=y\n", "s390x"},
+           {"CONFIG_RISCV=y\nCONFIG_64BIT=y\n", "riscv64"}}) {
+    bare.file("/boot/config-5.14.21-150500.55-default", config);
+    EXPECT_EQ(bare.run().arch, arch) << config;
+  }
 }
 
 TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
@@ -577,6 +597,9 @@ TEST(HostChecks, UnderRootProcConfigGzIsTheRunningKernelsConfig) {
   }
   EXPECT_EQ(gunzip_bounded(unset, 1 << 20), "CONFIG_BPF=y\n# CONFIG_BPF_SYSCALL is not set\n");
   EXPECT_EQ(gunzip_bounded(unset, 10), std::nullopt);
+  // Bytes after the stream, or a second member: not one intact stream.
+  EXPECT_EQ(gunzip_bounded(unset + "junk", 1 << 20), std::nullopt);
+  EXPECT_EQ(gunzip_bounded(unset + gz("CONFIG_BPF_SYSCALL=y\n"), 1 << 20), std::nullopt);
 }
 
 TEST(HostChecks, LiveOnlyChecksSkipUnderRoot) {
