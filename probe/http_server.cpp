@@ -30,6 +30,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kBacklog = 1024;
+// A connections call past max_streams: its GET's body, and the length its HEAD announces.
+constexpr std::string_view kBusyBody = R"({"error":"too many replies in progress"})";
 constexpr std::size_t kReadChunk = 4096;
 constexpr int kAcceptBatch = 64;
 // A worker producing a reply for a fast client lets others have a turn after this much.
@@ -533,6 +535,11 @@ struct ApiServer::Impl {
       } else if (req.head) {
         // HEAD must not consume what the client has not read: the GET's head, no call; the
         // refusal's head where the GET would be refused.
+        if (streams.load() >= limits.max_streams) {  // as the GET would be, now
+          c.out = head_of(503, "application/json",
+                          "Content-Length: " + std::to_string(kBusyBody.size()), req.keep_alive);
+          return;
+        }
         if (const auto no = routes.refuses ? routes.refuses(id) : std::nullopt) {
           c.out = head_of(no->status, no->content_type,
                           "Content-Length: " + std::to_string(no->body.size()), req.keep_alive);
@@ -542,7 +549,7 @@ struct ApiServer::Impl {
         return;
       } else if (streams.fetch_add(1) >= limits.max_streams) {
         --streams;
-        r = {503, R"({"error":"too many replies in progress"})"};
+        r = {503, std::string(kBusyBody)};
       } else {
         counted = true;
         try {

@@ -280,6 +280,29 @@ TEST(ApiServer, SlowReadersHoldNeitherTheWorkersNorMoreThanABoundedBuffer) {
   EXPECT_TRUE(eventually([&] { return fake.started == 4; })) << fake.started << " started";
   EXPECT_EQ(get_status(sock, "/health"), 200);
   EXPECT_EQ(get_status(sock, "/debug/stats"), 200);
+  // Every streaming place is taken: a GET of the connections gets 503, and so does its HEAD,
+  // announcing the GET's body length.
+  const auto exchange = [&](const std::string& method) {
+    const int fd = connect_to(sock);
+    EXPECT_GE(fd, 0);
+    EXPECT_TRUE(send_all(fd, method +
+                                 " /network_tracer/connections?client_id=busy HTTP/1.1\r\n"
+                                 "Authorization: Bearer " +
+                                 kToken + "\r\nConnection: close\r\n\r\n"));
+    const auto reply = read_to_close(fd, 5000ms);
+    ::close(fd);
+    return reply;
+  };
+  const auto get = exchange("GET"), head = exchange("HEAD");
+  EXPECT_EQ(get.rfind("HTTP/1.1 503 ", 0), 0u) << get;
+  EXPECT_EQ(head.rfind("HTTP/1.1 503 ", 0), 0u) << head;
+  const auto length = [](const std::string& reply) {
+    const auto at = reply.find("Content-Length: ");
+    return at == std::string::npos ? std::string() : reply.substr(at, reply.find('\r', at) - at);
+  };
+  EXPECT_FALSE(length(get).empty()) << get;
+  EXPECT_EQ(length(head), length(get)) << head;
+  EXPECT_EQ(head.substr(head.find("\r\n\r\n") + 4), "");  // no body
   // What a reader that does not read costs is bounded: reply_buffer and one piece in the
   // server, and what its socket holds, far below the 8 MiB reply. The server's end of a unix
   // stream socket has sk_sndbuf = wmem_default (it sets no SO_SNDBUF); unix_stream_sendmsg
