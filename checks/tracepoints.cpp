@@ -1,24 +1,15 @@
 #include "checks/tracepoints.h"
 
 #include <fcntl.h>
-#include <linux/btf.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 
-namespace cnm {
+#include "probe/btf_header.h"
 
-std::string_view btf_string_section(std::string_view blob) {
-  btf_header h{};
-  if (blob.size() < sizeof h) return {};
-  std::memcpy(&h, blob.data(), sizeof h);
-  if (h.magic != BTF_MAGIC || h.hdr_len < sizeof h) return {};
-  const std::uint64_t start = std::uint64_t{h.hdr_len} + h.str_off;
-  if (start + h.str_len > blob.size()) return {};
-  return blob.substr(start, h.str_len);
-}
+namespace cnm {
 
 TracepointIndex::TracepointIndex(const HostFs& fs) : fs_(fs) {
   for (const char* d : {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"}) {
@@ -50,7 +41,7 @@ TracepointIndex::TracepointIndex(const HostFs& fs) : fs_(fs) {
     owned_ = std::move(t->text);
     blob = owned_;
   }
-  btf_strings_ = btf_string_section(blob);
+  btf_strings_ = probe::btf_sections(blob).strings;
   if (!btf_strings_.empty()) source_ = "vmlinux BTF (tracefs not mounted)";
 }
 

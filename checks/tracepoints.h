@@ -34,8 +34,4 @@ class TracepointIndex {
   std::string source_;
 };
 
-// Reads the string section of a raw BTF blob (struct btf_header from linux/btf.h);
-// empty on a malformed blob.
-std::string_view btf_string_section(std::string_view blob);
-
 }  // namespace cnm

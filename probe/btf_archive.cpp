@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <stdexcept>
 
 #include "common/printable.h"
+#include "probe/btf_header.h"
 
 namespace cnm::probe {
 namespace {
@@ -25,12 +25,6 @@ struct ReadFree {
 std::string la_error(archive* a) {
   const char* why = archive_error_string(a);
   return why && *why ? why : "errno " + std::to_string(archive_errno(a));
-}
-
-std::uint32_t u32_at(std::string_view b, std::size_t off) {
-  std::uint32_t v = 0;
-  std::memcpy(&v, b.data() + off, sizeof v);
-  return v;
 }
 
 // The release a member's name gives ("centos/7/x86_64/3.10.0-1160.el7.x86_64.btf" ->
@@ -188,25 +182,6 @@ class Walk {
 
 }  // namespace
 
-std::string btf_header_problem(std::string_view b) {
-  // struct btf_header: magic (u16), version (u8), flags (u8), hdr_len, type_off, type_len,
-  // str_off, str_len (u32 each); the offsets count from the header's end.
-  constexpr std::size_t kMinHeader = 24;
-  if (b.size() < kMinHeader) return "shorter than a BTF header";
-  std::uint16_t magic = 0;
-  std::memcpy(&magic, b.data(), sizeof magic);
-  if (magic != 0xeB9F) return "not raw BTF (no 0xeB9F magic of this byte order)";
-  if (static_cast<unsigned char>(b[2]) != 1) return "BTF version is not 1";
-  const std::uint64_t hdr = u32_at(b, 4);
-  if (hdr < kMinHeader || hdr > b.size()) return "BTF header length out of the file";
-  const auto within = [&](std::size_t off_at) {
-    return hdr + u32_at(b, off_at) + u32_at(b, off_at + 4) <= b.size();
-  };
-  if (!within(8)) return "BTF type section out of the file";
-  if (!within(16) || u32_at(b, 20) == 0) return "BTF string section out of the file or empty";
-  return "";
-}
-
 BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::string& shown,
                                   const BtfArchiveLimits& limits) {
   BtfArchiveLookup out;
@@ -216,7 +191,7 @@ BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::s
     w->run([&](const std::string& r, const std::function<std::string()>& read) {
       if (r != release) return true;
       out.btf = read();
-      if (const auto why = btf_header_problem(*out.btf); !why.empty()) {
+      if (const auto why = btf_sections(*out.btf).problem; !why.empty()) {
         out.btf.reset();
         w->fail(printable(r) + ".btf: " + why);
       }
@@ -236,7 +211,7 @@ std::vector<std::string> check_btf_archive(std::string_view bytes, const std::st
   Walk w(bytes, shown, limits);
   w.run([&](const std::string& r, const std::function<std::string()>& read) {
     if (!seen.insert(r).second) w.fail("holds " + printable(r) + ".btf twice");
-    if (const auto why = btf_header_problem(read()); !why.empty())
+    if (const auto why = btf_sections(read()).problem; !why.empty())
       w.fail(printable(r) + ".btf: " + why);
     releases.push_back(r);
     return true;

@@ -31,11 +31,6 @@ struct BtfArchiveLimits {
   std::uint64_t max_unpacked_bytes = 2ull << 30;
 };
 
-// Raw BTF as the kernel and libbpf define it (include/uapi/linux/btf.h): magic 0xeB9F,
-// version 1, a header of at least 24 bytes, type and string sections inside the file. libbpf
-// checks the types themselves when it loads it. Empty when it is; else why not.
-std::string btf_header_problem(std::string_view bytes);
-
 struct BtfArchiveLookup {
   std::optional<std::string> btf;    // the raw BTF for the release, when the archive holds it
   std::string problem;               // why the archive could not be read ("" when it could)
@@ -49,8 +44,9 @@ BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::s
                                   const BtfArchiveLimits& limits = {});
 
 // The whole archive checked, for the installer (the bytes it then writes): every entry a
-// folder or a regular file named <release>.btf holding raw BTF, within the limits, no release
-// twice, at least one. Returns the releases; throws std::runtime_error naming the first problem.
+// folder or a regular file named <release>.btf holding raw BTF (btf_header.h), within the limits,
+// no release twice, at least one. Returns the releases; throws std::runtime_error naming the first
+// problem.
 std::vector<std::string> check_btf_archive(std::string_view bytes, const std::string& shown,
                                            const BtfArchiveLimits& limits = {});
 

@@ -15,6 +15,7 @@
 #include "common/file_read.h"
 #include "common/mapped_file.h"
 #include "common/unique_fd.h"
+#include "probe/btf_header.h"
 
 namespace cnm::probe {
 namespace {
@@ -32,18 +33,13 @@ std::uint32_t u32_at(std::string_view s, std::size_t off) {
 class RawBtf {
  public:
   bool parse(std::string_view blob, std::string* why) {
-    btf_header h{};
-    if (blob.size() < sizeof h) return fail(why, "shorter than a BTF header");
-    std::memcpy(&h, blob.data(), sizeof h);
-    if (h.magic != BTF_MAGIC) return fail(why, "not BTF (or not this machine's byte order)");
-    const std::uint64_t type_start = std::uint64_t{h.hdr_len} + h.type_off;
-    const std::uint64_t str_start = std::uint64_t{h.hdr_len} + h.str_off;
-    if (h.hdr_len < sizeof h || type_start + h.type_len > blob.size() ||
-        str_start + h.str_len > blob.size() || h.str_len == 0 ||
-        blob[str_start + h.str_len - 1] != '\0' || h.type_len % 4)
+    const auto sections = btf_sections(blob);
+    if (!sections.problem.empty()) return fail(why, sections.problem);
+    // What walking the records needs beyond the header: names that end, whole records.
+    if (sections.strings.back() != '\0' || sections.types.size() % 4)
       return fail(why, "malformed BTF header");
-    types_ = blob.substr(type_start, h.type_len);
-    strings_ = blob.substr(str_start, h.str_len);
+    types_ = sections.types;
+    strings_ = sections.strings;
     offs_.assign(1, 0);  // id 0 is void
     offs_.reserve(types_.size() / 16);
     for (std::size_t off = 0; off < types_.size();) {
@@ -72,7 +68,7 @@ class RawBtf {
   static std::uint32_t vlen_of(std::uint32_t info) { return info & 0xffff; }
 
  private:
-  static bool fail(std::string* why, const char* what) {
+  static bool fail(std::string* why, std::string_view what) {
     if (why) *why = what;
     return false;
   }

@@ -9,6 +9,7 @@
 #include "checks/kernel_config.h"
 #include "checks/tracepoints.h"
 #include "probe/btf_archive.h"
+#include "probe/btf_header.h"
 #include "probe/embedded_files.h"
 #include "tests/checks/host_builder.h"
 #include "tests/support/tar_writer.h"
@@ -528,12 +529,12 @@ TEST(HostChecks, ArchUnderRootFromTheReleaseNameOrTheRootsPrograms) {
 }
 
 TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
-  EXPECT_EQ(btf_string_section(""), "");
+  EXPECT_EQ(probe::btf_sections("").strings, "");
   const std::string junk(100, 'x');
-  EXPECT_EQ(btf_string_section(junk), "");
+  EXPECT_EQ(probe::btf_sections(junk).strings, "");
   auto blob = fake_btf({"a"});
   blob.resize(blob.size() - 1);  // string section runs past the end
-  EXPECT_EQ(btf_string_section(blob), "");
+  EXPECT_EQ(probe::btf_sections(blob).strings, "");
 }
 
 // Under --root what the root's own files prove is judged: no BTF anywhere means no rung runs

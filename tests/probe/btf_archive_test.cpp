@@ -3,6 +3,7 @@
 // devices, odd names, oversize members, too many entries, a compression bomb, a cut or foreign
 // file, a member that is no BTF). The BTF bytes are real: the files the build embedded.
 #include "probe/btf_archive.h"
+#include "probe/btf_header.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -272,12 +273,12 @@ TEST(BtfArchive, TheInstallersCheckListsEveryReleaseOnce) {
 
 TEST(BtfArchive, HeaderCheckFollowsTheKernelsLayout) {
   const std::string btf = real_btf();
-  EXPECT_EQ(btf_header_problem(btf), "");
-  EXPECT_NE(btf_header_problem(btf.substr(0, 23)), "");
-  EXPECT_NE(btf_header_problem(btf.substr(0, btf.size() - 1)), "");  // a section runs past
+  EXPECT_EQ(btf_sections(btf).problem, "");
+  EXPECT_NE(btf_sections(btf.substr(0, 23)).problem, "");
+  EXPECT_NE(btf_sections(btf.substr(0, btf.size() - 1)).problem, "");  // a section runs past
   std::string v2 = btf;
   v2[2] = 2;
-  EXPECT_EQ(btf_header_problem(v2), "BTF version is not 1");
+  EXPECT_EQ(btf_sections(v2).problem, "BTF version is not 1");
 }
 
 }  // namespace
