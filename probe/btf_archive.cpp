@@ -47,17 +47,12 @@ std::string release_of(std::string_view path) {
 // Every member not read is drained here block by block, the unpacked count checked after each.
 class Walk {
  public:
-  // Reads the file open at fd.
-  Walk(int fd, std::string shown, const BtfArchiveLimits& limits)
-      : a_(archive_read_new()), shown_(std::move(shown)), limits_(limits) {
-    support();
-    opened(archive_read_open_fd(a_.get(), fd, 1 << 16));
-  }
-  // Reads bytes in memory (they outlive the walk).
+  // Reads an archive file's bytes (they outlive the walk).
   Walk(std::string_view bytes, std::string shown, const BtfArchiveLimits& limits)
       : a_(archive_read_new()), shown_(std::move(shown)), limits_(limits) {
     support();
-    opened(archive_read_open_memory(a_.get(), bytes.data(), bytes.size()));
+    if (archive_read_open_memory(a_.get(), bytes.data(), bytes.size()) != ARCHIVE_OK)
+      fail("is not an intact tar archive (" + la_error(a_.get()) + ")");
   }
 
   void run(
@@ -100,10 +95,6 @@ class Walk {
       if (add(a_.get()) != ARCHIVE_OK)
         fail(std::string("this libarchive does not read ") + what + " itself (" +
              la_error(a_.get()) + ")");
-  }
-
-  void opened(int rc) const {
-    if (rc != ARCHIVE_OK) fail("is not an intact tar archive (" + la_error(a_.get()) + ")");
   }
 
   void check_unpacked() const {
@@ -182,12 +173,12 @@ class Walk {
 
 }  // namespace
 
-BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::string& shown,
-                                  const BtfArchiveLimits& limits) {
+BtfArchiveLookup btf_from_archive(std::string_view archive, std::string_view release,
+                                  const std::string& shown, const BtfArchiveLimits& limits) {
   BtfArchiveLookup out;
   std::optional<Walk> w;
   try {
-    w.emplace(fd, shown, limits);
+    w.emplace(archive, shown, limits);
     w->run([&](const std::string& r, const std::function<std::string()>& read) {
       if (r != release) return true;
       out.btf = read();
@@ -204,20 +195,22 @@ BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::s
   return out;
 }
 
-std::vector<std::string> check_btf_archive(std::string_view bytes, const std::string& shown,
-                                           const BtfArchiveLimits& limits) {
-  std::vector<std::string> releases;
+BtfArchiveCheck check_btf_archive(std::string_view archive, const std::string& shown,
+                                  const BtfArchiveLimits& limits, std::string_view want) {
+  BtfArchiveCheck out;
   std::set<std::string> seen;
-  Walk w(bytes, shown, limits);
+  Walk w(archive, shown, limits);
   w.run([&](const std::string& r, const std::function<std::string()>& read) {
     if (!seen.insert(r).second) w.fail("holds " + printable(r) + ".btf twice");
-    if (const auto why = btf_sections(read()).problem; !why.empty())
+    auto btf = read();
+    if (const auto why = btf_sections(btf).problem; !why.empty())
       w.fail(printable(r) + ".btf: " + why);
-    releases.push_back(r);
+    if (!want.empty() && r == want) out.wanted = std::move(btf);
+    out.releases.push_back(r);
     return true;
   });
-  if (releases.empty()) w.fail("holds no <kernel release>.btf file");
-  return releases;
+  if (out.releases.empty()) w.fail("holds no <kernel release>.btf file");
+  return out;
 }
 
 }  // namespace cnm::probe

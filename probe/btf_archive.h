@@ -37,17 +37,22 @@ struct BtfArchiveLookup {
   std::uint64_t unpacked_bytes = 0;  // the tar stream read, unpacked (tests: the limit held)
 };
 
-// The BTF for `release` from the archive open at fd (read from its current offset). A damaged
-// or hostile archive is no BTF, with the reason in problem: never thrown, so a probe falls back
-// to the next source with why. `shown` names the file in messages.
-BtfArchiveLookup btf_from_archive(int fd, std::string_view release, const std::string& shown,
-                                  const BtfArchiveLimits& limits = {});
+// The BTF for `release` from an archive file's bytes (as read: compressed), unpacked only up to
+// its member. A damaged or hostile archive is no BTF, with the reason in problem: never thrown,
+// so a probe falls back to the next source with why. `shown` names the file in messages.
+BtfArchiveLookup btf_from_archive(std::string_view archive, std::string_view release,
+                                  const std::string& shown, const BtfArchiveLimits& limits = {});
 
-// The whole archive checked, for the installer (the bytes it then writes): every entry a
-// folder or a regular file named <release>.btf holding raw BTF (btf_header.h), within the limits,
-// no release twice, at least one. Returns the releases; throws std::runtime_error naming the first
-// problem.
-std::vector<std::string> check_btf_archive(std::string_view bytes, const std::string& shown,
-                                           const BtfArchiveLimits& limits = {});
+struct BtfArchiveCheck {
+  std::vector<std::string> releases;  // every member's, in the archive's order
+  std::optional<std::string> wanted;  // the `want` release's BTF, when asked and held
+};
+
+// The whole archive checked, for the installer (the bytes it then writes) and the preflight's
+// --btf-archive: every entry a folder or a regular file named <release>.btf holding raw BTF
+// (btf_header.h), within the limits, no release twice, at least one. `want`: a release whose
+// BTF is also returned, from the same pass. Throws std::runtime_error naming the first problem.
+BtfArchiveCheck check_btf_archive(std::string_view archive, const std::string& shown,
+                                  const BtfArchiveLimits& limits = {}, std::string_view want = {});
 
 }  // namespace cnm::probe

@@ -1,12 +1,9 @@
 #include "probe/btf_source.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 
+#include "common/file_read.h"
 #include "common/uname.h"
 #include "probe/btf_archive.h"
 #include "probe/embedded_files.h"
@@ -14,58 +11,51 @@
 namespace cnm::probe {
 namespace {
 
-// The whole archive checked as `cnmctl install --btf-archive` checks it (every member, not
-// only the one looked for), so the preflight never passes an archive the install refuses.
-// Empty when it passes; else why not.
-std::string whole_archive_problem(int fd, std::uint64_t size, const std::string& shown) {
-  if (size > kMaxBtfArchiveBytes)
-    return shown + " is larger than " + std::to_string(kMaxBtfArchiveBytes) + " bytes";
-  std::string bytes(size, '\0');
-  for (std::size_t got = 0; got < bytes.size();) {
-    const ssize_t n = ::pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return "cannot read " + shown + ": " + std::strerror(errno);
-    if (n == 0) return "cannot read " + shown + ": it shrank while being read";
-    got += static_cast<std::size_t>(n);
+// Why an archive file could not be read whole; "" for a folder's archive that is not there.
+std::string unread_archive(const FileRead& r, const std::string& shown, bool named) {
+  switch (r.status) {
+    case ReadStatus::Absent:
+      return named ? "cannot open " + shown + ": " + std::strerror(ENOENT) : "";
+    case ReadStatus::NotRegular:
+    case ReadStatus::IsLink:
+      return shown + " is not a regular file";
+    case ReadStatus::TooLarge:
+      return shown + " is larger than " + std::to_string(kMaxBtfArchiveBytes) + " bytes";
+    default:
+      return "cannot open " + shown + ": " + std::strerror(r.error);
   }
-  try {
-    check_btf_archive(bytes, shown);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // The release's file in the archive at `path` (inside root), or nothing with why: "" when the
-// folder has no archive at all, else "none for ..." or why it could not be read. A `named`
-// archive (the preflight's --btf-archive) is checked whole first, and its absence is said.
-// Opened without blocking (a FIFO there cannot hang the daemon or the preflight) and read only
-// as a regular file.
+// folder has no archive at all, else "none for ..." or why it could not be read. Read with the
+// one bounded, non-blocking reader (a FIFO cannot hang the daemon or the preflight). A `named`
+// archive (the preflight's --btf-archive) is checked whole, as `cnmctl install --btf-archive`
+// checks it, in the same pass that finds the release's file; its absence is said.
 std::optional<std::string> from_archive(const RootDir& root, std::string_view path,
                                         std::string_view release, bool named,
                                         std::string& why_not) {
   const std::string shown = root.display(path).string();
-  const UniqueFd fd = root.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (!fd) {
-    if (errno != ENOENT || named) why_not = "cannot open " + shown + ": " + std::strerror(errno);
+  const FileRead r =
+      read_file(root, path, ReadLimits{kMaxBtfArchiveBytes, OverLimit::Refuse, true});
+  if (!r.ok()) {
+    why_not = unread_archive(r, shown, named);
     return std::nullopt;
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    why_not = shown + " is not a regular file";
-    return std::nullopt;
-  }
-  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  std::optional<std::string> btf;
   if (named) {
-    why_not = whole_archive_problem(fd.get(), static_cast<std::uint64_t>(st.st_size), shown);
-    if (!why_not.empty()) return std::nullopt;
-  }
-  auto found = btf_from_archive(fd.get(), release, shown);
-  if (!found.problem.empty())
+    try {
+      btf = check_btf_archive(r.text, shown, {}, release).wanted;
+    } catch (const std::exception& e) {
+      why_not = e.what();
+      return std::nullopt;
+    }
+  } else {
+    auto found = btf_from_archive(r.text, release, shown);
     why_not = found.problem;
-  else if (!found.btf)
-    why_not = "none for " + std::string(release) + " in " + shown;
-  return std::move(found.btf);
+    btf = std::move(found.btf);
+  }
+  if (!btf && why_not.empty()) why_not = "none for " + std::string(release) + " in " + shown;
+  return btf;
 }
 
 }  // namespace

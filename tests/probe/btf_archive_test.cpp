@@ -5,13 +5,11 @@
 #include "probe/btf_archive.h"
 #include "probe/btf_header.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-#include "common/unique_fd.h"
 #include "probe/embedded_files.h"
 #include "tests/support/tar_writer.h"
 #include "tests/support/test_support.h"
@@ -29,14 +27,9 @@ std::string real_btf(std::string* release = nullptr) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
-UniqueFd open_file(const std::filesystem::path& p) {
-  return UniqueFd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
-}
-
 BtfArchiveLookup lookup(const std::filesystem::path& p, std::string_view release,
                         const BtfArchiveLimits& limits = {}) {
-  const auto fd = open_file(p);
-  return btf_from_archive(fd.get(), release, p.string(), limits);
+  return btf_from_archive(test::read_file(p), release, p.string(), limits);
 }
 
 TEST(BtfArchive, FindsTheReleaseAtAnyDepthInEveryCompression) {
@@ -250,8 +243,9 @@ TEST(BtfArchive, TheInstallersCheckListsEveryReleaseOnce) {
   const std::string btf = real_btf();
   test::write_tar(dir / "a.tar.xz", {{"a/1.0-x.btf", btf}, {"b/2.0-y.btf", btf}},
                   archive_write_add_filter_xz);
-  EXPECT_EQ(check_btf_archive(test::read_file(dir / "a.tar.xz"), "a"),
-            (std::vector<std::string>{"1.0-x", "2.0-y"}));
+  const auto checked = check_btf_archive(test::read_file(dir / "a.tar.xz"), "a", {}, "2.0-y");
+  EXPECT_EQ(checked.releases, (std::vector<std::string>{"1.0-x", "2.0-y"}));
+  EXPECT_EQ(checked.wanted, btf);  // the release asked for, from the same pass
 
   test::write_tar(dir / "twice.tar.xz", {{"a/1.0-x.btf", btf}, {"b/1.0-x.btf", btf}},
                   archive_write_add_filter_xz);
