@@ -105,7 +105,7 @@ struct Service {
   HttpReply connections(const std::string& client_id) {
     ++requests;
     // A client refused costs no read of the kernel's maps.
-    if (!store.admits(client_id)) return too_many_clients();
+    if (auto no = refusal(client_id)) return std::move(*no);
     std::vector<Connection> open;
     if (tracer) {
       // Open ones first: reading them may find closes the state program missed, whose records
@@ -125,6 +125,13 @@ struct Service {
     HttpReply r;
     r.stream = [reply](std::string& piece) { return reply->next(piece); };
     return r;
+  }
+
+  // What a call of client_id's connections gets instead of them, or nullopt when it is served:
+  // for the GET and for its HEAD (the API's `refuses` route).
+  std::optional<HttpReply> refusal(const std::string& client_id) {
+    if (store.admits(client_id)) return std::nullopt;
+    return too_many_clients();
   }
 
   // 503, not an eviction: every known client called within the idle period.
@@ -265,11 +272,7 @@ int run_daemon(const DaemonOptions& o) {
         config->socket_path, token, o.layout.group,
         {[&] { return svc.health(); }, [&](const std::string& id) { return svc.connections(id); },
          [&] { return svc.debug_stats(); }, [&] { return svc.metrics(); },
-         [&] { return svc.dns_stats(); },
-         [&](const std::string& id) -> std::optional<HttpReply> {
-           if (svc.store.admits(id)) return std::nullopt;
-           return svc.too_many_clients();
-         }});
+         [&] { return svc.dns_stats(); }, [&](const std::string& id) { return svc.refusal(id); }});
     notify_service_manager("READY=1\nSTATUS=serving");
     spdlog::info("cnm-probe ready");
     int sig = 0;
