@@ -8,6 +8,7 @@
 
 #include "checks/preflight.h"
 #include "common/uname.h"
+#include "probe/btf_archive.h"
 
 namespace cnm {
 namespace {
@@ -41,9 +42,8 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   if (!a.bpf_objects.empty()) o.bpf_object_dir = a.bpf_objects;
   if (!a.btf_archive.empty()) {
     if (a.probe == "agent")
-      throw std::invalid_argument(
-          "--btf-archive is for cnmkit's own probe: the Datadog Agent's system-probe carries its "
-          "own BTF files (as cnmctl install refuses it with --probe agent)");
+      throw std::invalid_argument(std::string(probe::kBtfArchiveRefusedForTheAgent) +
+                                  std::string(probe::kBtfArchiveNotTheAgents));
     // A file of this machine, as cnmctl install reads it (not a path inside --root).
     o.btf_archive = std::filesystem::absolute(a.btf_archive);
   }

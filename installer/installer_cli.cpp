@@ -15,6 +15,7 @@
 #include "installer/install_plan.h"
 #include "installer/install_state.h"
 #include "installer/release_contents.h"
+#include "probe/btf_archive.h"
 
 namespace cnm {
 namespace {
@@ -127,19 +128,14 @@ std::optional<Release> selected_release(const Args& a, ProbeMode mode) {
 // --btf-archive FILE, checked whole before anything changes; cnm-probe's only. Beside an
 // Agent found by --probe auto it is left out with a note (a fleet's one setting covers hosts of
 // both modes); asked for beside the Agent with --probe agent, it is refused.
-constexpr const char* kBtfArchiveAgentWhy =
-    "the Datadog Agent's system-probe carries its own BTF files (or takes "
-    "system_probe_config.btf_path)";
-
 std::optional<BtfArchiveInput> selected_btf_archive(const Args& a, ProbeMode mode,
                                                     std::vector<std::string>& notes) {
   if (a.btf_archive.empty()) return std::nullopt;
   if (mode == ProbeMode::Agent && a.probe == "agent")
-    throw std::invalid_argument(std::string("--btf-archive is for cnmkit's own probe "
-                                            "(standalone): ") +
-                                kBtfArchiveAgentWhy);
+    throw std::invalid_argument(std::string(probe::kBtfArchiveRefusedForTheAgent) +
+                                std::string(probe::kBtfArchiveNotTheAgents));
   if (mode == ProbeMode::Agent) {
-    notes.push_back(std::string("BTF archive not installed: ") + kBtfArchiveAgentWhy);
+    notes.push_back("BTF archive not installed: " + std::string(probe::kBtfArchiveNotTheAgents));
     return std::nullopt;
   }
   return read_btf_archive_input(a.btf_archive);

@@ -19,6 +19,14 @@ namespace cnm::probe {
 
 // Its name in the BTF folder (<bpf_object_dir>/btf), beside single <release>.btf files.
 inline constexpr std::string_view kBtfArchiveName = "minimized-btfs.tar.xz";
+// Why a BTF archive is cnm-probe's only: `cnmctl install` and `cnmctl preflight` refuse
+// --btf-archive with --probe agent, and install leaves it out with this note under --probe auto.
+inline constexpr std::string_view kBtfArchiveNotTheAgents =
+    "the Datadog Agent's system-probe carries its own BTF files (or takes "
+    "system_probe_config.btf_path)";
+inline constexpr std::string_view kBtfArchiveRefusedForTheAgent =
+    "--btf-archive is for cnmkit's own probe (standalone): ";
+
 // The largest archive file read whole (the installer's input, the preflight's --btf-archive).
 inline constexpr std::size_t kMaxBtfArchiveBytes = 256u << 20;
 
