@@ -12,13 +12,8 @@
 //   bench_btf_archive CNMCTL BTF_FILE [ROUNDS] [KERNELS]
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,46 +23,20 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "bench/support/process_timing.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
+// 0 supported, 1 unsupported: both answer; anything else is not a measurement.
 double run_ms(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  const auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  if (posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) {
-    std::fprintf(stderr, "cannot run %s\n", args[0]);
+  const auto r = cnm::bench::run_timed(argv);
+  if (r.exit_code < 0 || r.exit_code > 1) {
+    std::fprintf(stderr, "%s exited %d\n", argv[0].c_str(), r.exit_code);
     std::exit(2);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  posix_spawn_file_actions_destroy(&fa);
-  // 0 supported, 1 unsupported: both answer; anything else is not a measurement.
-  if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
-    std::fprintf(stderr, "%s exited %d\n", args[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    std::exit(2);
-  }
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
-}
-
-struct Stats {
-  double median, min, max;
-};
-
-Stats stats(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const double m = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-  return {m, v.front(), v.back()};
+  return r.ms;
 }
 
 void write_file(const fs::path& p, const std::string& content) {
@@ -169,11 +138,12 @@ int main(int argc, char** argv) {
   }
   fs::remove_all(dir);
 
-  const auto show = [](const char* what, const Stats& s) {
+  const auto show = [](const char* what, const cnm::bench::Spread& s) {
     std::printf("%-44s %8.2f ms (%.2f-%.2f)\n", what, s.median, s.min, s.max);
   };
-  const auto f = stats(t_file), a = stats(t_first), z = stats(t_last), r = stats(t_random),
-             floor = stats(t_floor);
+  using cnm::bench::spread;
+  const auto f = spread(t_file), a = spread(t_first), z = spread(t_last), r = spread(t_random),
+             floor = spread(t_floor);
   std::printf(
       "%d rounds; archive: %d kernels of %zu bytes each, %.1f MiB unpacked; xz %.1f KiB (copies), "
       "%.1f KiB (random others)\n",

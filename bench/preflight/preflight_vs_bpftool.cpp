@@ -5,48 +5,21 @@
 // verifier's dry run of the probe's objects (ebpf.probe_objects). Prints medians, the ratio, and
 // how many findings each answers with. Targets (issue 17): remembered <= 10 ms and >= 10x faster
 // than bpftool, first time <= 30 ms.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "bench/support/process_timing.h"
 
 namespace {
 
-double run_ms(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  const auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  if (posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) {
-    std::fprintf(stderr, "cannot run %s\n", args[0]);
-    std::exit(2);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  posix_spawn_file_actions_destroy(&fa);
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
-}
+double run_ms(const std::vector<std::string>& argv) { return cnm::bench::run_timed(argv).ms; }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
+double median(const std::vector<double>& v) { return cnm::bench::spread(v).median; }
 
 int count_lines(const std::string& cmd, const char* pattern) {
   const std::string full = cmd + " 2>/dev/null | grep -c '" + pattern + "'";
@@ -98,8 +71,8 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   const double ma = median(a), mc = median(c), mb = median(b);
   auto line = [](const char* what, const std::vector<double>& v) {
-    std::printf("%-44s median %7.2f ms  (min %.2f, max %.2f)\n", what, median(v),
-                *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
+    const auto s = cnm::bench::spread(v);
+    std::printf("%-44s median %7.2f ms  (min %.2f, max %.2f)\n", what, s.median, s.min, s.max);
   };
   std::printf("runs: %d each, interleaved\n", runs);
   line("cnmctl preflight --json, remembered", a);
