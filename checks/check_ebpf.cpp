@@ -17,7 +17,7 @@ bool privileged_for_bpf() { return has_capability(CAP_SYS_ADMIN) || has_capabili
 CheckResult ebpf_syscall(const HostFacts& f) {
   if (!f.fs.is_live()) {
     // Under --root bpf() cannot be asked, but the kernel's own config can prove it absent.
-    if (const auto config = read_kernel_config(f);
+    if (const auto& config = f.kernel_config;
         config && config_unsets(config->text, "CONFIG_BPF_SYSCALL"))
       return fail("the kernel's config (" + config->source +
                       ") has CONFIG_BPF_SYSCALL unset: bpf() does not exist in this kernel",

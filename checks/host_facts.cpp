@@ -6,7 +6,6 @@
 #include <string_view>
 #include <utility>
 
-#include "checks/kernel_config.h"
 #include "common/mounts.h"
 #include "common/uname.h"
 
@@ -115,8 +114,7 @@ void detect_arch(HostFacts& f) {
       if (const auto elf = f.fs.read(p, 64)) f.arch = arch_of_elf(elf->text);
     }
     // A bare host description (no programs): the kernel's own build configuration.
-    if (f.arch.empty())
-      if (const auto config = read_kernel_config(f)) f.arch = arch_of_kernel_config(config->text);
+    if (f.arch.empty() && f.kernel_config) f.arch = arch_of_kernel_config(f.kernel_config->text);
   }
   if (f.arch.empty()) f.arch = "unknown";
 }
@@ -192,6 +190,10 @@ HostFacts gather_facts(const PreflightOptions& options) {
   f.layout = options.layout;
   f.options = options;
   detect_kernel(f);
+  if (!f.fs.is_live())
+    f.kernel_config = read_kernel_config(
+        f.fs, f.kernel_release,
+        f.kernel_source == "uname" || f.kernel_source == "proc/sys/kernel/osrelease");
   detect_arch(f);
   f.libc = detect_libc(f.fs, f.arch);
   f.distro = detect_distro(f.fs);

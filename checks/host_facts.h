@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "checks/distro.h"
+#include "checks/kernel_config.h"
 #include "checks/kernel_release.h"
 #include "checks/libc_detect.h"
 #include "common/agent.h"
@@ -48,6 +49,9 @@ struct HostFacts {
   std::string kernel_source;   // "--kernel-release", "uname", "proc/sys/kernel/osrelease"
   std::optional<KernelRelease> kernel;
   std::string kernel_error;  // why kernel is empty
+  // Under --root: the kernel's build configuration (kernel_config.h), read once for the checks
+  // that consult it (ebpf.syscall, the architecture of a bare tree).
+  std::optional<KernelConfig> kernel_config;
 
   Distro distro;
   SupportVerdict support;

@@ -30,17 +30,17 @@ std::optional<std::string> gunzip_bounded(std::string_view bytes, std::size_t ma
   }
 }
 
-std::optional<KernelConfig> read_kernel_config(const HostFacts& f) {
+std::optional<KernelConfig> read_kernel_config(const HostFs& fs, const std::string& release,
+                                               bool release_runs_there) {
   constexpr std::size_t kMaxConfig = 1 << 20, kMaxUnpacked = 8 << 20;
-  if (probe::release_is_file_name(f.kernel_release)) {
-    const std::string boot = "/boot/config-" + f.kernel_release;
-    if (const auto t = f.fs.read(boot, kMaxConfig); t && !t->truncated)
+  if (probe::release_is_file_name(release)) {
+    const std::string boot = "/boot/config-" + release;
+    if (const auto t = fs.read(boot, kMaxConfig); t && !t->truncated)
       return KernelConfig{t->text, boot};
   }
   // The running kernel's own: only where the release judged is the one that runs there.
-  if (f.kernel_source != "uname" && f.kernel_source != "proc/sys/kernel/osrelease")
-    return std::nullopt;
-  const auto gz = f.fs.read("/proc/config.gz", kMaxConfig);
+  if (!release_runs_there) return std::nullopt;
+  const auto gz = fs.read("/proc/config.gz", kMaxConfig);
   if (!gz || gz->truncated) return std::nullopt;
   auto text = gunzip_bounded(gz->text, kMaxUnpacked);
   if (!text) return std::nullopt;

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "checks/host_facts.h"
+#include "common/host_fs.h"
 
 namespace cnm {
 
@@ -19,10 +19,13 @@ struct KernelConfig {
   std::string source;  // the file it came from, for messages: "/boot/config-5.10.0-46-amd64"
 };
 
-// Read bounded: 1 MiB of /boot config, 1 MiB of gzip unpacking to at most 8 MiB (a real one is
-// ~250 KB). nullopt when neither is there, readable and whole (a cut, corrupt or oversized
-// config.gz is none).
-std::optional<KernelConfig> read_kernel_config(const HostFacts& f);
+// Release's configuration in the host tree fs: its /boot file, else /proc/config.gz when
+// `release_runs_there` (the release is the tree's running one, not another named by
+// --kernel-release). Read bounded: 1 MiB of /boot config, 1 MiB of gzip unpacking to at most
+// 8 MiB (a real one is ~250 KB). nullopt when neither is there, readable and whole (a cut,
+// corrupt or oversized config.gz is none). The preflight reads it once (HostFacts).
+std::optional<KernelConfig> read_kernel_config(const HostFs& fs, const std::string& release,
+                                               bool release_runs_there);
 
 // Whether the config says option is unset: its last line for it is "# X is not set" or "X=n".
 bool config_unsets(std::string_view config, std::string_view option);
