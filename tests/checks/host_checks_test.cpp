@@ -9,7 +9,6 @@
 #include "checks/kernel_config.h"
 #include "checks/tracepoints.h"
 #include "probe/btf_archive.h"
-#include "probe/btf_header.h"
 #include "probe/embedded_files.h"
 #include "tests/checks/host_builder.h"
 #include "tests/support/tar_writer.h"
@@ -526,15 +525,6 @@ TEST(HostChecks, ArchUnderRootFromTheReleaseNameOrTheRootsPrograms) {
     bare.file("/boot/config-5.14.21-150500.55-default", config);
     EXPECT_EQ(bare.run().arch, arch) << config;
   }
-}
-
-TEST(HostChecks, BtfStringSectionRejectsMalformedBlobs) {
-  EXPECT_EQ(probe::btf_sections("").strings, "");
-  const std::string junk(100, 'x');
-  EXPECT_EQ(probe::btf_sections(junk).strings, "");
-  auto blob = fake_btf({"a"});
-  blob.resize(blob.size() - 1);  // string section runs past the end
-  EXPECT_EQ(probe::btf_sections(blob).strings, "");
 }
 
 // Under --root what the root's own files prove is judged: no BTF anywhere means no rung runs

@@ -268,6 +268,11 @@ TEST(BtfArchive, TheInstallersCheckListsEveryReleaseOnce) {
 TEST(BtfArchive, HeaderCheckFollowsTheKernelsLayout) {
   const std::string btf = real_btf();
   EXPECT_EQ(btf_sections(btf).problem, "");
+  EXPECT_FALSE(btf_sections(btf).strings.empty());
+  for (const std::string& junk : {std::string(), std::string(100, 'x')}) {
+    EXPECT_NE(btf_sections(junk).problem, "");
+    EXPECT_EQ(btf_sections(junk).strings, "");
+  }
   EXPECT_NE(btf_sections(btf.substr(0, 23)).problem, "");
   EXPECT_NE(btf_sections(btf.substr(0, btf.size() - 1)).problem, "");  // a section runs past
   std::string v2 = btf;
