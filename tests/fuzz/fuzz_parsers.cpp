@@ -12,10 +12,10 @@
 #include "checks/host_facts.h"
 #include "checks/kernel_release.h"
 #include "checks/os_release.h"
-#include "checks/tracepoints.h"
 #include "common/mounts.h"
 #include "common/printable.h"
 #include "common/version.h"
+#include "probe/btf_header.h"
 #include "selinux/store_location.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)cnm::parse_release_line(text);
   if (const auto v = cnm::Version::parse(text)) (void)v->str();
   (void)cnm::agent_version_from_dpkg_status(text);
-  (void)cnm::btf_string_section(text);
+  (void)cnm::probe::btf_sections(text);
   for (const bool cut : {false, true})
     (void)cnm::find_whole_mount(cnm::parse_mountinfo(text, cut), "cgroup2");
   if (const auto conf = cnm::selinux::parse_semanage_conf(text); conf.store_root)
