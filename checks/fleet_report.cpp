@@ -60,6 +60,12 @@ json rung_of(const json& preflight) {
   return r != f.end() && r->is_string() ? *r : json(nullptr);
 }
 
+// The probe the preflight judged ("agent" or "cnmkit"); null from a preflight too old to say.
+json probe_of(const json& preflight) {
+  const auto p = preflight.find("probe");
+  return p != preflight.end() ? (*p)["name"] : json(nullptr);
+}
+
 std::vector<std::string> features_lost(const json& preflight) {
   std::vector<std::string> lost;
   for (const auto& [name, on] : preflight["features"].items())
@@ -80,6 +86,7 @@ json host_row(const FleetHost& h) {
   row["arch"] = p["host"]["arch"];
   row["in_container"] = p["host"]["in_container"];
   row["rung"] = rung_of(p);
+  row["probe"] = probe_of(p);
   row["features_lost"] = features_lost(p);
   row["failing_checks"] = json::array();
   row["warnings"] = json::array();
@@ -104,7 +111,7 @@ GroupKey group_key(const json& preflight) {
 // One group: hosts of one distribution and kernel build. A check that fails or warns on several
 // of them is listed once, with the hosts it concerns.
 json group_json(const GroupKey& key, const std::vector<const FleetHost*>& members) {
-  std::set<std::string> rungs, lost;
+  std::set<std::string> rungs, probes, lost;
   std::size_t supported = 0;
   // (status order, id, message, remedy) -> hosts; fail before warn.
   std::map<std::tuple<int, std::string, std::string, std::string>, json> checks;
@@ -113,6 +120,7 @@ json group_json(const GroupKey& key, const std::vector<const FleetHost*>& member
     hosts.push_back(h->host);
     supported += h->state == "supported";
     if (const auto r = rung_of(h->preflight); r.is_string()) rungs.insert(r.get<std::string>());
+    if (const auto p = probe_of(h->preflight); p.is_string()) probes.insert(p.get<std::string>());
     for (const auto& f : features_lost(h->preflight)) lost.insert(f);
     for (const auto& c : h->preflight["checks"]) {
       const std::string status = c["status"];
@@ -140,6 +148,7 @@ json group_json(const GroupKey& key, const std::vector<const FleetHost*>& member
           {"verdict", verdict},
           {"hosts", hosts},
           {"rungs", rungs},
+          {"probes", probes},
           {"features_lost", lost},
           {"checks", list}};
 }

@@ -107,8 +107,8 @@ std::string group_section(const json& g) {
   std::string out = "## " + md(group_title(g)) + ": " + md(g["verdict"]) + ", " +
                     plural(g["hosts"].size(), "host") + "\n\n";
   out += "- hosts: " + md(g["hosts"]) + "\n";
-  out +=
-      "- probe rung: " + (g["rungs"].empty() ? std::string("not reported") : md(g["rungs"])) + "\n";
+  out += "- probe: " + (g["probes"].empty() ? std::string("not reported") : md(g["probes"])) +
+         ", rung: " + (g["rungs"].empty() ? std::string("not reported") : md(g["rungs"])) + "\n";
   out += "- features lost: " +
          (g["features_lost"].empty() ? std::string("none") : md(g["features_lost"])) + "\n\n";
   if (g["checks"].empty()) return out + "Every check passes.\n\n";
@@ -137,9 +137,9 @@ std::string FleetReport::to_markdown() const {
 std::string FleetReport::to_csv() const {
   const json r = to_json();
   static const char* const kColumns[] = {
-      "host",           "state", "rollout", "distro_id",     "distro_version",
-      "kernel_release", "arch",  "rung",    "features_lost", "failing_checks",
-      "warnings",       "fixes", "reason"};
+      "host",           "state",    "rollout", "distro_id", "distro_version",
+      "kernel_release", "arch",     "rung",    "probe",     "features_lost",
+      "failing_checks", "warnings", "fixes",   "reason"};
   std::string out;
   for (const auto* c : kColumns) out += std::string(out.empty() ? "" : ",") + c;
   out += "\r\n";

@@ -21,7 +21,9 @@
 namespace cnm {
 
 struct PreflightOptions {
-  Layout layout;  // layout.root is the host root (--root)
+  Layout layout;  // layout.root is the host root (--root); layout.mode the probe judged
+  // Why layout.mode is the probe judged (ModeChoice::why, as `cnmctl install` chooses it).
+  std::string probe_why;
   std::optional<std::string> kernel_release;
   std::optional<std::string> cilium_version;
   std::optional<std::string> agent_version;

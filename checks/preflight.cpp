@@ -3,6 +3,7 @@
 #include "checks/bpf_probe.h"
 #include "checks/ladder_facts.h"
 #include "common/printable.h"
+#include "probe/btf_archive.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +11,20 @@
 #include <chrono>
 
 namespace cnm {
+namespace {
+
+JudgedProbe judged_probe(const PreflightOptions& o) {
+  JudgedProbe p{o.layout.mode, bounded_utf8(o.probe_why, kMaxMessageBytes), {}};
+  if (p.why.empty()) p.why = std::string("the layout's mode, ") + to_string(p.mode);
+  // As `cnmctl install` leaves the archive out beside an Agent found by --probe auto (the
+  // checks do not read it either: ladder_facts.cpp), say so rather than judge without a word.
+  if (o.btf_archive && p.mode == ProbeMode::Agent)
+    p.notes.push_back("--btf-archive " + bounded_utf8(o.btf_archive->string(), kMaxNameBytes) +
+                      " left out: " + std::string(probe::kBtfArchiveNotTheAgents));
+  return p;
+}
+
+}  // namespace
 
 bool PreflightReport::any(Status s) const {
   return std::any_of(checks.begin(), checks.end(),
@@ -28,6 +43,7 @@ PreflightReport run_preflight(const PreflightOptions& options) {
   r.libc = facts.libc;
   if (r.libc) r.libc->source = bounded_utf8(r.libc->source, kMaxHostFieldBytes);
   r.in_container = facts.container.in_container;
+  r.probe = judged_probe(options);
   for (const auto& def : check_catalog()) {
     const auto start = std::chrono::steady_clock::now();
     CheckResult res = def.run(facts);

@@ -43,6 +43,16 @@ struct Features {
   std::optional<bool> live_open_connection_counters;  // refresh_open
 };
 
+// The probe an answer judges, as `cnmctl install` would choose it (--probe): its binary's
+// SELinux label, BTF folder and archive are what the checks looked at.
+struct JudgedProbe {
+  ProbeMode mode = ProbeMode::Standalone;
+  std::string why;  // ModeChoice::why: "--probe cnmkit", "Datadog Agent 7.50.0 (...)"
+  // Options given that do not apply to this probe and were left out of the answer, as the
+  // install leaves them out (--btf-archive beside the Agent).
+  std::vector<std::string> notes;
+};
+
 struct PreflightReport {
   std::string kernel_release;
   std::string distro_id;
@@ -50,6 +60,7 @@ struct PreflightReport {
   std::string arch;
   std::optional<LibcInfo> libc;
   bool in_container = false;
+  JudgedProbe probe;
   bool supported = false;
   Features features;
   std::vector<CheckResult> checks;  // catalog order

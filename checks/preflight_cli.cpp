@@ -27,6 +27,7 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   // BTF folder and archive are what the checks look at.
   ModeChoice choice;
   o.layout = ctx.layout(a.root, a.probe, choice);
+  o.probe_why = choice.why;
   // On the live host the eBPF checks, limits.memlock and the BTF lookup ask the running kernel:
   // judging another release there would mix two kernels in one answer. Another kernel is judged
   // from a folder describing its host (--root), where every check reads files.

@@ -43,6 +43,10 @@ int severity(Status s) {
   return 3;
 }
 
+std::string probe_text(ProbeMode m) {
+  return m == ProbeMode::Agent ? "the Datadog Agent's system-probe" : "cnm-probe (cnmkit)";
+}
+
 }  // namespace
 
 nlohmann::json to_json(const PreflightReport& r) {
@@ -62,6 +66,8 @@ nlohmann::json to_json(const PreflightReport& r) {
         {"arch", r.arch},
         {"libc", libc_json(r.libc)},
         {"in_container", r.in_container}}},
+      {"probe",
+       {{"name", to_string(r.probe.mode)}, {"why", r.probe.why}, {"notes", r.probe.notes}}},
       {"verdict", r.supported ? "supported" : "unsupported"},
       {"features",
        {{"network_monitoring", r.features.network_monitoring},
@@ -98,7 +104,10 @@ std::string to_text(const PreflightReport& r, bool color) {
          (r.distro_id.empty() ? "unknown distribution"
                               : safe(r.distro_id) + " " + safe(r.distro_version)) +
          ", " + safe(r.arch) + safe(libc_text(r.libc)) +
-         (r.in_container ? ", in a container" : "") + "\n\n";
+         (r.in_container ? ", in a container" : "") + "\n";
+  out += "probe: " + probe_text(r.probe.mode) + " (" + safe(r.probe.why) + ")\n";
+  for (const auto& note : r.probe.notes) out += "note: " + safe(note) + "\n";
+  out += "\n";
   for (const auto* c : order) {
     std::string status = to_string(c->status);
     std::transform(status.begin(), status.end(), status.begin(), ::toupper);

@@ -324,6 +324,33 @@ TEST(FleetReport, TakesTheRungFromTheFeatures) {
   EXPECT_THROW(report_of({{"h.json", with}}), FleetInputError);
 }
 
+// Which probe each host's preflight judged (the Agent's system-probe or cnm-probe): a fleet of
+// both is rolled out with different settings. An answer from a cnmctl too old to say is still
+// taken, its probe unknown.
+TEST(FleetReport, TakesTheProbeFromTheAnswer) {
+  json alone = preflight_of("debian-9");
+  ASSERT_EQ(alone["probe"]["name"], "cnmkit") << alone["probe"];
+  json beside = alone;
+  beside["probe"] = {
+      {"name", "agent"}, {"why", "Datadog Agent 7.50.0 (x)"}, {"notes", json::array()}};
+  json older = alone;
+  older.erase("probe");
+  const auto r = report_of({{"a.json", alone}, {"b.json", beside}, {"c.json", older}});
+  const auto j = r.to_json();
+  EXPECT_EQ(j["hosts"][0]["probe"], "cnmkit");
+  EXPECT_EQ(j["hosts"][1]["probe"], "agent");
+  EXPECT_TRUE(j["hosts"][2]["probe"].is_null());
+  ASSERT_EQ(j["groups"].size(), 1u);
+  EXPECT_EQ(j["groups"][0]["probes"], json({"agent", "cnmkit"}));
+  EXPECT_TRUE(python_says_valid(j, test::source_dir() / "checks/fleet_report.schema.json"));
+  EXPECT_NE(r.to_markdown().find("- probe: agent; cnmkit, rung: "), std::string::npos)
+      << r.to_markdown();
+  EXPECT_NE(r.to_csv().find(",rung,probe,"), std::string::npos) << r.to_csv();
+  // A probe the schema does not name is not a preflight report.
+  beside["probe"]["name"] = "other";
+  EXPECT_THROW(report_of({{"b.json", beside}}), FleetInputError);
+}
+
 TEST(FleetReport, RefusesBadInputNamingIt) {
   const json good = preflight_of("debian-9");
   json bad = good;
@@ -396,14 +423,14 @@ TEST(FleetReport, MarkdownAndCsvEscapeWhatHostsSay) {
       cells += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
     EXPECT_TRUE(cells == 4 || cells == 6) << "a cell was split: " << line;
   }
-  // Parse the CSV back with Python's csv module: 13 columns in every row, the formula defused.
+  // Parse the CSV back with Python's csv module: 14 columns in every row, the formula defused.
   test::TempDir dir;
   test::write_file(dir / "r.csv", r.to_csv());
   const auto py = run({"/usr/bin/python3", "-c",
                        "import csv,sys\n"
                        "rows=list(csv.reader(open(sys.argv[1],newline='')))\n"
-                       "assert all(len(r)==13 for r in rows), rows\n"
-                       "print(rows[1][12]); print(rows[2][9])\n",
+                       "assert all(len(r)==14 for r in rows), rows\n"
+                       "print(rows[1][13]); print(rows[2][10])\n",
                        (dir / "r.csv").string()});
   ASSERT_EQ(py.exit_code, 0) << py.err;
   EXPECT_EQ(py.out, "'=cmd|' /C calc'!A0, \"quoted\"\nline\nkernel.version; distro.supported\n");

@@ -148,7 +148,7 @@ TEST(PreflightCli, LayoutFileRedirectsPaths) {
 
 // The probe judged is the one `cnmctl install` would run (--probe auto): on a host without the
 // Agent, cnm-probe's BTF folder (/opt/cnmkit/ebpf/btf); with the Agent, its system-probe's;
-// --probe picks one.
+// --probe picks one. The answer names it and why.
 TEST(PreflightCli, TheProbeJudgedIsTheOneTheInstallWouldRun) {
   test::TempDir d;
   const std::string release = "4.14.355-275.582.amzn2.x86_64";
@@ -156,26 +156,60 @@ TEST(PreflightCli, TheProbeJudgedIsTheOneTheInstallWouldRun) {
   test::write_file(d / "proc/sys/kernel/osrelease", release + "\n");
   test::write_file(d / "sys/kernel/notes", "");
   test::write_file(d / "opt/cnmkit/ebpf/btf" / (release + ".btf"), "x");
-  const auto btf_message = [&](std::vector<std::string> more) {
+  const auto answer = [&](std::vector<std::string> more) {
     std::vector<std::string> argv{test::cnmctl(), "preflight", "--json", "--root",
                                   d.path().string()};
     argv.insert(argv.end(), more.begin(), more.end());
     const auto r = run(argv);
     EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
-    const auto j = nlohmann::json::parse(r.out);
+    expect_valid(r.out);
+    return nlohmann::json::parse(r.out);
+  };
+  const auto btf_message = [](const nlohmann::json& j) {
     for (const auto& c : j["checks"])
       if (c["id"] == "ebpf.btf") return c["message"].get<std::string>();
     return std::string("no ebpf.btf");
   };
   const std::string cnm_file = (d / "opt/cnmkit/ebpf/btf" / (release + ".btf")).string();
-  EXPECT_NE(btf_message({}).find("relocates with file " + cnm_file), std::string::npos);
-  EXPECT_NE(btf_message({"--probe", "agent"}).find("no rung runs"), std::string::npos);
+  const auto alone = answer({});
+  EXPECT_NE(btf_message(alone).find("relocates with file " + cnm_file), std::string::npos);
+  EXPECT_EQ(alone["probe"]["name"], "cnmkit");
+  EXPECT_EQ(alone["probe"]["why"], "no Datadog Agent installed");
+  const auto asked_agent = answer({"--probe", "agent"});
+  EXPECT_NE(btf_message(asked_agent).find("no rung runs"), std::string::npos);
+  EXPECT_EQ(asked_agent["probe"]["name"], "agent");
+  EXPECT_EQ(asked_agent["probe"]["why"], "--probe agent");
+
   test::write_file(d / "opt/datadog-agent/version-manifest.json", R"({"build_version":"7.50.0"})");
-  EXPECT_NE(btf_message({}).find("no rung runs"), std::string::npos);
-  EXPECT_NE(btf_message({"--probe", "cnmkit"}).find("relocates with file " + cnm_file),
-            std::string::npos);
+  const auto beside = answer({});
+  EXPECT_NE(btf_message(beside).find("no rung runs"), std::string::npos);
+  EXPECT_EQ(beside["probe"]["name"], "agent");
+  EXPECT_NE(beside["probe"]["why"].get<std::string>().find("Datadog Agent 7.50.0"),
+            std::string::npos)
+      << beside["probe"];
+  EXPECT_EQ(beside["probe"]["notes"], nlohmann::json::array());
+  const auto asked_cnmkit = answer({"--probe", "cnmkit"});
+  EXPECT_NE(btf_message(asked_cnmkit).find("relocates with file " + cnm_file), std::string::npos);
+  EXPECT_EQ(asked_cnmkit["probe"]["name"], "cnmkit");
   EXPECT_EQ(run({test::cnmctl(), "preflight", "--probe", "other"}).exit_code, 2);
-  // A BTF archive is cnm-probe's: asked for beside the Agent, refused as install refuses it.
+
+  // A BTF archive is cnm-probe's: beside an Agent found by --probe auto it is left out, as
+  // install leaves it out, and the answer says so (the text names the probe too)...
+  const auto left_out = answer({"--btf-archive", "/dev/null"});
+  ASSERT_EQ(left_out["probe"]["notes"].size(), 1u) << left_out["probe"];
+  EXPECT_NE(
+      left_out["probe"]["notes"][0].get<std::string>().find("--btf-archive /dev/null left out"),
+      std::string::npos)
+      << left_out["probe"];
+  EXPECT_EQ(btf_message(left_out), btf_message(beside));
+  const auto text =
+      run({test::cnmctl(), "preflight", "--root", d.path().string(), "--btf-archive", "/dev/null"});
+  EXPECT_NE(text.out.find("\nprobe: the Datadog Agent's system-probe (Datadog Agent 7.50.0"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("\nnote: --btf-archive /dev/null left out"), std::string::npos)
+      << text.out;
+  // ... and asked for with --probe agent, refused as install refuses it.
   const auto r = run({test::cnmctl(), "preflight", "--root", d.path().string(), "--probe", "agent",
                       "--btf-archive", "/dev/null"});
   EXPECT_EQ(r.exit_code, 2);
