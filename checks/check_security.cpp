@@ -1,5 +1,7 @@
 // kernel.lockdown, security.selinux, security.apparmor: the kernel's own restrictions on what
 // an eBPF probe may do.
+#include <optional>
+
 #include "checks/check.h"
 #include "selinux/status.h"
 #include "selinux/store_location.h"
@@ -46,45 +48,90 @@ CheckResult lockdown(const HostFacts& f) {
   return warn("unknown kernel lockdown mode '" + mode + "'", "cat /sys/kernel/security/lockdown");
 }
 
-CheckResult selinux_check(const HostFacts& f) {
-  if (!f.fs.describes("/sys") && !f.fs.describes("/etc/selinux"))
-    return skip("this root describes neither /sys nor /etc/selinux");
-  const auto s = selinux::read_status(f.layout);
-  const std::string module = f.layout.selinux_module;
-  if (s.mode == "disabled") {
-    if (s.store.config_mode == "enforcing" || s.store.config_mode == "permissive")
-      return warn("SELinux is off in the running kernel but configured '" + s.store.config_mode +
-                      "' for the next boot; our module is " +
-                      (s.module_installed ? "installed" : "not installed"),
-                  s.module_installed
-                      ? "nothing to do before reboot"
-                      : "cnmctl selinux install  (installs " + module + " for the next boot)");
-    return pass("SELinux is disabled");
-  }
-  if (s.mode == "permissive")
-    return pass("SELinux is permissive: denials are logged, not enforced");
-  // `cnmctl selinux install` refuses such a host: say why, not only that the module is missing.
+// How SELinux will treat the probe: now (enforcing), or after the next boot (off in the running
+// kernel, configured enforcing or permissive): the words each finding starts and ends with.
+struct SelinuxWhen {
+  std::string state;        // "SELinux is enforcing"
+  std::string effect;       // what a missing module costs the probe
+  std::string install_fix;  // the command that installs the module
+  std::string held;         // "loaded" (in force now) or "installed" (for the next boot)
+};
+
+// What stands between the module and the probe: a store `cnmctl selinux install` refuses (say
+// why, not only that the module is missing), a store this user cannot read, the module not
+// installed. nullopt when the module is installed.
+std::optional<CheckResult> module_problem(const selinux::Status& s, const std::string& module,
+                                          const SelinuxWhen& when) {
   if (!s.store.problem.empty() && !s.module_installed)
-    return warn("SELinux is enforcing and the " + module + " module cannot be installed: " +
-                    s.store.problem + ": the probe's bpf() calls will be denied",
+    return warn(when.state + " and the " + module +
+                    " module cannot be installed: " + s.store.problem + ": " + when.effect,
                 "fix the file the message names (" + std::string(selinux::kSemanageConf) +
                     ": a regular, readable file with a non-empty store-root, as libsemanage "
-                    "reads it; /etc/selinux/config: a policy name in SELINUXTYPE=), then "
-                    "cnmctl selinux install");
+                    "reads it; /etc/selinux/config: a policy name in SELINUXTYPE=), then " +
+                    when.install_fix);
   if (!s.store_readable)
-    return warn("SELinux is enforcing and the policy store " + s.store.path +
-                    " cannot be read by this user: whether " + module + " is loaded is unknown",
+    return warn(when.state + " and the policy store " + s.store.path +
+                    " cannot be read by this user: whether " + module + " is " + when.held +
+                    " is unknown",
                 "run the preflight as root");
   if (!s.module_installed)
-    return warn("SELinux is enforcing and the " + module +
-                    " module is not loaded: the probe's bpf() calls will be denied",
-                "cnmctl selinux install");
+    return warn(
+        when.state + " and the " + module + " module is not " + when.held + ": " + when.effect,
+        when.install_fix);
+  return std::nullopt;
+}
+
+// Off in the running kernel but configured for the next boot: the module must be in the store
+// by then, and the probe's binary labelled. Files written while SELinux is off carry no label;
+// the relabel at boot gives the binary its type from the module's fcontext rule.
+CheckResult selinux_next_boot(const HostFacts& f, const selinux::Status& s) {
+  const std::string module = f.layout.selinux_module;
+  const SelinuxWhen when{"SELinux is off in the running kernel but configured '" +
+                             s.store.config_mode + "' for the next boot",
+                         s.store.config_mode == "enforcing"
+                             ? "the probe's bpf() calls will be denied after the reboot"
+                             : "the probe's bpf() calls will be logged as denials after the reboot",
+                         "cnmctl selinux install  (installs " + module + " for the next boot)",
+                         "installed"};
+  if (auto problem = module_problem(s, module, when)) return *problem;
+  if (s.binary_labeled.value_or(false))
+    return pass(when.state + "; " + module + " is installed and " + f.layout.probe_binary +
+                " labelled " + f.layout.selinux_type);
+  return warn(when.state + "; " + module + " is installed, but " + f.layout.probe_binary +
+                  (s.binary_context.empty()
+                       ? " carries no SELinux label (files written while "
+                         "SELinux is off get none)"
+                       : " is labelled " + s.binary_context + ", not " + f.layout.selinux_type),
+              "touch /.autorelabel before the reboot, so the boot relabels the files written "
+              "while SELinux was off (the probe's binary gets its type from " +
+                  module + "'s fcontext rule)");
+}
+
+CheckResult selinux_enforcing(const HostFacts& f, const selinux::Status& s) {
+  const std::string module = f.layout.selinux_module;
+  const SelinuxWhen when{"SELinux is enforcing", "the probe's bpf() calls will be denied",
+                         "cnmctl selinux install", "loaded"};
+  if (auto problem = module_problem(s, module, when)) return *problem;
   if (s.binary_labeled.has_value() && !*s.binary_labeled)
     return warn("SELinux is enforcing and " + module + " is loaded, but " + f.layout.probe_binary +
                     " is labelled " + s.binary_context + ", not " + f.layout.selinux_type,
                 "cnmctl selinux install  (adds the fcontext rule and relabels)");
   return pass("SELinux is enforcing; " + module + " is loaded" +
               (s.module_version.empty() ? "" : " (version " + s.module_version + ")"));
+}
+
+CheckResult selinux_check(const HostFacts& f) {
+  if (!f.fs.describes("/sys") && !f.fs.describes("/etc/selinux"))
+    return skip("this root describes neither /sys nor /etc/selinux");
+  const auto s = selinux::read_status(f.layout);
+  if (s.mode == "disabled") {
+    if (s.store.config_mode == "enforcing" || s.store.config_mode == "permissive")
+      return selinux_next_boot(f, s);
+    return pass("SELinux is disabled");
+  }
+  if (s.mode == "permissive")
+    return pass("SELinux is permissive: denials are logged, not enforced");
+  return selinux_enforcing(f, s);
 }
 
 CheckResult apparmor(const HostFacts& f) {

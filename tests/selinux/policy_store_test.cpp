@@ -37,6 +37,24 @@ class SelinuxPolicyStore : public ::testing::Test {
     std::filesystem::create_directories(root / "opt/datadog-agent/run");
   }
 
+  // The preflight's security.selinux finding on this root, judging the Agent's system-probe.
+  // `as_user`: run as nobody (setpriv), to whom the store (0700, root's) is unreadable.
+  nlohmann::json selinux_finding(bool as_user = false) {
+    std::vector<std::string> argv;
+    if (as_user) argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    const std::vector<std::string> preflight = {
+        cnmctl(), "preflight",  "--json", "--probe",
+        "agent",  "--no-cache", "--root", root.path().string()};
+    argv.insert(argv.end(), preflight.begin(), preflight.end());
+    const auto r = run(argv);
+    EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.out << r.err;
+    const auto answer = json_of(r);
+    for (const auto& c : answer["checks"])
+      if (c["id"] == "security.selinux") return c;
+    ADD_FAILURE() << "no security.selinux in " << r.out;
+    return {};
+  }
+
   RunResult cnmctl_selinux(std::vector<std::string> args) {
     std::vector<std::string> argv = {cnmctl(), "selinux"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -273,6 +291,56 @@ TEST_F(SelinuxPolicyStore, WithoutPrivilegesIsAClearErrorAndTheStoreIsUnchanged)
   const auto j = json_of(r);
   EXPECT_EQ(j["store_present"], true);
   EXPECT_EQ(j["store_readable"], false);
+  // The preflight says it cannot tell, and how to find out: for a kernel without SELinux
+  // configured to enable it at the next boot, and for one enforcing now.
+  write_file(root / "etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=default\n");
+  const auto configured = snapshot();
+  for (const bool enforcing_now : {false, true}) {
+    if (enforcing_now) write_file(root / "sys/fs/selinux/enforce", "1");
+    const auto c = selinux_finding(true);
+    EXPECT_EQ(c["status"], "warn") << c;
+    EXPECT_NE(c["message"].get<std::string>().find(
+                  "cannot be read by this user: whether " + kModule + " is " +
+                  (enforcing_now ? "loaded" : "installed") + " is unknown"),
+              std::string::npos)
+        << c;
+    EXPECT_EQ(c["remedy"], "run the preflight as root") << c;
+  }
+  EXPECT_TRUE(snapshot() == configured);
+}
+
+// A kernel without SELinux configured to enable it at the next boot (as after `SELINUX=
+// enforcing` on a host booted with it off): the preflight follows the real store, asks for the
+// module before the install and passes after it (the binary labelled); a binary without its
+// label asks for the relabel at boot.
+TEST_F(SelinuxPolicyStore, PreflightForTheNextBootFollowsTheStore) {
+  write_file(root / "etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=default\n");
+  const std::string next_boot =
+      "SELinux is off in the running kernel but configured 'enforcing' for the next boot";
+  auto c = selinux_finding();
+  EXPECT_EQ(c["status"], "warn") << c;
+  EXPECT_EQ(c["message"], next_boot + " and the " + kModule +
+                              " module is not installed: the probe's bpf() calls will be denied "
+                              "after the reboot")
+      << c;
+  EXPECT_EQ(c["remedy"], "cnmctl selinux install  (installs " + kModule + " for the next boot)");
+
+  ASSERT_EQ(cnmctl_selinux({"install"}).exit_code, 0);
+  c = selinux_finding();
+  EXPECT_EQ(c["status"], "pass") << c;
+  EXPECT_EQ(c["message"], next_boot + "; " + kModule + " is installed and " + kBinary +
+                              " labelled system_probe_t")
+      << c;
+
+  ASSERT_EQ(::removexattr((root / kBinary.substr(1)).c_str(), "security.selinux"), 0);
+  c = selinux_finding();
+  EXPECT_EQ(c["status"], "warn") << c;
+  EXPECT_NE(c["message"].get<std::string>().find(kBinary + " carries no SELinux label"),
+            std::string::npos)
+      << c;
+  EXPECT_NE(c["remedy"].get<std::string>().find("touch /.autorelabel before the reboot"),
+            std::string::npos)
+      << c;
 }
 
 // A store moved by semanage.conf (store-root=/etc/selinux: Fedora CoreOS, RHCOS): install
