@@ -1,6 +1,6 @@
 // `cnmctl install --btf-archive FILE`: a fleet's BTF archive (probe/btf_archive.h) read and
 // checked whole before the plan, so the daemon never meets a damaged one there. It is installed
-// as <bpf_object_dir>/btf/minimized-btfs.tar.xz, beside the probe's objects (standalone only:
+// as <bpf_object_dir>/btf/minimized-btfs.tar, beside the probe's objects (standalone only:
 // the Datadog Agent's system-probe carries its own BTF).
 #pragma once
 

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <set>
@@ -15,7 +16,7 @@
 namespace cnm::probe {
 namespace {
 
-constexpr std::string_view kSuffix = ".btf";
+constexpr std::string_view kSuffix = ".btf", kXzSuffix = ".btf.xz";
 
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -27,19 +28,29 @@ std::string la_error(archive* a) {
   return why && *why ? why : "errno " + std::to_string(archive_errno(a));
 }
 
-// The release a member's name gives ("centos/7/x86_64/3.10.0-1160.el7.x86_64.btf" ->
-// "3.10.0-1160.el7.x86_64"); empty when the name is no <release>.btf.
-std::string release_of(std::string_view path) {
+// A member holding a kernel's BTF: its release, and whether it is xz-compressed on its own.
+struct Member {
+  std::string release;
+  bool xz = false;
+};
+
+// The member a name gives ("centos/7/x86_64/3.10.0-1160.el7.x86_64.btf" -> release
+// "3.10.0-1160.el7.x86_64"; "<release>.btf.xz" -> the same, xz); nullopt when the name is
+// neither.
+std::optional<Member> member_of(std::string_view path) {
   const auto slash = path.rfind('/');
   std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  if (base.size() <= kSuffix.size() || !base.ends_with(kSuffix)) return "";
-  base.remove_suffix(kSuffix.size());
-  if (base == "." || base.find("..") != std::string_view::npos) return "";
-  return std::string(base);
+  const bool xz = base.ends_with(kXzSuffix);
+  const auto suffix = xz ? kXzSuffix : kSuffix;
+  if (base.size() <= suffix.size() || !base.ends_with(suffix)) return std::nullopt;
+  base.remove_suffix(suffix.size());
+  if (base == "." || base.find("..") != std::string_view::npos) return std::nullopt;
+  return Member{std::string(base), xz};
 }
 
 // One pass over an archive's entries with the limits held. visit(release, read) is called for
-// each <release>.btf file; read() returns its bytes; visit returns false to stop the walk.
+// each <release>.btf or <release>.btf.xz file; read() returns its BTF (unpacked); visit returns
+// false to stop the walk.
 //
 // libarchive is never left to skip a member's data: it would unpack all of it inside one
 // archive_read_next_header call, beyond any count taken between headers (a GNU 'D' folder keeps
@@ -65,16 +76,17 @@ class Walk {
       if (r != ARCHIVE_OK) fail("is corrupt or truncated (" + la_error(a_.get()) + ")");
       if (++entries > limits_.max_entries)
         fail("holds more than " + std::to_string(limits_.max_entries) + " entries");
-      const auto release = checked_member(e);
-      if (!release) continue;  // a folder: no data
+      const auto member = checked_member(e);
+      if (!member) continue;  // a folder: no data
       read_ = false;
-      if (!visit(*release, [&] { return read_member(); })) return;
+      if (!visit(member->release, [&] { return read_member(member->xz); })) return;
       if (!read_) drain();
     }
   }
 
+  // The tar stream unpacked, and what the members read unpacked to (xz on their own).
   std::uint64_t unpacked() const {
-    return static_cast<std::uint64_t>(archive_filter_bytes(a_.get(), 0));
+    return static_cast<std::uint64_t>(archive_filter_bytes(a_.get(), 0)) + members_unpacked_;
   }
 
   [[noreturn]] void fail(const std::string& why) const {
@@ -82,19 +94,22 @@ class Walk {
   }
 
  private:
+  using Part = std::pair<const char*, int (*)(archive*)>;
+
   // Each format and filter built in, never an external program libarchive would fall back to
   // (ARCHIVE_WARN) in a root daemon.
   void support() const {
-    const std::pair<const char*, int (*)(archive*)> parts[] = {
-        {"tar", archive_read_support_format_tar},
-        {"GNU tar", archive_read_support_format_gnutar},
-        {"xz", archive_read_support_filter_xz},
-        {"gzip", archive_read_support_filter_gzip},
-        {"zstd", archive_read_support_filter_zstd}};
+    support(a_.get(), {{"tar", archive_read_support_format_tar},
+                       {"GNU tar", archive_read_support_format_gnutar},
+                       {"xz", archive_read_support_filter_xz},
+                       {"gzip", archive_read_support_filter_gzip},
+                       {"zstd", archive_read_support_filter_zstd}});
+  }
+  void support(archive* a, std::initializer_list<Part> parts) const {
     for (const auto& [what, add] : parts)
-      if (add(a_.get()) != ARCHIVE_OK)
-        fail(std::string("this libarchive does not read ") + what + " itself (" +
-             la_error(a_.get()) + ")");
+      if (add(a) != ARCHIVE_OK)
+        fail(std::string("this libarchive does not read ") + what + " itself (" + la_error(a) +
+             ")");
   }
 
   void check_unpacked() const {
@@ -102,9 +117,9 @@ class Walk {
       fail("unpacks to more than " + std::to_string(limits_.max_unpacked_bytes) + " bytes");
   }
 
-  // The release a regular member is for, nullopt for a folder; fails on anything else. Names are
+  // The BTF member a regular file is, nullopt for a folder; fails on anything else. Names are
   // capped (GNU long names reach 1 MB each: a few hundred of them held gigabytes).
-  std::optional<std::string> checked_member(archive_entry* e) {
+  std::optional<Member> checked_member(archive_entry* e) {
     const char* raw = archive_entry_pathname(e);
     const std::string_view name = raw ? raw : "";
     const auto base = name.substr(
@@ -122,40 +137,66 @@ class Walk {
       return std::nullopt;
     }
     if (type != AE_IFREG) fail(shown_name_ + " is not a regular file or a folder");
-    auto release = release_of(name);
-    if (release.empty()) fail(shown_name_ + " is not named <kernel release>.btf");
+    auto member = member_of(name);
+    if (!member) fail(shown_name_ + " is not named <kernel release>.btf or .btf.xz");
     if (archive_entry_size_is_set(e) &&
         archive_entry_size(e) > static_cast<la_int64_t>(limits_.max_member_bytes))
       too_large();
-    return release;
+    return member;
   }
 
   [[noreturn]] void too_large() const {
     fail(shown_name_ + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
   }
 
-  // Each block of the current member's data, in order, with the limits held after every one.
+  // Each block of the current member's data (from the tar stream, or from `inner`: an xz
+  // member being unpacked, whose output counts too), in order, with the limits held after
+  // every one.
   template <typename Fn>
-  void each_block(Fn&& take) {
+  void each_block(Fn&& take, archive* inner = nullptr) {
+    archive* const a = inner ? inner : a_.get();
     std::size_t total = 0;
     while (true) {
       const void* buf = nullptr;
       std::size_t size = 0;
       la_int64_t offset = 0;
-      const int r = archive_read_data_block(a_.get(), &buf, &size, &offset);
+      const int r = archive_read_data_block(a, &buf, &size, &offset);
       if (r == ARCHIVE_EOF) return;
-      if (r != ARCHIVE_OK)
-        fail(shown_name_ + " is truncated or corrupt (" + la_error(a_.get()) + ")");
+      if (r != ARCHIVE_OK) fail(shown_name_ + " is truncated or corrupt (" + la_error(a) + ")");
+      if (inner) members_unpacked_ += size;
       check_unpacked();
       if ((total += size) > limits_.max_member_bytes) too_large();
       take(static_cast<const char*>(buf), size);
     }
   }
 
-  std::string read_member() {
+  std::string read_member(bool xz) {
     read_ = true;
     std::string out;
     each_block([&](const char* p, std::size_t n) { out.append(p, n); });
+    return xz ? unxz(out) : out;
+  }
+
+  // A member xz-compressed on its own (one .xz stream, as `xz` writes it), unpacked with the
+  // same limits: so one member is decoded, not every one before it.
+  std::string unxz(std::string_view packed) {
+    const std::unique_ptr<archive, ReadFree> x(archive_read_new());
+    support(x.get(), {{"raw data", archive_read_support_format_raw},
+                      {"xz", archive_read_support_filter_xz}});
+    archive_entry* e = nullptr;
+    // The raw format takes any bytes: the stream must start as the .xz format says (its
+    // header magic, xz-file-format 2.1.1.1), and libarchive must have read it as xz.
+    static constexpr std::string_view kXzMagic(
+        "\xfd"
+        "7zXZ\0",
+        6);
+    if (!packed.starts_with(kXzMagic)) fail(shown_name_ + " is not xz-compressed");
+    if (archive_read_open_memory(x.get(), packed.data(), packed.size()) != ARCHIVE_OK ||
+        archive_filter_code(x.get(), 0) != ARCHIVE_FILTER_XZ ||
+        archive_read_next_header(x.get(), &e) != ARCHIVE_OK)
+      fail(shown_name_ + " is truncated or corrupt (" + la_error(x.get()) + ")");
+    std::string out;
+    each_block([&](const char* p, std::size_t n) { out.append(p, n); }, x.get());
     return out;
   }
 
@@ -167,8 +208,9 @@ class Walk {
   std::unique_ptr<archive, ReadFree> a_;
   std::string shown_;
   BtfArchiveLimits limits_;
-  std::string shown_name_;  // the current member, for messages
-  bool read_ = false;       // the current member's data was read by visit
+  std::string shown_name_;              // the current member, for messages
+  bool read_ = false;                   // the current member's data was read by visit
+  std::uint64_t members_unpacked_ = 0;  // what xz members read unpacked to
 };
 
 }  // namespace
@@ -184,7 +226,7 @@ BtfArchiveLookup btf_from_archive(std::string_view archive, std::string_view rel
       out.btf = read();
       if (const auto why = btf_sections(*out.btf).problem; !why.empty()) {
         out.btf.reset();
-        w->fail(printable(r) + ".btf: " + why);
+        w->fail("the BTF for " + printable(r) + ": " + why);
       }
       return false;
     });
@@ -201,15 +243,15 @@ BtfArchiveCheck check_btf_archive(std::string_view archive, const std::string& s
   std::set<std::string> seen;
   Walk w(archive, shown, limits);
   w.run([&](const std::string& r, const std::function<std::string()>& read) {
-    if (!seen.insert(r).second) w.fail("holds " + printable(r) + ".btf twice");
+    if (!seen.insert(r).second) w.fail("holds the BTF for " + printable(r) + " twice");
     auto btf = read();
     if (const auto why = btf_sections(btf).problem; !why.empty())
-      w.fail(printable(r) + ".btf: " + why);
+      w.fail("the BTF for " + printable(r) + ": " + why);
     if (!want.empty() && r == want) out.wanted = std::move(btf);
     out.releases.push_back(r);
     return true;
   });
-  if (out.releases.empty()) w.fail("holds no <kernel release>.btf file");
+  if (out.releases.empty()) w.fail("holds no <kernel release>.btf or .btf.xz file");
   return out;
 }
 

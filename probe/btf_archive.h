@@ -1,11 +1,14 @@
 // A BTF archive: the minimized BTF of many kernels in one file, for a fleet whose kernels carry
 // none of their own (no CONFIG_DEBUG_INFO_BTF: CentOS/RHEL 7, Amazon Linux 2's 4.14, Ubuntu
 // 18.04, Debian 9 and 10). The daemon and the preflight take the file for the running kernel
-// from it (btf_source.h); `cnmctl install --btf-archive` puts one in place. The format, as
-// probe/btf/make_btf_archive.sh writes it: a tar (xz, gzip or zstd compressed, or none: what
-// libarchive recognizes) whose regular files named <release>.btf, at any depth, are raw BTF for
-// the kernel whose `uname -r` is <release>, one architecture per archive, as Datadog's
+// from it (btf_source.h); `cnmctl install --btf-archive` puts one in place. The format: a tar
+// (xz, gzip or zstd compressed, or none: what libarchive recognizes) whose regular files, at any
+// depth, are named <release>.btf (raw BTF for the kernel whose `uname -r` is <release>) or
+// <release>.btf.xz (the same, one .xz stream), one architecture per archive, as Datadog's
 // system-probe ships minimized-btfs.tar.xz. Folders are allowed; nothing else is.
+// probe/btf/make_btf_archive.sh writes .btf.xz members in an uncompressed tar: a lookup then
+// reads a header and passes over the packed bytes of each member before the kernel's, and
+// unpacks that one only (in a tar.xz, everything before it is unpacked).
 #pragma once
 
 #include <cstddef>
@@ -17,8 +20,9 @@
 
 namespace cnm::probe {
 
-// Its name in the BTF folder (<bpf_object_dir>/btf), beside single <release>.btf files.
-inline constexpr std::string_view kBtfArchiveName = "minimized-btfs.tar.xz";
+// Its name in the BTF folder (<bpf_object_dir>/btf), beside single <release>.btf files, whatever
+// its compression (the reader recognizes it by its bytes).
+inline constexpr std::string_view kBtfArchiveName = "minimized-btfs.tar";
 // Why a BTF archive is cnm-probe's only: `cnmctl install` and `cnmctl preflight` refuse
 // --btf-archive with --probe agent, and install leaves it out with this note under --probe auto.
 inline constexpr std::string_view kBtfArchiveNotTheAgents =

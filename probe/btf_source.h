@@ -42,7 +42,7 @@ class BtfSource {
   const std::string& libbpf_path() const { return embedded_ ? embedded_->path() : path_; }
   // "the kernel's (/sys/kernel/btf/vmlinux)", "file /etc/x.btf (system_probe_config.btf_path)",
   // "the embedded file for 5.10.0-46-amd64", "the file for 3.10.0-1160.el7.x86_64 in
-  // /opt/cnmkit/ebpf/btf/minimized-btfs.tar.xz", or why there is none.
+  // /opt/cnmkit/ebpf/btf/minimized-btfs.tar", or why there is none.
   const std::string& description() const { return text_; }
 
  private:

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Makes a BTF archive (probe/btf_archive.h) for a fleet whose kernels have no BTF of their own:
 # every kernel's full BTF minimized to what the probe's objects relocate against (`bpftool gen
-# min_core_btf`, ~10 KB a kernel), packed as one tar.xz of <release>.btf files. Install it with
+# min_core_btf`, ~10 KB a kernel), each xz-compressed on its own (<release>.btf.xz, ~3 KB) in
+# one uncompressed tar: a lookup reads a header and passes over each member before its kernel's
+# and unpacks that one only (a tar.xz of raw files is unpacked up to the kernel's: up to a second
+# for a few thousand kernels; the reader takes both). Install it with
 # `cnmctl install --btf-archive FILE` (or the role's and cookbook's btf_archive option); the
 # daemon and the preflight take the running kernel's file from it.
 #
@@ -11,12 +14,12 @@
 #   <release>.btf.tar.xz   BTFHub's archive layout (btfhub-archive/<distro>/<version>/<arch>/)
 # A release met twice is taken once (the first, in sorted path order), with a warning.
 #
-# Usage: make_btf_archive.sh OUT.tar.xz OBJECT_DIR SOURCE...
+# Usage: make_btf_archive.sh OUT.tar OBJECT_DIR SOURCE...
 #   OBJECT_DIR: the probe's BPF objects (*.bpf.o): the release's ebpf/ folder, the payload's
 #   /usr/lib/cnmkit/ebpf, or a build's probe/bpf. BPFTOOL: bpftool to use (default: on PATH).
 set -euo pipefail
 export LC_ALL=C  # one sort order everywhere: which copy of a release is "first" must not vary
-[ $# -ge 3 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,20p' "$0" >&2; exit 2; }
 out=$1 objects=$2
 shift 2
 bpftool=${BPFTOOL:-bpftool}
@@ -69,8 +72,11 @@ for src in "$@"; do
 done
 count=$(find "$tmp/out" -name '*.btf' | wc -l)
 [ "$count" -gt 0 ] || { echo "make_btf_archive.sh: no kernel BTF found in: $*" >&2; exit 1; }
-# Reproducible: sorted names, no owner, time or umask of this machine, one xz thread.
-XZ_OPT=-T1 tar -C "$tmp/out" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
-  --mode=u=rwX,go=rX --format=gnu -cJf "$tmp/a.tar.xz" .
-mv "$tmp/a.tar.xz" "$out"
+# Each file packed on its own (a 1 MiB dictionary holds a minimized file whole and keeps both
+# ends' memory small); reproducible: sorted names, no owner, time or umask of this machine, one
+# xz thread (xz writes no name or time into a stream).
+find "$tmp/out" -name '*.btf' -print0 | xargs -0 -r xz -T1 --lzma2=preset=9e,dict=1MiB
+tar -C "$tmp/out" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+  --mode=u=rwX,go=rX --format=gnu -cf "$tmp/a.tar" .
+mv "$tmp/a.tar" "$out"
 echo "$out: $count kernels"

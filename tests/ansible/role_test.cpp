@@ -153,7 +153,7 @@ TEST_F(AnsibleRole, TheBtfArchiveIsCopiedJudgedWithAndInstalledOnce) {
                                {"cnmkit_cache_dir", (dir_ / "cache").string()}};
   const auto first = play({}, vars);
   ASSERT_EQ(first.exit_code, 0) << first.doc.dump(1).substr(0, 4000) << first.err;
-  const auto installed = root() / "opt/cnmkit/ebpf/btf/minimized-btfs.tar.xz";
+  const auto installed = root() / "opt/cnmkit/ebpf/btf/minimized-btfs.tar";
   EXPECT_EQ(read_file(installed), read_file(src));
   EXPECT_EQ(read_file(dir_ / "cache/fleet-btf.tar.xz"), read_file(src));
   const std::string cmd = first.tasks().at(kPreflightTask)["cmd"].dump();

@@ -117,7 +117,7 @@ RSpec.describe Cnmkit::ProbeAction do
     opts = options(btf_archive: archive)
     expect(Cnmkit::Cnmctl.preflight_argv(opts)).to include('--btf-archive', archive, '--probe', 'auto')
     described_class.new(opts).install(&converge(why_run: true))
-    installed = File.join(@root, 'opt/cnmkit/ebpf/btf/minimized-btfs.tar.xz')
+    installed = File.join(@root, 'opt/cnmkit/ebpf/btf/minimized-btfs.tar')
     created = /^create #{Regexp.escape(installed.delete_prefix(@root))}/
     expect(converged[0]).to include(a_string_matching(created))
     expect(File).not_to exist(installed)

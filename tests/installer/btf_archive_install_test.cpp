@@ -123,10 +123,10 @@ TEST_F(BtfArchiveInstall, DamagedHostileOrBlockingArchivesChangeNothing) {
   std::string not_btf = btf_;
   not_btf[0] = 'X';
   test::write_tar(dir_ / "notbtf.tar.xz", {{"5.4.0-1.btf", not_btf}}, archive_write_add_filter_xz);
-  expect_refused(dir_ / "notbtf.tar.xz", "5.4.0-1.btf: not raw BTF");
+  expect_refused(dir_ / "notbtf.tar.xz", "the BTF for 5.4.0-1: not raw BTF");
   test::write_tar(dir_ / "twice.tar.xz", {{"a/5.4.0-1.btf", btf_}, {"b/5.4.0-1.btf", btf_}},
                   archive_write_add_filter_xz);
-  expect_refused(dir_ / "twice.tar.xz", "holds 5.4.0-1.btf twice");
+  expect_refused(dir_ / "twice.tar.xz", "holds the BTF for 5.4.0-1 twice");
   // A FIFO is never opened for a blocking read (the run would hang holding the install lock).
   ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
   expect_refused(dir_ / "fifo", "not a regular file");

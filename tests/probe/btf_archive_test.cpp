@@ -83,7 +83,8 @@ TEST(BtfArchive, RefusesLinksDevicesAndOtherNames) {
   expect_refused({{"5.4.0-1.btf", "", AE_IFLNK, "/etc/shadow"}}, "not a regular file");
   expect_refused({{"a.btf", btf}, {"5.4.0-1.btf", "", AE_IFREG, "", "a.btf"}}, "hard link");
   expect_refused({{"5.4.0-1.btf", "", AE_IFCHR}}, "not a regular file");
-  expect_refused({{"README", "hello"}}, "'README' is not named <kernel release>.btf");
+  expect_refused({{"README", "hello"}}, "'README' is not named <kernel release>.btf or .btf.xz");
+  expect_refused({{"5.4.0-1.btf.gz", "x"}}, "not named <kernel release>.btf");
   expect_refused({{"x/.btf", btf}}, "not named <kernel release>.btf");
   expect_refused({{"x/...btf", btf}}, "not named <kernel release>.btf");
   // A name with control characters is shown escaped, never raw.
@@ -235,7 +236,8 @@ TEST(BtfArchive, RefusesDamagedArchivesAndMembersThatAreNoBtf) {
   test::write_tar(dir / "bad.tar.xz", {{release + ".btf", flipped}}, archive_write_add_filter_xz);
   r = lookup(dir / "bad.tar.xz", release);
   EXPECT_FALSE(r.btf.has_value());
-  EXPECT_NE(r.problem.find(release + ".btf: not raw BTF"), std::string::npos) << r.problem;
+  EXPECT_NE(r.problem.find("the BTF for " + release + ": not raw BTF"), std::string::npos)
+      << r.problem;
 }
 
 TEST(BtfArchive, TheInstallersCheckListsEveryReleaseOnce) {
@@ -254,7 +256,7 @@ TEST(BtfArchive, TheInstallersCheckListsEveryReleaseOnce) {
         try {
           check_btf_archive(test::read_file(dir / "twice.tar.xz"), "twice");
         } catch (const std::runtime_error& e) {
-          EXPECT_NE(std::string(e.what()).find("holds 1.0-x.btf twice"), std::string::npos);
+          EXPECT_NE(std::string(e.what()).find("holds the BTF for 1.0-x twice"), std::string::npos);
           throw;
         }
       },
@@ -263,6 +265,91 @@ TEST(BtfArchive, TheInstallersCheckListsEveryReleaseOnce) {
   test::write_tar(dir / "empty.tar.xz", {{"a/", "", AE_IFDIR}}, archive_write_add_filter_xz);
   EXPECT_THROW(check_btf_archive(test::read_file(dir / "empty.tar.xz"), "empty"),
                std::runtime_error);
+}
+
+// Members xz-compressed one by one in an uncompressed tar (as make_btf_archive.sh writes them):
+// found and unpacked like raw ones, and only the one asked for is decoded; the walk to it
+// reads a header and passes over the packed bytes of each member before it.
+TEST(BtfArchive, MembersPackedOneByOneAreFoundAndOnlyTheOneAskedForIsUnpacked) {
+  test::TempDir dir;
+  std::string release;
+  const std::string btf = real_btf(&release);
+  const std::string packed = test::xz_stream(btf);
+  ASSERT_LT(packed.size(), btf.size());
+  std::vector<ArEntry> entries;
+  for (int i = 0; i < 200; ++i)
+    entries.push_back({"other/1.0." + std::to_string(i) + "-x.btf.xz", packed});
+  entries.push_back({"centos/7/" + release + ".btf.xz", packed});
+  entries.push_back({"raw/2.0-y.btf", btf});  // both kinds in one archive
+  test::write_tar(dir / "a.tar", entries, archive_write_add_filter_none);
+  const auto tar_size = std::filesystem::file_size(dir / "a.tar");
+
+  auto r = lookup(dir / "a.tar", release);
+  EXPECT_EQ(r.problem, "");
+  ASSERT_TRUE(r.btf.has_value());
+  EXPECT_EQ(*r.btf, btf);
+  // The tar read up to the member, and one member unpacked: not the 200 before it.
+  EXPECT_LT(r.unpacked_bytes, tar_size + 2 * btf.size());
+  EXPECT_GE(r.unpacked_bytes, btf.size());
+  EXPECT_EQ(lookup(dir / "a.tar", "2.0-y").btf, btf);
+
+  const auto checked = check_btf_archive(test::read_file(dir / "a.tar"), "a", {}, release);
+  EXPECT_EQ(checked.releases.size(), 202u);
+  EXPECT_EQ(checked.wanted, btf);
+  // One release both raw and packed is one release twice.
+  test::write_tar(dir / "twice.tar", {{"1.0-x.btf", btf}, {"1.0-x.btf.xz", packed}},
+                  archive_write_add_filter_none);
+  EXPECT_THROW(check_btf_archive(test::read_file(dir / "twice.tar"), "twice"), std::runtime_error);
+}
+
+// A packed member is unpacked only when read: by the lookup asking for its release, and by the
+// installer's whole check. Both refuse one that is not xz, cut, larger than a member may be, or
+// holds no BTF.
+void expect_packed_refused(const std::string& packed, const std::string& why,
+                           const BtfArchiveLimits& limits = {}) {
+  SCOPED_TRACE(why);
+  test::TempDir dir;
+  test::write_tar(dir / "a.tar", {{"5.4.0-1.btf.xz", packed}}, archive_write_add_filter_none);
+  const auto r = lookup(dir / "a.tar", "5.4.0-1", limits);
+  EXPECT_FALSE(r.btf.has_value());
+  EXPECT_NE(r.problem.find(why), std::string::npos) << r.problem;
+  EXPECT_EQ(lookup(dir / "a.tar", "9.9.9-nowhere", limits).problem, "") << "not read, not judged";
+  try {
+    check_btf_archive(test::read_file(dir / "a.tar"), "a.tar", limits);
+    ADD_FAILURE() << "check_btf_archive took an archive refused for " << why;
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
+}
+
+TEST(BtfArchive, MembersPackedOneByOneAreRefusedWhenBad) {
+  const std::string btf = real_btf();
+  const std::string packed = test::xz_stream(btf);
+  expect_packed_refused(btf, "'5.4.0-1.btf.xz' is not xz-compressed");
+  expect_packed_refused(packed.substr(0, packed.size() / 2),
+                        "'5.4.0-1.btf.xz' is truncated or corrupt");
+  BtfArchiveLimits small;
+  small.max_member_bytes = btf.size() - 1;
+  expect_packed_refused(packed, "'5.4.0-1.btf.xz' is larger than " + std::to_string(btf.size() - 1),
+                        small);
+  std::string flipped = btf;
+  flipped[0] = static_cast<char>(flipped[0] ^ 0xff);
+  expect_packed_refused(test::xz_stream(flipped), "the BTF for 5.4.0-1: not raw BTF");
+
+  // Members that each pass, over the archive's budget together: what they unpack to counts.
+  small = {};
+  small.max_unpacked_bytes = 40 * btf.size() / 2;
+  std::vector<ArEntry> many;
+  for (int i = 0; i < 40; ++i) many.push_back({std::to_string(i) + ".0-x.btf.xz", packed});
+  test::TempDir dir;
+  test::write_tar(dir / "many.tar", many, archive_write_add_filter_none);
+  ASSERT_LT(std::filesystem::file_size(dir / "many.tar"), small.max_unpacked_bytes);
+  try {
+    check_btf_archive(test::read_file(dir / "many.tar"), "many", small);
+    ADD_FAILURE() << "members unpacking past the budget were taken";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("unpacks to more than"), std::string::npos) << e.what();
+  }
 }
 
 TEST(BtfArchive, HeaderCheckFollowsTheKernelsLayout) {

@@ -66,19 +66,21 @@ TEST(ProbeRungs, AConfiguredBtfFileIsUsedFirst) {
   EXPECT_EQ(s["config"]["btf_path"], file);
 }
 
-// A fleet's BTF archive in the layout's BTF folder (probe/btf_archive.h), at a BTFHub-like depth:
-// the daemon takes this kernel's file from it before the one it carries, and the preflight,
-// judging the same archive named by --btf-archive, names the same file and rung.
+// A fleet's BTF archive in the layout's BTF folder (probe/btf_archive.h), at a BTFHub-like depth,
+// each file packed on its own as probe/btf/make_btf_archive.sh packs it: the daemon takes this
+// kernel's file from it before the one it carries, and the preflight, judging the same archive
+// named by --btf-archive, names the same file and rung.
 TEST(ProbeRungs, WithoutKernelBtfTheBtfArchiveIsUsedBeforeTheCarriedFile) {
   const auto file = std::string(CNM_BINARY_DIR) + "/probe/btf/" + release() + ".btf";
   ASSERT_TRUE(std::filesystem::exists(file)) << "the build made no BTF file for this kernel";
   TempDir objects;
   std::filesystem::create_directories(objects / "btf");
   const auto archive = objects / "btf" / std::string(probe::kBtfArchiveName);
+  const std::string packed = xz_stream(read_file(file));
   write_tar(archive,
-            {{"debian/12/x86_64/0.0.0-other.btf", read_file(file)},
-             {"debian/12/x86_64/" + release() + ".btf", read_file(file)}},
-            archive_write_add_filter_xz);
+            {{"debian/12/x86_64/0.0.0-other.btf.xz", packed},
+             {"debian/12/x86_64/" + release() + ".btf.xz", packed}},
+            archive_write_add_filter_none);
   ProbeDaemon d("", "bpf_object_dir: " + objects.path().string() + "\n", {}, true);
   const auto s = d.get_json("/debug/stats");
   EXPECT_EQ(s["rung"]["name"], "raw_tp") << s.dump();

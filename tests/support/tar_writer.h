@@ -62,4 +62,24 @@ inline void write_tar(const std::filesystem::path& out, const std::vector<ArEntr
   archive_write_free(a);
 }
 
+// One .xz stream of `data`, as `xz` writes a file (a BTF archive's member packed on its own).
+inline std::string xz_stream(const std::string& data) {
+  archive* a = archive_write_new();
+  archive_write_add_filter_xz(a);
+  archive_write_set_format_raw(a);
+  std::string out(data.size() + (64u << 10), '\0');
+  std::size_t used = 0;
+  if (archive_write_open_memory(a, out.data(), out.size(), &used) != ARCHIVE_OK)
+    throw std::runtime_error("cannot open an xz stream");
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_write_header(a, e);
+  archive_write_data(a, data.data(), data.size());
+  archive_entry_free(e);
+  if (archive_write_close(a) != ARCHIVE_OK) throw std::runtime_error("cannot write an xz stream");
+  archive_write_free(a);
+  out.resize(used);
+  return out;
+}
+
 }  // namespace cnm::test
