@@ -74,6 +74,10 @@ cnm_dep(sepol STATIC libsepol.a SHARED PkgConfig::LIBSEPOL)
 cnm_dep(archive STATIC libarchive.a libnettle.a libacl.a liblzma.a libzstd.a liblz4.a libbz2.a
         libz.a libxml2.a libicuuc.a libicudata.a liblzma.a libz.a -lm
         SHARED LibArchive::LibArchive)
+# liblzma unpacks a BTF archive's .btf.xz members itself (probe/btf_archive.cpp): one stream, a
+# memory limit, no nested layers, none of which libarchive's xz filter offers.
+pkg_check_modules(LIBLZMA REQUIRED IMPORTED_TARGET liblzma)
+cnm_dep(lzma STATIC liblzma.a SHARED PkgConfig::LIBLZMA)
 # zlib checks a release archive's gzip stream whole (CRC-32, length, nothing after it), which
 # libarchive's reader does not (installer/release_archive.cpp).
 find_package(ZLIB REQUIRED)

@@ -2,9 +2,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <lzma.h>
 
 #include <functional>
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <set>
@@ -64,6 +64,9 @@ class Walk {
     support();
     if (archive_read_open_memory(a_.get(), bytes.data(), bytes.size()) != ARCHIVE_OK)
       fail("is not an intact tar archive (" + la_error(a_.get()) + ")");
+    // One compression at most (the filters and the reader's own): libarchive peels nested
+    // layers, and the count taken between blocks sees only the last one's output.
+    if (archive_filter_count(a_.get()) > 2) fail("is compressed more than once");
   }
 
   void run(
@@ -94,22 +97,19 @@ class Walk {
   }
 
  private:
-  using Part = std::pair<const char*, int (*)(archive*)>;
-
   // Each format and filter built in, never an external program libarchive would fall back to
   // (ARCHIVE_WARN) in a root daemon.
   void support() const {
-    support(a_.get(), {{"tar", archive_read_support_format_tar},
-                       {"GNU tar", archive_read_support_format_gnutar},
-                       {"xz", archive_read_support_filter_xz},
-                       {"gzip", archive_read_support_filter_gzip},
-                       {"zstd", archive_read_support_filter_zstd}});
-  }
-  void support(archive* a, std::initializer_list<Part> parts) const {
+    const std::pair<const char*, int (*)(archive*)> parts[] = {
+        {"tar", archive_read_support_format_tar},
+        {"GNU tar", archive_read_support_format_gnutar},
+        {"xz", archive_read_support_filter_xz},
+        {"gzip", archive_read_support_filter_gzip},
+        {"zstd", archive_read_support_filter_zstd}};
     for (const auto& [what, add] : parts)
-      if (add(a) != ARCHIVE_OK)
-        fail(std::string("this libarchive does not read ") + what + " itself (" + la_error(a) +
-             ")");
+      if (add(a_.get()) != ARCHIVE_OK)
+        fail(std::string("this libarchive does not read ") + what + " itself (" +
+             la_error(a_.get()) + ")");
   }
 
   void check_unpacked() const {
@@ -149,21 +149,18 @@ class Walk {
     fail(shown_name_ + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
   }
 
-  // Each block of the current member's data (from the tar stream, or from `inner`: an xz
-  // member being unpacked, whose output counts too), in order, with the limits held after
-  // every one.
+  // Each block of the current member's data, in order, with the limits held after every one.
   template <typename Fn>
-  void each_block(Fn&& take, archive* inner = nullptr) {
-    archive* const a = inner ? inner : a_.get();
+  void each_block(Fn&& take) {
     std::size_t total = 0;
     while (true) {
       const void* buf = nullptr;
       std::size_t size = 0;
       la_int64_t offset = 0;
-      const int r = archive_read_data_block(a, &buf, &size, &offset);
+      const int r = archive_read_data_block(a_.get(), &buf, &size, &offset);
       if (r == ARCHIVE_EOF) return;
-      if (r != ARCHIVE_OK) fail(shown_name_ + " is truncated or corrupt (" + la_error(a) + ")");
-      if (inner) members_unpacked_ += size;
+      if (r != ARCHIVE_OK)
+        fail(shown_name_ + " is truncated or corrupt (" + la_error(a_.get()) + ")");
       check_unpacked();
       if ((total += size) > limits_.max_member_bytes) too_large();
       take(static_cast<const char*>(buf), size);
@@ -177,27 +174,56 @@ class Walk {
     return xz ? unxz(out) : out;
   }
 
-  // A member xz-compressed on its own (one .xz stream, as `xz` writes it), unpacked with the
-  // same limits: so one member is decoded, not every one before it.
+  // A member xz-compressed on its own: one .xz stream as `xz` writes it (its magic first,
+  // xz-file-format 2.1.1.1; nothing after it), unpacked by liblzma within kXzMemory and with
+  // the same limits, so one member is decoded, not every one before it. Not libarchive's xz
+  // filter: it peels nested layers, skips padding and takes any dictionary, work no count
+  // between blocks sees.
   std::string unxz(std::string_view packed) {
-    const std::unique_ptr<archive, ReadFree> x(archive_read_new());
-    support(x.get(), {{"raw data", archive_read_support_format_raw},
-                      {"xz", archive_read_support_filter_xz}});
-    archive_entry* e = nullptr;
-    // The raw format takes any bytes: the stream must start as the .xz format says (its
-    // header magic, xz-file-format 2.1.1.1), and libarchive must have read it as xz.
     static constexpr std::string_view kXzMagic(
         "\xfd"
         "7zXZ\0",
         6);
     if (!packed.starts_with(kXzMagic)) fail(shown_name_ + " is not xz-compressed");
-    if (archive_read_open_memory(x.get(), packed.data(), packed.size()) != ARCHIVE_OK ||
-        archive_filter_code(x.get(), 0) != ARCHIVE_FILTER_XZ ||
-        archive_read_next_header(x.get(), &e) != ARCHIVE_OK)
-      fail(shown_name_ + " is truncated or corrupt (" + la_error(x.get()) + ")");
+    lzma_stream s = LZMA_STREAM_INIT;
+    if (lzma_stream_decoder(&s, kXzMemory, 0) != LZMA_OK) fail("cannot start an xz decoder");
+    const std::unique_ptr<lzma_stream, LzmaEnd> end(&s);
+    s.next_in = reinterpret_cast<const std::uint8_t*>(packed.data());
+    s.avail_in = packed.size();
     std::string out;
-    each_block([&](const char* p, std::size_t n) { out.append(p, n); }, x.get());
+    for (lzma_ret r = LZMA_OK; r != LZMA_STREAM_END;) {
+      std::uint8_t buf[64 * 1024];
+      s.next_out = buf;
+      s.avail_out = sizeof buf;
+      r = lzma_code(&s, LZMA_FINISH);
+      const std::size_t n = sizeof buf - s.avail_out;
+      members_unpacked_ += n;
+      check_unpacked();
+      if (out.size() + n > limits_.max_member_bytes) too_large();
+      out.append(reinterpret_cast<const char*>(buf), n);
+      if (r != LZMA_OK && r != LZMA_STREAM_END) fail(shown_name_ + xz_problem(r));
+    }
+    if (s.avail_in != 0) fail(shown_name_ + " has bytes after its xz stream");
     return out;
+  }
+
+  struct LzmaEnd {
+    void operator()(lzma_stream* s) const { lzma_end(s); }
+  };
+
+  // What liblzma's refusal means for a member.
+  static std::string xz_problem(lzma_ret r) {
+    switch (r) {
+      case LZMA_MEMLIMIT_ERROR:
+        return " needs more than " + std::to_string(kXzMemory >> 20) +
+               " MiB to unpack (a dictionary larger than xz -9's)";
+      case LZMA_OPTIONS_ERROR:
+        return " uses xz options this reader does not take";
+      case LZMA_BUF_ERROR:
+        return " is truncated";
+      default:
+        return " is corrupt (liblzma error " + std::to_string(static_cast<int>(r)) + ")";
+    }
   }
 
   void drain() {
@@ -205,6 +231,9 @@ class Walk {
   }
 
   static constexpr std::size_t kMaxName = 255, kMaxPath = 4096;  // NAME_MAX, PATH_MAX
+  // A member's decoder memory: xz -9's 64 MiB dictionary and the decoder's own (65 MiB, as
+  // `xz --info-memory` gives it); make_btf_archive.sh's 1 MiB needs 2 MiB.
+  static constexpr std::uint64_t kXzMemory = 80u << 20;
   std::unique_ptr<archive, ReadFree> a_;
   std::string shown_;
   BtfArchiveLimits limits_;

@@ -4,7 +4,8 @@
 // from it (btf_source.h); `cnmctl install --btf-archive` puts one in place. The format: a tar
 // (xz, gzip or zstd compressed, or none: what libarchive recognizes) whose regular files, at any
 // depth, are named <release>.btf (raw BTF for the kernel whose `uname -r` is <release>) or
-// <release>.btf.xz (the same, one .xz stream), one architecture per archive, as Datadog's
+// <release>.btf.xz (the same, one .xz stream and nothing after it, unpacked by liblzma with at
+// most 80 MiB of decoder memory), one architecture per archive, as Datadog's
 // system-probe ships minimized-btfs.tar.xz. Folders are allowed; nothing else is.
 // probe/btf/make_btf_archive.sh writes .btf.xz members in an uncompressed tar: a lookup then
 // reads a header and passes over the packed bytes of each member before the kernel's, and
@@ -39,14 +40,16 @@ struct BtfArchiveLimits {
   std::size_t max_entries = 100000;
   // A kernel's whole BTF is 4-8 MB; a minimized one ~10 KB.
   std::size_t max_member_bytes = 64u << 20;
-  // What the tar stream may unpack to in all (a compression bomb stops here).
+  // What the tar stream and the .btf.xz members read may unpack to in all (a compression bomb
+  // stops here).
   std::uint64_t max_unpacked_bytes = 2ull << 30;
 };
 
 struct BtfArchiveLookup {
   std::optional<std::string> btf;    // the raw BTF for the release, when the archive holds it
   std::string problem;               // why the archive could not be read ("" when it could)
-  std::uint64_t unpacked_bytes = 0;  // the tar stream read, unpacked (tests: the limit held)
+  std::uint64_t unpacked_bytes = 0;  // the tar stream read and the members read, unpacked
+                                     // (tests: the limit held)
 };
 
 // The BTF for `release` from an archive file's bytes (as read: compressed), unpacked only up to
@@ -62,7 +65,8 @@ struct BtfArchiveCheck {
 
 // The whole archive checked, for the installer (the bytes it then writes) and the preflight's
 // --btf-archive: every entry a folder or a regular file named <release>.btf holding raw BTF
-// (btf_header.h), within the limits, no release twice, at least one. `want`: a release whose
+// (btf_header.h) or <release>.btf.xz holding it packed (each unpacked), within the limits, no
+// release twice, at least one. `want`: a release whose
 // BTF is also returned, from the same pass. Throws std::runtime_error naming the first problem.
 BtfArchiveCheck check_btf_archive(std::string_view archive, const std::string& shown,
                                   const BtfArchiveLimits& limits = {}, std::string_view want = {});

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <cstdio>
 
 #include "probe/embedded_files.h"
@@ -211,6 +213,20 @@ TEST(BtfArchive, NamesLongerThanAFileSystemTakesAreRefused) {
   expect_refused({{deep + "5.4.0-1.btf", btf}}, "longer than 255 bytes (4096 with its folders)");
 }
 
+// An archive compressed twice: libarchive would peel both layers, and the count taken between
+// blocks would see only the inner one's output.
+TEST(BtfArchive, RefusesAnArchiveCompressedMoreThanOnce) {
+  test::TempDir dir;
+  std::string release;
+  const std::string btf = real_btf(&release);
+  test::write_tar(dir / "a.tar.xz", {{release + ".btf", btf}}, archive_write_add_filter_xz);
+  test::write_file(dir / "a.tar.xz.xz", test::xz_stream(test::read_file(dir / "a.tar.xz")));
+  const auto r = lookup(dir / "a.tar.xz.xz", release);
+  EXPECT_FALSE(r.btf.has_value());
+  EXPECT_NE(r.problem.find("is compressed more than once"), std::string::npos) << r.problem;
+  EXPECT_TRUE(lookup(dir / "a.tar.xz", release).btf.has_value());
+}
+
 TEST(BtfArchive, RefusesDamagedArchivesAndMembersThatAreNoBtf) {
   test::TempDir dir;
   std::string release;
@@ -302,6 +318,21 @@ TEST(BtfArchive, MembersPackedOneByOneAreFoundAndOnlyTheOneAskedForIsUnpacked) {
   EXPECT_THROW(check_btf_archive(test::read_file(dir / "twice.tar"), "twice"), std::runtime_error);
 }
 
+// The stream with its LZMA2 dictionary size set to `code` (xz-file-format 5.3.1: 40 is 4 GiB
+// less one) and its block header's CRC32 made right again, as a hostile tool would write it.
+std::string with_dictionary(std::string xz, unsigned char code) {
+  constexpr std::size_t kBlock = 12;  // after the stream header
+  const std::size_t size = (static_cast<unsigned char>(xz[kBlock]) + 1) * 4;
+  const auto filter = xz.find("\x21\x01", kBlock);  // LZMA2's id and its one-byte properties
+  if (filter == std::string::npos || filter + 2 >= kBlock + size - 4)
+    throw std::runtime_error("no LZMA2 filter in the first block header");
+  xz[filter + 2] = static_cast<char>(code);
+  const auto crc = static_cast<std::uint32_t>(
+      ::crc32(0, reinterpret_cast<const Bytef*>(xz.data() + kBlock), size - 4));
+  for (int i = 0; i < 4; ++i) xz[kBlock + size - 4 + i] = static_cast<char>(crc >> (8 * i));
+  return xz;
+}
+
 // A packed member is unpacked only when read: by the lookup asking for its release, and by the
 // installer's whole check. Both refuse one that is not xz, cut, larger than a member may be, or
 // holds no BTF.
@@ -326,8 +357,14 @@ TEST(BtfArchive, MembersPackedOneByOneAreRefusedWhenBad) {
   const std::string btf = real_btf();
   const std::string packed = test::xz_stream(btf);
   expect_packed_refused(btf, "'5.4.0-1.btf.xz' is not xz-compressed");
-  expect_packed_refused(packed.substr(0, packed.size() / 2),
-                        "'5.4.0-1.btf.xz' is truncated or corrupt");
+  expect_packed_refused(packed.substr(0, packed.size() / 2), "'5.4.0-1.btf.xz' is truncated");
+  // One stream, unpacked once: nothing after it (a second stream, padding), and a member packed
+  // twice is unpacked one layer only (its inside is no BTF).
+  expect_packed_refused(packed + packed, "'5.4.0-1.btf.xz' has bytes after its xz stream");
+  expect_packed_refused(packed + std::string(4, '\0'),
+                        "'5.4.0-1.btf.xz' has bytes after its xz stream");
+  expect_packed_refused(test::xz_stream(packed), "the BTF for 5.4.0-1: not raw BTF");
+  expect_packed_refused(with_dictionary(packed, 40), "needs more than 80 MiB to unpack");
   BtfArchiveLimits small;
   small.max_member_bytes = btf.size() - 1;
   expect_packed_refused(packed, "'5.4.0-1.btf.xz' is larger than " + std::to_string(btf.size() - 1),
