@@ -81,30 +81,30 @@ std::optional<CheckResult> module_problem(const selinux::Status& s, const std::s
   return std::nullopt;
 }
 
-// Off in the running kernel but configured for the next boot: the module must be in the store
-// by then, and the probe's binary labelled. Files written while SELinux is off carry no label;
-// the relabel at boot gives the binary its type from the module's fcontext rule.
+// Off in the running kernel but `SELINUX=enforcing` in /etc/selinux/config: in force at the
+// next boot with SELinux on (on Debian the kernel command line must also say so:
+// selinux-activate), when the module must be in the store and the probe's binary labelled.
+// Files written while SELinux is off carry no label; `cnmctl selinux install` labels the binary
+// all the same (it sets the attribute itself).
 CheckResult selinux_next_boot(const HostFacts& f, const selinux::Status& s) {
   const std::string module = f.layout.selinux_module;
-  const SelinuxWhen when{"SELinux is off in the running kernel but configured '" +
-                             s.store.config_mode + "' for the next boot",
-                         s.store.config_mode == "enforcing"
-                             ? "the probe's bpf() calls will be denied after the reboot"
-                             : "the probe's bpf() calls will be logged as denials after the reboot",
-                         "cnmctl selinux install  (installs " + module + " for the next boot)",
-                         "installed"};
+  const SelinuxWhen when{
+      "SELinux is off in the running kernel but /etc/selinux/config sets "
+      "'enforcing' for a boot with SELinux on",
+      "the probe's bpf() calls will be denied after that boot",
+      "cnmctl selinux install  (installs " + module + " for that boot)", "installed"};
   if (auto problem = module_problem(s, module, when)) return *problem;
+  if (!f.fs.exists(f.layout.probe_binary))
+    return pass(when.state + "; " + module + " is installed (" + f.layout.probe_binary +
+                " is not there yet: installing it labels it)");
   if (s.binary_labeled.value_or(false))
     return pass(when.state + "; " + module + " is installed and " + f.layout.probe_binary +
                 " labelled " + f.layout.selinux_type);
   return warn(when.state + "; " + module + " is installed, but " + f.layout.probe_binary +
                   (s.binary_context.empty()
-                       ? " carries no SELinux label (files written while "
-                         "SELinux is off get none)"
+                       ? " carries no SELinux label (files written while SELinux is off get none)"
                        : " is labelled " + s.binary_context + ", not " + f.layout.selinux_type),
-              "touch /.autorelabel before the reboot, so the boot relabels the files written "
-              "while SELinux was off (the probe's binary gets its type from " +
-                  module + "'s fcontext rule)");
+              "cnmctl selinux install  (labels it, with SELinux off too)");
 }
 
 CheckResult selinux_enforcing(const HostFacts& f, const selinux::Status& s) {
@@ -125,8 +125,11 @@ CheckResult selinux_check(const HostFacts& f) {
     return skip("this root describes neither /sys nor /etc/selinux");
   const auto s = selinux::read_status(f.layout);
   if (s.mode == "disabled") {
-    if (s.store.config_mode == "enforcing" || s.store.config_mode == "permissive")
-      return selinux_next_boot(f, s);
+    if (s.store.config_mode == "enforcing") return selinux_next_boot(f, s);
+    if (s.store.config_mode == "permissive")
+      return pass(
+          "SELinux is off in the running kernel; /etc/selinux/config sets 'permissive' for a "
+          "boot with SELinux on: denials would be logged, not enforced");
     return pass("SELinux is disabled");
   }
   if (s.mode == "permissive")

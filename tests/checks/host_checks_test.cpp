@@ -186,25 +186,31 @@ TEST(HostChecks, SelinuxStoreThatCannotBeUsedIsNamedWithItsFix) {
       << t.remedy;
 }
 
-// Off in the running kernel, configured for the next boot: the same store problem is named,
-// with the install that puts the module in place for that boot.
+// Off in the running kernel, configured enforcing for the next boot: the same store problem is
+// named, with the install that puts the module in place for that boot.
 TEST(HostChecks, SelinuxForTheNextBootNamesTheStoreProblem) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64");
   h.file("/sys/kernel/notes", "");
-  h.file("/etc/selinux/config", "SELINUX=permissive\nSELINUXTYPE=targeted\n");
+  h.file("/etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE=targeted\n");
   h.file("/etc/selinux/semanage.conf", "store-root =\n");
   const auto c = test::find_check(h.run(), "security.selinux");
   EXPECT_EQ(std::string(to_string(c.status)), "warn");
-  EXPECT_NE(c.message.find("configured 'permissive' for the next boot and the "
+  EXPECT_NE(c.message.find("sets 'enforcing' for a boot with SELinux on and the "
                            "system_probe_policy module cannot be installed: "),
             std::string::npos)
       << c.message;
-  EXPECT_NE(c.message.find("logged as denials after the reboot"), std::string::npos) << c.message;
-  EXPECT_NE(c.remedy.find("then cnmctl selinux install  (installs system_probe_policy for the "
-                          "next boot)"),
-            std::string::npos)
+  EXPECT_NE(c.message.find("denied after that boot"), std::string::npos) << c.message;
+  EXPECT_NE(
+      c.remedy.find("then cnmctl selinux install  (installs system_probe_policy for that boot)"),
+      std::string::npos)
       << c.remedy;
+  // Permissive at that boot: as permissive now, nothing is denied.
+  h.file("/etc/selinux/config", "SELINUX=permissive\nSELINUXTYPE=targeted\n");
+  const auto p = test::find_check(h.run(), "security.selinux");
+  EXPECT_EQ(std::string(to_string(p.status)), "pass");
+  EXPECT_NE(p.message.find("denials would be logged, not enforced"), std::string::npos)
+      << p.message;
   // Configured off: nothing to say.
   h.file("/etc/selinux/config", "SELINUX=disabled\nSELINUXTYPE=targeted\n");
   EXPECT_EQ(test::find_check(h.run(), "security.selinux").message, "SELinux is disabled");
