@@ -4,6 +4,8 @@
 #include <archive_entry.h>
 #include <lzma.h>
 
+#include <array>
+#include <cerrno>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -48,6 +50,74 @@ std::optional<Member> member_of(std::string_view path) {
   return Member{std::string(base), xz};
 }
 
+// What an .xz stream is refused for ("is truncated", "has bytes after its xz stream", ...).
+struct XzError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One .xz stream as `xz` writes it (xz-file-format: its magic first, nothing after it), unpacked
+// piece by piece by liblzma within kMemory. Not libarchive's xz filter: it peels nested layers,
+// skips stream padding and takes any dictionary, work and memory no count between blocks sees.
+class XzStream {
+ public:
+  // xz -9's 64 MiB dictionary and the decoder's own (65 MiB, `xz --info-memory`);
+  // make_btf_archive.sh's 1 MiB dictionary needs 2 MiB.
+  static constexpr std::uint64_t kMemory = 80u << 20;
+
+  static bool is_xz(std::string_view bytes) {
+    static constexpr std::string_view kMagic(
+        "\xfd"
+        "7zXZ\0",
+        6);  // xz-file-format 2.1.1.1
+    return bytes.starts_with(kMagic);
+  }
+
+  // `packed` outlives the stream.
+  explicit XzStream(std::string_view packed) {
+    if (lzma_stream_decoder(&s_, kMemory, 0) != LZMA_OK)
+      throw XzError("cannot start an xz decoder");
+    s_.next_in = reinterpret_cast<const std::uint8_t*>(packed.data());
+    s_.avail_in = packed.size();
+  }
+  ~XzStream() { lzma_end(&s_); }
+  XzStream(const XzStream&) = delete;
+  XzStream& operator=(const XzStream&) = delete;
+
+  // Up to `room` more bytes unpacked into `out`; 0 at the stream's end. Throws XzError.
+  std::size_t next(std::uint8_t* out, std::size_t room) {
+    s_.next_out = out;
+    s_.avail_out = room;
+    while (!ended_ && s_.avail_out == room) {
+      const lzma_ret r = lzma_code(&s_, LZMA_FINISH);
+      if (r == LZMA_STREAM_END) {
+        ended_ = true;
+        if (s_.avail_in != 0) throw XzError("has bytes after its xz stream");
+      } else if (r != LZMA_OK) {
+        throw XzError(problem(r));
+      }
+    }
+    return room - s_.avail_out;
+  }
+
+ private:
+  static std::string problem(lzma_ret r) {
+    switch (r) {
+      case LZMA_MEMLIMIT_ERROR:
+        return "needs more than " + std::to_string(kMemory >> 20) +
+               " MiB to unpack (a dictionary larger than xz -9's)";
+      case LZMA_OPTIONS_ERROR:
+        return "uses xz options this reader does not take";
+      case LZMA_BUF_ERROR:
+        return "is truncated";
+      default:
+        return "is corrupt (liblzma error " + std::to_string(static_cast<int>(r)) + ")";
+    }
+  }
+
+  lzma_stream s_ = LZMA_STREAM_INIT;
+  bool ended_ = false;
+};
+
 // One pass over an archive's entries with the limits held. visit(release, read) is called for
 // each <release>.btf or <release>.btf.xz file; read() returns its BTF (unpacked); visit returns
 // false to stop the walk.
@@ -58,15 +128,26 @@ std::optional<Member> member_of(std::string_view path) {
 // Every member not read is drained here block by block, the unpacked count checked after each.
 class Walk {
  public:
-  // Reads an archive file's bytes (they outlive the walk).
+  // Reads an archive file's bytes (they outlive the walk). A tar.xz is unpacked here by
+  // XzStream, within its memory, and handed to libarchive as a plain tar; gzip and zstd by
+  // libarchive (a 32 KiB window; zstd's at most 128 MiB by default).
   Walk(std::string_view bytes, std::string shown, const BtfArchiveLimits& limits)
       : a_(archive_read_new()), shown_(std::move(shown)), limits_(limits) {
     support();
-    if (archive_read_open_memory(a_.get(), bytes.data(), bytes.size()) != ARCHIVE_OK)
+    const bool xz = XzStream::is_xz(bytes);
+    if (xz) {
+      try {
+        xz_.emplace(bytes);
+      } catch (const XzError& e) {
+        fail(std::string(e.what()));
+      }
+    }
+    if ((xz ? archive_read_open(a_.get(), this, nullptr, read_xz, nullptr)
+            : archive_read_open_memory(a_.get(), bytes.data(), bytes.size())) != ARCHIVE_OK)
       fail("is not an intact tar archive (" + la_error(a_.get()) + ")");
     // One compression at most (the filters and the reader's own): libarchive peels nested
     // layers, and the count taken between blocks sees only the last one's output.
-    if (archive_filter_count(a_.get()) > 2) fail("is compressed more than once");
+    if (archive_filter_count(a_.get()) > (xz ? 1 : 2)) fail("is compressed more than once");
   }
 
   void run(
@@ -103,13 +184,25 @@ class Walk {
     const std::pair<const char*, int (*)(archive*)> parts[] = {
         {"tar", archive_read_support_format_tar},
         {"GNU tar", archive_read_support_format_gnutar},
-        {"xz", archive_read_support_filter_xz},
         {"gzip", archive_read_support_filter_gzip},
         {"zstd", archive_read_support_filter_zstd}};
     for (const auto& [what, add] : parts)
       if (add(a_.get()) != ARCHIVE_OK)
         fail(std::string("this libarchive does not read ") + what + " itself (" +
              la_error(a_.get()) + ")");
+  }
+
+  // libarchive's read callback for a tar.xz: the next piece XzStream unpacks.
+  static la_ssize_t read_xz(archive* a, void* self, const void** buf) {
+    auto& w = *static_cast<Walk*>(self);
+    try {
+      const auto n = w.xz_->next(w.xz_out_.data(), w.xz_out_.size());
+      *buf = w.xz_out_.data();
+      return static_cast<la_ssize_t>(n);
+    } catch (const XzError& e) {
+      archive_set_error(a, EILSEQ, "the xz stream %s", e.what());
+      return -1;
+    }
   }
 
   void check_unpacked() const {
@@ -174,56 +267,24 @@ class Walk {
     return xz ? unxz(out) : out;
   }
 
-  // A member xz-compressed on its own: one .xz stream as `xz` writes it (its magic first,
-  // xz-file-format 2.1.1.1; nothing after it), unpacked by liblzma within kXzMemory and with
-  // the same limits, so one member is decoded, not every one before it. Not libarchive's xz
-  // filter: it peels nested layers, skips padding and takes any dictionary, work no count
-  // between blocks sees.
+  // A member xz-compressed on its own, unpacked with the same limits: so one member is decoded,
+  // not every one before it.
   std::string unxz(std::string_view packed) {
-    static constexpr std::string_view kXzMagic(
-        "\xfd"
-        "7zXZ\0",
-        6);
-    if (!packed.starts_with(kXzMagic)) fail(shown_name_ + " is not xz-compressed");
-    lzma_stream s = LZMA_STREAM_INIT;
-    if (lzma_stream_decoder(&s, kXzMemory, 0) != LZMA_OK) fail("cannot start an xz decoder");
-    const std::unique_ptr<lzma_stream, LzmaEnd> end(&s);
-    s.next_in = reinterpret_cast<const std::uint8_t*>(packed.data());
-    s.avail_in = packed.size();
+    if (!XzStream::is_xz(packed)) fail(shown_name_ + " is not xz-compressed");
     std::string out;
-    for (lzma_ret r = LZMA_OK; r != LZMA_STREAM_END;) {
+    try {
+      XzStream x(packed);
       std::uint8_t buf[64 * 1024];
-      s.next_out = buf;
-      s.avail_out = sizeof buf;
-      r = lzma_code(&s, LZMA_FINISH);
-      const std::size_t n = sizeof buf - s.avail_out;
-      members_unpacked_ += n;
-      check_unpacked();
-      if (out.size() + n > limits_.max_member_bytes) too_large();
-      out.append(reinterpret_cast<const char*>(buf), n);
-      if (r != LZMA_OK && r != LZMA_STREAM_END) fail(shown_name_ + xz_problem(r));
+      for (std::size_t n; (n = x.next(buf, sizeof buf)) > 0;) {
+        members_unpacked_ += n;
+        check_unpacked();
+        if (out.size() + n > limits_.max_member_bytes) too_large();
+        out.append(reinterpret_cast<const char*>(buf), n);
+      }
+    } catch (const XzError& e) {
+      fail(shown_name_ + " " + e.what());
     }
-    if (s.avail_in != 0) fail(shown_name_ + " has bytes after its xz stream");
     return out;
-  }
-
-  struct LzmaEnd {
-    void operator()(lzma_stream* s) const { lzma_end(s); }
-  };
-
-  // What liblzma's refusal means for a member.
-  static std::string xz_problem(lzma_ret r) {
-    switch (r) {
-      case LZMA_MEMLIMIT_ERROR:
-        return " needs more than " + std::to_string(kXzMemory >> 20) +
-               " MiB to unpack (a dictionary larger than xz -9's)";
-      case LZMA_OPTIONS_ERROR:
-        return " uses xz options this reader does not take";
-      case LZMA_BUF_ERROR:
-        return " is truncated";
-      default:
-        return " is corrupt (liblzma error " + std::to_string(static_cast<int>(r)) + ")";
-    }
   }
 
   void drain() {
@@ -231,9 +292,8 @@ class Walk {
   }
 
   static constexpr std::size_t kMaxName = 255, kMaxPath = 4096;  // NAME_MAX, PATH_MAX
-  // A member's decoder memory: xz -9's 64 MiB dictionary and the decoder's own (65 MiB, as
-  // `xz --info-memory` gives it); make_btf_archive.sh's 1 MiB needs 2 MiB.
-  static constexpr std::uint64_t kXzMemory = 80u << 20;
+  std::optional<XzStream> xz_;  // a tar.xz's stream (before a_: freed after it)
+  std::array<std::uint8_t, 64 * 1024> xz_out_;
   std::unique_ptr<archive, ReadFree> a_;
   std::string shown_;
   BtfArchiveLimits limits_;

@@ -1,12 +1,12 @@
 // A BTF archive: the minimized BTF of many kernels in one file, for a fleet whose kernels carry
 // none of their own (no CONFIG_DEBUG_INFO_BTF: CentOS/RHEL 7, Amazon Linux 2's 4.14, Ubuntu
 // 18.04, Debian 9 and 10). The daemon and the preflight take the file for the running kernel
-// from it (btf_source.h); `cnmctl install --btf-archive` puts one in place. The format: a tar
-// (xz, gzip or zstd compressed, or none: what libarchive recognizes) whose regular files, at any
-// depth, are named <release>.btf (raw BTF for the kernel whose `uname -r` is <release>) or
-// <release>.btf.xz (the same, one .xz stream and nothing after it, unpacked by liblzma with at
-// most 80 MiB of decoder memory), one architecture per archive, as Datadog's
-// system-probe ships minimized-btfs.tar.xz. Folders are allowed; nothing else is.
+// from it (btf_source.h); `cnmctl install --btf-archive` puts one in place, as Datadog's
+// system-probe ships minimized-btfs.tar.xz. The format: a tar, compressed once at most (xz, gzip
+// or zstd, or not), one architecture per archive, whose regular files, at any depth, are named
+// <release>.btf (raw BTF for the kernel whose `uname -r` is <release>) or <release>.btf.xz (the
+// same, one .xz stream and nothing after it). Folders are allowed; nothing else is. xz, a
+// member's or the whole tar's, is unpacked by liblzma with at most 80 MiB of decoder memory.
 // probe/btf/make_btf_archive.sh writes .btf.xz members in an uncompressed tar: a lookup then
 // reads a header and passes over the packed bytes of each member before the kernel's, and
 // unpacks that one only (in a tar.xz, everything before it is unpacked).

@@ -213,18 +213,53 @@ TEST(BtfArchive, NamesLongerThanAFileSystemTakesAreRefused) {
   expect_refused({{deep + "5.4.0-1.btf", btf}}, "longer than 255 bytes (4096 with its folders)");
 }
 
-// An archive compressed twice: libarchive would peel both layers, and the count taken between
-// blocks would see only the inner one's output.
-TEST(BtfArchive, RefusesAnArchiveCompressedMoreThanOnce) {
+// The stream with its LZMA2 dictionary size set to `code` (xz-file-format 5.3.1: 40 is 4 GiB
+// less one) and its block header's CRC32 made right again, as a hostile tool would write it.
+std::string with_dictionary(std::string xz, unsigned char code) {
+  constexpr std::size_t kBlock = 12;  // after the stream header
+  const std::size_t size = (static_cast<unsigned char>(xz[kBlock]) + 1) * 4;
+  const auto filter = xz.find("\x21\x01", kBlock);  // LZMA2's id and its one-byte properties
+  if (filter == std::string::npos || filter + 2 >= kBlock + size - 4)
+    throw std::runtime_error("no LZMA2 filter in the first block header");
+  xz[filter + 2] = static_cast<char>(code);
+  const auto crc = static_cast<std::uint32_t>(
+      ::crc32(0, reinterpret_cast<const Bytef*>(xz.data() + kBlock), size - 4));
+  for (int i = 0; i < 4; ++i) xz[kBlock + size - 4 + i] = static_cast<char>(crc >> (8 * i));
+  return xz;
+}
+
+// An archive compressed twice (libarchive would peel every layer, and the count taken between
+// blocks would see only the last one's output), and a tar.xz whose stream asks for a 4 GiB
+// dictionary: refused, while the same archive compressed once is read.
+TEST(BtfArchive, RefusesAnArchiveCompressedTwiceOrWithAHugeDictionary) {
   test::TempDir dir;
   std::string release;
   const std::string btf = real_btf(&release);
-  test::write_tar(dir / "a.tar.xz", {{release + ".btf", btf}}, archive_write_add_filter_xz);
-  test::write_file(dir / "a.tar.xz.xz", test::xz_stream(test::read_file(dir / "a.tar.xz")));
-  const auto r = lookup(dir / "a.tar.xz.xz", release);
-  EXPECT_FALSE(r.btf.has_value());
-  EXPECT_NE(r.problem.find("is compressed more than once"), std::string::npos) << r.problem;
-  EXPECT_TRUE(lookup(dir / "a.tar.xz", release).btf.has_value());
+  test::write_tar(dir / "a.tar", {{release + ".btf", btf}}, archive_write_add_filter_none);
+  const std::string tar = test::read_file(dir / "a.tar");
+  const auto refused_for = [&](const std::string& name, const std::string& bytes) {
+    test::write_file(dir / name, bytes);
+    const auto r = lookup(dir / name, release);
+    EXPECT_FALSE(r.btf.has_value()) << name;
+    return r.problem;
+  };
+  const auto gz = test::compressed(tar, archive_write_add_filter_gzip);
+  const auto xz = test::xz_stream(tar);
+  EXPECT_NE(refused_for("a.tar.gz.gz", test::compressed(gz, archive_write_add_filter_gzip))
+                .find("is compressed more than once"),
+            std::string::npos);
+  EXPECT_NE(refused_for("a.tar.gz.xz", test::xz_stream(gz)).find("is compressed more than once"),
+            std::string::npos);
+  // An xz layer inside is not peeled at all: no tar there.
+  EXPECT_NE(refused_for("a.tar.xz.xz", test::xz_stream(xz)).find("is not an intact tar archive"),
+            std::string::npos);
+  EXPECT_NE(refused_for("huge.tar.xz", with_dictionary(xz, 40))
+                .find("the xz stream needs more than 80 MiB to unpack"),
+            std::string::npos);
+  for (const auto& [name, bytes] : {std::pair{"a.tar.gz", gz}, {"a.tar.xz", xz}}) {
+    test::write_file(dir / name, bytes);
+    EXPECT_EQ(lookup(dir / name, release).btf, btf) << name;
+  }
 }
 
 TEST(BtfArchive, RefusesDamagedArchivesAndMembersThatAreNoBtf) {
@@ -316,21 +351,6 @@ TEST(BtfArchive, MembersPackedOneByOneAreFoundAndOnlyTheOneAskedForIsUnpacked) {
   test::write_tar(dir / "twice.tar", {{"1.0-x.btf", btf}, {"1.0-x.btf.xz", packed}},
                   archive_write_add_filter_none);
   EXPECT_THROW(check_btf_archive(test::read_file(dir / "twice.tar"), "twice"), std::runtime_error);
-}
-
-// The stream with its LZMA2 dictionary size set to `code` (xz-file-format 5.3.1: 40 is 4 GiB
-// less one) and its block header's CRC32 made right again, as a hostile tool would write it.
-std::string with_dictionary(std::string xz, unsigned char code) {
-  constexpr std::size_t kBlock = 12;  // after the stream header
-  const std::size_t size = (static_cast<unsigned char>(xz[kBlock]) + 1) * 4;
-  const auto filter = xz.find("\x21\x01", kBlock);  // LZMA2's id and its one-byte properties
-  if (filter == std::string::npos || filter + 2 >= kBlock + size - 4)
-    throw std::runtime_error("no LZMA2 filter in the first block header");
-  xz[filter + 2] = static_cast<char>(code);
-  const auto crc = static_cast<std::uint32_t>(
-      ::crc32(0, reinterpret_cast<const Bytef*>(xz.data() + kBlock), size - 4));
-  for (int i = 0; i < 4; ++i) xz[kBlock + size - 4 + i] = static_cast<char>(crc >> (8 * i));
-  return xz;
 }
 
 // A packed member is unpacked only when read: by the lookup asking for its release, and by the

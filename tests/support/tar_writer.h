@@ -62,10 +62,11 @@ inline void write_tar(const std::filesystem::path& out, const std::vector<ArEntr
   archive_write_free(a);
 }
 
-// One .xz stream of `data`, as `xz` writes a file (a BTF archive's member packed on its own).
-inline std::string xz_stream(const std::string& data) {
+// `data` compressed as one stream by add_filter (archive_write_add_filter_xz, _gzip, ...), as
+// `xz` or `gzip` writes a file.
+inline std::string compressed(const std::string& data, int (*add_filter)(archive*)) {
   archive* a = archive_write_new();
-  archive_write_add_filter_xz(a);
+  add_filter(a);
   archive_write_set_format_raw(a);
   std::string out(data.size() + (64u << 10), '\0');
   std::size_t used = 0;
@@ -80,6 +81,11 @@ inline std::string xz_stream(const std::string& data) {
   archive_write_free(a);
   out.resize(used);
   return out;
+}
+
+// One .xz stream of `data` (a BTF archive's member packed on its own).
+inline std::string xz_stream(const std::string& data) {
+  return compressed(data, archive_write_add_filter_xz);
 }
 
 }  // namespace cnm::test
