@@ -22,16 +22,18 @@ namespace cnm {
 
 struct PreflightOptions {
   Layout layout;  // layout.root is the host root (--root); layout.mode the probe judged
-  // Why layout.mode is the probe judged (ModeChoice::why, as `cnmctl install` chooses it).
+  // Why layout.mode is the probe judged (ModeChoice::why, as `cnmctl install` chooses it), and
+  // the options given that do not apply to that probe and were left out, as the install leaves
+  // them out (decided where the probe is chosen: checks/preflight_cli.cpp).
   std::string probe_why;
+  std::vector<std::string> probe_notes;
   std::optional<std::string> kernel_release;
   std::optional<std::string> cilium_version;
   std::optional<std::string> agent_version;
   std::optional<std::filesystem::path> bpf_object_dir;  // probe objects to verify
   // A BTF archive (probe/btf_archive.h) to judge with instead of the BTF folder's: the one
   // `cnmctl install --btf-archive` is about to put in place. A file of this machine (as the
-  // install reads it), even under --root; for cnm-probe only (layout.mode standalone), as the
-  // install leaves it out beside the Agent.
+  // install reads it), even under --root; set for cnm-probe only (layout.mode standalone).
   std::optional<std::filesystem::path> btf_archive;
   bool no_cache = false;  // --no-cache: read <cache_dir>/preflight-kernel.json, never write it
 };

@@ -174,11 +174,10 @@ LadderFacts work_out(const HostFacts& f) {
   // The kernel's release names its BTF file (on the live host --kernel-release can only be the
   // running kernel's: checks/preflight_cli.cpp). Nothing configured: the kernel's own file is
   // looked at first, so kKernel says whether it is there.
-  // --btf-archive is cnm-probe's (`cnmctl install` leaves it out beside the Agent).
-  const bool own_archive = o.btf_archive && f.layout.mode == ProbeMode::Standalone;
+  // --btf-archive is set for cnm-probe only (checks/preflight_cli.cpp).
   const auto btf = probe::BtfSource::find("", btf_dir, f.kernel_release, &f.fs.dir(),
                                           probe::BtfSource::kSysfsBtf,
-                                          own_archive ? o.btf_archive->string() : std::string());
+                                          o.btf_archive ? o.btf_archive->string() : std::string());
   lf.btf = btf.description();
   lf.no_btf = btf.kind() == probe::BtfSource::Kind::kNone;
 

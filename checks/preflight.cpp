@@ -3,7 +3,6 @@
 #include "checks/bpf_probe.h"
 #include "checks/ladder_facts.h"
 #include "common/printable.h"
-#include "probe/btf_archive.h"
 
 #include <spdlog/spdlog.h>
 
@@ -16,11 +15,7 @@ namespace {
 JudgedProbe judged_probe(const PreflightOptions& o) {
   JudgedProbe p{o.layout.mode, bounded_utf8(o.probe_why, kMaxMessageBytes), {}};
   if (p.why.empty()) p.why = std::string("the layout's mode, ") + to_string(p.mode);
-  // As `cnmctl install` leaves the archive out beside an Agent found by --probe auto (the
-  // checks do not read it either: ladder_facts.cpp), say so rather than judge without a word.
-  if (o.btf_archive && p.mode == ProbeMode::Agent)
-    p.notes.push_back("--btf-archive " + bounded_utf8(o.btf_archive->string(), kMaxNameBytes) +
-                      " left out: " + std::string(probe::kBtfArchiveNotTheAgents));
+  for (const auto& note : o.probe_notes) p.notes.push_back(bounded_utf8(note, kMaxMessageBytes));
   return p;
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "checks/preflight.h"
+#include "common/printable.h"
 #include "common/uname.h"
 #include "probe/btf_archive.h"
 
@@ -45,8 +46,13 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
     if (a.probe == "agent")
       throw std::invalid_argument(std::string(probe::kBtfArchiveRefusedForTheAgent) +
                                   std::string(probe::kBtfArchiveNotTheAgents));
-    // A file of this machine, as cnmctl install reads it (not a path inside --root).
-    o.btf_archive = std::filesystem::absolute(a.btf_archive);
+    // Beside an Agent found by --probe auto, left out as `cnmctl install` leaves it out, and
+    // said; otherwise a file of this machine, as the install reads it (not a path inside --root).
+    if (o.layout.mode == ProbeMode::Agent)
+      o.probe_notes.push_back("--btf-archive " + bounded_utf8(a.btf_archive, kMaxNameBytes) +
+                              " left out: " + std::string(probe::kBtfArchiveNotTheAgents));
+    else
+      o.btf_archive = std::filesystem::absolute(a.btf_archive);
   }
   o.no_cache = a.no_cache;
   const auto report = run_preflight(o);

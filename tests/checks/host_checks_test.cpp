@@ -430,8 +430,8 @@ TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
 
 // A fleet's BTF archive (probe/btf_archive.h) for cnm-probe: the one in its layout's BTF folder,
 // or the one --btf-archive names (the file `cnmctl install --btf-archive` would put there),
-// gives the kernel's file; one that does not hold it says so. Beside the Agent, whose
-// system-probe has its own files, --btf-archive is not what runs: it is not looked in.
+// gives the kernel's file; one that does not hold it says so. (Beside the Agent, whose
+// system-probe has its own files, --btf-archive is never set: preflight_cli_test.cpp.)
 TEST(HostChecks, WithoutKernelBtfTheBtfArchiveIsLookedIn) {
   const auto carried = probe::embedded_btf_releases();
   ASSERT_FALSE(carried.empty());
@@ -460,14 +460,8 @@ TEST(HostChecks, WithoutKernelBtfTheBtfArchiveIsLookedIn) {
   c = test::find_check(h.run(standalone), "ebpf.btf");
   EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
   EXPECT_NE(c.message.find("none for " + release + " in "), std::string::npos) << c.message;
-  // Beside the Agent: its folder has nothing, and --btf-archive (one that has the kernel) is
-  // not cnm-probe's to give it.
   test::write_tar(h.root() / "fleet.tar.xz", {{release + ".btf", btf}},
                   archive_write_add_filter_xz);
-  PreflightOptions agent;
-  agent.btf_archive = h.root() / "fleet.tar.xz";
-  c = test::find_check(h.run(agent), "ebpf.btf");
-  EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
   standalone.btf_archive = h.root() / "fleet.tar.xz";
   c = test::find_check(h.run(standalone), "ebpf.btf");
   EXPECT_NE(c.message.find("relocates with the file for " + release), std::string::npos)
