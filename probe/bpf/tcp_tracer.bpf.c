@@ -342,15 +342,6 @@ static __always_inline bool is_tcp(const struct sock* sk, bool direct) {
   return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
 }
 
-// 4 or 6 for the families tracked (IPv6 unless disabled), else 0. For an outgoing socket at
-// SYN_SENT, whose tuple is read later.
-static __always_inline __u8 tracked_family(const struct sock* sk, bool direct) {
-  const __u16 family = RD(direct, sk, __sk_common.skc_family);
-  if (family == AF_INET) return 4;
-  if (family == AF_INET6 && !ipv6_disabled()) return 6;
-  return 0;
-}
-
 // Sets the tuple from the family, addresses and ports in hand; false for untracked families.
 static __always_inline bool set_tuple(struct cnm_conn* c, __u16 family, const void* saddr4,
                                       const void* daddr4, const void* saddr6, const void* daddr6,
@@ -398,9 +389,8 @@ static __always_inline void sport_from_inet_sock(struct cnm_conn* c, const struc
 // Reads the tuple and netns; false for families we do not track (or an unreadable socket).
 // raw_tp: one bulk read of the front of sock_common (addresses, ports, family, netns pointer),
 // one for the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
-// `who` runs it, for the per-CPU buffer the bulk read uses.
-static __always_inline bool fill_tuple_in(struct cnm_conn* c, const struct sock* sk, bool direct,
-                                          enum cnm_run_kind who) {
+// Only the hooks read a tuple this way (the snapshot iterator reads it directly).
+static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk, bool direct) {
   if (direct) {
     if (!fill_tuple_direct(c, sk)) return false;
     sport_from_inet_sock(c, sk, direct);
@@ -419,7 +409,7 @@ static __always_inline bool fill_tuple_in(struct cnm_conn* c, const struct sock*
   SKC_SPAN(skc_v6_rcv_saddr);
 #undef SKC_SPAN
   lo &= ~7U;
-  const __u8* b = bulk_read(skc, lo, hi, who);
+  const __u8* b = bulk_read(skc, lo, hi, CNM_RUN_HOOK);
   if (!b) return false;
 #define AT(f) bulk_at(b, lo, FOFF(SC, f), sizeof(((SC*)0)->f))
   if (!set_tuple(c, PICK(__u16, b, lo, SC, skc_family), AT(skc_rcv_saddr), AT(skc_daddr),
@@ -431,10 +421,6 @@ static __always_inline bool fill_tuple_in(struct cnm_conn* c, const struct sock*
   c->netns = BPF_CORE_READ(net, ns.inum);
   sport_from_inet_sock(c, sk, direct);
   return true;
-}
-
-static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk, bool direct) {
-  return fill_tuple_in(c, sk, direct, CNM_RUN_HOOK);
 }
 
 // The tcp_sock counters the probe reports, listed once: the struct, the bulk region and the
@@ -599,24 +585,24 @@ static __always_inline bool track(struct cnm_conn* c, enum cnm_run_kind who, boo
 }
 
 // An outgoing socket is recorded at SYN_SENT, in the connecting process (pid, comm, cgroup),
-// before its source port exists: its tuple is read at ESTABLISHED (or at close if it never
-// got there). An incoming one is recorded at ESTABLISHED with its final tuple, in softirq: its
-// process is learnt later, when that process closes or shuts it down (or at its first send or
-// receive with the per-call hooks).
+// with its peer and netns (tcp_v4_connect and tcp_v6_connect set them, and the source address,
+// before this transition) but its source port only if it was bound: an unbound socket gets one
+// after the transition, so the tuple is read again at ESTABLISHED (or at close if it never got
+// there). The peer is known from here on because a close no program saw is recovered from the
+// entry long after the socket may have been freed and reused (recover_close). An incoming one
+// is recorded at ESTABLISHED with its final tuple, in softirq: its process is learnt later, when
+// that process closes or shuts it down (or at its first send or receive with the per-call hooks).
 static __always_inline void on_open(const struct sock* sk, __u8 direction, bool direct,
                                     bool slots) {
   __u32 mem = CNM_RUN_HOOK;
   struct cnm_conn* c = bpf_map_lookup_elem(&scratch, &mem);
   if (!c) return;
   __builtin_memset(c, 0, sizeof(*c));
-  if (direction == CNM_DIR_INCOMING) {
-    if (!fill_tuple(c, sk, direct)) return;
+  if (!fill_tuple(c, sk, direct)) return;
+  if (direction == CNM_DIR_INCOMING)
     c->flags |= CNM_FLAG_HANDSHAKEN;
-  } else if (!(c->family = tracked_family(sk, direct))) {
-    return;
-  } else {
+  else
     set_task(c, direct);
-  }
   set_byte_bases(c, direction);
   c->direction = direction;
   c->sk = (__u64)sk;
@@ -821,12 +807,19 @@ struct refresh_ctx {
 #define LOST_CLOSE_AFTER_NS 1000000000ULL
 
 // Whether the socket at sk (an entry's, read while it may be freed and reused: the TCP slab is
-// SLAB_TYPESAFE_BY_RCU) is still the connection in the record: same peer, and same local port
-// where the record knows it.
+// SLAB_TYPESAFE_BY_RCU) is still the connection in the record: same peer address and port, and
+// same local port where the record knows it (an unbound socket closed before ESTABLISHED).
 static __always_inline bool same_connection(const struct sock* s, const struct cnm_conn* rec) {
   const __u16 dport = bpf_ntohs(BPF_CORE_READ(s, __sk_common.skc_dport));
   const __u16 sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock*)s, inet_sport));
-  return dport == rec->dport && (rec->sport == 0 || sport == rec->sport);
+  if (dport != rec->dport || (rec->sport != 0 && sport != rec->sport)) return false;
+  __u32 peer[4] = {};
+  if (rec->family == 4)
+    peer[0] = BPF_CORE_READ(s, __sk_common.skc_daddr);
+  else
+    BPF_CORE_READ_INTO(&peer, s, __sk_common.skc_v6_daddr);
+  const __u32* want = (const __u32*)rec->daddr;
+  return peer[0] == want[0] && peer[1] == want[1] && peer[2] == want[2] && peer[3] == want[3];
 }
 
 // A close the state program did not see (a run the kernel skipped, counted or not: see
@@ -846,8 +839,11 @@ static __always_inline void recover_close(struct cnm_conn* c, const struct sock*
   __builtin_memcpy(rec, c, sizeof(*rec));
   if (rec->sk != (__u64)s || rec->start_ns != start) return;  // replaced while copied
   if (__sync_val_compare_and_swap(&c->start_ns, start, 0) != start) return;
-  if (rec->dport == 0) fill_tuple_in(rec, s, false, CNM_RUN_DAEMON);  // closed before ESTABLISHED
   if (same_connection(s, rec)) {
+    // The local port of an unbound socket that closed before ESTABLISHED: inet_sock keeps it
+    // (sport_from_inet_sock). The rest of the tuple is the entry's own, read at SYN_SENT.
+    if (rec->sport == 0)
+      rec->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock*)s, inet_sport));
     apply_tcp_counters(rec, t, false, fin_received(s, false));
     // Whether a FIN was queued is known from the state the socket left, which only the missed run
     // saw (tcp_done() sets every socket's sk_shutdown): bytes sent are the data the socket
