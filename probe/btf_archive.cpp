@@ -242,6 +242,13 @@ class Walk {
     fail(shown_name_ + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
   }
 
+  // The limits held after another n bytes of the current member (`total` so far): the whole
+  // archive's unpacked size, then the member's.
+  void count_block(std::size_t& total, std::size_t n) const {
+    check_unpacked();
+    if ((total += n) > limits_.max_member_bytes) too_large();
+  }
+
   // Each block of the current member's data, in order, with the limits held after every one.
   template <typename Fn>
   void each_block(Fn&& take) {
@@ -254,8 +261,7 @@ class Walk {
       if (r == ARCHIVE_EOF) return;
       if (r != ARCHIVE_OK)
         fail(shown_name_ + " is truncated or corrupt (" + la_error(a_.get()) + ")");
-      check_unpacked();
-      if ((total += size) > limits_.max_member_bytes) too_large();
+      count_block(total, size);
       take(static_cast<const char*>(buf), size);
     }
   }
@@ -272,13 +278,13 @@ class Walk {
   std::string unxz(std::string_view packed) {
     if (!XzStream::is_xz(packed)) fail(shown_name_ + " is not xz-compressed");
     std::string out;
+    std::size_t total = 0;
     try {
       XzStream x(packed);
       std::uint8_t buf[64 * 1024];
       for (std::size_t n; (n = x.next(buf, sizeof buf)) > 0;) {
         members_unpacked_ += n;
-        check_unpacked();
-        if (out.size() + n > limits_.max_member_bytes) too_large();
+        count_block(total, n);
         out.append(reinterpret_cast<const char*>(buf), n);
       }
     } catch (const XzError& e) {
