@@ -373,8 +373,8 @@ static __always_inline bool fill_tuple_direct(struct cnm_conn* c, const struct s
 }
 
 // tcp_set_state() releases the local port (skc_num = 0) before the CLOSE tracepoint fires, so a
-// socket that closes before we read its tuple (a refused or timed-out connect) has lost it
-// there; inet_sock keeps the port it was bound to (inet_sport) until the socket is reused.
+// socket that closes before ESTABLISHED (a refused or timed-out connect) has lost it there;
+// inet_sock keeps the port it was bound to (inet_sport) until the socket is reused.
 static __always_inline void sport_from_inet_sock(struct cnm_conn* c, const struct sock* sk,
                                                  bool direct) {
   if (c->sport) return;
@@ -389,7 +389,8 @@ static __always_inline void sport_from_inet_sock(struct cnm_conn* c, const struc
 // Reads the tuple and netns; false for families we do not track (or an unreadable socket).
 // raw_tp: one bulk read of the front of sock_common (addresses, ports, family, netns pointer),
 // one for the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
-// Only the hooks read a tuple this way (the snapshot iterator reads it directly).
+// The bulk buffer is the hooks' (the snapshot iterator, the daemon's other reader, passes
+// direct).
 static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk, bool direct) {
   if (direct) {
     if (!fill_tuple_direct(c, sk)) return false;
@@ -622,7 +623,10 @@ static __always_inline void on_close(void* ctx, const struct sock* sk, struct cn
                                      int oldstate, bool direct, bool slots) {
   const __u64 key = c->sk;
   if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
-  if (c->sport == 0) fill_tuple(c, sk, direct);  // closed before the handshake finished
+  // Closed before ESTABLISHED: the port of an unbound socket came after SYN_SENT, and so does
+  // the v4-mapped source of a dual-stack socket where tcp_v6_connect sets it once
+  // tcp_v4_connect has returned.
+  if (!(c->flags & CNM_FLAG_HANDSHAKEN)) fill_tuple(c, sk, direct);
   if (fin_queued_in(oldstate)) c->flags |= CNM_FLAG_FIN_SENT;
   read_tcp_counters(c, sk, direct);
   // tcp_reset() and tcp_write_err() set sk_err right before tcp_done() moves the socket here
@@ -655,8 +659,8 @@ static __always_inline int on_state(void* ctx, const struct sock* sk, int oldsta
   struct cnm_conn* c = find(addr_of(sk, direct));
   if (!c) return 0;
   if (newstate == TCP_ESTABLISHED) {
-    // From SYN_SENT: connect() picked the source port (and, for an unbound socket, the source
-    // address) after the SYN_SENT transition; the tuple is final now.
+    // From SYN_SENT: what connect() set after that transition (on_close says what) is set now;
+    // the tuple is final.
     fill_tuple(c, sk, direct);
     c->flags |= CNM_FLAG_HANDSHAKEN;
   } else if (newstate == TCP_CLOSE) {
@@ -822,6 +826,19 @@ static __always_inline bool same_connection(const struct sock* s, const struct c
   return peer[0] == want[0] && peer[1] == want[1] && peer[2] == want[2] && peer[3] == want[3];
 }
 
+// The source of a connect that closed before ESTABLISHED, from its socket (still that
+// connection): what came after SYN_SENT (on_close says what). The port from inet_sock, which
+// keeps it (sport_from_inet_sock); the address one field at a time (the bulk buffer is the
+// hooks').
+static __always_inline void source_after_syn_sent(struct cnm_conn* rec, const struct sock* s) {
+  if (rec->sport == 0)
+    rec->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock*)s, inet_sport));
+  if (rec->family == 4)
+    BPF_CORE_READ_INTO((__u32*)rec->saddr, s, __sk_common.skc_rcv_saddr);
+  else
+    BPF_CORE_READ_INTO(&rec->saddr, s, __sk_common.skc_v6_rcv_saddr);
+}
+
 // A close the state program did not see (a run the kernel skipped, counted or not: see
 // hook_runs_skipped in probe/README.md), found by refresh_open: the entry's socket reads CLOSE
 // long after it opened. Its closed record is made from a copy of the entry, with the socket's
@@ -840,10 +857,7 @@ static __always_inline void recover_close(struct cnm_conn* c, const struct sock*
   if (rec->sk != (__u64)s || rec->start_ns != start) return;  // replaced while copied
   if (__sync_val_compare_and_swap(&c->start_ns, start, 0) != start) return;
   if (same_connection(s, rec)) {
-    // The local port of an unbound socket that closed before ESTABLISHED: inet_sock keeps it
-    // (sport_from_inet_sock). The rest of the tuple is the entry's own, read at SYN_SENT.
-    if (rec->sport == 0)
-      rec->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock*)s, inet_sport));
+    if (!(rec->flags & CNM_FLAG_HANDSHAKEN)) source_after_syn_sent(rec, s);
     apply_tcp_counters(rec, t, false, fin_received(s, false));
     // Whether a FIN was queued is known from the state the socket left, which only the missed run
     // saw (tcp_done() sets every socket's sk_shutdown): bytes sent are the data the socket

@@ -121,12 +121,9 @@ std::vector<Exchange> open_loopback(int count, std::function<std::uint64_t(int)>
 }
 
 TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
-  // 10000 sockets plus the test's own fds: raise the soft limit to the hard one.
-  rlimit rl{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);
-  rl.rlim_cur = rl.rlim_max;
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &rl), 0);
-  ASSERT_GE(rl.rlim_cur, 12000u) << "the hard fd limit is too low for 10000 sockets (ulimit -Hn)";
+  // 10000 sockets plus the test's own fds.
+  ASSERT_GE(raise_fd_limit(), 12000u)
+      << "the hard fd limit is too low for 10000 sockets (ulimit -Hn)";
   ProbeDaemon d(
       "network_config:\n  max_tracked_connections: 1000\n  max_closed_connections_buffered: "
       "2000\n");

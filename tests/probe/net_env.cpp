@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -151,6 +152,21 @@ void in_netns(const std::string& ns, const std::function<void()>& f) {
   });
   t.join();
   if (error) std::rethrow_exception(error);
+}
+
+void drop_incoming_syns(const std::string& ns, const std::string& table) {
+  const auto r = sh("ip netns exec " + ns + " nft -f - <<'EOF'\ntable inet " + table +
+                    " {\n chain in {\n  type filter hook input priority 0;\n  tcp flags syn drop\n "
+                    "}\n}\nEOF");
+  if (r.exit_code != 0) throw std::runtime_error("nft in " + ns + ": " + r.err);
+}
+
+std::size_t raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) sys_fail("getrlimit");
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) sys_fail("setrlimit");
+  return rl.rlim_cur;
 }
 
 NetnsPair::NetnsPair(const std::string& prefix) {

@@ -43,6 +43,13 @@ std::uint32_t netns_inode(const std::string& name);
 // Runs f on a fresh thread that has joined namespace `ns` ("" = stay) and waits for it.
 void in_netns(const std::string& ns, const std::function<void()>& f);
 
+// Makes namespace `ns` drop every incoming SYN (an nftables table named `table`), so a connect
+// to it times out; throws if nft fails.
+void drop_incoming_syns(const std::string& ns, const std::string& table);
+
+// Raises this process's soft limit on open files to the hard one; returns the new limit.
+std::size_t raise_fd_limit();
+
 struct Exchange {
   int family = 4;
   std::string client_addr, server_addr;

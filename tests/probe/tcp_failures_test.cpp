@@ -135,10 +135,7 @@ TEST_P(TcpFailures, ConnectWhoseSynsAreDroppedTimesOut) {
   ProbeDaemon d(GetParam());
   const StateTrace kernel_saw("dport == 9");
   const auto recovered_before = d.get_json("/debug/stats")["conn_map_closes_recovered"].get<int>();
-  const auto r = sh("ip netns exec " + net.b +
-                    " nft -f - <<'EOF'\ntable inet cnmto {\n chain in {\n  type filter hook input "
-                    "priority 0;\n  tcp flags syn drop\n }\n}\nEOF");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  drop_incoming_syns(net.b, "cnmto");
   // Five connects at once, each giving up after one SYN retry (about 3 s).
   constexpr int kConnects = 5;
   std::vector<int> ports(kConnects, 0), errs(kConnects, 0);
