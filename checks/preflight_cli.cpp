@@ -43,12 +43,9 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   if (!a.agent_version.empty()) o.agent_version = a.agent_version;
   if (!a.bpf_objects.empty()) o.bpf_object_dir = a.bpf_objects;
   if (!a.btf_archive.empty()) {
-    if (a.probe == "agent")
-      throw std::invalid_argument(std::string(probe::kBtfArchiveRefusedForTheAgent) +
-                                  std::string(probe::kBtfArchiveNotTheAgents));
     // Beside an Agent found by --probe auto, left out as `cnmctl install` leaves it out, and
     // said; otherwise a file of this machine, as the install reads it (not a path inside --root).
-    if (o.layout.mode == ProbeMode::Agent)
+    if (!probe::btf_archive_applies(a.probe, o.layout.mode))
       o.probe_notes.push_back("--btf-archive " + bounded_utf8(a.btf_archive, kMaxNameBytes) +
                               " left out: " + std::string(probe::kBtfArchiveNotTheAgents));
     else

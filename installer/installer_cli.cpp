@@ -131,10 +131,7 @@ std::optional<Release> selected_release(const Args& a, ProbeMode mode) {
 std::optional<BtfArchiveInput> selected_btf_archive(const Args& a, ProbeMode mode,
                                                     std::vector<std::string>& notes) {
   if (a.btf_archive.empty()) return std::nullopt;
-  if (mode == ProbeMode::Agent && a.probe == "agent")
-    throw std::invalid_argument(std::string(probe::kBtfArchiveRefusedForTheAgent) +
-                                std::string(probe::kBtfArchiveNotTheAgents));
-  if (mode == ProbeMode::Agent) {
+  if (!probe::btf_archive_applies(a.probe, mode)) {
     notes.push_back("BTF archive not installed: " + std::string(probe::kBtfArchiveNotTheAgents));
     return std::nullopt;
   }

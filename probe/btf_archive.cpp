@@ -242,11 +242,11 @@ class Walk {
     fail(shown_name_ + " is larger than " + std::to_string(limits_.max_member_bytes) + " bytes");
   }
 
-  // The limits held after another n bytes of the current member (`total` so far): the whole
-  // archive's unpacked size, then the member's.
-  void count_block(std::size_t& total, std::size_t n) const {
+  // The limits held after another block of the current member, which now has member_bytes:
+  // the whole archive's unpacked size, then the member's.
+  void count_block(std::size_t member_bytes) const {
     check_unpacked();
-    if ((total += n) > limits_.max_member_bytes) too_large();
+    if (member_bytes > limits_.max_member_bytes) too_large();
   }
 
   // Each block of the current member's data, in order, with the limits held after every one.
@@ -261,7 +261,7 @@ class Walk {
       if (r == ARCHIVE_EOF) return;
       if (r != ARCHIVE_OK)
         fail(shown_name_ + " is truncated or corrupt (" + la_error(a_.get()) + ")");
-      count_block(total, size);
+      count_block(total += size);
       take(static_cast<const char*>(buf), size);
     }
   }
@@ -278,13 +278,12 @@ class Walk {
   std::string unxz(std::string_view packed) {
     if (!XzStream::is_xz(packed)) fail(shown_name_ + " is not xz-compressed");
     std::string out;
-    std::size_t total = 0;
     try {
       XzStream x(packed);
       std::uint8_t buf[64 * 1024];
       for (std::size_t n; (n = x.next(buf, sizeof buf)) > 0;) {
         members_unpacked_ += n;
-        count_block(total, n);
+        count_block(out.size() + n);
         out.append(reinterpret_cast<const char*>(buf), n);
       }
     } catch (const XzError& e) {
@@ -348,6 +347,14 @@ BtfArchiveCheck check_btf_archive(std::string_view archive, const std::string& s
   });
   if (out.releases.empty()) w.fail("holds no <kernel release>.btf or .btf.xz file");
   return out;
+}
+
+bool btf_archive_applies(std::string_view probe_flag, ProbeMode mode) {
+  if (mode != ProbeMode::Agent) return true;
+  if (probe_flag == "agent")
+    throw std::invalid_argument(std::string(kBtfArchiveRefusedForTheAgent) +
+                                std::string(kBtfArchiveNotTheAgents));
+  return false;
 }
 
 }  // namespace cnm::probe

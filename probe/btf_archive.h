@@ -19,18 +19,26 @@
 #include <string_view>
 #include <vector>
 
+#include "common/layout.h"
+
 namespace cnm::probe {
 
 // Its name in the BTF folder (<bpf_object_dir>/btf), beside single <release>.btf files, whatever
 // its compression (the reader recognizes it by its bytes).
 inline constexpr std::string_view kBtfArchiveName = "minimized-btfs.tar";
 // Why a BTF archive is cnm-probe's only: `cnmctl install` and `cnmctl preflight` refuse
-// --btf-archive with --probe agent, and install leaves it out with this note under --probe auto.
+// --btf-archive with --probe agent, and leave it out with this note under --probe auto
+// (btf_archive_applies).
 inline constexpr std::string_view kBtfArchiveNotTheAgents =
     "the Datadog Agent's system-probe carries its own BTF files (or takes "
     "system_probe_config.btf_path)";
 inline constexpr std::string_view kBtfArchiveRefusedForTheAgent =
     "--btf-archive is for cnmkit's own probe (standalone): ";
+
+// Whether --btf-archive, given with `--probe <probe_flag>`, applies to the probe chosen (mode):
+// always to cnm-probe; beside the Agent never, refused (std::invalid_argument) when asked for
+// with --probe agent, false when --probe auto found the Agent (the caller notes it left it out).
+bool btf_archive_applies(std::string_view probe_flag, ProbeMode mode);
 
 // The largest archive file read whole (the installer's input, the preflight's --btf-archive).
 inline constexpr std::size_t kMaxBtfArchiveBytes = 256u << 20;
