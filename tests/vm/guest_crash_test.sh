@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# guest_crash.sh on canned consoles: which guest crashes vm-run retries (only a panic whose
+# printed stack is symbolised and names no BPF) and what it repeats at the end of its output.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/guest_crash.sh"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail=0
+expect() {  # expect retried|failed NAME: the console in $dir/NAME
+  local got=failed
+  crash_without_bpf "$dir/$2" && got=retried
+  if [ "$got" = "$1" ]; then echo "ok: $2 $1"; else echo "FAILED: $2 $got, expected $1"; fail=1; fi
+}
+head_lines='[  210.9] BUG: kernel NULL pointer dereference, address: 0000000000000000
+[  210.9] Oops: Oops: 0000 [#1] PREEMPT SMP NOPTI
+[  210.9] CPU: 1 UID: 0 PID: 0 Comm: swapper/1 Not tainted 6.12.118+deb13-amd64
+[  210.9] RIP: 0010:timerqueue_del+0x12/0x30
+[  210.9] RSP: 0018:ff4ce978c0003db8 EFLAGS: 00000046'
+panic='[  210.9] Kernel panic - not syncing: Fatal exception in interrupt'
+frames() { for f in "$@"; do echo "[  210.9]  $f"; done; }
+{
+  echo "[    1.0] booting"; echo "$head_lines"; echo "[  210.9] Call Trace:"
+  frames '<IRQ>' '? __die+0x20/0x70' '__hrtimer_run_queues+0x12/0x2a0' 'hrtimer_interrupt+0xf8/0x230' '</IRQ>'
+  echo "[  210.9] ---[ end trace 0000000000000000 ]---"; echo "$panic"
+} >"$dir/timer"
+expect retried timer
+sed 's/hrtimer_interrupt+0xf8/bpf_prog_6deef7357e7b4530_set_state_btf+0x44/' "$dir/timer" >"$dir/bpf_program"
+expect failed bpf_program
+sed 's/hrtimer_interrupt+0xf8/bpf_trace_run3+0x88/' "$dir/timer" >"$dir/bpf_tracepoint"
+expect failed bpf_tracepoint
+sed 's/hrtimer_interrupt+0xf8\/0x230/0xffffffffc0a01234/' "$dir/timer" >"$dir/unnamed_frame"
+expect failed unnamed_frame
+grep -v 'Call Trace\|^\[  210.9\]  ' "$dir/timer" >"$dir/no_stack"  # the RIP line kept
+expect failed no_stack
+grep -v 'Kernel panic' "$dir/timer" >"$dir/no_panic"
+expect failed no_panic
+# A warning whose stack names BPF, then a panic elsewhere: not retried (the whole crash counts).
+{ echo "[  100.0] WARNING: CPU: 0 PID: 7 at kernel/bpf/core.c:1 x+0x1/0x2"; echo "[  100.0] Call Trace:"
+  frames 'bpf_prog_run+0x1/0x2'; cat "$dir/timer"; } >"$dir/bpf_earlier"
+expect failed bpf_earlier
+
+summary=$(crash_summary "$dir/timer")
+for want in 'vm-run: guest: .*BUG: kernel NULL pointer' 'vm-run: guest: .*RIP: 0010:timerqueue_del' \
+  'vm-run: guest: .*hrtimer_interrupt\+0xf8' 'vm-run: guest: .*Kernel panic'; do
+  grep -qE "$want" <<<"$summary" || { echo "FAILED: summary lacks /$want/"; fail=1; }
+done
+grep -q 'booting\|RSP:' <<<"$summary" && { echo "FAILED: summary holds lines that are no crash"; fail=1; }
+[ "$fail" -eq 0 ] || { echo "--- summary:"; echo "$summary"; }
+exit "$fail"
