@@ -386,17 +386,15 @@ static __always_inline void sport_from_inet_sock(struct cnm_conn* c, const struc
   }
 }
 
-// Reads the tuple and netns; false for families we do not track (or an unreadable socket).
+// Reads the tuple and netns; false for families we do not track (or an unreadable socket). The
+// local port is skc_num's: 0 at SYN_SENT for an unbound socket, and at CLOSE (on_close reads
+// inet_sock's then).
 // raw_tp: one bulk read of the front of sock_common (addresses, ports, family, netns pointer),
 // one for the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
 // The bulk buffer is the hooks' (the snapshot iterator, the daemon's other reader, passes
 // direct).
 static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk, bool direct) {
-  if (direct) {
-    if (!fill_tuple_direct(c, sk)) return false;
-    sport_from_inet_sock(c, sk, direct);
-    return true;
-  }
+  if (direct) return fill_tuple_direct(c, sk);
   const struct sock_common* skc = &sk->__sk_common;
   __u32 lo = ~0U, hi = 0;
 #define SKC_SPAN(f) (lo = MIN2(lo, FOFF(SC, f)), hi = MAX2(hi, FEND(SC, f)))
@@ -420,7 +418,6 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
 #undef AT
   const struct net* net = PICK(struct net*, b, lo, SC, skc_net);
   c->netns = BPF_CORE_READ(net, ns.inum);
-  sport_from_inet_sock(c, sk, direct);
   return true;
 }
 
@@ -623,10 +620,13 @@ static __always_inline void on_close(void* ctx, const struct sock* sk, struct cn
                                      int oldstate, bool direct, bool slots) {
   const __u64 key = c->sk;
   if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
-  // Closed before ESTABLISHED: the port of an unbound socket came after SYN_SENT, and so does
-  // the v4-mapped source of a dual-stack socket where tcp_v6_connect sets it once
-  // tcp_v4_connect has returned.
-  if (!(c->flags & CNM_FLAG_HANDSHAKEN)) fill_tuple(c, sk, direct);
+  // Closed before ESTABLISHED: the port of an unbound socket came after SYN_SENT (and is
+  // released from skc_num by now), and so does the v4-mapped source of a dual-stack socket
+  // where tcp_v6_connect sets it once tcp_v4_connect has returned.
+  if (!(c->flags & CNM_FLAG_HANDSHAKEN)) {
+    fill_tuple(c, sk, direct);
+    sport_from_inet_sock(c, sk, direct);
+  }
   if (fin_queued_in(oldstate)) c->flags |= CNM_FLAG_FIN_SENT;
   read_tcp_counters(c, sk, direct);
   // tcp_reset() and tcp_write_err() set sk_err right before tcp_done() moves the socket here
