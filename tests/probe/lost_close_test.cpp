@@ -258,8 +258,8 @@ TEST_P(LostClose, ACloseNoProgramSawIsRecoveredOnceWithItsCounters) {
 }
 
 // Connects whose SYNs are dropped, closed by their process in SYN_SENT with no program watching,
-// their sockets' memory then taken by new sockets (2000 of them empty the slab's partial lists:
-// seen here, every one of the eight was reused with the hash map alone; 256 reused none). The
+// their sockets' memory then likely taken by new sockets (2000 of them reach into the slab's
+// partial lists: seen here, all eight or none reused from run to run; with 256, none). The
 // recovered records keep the peer and netns read at SYN_SENT, and take the local port from the
 // socket only while it is still that connection: reused memory tells nothing (a fresh socket has
 // no peer), and a record read from it (the tuple used to be read there) named no peer at all.
