@@ -828,11 +828,9 @@ static __always_inline bool same_connection(const struct sock* s, const struct c
 
 // The source of a connect that closed before ESTABLISHED, from its socket (still that
 // connection): what came after SYN_SENT (on_close says what). The port from inet_sock, which
-// keeps it (sport_from_inet_sock); the address one field at a time (the bulk buffer is the
-// hooks').
+// keeps it; the address one field at a time (the bulk buffer is the hooks').
 static __always_inline void source_after_syn_sent(struct cnm_conn* rec, const struct sock* s) {
-  if (rec->sport == 0)
-    rec->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock*)s, inet_sport));
+  sport_from_inet_sock(rec, s, false);
   if (rec->family == 4)
     BPF_CORE_READ_INTO((__u32*)rec->saddr, s, __sk_common.skc_rcv_saddr);
   else
