@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# guest_crash.sh on canned consoles: which guest crashes vm-run retries (only a panic whose
-# printed stack is symbolised and names no BPF) and what it repeats at the end of its output.
+# guest_crash.sh on canned consoles: which guest deaths vm-run retries (the emulator's stall, and
+# a panic whose printed stack is symbolised and names no BPF; neither after the VM's timeout),
+# why it says it retries, and what it repeats at the end of its output.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/guest_crash.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail=0
-expect() {  # expect retried|failed NAME: the console in $dir/NAME
-  local got=failed
-  crash_without_bpf "$dir/$2" && got=retried
+expect() {  # expect retried|failed NAME [QEMU_RC [REASON]]: the console in $dir/NAME
+  local got=failed why
+  why=$(retry_reason "$dir/$2" "${3:-1}") && got=retried
   if [ "$got" = "$1" ]; then echo "ok: $2 $1"; else echo "FAILED: $2 $got, expected $1"; fail=1; fi
+  if [ -n "${4:-}" ] && ! grep -q "$4" <<<"$why"; then echo "FAILED: $2's reason '$why'"; fail=1; fi
 }
 head_lines='[  210.9] BUG: kernel NULL pointer dereference, address: 0000000000000000
 [  210.9] Oops: Oops: 0000 [#1] PREEMPT SMP NOPTI
@@ -24,7 +26,8 @@ frames() { for f in "$@"; do echo "[  210.9]  $f"; done; }
   frames '<IRQ>' '? __die+0x20/0x70' '__hrtimer_run_queues+0x12/0x2a0' 'hrtimer_interrupt+0xf8/0x230' '</IRQ>'
   echo "[  210.9] ---[ end trace 0000000000000000 ]---"; echo "$panic"
 } >"$dir/timer"
-expect retried timer
+expect retried timer 1 'crashed with no BPF code on its stack'
+expect failed timer 124  # the same crash, but the VM ran to its timeout
 sed 's/hrtimer_interrupt+0xf8/bpf_prog_6deef7357e7b4530_set_state_btf+0x44/' "$dir/timer" >"$dir/bpf_program"
 expect failed bpf_program
 sed 's/hrtimer_interrupt+0xf8/bpf_trace_run3+0x88/' "$dir/timer" >"$dir/bpf_tracepoint"
@@ -39,6 +42,19 @@ expect failed no_panic
 { echo "[  100.0] WARNING: CPU: 0 PID: 7 at kernel/bpf/core.c:1 x+0x1/0x2"; echo "[  100.0] Call Trace:"
   frames 'bpf_prog_run+0x1/0x2'; cat "$dir/timer"; } >"$dir/bpf_earlier"
 expect failed bpf_earlier
+
+# The emulator's stall (6.1 under TCG): a soft lockup waiting on the other vCPU's IPI while RCU
+# reports that vCPU's timers stopped; retried though its stack names BPF (a link's detach).
+{ echo "[  300.0] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [probe_root_test:412]"
+  echo "[  300.0] RIP: 0010:smp_call_function_many_cond+0x120/0x500"; echo "[  300.0] Call Trace:"
+  frames 'on_each_cpu_cond_mask+0x24/0x40' 'text_poke_bp_batch+0x9f/0x2a0' \
+    'tracepoint_probe_unregister+0x1a0/0x3d0' 'bpf_link_release+0x1d/0x30'
+  echo "[  300.0] rcu: rcu_preempt kthread timer wakeup didn't happen for 2507 jiffies! g1234"
+  echo "[  300.0] Kernel panic - not syncing: softlockup: hung tasks"; } >"$dir/stall"
+expect retried stall 1 'emulator stalled a vCPU'
+expect failed stall 124
+grep -v 'timer wakeup' "$dir/stall" >"$dir/lockup_timers_fine"  # a lockup of the guest's own
+expect failed lockup_timers_fine
 
 summary=$(crash_summary "$dir/timer")
 for want in 'vm-run: guest: .*BUG: kernel NULL pointer' 'vm-run: guest: .*RIP: 0010:timerqueue_del' \
