@@ -421,6 +421,34 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
   return true;
 }
 
+// What connect() sets after the SYN_SENT transition, read at ESTABLISHED or at a CLOSE before it:
+// an unbound socket's local port (inet_hash_connect assigns it after tcp_set_state(SYN_SENT) in
+// tcp_v4_connect and tcp_v6_connect, 3.10 to 6.x) and a dual-stack socket's v4-mapped source:
+// older kernels' tcp_v6_connect sets it once tcp_v4_connect has returned (newer ones set it with
+// the v4 source, in sk_rcv_saddr_set, so on the kernels the tests boot this read changes
+// nothing). The peer, the family, any other source and the netns were read at SYN_SENT and
+// cannot change since, so they are not read again: on raw_tp that saves a bulk read and the
+// netns's probe read per connection.
+static __always_inline void fill_after_syn_sent(struct cnm_conn* c, const struct sock* sk,
+                                                bool direct) {
+  const struct sock_common* skc = &sk->__sk_common;
+  c->sport = RD(direct, skc, skc_num);
+  if (c->family != 6) return;
+  if (direct)
+    __builtin_memcpy(c->saddr, &skc->skc_v6_rcv_saddr, 16);
+  else
+    BPF_CORE_READ_INTO(&c->saddr, skc, skc_v6_rcv_saddr);
+}
+
+// The source of a connect that closed before ESTABLISHED (at its CLOSE, or later from a socket
+// that is still that connection): what connect() set after SYN_SENT, with the port from
+// inet_sock, which keeps it once skc_num is released.
+static __always_inline void source_after_syn_sent(struct cnm_conn* c, const struct sock* sk,
+                                                  bool direct) {
+  fill_after_syn_sent(c, sk, direct);
+  sport_from_inet_sock(c, sk, direct);
+}
+
 // The tcp_sock counters the probe reports, listed once: the struct, the bulk region and the
 // reads all come from this list. The region fits the buffer on the kernels seen (668 bytes on
 // 6.18); a layout that spreads them wider is read one field at a time.
@@ -620,13 +648,7 @@ static __always_inline void on_close(void* ctx, const struct sock* sk, struct cn
                                      int oldstate, bool direct, bool slots) {
   const __u64 key = c->sk;
   if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
-  // Closed before ESTABLISHED: the port of an unbound socket came after SYN_SENT (and is
-  // released from skc_num by now), and so does the v4-mapped source of a dual-stack socket
-  // where tcp_v6_connect sets it once tcp_v4_connect has returned.
-  if (!(c->flags & CNM_FLAG_HANDSHAKEN)) {
-    fill_tuple(c, sk, direct);
-    sport_from_inet_sock(c, sk, direct);
-  }
+  if (!(c->flags & CNM_FLAG_HANDSHAKEN)) source_after_syn_sent(c, sk, direct);
   if (fin_queued_in(oldstate)) c->flags |= CNM_FLAG_FIN_SENT;
   read_tcp_counters(c, sk, direct);
   // tcp_reset() and tcp_write_err() set sk_err right before tcp_done() moves the socket here
@@ -659,9 +681,8 @@ static __always_inline int on_state(void* ctx, const struct sock* sk, int oldsta
   struct cnm_conn* c = find(addr_of(sk, direct));
   if (!c) return 0;
   if (newstate == TCP_ESTABLISHED) {
-    // From SYN_SENT: what connect() set after that transition (on_close says what) is set now;
-    // the tuple is final.
-    fill_tuple(c, sk, direct);
+    // From SYN_SENT: the tuple is final now.
+    fill_after_syn_sent(c, sk, direct);
     c->flags |= CNM_FLAG_HANDSHAKEN;
   } else if (newstate == TCP_CLOSE) {
     on_close(ctx, sk, c, oldstate, direct, slots);
@@ -826,17 +847,6 @@ static __always_inline bool same_connection(const struct sock* s, const struct c
   return peer[0] == want[0] && peer[1] == want[1] && peer[2] == want[2] && peer[3] == want[3];
 }
 
-// The source of a connect that closed before ESTABLISHED, from its socket (still that
-// connection): what came after SYN_SENT (on_close says what). The port from inet_sock, which
-// keeps it; the address one field at a time (the bulk buffer is the hooks').
-static __always_inline void source_after_syn_sent(struct cnm_conn* rec, const struct sock* s) {
-  sport_from_inet_sock(rec, s, false);
-  if (rec->family == 4)
-    BPF_CORE_READ_INTO((__u32*)rec->saddr, s, __sk_common.skc_rcv_saddr);
-  else
-    BPF_CORE_READ_INTO(&rec->saddr, s, __sk_common.skc_v6_rcv_saddr);
-}
-
 // A close the state program did not see (a run the kernel skipped, counted or not: see
 // hook_runs_skipped in probe/README.md), found by refresh_open: the entry's socket reads CLOSE
 // long after it opened. Its closed record is made from a copy of the entry, with the socket's
@@ -855,7 +865,7 @@ static __always_inline void recover_close(struct cnm_conn* c, const struct sock*
   if (rec->sk != (__u64)s || rec->start_ns != start) return;  // replaced while copied
   if (__sync_val_compare_and_swap(&c->start_ns, start, 0) != start) return;
   if (same_connection(s, rec)) {
-    if (!(rec->flags & CNM_FLAG_HANDSHAKEN)) source_after_syn_sent(rec, s);
+    if (!(rec->flags & CNM_FLAG_HANDSHAKEN)) source_after_syn_sent(rec, s, false);
     apply_tcp_counters(rec, t, false, fin_received(s, false));
     // Whether a FIN was queued is known from the state the socket left, which only the missed run
     // saw (tcp_done() sets every socket's sk_shutdown): bytes sent are the data the socket
