@@ -1,8 +1,5 @@
 #include "probe/btf_source.h"
 
-#include <cerrno>
-#include <cstring>
-
 #include "common/file_read.h"
 #include "common/uname.h"
 #include "probe/btf_archive.h"
@@ -13,17 +10,8 @@ namespace {
 
 // Why an archive file could not be read whole; "" for a folder's archive that is not there.
 std::string unread_archive(const FileRead& r, const std::string& shown, bool named) {
-  switch (r.status) {
-    case ReadStatus::Absent:
-      return named ? "cannot open " + shown + ": " + std::strerror(ENOENT) : "";
-    case ReadStatus::NotRegular:
-    case ReadStatus::IsLink:
-      return shown + " is not a regular file";
-    case ReadStatus::TooLarge:
-      return shown + " is larger than " + std::to_string(kMaxBtfArchiveBytes) + " bytes";
-    default:
-      return "cannot open " + shown + ": " + std::strerror(r.error);
-  }
+  if (r.status == ReadStatus::Absent && !named) return "";
+  return shown + " " + r.why(kMaxBtfArchiveBytes);
 }
 
 // The release's file in the archive at `path` (inside root), or nothing with why: "" when the

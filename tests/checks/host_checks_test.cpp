@@ -475,8 +475,7 @@ TEST(HostChecks, WithoutKernelBtfTheBtfArchiveIsLookedIn) {
       << c.message;
   standalone.btf_archive = h.root() / "typo.tar.xz";
   c = test::find_check(h.run(standalone), "ebpf.btf");
-  EXPECT_NE(c.message.find("cannot open " + (h.root() / "typo.tar.xz").string() +
-                           ": No such file or directory"),
+  EXPECT_NE(c.message.find((h.root() / "typo.tar.xz").string() + " does not exist"),
             std::string::npos)
       << c.message;
 }

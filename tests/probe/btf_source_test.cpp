@@ -173,7 +173,8 @@ TEST(BtfSource, TheFoldersArchiveComesAfterItsFileAndBeforeTheEmbedded) {
   ASSERT_EQ(::mkfifo(archive.c_str(), 0600), 0);
   s = BtfSource::find("", dir / "btf", fleet_only, nullptr, absent);
   EXPECT_EQ(s.kind(), BtfSource::Kind::kNone);
-  EXPECT_NE(s.description().find(archive.string() + " is not a regular file"), std::string::npos)
+  EXPECT_NE(s.description().find(archive.string() + " is a FIFO, not a regular file"),
+            std::string::npos)
       << s.description();
 }
 
