@@ -12,11 +12,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <iterator>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -90,26 +93,30 @@ Pair exchange(std::size_t up, std::size_t down) {
   return p;
 }
 
+// Which records a check looks at.
+using Match = std::function<bool(const Connection&)>;
+// Every connection to this remote port.
+Match to_port(std::uint16_t rport) {
+  return [rport](const Connection& c) { return c.rport == rport; };
+}
+// The loopback connection between these two ports, either end.
+Match between(std::uint16_t a, std::uint16_t b) {
+  return [a, b](const Connection& c) {
+    return (c.lport == a && c.rport == b) || (c.lport == b && c.rport == a);
+  };
+}
+
 class Recorder {
  public:
   void add(std::vector<Connection>&& batch) {
     std::lock_guard lock(mu_);
     for (auto& c : batch) closed_.push_back(std::move(c));
   }
-  // The closed records of connections to this remote port.
-  std::vector<Connection> to(std::uint16_t rport) const {
+  // The closed records that match.
+  std::vector<Connection> closed(const Match& match) const {
     std::lock_guard lock(mu_);
     std::vector<Connection> out;
-    for (const auto& c : closed_)
-      if (c.rport == rport) out.push_back(c);
-    return out;
-  }
-  // The closed records of the loopback connection with these two ports (either end).
-  std::vector<Connection> of(std::uint16_t a, std::uint16_t b) const {
-    std::lock_guard lock(mu_);
-    std::vector<Connection> out;
-    for (const auto& c : closed_)
-      if ((c.lport == a && c.rport == b) || (c.lport == b && c.rport == a)) out.push_back(c);
+    std::copy_if(closed_.begin(), closed_.end(), std::back_inserter(out), match);
     return out;
   }
 
@@ -124,18 +131,10 @@ const Connection* end_with_lport(const std::vector<Connection>& v, std::uint16_t
   return nullptr;
 }
 
-std::size_t open_to(const probe::Tracer& t, std::uint16_t rport) {
-  std::size_t n = 0;
-  for (const auto& c : t.open_connections())
-    if (c.rport == rport) ++n;
-  return n;
-}
-
-std::size_t open_with_ports(const probe::Tracer& t, std::uint16_t a, std::uint16_t b) {
-  std::size_t n = 0;
-  for (const auto& c : t.open_connections())
-    if ((c.lport == a && c.rport == b) || (c.lport == b && c.rport == a)) ++n;
-  return n;
+// How many of the tracer's open connections match.
+std::size_t open_matching(const probe::Tracer& t, const Match& match) {
+  const auto open = t.open_connections();
+  return static_cast<std::size_t>(std::count_if(open.begin(), open.end(), match));
 }
 
 struct Case {
@@ -193,8 +192,8 @@ TEST_P(LostClose, ACloseNoProgramSawIsRecoveredOnceWithItsCounters) {
   const Pair reset = exchange(1000, 500), fin = exchange(3000, 7);
   ASSERT_GE(reset.server, 0);
   ASSERT_GE(fin.server, 0);
-  ASSERT_EQ(open_with_ports(t, reset.client_port, reset.server_port), 2u);
-  ASSERT_EQ(open_with_ports(t, fin.client_port, fin.server_port), 2u);
+  ASSERT_EQ(open_matching(t, between(reset.client_port, reset.server_port)), 2u);
+  ASSERT_EQ(open_matching(t, between(fin.client_port, fin.server_port)), 2u);
   const auto tracked = t.stats().at("conn_map_entries_current");
 
   ASSERT_NO_FATAL_FAILURE(drop_state_hook());
@@ -207,19 +206,19 @@ TEST_P(LostClose, ACloseNoProgramSawIsRecoveredOnceWithItsCounters) {
   // Recovered only once an entry is over a second old (LOST_CLOSE_AFTER_NS).
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   if (!recovers) {
-    EXPECT_EQ(open_with_ports(t, reset.client_port, reset.server_port), 2u);
+    EXPECT_EQ(open_matching(t, between(reset.client_port, reset.server_port)), 2u);
     t.poll_closed(0);
-    EXPECT_TRUE(rec.of(reset.client_port, reset.server_port).empty());
+    EXPECT_TRUE(rec.closed(between(reset.client_port, reset.server_port)).empty());
     EXPECT_EQ(t.stats().at("conn_map_closes_recovered"), 0u);
     ::close(reset.client);
     return;
   }
-  EXPECT_EQ(open_with_ports(t, reset.client_port, reset.server_port), 0u);
-  EXPECT_EQ(open_with_ports(t, fin.client_port, fin.server_port), 0u);
+  EXPECT_EQ(open_matching(t, between(reset.client_port, reset.server_port)), 0u);
+  EXPECT_EQ(open_matching(t, between(fin.client_port, fin.server_port)), 0u);
   t.poll_closed(0);
 
-  const auto r = rec.of(reset.client_port, reset.server_port);
-  const auto f = rec.of(fin.client_port, fin.server_port);
+  const auto r = rec.closed(between(reset.client_port, reset.server_port));
+  const auto f = rec.closed(between(fin.client_port, fin.server_port));
   ASSERT_EQ(r.size(), 2u);
   ASSERT_EQ(f.size(), 2u);
   const Connection* rc = end_with_lport(r, reset.client_port);
@@ -247,10 +246,10 @@ TEST_P(LostClose, ACloseNoProgramSawIsRecoveredOnceWithItsCounters) {
   // them neither open nor closed a second time.
   const auto after = t.stats();
   EXPECT_GE(after.at("conn_map_closes_recovered") - before.at("conn_map_closes_recovered"), 4u);
-  EXPECT_EQ(open_with_ports(t, reset.client_port, reset.server_port), 0u);
+  EXPECT_EQ(open_matching(t, between(reset.client_port, reset.server_port)), 0u);
   t.poll_closed(0);
-  EXPECT_EQ(rec.of(reset.client_port, reset.server_port).size(), 2u);
-  EXPECT_EQ(rec.of(fin.client_port, fin.server_port).size(), 2u);
+  EXPECT_EQ(rec.closed(between(reset.client_port, reset.server_port)).size(), 2u);
+  EXPECT_EQ(rec.closed(between(fin.client_port, fin.server_port)).size(), 2u);
   EXPECT_EQ(t.stats().at("conn_map_closes_recovered"), after.at("conn_map_closes_recovered"));
   // With no state program, no connection enters: the count only fell, by these four at least.
   EXPECT_LE(after.at("conn_map_entries_current") + 4, tracked);
@@ -288,7 +287,8 @@ TEST_P(LostClose, AConnectClosedBeforeItsHandshakeKeepsItsPeerWhenItsSocketIsReu
     }
   });
   ASSERT_EQ(connecting.size(), kConnects);
-  ASSERT_EQ(open_to(t, kPort), kConnects) << "tracked from SYN_SENT, their peer known";
+  ASSERT_EQ(open_matching(t, to_port(kPort)), kConnects)
+      << "tracked from SYN_SENT, their peer known";
 
   ASSERT_NO_FATAL_FAILURE(drop_state_hook());
   for (const int fd : connecting) ::close(fd);
@@ -300,11 +300,11 @@ TEST_P(LostClose, AConnectClosedBeforeItsHandshakeKeepsItsPeerWhenItsSocketIsReu
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // LOST_CLOSE_AFTER_NS
 
   if (!recovers(t)) {
-    EXPECT_EQ(open_to(t, kPort), kConnects);
+    EXPECT_EQ(open_matching(t, to_port(kPort)), kConnects);
   } else {
-    EXPECT_EQ(open_to(t, kPort), 0u);
+    EXPECT_EQ(open_matching(t, to_port(kPort)), 0u);
     t.poll_closed(0);
-    const auto got = rec.to(kPort);
+    const auto got = rec.closed(to_port(kPort));
     EXPECT_EQ(got.size(), kConnects);
     in_addr peer{}, self{};
     ASSERT_EQ(::inet_pton(AF_INET, net.addr_b.c_str(), &peer), 1);
