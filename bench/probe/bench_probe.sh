@@ -25,7 +25,8 @@
 #      connections accepted (a pair of phases is a second apart, not the few seconds between two
 #      windows of section 1, and no daemon start or stop falls in them); with AGAINST (a folder
 #      holding another build's tcp_tracer.bpf.o, e.g. main's), then also this build's state
-#      program against that one's, phase by phase: the change's own effect, in one run.
+#      program against that one's, phase by phase: the change's own effect, in one run. RUNG
+#      (default tp_btf) picks the ladder's rung whose state program is toggled, e.g. raw_tp.
 # nginx runs on CPU 1 and wrk on CPU 0 (when there are two), so the rounds compete less with
 # each other and the ratio is steadier; the probe's programs run on whichever CPU does the I/O.
 # It first prints the machine it ran on: CPU model, kernel, and the CPU vulnerability
@@ -33,18 +34,19 @@
 # indirect-branch mitigations every kernel call and return the programs make costs more, so
 # figures from two machines are told apart by this header (bench/probe/RESULTS.md keeps one row
 # per machine).
-# Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS] [PAIRS] [SECTIONS] [AGAINST] (root;
+# Usage: bench/probe/bench_probe.sh BUILD_DIR [SECONDS] [ROUNDS] [PAIRS] [SECTIONS] [AGAINST] [RUNG] (root;
 # installs nginx-light and wrk; defaults: 2-second windows, 20 rounds, 300 pairs in section 5,
 # every section (1,2,3,4,5), about 16 minutes in all). SECTIONS runs a subset, e.g. 4,5 (the
 # programs' cost and the kernel side alone, about 6 minutes); section 2 needs section 1.
 set -euo pipefail
-usage="usage: $0 BUILD_DIR [SECONDS] [ROUNDS] [PAIRS] [SECTIONS] [AGAINST]"
+usage="usage: $0 BUILD_DIR [SECONDS] [ROUNDS] [PAIRS] [SECTIONS] [AGAINST] [RUNG]"
 build=${1:?$usage}
 secs=${2:-2}  # whole seconds: wrk takes no fractions
 rounds=${3:-20}
 pairs=${4:-300}
 sections=",${5:-1,2,3,4,5},"
 against=${6:-}
+rung=${7:-tp_btf}  # section 5's
 [ -z "$against" ] || [ -f "$against/tcp_tracer.bpf.o" ] ||
   { echo "AGAINST: no tcp_tracer.bpf.o in $against" >&2; exit 2; }
 want() { [[ $sections == *",$1,"* ]]; }
@@ -352,7 +354,7 @@ sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
 fi  # section 4
 if want 5; then
-echo "== 5. the kernel side alone: the state program attached / detached in turns, $pairs pairs of"
+echo "== 5. the kernel side alone ($rung): the state program attached / detached in turns, $pairs pairs of"
 echo "   0.5-s phases under one wrk run (one connection per request); accepted connections per phase"
 toggle="$build/bench/probe/kernel_toggle"
 [ -x "$toggle" ] || { echo "no $toggle: build it first" >&2; exit 2; }
@@ -364,8 +366,8 @@ runs=1; [ -z "$against" ] || runs=2
 "${pin_client[@]}" wrk -t 1 -c 32 -d "$((runs * (pairs * 3 + 60)))s" -H "Connection: close" \
   "http://127.0.0.1:$port/" >/dev/null & wrk_pid=$!
 sleep 2
-"$toggle" 500 "$pairs" >"$work/toggle.txt"
-[ -z "$against" ] || "$toggle" 500 "$pairs" tp_btf --against "$against" >"$work/toggle-against.txt"
+"$toggle" 500 "$pairs" "$rung" >"$work/toggle.txt"
+[ -z "$against" ] || "$toggle" 500 "$pairs" "$rung" --against "$against" >"$work/toggle-against.txt"
 kill "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
 cp "$work/toggle.txt" "$build/bench_probe_toggle.txt"
 tail -1 "$work/toggle.txt"
