@@ -387,8 +387,8 @@ static __always_inline void sport_from_inet_sock(struct cnm_conn* c, const struc
 }
 
 // Reads the tuple and netns; false for families we do not track (or an unreadable socket). The
-// local port is skc_num's: 0 at SYN_SENT for an unbound socket, and at CLOSE (on_close reads
-// inet_sock's then).
+// local port is skc_num's: 0 at SYN_SENT for an unbound socket (fill_after_syn_sent reads it
+// later).
 // raw_tp: one bulk read of the front of sock_common (addresses, ports, family, netns pointer),
 // one for the netns inode. sock_common is ~136 bytes on every kernel, so the region always fits.
 // The bulk buffer is the hooks' (the snapshot iterator, the daemon's other reader, passes
@@ -424,11 +424,11 @@ static __always_inline bool fill_tuple(struct cnm_conn* c, const struct sock* sk
 // What connect() sets after the SYN_SENT transition, read at ESTABLISHED or at a CLOSE before it:
 // an unbound socket's local port (inet_hash_connect assigns it after tcp_set_state(SYN_SENT) in
 // tcp_v4_connect and tcp_v6_connect, 3.10 to 6.x) and a dual-stack socket's v4-mapped source:
-// older kernels' tcp_v6_connect sets it once tcp_v4_connect has returned (newer ones set it with
-// the v4 source, in sk_rcv_saddr_set, so on the kernels the tests boot this read changes
-// nothing). The peer, the family, any other source and the netns were read at SYN_SENT and
-// cannot change since, so they are not read again: on raw_tp that saves a bulk read and the
-// netns's probe read per connection.
+// before Linux 4.1 (so only under the kprobe rung) tcp_v6_connect set it once tcp_v4_connect
+// had returned; since then sk_rcv_saddr_set writes it with the v4 source, before SYN_SENT, so on
+// the kernels the tests boot this read changes nothing. The peer, the family, any other source and
+// the netns were read at SYN_SENT and cannot change since, so they are not read again: on raw_tp
+// that saves a bulk read and the netns's probe read per connection.
 static __always_inline void fill_after_syn_sent(struct cnm_conn* c, const struct sock* sk,
                                                 bool direct) {
   const struct sock_common* skc = &sk->__sk_common;
@@ -440,9 +440,8 @@ static __always_inline void fill_after_syn_sent(struct cnm_conn* c, const struct
     BPF_CORE_READ_INTO(&c->saddr, skc, skc_v6_rcv_saddr);
 }
 
-// The source of a connect that closed before ESTABLISHED (at its CLOSE, or later from a socket
-// that is still that connection): what connect() set after SYN_SENT, with the port from
-// inet_sock, which keeps it once skc_num is released.
+// The source of a connect that closed before ESTABLISHED, at its CLOSE: what connect() set after
+// SYN_SENT, with the port from inet_sock, which keeps it once skc_num is released.
 static __always_inline void source_after_syn_sent(struct cnm_conn* c, const struct sock* sk,
                                                   bool direct) {
   fill_after_syn_sent(c, sk, direct);
@@ -613,11 +612,12 @@ static __always_inline bool track(struct cnm_conn* c, enum cnm_run_kind who, boo
 // An outgoing socket is recorded at SYN_SENT, in the connecting process (pid, comm, cgroup),
 // with its peer and netns (tcp_v4_connect and tcp_v6_connect set them, and the source address,
 // before this transition) but its source port only if it was bound: an unbound socket gets one
-// after the transition, so the tuple is read again at ESTABLISHED (or at close if it never got
-// there). The peer is known from here on because a close no program saw is recovered from the
-// entry long after the socket may have been freed and reused (recover_close). An incoming one
-// is recorded at ESTABLISHED with its final tuple, in softirq: its process is learnt later, when
-// that process closes or shuts it down (or at its first send or receive with the per-call hooks).
+// after the transition, so the port (and an AF_INET6 socket's source) is read again at
+// ESTABLISHED, or at close if it never got there (fill_after_syn_sent). The peer is known from here
+// on because a close no program saw is recovered from the entry long after the socket may have been
+// freed and reused (recover_close). An incoming one is recorded at ESTABLISHED with its final
+// tuple, in softirq: its process is learnt later, when that process closes or shuts it down (or at
+// its first send or receive with the per-call hooks).
 static __always_inline void on_open(const struct sock* sk, __u8 direction, bool direct,
                                     bool slots) {
   __u32 mem = CNM_RUN_HOOK;
@@ -865,7 +865,9 @@ static __always_inline void recover_close(struct cnm_conn* c, const struct sock*
   if (rec->sk != (__u64)s || rec->start_ns != start) return;  // replaced while copied
   if (__sync_val_compare_and_swap(&c->start_ns, start, 0) != start) return;
   if (same_connection(s, rec)) {
-    if (!(rec->flags & CNM_FLAG_HANDSHAKEN)) source_after_syn_sent(rec, s, false);
+    // Closed before ESTABLISHED: only the port can be missing (refresh_open needs 5.13, where
+    // the source is set before SYN_SENT), and inet_sock keeps it.
+    if (!(rec->flags & CNM_FLAG_HANDSHAKEN)) sport_from_inet_sock(rec, s, false);
     apply_tcp_counters(rec, t, false, fin_received(s, false));
     // Whether a FIN was queued is known from the state the socket left, which only the missed run
     // saw (tcp_done() sets every socket's sk_shutdown): bytes sent are the data the socket
