@@ -47,9 +47,9 @@ std::string FileRead::why(std::size_t max_bytes) const {
       return "does not exist";
     case ReadStatus::Unreadable:
       return std::string("cannot be read: ") + std::strerror(error);
-    case ReadStatus::NotRegular:
-      return "is " + (mode ? file_type_name(mode) : std::string("not a regular file")) +
-             ", not a regular file; not read";
+    case ReadStatus::NotRegular:  // mode is 0 when the open itself failed (ENXIO: a socket)
+      if (!mode) return "is not a regular file; not read";
+      return "is " + file_type_name(mode) + ", not a regular file; not read";
     case ReadStatus::TooLarge:
       return "is larger than " + std::to_string(max_bytes) + " bytes; not read";
     case ReadStatus::IsLink:

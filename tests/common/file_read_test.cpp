@@ -3,7 +3,9 @@
 #include "common/file_read.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +32,22 @@ TEST_F(Reader, AFifoIsRefusedAtOnceWithoutAWriter) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
   EXPECT_EQ(r.status, ReadStatus::NotRegular);
   EXPECT_NE(r.why(0).find("is a FIFO"), std::string::npos) << r.why(0);
+}
+
+// A socket file cannot be opened at all (ENXIO), so its type is not known: said once.
+TEST_F(Reader, ASocketFileIsRefusedInPlainWords) {
+  const int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  const std::string path = (dir_ / "sock").string();
+  ASSERT_LT(path.size(), sizeof a.sun_path);
+  path.copy(a.sun_path, path.size());
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const auto r = read("/sock");
+  ::close(s);
+  EXPECT_EQ(r.status, ReadStatus::NotRegular);
+  EXPECT_EQ(r.why(0), "is not a regular file; not read");
 }
 
 TEST_F(Reader, LinksToEndlessDevicesAreRefusedNotRead) {
