@@ -440,14 +440,6 @@ static __always_inline void fill_after_syn_sent(struct cnm_conn* c, const struct
     BPF_CORE_READ_INTO(&c->saddr, skc, skc_v6_rcv_saddr);
 }
 
-// The source of a connect that closed before ESTABLISHED, at its CLOSE: what connect() set after
-// SYN_SENT, with the port from inet_sock, which keeps it once skc_num is released.
-static __always_inline void source_after_syn_sent(struct cnm_conn* c, const struct sock* sk,
-                                                  bool direct) {
-  fill_after_syn_sent(c, sk, direct);
-  sport_from_inet_sock(c, sk, direct);
-}
-
 // The tcp_sock counters the probe reports, listed once: the struct, the bulk region and the
 // reads all come from this list. The region fits the buffer on the kernels seen (668 bytes on
 // 6.18); a layout that spreads them wider is read one field at a time.
@@ -648,7 +640,12 @@ static __always_inline void on_close(void* ctx, const struct sock* sk, struct cn
                                      int oldstate, bool direct, bool slots) {
   const __u64 key = c->sk;
   if (c->pid == 0 && RD(direct, sk, sk_lock.owned)) set_task(c, direct);
-  if (!(c->flags & CNM_FLAG_HANDSHAKEN)) source_after_syn_sent(c, sk, direct);
+  // Closed before ESTABLISHED: what connect() set after SYN_SENT, the port from inet_sock, which
+  // keeps it once skc_num is released.
+  if (!(c->flags & CNM_FLAG_HANDSHAKEN)) {
+    fill_after_syn_sent(c, sk, direct);
+    sport_from_inet_sock(c, sk, direct);
+  }
   if (fin_queued_in(oldstate)) c->flags |= CNM_FLAG_FIN_SENT;
   read_tcp_counters(c, sk, direct);
   // tcp_reset() and tcp_write_err() set sk_err right before tcp_done() moves the socket here

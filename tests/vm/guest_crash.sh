@@ -42,13 +42,18 @@ emulator_stall() {
     grep -q 'timer wakeup didn.t happen\|Possible timer handling issue' "$1"
 }
 
+# timed_out QEMU_RC: true when timeout killed the VM (124, or 137 when it had to send SIGKILL).
+timed_out() {
+  [ "$1" -eq 124 ] || [ "$1" -eq 137 ]
+}
+
 # retry_reason LOG QEMU_RC: for a guest that stopped without its command's exit status, prints
 # why the death was the emulator's or the guest kernel's, not the probe's, and succeeds: the run
-# may be repeated once. Fails, printing nothing, for any other death, and for a VM killed at its
-# timeout (QEMU_RC 124, or 137 when timeout had to send SIGKILL): a panic, softlockup_panic's
-# included, stops the VM at once, so a VM that ran out its time is hung, not crashed.
+# may be repeated once. Fails, printing nothing, for any other death, and for a VM that timed
+# out: a panic, softlockup_panic's included, stops the VM at once, so a VM that ran out its time
+# is hung, not crashed.
 retry_reason() {
-  [ "$2" -ne 124 ] && [ "$2" -ne 137 ] || return 1
+  ! timed_out "$2" || return 1
   if emulator_stall "$1"; then
     echo "the emulator stalled a vCPU (soft lockup waiting on its IPI)"
   elif crash_without_bpf "$1"; then
