@@ -27,6 +27,8 @@
 #      holding another build's tcp_tracer.bpf.o, e.g. main's), then also this build's state
 #      program against that one's, phase by phase: the change's own effect, in one run. RUNG
 #      (default tp_btf) picks the ladder's rung whose state program is toggled, e.g. raw_tp.
+#      Last, a short pass with kernel.bpf_stats_enabled prints the state program's own time per
+#      run (and the other build's): finer than the request rate for telling two builds apart.
 # nginx runs on CPU 1 and wrk on CPU 0 (when there are two), so the rounds compete less with
 # each other and the ratio is steadier; the probe's programs run on whichever CPU does the I/O.
 # It first prints the machine it ran on: CPU model, kernel, and the CPU vulnerability
@@ -359,15 +361,21 @@ echo "   0.5-s phases under one wrk run (one connection per request); accepted c
 toggle="$build/bench/probe/kernel_toggle"
 [ -x "$toggle" ] || { echo "no $toggle: build it first" >&2; exit 2; }
 runs=1; [ -z "$against" ] || runs=2
+stats_pairs=30  # the time-per-run pass
 # wrk is killed once the toggles are done: its duration only has to outlast them. A pair takes
 # 1.1 s plus two attaches and detaches, and each run first loads its objects: on a loaded machine
 # that took longer than the 1.2 s a pair once budgeted, wrk ended first, and a phase saw no
 # connection ("no connections accepted in a phase"). Hence a wide margin.
-"${pin_client[@]}" wrk -t 1 -c 32 -d "$((runs * (pairs * 3 + 60)))s" -H "Connection: close" \
+"${pin_client[@]}" wrk -t 1 -c 32 -d "$((runs * (pairs * 3 + 60) + stats_pairs * 3 + 60))s" -H "Connection: close" \
   "http://127.0.0.1:$port/" >/dev/null & wrk_pid=$!
 sleep 2
 "$toggle" 500 "$pairs" "$rung" >"$work/toggle.txt"
 [ -z "$against" ] || "$toggle" 500 "$pairs" "$rung" --against "$against" >"$work/toggle-against.txt"
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+"$toggle" 500 "$stats_pairs" "$rung" ${against:+--against "$against"} >"$work/toggle-stats.txt" ||
+  { sysctl -qw kernel.bpf_stats_enabled="$stats_was"; exit 1; }
+sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 kill "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
 cp "$work/toggle.txt" "$build/bench_probe_toggle.txt"
 tail -1 "$work/toggle.txt"
@@ -375,4 +383,5 @@ if [ -n "$against" ]; then
   cp "$work/toggle-against.txt" "$build/bench_probe_toggle_against.txt"
   tail -1 "$work/toggle-against.txt"
 fi
+tail -1 "$work/toggle-stats.txt"
 fi  # section 5

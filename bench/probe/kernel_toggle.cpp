@@ -12,7 +12,9 @@
 // compared directly, a second apart, under the same load: the ratio is ours / theirs.
 // Usage: kernel_toggle PHASE_MS PAIRS [RUNG] [--against DIR] (root; RUNG: tp_btf, the default,
 // or another rung's name). One line per pair, then the geometric mean of the ratios with a 95%
-// interval (normal on the logs).
+// interval (normal on the logs), then, when kernel.bpf_stats_enabled is on, each side's time per
+// run of its program.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
@@ -118,6 +120,14 @@ class Side {
     link_ = nullptr;
   }
   void drain() { rb_ ? ring_buffer__consume(rb_) : perf_buffer__consume(pb_); }
+  // The program's runs and their time so far, as kernel.bpf_stats_enabled counts them (zero
+  // while it is off): a side is attached only in its own phases, so these are its phases'.
+  bpf_prog_info stats() const {
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog_), &info, &len) != 0) info = {};
+    return info;
+  }
 
  private:
   const cnm::probe::Rung* rung_;
@@ -128,6 +138,25 @@ class Side {
   ring_buffer* rb_ = nullptr;
   perf_buffer* pb_ = nullptr;
 };
+
+double ns_per_run(const bpf_prog_info& p) {
+  return static_cast<double>(p.run_time_ns) / static_cast<double>(p.run_cnt);
+}
+
+// With kernel.bpf_stats_enabled on, each side's own time per run of its program: a finer
+// measure than the request rate for telling two builds apart (the statistics add their own cost
+// to every run, alike for both sides, so the quotient understates the difference a little).
+void print_time_per_run(const Side& ours, const Side* theirs) {
+  const bpf_prog_info o = ours.stats();
+  if (o.run_cnt == 0) return;  // statistics off
+  std::printf("time per run: ours %.1f ns (%llu runs)", ns_per_run(o),
+              static_cast<unsigned long long>(o.run_cnt));
+  const bpf_prog_info t = theirs ? theirs->stats() : bpf_prog_info{};
+  if (t.run_cnt != 0)
+    std::printf(", theirs %.1f ns (%llu runs), ours / theirs %.3f", ns_per_run(t),
+                static_cast<unsigned long long>(t.run_cnt), ns_per_run(o) / ns_per_run(t));
+  std::printf("\n");
+}
 
 }  // namespace
 
@@ -205,5 +234,6 @@ int main(int argc, char** argv) {
       against ? ("ours / theirs (" + against->string() + ")").c_str() : "attached / detached",
       std::exp(mean), std::exp(mean - 1.96 * se), std::exp(mean + 1.96 * se), logs.size(),
       phase_s * 1000);
+  print_time_per_run(*ours, theirs.get());
   return 0;
 }
