@@ -3,11 +3,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
-#include "checks/os_release.h"
 #include "common/file_read.h"
 
 namespace cnm::selinux {
@@ -42,7 +43,57 @@ bool only_plain_arguments(std::string_view args) {
   return true;
 }
 
+bool is_c_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+std::string_view skip_c_spaces(std::string_view s) {
+  while (!s.empty() && is_c_space(s.front())) s.remove_prefix(1);
+  return s;
+}
+
+bool starts_with_any_case(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) ==
+                  std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+// selinux_getenforcemode's reading of one line: the mode it names, or "" to read on.
+std::string enforce_mode_of(std::string_view line) {
+  constexpr std::string_view kTag = "SELINUX=";
+  if (!line.starts_with(kTag)) return "";
+  const std::string_view value = skip_c_spaces(line.substr(kTag.size()));
+  for (const std::string_view mode : {"enforcing", "permissive", "disabled"})
+    if (starts_with_any_case(value, mode)) return std::string(mode);
+  return "";
+}
+
+// init_selinux_config's reading of one line: the policy type it names, if it names one. libselinux
+// copies the value as a C string, so it ends at a NUL byte.
+std::optional<std::string> policy_type_of(std::string_view line) {
+  constexpr std::string_view kTag = "SELINUXTYPE=";
+  line = skip_c_spaces(line);
+  if (!starts_with_any_case(line, kTag)) return std::nullopt;
+  std::string_view value = skip_c_spaces(line.substr(kTag.size()));
+  value = value.substr(0, value.find('\0'));
+  while (value.size() > 1 &&
+         (is_c_space(value.back()) || std::iscntrl(static_cast<unsigned char>(value.back())) != 0))
+    value.remove_suffix(1);
+  return std::string(value);
+}
+
 }  // namespace
+
+SelinuxConfig parse_selinux_config(std::string_view text) {
+  SelinuxConfig config;
+  std::optional<std::string> type;
+  for_each_line(text, [&](std::string_view line) {
+    if (config.mode.empty()) config.mode = enforce_mode_of(line);
+    if (auto t = policy_type_of(line)) type = std::move(t);
+  });
+  config.policy_type = type.value_or("targeted");
+  return config;
+}
 
 SemanageConf parse_semanage_conf(std::string_view text) {
   SemanageConf conf;
@@ -119,9 +170,9 @@ StoreLocation store_location(const HostFs& fs) {
   loc.origin = "default";
   bool named = false;  // semanage.conf names the store root
   if (const auto t = fs.read("/etc/selinux/config")) {
-    const auto kv = parse_os_release(t->text);  // the same KEY=VALUE syntax
-    loc.config_mode = kv.get("SELINUX");
-    loc.policy_type = kv.get("SELINUXTYPE");
+    auto config = parse_selinux_config(t->text);
+    loc.config_mode = std::move(config.mode);
+    loc.policy_type = std::move(config.policy_type);
   }
   const std::string conf_path(kSemanageConf);
   const auto conf =

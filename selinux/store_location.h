@@ -34,8 +34,9 @@ struct ProgramBlock {
 };
 
 struct StoreLocation {
-  std::string config_mode;  // SELINUX= in /etc/selinux/config, "" when absent
-  std::string policy_type;  // SELINUXTYPE=, "" when absent (then there is no store path)
+  // From /etc/selinux/config (parse_selinux_config); both "" when the file is absent.
+  std::string config_mode;  // SELINUX=: enforcing, permissive, disabled, or ""
+  std::string policy_type;  // SELINUXTYPE= ("" without the file: then there is no store path)
   // Host path, absolute and normalized ("/var/lib/selinux", "/etc/selinux").
   std::string store_root = std::string(kDefaultStoreRoot);
   std::string path;    // store_root + "/" + policy_type; "" without a policy type
@@ -60,6 +61,22 @@ struct SemanageConf {
 };
 
 SemanageConf parse_semanage_conf(std::string_view semanage_conf);
+
+// What cnmkit reads from /etc/selinux/config, read as libselinux reads it at boot
+// (selinux_config.c), not as a shell would: the host loads its policy that way.
+struct SelinuxConfig {
+  // selinux_getenforcemode: the first line that starts with `SELINUX=` (in column 0, that case)
+  // whose value, blanks after '=' skipped, begins with enforcing, permissive or disabled in any
+  // case; lines with another value are passed over. Lowercase; "" when no line says one.
+  std::string mode;
+  // init_selinux_config: the last line that starts, after blanks, with `SELINUXTYPE=` in any
+  // case; its value is the rest of the line, blanks after '=' and trailing blanks and control
+  // characters dropped, quotes kept (libselinux keeps them: the folder then does not exist).
+  // libselinux's default, "targeted", when no line names one.
+  std::string policy_type;
+};
+
+SelinuxConfig parse_selinux_config(std::string_view text);
 
 // A store-root value as a host path: relative values are taken from "/" (libsemanage would
 // take them from its working folder), "." and ".." resolved lexically and clamped at "/"

@@ -216,6 +216,24 @@ TEST(HostChecks, SelinuxForTheNextBootNamesTheStoreProblem) {
   EXPECT_EQ(test::find_check(h.run(), "security.selinux").message, "SELinux is disabled");
 }
 
+// Hand-edited configurations are judged by what the host will boot with (libselinux's reading),
+// not by shell syntax: capitals and a blank after '=' still enforce, and a line appended below
+// the first mode does not change it.
+TEST(HostChecks, SelinuxForTheNextBootIsReadAsTheHostBoots) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/sys/kernel/notes", "");
+  for (const std::string config :
+       {"SELINUX=Enforcing\nSELINUXTYPE=targeted\n", "SELINUX= enforcing\nSELINUXTYPE= targeted\n",
+        "SELINUX=enforcing\nSELINUXTYPE=targeted\nSELINUX=disabled\n"}) {
+    h.file("/etc/selinux/config", config);
+    const auto c = test::find_check(h.run(), "security.selinux");
+    EXPECT_EQ(std::string(to_string(c.status)), "warn") << config;
+    EXPECT_NE(c.message.find("sets 'enforcing' for a boot with SELinux on"), std::string::npos)
+        << config << c.message;
+  }
+}
+
 TEST(HostChecks, AppArmorProfileOnTheProbeWarns) {
   HostBuilder h;
   h.debian().kernel("6.1.0-13-amd64");

@@ -1,11 +1,13 @@
 // libFuzzer target for every parser that reads host-controlled text: kernel releases,
 // os-release/lsb-release, legacy release lines, versions, dpkg status, BTF headers, the
-// mount table (mountinfo) and SELinux's semanage.conf (its store-root and program blocks);
+// mount table (mountinfo), SELinux's semanage.conf (its store-root and program blocks) and its
+// /etc/selinux/config (mode and policy type, as libselinux reads them);
 // and the bound on what a report carries from them (bounded_utf8).
 // Each must return (a value or a rejection) without crashing, hanging or reading out of bounds.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "checks/distro.h"
@@ -39,6 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)cnm::find_whole_mount(cnm::parse_mountinfo(text, cut), "cgroup2");
   if (const auto conf = cnm::selinux::parse_semanage_conf(text); conf.store_root)
     (void)cnm::selinux::normalize_store_root(*conf.store_root);
+  const std::string mode = cnm::selinux::parse_selinux_config(text).mode;
+  if (!mode.empty() && mode != "enforcing" && mode != "permissive" && mode != "disabled")
+    std::abort();  // one of libselinux's three, or none
   // Never longer than its bound, whatever the bytes and the bound.
   const std::size_t bound = size ? data[0] : 0;
   if (cnm::bounded_utf8(text, bound).size() > bound) std::abort();

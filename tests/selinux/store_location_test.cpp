@@ -47,6 +47,37 @@ TEST(SelinuxStoreRoot, ParsesLikeLibsemanage) {
   EXPECT_EQ(store_root("store-rootx = /other/key\n"), std::nullopt);
 }
 
+// /etc/selinux/config as libselinux reads it at boot (selinux_config.c), with the hand edits seen
+// on real hosts: blanks after '=' (`sed 's/=/= /'`, which libselinux 3.4 began to accept after
+// it broke rpm), a line appended with `echo >>`, capitals.
+TEST(SelinuxConfigFile, ReadsAsLibselinuxDoesAtBoot) {
+  auto mode = [](std::string_view t) { return parse_selinux_config(t).mode; };
+  auto type = [](std::string_view t) { return parse_selinux_config(t).policy_type; };
+  EXPECT_EQ(mode("SELINUX=enforcing\nSELINUXTYPE=targeted\n"), "enforcing");
+  EXPECT_EQ(mode("SELINUX= enforcing\n"), "enforcing");
+  EXPECT_EQ(mode("SELINUX=\tPermissive\r\n"), "permissive");
+  EXPECT_EQ(mode("SELINUX=Enforcing\n"), "enforcing");
+  EXPECT_EQ(mode("SELINUX=DISABLED # for now\n"), "disabled");
+  // The first line naming a mode decides; one naming none is passed over.
+  EXPECT_EQ(mode("SELINUX=enforcing\nSELINUXTYPE=targeted\nSELINUX=disabled\n"), "enforcing");
+  EXPECT_EQ(mode("SELINUX=enforce\nSELINUX=permissive\n"), "permissive");
+  // Only in column 0, in capitals; comments and other keys are not it.
+  EXPECT_EQ(mode(" SELINUX=enforcing\n"), "");
+  EXPECT_EQ(mode("selinux=enforcing\n"), "");
+  EXPECT_EQ(mode("# SELINUX=enforcing\nSELINUXTYPE=enforcing\n"), "");
+  EXPECT_EQ(mode("SELINUX=\"enforcing\"\n"), "");  // no shell quoting at boot
+  EXPECT_EQ(mode(""), "");
+
+  EXPECT_EQ(type("SELINUXTYPE=targeted\n"), "targeted");
+  EXPECT_EQ(type("SELINUXTYPE= targeted\n"), "targeted");
+  EXPECT_EQ(type("  selinuxtype=mls \t\r\n"), "mls");
+  EXPECT_EQ(type("SELINUXTYPE=default\nSELINUXTYPE=mls\n"), "mls");  // the last one
+  EXPECT_EQ(type("# SELINUXTYPE=mls\nSELINUXTYPE=targeted\n"), "targeted");
+  EXPECT_EQ(type("SELINUXTYPE=\"targeted\"\n"), "\"targeted\"");  // kept, as libselinux keeps it
+  EXPECT_EQ(type(std::string_view("SELINUXTYPE=mls\0x\n", 18)), "mls");  // a C string
+  EXPECT_EQ(type("SELINUX=enforcing\n"), "targeted");                    // libselinux's default
+}
+
 TEST(SelinuxStoreRoot, NormalizesToAHostPath) {
   EXPECT_EQ(normalize_store_root("/etc/selinux"), "/etc/selinux");
   EXPECT_EQ(normalize_store_root("/etc/selinux/"), "/etc/selinux");
@@ -75,6 +106,15 @@ struct FakeHost {
   }
   StoreLocation location() const { return store_location(HostFs(root.path())); }
 };
+
+// A policy type written with a blank after '=' is the same store: the module found there.
+TEST(SelinuxStoreLocation, PolicyTypeAfterABlankIsTheSameStore) {
+  FakeHost h;
+  test::write_file(h.root / "etc/selinux/config", "SELINUX=enforcing\nSELINUXTYPE= targeted\n");
+  h.module_in("/var/lib/selinux/targeted");
+  EXPECT_EQ(h.location().path, "/var/lib/selinux/targeted");
+  EXPECT_TRUE(read_status(h.layout).module_installed);
+}
 
 TEST(SelinuxStoreLocation, DefaultIsVarLibSelinux) {
   FakeHost h;
