@@ -137,10 +137,11 @@ SupportVerdict evaluate_distro(const Distro& d) {
   const auto ver = Version::parse(d.version_id);
 
   if (d.id == "amzn") {
-    // Amazon Linux 2 says VERSION_ID="2"; the older Amazon Linux AMI uses YYYY.MM.
-    // Later Amazon Linux releases (2022, 2023) are not in the seed's table.
+    // Amazon Linux 2 says VERSION_ID="2" ("2.0" in its 2017 release candidate, until an update
+    // rewrote the file); the older Amazon Linux AMI uses YYYY.MM. Later Amazon Linux releases
+    // (2022, 2023) are not in the seed's table.
     if (!ver) return {Support::VersionUnknown, "Amazon Linux", "2016.03", false};
-    if (ver->at(0) == 2 && ver->parts.size() == 1)
+    if (ver->at(0) == 2 && (ver->parts.size() == 1 || (ver->parts.size() == 2 && ver->at(1) == 0)))
       return {Support::Supported, "Amazon Linux 2", "", false};
     if (ver->at(0) >= 2010 && ver->at(0) <= 2018 && ver->parts.size() >= 2) {
       return {*ver >= V("2016.03") ? Support::Supported : Support::BelowMinimum, "Amazon Linux AMI",

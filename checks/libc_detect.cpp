@@ -110,8 +110,13 @@ std::optional<LibcInfo> detect_libc(const HostFs& fs, std::string_view arch) {
   const bool known = !arch.empty() && arch != "unknown";
   for (const std::string_view a : known ? std::vector<std::string_view>{arch}
                                         : std::vector<std::string_view>{"x86_64", "aarch64"}) {
+    // A glibc whose version reads is the host's C library even beside musl's loader: Debian's
+    // and Ubuntu's `musl` package (musl-tools) installs /lib/ld-musl-ARCH.so.1 on glibc hosts.
+    // A libc.so.6 without glibc's banner (a compatibility shim) does not outweigh musl's loader.
+    auto glibc = detect_glibc(fs, a);
+    if (glibc && glibc->version) return glibc;
     if (auto musl = detect_musl(fs, a)) return musl;
-    if (auto glibc = detect_glibc(fs, a)) return glibc;
+    if (glibc) return glibc;
   }
   return std::nullopt;
 }

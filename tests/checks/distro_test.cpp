@@ -33,6 +33,8 @@ TEST(DistroSupport, AppliesTheSeedTableAtItsEdges) {
       {"opensuse", "42.3", Support::BelowMinimum},
       {"opensuse-tumbleweed", "20240101", Support::Rolling},
       {"amzn", "2", Support::Supported},
+      {"amzn", "2.0", Support::Supported},  // Amazon Linux 2 release candidate (2017)
+      {"amzn", "2.1", Support::Unlisted},
       {"amzn", "2016.03", Support::Supported},
       {"amzn", "2016.02", Support::BelowMinimum},
       {"amzn", "2023", Support::Unlisted},

@@ -87,5 +87,29 @@ TEST(LibcDetect, MuslAndNothing) {
   EXPECT_EQ(detect_libc(HostFs(empty.path()), "x86_64"), std::nullopt);
 }
 
+// Debian and Ubuntu hosts with the `musl` package (a dependency of musl-tools) have musl's loader
+// beside their glibc: the host is still a glibc host. A libc.so.6 that is not glibc (no banner, no
+// libc-2.NN.so name) beside musl's loader is taken for a shim on a musl host.
+TEST(LibcDetect, GlibcWithMuslsLoaderInstalledIsGlibc) {
+  test::TempDir root;
+  test::write_file(root / "usr/lib/x86_64-linux-musl/libc.so", "");
+  std::filesystem::create_directories(root / "lib/x86_64-linux-gnu");
+  test::write_file(root / "lib/x86_64-linux-gnu/libc-2.31.so", "");
+  std::filesystem::create_symlink("libc-2.31.so", root / "lib/x86_64-linux-gnu/libc.so.6");
+  std::filesystem::create_symlink("/usr/lib/x86_64-linux-musl/libc.so",
+                                  root / "lib/ld-musl-x86_64.so.1");
+  auto libc = detect_libc(HostFs(root.path()), "x86_64");
+  ASSERT_TRUE(libc);
+  EXPECT_EQ(libc->name, "glibc");
+  EXPECT_EQ(libc->version, "2.31");
+
+  test::TempDir shim;
+  test::write_file(shim / "lib/ld-musl-x86_64.so.1", "");
+  test::write_file(shim / "lib/libc.so.6", "not glibc");
+  libc = detect_libc(HostFs(shim.path()), "x86_64");
+  ASSERT_TRUE(libc);
+  EXPECT_EQ(libc->name, "musl");
+}
+
 }  // namespace
 }  // namespace cnm
