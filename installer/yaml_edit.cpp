@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/agent_keys.h"
+#include "common/host_fs.h"
 #include "common/yaml_load.h"
 
 namespace cnm {
@@ -152,7 +153,9 @@ YAML::Node expected_tree(const YAML::Node& original, const std::vector<const Tre
 class Splicer {
  public:
   explicit Splicer(std::string_view text) : text_(text) {
-    starts_.push_back(0);
+    // yaml-cpp reads past a UTF-8 byte order mark without counting it in line 1's columns, so
+    // line 1 starts after it (for offsets and indentation alike).
+    starts_.push_back(text_.starts_with("\xef\xbb\xbf") ? 3 : 0);
     for (std::size_t i = 0; i < text_.size(); ++i)
       if (text_[i] == '\n') starts_.push_back(i + 1);
     eol_ = text_.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
@@ -177,7 +180,7 @@ class Splicer {
   }
   std::size_t line_start(std::size_t off) const {
     const auto nl = off == 0 ? std::string_view::npos : text_.rfind('\n', off - 1);
-    return nl == std::string_view::npos ? 0 : nl + 1;
+    return nl == std::string_view::npos ? std::min(starts_[0], off) : nl + 1;
   }
 
   // [begin, end) of a one-line scalar's text starting at off (after any anchor or tag).
@@ -356,11 +359,42 @@ struct Spelling {
   YAML::Node key, value;
   bool flow;         // the key is inside a flow mapping
   std::size_t next;  // path parts spelled down to here
+  // A merge key ("<<") after this key in its mapping or after one of its parents in theirs:
+  // the Agent's reader (go-yaml v2) applies merges in order, so that merge may replace the
+  // value set here. Where that "<<" is; none when there is none.
+  std::optional<YAML::Mark> merge_after;
 };
 
-void collect(const Splicer& sp, const YAML::Node& map, const std::vector<std::string>& lpath,
-             std::size_t i, bool flow, std::vector<std::string>& keys, std::vector<Spelling>& out) {
+// A YAML 1.1 merge key: a plain "<<" (yaml-cpp keeps it as an ordinary key; go-yaml merges).
+bool is_merge_key(const YAML::Node& key) {
+  return key.IsScalar() && key.Scalar() == "<<" && key.Tag() != "!";
+}
+
+// The last merge key of a mapping, as an iterator position (-1 when it has none).
+std::ptrdiff_t last_merge(const YAML::Node& map) {
+  std::ptrdiff_t at = -1, i = 0;
   for (const auto& kv : map) {
+    if (is_merge_key(kv.first)) at = i;
+    ++i;
+  }
+  return at;
+}
+
+// Where the merge key at position `at` of a mapping is.
+YAML::Mark merge_mark(const YAML::Node& map, std::ptrdiff_t at) {
+  std::ptrdiff_t i = 0;
+  for (const auto& kv : map)
+    if (i++ == at) return kv.first.Mark();
+  return YAML::Mark();
+}
+
+void collect(const Splicer& sp, const YAML::Node& map, const std::vector<std::string>& lpath,
+             std::size_t i, bool flow, const std::optional<YAML::Mark>& merge_above,
+             std::vector<std::string>& keys, std::vector<Spelling>& out) {
+  const std::ptrdiff_t merge_at = last_merge(map);
+  std::ptrdiff_t index = -1;
+  for (const auto& kv : map) {
+    ++index;
     if (!kv.first.IsScalar()) continue;
     const auto lk = agent_key(kv.first.Scalar());
     std::string joined;
@@ -371,9 +405,11 @@ void collect(const Splicer& sp, const YAML::Node& map, const std::vector<std::st
     }
     if (next == 0) continue;
     keys.push_back(kv.first.Scalar());
-    out.push_back({keys, kv.first, kv.second, flow, next});
+    std::optional<YAML::Mark> merge = merge_above;
+    if (!merge && index < merge_at) merge = merge_mark(map, merge_at);
+    out.push_back({keys, kv.first, kv.second, flow, next, merge});
     if (next < lpath.size() && kv.second.IsMap())
-      collect(sp, kv.second, lpath, next, flow || opens_flow(sp, kv.second), keys, out);
+      collect(sp, kv.second, lpath, next, flow || opens_flow(sp, kv.second), merge, keys, out);
     keys.pop_back();
   }
 }
@@ -394,6 +430,44 @@ std::size_t colon_after(const Splicer& sp, const YAML::Node& key) {
   return colon;
 }
 
+// Whether a key's value is written as an alias ("key: *name"). yaml-cpp gives the anchored node
+// itself, marked at its anchor's place, so only the text tells.
+bool alias_value(const Splicer& sp, const YAML::Node& key) {
+  const auto colon = find_colon(sp, key);
+  const auto v = colon == std::string_view::npos ? std::string_view::npos
+                                                 : sp.text().find_first_not_of(" \t", colon + 1);
+  return v != std::string_view::npos && sp.text()[v] == '*';
+}
+
+// An alias names another node: editing through it would edit that node (and every other alias of
+// it), or replace the alias, and neither is what was asked.
+void refuse_alias(const Splicer& sp, const Spelling& f) {
+  if (alias_value(sp, f.key))
+    throw at_mark("'" + dotted(f.keys) +
+                      "' is an alias of another node (*...); edit the anchored node instead",
+                  f.key.Mark());
+}
+
+// go-yaml v2, the Agent's reader, applies a mapping's merge keys in order, each overwriting the
+// keys before it, and yaml-cpp, which checks our edits, does not merge at all: an edit a merge may
+// undo is refused rather than reported done.
+void refuse_if_merged_after(const Spelling& f) {
+  if (f.merge_after)
+    throw at_mark("a merge key ('<<') after '" + dotted(f.keys) +
+                      "' may replace what is set there (the Agent applies merges in order); "
+                      "set the key by hand below the merge",
+                  *f.merge_after);
+}
+
+void refuse_adding_to_merged(const YAML::Node& map, const std::string& name) {
+  if (!map.IsMap()) return;
+  const std::ptrdiff_t at = last_merge(map);
+  if (at >= 0)
+    throw at_mark(name + " takes keys from another mapping with a merge key ('<<'), which may " +
+                      "hold the key; set the key by hand below the merge",
+                  merge_mark(map, at));
+}
+
 // The splice that puts value in place of a spelling's scalar (none when it already is).
 std::optional<Splice> replace_value(const Splicer& sp, const Spelling& f, std::string_view value) {
   const auto& key = f.key;
@@ -404,15 +478,8 @@ std::optional<Splice> replace_value(const Splicer& sp, const Spelling& f, std::s
     return Splice{colon + 1, colon + 1, " " + std::string(value)};
   }
   if (child.Mark().is_null() || child.Mark().line != key.Mark().line ||
-      sp.offset(child.Mark()) <= sp.offset(key.Mark())) {
-    // yaml-cpp marks an alias with its anchor's place: the value is not where the key is.
-    const auto colon = find_colon(sp, key);
-    const auto v = colon == std::string_view::npos ? std::string_view::npos
-                                                   : sp.text().find_first_not_of(" \t", colon + 1);
-    if (v != std::string_view::npos && sp.text()[v] == '*')
-      throw at_mark("value is an alias; edit the anchored node instead", key.Mark());
+      sp.offset(child.Mark()) <= sp.offset(key.Mark()))
     throw at_mark("value is not on its key's line; refusing to edit", key.Mark());
-  }
   const auto span = sp.scalar_span(sp.offset(child.Mark()), f.flow, child.Mark());
   if (sp.text().substr(span.first, span.second - span.first) == value) return std::nullopt;
   return Splice{span.first, span.second, std::string(value)};
@@ -449,6 +516,24 @@ Splice fill_null(const Splicer& sp, const Spelling& f, const std::vector<std::st
   return Splice{colon + 1, le, rest + prefix + block_lines(path, f.next, value, indent, sp.eol())};
 }
 
+// Where the document's own text ends: at a trailing document end marker ("...", then only
+// comments or blank lines), else at the end of the text. Keys added to the root go there: after
+// the marker they would start a second document.
+std::size_t document_end(const Splicer& sp) {
+  const auto t = sp.text();
+  std::size_t end = t.size();
+  while (end > 0) {
+    const std::size_t ls = sp.line_start(end - 1);
+    const std::string_view line = trim(t.substr(ls, end - ls));
+    if (line.starts_with("...") &&
+        (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '#'))
+      return ls;
+    if (!line.empty() && line.front() != '#') break;
+    end = ls;
+  }
+  return t.size();
+}
+
 // The splice that adds path[next..] = value to `node`, a mapping (`key` is the key whose value
 // it is; none for the root) or the empty document.
 Splice insert_into(const Splicer& sp, const YAML::Node& node, const YAML::Node* key, bool flow,
@@ -471,13 +556,14 @@ Splice insert_into(const Splicer& sp, const YAML::Node& node, const YAML::Node* 
     if (indent.find_first_not_of(" \t") != std::string::npos)
       throw at_mark("cannot add a key next to a mapping that shares its line",
                     node.begin()->first.Mark());
-    const std::size_t at = key ? sp.line_end(sp.offset(key->Mark())) : t.size();
+    const std::size_t at = key ? sp.line_end(sp.offset(key->Mark())) : document_end(sp);
     const std::string prefix = (at > 0 && t[at - 1] != '\n') ? sp.eol() : "";
     return Splice{at, at, prefix + block_lines(path, next, value, indent, sp.eol())};
   }
   // The root of an empty document (comments at most).
-  const std::string prefix = (!t.empty() && t.back() != '\n') ? sp.eol() : "";
-  return Splice{t.size(), t.size(), prefix + block_lines(path, next, value, "", sp.eol())};
+  const std::size_t at = document_end(sp);
+  const std::string prefix = (at > 0 && t[at - 1] != '\n') ? sp.eol() : "";
+  return Splice{at, at, prefix + block_lines(path, next, value, "", sp.eol())};
 }
 
 // Whether value is one YAML scalar on one line that reads back as itself: a plain scalar
@@ -529,8 +615,35 @@ void yaml_validate(std::string_view text) {
   check_unique_keys(root);
 }
 
+namespace {
+
+// What the Agent's reader (go-yaml v2, YAML 1.1) makes of a plain scalar that YAML 1.2, and
+// yaml-cpp, read as the text itself: y/n, yes/no, on/off are booleans there (resolve.go's
+// table), and a number with a leading 0 is octal (0755 is 493). "" when the two agree.
+std::string yaml11_reading(std::string_view v) {
+  static constexpr std::string_view kTrue[] = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"};
+  static constexpr std::string_view kFalse[] = {"n", "N", "no", "No", "NO", "off", "Off", "OFF"};
+  for (const auto w : kTrue)
+    if (v == w) return "the boolean true";
+  for (const auto w : kFalse)
+    if (v == w) return "the boolean false";
+  const std::string_view digits = v.substr(!v.empty() && (v[0] == '-' || v[0] == '+'));
+  if (digits.size() > 1 && digits[0] == '0' &&
+      digits.find_first_not_of("0123456789") == std::string_view::npos)
+    return "an octal number";
+  return "";
+}
+
+}  // namespace
+
 std::string yaml_scalar_text(std::string_view value) {
   YAML::Node parsed;
+  if (const auto other = yaml11_reading(value); !other.empty())
+    throw YamlEditError("value '" + std::string(value) + "' is read by the Agent (YAML 1.1) as " +
+                            other + ", not as this text: quote it ('\"" + std::string(value) +
+                            "\"') for the text" +
+                            (other.starts_with("the boolean") ? ", or write true or false" : ""),
+                        0, 0);
   if (one_line_scalar(value, parsed)) return std::string(value);
   if (!value.empty() && (value.front() == '[' || value.front() == '{'))
     throw YamlEditError(
@@ -580,12 +693,14 @@ std::string yaml_set(std::string_view text, const std::vector<std::string>& path
   std::vector<Spelling> found;
   if (root.IsMap()) {
     std::vector<std::string> keys;
-    collect(sp, root, lpath, 0, opens_flow(sp, root), keys, found);
+    collect(sp, root, lpath, 0, opens_flow(sp, root), std::nullopt, keys, found);
   }
   std::vector<Splice> splices;
   std::vector<TreeEdit> edits;
   const Spelling* deepest = nullptr;  // the mapping to add the key to when no spelling holds it
   for (const auto& f : found) {
+    refuse_alias(sp, f);  // parents come first: one written as an alias is named
+    if (f.next == path.size() || f.value.IsNull()) refuse_if_merged_after(f);
     if (f.next == path.size()) {
       if (!f.value.IsScalar() && !f.value.IsNull())
         throw at_mark("'" + dotted(f.keys) + "' holds a " +
@@ -606,6 +721,8 @@ std::string yaml_set(std::string_view text, const std::vector<std::string>& path
   }
   if (edits.empty()) {
     const YAML::Node& node = deepest ? deepest->value : root;
+    if (deepest) refuse_if_merged_after(*deepest);
+    refuse_adding_to_merged(node, deepest ? dotted(deepest->keys) : "the document");
     const bool flow = deepest ? deepest->flow || opens_flow(sp, node) : opens_flow(sp, root);
     const std::size_t next = deepest ? deepest->next : 0;
     splices.push_back(

@@ -38,15 +38,18 @@ std::vector<std::string> split_key_path(std::string_view dotted);
 // ("key:", "key: ~", "key: null") is filled; the nested form is added only when no spelling
 // exists. Returns text unchanged when every spelling already holds exactly that text. Throws
 // YamlEditError (nothing produced) on malformed YAML, duplicate keys (case-insensitive), a
-// parent that is not a mapping, aliases, multi-line values, or any edit whose re-parse differs
-// from the intended document.
+// parent that is not a mapping, aliases, multi-line values, an edit that a later merge key
+// ("<<", applied in order by the Agent's reader) may undo or a key added to a mapping that
+// merges another, or any edit whose re-parse differs from the intended document.
 std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
                      std::string_view value);
 
 // The YAML text for a --set value: the value itself when it is one plain or quoted scalar on
 // one line that reads back as itself ("true", "8080", "/var/log", "'it''s'"), so it keeps its
 // YAML type; else the value as a double-quoted string ("|" -> "\"|\"", "a: b" -> "\"a: b\"").
-// Throws YamlEditError for a list or mapping ("[...", "{...").
+// Throws YamlEditError for a list or mapping ("[...", "{..."), and for a plain word the Agent's
+// YAML 1.1 reader takes for something else than YAML 1.2 does (yes/no/on/off/y/n: booleans; 0755:
+// octal): the operator quotes it for the text, or writes true/false.
 std::string yaml_scalar_text(std::string_view value);
 
 // Throws YamlEditError if text is not one well-formed YAML document with unique mapping keys.

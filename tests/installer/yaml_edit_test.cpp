@@ -122,6 +122,72 @@ TEST(YamlEdit, MergeKeyDocumentKeepsOtherLines) {
             "defaults: &d\n  log_level: info\nnetwork_config:\n  <<: *d\n  enabled: true\n");
 }
 
+// The Agent's reader (go-yaml v2) applies merge keys in order, each overwriting the keys before
+// it; yaml-cpp does not merge. An edit that a later "<<" may undo, or a key added to a mapping
+// that merges another (which may hold it, or hold the whole mapping the key would replace), is
+// refused at the "<<", the file untouched.
+TEST(YamlEdit, EditsAMergeKeyMayUndoAreRefusedAtTheMerge) {
+  const std::pair<std::string, int> cases[] = {
+      // the key would be added before the merge, which holds enabled: false
+      {"base: &base\n  enabled: false\n  dns_monitoring: true\nnetwork_config:\n  <<: *base\n", 5},
+      // the key is set, but a merge after it comes later
+      {"b: &b\n  enabled: false\nnetwork_config:\n  enabled: false\n  <<: *b\n", 5},
+      // a merge after the parent, at the root, may replace the whole of network_config
+      {"d: &d\n  network_config: {enabled: false}\nnetwork_config:\n  enabled: false\n<<: *d\n", 5},
+      // network_config would be added to a root that merges one in
+      {"d: &d\n  network_config:\n    dns_monitoring: true\n<<: *d\n", 4},
+  };
+  for (const auto& [text, line] : cases) {
+    try {
+      yaml_set(text, kNet, "true");
+      FAIL() << "edited: " << text;
+    } catch (const YamlEditError& e) {
+      EXPECT_EQ(e.line(), line) << text;
+      EXPECT_NE(std::string(e.what()).find("merge key ('<<')"), std::string::npos) << e.what();
+    }
+  }
+  // A quoted "<<" is an ordinary key.
+  EXPECT_EQ(yaml_set("network_config:\n  \"<<\": x\n", kNet, "true"),
+            "network_config:\n  enabled: true\n  \"<<\": x\n");
+}
+
+// yaml-cpp does not count a UTF-8 byte order mark in line 1's columns: edits there land where
+// they belong, and the mark stays.
+TEST(YamlEdit, ByteOrderMarkKeepsLineOneEditable) {
+  const std::string bom = "\xef\xbb\xbf";
+  EXPECT_EQ(yaml_set(bom + "network_config: {enabled: false}\n", kNet, "true"),
+            bom + "network_config: {enabled: true}\n");
+  EXPECT_EQ(yaml_set(bom + "network_config.enabled: false\n", kNet, "true"),
+            bom + "network_config.enabled: true\n");
+  EXPECT_EQ(yaml_set(bom + "network_config:\n  enabled: false\n", kNet, "true"),
+            bom + "network_config:\n  enabled: true\n");
+  EXPECT_EQ(yaml_set(bom + "a: 1\n", kNet, "true"),
+            bom + "a: 1\nnetwork_config:\n  enabled: true\n");
+}
+
+// A value written as an alias is refused at its key, whatever the alias names (a mapping, a null).
+TEST(YamlEdit, ParentsWrittenAsAliasesAreRefusedByName) {
+  for (const std::string text :
+       {"base: &base\n  enabled: false\nnetwork_config: *base\n", "x: &n\nnetwork_config: *n\n"}) {
+    try {
+      yaml_set(text, kNet, "true");
+      FAIL() << "edited: " << text;
+    } catch (const YamlEditError& e) {
+      EXPECT_NE(std::string(e.what()).find("'network_config' is an alias"), std::string::npos)
+          << e.what();
+      EXPECT_GT(e.line(), 1) << e.what();
+    }
+  }
+}
+
+// A document end marker ("...") closes the document: a key added to the root goes before it.
+TEST(YamlEdit, KeysGoBeforeTheDocumentEndMarker) {
+  EXPECT_EQ(yaml_set("system_probe_config:\n  log_level: info\n...\n", kNet, "true"),
+            "system_probe_config:\n  log_level: info\nnetwork_config:\n  enabled: true\n...\n");
+  EXPECT_EQ(yaml_set("# only a comment\n... # end\n\n# after\n", kNet, "true"),
+            "# only a comment\nnetwork_config:\n  enabled: true\n... # end\n\n# after\n");
+}
+
 TEST(YamlEdit, TabsInCommentsAndValuesKept) {
   const std::string before = "network_config:\n  enabled:\tfalse\t# tab\n\t# tab comment\n";
   EXPECT_EQ(yaml_set(before, kNet, "true"),
@@ -297,6 +363,20 @@ TEST(YamlEdit, ValuesWrittenSoTheyReadBackAsGiven) {
   }
   EXPECT_THROW(yaml_scalar_text("[1, 2]"), YamlEditError);
   EXPECT_THROW(yaml_scalar_text("{a: 1}"), YamlEditError);
+  // Words the Agent's YAML 1.1 reader takes for booleans or octal numbers, where YAML 1.2 reads
+  // the text: refused, with how to write either (log_level: off would stop the Agent).
+  for (const auto* v : {"off", "OFF", "On", "yes", "No", "y", "N", "0755", "-012"}) {
+    try {
+      yaml_scalar_text(v);
+      FAIL() << "written plain: " << v;
+    } catch (const YamlEditError& e) {
+      EXPECT_NE(std::string(e.what()).find("quote it ('\"" + std::string(v) + "\"')"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  for (const auto* v : {"\"off\"", "'yes'", "0", "10", "0.5", "offline", "y2"})
+    EXPECT_EQ(yaml_scalar_text(v), v);
   EXPECT_THROW(yaml_set("a: 1\n", kNet, "|"), YamlEditError);
   EXPECT_THROW(yaml_set("a: 1\n", kNet, "'a' # c"), YamlEditError);
 }
