@@ -228,11 +228,14 @@ TEST_F(AnsibleRole, DiffModeShowsTheConfigEditAndTheRunKeepsTheOperatorsComments
 TEST_F(AnsibleRole, SettingsBecomeYamlValuesInTheConfig) {
   const auto r = play({}, {{"cnmkit_settings",
                             {{"network_config.max_tracked_connections", 100000},
-                             {"network_config.disable_ipv6", true}}}});
+                             {"network_config.disable_ipv6", true},
+                             {"system_probe_config.log_level", "off"}}}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto text = read_file(config());
   EXPECT_NE(text.find("max_tracked_connections: 100000"), std::string::npos) << text;
   EXPECT_NE(text.find("disable_ipv6: true"), std::string::npos) << text;
+  // A string stays text for the Agent's YAML 1.1 reader, which takes a plain off for false.
+  EXPECT_NE(text.find("log_level: \"off\""), std::string::npos) << text;
   EXPECT_EQ(text.find("True"), std::string::npos) << "Python's spelling leaked: " << text;
 }
 

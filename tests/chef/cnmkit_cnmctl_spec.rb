@@ -81,12 +81,14 @@ RSpec.describe Cnmkit::ProbeAction do
     expect(File.read(config)).to eq(mine.sub('enabled: false', 'enabled: true'))
   end
 
-  it 'writes settings as YAML scalars' do
+  it 'writes settings as YAML scalars, strings as text' do
     described_class.new(options(settings: { 'network_config.disable_ipv6' => true,
-                                            'network_config.max_tracked_connections' => 100_000 }))
+                                            'network_config.max_tracked_connections' => 100_000,
+                                            'system_probe_config.log_level' => 'off' }))
                    .install(&converge)
     text = File.read(config)
-    expect(text).to include('disable_ipv6: true', 'max_tracked_connections: 100000')
+    expect(text).to include('disable_ipv6: true', 'max_tracked_connections: 100000',
+                            'log_level: "off"')
   end
 
   it 'stops on an unsupported host with each failing check and its fix, before any change' do
@@ -388,7 +390,7 @@ RSpec.describe Cnmkit::Cnmctl do
   it 'builds install command lines with the layout first and settings in key order' do
     argv = described_class.install_argv(opts, dry_run: true)
     expect(argv.first(4)).to eq(%w(/usr/bin/cnmctl --layout /etc/cnmkit/layout.yaml install))
-    expect(argv.each_cons(2).select { |a, _| a == '--set' }.map(&:last)).to eq(['a.key=x y', 'b.key=false'])
+    expect(argv.each_cons(2).select { |a, _| a == '--set' }.map(&:last)).to eq(['a.key="x y"', 'b.key=false'])
     expect(argv.last).to eq('--dry-run')
     expect(described_class.install_argv(opts, dry_run: false)).not_to include('--dry-run')
   end

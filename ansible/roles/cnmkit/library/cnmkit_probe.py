@@ -62,7 +62,8 @@ options:
     type: str
   settings:
     description: 'More system-probe.yaml keys, dotted (network_config.max_tracked_connections: 100000),
-      edited in place with the operator''s comments kept.'
+      edited in place with the operator''s comments kept. Strings are written quoted, so the Agent reads
+      them as text (log_level: "off", not the YAML 1.1 boolean).'
     type: dict
     default: {}
   health_timeout:
@@ -120,7 +121,8 @@ resumed:
   type: bool
 """
 
-import os  # noqa: E402 (ansible-test wants imports after the documentation)
+import json  # noqa: E402 (ansible-test wants imports after the documentation)
+import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.cnmkit_cnmctl import (  # noqa: E402
@@ -128,11 +130,16 @@ from ansible.module_utils.cnmkit_cnmctl import (  # noqa: E402
 
 
 def yaml_scalar(value):
-    """--set takes KEY=VALUE with a YAML scalar; booleans must be true/false, not True/False."""
+    """--set takes KEY=VALUE with a YAML scalar: booleans as true/false, not True/False; a
+    string as a double-quoted one (JSON's quoting is YAML's), so the Agent reads it as text even
+    where its YAML 1.1 reader would not ("off", "yes", "0755"), and cnmctl refuses such words
+    plain."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, str):
+        return json.dumps(value)
     return str(value)
 
 

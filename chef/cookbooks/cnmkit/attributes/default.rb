@@ -70,7 +70,8 @@ default['cnmkit']['service_manager'] = 'auto'
 # beside the Agent).
 default['cnmkit']['owner'] = nil
 # More system-probe.yaml keys, dotted (network_config.max_tracked_connections: 100000), edited in place
-# with the operator's comments kept.
+# with the operator's comments kept. Strings are written quoted, so the Agent reads them as text
+# (log_level: "off", not the YAML 1.1 boolean).
 default['cnmkit']['settings'] = {}
 # Seconds cnmctl waits for the probe to answer after starting it (/health standalone, /debug/stats beside
 # an Agent).

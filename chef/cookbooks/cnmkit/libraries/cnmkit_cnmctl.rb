@@ -26,10 +26,14 @@ module Cnmkit
   module Cnmctl
     module_function
 
-    # --set takes KEY=VALUE with a YAML scalar.
-    # (Ruby already spells true and false the YAML way; nil is YAML's null.)
+    # --set takes KEY=VALUE with a YAML scalar. Ruby already spells true and false the YAML way;
+    # nil is YAML's null; a string goes double-quoted (JSON's quoting is YAML's), so the Agent
+    # reads it as text even where its YAML 1.1 reader would not ('off', 'yes', '0755').
     def yaml_scalar(value)
-      value.nil? ? 'null' : value.to_s
+      return 'null' if value.nil?
+      return JSON.generate(value) if value.is_a?(String)
+
+      value.to_s
     end
 
     def base(opts)

@@ -42,7 +42,9 @@ property :owner, String,
 property :settings, Hash,
          default: {},
          description: 'More system-probe.yaml keys, dotted (network_config.max_tracked_connections: ' \
-                      '100000), edited in place with the operator\'s comments kept.'
+                      '100000), edited in place with the operator\'s comments kept. Strings are ' \
+                      'written quoted, so the Agent reads them as text (log_level: "off", not the ' \
+                      'YAML 1.1 boolean).'
 property :health_timeout, Integer,
          default: 30,
          description: 'Seconds cnmctl waits for the probe to answer after starting it (/health ' \
