@@ -114,6 +114,10 @@ TEST(SysvHost, StandaloneProbeStartsWithServiceAndUpdateRcD) {
   EXPECT_NE(test::read_file(results / "rc2.txt").find("S01cnm-probe"), std::string::npos) << log;
   EXPECT_EQ(result(results, "service-status.rc"), "0") << log << probe_log;
   EXPECT_FALSE(result(results, "probe.pid").empty()) << log;
+  // The pid file names the probe's own process, so stop and status act on it; a second start
+  // finds it running by its binary and succeeds without starting another (LSB).
+  EXPECT_EQ(result(results, "pid-exe.txt"), "/opt/cnmkit/bin/cnm-probe") << log;
+  EXPECT_EQ(result(results, "start-again.rc"), "0") << log;
   const auto status = json_file(results / "status.json");
   EXPECT_EQ(status.value("service_manager", ""), "sysv");
   EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2) << probe_log;

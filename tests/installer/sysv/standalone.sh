@@ -19,6 +19,9 @@ cnmctl install --json >/results/install.json; echo $? >/results/install.rc
 ls /etc/rc2.d >/results/rc2.txt
 service $probe status; echo $? >/results/service-status.rc
 cat $pidfile >/results/probe.pid
+# The pid file names the daemon itself (the shell that sends its output to the log execs it).
+readlink /proc/$(cat $pidfile)/exe >/results/pid-exe.txt 2>&1
+service $probe start; echo $? >/results/start-again.rc
 cnmctl status --json >/results/status.json; echo $? >/results/status.rc
 cnmctl install --json >/results/install2.json; echo $? >/results/install2.rc
 pid=$(cat $pidfile)
