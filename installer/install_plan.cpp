@@ -8,6 +8,7 @@
 #include "installer/installer_assets.h"
 #include "installer/package_files.h"
 #include "installer/release_contents.h"
+#include "installer/unit_sandbox.h"
 
 namespace cnm {
 namespace {
@@ -63,7 +64,7 @@ FileAction plan_token(const Layout& layout, const ConfigRequest& config) {
 // put in place), the unit, the init script and the config. The release's contents move into
 // the plan: a file is held in memory once.
 void plan_standalone_files(Plan& plan, const Layout& layout, InstallRequest& req,
-                           ConfigRequest& config) {
+                           ConfigRequest& config, int systemd) {
   std::string unit_tmpl(assets::kSystemdUnit), init_tmpl(assets::kInitScript);
   if (req.release) {
     for (auto& [entry, content] : req.release->files) {
@@ -87,9 +88,12 @@ void plan_standalone_files(Plan& plan, const Layout& layout, InstallRequest& req
                               "BTF archive: CO-RE types of " +
                                   std::to_string(req.btf_archive->releases.size()) +
                                   " kernels, for hosts without their own BTF"));
+  std::string unit = render_template(unit_tmpl, layout);
+  replace_all(unit, "{{syscall_filter}}", syscall_filter(systemd));
+  replace_all(unit, "{{protect_system}}", protect_system(systemd, layout.config_dir));
   plan.files.push_back(want(layout,
                             layout.systemd_unit_dir + "/" + layout.probe_service + ".service",
-                            render_template(unit_tmpl, layout), 0644, "systemd unit of cnm-probe"));
+                            std::move(unit), 0644, "systemd unit of cnm-probe"));
   plan.files.push_back(want(layout, layout.sysv_init_dir + "/" + layout.probe_service,
                             render_template(init_tmpl, layout), 0755,
                             "SysV init script of cnm-probe (hosts without systemd)"));
@@ -200,8 +204,9 @@ Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner&
   config.agent_version = req.agent.version;
   if (agent_mode)
     plan_agent_files(plan, layout, req, config);
-  else
-    plan_standalone_files(plan, layout, req, config);
+  else  // the unit for the systemd that will run it (none asked under --root: 0)
+    plan_standalone_files(plan, layout, req, config,
+                          req.manager == ServiceManager::Systemd ? systemd_version(run) : 0);
   refuse_package_files(plan, layout, run);
 
   bool files_change = false;

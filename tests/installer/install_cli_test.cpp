@@ -719,6 +719,55 @@ TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
   EXPECT_GE(ukilled, 4);
 }
 
+// The unit's system call filter and read-only file system follow the systemd that runs it
+// (`systemctl --version`, answered here by a runner: systemd is not PID 1 on this machine; the
+// nspawn test boots a real 252): an allow-list of groups an older systemd drops unknown would leave
+// the probe too few calls to start (CentOS 7's 219, Ubuntu 18.04's 237, Debian 10's 241), so there
+// only the deny-list.
+TEST_F(InstallerRoot, UnitsSandboxFollowsTheHostsSystemd) {
+  const Layout layout = default_layout(root(), ProbeMode::Standalone);
+  InstallRequest req;
+  req.manager = ServiceManager::Systemd;
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  const auto unit_for = [&](const std::string& version_line, int rc) {
+    const CommandRunner systemctl = [&](const std::vector<std::string>& argv, std::string* out) {
+      if (argv == std::vector<std::string>{"systemctl", "--version"}) {
+        if (out) *out = version_line;
+        return rc;
+      }
+      return 0;
+    };
+    for (const auto& f : plan_install(layout, req, systemctl).files)
+      if (f.host_path.ends_with("cnm-probe.service")) return f.after;
+    return std::string();
+  };
+  const std::string allow = "SystemCallFilter=@system-service bpf perf_event_open setns\n";
+  const std::string deny = "SystemCallFilter=~@mount @swap @reboot @raw-io @module @obsolete";
+  for (const auto& [line, rc] :
+       std::vector<std::pair<std::string, int>>{{"systemd 219\n+PAM +AUDIT +SELINUX", 0},
+                                                {"systemd 241 (241)\n", 0},
+                                                {"systemd 251 (251.4-1ubuntu7)\n", 0},
+                                                {"", 1},
+                                                {"not systemd\n", 0}}) {
+    const auto unit = unit_for(line, rc);
+    // Before 232 "strict" does not parse (no protection at all): "full" and the older name.
+    const bool before_232 = line.starts_with("systemd 219");
+    EXPECT_NE(unit.find(before_232 ? "ProtectSystem=full\nReadWriteDirectories=/etc/cnmkit\n"
+                                   : "ProtectSystem=strict\nReadWritePaths=/etc/cnmkit\n"),
+              std::string::npos)
+        << line << unit;
+    EXPECT_EQ(unit.find(allow), std::string::npos) << line << unit;
+    EXPECT_NE(unit.find(deny), std::string::npos) << line << unit;
+    EXPECT_EQ(unit.find("{{"), std::string::npos) << unit;
+  }
+  for (const std::string line : {"systemd 252 (252.38-1~deb12u1)\n", "systemd 257 (257.9)\n"}) {
+    const auto unit = unit_for(line, 0);
+    EXPECT_NE(unit.find("ProtectSystem=strict\nReadWritePaths=/etc/cnmkit\n"), std::string::npos);
+    EXPECT_NE(unit.find(allow), std::string::npos) << line << unit;
+    EXPECT_NE(unit.find(deny), std::string::npos) << line << unit;
+  }
+}
+
 // Run 1 writes system-probe.yaml and is SIGKILLed before its daemon-reload and probe restart;
 // run 2 finds nothing to write but must still run them. systemd is not PID 1 on this machine,
 // so systemctl is answered by a recording runner (the probe active);

@@ -102,6 +102,13 @@ TEST(NspawnSystemdHost, StandaloneProbeRunsSandboxedAndSeesDnsQueries) {
   // The unit's sandbox, scored by systemd itself on the loaded unit: "OK" or better.
   const auto security = test::read_file(results / "security.txt");
   EXPECT_LT(exposure(security), 5.0) << security;
+  // This container's systemd (Debian 12's 252) gets the allow-list, as loaded by systemd: a
+  // list of calls allowed (no "~"), bpf among them (installer/syscall_filter.h).
+  EXPECT_EQ(result(results, "systemd-version.txt").rfind("systemd 252", 0), 0u);
+  const auto filter = result(results, "syscall-filter.txt");
+  EXPECT_EQ(filter.rfind("SystemCallFilter=", 0), 0u) << filter;
+  EXPECT_NE(filter.substr(0, 18), "SystemCallFilter=~") << filter;
+  EXPECT_NE(filter.find(" bpf "), std::string::npos) << filter.substr(0, 300);
 
   // The query left through loopback and the probe's DNS monitoring saw it.
   const auto dns = json_file(results / "dns.json");

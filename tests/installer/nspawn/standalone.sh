@@ -17,6 +17,8 @@ echo $? >/results/install.rc
 systemctl is-enabled $svc >/results/enabled.txt
 systemctl is-active $svc >/results/active.txt
 systemd-analyze security $svc --no-pager >/results/security.txt 2>&1
+systemctl --version | head -1 >/results/systemd-version.txt
+systemctl show $svc -p SystemCallFilter >/results/syscall-filter.txt
 cnmctl install --set network_config.dns_monitoring=true --json >/results/install2.json
 echo $? >/results/install2.rc
 cnmctl status --json >/results/status.json; echo $? >/results/status.rc
