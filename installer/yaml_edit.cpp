@@ -370,28 +370,27 @@ bool is_merge_key(const YAML::Node& key) {
   return key.IsScalar() && key.Scalar() == "<<" && key.Tag() != "!";
 }
 
-// The last merge key of a mapping, as an iterator position (-1 when it has none).
-std::ptrdiff_t last_merge(const YAML::Node& map) {
-  std::ptrdiff_t at = -1, i = 0;
+// The last merge key of a mapping: its position among the entries (-1 when it has none) and
+// where it is.
+struct MergeKey {
+  std::ptrdiff_t index = -1;
+  YAML::Mark mark;
+};
+
+MergeKey last_merge(const YAML::Node& map) {
+  MergeKey last;
+  std::ptrdiff_t i = 0;
   for (const auto& kv : map) {
-    if (is_merge_key(kv.first)) at = i;
+    if (is_merge_key(kv.first)) last = {i, kv.first.Mark()};
     ++i;
   }
-  return at;
-}
-
-// Where the merge key at position `at` of a mapping is.
-YAML::Mark merge_mark(const YAML::Node& map, std::ptrdiff_t at) {
-  std::ptrdiff_t i = 0;
-  for (const auto& kv : map)
-    if (i++ == at) return kv.first.Mark();
-  return YAML::Mark();
+  return last;
 }
 
 void collect(const Splicer& sp, const YAML::Node& map, const std::vector<std::string>& lpath,
              std::size_t i, bool flow, const std::optional<YAML::Mark>& merge_above,
              std::vector<std::string>& keys, std::vector<Spelling>& out) {
-  const std::ptrdiff_t merge_at = last_merge(map);
+  const MergeKey merge_key = last_merge(map);
   std::ptrdiff_t index = -1;
   for (const auto& kv : map) {
     ++index;
@@ -406,7 +405,7 @@ void collect(const Splicer& sp, const YAML::Node& map, const std::vector<std::st
     if (next == 0) continue;
     keys.push_back(kv.first.Scalar());
     std::optional<YAML::Mark> merge = merge_above;
-    if (!merge && index < merge_at) merge = merge_mark(map, merge_at);
+    if (!merge && index < merge_key.index) merge = merge_key.mark;
     out.push_back({keys, kv.first, kv.second, flow, next, merge});
     if (next < lpath.size() && kv.second.IsMap())
       collect(sp, kv.second, lpath, next, flow || opens_flow(sp, kv.second), merge, keys, out);
@@ -461,11 +460,11 @@ void refuse_if_merged_after(const Spelling& f) {
 
 void refuse_adding_to_merged(const YAML::Node& map, const std::string& name) {
   if (!map.IsMap()) return;
-  const std::ptrdiff_t at = last_merge(map);
-  if (at >= 0)
+  const MergeKey merge_key = last_merge(map);
+  if (merge_key.index >= 0)
     throw at_mark(name + " takes keys from another mapping with a merge key ('<<'), which may " +
                       "hold the key; set the key by hand below the merge",
-                  merge_mark(map, at));
+                  merge_key.mark);
 }
 
 // The splice that puts value in place of a spelling's scalar (none when it already is).
