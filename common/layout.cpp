@@ -147,4 +147,18 @@ Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem
   return l;
 }
 
+std::string layout_overrides_yaml(const Layout& layout) {
+  Layout wanted = layout;
+  Layout defaults = default_layout(layout.root, layout.mode);
+  const Fields mine = fields_of(wanted), theirs = fields_of(defaults);
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  for (const auto& [key, value] : mine)
+    if (*value != *theirs.at(key)) out << YAML::Key << key << YAML::Value << *value;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string probe_layout_file(const Layout& layout) { return layout.config_dir + "/layout.yaml"; }
+
 }  // namespace cnm

@@ -74,4 +74,13 @@ inline constexpr std::size_t kMaxLayoutFileBytes = 64 * 1024;
 Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root,
                    ProbeMode mode = ProbeMode::Agent);
 
+// The fields of `layout` that differ from its mode's defaults, as a YAML mapping ("{}" when
+// none) that load_layout reads back into the same layout for that mode.
+std::string layout_overrides_yaml(const Layout& layout);
+
+// Where a standalone install keeps the layout it was made with (layout_overrides_yaml), beside
+// the config: the probe's unit and init script start it with `--layout` on this file, so the
+// daemon serves the socket, reads the token and finds the BTF where cnmctl put them.
+std::string probe_layout_file(const Layout& layout);
+
 }  // namespace cnm

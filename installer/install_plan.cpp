@@ -59,6 +59,17 @@ FileAction plan_token(const Layout& layout, const ConfigRequest& config) {
   return a;
 }
 
+// The paths the probe is started with (its unit and init script pass --layout): the layout's
+// fields that differ from cnm-probe's defaults, "{}" when none.
+FileAction plan_probe_layout(const Layout& layout) {
+  return want(layout, probe_layout_file(layout),
+              "# Written by `cnmctl install`: where cnmctl put cnm-probe's files, for the probe's\n"
+              "# --layout (common/layout.h has the defaults). Change them with cnmctl install\n"
+              "# --layout, not here: the next install writes this file again.\n" +
+                  layout_overrides_yaml(layout),
+              0644, "cnm-probe's layout (its paths, when not the defaults)");
+}
+
 // The standalone files: the release's binary and objects (none without a release: the
 // compiled-in unit, script and example still make a complete service around a probe an image
 // put in place), the unit, the init script and the config. The release's contents move into
@@ -99,6 +110,7 @@ void plan_standalone_files(Plan& plan, const Layout& layout, InstallRequest& req
                             "SysV init script of cnm-probe (hosts without systemd)"));
   plan.files.push_back(plan_config(layout, config));
   plan.files.push_back(plan_token(layout, config));
+  plan.files.push_back(plan_probe_layout(layout));
 }
 
 // Beside the Agent: only system-probe.yaml, from the Agent's own example where absent (the
@@ -169,6 +181,7 @@ std::string render_template(std::string_view tmpl, const Layout& layout) {
   replace_all(s, "{{agent_service}}", layout.agent_service);
   replace_all(s, "{{run_dir}}", layout.run_dir);
   replace_all(s, "{{config_dir}}", layout.config_dir);
+  replace_all(s, "{{probe_layout_file}}", probe_layout_file(layout));
   if (s.find("{{run_dir_name}}") != std::string::npos)
     replace_all(s, "{{run_dir_name}}", run_dir_name(layout));
   return s;

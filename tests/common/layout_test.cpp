@@ -35,5 +35,36 @@ TEST(Layout, YamlOverridesFieldsAndRejectsUnknownKeys) {
   EXPECT_THROW(load_layout(d / "broken.yaml", d.path()), std::runtime_error);
 }
 
+// What a standalone install writes for its probe (probe_layout_file) must read back as the
+// layout it was written from, whatever the paths hold: words YAML takes for null or booleans,
+// a colon and blank, a leading quote, an empty value.
+TEST(Layout, OverridesWrittenForTheProbeReadBackAsTheSameLayout) {
+  test::TempDir d;
+  EXPECT_EQ(layout_overrides_yaml(default_layout(d.path(), ProbeMode::Standalone)), "{}\n");
+  for (const ProbeMode mode : {ProbeMode::Standalone, ProbeMode::Agent}) {
+    Layout want = default_layout(d.path(), mode);
+    want.probe_socket = "/run/net mon/probe: sock";
+    want.auth_token_file = "'/etc/netmon/token";
+    want.group = "yes";
+    want.bpf_object_dir = "null";
+    want.config_example = mode == ProbeMode::Agent ? "" : "~";
+    want.state_dir = "/var/lib/netmon #state";
+    test::write_file(d / "written.yaml", layout_overrides_yaml(want));
+    const Layout got = load_layout(d / "written.yaml", d.path(), mode);
+    const std::string text = test::read_file(d / "written.yaml");
+    EXPECT_EQ(got.probe_socket, want.probe_socket) << text;
+    EXPECT_EQ(got.auth_token_file, want.auth_token_file) << text;
+    EXPECT_EQ(got.group, want.group) << text;
+    EXPECT_EQ(got.bpf_object_dir, want.bpf_object_dir) << text;
+    EXPECT_EQ(got.config_example, want.config_example) << text;
+    EXPECT_EQ(got.state_dir, want.state_dir) << text;
+    EXPECT_EQ(got.config_file, want.config_file) << text;  // a default, not written
+    EXPECT_EQ(text.find("config_file"), std::string::npos) << text;
+    EXPECT_EQ(layout_overrides_yaml(got), text);
+  }
+  EXPECT_EQ(probe_layout_file(default_layout(d.path(), ProbeMode::Standalone)),
+            "/etc/cnmkit/layout.yaml");
+}
+
 }  // namespace
 }  // namespace cnm

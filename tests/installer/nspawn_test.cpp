@@ -2,7 +2,8 @@
 // package's binaries are static) boots in systemd-nspawn with the capabilities eBPF needs; a
 // oneshot unit runs one scenario script from tests/installer/nspawn/ inside and powers off.
 //   standalone             no Agent: cnm-probe under cnmkit's names, DNS monitoring on, a DNS
-//                          query made in the container seen, the unit's sandbox scored
+//                          query made in the container seen, the unit's sandbox scored; then
+//                          again under an operator's --layout (paths and service name)
 //   agent (7.17 and 7.50)  beside a stand-in Datadog Agent package (tests/support/
 //                          agent_package.h): only the seed's steps, nothing of the Agent's
 //                          package changed, its own system-probe answering
@@ -132,6 +133,17 @@ TEST(NspawnSystemdHost, StandaloneProbeRunsSandboxedAndSeesDnsQueries) {
   const auto gone = test::read_file(results / "after-uninstall.txt");
   for (const char* p : {"cnm-probe.service", "/etc/cnmkit", "/opt/cnmkit"})
     EXPECT_NE(gone.find(std::string(p) + "': No such file"), std::string::npos) << gone;
+
+  // An operator's layout: the unit starts the probe on the paths cnmctl installed it with.
+  EXPECT_EQ(result(results, "custom.rc"), "0") << test::read_file(results / "custom.json")
+                                               << test::read_file(results / "custom-journal.txt");
+  EXPECT_EQ(result(results, "custom-active.txt"), "active");
+  EXPECT_EQ(result(results, "custom-http.txt"), "200");
+  EXPECT_EQ(result(results, "custom-uninstall.rc"), "0");
+  const auto custom_gone = test::read_file(results / "after-custom-uninstall.txt");
+  for (const char* p : {"netmon-probe.service", "/etc/netmon", "/usr/local/lib/netmon"})
+    EXPECT_NE(custom_gone.find(std::string(p) + "': No such file"), std::string::npos)
+        << custom_gone;
 }
 
 class NspawnAgentHost : public ::testing::TestWithParam<std::string> {};

@@ -38,5 +38,29 @@ journalctl -u $svc --no-pager >/results/probe-journal.txt
 cnmctl uninstall --json >/results/uninstall.json; echo $? >/results/uninstall.rc
 systemctl is-active $svc >/results/after-uninstall-active.txt
 ls /etc/systemd/system/$svc /etc/cnmkit /opt/cnmkit >/results/after-uninstall.txt 2>&1
+# An operator's own paths and service name (cnmctl --layout): the probe must serve the socket
+# and read the token where cnmctl put them, and uninstall with the same layout takes it all.
+cat >/root/netmon.yaml <<'LAYOUT'
+cnmkit:
+  config_dir: /etc/netmon
+  config_file: /etc/netmon/probe.yaml
+  auth_token_file: /etc/netmon/token
+  probe_binary: /usr/local/lib/netmon/cnm-probe
+  bpf_object_dir: /usr/local/lib/netmon/ebpf
+  run_dir: /run/netmon
+  probe_socket: /run/netmon/probe.sock
+  probe_service: netmon-probe
+LAYOUT
+cnmctl --layout /root/netmon.yaml install --health-timeout 30 --json >/results/custom.json
+echo $? >/results/custom.rc
+systemctl is-active netmon-probe.service >/results/custom-active.txt
+curl -s -o /dev/null -w '%{http_code}' --unix-socket /run/netmon/probe.sock \
+  -H "Authorization: Bearer $(cat /etc/netmon/token)" \
+  http://localhost/debug/stats >/results/custom-http.txt
+journalctl -u netmon-probe.service --no-pager >/results/custom-journal.txt
+cnmctl --layout /root/netmon.yaml uninstall --json >/results/custom-uninstall.json
+echo $? >/results/custom-uninstall.rc
+ls /etc/systemd/system/netmon-probe.service /etc/netmon /usr/local/lib/netmon \
+  >/results/after-custom-uninstall.txt 2>&1
 touch /results/finished
 systemctl poweroff --no-block
