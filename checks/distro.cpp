@@ -125,12 +125,14 @@ SupportVerdict evaluate_distro(const Distro& d) {
     const char* family;
     const char* minimum;
   };
-  // The seed's table. SUSE is listed as "SUSE 15+": SLES, SLED and openSUSE Leap 15.
+  // The seed's table. SUSE is listed as "SUSE 15+": SLES (and SLES for SAP Applications, whose
+  // os-release says ID="sles_sap" with SLES's VERSION_ID), SLED and openSUSE Leap 15.
   static const Rule rules[] = {
-      {"ubuntu", "Ubuntu", "16.04"},    {"debian", "Debian", "9"},
-      {"fedora", "Fedora", "26"},       {"sles", "SUSE", "15"},
-      {"sled", "SUSE", "15"},           {"opensuse-leap", "SUSE", "15"},
-      {"centos", "CentOS/RHEL", "7.6"}, {"rhel", "CentOS/RHEL", "7.6"},
+      {"ubuntu", "Ubuntu", "16.04"},   {"debian", "Debian", "9"},
+      {"fedora", "Fedora", "26"},      {"sles", "SUSE", "15"},
+      {"sles_sap", "SUSE", "15"},      {"sled", "SUSE", "15"},
+      {"opensuse-leap", "SUSE", "15"}, {"centos", "CentOS/RHEL", "7.6"},
+      {"rhel", "CentOS/RHEL", "7.6"},
   };
   SupportVerdict v{Support::Unknown, {}, {}, false};
   if (d.id.empty()) return v;

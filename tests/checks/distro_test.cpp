@@ -29,6 +29,8 @@ TEST(DistroSupport, AppliesTheSeedTableAtItsEdges) {
       {"fedora", "25", Support::BelowMinimum},
       {"sles", "15.5", Support::Supported},
       {"sles", "12.5", Support::BelowMinimum},
+      {"sles_sap", "15.4", Support::Supported},  // SLES for SAP Applications
+      {"sles_sap", "12.5", Support::BelowMinimum},
       {"opensuse-leap", "15.0", Support::Supported},
       {"opensuse", "42.3", Support::BelowMinimum},
       {"opensuse-tumbleweed", "20240101", Support::Rolling},
