@@ -34,9 +34,13 @@ std::optional<Mount> parse_line(std::string_view line) {
   // propagate_from:N, unbindable); FSTYPE and SOURCE must follow it.
   std::size_t dash = 6;
   while (dash < f.size() && f[dash] != "-") ++dash;
-  if (dash + 2 >= f.size()) return std::nullopt;
+  // SUPER_OPTIONS is never empty; SOURCE is when a mount was made with "" as its device (the
+  // kernel prints it as it is, show_mountinfo in fs/proc_namespace.c): two fields left.
+  const std::size_t after = f.size() > dash ? f.size() - dash - 1 : 0;
+  if (after < 2) return std::nullopt;
+  const std::string_view source = after == 2 ? std::string_view() : f[dash + 2];
   return Mount{unescape_octal(f[3]), unescape_octal(f[4]), unescape_octal(f[5]),
-               unescape_octal(f[dash + 1]), unescape_octal(f[dash + 2])};
+               unescape_octal(f[dash + 1]), unescape_octal(source)};
 }
 
 }  // namespace

@@ -61,8 +61,19 @@ TEST(ParseMountinfo, PassesOverLinesThatLackAField) {
       "27 25 0:27 / /ok rw - tmpfs none rw\n");
   ASSERT_EQ(ms.size(), 1u);
   EXPECT_EQ(ms[0].dir, "/ok");
-  // SUPER_OPTIONS may be absent (the kernel always writes them; a cut line may not).
-  EXPECT_EQ(parse_mountinfo("1 2 3 / /y rw - tmpfs none").size(), 1u);
+}
+
+// A mount made with an empty device name ("" as mount(2)'s source) shows an empty SOURCE
+// between two spaces; the kernel always writes SUPER_OPTIONS, so two fields after the separator
+// are FSTYPE and SUPER_OPTIONS.
+TEST(ParseMountinfo, TakesAnEmptySourceAsEmpty) {
+  const auto ms = parse_mountinfo(
+      "30 25 0:30 / /sys/fs/cgroup rw,nosuid - cgroup2  rw,nsdelegate\n"
+      "31 25 0:31 / /z rw shared:1 - tmpfs tmpfs rw\n");
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].type, "cgroup2");
+  EXPECT_EQ(ms[0].source, "");
+  EXPECT_EQ(ms[1].source, "tmpfs");
 }
 
 TEST(ParseMountinfo, DropsTheLineTheSizeLimitCut) {
