@@ -1,10 +1,13 @@
 // A real SysV host: the cached Debian 12 root (tests/installer/nspawn/make_root.sh) under a
 // throwaway overlay, entered with unshare (private mount and PID namespaces) and chroot instead
 // of booting systemd. Nothing runs systemd there (/run is a fresh tmpfs), so `cnmctl install`
-// with --service-manager auto must pick sysv and drive the real `service`, update-rc.d,
-// start-stop-daemon and /lib/lsb/init-functions. Two scenarios (tests/installer/sysv/):
-//   standalone  cnm-probe's own init script: started, linked for boot, /health answered, a
-//               rerun changes nothing, uninstall stops it and removes links, script and files
+// with --service-manager auto must pick sysv and drive the real `service` and update-rc.d.
+// Two scenarios (tests/installer/sysv/):
+//   standalone  cnm-probe's own init script, with start-stop-daemon and /lib/lsb/init-functions
+//               taken away (RHEL-family SysV hosts have neither; no such userland is available
+//               here): started, linked for boot, /health answered, known as the probe after
+//               its binary is replaced and restarted, a rerun changes nothing, uninstall stops
+//               it and removes links, script and files
 //   agent       the stand-in Datadog Agent 7.17 (tests/support/agent_package.h), which does not
 //               start its system-probe: cnmctl enables and starts the package's own script,
 //               restarts the Agent (counting its starts), and changes no file of the package
@@ -118,6 +121,17 @@ TEST(SysvHost, StandaloneProbeStartsWithServiceAndUpdateRcD) {
   // finds it running by its binary and succeeds without starting another (LSB).
   EXPECT_EQ(result(results, "pid-exe.txt"), "/opt/cnmkit/bin/cnm-probe") << log;
   EXPECT_EQ(result(results, "start-again.rc"), "0") << log;
+  // Without Debian's helpers (as on RHEL-family SysV hosts) the script still did all of it.
+  const auto helpers = test::read_file(results / "debian-helpers.txt");
+  for (const char* p : {"/sbin/start-stop-daemon", "/lib/lsb/init-functions"})
+    EXPECT_NE(helpers.find(std::string(p) + "': No such file"), std::string::npos) << helpers;
+  // The binary renamed over while it runs: still the probe to status and restart, which stops
+  // the old process and starts the new binary.
+  EXPECT_EQ(result(results, "replaced-exe.txt"), "/opt/cnmkit/bin/cnm-probe (deleted)") << log;
+  EXPECT_EQ(result(results, "replaced-status.rc"), "0") << log;
+  EXPECT_EQ(result(results, "restart.rc"), "0") << log;
+  EXPECT_EQ(result(results, "old-pid-after-restart.txt"), "gone") << log;
+  EXPECT_EQ(result(results, "restarted-exe.txt"), "/opt/cnmkit/bin/cnm-probe") << log;
   const auto status = json_file(results / "status.json");
   EXPECT_EQ(status.value("service_manager", ""), "sysv");
   EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2) << probe_log;

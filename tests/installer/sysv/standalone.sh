@@ -9,6 +9,12 @@ probe=cnm-probe
 pidfile=/var/run/$probe.pid
 ls -d /run/systemd/system >/results/run-systemd.txt 2>&1
 dpkg -i /var/tmp/cnmkit.deb; echo $? >/results/dpkg.rc
+# RHEL-family SysV hosts (Amazon Linux AMI, CentOS 6) have neither Debian's start-stop-daemon
+# nor /lib/lsb/init-functions: the init script must need neither (dpkg wants the first, so they
+# go after the package is in).
+rm -f /sbin/start-stop-daemon /usr/sbin/start-stop-daemon /lib/lsb/init-functions
+ls /sbin/start-stop-daemon /usr/sbin/start-stop-daemon /lib/lsb/init-functions \
+  >/results/debian-helpers.txt 2>&1
 # A config the probe refuses: the daemon exits at once, /health never answers, and the run must
 # roll back cleanly (stopping the dead service succeeds) to the host as it was.
 cnmctl install --set network_config.max_tracked_connections=lots --health-timeout 5 --json \
@@ -22,6 +28,22 @@ cat $pidfile >/results/probe.pid
 # The pid file names the daemon itself (the shell that sends its output to the log execs it).
 readlink /proc/$(cat $pidfile)/exe >/results/pid-exe.txt 2>&1
 service $probe start; echo $? >/results/start-again.rc
+# An upgrade renames a new binary over the running one: the running daemon's exe then reads
+# "... (deleted)", and status and restart must still know it as the probe.
+old_pid=$(cat $pidfile)
+cp -p /opt/cnmkit/bin/cnm-probe /opt/cnmkit/bin/.cnm-probe.new
+mv -f /opt/cnmkit/bin/.cnm-probe.new /opt/cnmkit/bin/cnm-probe
+readlink /proc/$old_pid/exe >/results/replaced-exe.txt 2>&1
+service $probe status; echo $? >/results/replaced-status.rc
+service $probe restart; echo $? >/results/restart.rc
+if [ -e /proc/$old_pid/exe ] && readlink /proc/$old_pid/exe >/dev/null; then echo alive; else
+  echo gone; fi >/results/old-pid-after-restart.txt
+readlink /proc/$(cat $pidfile)/exe >/results/restarted-exe.txt 2>&1
+# The restarted daemon has its socket up before status asks for /health.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  [ -S /run/cnm-probe/cnm-probe.sock ] && break
+  sleep 1
+done
 cnmctl status --json >/results/status.json; echo $? >/results/status.rc
 cnmctl install --json >/results/install2.json; echo $? >/results/install2.rc
 pid=$(cat $pidfile)
