@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <stdexcept>
 
@@ -27,6 +28,22 @@ bool has_start_link(const Layout& layout, const std::vector<std::string>& rc_dir
   for (const auto& dir : rc_dirs)
     for (const auto& name : root.list(dir))
       if (name.front() == 'S' && name.find(layout.probe_service) != std::string::npos) return true;
+  return false;
+}
+
+// True when an rc folder of either family holds a runlevel link of the probe's init script:
+// S or K, two digits, the service's name (what update-rc.d, insserv and chkconfig write).
+bool has_rc_links(const Layout& layout) {
+  const RootDir root(layout.root);
+  const std::string& service = layout.probe_service;
+  for (const char* parent : {"/etc/rc", "/etc/rc.d/rc"})
+    for (const char level : std::string_view("0123456S"))
+      for (const auto& name : root.list(std::string(parent) + level + ".d"))
+        if (name.size() == service.size() + 3 && (name[0] == 'S' || name[0] == 'K') &&
+            std::isdigit(static_cast<unsigned char>(name[1])) &&
+            std::isdigit(static_cast<unsigned char>(name[2])) &&
+            name.compare(3, std::string::npos, service) == 0)
+          return true;
   return false;
 }
 
@@ -110,6 +127,7 @@ ServiceState query_services(ServiceManager m, const Layout& layout, const Comman
     s.active = run({"systemctl", "is-active", "--quiet", unit(layout.probe_service)}, &out) == 0;
     s.agent_present = !layout.agent_service.empty() &&
                       run({"systemctl", "cat", unit(layout.agent_service)}, &out) == 0;
+    s.sysv_links = has_rc_links(layout);
   } else if (m == ServiceManager::Sysv) {
     const RootDir root(layout.root);
     s.unit_known = root.exists(layout.sysv_init_dir + "/" + layout.probe_service);
@@ -187,6 +205,10 @@ std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layo
     if (now.active) out.push_back({{"systemctl", "stop", unit(probe)}, "stop the probe"});
     if (now.enabled && cnmkit_enabled)
       out.push_back({{"systemctl", "disable", unit(probe)}, "no start at boot"});
+    // Beside the Agent the init script and its links are the Agent package's.
+    if (now.sysv_links && layout.mode == ProbeMode::Standalone)
+      out.push_back({sysv_disable_argv(sysv_enabler(layout), probe),
+                     "the rc links systemctl made for the init script uninstall removes"});
   } else if (m == ServiceManager::Sysv && now.unit_known) {
     if (now.active) out.push_back({{"service", probe, "stop"}, "stop the probe"});
     if (now.enabled && cnmkit_enabled)

@@ -34,6 +34,11 @@ struct ServiceState {
   bool enabled = false;
   bool active = false;
   bool agent_present = false;
+  // systemd hosts: the probe's init script has runlevel links ([SK]NN<service> in an rc
+  // folder). systemctl enable and disable mirror a unit onto the same-named init script
+  // (systemd-sysv-install: update-rc.d on Debian, chkconfig on RHEL), so enabling
+  // cnm-probe.service leaves links that disable turns into K links and never removes.
+  bool sysv_links = false;
 };
 
 ServiceState query_services(ServiceManager m, const Layout& layout, const CommandRunner& run);
@@ -45,7 +50,8 @@ void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const Ser
                    bool probe_start_needed, bool files_change, bool unit_files_change);
 
 // Steps that stop the probe service and disable the services cnmkit enabled (`enabled`: the
-// install's record) before uninstall restores the files.
+// install's record) before uninstall restores the files; standalone on systemd, also the rc
+// links of cnm-probe's init script (ServiceState::sysv_links), which uninstall takes away.
 std::vector<ServiceStep> uninstall_services(ServiceManager m, const Layout& layout,
                                             const ServiceState& now,
                                             const std::vector<std::string>& enabled);

@@ -676,6 +676,48 @@ TEST_F(InstallerRoot, SysvUsesChkconfigWhereItExistsElseUpdateRcD) {
   EXPECT_EQ(un[0].argv, (std::vector<std::string>{"chkconfig", "--del", probe}));
 }
 
+// On systemd, enabling cnm-probe.service also links its same-named init script into the rc
+// folders (systemd-sysv-install) and disabling leaves K links: a standalone uninstall removes
+// them with the family's tool while the script is still there. Beside the Agent the script and
+// its links are the package's: left alone. The nspawn test sees the real links come and go.
+TEST_F(InstallerRoot, SystemdUninstallRemovesTheRcLinksOfTheInitScript) {
+  const CommandRunner known = [](const std::vector<std::string>&, std::string*) { return 0; };
+  const Layout standalone = default_layout(root(), ProbeMode::Standalone);
+  const std::string probe = standalone.probe_service;
+  const auto steps = [&](const Layout& layout) {
+    return uninstall_services(ServiceManager::Systemd, layout,
+                              query_services(ServiceManager::Systemd, layout, known), {probe});
+  };
+  const std::vector<std::string> stop{"systemctl", "stop", probe + ".service"},
+      disable{"systemctl", "disable", probe + ".service"},
+      remove_links{"update-rc.d", "-f", probe, "remove"};
+  ASSERT_EQ(steps(standalone).size(), 2u);  // no link: nothing more
+  // A link of another service whose name holds ours is not ours.
+  std::filesystem::create_directories(root() / "etc/rc0.d");
+  std::filesystem::create_symlink("../init.d/x", root() / "etc/rc0.d" / ("K01" + probe + "-x"));
+  EXPECT_EQ(steps(standalone).size(), 2u);
+  std::filesystem::create_symlink("../init.d/" + probe, root() / "etc/rc0.d" / ("K01" + probe));
+  auto un = steps(standalone);
+  ASSERT_EQ(un.size(), 3u);
+  EXPECT_EQ(un[0].argv, stop);
+  EXPECT_EQ(un[1].argv, disable);
+  EXPECT_EQ(un[2].argv, remove_links);
+  // RHEL's links, with chkconfig.
+  std::filesystem::remove(root() / "etc/rc0.d" / ("K01" + probe));
+  test::write_file(root() / "usr/sbin/chkconfig", "#!/bin/sh\nexit 0\n");
+  std::filesystem::permissions(root() / "usr/sbin/chkconfig", std::filesystem::perms(0755));
+  std::filesystem::create_directories(root() / "etc/rc.d/rc3.d");
+  std::filesystem::create_symlink("../init.d/" + probe,
+                                  root() / "etc/rc.d/rc3.d" / ("S95" + probe));
+  un = steps(standalone);
+  ASSERT_EQ(un.size(), 3u);
+  EXPECT_EQ(un[2].argv, (std::vector<std::string>{"chkconfig", "--del", probe}));
+  // Beside the Agent: the package's links of the package's script.
+  Layout agent = default_layout(root(), ProbeMode::Agent);
+  agent.probe_service = probe;
+  EXPECT_EQ(steps(agent).size(), 2u);
+}
+
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
 // the tree an uninterrupted run gives, and uninstall gives back the original tree.
 TEST_F(InstallerRoot, KilledAtEveryStepConverges) {

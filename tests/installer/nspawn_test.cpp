@@ -133,6 +133,14 @@ TEST(NspawnSystemdHost, StandaloneProbeRunsSandboxedAndSeesDnsQueries) {
   const auto gone = test::read_file(results / "after-uninstall.txt");
   for (const char* p : {"cnm-probe.service", "/etc/cnmkit", "/opt/cnmkit"})
     EXPECT_NE(gone.find(std::string(p) + "': No such file"), std::string::npos) << gone;
+  // Debian's systemctl enable also links the same-named init script into the rc folders
+  // (systemd-sysv-install); uninstall leaves none of those links behind.
+  EXPECT_NE(test::read_file(results / "rc2.txt").find("S01cnm-probe"), std::string::npos)
+      << test::read_file(results / "rc2.txt");  // made by systemctl enable
+  const auto rc_after = test::read_file(results / "after-uninstall-rc.txt");
+  EXPECT_EQ(rc_after.find("cnm-probe"), std::string::npos)
+      << rc_after << "\nafter install, rc2.d: " << test::read_file(results / "rc2.txt");
+  EXPECT_NE(rc_after.find("rc2.d"), std::string::npos) << rc_after;  // the listing ran
 
   // An operator's layout: the unit starts the probe on the paths cnmctl installed it with.
   EXPECT_EQ(result(results, "custom.rc"), "0") << test::read_file(results / "custom.json")

@@ -15,6 +15,7 @@ systemctl is-enabled $svc >/results/after-bad-enabled.txt 2>&1
 cnmctl install --set network_config.dns_monitoring=true --json >/results/install.json
 echo $? >/results/install.rc
 systemctl is-enabled $svc >/results/enabled.txt
+ls /etc/rc2.d >/results/rc2.txt 2>&1
 systemctl is-active $svc >/results/active.txt
 systemd-analyze security $svc --no-pager >/results/security.txt 2>&1
 systemctl --version | head -1 >/results/systemd-version.txt
@@ -38,6 +39,8 @@ journalctl -u $svc --no-pager >/results/probe-journal.txt
 cnmctl uninstall --json >/results/uninstall.json; echo $? >/results/uninstall.rc
 systemctl is-active $svc >/results/after-uninstall-active.txt
 ls /etc/systemd/system/$svc /etc/cnmkit /opt/cnmkit >/results/after-uninstall.txt 2>&1
+ls /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d \
+  >/results/after-uninstall-rc.txt 2>&1
 # An operator's own paths and service name (cnmctl --layout): the probe must serve the socket
 # and read the token where cnmctl put them, and uninstall with the same layout takes it all.
 cat >/root/netmon.yaml <<'LAYOUT'
