@@ -58,34 +58,28 @@ Fields fields_of(Layout& l) {
   };
 }
 
-[[noreturn]] void bad_key(const std::filesystem::path& file, const YAML::Node& key,
-                          const std::string& why) {
+[[noreturn]] void bad_key(const std::string& what, const YAML::Node& key, const std::string& why) {
   const auto mark = key.Mark();
-  throw std::runtime_error("layout file " + file.string() + ":" + std::to_string(mark.line + 1) +
-                           ":" + std::to_string(mark.column + 1) + ": " + why);
+  throw std::runtime_error(what + ":" + std::to_string(mark.line + 1) + ":" +
+                           std::to_string(mark.column + 1) + ": " + why);
 }
 
-YAML::Node load_document(const std::filesystem::path& yaml_file) {
+YAML::Node load_document(std::string_view text, const std::string& what) {
   YAML::Node doc;
   try {
-    // The one bounded reader (no FIFO, no device, at most 64 KiB), then a bounded load.
-    const auto text = read_whole_file(yaml_file, kMaxLayoutFileBytes, "layout file");
-    doc = load_yaml(*text);
-  } catch (const FileReadError&) {
-    throw;
+    doc = load_yaml(text);
   } catch (const YamlBudgetError& e) {
-    throw std::runtime_error("layout file " + yaml_file.string() + ":" + std::to_string(e.line()) +
-                             ":" + std::to_string(e.column()) + ": " + e.what());
+    throw std::runtime_error(what + ":" + std::to_string(e.line()) + ":" +
+                             std::to_string(e.column()) + ": " + e.what());
   } catch (const YAML::Exception& e) {
-    throw std::runtime_error("layout file " + yaml_file.string() + ": " + e.what());
+    throw std::runtime_error(what + ": " + e.what());
   }
-  if (!doc.IsMap())
-    throw std::runtime_error("layout file " + yaml_file.string() + ": not a mapping");
+  if (!doc.IsMap()) throw std::runtime_error(what + ": not a mapping");
   return doc;
 }
 
 // Applies one mapping's scalar keys; `section` names where they are, for the messages.
-void apply_keys(const std::filesystem::path& file, const YAML::Node& map, Fields& fields,
+void apply_keys(const std::string& file, const YAML::Node& map, Fields& fields,
                 bool in_section) {
   for (const auto& kv : map) {
     const auto key = kv.first.as<std::string>();
@@ -124,27 +118,33 @@ Layout default_layout(const std::filesystem::path& root, ProbeMode mode) {
   return l;
 }
 
-Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root,
-                   ProbeMode mode) {
+Layout parse_layout(std::string_view text, const std::string& what,
+                    const std::filesystem::path& root, ProbeMode mode) {
   Layout l = default_layout(root, mode);
   Fields fields = fields_of(l);
-  const YAML::Node doc = load_document(yaml_file);
-  apply_keys(yaml_file, doc, fields, false);
+  const YAML::Node doc = load_document(text, what);
+  apply_keys(what, doc, fields, false);
   for (const ProbeMode m : {ProbeMode::Agent, ProbeMode::Standalone}) {
     const YAML::Node section = doc[to_string(m)];
     if (!section) continue;
     if (!section.IsMap())
-      throw std::runtime_error("layout file " + yaml_file.string() + ": '" + to_string(m) +
-                               "' is not a mapping");
+      throw std::runtime_error(what + ": '" + to_string(m) + "' is not a mapping");
     if (m != mode) {
       Layout other = default_layout(root, m);  // still checked: a typo fails in either mode
       Fields other_fields = fields_of(other);
-      apply_keys(yaml_file, section, other_fields, true);
+      apply_keys(what, section, other_fields, true);
       continue;
     }
-    apply_keys(yaml_file, section, fields, true);
+    apply_keys(what, section, fields, true);
   }
   return l;
+}
+
+Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root,
+                   ProbeMode mode) {
+  // The one bounded reader (no FIFO, no device, at most 64 KiB), then a bounded load.
+  const auto text = read_whole_file(yaml_file, kMaxLayoutFileBytes, "layout file");
+  return parse_layout(*text, "layout file " + yaml_file.string(), root, mode);
 }
 
 std::string layout_overrides_yaml(const Layout& layout) {

@@ -74,6 +74,11 @@ inline constexpr std::size_t kMaxLayoutFileBytes = 64 * 1024;
 Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem::path& root,
                    ProbeMode mode = ProbeMode::Agent);
 
+// load_layout's reading of YAML text already in memory; `what` names it in messages ("layout
+// file F", "the layout recorded in F").
+Layout parse_layout(std::string_view text, const std::string& what,
+                    const std::filesystem::path& root, ProbeMode mode);
+
 // The fields of `layout` that differ from its mode's defaults, as a YAML mapping ("{}" when
 // none) that load_layout reads back into the same layout for that mode.
 std::string layout_overrides_yaml(const Layout& layout);

@@ -55,9 +55,14 @@ bool is_state_path(const Layout& l, const std::string& dir) {
 }
 
 // A rerun keeps what earlier runs recorded: a service enabled and the module installed by the
-// first run stay cnmkit's to undo, though this run found them in place.
+// first run stay cnmkit's to undo, though this run found them in place. A run that records no
+// mode (`cnmctl config`) keeps the install's mode and layout.
 HostRecord merged_host(const HostRecord& had, const HostRecord& now) {
   HostRecord h = now;
+  if (!now.mode) {
+    h.mode = had.mode;
+    h.layout = had.layout;
+  }
   for (const auto& s : had.enabled_services)
     if (std::find(h.enabled_services.begin(), h.enabled_services.end(), s) ==
         h.enabled_services.end())

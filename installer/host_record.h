@@ -16,6 +16,10 @@ struct HostRecord {
   std::optional<ProbeMode> mode;  // nullopt: nothing recorded (a state from before modes)
   std::vector<std::string> enabled_services;
   bool selinux_module = false;
+  // The install's layout for `mode` (layout_overrides_yaml: the fields that differ from the
+  // mode's defaults, "{}\n" when none); empty when not recorded (a state from before it).
+  // Later commands act on these paths, not on the defaults (installer/host_layout.h).
+  std::string layout;
   bool operator==(const HostRecord&) const = default;
 };
 

@@ -210,6 +210,7 @@ Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner&
   Plan plan;
   const bool agent_mode = layout.mode == ProbeMode::Agent;
   plan.host.mode = layout.mode;
+  plan.host.layout = layout_overrides_yaml(layout);
   plan.notes.push_back(std::string("probe: ") + to_string(layout.mode) + " (" + req.mode.why + ")");
   if (agent_mode && req.agent.version)
     plan.notes.push_back("agent " + req.agent.version->str() + " (from " + req.agent.source + ")");

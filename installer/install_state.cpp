@@ -277,6 +277,7 @@ InstallState::InstallState(const Layout& layout) : layout_(layout), root_(layout
     if (j.contains("enabled_services"))
       host_.enabled_services = j["enabled_services"].get<std::vector<std::string>>();
     host_.selinux_module = j.value("selinux_module", false);
+    host_.layout = j.value("layout", "");
   } catch (const std::invalid_argument&) {
     throw damaged();
   } catch (const nlohmann::json::exception&) {
@@ -309,6 +310,7 @@ void InstallState::save() const {
   if (host_.mode) j["mode"] = to_string(*host_.mode);
   if (!host_.enabled_services.empty()) j["enabled_services"] = host_.enabled_services;
   if (host_.selinux_module) j["selinux_module"] = true;
+  if (!host_.layout.empty()) j["layout"] = host_.layout;
   for (const auto& f : files_) {
     nlohmann::json e = {{"path", f.path}, {"existed", f.existed}, {"mode", f.mode},
                         {"uid", f.uid},   {"gid", f.gid},         {"carries_edit", f.carries_edit}};

@@ -12,6 +12,7 @@
 #include "installer/apply.h"
 #include "installer/btf_archive_input.h"
 #include "installer/health.h"
+#include "installer/host_layout.h"
 #include "installer/install_plan.h"
 #include "installer/install_state.h"
 #include "installer/release_contents.h"
@@ -234,7 +235,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   ModeChoice choice;
   Layout layout;
   try {
-    layout = ctx.layout(a.root, a.probe, choice);
+    layout = host_layout(ctx, a.root, ctx.layout(a.root, a.probe, choice).mode);
   } catch (const std::invalid_argument& e) {
     return fail(a, e.what(), kExitUsage);
   } catch (const std::exception& e) {
@@ -265,7 +266,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
         // moves to agent mode, and nothing of cnm-probe's stays to collide with it).
         sw.from = st.host().mode;
         if (!a.dry_run) {
-          const auto u = uninstall_host(ctx.layout(a.root, *sw.from), m, ctx);
+          const auto u = uninstall_host(host_layout(ctx, a.root, *sw.from), m, ctx);
           sw.uninstall = u.actions;
           for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
           for (const auto& w : u.warnings)
@@ -300,13 +301,13 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
 }
 
 // The mode an uninstall or status is about: the one the install recorded, else what --probe
-// (auto by default) chooses.
+// (auto by default) chooses; its layout must be the install's (host_layout.h).
 Layout recorded_layout(const Args& a, const CliContext& ctx) {
   ModeChoice choice;
   const Layout chosen = ctx.layout(a.root, a.probe, choice);
   if (!RootDir(chosen.root).exists(chosen.state_dir)) return chosen;
   const auto mode = InstallState(chosen).host().mode;
-  return mode && *mode != chosen.mode ? ctx.layout(a.root, *mode) : chosen;
+  return host_layout(ctx, a.root, mode ? *mode : chosen.mode);
 }
 
 int run_uninstall(const Args& a, const CliContext& ctx) {

@@ -718,6 +718,55 @@ TEST_F(InstallerRoot, SystemdUninstallRemovesTheRcLinksOfTheInitScript) {
   EXPECT_EQ(steps(agent).size(), 2u);
 }
 
+// An install under an operator's layout records it. A later command that would act on other
+// paths (no --layout: the defaults; or another layout) is refused with exit 2, changes
+// nothing, and names the copy the install wrote beside its config; `cnmctl config` in between
+// keeps the record; with that copy, uninstall gives back the original tree.
+TEST_F(InstallerRoot, CommandsWithAnotherLayoutThanTheInstallsAreRefused) {
+  const auto netmon = (dir_.path() / "netmon.yaml").string();
+  test::write_file(netmon,
+                   "cnmkit:\n  config_dir: /etc/netmon\n  config_file: /etc/netmon/probe.yaml\n"
+                   "  auth_token_file: /etc/netmon/token\n  probe_service: netmon-probe\n");
+  const auto original = test::snapshot(root());
+  auto args = install_args();
+  args.insert(args.begin(), {"--layout", netmon});
+  auto r = ctl(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto copy = (root() / "etc/netmon/layout.yaml").string();
+  ASSERT_TRUE(std::filesystem::exists(copy));
+  r = ctl({"--layout", netmon, "config", "enable", "--owner", me()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto installed = test::snapshot(root());
+
+  for (const auto& cmd : {std::vector<std::string>{"uninstall"},
+                          {"status"},
+                          install_args(),
+                          {"config", "enable", "--owner", me()}}) {
+    r = ctl(cmd);
+    EXPECT_EQ(r.exit_code, 2) << cmd[0] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("without --layout"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("probe_service: netmon-probe"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--layout " + copy + ")"), std::string::npos) << r.err;
+    EXPECT_EQ(test::tree_diff(installed, test::snapshot(root())), "") << cmd[0];
+  }
+  const auto other = (dir_.path() / "other.yaml").string();
+  test::write_file(other, "cnmkit:\n  probe_service: other-probe\n");
+  r = ctl({"--layout", other, "uninstall"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--layout " + other + " would act on other paths"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(test::tree_diff(installed, test::snapshot(root())), "");
+
+  r = ctl({"--layout", copy, "status", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto status = nlohmann::json::parse(r.out);
+  EXPECT_EQ(status.value("probe", ""), "cnmkit") << r.out;
+  EXPECT_TRUE(status.value("installed", false)) << r.out;
+  r = ctl({"--layout", copy, "uninstall"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "");
+}
+
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
 // the tree an uninterrupted run gives, and uninstall gives back the original tree.
 TEST_F(InstallerRoot, KilledAtEveryStepConverges) {
