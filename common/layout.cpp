@@ -79,8 +79,7 @@ YAML::Node load_document(std::string_view text, const std::string& what) {
 }
 
 // Applies one mapping's scalar keys; `section` names where they are, for the messages.
-void apply_keys(const std::string& file, const YAML::Node& map, Fields& fields,
-                bool in_section) {
+void apply_keys(const std::string& file, const YAML::Node& map, Fields& fields, bool in_section) {
   for (const auto& kv : map) {
     const auto key = kv.first.as<std::string>();
     if (!in_section &&
@@ -153,12 +152,30 @@ std::string layout_overrides_yaml(const Layout& layout) {
   const Fields mine = fields_of(wanted), theirs = fields_of(defaults);
   YAML::Emitter out;
   out << YAML::BeginMap;
-  for (const auto& [key, value] : mine)
-    if (*value != *theirs.at(key)) out << YAML::Key << key << YAML::Value << *value;
+  if (layout.state_dir != defaults.state_dir)
+    out << YAML::Key << "state_dir" << YAML::Value << layout.state_dir;
+  bool section = false;
+  for (const auto& [key, value] : mine) {
+    if (key == "state_dir" || *value == *theirs.at(key)) continue;
+    if (!section) out << YAML::Key << to_string(layout.mode) << YAML::Value << YAML::BeginMap;
+    section = true;
+    out << YAML::Key << key << YAML::Value << *value;
+  }
+  if (section) out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
 
-std::string probe_layout_file(const Layout& layout) { return layout.config_dir + "/layout.yaml"; }
+bool same_fields(const Layout& a, const Layout& b) {
+  Layout x = a, y = b;
+  const Fields fx = fields_of(x), fy = fields_of(y);
+  for (const auto& [key, value] : fx)
+    if (*value != *fy.at(key)) return false;
+  return true;
+}
+
+std::string probe_layout_file(const Layout& layout) {
+  return layout.config_dir + "/installed-layout.yaml";
+}
 
 }  // namespace cnm

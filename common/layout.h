@@ -79,13 +79,20 @@ Layout load_layout(const std::filesystem::path& yaml_file, const std::filesystem
 Layout parse_layout(std::string_view text, const std::string& what,
                     const std::filesystem::path& root, ProbeMode mode);
 
-// The fields of `layout` that differ from its mode's defaults, as a YAML mapping ("{}" when
-// none) that load_layout reads back into the same layout for that mode.
+// The fields of `layout` that differ from its mode's defaults, as a layout file ("{}" when
+// none) that load_layout reads back into the same layout for that mode: state_dir at the top
+// level (shared by the modes), the others in the mode's section, so the file says nothing of
+// the other mode's paths.
 std::string layout_overrides_yaml(const Layout& layout);
+
+// Whether two layouts give every field (path, user, service name) the same value; root and
+// mode aside.
+bool same_fields(const Layout& a, const Layout& b);
 
 // Where a standalone install keeps the layout it was made with (layout_overrides_yaml), beside
 // the config: the probe's unit and init script start it with `--layout` on this file, so the
-// daemon serves the socket, reads the token and finds the BTF where cnmctl put them.
+// daemon serves the socket, reads the token and finds the BTF where cnmctl put them. Named so
+// that it is never an operator's own layout file (often layout.yaml in the same folder).
 std::string probe_layout_file(const Layout& layout);
 
 }  // namespace cnm

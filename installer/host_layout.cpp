@@ -8,11 +8,15 @@
 namespace cnm {
 namespace {
 
-// The recorded fields on one line: "config_dir: /etc/netmon, run_dir: /run/netmon".
+// The recorded fields on one line: "cnmkit: config_dir: /etc/netmon, run_dir: /run/netmon".
 std::string one_line(std::string yaml) {
   while (!yaml.empty() && yaml.back() == '\n') yaml.pop_back();
-  for (auto p = yaml.find('\n'); p != std::string::npos; p = yaml.find('\n', p))
-    yaml.replace(p, 1, ", ");
+  for (auto p = yaml.find('\n'); p != std::string::npos; p = yaml.find('\n', p)) {
+    const auto end = yaml.find_first_not_of(' ', p + 1);
+    yaml.replace(p, (end == std::string::npos ? yaml.size() : end) - p, ", ");
+  }
+  for (auto p = yaml.find(":, "); p != std::string::npos; p = yaml.find(":, ", p))
+    yaml.replace(p, 3, ": ");  // a section's name, then its first field
   return yaml == "{}" ? "the defaults" : yaml;
 }
 
@@ -23,8 +27,10 @@ Layout host_layout(const CliContext& ctx, const std::string& root, ProbeMode mod
   if (!RootDir(given.root).exists(given.state_dir)) return given;
   const HostRecord host = InstallState(given).host();
   if (!host.mode || *host.mode != mode || host.layout.empty()) return given;
-  if (host.layout == layout_overrides_yaml(given)) return given;
+  // Field by field: the record is compared as what it means, not as the text some version of
+  // cnmctl wrote.
   const Layout recorded = parse_layout(host.layout, "the recorded layout", given.root, mode);
+  if (same_fields(recorded, given)) return given;
   std::string pass = "run with the same --layout";
   if (mode == ProbeMode::Standalone)
     pass +=

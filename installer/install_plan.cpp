@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/printable.h"
 #include "common/random_token.h"
 #include "installer/btf_archive_input.h"
 #include "installer/install_state.h"
@@ -105,9 +106,14 @@ void plan_standalone_files(Plan& plan, const Layout& layout, InstallRequest& req
   plan.files.push_back(want(layout,
                             layout.systemd_unit_dir + "/" + layout.probe_service + ".service",
                             std::move(unit), 0644, "systemd unit of cnm-probe"));
-  plan.files.push_back(want(layout, layout.sysv_init_dir + "/" + layout.probe_service,
-                            render_template(init_tmpl, layout), 0755,
-                            "SysV init script of cnm-probe (hosts without systemd)"));
+  // Not on a systemd host: systemctl enable would mirror the unit onto a same-named script
+  // (systemd-sysv-install: rc links that disable leaves behind), and the script run by hand
+  // would start a probe outside the unit's sandbox. Without a manager (an image) both are
+  // written, for whichever init boots it.
+  if (req.manager != ServiceManager::Systemd)
+    plan.files.push_back(want(layout, layout.sysv_init_dir + "/" + layout.probe_service,
+                              render_template(init_tmpl, layout), 0755,
+                              "SysV init script of cnm-probe (hosts without systemd)"));
   plan.files.push_back(plan_config(layout, config));
   plan.files.push_back(plan_token(layout, config));
   plan.files.push_back(plan_probe_layout(layout));
@@ -171,9 +177,30 @@ void record_enabled_services(Plan& plan, const Layout& layout, const ServiceStat
     plan.host.enabled_services.push_back(layout.probe_service);
 }
 
+// A layout value written into the unit (ExecStart=, split at blanks, % specifiers) and into
+// the init script (sh: blanks, quotes, $, globs...) as it is: only characters both take
+// literally, so no quoting is needed and none can be wrong.
+void check_unquoted(const std::string& field, const std::string& value) {
+  static constexpr std::string_view kSafe =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+@,:=";
+  const auto bad = value.find_first_not_of(kSafe);
+  if (bad == std::string::npos) return;
+  throw std::runtime_error("layout " + field + " '" + printable(value) +
+                           "' holds a character the probe's unit and init script cannot take "
+                           "unquoted (only letters, digits and /._-+@,:=); nothing was installed");
+}
+
 }  // namespace
 
 std::string render_template(std::string_view tmpl, const Layout& layout) {
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string&>{"probe_binary", layout.probe_binary},
+        {"config_file", layout.config_file},
+        {"config_dir", layout.config_dir},
+        {"probe_service", layout.probe_service},
+        {"agent_service", layout.agent_service},
+        {"run_dir", layout.run_dir}})
+    check_unquoted(field, value);
   std::string s(tmpl);
   replace_all(s, "{{probe_binary}}", layout.probe_binary);
   replace_all(s, "{{config_file}}", layout.config_file);

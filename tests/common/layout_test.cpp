@@ -61,9 +61,19 @@ TEST(Layout, OverridesWrittenForTheProbeReadBackAsTheSameLayout) {
     EXPECT_EQ(got.config_file, want.config_file) << text;  // a default, not written
     EXPECT_EQ(text.find("config_file"), std::string::npos) << text;
     EXPECT_EQ(layout_overrides_yaml(got), text);
+    EXPECT_TRUE(same_fields(got, want)) << text;
+    // The other mode reads only the shared state_dir from it: its own paths stay its defaults.
+    const ProbeMode other = mode == ProbeMode::Agent ? ProbeMode::Standalone : ProbeMode::Agent;
+    Layout other_want = default_layout(d.path(), other);
+    other_want.state_dir = want.state_dir;
+    EXPECT_TRUE(same_fields(load_layout(d / "written.yaml", d.path(), other), other_want)) << text;
   }
+  Layout moved = default_layout(d.path(), ProbeMode::Standalone);
+  EXPECT_TRUE(same_fields(moved, default_layout("/elsewhere", ProbeMode::Standalone)));
+  moved.group = "netmon";
+  EXPECT_FALSE(same_fields(moved, default_layout(d.path(), ProbeMode::Standalone)));
   EXPECT_EQ(probe_layout_file(default_layout(d.path(), ProbeMode::Standalone)),
-            "/etc/cnmkit/layout.yaml");
+            "/etc/cnmkit/installed-layout.yaml");
 }
 
 }  // namespace

@@ -732,7 +732,7 @@ TEST_F(InstallerRoot, CommandsWithAnotherLayoutThanTheInstallsAreRefused) {
   args.insert(args.begin(), {"--layout", netmon});
   auto r = ctl(args);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const auto copy = (root() / "etc/netmon/layout.yaml").string();
+  const auto copy = (root() / "etc/netmon/installed-layout.yaml").string();
   ASSERT_TRUE(std::filesystem::exists(copy));
   r = ctl({"--layout", netmon, "config", "enable", "--owner", me()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -765,6 +765,23 @@ TEST_F(InstallerRoot, CommandsWithAnotherLayoutThanTheInstallsAreRefused) {
   r = ctl({"--layout", copy, "uninstall"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "");
+}
+
+// The unit and init script take the layout's paths unquoted: a value a unit or a shell would
+// split or expand is refused before anything is written.
+TEST_F(InstallerRoot, LayoutValuesTheServiceFilesCannotTakeAreRefused) {
+  const auto original = test::snapshot(root());
+  for (const std::string bad : {"config_dir: /etc/net mon", "probe_binary: /opt/$x/probe",
+                                "run_dir: /run/cnm%i", "probe_service: a;b"}) {
+    const auto file = (dir_.path() / "bad.yaml").string();
+    test::write_file(file, "cnmkit:\n  " + bad + "\n");
+    auto args = install_args();
+    args.insert(args.begin(), {"--layout", file});
+    const auto r = ctl(args);
+    EXPECT_EQ(r.exit_code, 1) << bad << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("cannot take unquoted"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "") << bad;
+  }
 }
 
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to

@@ -121,6 +121,12 @@ TEST(SysvHost, StandaloneProbeStartsWithServiceAndUpdateRcD) {
   // finds it running by its binary and succeeds without starting another (LSB).
   EXPECT_EQ(result(results, "pid-exe.txt"), "/opt/cnmkit/bin/cnm-probe") << log;
   EXPECT_EQ(result(results, "start-again.rc"), "0") << log;
+  EXPECT_EQ(result(results, "linked-status.rc"), "0") << log;
+  EXPECT_EQ(result(results, "nobody-status.rc"), "4") << log;
+  EXPECT_EQ(result(results, "stop.rc"), "0") << log;
+  EXPECT_EQ(result(results, "force-reload-stopped.rc"), "0") << log;
+  EXPECT_EQ(result(results, "status-after-force-reload.rc"), "3") << log;  // still stopped
+  EXPECT_EQ(result(results, "start-after-stop.rc"), "0") << log;
   // Without Debian's helpers (as on RHEL-family SysV hosts) the script still did all of it.
   const auto helpers = test::read_file(results / "debian-helpers.txt");
   for (const char* p : {"/sbin/start-stop-daemon", "/lib/lsb/init-functions"})

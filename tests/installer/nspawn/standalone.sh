@@ -15,7 +15,7 @@ systemctl is-enabled $svc >/results/after-bad-enabled.txt 2>&1
 cnmctl install --set network_config.dns_monitoring=true --json >/results/install.json
 echo $? >/results/install.rc
 systemctl is-enabled $svc >/results/enabled.txt
-ls /etc/rc2.d >/results/rc2.txt 2>&1
+ls /etc/rc2.d /etc/init.d/cnm-probe >/results/rc2.txt 2>&1
 systemctl is-active $svc >/results/active.txt
 systemd-analyze security $svc --no-pager >/results/security.txt 2>&1
 systemctl --version | head -1 >/results/systemd-version.txt

@@ -28,6 +28,18 @@ cat $pidfile >/results/probe.pid
 # The pid file names the daemon itself (the shell that sends its output to the log execs it).
 readlink /proc/$(cat $pidfile)/exe >/results/pid-exe.txt 2>&1
 service $probe start; echo $? >/results/start-again.rc
+# The same script naming the binary through a symlinked folder still knows the running probe
+# (the kernel names it by its real path); a user other than root cannot tell (LSB status 4).
+ln -s /opt/cnmkit /usr/local/cnmkit-link
+sed 's|^DAEMON=.*|DAEMON=/usr/local/cnmkit-link/bin/cnm-probe|' /etc/init.d/$probe >/root/linked-init
+sh /root/linked-init status; echo $? >/results/linked-status.rc
+setpriv --reuid=65534 --regid=65534 --clear-groups sh /etc/init.d/$probe status
+echo $? >/results/nobody-status.rc
+# force-reload and try-restart restart only a running probe (LSB).
+service $probe stop; echo $? >/results/stop.rc
+service $probe force-reload; echo $? >/results/force-reload-stopped.rc
+service $probe status; echo $? >/results/status-after-force-reload.rc
+service $probe start; echo $? >/results/start-after-stop.rc
 # An upgrade renames a new binary over the running one: the running daemon's exe then reads
 # "... (deleted)", and status and restart must still know it as the probe.
 old_pid=$(cat $pidfile)
