@@ -111,6 +111,7 @@ struct Conn {
   std::size_t sent = 0;
   std::function<bool(std::string&)> stream;  // the rest of a streamed reply
   std::uint64_t serial = 0;
+  Clock::time_point accepted;
 };
 
 enum class Sent { All, Again, Error };
@@ -260,7 +261,8 @@ struct ApiServer::Impl {
         continue;
       }
       auto c = std::make_unique<Conn>(fd, cred, token, limits.request);
-      c->deadline = Clock::now() + limits.idle_timeout;
+      c->accepted = Clock::now();
+      c->deadline = c->accepted + limits.idle_timeout;
       c->serial = next_serial++;
       ++per_peer[cred.pid];
       add_candidate(*c);
@@ -269,11 +271,19 @@ struct ApiServer::Impl {
     }
   }
 
+  // The next to evict of `order` (not empty): the oldest silent connection that had its grace,
+  // else the oldest that sent part of a head, else the oldest silent one.
+  Conn* victim_of(const Order& order) const {
+    Conn* oldest = order.begin()->second;  // silent ones sort first
+    if (oldest->heard || Clock::now() - oldest->accepted >= limits.silent_grace) return oldest;
+    const auto heard = order.lower_bound({true, 0});
+    return heard != order.end() ? heard->second : oldest;
+  }
+
   // Evicts connections that never presented the token (of `uid` only, when given) while
-  // full() holds: silent ones (never sent a byte) first, then ones that sent part of a head,
-  // oldest first. A candidate with bytes waiting is read first, as if its turn in the loop
-  // had come: its request, token included, may be there (then it is no candidate any more).
-  // False when nothing can be evicted.
+  // full() holds, in victim_of's order. A candidate with bytes waiting is read first, as if
+  // its turn in the loop had come: its request, token included, may be there (then it is no
+  // candidate any more). False when nothing can be evicted.
   template <class Full>
   bool make_room(const uid_t* uid, Full full) {
     while (full()) {
@@ -284,7 +294,7 @@ struct ApiServer::Impl {
         order = &it->second;
       }
       if (order->empty()) return false;
-      Conn* victim = order->begin()->second;
+      Conn* victim = victim_of(*order);
       if (bytes_waiting(victim->fd) > 0)
         on_readable(*victim);  // progress: each read takes bytes, the head limit ends it
       else

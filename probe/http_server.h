@@ -51,8 +51,12 @@ struct ApiLimits {
                                        // never authenticated (silent ones, oldest first), or
                                        // is refused
   std::size_t max_per_peer = 128;      // per connecting process (SO_PEERCRED pid)
-  std::size_t max_unauthenticated_per_uid = 256;    // per local user (SO_PEERCRED uid); past
-                                                    // it, one of the user's own is evicted
+  std::size_t max_unauthenticated_per_uid = 256;  // per local user (SO_PEERCRED uid); past
+                                                  // it, one of the user's own is evicted
+  // A new connection's time to send its first byte: a silent one younger than this is evicted
+  // only after those that sent part of a head (a client descheduled between its connect and
+  // its write on a busy host is not taken for an idle one).
+  std::chrono::milliseconds silent_grace{1000};
   std::chrono::milliseconds head_deadline{2000};    // first byte of a request to its whole head
   std::chrono::milliseconds idle_timeout{5000};     // keep-alive without a request
   std::chrono::milliseconds write_deadline{30000};  // a whole reply, streamed ones included

@@ -212,7 +212,7 @@ TEST(ProbeApiHostile, ALegitimateClientIsServedWithin100msWhile500HostileOnesHol
     const auto t0 = Clock::now();
     const auto r = d.get("/health");
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    EXPECT_EQ(r.status, 200) << "request " << i;
+    EXPECT_EQ(r.status, 200) << "request " << i << ": " << r.error;
     rss_max = std::max(rss_max, d.rss_kib());
     std::this_thread::sleep_for(std::chrono::milliseconds(60));
   }

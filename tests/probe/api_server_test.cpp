@@ -136,34 +136,43 @@ TEST(ApiServer, SilentConnectionsFromManyProcessesDoNotLockOutTheTokenHolder) {
   EXPECT_EQ(ok, 30) << "the token holder's /health calls that succeeded, of 30";
 }
 
-TEST(ApiServer, OneUsersUnauthenticatedConnectionsEvictTheirOwnSilentOnesFirst) {
+// One user past its cap of connections without the token evicts its own, in this order: silent
+// ones that had their grace, then ones that sent part of a head, then silent ones still in
+// their grace (a client descheduled between its connect and its write), oldest first.
+TEST(ApiServer, OneUsersUnauthenticatedConnectionsEvictTheirOwnInOrder) {
   ApiLimits limits;
   limits.max_per_peer = 64;
   limits.max_unauthenticated_per_uid = 8;
+  limits.silent_grace = 300ms;
   Served s(limits);
   const auto& sock = s.sock;
-  // One that sent part of a head (no token yet), then 16 that send nothing: more than the
-  // user's 8.
-  const int partial = connect_to(sock);
-  ASSERT_GE(partial, 0);
+  const auto open = [&] {
+    const int fd = connect_to(sock);
+    EXPECT_GE(fd, 0);
+    return fd;
+  };
+  // 4 silent past their grace, 1 that sent part of a head (no token yet), 12 fresh silent ones:
+  // 17, then the token holder, for the user's 8. So 10 go: the 4 old silent ones, the partial
+  // one, and the 5 oldest fresh ones.
+  std::vector<int> old_silent, fresh;
+  for (int i = 0; i < 4; ++i) old_silent.push_back(open());
+  std::this_thread::sleep_for(400ms);
+  const int partial = open();
   ASSERT_TRUE(send_all(partial, "GET /health HTTP/1.1\r\nHost: x\r\n"));
-  std::vector<int> silent;
-  for (int i = 0; i < 16; ++i) {
-    silent.push_back(connect_to(sock));
-    ASSERT_GE(silent.back(), 0);
-  }
+  for (int i = 0; i < 12; ++i) fresh.push_back(open());
   // The same user's token holder is served (connections are accepted in order: by its reply,
   // every eviction above was made).
   EXPECT_EQ(get_status(sock, "/health"), 200);
-  for (int i = 0; i < 8; ++i) EXPECT_TRUE(closed_by_server(silent[i])) << "silent " << i;
-  EXPECT_FALSE(closed_by_server(silent[15])) << "the newest silent one";
-  EXPECT_FALSE(closed_by_server(partial)) << "one that sent bytes goes after every silent one";
-  // It may still finish its request.
-  ASSERT_TRUE(
-      send_all(partial, "Authorization: Bearer " + kToken + "\r\nConnection: close\r\n\r\n"));
-  EXPECT_EQ(read_to_close(partial, 5000ms).rfind("HTTP/1.1 200", 0), 0u);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(closed_by_server(old_silent[i])) << "old silent " << i;
+  EXPECT_TRUE(closed_by_server(partial)) << "part of a head goes before silent ones in grace";
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(closed_by_server(fresh[i])) << "fresh " << i;
+  for (int i = 5; i < 12; ++i) EXPECT_FALSE(closed_by_server(fresh[i])) << "fresh " << i;
+  // One of those left may still send its request and be answered.
+  ASSERT_TRUE(send_all(fresh[11], request("/health", true)));
+  EXPECT_EQ(read_to_close(fresh[11], 5000ms).rfind("HTTP/1.1 200", 0), 0u);
+  for (const int fd : old_silent) ::close(fd);
+  for (const int fd : fresh) ::close(fd);
   ::close(partial);
-  for (const int fd : silent) ::close(fd);
 }
 
 TEST(ApiServer, SlowReadersHoldNeitherTheWorkersNorMoreThanABoundedBuffer) {
@@ -295,6 +304,7 @@ TEST(ApiServer, ReadmeStatesTheDefaultLimits) {
            std::to_string(d.max_per_peer) + " per connecting process",
            "at most " + std::to_string(d.max_unauthenticated_per_uid) +
                " connections that never presented the token",
+           "sent nothing for " + std::to_string(d.silent_grace.count()) + " ms",
            "more than " + std::to_string(d.max_queued) + " waiting",
            "at most " + std::to_string(d.reply_buffer / 1024) + " KiB of reply",
            "At most " + std::to_string(d.max_streams) + " `/network_tracer/connections` replies",

@@ -129,8 +129,8 @@ HttpResult ProbeDaemon::get_with(const std::string& path, const std::string& aut
   httplib::Headers headers;
   if (!authorization.empty()) headers.emplace("Authorization", authorization);
   auto res = cli.Get(path.c_str(), headers);
-  if (!res) return {};
-  return {res->status, res->body};
+  if (!res) return {-1, "", httplib::to_string(res.error())};
+  return {res->status, res->body, ""};
 }
 
 nlohmann::json ProbeDaemon::get_json(const std::string& path) const {

@@ -22,6 +22,7 @@ namespace cnm::test {
 struct HttpResult {
   int status = -1;  // -1: no answer
   std::string body;
+  std::string error;  // why there was no answer (cpp-httplib's error: "Connection", "Read"...)
 };
 
 // The daemon's ways of observing TCP; every test of exact numbers runs under each: the rungs of
