@@ -32,7 +32,8 @@ Layout host_layout(const CliContext& ctx, const std::string& root, ProbeMode mod
   const Layout recorded = parse_layout(host.layout, "the recorded layout", given.root, mode);
   if (same_fields(recorded, given)) return given;
   std::string pass = "run with the same --layout";
-  if (mode == ProbeMode::Standalone)
+  // Named only where it is: an install by an older cnmctl may have written none.
+  if (mode == ProbeMode::Standalone && RootDir(recorded.root).exists(probe_layout_file(recorded)))
     pass +=
         " (the install's copy: --layout " + recorded.at(probe_layout_file(recorded)).string() + ")";
   throw std::invalid_argument(

@@ -177,30 +177,35 @@ void record_enabled_services(Plan& plan, const Layout& layout, const ServiceStat
     plan.host.enabled_services.push_back(layout.probe_service);
 }
 
-// A layout value written into the unit (ExecStart=, split at blanks, % specifiers) and into
-// the init script (sh: blanks, quotes, $, globs...) as it is: only characters both take
-// literally, so no quoting is needed and none can be wrong.
+// A layout value written into the unit (ExecStart=, split at blanks, % specifiers;
+// RuntimeDirectory=, where a colon names a link) and into the init script (sh: blanks, quotes,
+// $, globs...) as it is: only characters all of them take literally, so no quoting is needed
+// and none can be wrong.
 void check_unquoted(const std::string& field, const std::string& value) {
   static constexpr std::string_view kSafe =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+@,:=";
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+@,=";
   const auto bad = value.find_first_not_of(kSafe);
   if (bad == std::string::npos) return;
   throw std::runtime_error("layout " + field + " '" + printable(value) +
                            "' holds a character the probe's unit and init script cannot take "
-                           "unquoted (only letters, digits and /._-+@,:=); nothing was installed");
+                           "unquoted (only letters, digits and /._-+@,=); nothing was installed");
 }
 
 }  // namespace
 
-std::string render_template(std::string_view tmpl, const Layout& layout) {
+void check_service_files_layout(const Layout& layout) {
   for (const auto& [field, value] :
        {std::pair<const char*, const std::string&>{"probe_binary", layout.probe_binary},
         {"config_file", layout.config_file},
         {"config_dir", layout.config_dir},
         {"probe_service", layout.probe_service},
-        {"agent_service", layout.agent_service},
         {"run_dir", layout.run_dir}})
     check_unquoted(field, value);
+  run_dir_name(layout);
+}
+
+std::string render_template(std::string_view tmpl, const Layout& layout) {
+  check_service_files_layout(layout);
   std::string s(tmpl);
   replace_all(s, "{{probe_binary}}", layout.probe_binary);
   replace_all(s, "{{config_file}}", layout.config_file);

@@ -47,8 +47,13 @@ struct InstallRequest {
   SelinuxState selinux;
 };
 
+// Throws std::runtime_error when the layout's values cannot be written into cnm-probe's unit
+// and init script as they are (characters needing quotes, run_dir not under /run). Standalone
+// installs check it before anything changes, a switch from the other mode included.
+void check_service_files_layout(const Layout& layout);
+
 // Fills {{layout_field}} placeholders of the unit and init script templates. Throws
-// std::runtime_error when the layout cannot be expressed in a unit (run_dir not under /run).
+// std::runtime_error as check_service_files_layout does.
 std::string render_template(std::string_view tmpl, const Layout& layout);
 
 // Where a release entry goes on a standalone host and with which mode (its ReleaseFile's dest

@@ -236,6 +236,8 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   Layout layout;
   try {
     layout = host_layout(ctx, a.root, ctx.layout(a.root, a.probe, choice).mode);
+    // Before a switch from the other mode takes that mode's install away.
+    if (layout.mode == ProbeMode::Standalone && !config_only) check_service_files_layout(layout);
   } catch (const std::invalid_argument& e) {
     return fail(a, e.what(), kExitUsage);
   } catch (const std::exception& e) {

@@ -771,8 +771,9 @@ TEST_F(InstallerRoot, CommandsWithAnotherLayoutThanTheInstallsAreRefused) {
 // split or expand is refused before anything is written.
 TEST_F(InstallerRoot, LayoutValuesTheServiceFilesCannotTakeAreRefused) {
   const auto original = test::snapshot(root());
-  for (const std::string bad : {"config_dir: /etc/net mon", "probe_binary: /opt/$x/probe",
-                                "run_dir: /run/cnm%i", "probe_service: a;b"}) {
+  for (const std::string bad :
+       {"config_dir: /etc/net mon", "probe_binary: /opt/$x/probe", "run_dir: /run/cnm%i",
+        "run_dir: /run/cnm:probe", "probe_service: a;b"}) {
     const auto file = (dir_.path() / "bad.yaml").string();
     test::write_file(file, "cnmkit:\n  " + bad + "\n");
     auto args = install_args();
@@ -782,6 +783,16 @@ TEST_F(InstallerRoot, LayoutValuesTheServiceFilesCannotTakeAreRefused) {
     EXPECT_NE(r.err.find("cannot take unquoted"), std::string::npos) << bad << ": " << r.err;
     EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "") << bad;
   }
+  // Refused before a switch from agent mode takes the Agent's configuration back.
+  test::write_file(agent_config(), kUserConfig);
+  ASSERT_EQ(ctl_agent({"install", "--service-manager", "none"}).exit_code, 0);
+  const auto agent_installed = test::snapshot(root());
+  auto args = install_args();
+  args.insert(args.begin(), {"--layout", (dir_.path() / "bad.yaml").string()});
+  args.insert(args.end(), {"--probe", "cnmkit"});
+  const auto r = ctl(args);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(test::tree_diff(agent_installed, test::snapshot(root())), "");
 }
 
 // kill -9 after every step boundary of install (then of uninstall): the next run converges to
