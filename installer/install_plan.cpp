@@ -4,6 +4,7 @@
 
 #include "common/printable.h"
 #include "common/random_token.h"
+#include "common/root_dir.h"
 #include "installer/btf_archive_input.h"
 #include "installer/install_state.h"
 #include "installer/installer_assets.h"
@@ -60,6 +61,12 @@ FileAction plan_token(const Layout& layout, const ConfigRequest& config) {
   return a;
 }
 
+// Whether the install state records host_path as a file cnmkit wrote.
+bool recorded_by_cnmkit(const Layout& layout, const std::string& host_path) {
+  return RootDir(layout.root).exists(layout.state_dir) &&
+         InstallState(layout).find(host_path) != nullptr;
+}
+
 // The paths the probe is started with (its unit and init script pass --layout): the layout's
 // fields that differ from cnm-probe's defaults, "{}" when none.
 FileAction plan_probe_layout(const Layout& layout) {
@@ -109,10 +116,11 @@ void plan_standalone_files(Plan& plan, const Layout& layout, InstallRequest& req
   // Not on a systemd host: systemctl enable would mirror the unit onto a same-named script
   // (systemd-sysv-install: rc links that disable leaves behind), and the script run by hand
   // would start a probe outside the unit's sandbox. Without a manager (an image) both are
-  // written, for whichever init boots it.
-  if (req.manager != ServiceManager::Systemd)
-    plan.files.push_back(want(layout, layout.sysv_init_dir + "/" + layout.probe_service,
-                              render_template(init_tmpl, layout), 0755,
+  // written, for whichever init boots it. One an earlier cnmkit wrote there is replaced by
+  // this one, which hands its actions to systemctl (uninstall takes it away).
+  const std::string init_script = layout.sysv_init_dir + "/" + layout.probe_service;
+  if (req.manager != ServiceManager::Systemd || recorded_by_cnmkit(layout, init_script))
+    plan.files.push_back(want(layout, init_script, render_template(init_tmpl, layout), 0755,
                               "SysV init script of cnm-probe (hosts without systemd)"));
   plan.files.push_back(plan_config(layout, config));
   plan.files.push_back(plan_token(layout, config));

@@ -463,6 +463,40 @@ TEST_F(InstallerRoot, ANewReleaseReplacesTheProbeAndRestartsItOnce) {
             "differs: opt/cnmkit/bin/cnm-probe\n");
 }
 
+// On systemd no init script is written (the nspawn test sees none appear); one an earlier cnmkit
+// wrote there is replaced by the current one, which hands its actions to systemctl, and
+// uninstall takes it away with the rest.
+TEST_F(InstallerRoot, OnSystemdTheInitScriptIsWrittenOnlyToReplaceAnEarlierOne) {
+  const Layout layout = default_layout(root(), ProbeMode::Standalone);
+  const std::string script = "/etc/init.d/cnm-probe";
+  const CommandRunner running = [](const std::vector<std::string>&, std::string*) { return 0; };
+  const auto plans = [&](const Plan& plan) {
+    return std::any_of(plan.files.begin(), plan.files.end(),
+                       [&](const FileAction& f) { return f.host_path == script; });
+  };
+  InstallRequest req;
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  req.manager = ServiceManager::Systemd;
+  EXPECT_FALSE(plans(plan_install(layout, req, running)));
+  // An earlier build's install wrote one (as --service-manager none still does).
+  req.manager = ServiceManager::None;
+  ASSERT_FALSE(apply_plan(
+                   layout, plan_install(layout, req, running), running,
+                   [] { return std::string(); }, [](int) {})
+                   .rolled_back);
+  test::write_file(root() / "etc/init.d/cnm-probe", "#!/bin/sh\n# an earlier build's\n");
+  req.manager = ServiceManager::Systemd;
+  const auto plan = plan_install(layout, req, running);
+  ASSERT_TRUE(plans(plan));
+  ASSERT_FALSE(apply_plan(
+                   layout, plan, running, [] { return std::string(); }, [](int) {})
+                   .rolled_back);
+  EXPECT_NE(test::read_file(root() / "etc/init.d/cnm-probe").find("exec systemctl"),
+            std::string::npos);
+  ASSERT_EQ(ctl({"uninstall"}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(root() / "etc/init.d/cnm-probe"));
+}
+
 TEST_F(InstallerRoot, FailedStepRollsBackToThePreviousTree) {
   test::write_file(config(), kUserConfig);
   test::write_file(root() / "etc/init.d", "a file where the init folder should be\n");
