@@ -20,6 +20,23 @@ std::string one_line(std::string yaml) {
   return yaml == "{}" ? "the defaults" : yaml;
 }
 
+// Why a command is refused: whose layout differs, what the install recorded, what to pass.
+std::string refusal(const CliContext& ctx, const Layout& given, const HostRecord& host,
+                    const Layout& recorded) {
+  std::string pass = "run with the same --layout";
+  // Named only where it is: an install by an older cnmctl may have written none.
+  if (recorded.mode == ProbeMode::Standalone &&
+      RootDir(recorded.root).exists(probe_layout_file(recorded)))
+    pass +=
+        " (the install's copy: --layout " + recorded.at(probe_layout_file(recorded)).string() + ")";
+  return std::string(ctx.layout_file.empty() ? "without --layout, this command"
+                                             : "--layout " + ctx.layout_file) +
+         " would act on other paths than the " + to_string(recorded.mode) +
+         " install on this host, which " + given.state_dir + "/state.json records with " +
+         one_line(host.layout) + ": " + pass +
+         ", or uninstall with it before installing with another layout; nothing was changed";
+}
+
 }  // namespace
 
 Layout host_layout(const CliContext& ctx, const std::string& root, ProbeMode mode) {
@@ -30,18 +47,9 @@ Layout host_layout(const CliContext& ctx, const std::string& root, ProbeMode mod
   // Field by field: the record is compared as what it means, not as the text some version of
   // cnmctl wrote.
   const Layout recorded = parse_layout(host.layout, "the recorded layout", given.root, mode);
-  if (same_fields(recorded, given)) return given;
-  std::string pass = "run with the same --layout";
-  // Named only where it is: an install by an older cnmctl may have written none.
-  if (mode == ProbeMode::Standalone && RootDir(recorded.root).exists(probe_layout_file(recorded)))
-    pass +=
-        " (the install's copy: --layout " + recorded.at(probe_layout_file(recorded)).string() + ")";
-  throw std::invalid_argument(
-      std::string(ctx.layout_file.empty() ? "without --layout, this command"
-                                          : "--layout " + ctx.layout_file) +
-      " would act on other paths than the " + to_string(mode) + " install on this host, which " +
-      given.state_dir + "/state.json records with " + one_line(host.layout) + ": " + pass +
-      ", or uninstall with it before installing with another layout; nothing was changed");
+  if (!same_fields(recorded, given))
+    throw std::invalid_argument(refusal(ctx, given, host, recorded));
+  return given;
 }
 
 }  // namespace cnm
