@@ -39,17 +39,18 @@ std::string refusal(const CliContext& ctx, const Layout& given, const HostRecord
 
 }  // namespace
 
-Layout host_layout(const CliContext& ctx, const std::string& root, ProbeMode mode) {
-  Layout given = ctx.layout(root, mode);
-  if (!RootDir(given.root).exists(given.state_dir)) return given;
-  const HostRecord host = InstallState(given).host();
-  if (!host.mode || *host.mode != mode || host.layout.empty()) return given;
+HostRecord host_record(const Layout& layout) {
+  if (!RootDir(layout.root).exists(layout.state_dir)) return {};
+  return InstallState(layout).host();
+}
+
+void check_host_layout(const CliContext& ctx, const Layout& given, const HostRecord& host) {
+  if (!host.mode || *host.mode != given.mode || host.layout.empty()) return;
   // Field by field: the record is compared as what it means, not as the text some version of
   // cnmctl wrote.
-  const Layout recorded = parse_layout(host.layout, "the recorded layout", given.root, mode);
+  const Layout recorded = parse_layout(host.layout, "the recorded layout", given.root, given.mode);
   if (!same_fields(recorded, given))
     throw std::invalid_argument(refusal(ctx, given, host, recorded));
-  return given;
 }
 
 }  // namespace cnm

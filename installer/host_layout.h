@@ -8,13 +8,17 @@
 
 #include "common/cli_context.h"
 #include "common/layout.h"
+#include "installer/host_record.h"
 
 namespace cnm {
 
-// `mode`'s layout from --layout (or the defaults). Throws std::invalid_argument (usage: nothing
-// is done) when the host records an install in `mode` whose layout differs, naming it and, for
-// cnm-probe, the copy the install wrote beside its config (probe_layout_file), which --layout
-// takes as it is.
-Layout host_layout(const CliContext& ctx, const std::string& root, ProbeMode mode);
+// What the install state under `layout` (its root and state_dir) records; empty when none.
+HostRecord host_record(const Layout& layout);
+
+// Throws std::invalid_argument (usage: nothing is done) when `host` records an install in
+// `given`'s mode whose layout differs from `given` (built from --layout or the defaults),
+// naming it and, for cnm-probe, the copy the install wrote beside its config
+// (probe_layout_file), which --layout takes as it is.
+void check_host_layout(const CliContext& ctx, const Layout& given, const HostRecord& host);
 
 }  // namespace cnm

@@ -235,7 +235,8 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   ModeChoice choice;
   Layout layout;
   try {
-    layout = host_layout(ctx, a.root, ctx.layout(a.root, a.probe, choice).mode);
+    layout = ctx.layout(a.root, a.probe, choice);
+    check_host_layout(ctx, layout, host_record(layout));
     // Before a switch from the other mode takes that mode's install away.
     if (layout.mode == ProbeMode::Standalone && !config_only) check_service_files_layout(layout);
   } catch (const std::invalid_argument& e) {
@@ -268,7 +269,9 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
         // moves to agent mode, and nothing of cnm-probe's stays to collide with it).
         sw.from = st.host().mode;
         if (!a.dry_run) {
-          const auto u = uninstall_host(host_layout(ctx, a.root, *sw.from), m, ctx);
+          const Layout from = ctx.layout(a.root, *sw.from);
+          check_host_layout(ctx, from, st.host());
+          const auto u = uninstall_host(from, m, ctx);
           sw.uninstall = u.actions;
           for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
           for (const auto& w : u.warnings)
@@ -307,9 +310,11 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
 Layout recorded_layout(const Args& a, const CliContext& ctx) {
   ModeChoice choice;
   const Layout chosen = ctx.layout(a.root, a.probe, choice);
-  if (!RootDir(chosen.root).exists(chosen.state_dir)) return chosen;
-  const auto mode = InstallState(chosen).host().mode;
-  return host_layout(ctx, a.root, mode ? *mode : chosen.mode);
+  const HostRecord host = host_record(chosen);
+  const Layout layout =
+      host.mode && *host.mode != chosen.mode ? ctx.layout(a.root, *host.mode) : chosen;
+  check_host_layout(ctx, layout, host);
+  return layout;
 }
 
 int run_uninstall(const Args& a, const CliContext& ctx) {

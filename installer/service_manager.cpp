@@ -22,29 +22,32 @@ bool on_path(const char* tool) {
 
 std::string unit(const std::string& service) { return service + ".service"; }
 
-// True when the enabled-at-boot S link of the probe is in one of the host's rc folders.
-bool has_start_link(const Layout& layout, const std::vector<std::string>& rc_dirs) {
+// A runlevel link of `service`: one of `kinds` ('S', 'K'), two digits, the service's name
+// (what update-rc.d, insserv and chkconfig write).
+bool is_rc_link(const std::string& name, const std::string& service, std::string_view kinds) {
+  return name.size() == service.size() + 3 && kinds.find(name[0]) != std::string_view::npos &&
+         std::isdigit(static_cast<unsigned char>(name[1])) &&
+         std::isdigit(static_cast<unsigned char>(name[2])) &&
+         name.compare(3, std::string::npos, service) == 0;
+}
+
+// True when one of `rc_dirs` holds a link of the probe's init script of one of `kinds`.
+bool has_rc_link(const Layout& layout, const std::vector<std::string>& rc_dirs,
+                 std::string_view kinds) {
   const RootDir root(layout.root);
   for (const auto& dir : rc_dirs)
     for (const auto& name : root.list(dir))
-      if (name.front() == 'S' && name.find(layout.probe_service) != std::string::npos) return true;
+      if (is_rc_link(name, layout.probe_service, kinds)) return true;
   return false;
 }
 
-// True when an rc folder of either family holds a runlevel link of the probe's init script:
-// S or K, two digits, the service's name (what update-rc.d, insserv and chkconfig write).
-bool has_rc_links(const Layout& layout) {
-  const RootDir root(layout.root);
-  const std::string& service = layout.probe_service;
+// Every rc folder of either family (Debian's /etc/rcN.d, RHEL's /etc/rc.d/rcN.d).
+std::vector<std::string> all_rc_dirs() {
+  std::vector<std::string> out;
   for (const char* parent : {"/etc/rc", "/etc/rc.d/rc"})
     for (const char level : std::string_view("0123456S"))
-      for (const auto& name : root.list(std::string(parent) + level + ".d"))
-        if (name.size() == service.size() + 3 && (name[0] == 'S' || name[0] == 'K') &&
-            std::isdigit(static_cast<unsigned char>(name[1])) &&
-            std::isdigit(static_cast<unsigned char>(name[2])) &&
-            name.compare(3, std::string::npos, service) == 0)
-          return true;
-  return false;
+      out.push_back(std::string(parent) + level + ".d");
+  return out;
 }
 
 }  // namespace
@@ -127,12 +130,12 @@ ServiceState query_services(ServiceManager m, const Layout& layout, const Comman
     s.active = run({"systemctl", "is-active", "--quiet", unit(layout.probe_service)}, &out) == 0;
     s.agent_present = !layout.agent_service.empty() &&
                       run({"systemctl", "cat", unit(layout.agent_service)}, &out) == 0;
-    s.sysv_links = has_rc_links(layout);
+    s.sysv_links = has_rc_link(layout, all_rc_dirs(), "SK");
   } else if (m == ServiceManager::Sysv) {
     const RootDir root(layout.root);
     s.unit_known = root.exists(layout.sysv_init_dir + "/" + layout.probe_service);
     // Boot enablement is an S link in the default runlevel (what update-rc.d / chkconfig make).
-    s.enabled = has_start_link(layout, sysv_rc_dirs(sysv_enabler(layout)));
+    s.enabled = has_rc_link(layout, sysv_rc_dirs(sysv_enabler(layout)), "S");
     s.active = s.unit_known && run({"service", layout.probe_service, "status"}, &out) == 0;
     s.agent_present = !layout.agent_service.empty() &&
                       root.exists(layout.sysv_init_dir + "/" + layout.agent_service);
