@@ -231,6 +231,30 @@ Uninstalled uninstall_host(const Layout& layout, ServiceManager m, const CliCont
   return u;
 }
 
+// Takes the other mode's install away when the host has one (an Agent installed after
+// cnm-probe: the host moves to agent mode, and nothing of cnm-probe's stays to collide with
+// it). The new mode is planned once before, on the host as it is: what refuses that plan (a
+// package-owned file, a malformed configuration, an unreadable SELinux state) refuses the run
+// while the other mode's install is still there. A dry run only says it would go.
+Switch switch_from_other_mode(const Args& a, const CliContext& ctx, const Layout& layout,
+                              ServiceManager m, const InstallRequest& req) {
+  Switch sw;
+  const InstallState st(layout);
+  if (!st.host().mode || *st.host().mode == layout.mode) return sw;
+  sw.from = st.host().mode;
+  if (a.dry_run) return sw;
+  const Layout from = ctx.layout(a.root, *sw.from);
+  check_host_layout(ctx, from, st.host());
+  InstallRequest trial = req;
+  trial.selinux = selinux_state(layout, ctx);
+  (void)plan_install(layout, std::move(trial), run_command);
+  const auto u = uninstall_host(from, m, ctx);
+  sw.uninstall = u.actions;
+  for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
+  for (const auto& w : u.warnings) std::cerr << "cnmctl: uninstall: " << printable(w) << "\n";
+  return sw;
+}
+
 int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   ModeChoice choice;
   Layout layout;
@@ -264,20 +288,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       req.release = selected_release(a, layout.mode);
       std::vector<std::string> btf_notes;
       req.btf_archive = selected_btf_archive(a, layout.mode, btf_notes);
-      if (const InstallState st(layout); st.host().mode && *st.host().mode != layout.mode) {
-        // The other mode's install goes first (an Agent installed after cnm-probe: the host
-        // moves to agent mode, and nothing of cnm-probe's stays to collide with it).
-        sw.from = st.host().mode;
-        if (!a.dry_run) {
-          const Layout from = ctx.layout(a.root, *sw.from);
-          check_host_layout(ctx, from, st.host());
-          const auto u = uninstall_host(from, m, ctx);
-          sw.uninstall = u.actions;
-          for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
-          for (const auto& w : u.warnings)
-            std::cerr << "cnmctl: uninstall: " << printable(w) << "\n";
-        }
-      }
+      sw = switch_from_other_mode(a, ctx, layout, m, req);
       req.selinux = selinux_state(layout, ctx);
       plan = plan_install(layout, std::move(req), run_command);
       plan.notes.insert(plan.notes.end(), btf_notes.begin(), btf_notes.end());

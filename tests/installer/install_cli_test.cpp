@@ -257,6 +257,22 @@ TEST_F(InstallerRoot, MalformedConfigRefusedWithPositionAndUntouched) {
   EXPECT_EQ(test::read_file(config()), dup);
 }
 
+// A switch to the other mode that its plan refuses (here the Agent's system-probe.yaml is
+// malformed) leaves the install that is there as it was: the new mode is planned before the
+// old one is taken away.
+TEST_F(InstallerRoot, ASwitchItsPlanRefusesKeepsTheOtherModesInstall) {
+  keep_token();
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  test::write_file(agent_config(), "network_config:\n  enabled: false\n  bad: [1, 2\n");
+  const auto installed = test::snapshot(dir_.path());
+  const auto r =
+      ctl_agent({"install", "--archive", CNM_RELEASE_ARCHIVE, "--service-manager", "none"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("malformed YAML"), std::string::npos) << r.err;
+  EXPECT_EQ(test::tree_diff(installed, test::snapshot(dir_.path())), "");
+  EXPECT_EQ(nlohmann::json::parse(ctl({"status", "--json"}).out)["probe"], "cnmkit");
+}
+
 TEST_F(InstallerRoot, UsageErrorsExit2) {
   EXPECT_EQ(ctl({"config", "enable", "--set", "novalue"}).exit_code, 2);
   EXPECT_EQ(ctl({"install", "--service-manager", "upstart"}).exit_code, 2);
