@@ -16,9 +16,10 @@ AgentInfo detect_agent(const Layout& layout, const std::string& given) {
   return {found.version, found.version ? found.source : std::string()};
 }
 
-std::string enable_key(const std::optional<Version>& agent) {
-  const bool old_section = agent && agent_gates(*agent).uses_system_probe_config;
-  return old_section ? kSystemProbeEnableKey : kNetworkEnableKey;
+std::vector<std::string> enable_keys(const std::optional<Version>& agent) {
+  if (agent && agent_gates(*agent).uses_system_probe_config)
+    return {kSystemProbeEnableKey, kNetworkEnableKey};
+  return {kNetworkEnableKey};
 }
 
 bool probe_needs_explicit_start(const std::optional<Version>& agent) {

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/layout.h"
 #include "common/version.h"
@@ -19,12 +20,16 @@ struct AgentInfo {
 // dpkg status, else the agent's version manifest.
 AgentInfo detect_agent(const Layout& layout, const std::string& given);
 
-// "network_config.enabled", or "system_probe_config.enabled" for agents before 7.24.1
-// (6.24.1 on the 6.x line). Unknown agent: the current key.
-std::string enable_key(const std::optional<Version>& agent);
+// The keys set to true to enable network monitoring: "network_config.enabled"; for agents
+// before 7.24.1 (6.24.1 on the 6.x line), which read "system_probe_config.enabled", that one
+// first and the current one too: from 7.24.1 the Agent reads system_probe_config.enabled only
+// when network_config.enabled is not set at all (pkg/config/setup adjust: `!cfg.IsSet(netNS
+// ("enabled"))`), so a file holding `network_config.enabled: false` (as examples do) would
+// turn monitoring off at the Agent's upgrade. Unknown agent: the current key.
+std::vector<std::string> enable_keys(const std::optional<Version>& agent);
 inline constexpr const char* kNetworkEnableKey = "network_config.enabled";
 inline constexpr const char* kSystemProbeEnableKey = "system_probe_config.enabled";
-// Every key enable_key() may answer, whatever the agent.
+// Every key enable_keys() may answer, whatever the agent.
 inline constexpr const char* kEnableKeys[] = {kNetworkEnableKey, kSystemProbeEnableKey};
 
 // Agents before 6.18 / 7.18 do not start the system-probe service themselves.

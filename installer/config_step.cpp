@@ -27,6 +27,9 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
       throw std::invalid_argument("--set " + key + " is refused: " + enable +
                                   " is what cnmctl sets to enable network monitoring (use "
                                   "`cnmctl uninstall` to undo it)");
+  if (const auto moved = agent_spelling(key))
+    throw std::invalid_argument("--set " + key + " is refused: the Datadog Agent reads it as " +
+                                std::string(*moved) + " (cnm-probe too)");
   const auto value = kv.substr(eq + 1);
   try {
     yaml_scalar_text(value);  // a list or a mapping is a usage error, before anything is read
@@ -62,7 +65,8 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
     }
     a.reason = "create from " + from;
   }
-  std::vector<std::pair<std::string, std::string>> sets = {{enable_key(req.agent_version), "true"}};
+  std::vector<std::pair<std::string, std::string>> sets;
+  for (auto& key : enable_keys(req.agent_version)) sets.emplace_back(std::move(key), "true");
   sets.insert(sets.end(), req.sets.begin(), req.sets.end());
   std::string keys;
   for (const auto& [key, given] : sets) {

@@ -24,8 +24,9 @@ namespace {
 // install and config enable take the same --set (installer/README.md, "--set").
 constexpr const char* kSetHelp =
     "Also set KEY=VALUE in system-probe.yaml (dotted key, e.g. "
-    "network_config.dns_monitoring=true; VALUE one scalar, written quoted unless it reads back "
-    "as itself; never the enable key, which cnmctl sets)";
+    "system_probe_config.max_tracked_connections=100000; VALUE one scalar, written quoted unless "
+    "it reads back as itself; never the enable key, which cnmctl sets, nor a key the Agent reads "
+    "in another section)";
 
 // Seconds from 0 to kMaxWaitSeconds, read as CNMKIT_LOCK_TIMEOUT is (install_state.h).
 const CLI::Validator kSeconds(

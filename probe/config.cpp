@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -61,11 +62,19 @@ class KeyReader {
 
   void read(const YAML::Node& map, const std::string& prefix, ProbeConfig& c) {
     for (const auto& kv : map) {
-      const auto path = prefix + agent_key(kv.first.as<std::string>());
+      const auto written = prefix + agent_key(kv.first.as<std::string>());
+      auto path = written;
+      if (const auto moved = agent_spelling(written)) {
+        // Read as the key the Agent reads, so the two spellings must agree like any two.
+        c.warnings.push_back(where(name_, kv.first.Mark()) + ": " + written +
+                             ": the Datadog Agent reads this key only as " + std::string(*moved) +
+                             " (read as that here; write it there)");
+        path = *moved;
+      }
       if (sections_.contains(path)) {
         section(kv.second, path, c);
       } else if (const auto it = known_.find(path); it != known_.end()) {
-        if (first_spelling(path, kv)) it->second(kv.second, path);
+        if (first_spelling(path, kv)) it->second(kv.second, written);
       } else {
         c.warnings.push_back(where(name_, kv.first.Mark()) + ": unknown key '" + path + "'");
       }
@@ -98,6 +107,25 @@ class KeyReader {
   std::map<std::string, YAML::Node> seen_;
 };
 
+// cnm-probe's DNS monitoring is its own opt-in (network_config.dns_monitoring: it costs every
+// UDP datagram a program run); the Agent's system-probe collects DNS unless
+// system_probe_config.collect_dns_stats is false. A file that turns the Agent's off turns
+// cnm-probe's off too, so one fleet setting means "no DNS" in both modes; the Agent's switch
+// alone does not turn cnm-probe's on, and a file that seems to ask it to is warned about.
+void dns_switches(ProbeConfig& c, std::optional<bool> collect_dns_stats, const std::string& name) {
+  if (!collect_dns_stats) return;
+  if (!*collect_dns_stats && c.dns_monitoring) {
+    c.dns_monitoring = false;
+    c.warnings.push_back(name +
+                         ": DNS monitoring off: system_probe_config.collect_dns_stats is false "
+                         "(it overrides network_config.dns_monitoring)");
+  } else if (*collect_dns_stats && !c.dns_monitoring) {
+    c.warnings.push_back(name +
+                         ": DNS monitoring off: system_probe_config.collect_dns_stats turns on "
+                         "the Agent's; cnm-probe's is network_config.dns_monitoring");
+  }
+}
+
 }  // namespace
 
 ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
@@ -120,19 +148,23 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
 
   // Every key this daemon reads, by its full path (probe/README.md lists them).
   std::map<std::string, Setter> known;
-  // The limits are read under either section.
-  for (const std::string section : {"network_config.", "system_probe_config."}) {
-    known[section + "max_tracked_connections"] = [&](const YAML::Node& v, const std::string& k) {
-      c.max_tracked_connections = limit(v, name, k);
-    };
-    known[section + "max_closed_connections_buffered"] = [&](const YAML::Node& v,
+  // Where the Agent reads them (their network_config spelling is read as these: KeyReader).
+  known["system_probe_config.max_tracked_connections"] = [&](const YAML::Node& v,
                                                              const std::string& k) {
-      c.max_closed_connections_buffered = limit(v, name, k);
-    };
-    known[section + "disable_ipv6"] = [&](const YAML::Node& v, const std::string& k) {
-      c.disable_ipv6 = scalar<bool>(v, name, k);
-    };
-  }
+    c.max_tracked_connections = limit(v, name, k);
+  };
+  known["system_probe_config.max_closed_connections_buffered"] = [&](const YAML::Node& v,
+                                                                     const std::string& k) {
+    c.max_closed_connections_buffered = limit(v, name, k);
+  };
+  known["system_probe_config.disable_ipv6"] = [&](const YAML::Node& v, const std::string& k) {
+    c.disable_ipv6 = scalar<bool>(v, name, k);
+  };
+  // The Agent's DNS switch (default true there); see dns_switches.
+  std::optional<bool> collect_dns_stats;
+  known["system_probe_config.collect_dns_stats"] = [&](const YAML::Node& v, const std::string& k) {
+    collect_dns_stats = scalar<bool>(v, name, k);
+  };
   known["network_config.enabled"] = [&](const YAML::Node& v, const std::string& k) {
     c.network_enabled = scalar<bool>(v, name, k);
   };
@@ -195,6 +227,7 @@ ProbeConfig parse_config(const std::string& yaml_text, const std::string& name,
     c.auth_token_path = scalar<std::string>(v, name, k);
   };
   KeyReader(known, name).read(doc, "", c);
+  dns_switches(c, collect_dns_stats, name);
   if (c.socket_path.empty() || c.socket_path.front() != '/')
     throw std::runtime_error(name +
                              ": system_probe_config.sysprobe_socket must be an absolute path");

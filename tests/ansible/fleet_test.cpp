@@ -292,7 +292,7 @@ TEST_F(Fleet, RollsOutToFitHostsLeavesOutTheUnfitOneAndReportsEveryHost) {
   // ---- Check and diff mode with a new setting: the diff shows it, nothing changes.
   const auto check =
       play({"--check", "--diff", "-e",
-            "'{\"cnmkit_settings\": {\"network_config.max_tracked_connections\": 4242}}'"});
+            "'{\"cnmkit_settings\": {\"system_probe_config.max_tracked_connections\": 4242}}'"});
   EXPECT_EQ(check.exit_code, first.exit_code) << check.err;
   const auto install = check.results("bookworm", "Install or update the probe with cnmctl");
   ASSERT_EQ(install.size(), 1u);

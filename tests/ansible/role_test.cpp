@@ -227,8 +227,8 @@ TEST_F(AnsibleRole, DiffModeShowsTheConfigEditAndTheRunKeepsTheOperatorsComments
 
 TEST_F(AnsibleRole, SettingsBecomeYamlValuesInTheConfig) {
   const auto r = play({}, {{"cnmkit_settings",
-                            {{"network_config.max_tracked_connections", 100000},
-                             {"network_config.disable_ipv6", true},
+                            {{"system_probe_config.max_tracked_connections", 100000},
+                             {"system_probe_config.disable_ipv6", true},
                              {"system_probe_config.log_level", "off"}}}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto text = read_file(config());

@@ -82,8 +82,8 @@ RSpec.describe Cnmkit::ProbeAction do
   end
 
   it 'writes settings as YAML scalars, strings as text' do
-    described_class.new(options(settings: { 'network_config.disable_ipv6' => true,
-                                            'network_config.max_tracked_connections' => 100_000,
+    described_class.new(options(settings: { 'system_probe_config.disable_ipv6' => true,
+                                            'system_probe_config.max_tracked_connections' => 100_000,
                                             'system_probe_config.log_level' => 'off' }))
                    .install(&converge)
     text = File.read(config)
@@ -187,7 +187,8 @@ RSpec.describe Cnmkit::ResourceHelpers do
   end
 
   it 'gives converge_by the change cnmctl plans, which it makes, then nothing to converge' do
-    chef = action_class.new(probe_properties(settings: { 'network_config.max_tracked_connections' => 1000 }))
+    settings = { 'system_probe_config.max_tracked_connections' => 1000 }
+    chef = action_class.new(probe_properties(settings:))
     chef.converge_cnmctl(Cnmkit::ProbeAction.new(chef.cnmkit_options(:cnmkit_probe)), :install)
     expect(chef.converged.size).to eq(1)
     expect(chef.converged[0]).to include(a_string_matching(%r{^create /etc/cnmkit/system-probe.yaml}))

@@ -157,7 +157,15 @@ TEST_F(InstallerRoot, ConfigEnableEditsUserFileInPlaceAndDryRunChangesNothing) {
 TEST_F(InstallerRoot, ConfigEnableOldAgentUsesSystemProbeConfig) {
   test::write_file(agent_config(), "system_probe_config:\n  enabled: false\n");
   ASSERT_EQ(ctl_agent({"config", "enable", "--agent-version", "7.23.0"}).exit_code, 0);
-  EXPECT_EQ(test::read_file(agent_config()), "system_probe_config:\n  enabled: true\n");
+  // The current key too: 7.24.1 and later read the old one only where it is not set.
+  EXPECT_EQ(test::read_file(agent_config()),
+            "system_probe_config:\n  enabled: true\nnetwork_config:\n  enabled: true\n");
+  // A file whose network_config.enabled is false keeps monitoring on after an upgrade.
+  test::write_file(agent_config(),
+                   "system_probe_config:\n  enabled: false\nnetwork_config:\n  enabled: false\n");
+  ASSERT_EQ(ctl_agent({"config", "enable", "--agent-version", "6.23.0"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(agent_config()),
+            "system_probe_config:\n  enabled: true\nnetwork_config:\n  enabled: true\n");
   ASSERT_EQ(ctl_agent({"config", "enable", "--agent-version", "6.30.0"}).exit_code, 0);
   EXPECT_EQ(test::read_file(agent_config()),
             "system_probe_config:\n  enabled: true\nnetwork_config:\n  enabled: true\n");
@@ -297,6 +305,12 @@ TEST_F(InstallerRoot, UsageErrorsExit2) {
                  "--service-manager", "none"})
                 .exit_code,
             2);
+  // A key the Agent reads in another section than it is written in (common/agent_keys.h).
+  const auto moved = ctl({"config", "enable", "--set", "Network_Config.Disable_IPv6=true"});
+  EXPECT_EQ(moved.exit_code, 2);
+  EXPECT_NE(moved.err.find("the Datadog Agent reads it as system_probe_config.disable_ipv6"),
+            std::string::npos)
+      << moved.err;
 }
 
 TEST_F(InstallerRoot, InstallDryRunPrintsPlanAndDiffsAndChangesNothing) {

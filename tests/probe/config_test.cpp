@@ -1,5 +1,6 @@
 // system-probe.yaml parsing: defaults from the layout, every key, warnings, line:column errors.
 #include "probe/config.h"
+#include "common/agent_keys.h"
 #include "probe/dns_source.h"
 #include "probe/ladder.h"
 
@@ -39,12 +40,13 @@ system_probe_config:
   sysprobe_socket: /run/sp.sock
   btf_path: /opt/btf/5.4.0-1-amd64.btf
   log_level: debug
-network_config:
-  enabled: false
   max_tracked_connections: 1000
   max_closed_connections_buffered: 200
-  max_clients: 3
   disable_ipv6: true
+  collect_dns_stats: true
+network_config:
+  enabled: false
+  max_clients: 3
   per_call_hooks: true
   hook_set: kprobe
   dns_monitoring: true
@@ -72,10 +74,48 @@ network_config:
   EXPECT_TRUE(c.warnings.empty());
 }
 
-TEST(ProbeConfig, LimitsAlsoUnderSystemProbeConfig) {
-  const auto c =
-      parse_config("system_probe_config:\n  max_tracked_connections: 42\n", "f", kLayout);
+// The Agent reads the limits and disable_ipv6 only under system_probe_config (common/
+// agent_keys.h): their network_config spelling, which cnm-probe once documented, is read as that
+// key with a warning saying where the Agent reads it, and must agree with it.
+TEST(ProbeConfig, AKeyTheAgentReadsElsewhereIsReadThereWithAWarning) {
+  const auto c = parse_config(
+      "network_config:\n  max_tracked_connections: 42\n  disable_ipv6: true\n", "f", kLayout);
   EXPECT_EQ(c.max_tracked_connections, 42u);
+  EXPECT_TRUE(c.disable_ipv6);
+  ASSERT_EQ(c.warnings.size(), 2u);
+  EXPECT_EQ(c.warnings[0],
+            "f:2:3: network_config.max_tracked_connections: the Datadog Agent reads this key only "
+            "as system_probe_config.max_tracked_connections (read as that here; write it there)");
+  EXPECT_THROW(parse_config("network_config.max_tracked_connections: 42\n"
+                            "system_probe_config.max_tracked_connections: 43\n",
+                            "f", kLayout),
+               std::runtime_error);
+  for (const auto& m : kMovedKeys) {  // every moved key is one this daemon reads
+    const auto text =
+        std::string(m.agent_reads) + ": " + (m.agent_reads.ends_with("ipv6") ? "true" : "7") + "\n";
+    EXPECT_TRUE(parse_config(text, "f", kLayout).warnings.empty()) << m.agent_reads;
+  }
+}
+
+// DNS: cnm-probe's own opt-in, switched off by the Agent's switch set to false (one fleet
+// setting, "no DNS", holds in both modes); the Agent's switch alone does not turn it on.
+TEST(ProbeConfig, TheAgentsDnsSwitchOffTurnsCnmProbesOff) {
+  const auto off = parse_config(
+      "network_config.dns_monitoring: true\nsystem_probe_config.collect_dns_stats: false\n", "f",
+      kLayout);
+  EXPECT_FALSE(off.dns_monitoring);
+  ASSERT_EQ(off.warnings.size(), 1u);
+  EXPECT_NE(off.warnings[0].find("collect_dns_stats is false"), std::string::npos);
+  const auto agent_only =
+      parse_config("system_probe_config.collect_dns_stats: true\n", "f", kLayout);
+  EXPECT_FALSE(agent_only.dns_monitoring);
+  ASSERT_EQ(agent_only.warnings.size(), 1u);
+  EXPECT_NE(agent_only.warnings[0].find("network_config.dns_monitoring"), std::string::npos);
+  const auto both = parse_config(
+      "network_config.dns_monitoring: true\nsystem_probe_config.collect_dns_stats: true\n", "f",
+      kLayout);
+  EXPECT_TRUE(both.dns_monitoring);
+  EXPECT_TRUE(both.warnings.empty());
 }
 
 TEST(ProbeConfig, UnknownKeysWarnWithPosition) {
@@ -91,7 +131,8 @@ TEST(ProbeConfig, UnknownKeysWarnWithPosition) {
 TEST(ProbeConfig, KeysAreReadAsTheAgentReadsThem) {
   const auto c = parse_config(
       "network_config.dns_monitoring: true\n"
-      "Network_Config:\n  Max_Tracked_Connections: 77\n  hook_set: raw_tp\n"
+      "System_Probe_Config:\n  Max_Tracked_Connections: 77\n"
+      "Network_Config:\n  hook_set: raw_tp\n"
       "system_probe_config.max_closed_connections_buffered: 99\n"
       "network_config:\n  hook_set: raw_tp\n",  // said twice, alike: fine
       "sp.yaml", kLayout);

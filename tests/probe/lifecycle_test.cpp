@@ -44,7 +44,7 @@ TEST(ProbeLifecycle, MalformedConfigFailsWithLineAndColumnAndExit2) {
   const auto r = run({cnm_probe_path(), "--config", (dir / "bad.yaml").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find((dir / "bad.yaml").string() + ":3:"), std::string::npos) << r.err;
-  write_file(dir / "range.yaml", "network_config:\n  max_tracked_connections: -5\n");
+  write_file(dir / "range.yaml", "system_probe_config:\n  max_tracked_connections: -5\n");
   const auto r2 = run({cnm_probe_path(), "--config", (dir / "range.yaml").string()});
   EXPECT_EQ(r2.exit_code, 2);
   EXPECT_NE(r2.err.find("range.yaml:2:28"), std::string::npos) << r2.err;
@@ -95,7 +95,7 @@ TEST(ProbeLifecycle, SigtermDetachesEveryProgram) {
     std::size_t hooks;
   } modes[] = {
       {"", btf_slots, 2},
-      {"network_config:\n  max_tracked_connections: 100\n",  // no slots: the other build
+      {"system_probe_config:\n  max_tracked_connections: 100\n",  // no slots: the other build
        with({"set_state_btf", "tcp_retransmit_", "snapshot"}, refresh, {"refresh_open"}), 2},
       {"network_config:\n  hook_set: raw_tp\n",
        with({"inet_sock_set_s", "tcp_retransmit_", slots ? "snapshot_slots" : "snapshot"}, refresh,

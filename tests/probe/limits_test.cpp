@@ -125,7 +125,7 @@ TEST(ProbeLimits, FullMapCountsDropsStaysBoundedAndKeepsServing) {
   ASSERT_GE(raise_fd_limit(), 12000u)
       << "the hard fd limit is too low for 10000 sockets (ulimit -Hn)";
   ProbeDaemon d(
-      "network_config:\n  max_tracked_connections: 1000\n  max_closed_connections_buffered: "
+      "system_probe_config:\n  max_tracked_connections: 1000\n  max_closed_connections_buffered: "
       "2000\n");
   // An eighth of 1000, as a power of two, in slots; the map holds the rest. A kernel without
   // BPF compare-and-swap (before 5.12: the VM matrix's 5.10) has no slots: the map holds all.
@@ -193,7 +193,7 @@ TEST(ProbeLimits, ConnectionsBeyondTheSlotsGoToTheMapEachOnceWithExactBytes) {
   const bool slots = probe::kernel_has_bpf_cmpxchg();
   const bool live = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
                                             BPF_FUNC_for_each_map_elem, nullptr) == 1;
-  ProbeDaemon d("network_config:\n  max_tracked_connections: 1000\n");
+  ProbeDaemon d("system_probe_config:\n  max_tracked_connections: 1000\n");
   const auto before = d.get_json("/debug/stats");
   auto xs = open_loopback(
       300, [](int i) { return 1000 + i; }, [](int i) { return 5000 + 7 * i; });
@@ -248,7 +248,7 @@ TEST(ProbeLimits, ConnectionsBeyondTheSlotsGoToTheMapEachOnceWithExactBytes) {
 // Below 128 tracked connections there are no slots: the daemon loads the programs' build
 // without them (the one kernels before Linux 5.12 load) and every connection goes to the map.
 TEST(ProbeLimits, WithoutSlotsEveryConnectionGoesToTheMap) {
-  ProbeDaemon d("network_config:\n  max_tracked_connections: 100\n");
+  ProbeDaemon d("system_probe_config:\n  max_tracked_connections: 100\n");
   EXPECT_EQ(d.get_json("/debug/stats")["conn_map_slots"], 0);
   EXPECT_EQ(conn_table_sizes(d.pid()).map, 100);
   auto xs = open_loopback(

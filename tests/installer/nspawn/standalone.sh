@@ -8,7 +8,7 @@ svc=cnm-probe.service
 dpkg -i /var/tmp/cnmkit.deb; echo $? >/results/dpkg.rc
 # A config the probe refuses: the start fails, the health check never passes, and the run must
 # roll back to the host as it was (no unit, no config, service not enabled).
-cnmctl install --set network_config.max_tracked_connections=lots --health-timeout 5 --json \
+cnmctl install --set system_probe_config.max_tracked_connections=lots --health-timeout 5 --json \
   >/results/bad.json; echo $? >/results/bad.rc
 ls /etc/systemd/system/$svc /etc/cnmkit/system-probe.yaml >/results/after-bad.txt 2>&1
 systemctl is-enabled $svc >/results/after-bad-enabled.txt 2>&1

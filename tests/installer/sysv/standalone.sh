@@ -17,7 +17,7 @@ ls /sbin/start-stop-daemon /usr/sbin/start-stop-daemon /lib/lsb/init-functions \
   >/results/debian-helpers.txt 2>&1
 # A config the probe refuses: the daemon exits at once, /health never answers, and the run must
 # roll back cleanly (stopping the dead service succeeds) to the host as it was.
-cnmctl install --set network_config.max_tracked_connections=lots --health-timeout 5 --json \
+cnmctl install --set system_probe_config.max_tracked_connections=lots --health-timeout 5 --json \
   >/results/bad.json; echo $? >/results/bad.rc
 ls /etc/init.d/$probe /etc/cnmkit/system-probe.yaml /etc/rc2.d/S01$probe \
   >/results/after-bad.txt 2>&1

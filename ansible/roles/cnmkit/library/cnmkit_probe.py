@@ -61,7 +61,7 @@ options:
       group, dd-agent beside the Agent).'
     type: str
   settings:
-    description: 'More system-probe.yaml keys, dotted (network_config.max_tracked_connections: 100000),
+    description: 'More system-probe.yaml keys, dotted (system_probe_config.max_tracked_connections: 100000),
       edited in place with the operator''s comments kept. Strings are written quoted, so the Agent reads
       them as text (log_level: "off", not the YAML 1.1 boolean).'
     type: dict
@@ -80,7 +80,7 @@ EXAMPLES = r"""
 - name: Install the probe from the payload the cnmkit package installed
   cnmkit_probe:
     settings:
-      network_config.max_tracked_connections: 100000
+      system_probe_config.max_tracked_connections: 100000
 
 - name: Install from a release archive copied to the host instead
   cnmkit_probe:

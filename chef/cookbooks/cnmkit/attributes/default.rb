@@ -69,8 +69,8 @@ default['cnmkit']['service_manager'] = 'auto'
 # USER:GROUP of a newly created system-probe.yaml (cnmctl's default: root and the layout's group, dd-agent
 # beside the Agent).
 default['cnmkit']['owner'] = nil
-# More system-probe.yaml keys, dotted (network_config.max_tracked_connections: 100000), edited in place
-# with the operator's comments kept. Strings are written quoted, so the Agent reads them as text
+# More system-probe.yaml keys, dotted (system_probe_config.max_tracked_connections: 100000), edited in
+# place with the operator's comments kept. Strings are written quoted, so the Agent reads them as text
 # (log_level: "off", not the YAML 1.1 boolean).
 default['cnmkit']['settings'] = {}
 # Seconds cnmctl waits for the probe to answer after starting it (/health standalone, /debug/stats beside

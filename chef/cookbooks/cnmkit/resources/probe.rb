@@ -41,10 +41,10 @@ property :owner, String,
                       'the layout\'s group, dd-agent beside the Agent).'
 property :settings, Hash,
          default: {},
-         description: 'More system-probe.yaml keys, dotted (network_config.max_tracked_connections: ' \
-                      '100000), edited in place with the operator\'s comments kept. Strings are ' \
-                      'written quoted, so the Agent reads them as text (log_level: "off", not the ' \
-                      'YAML 1.1 boolean).'
+         description: 'More system-probe.yaml keys, dotted ' \
+                      '(system_probe_config.max_tracked_connections: 100000), edited in place with ' \
+                      'the operator\'s comments kept. Strings are written quoted, so the Agent reads ' \
+                      'them as text (log_level: "off", not the YAML 1.1 boolean).'
 property :health_timeout, Integer,
          default: 30,
          description: 'Seconds cnmctl waits for the probe to answer after starting it (/health ' \
