@@ -12,6 +12,7 @@
 #include "selinux/relabel.h"
 #include "selinux/semanage_store.h"
 #include "selinux/status.h"
+#include "selinux/store_location.h"
 
 namespace cnm::selinux {
 namespace {
@@ -158,6 +159,13 @@ ChangeReport remove(const ChangeOptions& o) {
   ChangeReport r;
   r.action = "remove";
   r.module = l.selinux_module;
+  // No SELinux configuration, so no policy store: no module of ours to remove. A fleet's
+  // uninstall asks every host, SELinux or not.
+  if (store_location(HostFs(l.root)).policy_type.empty()) {
+    r.steps.push_back("no SELinux configuration at " + l.at("/etc/selinux/config").string() +
+                      ": no module to remove");
+    return r;
+  }
   SemanageStore store(l, !o.dry_run);
   const auto installed = store.module_data(l.selinux_module);
   if (installed) {

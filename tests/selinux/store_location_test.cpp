@@ -335,5 +335,27 @@ TEST(SelinuxStoreLocation, InstallUnderRootRefusesARootsVerifyProgram) {
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
+// A host without SELinux (no /etc/selinux/config: most of a Debian or Ubuntu fleet) holds no
+// module of ours: remove has nothing to do and says so, exit 0, as a fleet's uninstall runs it
+// everywhere; install still refuses, naming what is missing.
+TEST(SelinuxStoreLocation, RemoveOnAHostWithoutSelinuxIsNothingToDo) {
+  TempDir root;
+  for (const bool dry : {true, false}) {
+    std::vector<std::string> argv{test::cnmctl(), "selinux", "remove",
+                                  "--json",       "--root",  root.path().string()};
+    if (dry) argv.push_back("--dry-run");
+    const auto r = test::run(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_FALSE(j["changed"].get<bool>());
+    EXPECT_NE(j.dump().find("no SELinux configuration"), std::string::npos) << j.dump();
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(root.path()));  // nothing written
+  const auto install =
+      test::run({test::cnmctl(), "selinux", "install", "--root", root.path().string()});
+  EXPECT_EQ(install.exit_code, 1);
+  EXPECT_NE(install.err.find("no SELinux configuration"), std::string::npos) << install.err;
+}
+
 }  // namespace
 }  // namespace cnm::selinux
