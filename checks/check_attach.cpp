@@ -33,6 +33,8 @@ CheckResult ebpf_btf(const HostFacts& f) {
       rel +
       ".btf (made with `bpftool gen min_core_btf`, probe/README.md \"Kernels without BTF\") or "
       "set system_probe_config.btf_path; or boot a kernel built with CONFIG_DEBUG_INFO_BTF=y";
+  if (lf.agents_own_btf)
+    return pass("no BTF for kernel " + rel + " (" + lf.btf + "): " + kAgentsOwnObjects);
   if (lf.no_btf)
     return warn("no BTF for kernel " + rel + ": " + lf.btf +
                     ": the probe cannot relocate its programs, no rung runs",

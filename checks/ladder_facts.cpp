@@ -180,10 +180,13 @@ LadderFacts work_out(const HostFacts& f) {
                                           o.btf_archive ? o.btf_archive->string() : std::string());
   lf.btf = btf.description();
   lf.no_btf = btf.kind() == probe::BtfSource::Kind::kNone;
+  lf.agents_own_btf = lf.no_btf && f.layout.mode == ProbeMode::Agent;
 
   std::unique_ptr<KernelMemory> memory;
   if (!f.fs.is_live())
     lf.not_live = "checked on the live host only (not under --root)";
+  else if (lf.agents_own_btf)
+    lf.not_live = std::string(kAgentsOwnObjects) + ": cnmkit's objects cannot be dry-run here";
   else if (!bpf_access().usable)
     lf.not_live = "bpf() is not usable here, see ebpf.syscall";
   else if (!privileged())
@@ -194,8 +197,8 @@ LadderFacts work_out(const HostFacts& f) {
     memory =
         std::make_unique<KernelMemory>(f.layout.at(f.layout.cache_dir) / "preflight-kernel.json",
                                        kernel_identity(f.fs), o.no_cache);
-  PreflightKernel kernel(f.fs, btf.kind() == probe::BtfSource::Kind::kKernel, !lf.no_btf,
-                         memory.get());
+  PreflightKernel kernel(f.fs, btf.kind() == probe::BtfSource::Kind::kKernel,
+                         !lf.no_btf || lf.agents_own_btf, memory.get());
   if (lf.live) kernel.go_live();
   lf.choice = probe::choose(kernel, {});
   // What files tell is cheap: asked for every rung, opt-in jobs too, for the checks to report.

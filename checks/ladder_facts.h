@@ -16,6 +16,15 @@
 
 namespace cnm {
 
+// Beside the Agent, on a kernel without BTF: the Agent's system-probe relocates with the BTF
+// files it ships for the distributions it supports (embedded/share/system-probe/ebpf/co-re/btf/
+// minimized-btfs.tar.xz, pkg/ebpf/btf.go), compiles its programs at start against the kernel's
+// headers (embedded/bin/clang-bpf), or loads its prebuilt objects, so a kernel without BTF
+// does not keep it from running, and cnmkit's BTF archive is not for it.
+inline constexpr const char* kAgentsOwnObjects =
+    "the Datadog Agent's system-probe brings its own BTF files for this case, else compiles its "
+    "programs against the kernel headers or loads its prebuilt ones";
+
 struct AttemptRun {
   probe::Attempt attempt;
   std::vector<probe::ProgramVerdict> verdicts;
@@ -32,7 +41,10 @@ struct LadderFacts {
   std::map<std::string, probe::Answer> answers;  // every question asked, by need key
   std::string btf;                               // where BTF comes from (BtfSource::description)
   bool no_btf = false;                           // none: no rung can relocate its reads
-  std::string objects;                           // "embedded in cnmctl" or the folder given
+  // Beside the Agent on a kernel without BTF: the Agent's system-probe brings its own way to
+  // run (below, agent_brings_btf); the ladder is judged on the kernel's attach points alone.
+  bool agents_own_btf = false;
+  std::string objects;  // "embedded in cnmctl" or the folder given
 
   std::vector<AttemptRun> tried;             // in order, up to the first the verifier takes
   std::vector<probe::ProgramVerdict> other;  // objects outside the ladder (DNS monitoring's)

@@ -52,6 +52,8 @@ TEST_P(FixtureHost, PreflightConcludesWhatTheFixtureExpects) {
           o.agent_version = w[i + 1];
         else if (w[i] == "--kernel-release")
           o.kernel_release = w[i + 1];
+        else if (w[i] == "--probe")  // the probe judged: cnmkit, or agent (the default)
+          o.layout = default_layout(dir, parse_probe_mode(w[i + 1]));
         else
           FAIL() << "unknown fixture arg " << w[i];
       }

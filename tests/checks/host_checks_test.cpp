@@ -417,12 +417,19 @@ TEST(HostChecks, TracepointsFromTracefsOrFromBtfAndKprobesFromThePmu) {
             std::string::npos);
 }
 
+// The options that judge cnm-probe (standalone); HostBuilder's default is the Agent's probe.
+PreflightOptions cnm_probe() {
+  PreflightOptions o;
+  o.layout = default_layout("/", ProbeMode::Standalone);
+  return o;
+}
+
 // No kernel BTF: the probe relocates with a BTF file for the release, the one the binary carries
 // (probe/btf/make_btfs.sh) or one in the BTF folder; with neither it says so.
 TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
   HostBuilder h;
   h.debian().kernel("5.4.0-150-generic").file("/sys/kernel/notes", "");
-  auto c = test::find_check(h.run(), "ebpf.btf");
+  auto c = test::find_check(h.run(cnm_probe()), "ebpf.btf");
   EXPECT_EQ(std::string(to_string(c.status)), "warn");
   EXPECT_NE(c.message.find("no BTF for kernel 5.4.0-150-generic"), std::string::npos) << c.message;
   EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
@@ -430,8 +437,8 @@ TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
   EXPECT_NE(c.remedy.find("min_core_btf"), std::string::npos) << c.remedy;
   EXPECT_NE(c.remedy.find("cnmctl install --btf-archive FILE"), std::string::npos) << c.remedy;
   // An operator's file in the layout's BTF folder.
-  h.file("/opt/datadog-agent/embedded/share/system-probe/ebpf/btf/5.4.0-150-generic.btf", "x");
-  c = test::find_check(h.run(), "ebpf.btf");
+  h.file("/opt/cnmkit/ebpf/btf/5.4.0-150-generic.btf", "x");
+  c = test::find_check(h.run(cnm_probe()), "ebpf.btf");
   EXPECT_EQ(std::string(to_string(c.status)), "warn");
   EXPECT_NE(c.message.find("relocates with file "), std::string::npos) << c.message;
   EXPECT_NE(c.message.find("tp_btf"), std::string::npos) << c.message;
@@ -440,9 +447,17 @@ TEST(HostChecks, WithoutKernelBtfABtfFileIsLookedForAndItsAbsenceSaid) {
   ASSERT_FALSE(carried.empty());
   HostBuilder e;
   e.debian().kernel(std::string(carried.front())).file("/sys/kernel/notes", "");
-  c = test::find_check(e.run(), "ebpf.btf");
+  c = test::find_check(e.run(cnm_probe()), "ebpf.btf");
   EXPECT_NE(c.message.find("the embedded file for " + std::string(carried.front())),
             std::string::npos)
+      << c.message;
+  // Beside the Agent the probe is its system-probe, which brings its own BTF files, runtime
+  // compilation or prebuilt objects: no BTF is no failure (checks/ladder_facts.h).
+  HostBuilder a;
+  a.debian().kernel("5.4.0-150-generic").file("/sys/kernel/notes", "");
+  c = test::find_check(a.run(), "ebpf.btf");
+  EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
+  EXPECT_NE(c.message.find("Agent's system-probe brings its own BTF files"), std::string::npos)
       << c.message;
 }
 
@@ -507,19 +522,19 @@ TEST(HostChecks, BtfLookupUnderRootNeverLeavesTheRoot) {
   h.debian().kernel("5.4.0-150-generic").file("/sys/kernel/notes", "");
   std::filesystem::create_directories(h.root() / "sys/kernel/btf");
   std::filesystem::create_symlink("/sys/kernel/btf/vmlinux", h.root() / "sys/kernel/btf/vmlinux");
-  auto c = test::find_check(h.run(), "ebpf.btf");
+  auto c = test::find_check(h.run(cnm_probe()), "ebpf.btf");
   EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
   std::filesystem::remove(h.root() / "sys/kernel/btf/vmlinux");
-  const auto folder = h.root() / "opt/datadog-agent/embedded/share/system-probe/ebpf";
+  const auto folder = h.root() / "opt/cnmkit/ebpf";
   std::filesystem::create_directories(folder);
   std::filesystem::create_symlink(outside.path(), folder / "btf");
-  c = test::find_check(h.run(), "ebpf.btf");
+  c = test::find_check(h.run(cnm_probe()), "ebpf.btf");
   EXPECT_NE(c.message.find("no rung runs"), std::string::npos) << c.message;
   EXPECT_EQ(c.message.find("relocates with file"), std::string::npos) << c.message;
   std::filesystem::remove(folder / "btf");
   std::filesystem::create_directories(folder / "btf");
   h.kernel("../../../../../../../../../.." + outside.path().string() + "/5.4.0-150-generic");
-  c = test::find_check(h.run(), "ebpf.btf");
+  c = test::find_check(h.run(cnm_probe()), "ebpf.btf");
   EXPECT_EQ(c.message.find("relocates with file"), std::string::npos) << c.message;
 }
 
@@ -574,25 +589,25 @@ TEST(HostChecks, ArchUnderRootFromTheReleaseNameOrTheRootsPrograms) {
 TEST(HostChecks, UnderRootTheRootsFilesCanProveTheProbeCannotRun) {
   HostBuilder h;
   h.debian().kernel("5.4.0-150-generic").file("/sys/kernel/notes", "");
-  auto r = h.run();
+  auto r = h.run(cnm_probe());
   auto c = find_check(r, "ebpf.rung");
   EXPECT_EQ(std::string(to_string(c.status)), "fail") << c.message;
   EXPECT_NE(c.message.find("from the root's files"), std::string::npos) << c.message;
   EXPECT_FALSE(r.supported);
   EXPECT_EQ(status_of(r, "ebpf.syscall"), "skip");  // no boot/config: cannot tell
   // With a BTF file for the release the rest needs the live kernel: skip, as before.
-  h.file("/opt/datadog-agent/embedded/share/system-probe/ebpf/btf/5.4.0-150-generic.btf", "x");
+  h.file("/opt/cnmkit/ebpf/btf/5.4.0-150-generic.btf", "x");
   h.file("/sys/kernel/tracing/events/sock/inet_sock_set_state/id", "1\n");
-  r = h.run();
+  r = h.run(cnm_probe());
   EXPECT_EQ(status_of(r, "ebpf.rung"), "skip") << find_check(r, "ebpf.rung").message;
   h.file("/boot/config-5.4.0-150-generic", "CONFIG_BPF=y\n# CONFIG_BPF_SYSCALL is not set\n");
-  r = h.run();
+  r = h.run(cnm_probe());
   c = find_check(r, "ebpf.syscall");
   EXPECT_EQ(std::string(to_string(c.status)), "fail") << c.message;
   EXPECT_NE(c.message.find("CONFIG_BPF_SYSCALL unset"), std::string::npos) << c.message;
   EXPECT_FALSE(r.supported);
   h.file("/boot/config-5.4.0-150-generic", "CONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\n");
-  EXPECT_EQ(status_of(h.run(), "ebpf.syscall"), "skip");
+  EXPECT_EQ(status_of(h.run(cnm_probe()), "ebpf.syscall"), "skip");
 }
 
 // Without a /boot config, the root's /proc/config.gz (CONFIG_IKCONFIG_PROC) is its running
