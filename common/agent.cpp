@@ -72,14 +72,18 @@ AgentVersion detect_agent_version(const HostFs& fs, const Layout& layout,
       return a;
     }
   }
-  if (const auto t = fs.read(layout.agent_version_manifest, 1024 * 1024)) {
+  for (const std::string& manifest :
+       {layout.agent_version_manifest, std::string(kInstallerAgentManifest)}) {
+    const auto t = fs.read(manifest, 1024 * 1024);
+    if (!t) continue;
     const auto j = nlohmann::json::parse(t->text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded())
-      a.error = layout.agent_version_manifest + " is not JSON";
+      a.error = manifest + " is not JSON";
     else if (j.is_object() && j.contains("build_version") && j["build_version"].is_string())
-      take(j["build_version"].get<std::string>(), layout.agent_version_manifest);
+      take(j["build_version"].get<std::string>(), manifest);
     else
-      a.error = layout.agent_version_manifest + " has no build_version";
+      a.error = manifest + " has no build_version";
+    return a;
   }
   return a;
 }

@@ -19,8 +19,16 @@ struct AgentVersion {
   std::string error;   // an unreadable version given or found ("" when none)
 };
 
+// An Agent the Datadog installer put in place (remote updates, Fleet Automation) is not a
+// deb or rpm: its files are in a package folder, the active one linked as "stable"
+// (pkg/fleet/installer: InstallDir /opt/datadog-packages/datadog-agent/stable), with the
+// version-manifest.json the build writes at its root; /etc/datadog-agent stays its config.
+inline constexpr const char* kInstallerAgentManifest =
+    "/opt/datadog-packages/datadog-agent/stable/version-manifest.json";
+
 // `given` (--agent-version) wins; else the dpkg status database; else the agent's
-// version-manifest.json (build_version). Nothing found: no version and no error.
+// version-manifest.json (build_version), the layout's, else the Datadog installer's
+// (kInstallerAgentManifest). Nothing found: no version and no error.
 AgentVersion detect_agent_version(const HostFs& fs, const Layout& layout,
                                   const std::optional<std::string>& given);
 

@@ -18,8 +18,9 @@ struct ModeChoice {
 
 // requested: "auto", "agent" or "cnmkit" (--probe; throws std::invalid_argument for others).
 // auto: agent mode when the Datadog Agent is installed: its package in dpkg's status database,
-// its version-manifest.json (every package format and the install script write it) or its
-// system-probe binary, at the agent layout's paths; standalone otherwise.
+// its version-manifest.json (every package format and the install script write it; the
+// Datadog installer's too, common/agent.h) or its system-probe binary, at the agent layout's
+// paths; standalone otherwise.
 ModeChoice choose_probe_mode(const HostFs& fs, const Layout& agent_layout,
                              std::string_view requested);
 

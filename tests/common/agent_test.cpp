@@ -1,4 +1,5 @@
 #include "common/agent.h"
+#include "common/probe_mode.h"
 
 #include <gtest/gtest.h>
 
@@ -56,6 +57,27 @@ TEST(AgentVersion, FlagWinsThenDpkgThenManifest) {
   const auto bad = detect_agent_version(fs, layout, std::string("latest"));
   EXPECT_FALSE(bad.version);
   EXPECT_NE(bad.error.find("latest"), std::string::npos);
+}
+
+// An Agent the Datadog installer put in place has no package in dpkg's or rpm's database and
+// nothing under /opt/datadog-agent: its manifest in the installer's stable folder names it, so
+// --probe auto configures it rather than putting cnm-probe beside it.
+TEST(AgentVersion, TheDatadogInstallersAgentIsFound) {
+  test::TempDir d;
+  const auto layout = default_layout(d.path());
+  const HostFs fs(d.path());
+  test::write_file(d / std::string(kInstallerAgentManifest).substr(1),
+                   R"({"build_version":"7.63.0-1"})");
+  const auto a = detect_agent_version(fs, layout, std::nullopt);
+  ASSERT_TRUE(a.version);
+  EXPECT_EQ(a.version->str(), "7.63.0");
+  EXPECT_EQ(a.source, kInstallerAgentManifest);
+  const auto choice = choose_probe_mode(fs, layout, "auto");
+  EXPECT_EQ(choice.mode, ProbeMode::Agent);
+  EXPECT_NE(choice.why.find(kInstallerAgentManifest), std::string::npos) << choice.why;
+  // The package's own manifest, when both are there, is the one read.
+  test::write_file(d / "opt/datadog-agent/version-manifest.json", R"({"build_version":"7.40.0"})");
+  EXPECT_EQ(detect_agent_version(fs, layout, std::nullopt).version->str(), "7.40.0");
 }
 
 // A manifest that does not parse says so; one that parses but lacks the key says that.
