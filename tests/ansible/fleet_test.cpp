@@ -122,6 +122,20 @@ class Fleet : public ::testing::Test {
     write_file(h.root() / "etc/apt/sources.list", "");
   }
 
+  // The repository's package again under another version (its control file's Version), and
+  // the index made again: a release published after the host last read the index.
+  void publish(const FleetHost& h, const std::string& version) {
+    const auto repo = h.root() / "srv/cnmkit-repo";
+    const auto unpacked = dir_ / ("deb-" + version);
+    const auto built =
+        sh("dpkg-deb -R " + deb_.string() + " " + unpacked.string() +
+           " && sed -i 's/^Version: .*/Version: " + version + "/' " +
+           (unpacked / "DEBIAN/control").string() + " && dpkg-deb -b " + unpacked.string() + " " +
+           (repo / ("cnmkit_" + version + ".deb")).string() + " && cd " + repo.string() +
+           " && dpkg-scanpackages --multiversion . > Packages");
+    ASSERT_EQ(built.exit_code, 0) << built.err;
+  }
+
   // This machine's SELinux policy store (selinux-policy-default), configured enforcing.
   void prepare_selinux_store(const FleetHost& h) {
     const auto cp = sh("cp -a /etc/selinux " + (h.root() / "etc").string() + " && mkdir -p " +
@@ -194,6 +208,11 @@ Tree changes_of(const FleetHost& h) {
            (p.starts_with("var/cache/apt/") && p.ends_with(".bin"));
   });
   return t;
+}
+
+// The cnmkit version dpkg has installed on a host.
+std::string dpkg_version(const FleetHost& h) {
+  return trimmed(h.exec({"dpkg-query", "-W", "-f=${Version}", "cnmkit"}).out);
 }
 
 json row_of(const json& report, const std::string& host) {
@@ -315,6 +334,25 @@ TEST_F(Fleet, RollsOutToFitHostsLeavesOutTheUnfitOneAndReportsEveryHost) {
       EXPECT_EQ(report_after.at(p).mtime_ns, n.mtime_ns) << "rewritten unchanged: " << p;
     }
   }
+
+  // ---- A new pin published after bookworm read the repository's index: the role reads it
+  // again and upgrades; the old pin again is a rollback, which apt refuses unless asked.
+  const std::string installed = dpkg_version(bw);
+  const std::string newer = installed + ".1";
+  publish(bw, newer);
+  const auto pin = [&](const std::string& v) {
+    return play({"--limit", "bookworm", "-e", "cnmkit_version=" + v});
+  };
+  const auto up = pin(newer);
+  EXPECT_EQ(up.stat("bookworm", "failures"), 0) << up.failed_tasks();
+  EXPECT_EQ(dpkg_version(bw), newer);
+  const auto back = pin(installed);
+  EXPECT_EQ(back.stat("bookworm", "failures"), 0) << back.failed_tasks();
+  EXPECT_EQ(dpkg_version(bw), installed);
+  // A pin the repository does not hold fails the host, naming the version installed.
+  const auto missing = pin(installed + ".9");
+  EXPECT_EQ(missing.stat("bookworm", "failures"), 1) << missing.raw_out;
+  EXPECT_EQ(dpkg_version(bw), installed);
 }
 
 }  // namespace
