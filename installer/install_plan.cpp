@@ -273,9 +273,12 @@ Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner&
   }
   plan_selinux(plan, layout, req.selinux);
   const auto state = query_services(req.manager, layout, run);
-  // Standalone, cnmkit starts its own probe; beside the Agent, only for Agents that do not
-  // start their system-probe themselves.
-  const bool start_probe = !agent_mode || probe_needs_explicit_start(req.agent.version);
+  // Standalone, cnmkit starts its own probe; beside the Agent, only where the Agent does not
+  // start its system-probe itself: before 6.18/7.18, and under SysV at every version (the
+  // Agent's init script starts its process, trace and security agents, never the system-probe:
+  // omnibus sysvinit_debian.erb; systemd starts it with the Agent's unit from 6.18/7.18).
+  const bool start_probe = !agent_mode || probe_needs_explicit_start(req.agent.version) ||
+                           req.manager == ServiceManager::Sysv;
   record_enabled_services(plan, layout, state, start_probe, req.manager);
   plan_services(plan, req.manager, layout, state, start_probe, files_change,
                 /*unit_files_change=*/!agent_mode && files_change);

@@ -1005,6 +1005,38 @@ TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
   EXPECT_FALSE(plan_install(layout, req, systemctl).changes());
 }
 
+// Beside an Agent 6.18/7.18 or newer, systemd starts its system-probe with the Agent (the unit
+// Wants= it); the Agent's SysV script starts only its process, trace and security agents
+// (omnibus sysvinit_debian.erb), never the system-probe: on a SysV host cnmkit enables and
+// starts it whatever the Agent's version. systemctl and service are answered by a recording
+// runner (the probe not running): the plan is the real one.
+TEST_F(InstallerRoot, OnSysvTheAgentsProbeIsStartedWhateverTheAgentsVersion) {
+  test::write_file(agent_config(), kUserConfig);
+  for (const auto* s : {"datadog-agent", "datadog-agent-sysprobe"})
+    test::write_file(root() / "etc/init.d" / s, "#!/bin/sh\n");
+  const Layout layout = default_layout(root(), ProbeMode::Agent);
+  InstallRequest req;
+  req.agent.version = Version::parse("7.50.0");
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  const CommandRunner stopped = [&](const std::vector<std::string>& argv, std::string*) {
+    return argv.size() > 2 && argv.back() == "status" ? 3 : 0;
+  };
+  const auto steps = [&](ServiceManager m) {
+    req.manager = m;
+    std::vector<std::string> out;
+    for (const auto& s : plan_install(layout, req, stopped).services)
+      out.push_back(command_line(s.argv));
+    return out;
+  };
+  const auto sysv = steps(ServiceManager::Sysv);
+  EXPECT_NE(std::find(sysv.begin(), sysv.end(), "service datadog-agent-sysprobe start"), sysv.end())
+      << ::testing::PrintToString(sysv);
+  EXPECT_NE(std::find(sysv.begin(), sysv.end(), "service datadog-agent restart"), sysv.end());
+  const auto systemd = steps(ServiceManager::Systemd);
+  for (const auto& step : systemd)
+    EXPECT_EQ(step.find("datadog-agent-sysprobe"), std::string::npos) << step;
+}
+
 // Every <name>.cnmkit-save* below root, relative to it, sorted.
 std::vector<std::string> saves_below(const std::filesystem::path& root) {
   std::vector<std::string> out;
