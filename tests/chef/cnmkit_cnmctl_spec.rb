@@ -66,6 +66,18 @@ RSpec.describe Cnmkit::ProbeAction do
     expect(tree).to eq(before)
   end
 
+  it 'asks its preflight with --no-cache in why-run mode, and only then' do
+    allow(Cnmkit::Cnmctl).to receive(:run_json).and_call_original
+    described_class.new(options, why_run: true).install(&converge(why_run: true))
+    expect(Cnmkit::Cnmctl).to have_received(:run_json)
+      .with(array_including('preflight', '--no-cache'), ok_codes: [0, 1]).once
+    described_class.new(options).install(&converge)
+    expect(Cnmkit::Cnmctl).to have_received(:run_json)
+      .with(array_including('preflight'), ok_codes: [0, 1]).twice
+    expect(Cnmkit::Cnmctl).to have_received(:run_json)
+      .with(array_including('--no-cache'), ok_codes: [0, 1]).once
+  end
+
   it 'changes nothing in why-run mode and shows the operator file diff' do
     mine = "# owned by the network team\nnetwork_config:\n  enabled: false # cnmkit flips this\n"
     FileUtils.mkdir_p(File.dirname(config))
@@ -294,6 +306,14 @@ RSpec.describe Cnmkit::SelinuxAction do
 
   def config(mode)
     File.write(File.join(@root, 'etc/selinux/config'), "SELINUX=#{mode}\nSELINUXTYPE=default\n")
+  end
+
+  it 'has nothing to remove on a host without SELinux (no /etc/selinux/config)' do
+    Dir.mktmpdir('cnmkit-chef-no-selinux-') do |bare|
+      opts = Cnmkit::Options.new(cnmctl: CNMCTL, root: bare)
+      expect { described_class.new(opts).remove(&converge) }.not_to raise_error
+    end
+    expect(converged).to be_empty
   end
 
   it 'has nothing to remove once cnmctl is gone' do

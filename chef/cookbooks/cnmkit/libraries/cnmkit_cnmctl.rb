@@ -110,12 +110,14 @@ module Cnmkit
   # What the resources' cnmctl actions (ProbeAction, SelinuxAction) share: their options, and the
   # log line that says why nothing converges. Their `converge` is Chef's converge_by: called with
   # the description of a change and a block that makes it (Chef skips the block in why-run mode).
+  # why_run: Chef's why-run mode, in which what they ask cnmctl writes nothing either.
   class CnmctlAction
     attr_reader :opts
 
-    def initialize(opts, logger: nil)
+    def initialize(opts, logger: nil, why_run: false)
       @opts = opts
       @logger = logger
+      @why_run = why_run
     end
 
     private
@@ -163,7 +165,7 @@ module Cnmkit
     private
 
     def check_preflight
-      preflight = Preflight.new(opts)
+      preflight = Preflight.new(opts, why_run: @why_run)
       raise Error, preflight.summary unless preflight.supported?
     end
   end

@@ -52,6 +52,8 @@ action_class do
     Cnmkit::PackageChoice.new(cnmkit_options(:cnmkit_package), node['platform_family'])
   end
 
+  # The index is read again when the source changes, and when the pin is not the version dpkg
+  # has: a new pin is unknown to an index read before it was published.
   def add_repository(pick)
     return add_rpm_repository(pick.repository_kind) unless pick.repository_kind == 'apt'
 
@@ -60,7 +62,8 @@ action_class do
       mode '0644'
       notifies :update, 'apt_update[cnmkit]', :immediately
     end
-    apt_update('cnmkit') { action :nothing }
+    installed = shell_out('dpkg-query', '-W', '-f=${Version}', 'cnmkit').stdout.strip
+    apt_update('cnmkit') { action(installed == pick.repository_version ? :nothing : :update) }
   end
 
   # zypper's own repository file on SUSE, yum's elsewhere; the same properties. Without
@@ -83,7 +86,12 @@ action :install do
   pick = choice
   if pick.repository?
     add_repository(pick)
-    package('cnmkit') { version pick.repository_version }
+    # A lower pin is a rollback: apt-get refuses a downgrade unless told (apt 1.1+).
+    apt_options = pick.repository_kind == 'apt' ? '--allow-downgrades' : nil
+    package('cnmkit') do
+      version pick.repository_version
+      options apt_options if apt_options
+    end
   elsif pick.format == 'deb'
     dpkg_package('cnmkit') { source pick.file }
   else

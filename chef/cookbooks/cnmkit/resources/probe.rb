@@ -55,7 +55,7 @@ action_class do
   include Cnmkit::ResourceHelpers
 
   def cnmctl_action
-    Cnmkit::ProbeAction.new(cnmkit_options(:cnmkit_probe), logger: Chef::Log)
+    Cnmkit::ProbeAction.new(cnmkit_options(:cnmkit_probe), logger: Chef::Log, why_run: Chef::Config[:why_run])
   end
 end
 
