@@ -40,6 +40,13 @@ CheckResult skip(std::string message);
 // Every check, in run order.
 const std::vector<CheckDef>& check_catalog();
 
+// Where this kernel's tracing (tracepoint ids, kprobe_events) lives and how to mount it: tracefs
+// came in Linux 4.1 (commit 4282d60689d4, "tracefs: Add new tracefs file system"); before it,
+// as on RHEL/CentOS 7's 3.10, tracing is a folder of debugfs (/sys/kernel/debug/tracing), and
+// `mount -t tracefs` fails. Unknown kernel: tracefs.
+bool kernel_has_tracefs(const HostFacts& f);
+std::string tracing_mount_remedy(const HostFacts& f);
+
 // The per-topic lists the catalog is made of (one file each).
 void add_kernel_checks(std::vector<CheckDef>& out);
 void add_distro_checks(std::vector<CheckDef>& out);

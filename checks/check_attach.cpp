@@ -48,8 +48,8 @@ CheckResult ebpf_tracepoints(const HostFacts& f) {
   if (!f.fs.describes("/sys/kernel")) return skip("this root does not describe /sys/kernel");
   const TracepointIndex index(f.fs);
   if (index.source().empty())
-    return warn("cannot list tracepoints: tracefs is not mounted and there is no kernel BTF",
-                "mount -t tracefs nodev /sys/kernel/tracing");
+    return warn("cannot list tracepoints: tracing is not mounted and there is no kernel BTF",
+                tracing_mount_remedy(f));
   const auto& lf = ladder_facts(f);
   std::string present, absent, opt_in_absent;
   bool core = false;
@@ -106,6 +106,14 @@ CheckResult ebpf_kprobes(const HostFacts& f) {
     return pass(std::string("kprobes available (") +
                 (pmu ? "kprobe PMU" : "tracefs kprobe_events, the legacy interface") +
                 "): the kprobe rung can attach" + targets);
+  // Before the kprobe PMU (Linux 4.17) kprobes are made through kprobe_events, in tracing: with
+  // tracing unmounted the kernel's support cannot be seen, nor used.
+  if (!f.fs.exists("/sys/kernel/tracing/events") &&
+      !f.fs.exists("/sys/kernel/debug/tracing/events"))
+    return warn(
+        "kprobes cannot be reached: no kprobe PMU (Linux 4.17+) and tracing is not mounted "
+        "(its kprobe_events makes them): the probe's kprobe rung is out",
+        tracing_mount_remedy(f));
   return warn(
       "kprobes are not available (no kprobe PMU, no tracefs kprobe_events: CONFIG_KPROBES "
       "unset): the probe's kprobe rung is out, the others use tracepoints",

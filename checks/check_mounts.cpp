@@ -44,12 +44,22 @@ CheckResult debugfs(const HostFacts& f) {
 }
 
 CheckResult tracefs(const HostFacts& f) {
-  return with_mounts(f, [](const std::vector<Mount>& ms) {
+  return with_mounts(f, [&f](const std::vector<Mount>& ms) {
     if (auto m = find(ms, "tracefs", {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}))
       return pass("tracefs mounted at " + m->dir);
+    const bool debugfs = find(ms, "debugfs", {"/sys/kernel/debug"}).has_value();
+    if (!kernel_has_tracefs(f))
+      return debugfs ? pass(
+                           "tracing is debugfs's /sys/kernel/debug/tracing (this kernel predates "
+                           "tracefs, Linux 4.1)")
+                     : warn(
+                           "debugfs is not mounted, and with it tracing (this kernel predates "
+                           "tracefs, Linux 4.1): tracepoints and kprobes cannot be attached",
+                           tracing_mount_remedy(f));
+    // Linux 4.1+ mounts tracefs at debugfs's tracing folder on first use.
+    if (debugfs) return pass("tracefs is reached through debugfs (/sys/kernel/debug/tracing)");
     return warn("tracefs is not mounted: tracepoints cannot be attached by name until it is",
-                "mount -t tracefs nodev /sys/kernel/tracing  (and in /etc/fstab: "
-                "tracefs /sys/kernel/tracing tracefs defaults 0 0)");
+                tracing_mount_remedy(f));
   });
 }
 
@@ -62,7 +72,7 @@ CheckResult bpffs(const HostFacts& f) {
 }
 
 CheckResult cgroup2(const HostFacts& f) {
-  return with_mounts(f, [](const std::vector<Mount>& ms) {
+  return with_mounts(f, [&f](const std::vector<Mount>& ms) {
     // The probe walks and attaches to the hierarchy's root (CgroupPaths, the DNS programs), so
     // a bind mount of a subtree (a container's view) is not enough.
     if (const Mount* m = find_whole_mount(ms, "cgroup2"))
@@ -73,13 +83,32 @@ CheckResult cgroup2(const HostFacts& f) {
                       ": the probe needs the hierarchy's root (container ids come from /proc "
                       "only, DNS from the packet socket)",
                   "mount -t cgroup2 none /sys/fs/cgroup/unified");
+    // cgroup2 is Linux 4.5 (commit 67e9c74b8a87, "cgroup: replace __DEVEL__sane_behavior with
+    // cgroup2 fs type"): RHEL/CentOS 7's 3.10 has none to mount.
+    if (f.kernel && !f.kernel->at_least(4, 5, 0))
+      return warn(
+          "no cgroup v2 on this kernel (Linux 4.5+): container ids come from cgroup v1 "
+          "paths only, DNS monitoring from the packet socket",
+          "nothing to mount here; a 4.5+ kernel brings cgroup v2");
+    // The boot option needs systemd 230+ (its unified hierarchy); Amazon Linux 2's 219 ignores
+    // it, while the mount works on any 4.5+ kernel.
     return warn("no cgroup v2 hierarchy: container ids come from cgroup v1 paths only",
-                "mount -t cgroup2 none /sys/fs/cgroup/unified, or boot with "
+                "mount -t cgroup2 none /sys/fs/cgroup/unified, or (systemd 230+) boot with "
                 "systemd.unified_cgroup_hierarchy=1");
   });
 }
 
 }  // namespace
+
+bool kernel_has_tracefs(const HostFacts& f) { return !f.kernel || f.kernel->at_least(4, 1, 0); }
+
+std::string tracing_mount_remedy(const HostFacts& f) {
+  if (!kernel_has_tracefs(f))
+    return "mount -t debugfs none /sys/kernel/debug  (and in /etc/fstab: debugfs "
+           "/sys/kernel/debug debugfs defaults 0 0); tracing is its tracing folder";
+  return "mount -t tracefs nodev /sys/kernel/tracing  (and in /etc/fstab: tracefs "
+         "/sys/kernel/tracing tracefs defaults 0 0)";
+}
 
 void add_mount_checks(std::vector<CheckDef>& out) {
   out.push_back({"mounts.debugfs", debugfs});

@@ -120,13 +120,60 @@ TEST(HostChecks, MountsAreReadFromTheMountTableWithEscapes) {
          "25 1 0:40 / /mnt/with\\040space rw - tmpfs weird rw\n");
   const auto r = h.run();
   EXPECT_EQ(status_of(r, "mounts.debugfs"), "pass");
-  EXPECT_EQ(status_of(r, "mounts.tracefs"), "warn");
+  // Linux 4.1+ mounts tracefs at debugfs's tracing folder on first use.
+  EXPECT_EQ(status_of(r, "mounts.tracefs"), "pass");
   EXPECT_EQ(status_of(r, "mounts.bpffs"), "warn");
   EXPECT_EQ(status_of(r, "mounts.cgroup2"), "pass");
   EXPECT_TRUE(r.supported);  // missing mounts cost features, not the verdict
   HostBuilder none;
   none.debian().kernel("6.1.0-13-amd64");
   EXPECT_EQ(status_of(none.run(), "mounts.debugfs"), "skip");
+}
+
+// The advice fits the kernel: before Linux 4.1 tracing is debugfs's folder (RHEL/CentOS 7's
+// 3.10: `mount -t tracefs` fails there), and before 4.5 there is no cgroup2 to mount.
+TEST(HostChecks, TracingAndCgroupAdviceFitsTheKernel) {
+  const std::string sysfs = "22 1 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n";
+  const std::string debugfs = "23 22 0:7 / /sys/kernel/debug rw shared:12 - debugfs debugfs rw\n";
+  const auto run = [&](const std::string& kernel, const std::string& mounts) {
+    HostBuilder h;
+    h.file("/etc/os-release", "ID=centos\nVERSION_ID=\"7\"\n").kernel(kernel);
+    h.file("/proc/self/mountinfo", mounts);
+    return h.run();
+  };
+  const std::string el7 = "3.10.0-1160.el7.x86_64";
+  auto c = find_check(run(el7, sysfs + debugfs), "mounts.tracefs");
+  EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
+  EXPECT_NE(c.message.find("predates tracefs"), std::string::npos) << c.message;
+  c = find_check(run(el7, sysfs), "mounts.tracefs");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn") << c.message;
+  EXPECT_EQ(c.remedy.find("mount -t tracefs"), std::string::npos) << c.remedy;
+  EXPECT_NE(c.remedy.find("mount -t debugfs"), std::string::npos) << c.remedy;
+  c = find_check(run(el7, sysfs), "mounts.cgroup2");
+  EXPECT_EQ(c.remedy.find("mount -t cgroup2"), std::string::npos) << c.remedy;
+  EXPECT_NE(c.message.find("Linux 4.5+"), std::string::npos) << c.message;
+  c = find_check(run("5.10.0-30-amd64", sysfs), "mounts.tracefs");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn") << c.message;
+  EXPECT_NE(c.remedy.find("mount -t tracefs"), std::string::npos) << c.remedy;
+  c = find_check(run("4.14.355-275.582.amzn2.x86_64", sysfs), "mounts.cgroup2");
+  EXPECT_NE(c.remedy.find("mount -t cgroup2"), std::string::npos) << c.remedy;
+  EXPECT_NE(c.remedy.find("systemd 230+"), std::string::npos) << c.remedy;
+}
+
+// Before the kprobe PMU (4.17) kprobes are made through tracing's kprobe_events: with tracing
+// unmounted the preflight says so, not that the kernel lacks CONFIG_KPROBES.
+TEST(HostChecks, KprobesWithoutTracingMountedNameTheMount) {
+  HostBuilder h;
+  h.file("/etc/os-release", "ID=centos\nVERSION_ID=\"7\"\n").kernel("3.10.0-1160.el7.x86_64");
+  h.file("/sys/bus/event_source/devices/.keep", "");
+  h.file("/sys/kernel/notes", "");
+  auto c = find_check(h.run(), "ebpf.kprobes");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn") << c.message;
+  EXPECT_NE(c.message.find("tracing is not mounted"), std::string::npos) << c.message;
+  EXPECT_NE(c.remedy.find("mount -t debugfs"), std::string::npos) << c.remedy;
+  h.file("/sys/kernel/debug/tracing/events/sched/.keep", "");
+  c = find_check(h.run(), "ebpf.kprobes");
+  EXPECT_NE(c.message.find("CONFIG_KPROBES"), std::string::npos) << c.message;
 }
 
 // A container's view: cgroup2 bind-mounted from a subtree of the hierarchy. The probe needs the
