@@ -69,11 +69,13 @@ CheckResult distro_supported(const HostFacts& f) {
   return r;
 }
 
-// Not on CentOS/RHEL 7, nor on another distribution booting its 3.10 kernel (Oracle Linux 7's
-// Red Hat compatible kernel): the seed's rule is about that kernel's eBPF, not the name.
+// Not on CentOS/RHEL 7, nor on another distribution booting its 3.10 kernel (a rebuild's Red Hat
+// compatible kernel, e.g. Oracle Linux 7's; its UEK is another kernel): the seed's rule is about
+// that kernel's eBPF, not the name.
 CheckResult distro_dns(const HostFacts& f) {
-  if (f.support.rhel7 || f.rhel7_kernel()) {
-    const bool other_distro = !f.support.rhel7;
+  const bool named_rhel7 = f.support.rhel7 && (f.distro.id == "centos" || f.distro.id == "rhel");
+  if (named_rhel7 || f.rhel7_kernel()) {
+    const bool other_distro = !named_rhel7;
     auto r = warn(other_distro ? "DNS resolution is not supported on a RHEL 7 kernel (" +
                                      f.kernel->raw + "): that feature stays off"
                                : "DNS resolution is not supported on CentOS/RHEL 7: that feature "

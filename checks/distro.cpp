@@ -54,6 +54,15 @@ void refine_rhel_version(const HostFs& fs, Distro& d) {
   }
 }
 
+// Rebuilds of RHEL, release for release the same kernel source (with its eBPF backports) and
+// userland: Rocky Linux, AlmaLinux, Oracle Linux (its ID_LIKE says only "fedora"), and any
+// that names rhel in ID_LIKE. Judged as RHEL; Oracle Linux's own UEK kernel is judged by the
+// kernel checks, as every kernel is.
+bool rhel_rebuild(const Distro& d) {
+  return d.id == "rocky" || d.id == "almalinux" || d.id == "ol" ||
+         std::find(d.id_like.begin(), d.id_like.end(), "rhel") != d.id_like.end();
+}
+
 }  // namespace
 
 Distro detect_distro(const HostFs& fs) {
@@ -137,6 +146,7 @@ SupportVerdict evaluate_distro(const Distro& d) {
   SupportVerdict v{Support::Unknown, {}, {}, false};
   if (d.id.empty()) return v;
   const auto ver = Version::parse(d.version_id);
+  const std::string id = d.id != "centos" && rhel_rebuild(d) ? "rhel" : d.id;
 
   if (d.id == "amzn") {
     // Amazon Linux 2 says VERSION_ID="2" ("2.0" in its 2017 release candidate, until an update
@@ -159,9 +169,9 @@ SupportVerdict evaluate_distro(const Distro& d) {
     if (ver && *ver >= V("15")) return {Support::Supported, "SUSE", "15", false};
   }
   for (const auto& r : rules) {
-    if (d.id != r.id) continue;
+    if (id != r.id) continue;
     SupportVerdict out{Support::Supported, r.family, r.minimum,
-                       (d.id == "centos" || d.id == "rhel") && ver && ver->at(0) == 7};
+                       (id == "centos" || id == "rhel") && ver && ver->at(0) == 7};
     if (!ver) {
       // Debian testing/unstable have no VERSION_ID by design; one that is there but not a
       // version ("-1", "x") says nothing: not a rolling release.

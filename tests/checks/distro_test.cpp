@@ -46,7 +46,9 @@ TEST(DistroSupport, AppliesTheSeedTableAtItsEdges) {
       {"rhel", "7.6", Support::Supported},
       {"rhel", "9.2", Support::Supported},
       {"rhel", "6.10", Support::BelowMinimum},
-      {"rocky", "9.2", Support::Unlisted},
+      {"rocky", "9.2", Support::Supported},  // a rebuild of RHEL: judged as RHEL
+      {"almalinux", "7.5", Support::BelowMinimum},
+      {"ol", "7.9", Support::Supported},
       {"ubuntu", "", Support::VersionUnknown},
       {"", "", Support::Unknown},
   };
