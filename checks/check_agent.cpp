@@ -1,5 +1,8 @@
 // agent.version: the seed's version gates for the Datadog Agent that consumes the probe.
+// agent.environment: variables of the Agent's environment file that override what cnmctl
+// writes into system-probe.yaml (common/agent_env.h).
 #include "checks/check.h"
+#include "common/agent_env.h"
 
 namespace cnm {
 namespace {
@@ -49,10 +52,29 @@ CheckResult agent_version(const HostFacts& f) {
   return r;
 }
 
+CheckResult agent_environment(const HostFacts& f) {
+  if (f.layout.mode != ProbeMode::Agent)
+    return skip("cnm-probe does not read the Agent's environment file");
+  const auto overrides = agent_env_overrides(f.fs, f.layout);
+  if (overrides.empty())
+    return pass(
+        "no variable of the Agent's environment overrides the keys "
+        "cnmctl sets");
+  const auto text = describe_overrides(overrides, f.layout);
+  for (const auto& o : overrides)
+    if (o.disables)
+      return warn(text + ": network monitoring stays off whatever system-probe.yaml says",
+                  "remove " + o.variable + " from " + f.layout.config_dir +
+                      "/environment (or set it true), then restart the Agent");
+  return warn(text + ": the Agent reads the variable, not system-probe.yaml",
+              "remove the variable unless it is meant: cnmctl edits system-probe.yaml only");
+}
+
 }  // namespace
 
 void add_agent_checks(std::vector<CheckDef>& out) {
   out.push_back({"agent.version", agent_version});
+  out.push_back({"agent.environment", agent_environment});
 }
 
 }  // namespace cnm

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/agent_env.h"
 #include "common/agent_keys.h"
 #include "common/host_accounts.h"
 #include "installer/agent_version.h"
@@ -39,7 +40,26 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
   return {key, value};
 }
 
+namespace {
+
+// Beside the Agent: a variable of its environment file bound to the enable key the Agent reads
+// (common/agent_env.h) leaves network monitoring off whatever is written here, while its
+// system-probe still answers the health check: refused before anything is written.
+void refuse_disabling_environment(const Layout& layout, const std::optional<Version>& agent) {
+  if (layout.mode != ProbeMode::Agent) return;
+  const auto read = enable_keys(agent).front();
+  for (const auto& o : agent_env_overrides(HostFs(layout.root), layout))
+    if (o.disables && o.key == read)
+      throw std::runtime_error(describe_overrides({o}, layout) +
+                               ": network monitoring would stay off whatever cnmctl writes; "
+                               "remove the variable (or set it true) and run again; nothing was "
+                               "changed");
+}
+
+}  // namespace
+
 FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
+  refuse_disabling_environment(layout, req.agent_version);
   FileAction a = current_file(layout, layout.config_file);
   const RootDir root(layout.root);
   std::string text, from = root.display(layout.config_file).string();

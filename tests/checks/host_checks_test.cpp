@@ -20,6 +20,13 @@ using test::find_check;
 using test::HostBuilder;
 using test::status_of;
 
+// The options that judge cnm-probe (standalone); HostBuilder's default is the Agent's probe.
+PreflightOptions cnm_probe() {
+  PreflightOptions o;
+  o.layout = default_layout("/", ProbeMode::Standalone);
+  return o;
+}
+
 TEST(HostChecks, TenMegabyteOsReleaseIsReadInPartAndNamed) {
   HostBuilder h;
   std::string big = "ID=ubuntu\nVERSION_ID=\"20.04\"\n" + std::string(10 * 1024 * 1024, 'A');
@@ -174,6 +181,20 @@ TEST(HostChecks, KprobesWithoutTracingMountedNameTheMount) {
   h.file("/sys/kernel/debug/tracing/events/sched/.keep", "");
   c = find_check(h.run(), "ebpf.kprobes");
   EXPECT_NE(c.message.find("CONFIG_KPROBES"), std::string::npos) << c.message;
+}
+
+// Beside the Agent, its environment file can override what cnmctl writes into
+// system-probe.yaml (common/agent_env.h); cnm-probe does not read that file.
+TEST(HostChecks, TheAgentsEnvironmentOverridesAreNamed) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  EXPECT_EQ(status_of(h.run(), "agent.environment"), "pass");
+  h.file("/etc/datadog-agent/environment", "DD_SYSTEM_PROBE_NETWORK_ENABLED=0\n");
+  auto c = find_check(h.run(), "agent.environment");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn") << c.message;
+  EXPECT_NE(c.message.find("stays off"), std::string::npos) << c.message;
+  EXPECT_NE(c.remedy.find("remove DD_SYSTEM_PROBE_NETWORK_ENABLED"), std::string::npos);
+  EXPECT_EQ(status_of(h.run(cnm_probe()), "agent.environment"), "skip");
 }
 
 // A container's view: cgroup2 bind-mounted from a subtree of the hierarchy. The probe needs the
@@ -462,13 +483,6 @@ TEST(HostChecks, TracepointsFromTracefsOrFromBtfAndKprobesFromThePmu) {
   EXPECT_EQ(status_of(r, "ebpf.kprobes"), "pass");
   EXPECT_NE(test::find_check(r, "ebpf.kprobes").message.find("tracefs kprobe_events"),
             std::string::npos);
-}
-
-// The options that judge cnm-probe (standalone); HostBuilder's default is the Agent's probe.
-PreflightOptions cnm_probe() {
-  PreflightOptions o;
-  o.layout = default_layout("/", ProbeMode::Standalone);
-  return o;
 }
 
 // No kernel BTF: the probe relocates with a BTF file for the release, the one the binary carries

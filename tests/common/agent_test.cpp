@@ -1,4 +1,5 @@
 #include "common/agent.h"
+#include "common/agent_env.h"
 #include "common/probe_mode.h"
 
 #include <gtest/gtest.h>
@@ -78,6 +79,39 @@ TEST(AgentVersion, TheDatadogInstallersAgentIsFound) {
   // The package's own manifest, when both are there, is the one read.
   test::write_file(d / "opt/datadog-agent/version-manifest.json", R"({"build_version":"7.40.0"})");
   EXPECT_EQ(detect_agent_version(fs, layout, std::nullopt).version->str(), "7.40.0");
+}
+
+// The Agent's environment file as systemd reads an EnvironmentFile: comments, blanks, quotes;
+// a later line wins; only the variables bound to keys cnmctl sets or relies on; the enable
+// ones read as Go's strconv.ParseBool does (viper), anything but its true spellings is false.
+TEST(AgentEnvironment, OverridesAreReadAsSystemdAndTheAgentReadThem) {
+  test::TempDir d;
+  const auto layout = default_layout(d.path());
+  const HostFs fs(d.path());
+  EXPECT_TRUE(agent_env_overrides(fs, layout).empty());  // no file
+  test::write_file(d / "etc/datadog-agent/environment",
+                   "# DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n"
+                   "; DD_SYSTEM_PROBE_ENABLED=false\n"
+                   "\n"
+                   "DD_API_KEY=abc\n"
+                   "DD_SYSTEM_PROBE_NETWORK_ENABLED=\"false\"\n"
+                   "DD_SYSTEM_PROBE_ENABLED=yes\n"
+                   "  DD_SYSPROBE_SOCKET = '/run/sp.sock'\r\n"
+                   "DD_SYSTEM_PROBE_NETWORK_ENABLED=T\n");
+  const auto o = agent_env_overrides(fs, layout);
+  ASSERT_EQ(o.size(), 3u);
+  EXPECT_EQ(o[0].variable, "DD_SYSTEM_PROBE_ENABLED");
+  EXPECT_TRUE(o[0].disables);  // "yes" is no ParseBool true
+  EXPECT_EQ(o[1].variable, "DD_SYSPROBE_SOCKET");
+  EXPECT_EQ(o[1].value, "/run/sp.sock");
+  EXPECT_EQ(o[1].key, "system_probe_config.sysprobe_socket");
+  EXPECT_FALSE(o[1].disables);
+  EXPECT_EQ(o[2].variable, "DD_SYSTEM_PROBE_NETWORK_ENABLED");  // the later line, true
+  EXPECT_FALSE(o[2].disables);
+  EXPECT_NE(describe_overrides(o, layout).find("DD_SYSPROBE_SOCKET=/run/sp.sock in "
+                                               "/etc/datadog-agent/environment overrides "
+                                               "system_probe_config.sysprobe_socket"),
+            std::string::npos);
 }
 
 // A manifest that does not parse says so; one that parses but lacks the key says that.

@@ -171,6 +171,34 @@ TEST_F(InstallerRoot, ConfigEnableOldAgentUsesSystemProbeConfig) {
             "system_probe_config:\n  enabled: true\nnetwork_config:\n  enabled: true\n");
 }
 
+// A variable of the Agent's environment file that turns off the enable key the Agent reads
+// would leave network monitoring off whatever cnmctl writes (and the Agent's probe would still
+// answer the health check): refused, nothing written. One bound to the key the Agent does not
+// read (the old one, on a 7.24.1+ Agent) is only noted.
+TEST_F(InstallerRoot, AnAgentEnvironmentThatTurnsMonitoringOffIsRefused) {
+  test::write_file(agent_config(), kUserConfig);
+  test::write_file(root() / "etc/datadog-agent/environment",
+                   "DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n");
+  const auto before = test::snapshot(dir_.path());
+  for (const auto& cmd : {std::vector<std::string>{"config", "enable"},
+                          std::vector<std::string>{"install", "--service-manager", "none"}}) {
+    const auto r = ctl_agent(cmd);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("DD_SYSTEM_PROBE_NETWORK_ENABLED=false in "
+                         "/etc/datadog-agent/environment overrides network_config.enabled"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(test::tree_diff(before, test::snapshot(dir_.path())), "");
+  }
+  test::write_file(root() / "etc/datadog-agent/environment", "DD_SYSTEM_PROBE_ENABLED=false\n");
+  const auto r = ctl_agent({"install", "--service-manager", "none", "--agent-version", "7.50.0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("DD_SYSTEM_PROBE_ENABLED=false"), std::string::npos) << r.out;
+  // An Agent before 7.24.1 reads that one: refused.
+  const auto old = ctl_agent({"config", "enable", "--agent-version", "7.23.0"});
+  EXPECT_EQ(old.exit_code, 1) << old.out;
+}
+
 // A key written dotted by a provisioning script is the one the Agent reads: it is edited in
 // place, a rerun changes nothing, and uninstall gives the file back byte for byte.
 TEST_F(InstallerRoot, ConfigEnableEditsDottedKeyTheAgentReads) {
