@@ -13,7 +13,8 @@ use '_partial/_cnmctl' # the properties of every cnmctl resource
 property :preflight, [true, false],
          default: true,
          description: 'Run cnmctl preflight before installing; a host where the probe cannot run is ' \
-                      'left out (see unsupported).'
+                      'left out (see unsupported). false lets every host into the rollout (the ' \
+                      'Ansible playbook\'s fleet report still judges every host).'
 property :preflight_strict, [true, false],
          default: false,
          description: 'Treat a host where any check warns as unsupported too (--strict).'
