@@ -62,10 +62,13 @@ ConfigRequest config_request(const Args& a, const Layout& layout) {
   return c;
 }
 
-// An earlier install of the other mode that this run took away first (uninstall's report).
+// An earlier install of the other mode that this run took away first (uninstall's report),
+// and, when the new install then failed, whether that mode was installed again.
 struct Switch {
   std::optional<ProbeMode> from;
+  bool taken_away = false;
   nlohmann::json uninstall;
+  std::optional<std::string> again_error;  // set when it was tried: "" when it worked
 };
 
 int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager m,
@@ -80,7 +83,13 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
                         {"service_manager", to_string(m)},
                         {"notes", plan.notes},
                         {"actions", plan_json(plan, a.with_diffs())}};
-    if (sw.from) j["switched_from"] = {{"probe", to_string(*sw.from)}, {"uninstall", sw.uninstall}};
+    if (sw.from) {
+      j["switched_from"] = {{"probe", to_string(*sw.from)}, {"uninstall", sw.uninstall}};
+      if (sw.again_error) {
+        j["switched_from"]["installed_again"] = sw.again_error->empty();
+        if (!sw.again_error->empty()) j["switched_from"]["error"] = *sw.again_error;
+      }
+    }
     if (!r.error.empty()) j["error"] = r.error;
     if (!r.rollback_errors.empty()) j["rollback_errors"] = r.rollback_errors;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -96,6 +105,10 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
       out << "dry run: nothing changed\n";
     else if (r.rolled_back)
       out << "failed and rolled back: " << r.error << "\n";
+    if (sw.from && sw.again_error)
+      out << "the " << to_string(*sw.from) << " probe "
+          << (sw.again_error->empty() ? "is installed again\n"
+                                      : "could not be installed again: " + *sw.again_error + "\n");
     else
       out << (r.changed ? "changed\n" : "already up to date\n");
     std::cout << printable(out.str());
@@ -250,10 +263,57 @@ Switch switch_from_other_mode(const Args& a, const CliContext& ctx, const Layout
   trial.selinux = selinux_state(layout, ctx);
   (void)plan_install(layout, std::move(trial), run_command);
   const auto u = uninstall_host(from, m, ctx);
+  sw.taken_away = true;
   sw.uninstall = u.actions;
   for (const auto& f : u.failed) std::cerr << "cnmctl: uninstall: " << printable(f) << "\n";
   for (const auto& w : u.warnings) std::cerr << "cnmctl: uninstall: " << printable(w) << "\n";
   return sw;
+}
+
+// The run's health check: the probe of `layout` answers within --health-timeout ("" when it
+// does, else what it answered).
+HealthCheck health_check(const Args& a, const Layout& layout) {
+  const auto timeout = std::chrono::milliseconds(static_cast<long>(a.health_timeout * 1000));
+  return [layout, timeout] {
+    const auto h = wait_for_health(layout, timeout);
+    return h.ok ? std::string() : "HTTP " + std::to_string(h.http_status) + " " + h.body;
+  };
+}
+
+// After a switch whose new install failed (refused after the other mode went, or rolled back):
+// the mode the host had, installed again from what this run has (its --set, owner, release,
+// service manager), so a failed switch does not leave the host unmonitored. "" when it worked,
+// else why not.
+std::string install_again(const Args& a, const CliContext& ctx, ProbeMode mode, ServiceManager m) {
+  try {
+    const Layout layout = ctx.layout(a.root, mode);
+    InstallRequest req;
+    req.mode = {mode, "installed again after the switch failed"};
+    req.agent = detect_agent(layout, a.agent_version);
+    req.config = config_request(a, layout);
+    req.manager = m;
+    req.release = selected_release(a, mode);
+    std::vector<std::string> notes;
+    req.btf_archive = selected_btf_archive(a, mode, notes);
+    req.selinux = selinux_state(layout, ctx);
+    const Plan plan = plan_install(layout, std::move(req), run_command);
+    const auto r =
+        apply_plan(layout, plan, run_command, health_check(a, layout), kill_hook_from_env());
+    return r.rolled_back ? r.error : std::string();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+// A run that stopped after its switch took the other mode away: that mode installed again,
+// and the error says how that went.
+std::string failed_switch(const Args& a, const CliContext& ctx, ServiceManager m, Switch& sw,
+                          const std::string& error) {
+  if (!sw.taken_away) return error;
+  sw.again_error = install_again(a, ctx, *sw.from, m);
+  return error + "; the " + to_string(*sw.from) + " probe " +
+         (sw.again_error->empty() ? "is installed again"
+                                  : "could not be installed again: " + *sw.again_error);
 }
 
 int run_install(const Args& a, const CliContext& ctx, bool config_only) {
@@ -295,24 +355,18 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       plan.notes.insert(plan.notes.end(), btf_notes.begin(), btf_notes.end());
     }
   } catch (const std::invalid_argument& e) {
-    return fail(a, e.what(), kExitUsage);
+    return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitUsage);
   } catch (const std::exception& e) {
-    return fail(a, e.what(), kExitNotFit);
+    return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitNotFit);
   }
   ApplyResult r;
   if (!a.dry_run) {
-    const auto timeout = std::chrono::milliseconds(static_cast<long>(a.health_timeout * 1000));
     try {
-      r = apply_plan(
-          layout, plan, run_command,
-          [&] {
-            const auto h = wait_for_health(layout, timeout);
-            return h.ok ? std::string() : "HTTP " + std::to_string(h.http_status) + " " + h.body;
-          },
-          kill_hook_from_env());
+      r = apply_plan(layout, plan, run_command, health_check(a, layout), kill_hook_from_env());
     } catch (const std::exception& e) {
-      return fail(a, e.what(), kExitNotFit);
+      return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitNotFit);
     }
+    if (r.rolled_back && sw.taken_away) sw.again_error = install_again(a, ctx, *sw.from, m);
   }
   return report(a, plan, r, m, layout, sw);
 }

@@ -309,6 +309,29 @@ TEST_F(InstallerRoot, ASwitchItsPlanRefusesKeepsTheOtherModesInstall) {
   EXPECT_EQ(nlohmann::json::parse(ctl({"status", "--json"}).out)["probe"], "cnmkit");
 }
 
+// A switch whose new install fails when applied (here the Agent's folder is a file, so its
+// system-probe.yaml cannot be written) rolls back, then installs the mode the host had again
+// from what the run has: the host is left monitored as before, and the run still fails.
+TEST_F(InstallerRoot, ASwitchThatFailsInstallsTheModeTheHostHadAgain) {
+  keep_token();
+  ASSERT_EQ(ctl(install_args()).exit_code, 0);
+  const auto installed = test::snapshot(root(), "var");
+  test::write_file(root() / "etc/datadog-agent", "a file where the Agent's folder should be\n");
+  auto args = install_args();
+  args.insert(args.end(), {"--probe", "agent"});
+  const auto r = ctl(args);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["rolled_back"].get<bool>()) << j.dump(2);
+  EXPECT_EQ(j["switched_from"]["probe"], "cnmkit");
+  EXPECT_TRUE(j["switched_from"]["installed_again"].get<bool>()) << j.dump(2);
+  std::filesystem::remove(root() / "etc/datadog-agent");
+  EXPECT_EQ(test::tree_diff(installed, test::snapshot(root(), "var")), "");
+  const auto st = nlohmann::json::parse(ctl({"status", "--json"}).out);
+  EXPECT_EQ(st["probe"], "cnmkit");
+  EXPECT_TRUE(st["installed"].get<bool>());
+}
+
 TEST_F(InstallerRoot, UsageErrorsExit2) {
   EXPECT_EQ(ctl({"config", "enable", "--set", "novalue"}).exit_code, 2);
   EXPECT_EQ(ctl({"install", "--service-manager", "upstart"}).exit_code, 2);
