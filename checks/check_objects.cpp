@@ -35,6 +35,16 @@ std::string better_rungs_lack(const LadderFacts& lf, const probe::Rung& taken) {
   return s;
 }
 
+// Beside the Agent on a kernel without BTF: the kernel has what a rung attaches to, and the
+// Agent's own objects do the rest (cnmkit's are not dry-run).
+CheckResult agents_own_objects(const LadderFacts& lf) {
+  for (const auto& a : lf.choice.rungs)
+    if (a.possible())
+      return pass("the kernel has what rung " + std::string(a.rung->name) + " attaches to; " +
+                  kAgentsOwnObjects);
+  return skip(kAgentsOwnObjects);
+}
+
 CheckResult ebpf_rung(const HostFacts& f) {
   const auto& lf = ladder_facts(f);
   const bool any_possible = std::any_of(lf.choice.rungs.begin(), lf.choice.rungs.end(),
@@ -45,11 +55,13 @@ CheckResult ebpf_rung(const HostFacts& f) {
   const bool proven_by_files = !f.fs.is_live() && f.fs.describes("/sys/kernel");
   if (!lf.live && !(proven_by_files && !any_possible)) return skip(lf.not_live);
   if (!any_possible)
-    return fail(probe::why_no_rung(lf.choice, lf.no_btf ? lf.btf : std::string()) +
-                    (lf.live ? "" : " (from the root's files)"),
-                "see the other ebpf.* checks for each missing piece; kernels with kprobes or "
-                "4.16+ tracepoints, a BPF ring buffer or perf event arrays, and BTF (the kernel's "
-                "or a file) run the probe");
+    return fail(
+        probe::why_no_rung(lf.choice, lf.no_btf && !lf.agents_own_btf ? lf.btf : std::string()) +
+            (lf.live ? "" : " (from the root's files)"),
+        "see the other ebpf.* checks for each missing piece; kernels with kprobes or "
+        "4.16+ tracepoints, a BPF ring buffer or perf event arrays, and BTF (the kernel's "
+        "or a file) run the probe");
+  if (lf.agents_own_btf) return agents_own_objects(lf);
   const auto* run = lf.taken();
   if (!run)
     return fail(
@@ -81,6 +93,7 @@ CheckResult ebpf_rung(const HostFacts& f) {
 CheckResult probe_objects(const HostFacts& f) {
   const auto& lf = ladder_facts(f);
   if (!lf.live) return skip(lf.not_live);
+  if (lf.agents_own_btf) return skip(kAgentsOwnObjects);
   int loaded = 0, refused = 0;
   std::string accepted, refusals;
   auto add = [&](const std::vector<probe::ProgramVerdict>& vs) {

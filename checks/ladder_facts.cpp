@@ -185,8 +185,6 @@ LadderFacts work_out(const HostFacts& f) {
   std::unique_ptr<KernelMemory> memory;
   if (!f.fs.is_live())
     lf.not_live = "checked on the live host only (not under --root)";
-  else if (lf.agents_own_btf)
-    lf.not_live = std::string(kAgentsOwnObjects) + ": cnmkit's objects cannot be dry-run here";
   else if (!bpf_access().usable)
     lf.not_live = "bpf() is not usable here, see ebpf.syscall";
   else if (!privileged())
@@ -208,7 +206,9 @@ LadderFacts work_out(const HostFacts& f) {
           n.need.kind == NeedKind::kKernelBtf || n.need.kind == NeedKind::kCoreBtf)
         kernel.answer(n.need);
   lf.answers = kernel.asked;
-  if (!lf.live) return lf;
+  // The Agent's probe on a kernel without BTF loads its own objects: cnmkit's CO-RE objects
+  // cannot be relocated here, so there is no dry run to make (the kernel's answers stand).
+  if (!lf.live || lf.agents_own_btf) return lf;
 
   // Objects outside the ladder: DNS monitoring's (network_config.dns_monitoring), its cgroup
   // programs and the packet socket's filter, verified in a thread of their own beside the
