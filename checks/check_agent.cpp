@@ -57,15 +57,14 @@ CheckResult agent_environment(const HostFacts& f) {
     return skip("cnm-probe does not read the Agent's environment file");
   const auto overrides = agent_env_overrides(f.fs, f.layout);
   if (overrides.empty())
-    return pass(
-        "no variable of the Agent's environment overrides the keys "
-        "cnmctl sets");
+    return pass("no variable of the Agent's environment (" + agent_env_file(f.layout) +
+                ", where its units read it) overrides the keys cnmctl sets");
   const auto text = describe_overrides(overrides, f.layout);
   for (const auto& o : overrides)
     if (o.disables)
       return warn(text + ": network monitoring stays off whatever system-probe.yaml says",
-                  "remove " + o.variable + " from " + f.layout.config_dir +
-                      "/environment (or set it true), then restart the Agent");
+                  "remove " + o.variable + " from " + agent_env_file(f.layout) +
+                      " (or set it true), then restart the Agent");
   return warn(text + ": the Agent reads the variable, not system-probe.yaml",
               "remove the variable unless it is meant: cnmctl edits system-probe.yaml only");
 }

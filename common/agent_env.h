@@ -1,5 +1,6 @@
-// The Datadog Agent's environment file (/etc/datadog-agent/environment: its systemd units'
-// EnvironmentFile=): a variable there overrides the system-probe.yaml key it is bound to
+// The Datadog Agent's environment file (/etc/datadog-agent/environment, read by its systemd units:
+// `EnvironmentFile=-/etc/datadog-agent/environment` in datadog-agent-sysprobe.service; its SysV
+// scripts do not read it): a variable there overrides the system-probe.yaml key it is bound to
 // (pkg/config/setup/system_probe.go, BindEnv), so a file edit that it contradicts changes
 // nothing. The variables bound to what cnmkit sets or relies on, read for the preflight and the
 // install.
@@ -23,9 +24,15 @@ struct EnvOverride {
   bool disables = false;
 };
 
-// The overrides the environment file beside the Agent's configuration (layout.config_dir)
-// sets; none when it is absent. Lines as systemd reads an EnvironmentFile: KEY=VALUE, blank
-// lines and those starting with # or ; ignored, one pair of surrounding quotes removed.
+// The environment file beside the Agent's configuration (layout.config_dir).
+std::string agent_env_file(const Layout& layout);
+
+// The overrides that file sets, where the Agent's system-probe unit reads it (a unit of
+// layout.probe_service naming it in /etc, /lib or /usr/lib systemd/system; on the live host,
+// systemd running: /run/systemd/system); none otherwise. Lines as systemd reads an
+// EnvironmentFile: KEY=VALUE, blank lines and those starting with # or ; ignored, a line ending
+// in a backslash continued on the next, one pair of surrounding quotes removed; an empty value
+// sets nothing (the Agent's config ignores an empty variable).
 std::vector<EnvOverride> agent_env_overrides(const HostFs& fs, const Layout& layout);
 
 // "VAR=VALUE in FILE overrides KEY" for each, joined with "; ".

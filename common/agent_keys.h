@@ -19,6 +19,13 @@ inline std::string agent_key(std::string_view key) {
   return out;
 }
 
+// The keys that turn network monitoring on: network_config.enabled; Agents before 7.24.1 read
+// system_probe_config.enabled (installer/agent_version.h says which an Agent reads).
+inline constexpr const char* kNetworkEnableKey = "network_config.enabled";
+inline constexpr const char* kSystemProbeEnableKey = "system_probe_config.enabled";
+// The key of the socket the Agent's system-probe serves (the health check asks it).
+inline constexpr const char* kSysprobeSocketKey = "system_probe_config.sysprobe_socket";
+
 // Keys cnm-probe once read under network_config that the Agent reads only under
 // system_probe_config (pkg/config/setup/system_probe.go binds them to spNS, every version):
 // written under network_config they change cnm-probe and not the Agent's system-probe. The

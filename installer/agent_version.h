@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/agent_keys.h"
 #include "common/layout.h"
 #include "common/version.h"
 
@@ -27,8 +28,6 @@ AgentInfo detect_agent(const Layout& layout, const std::string& given);
 // ("enabled"))`), so a file holding `network_config.enabled: false` (as examples do) would
 // turn monitoring off at the Agent's upgrade. Unknown agent: the current key.
 std::vector<std::string> enable_keys(const std::optional<Version>& agent);
-inline constexpr const char* kNetworkEnableKey = "network_config.enabled";
-inline constexpr const char* kSystemProbeEnableKey = "system_probe_config.enabled";
 // Every key enable_keys() may answer, whatever the agent.
 inline constexpr const char* kEnableKeys[] = {kNetworkEnableKey, kSystemProbeEnableKey};
 

@@ -1,5 +1,6 @@
 #include "installer/config_step.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/agent_env.h"
@@ -42,14 +43,15 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
 
 namespace {
 
-// Beside the Agent: a variable of its environment file bound to the enable key the Agent reads
-// (common/agent_env.h) leaves network monitoring off whatever is written here, while its
-// system-probe still answers the health check: refused before anything is written.
+// Beside the Agent: a variable of its environment file bound to an enable key written here
+// (common/agent_env.h) leaves network monitoring off, on this Agent or after its upgrade,
+// whatever is written, while its system-probe still answers the health check: refused before
+// anything is written.
 void refuse_disabling_environment(const Layout& layout, const std::optional<Version>& agent) {
   if (layout.mode != ProbeMode::Agent) return;
-  const auto read = enable_keys(agent).front();
+  const auto written = enable_keys(agent);
   for (const auto& o : agent_env_overrides(HostFs(layout.root), layout))
-    if (o.disables && o.key == read)
+    if (o.disables && std::find(written.begin(), written.end(), o.key) != written.end())
       throw std::runtime_error(describe_overrides({o}, layout) +
                                ": network monitoring would stay off whatever cnmctl writes; "
                                "remove the variable (or set it true) and run again; nothing was "

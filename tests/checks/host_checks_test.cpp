@@ -190,6 +190,9 @@ TEST(HostChecks, TheAgentsEnvironmentOverridesAreNamed) {
   h.debian().kernel("6.1.0-13-amd64");
   EXPECT_EQ(status_of(h.run(), "agent.environment"), "pass");
   h.file("/etc/datadog-agent/environment", "DD_SYSTEM_PROBE_NETWORK_ENABLED=0\n");
+  EXPECT_EQ(status_of(h.run(), "agent.environment"), "pass");  // no unit reads it (SysV)
+  h.file("/lib/systemd/system/datadog-agent-sysprobe.service",
+         "[Service]\nEnvironmentFile=-/etc/datadog-agent/environment\n");
   auto c = find_check(h.run(), "agent.environment");
   EXPECT_EQ(std::string(to_string(c.status)), "warn") << c.message;
   EXPECT_NE(c.message.find("stays off"), std::string::npos) << c.message;

@@ -89,6 +89,10 @@ TEST(AgentEnvironment, OverridesAreReadAsSystemdAndTheAgentReadThem) {
   const auto layout = default_layout(d.path());
   const HostFs fs(d.path());
   EXPECT_TRUE(agent_env_overrides(fs, layout).empty());  // no file
+  test::write_file(d / "etc/datadog-agent/environment", "DD_SYSTEM_PROBE_ENABLED=false\n");
+  EXPECT_TRUE(agent_env_overrides(fs, layout).empty());  // no unit reads it: a SysV host
+  test::write_file(d / "lib/systemd/system/datadog-agent-sysprobe.service",
+                   "[Service]\nEnvironmentFile=-/etc/datadog-agent/environment\n");
   test::write_file(d / "etc/datadog-agent/environment",
                    "# DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n"
                    "; DD_SYSTEM_PROBE_ENABLED=false\n"
@@ -97,7 +101,11 @@ TEST(AgentEnvironment, OverridesAreReadAsSystemdAndTheAgentReadThem) {
                    "DD_SYSTEM_PROBE_NETWORK_ENABLED=\"false\"\n"
                    "DD_SYSTEM_PROBE_ENABLED=yes\n"
                    "  DD_SYSPROBE_SOCKET = '/run/sp.sock'\r\n"
-                   "DD_SYSTEM_PROBE_NETWORK_ENABLED=T\n");
+                   "DD_SYSTEM_PROBE_NETWORK_ENABLED=T\n"
+                   "DD_API_KEY=x\\\n"
+                   "DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n"  // continues DD_API_KEY's line
+                   "DD_SYSTEM_PROBE_ENABLED=\n");             // empty: sets nothing, yes stays
+  ASSERT_EQ(agent_env_file(layout), "/etc/datadog-agent/environment");
   const auto o = agent_env_overrides(fs, layout);
   ASSERT_EQ(o.size(), 3u);
   EXPECT_EQ(o[0].variable, "DD_SYSTEM_PROBE_ENABLED");

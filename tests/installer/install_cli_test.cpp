@@ -179,6 +179,9 @@ TEST_F(InstallerRoot, AnAgentEnvironmentThatTurnsMonitoringOffIsRefused) {
   test::write_file(agent_config(), kUserConfig);
   test::write_file(root() / "etc/datadog-agent/environment",
                    "DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n");
+  // Read by the Agent's system-probe unit (on a SysV host its script does not read the file).
+  test::write_file(root() / "lib/systemd/system/datadog-agent-sysprobe.service",
+                   "[Service]\nEnvironmentFile=-/etc/datadog-agent/environment\n");
   const auto before = test::snapshot(dir_.path());
   for (const auto& cmd : {std::vector<std::string>{"config", "enable"},
                           std::vector<std::string>{"install", "--service-manager", "none"}}) {
@@ -194,9 +197,13 @@ TEST_F(InstallerRoot, AnAgentEnvironmentThatTurnsMonitoringOffIsRefused) {
   const auto r = ctl_agent({"install", "--service-manager", "none", "--agent-version", "7.50.0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("DD_SYSTEM_PROBE_ENABLED=false"), std::string::npos) << r.out;
-  // An Agent before 7.24.1 reads that one: refused.
+  // An Agent before 7.24.1 reads that one: refused; and the current key, written for its
+  // upgrade, is refused too when a variable turns it off.
   const auto old = ctl_agent({"config", "enable", "--agent-version", "7.23.0"});
   EXPECT_EQ(old.exit_code, 1) << old.out;
+  test::write_file(root() / "etc/datadog-agent/environment",
+                   "DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n");
+  EXPECT_EQ(ctl_agent({"config", "enable", "--agent-version", "7.23.0"}).exit_code, 1);
 }
 
 // A key written dotted by a provisioning script is the one the Agent reads: it is edited in

@@ -45,7 +45,8 @@ options:
     type: bool
     default: false
   agent_version:
-    description: The agent's version where the host cannot tell (an agent before 7.24.1 gets system_probe_config).
+    description: The agent's version where the host cannot tell (an agent before 7.24.1 gets system_probe_config.enabled
+      as well as network_config.enabled).
     type: str
   service_manager:
     description: The service manager cnmctl uses for the probe; none installs files only.

@@ -63,7 +63,8 @@ default['cnmkit']['archive_sha256'] = nil
 # A BTF archive on the host: the preflight judges with it and cnmctl installs it beside cnm-probe's
 # objects (left out beside the Agent, whose system-probe has its own BTF).
 default['cnmkit']['btf_archive'] = nil
-# The agent's version where the host cannot tell (an agent before 7.24.1 gets system_probe_config).
+# The agent's version where the host cannot tell (an agent before 7.24.1 gets system_probe_config.enabled
+# as well as network_config.enabled).
 default['cnmkit']['agent_version'] = nil
 # The service manager cnmctl uses for the probe; none installs files only.
 default['cnmkit']['service_manager'] = 'auto'

@@ -32,7 +32,7 @@ property :btf_archive, String,
                       'its own BTF).'
 property :agent_version, String,
          description: 'The agent\'s version where the host cannot tell (an agent before 7.24.1 gets ' \
-                      'system_probe_config).'
+                      'system_probe_config.enabled as well as network_config.enabled).'
 property :service_manager, String,
          equal_to: %w(auto systemd sysv none),
          default: 'auto',
