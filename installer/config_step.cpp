@@ -29,16 +29,16 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
       throw std::invalid_argument("--set " + key + " is refused: " + enable +
                                   " is what cnmctl sets to enable network monitoring (use "
                                   "`cnmctl uninstall` to undo it)");
-  if (const auto moved = agent_spelling(key))
-    throw std::invalid_argument("--set " + key + " is refused: the Datadog Agent reads it as " +
-                                std::string(*moved) + " (cnm-probe too)");
+  // A key the Agent reads in another section is written where it reads it (plan_config also
+  // sets the old spelling where the file holds it, so the two agree for cnm-probe).
+  const std::string written = agent_spelling(key) ? std::string(*agent_spelling(key)) : key;
   const auto value = kv.substr(eq + 1);
   try {
     yaml_scalar_text(value);  // a list or a mapping is a usage error, before anything is read
   } catch (const YamlEditError& e) {
     throw std::invalid_argument("--set " + key + ": " + e.what());
   }
-  return {key, value};
+  return {written, value};
 }
 
 namespace {
@@ -56,6 +56,18 @@ void refuse_disabling_environment(const Layout& layout, const std::optional<Vers
                                ": network monitoring would stay off whatever cnmctl writes; "
                                "remove the variable (or set it true) and run again; nothing was "
                                "changed");
+}
+
+// The spellings cnm-probe once documented for a key the Agent reads elsewhere
+// (common/agent_keys.h), set to the same value where the file holds them: cnm-probe reads both
+// and refuses two that differ.
+std::string set_old_spellings(const std::string& text, const std::string& key,
+                              const std::string& value) {
+  std::string out = text;
+  for (const auto& m : kMovedKeys)
+    if (agent_key(key) == m.agent_reads)
+      out = yaml_set(out, split_key_path(m.written), value, /*add_when_absent=*/false);
+  return out;
 }
 
 }  // namespace
@@ -96,6 +108,7 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
     try {
       value = yaml_scalar_text(given);  // quoted when it would not read back as itself
       text = yaml_set(text, split_key_path(key), value);
+      text = set_old_spellings(text, key, value);
     } catch (const YamlEditError& e) {
       throw std::runtime_error(from + (e.line() > 0 ? ":" : ": ") + e.what() + " (setting " + key +
                                "); nothing was changed");

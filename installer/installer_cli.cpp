@@ -25,8 +25,8 @@ namespace {
 constexpr const char* kSetHelp =
     "Also set KEY=VALUE in system-probe.yaml (dotted key, e.g. "
     "system_probe_config.max_tracked_connections=100000; VALUE one scalar, written quoted unless "
-    "it reads back as itself; never the enable key, which cnmctl sets, nor a key the Agent reads "
-    "in another section)";
+    "it reads back as itself; never the enable key, which cnmctl sets; a key the Agent reads "
+    "in another section is written there)";
 
 // Seconds from 0 to kMaxWaitSeconds, read as CNMKIT_LOCK_TIMEOUT is (install_state.h).
 const CLI::Validator kSeconds(

@@ -671,7 +671,7 @@ std::string yaml_scalar_text(std::string_view value) {
 }
 
 std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
-                     std::string_view value) {
+                     std::string_view value, bool add_when_absent) {
   if (path.empty()) throw YamlEditError("empty key", 0, 0);
   const auto root = parse_one(text);
   check_unique_keys(root);
@@ -698,6 +698,7 @@ std::string yaml_set(std::string_view text, const std::vector<std::string>& path
   std::vector<TreeEdit> edits;
   const Spelling* deepest = nullptr;  // the mapping to add the key to when no spelling holds it
   for (const auto& f : found) {
+    if (!add_when_absent && f.next != path.size()) continue;
     refuse_alias(sp, f);  // parents come first: one written as an alias is named
     if (f.next == path.size() || f.value.IsNull()) refuse_if_merged_after(f);
     if (f.next == path.size()) {
@@ -719,6 +720,7 @@ std::string yaml_set(std::string_view text, const std::vector<std::string>& path
     }
   }
   if (edits.empty()) {
+    if (!add_when_absent) return std::string(text);
     const YAML::Node& node = deepest ? deepest->value : root;
     if (deepest) refuse_if_merged_after(*deepest);
     refuse_adding_to_merged(node, deepest ? dotted(deepest->keys) : "the document");

@@ -41,8 +41,10 @@ std::vector<std::string> split_key_path(std::string_view dotted);
 // parent that is not a mapping, aliases, multi-line values, an edit that a later merge key
 // ("<<", applied in order by the Agent's reader) may undo or a key added to a mapping that
 // merges another, or any edit whose re-parse differs from the intended document.
+// With add_when_absent false, only spellings that hold the key are set: text comes back
+// unchanged when none does.
 std::string yaml_set(std::string_view text, const std::vector<std::string>& path,
-                     std::string_view value);
+                     std::string_view value, bool add_when_absent = true);
 
 // The YAML text for a --set value: the value itself when it is one plain or quoted scalar on
 // one line that reads back as itself ("true", "8080", "/var/log", "'it''s'"), so it keeps its
