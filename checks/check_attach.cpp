@@ -107,8 +107,10 @@ CheckResult ebpf_kprobes(const HostFacts& f) {
                 (pmu ? "kprobe PMU" : "tracefs kprobe_events, the legacy interface") +
                 "): the kprobe rung can attach" + targets);
   // Before the kprobe PMU (Linux 4.17) kprobes are made through kprobe_events, in tracing: with
-  // tracing unmounted the kernel's support cannot be seen, nor used.
-  if (!f.fs.exists("/sys/kernel/tracing/events") &&
+  // tracing unmounted the kernel's support cannot be seen, nor used. From 4.17 a kernel with
+  // kprobes has the PMU.
+  const bool before_pmu = f.kernel && !f.kernel->at_least(4, 17, 0);
+  if (before_pmu && !f.fs.exists("/sys/kernel/tracing/events") &&
       !f.fs.exists("/sys/kernel/debug/tracing/events"))
     return warn(
         "kprobes cannot be reached: no kprobe PMU (Linux 4.17+) and tracing is not mounted "

@@ -284,6 +284,12 @@ Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner&
   }
   plan_selinux(plan, layout, req.selinux);
   const auto state = query_services(req.manager, layout, run);
+  if (agent_mode && req.manager == ServiceManager::Sysv && !state.unit_known)
+    throw std::runtime_error(
+        "the Agent's system-probe has no init script (" + layout.sysv_init_dir + "/" +
+        layout.probe_service +
+        "): the Agent here runs under another init (upstart's /etc/init/datadog-agent*.conf, "
+        "which cnmctl does not drive); nothing was installed");
   // Standalone, cnmkit starts its own probe; beside the Agent, only where the Agent does not
   // start its system-probe itself: before 6.18/7.18, and under SysV at every version (the
   // Agent's init script starts its process, trace and security agents, never the system-probe:

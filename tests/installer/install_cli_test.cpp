@@ -1106,6 +1106,15 @@ TEST_F(InstallerRoot, OnSysvTheAgentsProbeIsStartedWhateverTheAgentsVersion) {
   const auto systemd = steps(ServiceManager::Systemd);
   for (const auto& step : systemd)
     EXPECT_EQ(step.find("datadog-agent-sysprobe"), std::string::npos) << step;
+  // Without the script (an upstart host: its jobs are in /etc/init) nothing is planned.
+  std::filesystem::remove(root() / "etc/init.d/datadog-agent-sysprobe");
+  req.manager = ServiceManager::Sysv;
+  try {
+    plan_install(layout, req, stopped);
+    ADD_FAILURE() << "planned without the Agent's system-probe script";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("has no init script"), std::string::npos) << e.what();
+  }
 }
 
 // Every <name>.cnmkit-save* below root, relative to it, sorted.

@@ -62,8 +62,10 @@ action_class do
       mode '0644'
       notifies :update, 'apt_update[cnmkit]', :immediately
     end
-    installed = shell_out('dpkg-query', '-W', '-f=${Version}', 'cnmkit').stdout.strip
-    apt_update('cnmkit') { action(installed == pick.repository_version ? :nothing : :update) }
+    # Installed ("ii"): dpkg keeps a removed package's version while its configuration stays.
+    installed = shell_out('dpkg-query', '-W', '-f=${db:Status-Abbrev} ${Version}', 'cnmkit').stdout.split
+    current = installed.first == 'ii' && installed.last == pick.repository_version
+    apt_update('cnmkit') { action(current ? :nothing : :update) }
   end
 
   # zypper's own repository file on SUSE, yum's elsewhere; the same properties. Without
@@ -86,12 +88,8 @@ action :install do
   pick = choice
   if pick.repository?
     add_repository(pick)
-    # A lower pin is a rollback: apt-get refuses a downgrade unless told (apt 1.1+).
-    apt_options = pick.repository_kind == 'apt' ? '--allow-downgrades' : nil
-    package('cnmkit') do
-      version pick.repository_version
-      options apt_options if apt_options
-    end
+    # A lower pin is a rollback: Chef's apt_package allows it (--allow-downgrades, apt 1.1+).
+    package('cnmkit') { version pick.repository_version }
   elsif pick.format == 'deb'
     dpkg_package('cnmkit') { source pick.file }
   else
