@@ -18,10 +18,15 @@ namespace {
 
 std::filesystem::path hosts_dir() { return source_dir() / "tests/checks/hosts"; }
 
+// The fixtures without a /sys of their own: inside the chroot, bpf() answers for this machine's
+// kernel, so a fixture's /sys describing another kernel (centos-7.9-*: 3.10 without BTF) would
+// make a host that exists nowhere. Those are judged from their files only
+// (tests/checks/fixture_hosts_test.cpp).
 std::vector<std::string> fixtures() {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(hosts_dir()))
-    if (e.is_directory()) names.push_back(e.path().filename().string());
+    if (e.is_directory() && !std::filesystem::exists(e.path() / "sys"))
+      names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
