@@ -39,10 +39,11 @@ std::string better_rungs_lack(const LadderFacts& lf, const probe::Rung& taken) {
 // Agent's own objects do the rest (cnmkit's are not dry-run).
 CheckResult agents_own_objects(const LadderFacts& lf) {
   for (const auto& a : lf.choice.rungs)
-    if (a.possible())
+    if (a.possible() && a.unknown.empty())
       return pass("the kernel has what rung " + std::string(a.rung->name) + " attaches to; " +
                   kAgentsOwnObjects);
-  return skip(kAgentsOwnObjects);
+  return skip("the kernel's attach points cannot all be asked here (ebpf.tracepoints); " +
+              std::string(kAgentsOwnObjects));
 }
 
 CheckResult ebpf_rung(const HostFacts& f) {

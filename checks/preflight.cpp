@@ -65,7 +65,8 @@ PreflightReport run_preflight(const PreflightOptions& options) {
   }
   // The probe's features are its rung's: what the verifier took on this kernel.
   const auto& lf = ladder_facts(facts);
-  if (lf.live) {
+  // Beside the Agent on a kernel without BTF no rung of cnmkit's is tried: unknown (null).
+  if (lf.live && !lf.agents_own_btf) {
     const auto* run = lf.taken();
     if (run && r.supported) r.features.probe_rung = std::string(run->attempt.rung->name);
     r.features.open_connections_at_start =

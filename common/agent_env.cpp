@@ -1,5 +1,6 @@
 #include "common/agent_env.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -27,35 +28,81 @@ std::string_view unquote(std::string_view v) {
   return v;
 }
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    out.push_back(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  return out;
+}
+
 // Go's strconv.ParseBool, true side.
 bool parses_true(std::string_view v) {
   return v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True";
 }
 
-// Whether the Agent's system-probe runs with the environment file: its unit names it, and
-// (on the live host) systemd runs the units.
-bool units_read_env_file(const HostFs& fs, const Layout& layout) {
-  if (fs.is_live() && !fs.exists("/run/systemd/system")) return false;
-  const std::string unit = layout.probe_service + ".service";
-  for (const char* dir :
-       {"/etc/systemd/system/", "/lib/systemd/system/", "/usr/lib/systemd/system/"})
-    if (const auto t = fs.read(dir + unit, 64 * 1024))
-      if (t->text.find("EnvironmentFile=-" + agent_env_file(layout)) != std::string::npos ||
-          t->text.find("EnvironmentFile=" + agent_env_file(layout)) != std::string::npos)
-        return true;
-  return false;
+// The unit directories in systemd's order of precedence: the first holding the unit is its file.
+constexpr std::array<const char*, 5> kUnitDirs{"/etc/systemd/system", "/run/systemd/system",
+                                               "/usr/local/lib/systemd/system",
+                                               "/lib/systemd/system", "/usr/lib/systemd/system"};
+
+// Whether a unit file's text, read after `on` (what earlier files said), leaves `path` among
+// its EnvironmentFile= settings: `EnvironmentFile=[-]PATH` adds it, an empty one clears the
+// list (systemd.exec); comments and blanks around '=' as systemd reads a unit.
+bool names_env_file(std::string_view text, const std::string& path, bool on) {
+  for (const auto& line : split_lines(text)) {
+    const auto t = trim(line);
+    if (t.empty() || t.front() == '#' || t.front() == ';') continue;
+    const auto eq = t.find('=');
+    if (eq == std::string_view::npos || trim(t.substr(0, eq)) != "EnvironmentFile") continue;
+    auto value = trim(t.substr(eq + 1));
+    if (value.empty()) {
+      on = false;
+      continue;
+    }
+    if (value.front() == '-') value.remove_prefix(1);
+    if (value == path) on = true;
+  }
+  return on;
 }
 
-// The file's lines, a line ending in a backslash joined with the next (systemd's rule).
+// Whether the Agent's system-probe runs with the environment file: its unit file (the first
+// unit directory holding it) or a drop-in of it names the file, and (on the live host) systemd
+// runs the units.
+bool units_read_env_file(const HostFs& fs, const Layout& layout) {
+  if (fs.is_live() && !fs.exists("/run/systemd/system")) return false;
+  const std::string unit = layout.probe_service + ".service", path = agent_env_file(layout);
+  bool on = false;
+  for (const char* dir : kUnitDirs)
+    if (const auto t = fs.read(std::string(dir) + "/" + unit, 64 * 1024)) {
+      on = names_env_file(t->text, path, false);
+      break;
+    }
+  for (const char* dir : kUnitDirs) {
+    const std::string dropins = std::string(dir) + "/" + unit + ".d";
+    auto names = fs.list(dropins);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names)
+      if (n.ends_with(".conf"))
+        if (const auto t = fs.read(dropins + "/" + n, 64 * 1024))
+          on = names_env_file(t->text, path, on);
+  }
+  return on;
+}
+
+// The file's lines as systemd reads an EnvironmentFile: a line ending in an odd number of
+// backslashes goes on with the next; a comment line never does (systemd 254 and later).
 std::vector<std::string> logical_lines(std::string_view text) {
   std::vector<std::string> out;
   std::string cur;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  for (auto line : split_lines(text)) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\\') {
+    const auto t = trim(line);
+    const bool comment = cur.empty() && !t.empty() && (t.front() == '#' || t.front() == ';');
+    const auto backslashes = line.size() - line.find_last_not_of('\\') - 1;
+    if (!comment && line.size() > 0 && backslashes % 2 == 1) {
       cur.append(line.substr(0, line.size() - 1));
       continue;
     }
@@ -66,7 +113,8 @@ std::vector<std::string> logical_lines(std::string_view text) {
   return out;
 }
 
-// The override a KEY=VALUE line sets, if its variable is one of kBound and its value not empty.
+// The override a KEY=VALUE line sets, if its variable is one of kBound (an empty value too: it
+// clears an earlier one, and the Agent ignores an empty variable).
 std::optional<EnvOverride> override_of(std::string_view line) {
   line = trim(line);
   if (line.empty() || line.front() == '#' || line.front() == ';') return std::nullopt;
@@ -75,7 +123,7 @@ std::optional<EnvOverride> override_of(std::string_view line) {
   const auto name = trim(line.substr(0, eq));
   const auto value = unquote(trim(line.substr(eq + 1)));
   for (const auto& b : kBound)
-    if (name == b.variable && !value.empty())
+    if (name == b.variable)
       return EnvOverride{std::string(name), std::string(value), std::string(b.key),
                          b.enables && !parses_true(value)};
   return std::nullopt;
@@ -94,7 +142,7 @@ std::vector<EnvOverride> agent_env_overrides(const HostFs& fs, const Layout& lay
     auto o = override_of(line);
     if (!o) continue;
     std::erase_if(out, [&](const EnvOverride& e) { return e.variable == o->variable; });
-    out.push_back(std::move(*o));  // the last line of a variable wins
+    if (!o->value.empty()) out.push_back(std::move(*o));  // the last line of a variable wins
   }
   return out;
 }

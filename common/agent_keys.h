@@ -29,7 +29,8 @@ inline constexpr const char* kSysprobeSocketKey = "system_probe_config.sysprobe_
 // Keys cnm-probe once read under network_config that the Agent reads only under
 // system_probe_config (pkg/config/setup/system_probe.go binds them to spNS, every version):
 // written under network_config they change cnm-probe and not the Agent's system-probe. The
-// probe still reads the old spelling with a warning; `--set` refuses it.
+// probe still reads the old spelling with a warning; `--set` writes the key where the
+// Agent reads it (and the old spelling too where a standalone file holds it).
 struct MovedKey {
   std::string_view written, agent_reads;
 };

@@ -59,8 +59,9 @@ void refuse_disabling_environment(const Layout& layout, const std::optional<Vers
 }
 
 // The spellings cnm-probe once documented for a key the Agent reads elsewhere
-// (common/agent_keys.h), set to the same value where the file holds them: cnm-probe reads both
-// and refuses two that differ.
+// (common/agent_keys.h), set to the same value where cnm-probe's file holds them: it reads both
+// and refuses two that differ (the Agent ignores them: its file is left as the operator wrote
+// it).
 std::string set_old_spellings(const std::string& text, const std::string& key,
                               const std::string& value) {
   std::string out = text;
@@ -108,7 +109,7 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
     try {
       value = yaml_scalar_text(given);  // quoted when it would not read back as itself
       text = yaml_set(text, split_key_path(key), value);
-      text = set_old_spellings(text, key, value);
+      if (layout.mode == ProbeMode::Standalone) text = set_old_spellings(text, key, value);
     } catch (const YamlEditError& e) {
       throw std::runtime_error(from + (e.line() > 0 ? ":" : ": ") + e.what() + " (setting " + key +
                                "); nothing was changed");

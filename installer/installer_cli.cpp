@@ -105,12 +105,12 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
       out << "dry run: nothing changed\n";
     else if (r.rolled_back)
       out << "failed and rolled back: " << r.error << "\n";
+    else
+      out << (r.changed ? "changed\n" : "already up to date\n");
     if (sw.from && sw.again_error)
       out << "the " << to_string(*sw.from) << " probe "
           << (sw.again_error->empty() ? "is installed again\n"
                                       : "could not be installed again: " + *sw.again_error + "\n");
-    else
-      out << (r.changed ? "changed\n" : "already up to date\n");
     std::cout << printable(out.str());
   }
   if (r.rolled_back) std::cerr << "cnmctl: " << printable(r.error) << "; rolled back\n";

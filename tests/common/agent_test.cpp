@@ -104,22 +104,38 @@ TEST(AgentEnvironment, OverridesAreReadAsSystemdAndTheAgentReadThem) {
                    "DD_SYSTEM_PROBE_NETWORK_ENABLED=T\n"
                    "DD_API_KEY=x\\\n"
                    "DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n"  // continues DD_API_KEY's line
-                   "DD_SYSTEM_PROBE_ENABLED=\n");             // empty: sets nothing, yes stays
+                   "DD_SITE=a\\\\\n"               // an escaped backslash: no continuation
+                   "DD_SYSTEM_PROBE_ENABLED=\n");  // empty: clears yes
   ASSERT_EQ(agent_env_file(layout), "/etc/datadog-agent/environment");
-  const auto o = agent_env_overrides(fs, layout);
-  ASSERT_EQ(o.size(), 3u);
-  EXPECT_EQ(o[0].variable, "DD_SYSTEM_PROBE_ENABLED");
-  EXPECT_TRUE(o[0].disables);  // "yes" is no ParseBool true
-  EXPECT_EQ(o[1].variable, "DD_SYSPROBE_SOCKET");
-  EXPECT_EQ(o[1].value, "/run/sp.sock");
-  EXPECT_EQ(o[1].key, "system_probe_config.sysprobe_socket");
+  auto o = agent_env_overrides(fs, layout);
+  ASSERT_EQ(o.size(), 2u);
+  EXPECT_EQ(o[0].variable, "DD_SYSPROBE_SOCKET");
+  EXPECT_EQ(o[0].value, "/run/sp.sock");
+  EXPECT_EQ(o[0].key, "system_probe_config.sysprobe_socket");
+  EXPECT_FALSE(o[0].disables);
+  EXPECT_EQ(o[1].variable, "DD_SYSTEM_PROBE_NETWORK_ENABLED");  // the later line, true
   EXPECT_FALSE(o[1].disables);
-  EXPECT_EQ(o[2].variable, "DD_SYSTEM_PROBE_NETWORK_ENABLED");  // the later line, true
-  EXPECT_FALSE(o[2].disables);
   EXPECT_NE(describe_overrides(o, layout).find("DD_SYSPROBE_SOCKET=/run/sp.sock in "
                                                "/etc/datadog-agent/environment overrides "
                                                "system_probe_config.sysprobe_socket"),
             std::string::npos);
+  // "yes" is no ParseBool true: it turns the key off; a comment ending in a backslash does not
+  // go on (systemd 254+), so the line after it is read.
+  test::write_file(d / "etc/datadog-agent/environment",
+                   "DD_SYSTEM_PROBE_ENABLED=yes\n# note \\\nDD_SYSTEM_PROBE_NETWORK_ENABLED=0\n");
+  o = agent_env_overrides(fs, layout);
+  ASSERT_EQ(o.size(), 2u);
+  EXPECT_TRUE(o[0].disables);
+  EXPECT_TRUE(o[1].disables);
+  // The unit in /etc hides the one in /lib; its drop-ins add or clear the file.
+  test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service", "[Service]\n");
+  EXPECT_TRUE(agent_env_overrides(fs, layout).empty());
+  test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service.d/env.conf",
+                   "[Service]\nEnvironmentFile = -/etc/datadog-agent/environment\n");
+  EXPECT_EQ(agent_env_overrides(fs, layout).size(), 2u);
+  test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service.d/zz-off.conf",
+                   "[Service]\nEnvironmentFile=\n");
+  EXPECT_TRUE(agent_env_overrides(fs, layout).empty());
 }
 
 // A manifest that does not parse says so; one that parses but lacks the key says that.

@@ -366,22 +366,29 @@ TEST_F(InstallerRoot, UsageErrorsExit2) {
 }
 
 // A key the Agent reads in another section than the one cnm-probe once documented
-// (common/agent_keys.h) is written where the Agent reads it; where the file holds the old
-// spelling, that one gets the same value, so cnm-probe (which reads both and refuses two that
-// differ) and the Agent agree. Without the old spelling nothing is added under it.
+// (common/agent_keys.h) is written where the Agent reads it. In cnm-probe's file the old
+// spelling, where the file holds it, gets the same value (cnm-probe reads both and refuses two
+// that differ); nothing is added under it; the Agent's file keeps it as the operator wrote it.
 TEST_F(InstallerRoot, AKeyTheAgentReadsElsewhereIsWrittenThereAndTheOldSpellingFollows) {
-  test::write_file(agent_config(), kUserConfig);  // network_config.max_tracked_connections: 1000
-  const auto r = ctl_agent(
-      {"config", "enable", "--set", "Network_Config.Max_Tracked_Connections=2000", "--json"});
+  test::write_file(config(), kUserConfig);  // network_config.max_tracked_connections: 1000
+  const auto r =
+      ctl({"config", "enable", "--set", "Network_Config.Max_Tracked_Connections=2000", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto doc = YAML::Load(test::read_file(agent_config()));
+  const auto doc = YAML::Load(test::read_file(config()));
   EXPECT_EQ(doc["system_probe_config"]["max_tracked_connections"].Scalar(), "2000");
   EXPECT_EQ(doc["network_config"]["max_tracked_connections"].Scalar(), "2000");
-  const auto again = ctl_agent({"config", "enable", "--set", "network_config.disable_ipv6=true"});
+  const auto again = ctl({"config", "enable", "--set", "network_config.disable_ipv6=true"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  const auto after = YAML::Load(test::read_file(agent_config()));
+  const auto after = YAML::Load(test::read_file(config()));
   EXPECT_EQ(after["system_probe_config"]["disable_ipv6"].Scalar(), "true");
-  EXPECT_FALSE(after["network_config"]["disable_ipv6"]) << test::read_file(agent_config());
+  EXPECT_FALSE(after["network_config"]["disable_ipv6"]) << test::read_file(config());
+  test::write_file(agent_config(), kUserConfig);
+  ASSERT_EQ(ctl_agent({"config", "enable", "--set", "network_config.max_tracked_connections=7"})
+                .exit_code,
+            0);
+  const auto agent = YAML::Load(test::read_file(agent_config()));
+  EXPECT_EQ(agent["system_probe_config"]["max_tracked_connections"].Scalar(), "7");
+  EXPECT_EQ(agent["network_config"]["max_tracked_connections"].Scalar(), "1000");
 }
 
 TEST_F(InstallerRoot, InstallDryRunPrintsPlanAndDiffsAndChangesNothing) {

@@ -62,9 +62,10 @@ action_class do
       mode '0644'
       notifies :update, 'apt_update[cnmkit]', :immediately
     end
-    # Installed ("ii"): dpkg keeps a removed package's version while its configuration stays.
+    # Installed (the status's second letter "i": "ii", "hi" held): dpkg keeps a removed
+    # package's version while its configuration stays.
     installed = shell_out('dpkg-query', '-W', '-f=${db:Status-Abbrev} ${Version}', 'cnmkit').stdout.split
-    current = installed.first == 'ii' && installed.last == pick.repository_version
+    current = installed.first.to_s[1] == 'i' && installed.last == pick.repository_version
     apt_update('cnmkit') { action(current ? :nothing : :update) }
   end
 
