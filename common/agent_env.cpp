@@ -28,16 +28,6 @@ std::string_view unquote(std::string_view v) {
   return v;
 }
 
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    out.push_back(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-  }
-  return out;
-}
-
 // Go's strconv.ParseBool, true side.
 bool parses_true(std::string_view v) {
   return v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True";
@@ -52,19 +42,19 @@ constexpr std::array<const char*, 5> kUnitDirs{"/etc/systemd/system", "/run/syst
 // its EnvironmentFile= settings: `EnvironmentFile=[-]PATH` adds it, an empty one clears the
 // list (systemd.exec); comments and blanks around '=' as systemd reads a unit.
 bool names_env_file(std::string_view text, const std::string& path, bool on) {
-  for (const auto& line : split_lines(text)) {
+  for_each_line(text, [&](std::string_view line) {
     const auto t = trim(line);
-    if (t.empty() || t.front() == '#' || t.front() == ';') continue;
+    if (t.empty() || t.front() == '#' || t.front() == ';') return;
     const auto eq = t.find('=');
-    if (eq == std::string_view::npos || trim(t.substr(0, eq)) != "EnvironmentFile") continue;
+    if (eq == std::string_view::npos || trim(t.substr(0, eq)) != "EnvironmentFile") return;
     auto value = trim(t.substr(eq + 1));
     if (value.empty()) {
       on = false;
-      continue;
+      return;
     }
     if (value.front() == '-') value.remove_prefix(1);
     if (value == path) on = true;
-  }
+  });
   return on;
 }
 
@@ -97,18 +87,17 @@ bool units_read_env_file(const HostFs& fs, const Layout& layout) {
 std::vector<std::string> logical_lines(std::string_view text) {
   std::vector<std::string> out;
   std::string cur;
-  for (auto line : split_lines(text)) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  for_each_line(text, [&](std::string_view line) {
     const auto t = trim(line);
     const bool comment = cur.empty() && !t.empty() && (t.front() == '#' || t.front() == ';');
     const auto backslashes = line.size() - line.find_last_not_of('\\') - 1;
     if (!comment && line.size() > 0 && backslashes % 2 == 1) {
       cur.append(line.substr(0, line.size() - 1));
-      continue;
+      return;
     }
     out.push_back(cur + std::string(line));
     cur.clear();
-  }
+  });
   if (!cur.empty()) out.push_back(cur);
   return out;
 }

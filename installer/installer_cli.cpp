@@ -280,6 +280,21 @@ HealthCheck health_check(const Args& a, const Layout& layout) {
   };
 }
 
+// What an install of `layout`'s mode is asked to do, from the run's options: all but SELinux's
+// state, read once any switch has taken the other mode away. Notes about options left out go
+// to `notes`.
+InstallRequest install_request(const Args& a, const Layout& layout, ModeChoice mode,
+                               ServiceManager m, std::vector<std::string>& notes) {
+  InstallRequest req;
+  req.mode = std::move(mode);
+  req.agent = detect_agent(layout, a.agent_version);
+  req.config = config_request(a, layout);
+  req.manager = m;
+  req.release = selected_release(a, layout.mode);
+  req.btf_archive = selected_btf_archive(a, layout.mode, notes);
+  return req;
+}
+
 // After a switch whose new install failed (refused after the other mode went, or rolled back):
 // the mode the host had, installed again from what this run has (its --set, owner, release,
 // service manager), so a failed switch does not leave the host unmonitored. "" when it worked,
@@ -287,14 +302,9 @@ HealthCheck health_check(const Args& a, const Layout& layout) {
 std::string install_again(const Args& a, const CliContext& ctx, ProbeMode mode, ServiceManager m) {
   try {
     const Layout layout = ctx.layout(a.root, mode);
-    InstallRequest req;
-    req.mode = {mode, "installed again after the switch failed"};
-    req.agent = detect_agent(layout, a.agent_version);
-    req.config = config_request(a, layout);
-    req.manager = m;
-    req.release = selected_release(a, mode);
     std::vector<std::string> notes;
-    req.btf_archive = selected_btf_archive(a, mode, notes);
+    auto req =
+        install_request(a, layout, {mode, "installed again after the switch failed"}, m, notes);
     req.selinux = selinux_state(layout, ctx);
     const Plan plan = plan_install(layout, std::move(req), run_command);
     const auto r =
@@ -337,18 +347,13 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
     // A manager this run must not use is refused before the lock makes the state folder.
     if (!config_only) m = resolve(parse_service_manager(a.manager), layout);
     if (!a.dry_run) lock.emplace(layout, lock_wait_from_env());
-    InstallRequest req;
-    req.mode = choice;
-    req.agent = detect_agent(layout, a.agent_version);
-    req.config = config_request(a, layout);
     if (config_only) {
-      req.config.agent_version = req.agent.version;
-      plan.files.push_back(plan_config(layout, req.config));
+      ConfigRequest config = config_request(a, layout);
+      config.agent_version = detect_agent(layout, a.agent_version).version;
+      plan.files.push_back(plan_config(layout, config));
     } else {
-      req.manager = m;
-      req.release = selected_release(a, layout.mode);
       std::vector<std::string> btf_notes;
-      req.btf_archive = selected_btf_archive(a, layout.mode, btf_notes);
+      auto req = install_request(a, layout, choice, m, btf_notes);
       sw = switch_from_other_mode(a, ctx, layout, m, req);
       req.selinux = selinux_state(layout, ctx);
       plan = plan_install(layout, std::move(req), run_command);
