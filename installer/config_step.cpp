@@ -31,7 +31,8 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
                                   "`cnmctl uninstall` to undo it)");
   // A key the Agent reads in another section is written where it reads it (plan_config also
   // sets the old spelling where the file holds it, so the two agree for cnm-probe).
-  const std::string written = agent_spelling(key) ? std::string(*agent_spelling(key)) : key;
+  const auto moved = agent_spelling(key);
+  const std::string written = moved ? std::string(*moved) : key;
   const auto value = kv.substr(eq + 1);
   try {
     yaml_scalar_text(value);  // a list or a mapping is a usage error, before anything is read
@@ -43,19 +44,24 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
 
 namespace {
 
-// Beside the Agent: a variable of its environment file bound to an enable key written here
-// (common/agent_env.h) leaves network monitoring off, on this Agent or after its upgrade,
-// whatever is written, while its system-probe still answers the health check: refused before
-// anything is written.
-void refuse_disabling_environment(const Layout& layout, const std::optional<Version>& agent) {
-  if (layout.mode != ProbeMode::Agent) return;
+// Beside the Agent, the variables of its environment file that override system-probe.yaml keys
+// (common/agent_env.h), read once per plan. One bound to an enable key written here leaves
+// network monitoring off, on this Agent or after its upgrade, whatever is written, while its
+// system-probe still answers the health check: refused before anything is written. The others
+// are named in the action's reason ("" when none).
+std::string check_agent_environment(const Layout& layout, const std::optional<Version>& agent) {
+  if (layout.mode != ProbeMode::Agent) return "";
+  const auto overrides = agent_env_overrides(HostFs(layout.root), layout);
   const auto written = enable_keys(agent);
-  for (const auto& o : agent_env_overrides(HostFs(layout.root), layout))
+  for (const auto& o : overrides)
     if (o.disables && std::find(written.begin(), written.end(), o.key) != written.end())
       throw std::runtime_error(describe_overrides({o}, layout) +
                                ": network monitoring would stay off whatever cnmctl writes; "
                                "remove the variable (or set it true) and run again; nothing was "
                                "changed");
+  if (overrides.empty()) return "";
+  return "; " + describe_overrides(overrides, layout) +
+         ": the Agent reads the variable, not system-probe.yaml";
 }
 
 // The spellings cnm-probe once documented for a key the Agent reads elsewhere
@@ -74,7 +80,7 @@ std::string set_old_spellings(const std::string& text, const std::string& key,
 }  // namespace
 
 FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
-  refuse_disabling_environment(layout, req.agent_version);
+  const std::string environment = check_agent_environment(layout, req.agent_version);
   FileAction a = current_file(layout, layout.config_file);
   const RootDir root(layout.root);
   std::string text, from = root.display(layout.config_file).string();
@@ -117,7 +123,7 @@ FileAction plan_config(const Layout& layout, const ConfigRequest& req) {
     keys += (keys.empty() ? "" : ", ") + key + "=" + value;
   }
   a.after = std::move(text);
-  a.reason += ", set " + keys;
+  a.reason += ", set " + keys + environment;
   return a;
 }
 

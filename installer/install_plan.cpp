@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "common/agent_env.h"
 #include "common/printable.h"
 #include "common/random_token.h"
 #include "common/root_dir.h"
@@ -247,15 +246,6 @@ std::optional<std::pair<std::string, mode_t>> release_destination(const Layout& 
   return std::nullopt;
 }
 
-// Beside the Agent, the variables of its environment file that override system-probe.yaml
-// keys (common/agent_env.h): one that turns monitoring off is refused by plan_config.
-void note_agent_environment(Plan& plan, const Layout& layout) {
-  const auto overrides = agent_env_overrides(HostFs(layout.root), layout);
-  if (!overrides.empty())
-    plan.notes.push_back(describe_overrides(overrides, layout) +
-                         ": the Agent reads the variable, not system-probe.yaml");
-}
-
 Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner& run) {
   Plan plan;
   const bool agent_mode = layout.mode == ProbeMode::Agent;
@@ -266,8 +256,7 @@ Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner&
     plan.notes.push_back("agent " + req.agent.version->str() + " (from " + req.agent.source + ")");
   ConfigRequest config = req.config;
   config.agent_version = req.agent.version;
-  if (agent_mode) note_agent_environment(plan, layout);
-  if (agent_mode)
+  if (agent_mode)  // (its config action names the Agent's environment overrides)
     plan_agent_files(plan, layout, req, config);
   else  // the unit for the systemd that will run it (none asked under --root: 0)
     plan_standalone_files(plan, layout, req, config,
