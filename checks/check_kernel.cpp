@@ -1,5 +1,8 @@
 // kernel.version: the seed's first rule. 4.4.0 or newer, or a RHEL/CentOS 7.6+ kernel
-// (3.10.0-957 and later) where Red Hat backported eBPF.
+// (3.10.0-957 and later) where Red Hat backported eBPF; and not an Ubuntu kernel the Datadog
+// Agent knows eBPF panics.
+#include <sstream>
+
 #include "checks/check.h"
 
 namespace cnm {
@@ -7,14 +10,57 @@ namespace {
 
 constexpr std::uint32_t kRhel76Build = 957;
 
+// Ubuntu kernels built on upstream 4.4.114 to 4.4.127: the Datadog Agent's network tracer
+// refuses them, "using eBPF causes kernel panic" (datadog-agent pkg/network/tracer/
+// utils_linux.go, IsTracerSupportedByOS; Launchpad bug 1763454). Both ends included.
+bool in_panic_range(const KernelRelease& k) {
+  return k.at_least(4, 4, 114) && !k.at_least(4, 4, 128);
+}
+
+// The upstream version an Ubuntu kernel is built on, which is what its LINUX_VERSION_CODE, its
+// vDSO and so the Agent read: uname says 4.4.0-119-generic, /proc/version_signature
+// "Ubuntu 4.4.0-119.143-generic 4.4.114". Read only where that file describes the release
+// judged (not one given by --kernel-release for another kernel); else the release's own
+// numbers, which say it only when they are not Ubuntu's x.y.0 ABI form. nullopt: unknown.
+std::optional<KernelRelease> ubuntu_upstream(const HostFacts& f) {
+  const auto& k = *f.kernel;
+  if (const auto sig = f.fs.read("/proc/version_signature", 256); sig && !sig->truncated) {
+    std::istringstream in(sig->text);
+    std::string distro, abi, upstream;
+    in >> distro >> abi >> upstream;
+    // "4.4.0-119.143-generic" describes "4.4.0-119-generic": the upload number (.143) aside.
+    const auto dot = abi.find('.', abi.find('-'));
+    const auto flavour = abi.find('-', dot == std::string::npos ? abi.size() : dot);
+    if (dot != std::string::npos && abi.find('-') != std::string::npos &&
+        abi.substr(0, dot) + (flavour == std::string::npos ? "" : abi.substr(flavour)) == k.raw)
+      return KernelRelease::parse(upstream);
+  }
+  if (k.patch != 0) return k;
+  return std::nullopt;
+}
+
+std::optional<CheckResult> ubuntu_panic_kernel(const HostFacts& f) {
+  if (f.distro.id != "ubuntu") return std::nullopt;
+  const auto up = ubuntu_upstream(f);
+  if (!up || !in_panic_range(*up)) return std::nullopt;
+  return fail("kernel " + f.kernel->raw + " is built on Linux " + up->numeric() +
+                  ", one of the Ubuntu kernels 4.4.114 to 4.4.127 where eBPF can panic the "
+                  "kernel (Launchpad bug 1763454): the Datadog Agent's network tracer refuses "
+                  "to load on them, and no probe should run there",
+              "update the kernel past 4.4.127 (apt-get update && apt-get install linux-generic, "
+              "or the HWE kernel linux-generic-hwe-16.04) and reboot");
+}
+
 CheckResult kernel_version(const HostFacts& f) {
   if (!f.kernel) {
     return fail("cannot use kernel release '" + f.kernel_release + "': " + f.kernel_error,
                 "give the release explicitly: cnmctl preflight --kernel-release \"$(uname -r)\"");
   }
   const auto& k = *f.kernel;
-  if (k.at_least(4, 4, 0))
+  if (k.at_least(4, 4, 0)) {
+    if (auto bug = ubuntu_panic_kernel(f)) return std::move(*bug);
     return pass("kernel " + k.raw + " is 4.4.0 or newer (from " + f.kernel_source + ")");
+  }
   if (f.rhel7_kernel()) {
     const auto build = k.build();
     if (build && *build >= kRhel76Build)

@@ -63,6 +63,38 @@ TEST(HostChecks, CentosSevenKernelWithoutBuildNumberSaysWhatToCheck) {
   EXPECT_NE(old.message.find("(build 862 < 957)"), std::string::npos) << old.message;
 }
 
+// Ubuntu kernels built on 4.4.114 to 4.4.127, where the Datadog Agent refuses eBPF (a known
+// panic): the upstream version comes from /proc/version_signature where it describes the
+// release judged, else from the release's own numbers; Ubuntu's 4.4.0-N alone cannot tell.
+TEST(HostChecks, UbuntuKernelsWhereEbpfPanicsFailTheKernelCheck) {
+  const auto judge = [](const std::string& release, const std::string& signature,
+                        const std::string& id = "ubuntu") {
+    HostBuilder h;
+    h.file("/etc/os-release", "ID=" + id + "\nVERSION_ID=\"16.04\"\n").kernel(release);
+    if (!signature.empty()) h.file("/proc/version_signature", signature);
+    return find_check(h.run(), "kernel.version");
+  };
+  const auto bad = judge("4.4.0-119-generic", "Ubuntu 4.4.0-119.143-generic 4.4.114\n");
+  EXPECT_EQ(bad.status, Status::Fail);
+  EXPECT_NE(bad.message.find("built on Linux 4.4.114"), std::string::npos) << bad.message;
+  EXPECT_NE(bad.message.find("1763454"), std::string::npos) << bad.message;
+  EXPECT_NE(bad.remedy.find("reboot"), std::string::npos) << bad.remedy;
+  EXPECT_EQ(judge("4.4.0-127-lowlatency", "Ubuntu 4.4.0-127.153-lowlatency 4.4.127").status,
+            Status::Fail);
+  EXPECT_EQ(judge("4.4.0-128-generic", "Ubuntu 4.4.0-128.154-generic 4.4.128").status,
+            Status::Pass);
+  EXPECT_EQ(judge("4.4.0-116-generic", "Ubuntu 4.4.0-116.140-generic 4.4.98").status,
+            Status::Pass);
+  // The signature of the running kernel says nothing of another release (--kernel-release).
+  EXPECT_EQ(judge("4.4.0-210-generic", "Ubuntu 4.4.0-119.143-generic 4.4.114").status,
+            Status::Pass);
+  EXPECT_EQ(judge("4.4.0-119-lowlatency", "Ubuntu 4.4.0-119.143-generic 4.4.114").status,
+            Status::Pass);
+  EXPECT_EQ(judge("4.4.0-119-generic", "").status, Status::Pass) << "unknown upstream";
+  EXPECT_EQ(judge("4.4.120", "").status, Status::Fail) << "a mainline build on Ubuntu";
+  EXPECT_EQ(judge("4.4.120", "", "debian").status, Status::Pass) << "the Agent checks Ubuntu";
+}
+
 TEST(HostChecks, UsrLibOsReleaseLsbReleaseAndDebianVersionAreFallbacks) {
   HostBuilder a;
   a.file("/usr/lib/os-release", "ID=fedora\nVERSION_ID=38\n").kernel("6.5.6-300.fc39.x86_64");
