@@ -1,6 +1,7 @@
 // agent.version: the seed's version gates for the Datadog Agent that consumes the probe.
 // agent.environment: variables of the Agent's environment file that override what cnmctl
-// writes into system-probe.yaml (common/agent_env.h).
+// writes into system-probe.yaml, and the SysV defaults file that keeps its system-probe from
+// starting (common/agent_env.h).
 #include "checks/check.h"
 #include "common/agent_env.h"
 
@@ -55,6 +56,13 @@ CheckResult agent_version(const HostFacts& f) {
 CheckResult agent_environment(const HostFacts& f) {
   if (f.layout.mode != ProbeMode::Agent)
     return skip("cnm-probe does not read the Agent's environment file");
+  if (const auto off = sysv_probe_disabled_by(f.fs, f.layout))
+    return warn(*off +
+                    " sets DATADOG_ENABLED=no: where SysV starts the Agent (no systemd), its "
+                    "init script exits without starting the system-probe",
+                "remove DATADOG_ENABLED=no from " + *off +
+                    " (or set it yes), then start the probe: service " + f.layout.probe_service +
+                    " start");
   const auto overrides = agent_env_overrides(f.fs, f.layout);
   if (overrides.empty())
     return pass("no variable of the Agent's environment (" + agent_env_file(f.layout) +

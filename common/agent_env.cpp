@@ -118,7 +118,40 @@ std::optional<EnvOverride> override_of(std::string_view line) {
   return std::nullopt;
 }
 
+// The value a shell file sourced by an init script leaves in `variable`: its last plain
+// assignment (`NAME=value`, `export NAME=value`, quoted or not, a comment after an unquoted
+// value dropped). What only running the file could tell (conditionals, expansions) is not
+// followed: the health check still sees a probe that did not start.
+std::optional<std::string> shell_assignment(std::string_view text, std::string_view variable) {
+  std::optional<std::string> value;
+  for_each_line(text, [&](std::string_view line) {
+    auto t = trim(line);
+    if (t.starts_with("export ")) t = trim(t.substr(7));
+    if (!t.starts_with(variable) || t.substr(variable.size(), 1) != "=") return;
+    auto v = t.substr(variable.size() + 1);
+    if (!v.empty() && (v.front() == '"' || v.front() == '\'')) {
+      const auto close = v.find(v.front(), 1);
+      value = std::string(v.substr(1, close == std::string_view::npos ? v.npos : close - 1));
+      return;
+    }
+    value = std::string(v.substr(0, v.find_first_of(" \t;#")));
+  });
+  return value;
+}
+
 }  // namespace
+
+std::optional<std::string> sysv_probe_disabled_by(const HostFs& fs, const Layout& layout) {
+  const auto script = fs.read(layout.sysv_init_dir + "/" + layout.probe_service, 256 * 1024);
+  if (!script) return std::nullopt;
+  for (const char* dir : {"/etc/default/", "/etc/sysconfig/"}) {
+    if (script->text.find(dir) == std::string::npos) continue;
+    const std::string file = dir + layout.probe_service;
+    if (const auto t = fs.read(file, 64 * 1024))
+      if (shell_assignment(t->text, "DATADOG_ENABLED") == "no") return file;
+  }
+  return std::nullopt;
+}
 
 std::string agent_env_file(const Layout& layout) { return layout.config_dir + "/environment"; }
 

@@ -6,6 +6,7 @@
 // install.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,14 @@ std::string agent_env_file(const Layout& layout);
 // in a backslash continued on the next, one pair of surrounding quotes removed; an empty value
 // sets nothing (the Agent's config ignores an empty variable).
 std::vector<EnvOverride> agent_env_overrides(const HostFs& fs, const Layout& layout);
+
+// On a SysV host, the Agent's system-probe init script (layout.sysv_init_dir/probe_service)
+// sources /etc/default/NAME (Debian's, omnibus sysvinit_debian.sysprobe.erb) or
+// /etc/sysconfig/NAME (Red Hat's, the installer's sysvinit_redhat.sysprobe.erb) and exits
+// without starting the probe ("Disabled via ...") where it sets DATADOG_ENABLED=no; nothing else
+// of the file reaches the probe (the scripts export nothing). The file that does so, of those
+// the script names; nullopt otherwise.
+std::optional<std::string> sysv_probe_disabled_by(const HostFs& fs, const Layout& layout);
 
 // "VAR=VALUE in FILE overrides KEY" for each, joined with "; ".
 std::string describe_overrides(const std::vector<EnvOverride>& o, const Layout& layout);

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/agent_env.h"
 #include "common/printable.h"
 #include "common/random_token.h"
 #include "common/root_dir.h"
@@ -279,6 +280,13 @@ Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner&
         layout.probe_service +
         "): the Agent here runs under another init (upstart's /etc/init/datadog-agent*.conf, "
         "which cnmctl does not drive); nothing was installed");
+  if (agent_mode && req.manager == ServiceManager::Sysv)
+    if (const auto off = sysv_probe_disabled_by(HostFs(layout.root), layout))
+      throw std::runtime_error(
+          *off + " sets DATADOG_ENABLED=no: the Agent's init script for its system-probe (" +
+          layout.sysv_init_dir + "/" + layout.probe_service +
+          ") exits without starting it, so network monitoring would stay off; remove the line "
+          "(or set it yes) and run again; nothing was installed");
   // Standalone, cnmkit starts its own probe; beside the Agent, only where the Agent does not
   // start its system-probe itself: before 6.18/7.18, and under SysV at every version (the
   // Agent's init script starts its process, trace and security agents, never the system-probe:

@@ -83,8 +83,7 @@ TEST(HostChecks, UbuntuKernelsWhereEbpfPanicsFailTheKernelCheck) {
             Status::Fail);
   EXPECT_EQ(judge("4.4.0-128-generic", "Ubuntu 4.4.0-128.154-generic 4.4.128").status,
             Status::Pass);
-  EXPECT_EQ(judge("4.4.0-116-generic", "Ubuntu 4.4.0-116.140-generic 4.4.98").status,
-            Status::Pass);
+  EXPECT_EQ(judge("4.4.0-116-generic", "Ubuntu 4.4.0-116.140-generic 4.4.98").status, Status::Pass);
   // The signature of the running kernel says nothing of another release (--kernel-release).
   EXPECT_EQ(judge("4.4.0-210-generic", "Ubuntu 4.4.0-119.143-generic 4.4.114").status,
             Status::Pass);
@@ -229,6 +228,26 @@ TEST(HostChecks, TheAgentsEnvironmentOverridesAreNamed) {
   EXPECT_EQ(std::string(to_string(c.status)), "warn") << c.message;
   EXPECT_NE(c.message.find("stays off"), std::string::npos) << c.message;
   EXPECT_NE(c.remedy.find("remove DD_SYSTEM_PROBE_NETWORK_ENABLED"), std::string::npos);
+  EXPECT_EQ(status_of(h.run(cnm_probe()), "agent.environment"), "skip");
+}
+
+// On a SysV host the Agent's system-probe script sources /etc/default/NAME and exits without
+// starting the probe where it sets DATADOG_ENABLED=no (common/agent_env.h).
+TEST(HostChecks, ASysvDefaultsFileThatKeepsTheAgentsProbeOffWarns) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/etc/init.d/datadog-agent-sysprobe",
+         "#!/bin/sh\nNAME=datadog-agent-sysprobe\n[ -r /etc/default/$NAME ] && . "
+         "/etc/default/$NAME\n");
+  h.file("/etc/default/datadog-agent-sysprobe", "DATADOG_ENABLED='yes'\n");
+  EXPECT_EQ(status_of(h.run(), "agent.environment"), "pass");
+  h.file("/etc/default/datadog-agent-sysprobe", "DATADOG_ENABLED='no'\n");
+  const auto c = find_check(h.run(), "agent.environment");
+  EXPECT_EQ(std::string(to_string(c.status)), "warn") << c.message;
+  EXPECT_NE(c.message.find("/etc/default/datadog-agent-sysprobe sets DATADOG_ENABLED=no"),
+            std::string::npos)
+      << c.message;
+  EXPECT_NE(c.remedy.find("service datadog-agent-sysprobe start"), std::string::npos) << c.remedy;
   EXPECT_EQ(status_of(h.run(cnm_probe()), "agent.environment"), "skip");
 }
 

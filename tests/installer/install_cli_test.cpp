@@ -1124,6 +1124,55 @@ TEST_F(InstallerRoot, OnSysvTheAgentsProbeIsStartedWhateverTheAgentsVersion) {
   }
 }
 
+// The Agent's SysV script for its system-probe sources /etc/default/NAME (Debian) or
+// /etc/sysconfig/NAME (Red Hat) and exits without starting it where DATADOG_ENABLED=no: the
+// install would roll back at its health check; it is refused before anything is written, with
+// the file named. Under systemd the file is not read.
+TEST_F(InstallerRoot, OnSysvADefaultsFileThatDisablesTheAgentsProbeIsRefused) {
+  test::write_file(agent_config(), kUserConfig);
+  test::write_file(root() / "etc/init.d/datadog-agent",
+                   "#!/bin/sh\n[ -r \"/etc/default/${NAME}\" ] && . \"/etc/default/${NAME}\"\n");
+  const Layout layout = default_layout(root(), ProbeMode::Agent);
+  InstallRequest req;
+  req.agent.version = Version::parse("7.50.0");
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  const CommandRunner stopped = [&](const std::vector<std::string>& argv, std::string*) {
+    return argv.size() > 2 && argv.back() == "status" ? 3 : 0;
+  };
+  const auto refusal = [&](ServiceManager m) -> std::string {
+    req.manager = m;
+    try {
+      plan_install(layout, req, stopped);
+      return "";
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+  };
+  for (const auto& [script, defaults] :
+       {std::pair{"if [ -r \"/etc/default/${NAME}\" ]; then\n\t. \"/etc/default/${NAME}\"\nfi\n",
+                  "etc/default/datadog-agent-sysprobe"},
+        std::pair{"if [ -r \"/etc/sysconfig/${NAME}\" ]; then\n . \"/etc/sysconfig/${NAME}\"\nfi\n",
+                  "etc/sysconfig/datadog-agent-sysprobe"}}) {
+    test::write_file(root() / "etc/init.d/datadog-agent-sysprobe",
+                     std::string("#!/bin/sh\nNAME=\"datadog-agent-sysprobe\"\n") + script);
+    test::write_file(root() / defaults, "# set by hand\nDATADOG_ENABLED=\"yes\"\n");
+    EXPECT_EQ(refusal(ServiceManager::Sysv), "") << defaults;
+    test::write_file(root() / defaults,
+                     "DATADOG_ENABLED=\"yes\"\nexport DATADOG_ENABLED=no # off for now\n");
+    const auto why = refusal(ServiceManager::Sysv);
+    EXPECT_NE(why.find("/" + std::string(defaults) + " sets DATADOG_ENABLED=no"), std::string::npos)
+        << why;
+    EXPECT_NE(why.find("nothing was installed"), std::string::npos) << why;
+    EXPECT_EQ(refusal(ServiceManager::Systemd), "") << "systemd does not read " << defaults;
+    std::filesystem::remove(root() / defaults);
+  }
+  // A defaults file the script does not source changes nothing.
+  test::write_file(root() / "etc/sysconfig/datadog-agent-sysprobe", "DATADOG_ENABLED=no\n");
+  test::write_file(root() / "etc/init.d/datadog-agent-sysprobe",
+                   "#!/bin/sh\n. /etc/default/datadog-agent-sysprobe\n");
+  EXPECT_EQ(refusal(ServiceManager::Sysv), "");
+}
+
 // Every <name>.cnmkit-save* below root, relative to it, sorted.
 std::vector<std::string> saves_below(const std::filesystem::path& root) {
   std::vector<std::string> out;
