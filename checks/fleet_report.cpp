@@ -74,7 +74,10 @@ std::vector<std::string> features_lost(const json& preflight) {
 }
 
 json host_row(const FleetHost& h) {
-  json row = {{"host", h.host}, {"state", h.state}, {"rollout", h.state == "supported"}};
+  json row = {{"host", h.host},
+              {"state", h.state},
+              {"rollout", h.state == "supported"},
+              {"earlier_run", h.earlier_run}};
   if (h.state == "failed") {
     row["reason"] = h.reason;
     return row;
@@ -189,15 +192,16 @@ int attention(const json& group) {
 
 }  // namespace
 
-FleetReport FleetReport::from_documents(const std::vector<std::pair<std::string, json>>& reports,
-                                        const std::vector<HostFailure>& failed, bool strict) {
+FleetReport FleetReport::from_documents(const Documents& reports,
+                                        const std::vector<HostFailure>& failed, bool strict,
+                                        const Documents& earlier) {
   FleetReport r;
   std::set<std::string> seen;
   auto add_name = [&seen](const std::string& host, const std::string& where) {
     check_host_name(host, where);
     if (!seen.insert(host).second) throw FleetInputError(where + ": host " + host + " given twice");
   };
-  for (const auto& [where, doc] : reports) {
+  auto add_report = [&](const std::string& where, const json& doc, bool earlier_run) {
     const auto host = std::filesystem::path(where).stem().string();
     add_name(host, where);
     if (const auto error = preflight_schema().first_error(doc))
@@ -209,12 +213,14 @@ FleetReport FleetReport::from_documents(const std::vector<std::pair<std::string,
     if (strict && std::any_of(doc["checks"].begin(), doc["checks"].end(),
                               [](const json& c) { return c["status"] == "warn"; }))
       state = "unsupported";
-    r.hosts_.push_back({host, state, "", doc});
-  }
+    r.hosts_.push_back({host, state, "", doc, earlier_run});
+  };
+  for (const auto& [where, doc] : reports) add_report(where, doc, false);
+  for (const auto& [where, doc] : earlier) add_report(where, doc, true);
   for (const auto& f : failed) {
     add_name(f.host, "--failed " + f.host);
     r.hosts_.push_back(
-        {f.host, "failed", f.reason.empty() ? "no reason given" : f.reason, nullptr});
+        {f.host, "failed", f.reason.empty() ? "no reason given" : f.reason, nullptr, false});
   }
   std::sort(r.hosts_.begin(), r.hosts_.end(),
             [](const FleetHost& a, const FleetHost& b) { return a.host < b.host; });
@@ -222,19 +228,25 @@ FleetReport FleetReport::from_documents(const std::vector<std::pair<std::string,
 }
 
 FleetReport FleetReport::from_files(const std::vector<std::filesystem::path>& files,
-                                    const std::vector<HostFailure>& failed, bool strict) {
-  std::vector<std::pair<std::string, json>> docs;
-  for (const auto& f : files) docs.emplace_back(f.string(), read_report(f));
-  return from_documents(docs, failed, strict);
+                                    const std::vector<HostFailure>& failed, bool strict,
+                                    const std::vector<std::filesystem::path>& earlier) {
+  const auto read_all = [](const std::vector<std::filesystem::path>& paths) {
+    Documents docs;
+    for (const auto& f : paths) docs.emplace_back(f.string(), read_report(f));
+    return docs;
+  };
+  return from_documents(read_all(files), failed, strict, read_all(earlier));
 }
 
 json FleetReport::to_json() const {
   std::map<GroupKey, std::vector<const FleetHost*>> by_key;
   json rows = json::array(), left_out = json::array();
   std::map<std::string, std::size_t> count = {{"supported", 0}, {"unsupported", 0}, {"failed", 0}};
+  std::size_t earlier = 0;
   for (const auto& h : hosts_) {
     rows.push_back(host_row(h));
     ++count[h.state];
+    earlier += h.earlier_run;
     if (h.state != "failed") by_key[group_key(h.preflight)].push_back(&h);
     if (h.state != "supported") left_out.push_back(h.host);
   }
@@ -248,7 +260,8 @@ json FleetReport::to_json() const {
            {{"hosts", hosts_.size()},
             {"supported", count["supported"]},
             {"unsupported", count["unsupported"]},
-            {"failed", count["failed"]}}},
+            {"failed", count["failed"]},
+            {"earlier_run", earlier}}},
           {"left_out", left_out},
           {"groups", groups},
           {"hosts", rows}};

@@ -30,6 +30,8 @@ struct FleetHost {
   std::string state;         // "supported", "unsupported" or "failed" (no preflight report)
   std::string reason;        // why it failed, for "failed"
   nlohmann::json preflight;  // the validated preflight report; null for "failed"
+  // Its answer was kept from an earlier run (a run limited to other hosts): not asked now.
+  bool earlier_run = false;
 };
 
 class FleetReport {
@@ -38,13 +40,17 @@ class FleetReport {
   // checks/preflight.schema.json and adds the failures. Throws FleetInputError naming the first
   // bad file, or a host given twice; nothing is kept from a partial read.
   // strict: a host where any check warns counts as unsupported (preflight --strict).
+  // earlier: answers kept from an earlier run, read like files, their rows marked earlier_run
+  // (a run limited to some hosts still reports the whole fleet).
   static FleetReport from_files(const std::vector<std::filesystem::path>& files,
-                                const std::vector<HostFailure>& failed, bool strict = false);
+                                const std::vector<HostFailure>& failed, bool strict = false,
+                                const std::vector<std::filesystem::path>& earlier = {});
   // The same from already parsed reports: (file name, document), the host being the file name
   // without ".json"; checked like files.
-  static FleetReport from_documents(
-      const std::vector<std::pair<std::string, nlohmann::json>>& reports,
-      const std::vector<HostFailure>& failed, bool strict = false);
+  using Documents = std::vector<std::pair<std::string, nlohmann::json>>;
+  static FleetReport from_documents(const Documents& reports,
+                                    const std::vector<HostFailure>& failed, bool strict = false,
+                                    const Documents& earlier = {});
 
   const std::vector<FleetHost>& hosts() const { return hosts_; }  // sorted by name
 

@@ -15,7 +15,8 @@ namespace {
 
 struct FleetArgs {
   std::vector<std::string> files;
-  std::vector<std::string> failed;  // HOST=REASON
+  std::vector<std::string> failed;   // HOST=REASON
+  std::vector<std::string> earlier;  // HOST.json kept from an earlier run
   std::string format = "markdown";
   std::string output_dir;
   bool strict = false;
@@ -66,10 +67,11 @@ void write_all(const FleetReport& r, const std::filesystem::path& dir) {
 
 int run(const FleetArgs& a) {
   try {
-    if (a.files.empty() && a.failed.empty())
+    if (a.files.empty() && a.failed.empty() && a.earlier.empty())
       throw FleetInputError("no hosts: give preflight reports (HOST.json) or --failed HOST=REASON");
-    std::vector<std::filesystem::path> files(a.files.begin(), a.files.end());
-    const auto report = FleetReport::from_files(files, parse_failed(a.failed), a.strict);
+    const std::vector<std::filesystem::path> files(a.files.begin(), a.files.end()),
+        earlier(a.earlier.begin(), a.earlier.end());
+    const auto report = FleetReport::from_files(files, parse_failed(a.failed), a.strict, earlier);
     if (a.output_dir.empty())
       std::cout << render(report, a.format);
     else
@@ -97,6 +99,12 @@ void add_fleet_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--failed", args->failed,
                   "HOST=REASON: a host whose preflight did not run (listed, never rolled out)")
       ->expected(1)  // one value each time: the files may follow it
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--earlier", args->earlier,
+                  "HOST.json kept from an earlier run: the host is reported with that answer, "
+                  "marked earlier_run (a run limited to other hosts still reports the fleet)")
+      ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--format", args->format, "Printed format")

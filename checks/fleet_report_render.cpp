@@ -103,6 +103,15 @@ std::string left_out_section(const json& report) {
   return out + "\n";
 }
 
+// The hosts reported with an answer kept from an earlier run (a run limited to other hosts).
+std::string earlier_note(const json& report) {
+  json names = json::array();
+  for (const auto& h : report["hosts"])
+    if (h["earlier_run"].get<bool>()) names.push_back(h["host"]);
+  if (names.empty()) return "";
+  return "Answers kept from an earlier run (not asked in this one): " + md(names) + ".\n\n";
+}
+
 std::string group_section(const json& g) {
   std::string out = "## " + md(group_title(g)) + ": " + md(g["verdict"]) + ", " +
                     plural(g["hosts"].size(), "host") + "\n\n";
@@ -129,6 +138,7 @@ std::string FleetReport::to_markdown() const {
          std::to_string(s["supported"].get<int>()) + " supported (in the rollout), " +
          std::to_string(s["unsupported"].get<int>()) + " unsupported, " +
          std::to_string(s["failed"].get<int>()) + " without a preflight (failed).\n\n";
+  out += earlier_note(r);
   out += left_out_section(r);
   for (const auto& g : r["groups"]) out += group_section(g);
   return out;
@@ -139,7 +149,7 @@ std::string FleetReport::to_csv() const {
   static const char* const kColumns[] = {
       "host",           "state",    "rollout", "distro_id", "distro_version",
       "kernel_release", "arch",     "rung",    "probe",     "features_lost",
-      "failing_checks", "warnings", "fixes",   "reason"};
+      "failing_checks", "warnings", "fixes",   "reason",    "earlier_run"};
   std::string out;
   for (const auto* c : kColumns) out += std::string(out.empty() ? "" : ",") + c;
   out += "\r\n";

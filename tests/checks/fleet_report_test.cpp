@@ -262,8 +262,10 @@ TEST(FleetReport, GroupsByDistributionAndKernelBuildWithEachCheckOnce) {
                             {"c76.json", preflight_of("centos-7.6")}},
                            {{"gone", "unreachable"}})
                      .to_json();
-  EXPECT_EQ(r["summary"],
-            json({{"hosts", 5}, {"supported", 2}, {"unsupported", 2}, {"failed", 1}}));
+  EXPECT_EQ(
+      r["summary"],
+      json(
+          {{"hosts", 5}, {"supported", 2}, {"unsupported", 2}, {"failed", 1}, {"earlier_run", 0}}));
   EXPECT_EQ(r["left_out"], json({"a", "b", "gone"}));
   ASSERT_EQ(r["groups"].size(), 3u);
   const auto& g = r["groups"][0];  // the unsupported group comes first
@@ -283,10 +285,45 @@ TEST(FleetReport, GroupsByDistributionAndKernelBuildWithEachCheckOnce) {
   for (const auto& h : r["hosts"])
     EXPECT_EQ(h["rollout"].get<bool>(), h["state"] == "supported") << h.dump();
   EXPECT_EQ(r["hosts"][3]["host"], "deb");
-  EXPECT_EQ(
-      r["hosts"][4],
-      json({{"host", "gone"}, {"state", "failed"}, {"rollout", false}, {"reason", "unreachable"}}));
+  EXPECT_EQ(r["hosts"][4], json({{"host", "gone"},
+                                 {"state", "failed"},
+                                 {"rollout", false},
+                                 {"earlier_run", false},
+                                 {"reason", "unreachable"}}));
   EXPECT_TRUE(python_says_valid(r, test::source_dir() / "checks/fleet_report.schema.json"));
+}
+
+json row_of(const json& report, const std::string& host) {
+  for (const auto& r : report["hosts"])
+    if (r["host"] == host) return r;
+  ADD_FAILURE() << "no row for " << host;
+  return json::object();
+}
+
+// A run limited to some hosts (Ansible's --limit) still reports the fleet: the others' answers
+// kept from an earlier run are read like this run's, and their rows say so.
+TEST(FleetReport, AnswersFromAnEarlierRunAreReportedAndMarked) {
+  const auto r = FleetReport::from_documents({{"now.json", preflight_of("debian-9")}},
+                                             {{"gone", "unreachable"}}, false,
+                                             {{"kept/before.json", preflight_of("centos-7.5")}})
+                     .to_json();
+  EXPECT_EQ(r["summary"]["hosts"], 3);
+  EXPECT_EQ(r["summary"]["earlier_run"], 1);
+  EXPECT_EQ(r["summary"]["unsupported"], 1) << "judged by its answer, as any other";
+  EXPECT_EQ(row_of(r, "before")["earlier_run"], true);
+  EXPECT_EQ(row_of(r, "now")["earlier_run"], false);
+  EXPECT_EQ(row_of(r, "gone")["earlier_run"], false);
+  EXPECT_TRUE(python_says_valid(r, test::source_dir() / "checks/fleet_report.schema.json"));
+  const auto md = FleetReport::from_documents({{"now.json", preflight_of("debian-9")}}, {}, false,
+                                              {{"before.json", preflight_of("centos-7.5")}})
+                      .to_markdown();
+  EXPECT_NE(md.find("Answers kept from an earlier run (not asked in this one): before"),
+            std::string::npos)
+      << md;
+  // A host asked now and kept from before is one host given twice.
+  EXPECT_THROW(FleetReport::from_documents({{"a.json", preflight_of("debian-9")}}, {}, false,
+                                           {{"old/a.json", preflight_of("debian-9")}}),
+               FleetInputError);
 }
 
 TEST(FleetReport, SameDistributionAndKernelButOneHostFailsIsMixed) {
@@ -423,13 +460,13 @@ TEST(FleetReport, MarkdownAndCsvEscapeWhatHostsSay) {
       cells += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
     EXPECT_TRUE(cells == 4 || cells == 6) << "a cell was split: " << line;
   }
-  // Parse the CSV back with Python's csv module: 14 columns in every row, the formula defused.
+  // Parse the CSV back with Python's csv module: 15 columns in every row, the formula defused.
   test::TempDir dir;
   test::write_file(dir / "r.csv", r.to_csv());
   const auto py = run({"/usr/bin/python3", "-c",
                        "import csv,sys\n"
                        "rows=list(csv.reader(open(sys.argv[1],newline='')))\n"
-                       "assert all(len(r)==14 for r in rows), rows\n"
+                       "assert all(len(r)==15 for r in rows), rows\n"
                        "print(rows[1][13]); print(rows[2][10])\n",
                        (dir / "r.csv").string()});
   ASSERT_EQ(py.exit_code, 0) << py.err;
