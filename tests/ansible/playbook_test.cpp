@@ -139,6 +139,65 @@ TEST_F(AnsiblePlaybook, OneBadHostIsListedAsFailedAndTheOthersGoOn) {
       << "an empty answer was saved";
 }
 
+// With the preflight's gate off (cnmkit_preflight: false) a host whose preflight errors is
+// rolled out like the others; the report still lists it as failed, with cnmctl's error. A
+// forged answer is still refused (the report cannot read it).
+TEST_F(AnsiblePlaybook, WithoutThePreflightGateAHostWhosePreflightErrsIsRolledOut) {
+  const auto r = play({"-e", "cnmkit_preflight=false"});
+  ASSERT_FALSE(r.doc.is_null()) << r.err;
+  EXPECT_EQ(r.stat("broken", "failures"), 0) << r.doc["stats"].dump();
+  EXPECT_TRUE(r.ran("broken", kInstallTask));
+  EXPECT_TRUE(std::filesystem::exists(config("broken")));
+  EXPECT_EQ(r.stat("forged", "failures"), 1) << r.doc["stats"].dump();
+  const auto report = json::parse(read_file(report_dir() / "fleet-report.json"));
+  const auto broken = row_of(report, "broken");
+  EXPECT_EQ(broken["state"], "failed") << broken.dump();
+  const std::string reason = broken.value("reason", "");
+  EXPECT_NE(reason.find("cnmctl preflight failed (exit 2): "), std::string::npos) << reason;
+  EXPECT_NE(reason.find("Directory does not exist"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("rolled out anyway"), std::string::npos) << reason;
+}
+
+// A run limited to some hosts (--limit) still reports the whole group: the others with the
+// answer they saved in an earlier run, marked earlier_run; a host whose last run gave no answer
+// the report reads (here forged) is not reported from an older one. A check-mode run writes its
+// report under check/, leaving the real one as it was.
+TEST_F(AnsiblePlaybook, ALimitedRunReportsTheRestOfTheGroupFromEarlierAnswers) {
+  const auto first = play();
+  ASSERT_FALSE(first.doc.is_null()) << first.err;
+  EXPECT_TRUE(std::filesystem::exists(report_dir() / "hosts/good.json"));
+  EXPECT_FALSE(std::filesystem::exists(report_dir() / "hosts/forged.json"))
+      << "the answer the report refused was kept";
+
+  const auto limited = play({"--limit", "broken"});
+  ASSERT_FALSE(limited.doc.is_null()) << limited.err;
+  auto report = json::parse(read_file(report_dir() / "fleet-report.json"));
+  EXPECT_EQ(report["summary"]["hosts"], 2) << report.dump();
+  EXPECT_EQ(report["summary"]["earlier_run"], 1) << report.dump();
+  EXPECT_EQ(row_of(report, "good")["earlier_run"], true) << report.dump();
+  EXPECT_EQ(row_of(report, "good")["state"], "supported") << report.dump();
+  EXPECT_EQ(row_of(report, "broken")["earlier_run"], false) << report.dump();
+  EXPECT_NE(read_file(report_dir() / "fleet-report.md").find("Answers kept from an earlier run"),
+            std::string::npos);
+
+  // The good host out of the group: it leaves the report.
+  auto inventory = json::parse(read_file(dir_ / "inventory.yml"));
+  inventory["others"]["hosts"]["good"] = inventory["cnmkit"]["hosts"]["good"];
+  inventory["others"]["vars"] = inventory["cnmkit"]["vars"];
+  inventory["cnmkit"]["hosts"].erase("good");
+  write_file(dir_ / "inventory.yml", inventory.dump(2));
+  ASSERT_FALSE(play({"--limit", "broken"}).doc.is_null());
+  report = json::parse(read_file(report_dir() / "fleet-report.json"));
+  EXPECT_EQ(report["summary"]["hosts"], 1) << report.dump();
+
+  const auto real = read_file(report_dir() / "fleet-report.json");
+  const auto check = play({"--check"});
+  ASSERT_FALSE(check.doc.is_null()) << check.err;
+  EXPECT_EQ(read_file(report_dir() / "fleet-report.json"), real) << "check mode replaced it";
+  const auto dry = json::parse(read_file(report_dir() / "check/fleet-report.json"));
+  EXPECT_EQ(dry["summary"]["hosts"], 2) << dry.dump();
+}
+
 // `-e cnmkit_state=absent` (the README's removal) installs and checks nothing first: every task
 // of the fleet play is skipped (even with the package step on and no package to copy), no
 // report is written; the rollout play removes the probe.
