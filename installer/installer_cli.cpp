@@ -43,13 +43,34 @@ struct Args {
   double health_timeout = 30;
 };
 
+// An earlier install of the other mode that this run took away first (uninstall's report),
+// and, when the new install then failed, whether that mode was installed again.
+struct Switch {
+  std::optional<ProbeMode> from;
+  bool taken_away = false;
+  nlohmann::json uninstall;
+  std::optional<std::string> again_error;  // set when it was tried: "" when it worked
+};
+
+// The JSON report's account of a switch: the mode taken away, its uninstall's report, and
+// whether it was installed again after the new install failed.
+nlohmann::json switch_json(const Switch& sw) {
+  nlohmann::json j = {{"probe", to_string(*sw.from)}, {"uninstall", sw.uninstall}};
+  if (sw.again_error) {
+    j["installed_again"] = sw.again_error->empty();
+    if (!sw.again_error->empty()) j["error"] = *sw.again_error;
+  }
+  return j;
+}
+
 // Usage errors (exit 2) are std::invalid_argument; everything else that stops a run is "not
-// fit / failed" (exit 1) and is reported before anything is written.
-int fail(const Args& a, const std::string& what, int code) {
+// fit / failed" (exit 1) and is reported before anything is written, but for a switch that
+// already took the other mode away (then `sw` says so, and whether it is back).
+int fail(const Args& a, const std::string& what, int code, const Switch& sw = {}) {
   if (a.json) {
-    std::cout << nlohmann::json({{"changed", false}, {"error", what}})
-                     .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
+    nlohmann::json j = {{"changed", sw.taken_away}, {"error", what}};
+    if (sw.taken_away) j["switched_from"] = switch_json(sw);
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   std::cerr << "cnmctl: " << printable(what) << "\n";
   return code;
@@ -61,15 +82,6 @@ ConfigRequest config_request(const Args& a, const Layout& layout) {
   if (!a.owner.empty()) c.owner = parse_owner(layout, a.owner);
   return c;
 }
-
-// An earlier install of the other mode that this run took away first (uninstall's report),
-// and, when the new install then failed, whether that mode was installed again.
-struct Switch {
-  std::optional<ProbeMode> from;
-  bool taken_away = false;
-  nlohmann::json uninstall;
-  std::optional<std::string> again_error;  // set when it was tried: "" when it worked
-};
 
 int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager m,
            const Layout& layout, const Switch& sw) {
@@ -83,13 +95,7 @@ int report(const Args& a, const Plan& plan, const ApplyResult& r, ServiceManager
                         {"service_manager", to_string(m)},
                         {"notes", plan.notes},
                         {"actions", plan_json(plan, a.with_diffs())}};
-    if (sw.from) {
-      j["switched_from"] = {{"probe", to_string(*sw.from)}, {"uninstall", sw.uninstall}};
-      if (sw.again_error) {
-        j["switched_from"]["installed_again"] = sw.again_error->empty();
-        if (!sw.again_error->empty()) j["switched_from"]["error"] = *sw.again_error;
-      }
-    }
+    if (sw.from) j["switched_from"] = switch_json(sw);
     if (!r.error.empty()) j["error"] = r.error;
     if (!r.rollback_errors.empty()) j["rollback_errors"] = r.rollback_errors;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -360,16 +366,16 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
       plan.notes.insert(plan.notes.end(), btf_notes.begin(), btf_notes.end());
     }
   } catch (const std::invalid_argument& e) {
-    return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitUsage);
+    return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitUsage, sw);
   } catch (const std::exception& e) {
-    return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitNotFit);
+    return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitNotFit, sw);
   }
   ApplyResult r;
   if (!a.dry_run) {
     try {
       r = apply_plan(layout, plan, run_command, health_check(a, layout), kill_hook_from_env());
     } catch (const std::exception& e) {
-      return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitNotFit);
+      return fail(a, failed_switch(a, ctx, m, sw, e.what()), kExitNotFit, sw);
     }
     if (r.rolled_back && sw.taken_away) sw.again_error = install_again(a, ctx, *sw.from, m);
   }
