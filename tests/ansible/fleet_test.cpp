@@ -356,6 +356,19 @@ TEST_F(Fleet, RollsOutToFitHostsLeavesOutTheUnfitOneAndReportsEveryHost) {
   const auto back = pin(installed);
   EXPECT_EQ(back.stat("bookworm", "failures"), 0) << back.failed_tasks();
   EXPECT_EQ(dpkg_version(bw), installed);
+  // A held package (apt-mark hold) stays as it is: the role fails the host, naming the hold,
+  // and changes nothing; released, the pin is installed.
+  ASSERT_EQ(bw.exec({"apt-mark", "hold", "cnmkit"}).exit_code, 0);
+  const auto held = pin(newer);
+  EXPECT_EQ(held.stat("bookworm", "failures"), 1) << held.raw_out;
+  const auto why =
+      held.results("bookworm", "Stop where apt holds another cnmkit version than the pin");
+  ASSERT_EQ(why.size(), 1u) << held.failed_tasks();
+  EXPECT_NE(why[0].value("msg", "").find("cnmkit " + installed + " is held"), std::string::npos)
+      << why[0].dump();
+  EXPECT_EQ(dpkg_version(bw), installed);
+  EXPECT_EQ(pin(installed).stat("bookworm", "failures"), 0) << "the held version is the pin";
+  ASSERT_EQ(bw.exec({"apt-mark", "unhold", "cnmkit"}).exit_code, 0);
   // Those runs were limited to bookworm: the report still holds the fleet, the other two with
   // the answers they gave before.
   const auto limited = json::parse(read_file(report_dir() / "fleet-report.json"));

@@ -370,7 +370,7 @@ RSpec.describe Cnmkit::PackageChoice do
   end
 
   def choice(family, **over)
-    described_class.new(Cnmkit::Options.new(version: '0.1.0', **over), family)
+    described_class.new(Cnmkit::Options.new(**{ version: '0.1.0' }.merge(over)), family)
   end
 
   it 'picks the format from the platform family unless told' do
@@ -392,6 +392,28 @@ RSpec.describe Cnmkit::PackageChoice do
     expect(%w(debian suse rhel fedora amazon).map { |f| choice(f).repository_kind })
       .to eq(%w(apt zypper yum yum yum))
     expect(choice('suse', package_format: 'deb').repository_kind).to eq('apt')
+  end
+
+  # A real dpkg database (its status file, as dpkg writes it) read by the real dpkg-query.
+  def dpkg_db(status)
+    admindir = File.join(@dir, "dpkg-#{status.tr(' ', '-')}")
+    FileUtils.mkdir_p(File.join(admindir, 'info'))
+    File.write(File.join(admindir, 'status'),
+               "Package: cnmkit\nStatus: #{status}\nPriority: optional\nSection: admin\n" \
+               "Maintainer: t <t@example.invalid>\nArchitecture: all\nVersion: 0.0.9\n" \
+               "Description: test\n\n")
+    Cnmkit.deb_installed(admindir:)
+  end
+
+  it 'reads the installed version and a hold from dpkg, and never changes a held package' do
+    expect(dpkg_db('install ok installed').to_h).to eq(version: '0.0.9', held: false)
+    expect(dpkg_db('hold ok installed').to_h).to eq(version: '0.0.9', held: true)
+    expect(dpkg_db('deinstall ok config-files').to_h).to eq(version: nil, held: false)
+    expect(Cnmkit.deb_installed(admindir: File.join(@dir, 'none')).to_h).to eq(version: nil, held: false)
+    expect { choice('debian').refuse_hold(dpkg_db('hold ok installed')) }
+      .to raise_error(Cnmkit::Error, /cnmkit 0\.0\.9 is held \(apt-mark hold\) and the pin is 0\.1\.0/)
+    expect { choice('debian', version: '0.0.9').refuse_hold(dpkg_db('hold ok installed')) }.not_to raise_error
+    expect { choice('debian').refuse_hold(dpkg_db('install ok installed')) }.not_to raise_error
   end
 
   it 'asks a repository for the pinned version, and needs one' do

@@ -264,6 +264,20 @@ module Cnmkit
     end
   end
 
+  # cnmkit as dpkg has it: its version when installed (the status's second letter "i": "ii", or
+  # "hi" when held; dpkg keeps a removed package's version while its configuration stays, so
+  # nil then) and whether apt holds it (the first letter "h": apt-mark hold).
+  DebInstalled = Struct.new(:version, :held)
+
+  def self.deb_installed(admindir: nil)
+    argv = ['dpkg-query'] + (admindir ? ['--admindir', admindir] : [])
+    out, _err, status = Open3.capture3(*argv, '-W', '-f=${db:Status-Abbrev} ${Version}', 'cnmkit')
+    return DebInstalled.new(nil, false) unless status.success?
+
+    abbrev, version = out.split
+    DebInstalled.new(abbrev.to_s[1] == 'i' ? version : nil, abbrev.to_s[0] == 'h')
+  end
+
   # Which cnmkit package a node gets: .deb on the Debian family, .rpm elsewhere (or
   # package_format), from package_file (checked to be the pinned version) or a repository.
   class PackageChoice
@@ -302,6 +316,16 @@ module Cnmkit
       return path if found == @opts.version
 
       raise Error, "cnmkit_package: #{path} is cnmkit #{found}, not the pinned #{@opts.version}"
+    end
+
+    # A hold is the operator's word that the version stays (unattended upgrades, apt upgrade):
+    # the pin does not override it, through apt or dpkg (which installs a .deb over a hold).
+    def refuse_hold(installed)
+      return unless installed.held && installed.version != @opts.version
+
+      raise Error, "cnmkit_package: cnmkit #{installed.version} is held (apt-mark hold) and the pin " \
+                   "is #{@opts.version}: a held package is not changed; release it (apt-mark " \
+                   "unhold cnmkit) or pin #{installed.version}"
     end
 
     # What the repository is asked for: the pinned version.

@@ -54,7 +54,7 @@ action_class do
 
   # The index is read again when the source changes, and when the pin is not the version dpkg
   # has: a new pin is unknown to an index read before it was published.
-  def add_repository(pick)
+  def add_repository(pick, installed)
     return add_rpm_repository(pick.repository_kind) unless pick.repository_kind == 'apt'
 
     file '/etc/apt/sources.list.d/cnmkit.list' do
@@ -62,10 +62,7 @@ action_class do
       mode '0644'
       notifies :update, 'apt_update[cnmkit]', :immediately
     end
-    # Installed (the status's second letter "i": "ii", "hi" held): dpkg keeps a removed
-    # package's version while its configuration stays.
-    installed = shell_out('dpkg-query', '-W', '-f=${db:Status-Abbrev} ${Version}', 'cnmkit').stdout.split
-    current = installed.first.to_s[1] == 'i' && installed.last == pick.repository_version
+    current = installed.version == pick.repository_version
     apt_update('cnmkit') { action(current ? :nothing : :update) }
   end
 
@@ -87,8 +84,10 @@ action :install do
   return unless new_resource.package
 
   pick = choice
+  installed = pick.format == 'deb' ? Cnmkit.deb_installed : Cnmkit::DebInstalled.new(nil, false)
+  pick.refuse_hold(installed)
   if pick.repository?
-    add_repository(pick)
+    add_repository(pick, installed)
     # A lower pin is a rollback: Chef's apt_package allows it (--allow-downgrades, apt 1.1+).
     package('cnmkit') { version pick.repository_version }
   elsif pick.format == 'deb'
