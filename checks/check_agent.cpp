@@ -2,6 +2,8 @@
 // agent.environment: variables of the Agent's environment file that override what cnmctl
 // writes into system-probe.yaml, and the SysV defaults file that keeps its system-probe from
 // starting (common/agent_env.h).
+#include <algorithm>
+
 #include "checks/check.h"
 #include "common/agent_env.h"
 
@@ -53,28 +55,53 @@ CheckResult agent_version(const HostFacts& f) {
   return r;
 }
 
+// Whether SysV starts the services (the Agent's init scripts, not its systemd units): on the
+// live host systemd is not running; under --root the tree has no systemd to boot.
+bool starts_with_sysv(const HostFs& fs) {
+  if (fs.is_live()) return !fs.exists("/run/systemd/system");
+  return !fs.exists("/lib/systemd/systemd") && !fs.exists("/usr/lib/systemd/systemd");
+}
+
+// Each finding with its remedy: the SysV defaults file that keeps the Agent's system-probe from
+// starting, and the environment file's overrides of the keys cnmctl sets.
 CheckResult agent_environment(const HostFacts& f) {
   if (f.layout.mode != ProbeMode::Agent)
     return skip("cnm-probe does not read the Agent's environment file");
-  if (const auto off = sysv_probe_disabled_by(f.fs, f.layout))
-    return warn(*off +
-                    " sets DATADOG_ENABLED=no: where SysV starts the Agent (no systemd), its "
-                    "init script exits without starting the system-probe",
-                "remove DATADOG_ENABLED=no from " + *off +
-                    " (or set it yes), then start the probe: service " + f.layout.probe_service +
-                    " start");
+  std::vector<std::string> findings, remedies;
+  if (starts_with_sysv(f.fs))
+    if (const auto off = sysv_probe_disabled_by(f.fs, f.layout)) {
+      findings.push_back(*off +
+                         " sets DATADOG_ENABLED=no: the Agent's init script does not start its "
+                         "system-probe (at boot, or by `service " +
+                         f.layout.probe_service + " start`)");
+      remedies.push_back("remove DATADOG_ENABLED=no from " + *off + " (or set it yes), then run " +
+                         "service " + f.layout.probe_service + " start");
+    }
   const auto overrides = agent_env_overrides(f.fs, f.layout);
-  if (overrides.empty())
+  if (!overrides.empty()) {
+    const auto disabling = std::find_if(overrides.begin(), overrides.end(),
+                                        [](const EnvOverride& o) { return o.disables; });
+    const auto text = describe_overrides(overrides, f.layout);
+    if (disabling != overrides.end()) {
+      findings.push_back(text + ": network monitoring stays off whatever system-probe.yaml says");
+      remedies.push_back("remove " + disabling->variable + " from " + agent_env_file(f.layout) +
+                         " (or set it true), then restart the Agent");
+    } else {
+      findings.push_back(text + ": the Agent reads the variable, not system-probe.yaml");
+      remedies.push_back(
+          "remove the variable unless it is meant: cnmctl edits system-probe.yaml only");
+    }
+  }
+  if (findings.empty())
     return pass("no variable of the Agent's environment (" + agent_env_file(f.layout) +
-                ", where its units read it) overrides the keys cnmctl sets");
-  const auto text = describe_overrides(overrides, f.layout);
-  for (const auto& o : overrides)
-    if (o.disables)
-      return warn(text + ": network monitoring stays off whatever system-probe.yaml says",
-                  "remove " + o.variable + " from " + agent_env_file(f.layout) +
-                      " (or set it true), then restart the Agent");
-  return warn(text + ": the Agent reads the variable, not system-probe.yaml",
-              "remove the variable unless it is meant: cnmctl edits system-probe.yaml only");
+                ", where its units read it) overrides the keys cnmctl sets, and no SysV defaults "
+                "file keeps its system-probe off");
+  const auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : "; ") + s;
+    return out;
+  };
+  return warn(join(findings), join(remedies));
 }
 
 }  // namespace

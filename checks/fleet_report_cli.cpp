@@ -68,7 +68,9 @@ void write_all(const FleetReport& r, const std::filesystem::path& dir) {
 int run(const FleetArgs& a) {
   try {
     if (a.files.empty() && a.failed.empty() && a.earlier.empty())
-      throw FleetInputError("no hosts: give preflight reports (HOST.json) or --failed HOST=REASON");
+      throw FleetInputError(
+          "no hosts: give preflight reports (HOST.json), --earlier HOST.json or --failed "
+          "HOST=REASON");
     const std::vector<std::filesystem::path> files(a.files.begin(), a.files.end()),
         earlier(a.earlier.begin(), a.earlier.end());
     const auto report = FleetReport::from_files(files, parse_failed(a.failed), a.strict, earlier);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <optional>
 
 #include "common/agent_keys.h"
@@ -118,24 +119,81 @@ std::optional<EnvOverride> override_of(std::string_view line) {
   return std::nullopt;
 }
 
-// The value a shell file sourced by an init script leaves in `variable`: its last plain
-// assignment (`NAME=value`, `export NAME=value`, quoted or not, a comment after an unquoted
-// value dropped). What only running the file could tell (conditionals, expansions) is not
-// followed: the health check still sees a probe that did not start.
+// One line of a shell file as the words of its simple commands, as sh splits them: on unquoted
+// blanks and ';', each word's quoted and unquoted parts joined with the quotes removed, up to an
+// unquoted '#' that begins a word (a comment). Expansions are left as written.
+std::vector<std::vector<std::string>> shell_commands(std::string_view line) {
+  std::vector<std::vector<std::string>> commands(1);
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  const auto end_word = [&] {
+    if (in_word) commands.back().push_back(word);
+    word.clear();
+    in_word = false;
+  };
+  for (const char c : line) {
+    if (quote) {
+      if (c == quote)
+        quote = 0;
+      else
+        word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ' || c == '\t') {
+      end_word();
+    } else if (c == ';') {
+      end_word();
+      commands.emplace_back();
+    } else if (c == '#' && !in_word) {
+      break;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  end_word();
+  return commands;
+}
+
+// NAME=... with NAME a shell variable name.
+bool is_assignment(std::string_view word) {
+  const auto eq = word.find('=');
+  if (eq == 0 || eq == std::string_view::npos || std::isdigit(static_cast<unsigned char>(word[0])))
+    return false;
+  return std::all_of(word.begin(), word.begin() + static_cast<std::ptrdiff_t>(eq), [](char c) {
+    return c == '_' || std::isalnum(static_cast<unsigned char>(c));
+  });
+}
+
+// The value a shell file sourced by an init script leaves in `variable`: its last assignment
+// (`NAME=value`, after `export` or `readonly`, quoted or not, several on a line), nothing after
+// `unset NAME`. An assignment before a command sets it for that command only, and is skipped.
+// Lines end at '\n' alone: a '\r' stays in the value, as sh keeps it. What only running the file
+// could tell (conditionals, expansions) is not followed: the health check still sees a probe
+// that did not start.
 std::optional<std::string> shell_assignment(std::string_view text, std::string_view variable) {
   std::optional<std::string> value;
-  for_each_line(text, [&](std::string_view line) {
-    auto t = trim(line);
-    if (t.starts_with("export ")) t = trim(t.substr(7));
-    if (!t.starts_with(variable) || t.substr(variable.size(), 1) != "=") return;
-    auto v = t.substr(variable.size() + 1);
-    if (!v.empty() && (v.front() == '"' || v.front() == '\'')) {
-      const auto close = v.find(v.front(), 1);
-      value = std::string(v.substr(1, close == std::string_view::npos ? v.npos : close - 1));
-      return;
+  const std::string prefix = std::string(variable) + "=";
+  for (std::size_t pos = 0; pos <= text.size();) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    for (const auto& words : shell_commands(text.substr(pos, nl - pos))) {
+      if (words.empty()) continue;
+      if (words[0] == "unset") {
+        if (std::find(words.begin() + 1, words.end(), std::string(variable)) != words.end())
+          value.reset();
+        continue;
+      }
+      const bool declaration = words[0] == "export" || words[0] == "readonly";
+      const auto first = words.begin() + (declaration ? 1 : 0);
+      if (!declaration && !std::all_of(first, words.end(), is_assignment)) continue;
+      for (auto w = first; w != words.end(); ++w)
+        if (w->starts_with(prefix)) value = w->substr(prefix.size());
     }
-    value = std::string(v.substr(0, v.find_first_of(" \t;#")));
-  });
+    pos = nl + 1;
+  }
   return value;
 }
 

@@ -285,8 +285,9 @@ Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner&
       throw std::runtime_error(
           *off + " sets DATADOG_ENABLED=no: the Agent's init script for its system-probe (" +
           layout.sysv_init_dir + "/" + layout.probe_service +
-          ") exits without starting it, so network monitoring would stay off; remove the line "
-          "(or set it yes) and run again; nothing was installed");
+          ") does not start it (at boot, or by `service ... start`), so network monitoring "
+          "would stay off; remove the line (or set it yes) and run again; nothing was "
+          "installed");
   // Standalone, cnmkit starts its own probe; beside the Agent, only where the Agent does not
   // start its system-probe itself: before 6.18/7.18, and under SysV at every version (the
   // Agent's init script starts its process, trace and security agents, never the system-probe:

@@ -159,9 +159,10 @@ TEST_F(AnsiblePlaybook, WithoutThePreflightGateAHostWhosePreflightErrsIsRolledOu
 }
 
 // A run limited to some hosts (--limit) still reports the whole group: the others with the
-// answer they saved in an earlier run, marked earlier_run; a host whose last run gave no answer
-// the report reads (here forged) is not reported from an older one. A check-mode run writes its
-// report under check/, leaving the real one as it was.
+// answer a real run saved (marked earlier_run), or as failed without one (forged: its answer
+// was refused, so none was kept); an earlier answer the report refuses is listed with why and
+// dropped, and a controller whose cnmctl cannot run loses none. A check-mode run writes its
+// report under check/, leaving the real one as it was. A host out of the group leaves it.
 TEST_F(AnsiblePlaybook, ALimitedRunReportsTheRestOfTheGroupFromEarlierAnswers) {
   const auto first = play();
   ASSERT_FALSE(first.doc.is_null()) << first.err;
@@ -169,16 +170,41 @@ TEST_F(AnsiblePlaybook, ALimitedRunReportsTheRestOfTheGroupFromEarlierAnswers) {
   EXPECT_FALSE(std::filesystem::exists(report_dir() / "hosts/forged.json"))
       << "the answer the report refused was kept";
 
-  const auto limited = play({"--limit", "broken"});
-  ASSERT_FALSE(limited.doc.is_null()) << limited.err;
+  ASSERT_FALSE(play({"--limit", "broken"}).doc.is_null());
   auto report = json::parse(read_file(report_dir() / "fleet-report.json"));
-  EXPECT_EQ(report["summary"]["hosts"], 2) << report.dump();
+  EXPECT_EQ(report["summary"]["hosts"], 3) << report.dump();
   EXPECT_EQ(report["summary"]["earlier_run"], 1) << report.dump();
   EXPECT_EQ(row_of(report, "good")["earlier_run"], true) << report.dump();
   EXPECT_EQ(row_of(report, "good")["state"], "supported") << report.dump();
   EXPECT_EQ(row_of(report, "broken")["earlier_run"], false) << report.dump();
+  EXPECT_NE(row_of(report, "forged").value("reason", "").find("no answer saved by an earlier"),
+            std::string::npos)
+      << report.dump();
   EXPECT_NE(read_file(report_dir() / "fleet-report.md").find("Answers kept from an earlier run"),
             std::string::npos);
+
+  const auto real = read_file(report_dir() / "fleet-report.json");
+  const auto check = play({"--limit", "broken", "--check"});
+  ASSERT_FALSE(check.doc.is_null()) << check.err;
+  EXPECT_EQ(read_file(report_dir() / "fleet-report.json"), real) << "check mode replaced it";
+  const auto dry = json::parse(read_file(report_dir() / "check/fleet-report.json"));
+  EXPECT_EQ(dry["summary"]["hosts"], 3) << dry.dump();
+  EXPECT_EQ(row_of(dry, "good")["earlier_run"], true) << "a real run's answer: " << dry.dump();
+
+  // A controller whose cnmctl cannot run: the run stops, and no saved answer is lost.
+  const auto no_cnmctl =
+      play({"--limit", "broken", "-e", "cnmkit_report_cnmctl=" + (dir_ / "none").string()});
+  EXPECT_NE(no_cnmctl.exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(report_dir() / "hosts/good.json"));
+
+  // An earlier answer the report refuses is listed with why, and dropped.
+  write_file(report_dir() / "hosts/good.json", R"({"verdict": "supported"})");
+  ASSERT_FALSE(play({"--limit", "broken"}).doc.is_null());
+  report = json::parse(read_file(report_dir() / "fleet-report.json"));
+  EXPECT_NE(row_of(report, "good").value("reason", "").find("earlier run saved was refused"),
+            std::string::npos)
+      << report.dump();
+  EXPECT_FALSE(std::filesystem::exists(report_dir() / "hosts/good.json"));
 
   // The good host out of the group: it leaves the report.
   auto inventory = json::parse(read_file(dir_ / "inventory.yml"));
@@ -188,14 +214,7 @@ TEST_F(AnsiblePlaybook, ALimitedRunReportsTheRestOfTheGroupFromEarlierAnswers) {
   write_file(dir_ / "inventory.yml", inventory.dump(2));
   ASSERT_FALSE(play({"--limit", "broken"}).doc.is_null());
   report = json::parse(read_file(report_dir() / "fleet-report.json"));
-  EXPECT_EQ(report["summary"]["hosts"], 1) << report.dump();
-
-  const auto real = read_file(report_dir() / "fleet-report.json");
-  const auto check = play({"--check"});
-  ASSERT_FALSE(check.doc.is_null()) << check.err;
-  EXPECT_EQ(read_file(report_dir() / "fleet-report.json"), real) << "check mode replaced it";
-  const auto dry = json::parse(read_file(report_dir() / "check/fleet-report.json"));
-  EXPECT_EQ(dry["summary"]["hosts"], 2) << dry.dump();
+  EXPECT_EQ(report["summary"]["hosts"], 2) << report.dump();
 }
 
 // `-e cnmkit_state=absent` (the README's removal) installs and checks nothing first: every task
@@ -250,8 +269,10 @@ TEST_F(AnsiblePlaybook, AHostBeingRemovedFirstInThePlayLeavesTheReportToTheOther
   ASSERT_TRUE(std::filesystem::exists(report_dir() / "fleet-report.json"))
       << "the first host's removal skipped the report";
   const auto report = json::parse(read_file(report_dir() / "fleet-report.json"));
-  EXPECT_EQ(report["summary"]["hosts"], 1) << report.dump();
+  // good, and forged from outside the run (--limit) without an answer; broken is not reported.
+  EXPECT_EQ(report["summary"]["hosts"], 2) << report.dump();
   EXPECT_EQ(row_of(report, "good")["rollout"], true) << report.dump();
+  EXPECT_EQ(row_of(report, "forged")["state"], "failed") << report.dump();
 }
 
 }  // namespace

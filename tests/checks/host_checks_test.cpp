@@ -249,6 +249,17 @@ TEST(HostChecks, ASysvDefaultsFileThatKeepsTheAgentsProbeOffWarns) {
       << c.message;
   EXPECT_NE(c.remedy.find("service datadog-agent-sysprobe start"), std::string::npos) << c.remedy;
   EXPECT_EQ(status_of(h.run(cnm_probe()), "agent.environment"), "skip");
+  // A tree systemd boots: its units start the probe, the script and its defaults are not read;
+  // the environment file its unit reads is, and is reported.
+  h.file("/lib/systemd/systemd", "");
+  EXPECT_EQ(status_of(h.run(), "agent.environment"), "pass");
+  h.file("/lib/systemd/system/datadog-agent-sysprobe.service",
+         "[Service]\nEnvironmentFile=-/etc/datadog-agent/environment\n");
+  h.file("/etc/datadog-agent/environment", "DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n");
+  const auto env = find_check(h.run(), "agent.environment");
+  EXPECT_NE(env.message.find("DD_SYSTEM_PROBE_NETWORK_ENABLED=false"), std::string::npos)
+      << env.message;
+  EXPECT_EQ(env.message.find("DATADOG_ENABLED=no"), std::string::npos) << env.message;
 }
 
 // A container's view: cgroup2 bind-mounted from a subtree of the hierarchy. The probe needs the

@@ -139,6 +139,51 @@ TEST(AgentEnvironment, OverridesAreReadAsSystemdAndTheAgentReadThem) {
 }
 
 // A manifest that does not parse says so; one that parses but lacks the key says that.
+// The defaults file the Agent's SysV system-probe script sources: read as sh reads it, each
+// case checked against the real sh (dash on Debian) sourcing the same file. Only the files the
+// script names count (Debian's /etc/default, Red Hat's /etc/sysconfig).
+TEST(AgentEnvironment, ASysvDefaultsFileIsReadAsShReadsIt) {
+  const test::TempDir d;
+  const Layout layout = default_layout(d.path(), ProbeMode::Agent);
+  test::write_file(d / "etc/init.d/datadog-agent-sysprobe",
+                   "#!/bin/sh\nNAME=datadog-agent-sysprobe\n[ -r \"/etc/default/$NAME\" ] && "
+                   ". \"/etc/default/$NAME\"\n");
+  const auto file = d / "etc/default/datadog-agent-sysprobe";
+  const std::pair<const char*, bool> cases[] = {
+      {"DATADOG_ENABLED=no\n", true},
+      {"# DATADOG_ENABLED=no\nDATADOG_ENABLED=yes\n", false},
+      {"DATADOG_ENABLED=yes\nexport DATADOG_ENABLED=\"no\" # off\n", true},
+      {"  DATADOG_ENABLED='no'   # x\n", true},
+      {"export\tDATADOG_ENABLED=no\n", true},
+      {"readonly DATADOG_ENABLED=no\n", true},
+      {"DATADOG_ENABLED=no#x\n", false},
+      {"DATADOG_ENABLED=no; DATADOG_ENABLED=yes\n", false},
+      {"A=1 DATADOG_ENABLED=no\n", true},
+      {"DATADOG_ENABLED=\"n\"o\n", true},
+      {"DATADOG_ENABLEDX=no\n", false},
+      {"DATADOG_ENABLED=no\r\n", false},
+      {"DATADOG_ENABLED=no\nunset DATADOG_ENABLED\n", false},
+      {"DATADOG_ENABLED=no true\n", false},
+      {"DATADOG_ENABLED = no\n", false},
+  };
+  for (const auto& [text, off] : cases) {
+    test::write_file(file, text);
+    EXPECT_EQ(sysv_probe_disabled_by(HostFs(d.path()), layout).has_value(), off) << text;
+    const auto sh =
+        test::run({"/bin/sh", "-c", ". \"$1\" >/dev/null 2>&1; printf %s \"${DATADOG_ENABLED-}\"",
+                   "sh", file.string()});
+    EXPECT_EQ(sh.out == "no", off) << "sh reads " << text << " as " << sh.out;
+  }
+  // A file the script does not source changes nothing.
+  test::write_file(file, "DATADOG_ENABLED=no\n");
+  test::write_file(d / "etc/init.d/datadog-agent-sysprobe",
+                   "#!/bin/sh\n. /etc/sysconfig/datadog-agent-sysprobe\n");
+  EXPECT_FALSE(sysv_probe_disabled_by(HostFs(d.path()), layout));
+  test::write_file(d / "etc/sysconfig/datadog-agent-sysprobe", "DATADOG_ENABLED=no\n");
+  EXPECT_EQ(sysv_probe_disabled_by(HostFs(d.path()), layout),
+            std::optional<std::string>("/etc/sysconfig/datadog-agent-sysprobe"));
+}
+
 TEST(AgentVersion, ManifestNotJsonIsToldApartFromOneWithoutBuildVersion) {
   test::TempDir d;
   const auto layout = default_layout(d.path());

@@ -9,8 +9,10 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import json
 import os
 
-# The parts of a failed run's answer a module's failure passes on: what was done and undone.
-FAILURE_DETAILS = ("actions", "rolled_back", "rollback_errors")
+# What a failed run's answer says beyond its error: what it did and undid, and a mode switch
+# that had already taken the other mode away (installed again or not). `changed` too: a failed
+# switch changed the host.
+FAILURE_DETAILS = ("actions", "rolled_back", "rollback_errors", "switched_from", "changed")
 
 # The options every module takes (documented once in doc_fragments/cnmkit_cnmctl.py).
 # BEGIN GENERATED argument_spec (ansible/sync_options.py; edit ansible/options.yml)
