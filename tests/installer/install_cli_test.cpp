@@ -1083,6 +1083,19 @@ TEST_F(InstallerRoot, RerunAfterKillBeforeRestartRunsTheServiceSteps) {
   EXPECT_FALSE(plan_install(layout, req, systemctl).changes());
 }
 
+// An install beside an Agent of `version`, the config owned by the test's user.
+InstallRequest agent_request(const char* version) {
+  InstallRequest req;
+  req.agent.version = Version::parse(version);
+  req.config.owner = FileOwner{::getuid(), ::getgid()};
+  return req;
+}
+
+// A runner for plans: every service's status is "stopped" (3), every other command succeeds.
+int answer_stopped(const std::vector<std::string>& argv, std::string*) {
+  return argv.size() > 2 && argv.back() == "status" ? 3 : 0;
+}
+
 // Beside an Agent 6.18/7.18 or newer, systemd starts its system-probe with the Agent (the unit
 // Wants= it); the Agent's SysV script starts only its process, trace and security agents
 // (omnibus sysvinit_debian.erb), never the system-probe: on a SysV host cnmkit enables and
@@ -1093,12 +1106,8 @@ TEST_F(InstallerRoot, OnSysvTheAgentsProbeIsStartedWhateverTheAgentsVersion) {
   for (const auto* s : {"datadog-agent", "datadog-agent-sysprobe"})
     test::write_file(root() / "etc/init.d" / s, "#!/bin/sh\n");
   const Layout layout = default_layout(root(), ProbeMode::Agent);
-  InstallRequest req;
-  req.agent.version = Version::parse("7.50.0");
-  req.config.owner = FileOwner{::getuid(), ::getgid()};
-  const CommandRunner stopped = [&](const std::vector<std::string>& argv, std::string*) {
-    return argv.size() > 2 && argv.back() == "status" ? 3 : 0;
-  };
+  InstallRequest req = agent_request("7.50.0");
+  const CommandRunner stopped = answer_stopped;
   const auto steps = [&](ServiceManager m) {
     req.manager = m;
     std::vector<std::string> out;
@@ -1133,12 +1142,8 @@ TEST_F(InstallerRoot, OnSysvADefaultsFileThatDisablesTheAgentsProbeIsRefused) {
   test::write_file(root() / "etc/init.d/datadog-agent",
                    "#!/bin/sh\n[ -r \"/etc/default/${NAME}\" ] && . \"/etc/default/${NAME}\"\n");
   const Layout layout = default_layout(root(), ProbeMode::Agent);
-  InstallRequest req;
-  req.agent.version = Version::parse("7.50.0");
-  req.config.owner = FileOwner{::getuid(), ::getgid()};
-  const CommandRunner stopped = [&](const std::vector<std::string>& argv, std::string*) {
-    return argv.size() > 2 && argv.back() == "status" ? 3 : 0;
-  };
+  InstallRequest req = agent_request("7.50.0");
+  const CommandRunner stopped = answer_stopped;
   const auto refusal = [&](ServiceManager m) -> std::string {
     req.manager = m;
     try {
