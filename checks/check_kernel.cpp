@@ -20,14 +20,16 @@ bool in_panic_range(const KernelRelease& k) {
 // The upstream version an Ubuntu kernel is built on, which is what its LINUX_VERSION_CODE, its
 // vDSO and so the Agent read: uname says 4.4.0-119-generic, /proc/version_signature
 // "Ubuntu 4.4.0-119.143-generic 4.4.114". Read only where that file describes the release
-// judged (not one given by --kernel-release for another kernel); else the release's own
-// numbers, which say it only when they are not Ubuntu's x.y.0 ABI form. nullopt: unknown.
+// judged (not one given by --kernel-release for another kernel), on any distribution booting
+// Ubuntu's kernel (Linux Mint 18 runs 16.04's); else, on Ubuntu, the release's own numbers,
+// which say it only when they are not Ubuntu's x.y.0 ABI form. nullopt: unknown.
 std::optional<KernelRelease> ubuntu_upstream(const HostFacts& f) {
   const auto& k = *f.kernel;
   if (const auto sig = f.fs.read("/proc/version_signature", 256); sig && !sig->truncated) {
     std::istringstream in(sig->text);
     std::string distro, abi, upstream;
     in >> distro >> abi >> upstream;
+    if (distro != "Ubuntu") return std::nullopt;
     // "4.4.0-119.143-generic" describes "4.4.0-119-generic": the upload number (.143) aside.
     const auto dot = abi.find('.', abi.find('-'));
     const auto flavour = abi.find('-', dot == std::string::npos ? abi.size() : dot);
@@ -35,18 +37,17 @@ std::optional<KernelRelease> ubuntu_upstream(const HostFacts& f) {
         abi.substr(0, dot) + (flavour == std::string::npos ? "" : abi.substr(flavour)) == k.raw)
       return KernelRelease::parse(upstream);
   }
-  if (k.patch != 0) return k;
+  if (f.distro.id == "ubuntu" && k.patch != 0) return k;
   return std::nullopt;
 }
 
 std::optional<CheckResult> ubuntu_panic_kernel(const HostFacts& f) {
-  if (f.distro.id != "ubuntu") return std::nullopt;
   const auto up = ubuntu_upstream(f);
   if (!up || !in_panic_range(*up)) return std::nullopt;
   return fail("kernel " + f.kernel->raw + " is built on Linux " + up->numeric() +
                   ", one of the Ubuntu kernels 4.4.114 to 4.4.127 where eBPF can panic the "
                   "kernel (Launchpad bug 1763454): the Datadog Agent's network tracer refuses "
-                  "to load on them, and no probe should run there",
+                  "to load on them on Ubuntu, and no probe should run there",
               "update the kernel past 4.4.127 (apt-get update && apt-get install linux-generic, "
               "or the HWE kernel linux-generic-hwe-16.04) and reboot");
 }

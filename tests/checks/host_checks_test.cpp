@@ -92,6 +92,9 @@ TEST(HostChecks, UbuntuKernelsWhereEbpfPanicsFailTheKernelCheck) {
   EXPECT_EQ(judge("4.4.0-119-generic", "").status, Status::Pass) << "unknown upstream";
   EXPECT_EQ(judge("4.4.120", "").status, Status::Fail) << "a mainline build on Ubuntu";
   EXPECT_EQ(judge("4.4.120", "", "debian").status, Status::Pass) << "the Agent checks Ubuntu";
+  // Ubuntu's kernel under another distribution (Linux Mint 18 boots 16.04's): the same kernel.
+  EXPECT_EQ(judge("4.4.0-119-generic", "Ubuntu 4.4.0-119.143-generic 4.4.114", "linuxmint").status,
+            Status::Fail);
 }
 
 TEST(HostChecks, UsrLibOsReleaseLsbReleaseAndDebianVersionAreFallbacks) {
