@@ -23,8 +23,10 @@ struct AgentVersion {
 // deb or rpm: its files are in a package folder, the active one linked as "stable"
 // (pkg/fleet/installer: InstallDir /opt/datadog-packages/datadog-agent/stable), with the
 // version-manifest.json the build writes at its root; /etc/datadog-agent stays its config.
+// (common/layout.h, kInstallerAgentDir).
 inline constexpr const char* kInstallerAgentManifest =
     "/opt/datadog-packages/datadog-agent/stable/version-manifest.json";
+static_assert(std::string_view(kInstallerAgentManifest).starts_with(kInstallerAgentDir));
 
 // `given` (--agent-version) wins; else the dpkg status database; else the agent's
 // version-manifest.json (build_version), the layout's, else the Datadog installer's

@@ -4,8 +4,10 @@
 
 #include <map>
 #include <stdexcept>
+#include <system_error>
 
 #include "common/file_read.h"
+#include "common/host_fs.h"
 #include "common/yaml_load.h"
 
 namespace cnm {
@@ -111,9 +113,34 @@ std::filesystem::path Layout::at(std::string_view host_path) const {
   return root / rel;
 }
 
+namespace {
+
+// Whether the Agent under root is one the Datadog installer put in place (layout.h). A root
+// that cannot be opened has none: the command using it says why.
+bool installer_agent(const std::filesystem::path& root) {
+  try {
+    const HostFs fs(root);
+    return !fs.exists(kPackageAgentDir) &&
+           fs.exists(std::string(kInstallerAgentDir) + "/version-manifest.json");
+  } catch (const std::system_error&) {
+    return false;
+  }
+}
+
+// The agent layout's kPackageAgentDir paths moved under kInstallerAgentDir.
+void use_installer_agent_dir(Layout& l) {
+  const std::string from = std::string(kPackageAgentDir) + "/";
+  for (std::string* p :
+       {&l.probe_binary, &l.bpf_object_dir, &l.run_dir, &l.probe_socket, &l.agent_version_manifest})
+    if (p->starts_with(from)) *p = std::string(kInstallerAgentDir) + "/" + p->substr(from.size());
+}
+
+}  // namespace
+
 Layout default_layout(const std::filesystem::path& root, ProbeMode mode) {
   Layout l = mode == ProbeMode::Agent ? Layout{} : standalone_defaults();
   l.root = root.empty() ? std::filesystem::path("/") : root;
+  if (mode == ProbeMode::Agent && installer_agent(l.root)) use_installer_agent_dir(l);
   return l;
 }
 

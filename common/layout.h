@@ -59,7 +59,20 @@ struct Layout {
   bool is_live() const { return root.empty() || root == "/"; }
 };
 
-// The defaults of a mode, with root set.
+// Where the Datadog Agent's package puts it (the agent layout's paths start here), and where the
+// Datadog installer does (remote updates, Fleet Automation: no deb or rpm, the active package
+// folder /opt/datadog-packages/datadog-agent/<version> linked as "stable";
+// pkg/fleet/installer, whose units run stable/embedded/bin/system-probe). A deb or rpm Agent
+// links the installer's folder to its own: only a host without kPackageAgentDir runs the
+// installer's.
+inline constexpr const char* kPackageAgentDir = "/opt/datadog-agent";
+inline constexpr const char* kInstallerAgentDir = "/opt/datadog-packages/datadog-agent/stable";
+
+// The defaults of a mode, with root set. Beside an Agent the Datadog installer put in place (its
+// version-manifest.json under kInstallerAgentDir, no kPackageAgentDir under root), the agent
+// layout's kPackageAgentDir paths are under kInstallerAgentDir: its binary, eBPF objects, run
+// folder and socket (the Agent derives its install path, so run/sysprobe.sock, from its own
+// executable's folder; pkg/util/defaultpaths).
 Layout default_layout(const std::filesystem::path& root = "/", ProbeMode mode = ProbeMode::Agent);
 
 // The largest layout file read (it holds a few paths).

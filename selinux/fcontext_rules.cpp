@@ -20,11 +20,23 @@ std::string escape_fcontext_path(std::string_view path) {
   return out;
 }
 
+std::string fcontext_expr(std::string_view path) {
+  // The Datadog installer's "stable" is a link to the active package folder: a rule matches the
+  // path a relabel of the whole tree finds (the folder of any version, so an upgrade keeps it)
+  // as well as the one through the link.
+  const std::string_view link(kInstallerAgentDir);
+  if (path.starts_with(link) && (path.size() == link.size() || path[link.size()] == '/')) {
+    const auto parent = link.substr(0, link.rfind('/') + 1);
+    return escape_fcontext_path(parent) + "[^/]+" + escape_fcontext_path(path.substr(link.size()));
+  }
+  return escape_fcontext_path(path);
+}
+
 std::vector<FcontextRule> fcontext_rules(const Layout& layout) {
   return {
-      {escape_fcontext_path(layout.probe_binary), SEMANAGE_FCONTEXT_REG, layout.selinux_type,
+      {fcontext_expr(layout.probe_binary), SEMANAGE_FCONTEXT_REG, layout.selinux_type,
        layout.probe_binary, false},
-      {escape_fcontext_path(layout.run_dir) + "(/.*)?", SEMANAGE_FCONTEXT_ALL, run_dir_type(layout),
+      {fcontext_expr(layout.run_dir) + "(/.*)?", SEMANAGE_FCONTEXT_ALL, run_dir_type(layout),
        layout.run_dir, true},
   };
 }

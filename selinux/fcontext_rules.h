@@ -27,6 +27,11 @@ std::vector<FcontextRule> fcontext_rules(const Layout& layout);
 // A literal path as a file_contexts regular expression: regex metacharacters escaped.
 std::string escape_fcontext_path(std::string_view path);
 
+// The expression a rule for `path` uses: the path escaped, but for the Datadog installer's
+// package folder (common/layout.h, kInstallerAgentDir), whose "stable" link stands for the
+// folder of any version ("[^/]+").
+std::string fcontext_expr(std::string_view path);
+
 // "system_u:object_r:TYPE" plus ":s0" on an MLS policy.
 std::string file_context(const std::string& type, bool mls);
 

@@ -76,9 +76,24 @@ TEST(AgentVersion, TheDatadogInstallersAgentIsFound) {
   const auto choice = choose_probe_mode(fs, layout, "auto");
   EXPECT_EQ(choice.mode, ProbeMode::Agent);
   EXPECT_NE(choice.why.find(kInstallerAgentManifest), std::string::npos) << choice.why;
-  // The package's own manifest, when both are there, is the one read.
+  // Its files are under the package folder's "stable" link (the units' ExecStart, the socket
+  // beside the executable): the agent layout follows, the config stays /etc/datadog-agent.
+  const auto installer = default_layout(d.path());
+  const std::string stable = "/opt/datadog-packages/datadog-agent/stable";
+  EXPECT_EQ(installer.probe_binary, stable + "/embedded/bin/system-probe");
+  EXPECT_EQ(installer.probe_socket, stable + "/run/sysprobe.sock");
+  EXPECT_EQ(installer.run_dir, stable + "/run");
+  EXPECT_EQ(installer.bpf_object_dir, stable + "/embedded/share/system-probe/ebpf");
+  EXPECT_EQ(installer.agent_version_manifest, kInstallerAgentManifest);
+  EXPECT_EQ(installer.config_file, "/etc/datadog-agent/system-probe.yaml");
+  EXPECT_EQ(layout_overrides_yaml(installer), "{}\n") << "the host's defaults, nothing overridden";
+  EXPECT_EQ(default_layout(d.path(), ProbeMode::Standalone).probe_binary,
+            "/opt/cnmkit/bin/cnm-probe");
+  // The package's own manifest, when both are there, is the one read, and its paths are used
+  // (a deb or rpm Agent links the installer's folder to its own).
   test::write_file(d / "opt/datadog-agent/version-manifest.json", R"({"build_version":"7.40.0"})");
   EXPECT_EQ(detect_agent_version(fs, layout, std::nullopt).version->str(), "7.40.0");
+  EXPECT_EQ(default_layout(d.path()).probe_socket, "/opt/datadog-agent/run/sysprobe.sock");
 }
 
 // The Agent's environment file as systemd reads an EnvironmentFile: comments, blanks, quotes;

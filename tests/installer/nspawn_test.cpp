@@ -8,6 +8,8 @@
 //                          agent_package.h): only the seed's steps, nothing of the Agent's
 //                          package changed, its own system-probe answering
 //   standalone, then agent the host moves to agent mode when the Agent arrives
+//   installer's agent      an Agent the Datadog installer put in place (no package, its files
+//                          under /opt/datadog-packages/datadog-agent/stable)
 // Needs root (nspawn, overlay mounts, BPF): without it the tests fail, they never skip.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -211,6 +213,34 @@ INSTANTIATE_TEST_SUITE_P(Agents, NspawnAgentHost, ::testing::Values("7.17.0", "7
                            std::replace(n.begin(), n.end(), '.', '_');
                            return n;
                          });
+
+// An Agent the Datadog installer put in place (Fleet Automation: no package; its folder under
+// /opt/datadog-packages linked as "stable", its socket there; nspawn/installer_agent.sh makes
+// one from the stand-in package's files): found, configured, its own system-probe answering on
+// its socket, and removed again.
+TEST(NspawnSystemdHost, AnAgentTheDatadogInstallerPutInPlaceIsConfigured) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test boots a container and loads eBPF: run it as root";
+  const test::DebianRootOverlay host;
+  ASSERT_EQ(host.error(), "");
+  test::build_agent_deb(host.root() / "var/tmp", {"7.60.0", CNM_PROBE_PATH});
+  boot(host, "installer_agent.sh");
+  const auto& results = host.results();
+  const auto log = test::read_file(results / "log.txt");
+  EXPECT_EQ(result(results, "extract.rc"), "0") << log;
+  EXPECT_NE(result(results, "package-dir.rc"), "0") << "/opt/datadog-agent exists: " << log;
+  const auto preflight = json_file(results / "preflight.json");
+  EXPECT_EQ(preflight["probe"].value("name", ""), "agent") << preflight.dump(2);
+  ASSERT_EQ(result(results, "install.rc"), "0")
+      << test::read_file(results / "install.json") << test::read_file(results / "probe-journal.txt")
+      << log;
+  EXPECT_EQ(json_file(results / "install.json").value("probe", ""), "agent");
+  EXPECT_EQ(result(results, "sysprobe-active.txt"), "active") << log;
+  const auto status = json_file(results / "status.json");
+  EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2);
+  EXPECT_EQ(result(results, "uninstall.rc"), "0") << test::read_file(results / "uninstall.json");
+  EXPECT_NE(test::read_file(results / "after-uninstall-config.txt").find("No such file"),
+            std::string::npos);
+}
 
 TEST(NspawnSystemdHost, AnAgentInstalledLaterMovesTheHostToAgentMode) {
   ASSERT_EQ(::geteuid(), 0u) << "this test boots a container and loads eBPF: run it as root";

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "common/layout.h"
 #include "selinux/fcontext_rules.h"
@@ -39,6 +40,27 @@ TEST(SelinuxFcontextRules, FollowTheLayout) {
   EXPECT_TRUE(rules[1].recursive);
   EXPECT_EQ(file_context("x_t", true), "system_u:object_r:x_t:s0");
   EXPECT_EQ(file_context("x_t", false), "system_u:object_r:x_t");
+}
+
+// Beside an Agent the Datadog installer put in place, its "stable" link stands for the package
+// folder of any version: the rules match the binary a relabel of the tree finds there, and keep
+// matching after an upgrade moves the link (file_contexts are full-match PCRE; std::regex's
+// ECMAScript reads these the same way).
+TEST(SelinuxFcontextRules, TheInstallersStableLinkMatchesAnyVersionsFolder) {
+  TempDir root;
+  test::write_file(root / "opt/datadog-packages/datadog-agent/stable/version-manifest.json", "{}");
+  const auto rules = fcontext_rules(default_layout(root.path()));
+  const std::regex binary(rules[0].expr), run(rules[1].expr);
+  const std::string packages = "/opt/datadog-packages/datadog-agent/";
+  for (const char* version : {"stable", "7.60.0-1", "7.61.0~rc.2-1"}) {
+    EXPECT_TRUE(std::regex_match(packages + version + "/embedded/bin/system-probe", binary))
+        << rules[0].expr;
+    EXPECT_TRUE(std::regex_match(packages + version + "/run/sysprobe.sock", run)) << rules[1].expr;
+  }
+  EXPECT_FALSE(std::regex_match(packages + "a/b/embedded/bin/system-probe", binary));
+  EXPECT_FALSE(std::regex_match("/opt/datadog-agent/embedded/bin/system-probe", binary));
+  EXPECT_EQ(fcontext_expr("/opt/datadog-packages/datadog-agent/stablex/bin"),
+            "/opt/datadog-packages/datadog-agent/stablex/bin");
 }
 
 TEST(SelinuxStatus, ReadsTheVersionInstallRecords) {
