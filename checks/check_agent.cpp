@@ -77,25 +77,28 @@ CheckResult agent_environment(const HostFacts& f) {
       remedies.push_back("remove DATADOG_ENABLED=no from " + *off + " (or set it yes), then run " +
                          "service " + f.layout.probe_service + " start");
     }
-  const auto overrides = agent_env_overrides(f.fs, f.layout);
+  const auto overrides = agent_overrides(f.fs, f.layout);
   if (!overrides.empty()) {
     const auto disabling = std::find_if(overrides.begin(), overrides.end(),
                                         [](const EnvOverride& o) { return o.disables; });
     const auto text = describe_overrides(overrides, f.layout);
     if (disabling != overrides.end()) {
       findings.push_back(text + ": network monitoring stays off whatever system-probe.yaml says");
-      remedies.push_back("remove " + disabling->variable + " from " + agent_env_file(f.layout) +
-                         " (or set it true), then restart the Agent");
+      remedies.push_back(
+          "remove " + (disabling->variable.empty() ? disabling->key : disabling->variable) +
+          " from " + disabling->source +
+          (disabling->variable.empty() ? " (the Fleet Automation policy that wrote it)" : "") +
+          " (or set it true), then restart the Agent");
     } else {
-      findings.push_back(text + ": the Agent reads the variable, not system-probe.yaml");
+      findings.push_back(text + ": the Agent reads that, not system-probe.yaml");
       remedies.push_back(
           "remove the variable unless it is meant: cnmctl edits system-probe.yaml only");
     }
   }
   if (findings.empty())
     return pass("no variable of the Agent's environment (" + agent_env_file(f.layout) +
-                ", where its units read it) overrides the keys cnmctl sets, and no SysV defaults "
-                "file keeps its system-probe off");
+                ", where its units read it) nor Fleet Automation policy overrides the keys cnmctl "
+                "sets, and no SysV defaults file keeps its system-probe off");
   const auto join = [](const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v) out += (out.empty() ? "" : "; ") + s;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/agent_keys.h"
+#include "common/yaml_load.h"
 
 namespace cnm {
 namespace {
@@ -59,16 +60,16 @@ bool names_env_file(std::string_view text, const std::string& path, bool on) {
   return on;
 }
 
-// Whether the Agent's system-probe runs with the environment file: its unit file (the first
-// unit directory holding it) or a drop-in of it names the file, and (on the live host) systemd
-// runs the units.
-bool units_read_env_file(const HostFs& fs, const Layout& layout) {
-  if (fs.is_live() && !fs.exists("/run/systemd/system")) return false;
-  const std::string unit = layout.probe_service + ".service", path = agent_env_file(layout);
-  bool on = false;
+// Calls fn(text) for the Agent's system-probe unit file (the first unit directory holding it),
+// then for its drop-ins in systemd's order; for none on a live host where systemd is not
+// running.
+template <typename Fn>
+void for_each_probe_unit_text(const HostFs& fs, const Layout& layout, Fn&& fn) {
+  if (fs.is_live() && !fs.exists("/run/systemd/system")) return;
+  const std::string unit = layout.probe_service + ".service";
   for (const char* dir : kUnitDirs)
     if (const auto t = fs.read(std::string(dir) + "/" + unit, 64 * 1024)) {
-      on = names_env_file(t->text, path, false);
+      fn(t->text);
       break;
     }
   for (const char* dir : kUnitDirs) {
@@ -77,9 +78,17 @@ bool units_read_env_file(const HostFs& fs, const Layout& layout) {
     std::sort(names.begin(), names.end());
     for (const auto& n : names)
       if (n.ends_with(".conf"))
-        if (const auto t = fs.read(dropins + "/" + n, 64 * 1024))
-          on = names_env_file(t->text, path, on);
+        if (const auto t = fs.read(dropins + "/" + n, 64 * 1024)) fn(t->text);
   }
+}
+
+// Whether the Agent's system-probe runs with the environment file: its unit file or a drop-in
+// of it names the file.
+bool units_read_env_file(const HostFs& fs, const Layout& layout) {
+  bool on = false;
+  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
+    on = names_env_file(text, agent_env_file(layout), on);
+  });
   return on;
 }
 
@@ -115,7 +124,7 @@ std::optional<EnvOverride> override_of(std::string_view line) {
   for (const auto& b : kBound)
     if (name == b.variable)
       return EnvOverride{std::string(name), std::string(value), std::string(b.key),
-                         b.enables && !parses_true(value)};
+                         b.enables && !parses_true(value), ""};
   return std::nullopt;
 }
 
@@ -197,6 +206,62 @@ std::optional<std::string> shell_assignment(std::string_view text, std::string_v
   return value;
 }
 
+// The variable the Datadog installer's units set to the Agent's Fleet Automation policies
+// folder (Environment="DD_FLEET_POLICIES_DIR=/etc/datadog-agent/managed/datadog-agent/stable").
+constexpr std::string_view kFleetPoliciesVariable = "DD_FLEET_POLICIES_DIR";
+
+// The value a unit's Environment= lines leave in `variable`, after `now` (what earlier files
+// said): each assignment a word, quoted or not; an empty Environment= clears them all
+// (systemd.exec).
+std::optional<std::string> unit_environment(std::string_view text, std::string_view variable,
+                                            std::optional<std::string> now) {
+  const std::string prefix = std::string(variable) + "=";
+  for_each_line(text, [&](std::string_view line) {
+    const auto t = trim(line);
+    if (t.empty() || t.front() == '#' || t.front() == ';') return;
+    const auto eq = t.find('=');
+    if (eq == std::string_view::npos || trim(t.substr(0, eq)) != "Environment") return;
+    const auto value = trim(t.substr(eq + 1));
+    if (value.empty()) {
+      now.reset();
+      return;
+    }
+    for (const auto& words : shell_commands(value))
+      for (const auto& w : words)
+        if (w.starts_with(prefix)) now = w.substr(prefix.size());
+  });
+  return now;
+}
+
+// A value the Agent reads as false for a boolean key: strconv.ParseBool's false spellings, and
+// YAML 1.1's (a YAML 1.2 reader keeps them strings, which cast.ToBool then refuses: false too).
+bool reads_false(std::string_view v) {
+  for (const char* f :
+       {"0", "f", "F", "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
+    if (v == f) return true;
+  return false;
+}
+
+// The scalars of a policy document at the keys of kBound, by their dotted, lower-cased paths
+// (viper's: a dotted key and its nested spelling are one key).
+void collect_policy_keys(const YAML::Node& node, const std::string& prefix, const std::string& file,
+                         std::vector<EnvOverride>& out) {
+  if (!node.IsMap()) return;
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string path = prefix + agent_key(kv.first.Scalar());
+    if (kv.second.IsMap()) {
+      collect_policy_keys(kv.second, path + ".", file, out);
+      continue;
+    }
+    if (!kv.second.IsScalar() || kv.second.Scalar().empty()) continue;
+    for (const auto& b : kBound)
+      if (path == b.key)
+        out.push_back({"", kv.second.Scalar(), std::string(b.key),
+                       b.enables && reads_false(kv.second.Scalar()), file});
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> sysv_probe_disabled_by(const HostFs& fs, const Layout& layout) {
@@ -221,17 +286,48 @@ std::vector<EnvOverride> agent_env_overrides(const HostFs& fs, const Layout& lay
   for (const auto& line : logical_lines(text->text)) {
     auto o = override_of(line);
     if (!o) continue;
+    o->source = agent_env_file(layout);
     std::erase_if(out, [&](const EnvOverride& e) { return e.variable == o->variable; });
     if (!o->value.empty()) out.push_back(std::move(*o));  // the last line of a variable wins
   }
   return out;
 }
 
+std::vector<EnvOverride> agent_policy_overrides(const HostFs& fs, const Layout& layout) {
+  std::optional<std::string> dir;
+  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
+    dir = unit_environment(text, kFleetPoliciesVariable, dir);
+  });
+  if (!dir || dir->empty()) return {};
+  const std::string file = *dir + "/system-probe.yaml";
+  const auto text = fs.read(file, 1024 * 1024);
+  if (!text || text->truncated) return {};
+  std::vector<EnvOverride> out;
+  try {
+    collect_policy_keys(load_yaml(text->text), "", file, out);
+  } catch (const std::exception&) {
+    return {};  // the Agent cannot merge it either: its own error, not an override
+  }
+  return out;
+}
+
+std::vector<EnvOverride> agent_overrides(const HostFs& fs, const Layout& layout) {
+  auto out = agent_env_overrides(fs, layout);
+  const auto policy = agent_policy_overrides(fs, layout);
+  for (const auto& p : policy)  // the policy wins: a variable for the same key counts no more
+    std::erase_if(out, [&](const EnvOverride& e) { return e.key == p.key; });
+  out.insert(out.end(), policy.begin(), policy.end());
+  return out;
+}
+
 std::string describe_overrides(const std::vector<EnvOverride>& o, const Layout& layout) {
   std::string s;
   for (const auto& e : o)
-    s += (s.empty() ? "" : "; ") + e.variable + "=" + e.value + " in " + agent_env_file(layout) +
-         " overrides " + e.key;
+    s += (s.empty() ? "" : "; ") +
+         (e.variable.empty()
+              ? e.key + ": " + e.value + " in " + e.source +
+                    " (a Fleet Automation policy) overrides it in " + layout.config_file
+              : e.variable + "=" + e.value + " in " + e.source + " overrides " + e.key);
   return s;
 }
 

@@ -23,6 +23,7 @@ struct EnvOverride {
   // An enable variable the Agent reads as false (anything strconv.ParseBool does not take for
   // true: viper's reading).
   bool disables = false;
+  std::string source;  // the file that sets it
 };
 
 // The environment file beside the Agent's configuration (layout.config_dir).
@@ -44,7 +45,21 @@ std::vector<EnvOverride> agent_env_overrides(const HostFs& fs, const Layout& lay
 // the script names; nullopt otherwise.
 std::optional<std::string> sysv_probe_disabled_by(const HostFs& fs, const Layout& layout);
 
-// "VAR=VALUE in FILE overrides KEY" for each, joined with "; ".
+// The Agent's Fleet Automation policies: its system-probe merges <fleet_policies_dir>/
+// system-probe.yaml over its own system-probe.yaml key by key, above the environment
+// (pkg/system-probe/config applyFleetPolicy, MergeFleetPolicy; SourceFleetPolicies ranks above
+// SourceEnvVar), the folder being DD_FLEET_POLICIES_DIR as its unit sets it (the Datadog
+// installer's units: /etc/datadog-agent/managed/datadog-agent/stable). The keys of kBound it
+// sets, `variable` empty; none where no unit names the folder, or the file is not YAML. An enable
+// key disables where the Agent reads its value as false.
+std::vector<EnvOverride> agent_policy_overrides(const HostFs& fs, const Layout& layout);
+
+// What overrides the keys of kBound, as the Agent ranks them: agent_env_overrides, less those
+// whose key a policy sets, then agent_policy_overrides.
+std::vector<EnvOverride> agent_overrides(const HostFs& fs, const Layout& layout);
+
+// "VAR=VALUE in FILE overrides KEY" (or "KEY: VALUE in FILE (a Fleet Automation policy)
+// overrides it in CONFIG") for each, joined with "; ".
 std::string describe_overrides(const std::vector<EnvOverride>& o, const Layout& layout);
 
 }  // namespace cnm

@@ -44,24 +44,25 @@ std::pair<std::string, std::string> parse_set(const std::string& kv) {
 
 namespace {
 
-// Beside the Agent, the variables of its environment file that override system-probe.yaml keys
-// (common/agent_env.h), read once per plan. One bound to an enable key written here leaves
-// network monitoring off, on this Agent or after its upgrade, whatever is written, while its
-// system-probe still answers the health check: refused before anything is written. The others
-// are named in the action's reason ("" when none).
+// Beside the Agent, what overrides the system-probe.yaml keys cnmctl sets (common/agent_env.h:
+// its environment file's variables, its Fleet Automation policy), read once per plan. One that
+// turns off an enable key written here leaves network monitoring off, on this Agent or after
+// its upgrade, whatever is written, while its system-probe still answers the health check:
+// refused before anything is written. The others are named in the action's reason ("" when
+// none).
 std::string check_agent_environment(const Layout& layout, const std::optional<Version>& agent) {
   if (layout.mode != ProbeMode::Agent) return "";
-  const auto overrides = agent_env_overrides(HostFs(layout.root), layout);
+  const auto overrides = agent_overrides(HostFs(layout.root), layout);
   const auto written = enable_keys(agent);
   for (const auto& o : overrides)
     if (o.disables && std::find(written.begin(), written.end(), o.key) != written.end())
       throw std::runtime_error(describe_overrides({o}, layout) +
                                ": network monitoring would stay off whatever cnmctl writes; "
-                               "remove the variable (or set it true) and run again; nothing was "
-                               "changed");
+                               "remove it from " +
+                               o.source + " (or set it true) and run again; nothing was changed");
   if (overrides.empty()) return "";
   return "; " + describe_overrides(overrides, layout) +
-         ": the Agent reads the variable, not system-probe.yaml";
+         ": the Agent reads that, not system-probe.yaml";
 }
 
 // The spellings cnm-probe once documented for a key the Agent reads elsewhere

@@ -199,6 +199,59 @@ TEST(AgentEnvironment, ASysvDefaultsFileIsReadAsShReadsIt) {
             std::optional<std::string>("/etc/sysconfig/datadog-agent-sysprobe"));
 }
 
+// A Fleet Automation policy: the folder the system-probe unit names in DD_FLEET_POLICIES_DIR
+// (the Datadog installer's units), its system-probe.yaml merged over the Agent's own key by
+// key, above the environment file.
+TEST(AgentEnvironment, AFleetPolicyOverridesTheKeysItSets) {
+  const test::TempDir d;
+  const auto layout = default_layout(d.path());
+  const HostFs fs(d.path());
+  const std::string policies = "etc/datadog-agent/managed/datadog-agent/stable";
+  test::write_file(d / policies / "system-probe.yaml",
+                   "Network_Config.enabled: \"false\"\nsystem_probe_config:\n  enabled: true\n"
+                   "  sysprobe_socket: /tmp/x.sock\n  other: 1\n");
+  EXPECT_TRUE(agent_policy_overrides(fs, layout).empty()) << "no unit names the folder";
+  test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service",
+                   "[Service]\nEnvironmentFile=-/etc/datadog-agent/environment\n"
+                   "Environment=\"DD_FLEET_POLICIES_DIR=/" +
+                       policies + "\" \"OTHER=1\"\n");
+  auto p = agent_policy_overrides(fs, layout);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].key, "network_config.enabled");
+  EXPECT_TRUE(p[0].disables);
+  EXPECT_EQ(p[0].source, "/" + policies + "/system-probe.yaml");
+  EXPECT_EQ(p[1].key, "system_probe_config.enabled");
+  EXPECT_FALSE(p[1].disables);
+  EXPECT_EQ(p[2].key, "system_probe_config.sysprobe_socket");
+  EXPECT_NE(describe_overrides({p[0]}, layout)
+                .find("network_config.enabled: false in /" + policies +
+                      "/system-probe.yaml (a Fleet Automation policy) overrides it in "
+                      "/etc/datadog-agent/system-probe.yaml"),
+            std::string::npos)
+      << describe_overrides({p[0]}, layout);
+  // The policy ranks above the environment: a variable for the same key no longer counts.
+  test::write_file(d / "etc/datadog-agent/environment",
+                   "DD_SYSTEM_PROBE_NETWORK_ENABLED=true\nDD_SYSTEM_PROBE_ENABLED=false\n");
+  const auto all = agent_overrides(fs, layout);
+  ASSERT_EQ(all.size(), 3u);
+  for (const auto& o : all) EXPECT_FALSE(o.variable == "DD_SYSTEM_PROBE_NETWORK_ENABLED");
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const EnvOverride& o) { return o.disables; }),
+            1);
+  // YAML 1.1's "no" is false for the Agent whichever reader it uses; "yes" is not taken as off.
+  test::write_file(d / policies / "system-probe.yaml", "network_config:\n  enabled: no\n");
+  EXPECT_TRUE(agent_policy_overrides(fs, layout).at(0).disables);
+  test::write_file(d / policies / "system-probe.yaml", "network_config:\n  enabled: yes\n");
+  EXPECT_FALSE(agent_policy_overrides(fs, layout).at(0).disables);
+  // Not YAML: the Agent cannot merge it either; nothing is read from it.
+  test::write_file(d / policies / "system-probe.yaml", "network_config: [1, 2\n");
+  EXPECT_TRUE(agent_policy_overrides(fs, layout).empty());
+  // A drop-in's empty Environment= clears the unit's.
+  test::write_file(d / policies / "system-probe.yaml", "network_config:\n  enabled: false\n");
+  test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service.d/10-clear.conf",
+                   "[Service]\nEnvironment=\n");
+  EXPECT_TRUE(agent_policy_overrides(fs, layout).empty());
+}
+
 TEST(AgentVersion, ManifestNotJsonIsToldApartFromOneWithoutBuildVersion) {
   test::TempDir d;
   const auto layout = default_layout(d.path());

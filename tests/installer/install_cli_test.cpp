@@ -204,6 +204,22 @@ TEST_F(InstallerRoot, AnAgentEnvironmentThatTurnsMonitoringOffIsRefused) {
   test::write_file(root() / "etc/datadog-agent/environment",
                    "DD_SYSTEM_PROBE_NETWORK_ENABLED=false\n");
   EXPECT_EQ(ctl_agent({"config", "enable", "--agent-version", "7.23.0"}).exit_code, 1);
+  // A Fleet Automation policy that turns it off ranks above both: refused, naming the policy;
+  // one that turns it on wins over the variable.
+  std::filesystem::remove(root() / "etc/datadog-agent/environment");
+  const std::string policy = "etc/datadog-agent/managed/datadog-agent/stable/system-probe.yaml";
+  test::write_file(root() / "lib/systemd/system/datadog-agent-sysprobe.service",
+                   "[Service]\nEnvironment=DD_FLEET_POLICIES_DIR=/etc/datadog-agent/managed/"
+                   "datadog-agent/stable\n");
+  test::write_file(root() / policy, "network_config:\n  enabled: false\n");
+  const auto fleet = ctl_agent({"config", "enable", "--agent-version", "7.60.0"});
+  EXPECT_EQ(fleet.exit_code, 1) << fleet.out;
+  EXPECT_NE(fleet.err.find("network_config.enabled: false in /" + policy +
+                           " (a Fleet Automation policy)"),
+            std::string::npos)
+      << fleet.err;
+  test::write_file(root() / policy, "network_config:\n  enabled: true\n");
+  EXPECT_EQ(ctl_agent({"config", "enable", "--agent-version", "7.60.0"}).exit_code, 0);
 }
 
 // A key written dotted by a provisioning script is the one the Agent reads: it is edited in
