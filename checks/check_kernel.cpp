@@ -29,11 +29,10 @@ std::optional<KernelRelease> ubuntu_upstream(const HostFacts& f) {
     std::istringstream in(sig->text);
     std::string distro, abi, upstream;
     in >> distro >> abi >> upstream;
-    if (distro != "Ubuntu") return std::nullopt;
     // "4.4.0-119.143-generic" describes "4.4.0-119-generic": the upload number (.143) aside.
     const auto dot = abi.find('.', abi.find('-'));
     const auto flavour = abi.find('-', dot == std::string::npos ? abi.size() : dot);
-    if (dot != std::string::npos && abi.find('-') != std::string::npos &&
+    if (distro == "Ubuntu" && dot != std::string::npos && abi.find('-') != std::string::npos &&
         abi.substr(0, dot) + (flavour == std::string::npos ? "" : abi.substr(flavour)) == k.raw)
       return KernelRelease::parse(upstream);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <map>
 #include <optional>
 
 #include "common/agent_keys.h"
@@ -40,16 +41,40 @@ constexpr std::array<const char*, 5> kUnitDirs{"/etc/systemd/system", "/run/syst
                                                "/usr/local/lib/systemd/system",
                                                "/lib/systemd/system", "/usr/lib/systemd/system"};
 
-// Whether a unit file's text, read after `on` (what earlier files said), leaves `path` among
-// its EnvironmentFile= settings: `EnvironmentFile=[-]PATH` adds it, an empty one clears the
-// list (systemd.exec); comments and blanks around '=' as systemd reads a unit.
-bool names_env_file(std::string_view text, const std::string& path, bool on) {
-  for_each_line(text, [&](std::string_view line) {
+// Calls fn(value) for each `name=` setting of a unit file's [Service] section, as systemd reads
+// a unit: comments, blanks around '=', a line ending in a backslash continued on the next.
+template <typename Fn>
+void for_each_service_setting(std::string_view text, std::string_view name, Fn&& fn) {
+  bool service = false;
+  std::string joined;
+  for_each_line(text, [&](std::string_view raw) {
+    if (!joined.empty() || (!raw.empty() && raw.back() == '\\')) {
+      joined.append(raw);
+      if (!joined.empty() && joined.back() == '\\') {
+        joined.back() = ' ';
+        return;
+      }
+      raw = joined;
+    }
+    const std::string line(raw);
+    joined.clear();
     const auto t = trim(line);
     if (t.empty() || t.front() == '#' || t.front() == ';') return;
+    if (t.front() == '[') {
+      service = t == "[Service]";
+      return;
+    }
     const auto eq = t.find('=');
-    if (eq == std::string_view::npos || trim(t.substr(0, eq)) != "EnvironmentFile") return;
-    auto value = trim(t.substr(eq + 1));
+    if (service && eq != std::string_view::npos && trim(t.substr(0, eq)) == name)
+      fn(trim(t.substr(eq + 1)));
+  });
+}
+
+// Whether a unit file's text, read after `on` (what earlier files said), leaves `path` among
+// its EnvironmentFile= settings: `EnvironmentFile=[-]PATH` adds it, an empty one clears the
+// list (systemd.exec).
+bool names_env_file(std::string_view text, const std::string& path, bool on) {
+  for_each_service_setting(text, "EnvironmentFile", [&](std::string_view value) {
     if (value.empty()) {
       on = false;
       return;
@@ -72,14 +97,16 @@ void for_each_probe_unit_text(const HostFs& fs, const Layout& layout, Fn&& fn) {
       fn(t->text);
       break;
     }
+  // Drop-ins of every directory, in the order of their file names; a name in a directory of
+  // higher precedence hides the same name below it (systemd.unit).
+  std::map<std::string, std::string> dropins;
   for (const char* dir : kUnitDirs) {
-    const std::string dropins = std::string(dir) + "/" + unit + ".d";
-    auto names = fs.list(dropins);
-    std::sort(names.begin(), names.end());
-    for (const auto& n : names)
-      if (n.ends_with(".conf"))
-        if (const auto t = fs.read(dropins + "/" + n, 64 * 1024)) fn(t->text);
+    const std::string folder = std::string(dir) + "/" + unit + ".d";
+    for (const auto& n : fs.list(folder))
+      if (n.ends_with(".conf")) dropins.try_emplace(n, folder + "/" + n);
   }
+  for (const auto& [name, path] : dropins)
+    if (const auto t = fs.read(path, 64 * 1024)) fn(t->text);
 }
 
 // Whether the Agent's system-probe runs with the environment file: its unit file or a drop-in
@@ -210,36 +237,74 @@ std::optional<std::string> shell_assignment(std::string_view text, std::string_v
 // folder (Environment="DD_FLEET_POLICIES_DIR=/etc/datadog-agent/managed/datadog-agent/stable").
 constexpr std::string_view kFleetPoliciesVariable = "DD_FLEET_POLICIES_DIR";
 
-// The value a unit's Environment= lines leave in `variable`, after `now` (what earlier files
-// said): each assignment a word, quoted or not; an empty Environment= clears them all
-// (systemd.exec).
+// An Environment= value's assignments, as systemd splits them (extract_first_word with
+// unquoting and C escapes): words separated by blanks, double or single quotes removed, a
+// backslash escaping the next character ('\\x..' and other C escapes are not decoded).
+std::vector<std::string> environment_words(std::string_view value) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == '\\' && i + 1 < value.size()) {
+      word += value[++i];
+      in_word = true;
+    } else if (quote) {
+      if (c == quote)
+        quote = 0;
+      else
+        word += c;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+// The value a unit's Environment= settings leave in `variable`, after `now` (what earlier files
+// said); an empty Environment= clears them all (systemd.exec).
 std::optional<std::string> unit_environment(std::string_view text, std::string_view variable,
                                             std::optional<std::string> now) {
   const std::string prefix = std::string(variable) + "=";
-  for_each_line(text, [&](std::string_view line) {
-    const auto t = trim(line);
-    if (t.empty() || t.front() == '#' || t.front() == ';') return;
-    const auto eq = t.find('=');
-    if (eq == std::string_view::npos || trim(t.substr(0, eq)) != "Environment") return;
-    const auto value = trim(t.substr(eq + 1));
+  for_each_service_setting(text, "Environment", [&](std::string_view value) {
     if (value.empty()) {
       now.reset();
       return;
     }
-    for (const auto& words : shell_commands(value))
-      for (const auto& w : words)
-        if (w.starts_with(prefix)) now = w.substr(prefix.size());
+    for (const auto& w : environment_words(value))
+      if (w.starts_with(prefix)) now = w.substr(prefix.size());
   });
   return now;
 }
 
-// A value the Agent reads as false for a boolean key: strconv.ParseBool's false spellings, and
-// YAML 1.1's (a YAML 1.2 reader keeps them strings, which cast.ToBool then refuses: false too).
-bool reads_false(std::string_view v) {
-  for (const char* f :
-       {"0", "f", "F", "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
-    if (v == f) return true;
-  return false;
+// Whether the Agent reads a scalar as true for a boolean key. Its readers (viper and
+// nodetreemodel) take YAML 1.1 with Go's yaml.v2, then cast.ToBoolE: a bool as it is, an integer
+// as != 0, a string by strconv.ParseBool, anything else (a float) false. Quoted (yaml-cpp's tag
+// "!"), the text is a string; plain ("?"), YAML 1.1 resolves the bool and integer words first.
+bool reads_true(const YAML::Node& v) {
+  const std::string& s = v.Scalar();
+  if (v.Tag() != "!") {
+    for (const char* t : {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
+      if (s == t) return true;
+    for (const char* f :
+         {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"})
+      if (s == f) return false;
+    const auto digits = s.find_first_not_of("+-");
+    if (digits != std::string::npos && digits <= 1 &&
+        s.find_first_not_of("0123456789_", digits) == std::string::npos)
+      return s.find_first_not_of("+-0_") != std::string::npos;  // an integer: != 0
+  }
+  return parses_true(s);
 }
 
 // The scalars of a policy document at the keys of kBound, by their dotted, lower-cased paths
@@ -254,12 +319,41 @@ void collect_policy_keys(const YAML::Node& node, const std::string& prefix, cons
       collect_policy_keys(kv.second, path + ".", file, out);
       continue;
     }
-    if (!kv.second.IsScalar() || kv.second.Scalar().empty()) continue;
+    // A null (`key:` alone, `~`) sets nothing here: whether the Agent's merge counts it is not
+    // told by its code, and a refusal must not rest on a guess.
+    if (!kv.second.IsScalar() || (kv.second.Scalar().empty() && kv.second.Tag() != "!")) continue;
     for (const auto& b : kBound)
       if (path == b.key)
         out.push_back({"", kv.second.Scalar(), std::string(b.key),
-                       b.enables && reads_false(kv.second.Scalar()), file});
+                       b.enables && !reads_true(kv.second), file});
   }
+}
+
+// The Agent's fleet policies folder: DD_FLEET_POLICIES_DIR as its system-probe unit sets it,
+// where an EnvironmentFile= it reads wins over Environment= (systemd.exec), else the
+// `fleet_policies_dir` key of its system-probe.yaml (an environment variable ranks above it).
+std::optional<std::string> fleet_policies_dir(const HostFs& fs, const Layout& layout) {
+  std::optional<std::string> dir;
+  bool reads_env_file = false;
+  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
+    dir = unit_environment(text, kFleetPoliciesVariable, dir);
+    reads_env_file = names_env_file(text, agent_env_file(layout), reads_env_file);
+  });
+  if (reads_env_file)
+    if (const auto env = fs.read(agent_env_file(layout), 64 * 1024))
+      for (const auto& line : logical_lines(env->text)) {
+        const auto t = trim(line);
+        const std::string prefix = std::string(kFleetPoliciesVariable) + "=";
+        if (t.starts_with(prefix)) dir = std::string(unquote(trim(t.substr(prefix.size()))));
+      }
+  if (dir) return dir;
+  try {
+    if (const auto config = fs.read(layout.config_file, 1024 * 1024))
+      if (const auto key = load_yaml(config->text)["fleet_policies_dir"]; key && key.IsScalar())
+        return key.Scalar();
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -294,10 +388,7 @@ std::vector<EnvOverride> agent_env_overrides(const HostFs& fs, const Layout& lay
 }
 
 std::vector<EnvOverride> agent_policy_overrides(const HostFs& fs, const Layout& layout) {
-  std::optional<std::string> dir;
-  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
-    dir = unit_environment(text, kFleetPoliciesVariable, dir);
-  });
+  const auto dir = fleet_policies_dir(fs, layout);
   if (!dir || dir->empty()) return {};
   const std::string file = *dir + "/system-probe.yaml";
   const auto text = fs.read(file, 1024 * 1024);

@@ -115,32 +115,42 @@ std::filesystem::path Layout::at(std::string_view host_path) const {
 
 namespace {
 
-// Whether the Agent under root is one the Datadog installer put in place (layout.h). A root
-// that cannot be opened has none: the command using it says why.
+// Whether the Agent under root is one the Datadog installer put in place (layout.h): its
+// manifest there, the package's not (a removed package can leave /opt/datadog-agent behind with
+// files it did not own, such as run/). A root that cannot be opened has none: the command using
+// it says why.
 bool installer_agent(const std::filesystem::path& root) {
   try {
     const HostFs fs(root);
-    return !fs.exists(kPackageAgentDir) &&
+    return !fs.exists(std::string(kPackageAgentDir) + "/version-manifest.json") &&
            fs.exists(std::string(kInstallerAgentDir) + "/version-manifest.json");
   } catch (const std::system_error&) {
     return false;
   }
 }
 
-// The agent layout's kPackageAgentDir paths moved under kInstallerAgentDir.
-void use_installer_agent_dir(Layout& l) {
-  const std::string from = std::string(kPackageAgentDir) + "/";
+// The agent layout's paths under `from` moved under `to`.
+void move_agent_paths(Layout& l, std::string_view from, std::string_view to) {
+  const std::string prefix = std::string(from) + "/";
   for (std::string* p :
        {&l.probe_binary, &l.bpf_object_dir, &l.run_dir, &l.probe_socket, &l.agent_version_manifest})
-    if (p->starts_with(from)) *p = std::string(kInstallerAgentDir) + "/" + p->substr(from.size());
+    if (p->starts_with(prefix)) *p = std::string(to) + "/" + p->substr(prefix.size());
 }
 
 }  // namespace
 
+Layout with_other_agent_dir(Layout l) {
+  const bool installer = l.probe_binary.starts_with(std::string(kInstallerAgentDir) + "/");
+  move_agent_paths(l, installer ? kInstallerAgentDir : kPackageAgentDir,
+                   installer ? kPackageAgentDir : kInstallerAgentDir);
+  return l;
+}
+
 Layout default_layout(const std::filesystem::path& root, ProbeMode mode) {
   Layout l = mode == ProbeMode::Agent ? Layout{} : standalone_defaults();
   l.root = root.empty() ? std::filesystem::path("/") : root;
-  if (mode == ProbeMode::Agent && installer_agent(l.root)) use_installer_agent_dir(l);
+  if (mode == ProbeMode::Agent && installer_agent(l.root))
+    move_agent_paths(l, kPackageAgentDir, kInstallerAgentDir);
   return l;
 }
 

@@ -68,8 +68,13 @@ struct Layout {
 inline constexpr const char* kPackageAgentDir = "/opt/datadog-agent";
 inline constexpr const char* kInstallerAgentDir = "/opt/datadog-packages/datadog-agent/stable";
 
+// The same layout with its paths under one Agent folder (kPackageAgentDir, kInstallerAgentDir)
+// moved under the other: what an Agent moved from its package to the installer (which removes
+// the package) or back would be found at, for cleaning up after either.
+Layout with_other_agent_dir(Layout l);
+
 // The defaults of a mode, with root set. Beside an Agent the Datadog installer put in place (its
-// version-manifest.json under kInstallerAgentDir, no kPackageAgentDir under root), the agent
+// version-manifest.json under kInstallerAgentDir, not under kPackageAgentDir), the agent
 // layout's kPackageAgentDir paths are under kInstallerAgentDir: its binary, eBPF objects, run
 // folder and socket (the Agent derives its install path, so run/sysprobe.sock, from its own
 // executable's folder; pkg/util/defaultpaths).

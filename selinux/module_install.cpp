@@ -174,7 +174,14 @@ ChangeReport remove(const ChangeOptions& o) {
   } else {
     r.steps.push_back("module " + l.selinux_module + " is not installed");
   }
-  const auto rules = rules_of(o, l);
+  auto rules = rules_of(o, l);
+  // Beside the Agent, the rules an install made where its files were then: the Datadog installer
+  // moves a package's Agent to its own folder (and back), which changes the defaults.
+  if (l.mode == ProbeMode::Agent)
+    for (auto& rule : fcontext_rules(with_other_agent_dir(l)))
+      if (std::none_of(rules.begin(), rules.end(),
+                       [&](const FcontextRule& have) { return have.expr == rule.expr; }))
+        rules.push_back(std::move(rule));
   std::vector<const FcontextRule*> present;
   for (const auto& rule : rules) {
     if (store.local_fcontext(rule)) {

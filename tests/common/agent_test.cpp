@@ -245,11 +245,44 @@ TEST(AgentEnvironment, AFleetPolicyOverridesTheKeysItSets) {
   // Not YAML: the Agent cannot merge it either; nothing is read from it.
   test::write_file(d / policies / "system-probe.yaml", "network_config: [1, 2\n");
   EXPECT_TRUE(agent_policy_overrides(fs, layout).empty());
+  // The Agent reads YAML 1.1 then cast.ToBool: quoted text by strconv.ParseBool (a quoted
+  // "yes" is false), an integer as != 0, a float false.
+  for (const auto& [value, off] : std::vector<std::pair<std::string, bool>>{{"\"yes\"", true},
+                                                                            {"1", false},
+                                                                            {"0", true},
+                                                                            {"1.0", true},
+                                                                            {"\"true\"", false},
+                                                                            {"On", false},
+                                                                            {"disabled", true},
+                                                                            {"''", true}}) {
+    test::write_file(d / policies / "system-probe.yaml",
+                     "network_config:\n  enabled: " + value + "\n");
+    const auto got = agent_policy_overrides(fs, layout);
+    ASSERT_EQ(got.size(), 1u) << value;
+    EXPECT_EQ(got[0].disables, off) << value;
+  }
+  // An EnvironmentFile= the unit reads wins over its Environment= (systemd.exec).
+  test::write_file(d / "etc/datadog-agent/environment", "DD_FLEET_POLICIES_DIR=/srv/policies\n");
+  test::write_file(d / "srv/policies/system-probe.yaml", "network_config.enabled: false\n");
+  test::write_file(d / policies / "system-probe.yaml", "network_config:\n  enabled: true\n");
+  EXPECT_EQ(agent_policy_overrides(fs, layout).at(0).source, "/srv/policies/system-probe.yaml");
+  std::filesystem::remove(d / "etc/datadog-agent/environment");
   // A drop-in's empty Environment= clears the unit's.
   test::write_file(d / policies / "system-probe.yaml", "network_config:\n  enabled: false\n");
   test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service.d/10-clear.conf",
                    "[Service]\nEnvironment=\n");
   EXPECT_TRUE(agent_policy_overrides(fs, layout).empty());
+  // Drop-ins of every unit folder in the order of their names, a name in /etc hiding the same
+  // one in /lib; settings outside [Service] count for nothing; ';' is no separator there.
+  test::write_file(d / "lib/systemd/system/datadog-agent-sysprobe.service.d/20-set.conf",
+                   "[Service]\nEnvironment=DD_FLEET_POLICIES_DIR=/" + policies + "\n");
+  EXPECT_EQ(agent_policy_overrides(fs, layout).size(), 1u) << "20-set.conf comes after 10-clear";
+  test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service.d/20-set.conf",
+                   "[Unit]\nEnvironment=DD_FLEET_POLICIES_DIR=/" + policies + "\n");
+  EXPECT_TRUE(agent_policy_overrides(fs, layout).empty()) << "/etc's 20-set.conf hides /lib's";
+  test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service.d/20-set.conf",
+                   "[Service]\nEnvironment=\"DD_FLEET_POLICIES_DIR=/" + policies + ";x\"\n");
+  EXPECT_TRUE(agent_policy_overrides(fs, layout).empty()) << "the folder is named ...;x";
 }
 
 TEST(AgentVersion, ManifestNotJsonIsToldApartFromOneWithoutBuildVersion) {

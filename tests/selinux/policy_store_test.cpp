@@ -236,6 +236,24 @@ TEST_F(SelinuxPolicyStore, InstallIsIdempotentUpgradesAndRemoveUndoesIt) {
   EXPECT_TRUE(snapshot() == after_remove);
 }
 
+// The Datadog installer moves a package's Agent into its own folder (and removes the package):
+// the agent layout's defaults follow it, and a removal made then still takes away the rules the
+// install made for the package's paths, and with them the module (a rule naming its type would
+// keep the commit from going through).
+TEST_F(SelinuxPolicyStore, ARemovalAfterTheAgentMovedTakesTheOldRulesToo) {
+  auto r = cnmctl_selinux({"install", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_NE(fcontexts_local().find("/opt/datadog-agent/embedded/bin/system-probe"),
+            std::string::npos);
+  write_file(root / "opt/datadog-packages/datadog-agent/stable/version-manifest.json",
+             R"({"build_version":"7.60.0"})");
+  r = cnmctl_selinux({"remove", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(json_of(r)["committed"], true);
+  EXPECT_FALSE(store_lists_module());
+  EXPECT_EQ(fcontexts_local().find("system_probe"), std::string::npos) << fcontexts_local();
+}
+
 TEST_F(SelinuxPolicyStore, BrokenPolicyIsAClearErrorAndTheStoreIsUnchanged) {
   const auto te = read_te(packaged_te_path());
   const int bad_line = te.allows.back().line;
