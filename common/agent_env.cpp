@@ -109,16 +109,6 @@ void for_each_probe_unit_text(const HostFs& fs, const Layout& layout, Fn&& fn) {
     if (const auto t = fs.read(path, 64 * 1024)) fn(t->text);
 }
 
-// Whether the Agent's system-probe runs with the environment file: its unit file or a drop-in
-// of it names the file.
-bool units_read_env_file(const HostFs& fs, const Layout& layout) {
-  bool on = false;
-  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
-    on = names_env_file(text, agent_env_file(layout), on);
-  });
-  return on;
-}
-
 // The file's lines as systemd reads an EnvironmentFile: a line ending in an odd number of
 // backslashes goes on with the next; a comment line never does (systemd 254 and later).
 std::vector<std::string> logical_lines(std::string_view text) {
@@ -329,23 +319,50 @@ void collect_policy_keys(const YAML::Node& node, const std::string& prefix, cons
   }
 }
 
+// What the Agent's system-probe runs with, from one walk over its unit file and drop-ins and
+// one read of the environment file: whether it reads that file, the file's lines as systemd
+// reads them (none when it does not), and the fleet policies folder its Environment= names.
+struct ProbeEnvironment {
+  bool reads_env_file = false;
+  std::vector<std::string> env_lines;
+  std::optional<std::string> unit_policies_dir;
+};
+
+ProbeEnvironment probe_environment(const HostFs& fs, const Layout& layout) {
+  ProbeEnvironment e;
+  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
+    e.reads_env_file = names_env_file(text, agent_env_file(layout), e.reads_env_file);
+    e.unit_policies_dir = unit_environment(text, kFleetPoliciesVariable, e.unit_policies_dir);
+  });
+  if (e.reads_env_file)
+    if (const auto t = fs.read(agent_env_file(layout), 64 * 1024))
+      e.env_lines = logical_lines(t->text);
+  return e;
+}
+
+// The overrides of kBound the environment file sets (the last line of a variable wins).
+std::vector<EnvOverride> env_overrides(const ProbeEnvironment& e, const Layout& layout) {
+  std::vector<EnvOverride> out;
+  for (const auto& line : e.env_lines) {
+    auto o = override_of(line);
+    if (!o) continue;
+    o->source = agent_env_file(layout);
+    std::erase_if(out, [&](const EnvOverride& x) { return x.variable == o->variable; });
+    if (!o->value.empty()) out.push_back(std::move(*o));
+  }
+  return out;
+}
+
 // The Agent's fleet policies folder: DD_FLEET_POLICIES_DIR as its system-probe unit sets it,
 // where an EnvironmentFile= it reads wins over Environment= (systemd.exec), else the
 // `fleet_policies_dir` key of its system-probe.yaml (an environment variable ranks above it).
-std::optional<std::string> fleet_policies_dir(const HostFs& fs, const Layout& layout) {
-  std::optional<std::string> dir;
-  bool reads_env_file = false;
-  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
-    dir = unit_environment(text, kFleetPoliciesVariable, dir);
-    reads_env_file = names_env_file(text, agent_env_file(layout), reads_env_file);
-  });
-  if (reads_env_file)
-    if (const auto env = fs.read(agent_env_file(layout), 64 * 1024))
-      for (const auto& line : logical_lines(env->text)) {
-        const auto t = trim(line);
-        const std::string prefix = std::string(kFleetPoliciesVariable) + "=";
-        if (t.starts_with(prefix)) dir = std::string(unquote(trim(t.substr(prefix.size()))));
-      }
+std::optional<std::string> fleet_policies_dir(const ProbeEnvironment& e, const HostFs& fs,
+                                              const Layout& layout) {
+  std::optional<std::string> dir = e.unit_policies_dir;
+  const std::string prefix = std::string(kFleetPoliciesVariable) + "=";
+  for (const auto& line : e.env_lines)
+    if (const auto t = trim(line); t.starts_with(prefix))
+      dir = std::string(unquote(trim(t.substr(prefix.size()))));
   if (dir) return dir;
   try {
     if (const auto config = fs.read(layout.config_file, 1024 * 1024))
@@ -354,6 +371,23 @@ std::optional<std::string> fleet_policies_dir(const HostFs& fs, const Layout& la
   } catch (const std::exception&) {
   }
   return std::nullopt;
+}
+
+// The overrides of kBound the fleet policy sets.
+std::vector<EnvOverride> policy_overrides(const ProbeEnvironment& e, const HostFs& fs,
+                                          const Layout& layout) {
+  const auto dir = fleet_policies_dir(e, fs, layout);
+  if (!dir || dir->empty()) return {};
+  const std::string file = *dir + "/system-probe.yaml";
+  const auto text = fs.read(file, 1024 * 1024);
+  if (!text || text->truncated) return {};
+  std::vector<EnvOverride> out;
+  try {
+    collect_policy_keys(load_yaml(text->text), "", file, out);
+  } catch (const std::exception&) {
+    return {};  // the Agent cannot merge it either: its own error, not an override
+  }
+  return out;
 }
 
 }  // namespace
@@ -373,40 +407,19 @@ std::optional<std::string> sysv_probe_disabled_by(const HostFs& fs, const Layout
 std::string agent_env_file(const Layout& layout) { return layout.config_dir + "/environment"; }
 
 std::vector<EnvOverride> agent_env_overrides(const HostFs& fs, const Layout& layout) {
-  std::vector<EnvOverride> out;
-  if (!units_read_env_file(fs, layout)) return out;
-  const auto text = fs.read(agent_env_file(layout), 64 * 1024);
-  if (!text) return out;
-  for (const auto& line : logical_lines(text->text)) {
-    auto o = override_of(line);
-    if (!o) continue;
-    o->source = agent_env_file(layout);
-    std::erase_if(out, [&](const EnvOverride& e) { return e.variable == o->variable; });
-    if (!o->value.empty()) out.push_back(std::move(*o));  // the last line of a variable wins
-  }
-  return out;
+  return env_overrides(probe_environment(fs, layout), layout);
 }
 
 std::vector<EnvOverride> agent_policy_overrides(const HostFs& fs, const Layout& layout) {
-  const auto dir = fleet_policies_dir(fs, layout);
-  if (!dir || dir->empty()) return {};
-  const std::string file = *dir + "/system-probe.yaml";
-  const auto text = fs.read(file, 1024 * 1024);
-  if (!text || text->truncated) return {};
-  std::vector<EnvOverride> out;
-  try {
-    collect_policy_keys(load_yaml(text->text), "", file, out);
-  } catch (const std::exception&) {
-    return {};  // the Agent cannot merge it either: its own error, not an override
-  }
-  return out;
+  return policy_overrides(probe_environment(fs, layout), fs, layout);
 }
 
 std::vector<EnvOverride> agent_overrides(const HostFs& fs, const Layout& layout) {
-  auto out = agent_env_overrides(fs, layout);
-  const auto policy = agent_policy_overrides(fs, layout);
+  const auto e = probe_environment(fs, layout);  // one walk of the units, one read of the file
+  auto out = env_overrides(e, layout);
+  const auto policy = policy_overrides(e, fs, layout);
   for (const auto& p : policy)  // the policy wins: a variable for the same key counts no more
-    std::erase_if(out, [&](const EnvOverride& e) { return e.key == p.key; });
+    std::erase_if(out, [&](const EnvOverride& x) { return x.key == p.key; });
   out.insert(out.end(), policy.begin(), policy.end());
   return out;
 }

@@ -23,13 +23,17 @@ Layout effective_layout(const ChangeOptions& o) {
   return l;
 }
 
+// `more`'s rules that `rules` does not have yet, added to it.
+void add_missing(std::vector<FcontextRule>& rules, std::vector<FcontextRule> more) {
+  for (auto& rule : more)
+    if (std::none_of(rules.begin(), rules.end(),
+                     [&](const FcontextRule& have) { return have.expr == rule.expr; }))
+      rules.push_back(std::move(rule));
+}
+
 std::vector<FcontextRule> rules_of(const ChangeOptions& o, const Layout& l) {
   auto rules = fcontext_rules(l);
-  if (o.other_mode)
-    for (auto& rule : fcontext_rules(*o.other_mode))
-      if (std::none_of(rules.begin(), rules.end(),
-                       [&](const FcontextRule& r) { return r.expr == rule.expr; }))
-        rules.push_back(std::move(rule));
+  if (o.other_mode) add_missing(rules, fcontext_rules(*o.other_mode));
   return rules;
 }
 
@@ -177,11 +181,7 @@ ChangeReport remove(const ChangeOptions& o) {
   auto rules = rules_of(o, l);
   // Beside the Agent, the rules an install made where its files were then: the Datadog installer
   // moves a package's Agent to its own folder (and back), which changes the defaults.
-  if (l.mode == ProbeMode::Agent)
-    for (auto& rule : fcontext_rules(with_other_agent_dir(l)))
-      if (std::none_of(rules.begin(), rules.end(),
-                       [&](const FcontextRule& have) { return have.expr == rule.expr; }))
-        rules.push_back(std::move(rule));
+  if (l.mode == ProbeMode::Agent) add_missing(rules, fcontext_rules(with_other_agent_dir(l)));
   std::vector<const FcontextRule*> present;
   for (const auto& rule : rules) {
     if (store.local_fcontext(rule)) {
