@@ -2,9 +2,11 @@
 // agent.environment: variables of the Agent's environment file that override what cnmctl
 // writes into system-probe.yaml, and the SysV defaults file that keeps its system-probe from
 // starting (common/agent_env.h).
+// agent.excluded_kernel: the Agent's own list of kernels its network tracer refuses.
 #include <algorithm>
 
 #include "checks/check.h"
+#include "checks/kernel_code.h"
 #include "common/agent_env.h"
 
 namespace cnm {
@@ -107,11 +109,55 @@ CheckResult agent_environment(const HostFacts& f) {
   return warn(join(findings), join(remedies));
 }
 
+std::string join_words(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+// The entries that read as no version: they exclude nothing, whatever was meant.
+std::string unread_entries(const std::vector<std::string>& entries) {
+  std::vector<std::string> unread;
+  for (const auto& e : entries)
+    if (!parse_version_entry(e)) unread.push_back("'" + e + "'");
+  if (unread.empty()) return "";
+  return "; " + join_words(unread) +
+         " read as no version (the Agent wants MAJOR.MINOR.PATCH, each 0 to 255) and exclude "
+         "nothing";
+}
+
+// system_probe_config.excluded_linux_versions (common/agent_env.h): the Agent's network tracer
+// refuses to start on a kernel whose version code it lists, however well the host supports
+// eBPF, and its system-probe still runs (and answers the health check) without it.
+CheckResult agent_excluded_kernel(const HostFacts& f) {
+  if (f.layout.mode != ProbeMode::Agent)
+    return skip("cnm-probe does not read system_probe_config.excluded_linux_versions");
+  const auto list = agent_excluded_linux_versions(f.fs, f.layout);
+  if (!list || list->values.empty())
+    return pass("the Agent's configuration excludes no kernel version from network monitoring");
+  const auto code = linux_version_code(f);
+  const std::string listed = list->source + " lists " + join_words(list->values);
+  if (!code)
+    return warn(listed + "; this kernel's version code (" + f.kernel_release +
+                    ") is unknown here, so whether it is among them cannot be told",
+                "run the preflight on the host itself (it reads the version from the kernel)");
+  for (const auto& entry : list->values)
+    if (const auto v = parse_version_entry(entry); v && *v == *code)
+      return fail(listed + ": the Agent's network tracer refuses this kernel (version " +
+                      code->text() + ", from " + code->source +
+                      "), so network monitoring stays off",
+                  "remove " + entry + " from " + list->source +
+                      " if this kernel is fit for eBPF, then restart the Agent");
+  return pass(listed + ", not this kernel (version " + code->text() + ", from " + code->source +
+              ")" + unread_entries(list->values));
+}
+
 }  // namespace
 
 void add_agent_checks(std::vector<CheckDef>& out) {
   out.push_back({"agent.version", agent_version});
   out.push_back({"agent.environment", agent_environment});
+  out.push_back({"agent.excluded_kernel", agent_excluded_kernel});
 }
 
 }  // namespace cnm

@@ -1,9 +1,8 @@
 // kernel.version: the seed's first rule. 4.4.0 or newer, or a RHEL/CentOS 7.6+ kernel
 // (3.10.0-957 and later) where Red Hat backported eBPF; and not an Ubuntu kernel the Datadog
 // Agent knows eBPF panics.
-#include <sstream>
-
 #include "checks/check.h"
+#include "checks/kernel_code.h"
 
 namespace cnm {
 namespace {
@@ -15,29 +14,6 @@ constexpr std::uint32_t kRhel76Build = 957;
 // utils_linux.go, IsTracerSupportedByOS; Launchpad bug 1763454). Both ends included.
 bool in_panic_range(const KernelRelease& k) {
   return k.at_least(4, 4, 114) && !k.at_least(4, 4, 128);
-}
-
-// The upstream version an Ubuntu kernel is built on, which is what its LINUX_VERSION_CODE, its
-// vDSO and so the Agent read: uname says 4.4.0-119-generic, /proc/version_signature
-// "Ubuntu 4.4.0-119.143-generic 4.4.114". Read only where that file describes the release
-// judged (not one given by --kernel-release for another kernel), on any distribution booting
-// Ubuntu's kernel (Linux Mint 18 runs 16.04's); else, on Ubuntu, the release's own numbers,
-// which say it only when they are not Ubuntu's x.y.0 ABI form. nullopt: unknown.
-std::optional<KernelRelease> ubuntu_upstream(const HostFacts& f) {
-  const auto& k = *f.kernel;
-  if (const auto sig = f.fs.read("/proc/version_signature", 256); sig && !sig->truncated) {
-    std::istringstream in(sig->text);
-    std::string distro, abi, upstream;
-    in >> distro >> abi >> upstream;
-    // "4.4.0-119.143-generic" describes "4.4.0-119-generic": the upload number (.143) aside.
-    const auto dot = abi.find('.', abi.find('-'));
-    const auto flavour = abi.find('-', dot == std::string::npos ? abi.size() : dot);
-    if (distro == "Ubuntu" && dot != std::string::npos && abi.find('-') != std::string::npos &&
-        abi.substr(0, dot) + (flavour == std::string::npos ? "" : abi.substr(flavour)) == k.raw)
-      return KernelRelease::parse(upstream);
-  }
-  if (f.distro.id == "ubuntu" && k.patch != 0) return k;
-  return std::nullopt;
 }
 
 std::optional<CheckResult> ubuntu_panic_kernel(const HostFacts& f) {

@@ -261,20 +261,18 @@ std::vector<std::string> environment_words(std::string_view value) {
   return words;
 }
 
-// The value a unit's Environment= settings leave in `variable`, after `now` (what earlier files
-// said); an empty Environment= clears them all (systemd.exec).
-std::optional<std::string> unit_environment(std::string_view text, std::string_view variable,
-                                            std::optional<std::string> now) {
-  const std::string prefix = std::string(variable) + "=";
+// The variables a unit's Environment= settings leave in `vars` (what earlier files said); an
+// empty Environment= clears them all (systemd.exec).
+void unit_environment(std::string_view text, std::map<std::string, std::string>& vars) {
   for_each_service_setting(text, "Environment", [&](std::string_view value) {
     if (value.empty()) {
-      now.reset();
+      vars.clear();
       return;
     }
     for (const auto& w : environment_words(value))
-      if (w.starts_with(prefix)) now = w.substr(prefix.size());
+      if (const auto eq = w.find('='); eq != std::string::npos && eq > 0)
+        vars[w.substr(0, eq)] = w.substr(eq + 1);
   });
-  return now;
 }
 
 // Whether the Agent reads a scalar as true for a boolean key. Its readers (viper and
@@ -297,47 +295,76 @@ bool reads_true(const YAML::Node& v) {
   return parses_true(s);
 }
 
-// The scalars of a policy document at the keys of kBound, by their dotted, lower-cased paths
-// (viper's: a dotted key and its nested spelling are one key).
-void collect_policy_keys(const YAML::Node& node, const std::string& prefix, const std::string& file,
-                         std::vector<EnvOverride>& out) {
+// Calls fn(path, value) for every value of a YAML document that is not a mapping, by its dotted,
+// lower-cased path (viper's: a dotted key and its nested spelling are one key).
+template <typename Fn>
+void for_each_key_path(const YAML::Node& node, const std::string& prefix, Fn&& fn) {
   if (!node.IsMap()) return;
   for (const auto& kv : node) {
     if (!kv.first.IsScalar()) continue;
     const std::string path = prefix + agent_key(kv.first.Scalar());
-    if (kv.second.IsMap()) {
-      collect_policy_keys(kv.second, path + ".", file, out);
-      continue;
-    }
-    // A null (`key:` alone, `~`) sets nothing here: whether the Agent's merge counts it is not
-    // told by its code, and a refusal must not rest on a guess.
-    if (!kv.second.IsScalar() || (kv.second.Scalar().empty() && kv.second.Tag() != "!")) continue;
+    if (kv.second.IsMap())
+      for_each_key_path(kv.second, path + ".", fn);
+    else
+      fn(path, kv.second);
+  }
+}
+
+// A null (`key:` alone, `~`): it sets nothing here; whether the Agent's merge counts it is not
+// told by its code, and a refusal must not rest on a guess.
+bool is_null(const YAML::Node& v) {
+  return v.IsNull() || (v.IsScalar() && v.Scalar().empty() && v.Tag() != "!");
+}
+
+// The scalars of a policy document at the keys of kBound.
+void collect_policy_keys(const YAML::Node& doc, const std::string& file,
+                         std::vector<EnvOverride>& out) {
+  for_each_key_path(doc, "", [&](const std::string& path, const YAML::Node& v) {
+    if (!v.IsScalar() || is_null(v)) return;
     for (const auto& b : kBound)
       if (path == b.key)
-        out.push_back({"", kv.second.Scalar(), std::string(b.key),
-                       b.enables && !reads_true(kv.second), file});
-  }
+        out.push_back({"", v.Scalar(), std::string(b.key), b.enables && !reads_true(v), file});
+  });
 }
 
 // What the Agent's system-probe runs with, from one walk over its unit file and drop-ins and
 // one read of the environment file: whether it reads that file, the file's lines as systemd
-// reads them (none when it does not), and the fleet policies folder its Environment= names.
+// reads them (none when it does not), and the variables its Environment= settings set.
 struct ProbeEnvironment {
   bool reads_env_file = false;
   std::vector<std::string> env_lines;
-  std::optional<std::string> unit_policies_dir;
+  std::map<std::string, std::string> unit_vars;
 };
 
 ProbeEnvironment probe_environment(const HostFs& fs, const Layout& layout) {
   ProbeEnvironment e;
   for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
     e.reads_env_file = names_env_file(text, agent_env_file(layout), e.reads_env_file);
-    e.unit_policies_dir = unit_environment(text, kFleetPoliciesVariable, e.unit_policies_dir);
+    unit_environment(text, e.unit_vars);
   });
   if (e.reads_env_file)
     if (const auto t = fs.read(agent_env_file(layout), 64 * 1024))
       e.env_lines = logical_lines(t->text);
   return e;
+}
+
+// A variable as the Agent's system-probe gets it, and where it is set: the environment file it
+// reads wins over the unit's Environment= (systemd.exec), its last line over earlier ones.
+struct EnvValue {
+  std::string value, source;
+};
+std::optional<EnvValue> env_value(const ProbeEnvironment& e, std::string_view variable,
+                                  const Layout& layout) {
+  std::optional<EnvValue> out;
+  if (const auto u = e.unit_vars.find(std::string(variable)); u != e.unit_vars.end())
+    out = EnvValue{u->second, "the Environment= of " + layout.probe_service + ".service"};
+  for (const auto& line : e.env_lines) {
+    const auto t = trim(line);
+    const auto eq = t.find('=');
+    if (eq != std::string_view::npos && trim(t.substr(0, eq)) == variable)
+      out = EnvValue{std::string(unquote(trim(t.substr(eq + 1)))), agent_env_file(layout)};
+  }
+  return out;
 }
 
 // The overrides of kBound the environment file sets (the last line of a variable wins).
@@ -358,12 +385,7 @@ std::vector<EnvOverride> env_overrides(const ProbeEnvironment& e, const Layout& 
 // `fleet_policies_dir` key of its system-probe.yaml (an environment variable ranks above it).
 std::optional<std::string> fleet_policies_dir(const ProbeEnvironment& e, const HostFs& fs,
                                               const Layout& layout) {
-  std::optional<std::string> dir = e.unit_policies_dir;
-  const std::string prefix = std::string(kFleetPoliciesVariable) + "=";
-  for (const auto& line : e.env_lines)
-    if (const auto t = trim(line); t.starts_with(prefix))
-      dir = std::string(unquote(trim(t.substr(prefix.size()))));
-  if (dir) return dir;
+  if (auto dir = env_value(e, kFleetPoliciesVariable, layout)) return std::move(dir->value);
   try {
     if (const auto config = fs.read(layout.config_file, 1024 * 1024))
       if (const auto key = load_yaml(config->text)["fleet_policies_dir"]; key && key.IsScalar())
@@ -373,22 +395,79 @@ std::optional<std::string> fleet_policies_dir(const ProbeEnvironment& e, const H
   return std::nullopt;
 }
 
+// The Agent's Fleet Automation policy document and its file; nullopt where no unit names the
+// folder, or the file is missing, too large or not YAML (the Agent cannot merge it either: its
+// own error, not an override).
+struct PolicyDocument {
+  YAML::Node doc;
+  std::string file;
+};
+std::optional<PolicyDocument> policy_document(const ProbeEnvironment& e, const HostFs& fs,
+                                              const Layout& layout) {
+  const auto dir = fleet_policies_dir(e, fs, layout);
+  if (!dir || dir->empty()) return std::nullopt;
+  const std::string file = *dir + "/system-probe.yaml";
+  const auto text = fs.read(file, 1024 * 1024);
+  if (!text || text->truncated) return std::nullopt;
+  try {
+    return PolicyDocument{load_yaml(text->text), file};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 // The overrides of kBound the fleet policy sets.
 std::vector<EnvOverride> policy_overrides(const ProbeEnvironment& e, const HostFs& fs,
                                           const Layout& layout) {
-  const auto dir = fleet_policies_dir(e, fs, layout);
-  if (!dir || dir->empty()) return {};
-  const std::string file = *dir + "/system-probe.yaml";
-  const auto text = fs.read(file, 1024 * 1024);
-  if (!text || text->truncated) return {};
   std::vector<EnvOverride> out;
-  try {
-    collect_policy_keys(load_yaml(text->text), "", file, out);
-  } catch (const std::exception&) {
-    return {};  // the Agent cannot merge it either: its own error, not an override
+  if (const auto policy = policy_document(e, fs, layout))
+    collect_policy_keys(policy->doc, policy->file, out);
+  return out;
+}
+
+// Go's strings.Fields: the words between runs of blanks.
+std::vector<std::string> fields(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto start = s.find_first_not_of(" \t\n\v\f\r", i);
+    if (start == std::string_view::npos) break;
+    auto end = s.find_first_of(" \t\n\v\f\r", start);
+    if (end == std::string_view::npos) end = s.size();
+    out.emplace_back(s.substr(start, end - start));
+    i = end;
   }
   return out;
 }
+
+// A value as the Agent's GetStringSlice reads it (cast.ToStringSlice): a sequence's scalar
+// items, a string split as strings.Fields splits it; nullopt for a null (unset).
+std::optional<std::vector<std::string>> string_slice(const YAML::Node& v) {
+  if (is_null(v)) return std::nullopt;
+  if (v.IsScalar()) return fields(v.Scalar());
+  std::vector<std::string> out;
+  if (v.IsSequence())
+    for (const auto& item : v)
+      if (item.IsScalar()) out.push_back(item.Scalar());
+  return out;
+}
+
+// The list a YAML document sets at `key` (the last spelling of it wins, as in the Agent's
+// merge of a dotted and a nested one).
+std::optional<std::vector<std::string>> list_at(const YAML::Node& doc, std::string_view key) {
+  std::optional<std::vector<std::string>> out;
+  for_each_key_path(doc, "", [&](const std::string& path, const YAML::Node& v) {
+    if (path == key)
+      if (auto l = string_slice(v)) out = std::move(l);
+  });
+  return out;
+}
+
+constexpr std::string_view kExcludedVersionsKey = "system_probe_config.excluded_linux_versions";
+// Bound without a name of its own (BindEnvAndSetDefault(key, []string{})): DD_ and the key's
+// path upper-cased, dots as underscores.
+constexpr std::string_view kExcludedVersionsVariable =
+    "DD_SYSTEM_PROBE_CONFIG_EXCLUDED_LINUX_VERSIONS";
 
 }  // namespace
 
@@ -433,6 +512,26 @@ std::string describe_overrides(const std::vector<EnvOverride>& o, const Layout& 
                     " (a Fleet Automation policy) overrides it in " + layout.config_file
               : e.variable + "=" + e.value + " in " + e.source + " overrides " + e.key);
   return s;
+}
+
+std::optional<AgentList> agent_excluded_linux_versions(const HostFs& fs, const Layout& layout) {
+  const auto e = probe_environment(fs, layout);
+  if (const auto policy = policy_document(e, fs, layout))
+    if (auto l = list_at(policy->doc, kExcludedVersionsKey))
+      return AgentList{std::move(*l), std::string(kExcludedVersionsKey) + " in " + policy->file +
+                                          " (a Fleet Automation policy)"};
+  if (const auto v = env_value(e, kExcludedVersionsVariable, layout); v && !v->value.empty())
+    return AgentList{fields(v->value), std::string(kExcludedVersionsVariable) + " in " + v->source};
+  const auto config = fs.read(layout.config_file, 1024 * 1024);
+  if (!config || config->truncated) return std::nullopt;
+  try {
+    if (auto l = list_at(load_yaml(config->text), kExcludedVersionsKey))
+      return AgentList{std::move(*l),
+                       std::string(kExcludedVersionsKey) + " in " + layout.config_file};
+  } catch (const std::exception&) {
+    // config.yaml_valid (the installer) and the Agent itself report a file that is not YAML.
+  }
+  return std::nullopt;
 }
 
 }  // namespace cnm

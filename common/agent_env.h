@@ -58,6 +58,21 @@ std::vector<EnvOverride> agent_policy_overrides(const HostFs& fs, const Layout& 
 // whose key a policy sets, then agent_policy_overrides.
 std::vector<EnvOverride> agent_overrides(const HostFs& fs, const Layout& layout);
 
+// A list setting of the Agent's system-probe and where it comes from ("KEY in FILE", "VAR in
+// FILE").
+struct AgentList {
+  std::vector<std::string> values;
+  std::string source;
+};
+
+// system_probe_config.excluded_linux_versions as the Agent's system-probe reads it: the kernel
+// versions ("5.10.237") on which its network tracer refuses to start (pkg/network/tracer
+// IsTracerSupportedByOS: the host's LINUX_VERSION_CODE equal to one of them). From its Fleet
+// Automation policy, else DD_SYSTEM_PROBE_CONFIG_EXCLUDED_LINUX_VERSIONS (blank-separated) where
+// its unit sets it, else its system-probe.yaml (a list, or a blank-separated string); nullopt
+// where none sets it.
+std::optional<AgentList> agent_excluded_linux_versions(const HostFs& fs, const Layout& layout);
+
 // "VAR=VALUE in FILE overrides KEY" (or "KEY: VALUE in FILE (a Fleet Automation policy)
 // overrides it in CONFIG") for each, joined with "; ".
 std::string describe_overrides(const std::vector<EnvOverride>& o, const Layout& layout);

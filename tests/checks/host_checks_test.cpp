@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "checks/host_facts.h"
+#include "checks/kernel_code.h"
 #include "checks/kernel_config.h"
 #include "checks/tracepoints.h"
 #include "probe/btf_archive.h"
@@ -263,6 +264,108 @@ TEST(HostChecks, ASysvDefaultsFileThatKeepsTheAgentsProbeOffWarns) {
   EXPECT_NE(env.message.find("DD_SYSTEM_PROBE_NETWORK_ENABLED=false"), std::string::npos)
       << env.message;
   EXPECT_EQ(env.message.find("DATADOG_ENABLED=no"), std::string::npos) << env.message;
+}
+
+// The Agent's network tracer refuses a kernel whose version code its
+// system_probe_config.excluded_linux_versions lists (checks/kernel_code.h): Debian's code is the
+// upstream version its /proc/version names, not the release's numbers.
+TEST(HostChecks, AKernelTheAgentExcludesFailsByItsVersionCode) {
+  HostBuilder h;
+  h.debian().kernel("6.1.0-13-amd64");
+  h.file("/proc/version",
+         "Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+         "12.2.0-14) 12.2.0) #1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 (2023-09-29)\n");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "pass");
+  const std::string yaml = "/etc/datadog-agent/system-probe.yaml";
+  h.file(yaml, "system_probe_config:\n  excluded_linux_versions: [\"6.1.0\", \"5.10.0\"]\n");
+  auto c = find_check(h.run(), "agent.excluded_kernel");
+  EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
+  EXPECT_NE(c.message.find("version 6.1.55, from /proc/version"), std::string::npos) << c.message;
+  h.file(yaml, "system_probe_config:\n  excluded_linux_versions:\n    - 4.19.0\n    - 6.1.55\n");
+  const auto r = h.run();
+  c = find_check(r, "agent.excluded_kernel");
+  EXPECT_EQ(std::string(to_string(c.status)), "fail") << c.message;
+  EXPECT_FALSE(r.supported);
+  EXPECT_NE(
+      c.remedy.find("remove 6.1.55 from system_probe_config.excluded_linux_versions in " + yaml),
+      std::string::npos)
+      << c.remedy;
+  EXPECT_EQ(status_of(h.run(cnm_probe()), "agent.excluded_kernel"), "skip");
+  // A /proc/version of another release says nothing of this one: its own numbers count.
+  h.kernel("6.1.0-12-amd64");
+  c = find_check(h.run(), "agent.excluded_kernel");
+  EXPECT_NE(c.message.find("version 6.1.0, from the release 6.1.0-12-amd64"), std::string::npos)
+      << c.message;
+}
+
+// An exclusion list's entries as the Agent's kernel.ParseVersion reads them: Go's
+// Sscanf("%d.%d.%d") into bytes, leading blanks skipped, anything after the third number ignored;
+// fewer numbers or one above 255 read as version 0, which matches no kernel.
+TEST(HostChecks, ExclusionEntriesReadAsTheAgentReadsThem) {
+  const auto text = [](const std::string& e) {
+    const auto v = parse_version_entry(e);
+    return v ? v->text() : std::string("none");
+  };
+  EXPECT_EQ(text("5.10.237"), "5.10.237");
+  EXPECT_EQ(text(" 5.10.0"), "5.10.0");
+  EXPECT_EQ(text("6.1.55-1"), "6.1.55");
+  EXPECT_EQ(text("4.4.255"), "4.4.255");
+  EXPECT_EQ(text("4.4.302"), "none");
+  EXPECT_EQ(text("5.10"), "none");
+  EXPECT_EQ(text("v5.10.0"), "none");
+  EXPECT_EQ(text("5..10"), "none");
+  EXPECT_EQ(text(""), "none");
+}
+
+// Where the Agent's system-probe takes the list from: its Fleet Automation policy, then the
+// variable bound to the key (its environment file over its unit's Environment=), then
+// system-probe.yaml, where a string is split on blanks.
+TEST(HostChecks, TheExcludedKernelsComeFromWhereTheAgentReadsThem) {
+  HostBuilder h;
+  h.debian().kernel("5.10.0-46-amd64");
+  h.file("/proc/version", "Linux version 5.10.0-46-amd64 (x) #1 SMP Debian 5.10.237-1 (y)\n");
+  h.file("/etc/datadog-agent/system-probe.yaml",
+         "system_probe_config.excluded_linux_versions: 4.9.0 5.10.237\n");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "fail");
+  const std::string unit = "/lib/systemd/system/datadog-agent-sysprobe.service";
+  h.file(unit,
+         "[Service]\nEnvironment=\"DD_SYSTEM_PROBE_CONFIG_EXCLUDED_LINUX_VERSIONS=5.10.236 "
+         "5.10.238\"\nEnvironmentFile=-/etc/datadog-agent/environment\n");
+  auto c = find_check(h.run(), "agent.excluded_kernel");
+  EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
+  EXPECT_NE(c.message.find("DD_SYSTEM_PROBE_CONFIG_EXCLUDED_LINUX_VERSIONS in the Environment= "
+                           "of datadog-agent-sysprobe.service lists 5.10.236 5.10.238"),
+            std::string::npos)
+      << c.message;
+  h.file("/etc/datadog-agent/environment",
+         "DD_SYSTEM_PROBE_CONFIG_EXCLUDED_LINUX_VERSIONS=\"5.10.237\"\n");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "fail");
+  h.file("/etc/datadog-agent/environment",
+         "DD_FLEET_POLICIES_DIR=/etc/datadog-agent/managed/datadog-agent/stable\n"
+         "DD_SYSTEM_PROBE_CONFIG_EXCLUDED_LINUX_VERSIONS=5.10.237\n");
+  h.file("/etc/datadog-agent/managed/datadog-agent/stable/system-probe.yaml",
+         "system_probe_config:\n  excluded_linux_versions: []\n");
+  c = find_check(h.run(), "agent.excluded_kernel");
+  EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
+  EXPECT_NE(c.message.find("excludes no kernel"), std::string::npos) << c.message;
+}
+
+// An Ubuntu x.y.0 release without /proc/version_signature does not say its upstream version:
+// whether the Agent's list names it cannot be told there, and the check says so. Its signature
+// does; the version code caps the sublevel at 255, as the Agent's reading of an entry does.
+TEST(HostChecks, AnUbuntuKernelOfUnknownVersionCodeWarns) {
+  HostBuilder h;
+  h.file("/etc/os-release", "ID=ubuntu\nVERSION_ID=\"16.04\"\n").kernel("4.4.0-210-generic");
+  const std::string yaml = "/etc/datadog-agent/system-probe.yaml";
+  h.file(yaml, "system_probe_config:\n  excluded_linux_versions: [4.4.302]\n");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "warn");
+  h.file("/proc/version_signature", "Ubuntu 4.4.0-210.242-generic 4.4.302\n");
+  const auto c = find_check(h.run(), "agent.excluded_kernel");
+  EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
+  EXPECT_NE(c.message.find("version 4.4.255"), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("'4.4.302' read as no version"), std::string::npos) << c.message;
+  h.file(yaml, "system_probe_config:\n  excluded_linux_versions: [4.4.255]\n");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "fail");
 }
 
 // A container's view: cgroup2 bind-mounted from a subtree of the hierarchy. The probe needs the

@@ -3,12 +3,15 @@
 // mount namespace, and a real BPF object with a program the verifier refuses.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/support/test_support.h"
 
@@ -59,6 +62,50 @@ TEST_F(LivePreflight, ThisHostIsSupportedAndEbpfIsReallyThere) {
   EXPECT_EQ(check(j, "kernel.version")["status"], "pass");
   EXPECT_EQ(check(j, "ebpf.btf")["status"],
             std::filesystem::exists("/sys/kernel/btf/vmlinux") ? "pass" : "warn");
+}
+
+// The running kernel's version as its distribution states it, read apart from the preflight:
+// Debian's /proc/version names the upstream version its package builds ("... Debian 6.1.55-1
+// (2023-09-29)"), which its release (6.1.0-13-amd64) does not; other kernels' releases start
+// with it. Three numbers, "6.1.55".
+std::string stated_kernel_version() {
+  std::ifstream in("/proc/version");
+  std::string word, version;
+  while (in >> word)
+    if (word == "Debian" && in >> version) break;
+  if (version.empty()) {
+    utsname u{};
+    ::uname(&u);
+    version = u.release;
+  }
+  unsigned a = 0, b = 0, c = 0;
+  EXPECT_EQ(std::sscanf(version.c_str(), "%u.%u.%u", &a, &b, &c), 3) << version;
+  return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(std::min(c, 255u));
+}
+
+// Beside the Agent, a kernel its system_probe_config.excluded_linux_versions lists fails the host:
+// the version the preflight compares is the one the kernel itself states (its vDSO), which on
+// the VM matrix's Debian kernels is not the release's numbers.
+TEST_F(LivePreflight, TheAgentsExcludedKernelIsThisKernelByItsOwnVersion) {
+  test::TempDir dir;
+  const auto config = dir / "system-probe.yaml";
+  test::write_file(dir / "layout.yaml", "cache_dir: " + (dir / "cache").string() +
+                                            "\nconfig_file: " + config.string() + "\n");
+  const auto run = [&](const std::string& listed) {
+    test::write_file(config, "system_probe_config:\n  excluded_linux_versions: [" + listed + "]\n");
+    const auto r = test::run({test::cnmctl(), "--layout", (dir / "layout.yaml").string(),
+                              "preflight", "--probe", "agent", "--json"});
+    EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+    return check(json::parse(r.out), "agent.excluded_kernel");
+  };
+  const auto version = stated_kernel_version();
+  auto c = run("\"1.2.3\", \"" + version + "\"");
+  EXPECT_EQ(c["status"], "fail") << c.dump();
+  EXPECT_NE(c["message"].get<std::string>().find("version " + version + ", from the vDSO"),
+            std::string::npos)
+      << c.dump();
+  c = run("\"1.2.3\"");
+  EXPECT_EQ(c["status"], "pass") << c.dump();
 }
 
 TEST_F(LivePreflight, KprobesAreReportedAsTheKernelHasThem) {

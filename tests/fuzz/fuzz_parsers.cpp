@@ -1,7 +1,8 @@
 // libFuzzer target for every parser that reads host-controlled text: kernel releases,
 // os-release/lsb-release, legacy release lines, versions, dpkg status, BTF headers, the
 // mount table (mountinfo), SELinux's semanage.conf (its store-root and program blocks) and its
-// /etc/selinux/config (mode and policy type, as libselinux reads them);
+// /etc/selinux/config (mode and policy type, as libselinux reads them), an Agent exclusion list's
+// entries (kernel_code.h);
 // and the bound on what a report carries from them (bounded_utf8).
 // Each must return (a value or a rejection) without crashing, hanging or reading out of bounds.
 #include <cstddef>
@@ -12,6 +13,7 @@
 
 #include "checks/distro.h"
 #include "checks/host_facts.h"
+#include "checks/kernel_code.h"
 #include "checks/kernel_release.h"
 #include "checks/os_release.h"
 #include "common/mounts.h"
@@ -35,6 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)cnm::evaluate_distro(d);
   (void)cnm::parse_release_line(text);
   if (const auto v = cnm::Version::parse(text)) (void)v->str();
+  if (const auto e = cnm::parse_version_entry(std::string(text)))
+    if (e->major > 255 || e->minor > 255 || e->patch > 255) std::abort();  // bytes, as Go's
   (void)cnm::agent_version_from_dpkg_status(text);
   (void)cnm::probe::btf_sections(text);
   for (const bool cut : {false, true})
