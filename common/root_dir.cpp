@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <deque>
+#include <optional>
 #include <system_error>
 
 namespace cnm {
@@ -177,6 +178,32 @@ RootDir::Entry RootDir::parent(std::string_view host_path) const {
   }
   e.dir = open(slash == std::string_view::npos ? "" : rel.substr(0, slash), O_RDONLY | O_DIRECTORY);
   return e;
+}
+
+namespace {
+
+// Where an open file is, as the kernel names it (/proc/self/fd/N).
+std::optional<std::string> fd_path(int fd) {
+  char buf[4096];
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<std::size_t>(n) == sizeof buf) return std::nullopt;
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+std::optional<std::string> RootDir::real_path(std::string_view host_path) const {
+  const UniqueFd fd = open(host_path, O_PATH);
+  if (!fd) return std::nullopt;
+  const auto where = fd_path(fd.get());
+  if (!where || live_) return where;
+  // The kernel names the file from the host's root: the root's own name comes off the front.
+  const auto top = fd_path(fd_.get());
+  if (!top) return std::nullopt;
+  if (*where == *top) return "/";
+  if (!where->starts_with(*top + "/")) return std::nullopt;
+  return where->substr(top->size());
 }
 
 bool RootDir::stat(std::string_view host_path, struct stat& st, bool follow) const {

@@ -62,6 +62,11 @@ class RootDir {
   // checked, never followed), that does not resolve alike; empty when every one does.
   std::string first_escape(std::string_view host_path) const;
 
+  // host_path with every link resolved inside the root, as realpath(3) run in a chroot there
+  // gives it ("/opt/x/stable/bin" -> "/opt/x/7.60.0-1/bin" where stable is a link, absolute or
+  // not): a path the host resolves alike up to its end. nullopt when it does not exist.
+  std::optional<std::string> real_path(std::string_view host_path) const;
+
   // Tests: force the portable walk even where openat2 exists (also $CNMKIT_NO_OPENAT2=1).
   static void force_portable_walk(bool on);
 

@@ -23,6 +23,23 @@ std::string file_label(const std::string& path) {
   return s;
 }
 
+namespace {
+
+// The path to relabel for a rule's: itself, unless a link on its way resolves out of the root
+// on the host while it leads to a file of the root inside it (the Datadog installer's `stable`
+// link is absolute: /opt/datadog-packages/datadog-agent/7.60.0-1). Then the path that link
+// leads to inside the root, which the host resolves alike and the rule's pattern still matches
+// (selinux/fcontext.h writes the version folder as [^/]+). restorecon labels a link's target
+// by its real path on the live host too.
+std::string in_root_target(const RootDir& jail, const std::string& host_path) {
+  const auto parent = host_path.substr(0, host_path.rfind('/'));
+  if (parent.empty() || jail.resolves_alike(parent)) return host_path;
+  const auto real = jail.real_path(parent);
+  return real ? (*real == "/" ? "" : *real) + host_path.substr(host_path.rfind('/')) : host_path;
+}
+
+}  // namespace
+
 std::vector<RelabelResult> relabel(const Layout& layout, const std::string& policy_type,
                                    const std::vector<FcontextRule>& rules) {
   // The policy's own file_contexts (plus .local and .homedirs, which the file backend loads
@@ -42,16 +59,17 @@ std::vector<RelabelResult> relabel(const Layout& layout, const std::string& poli
   const RootDir jail(layout.root);
   for (const auto& r : rules) {
     // selinux_restorecon resolves the path on the host: it must reach the root's own file.
-    if (const auto link = jail.first_escape(r.host_path); !link.empty()) {
+    const std::string target = in_root_target(jail, r.host_path);
+    if (const auto link = jail.first_escape(target); !link.empty()) {
       selinux_restorecon_set_sehandle(nullptr);
       throw std::runtime_error(jail.display(link).string() +
                                " leads out of --root; not relabelling through it");
     }
-    const std::string p = layout.at(r.host_path).string();
+    const std::string p = layout.at(target).string();
     std::error_code ec;
     if (!std::filesystem::exists(std::filesystem::symlink_status(p, ec))) continue;
     RelabelResult res;
-    res.host_path = r.host_path;
+    res.host_path = target;
     res.before = file_label(p);
     unsigned int flags = SELINUX_RESTORECON_IGNORE_DIGEST;
     if (r.recursive) flags |= SELINUX_RESTORECON_RECURSE;

@@ -38,6 +38,20 @@ TEST_P(Jail, AbsoluteLinkToAFolderOutsideResolvesInsideTheRoot) {
   EXPECT_EQ(read(r, "/opt/secret"), "root's\n");
 }
 
+// The real path inside the root: what the host resolves alike (selinux/relabel.cpp labels it).
+TEST_P(Jail, RealPathFollowsLinksInsideTheRoot) {
+  test::write_file(root() / "opt/pkg/7.60.0-1/bin/probe", "x");
+  std::filesystem::create_directory_symlink("/opt/pkg/7.60.0-1", root() / "opt/pkg/stable");
+  std::filesystem::create_directory_symlink("../opt/pkg/stable/bin", root() / "opt/rel");
+  const RootDir r(root());
+  EXPECT_EQ(r.real_path("/opt/pkg/stable/bin/probe"), "/opt/pkg/7.60.0-1/bin/probe");
+  EXPECT_EQ(r.real_path("/opt/rel"), "/opt/pkg/7.60.0-1/bin");
+  EXPECT_EQ(r.real_path("/opt/pkg/../../.."), "/");
+  EXPECT_FALSE(r.real_path("/opt/pkg/stable/missing"));
+  EXPECT_FALSE(r.resolves_alike("/opt/pkg/stable/bin"));  // the host: the link's /opt/pkg
+  EXPECT_TRUE(r.resolves_alike(*r.real_path("/opt/pkg/stable/bin")));
+}
+
 TEST_P(Jail, DotDotStopsAtTheRootInPathsAndInLinks) {
   test::write_file(dir_ / "etc/passwd", "host\n");
   test::write_file(root() / "etc/passwd", "root's\n");

@@ -254,6 +254,31 @@ TEST_F(SelinuxPolicyStore, ARemovalAfterTheAgentMovedTakesTheOldRulesToo) {
   EXPECT_EQ(fcontexts_local().find("system_probe"), std::string::npos) << fcontexts_local();
 }
 
+// The Datadog installer points its `stable` link at the version folder with an absolute path.
+// Under --root that link leads out of the root on the host, where restorecon resolves paths:
+// the binary is labelled at the path the link leads to inside the root, which the rule's
+// pattern ([^/]+ for the version folder) matches.
+TEST_F(SelinuxPolicyStore, AnInstallerAgentBehindAnAbsoluteLinkIsLabelled) {
+  std::filesystem::remove_all(root / "opt/datadog-agent");
+  const std::string version_dir = "/opt/datadog-packages/datadog-agent/7.60.0-1";
+  write_file(root / (version_dir.substr(1) + "/embedded/bin/system-probe"), "#!/bin/sh\n");
+  write_file(root / (version_dir.substr(1) + "/version-manifest.json"),
+             R"({"build_version":"7.60.0"})");
+  std::filesystem::create_directories(root / (version_dir.substr(1) + "/run"));
+  std::filesystem::create_directory_symlink(version_dir,
+                                            root / "opt/datadog-packages/datadog-agent/stable");
+  const auto r = cnmctl_selinux({"install", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(json_of(r)["committed"], true);
+  EXPECT_NE(fcontexts_local().find("/opt/datadog-packages/datadog-agent/[^/]+/embedded/bin/"
+                                   "system-probe"),
+            std::string::npos)
+      << fcontexts_local();
+  EXPECT_EQ(label(version_dir + "/embedded/bin/system-probe"),
+            "system_u:object_r:system_probe_t:s0");
+  EXPECT_EQ(json_of(cnmctl_selinux({"status", "--json"}))["binary_labeled"], true);
+}
+
 TEST_F(SelinuxPolicyStore, BrokenPolicyIsAClearErrorAndTheStoreIsUnchanged) {
   const auto te = read_te(packaged_te_path());
   const int bad_line = te.allows.back().line;
