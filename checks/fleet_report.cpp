@@ -76,8 +76,9 @@ std::vector<std::string> features_lost(const json& preflight) {
 json host_row(const FleetHost& h) {
   json row = {{"host", h.host},
               {"state", h.state},
-              {"rollout", h.state == "supported"},
-              {"earlier_run", h.earlier_run}};
+              {"rollout", h.rollout()},
+              {"earlier_run", h.earlier_run},
+              {"ungated", h.ungated}};
   if (h.state == "failed") {
     row["reason"] = h.reason;
     return row;
@@ -194,7 +195,8 @@ int attention(const json& group) {
 
 FleetReport FleetReport::from_documents(const Documents& reports,
                                         const std::vector<HostFailure>& failed, bool strict,
-                                        const Documents& earlier) {
+                                        const Documents& earlier,
+                                        const std::vector<std::string>& ungated) {
   FleetReport r;
   std::set<std::string> seen;
   auto add_name = [&seen](const std::string& host, const std::string& where) {
@@ -222,6 +224,13 @@ FleetReport FleetReport::from_documents(const Documents& reports,
     r.hosts_.push_back(
         {f.host, "failed", f.reason.empty() ? "no reason given" : f.reason, nullptr, false});
   }
+  for (const auto& host : ungated) {
+    const auto h = std::find_if(r.hosts_.begin(), r.hosts_.end(),
+                                [&](const FleetHost& x) { return x.host == host; });
+    if (h == r.hosts_.end())
+      throw FleetInputError("--ungated " + host + ": not a host of the report");
+    h->ungated = true;
+  }
   std::sort(r.hosts_.begin(), r.hosts_.end(),
             [](const FleetHost& a, const FleetHost& b) { return a.host < b.host; });
   return r;
@@ -229,26 +238,29 @@ FleetReport FleetReport::from_documents(const Documents& reports,
 
 FleetReport FleetReport::from_files(const std::vector<std::filesystem::path>& files,
                                     const std::vector<HostFailure>& failed, bool strict,
-                                    const std::vector<std::filesystem::path>& earlier) {
+                                    const std::vector<std::filesystem::path>& earlier,
+                                    const std::vector<std::string>& ungated) {
   const auto read_all = [](const std::vector<std::filesystem::path>& paths) {
     Documents docs;
     for (const auto& f : paths) docs.emplace_back(f.string(), read_report(f));
     return docs;
   };
-  return from_documents(read_all(files), failed, strict, read_all(earlier));
+  return from_documents(read_all(files), failed, strict, read_all(earlier), ungated);
 }
 
 json FleetReport::to_json() const {
   std::map<GroupKey, std::vector<const FleetHost*>> by_key;
   json rows = json::array(), left_out = json::array();
   std::map<std::string, std::size_t> count = {{"supported", 0}, {"unsupported", 0}, {"failed", 0}};
-  std::size_t earlier = 0;
+  std::size_t earlier = 0, rolled_out = 0, ungated = 0;
   for (const auto& h : hosts_) {
     rows.push_back(host_row(h));
     ++count[h.state];
     earlier += h.earlier_run;
+    rolled_out += h.rollout();
+    ungated += h.ungated;
     if (h.state != "failed") by_key[group_key(h.preflight)].push_back(&h);
-    if (h.state != "supported") left_out.push_back(h.host);
+    if (!h.rollout()) left_out.push_back(h.host);
   }
   json groups = json::array();
   for (const auto& [key, members] : by_key) groups.push_back(group_json(key, members));
@@ -261,7 +273,9 @@ json FleetReport::to_json() const {
             {"supported", count["supported"]},
             {"unsupported", count["unsupported"]},
             {"failed", count["failed"]},
-            {"earlier_run", earlier}}},
+            {"earlier_run", earlier},
+            {"rollout", rolled_out},
+            {"ungated", ungated}}},
           {"left_out", left_out},
           {"groups", groups},
           {"hosts", rows}};

@@ -32,6 +32,11 @@ struct FleetHost {
   nlohmann::json preflight;  // the validated preflight report; null for "failed"
   // Its answer was kept from an earlier run (a run limited to other hosts): not asked now.
   bool earlier_run = false;
+  // Rolled out whatever its answer says: the rollout does not wait on its preflight
+  // (Ansible's cnmkit_preflight: false for it).
+  bool ungated = false;
+
+  bool rollout() const { return ungated || state == "supported"; }
 };
 
 class FleetReport {
@@ -42,15 +47,19 @@ class FleetReport {
   // strict: a host where any check warns counts as unsupported (preflight --strict).
   // earlier: answers kept from an earlier run, read like files, their rows marked earlier_run
   // (a run limited to some hosts still reports the whole fleet).
+  // ungated: hosts rolled out whatever their answer says (FleetHost::ungated); each must be a
+  // host of the report.
   static FleetReport from_files(const std::vector<std::filesystem::path>& files,
                                 const std::vector<HostFailure>& failed, bool strict = false,
-                                const std::vector<std::filesystem::path>& earlier = {});
+                                const std::vector<std::filesystem::path>& earlier = {},
+                                const std::vector<std::string>& ungated = {});
   // The same from already parsed reports: (file name, document), the host being the file name
   // without ".json"; checked like files.
   using Documents = std::vector<std::pair<std::string, nlohmann::json>>;
   static FleetReport from_documents(const Documents& reports,
                                     const std::vector<HostFailure>& failed, bool strict = false,
-                                    const Documents& earlier = {});
+                                    const Documents& earlier = {},
+                                    const std::vector<std::string>& ungated = {});
 
   const std::vector<FleetHost>& hosts() const { return hosts_; }  // sorted by name
 

@@ -17,6 +17,7 @@ struct FleetArgs {
   std::vector<std::string> files;
   std::vector<std::string> failed;   // HOST=REASON
   std::vector<std::string> earlier;  // HOST.json kept from an earlier run
+  std::vector<std::string> ungated;  // hosts rolled out whatever their answer says
   std::string format = "markdown";
   std::string output_dir;
   bool strict = false;
@@ -73,7 +74,8 @@ int run(const FleetArgs& a) {
           "HOST=REASON");
     const std::vector<std::filesystem::path> files(a.files.begin(), a.files.end()),
         earlier(a.earlier.begin(), a.earlier.end());
-    const auto report = FleetReport::from_files(files, parse_failed(a.failed), a.strict, earlier);
+    const auto report =
+        FleetReport::from_files(files, parse_failed(a.failed), a.strict, earlier, a.ungated);
     if (a.output_dir.empty())
       std::cout << render(report, a.format);
     else
@@ -106,6 +108,12 @@ void add_fleet_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--earlier", args->earlier,
                   "HOST.json kept from an earlier run: the host is reported with that answer, "
                   "marked earlier_run (a run limited to other hosts still reports the fleet)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--ungated", args->ungated,
+                  "HOST of the report that is rolled out whatever its answer says (the rollout "
+                  "does not wait on its preflight): rollout true, marked ungated")
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -135,9 +135,14 @@ std::string FleetReport::to_markdown() const {
   const auto& s = r["summary"];
   std::string out = "# cnmkit fleet report\n\n";
   out += plural(s["hosts"].get<std::size_t>(), "host") + ": " +
-         std::to_string(s["supported"].get<int>()) + " supported (in the rollout), " +
+         std::to_string(s["supported"].get<int>()) + " supported, " +
          std::to_string(s["unsupported"].get<int>()) + " unsupported, " +
-         std::to_string(s["failed"].get<int>()) + " without a preflight (failed).\n\n";
+         std::to_string(s["failed"].get<int>()) + " without a preflight (failed); " +
+         std::to_string(s["rollout"].get<int>()) + " in the rollout" +
+         (s["ungated"].get<int>() == 0 ? std::string()
+                                       : " (" + std::to_string(s["ungated"].get<int>()) +
+                                             " whatever its preflight says: its gate is off)") +
+         ".\n\n";
   out += earlier_note(r);
   out += left_out_section(r);
   for (const auto& g : r["groups"]) out += group_section(g);
@@ -147,9 +152,9 @@ std::string FleetReport::to_markdown() const {
 std::string FleetReport::to_csv() const {
   const json r = to_json();
   static const char* const kColumns[] = {
-      "host",           "state",    "rollout", "distro_id", "distro_version",
-      "kernel_release", "arch",     "rung",    "probe",     "features_lost",
-      "failing_checks", "warnings", "fixes",   "reason",    "earlier_run"};
+      "host",  "state",  "rollout",     "distro_id",     "distro_version", "kernel_release",
+      "arch",  "rung",   "probe",       "features_lost", "failing_checks", "warnings",
+      "fixes", "reason", "earlier_run", "ungated"};
   std::string out;
   for (const auto* c : kColumns) out += std::string(out.empty() ? "" : ",") + c;
   out += "\r\n";

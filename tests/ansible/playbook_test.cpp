@@ -156,6 +156,13 @@ TEST_F(AnsiblePlaybook, WithoutThePreflightGateAHostWhosePreflightErrsIsRolledOu
   EXPECT_NE(reason.find("cnmctl preflight failed (exit 2): "), std::string::npos) << reason;
   EXPECT_NE(reason.find("Directory does not exist"), std::string::npos) << reason;
   EXPECT_NE(reason.find("rolled out anyway"), std::string::npos) << reason;
+  // The report says who is rolled out: every host the rollout went on to, not only those its
+  // preflight passed; the forged one failed before the rollout.
+  EXPECT_EQ(broken["rollout"], true) << broken.dump();
+  EXPECT_EQ(broken["ungated"], true) << broken.dump();
+  EXPECT_EQ(row_of(report, "good")["ungated"], true);
+  EXPECT_EQ(row_of(report, "forged")["rollout"], false);
+  EXPECT_EQ(report["left_out"], json({"forged"})) << report.dump();
 }
 
 // A run limited to some hosts (--limit) still reports the whole group: the others with the

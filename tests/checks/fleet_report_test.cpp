@@ -262,10 +262,13 @@ TEST(FleetReport, GroupsByDistributionAndKernelBuildWithEachCheckOnce) {
                             {"c76.json", preflight_of("centos-7.6")}},
                            {{"gone", "unreachable"}})
                      .to_json();
-  EXPECT_EQ(
-      r["summary"],
-      json(
-          {{"hosts", 5}, {"supported", 2}, {"unsupported", 2}, {"failed", 1}, {"earlier_run", 0}}));
+  EXPECT_EQ(r["summary"], json({{"hosts", 5},
+                                {"supported", 2},
+                                {"unsupported", 2},
+                                {"failed", 1},
+                                {"earlier_run", 0},
+                                {"rollout", 2},
+                                {"ungated", 0}}));
   EXPECT_EQ(r["left_out"], json({"a", "b", "gone"}));
   ASSERT_EQ(r["groups"].size(), 3u);
   const auto& g = r["groups"][0];  // the unsupported group comes first
@@ -289,6 +292,7 @@ TEST(FleetReport, GroupsByDistributionAndKernelBuildWithEachCheckOnce) {
                                  {"state", "failed"},
                                  {"rollout", false},
                                  {"earlier_run", false},
+                                 {"ungated", false},
                                  {"reason", "unreachable"}}));
   EXPECT_TRUE(python_says_valid(r, test::source_dir() / "checks/fleet_report.schema.json"));
 }
@@ -324,6 +328,35 @@ TEST(FleetReport, AnswersFromAnEarlierRunAreReportedAndMarked) {
   EXPECT_THROW(FleetReport::from_documents({{"a.json", preflight_of("debian-9")}}, {}, false,
                                            {{"old/a.json", preflight_of("debian-9")}}),
                FleetInputError);
+}
+
+// Hosts whose rollout does not wait on their preflight (Ansible's cnmkit_preflight: false) are
+// rolled out whatever their state: the report says so, row by row and in its counts, and
+// leaves them out of "left out". A name that is no host of the report is refused.
+TEST(FleetReport, UngatedHostsAreInTheRolloutWhateverTheirAnswer) {
+  const auto report = FleetReport::from_documents(
+      {{"old.json", preflight_of("centos-7.5")}, {"ok.json", preflight_of("debian-9")}},
+      {{"erred", "cnmctl preflight failed (exit 2); rolled out anyway"}, {"down", "unreachable"}},
+      false, {}, {"old", "erred"});
+  const auto r = report.to_json();
+  EXPECT_EQ(row_of(r, "old")["state"], "unsupported");
+  EXPECT_EQ(row_of(r, "old")["rollout"], true);
+  EXPECT_EQ(row_of(r, "old")["ungated"], true);
+  EXPECT_EQ(row_of(r, "erred")["rollout"], true);
+  EXPECT_EQ(row_of(r, "down")["rollout"], false);
+  EXPECT_EQ(row_of(r, "ok")["ungated"], false);
+  EXPECT_EQ(r["left_out"], json({"down"}));
+  EXPECT_EQ(r["summary"]["rollout"], 3);
+  EXPECT_EQ(r["summary"]["ungated"], 2);
+  EXPECT_TRUE(python_says_valid(r, test::source_dir() / "checks/fleet_report.schema.json"));
+  EXPECT_NE(report.to_markdown().find(
+                "1 supported, 1 unsupported, 2 without a preflight (failed); 3 in the rollout (2 "
+                "whatever its preflight says: its gate is off)."),
+            std::string::npos)
+      << report.to_markdown();
+  EXPECT_THROW(
+      FleetReport::from_documents({{"ok.json", preflight_of("debian-9")}}, {}, false, {}, {"typo"}),
+      FleetInputError);
 }
 
 TEST(FleetReport, SameDistributionAndKernelButOneHostFailsIsMixed) {
@@ -460,13 +493,13 @@ TEST(FleetReport, MarkdownAndCsvEscapeWhatHostsSay) {
       cells += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
     EXPECT_TRUE(cells == 4 || cells == 6) << "a cell was split: " << line;
   }
-  // Parse the CSV back with Python's csv module: 15 columns in every row, the formula defused.
+  // Parse the CSV back with Python's csv module: 16 columns in every row, the formula defused.
   test::TempDir dir;
   test::write_file(dir / "r.csv", r.to_csv());
   const auto py = run({"/usr/bin/python3", "-c",
                        "import csv,sys\n"
                        "rows=list(csv.reader(open(sys.argv[1],newline='')))\n"
-                       "assert all(len(r)==15 for r in rows), rows\n"
+                       "assert all(len(r)==16 for r in rows), rows\n"
                        "print(rows[1][13]); print(rows[2][10])\n",
                        (dir / "r.csv").string()});
   ASSERT_EQ(py.exit_code, 0) << py.err;
@@ -570,6 +603,14 @@ TEST(FleetReportCli, WritesThreeFormatsAndLeavesThemAloneWhenNothingChanged) {
   r = run({test::cnmctl(), "fleet", "report", "--format", "json", files[0], files[1], files[2],
            files[3]});
   EXPECT_EQ(json::parse(r.out), doc);
+  // --ungated takes one host each time, a host of the report.
+  r = run({test::cnmctl(), "fleet", "report", "--format", "json", "--ungated", "db-1", files[0],
+           files[1]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["left_out"], json::array()) << r.out;
+  r = run({test::cnmctl(), "fleet", "report", "--ungated", "nobody", files[0]});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--ungated nobody: not a host of the report"), std::string::npos) << r.err;
 }
 
 // Each hostile input: exit 2, the file named on stderr, no report written.
