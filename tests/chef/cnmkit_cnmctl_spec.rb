@@ -416,6 +416,39 @@ RSpec.describe Cnmkit::PackageChoice do
     expect { choice('debian').refuse_hold(dpkg_db('install ok installed')) }.not_to raise_error
   end
 
+  # A real rpm database in a scratch folder, with a cnmkit package rpmbuild made.
+  def rpm_db(version)
+    top = File.join(@dir, "rpmbuild-#{version}")
+    FileUtils.mkdir_p(File.join(top, 'SPECS'))
+    File.write(File.join(top, 'SPECS/cnmkit.spec'),
+               "Name: cnmkit\nVersion: #{version}\nRelease: 1\nSummary: test\nLicense: MIT\n" \
+               "BuildArch: noarch\n%description\ntest\n%files\n")
+    _, err, status = Open3.capture3('rpmbuild', '--define', "_topdir #{top}", '-bb',
+                                    File.join(top, 'SPECS/cnmkit.spec'))
+    raise err unless status.success?
+
+    db = File.join(@dir, "rpmdb-#{version}")
+    FileUtils.mkdir_p(db)
+    rpm = Dir.glob(File.join(top, 'RPMS/noarch/*.rpm')).first
+    _, err, status = Open3.capture3('rpm', '--dbpath', db, '-i', '--justdb', '--nodeps', rpm)
+    raise err unless status.success?
+
+    db
+  end
+
+  it 'reads the installed version from rpm and flushes yum metadata only for a new pin' do
+    expect(Cnmkit.rpm_installed(dbpath: rpm_db('0.1.0'))).to eq('0.1.0')
+    empty = File.join(@dir, 'rpmdb-empty')
+    FileUtils.mkdir_p(empty)
+    expect(Cnmkit.rpm_installed(dbpath: empty)).to be_nil
+    repo = { package_source: 'repository', rpm_repository: 'file:///r' }
+    expect(choice('rhel', **repo).flush_metadata?(Cnmkit.rpm_installed(dbpath: rpm_db('0.0.9')))).to be(true)
+    expect(choice('rhel', **repo).flush_metadata?(Cnmkit.rpm_installed(dbpath: empty))).to be(true)
+    expect(choice('rhel', **repo).flush_metadata?('0.1.0')).to be(false)
+    expect(choice('suse', **repo).flush_metadata?(nil)).to be(false)
+    expect(choice('rhel').flush_metadata?(nil)).to be(false)
+  end
+
   it 'asks a repository for the pinned version, and needs one' do
     apt = choice('debian', package_source: 'repository', apt_repository: 'deb file:/r ./')
     expect(apt.repository_version).to eq('0.1.0')

@@ -278,6 +278,14 @@ module Cnmkit
     DebInstalled.new(abbrev.to_s[1] == 'i' ? version : nil, abbrev.to_s[0] == 'h')
   end
 
+  # cnmkit's version as rpm has it (%{VERSION}, what a pin names), nil when not installed.
+  def self.rpm_installed(dbpath: nil)
+    rpm_tag = '%{VERSION}' # rubocop:disable Style/FormatStringToken -- rpm's query format, not Ruby's
+    argv = ['rpm'] + (dbpath ? ['--dbpath', dbpath] : []) + ['-q', '--qf', rpm_tag, 'cnmkit']
+    out, _err, status = Open3.capture3(*argv)
+    status.success? ? out.strip : nil
+  end
+
   # Which cnmkit package a node gets: .deb on the Debian family, .rpm elsewhere (or
   # package_format), from package_file (checked to be the pinned version) or a repository.
   class PackageChoice
@@ -326,6 +334,15 @@ module Cnmkit
       raise Error, "cnmkit_package: cnmkit #{installed.version} is held (apt-mark hold) and the pin " \
                    "is #{@opts.version}: a held package is not changed; release it (apt-mark " \
                    "unhold cnmkit) or pin #{installed.version}"
+    end
+
+    # Whether yum's or dnf's cached metadata must be read again before the pinned version is
+    # asked for: when rpm does not have it installed. Both keep metadata for hours
+    # (metadata_expire: yum 6 h, dnf 48 h), so a pin published since is "not available" until
+    # then; a node at the pin fetches nothing. zypper refreshes an autorefresh repository
+    # itself; apt's index is read again by apt_update.
+    def flush_metadata?(installed_version)
+      repository? && repository_kind == 'yum' && installed_version != @opts.version
     end
 
     # What the repository is asked for: the pinned version.

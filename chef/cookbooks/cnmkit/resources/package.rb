@@ -89,7 +89,12 @@ action :install do
   if pick.repository?
     add_repository(pick, installed)
     # A lower pin is a rollback: Chef's apt_package allows it (--allow-downgrades, apt 1.1+).
-    package('cnmkit') { version pick.repository_version }
+    # yum_package and dnf_package flush their metadata first where the pin is new to the node.
+    flush = pick.format == 'rpm' && pick.flush_metadata?(Cnmkit.rpm_installed)
+    package('cnmkit') do
+      version pick.repository_version
+      flush_cache(before: true) if flush && respond_to?(:flush_cache)
+    end
   elsif pick.format == 'deb'
     dpkg_package('cnmkit') { source pick.file }
   else
