@@ -115,15 +115,24 @@ std::string join_words(const std::vector<std::string>& v) {
   return out;
 }
 
-// The entries that read as no version: they exclude nothing, whatever was meant.
-std::string unread_entries(const std::vector<std::string>& entries) {
-  std::vector<std::string> unread;
-  for (const auto& e : entries)
-    if (!parse_version_entry(e)) unread.push_back("'" + e + "'");
-  if (unread.empty()) return "";
-  return "; " + join_words(unread) +
-         " read as no version (the Agent wants MAJOR.MINOR.PATCH, each 0 to 255) and exclude "
-         "nothing";
+// The entries the Agent reads as another version than they spell (its ParseVersion: see
+// kernel_code.h), and those it reads as none, which exclude nothing, whatever was meant.
+std::string misread_entries(const std::vector<std::string>& entries) {
+  std::vector<std::string> unread, other;
+  for (const auto& e : entries) {
+    const auto v = parse_version_entry(e);
+    if (v.is_zero())
+      unread.push_back("'" + e + "'");
+    else if (v.text() != e)
+      other.push_back("'" + e + "' as " + v.text());
+  }
+  std::string out;
+  if (!other.empty()) out += "; the Agent reads " + join_words(other);
+  if (!unread.empty())
+    out += "; " + join_words(unread) +
+           " read as no version (the Agent wants MAJOR.MINOR.PATCH, each 0 to 255) and exclude "
+           "nothing";
+  return out;
 }
 
 // system_probe_config.excluded_linux_versions (common/agent_env.h): the Agent's network tracer
@@ -137,19 +146,25 @@ CheckResult agent_excluded_kernel(const HostFacts& f) {
     return pass("the Agent's configuration excludes no kernel version from network monitoring");
   const auto code = linux_version_code(f);
   const std::string listed = list->source + " lists " + join_words(list->values);
+  if (!code && f.fs.is_live())
+    return warn(listed +
+                    "; this kernel's version code cannot be read from its vDSO, where the "
+                    "Agent reads it (a kernel booted with vdso=0?): its network tracer will not "
+                    "start",
+                "boot the kernel with its vDSO (remove vdso=0 from the kernel command line)");
   if (!code)
     return warn(listed + "; this kernel's version code (" + f.kernel_release +
                     ") is unknown here, so whether it is among them cannot be told",
                 "run the preflight on the host itself (it reads the version from the kernel)");
   for (const auto& entry : list->values)
-    if (const auto v = parse_version_entry(entry); v && *v == *code)
+    if (const auto v = parse_version_entry(entry); !v.is_zero() && v == *code)
       return fail(listed + ": the Agent's network tracer refuses this kernel (version " +
                       code->text() + ", from " + code->source +
                       "), so network monitoring stays off",
                   "remove " + entry + " from " + list->source +
                       " if this kernel is fit for eBPF, then restart the Agent");
   return pass(listed + ", not this kernel (version " + code->text() + ", from " + code->source +
-              ")" + unread_entries(list->values));
+              ")" + misread_entries(list->values));
 }
 
 }  // namespace

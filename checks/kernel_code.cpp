@@ -7,22 +7,39 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace cnm {
 namespace {
 
-// KERNEL_VERSION(a, b, c) caps the sublevel at 255 (Linux 4.9.256 and later stable releases
-// overflowed it: commit 9b82f13e7ef3, "kbuild: clamp SUBLEVEL to 255").
+// The version code of a release's numbers. KERNEL_VERSION(a, b, c) caps the sublevel at 255
+// (commit 9b82f13e7ef3, "kbuild: clamp SUBLEVEL to 255", Linux 5.11, backported to the stable
+// series that needed it), and two stable series clamp early, as the Agent's ParseReleaseString
+// knows: 4.14 from .252 (commit e131e0e880f9) and 4.19 from .222 (commit a256aac5b700).
 VersionCode from_release(const KernelRelease& k, std::string source) {
-  return {k.major, k.minor, std::min<std::uint32_t>(k.patch, 255), std::move(source)};
+  std::uint32_t patch = std::min<std::uint32_t>(k.patch, 255);
+  if (k.major == 4 && ((k.minor == 14 && patch >= 252) || (k.minor == 19 && patch >= 222)))
+    patch = 255;
+  return {k.major, k.minor, patch, std::move(source)};
 }
 
-// The vDSO image's extent: its section headers come last (the kernel links it as one file).
-std::size_t vdso_size(const ElfW(Ehdr) * h) {
-  return static_cast<std::size_t>(h->e_shoff) +
-         static_cast<std::size_t>(h->e_shnum) * h->e_shentsize;
+// The extent of the vDSO mapping that starts at `base`, from /proc/self/maps ("[vdso]"): the
+// image is read only within it, whatever its own headers say.
+std::size_t vdso_mapping_size(unsigned long base) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (!line.ends_with("[vdso]")) continue;
+    unsigned long start = 0, end = 0;
+    char dash = 0;
+    std::istringstream in(line);
+    if (in >> std::hex >> start >> dash >> end && dash == '-' && start == base && end > start)
+      return end - start;
+  }
+  return 0;
 }
 
 // The "Linux" note of type 0 in a PT_NOTE segment: a 4-byte LINUX_VERSION_CODE
@@ -66,12 +83,15 @@ std::string VersionCode::text() const {
 
 std::optional<std::uint32_t> vdso_version_code() {
   const auto base = getauxval(AT_SYSINFO_EHDR);
-  if (base == 0) return std::nullopt;
+  const std::size_t size = base == 0 ? 0 : vdso_mapping_size(base);
+  if (size < sizeof(ElfW(Ehdr))) return std::nullopt;
   const auto* header = reinterpret_cast<const ElfW(Ehdr)*>(base);
-  if (std::memcmp(header->e_ident, ELFMAG, SELFMAG) != 0) return std::nullopt;
+  if (std::memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 ||
+      header->e_ident[EI_CLASS] != (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32))
+    return std::nullopt;
   // A copy: libelf reads an image in place and may write to it; the vDSO is read-only.
   std::vector<char> image(reinterpret_cast<const char*>(base),
-                          reinterpret_cast<const char*>(base) + vdso_size(header));
+                          reinterpret_cast<const char*>(base) + size);
   elf_version(EV_CURRENT);
   Elf* e = elf_memory(image.data(), image.size());
   if (!e) return std::nullopt;
@@ -106,28 +126,63 @@ std::optional<KernelRelease> ubuntu_upstream(const HostFacts& f) {
 
 std::optional<VersionCode> linux_version_code(const HostFacts& f) {
   if (!f.kernel) return std::nullopt;
-  if (f.fs.is_live() && f.kernel_source == "uname")
-    if (const auto code = vdso_version_code())
-      return VersionCode{*code >> 16, (*code >> 8) & 0xff, *code & 0xff,
-                         "the vDSO's LINUX_VERSION_CODE"};
+  // The running kernel: the vDSO, where the Agent reads it (and, not finding it, refuses its
+  // network tracer whatever its list says).
+  if (f.fs.is_live() && f.kernel_source == "uname") {
+    const auto code = vdso_version_code();
+    if (!code) return std::nullopt;
+    return VersionCode{*code >> 16, (*code >> 8) & 0xff, *code & 0xff,
+                       "the vDSO's LINUX_VERSION_CODE"};
+  }
   if (const auto up = ubuntu_upstream(f)) return from_release(*up, "/proc/version_signature");
   if (f.distro.id == "ubuntu") return std::nullopt;  // an x.y.0 ABI release says nothing more
   if (const auto up = debian_upstream(f, f.kernel->raw)) return from_release(*up, "/proc/version");
   return from_release(*f.kernel, "the release " + f.kernel->raw);
 }
 
-std::optional<VersionCode> parse_version_entry(const std::string& entry) {
-  std::istringstream in(entry);
-  long n[3] = {0, 0, 0};
-  char dot1 = 0, dot2 = 0;
-  // Go's Sscanf("%d.%d.%d"), like >>, skips blanks before each number, and no other character.
-  if (!(in >> n[0]) || !in.get(dot1) || dot1 != '.' || !(in >> n[1]) || !in.get(dot2) ||
-      dot2 != '.' || !(in >> n[2]))
-    return std::nullopt;
-  for (const long x : n)
-    if (x < 0 || x > 255) return std::nullopt;
-  return VersionCode{static_cast<std::uint32_t>(n[0]), static_cast<std::uint32_t>(n[1]),
-                     static_cast<std::uint32_t>(n[2]), "the entry " + entry};
+namespace {
+
+// Go's fmt scanner over an entry, as Sscanf(entry, "%d.%d.%d", &a, &b, &c) runs it into bytes.
+class GoScan {
+ public:
+  explicit GoScan(const std::string& text) : text_(text) {}
+
+  // A %d into a byte: blanks skipped (a newline is an error in Sscanf), then decimal digits
+  // (no sign: the target is unsigned), up to 255; false at the first error, the byte untouched.
+  bool number(std::uint32_t& out) {
+    while (pos_ < text_.size() &&
+           std::string_view(" \t\v\f\r").find(text_[pos_]) != std::string_view::npos) {
+      if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') return false;
+      ++pos_;
+    }
+    const auto start = pos_;
+    std::uint64_t v = 0;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+      v = v * 10 + static_cast<std::uint64_t>(text_[pos_++] - '0');
+      if (v > 255) return false;  // "unsigned integer overflow"
+    }
+    if (pos_ == start) return false;  // "expected integer"
+    out = static_cast<std::uint32_t>(v);
+    return true;
+  }
+  // A literal of the format: the next character, no blank skipped before it.
+  bool literal(char c) { return pos_ < text_.size() && text_[pos_++] == c; }
+
+ private:
+  const std::string& text_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+VersionCode parse_version_entry(const std::string& entry) {
+  VersionCode v;
+  v.source = "the entry " + entry;
+  GoScan scan(entry);
+  // ParseVersion ignores Sscanf's error: what was read before it stays, the rest is 0.
+  (void)(scan.number(v.major) && scan.literal('.') && scan.number(v.minor) && scan.literal('.') &&
+         scan.number(v.patch));
+  return v;
 }
 
 }  // namespace cnm

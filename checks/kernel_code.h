@@ -21,6 +21,7 @@ struct VersionCode {
     return major == o.major && minor == o.minor && patch == o.patch;
   }
   std::string text() const;  // "6.1.55"
+  bool is_zero() const { return major == 0 && minor == 0 && patch == 0; }
 };
 
 // LINUX_VERSION_CODE of this process's kernel, from its vDSO; nullopt when it has none.
@@ -31,15 +32,17 @@ std::optional<std::uint32_t> vdso_version_code();
 // on Ubuntu, the release's own numbers when they are not Ubuntu's x.y.0 ABI form. nullopt: unknown.
 std::optional<KernelRelease> ubuntu_upstream(const HostFacts& f);
 
-// The judged kernel's version code: the vDSO's on the live host judging its running kernel; else
-// Ubuntu's upstream version (ubuntu_upstream), Debian's ("Debian 6.1.55-1" in /proc/version
-// where it describes the release judged), or the release's numbers; nullopt on Ubuntu when none
-// says it, or without a release.
+// The judged kernel's version code: the vDSO's on the live host judging its running kernel
+// (nullopt when it cannot be read: the Agent reads nothing else there); else Ubuntu's upstream
+// version (ubuntu_upstream), Debian's ("Debian 6.1.55-1" in /proc/version where it describes
+// the release judged), or the release's numbers, clamped as the kernel clamps them; nullopt on
+// Ubuntu when none says it, or without a release.
 std::optional<VersionCode> linux_version_code(const HostFacts& f);
 
-// An entry of an Agent exclusion list as its kernel.ParseVersion reads it ("%d.%d.%d" into
-// bytes, anything after the third number ignored); nullopt for one that reads as no version
-// (fewer than three numbers, or one above 255: version 0, which matches no kernel).
-std::optional<VersionCode> parse_version_entry(const std::string& entry);
+// An entry of an Agent exclusion list as its kernel.ParseVersion reads it: Go's
+// fmt.Sscanf(entry, "%d.%d.%d") into three bytes, its error ignored, so the numbers read before
+// the first error stay and the others are 0 ("5.10" is 5.10.0, "4.4.302" 4.4.0: 302 overflows a
+// byte; "+5.10.0" 0.0.0). Version 0.0.0 matches no kernel.
+VersionCode parse_version_entry(const std::string& entry);
 
 }  // namespace cnm

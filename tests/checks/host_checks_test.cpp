@@ -299,22 +299,30 @@ TEST(HostChecks, AKernelTheAgentExcludesFailsByItsVersionCode) {
 }
 
 // An exclusion list's entries as the Agent's kernel.ParseVersion reads them: Go's
-// Sscanf("%d.%d.%d") into bytes, leading blanks skipped, anything after the third number ignored;
-// fewer numbers or one above 255 read as version 0, which matches no kernel.
+// Sscanf("%d.%d.%d") into bytes with its error ignored (what was read before it stays), blanks
+// but no newline skipped before a number, no sign, anything after the third number ignored.
+// The expected values are what Go 1.19 printed for each entry.
 TEST(HostChecks, ExclusionEntriesReadAsTheAgentReadsThem) {
-  const auto text = [](const std::string& e) {
-    const auto v = parse_version_entry(e);
-    return v ? v->text() : std::string("none");
-  };
+  const auto text = [](const std::string& e) { return parse_version_entry(e).text(); };
   EXPECT_EQ(text("5.10.237"), "5.10.237");
   EXPECT_EQ(text(" 5.10.0"), "5.10.0");
+  EXPECT_EQ(text("5. 10.0"), "5.10.0");
   EXPECT_EQ(text("6.1.55-1"), "6.1.55");
   EXPECT_EQ(text("4.4.255"), "4.4.255");
-  EXPECT_EQ(text("4.4.302"), "none");
-  EXPECT_EQ(text("5.10"), "none");
-  EXPECT_EQ(text("v5.10.0"), "none");
-  EXPECT_EQ(text("5..10"), "none");
-  EXPECT_EQ(text(""), "none");
+  EXPECT_EQ(text("4.4.302"), "4.4.0");
+  EXPECT_EQ(text("5.14.300"), "5.14.0");
+  EXPECT_EQ(text("5.10"), "5.10.0");
+  EXPECT_EQ(text("4.18"), "4.18.0");
+  EXPECT_EQ(text("5"), "5.0.0");
+  EXPECT_EQ(text("5 .10.0"), "5.0.0");
+  EXPECT_EQ(text("5.+10.0"), "5.0.0");
+  EXPECT_EQ(text("+5.10.0"), "0.0.0");
+  EXPECT_EQ(text("\n5.10.0"), "0.0.0");
+  EXPECT_EQ(text("5.10.\r\n3"), "5.10.0");
+  EXPECT_EQ(text("05.010.0099"), "5.10.99");
+  EXPECT_EQ(text("v5.10.0"), "0.0.0");
+  EXPECT_EQ(text(""), "0.0.0");
+  EXPECT_TRUE(parse_version_entry("x").is_zero());
 }
 
 // Where the Agent's system-probe takes the list from: its Fleet Automation policy, then the
@@ -350,6 +358,20 @@ TEST(HostChecks, TheExcludedKernelsComeFromWhereTheAgentReadsThem) {
   EXPECT_NE(c.message.find("excludes no kernel"), std::string::npos) << c.message;
 }
 
+// The stable series that clamped their sublevel early: Debian 10's 4.19.232 is 4.19.255 to the
+// kernel (commit a256aac5b700) and so to the Agent.
+TEST(HostChecks, AnEarlyClampedStableKernelIsJudgedByItsClampedCode) {
+  HostBuilder h;
+  h.debian("10").kernel("4.19.0-20-amd64");
+  h.file("/proc/version", "Linux version 4.19.0-20-amd64 (x) #1 SMP Debian 4.19.232-1 (y)\n");
+  h.file("/etc/datadog-agent/system-probe.yaml",
+         "system_probe_config:\n  excluded_linux_versions: [4.19.232]\n");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "pass");
+  h.file("/etc/datadog-agent/system-probe.yaml",
+         "system_probe_config:\n  excluded_linux_versions: [4.19.255]\n");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "fail");
+}
+
 // An Ubuntu x.y.0 release without /proc/version_signature does not say its upstream version:
 // whether the Agent's list names it cannot be told there, and the check says so. Its signature
 // does; the version code caps the sublevel at 255, as the Agent's reading of an entry does.
@@ -363,7 +385,7 @@ TEST(HostChecks, AnUbuntuKernelOfUnknownVersionCodeWarns) {
   const auto c = find_check(h.run(), "agent.excluded_kernel");
   EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
   EXPECT_NE(c.message.find("version 4.4.255"), std::string::npos) << c.message;
-  EXPECT_NE(c.message.find("'4.4.302' read as no version"), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("the Agent reads '4.4.302' as 4.4.0"), std::string::npos) << c.message;
   h.file(yaml, "system_probe_config:\n  excluded_linux_versions: [4.4.255]\n");
   EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "fail");
 }

@@ -37,8 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)cnm::evaluate_distro(d);
   (void)cnm::parse_release_line(text);
   if (const auto v = cnm::Version::parse(text)) (void)v->str();
-  if (const auto e = cnm::parse_version_entry(std::string(text)))
-    if (e->major > 255 || e->minor > 255 || e->patch > 255) std::abort();  // bytes, as Go's
+  if (const auto e = cnm::parse_version_entry(std::string(text));
+      e.major > 255 || e.minor > 255 || e.patch > 255)
+    std::abort();  // bytes, as Go's
   (void)cnm::agent_version_from_dpkg_status(text);
   (void)cnm::probe::btf_sections(text);
   for (const bool cut : {false, true})
