@@ -196,14 +196,27 @@ std::optional<std::string> fd_path(int fd) {
 std::optional<std::string> RootDir::real_path(std::string_view host_path) const {
   const UniqueFd fd = open(host_path, O_PATH);
   if (!fd) return std::nullopt;
-  const auto where = fd_path(fd.get());
-  if (!where || live_) return where;
-  // The kernel names the file from the host's root: the root's own name comes off the front.
-  const auto top = fd_path(fd_.get());
-  if (!top) return std::nullopt;
-  if (*where == *top) return "/";
-  if (!where->starts_with(*top + "/")) return std::nullopt;
-  return where->substr(top->size());
+  auto where = fd_path(fd.get());
+  if (!where) return std::nullopt;
+  if (!live_) {
+    // The kernel names the file from the host's root: the root's own name comes off the front.
+    const auto top = fd_path(fd_.get());
+    if (!top) return std::nullopt;
+    if (*where == *top)
+      where = "/";
+    else if (*top == "/" || where->starts_with(*top + "/"))
+      where = where->substr(*top == "/" ? 0 : top->size());
+    else
+      return std::nullopt;
+  }
+  // The name is the file's only if it still leads to it: a file removed since is named
+  // "... (deleted)", and a name may have been replaced.
+  struct stat named {
+  }, opened{};
+  if (!stat(*where, named, false) || ::fstat(fd.get(), &opened) != 0 ||
+      named.st_dev != opened.st_dev || named.st_ino != opened.st_ino)
+    return std::nullopt;
+  return where;
 }
 
 bool RootDir::stat(std::string_view host_path, struct stat& st, bool follow) const {
