@@ -267,7 +267,7 @@ json FleetReport::to_json() const {
   std::stable_sort(groups.begin(), groups.end(),
                    [](const json& a, const json& b) { return attention(a) < attention(b); });
   return {{"report", "cnmkit-fleet"},
-          {"schema_version", 1},
+          {"schema_version", 2},
           {"summary",
            {{"hosts", hosts_.size()},
             {"supported", count["supported"]},

@@ -165,6 +165,25 @@ TEST_F(AnsiblePlaybook, WithoutThePreflightGateAHostWhosePreflightErrsIsRolledOu
   EXPECT_EQ(report["left_out"], json({"forged"})) << report.dump();
 }
 
+// The gate is each host's own: with it off for one host in the inventory, only that host is
+// rolled out whatever its answer says and marked so; the others keep theirs (the report, run
+// once on the controller, reads each host's own setting, not the first host's).
+TEST_F(AnsiblePlaybook, TheGateIsEachHostsOwnInTheReport) {
+  auto inventory = json::parse(read_file(dir_ / "inventory.yml"));
+  inventory["cnmkit"]["hosts"]["broken"]["cnmkit_preflight"] = false;
+  write_file(dir_ / "inventory.yml", inventory.dump(2));
+  const auto r = play();
+  ASSERT_FALSE(r.doc.is_null()) << r.err;
+  EXPECT_EQ(r.stat("broken", "failures"), 0) << r.doc["stats"].dump();
+  EXPECT_TRUE(std::filesystem::exists(config("broken")));
+  const auto report = json::parse(read_file(report_dir() / "fleet-report.json"));
+  EXPECT_EQ(row_of(report, "broken")["ungated"], true) << report.dump();
+  EXPECT_EQ(row_of(report, "broken")["rollout"], true);
+  EXPECT_EQ(row_of(report, "good")["ungated"], false);
+  EXPECT_EQ(row_of(report, "forged")["ungated"], false);
+  EXPECT_EQ(report["summary"]["ungated"], 1);
+}
+
 // A run limited to some hosts (--limit) still reports the whole group: the others with the
 // answer a real run saved (marked earlier_run), or as failed without one (forged: its answer
 // was refused, so none was kept); an earlier answer the report refuses is listed with why and

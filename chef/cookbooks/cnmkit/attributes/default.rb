@@ -41,7 +41,8 @@ default['cnmkit']['probe'] = 'auto'
 # YAML file overriding cnmkit's default paths, user and service names (--layout).
 default['cnmkit']['layout'] = nil
 # Run cnmctl preflight before installing; a host where the probe cannot run is left out (see unsupported).
-# false lets every host into the rollout (the Ansible playbook's fleet report still judges every host).
+# false lets every host into the rollout (the Ansible playbook's fleet report still judges every host, and
+# marks such a host ungated: rolled out whatever its answer says).
 default['cnmkit']['preflight'] = true
 # Treat a host where any check warns as unsupported too (--strict).
 default['cnmkit']['preflight_strict'] = false

@@ -14,7 +14,8 @@ property :preflight, [true, false],
          default: true,
          description: 'Run cnmctl preflight before installing; a host where the probe cannot run is ' \
                       'left out (see unsupported). false lets every host into the rollout (the ' \
-                      'Ansible playbook\'s fleet report still judges every host).'
+                      'Ansible playbook\'s fleet report still judges every host, and marks such a host ' \
+                      'ungated: rolled out whatever its answer says).'
 property :preflight_strict, [true, false],
          default: false,
          description: 'Treat a host where any check warns as unsupported too (--strict).'
