@@ -1,6 +1,9 @@
 #include "checks/fleet_report.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
@@ -49,6 +52,16 @@ json read_report(const std::filesystem::path& file) {
   }
 }
 
+// A file's modification time in UTC, as RFC 3339 ("2026-11-20T10:00:00Z"); empty when unknown.
+std::string modified_at(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return "";
+  std::tm t{};
+  if (!::gmtime_r(&st.st_mtim.tv_sec, &t)) return "";
+  char buf[32];
+  return std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &t) ? buf : "";
+}
+
 std::string str_or(const json& v, const std::string& fallback) {
   return v.is_string() ? v.get<std::string>() : fallback;
 }
@@ -79,6 +92,7 @@ json host_row(const FleetHost& h) {
               {"rollout", h.rollout()},
               {"earlier_run", h.earlier_run},
               {"ungated", h.ungated}};
+  if (!h.answered_at.empty()) row["answered_at"] = h.answered_at;
   if (h.state == "failed") {
     row["reason"] = h.reason;
     return row;
@@ -215,14 +229,14 @@ FleetReport FleetReport::from_documents(const Documents& reports,
     if (strict && std::any_of(doc["checks"].begin(), doc["checks"].end(),
                               [](const json& c) { return c["status"] == "warn"; }))
       state = "unsupported";
-    r.hosts_.push_back({host, state, "", doc, earlier_run});
+    r.hosts_.push_back({host, state, "", doc, earlier_run, "", false});
   };
   for (const auto& [where, doc] : reports) add_report(where, doc, false);
   for (const auto& [where, doc] : earlier) add_report(where, doc, true);
   for (const auto& f : failed) {
     add_name(f.host, "--failed " + f.host);
-    r.hosts_.push_back(
-        {f.host, "failed", f.reason.empty() ? "no reason given" : f.reason, nullptr, false});
+    r.hosts_.push_back({f.host, "failed", f.reason.empty() ? "no reason given" : f.reason, nullptr,
+                        false, "", false});
   }
   for (const auto& host : ungated) {
     const auto h = std::find_if(r.hosts_.begin(), r.hosts_.end(),
@@ -245,7 +259,11 @@ FleetReport FleetReport::from_files(const std::vector<std::filesystem::path>& fi
     for (const auto& f : paths) docs.emplace_back(f.string(), read_report(f));
     return docs;
   };
-  return from_documents(read_all(files), failed, strict, read_all(earlier), ungated);
+  FleetReport r = from_documents(read_all(files), failed, strict, read_all(earlier), ungated);
+  for (const auto& f : earlier)
+    for (auto& h : r.hosts_)
+      if (h.earlier_run && h.host == f.stem().string()) h.answered_at = modified_at(f);
+  return r;
 }
 
 json FleetReport::to_json() const {

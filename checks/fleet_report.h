@@ -32,6 +32,9 @@ struct FleetHost {
   nlohmann::json preflight;  // the validated preflight report; null for "failed"
   // Its answer was kept from an earlier run (a run limited to other hosts): not asked now.
   bool earlier_run = false;
+  // When that answer was saved (its file's modification time, UTC, "2026-11-20T10:00:00Z");
+  // empty for an answer of this run or one given as a document.
+  std::string answered_at;
   // Rolled out whatever its answer says: the rollout does not wait on its preflight
   // (Ansible's cnmkit_preflight: false for it).
   bool ungated = false;
@@ -46,7 +49,8 @@ class FleetReport {
   // bad file, or a host given twice; nothing is kept from a partial read.
   // strict: a host where any check warns counts as unsupported (preflight --strict).
   // earlier: answers kept from an earlier run, read like files, their rows marked earlier_run
-  // (a run limited to some hosts still reports the whole fleet).
+  // and dated by their files' modification times (a run limited to some hosts still reports
+  // the whole fleet).
   // ungated: hosts rolled out whatever their answer says (FleetHost::ungated); each must be a
   // host of the report.
   static FleetReport from_files(const std::vector<std::filesystem::path>& files,

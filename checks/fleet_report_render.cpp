@@ -107,7 +107,11 @@ std::string left_out_section(const json& report) {
 std::string earlier_note(const json& report) {
   json names = json::array();
   for (const auto& h : report["hosts"])
-    if (h["earlier_run"].get<bool>()) names.push_back(h["host"]);
+    if (h["earlier_run"].get<bool>())
+      names.push_back(h["host"].get<std::string>() +
+                      (h.contains("answered_at")
+                           ? " (saved " + h["answered_at"].get<std::string>() + ")"
+                           : std::string()));
   if (names.empty()) return "";
   return "Answers kept from an earlier run (not asked in this one): " + md(names) + ".\n\n";
 }
@@ -154,7 +158,7 @@ std::string FleetReport::to_csv() const {
   static const char* const kColumns[] = {
       "host",  "state",  "rollout",     "distro_id",     "distro_version", "kernel_release",
       "arch",  "rung",   "probe",       "features_lost", "failing_checks", "warnings",
-      "fixes", "reason", "earlier_run", "ungated"};
+      "fixes", "reason", "earlier_run", "ungated",       "answered_at"};
   std::string out;
   for (const auto* c : kColumns) out += std::string(out.empty() ? "" : ",") + c;
   out += "\r\n";

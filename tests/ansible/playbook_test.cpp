@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "tests/ansible/play_report.h"
@@ -190,6 +191,7 @@ TEST_F(AnsiblePlaybook, TheGateIsEachHostsOwnInTheReport) {
 // dropped, and a controller whose cnmctl cannot run loses none. A check-mode run writes its
 // report under check/, leaving the real one as it was. A host out of the group leaves it.
 TEST_F(AnsiblePlaybook, ALimitedRunReportsTheRestOfTheGroupFromEarlierAnswers) {
+  const std::time_t started = std::time(nullptr);
   const auto first = play();
   ASSERT_FALSE(first.doc.is_null()) << first.err;
   EXPECT_TRUE(std::filesystem::exists(report_dir() / "hosts/good.json"));
@@ -202,6 +204,14 @@ TEST_F(AnsiblePlaybook, ALimitedRunReportsTheRestOfTheGroupFromEarlierAnswers) {
   EXPECT_EQ(report["summary"]["earlier_run"], 1) << report.dump();
   EXPECT_EQ(row_of(report, "good")["earlier_run"], true) << report.dump();
   EXPECT_EQ(row_of(report, "good")["state"], "supported") << report.dump();
+  // Dated by the run that took it: the first play wrote the file the report read.
+  const std::string at = row_of(report, "good").value("answered_at", "");
+  std::tm tm{};
+  ASSERT_NE(::strptime(at.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm), nullptr) << report.dump();
+  struct stat saved {};
+  ASSERT_EQ(::stat((report_dir() / "hosts/good.json").c_str(), &saved), 0);
+  EXPECT_EQ(::timegm(&tm), saved.st_mtime) << at;
+  EXPECT_GE(saved.st_mtime, started) << "not written by the first play";
   EXPECT_EQ(row_of(report, "broken")["earlier_run"], false) << report.dump();
   EXPECT_NE(row_of(report, "forged").value("reason", "").find("no answer saved by an earlier"),
             std::string::npos)

@@ -1,6 +1,7 @@
 // The fleet report (`cnmctl fleet report`): the schema check of its inputs (valijson, against
 // Python's jsonschema as a reference), the grouping, the three renderings, and hostile input:
 // every bad file is refused with its name and nothing is written.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -493,13 +494,13 @@ TEST(FleetReport, MarkdownAndCsvEscapeWhatHostsSay) {
       cells += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
     EXPECT_TRUE(cells == 4 || cells == 6) << "a cell was split: " << line;
   }
-  // Parse the CSV back with Python's csv module: 16 columns in every row, the formula defused.
+  // Parse the CSV back with Python's csv module: 17 columns in every row, the formula defused.
   test::TempDir dir;
   test::write_file(dir / "r.csv", r.to_csv());
   const auto py = run({"/usr/bin/python3", "-c",
                        "import csv,sys\n"
                        "rows=list(csv.reader(open(sys.argv[1],newline='')))\n"
-                       "assert all(len(r)==16 for r in rows), rows\n"
+                       "assert all(len(r)==17 for r in rows), rows\n"
                        "print(rows[1][13]); print(rows[2][10])\n",
                        (dir / "r.csv").string()});
   ASSERT_EQ(py.exit_code, 0) << py.err;
@@ -603,6 +604,21 @@ TEST(FleetReportCli, WritesThreeFormatsAndLeavesThemAloneWhenNothingChanged) {
   r = run({test::cnmctl(), "fleet", "report", "--format", "json", files[0], files[1], files[2],
            files[3]});
   EXPECT_EQ(json::parse(r.out), doc);
+  // An earlier answer is dated by its file: when the run that saved it wrote it.
+  const auto kept = c.dir / "kept";
+  std::filesystem::create_directories(kept);
+  test::write_file(kept / "old-1.json", preflight_of("debian-9").dump());
+  const timespec times[2] = {{1763632800, 0}, {1763632800, 0}};  // 2025-11-20T10:00:00Z
+  ASSERT_EQ(::utimensat(AT_FDCWD, (kept / "old-1.json").c_str(), times, 0), 0);
+  r = run({test::cnmctl(), "fleet", "report", "--format", "json", "--earlier",
+           (kept / "old-1.json").string(), files[0]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto dated = json::parse(r.out);
+  EXPECT_EQ(row_of(dated, "old-1")["answered_at"], "2025-11-20T10:00:00Z") << r.out;
+  EXPECT_FALSE(row_of(dated, "web-1").contains("answered_at"));
+  EXPECT_TRUE(python_says_valid(dated, test::source_dir() / "checks/fleet_report.schema.json"));
+  r = run({test::cnmctl(), "fleet", "report", "--earlier", (kept / "old-1.json").string()});
+  EXPECT_NE(r.out.find("old-1 (saved 2025-11-20T10:00:00Z)"), std::string::npos) << r.out;
   // --ungated takes one host each time, a host of the report.
   r = run({test::cnmctl(), "fleet", "report", "--format", "json", "--ungated", "db-1", files[0],
            files[1]});
