@@ -146,7 +146,7 @@ CheckResult agent_excluded_kernel(const HostFacts& f) {
     return pass("the Agent's configuration excludes no kernel version from network monitoring");
   const auto code = linux_version_code(f);
   const std::string listed = list->source + " lists " + join_words(list->values);
-  if (!code && f.fs.is_live())
+  if (!code && f.fs.is_live() && f.kernel_source == "uname")
     return warn(listed +
                     "; this kernel's version code cannot be read from its vDSO, where the "
                     "Agent reads it (a kernel booted with vdso=0?): its network tracer will not "

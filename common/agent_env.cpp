@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
 #include <map>
 #include <optional>
+#include <regex>
 
 #include "common/agent_keys.h"
 #include "common/yaml_load.h"
@@ -440,15 +444,49 @@ std::vector<std::string> fields(std::string_view s) {
   return out;
 }
 
+// A plain scalar that YAML 1.1 resolves to a number, as the Agent's config turns it back into
+// text (go-yaml's resolve, then cast.ToString): an integer (Go's ParseInt, base 0: 0x, 0o, 0b
+// and a leading 0 for octal) in decimal, a float (yamlStyleFloat) by FormatFloat(f, 'f', -1):
+// the plain `5.10` of a list is "5.1". nullopt for text that stays text (quoted, or not a
+// number).
+std::optional<std::string> plain_number_text(const YAML::Node& v) {
+  if (v.Tag() != "?") return std::nullopt;
+  std::string plain = v.Scalar();
+  std::erase(plain, '_');
+  static const std::regex kInt(
+      R"(^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$)");
+  static const std::regex kFloat(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
+  if (std::regex_match(plain, kInt)) {
+    const bool negative = plain[0] == '-';
+    std::string digits = plain.substr(plain[0] == '-' || plain[0] == '+' ? 1 : 0);
+    int base = 10;
+    if (digits.size() > 1 && digits[0] == '0') {
+      const char p = static_cast<char>(std::tolower(static_cast<unsigned char>(digits[1])));
+      base = p == 'x' ? 16 : p == 'o' ? 8 : p == 'b' ? 2 : 8;
+      digits = digits.substr(p == 'x' || p == 'o' || p == 'b' ? 2 : 1);
+    }
+    errno = 0;
+    const unsigned long long n = std::strtoull(digits.c_str(), nullptr, base);
+    if (errno == 0) return (negative && n != 0 ? "-" : "") + std::to_string(n);
+  }
+  if (!std::regex_match(plain, kFloat)) return std::nullopt;
+  const double d = std::strtod(plain.c_str(), nullptr);
+  char buf[400];
+  const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+  if (r.ec != std::errc()) return std::nullopt;
+  return std::string(buf, r.ptr);
+}
+
 // A value as the Agent's GetStringSlice reads it (cast.ToStringSlice): a sequence's scalar
-// items, a string split as strings.Fields splits it; nullopt for a null (unset).
+// items as text (a number as the Agent prints it back), a string split as strings.Fields
+// splits it, a number alone no list at all (cast refuses it); nullopt for a null (unset).
 std::optional<std::vector<std::string>> string_slice(const YAML::Node& v) {
   if (is_null(v)) return std::nullopt;
-  if (v.IsScalar()) return fields(v.Scalar());
+  if (v.IsScalar()) return plain_number_text(v) ? std::vector<std::string>{} : fields(v.Scalar());
   std::vector<std::string> out;
   if (v.IsSequence())
     for (const auto& item : v)
-      if (item.IsScalar()) out.push_back(item.Scalar());
+      if (item.IsScalar()) out.push_back(plain_number_text(item).value_or(item.Scalar()));
   return out;
 }
 

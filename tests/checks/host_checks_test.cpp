@@ -372,6 +372,28 @@ TEST(HostChecks, AnEarlyClampedStableKernelIsJudgedByItsClampedCode) {
   EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "fail");
 }
 
+// YAML reads a plain 5.10 as the number 5.1, and the Agent prints it back as "5.1" before
+// ParseVersion reads it: 5.1.0. Quoted, it stays "5.10": 5.10.0.
+TEST(HostChecks, APlainNumberInTheListIsReadAsTheAgentReadsIt) {
+  HostBuilder h;
+  h.debian().kernel("5.10.0-custom");
+  const std::string yaml = "/etc/datadog-agent/system-probe.yaml";
+  h.file(yaml, "system_probe_config:\n  excluded_linux_versions: [5.10]\n");
+  auto c = find_check(h.run(), "agent.excluded_kernel");
+  EXPECT_EQ(std::string(to_string(c.status)), "pass") << c.message;
+  EXPECT_NE(c.message.find("lists 5.1, not this kernel"), std::string::npos) << c.message;
+  h.kernel("5.1.0-custom");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "fail");
+  h.file(yaml, "system_probe_config:\n  excluded_linux_versions: [\"5.10\"]\n");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "pass");
+  h.kernel("5.10.0-custom");
+  EXPECT_EQ(status_of(h.run(), "agent.excluded_kernel"), "fail");
+  // A number alone is no list to the Agent (cast refuses it): nothing excluded.
+  h.file(yaml, "system_probe_config:\n  excluded_linux_versions: 5.10\n");
+  EXPECT_NE(find_check(h.run(), "agent.excluded_kernel").message.find("excludes no kernel"),
+            std::string::npos);
+}
+
 // An Ubuntu x.y.0 release without /proc/version_signature does not say its upstream version:
 // whether the Agent's list names it cannot be told there, and the check says so. Its signature
 // does; the version code caps the sublevel at 255, as the Agent's reading of an entry does.
