@@ -447,6 +447,8 @@ RSpec.describe Cnmkit::PackageChoice do
     expect(choice('rhel', **repo).flush_metadata?('0.1.0')).to be(false)
     expect(choice('suse', **repo).flush_metadata?(nil)).to be(false)
     expect(choice('rhel').flush_metadata?(nil)).to be(false)
+    expect(Cnmkit.expire_metadata_argv)
+      .to eq(['yum', '--disablerepo=*', '--enablerepo=cnmkit', 'clean', 'expire-cache'])
   end
 
   it 'asks a repository for the pinned version, and needs one' do

@@ -278,12 +278,21 @@ module Cnmkit
     DebInstalled.new(abbrev.to_s[1] == 'i' ? version : nil, abbrev.to_s[0] == 'h')
   end
 
-  # cnmkit's version as rpm has it (%{VERSION}, what a pin names), nil when not installed.
+  # cnmkit's version as rpm has it (%{VERSION}, what a pin names), nil when not installed;
+  # with two installed at once (an interrupted upgrade) the highest line is not known to be the
+  # pin's, so their versions joined with a space.
   def self.rpm_installed(dbpath: nil)
-    rpm_tag = '%{VERSION}' # rubocop:disable Style/FormatStringToken -- rpm's query format, not Ruby's
+    rpm_tag = '%{VERSION}\n' # rubocop:disable Style/FormatStringToken -- rpm's query format, not Ruby's
     argv = ['rpm'] + (dbpath ? ['--dbpath', dbpath] : []) + ['-q', '--qf', rpm_tag, 'cnmkit']
     out, _err, status = Open3.capture3(*argv)
-    status.success? ? out.strip : nil
+    status.success? ? out.split.join(' ') : nil
+  end
+
+  # Marks the cnmkit repository's cached metadata expired (yum 3 and dnf both take it; RHEL 8+'s
+  # yum is dnf), so the next install reads it again: Chef's flush_cache only restarts its own
+  # helper, whose cache is the one on disk.
+  def self.expire_metadata_argv
+    ['yum', '--disablerepo=*', '--enablerepo=cnmkit', 'clean', 'expire-cache']
   end
 
   # Which cnmkit package a node gets: .deb on the Debian family, .rpm elsewhere (or

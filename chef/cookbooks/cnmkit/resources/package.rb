@@ -89,8 +89,10 @@ action :install do
   if pick.repository?
     add_repository(pick, installed)
     # A lower pin is a rollback: Chef's apt_package allows it (--allow-downgrades, apt 1.1+).
-    # yum_package and dnf_package flush their metadata first where the pin is new to the node.
+    # Where the pin is new to the node, yum's or dnf's metadata of the repository is expired
+    # first and their helper restarted (flush_cache), so the install reads it again.
     flush = pick.format == 'rpm' && pick.flush_metadata?(Cnmkit.rpm_installed)
+    execute('cnmkit: expire the repository metadata') { command Cnmkit.expire_metadata_argv } if flush
     package('cnmkit') do
       version pick.repository_version
       flush_cache(before: true) if flush && respond_to?(:flush_cache)
