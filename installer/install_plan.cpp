@@ -294,6 +294,13 @@ Plan plan_install(const Layout& layout, InstallRequest req, const CommandRunner&
   // omnibus sysvinit_debian.erb; systemd starts it with the Agent's unit from 6.18/7.18).
   const bool start_probe = !agent_mode || probe_needs_explicit_start(req.agent.version) ||
                            req.manager == ServiceManager::Sysv;
+  // The Datadog installer's experiment (an Agent upgrade on trial, Fleet Automation) runs the
+  // <agent>-exp units, which conflict with the stable ones (datadog-agent pkg/fleet/installer
+  // systemd units): the restart below would stop the experiment, which the installer then
+  // counts as failed. Its units read the same configuration, so nothing is changed until it is
+  // promoted or stopped.
+  if (agent_mode && state.agent_experiment && (files_change || start_probe))
+    throw std::runtime_error(agent_experiment_refusal(layout, "nothing was installed"));
   record_enabled_services(plan, layout, state, start_probe, req.manager);
   plan_services(plan, req.manager, layout, state, start_probe, files_change,
                 /*unit_files_change=*/!agent_mode && files_change);

@@ -214,6 +214,10 @@ Uninstalled uninstall_host(const Layout& layout, ServiceManager m, const CliCont
   // A state from before modes were recorded: cnmkit had enabled the probe it installed.
   if (!host.mode) host.enabled_services = {layout.probe_service};
   const auto now = query_services(m, layout, run_command);
+  // As for an install (install_plan.cpp): the Agent's restart would stop its experiment.
+  if (layout.mode == ProbeMode::Agent && now.agent_experiment &&
+      RootDir(layout.root).exists(layout.state_dir))
+    throw std::runtime_error(agent_experiment_refusal(layout, "nothing was removed"));
   const auto stops = uninstall_services(m, layout, now, host.enabled_services);
   for (const auto& s : stops) run_step(s);
   if (host.selinux_module) {

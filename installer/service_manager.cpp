@@ -130,6 +130,9 @@ ServiceState query_services(ServiceManager m, const Layout& layout, const Comman
     s.active = run({"systemctl", "is-active", "--quiet", unit(layout.probe_service)}, &out) == 0;
     s.agent_present = !layout.agent_service.empty() &&
                       run({"systemctl", "cat", unit(layout.agent_service)}, &out) == 0;
+    s.agent_experiment =
+        s.agent_present &&
+        run({"systemctl", "is-active", "--quiet", unit(layout.agent_service + "-exp")}, &out) == 0;
     s.sysv_links = has_rc_link(layout, all_rc_dirs(), "SK");
   } else if (m == ServiceManager::Sysv) {
     const RootDir root(layout.root);
@@ -141,6 +144,14 @@ ServiceState query_services(ServiceManager m, const Layout& layout, const Comman
                       root.exists(layout.sysv_init_dir + "/" + layout.agent_service);
   }
   return s;
+}
+
+std::string agent_experiment_refusal(const Layout& layout, const std::string& nothing_done) {
+  return "the Datadog installer's experiment of the Agent is running (" + layout.agent_service +
+         "-exp.service is active): restarting " + layout.agent_service +
+         ".service would stop it; promote or stop the experiment (datadog-installer), then run "
+         "again; " +
+         nothing_done;
 }
 
 void plan_services(Plan& plan, ServiceManager m, const Layout& layout, const ServiceState& now,

@@ -39,9 +39,17 @@ struct ServiceState {
   // (systemd-sysv-install: update-rc.d on Debian, chkconfig on RHEL), so enabling
   // cnm-probe.service leaves links that disable turns into K links and never removes.
   bool sysv_links = false;
+  // systemd, beside the Agent: the Datadog installer's experiment of the Agent is running (its
+  // <agent>-exp.service is active; stable and experiment units conflict, so restarting the
+  // stable Agent would stop the experiment).
+  bool agent_experiment = false;
 };
 
 ServiceState query_services(ServiceManager m, const Layout& layout, const CommandRunner& run);
+
+// Why a run that would restart the Agent is refused while its experiment runs
+// (ServiceState::agent_experiment), ending with `nothing_done` ("nothing was installed").
+std::string agent_experiment_refusal(const Layout& layout, const std::string& nothing_done);
 
 // Adds service steps to plan: reload (when a unit file changes), enable/start (or restart when
 // files changed) the probe when the agent does not start it, restart the agent when present,

@@ -230,6 +230,16 @@ TEST(NspawnSystemdHost, AnAgentTheDatadogInstallerPutInPlaceIsConfigured) {
   EXPECT_NE(result(results, "package-dir.rc"), "0") << "/opt/datadog-agent exists: " << log;
   const auto preflight = json_file(results / "preflight.json");
   EXPECT_EQ(preflight["probe"].value("name", ""), "agent") << preflight.dump(2);
+  // Its experiment running: refused, the configuration as it was (or still absent).
+  EXPECT_NE(result(results, "install-exp.rc"), "0") << log;
+  EXPECT_NE(
+      test::read_file(results / "install-exp.json").find("datadog-agent-exp.service is active"),
+      std::string::npos)
+      << test::read_file(results / "install-exp.json");
+  if (result(results, "exp-config-existed.rc") == "0")
+    EXPECT_EQ(result(results, "exp-config-same.rc"), "0") << log;
+  else
+    EXPECT_NE(result(results, "exp-config-exists.rc"), "0") << log;
   ASSERT_EQ(result(results, "install.rc"), "0")
       << test::read_file(results / "install.json") << test::read_file(results / "probe-journal.txt")
       << log;

@@ -31,6 +31,18 @@ systemctl enable --now datadog-agent.service
 test -e /opt/datadog-agent; echo $? >/results/package-dir.rc
 dpkg -i /var/tmp/cnmkit.deb; echo $? >/results/dpkg.rc
 cnmctl preflight --json >/results/preflight.json; echo $? >/results/preflight.rc
+# An experiment of the Agent running (the installer's datadog-agent-exp unit; a stand-in that
+# only runs): install refuses, changing nothing; stopped, the install goes on.
+printf '[Service]\nExecStart=/bin/sleep infinity\n' >/etc/systemd/system/datadog-agent-exp.service
+systemctl daemon-reload
+systemctl start datadog-agent-exp.service
+cp /etc/datadog-agent/system-probe.yaml /var/tmp/before-exp.yaml 2>/dev/null
+cnmctl install --json >/results/install-exp.json; echo $? >/results/install-exp.rc
+cmp /etc/datadog-agent/system-probe.yaml /var/tmp/before-exp.yaml >/dev/null 2>&1
+echo $? >/results/exp-config-same.rc
+test -e /etc/datadog-agent/system-probe.yaml; echo $? >/results/exp-config-exists.rc
+test -e /var/tmp/before-exp.yaml; echo $? >/results/exp-config-existed.rc
+systemctl stop datadog-agent-exp.service
 cnmctl install --json >/results/install.json; echo $? >/results/install.rc
 systemctl is-active datadog-agent-sysprobe.service >/results/sysprobe-active.txt
 cnmctl status --json >/results/status.json
