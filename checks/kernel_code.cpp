@@ -9,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <string_view>
 #include <vector>
 
 namespace cnm {
@@ -142,6 +141,27 @@ std::optional<VersionCode> linux_version_code(const HostFacts& f) {
 
 namespace {
 
+// The length of the blank Go's fmt scanner skips at text[pos] (its isSpace table: ASCII
+// \t-\r and space, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F and
+// U+3000, in UTF-8), or 0. A newline is no blank to Sscanf, nor a \r before one.
+std::size_t go_blank_at(const std::string& text, std::size_t pos) {
+  const auto byte = [&](std::size_t i) {
+    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u;
+  };
+  const unsigned c = byte(pos);
+  if (c == '\n' || (c == '\r' && byte(pos + 1) == '\n')) return 0;
+  if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;
+  if (c == 0xC2 && (byte(pos + 1) == 0x85 || byte(pos + 1) == 0xA0)) return 2;
+  const unsigned b1 = byte(pos + 1), b2 = byte(pos + 2);
+  if (c == 0xE1 && b1 == 0x9A && b2 == 0x80) return 3;  // U+1680
+  if (c == 0xE2 && b1 == 0x80 &&
+      ((b2 >= 0x80 && b2 <= 0x8A) || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF))
+    return 3;                                           // U+2000-200A, U+2028/9, U+202F
+  if (c == 0xE2 && b1 == 0x81 && b2 == 0x9F) return 3;  // U+205F
+  if (c == 0xE3 && b1 == 0x80 && b2 == 0x80) return 3;  // U+3000
+  return 0;
+}
+
 // Go's fmt scanner over an entry, as Sscanf(entry, "%d.%d.%d", &a, &b, &c) runs it into bytes.
 class GoScan {
  public:
@@ -150,11 +170,7 @@ class GoScan {
   // A %d into a byte: blanks skipped (a newline is an error in Sscanf), then decimal digits
   // (no sign: the target is unsigned), up to 255; false at the first error, the byte untouched.
   bool number(std::uint32_t& out) {
-    while (pos_ < text_.size() &&
-           std::string_view(" \t\v\f\r").find(text_[pos_]) != std::string_view::npos) {
-      if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') return false;
-      ++pos_;
-    }
+    while (const std::size_t n = go_blank_at(text_, pos_)) pos_ += n;
     const auto start = pos_;
     std::uint64_t v = 0;
     while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {

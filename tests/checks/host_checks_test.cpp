@@ -320,6 +320,15 @@ TEST(HostChecks, ExclusionEntriesReadAsTheAgentReadsThem) {
   EXPECT_EQ(text("\n5.10.0"), "0.0.0");
   EXPECT_EQ(text("5.10.\r\n3"), "5.10.0");
   EXPECT_EQ(text("05.010.0099"), "5.10.99");
+  EXPECT_EQ(text("\u00a05.10.0"), "5.10.0");  // Go's blanks are Unicode's
+  EXPECT_EQ(text("5.\u30001.2"), "5.1.2");
+  EXPECT_EQ(text("\u20285.1.1"), "5.1.1");
+  EXPECT_EQ(text("\u00855.1.1"), "5.1.1");
+  EXPECT_EQ(text("\v\f5.1.1"), "5.1.1");
+  EXPECT_EQ(text("\u200b5.1.1"), "0.0.0");  // a zero-width space is no blank
+  EXPECT_EQ(text("\xc2"
+                 "5.1.1"),
+            "0.0.0");
   EXPECT_EQ(text("v5.10.0"), "0.0.0");
   EXPECT_EQ(text(""), "0.0.0");
   EXPECT_TRUE(parse_version_entry("x").is_zero());
