@@ -57,6 +57,12 @@ CheckResult agent_version(const HostFacts& f) {
   return r;
 }
 
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
 // Whether SysV starts the services (the Agent's init scripts, not its systemd units): on the
 // live host systemd is not running; under --root the tree has no systemd to boot.
 bool starts_with_sysv(const HostFs& fs) {
@@ -79,7 +85,7 @@ CheckResult agent_environment(const HostFacts& f) {
       remedies.push_back("remove DATADOG_ENABLED=no from " + *off + " (or set it yes), then run " +
                          "service " + f.layout.probe_service + " start");
     }
-  const auto overrides = agent_overrides(f.fs, f.layout);
+  const auto overrides = agent_overrides(f.agent_sources, f.layout);
   if (!overrides.empty()) {
     const auto disabling = std::find_if(overrides.begin(), overrides.end(),
                                         [](const EnvOverride& o) { return o.disables; });
@@ -101,19 +107,10 @@ CheckResult agent_environment(const HostFacts& f) {
     return pass("no variable of the Agent's environment (" + agent_env_file(f.layout) +
                 ", where its units read it) nor Fleet Automation policy overrides the keys cnmctl "
                 "sets, and no SysV defaults file keeps its system-probe off");
-  const auto join = [](const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : "; ") + s;
-    return out;
-  };
-  return warn(join(findings), join(remedies));
+  return warn(join(findings, "; "), join(remedies, "; "));
 }
 
-std::string join_words(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
-  return out;
-}
+std::string join_words(const std::vector<std::string>& v) { return join(v, " "); }
 
 // The entries the Agent reads as another version than they spell (its ParseVersion: see
 // kernel_code.h), and those it reads as none, which exclude nothing, whatever was meant.
@@ -141,7 +138,7 @@ std::string misread_entries(const std::vector<std::string>& entries) {
 CheckResult agent_excluded_kernel(const HostFacts& f) {
   if (f.layout.mode != ProbeMode::Agent)
     return skip("cnm-probe does not read system_probe_config.excluded_linux_versions");
-  const auto list = agent_excluded_linux_versions(f.fs, f.layout);
+  const auto list = agent_excluded_linux_versions(f.agent_sources, f.layout);
   if (!list || list->values.empty())
     return pass("the Agent's configuration excludes no kernel version from network monitoring");
   const auto code = linux_version_code(f);

@@ -202,6 +202,7 @@ HostFacts gather_facts(const PreflightOptions& options) {
   f.agent_version = agent.version;
   f.agent_version_source = agent.source;
   f.agent_version_error = agent.error;
+  if (f.layout.mode == ProbeMode::Agent) f.agent_sources = read_agent_sources(f.fs, f.layout);
   f.container = detect_container(f.fs);
   return f;
 }

@@ -14,6 +14,7 @@
 #include "checks/kernel_release.h"
 #include "checks/libc_detect.h"
 #include "common/agent.h"
+#include "common/agent_env.h"
 #include "common/host_fs.h"
 #include "common/layout.h"
 #include "common/version.h"
@@ -65,6 +66,9 @@ struct HostFacts {
   std::optional<Version> agent_version;
   std::string agent_version_source;
   std::string agent_version_error;  // an unreadable version given or found
+  // Beside the Agent: what its system-probe reads its settings from (common/agent_env.h), read
+  // once for the checks that ask it (agent.environment, agent.excluded_kernel).
+  AgentSources agent_sources;
 
   ContainerFacts container;
 

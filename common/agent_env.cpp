@@ -135,13 +135,20 @@ std::vector<std::string> logical_lines(std::string_view text) {
 
 // The override a KEY=VALUE line sets, if its variable is one of kBound (an empty value too: it
 // clears an earlier one, and the Agent ignores an empty variable).
-std::optional<EnvOverride> override_of(std::string_view line) {
+// A KEY=VALUE line of an EnvironmentFile as systemd reads it: blanks around both trimmed, one
+// pair of quotes removed; nullopt for a comment or a line without '='.
+std::optional<std::pair<std::string_view, std::string_view>> env_assignment(std::string_view line) {
   line = trim(line);
   if (line.empty() || line.front() == '#' || line.front() == ';') return std::nullopt;
   const auto eq = line.find('=');
   if (eq == std::string_view::npos) return std::nullopt;
-  const auto name = trim(line.substr(0, eq));
-  const auto value = unquote(trim(line.substr(eq + 1)));
+  return std::pair{trim(line.substr(0, eq)), unquote(trim(line.substr(eq + 1)))};
+}
+
+std::optional<EnvOverride> override_of(std::string_view line) {
+  const auto a = env_assignment(line);
+  if (!a) return std::nullopt;
+  const auto [name, value] = *a;
   for (const auto& b : kBound)
     if (name == b.variable)
       return EnvOverride{std::string(name), std::string(value), std::string(b.key),
@@ -331,25 +338,16 @@ void collect_policy_keys(const YAML::Node& doc, const std::string& file,
   });
 }
 
-// What the Agent's system-probe runs with, from one walk over its unit file and drop-ins and
-// one read of the environment file: whether it reads that file, the file's lines as systemd
-// reads them (none when it does not), and the variables its Environment= settings set.
-struct ProbeEnvironment {
-  bool reads_env_file = false;
-  std::vector<std::string> env_lines;
-  std::map<std::string, std::string> unit_vars;
-};
-
-ProbeEnvironment probe_environment(const HostFs& fs, const Layout& layout) {
-  ProbeEnvironment e;
-  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
-    e.reads_env_file = names_env_file(text, agent_env_file(layout), e.reads_env_file);
-    unit_environment(text, e.unit_vars);
-  });
-  if (e.reads_env_file)
-    if (const auto t = fs.read(agent_env_file(layout), 64 * 1024))
-      e.env_lines = logical_lines(t->text);
-  return e;
+// A file of at most 1 MiB as YAML; nullopt when missing, larger, or not YAML (the Agent
+// cannot read it either: its own error, reported by the installer's config.yaml_valid).
+std::optional<YAML::Node> yaml_file(const HostFs& fs, const std::string& path) {
+  const auto text = fs.read(path, 1024 * 1024);
+  if (!text || text->truncated) return std::nullopt;
+  try {
+    return load_yaml(text->text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 // A variable as the Agent's system-probe gets it, and where it is set: the environment file it
@@ -357,22 +355,19 @@ ProbeEnvironment probe_environment(const HostFs& fs, const Layout& layout) {
 struct EnvValue {
   std::string value, source;
 };
-std::optional<EnvValue> env_value(const ProbeEnvironment& e, std::string_view variable,
+std::optional<EnvValue> env_value(const AgentSources& e, std::string_view variable,
                                   const Layout& layout) {
   std::optional<EnvValue> out;
   if (const auto u = e.unit_vars.find(std::string(variable)); u != e.unit_vars.end())
     out = EnvValue{u->second, "the Environment= of " + layout.probe_service + ".service"};
-  for (const auto& line : e.env_lines) {
-    const auto t = trim(line);
-    const auto eq = t.find('=');
-    if (eq != std::string_view::npos && trim(t.substr(0, eq)) == variable)
-      out = EnvValue{std::string(unquote(trim(t.substr(eq + 1)))), agent_env_file(layout)};
-  }
+  for (const auto& line : e.env_lines)
+    if (const auto a = env_assignment(line); a && a->first == variable)
+      out = EnvValue{std::string(a->second), agent_env_file(layout)};
   return out;
 }
 
 // The overrides of kBound the environment file sets (the last line of a variable wins).
-std::vector<EnvOverride> env_overrides(const ProbeEnvironment& e, const Layout& layout) {
+std::vector<EnvOverride> env_overrides(const AgentSources& e, const Layout& layout) {
   std::vector<EnvOverride> out;
   for (const auto& line : e.env_lines) {
     auto o = override_of(line);
@@ -387,45 +382,18 @@ std::vector<EnvOverride> env_overrides(const ProbeEnvironment& e, const Layout& 
 // The Agent's fleet policies folder: DD_FLEET_POLICIES_DIR as its system-probe unit sets it,
 // where an EnvironmentFile= it reads wins over Environment= (systemd.exec), else the
 // `fleet_policies_dir` key of its system-probe.yaml (an environment variable ranks above it).
-std::optional<std::string> fleet_policies_dir(const ProbeEnvironment& e, const HostFs& fs,
-                                              const Layout& layout) {
+std::optional<std::string> fleet_policies_dir(const AgentSources& e, const Layout& layout) {
   if (auto dir = env_value(e, kFleetPoliciesVariable, layout)) return std::move(dir->value);
-  try {
-    if (const auto config = fs.read(layout.config_file, 1024 * 1024))
-      if (const auto key = load_yaml(config->text)["fleet_policies_dir"]; key && key.IsScalar())
-        return key.Scalar();
-  } catch (const std::exception&) {
-  }
+  if (e.config)
+    if (const auto key = (*e.config)["fleet_policies_dir"]; key && key.IsScalar())
+      return key.Scalar();
   return std::nullopt;
 }
 
-// The Agent's Fleet Automation policy document and its file; nullopt where no unit names the
-// folder, or the file is missing, too large or not YAML (the Agent cannot merge it either: its
-// own error, not an override).
-struct PolicyDocument {
-  YAML::Node doc;
-  std::string file;
-};
-std::optional<PolicyDocument> policy_document(const ProbeEnvironment& e, const HostFs& fs,
-                                              const Layout& layout) {
-  const auto dir = fleet_policies_dir(e, fs, layout);
-  if (!dir || dir->empty()) return std::nullopt;
-  const std::string file = *dir + "/system-probe.yaml";
-  const auto text = fs.read(file, 1024 * 1024);
-  if (!text || text->truncated) return std::nullopt;
-  try {
-    return PolicyDocument{load_yaml(text->text), file};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 // The overrides of kBound the fleet policy sets.
-std::vector<EnvOverride> policy_overrides(const ProbeEnvironment& e, const HostFs& fs,
-                                          const Layout& layout) {
+std::vector<EnvOverride> policy_overrides(const AgentSources& e) {
   std::vector<EnvOverride> out;
-  if (const auto policy = policy_document(e, fs, layout))
-    collect_policy_keys(policy->doc, policy->file, out);
+  if (e.policy) collect_policy_keys(*e.policy, e.policy_file, out);
   return out;
 }
 
@@ -523,22 +491,42 @@ std::optional<std::string> sysv_probe_disabled_by(const HostFs& fs, const Layout
 
 std::string agent_env_file(const Layout& layout) { return layout.config_dir + "/environment"; }
 
+AgentSources read_agent_sources(const HostFs& fs, const Layout& layout) {
+  AgentSources e;
+  for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
+    e.reads_env_file = names_env_file(text, agent_env_file(layout), e.reads_env_file);
+    unit_environment(text, e.unit_vars);
+  });
+  if (e.reads_env_file)
+    if (const auto t = fs.read(agent_env_file(layout), 64 * 1024))
+      e.env_lines = logical_lines(t->text);
+  e.config = yaml_file(fs, layout.config_file);
+  if (const auto dir = fleet_policies_dir(e, layout); dir && !dir->empty()) {
+    e.policy_file = *dir + "/system-probe.yaml";
+    e.policy = yaml_file(fs, e.policy_file);
+  }
+  return e;
+}
+
 std::vector<EnvOverride> agent_env_overrides(const HostFs& fs, const Layout& layout) {
-  return env_overrides(probe_environment(fs, layout), layout);
+  return env_overrides(read_agent_sources(fs, layout), layout);
 }
 
 std::vector<EnvOverride> agent_policy_overrides(const HostFs& fs, const Layout& layout) {
-  return policy_overrides(probe_environment(fs, layout), fs, layout);
+  return policy_overrides(read_agent_sources(fs, layout));
 }
 
-std::vector<EnvOverride> agent_overrides(const HostFs& fs, const Layout& layout) {
-  const auto e = probe_environment(fs, layout);  // one walk of the units, one read of the file
-  auto out = env_overrides(e, layout);
-  const auto policy = policy_overrides(e, fs, layout);
+std::vector<EnvOverride> agent_overrides(const AgentSources& sources, const Layout& layout) {
+  auto out = env_overrides(sources, layout);
+  const auto policy = policy_overrides(sources);
   for (const auto& p : policy)  // the policy wins: a variable for the same key counts no more
     std::erase_if(out, [&](const EnvOverride& x) { return x.key == p.key; });
   out.insert(out.end(), policy.begin(), policy.end());
   return out;
+}
+
+std::vector<EnvOverride> agent_overrides(const HostFs& fs, const Layout& layout) {
+  return agent_overrides(read_agent_sources(fs, layout), layout);
 }
 
 std::string describe_overrides(const std::vector<EnvOverride>& o, const Layout& layout) {
@@ -552,23 +540,18 @@ std::string describe_overrides(const std::vector<EnvOverride>& o, const Layout& 
   return s;
 }
 
-std::optional<AgentList> agent_excluded_linux_versions(const HostFs& fs, const Layout& layout) {
-  const auto e = probe_environment(fs, layout);
-  if (const auto policy = policy_document(e, fs, layout))
-    if (auto l = list_at(policy->doc, kExcludedVersionsKey))
-      return AgentList{std::move(*l), std::string(kExcludedVersionsKey) + " in " + policy->file +
-                                          " (a Fleet Automation policy)"};
-  if (const auto v = env_value(e, kExcludedVersionsVariable, layout); v && !v->value.empty())
+std::optional<AgentList> agent_excluded_linux_versions(const AgentSources& sources,
+                                                       const Layout& layout) {
+  if (sources.policy)
+    if (auto l = list_at(*sources.policy, kExcludedVersionsKey))
+      return AgentList{std::move(*l), std::string(kExcludedVersionsKey) + " in " +
+                                          sources.policy_file + " (a Fleet Automation policy)"};
+  if (const auto v = env_value(sources, kExcludedVersionsVariable, layout); v && !v->value.empty())
     return AgentList{fields(v->value), std::string(kExcludedVersionsVariable) + " in " + v->source};
-  const auto config = fs.read(layout.config_file, 1024 * 1024);
-  if (!config || config->truncated) return std::nullopt;
-  try {
-    if (auto l = list_at(load_yaml(config->text), kExcludedVersionsKey))
+  if (sources.config)
+    if (auto l = list_at(*sources.config, kExcludedVersionsKey))
       return AgentList{std::move(*l),
                        std::string(kExcludedVersionsKey) + " in " + layout.config_file};
-  } catch (const std::exception&) {
-    // config.yaml_valid (the installer) and the Agent itself report a file that is not YAML.
-  }
   return std::nullopt;
 }
 

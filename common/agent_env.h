@@ -6,6 +6,9 @@
 // install.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,8 +57,22 @@ std::optional<std::string> sysv_probe_disabled_by(const HostFs& fs, const Layout
 // key disables where the Agent reads its value as false.
 std::vector<EnvOverride> agent_policy_overrides(const HostFs& fs, const Layout& layout);
 
+// What the Agent's system-probe reads its settings from, read once: one walk of its unit and
+// drop-ins, one read each of its environment file, its system-probe.yaml and its Fleet
+// Automation policy. A preflight or a plan reads them once and asks the functions below.
+struct AgentSources {
+  bool reads_env_file = false;                   // a unit of the probe names the file
+  std::vector<std::string> env_lines;            // its lines, as systemd reads them
+  std::map<std::string, std::string> unit_vars;  // what the unit's Environment= sets
+  std::optional<YAML::Node> config;              // layout.config_file, when it is YAML
+  std::optional<YAML::Node> policy;              // the policy's system-probe.yaml, when YAML
+  std::string policy_file;
+};
+AgentSources read_agent_sources(const HostFs& fs, const Layout& layout);
+
 // What overrides the keys of kBound, as the Agent ranks them: agent_env_overrides, less those
 // whose key a policy sets, then agent_policy_overrides.
+std::vector<EnvOverride> agent_overrides(const AgentSources& sources, const Layout& layout);
 std::vector<EnvOverride> agent_overrides(const HostFs& fs, const Layout& layout);
 
 // A list setting of the Agent's system-probe and where it comes from ("KEY in FILE", "VAR in
@@ -71,7 +88,8 @@ struct AgentList {
 // Automation policy, else DD_SYSTEM_PROBE_CONFIG_EXCLUDED_LINUX_VERSIONS (blank-separated) where
 // its unit sets it, else its system-probe.yaml (a list, or a blank-separated string); nullopt
 // where none sets it.
-std::optional<AgentList> agent_excluded_linux_versions(const HostFs& fs, const Layout& layout);
+std::optional<AgentList> agent_excluded_linux_versions(const AgentSources& sources,
+                                                       const Layout& layout);
 
 // "VAR=VALUE in FILE overrides KEY" (or "KEY: VALUE in FILE (a Fleet Automation policy)
 // overrides it in CONFIG") for each, joined with "; ".
