@@ -229,14 +229,17 @@ FleetReport FleetReport::from_documents(const Documents& reports,
     if (strict && std::any_of(doc["checks"].begin(), doc["checks"].end(),
                               [](const json& c) { return c["status"] == "warn"; }))
       state = "unsupported";
-    r.hosts_.push_back({host, state, "", doc, earlier_run, "", false});
+    r.hosts_.push_back(
+        {.host = host, .state = state, .preflight = doc, .earlier_run = earlier_run});
   };
   for (const auto& [where, doc] : reports) add_report(where, doc, false);
   for (const auto& [where, doc] : earlier) add_report(where, doc, true);
   for (const auto& f : failed) {
     add_name(f.host, "--failed " + f.host);
-    r.hosts_.push_back({f.host, "failed", f.reason.empty() ? "no reason given" : f.reason, nullptr,
-                        false, "", false});
+    r.hosts_.push_back({.host = f.host,
+                        .state = "failed",
+                        .reason = f.reason.empty() ? "no reason given" : f.reason,
+                        .preflight = nullptr});
   }
   for (const auto& host : ungated) {
     const auto h = std::find_if(r.hosts_.begin(), r.hosts_.end(),
@@ -260,9 +263,10 @@ FleetReport FleetReport::from_files(const std::vector<std::filesystem::path>& fi
     return docs;
   };
   FleetReport r = from_documents(read_all(files), failed, strict, read_all(earlier), ungated);
-  for (const auto& f : earlier)
-    for (auto& h : r.hosts_)
-      if (h.earlier_run && h.host == f.stem().string()) h.answered_at = modified_at(f);
+  std::map<std::string, std::string> saved_at;  // host (the file's stem) -> its file's time
+  for (const auto& f : earlier) saved_at[f.stem().string()] = modified_at(f);
+  for (auto& h : r.hosts_)
+    if (h.earlier_run) h.answered_at = saved_at[h.host];
   return r;
 }
 

@@ -28,13 +28,13 @@ struct HostFailure {
 struct FleetHost {
   std::string host;
   std::string state;         // "supported", "unsupported" or "failed" (no preflight report)
-  std::string reason;        // why it failed, for "failed"
+  std::string reason = {};   // why it failed, for "failed"
   nlohmann::json preflight;  // the validated preflight report; null for "failed"
   // Its answer was kept from an earlier run (a run limited to other hosts): not asked now.
   bool earlier_run = false;
   // When that answer was saved (its file's modification time, UTC, "2026-11-20T10:00:00Z");
   // empty for an answer of this run or one given as a document.
-  std::string answered_at;
+  std::string answered_at = {};
   // Rolled out whatever its answer says: the rollout does not wait on its preflight
   // (Ansible's cnmkit_preflight: false for it).
   bool ungated = false;

@@ -184,11 +184,10 @@ namespace {
 
 // Where an open file is, as the kernel names it (/proc/self/fd/N).
 std::optional<std::string> fd_path(int fd) {
-  char buf[4096];
-  const std::string link = "/proc/self/fd/" + std::to_string(fd);
-  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
-  if (n <= 0 || static_cast<std::size_t>(n) == sizeof buf) return std::nullopt;
-  return std::string(buf, static_cast<std::size_t>(n));
+  std::string where;
+  if (!read_link_at(AT_FDCWD, ("/proc/self/fd/" + std::to_string(fd)).c_str(), where))
+    return std::nullopt;
+  return where;
 }
 
 }  // namespace
