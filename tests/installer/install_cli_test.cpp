@@ -1119,36 +1119,6 @@ int answer_stopped(const std::vector<std::string>& argv, std::string*) {
 // (omnibus sysvinit_debian.erb), never the system-probe: on a SysV host cnmkit enables and
 // starts it whatever the Agent's version. systemctl and service are answered by a recording
 // runner (the probe not running): the plan is the real one.
-// While the Datadog installer runs an experiment of the Agent (its datadog-agent-exp unit
-// active), the restart an install plans would stop it (the units conflict): refused before
-// anything is written. The runner answers systemctl as that host's would.
-TEST_F(InstallerRoot, AnAgentExperimentRunningIsNotRestartedOver) {
-  test::write_file(agent_config(), kUserConfig);
-  const Layout layout = default_layout(root(), ProbeMode::Agent);
-  InstallRequest req = agent_request("7.60.0");
-  req.manager = ServiceManager::Systemd;
-  const CommandRunner experiment = [](const std::vector<std::string>& argv, std::string* out) {
-    if (argv.size() > 1 && argv[1] == "is-active")
-      return argv.back() == "datadog-agent-exp.service" ? 0 : 3;
-    return answer_stopped(argv, out);
-  };
-  try {
-    plan_install(layout, req, experiment);
-    ADD_FAILURE() << "planned a restart over a running experiment";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("datadog-agent-exp.service is active"), std::string::npos)
-        << e.what();
-  }
-  EXPECT_EQ(test::read_file(agent_config()), kUserConfig);
-  // Without the experiment the same plan restarts the Agent.
-  std::vector<std::string> steps;
-  for (const auto& s : plan_install(layout, req, answer_stopped).services)
-    steps.push_back(command_line(s.argv));
-  EXPECT_NE(std::find(steps.begin(), steps.end(), "systemctl restart datadog-agent.service"),
-            steps.end())
-      << ::testing::PrintToString(steps);
-}
-
 TEST_F(InstallerRoot, OnSysvTheAgentsProbeIsStartedWhateverTheAgentsVersion) {
   test::write_file(agent_config(), kUserConfig);
   for (const auto* s : {"datadog-agent", "datadog-agent-sysprobe"})

@@ -244,6 +244,11 @@ TEST(NspawnSystemdHost, AnAgentTheDatadogInstallerPutInPlaceIsConfigured) {
       << test::read_file(results / "install.json") << test::read_file(results / "probe-journal.txt")
       << log;
   EXPECT_EQ(json_file(results / "install.json").value("probe", ""), "agent");
+  // The experiment stopped, the same install restarts the Agent (what it had to refuse).
+  EXPECT_NE(json_file(results / "install.json")["actions"].dump().find(
+                R"(["systemctl","restart","datadog-agent.service"])"),
+            std::string::npos)
+      << test::read_file(results / "install.json");
   EXPECT_EQ(result(results, "sysprobe-active.txt"), "active") << log;
   const auto status = json_file(results / "status.json");
   EXPECT_TRUE(status["health"].value("ok", false)) << status.dump(2);
