@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "checks/preflight.h"
+#include "common/host_layout.h"
 #include "common/printable.h"
 #include "common/uname.h"
 #include "probe/btf_archive.h"
@@ -29,6 +30,9 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   ModeChoice choice;
   o.layout = ctx.layout(a.root, a.probe, choice);
   o.probe_why = choice.why;
+  // On a host cnmkit installed, the install's paths: the defaults would judge another config,
+  // binary and BTF folder than the probe's.
+  check_recorded_layout(ctx, o.layout);
   // On the live host the eBPF checks, limits.memlock and the BTF lookup ask the running kernel:
   // judging another release there would mix two kernels in one answer. Another kernel is judged
   // from a folder describing its host (--root), where every check reads files.

@@ -24,7 +24,6 @@ namespace {
 
 constexpr const char* kKeptDir = "kept";
 
-std::string state_file(const Layout& l) { return l.state_dir + "/state.json"; }
 std::string journal_file(const Layout& l) { return l.state_dir + "/journal.json"; }
 
 std::string relative_host_path(const std::string& host_path) {
@@ -245,18 +244,13 @@ bool journal_exists(const Layout& layout) {
 }
 
 InstallState::InstallState(const Layout& layout) : layout_(layout), root_(layout.root) {
-  const auto text = read_whole(root_, state_file(layout_));
-  if (!text) return;
-  const auto j = nlohmann::json::parse(*text, nullptr, false);
-  const auto damaged = [&] {
-    return std::runtime_error(root_.display(state_file(layout_)).string() +
-                              " is damaged; fix or remove it by hand");
-  };
-  if (!j.is_object() || !j.contains("files") || !j.contains("dirs") || !j["files"].is_array() ||
-      !j["dirs"].is_array())
-    throw damaged();
+  const auto j = read_state_json(layout_);
+  if (!j) return;
+  if (!j->contains("files") || !j->contains("dirs") || !(*j)["files"].is_array() ||
+      !(*j)["dirs"].is_array())
+    throw damaged_state(layout_);
   try {
-    for (const auto& f : j["files"]) {
+    for (const auto& f : (*j)["files"]) {
       FileRecord r;
       r.path = f.at("path").get<std::string>();
       r.existed = f.at("existed").get<bool>();
@@ -272,17 +266,11 @@ InstallState::InstallState(const Layout& layout) : layout_(layout), root_(layout
       r.pending_carries_edit = f.value("pending_carries_edit", false);
       files_.push_back(std::move(r));
     }
-    for (const auto& d : j["dirs"]) dirs_.push_back(d.get<std::string>());
-    if (j.contains("mode")) host_.mode = parse_probe_mode(j["mode"].get<std::string>());
-    if (j.contains("enabled_services"))
-      host_.enabled_services = j["enabled_services"].get<std::vector<std::string>>();
-    host_.selinux_module = j.value("selinux_module", false);
-    host_.layout = j.value("layout", "");
-  } catch (const std::invalid_argument&) {
-    throw damaged();
+    for (const auto& d : (*j)["dirs"]) dirs_.push_back(d.get<std::string>());
   } catch (const nlohmann::json::exception&) {
-    throw damaged();
+    throw damaged_state(layout_);
   }
+  host_ = host_record_from_state(*j, layout_);
   reindex();
 }
 
@@ -307,10 +295,7 @@ const FileRecord* InstallState::find(const std::string& host_path) const {
 
 void InstallState::save() const {
   nlohmann::json j = {{"files", nlohmann::json::array()}, {"dirs", dirs_}};
-  if (host_.mode) j["mode"] = to_string(*host_.mode);
-  if (!host_.enabled_services.empty()) j["enabled_services"] = host_.enabled_services;
-  if (host_.selinux_module) j["selinux_module"] = true;
-  if (!host_.layout.empty()) j["layout"] = host_.layout;
+  put_host_record(host_, j);
   for (const auto& f : files_) {
     nlohmann::json e = {{"path", f.path}, {"existed", f.existed}, {"mode", f.mode},
                         {"uid", f.uid},   {"gid", f.gid},         {"carries_edit", f.carries_edit}};

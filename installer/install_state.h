@@ -27,7 +27,7 @@
 
 #include "common/layout.h"
 #include "common/root_dir.h"
-#include "installer/host_record.h"
+#include "common/host_record.h"
 
 namespace cnm {
 

@@ -6,13 +6,13 @@
 #include <sstream>
 
 #include "common/host_accounts.h"
+#include "common/host_layout.h"
 #include "common/printable.h"
 #include "common/process.h"
 #include "common/root_dir.h"
 #include "installer/apply.h"
 #include "installer/btf_archive_input.h"
 #include "installer/health.h"
-#include "installer/host_layout.h"
 #include "installer/install_plan.h"
 #include "installer/install_state.h"
 #include "installer/release_contents.h"
@@ -341,7 +341,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   Layout layout;
   try {
     layout = ctx.layout(a.root, a.probe, choice);
-    check_host_layout(ctx, layout, host_record(layout));
+    check_recorded_layout(ctx, layout);
     // Before a switch from the other mode takes that mode's install away.
     if (layout.mode == ProbeMode::Standalone && !config_only) check_service_files_layout(layout);
   } catch (const std::invalid_argument& e) {

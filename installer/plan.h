@@ -2,7 +2,7 @@
 // by --dry-run, then applied step by step with a journal so an interrupted run converges.
 #pragma once
 
-#include "installer/host_record.h"
+#include "common/host_record.h"
 
 #include <functional>
 #include <nlohmann/json.hpp>

@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "common/host_layout.h"
 #include "common/printable.h"
 #include "selinux/module_install.h"
 #include "selinux/status.h"
@@ -54,6 +55,9 @@ int run_change(const std::string& action, const SelinuxArgs& a, const CliContext
   o.layout = ctx.layout(root, a.probe, mode);
   o.other_mode =
       ctx.layout(root, mode.mode == ProbeMode::Agent ? ProbeMode::Standalone : ProbeMode::Agent);
+  // The binaries labelled are the installs' (usage error, before the store is touched).
+  check_recorded_layout(ctx, o.layout);
+  check_recorded_layout(ctx, *o.other_mode);
   if (!a.policy.empty()) o.policy_file = a.policy;
   if (!a.binary.empty()) o.binary = a.binary;
   o.dry_run = a.dry_run;
@@ -76,6 +80,7 @@ int run_change(const std::string& action, const SelinuxArgs& a, const CliContext
 int run_status(const SelinuxArgs& a, const CliContext& ctx) {
   ModeChoice mode;
   Layout l = ctx.layout(a.root, a.probe, mode);
+  check_recorded_layout(ctx, l);
   if (!a.binary.empty()) l.probe_binary = a.binary;
   const auto s = selinux::read_status(l);
   if (a.json) {

@@ -73,6 +73,53 @@ TEST_P(HostileHost, UnreadableOsReleaseIsNotReportedMissing) {
       << c;
 }
 
+// cnmkit's install record (state.json, common/host_record.h) as a FIFO, a link out of the root
+// or damaged: the preflight, which reads it for the install's layout, ends with the reason
+// (usage error, exit 2) instead of hanging, following the link or judging the defaults.
+TEST_P(HostileHost, AnInstallRecordThatIsNotOneEndsTheRunWithTheReason) {
+  const auto state = root() / "var/lib/cnmkit/state.json";
+  std::filesystem::create_directories(state.parent_path());
+  ASSERT_EQ(::mkfifo(state.c_str(), 0600), 0);
+  auto r = preflight();
+  ASSERT_NE(r.exit_code, 137) << "hung on the FIFO";
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("state.json is a FIFO"), std::string::npos) << r.err;
+  std::filesystem::remove(state);
+  std::filesystem::create_symlink("/etc/passwd", state);
+  r = preflight();
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("state.json is a symbolic link"), std::string::npos) << r.err;
+  std::filesystem::remove(state);
+  test::write_file(state, "{\"files\": [], \"dirs\": [], \"mode\": \"sideways\"}\n");
+  r = preflight();
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("state.json is damaged"), std::string::npos) << r.err;
+}
+
+// A record this user may not read (root's, 0600, as the installer writes it; the test runs
+// as nobody where it is root) is not checked: the preflight still answers.
+TEST_P(HostileHost, AnInstallRecordThisUserMayNotReadLeavesTheAnswer) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root can make a file nobody may read here";
+  const auto state = root() / "var/lib/cnmkit/state.json";
+  test::write_file(state,
+                   "{\"files\": [], \"dirs\": [], \"mode\": \"cnmkit\", "
+                   "\"layout\": \"cnmkit:\\n  config_dir: /etc/netmon\\n\"}\n");
+  ::chmod(state.c_str(), 0600);
+  std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
+  const auto run = [&](const std::string& as) {
+    return test::sh(as + std::string(GetParam() ? "env CNMKIT_NO_OPENAT2=1 " : "") +
+                    test::cnmctl() + " preflight --json --probe cnmkit --root '" + root().string() +
+                    "'");
+  };
+  auto r = run("setpriv --reuid=65534 --regid=65534 --clear-groups ");
+  EXPECT_NE(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out, nullptr, false).contains("verdict")) << r.out;
+  // The same record read by root: another layout than the defaults, refused.
+  r = run("");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("config_dir: /etc/netmon"), std::string::npos) << r.err;
+}
+
 // Escape sequences and invalid UTF-8 in host files never reach the terminal raw.
 TEST_P(HostileHost, TextReportEscapesControlCharactersAndInvalidUtf8) {
   test::write_file(root() / "etc/os-release",

@@ -878,13 +878,16 @@ TEST_F(InstallerRoot, SystemdUninstallRemovesTheRcLinksOfTheInitScript) {
 
 // An install under an operator's layout records it. A later command that would act on other
 // paths (no --layout: the defaults; or another layout) is refused with exit 2, changes
-// nothing, and names the copy the install wrote beside its config; `cnmctl config` in between
-// keeps the record; with that copy, uninstall gives back the original tree.
+// nothing, and names the copy the install wrote beside its config: the installer's, and the
+// preflight and `cnmctl selinux`, which would judge or label another probe than the install's;
+// `cnmctl config` in between keeps the record; with that copy, uninstall gives back the
+// original tree.
 TEST_F(InstallerRoot, CommandsWithAnotherLayoutThanTheInstallsAreRefused) {
   const auto netmon = (dir_.path() / "netmon.yaml").string();
   test::write_file(netmon,
                    "cnmkit:\n  config_dir: /etc/netmon\n  config_file: /etc/netmon/probe.yaml\n"
-                   "  auth_token_file: /etc/netmon/token\n  probe_service: netmon-probe\n");
+                   "  auth_token_file: /etc/netmon/token\n  probe_service: netmon-probe\n"
+                   "  probe_binary: /opt/netmon/bin/netmon-probe\n");
   const auto original = test::snapshot(root());
   auto args = install_args();
   args.insert(args.begin(), {"--layout", netmon});
@@ -899,7 +902,10 @@ TEST_F(InstallerRoot, CommandsWithAnotherLayoutThanTheInstallsAreRefused) {
   for (const auto& cmd : {std::vector<std::string>{"uninstall"},
                           {"status"},
                           install_args(),
-                          {"config", "enable", "--owner", me()}}) {
+                          {"config", "enable", "--owner", me()},
+                          {"preflight", "--no-cache"},
+                          {"selinux", "status"},
+                          {"selinux", "install", "--dry-run"}}) {
     r = ctl(cmd);
     EXPECT_EQ(r.exit_code, 2) << cmd[0] << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("without --layout"), std::string::npos) << r.err;
@@ -920,6 +926,16 @@ TEST_F(InstallerRoot, CommandsWithAnotherLayoutThanTheInstallsAreRefused) {
   const auto status = nlohmann::json::parse(r.out);
   EXPECT_EQ(status.value("probe", ""), "cnmkit") << r.out;
   EXPECT_TRUE(status.value("installed", false)) << r.out;
+  // With the install's layout the read-only commands answer, about the install's probe.
+  r = ctl({"--layout", copy, "selinux", "status", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).value("binary", ""), "/opt/netmon/bin/netmon-probe");
+  r = ctl({"--layout", copy, "preflight", "--no-cache", "--json"});
+  EXPECT_NE(r.exit_code, 2) << r.out << r.err;  // a verdict: fit or not (this root has no kernel)
+  EXPECT_EQ(nlohmann::json::parse(r.out, nullptr, false).value("/probe/name"_json_pointer, ""),
+            "cnmkit")
+      << r.out;
+  EXPECT_EQ(test::tree_diff(installed, test::snapshot(root())), "");
   r = ctl({"--layout", copy, "uninstall"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(test::tree_diff(original, test::snapshot(root())), "");

@@ -1,14 +1,16 @@
 // The layout a command acts with on a host cnmkit installed must be the one the install
 // recorded (HostRecord::layout): `cnmctl status`, `uninstall` or a rerun of `install` with other
 // paths or service names would act on the defaults, and an uninstall would remove the files of
-// a probe it never stops. Such a command is refused instead, and told which layout to pass.
+// a probe it never stops; the preflight would judge another config, binary label and BTF folder
+// than the probe's, and `cnmctl selinux` would label another binary. Such a command is refused
+// instead, and told which layout to pass.
 #pragma once
 
 #include <string>
 
 #include "common/cli_context.h"
+#include "common/host_record.h"
 #include "common/layout.h"
-#include "installer/host_record.h"
 
 namespace cnm {
 
@@ -20,5 +22,9 @@ HostRecord host_record(const Layout& layout);
 // naming it and, for cnm-probe, the copy the install wrote beside its config
 // (probe_layout_file), which --layout takes as it is.
 void check_host_layout(const CliContext& ctx, const Layout& given, const HostRecord& host);
+// The same against what the host records under `given` (host_record). A record this user may
+// not read (not root: state.json is root's) is not checked: the commands that change the host
+// read it again and fail there, and the read-only ones (the preflight, `selinux status`) answer.
+void check_recorded_layout(const CliContext& ctx, const Layout& given);
 
 }  // namespace cnm

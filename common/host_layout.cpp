@@ -1,9 +1,8 @@
-#include "installer/host_layout.h"
+#include "common/host_layout.h"
 
 #include <stdexcept>
 
 #include "common/root_dir.h"
-#include "installer/install_state.h"
 
 namespace cnm {
 namespace {
@@ -40,8 +39,8 @@ std::string refusal(const CliContext& ctx, const Layout& given, const HostRecord
 }  // namespace
 
 HostRecord host_record(const Layout& layout) {
-  if (!RootDir(layout.root).exists(layout.state_dir)) return {};
-  return InstallState(layout).host();
+  const auto state = read_state_json(layout);
+  return state ? host_record_from_state(*state, layout) : HostRecord{};
 }
 
 void check_host_layout(const CliContext& ctx, const Layout& given, const HostRecord& host) {
@@ -51,6 +50,16 @@ void check_host_layout(const CliContext& ctx, const Layout& given, const HostRec
   const Layout recorded = parse_layout(host.layout, "the recorded layout", given.root, given.mode);
   if (!same_fields(recorded, given))
     throw std::invalid_argument(refusal(ctx, given, host, recorded));
+}
+
+void check_recorded_layout(const CliContext& ctx, const Layout& given) {
+  HostRecord host;
+  try {
+    host = host_record(given);
+  } catch (const StateNotPermitted&) {
+    return;
+  }
+  check_host_layout(ctx, given, host);
 }
 
 }  // namespace cnm
