@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "common/agent_keys.h"
+#include "common/unit_environment.h"
 #include "common/yaml_load.h"
 
 namespace cnm {
@@ -45,25 +46,24 @@ constexpr std::array<const char*, 5> kUnitDirs{"/etc/systemd/system", "/run/syst
                                                "/usr/local/lib/systemd/system",
                                                "/lib/systemd/system", "/usr/lib/systemd/system"};
 
-// Calls fn(value) for each `name=` setting of a unit file's [Service] section, as systemd reads
-// a unit: comments, blanks around '=', a line ending in a backslash continued on the next.
+// Whether a unit file's line goes on with the next: it ends in a backslash that no backslash
+// before it escapes (an odd run of them).
+bool continues(std::string_view line) {
+  const auto last = line.find_last_not_of('\\');
+  const std::size_t run = line.size() - (last == std::string_view::npos ? 0 : last + 1);
+  return run % 2 == 1;
+}
+
+// Calls fn(value) for each `name=` setting of a unit file's [Service] section, as systemd 243
+// and later reads a unit (src/shared/conf-parser.c, config_parse): comment lines are dropped
+// first, even inside a continued line; a line ending in an unescaped backslash goes on with the
+// next, the backslash read as a blank; a blank line ends a continued one; blanks around '='.
 template <typename Fn>
 void for_each_service_setting(std::string_view text, std::string_view name, Fn&& fn) {
   bool service = false;
-  std::string joined;
-  for_each_line(text, [&](std::string_view raw) {
-    if (!joined.empty() || (!raw.empty() && raw.back() == '\\')) {
-      joined.append(raw);
-      if (!joined.empty() && joined.back() == '\\') {
-        joined.back() = ' ';
-        return;
-      }
-      raw = joined;
-    }
-    const std::string line(raw);
-    joined.clear();
+  const auto setting = [&](std::string_view line) {
     const auto t = trim(line);
-    if (t.empty() || t.front() == '#' || t.front() == ';') return;
+    if (t.empty()) return;
     if (t.front() == '[') {
       service = t == "[Service]";
       return;
@@ -71,7 +71,23 @@ void for_each_service_setting(std::string_view text, std::string_view name, Fn&&
     const auto eq = t.find('=');
     if (service && eq != std::string_view::npos && trim(t.substr(0, eq)) == name)
       fn(trim(t.substr(eq + 1)));
+  };
+  std::string joined;
+  bool continued = false;
+  for_each_line(text, [&](std::string_view raw) {
+    const auto t = trim(raw);
+    if (!t.empty() && (t.front() == '#' || t.front() == ';')) return;
+    std::string line = continued ? std::move(joined) + std::string(raw) : std::string(raw);
+    joined.clear();
+    continued = !t.empty() && continues(line);
+    if (continued) {
+      line.back() = ' ';
+      joined = std::move(line);
+      return;
+    }
+    setting(line);
   });
+  if (continued) setting(joined);
 }
 
 // Whether a unit file's text, read after `on` (what earlier files said), leaves `path` among
@@ -238,51 +254,16 @@ std::optional<std::string> shell_assignment(std::string_view text, std::string_v
 // folder (Environment="DD_FLEET_POLICIES_DIR=/etc/datadog-agent/managed/datadog-agent/stable").
 constexpr std::string_view kFleetPoliciesVariable = "DD_FLEET_POLICIES_DIR";
 
-// An Environment= value's assignments, as systemd splits them (extract_first_word with
-// unquoting and C escapes): words separated by blanks, double or single quotes removed, a
-// backslash escaping the next character ('\\x..' and other C escapes are not decoded).
-std::vector<std::string> environment_words(std::string_view value) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  char quote = 0;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c == '\\' && i + 1 < value.size()) {
-      word += value[++i];
-      in_word = true;
-    } else if (quote) {
-      if (c == quote)
-        quote = 0;
-      else
-        word += c;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-      in_word = true;
-    } else if (c == ' ' || c == '\t') {
-      if (in_word) words.push_back(word);
-      word.clear();
-      in_word = false;
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (in_word) words.push_back(word);
-  return words;
-}
-
 // The variables a unit's Environment= settings leave in `vars` (what earlier files said); an
 // empty Environment= clears them all (systemd.exec).
-void unit_environment(std::string_view text, std::map<std::string, std::string>& vars) {
+void unit_environment(std::string_view text, std::string_view unit,
+                      std::map<std::string, std::string>& vars) {
   for_each_service_setting(text, "Environment", [&](std::string_view value) {
     if (value.empty()) {
       vars.clear();
       return;
     }
-    for (const auto& w : environment_words(value))
-      if (const auto eq = w.find('='); eq != std::string::npos && eq > 0)
-        vars[w.substr(0, eq)] = w.substr(eq + 1);
+    for (auto& [name, v] : environment_assignments(value, unit)) vars[name] = std::move(v);
   });
 }
 
@@ -495,7 +476,7 @@ AgentSources read_agent_sources(const HostFs& fs, const Layout& layout) {
   AgentSources e;
   for_each_probe_unit_text(fs, layout, [&](std::string_view text) {
     e.reads_env_file = names_env_file(text, agent_env_file(layout), e.reads_env_file);
-    unit_environment(text, e.unit_vars);
+    unit_environment(text, layout.probe_service + ".service", e.unit_vars);
   });
   if (e.reads_env_file)
     if (const auto t = fs.read(agent_env_file(layout), 64 * 1024))

@@ -12,7 +12,15 @@ void hex_byte(std::string& out, unsigned char c) {
   out += buf;
 }
 
-// Length of the valid UTF-8 sequence at s[i] (its code point in cp), 0 when invalid.
+bool hidden_format_char(std::uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9f) ||      // C1 controls (CSI is 0x9b)
+         cp == 0x200e || cp == 0x200f ||    // LRM, RLM
+         (cp >= 0x202a && cp <= 0x202e) ||  // embeddings, overrides
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;  // isolates, separators
+}
+
+}  // namespace
+
 std::size_t utf8_at(std::string_view s, std::size_t i, std::uint32_t& cp) {
   const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
   const unsigned char c = b(0);
@@ -40,15 +48,6 @@ std::size_t utf8_at(std::string_view s, std::size_t i, std::uint32_t& cp) {
     return 0;
   return n;
 }
-
-bool hidden_format_char(std::uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9f) ||      // C1 controls (CSI is 0x9b)
-         cp == 0x200e || cp == 0x200f ||    // LRM, RLM
-         (cp >= 0x202a && cp <= 0x202e) ||  // embeddings, overrides
-         (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;  // isolates, separators
-}
-
-}  // namespace
 
 std::string printable(std::string_view text, bool keep_newlines) {
   std::string out;

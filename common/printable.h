@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,9 @@ std::string printable(std::string_view text, bool keep_newlines = true);
 // max_bytes bytes: when longer, cut at a character boundary and ended with "\u2026" (the
 // ellipsis, 3 bytes). For text from host files that goes into a report with a length bound.
 std::string bounded_utf8(std::string_view text, std::size_t max_bytes);
+
+// Length of the valid UTF-8 sequence of two to four bytes at s[i] (its code point in cp); 0 for
+// ASCII and for an invalid one (overlong forms, surrogates, past U+10FFFF, cut short).
+std::size_t utf8_at(std::string_view s, std::size_t i, std::uint32_t& cp);
 
 }  // namespace cnm

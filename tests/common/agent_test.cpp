@@ -283,6 +283,19 @@ TEST(AgentEnvironment, AFleetPolicyOverridesTheKeysItSets) {
   test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service.d/20-set.conf",
                    "[Service]\nEnvironment=\"DD_FLEET_POLICIES_DIR=/" + policies + ";x\"\n");
   EXPECT_TRUE(agent_policy_overrides(fs, layout).empty()) << "the folder is named ...;x";
+  // A line ending in an escaped backslash continues nothing; one in an unescaped backslash goes
+  // on with the next, a comment line inside it dropped (systemd 241 and later).
+  test::write_file(
+      d / "etc/systemd/system/datadog-agent-sysprobe.service.d/20-set.conf",
+      "[Service]\nEnvironment=A=\\\\\nEnvironment=DD_FLEET_POLICIES_DIR=/" + policies + "\n");
+  EXPECT_EQ(agent_policy_overrides(fs, layout).size(), 1u);
+  test::write_file(
+      d / "etc/systemd/system/datadog-agent-sysprobe.service.d/20-set.conf",
+      "[Service]\nEnvironment=A=1 \\\n# a comment\n  DD_FLEET_POLICIES_DIR=/" + policies + "\n");
+  EXPECT_EQ(agent_policy_overrides(fs, layout).size(), 1u);
+  test::write_file(d / "etc/systemd/system/datadog-agent-sysprobe.service.d/20-set.conf",
+                   "[Service]\nEnvironment=A=1 \\\n\n  DD_FLEET_POLICIES_DIR=/" + policies + "\n");
+  EXPECT_TRUE(agent_policy_overrides(fs, layout).empty()) << "a blank line ends the continuation";
 }
 
 TEST(AgentVersion, ManifestNotJsonIsToldApartFromOneWithoutBuildVersion) {

@@ -2,7 +2,7 @@
 // os-release/lsb-release, legacy release lines, versions, dpkg status, BTF headers, the
 // mount table (mountinfo), SELinux's semanage.conf (its store-root and program blocks) and its
 // /etc/selinux/config (mode and policy type, as libselinux reads them), an Agent exclusion list's
-// entries (kernel_code.h);
+// entries (kernel_code.h), a systemd unit's Environment= value (unit_environment.h);
 // and the bound on what a report carries from them (bounded_utf8).
 // Each must return (a value or a rejection) without crashing, hanging or reading out of bounds.
 #include <cstddef>
@@ -18,6 +18,7 @@
 #include "checks/os_release.h"
 #include "common/mounts.h"
 #include "common/printable.h"
+#include "common/unit_environment.h"
 #include "common/version.h"
 #include "probe/btf_header.h"
 #include "selinux/store_location.h"
@@ -49,6 +50,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string mode = cnm::selinux::parse_selinux_config(text).mode;
   if (!mode.empty() && mode != "enforcing" && mode != "permissive" && mode != "disabled")
     std::abort();  // one of libselinux's three, or none
+  // Only assignments systemd would make: a name of [A-Za-z_][A-Za-z0-9_]*.
+  for (const auto& [name, value] : cnm::environment_assignments(text, "x@y.service"))
+    if (name.empty() ||
+        name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789_") != std::string::npos ||
+        (name[0] >= '0' && name[0] <= '9'))
+      std::abort();
   // Never longer than its bound, whatever the bytes and the bound.
   const std::size_t bound = size ? data[0] : 0;
   if (cnm::bounded_utf8(text, bound).size() > bound) std::abort();

@@ -10,6 +10,8 @@
 //   standalone, then agent the host moves to agent mode when the Agent arrives
 //   installer's agent      an Agent the Datadog installer put in place (no package, its files
 //                          under /opt/datadog-packages/datadog-agent/stable)
+//   unit environment       systemd's own reading of Environment= lines against cnmkit's
+//                          (common/unit_environment.h): the variables a unit's process gets
 // Needs root (nspawn, overlay mounts, BPF): without it the tests fail, they never skip.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -18,6 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "common/agent_env.h"
+#include "common/host_fs.h"
 #include "tests/support/agent_package.h"
 #include "tests/support/debian_root.h"
 
@@ -279,6 +283,48 @@ TEST(NspawnSystemdHost, AnAgentInstalledLaterMovesTheHostToAgentMode) {
   EXPECT_TRUE(json_file(results / "status.json")["health"].value("ok", false))
       << test::read_file(results / "status.json");
   EXPECT_EQ(result(results, "verify.txt"), "0");
+}
+
+// The Environment= lines of tests/installer/nspawn/unit_environment.service (and a drop-in):
+// the variables the container's systemd gives the unit's process are those cnmkit reads from
+// the same files, every one of them (escapes, quotes, specifiers, syntax errors, invalid names).
+TEST(NspawnSystemdHost, EnvironmentLinesAreReadAsSystemdReadsThem) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test boots a container: run it as root";
+  const test::DebianRootOverlay host;
+  ASSERT_EQ(host.error(), "");
+  const auto units = host.root() / "etc/systemd/system";
+  const auto cases = test::source_dir() / "tests/installer/nspawn";
+  std::filesystem::copy_file(cases / "unit_environment.service", units / "cnmkit-envtest.service");
+  std::filesystem::create_directories(units / "cnmkit-envtest.service.d");
+  std::filesystem::copy_file(cases / "unit_environment.conf",
+                             units / "cnmkit-envtest.service.d/override.conf");
+  boot(host, "unit_environment.sh");
+  ASSERT_EQ(result(host.results(), "start.rc"), "0") << test::read_file(host.results() / "log.txt");
+
+  std::map<std::string, std::string> systemd;
+  const std::string env = test::read_file(host.results() / "env.bin");
+  for (std::size_t pos = 0; pos < env.size();) {
+    const auto end = std::min(env.find('\0', pos), env.size());
+    const std::string entry = env.substr(pos, end - pos);
+    if (entry.rfind("T_", 0) == 0)
+      systemd[entry.substr(0, entry.find('='))] = entry.substr(entry.find('=') + 1);
+    pos = end + 1;
+  }
+  Layout layout = default_layout(host.root(), ProbeMode::Agent);
+  layout.probe_service = "cnmkit-envtest";
+  std::map<std::string, std::string> ours;
+  for (const auto& [name, value] : read_agent_sources(HostFs(host.root()), layout).unit_vars)
+    if (name.rfind("T_", 0) == 0) ours[name] = value;
+  EXPECT_EQ(ours, systemd);
+  // Not empty by accident: the cases landed where they should in systemd's reading.
+  EXPECT_EQ(systemd["T_B"], "overridden");
+  EXPECT_EQ(systemd["T_C"], "from-drop-in");
+  EXPECT_EQ(systemd["T_X"], "cnmkit-envtest.service");
+  EXPECT_EQ(systemd.count("T_O"), 0u);
+  EXPECT_EQ(systemd["T_AP"], "b");
+  EXPECT_EQ(systemd["T_AS"], "3");
+  EXPECT_EQ(systemd["T_AV"], "6\\");
+  EXPECT_GE(systemd.size(), 30u);
 }
 
 }  // namespace

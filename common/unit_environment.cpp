@@ -1,0 +1,267 @@
+#include "common/unit_environment.h"
+
+#include <cstdint>
+#include <optional>
+
+#include "common/printable.h"
+
+namespace cnm {
+namespace {
+
+constexpr std::string_view kBlanks = " \t\n\r";  // systemd's WHITESPACE
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// n hex digits at s[i]; nullopt when fewer.
+std::optional<std::uint32_t> hex_at(std::string_view s, std::size_t i, std::size_t n) {
+  if (i + n > s.size()) return std::nullopt;
+  std::uint32_t v = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const int d = hex_digit(s[i + k]);
+    if (d < 0) return std::nullopt;
+    v = v << 4 | static_cast<std::uint32_t>(d);
+  }
+  return v;
+}
+
+// systemd's unichar_is_valid: a code point, not a surrogate or a noncharacter.
+bool valid_code_point(std::uint32_t c) {
+  return c < 0x110000 && (c & 0xFFFFF800) != 0xD800 && !(c >= 0xFDD0 && c <= 0xFDEF) &&
+         (c & 0xFFFE) != 0xFFFE;
+}
+
+void append_utf8(std::string& out, std::uint32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | c >> 6);
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | c >> 12);
+    out += static_cast<char>(0x80 | (c >> 6 & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | c >> 18);
+    out += static_cast<char>(0x80 | (c >> 12 & 0x3F));
+    out += static_cast<char>(0x80 | (c >> 6 & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// Decodes the escape whose letter is s[i] (after the backslash) into out, as cunescape_one
+// does without accepting a NUL; the bytes it took, or 0 for an invalid escape.
+std::size_t unescape_at(std::string_view s, std::size_t i, std::string& out) {
+  const char c = s[i];
+  switch (c) {
+    case 'a':
+      out += '\a';
+      return 1;
+    case 'b':
+      out += '\b';
+      return 1;
+    case 'f':
+      out += '\f';
+      return 1;
+    case 'n':
+      out += '\n';
+      return 1;
+    case 'r':
+      out += '\r';
+      return 1;
+    case 't':
+      out += '\t';
+      return 1;
+    case 'v':
+      out += '\v';
+      return 1;
+    case 's':
+      out += ' ';
+      return 1;
+    case '\\':
+    case '"':
+    case '\'':
+      out += c;
+      return 1;
+    case 'x': {  // a raw byte
+      const auto v = hex_at(s, i + 1, 2);
+      if (!v || *v == 0) return 0;
+      out += static_cast<char>(*v);
+      return 3;
+    }
+    case 'u':  // not checked for surrogates here: the value's UTF-8 check refuses them
+    case 'U': {
+      const std::size_t n = c == 'u' ? 4 : 8;
+      const auto v = hex_at(s, i + 1, n);
+      if (!v || *v == 0 || (c == 'U' && !valid_code_point(*v))) return 0;
+      append_utf8(out, *v);
+      return n + 1;
+    }
+    default:
+      break;
+  }
+  // \NNN: exactly three octal digits, 1 to 255, a raw byte.
+  if (i + 3 > s.size()) return 0;
+  std::uint32_t v = 0;
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (s[i + k] < '0' || s[i + k] > '7') return 0;
+    v = v * 8 + static_cast<std::uint32_t>(s[i + k] - '0');
+  }
+  if (v == 0 || v > 255) return 0;
+  out += static_cast<char>(v);
+  return 3;
+}
+
+// The next word from `pos` (extract_first_word with EXTRACT_CUNESCAPE | EXTRACT_UNQUOTE):
+// nullopt at the end, and at a syntax error, where systemd stops reading the line.
+std::optional<std::string> next_word(std::string_view s, std::size_t& pos) {
+  pos = s.find_first_not_of(kBlanks, pos);
+  if (pos == std::string_view::npos) {
+    pos = s.size();
+    return std::nullopt;
+  }
+  std::string word;
+  char quote = 0;
+  while (pos < s.size()) {
+    const char c = s[pos];
+    if (!quote && kBlanks.find(c) != std::string_view::npos) break;
+    if (c == '\\') {
+      const std::size_t n = pos + 1 < s.size() ? unescape_at(s, pos + 1, word) : 0;
+      if (n == 0) return std::nullopt;
+      pos += 1 + n;
+    } else if (quote ? c == quote : (c == '"' || c == '\'')) {
+      quote = quote ? 0 : c;
+      ++pos;
+    } else {
+      word += c;
+      ++pos;
+    }
+  }
+  if (quote) return std::nullopt;
+  return word;
+}
+
+// The parts of a unit's name the name specifiers stand for (unit-printf.c): "a-b@c.service"
+// has prefix "a-b", instance "c", and its prefix's last dash-part "b".
+struct UnitNameParts {
+  std::string full, without_suffix, prefix, instance, last_part;
+  explicit UnitNameParts(std::string_view unit) : full(unit) {
+    const auto dot = unit.rfind('.');
+    without_suffix = std::string(unit.substr(0, dot));
+    const auto at = without_suffix.find('@');
+    prefix = without_suffix.substr(0, at);
+    if (at != std::string::npos) instance = without_suffix.substr(at + 1);
+    const auto dash = prefix.rfind('-');
+    last_part = dash == std::string::npos ? prefix : prefix.substr(dash + 1);
+  }
+};
+
+// Every specifier letter systemd 257 knows (unit-printf.c and specifier.h's shared ones).
+constexpr std::string_view kKnownSpecifiers = "aAbBCdDEfgGhHiIjJlLmMnNopPqrRsStTuUvVwWyY";
+
+// The system manager's folders (%t runtime, %S state, %C cache, %L logs, %E configuration,
+// %T and %V temporary).
+constexpr std::pair<char, std::string_view> kManagerFolders[] = {
+    {'t', "/run"}, {'S', "/var/lib"}, {'C', "/var/cache"}, {'L', "/var/log"},
+    {'E', "/etc"}, {'T', "/tmp"},     {'V', "/var/tmp"}};
+
+// What a specifier letter stands for in a system unit when it does not depend on the host
+// at run time; nullopt for those that do (left as written).
+std::optional<std::string> specifier_value(char c, const UnitNameParts& u) {
+  switch (c) {
+    case 'n':
+      return u.full;
+    case 'N':
+      return u.without_suffix;
+    // The unescaped forms (%P %I %J) equal these for the names cnmkit reads: no '\x' escapes.
+    case 'p':
+    case 'P':
+      return u.prefix;
+    case 'i':
+    case 'I':
+      return u.instance;
+    case 'j':
+    case 'J':
+      return u.last_part;
+    default:
+      break;
+  }
+  for (const auto& [letter, folder] : kManagerFolders)
+    if (c == letter) return std::string(folder);
+  return std::nullopt;
+}
+
+// The word with its specifiers expanded (specifier_printf); nullopt when systemd drops it (a
+// letter or digit it does not know: -EBADSLT).
+std::optional<std::string> expand_specifiers(std::string_view w, const UnitNameParts& u) {
+  std::string out;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (w[i] != '%' || i + 1 == w.size()) {
+      out += w[i];
+      continue;
+    }
+    const char c = w[++i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (c == '%') {
+      out += '%';
+    } else if (!alnum) {
+      out += '%';
+      out += c;
+    } else if (kKnownSpecifiers.find(c) == std::string_view::npos) {
+      return std::nullopt;
+    } else if (const auto v = specifier_value(c, u)) {
+      out += *v;
+    } else {
+      out += '%';
+      out += c;
+    }
+  }
+  return out;
+}
+
+bool valid_name(std::string_view n) {
+  if (n.empty() || (n.front() >= '0' && n.front() <= '9')) return false;
+  for (const char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
+}
+
+// Strict UTF-8 (utf8_is_valid): no invalid sequence, no noncharacter.
+bool valid_value(std::string_view v) {
+  for (std::size_t i = 0; i < v.size();) {
+    if (static_cast<unsigned char>(v[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    std::uint32_t cp = 0;
+    const std::size_t n = utf8_at(v, i, cp);
+    if (n == 0 || !valid_code_point(cp)) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> environment_assignments(std::string_view value,
+                                                                         std::string_view unit) {
+  const UnitNameParts names(unit);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t pos = 0;
+  while (const auto word = next_word(value, pos)) {
+    const auto expanded = expand_specifiers(*word, names);
+    if (!expanded) continue;
+    const auto eq = expanded->find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = expanded->substr(0, eq), val = expanded->substr(eq + 1);
+    if (valid_name(name) && valid_value(val)) out.emplace_back(std::move(name), std::move(val));
+  }
+  return out;
+}
+
+}  // namespace cnm
