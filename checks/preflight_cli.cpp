@@ -32,7 +32,8 @@ int run(const PreflightArgs& a, const CliContext& ctx) {
   o.probe_why = choice.why;
   // On a host cnmkit installed, the install's paths: the defaults would judge another config,
   // binary and BTF folder than the probe's.
-  check_recorded_layout(ctx, o.layout);
+  if (auto unread = check_recorded_layout(ctx, {o.layout}); !unread.empty())
+    o.probe_notes.push_back(bounded_utf8(unread, kMaxMessageBytes));
   // On the live host the eBPF checks, limits.memlock and the BTF lookup ask the running kernel:
   // judging another release there would mix two kernels in one answer. Another kernel is judged
   // from a folder describing its host (--root), where every check reads files.

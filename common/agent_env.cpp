@@ -46,8 +46,9 @@ constexpr std::array<const char*, 5> kUnitDirs{"/etc/systemd/system", "/run/syst
                                                "/usr/local/lib/systemd/system",
                                                "/lib/systemd/system", "/usr/lib/systemd/system"};
 
-// Whether a unit file's line goes on with the next: it ends in a backslash that no backslash
-// before it escapes (an odd run of them).
+// Whether a line of a unit file or an environment file goes on with the next (systemd's
+// config_parse and load_env_file): it ends in a backslash that no backslash before it escapes
+// (an odd run of them).
 bool continues(std::string_view line) {
   const auto last = line.find_last_not_of('\\');
   const std::size_t run = line.size() - (last == std::string_view::npos ? 0 : last + 1);
@@ -137,8 +138,7 @@ std::vector<std::string> logical_lines(std::string_view text) {
   for_each_line(text, [&](std::string_view line) {
     const auto t = trim(line);
     const bool comment = cur.empty() && !t.empty() && (t.front() == '#' || t.front() == ';');
-    const auto backslashes = line.size() - line.find_last_not_of('\\') - 1;
-    if (!comment && line.size() > 0 && backslashes % 2 == 1) {
+    if (!comment && continues(line)) {
       cur.append(line.substr(0, line.size() - 1));
       return;
     }
@@ -213,11 +213,7 @@ std::vector<std::vector<std::string>> shell_commands(std::string_view line) {
 // NAME=... with NAME a shell variable name.
 bool is_assignment(std::string_view word) {
   const auto eq = word.find('=');
-  if (eq == 0 || eq == std::string_view::npos || std::isdigit(static_cast<unsigned char>(word[0])))
-    return false;
-  return std::all_of(word.begin(), word.begin() + static_cast<std::ptrdiff_t>(eq), [](char c) {
-    return c == '_' || std::isalnum(static_cast<unsigned char>(c));
-  });
+  return eq != std::string_view::npos && is_variable_name(word.substr(0, eq));
 }
 
 // The value a shell file sourced by an init script leaves in `variable`: its last assignment

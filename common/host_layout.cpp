@@ -31,7 +31,7 @@ std::string refusal(const CliContext& ctx, const Layout& given, const HostRecord
   return std::string(ctx.layout_file.empty() ? "without --layout, this command"
                                              : "--layout " + ctx.layout_file) +
          " would act on other paths than the " + to_string(recorded.mode) +
-         " install on this host, which " + given.state_dir + "/state.json records with " +
+         " install on this host, which " + state_file(given) + " records with " +
          one_line(host.layout) + ": " + pass +
          ", or uninstall with it before installing with another layout; nothing was changed";
 }
@@ -52,14 +52,17 @@ void check_host_layout(const CliContext& ctx, const Layout& given, const HostRec
     throw std::invalid_argument(refusal(ctx, given, host, recorded));
 }
 
-void check_recorded_layout(const CliContext& ctx, const Layout& given) {
-  HostRecord host;
+std::string check_recorded_layout(const CliContext& ctx, const std::vector<Layout>& given) {
+  // A record that cannot be read or parsed is a runtime_error; a refusal is an
+  // invalid_argument, which goes on to the caller.
   try {
-    host = host_record(given);
-  } catch (const StateNotPermitted&) {
-    return;
+    const HostRecord host = host_record(given.front());
+    for (const auto& g : given) check_host_layout(ctx, g, host);
+  } catch (const std::runtime_error& e) {
+    return std::string("the install's record was not read (") + e.what() +
+           "): its layout was not compared with this one";
   }
-  check_host_layout(ctx, given, host);
+  return {};
 }
 
 }  // namespace cnm

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/cli_context.h"
 #include "common/host_record.h"
@@ -22,9 +23,11 @@ HostRecord host_record(const Layout& layout);
 // naming it and, for cnm-probe, the copy the install wrote beside its config
 // (probe_layout_file), which --layout takes as it is.
 void check_host_layout(const CliContext& ctx, const Layout& given, const HostRecord& host);
-// The same against what the host records under `given` (host_record). A record this user may
-// not read (not root: state.json is root's) is not checked: the commands that change the host
-// read it again and fail there, and the read-only ones (the preflight, `selinux status`) answer.
-void check_recorded_layout(const CliContext& ctx, const Layout& given);
+// For the commands that do not act on the install (the preflight, `cnmctl selinux`): the same
+// against what the host records under the root and state_dir of `given` (one or more layouts,
+// of either mode), read once. A record that cannot be read (this user may not: state.json is
+// root's; damaged; a layout this cnmctl cannot parse) does not stop them: the returned text
+// says why it was not checked, for the command's answer; "" when it was.
+std::string check_recorded_layout(const CliContext& ctx, const std::vector<Layout>& given);
 
 }  // namespace cnm

@@ -1,7 +1,5 @@
 #include "common/host_record.h"
 
-#include <cerrno>
-
 #include "common/file_read.h"
 
 namespace cnm {
@@ -20,8 +18,6 @@ std::optional<nlohmann::json> read_state_json(const Layout& layout) {
   // the root or to a file that is not a state.
   const auto r = read_file(root, path, {kMaxStateFileBytes, OverLimit::Refuse, false});
   if (r.status == ReadStatus::Absent) return std::nullopt;
-  if (r.status == ReadStatus::Unreadable && (r.error == EACCES || r.error == EPERM))
-    throw StateNotPermitted(root.display(path).string() + " " + r.why(kMaxStateFileBytes));
   if (!r.ok())
     throw std::runtime_error(root.display(path).string() + " " +
                              (r.status == ReadStatus::IsLink ? std::string("is a symbolic link")

@@ -38,16 +38,9 @@ inline constexpr std::size_t kMaxStateFileBytes = 256u << 20;
 // by hand").
 std::runtime_error damaged_state(const Layout& layout);
 
-// state.json exists but this user may not read it (it is root's, 0600).
-class StateNotPermitted : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// state.json parsed; nullopt when there is none. Throws StateNotPermitted, or
-// std::runtime_error when it cannot be read otherwise (a link, not a regular file, an I/O
-// error, too large: never followed or read past the limit) or is not a JSON object
-// (damaged_state).
+// state.json parsed; nullopt when there is none. Throws std::runtime_error when it cannot be
+// read (a link, not a regular file, unreadable, too large: never followed or read past the
+// limit) or is not a JSON object (damaged_state).
 std::optional<nlohmann::json> read_state_json(const Layout& layout);
 
 // The host record's fields of a parsed state.json (absent ones keep their defaults); throws

@@ -145,23 +145,55 @@ std::optional<std::string> next_word(std::string_view s, std::size_t& pos) {
   return word;
 }
 
+// A part of a unit's name as a path or text again (unit_name_unescape): '-' is '/', "\xHH" a
+// byte; nullopt for another escape, where systemd fails the specifier and drops the word.
+std::optional<std::string> unescape_name(std::string_view f) {
+  std::string out;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == '-') {
+      out += '/';
+    } else if (f[i] == '\\') {
+      const auto v = f.size() > i + 1 && f[i + 1] == 'x' ? hex_at(f, i + 2, 2) : std::nullopt;
+      if (!v) return std::nullopt;
+      out += static_cast<char>(*v);
+      i += 3;
+    } else {
+      out += f[i];
+    }
+  }
+  return out;
+}
+
+// %f: the instance, else the prefix, unescaped as a path (unit_name_path_unescape): "-" is "/",
+// anything else gets a leading '/' and may not begin or end with one.
+std::optional<std::string> unescape_path(std::string_view f) {
+  if (f == "-") return std::string("/");
+  const auto w = unescape_name(f);
+  if (!w || w->empty() || w->front() == '/' || w->back() == '/') return std::nullopt;
+  return "/" + *w;
+}
+
 // The parts of a unit's name the name specifiers stand for (unit-printf.c): "a-b@c.service"
-// has prefix "a-b", instance "c", and its prefix's last dash-part "b".
+// has prefix "a-b" (%p), instance "c" (%i), and its prefix's last dash-part "b" (%j).
 struct UnitNameParts {
   std::string full, without_suffix, prefix, instance, last_part;
+  bool templated = false;
   explicit UnitNameParts(std::string_view unit) : full(unit) {
     const auto dot = unit.rfind('.');
     without_suffix = std::string(unit.substr(0, dot));
     const auto at = without_suffix.find('@');
     prefix = without_suffix.substr(0, at);
-    if (at != std::string::npos) instance = without_suffix.substr(at + 1);
+    templated = at != std::string::npos;
+    if (templated) instance = without_suffix.substr(at + 1);
     const auto dash = prefix.rfind('-');
     last_part = dash == std::string::npos ? prefix : prefix.substr(dash + 1);
   }
 };
 
-// Every specifier letter systemd 257 knows (unit-printf.c and specifier.h's shared ones).
-constexpr std::string_view kKnownSpecifiers = "aAbBCdDEfgGhHiIjJlLmMnNopPqrRsStTuUvVwWyY";
+// Every specifier letter systemd 257 knows in a unit (unit-printf.c, specifier.h's shared ones;
+// %c deprecated but still expanded). An older systemd knows fewer and drops a word with a
+// newer one (from 236; before, it kept the word as written): cnmkit keeps such a word.
+constexpr std::string_view kKnownSpecifiers = "aAbBcCdDEfgGhHiIjJlLmMnNopPqrRsStTuUvVwWyY";
 
 // The system manager's folders (%t runtime, %S state, %C cache, %L logs, %E configuration,
 // %T and %V temporary).
@@ -169,24 +201,37 @@ constexpr std::pair<char, std::string_view> kManagerFolders[] = {
     {'t', "/run"}, {'S', "/var/lib"}, {'C', "/var/cache"}, {'L', "/var/log"},
     {'E', "/etc"}, {'T', "/tmp"},     {'V', "/var/tmp"}};
 
-// What a specifier letter stands for in a system unit when it does not depend on the host
-// at run time; nullopt for those that do (left as written).
+// Whether a letter stands for a part of the unit's name or a folder of the system manager:
+// known here. The others' values are the host's at run time (%H, %m, %v, %u...): left as
+// written.
+bool of_the_unit(char c) {
+  if (std::string_view("nNpPiIjJf").find(c) != std::string_view::npos) return true;
+  for (const auto& [letter, folder] : kManagerFolders)
+    if (c == letter) return true;
+  return false;
+}
+
+// What a letter of_the_unit stands for; nullopt when a name part does not unescape.
 std::optional<std::string> specifier_value(char c, const UnitNameParts& u) {
   switch (c) {
     case 'n':
       return u.full;
     case 'N':
       return u.without_suffix;
-    // The unescaped forms (%P %I %J) equal these for the names cnmkit reads: no '\x' escapes.
     case 'p':
-    case 'P':
       return u.prefix;
+    case 'P':
+      return unescape_name(u.prefix);
     case 'i':
-    case 'I':
       return u.instance;
+    case 'I':
+      return unescape_name(u.instance);
     case 'j':
-    case 'J':
       return u.last_part;
+    case 'J':
+      return unescape_name(u.last_part);
+    case 'f':
+      return unescape_path(u.templated ? u.instance : u.prefix);
     default:
       break;
   }
@@ -213,22 +258,16 @@ std::optional<std::string> expand_specifiers(std::string_view w, const UnitNameP
       out += c;
     } else if (kKnownSpecifiers.find(c) == std::string_view::npos) {
       return std::nullopt;
+    } else if (!of_the_unit(c)) {
+      out += '%';
+      out += c;
     } else if (const auto v = specifier_value(c, u)) {
       out += *v;
     } else {
-      out += '%';
-      out += c;
+      return std::nullopt;  // a name part that does not unescape: the specifier fails
     }
   }
   return out;
-}
-
-bool valid_name(std::string_view n) {
-  if (n.empty() || (n.front() >= '0' && n.front() <= '9')) return false;
-  for (const char c : n)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-      return false;
-  return true;
 }
 
 // Strict UTF-8 (utf8_is_valid): no invalid sequence, no noncharacter.
@@ -259,9 +298,18 @@ std::vector<std::pair<std::string, std::string>> environment_assignments(std::st
     const auto eq = expanded->find('=');
     if (eq == std::string::npos) continue;
     std::string name = expanded->substr(0, eq), val = expanded->substr(eq + 1);
-    if (valid_name(name) && valid_value(val)) out.emplace_back(std::move(name), std::move(val));
+    if (is_variable_name(name) && valid_value(val))
+      out.emplace_back(std::move(name), std::move(val));
   }
   return out;
+}
+
+bool is_variable_name(std::string_view n) {
+  if (n.empty() || (n.front() >= '0' && n.front() <= '9')) return false;
+  for (const char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
 }
 
 }  // namespace cnm

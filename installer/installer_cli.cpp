@@ -209,8 +209,7 @@ Uninstalled uninstall_host(const Layout& layout, ServiceManager m, const CliCont
     if (rc != 0)
       u.failed.push_back("`" + command_line(s.argv) + "` exit " + std::to_string(rc) + ": " + out);
   };
-  HostRecord host;
-  if (RootDir(layout.root).exists(layout.state_dir)) host = InstallState(layout).host();
+  HostRecord host = host_record(layout);
   // A state from before modes were recorded: cnmkit had enabled the probe it installed.
   if (!host.mode) host.enabled_services = {layout.probe_service};
   const auto now = query_services(m, layout, run_command);
@@ -341,7 +340,7 @@ int run_install(const Args& a, const CliContext& ctx, bool config_only) {
   Layout layout;
   try {
     layout = ctx.layout(a.root, a.probe, choice);
-    check_recorded_layout(ctx, layout);
+    check_host_layout(ctx, layout, host_record(layout));
     // Before a switch from the other mode takes that mode's install away.
     if (layout.mode == ProbeMode::Standalone && !config_only) check_service_files_layout(layout);
   } catch (const std::invalid_argument& e) {

@@ -20,6 +20,12 @@ struct SelinuxArgs {
   bool json = false;
 };
 
+// Why the install's record was not compared with this command's layout, on stderr (the
+// command goes on: its answer or change does not depend on the record).
+void warn_unread_record(const std::string& why) {
+  if (!why.empty()) std::cerr << "cnmctl selinux: warning: " << printable(why) << "\n";
+}
+
 void print_json(const nlohmann::json& j) {
   // Host files and tool output may hold any bytes; replace invalid UTF-8 rather than fail.
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -56,8 +62,7 @@ int run_change(const std::string& action, const SelinuxArgs& a, const CliContext
   o.other_mode =
       ctx.layout(root, mode.mode == ProbeMode::Agent ? ProbeMode::Standalone : ProbeMode::Agent);
   // The binaries labelled are the installs' (usage error, before the store is touched).
-  check_recorded_layout(ctx, o.layout);
-  check_recorded_layout(ctx, *o.other_mode);
+  warn_unread_record(check_recorded_layout(ctx, {o.layout, *o.other_mode}));
   if (!a.policy.empty()) o.policy_file = a.policy;
   if (!a.binary.empty()) o.binary = a.binary;
   o.dry_run = a.dry_run;
@@ -80,7 +85,7 @@ int run_change(const std::string& action, const SelinuxArgs& a, const CliContext
 int run_status(const SelinuxArgs& a, const CliContext& ctx) {
   ModeChoice mode;
   Layout l = ctx.layout(a.root, a.probe, mode);
-  check_recorded_layout(ctx, l);
+  warn_unread_record(check_recorded_layout(ctx, {l}));
   if (!a.binary.empty()) l.probe_binary = a.binary;
   const auto s = selinux::read_status(l);
   if (a.json) {

@@ -284,7 +284,7 @@ TEST(AgentEnvironment, AFleetPolicyOverridesTheKeysItSets) {
                    "[Service]\nEnvironment=\"DD_FLEET_POLICIES_DIR=/" + policies + ";x\"\n");
   EXPECT_TRUE(agent_policy_overrides(fs, layout).empty()) << "the folder is named ...;x";
   // A line ending in an escaped backslash continues nothing; one in an unescaped backslash goes
-  // on with the next, a comment line inside it dropped (systemd 241 and later).
+  // on with the next, a comment line inside it dropped (systemd 243 and later).
   test::write_file(
       d / "etc/systemd/system/datadog-agent-sysprobe.service.d/20-set.conf",
       "[Service]\nEnvironment=A=\\\\\nEnvironment=DD_FLEET_POLICIES_DIR=/" + policies + "\n");

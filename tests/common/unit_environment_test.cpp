@@ -29,6 +29,7 @@ TEST(UnitEnvironment, CEscapesAreDecodedInsideQuotesAndOut) {
                                                                             "\xc3\xa9"
                                                                             "A"}}));
   EXPECT_EQ(read(R"(A=\U0001F600 B=\\)"), (Assignments{{"A", "\xf0\x9f\x98\x80"}, {"B", "\\"}}));
+  EXPECT_EQ(read(R"(A=\x4A\x4b)"), (Assignments{{"A", "JK"}}));
 }
 
 // An unknown escape, a NUL, an unterminated quote or a trailing backslash ends the line: the
@@ -40,6 +41,8 @@ TEST(UnitEnvironment, ASyntaxErrorKeepsOnlyTheWordsBeforeIt) {
   EXPECT_EQ(read(R"(A=1 B=\400)"), (Assignments{{"A", "1"}}));  // past 255
   EXPECT_EQ(read(R"(A=1 B=\x4)"), (Assignments{{"A", "1"}}));
   EXPECT_EQ(read(R"(A=1 B=\UFFFFFFFF)"), (Assignments{{"A", "1"}}));
+  EXPECT_EQ(read(R"(A=1 B=\u12 C=3)"), (Assignments{{"A", "1"}}));
+  EXPECT_EQ(read(R"(A=1 B=\x4G C=3)"), (Assignments{{"A", "1"}}));
   EXPECT_EQ(read("A=1 \"B=2 C=3"), (Assignments{{"A", "1"}}));
   EXPECT_EQ(read("A=1 B=2\\"), (Assignments{{"A", "1"}}));
   // A backslash before a blank is no escape systemd knows either.
@@ -57,10 +60,18 @@ TEST(UnitEnvironment, SpecifiersAreExpandedAfterUnescaping) {
   EXPECT_EQ(read(R"(A=\x25n)"), (Assignments{{"A", "datadog-agent-sysprobe.service"}}));
   EXPECT_EQ(environment_assignments("A=%p/%i/%j", "probe-x@eth0.service"),
             (Assignments{{"A", "probe-x/eth0/x"}}));
+  // The unescaped name parts: '-' is '/', \xHH a byte; another escape fails the word.
+  EXPECT_EQ(environment_assignments("A=%P B=%I C=%J D=%f", "a-b@c\\x2dd-e.service"),
+            (Assignments{{"A", "a/b"}, {"B", "c-d/e"}, {"C", "b"}, {"D", "/c-d/e"}}));
+  EXPECT_EQ(environment_assignments("A=%f B=%P", "x-y.service"),
+            (Assignments{{"A", "/x/y"}, {"B", "x/y"}}));
+  EXPECT_EQ(environment_assignments("A=%P B=%p", "a\\q.service"), (Assignments{{"B", "a\\q"}}));
+  EXPECT_EQ(environment_assignments("A=%f B=1", "-a.service"), (Assignments{{"B", "1"}}));
   // A letter systemd does not know drops its word alone; the host's run-time values stay as
   // written; a '%' before anything else, or at the end, stays.
   EXPECT_EQ(read("A=%Z B=2"), (Assignments{{"B", "2"}}));
-  EXPECT_EQ(read("A=%H B=50%- C=5%"), (Assignments{{"A", "%H"}, {"B", "50%-"}, {"C", "5%"}}));
+  EXPECT_EQ(read("A=%H B=50%- C=5% D=%c"),
+            (Assignments{{"A", "%H"}, {"B", "50%-"}, {"C", "5%"}, {"D", "%c"}}));
 }
 
 TEST(UnitEnvironment, OnlyValidAssignmentsSetAVariable) {

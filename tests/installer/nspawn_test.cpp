@@ -324,6 +324,7 @@ TEST(NspawnSystemdHost, EnvironmentLinesAreReadAsSystemdReadsThem) {
   EXPECT_EQ(systemd["T_AP"], "b");
   EXPECT_EQ(systemd["T_AS"], "3");
   EXPECT_EQ(systemd["T_AV"], "6\\");
+  EXPECT_EQ(systemd["T_AW"], "cnmkit/envtest");
   EXPECT_GE(systemd.size(), 30u);
 }
 
