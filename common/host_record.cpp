@@ -18,6 +18,10 @@ std::optional<nlohmann::json> read_state_json(const Layout& layout) {
   // the root or to a file that is not a state.
   const auto r = read_file(root, path, {kMaxStateFileBytes, OverLimit::Refuse, false});
   if (r.status == ReadStatus::Absent) return std::nullopt;
+  // Unreadable is this user's lot (state.json is root's, 0600) or an I/O error: nothing to fix
+  // in the file itself.
+  if (r.status == ReadStatus::Unreadable)
+    throw std::runtime_error(root.display(path).string() + " " + r.why(kMaxStateFileBytes));
   if (!r.ok())
     throw std::runtime_error(root.display(path).string() + " " +
                              (r.status == ReadStatus::IsLink ? std::string("is a symbolic link")

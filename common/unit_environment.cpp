@@ -1,5 +1,6 @@
 #include "common/unit_environment.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 
@@ -146,30 +147,46 @@ std::optional<std::string> next_word(std::string_view s, std::size_t& pos) {
 }
 
 // A part of a unit's name as a path or text again (unit_name_unescape): '-' is '/', "\xHH" a
-// byte; nullopt for another escape, where systemd fails the specifier and drops the word.
+// byte; nullopt for another escape, where systemd fails the specifier and drops the word. Its
+// result is a C string: a "\x00" ends it (the escapes after it are still checked).
 std::optional<std::string> unescape_name(std::string_view f) {
   std::string out;
+  bool ended = false;
   for (std::size_t i = 0; i < f.size(); ++i) {
-    if (f[i] == '-') {
-      out += '/';
-    } else if (f[i] == '\\') {
+    char c = f[i];
+    if (c == '-') {
+      c = '/';
+    } else if (c == '\\') {
       const auto v = f.size() > i + 1 && f[i + 1] == 'x' ? hex_at(f, i + 2, 2) : std::nullopt;
       if (!v) return std::nullopt;
-      out += static_cast<char>(*v);
+      c = static_cast<char>(*v);
       i += 3;
-    } else {
-      out += f[i];
     }
+    ended = ended || c == '\0';
+    if (!ended) out += c;
   }
   return out;
 }
 
+// Whether a path is normalized as systemd's path_is_normalized wants it: no empty, "." or ".."
+// part ("//", "/./", "/../").
+bool normalized(std::string_view path) {
+  for (std::size_t start = 1; start <= path.size();) {
+    const auto end = std::min(path.find('/', start), path.size());
+    const auto part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 // %f: the instance, else the prefix, unescaped as a path (unit_name_path_unescape): "-" is "/",
-// anything else gets a leading '/' and may not begin or end with one.
+// anything else gets a leading '/', may not begin or end with one, and must be normalized.
 std::optional<std::string> unescape_path(std::string_view f) {
   if (f == "-") return std::string("/");
   const auto w = unescape_name(f);
-  if (!w || w->empty() || w->front() == '/' || w->back() == '/') return std::nullopt;
+  if (!w || w->empty() || w->front() == '/' || w->back() == '/' || !normalized("/" + *w))
+    return std::nullopt;
   return "/" + *w;
 }
 

@@ -67,6 +67,9 @@ TEST(UnitEnvironment, SpecifiersAreExpandedAfterUnescaping) {
             (Assignments{{"A", "/x/y"}, {"B", "x/y"}}));
   EXPECT_EQ(environment_assignments("A=%P B=%p", "a\\q.service"), (Assignments{{"B", "a\\q"}}));
   EXPECT_EQ(environment_assignments("A=%f B=1", "-a.service"), (Assignments{{"B", "1"}}));
+  for (const char* unit : {"a--b.service", "a-.-b.service", "a-..-b.service"})
+    EXPECT_EQ(environment_assignments("A=%f B=1", unit), (Assignments{{"B", "1"}})) << unit;
+  EXPECT_EQ(environment_assignments("A=%P", "a\\x00b-c.service"), (Assignments{{"A", "a"}}));
   // A letter systemd does not know drops its word alone; the host's run-time values stay as
   // written; a '%' before anything else, or at the end, stays.
   EXPECT_EQ(read("A=%Z B=2"), (Assignments{{"B", "2"}}));
