@@ -149,8 +149,6 @@ std::vector<std::string> logical_lines(std::string_view text) {
   return out;
 }
 
-// The override a KEY=VALUE line sets, if its variable is one of kBound (an empty value too: it
-// clears an earlier one, and the Agent ignores an empty variable).
 // A KEY=VALUE line of an EnvironmentFile as systemd reads it: blanks around both trimmed, one
 // pair of quotes removed; nullopt for a comment or a line without '='.
 std::optional<std::pair<std::string_view, std::string_view>> env_assignment(std::string_view line) {
@@ -161,6 +159,8 @@ std::optional<std::pair<std::string_view, std::string_view>> env_assignment(std:
   return std::pair{trim(line.substr(0, eq)), unquote(trim(line.substr(eq + 1)))};
 }
 
+// The override a KEY=VALUE line sets, if its variable is one of kBound (an empty value too: it
+// clears an earlier one, and the Agent ignores an empty variable).
 std::optional<EnvOverride> override_of(std::string_view line) {
   const auto a = env_assignment(line);
   if (!a) return std::nullopt;

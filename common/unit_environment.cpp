@@ -1,6 +1,7 @@
 #include "common/unit_environment.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 
@@ -11,22 +12,13 @@ namespace {
 
 constexpr std::string_view kBlanks = " \t\n\r";  // systemd's WHITESPACE
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// n hex digits at s[i]; nullopt when fewer.
-std::optional<std::uint32_t> hex_at(std::string_view s, std::size_t i, std::size_t n) {
+// n digits of `base` at s[i]; nullopt when fewer.
+std::optional<std::uint32_t> digits_at(std::string_view s, std::size_t i, std::size_t n, int base) {
   if (i + n > s.size()) return std::nullopt;
   std::uint32_t v = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    const int d = hex_digit(s[i + k]);
-    if (d < 0) return std::nullopt;
-    v = v << 4 | static_cast<std::uint32_t>(d);
-  }
+  const char* end = s.data() + i + n;
+  const auto [stop, ec] = std::from_chars(s.data() + i, end, v, base);
+  if (ec != std::errc() || stop != end) return std::nullopt;
   return v;
 }
 
@@ -54,42 +46,20 @@ void append_utf8(std::string& out, std::uint32_t c) {
   }
 }
 
+// The escapes of one letter, each followed by what it stands for (cunescape_one).
+constexpr std::string_view kSimpleEscapes = "a\ab\bf\fn\nr\rt\tv\vs \\\\\"\"''";
+
 // Decodes the escape whose letter is s[i] (after the backslash) into out, as cunescape_one
 // does without accepting a NUL; the bytes it took, or 0 for an invalid escape.
 std::size_t unescape_at(std::string_view s, std::size_t i, std::string& out) {
   const char c = s[i];
+  if (const auto e = kSimpleEscapes.find(c); e != std::string_view::npos && e % 2 == 0) {
+    out += kSimpleEscapes[e + 1];
+    return 1;
+  }
   switch (c) {
-    case 'a':
-      out += '\a';
-      return 1;
-    case 'b':
-      out += '\b';
-      return 1;
-    case 'f':
-      out += '\f';
-      return 1;
-    case 'n':
-      out += '\n';
-      return 1;
-    case 'r':
-      out += '\r';
-      return 1;
-    case 't':
-      out += '\t';
-      return 1;
-    case 'v':
-      out += '\v';
-      return 1;
-    case 's':
-      out += ' ';
-      return 1;
-    case '\\':
-    case '"':
-    case '\'':
-      out += c;
-      return 1;
     case 'x': {  // a raw byte
-      const auto v = hex_at(s, i + 1, 2);
+      const auto v = digits_at(s, i + 1, 2, 16);
       if (!v || *v == 0) return 0;
       out += static_cast<char>(*v);
       return 3;
@@ -97,7 +67,7 @@ std::size_t unescape_at(std::string_view s, std::size_t i, std::string& out) {
     case 'u':  // not checked for surrogates here: the value's UTF-8 check refuses them
     case 'U': {
       const std::size_t n = c == 'u' ? 4 : 8;
-      const auto v = hex_at(s, i + 1, n);
+      const auto v = digits_at(s, i + 1, n, 16);
       if (!v || *v == 0 || (c == 'U' && !valid_code_point(*v))) return 0;
       append_utf8(out, *v);
       return n + 1;
@@ -106,14 +76,9 @@ std::size_t unescape_at(std::string_view s, std::size_t i, std::string& out) {
       break;
   }
   // \NNN: exactly three octal digits, 1 to 255, a raw byte.
-  if (i + 3 > s.size()) return 0;
-  std::uint32_t v = 0;
-  for (std::size_t k = 0; k < 3; ++k) {
-    if (s[i + k] < '0' || s[i + k] > '7') return 0;
-    v = v * 8 + static_cast<std::uint32_t>(s[i + k] - '0');
-  }
-  if (v == 0 || v > 255) return 0;
-  out += static_cast<char>(v);
+  const auto v = digits_at(s, i, 3, 8);
+  if (!v || *v == 0 || *v > 255) return 0;
+  out += static_cast<char>(*v);
   return 3;
 }
 
@@ -157,7 +122,8 @@ std::optional<std::string> unescape_name(std::string_view f) {
     if (c == '-') {
       c = '/';
     } else if (c == '\\') {
-      const auto v = f.size() > i + 1 && f[i + 1] == 'x' ? hex_at(f, i + 2, 2) : std::nullopt;
+      const auto v =
+          f.size() > i + 1 && f[i + 1] == 'x' ? digits_at(f, i + 2, 2, 16) : std::nullopt;
       if (!v) return std::nullopt;
       c = static_cast<char>(*v);
       i += 3;
